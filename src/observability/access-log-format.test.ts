@@ -242,6 +242,56 @@ describe('access log fields (JSON)', () => {
     assert.equal(o!.Overhead, o!.Duration);
   });
 
+  it("writes the Kubernetes fields in Go's key order, as OTLP string attributes, honouring the field modes", async (t) => {
+    const k8s = rec({
+      kubernetes: { kind: 'IngressRoute', namespace: 'shop', name: 'split' },
+      kubernetesService: { name: 'b', namespace: 'other', port: 'http' },
+    });
+    const ingress = rec({
+      kubernetes: { kind: 'Ingress', namespace: 'shop', name: 'web' },
+      kubernetesService: null,
+    });
+    const attrs: string[][] = [];
+    const otlp = {
+      recordAttributes: (_l: unknown, _m: string, _t: number, a: { key: string; value: unknown }[]) => {
+        attrs.push(
+          a.filter((x) => x.key.startsWith('Kubernetes')).map((x) => `${x.key}=${JSON.stringify(x.value)}`),
+        );
+      },
+      close: async () => {},
+    };
+    const [o, i, m] = await json(
+      t,
+      { otlp, fields: fields({ names: { kubernetesservicenamespace: 'redact' } }) },
+      [k8s, ingress, rec()],
+    );
+    const keys = Object.keys(o!);
+    assert.deepEqual(keys, [...keys].sort(), 'keys in bytewise order');
+    const only = (x: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(x).filter(([k]) => k.startsWith('Kubernetes')));
+    assert.deepEqual(only(o!), {
+      KubernetesIngressRouteName: 'split',
+      KubernetesIngressRouteNamespace: 'shop',
+      KubernetesServiceName: 'b',
+      KubernetesServiceNamespace: 'REDACTED',
+      KubernetesServicePort: 'http',
+    });
+    // A redacted field the record does not have stays out, as Traefik redacts the fields set.
+    assert.deepEqual(only(i!), { KubernetesIngressName: 'web', KubernetesIngressNamespace: 'shop' });
+    assert.deepEqual(only(m!), {});
+    assert.deepEqual(attrs, [
+      [
+        'KubernetesIngressRouteName={"stringValue":"split"}',
+        'KubernetesIngressRouteNamespace={"stringValue":"shop"}',
+        'KubernetesServiceName={"stringValue":"b"}',
+        'KubernetesServiceNamespace={"stringValue":"REDACTED"}',
+        'KubernetesServicePort={"stringValue":"http"}',
+      ],
+      ['KubernetesIngressName={"stringValue":"web"}', 'KubernetesIngressNamespace={"stringValue":"shop"}'],
+      [],
+    ]);
+  });
+
   it('writes an IPv6 client address in brackets, a Host without port with RequestPort "-"', async (t) => {
     const [o] = await json(t, {}, [rec({ clientIp: '::1', clientPort: 5000, hostPort: '' })]);
     assert.equal(o!.ClientAddr, '[::1]:5000');

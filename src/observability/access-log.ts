@@ -1,5 +1,6 @@
 import { close, mkdir, open, write } from 'node:fs';
 import { dirname } from 'node:path';
+import type { KubernetesObjectRef, KubernetesServiceRef } from '../config/dynamic/kubernetes-meta.ts';
 import type { AccessLogConfig } from '../config/static/schema.ts';
 import type { HeaderList } from '../core/headers.ts';
 import { isResponseHop } from '../core/hop-fields.ts';
@@ -84,6 +85,10 @@ export interface AccessRecord {
   readonly responseHeaders?: HeaderList | null | undefined;
   /** A traced request's EntryPoint span (Traefik's TraceId and SpanId fields); absent otherwise. */
   readonly trace?: RecordTrace | undefined;
+  /** The Ingress or IngressRoute of the router (a Kubernetes provider's), else absent. */
+  readonly kubernetes?: KubernetesObjectRef | undefined;
+  /** The Kubernetes Service of the load balancer that took the request, else absent or null. */
+  readonly kubernetesService?: KubernetesServiceRef | null | undefined;
 }
 
 export type FieldMode = 'keep' | 'drop' | 'redact';
@@ -468,6 +473,18 @@ const FIELDS: readonly Field[] = [
   { name: 'DownstreamStatus', value: (r) => r.status },
   // Nanoseconds, as Go marshals a time.Duration.
   { name: 'Duration', value: (r) => Math.round(r.durationMs * 1e6) },
+  // The Kubernetes objects the request went through (Traefik v3.7 PR #12913: the Ingress of the
+  // router, kubernetesIngress and kubernetesIngressNGINX; v3.8 PR #12985: the IngressRoute of a
+  // kubernetesCRD router, and the Service of the load balancer that took the request, set by the
+  // leaf load balancer as it is chosen, its namespace new). Absent for other routers and services.
+  { name: 'KubernetesIngressName', value: (r) => ingressField(r, 'Ingress', false) },
+  { name: 'KubernetesIngressNamespace', value: (r) => ingressField(r, 'Ingress', true) },
+  { name: 'KubernetesIngressRouteName', value: (r) => ingressField(r, 'IngressRoute', false) },
+  { name: 'KubernetesIngressRouteNamespace', value: (r) => ingressField(r, 'IngressRoute', true) },
+  { name: 'KubernetesServiceName', value: (r) => nonEmpty(r.kubernetesService?.name) },
+  { name: 'KubernetesServiceNamespace', value: (r) => nonEmpty(r.kubernetesService?.namespace) },
+  // A string, as Traefik's portString: the number or the name the route gave.
+  { name: 'KubernetesServicePort', value: (r) => nonEmpty(r.kubernetesService?.port) },
   // Traefik v3's AddServiceFields: the status and size its entry point's capture saw, and the
   // service's time; 0 each without a service (InitServiceFields). Overhead = Duration - that.
   { name: 'OriginContentSize', value: (r) => (r.originMs === undefined ? 0 : r.bytesOut) },
@@ -606,6 +623,11 @@ class FieldPolicy {
     for (let i = 0; i < FIELDS.length; i++) {
       if (m[i] === DROP) continue;
       const key = FIELDS[i]!.name;
+      const v = this.#value(r, count, i);
+      // A field the record does not have is no attribute, redacted or not (`redact` for a field
+      // is ours): Traefik writes only the fields its LogData holds (logTheRoundTrip ranges over
+      // them), and the JSON line does the same.
+      if (v === undefined) continue;
       if (m[i] === REDACT) {
         out.push({ key, value: { stringValue: REDACTED } });
         continue;
@@ -614,8 +636,6 @@ class FieldPolicy {
         out.push({ key, value: { intValue: unixNanos(r.startTime) } });
         continue;
       }
-      const v = this.#value(r, count, i);
-      if (v === undefined) continue;
       out.push({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } });
     }
     const headers = this.#headers(r);
@@ -692,6 +712,17 @@ class FieldPolicy {
     if (generic) return `${clf}\n`;
     return `${clf} ${plain(m, F_COUNT, count)} ${quoted(m, F_ROUTER, r.router)} ${quoted(m, F_SERVER, r.server)} ${duration}ms\n`;
   }
+}
+
+/** The Ingress (or IngressRoute) field of a record whose router was made from one of `kind`. */
+function ingressField(r: AccessRecord, kind: KubernetesObjectRef['kind'], namespace: boolean): Value {
+  const k = r.kubernetes;
+  if (k === undefined || k.kind !== kind) return undefined;
+  return nonEmpty(namespace ? k.namespace : k.name);
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === '' ? undefined : s;
 }
 
 function plain(m: Uint8Array, slot: number, s: string | number): string {

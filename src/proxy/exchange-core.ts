@@ -1,3 +1,4 @@
+import type { KubernetesObjectRef, KubernetesServiceRef } from '../config/dynamic/kubernetes-meta.ts';
 import { inRanges } from '../config/dynamic/status-range.ts';
 import { ProxyError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
@@ -1021,6 +1022,14 @@ export abstract class ExchangeCore
 
   get serverUrl(): string {
     return this.server?.url ?? '';
+  }
+
+  get kubernetesObject(): KubernetesObjectRef | undefined {
+    return this.route?.kubernetes;
+  }
+
+  get kubernetesService(): KubernetesServiceRef | null | undefined {
+    return this.service?.kubernetes;
   }
 
   /** Tries that were attempts of the router's retry: a failover's fallback tries left out. */

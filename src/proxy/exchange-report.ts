@@ -2,6 +2,7 @@
  * What an exchange leaves behind once it is over: its access-log line and its trace span. Read
  * from the finished exchange, once; metrics are counted by the exchange itself (one call).
  */
+import type { KubernetesObjectRef, KubernetesServiceRef } from '../config/dynamic/kubernetes-meta.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead, RequestTls } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
@@ -25,6 +26,10 @@ export interface ReportedExchange {
   readonly routerName: string;
   readonly serviceName: string;
   readonly serverUrl: string;
+  /** The route's Ingress or IngressRoute (RouteTarget.kubernetes), read for the access log only. */
+  readonly kubernetesObject: KubernetesObjectRef | undefined;
+  /** The Kubernetes Service of the load balancer that took the request (ServiceRuntime.kubernetes). */
+  readonly kubernetesService: KubernetesServiceRef | null | undefined;
   /** Tries after the first. */
   readonly retries: number;
   readonly clientIp: string;
@@ -138,6 +143,8 @@ export function logAccess(
     requestHeaders: req.headers,
     responseHeaders: ex.responseHeaders,
     trace: entry,
+    kubernetes: ex.kubernetesObject,
+    kubernetesService: ex.kubernetesService,
   });
 }
 

@@ -2,6 +2,11 @@ import { isIP } from 'node:net';
 import { createPicker, ResponseTimes, shuffledStart } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import { applyEntryPointModel, type EntryPointModel } from '../config/dynamic/entry-point-model.ts';
+import {
+  type KubernetesServiceRef,
+  kubernetesObjectOf,
+  kubernetesServiceOf,
+} from '../config/dynamic/kubernetes-meta.ts';
 import type {
   DynamicConfig,
   LoadBalancerConfig,
@@ -257,6 +262,7 @@ export function buildSnapshot(
           logger,
           err,
           opts.activeHealth,
+          kubernetesServiceOf(svc) ?? null,
         );
         break;
       case 'weighted': {
@@ -595,8 +601,7 @@ export function buildSnapshot(
   ): RouteTarget => {
     const all = above.length === 0 ? own.mws : [...above, ...own.mws];
     const observe = observeOf(rootObservability, own.internal, internals);
-    if (own.service !== undefined)
-      return routeTarget(name, all, own.service, r.timeouts, services, observe, r.rule, rootRule);
+    if (own.service !== undefined) return routeTarget(name, all, own.service, r, services, observe, rootRule);
     const entries: RouteEntry<RouteTarget>[] = [];
     for (const child of tree.children.get(name) ?? []) {
       const c = http.routers[child]!;
@@ -617,17 +622,7 @@ export function buildSnapshot(
     for (const e of children.errors) {
       err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
     }
-    return routeTarget(
-      name,
-      all,
-      PARENT_SERVICE,
-      r.timeouts,
-      services,
-      observe,
-      r.rule,
-      rootRule,
-      children.router,
-    );
+    return routeTarget(name, all, PARENT_SERVICE, r, services, observe, rootRule, children.router);
   };
   for (const [name, r] of Object.entries(http.routers)) {
     if (tree.nested.has(name) || tree.left.has(name)) continue;
@@ -896,20 +891,20 @@ function routeTarget(
   router: string,
   all: readonly Middleware[],
   service: ServiceNode,
-  timeouts: TimeoutsConfig | undefined,
+  config: RouterConfig,
   services: ReadonlyMap<string, ServiceNode | null>,
   observe: Observe,
-  rule: string,
   httpRoute: string,
   children: ChildRoutes | null = null,
 ): RouteTarget {
   const c = liftChain(all, services, observe.detailed);
+  const rule = config.rule;
   return {
     router,
     middlewares: c.middlewares,
     service,
     children,
-    timeouts: timeoutsOf(timeouts),
+    timeouts: timeoutsOf(config.timeouts),
     retry: c.retry,
     guards: c.guards,
     bodyPhase: c.bodyPhase,
@@ -920,6 +915,9 @@ function routeTarget(
     metered: observe.metered,
     traced: observe.traced,
     httpRoute,
+    // The Kubernetes object its provider made it from, read here once for the access log; the
+    // key always set, so that every route of the configuration keeps one shape.
+    kubernetes: kubernetesObjectOf(config),
     ...(c.spans === null ? {} : { detailed: { rule, middlewares: c.spans } }),
   };
 }
@@ -979,6 +977,7 @@ function buildLoadBalancer(
   logger: Logger,
   err: (path: (string | number)[], message: string) => void,
   hub: ActiveHealthHub | undefined,
+  kubernetes: KubernetesServiceRef | null,
 ): LoadBalancerNode | null {
   let transport = defaultTransport;
   let tname = '';
@@ -1202,6 +1201,7 @@ function buildLoadBalancer(
           ),
     sticky: lb.sticky === undefined ? null : new StickyCookie(lb.sticky.cookie, name, urls),
     hrw,
+    kubernetes,
   });
 }
 

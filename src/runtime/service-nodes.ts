@@ -2,6 +2,7 @@ import { type Picker, type ResponseTimes, shuffledStart } from '../balancer/inde
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import { SmoothWeightedRoundRobinPicker } from '../balancer/smooth-weighted-round-robin.ts';
 import { toWeights } from '../balancer/weights.ts';
+import type { KubernetesServiceRef } from '../config/dynamic/kubernetes-meta.ts';
 import type { HashOnConfig } from '../config/dynamic/schema.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { RequestHead } from '../core/request.ts';
@@ -37,6 +38,8 @@ export interface LoadBalancerParts {
   readonly sticky: StickyCookie | null;
   /** For `hrw`: the hasher over the servers and what to hash. */
   readonly hrw: { readonly hasher: RendezvousHasher; readonly on: HashOnConfig } | null;
+  /** The Kubernetes Service its servers come from, or null (runtime/types.ts ServiceRuntime). */
+  readonly kubernetes?: KubernetesServiceRef | null;
 }
 
 /**
@@ -52,6 +55,7 @@ export class LoadBalancerNode implements ServiceNode, ServiceRuntime {
   readonly timeouts: Timeouts;
   readonly health: ServerHealth | null;
   readonly admission: InFlightState | null;
+  readonly kubernetes: KubernetesServiceRef | null;
   readonly #picker: Picker;
   readonly #sticky: StickyCookie | null;
   readonly #hrw: LoadBalancerParts['hrw'];
@@ -65,6 +69,7 @@ export class LoadBalancerNode implements ServiceNode, ServiceRuntime {
     this.timeouts = p.timeouts;
     this.health = p.health;
     this.admission = p.admission;
+    this.kubernetes = p.kubernetes ?? null;
     this.#picker = p.picker;
     this.#sticky = p.sticky;
     this.#hrw = p.hrw;

@@ -1,5 +1,6 @@
 import type { ResponseTimes } from '../balancer/least-time.ts';
 import type { DisabledObject } from '../config/dynamic/disabled.ts';
+import type { KubernetesObjectRef, KubernetesServiceRef } from '../config/dynamic/kubernetes-meta.ts';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { ConfigIssue } from '../config/issues.ts';
@@ -141,6 +142,11 @@ export interface ServiceRuntime {
    */
   readonly fixedStatus?: number;
   /**
+   * The Kubernetes Service its servers come from (a load balancer a Kubernetes provider made):
+   * the access log's KubernetesService* fields (Traefik v3.8 PR #12985); null or absent otherwise.
+   */
+  readonly kubernetes?: KubernetesServiceRef | null;
+  /**
    * Chooses a server: the sticky cookie's if it is usable, else the strategy's among usable
    * servers not in `tried` (bit i = server i) that `guard` accepts. -1 when none can take it.
    */
@@ -210,6 +216,12 @@ export interface RouteTarget {
    * service's spans are called (Traefik's detailed spans); absent otherwise.
    */
   readonly detailed?: DetailedSpans | undefined;
+  /**
+   * The Ingress or IngressRoute its router was made from (the access log's KubernetesIngress*
+   * and KubernetesIngressRoute* fields, Traefik v3.7 PR #12913 and v3.8 PR #12985); absent for
+   * every other router.
+   */
+  readonly kubernetes?: KubernetesObjectRef | undefined;
 }
 
 /** The names of a route's detailed spans, worked out when the snapshot is built. */

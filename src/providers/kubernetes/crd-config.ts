@@ -13,7 +13,7 @@ import {
 } from './crd-services.ts';
 import { crdTls } from './crd-tls.ts';
 import type { KubeObject } from './informer.ts';
-import { KubeBuild, normalize, type Obj, type ServiceOptions } from './kube-build.ts';
+import { KubeBuild, type KubernetesMeta, normalize, type Obj, type ServiceOptions } from './kube-build.ts';
 
 /** The objects the CRD provider watches, by kind. Absent lists are empty. */
 export interface CrdObjects extends Layer4Objects {
@@ -93,7 +93,7 @@ interface IngressRouteSpec {
 export function crdConfig(
   objs: CrdObjects,
   opts: CrdOptions,
-): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
+): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[]; meta: KubernetesMeta } {
   const b = new KubeBuild(objs, { ...opts, crdSuffixRule: true });
 
   crdMiddlewares(b, objs.middlewares);
@@ -119,6 +119,8 @@ export function crdConfig(
     const ns = ir.metadata.namespace ?? 'default';
     const where = `ingressroute ${ns}/${ir.metadata.name}`;
     const spec = (ir.spec ?? {}) as IngressRouteSpec;
+    // Its routers name it in the access log (Traefik v3.8 PR #12985: KubernetesIngressRoute*).
+    b.owner = { kind: 'IngressRoute', namespace: ns, name: ir.metadata.name };
     let parents: string[] | undefined;
     if (spec.parentRefs !== undefined && spec.parentRefs.length > 0) {
       parents = [];
@@ -240,6 +242,7 @@ export function crdConfig(
       b.routers[name] = router;
     }
   }
+  b.owner = null;
   return b.result();
 }
 

@@ -3,6 +3,7 @@ import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
 import { crdConfig } from './crd-config.ts';
 import type { ResourceSpec } from './informer.ts';
+import { attachKubernetesMeta } from './kube-build.ts';
 import { runKubeProvider } from './kube-watch.ts';
 
 const CRD = '/apis/traefik.io/v1alpha1';
@@ -67,7 +68,10 @@ export class KubernetesCrdProvider implements Provider {
       cfg.throttleDuration,
       () => (items) => {
         const built = crdConfig(items, cfg);
-        return updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues);
+        return attachKubernetesMeta(
+          updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues),
+          built.meta,
+        );
       },
       signal,
     );

@@ -12,6 +12,7 @@ import { formatIssue } from '../../config/issues.ts';
 import { updateFromData } from '../dynamic-data.ts';
 import type { KubeObject } from './informer.ts';
 import { type IngressObjects, ingressConfig } from './ingress-config.ts';
+import { attachKubernetesMeta } from './kube-build.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
 
@@ -195,6 +196,57 @@ describe('Ingress → configuration', () => {
     assert.ok(!issues.some((i) => i.includes('not a known Ingress annotation')), issues.join('\n'));
     assert.equal(r.ruleSyntax, 'v3');
     assert.equal(config.http.routers['default-v2-v2-example']?.ruleSyntax, 'v2');
+  });
+
+  it('names the Ingress of its routers, default-router too, and the Service of its load balancers (access log)', () => {
+    const other = [serviceFor('default', 'other'), endpointSliceFor('default', 'other', ['10.0.0.2'], 8080)];
+    const fallback: Record<string, unknown> = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'fallback', namespace: 'default' },
+      spec: { defaultBackend: { service: { name: 'other', port: { name: 'http' } } } },
+    };
+    const objs = {
+      ingresses: ko([
+        ingressFor('default', 'shop', '', [{ path: '/a', pathType: 'Prefix', service: 'web' }]),
+        fallback,
+      ]),
+      ingressClasses: [],
+      services: ko([web[0], other[0]]),
+      endpointSlices: ko([web[1], other[1]]),
+      secrets: [],
+      nodes: [],
+    };
+    const b = ingressConfig(objs, {
+      allowEmptyServices: false,
+      allowCrossNamespace: false,
+      ingressClass: '',
+      strictPrefixMatching: false,
+    });
+    const u = attachKubernetesMeta(updateFromData(b.data, 'kubernetes', b.sourceOf, {}, b.issues), b.meta);
+    const routers = u.config!.http.routers as Record<string, { kubernetes?: unknown }>;
+    assert.deepEqual(routers['default-shop-a']?.kubernetes, {
+      kind: 'Ingress',
+      namespace: 'default',
+      name: 'shop',
+    });
+    assert.deepEqual(routers['default-router']?.kubernetes, {
+      kind: 'Ingress',
+      namespace: 'default',
+      name: 'fallback',
+    });
+    const services = u.config!.http.services as Record<string, { kubernetes?: unknown }>;
+    assert.deepEqual(services['default-web-80']?.kubernetes, {
+      name: 'web',
+      namespace: 'default',
+      port: '80',
+    });
+    // The port as the Ingress names it (Traefik's portString).
+    assert.deepEqual(services['default-backend']?.kubernetes, {
+      name: 'other',
+      namespace: 'default',
+      port: 'http',
+    });
   });
 
   it('makes default-router of the defaultBackend of an Ingress without rules only, the first one only (Traefik`s loadConfigurationFromIngresses)', () => {

@@ -5,7 +5,15 @@ import type { SourceOf } from '../dynamic-data.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { type IngressEndpoint, ingressStatus } from './ingress-status.ts';
-import { KubeBuild, normalize, type Obj, quoteMeta, ruleString, type ServiceOptions } from './kube-build.ts';
+import {
+  KubeBuild,
+  type KubernetesMeta,
+  normalize,
+  type Obj,
+  quoteMeta,
+  ruleString,
+  type ServiceOptions,
+} from './kube-build.ts';
 
 export interface IngressObjects {
   readonly ingresses: readonly KubeObject[];
@@ -110,7 +118,7 @@ interface IngressSpec {
 export function ingressConfig(
   objs: IngressObjects,
   opts: IngressOptions,
-): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[]; statuses: StatusUpdate[] } {
+): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[]; statuses: StatusUpdate[]; meta: KubernetesMeta } {
   const b = new KubeBuild(objs, { ...opts, allowCrossNamespace: false });
   const statuses: StatusUpdate[] = [];
   // Without the lookup, no class is known: an Ingress naming one is not handled (Traefik's
@@ -128,6 +136,8 @@ export function ingressConfig(
     const where = `ingress ${ns}/${ing.metadata.name}`;
     const spec = (ing.spec ?? {}) as IngressSpec;
     if (!handled(ing, spec, classes, opts.ingressClass)) continue;
+    // Its routers (`default-router` too) name it in the access log (Traefik v3.7 PR #12913).
+    b.owner = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
     const ann = annotations(b, ing.metadata.annotations, ROUTER_KEYS, where, 'Ingress');
     // Traefik's crossProviderNamespaces (v3.7.1): an Ingress of a namespace the option does not
     // list cannot name another provider's middleware or TLS options (`x@file`, `y@kubernetescrd`)
@@ -307,6 +317,7 @@ export function ingressConfig(
       }
     }
   }
+  b.owner = null;
   return { ...b.result(), statuses };
 }
 

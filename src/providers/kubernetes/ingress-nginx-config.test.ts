@@ -7,6 +7,7 @@ import { updateFromData } from '../dynamic-data.ts';
 import type { KubeObject } from './informer.ts';
 import { backendScheme, nginxSize, parseNginxAnnotations } from './ingress-nginx-annotations.ts';
 import { type NginxObjects, nginxHashKey, nginxIngressConfig } from './ingress-nginx-config.ts';
+import { attachKubernetesMeta } from './kube-build.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
 const A = 'nginx.ingress.kubernetes.io/';
@@ -689,5 +690,72 @@ describe('Ingress NGINX → configuration', () => {
     ] as Record<string, unknown>;
     assert.equal(httpAuth['authSigninURL'], 'http://o.example/oauth2/start?rd=$escaped_request_uri');
     assert.match(issues.join('\n'), /auth-signin ".*": only \$scheme and \$host/);
+  });
+
+  it('names the Ingress of every router it makes, and the Service of every load balancer', () => {
+    const objs = {
+      services: [...web, serviceFor('default', 'next'), serviceFor('ops', 'fallback')],
+      endpointSlices: [
+        web[1],
+        endpointSliceFor('default', 'next', ['10.0.0.2'], 8080),
+        endpointSliceFor('ops', 'fallback', ['10.0.0.9'], 8080),
+      ],
+      ingresses: [
+        ing('main', 'shop.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'from-to-www-redirect': 'true',
+        }),
+        ing('main-canary', 'shop.example', [{ path: '/', pathType: 'Prefix', service: 'next' }], {
+          canary: 'true',
+          'canary-by-header': 'X-Beta',
+        }),
+      ],
+    };
+    const b = nginxIngressConfig(
+      {
+        ingresses: ko(objs.ingresses),
+        ingressClasses: ko([nginxClass]),
+        services: ko(objs.services),
+        endpointSlices: ko(objs.endpointSlices),
+        secrets: [],
+        configMaps: [],
+      },
+      {
+        ...kubernetesIngressNginxProviderSchema.parse({ defaultBackendService: 'ops/fallback' }),
+        nonTlsEntryPoints: ['web'],
+      },
+    );
+    const u = attachKubernetesMeta(
+      updateFromData(b.data, 'kubernetesingressnginx', b.sourceOf, {}, b.issues),
+      b.meta,
+    );
+    const routers = u.config!.http.routers as Record<string, { kubernetes?: unknown }>;
+    const main = { kind: 'Ingress', namespace: 'default', name: 'main' };
+    for (const name of [
+      'default-main-rule-0-path-0',
+      'default-main-rule-0-path-0-tls',
+      'default-main-rule-0-path-0-canary',
+      'default-main-rule-0-path-0-from-to-www-redirect',
+    ])
+      assert.deepEqual(routers[name]?.kubernetes, main, name);
+    // Traefik v3.7's translate: the provider's default backend names the Service's namespace only.
+    assert.deepEqual(routers['default-backend']?.kubernetes, { kind: 'Ingress', namespace: 'ops', name: '' });
+    const services = u.config!.http.services as Record<string, { kubernetes?: unknown }>;
+    assert.deepEqual(services['default-main-web-80']?.kubernetes, {
+      name: 'web',
+      namespace: 'default',
+      port: '80',
+    });
+    assert.deepEqual(services['default-main-web-80-canary']?.kubernetes, {
+      name: 'next',
+      namespace: 'default',
+      port: '80',
+    });
+    assert.deepEqual(services['default-backend']?.kubernetes, {
+      name: 'fallback',
+      namespace: 'ops',
+      port: '80',
+    });
+    // The weighted service over them is no load balancer: each request's leaf names its own.
+    assert.equal(services['default-main-web-80-wrr']?.kubernetes, undefined);
   });
 });

@@ -11,7 +11,7 @@ import {
   warnUnsupported,
 } from './ingress-nginx-middlewares.ts';
 import { nginxIngressStatus } from './ingress-status.ts';
-import { KubeBuild, normalize, type Obj, quoteMeta } from './kube-build.ts';
+import { KubeBuild, type KubernetesMeta, normalize, type Obj, quoteMeta } from './kube-build.ts';
 
 export interface NginxObjects {
   readonly ingresses: readonly KubeObject[];
@@ -131,7 +131,7 @@ export function goQuote(s: string): string {
 export function nginxIngressConfig(
   objs: NginxObjects,
   opts: NginxOptions,
-): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[]; statuses: StatusUpdate[] } {
+): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[]; statuses: StatusUpdate[]; meta: KubernetesMeta } {
   const b = new KubeBuild(objs, {
     // Traefik builds a load balancer without servers (503) rather than refusing it.
     allowEmptyServices: true,
@@ -159,8 +159,13 @@ export function nginxIngressConfig(
     };
     b.routers['default-backend'] = withEps(base, httpEps);
     b.routers['default-backend-tls'] = withEps({ ...base, tls: {} }, tlsEps);
+    // Traefik v3.7's translate gives these routers the Service's namespace as the Ingress's and
+    // no Ingress name (KubernetesIngressMetadata{Namespace, ServiceName}): the access log then
+    // has KubernetesIngressNamespace alone (an empty name is left out).
+    b.owner = { kind: 'Ingress', namespace: ns, name: '' };
     b.source('http/routers', 'default-backend', where);
     b.source('http/routers', 'default-backend-tls', where);
+    b.owner = null;
   }
 
   const classes = ourClasses(objs.ingressClasses, opts);
@@ -218,6 +223,9 @@ export function nginxIngressConfig(
   for (const { ing, cfg, spec, where } of ingresses) {
     const ns = ing.metadata.namespace ?? 'default';
     const name = ing.metadata.name;
+    // Every router made for it names it in the access log, its www redirects and canary routers
+    // too (Traefik v3.7 PR #12913: translate gives them all the location's observability).
+    b.owner = { kind: 'Ingress', namespace: ns, name };
     const status = nginxIngressStatus(b, ing, opts.publishService, opts.publishStatusAddress, where);
     if (status !== undefined) statuses.push(status);
     const hasTLS = (spec.tls ?? []).length > 0;
@@ -369,6 +377,7 @@ export function nginxIngressConfig(
       });
     });
   }
+  b.owner = null;
   return { ...b.result(), statuses };
 }
 

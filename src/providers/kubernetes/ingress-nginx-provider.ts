@@ -5,6 +5,7 @@ import type { Provider } from '../provider.ts';
 import { StatusWriter } from './gateway-status.ts';
 import type { KubeObject, ResourceSpec } from './informer.ts';
 import { nginxIngressConfig } from './ingress-nginx-config.ts';
+import { attachKubernetesMeta } from './kube-build.ts';
 import { runKubeProvider } from './kube-watch.ts';
 
 const CORE = '/api/v1';
@@ -60,7 +61,10 @@ export function kubernetesIngressNginxProvider(
             const built = nginxIngressConfig(items, opts);
             writer.submit(built.statuses);
             const issues = [...built.issues, ...writer.takeFailures()];
-            return updateFromData(built.data, name, built.sourceOf, validation, issues);
+            return attachKubernetesMeta(
+              updateFromData(built.data, name, built.sourceOf, validation, issues),
+              built.meta,
+            );
           };
         },
         signal,

@@ -5,6 +5,7 @@ import { NODES } from './crd-provider.ts';
 import { StatusWriter } from './gateway-status.ts';
 import type { ResourceSpec } from './informer.ts';
 import { ingressConfig } from './ingress-config.ts';
+import { attachKubernetesMeta } from './kube-build.ts';
 import { runKubeProvider } from './kube-watch.ts';
 
 /**
@@ -65,7 +66,10 @@ export class KubernetesIngressProvider implements Provider {
           const built = ingressConfig(items, { ...cfg, allowCrossNamespace: false });
           writer.submit(built.statuses);
           const issues = [...built.issues, ...writer.takeFailures()];
-          return updateFromData(built.data, this.name, built.sourceOf, this.#validation, issues);
+          return attachKubernetesMeta(
+            updateFromData(built.data, this.name, built.sourceOf, this.#validation, issues),
+            built.meta,
+          );
         };
       },
       signal,

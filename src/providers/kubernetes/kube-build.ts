@@ -1,5 +1,11 @@
+import {
+  type KubernetesObjectRef,
+  type KubernetesServiceRef,
+  setKubernetesMeta,
+} from '../../config/dynamic/kubernetes-meta.ts';
 import { type ConfigIssue, issue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
+import type { ProviderUpdate } from '../provider.ts';
 import type { KubeObject } from './informer.ts';
 
 export type Obj = Record<string, unknown>;
@@ -123,7 +129,15 @@ export class KubeBuild {
   };
   readonly udp = { routers: {} as Obj, services: {} as Obj };
   readonly issues: ConfigIssue[] = [];
+  /**
+   * The Ingress or IngressRoute being read: every HTTP router made meanwhile (`source`) names it
+   * in the access log (Traefik v3.7's KubernetesIngressName, v3.8's KubernetesIngressRouteName).
+   * Null outside one, and always for the Gateway provider (Traefik fills no field for it).
+   */
+  owner: KubernetesObjectRef | null = null;
   readonly #sources = new Map<string, string>();
+  readonly #routerMeta = new Map<string, KubernetesObjectRef>();
+  readonly #serviceMeta = new Map<string, KubernetesServiceRef>();
   readonly #svcIndex: Map<string, KubeObject>;
   readonly #slices = new Map<string, SliceJson[]>();
   readonly #secrets: Map<string, KubeObject>;
@@ -159,6 +173,7 @@ export class KubeBuild {
 
   source(section: string, name: string, where: string): void {
     this.#sources.set(`${section}/${name.toLowerCase()}`, where);
+    if (section === 'http/routers' && this.owner !== null) this.#routerMeta.set(name, this.owner);
   }
 
   error(where: string, message: string): undefined {
@@ -318,6 +333,13 @@ export class KubeBuild {
         ? { loadBalancer: lb, middlewares: [...s.middlewares] }
         : { loadBalancer: lb };
     this.source('http/services', name, `service ${ns}/${s.name}`);
+    // The Service the load balancer's servers come from, for the access log's KubernetesService*
+    // fields (Traefik v3.8 PR #12985: each leaf load balancer made from a Service carries it, the
+    // Gateway provider's excepted). The port as the route names it (Traefik's portString).
+    if (s.gatewayBackend !== true) {
+      const p = s.port ?? port.port;
+      this.#serviceMeta.set(name, { name: s.name, namespace: ns, port: String(p) });
+    }
     return name;
   }
 
@@ -455,7 +477,7 @@ export class KubeBuild {
     return this.error(where, `configMap ${ns}/${name} has no tls.ca or ca.crt`);
   }
 
-  result(): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
+  result(): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[]; meta: KubernetesMeta } {
     const sources = this.#sources;
     const sourceOf: SourceOf = (path) => {
       const p = path.map(String);
@@ -481,8 +503,34 @@ export class KubeBuild {
       },
       sourceOf,
       issues: this.issues,
+      meta: { routers: this.#routerMeta, services: this.#serviceMeta },
     };
   }
+}
+
+/** The Kubernetes objects behind a build's routers and load balancers, by their names. */
+export interface KubernetesMeta {
+  readonly routers: ReadonlyMap<string, KubernetesObjectRef>;
+  readonly services: ReadonlyMap<string, KubernetesServiceRef>;
+}
+
+/**
+ * Puts each router's and load balancer's Kubernetes object on the validated configuration's
+ * objects (config/dynamic/kubernetes-meta.ts): after validation, as Traefik's providers set the
+ * unexposed ObservabilityMetadata on the objects they make. Objects validation left out have none.
+ */
+export function attachKubernetesMeta(update: ProviderUpdate, meta: KubernetesMeta): ProviderUpdate {
+  const http = update.config?.http;
+  if (http === undefined) return update;
+  for (const [name, m] of meta.routers) {
+    const r = http.routers[name];
+    if (r !== undefined) setKubernetesMeta(r, m);
+  }
+  for (const [name, m] of meta.services) {
+    const s = http.services[name];
+    if (s !== undefined && s.kind === 'loadBalancer') setKubernetesMeta(s, m);
+  }
+  return update;
 }
 
 function nonEmpty(section: Record<string, Obj>): boolean {
