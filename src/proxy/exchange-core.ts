@@ -858,7 +858,8 @@ export abstract class ExchangeCore
     }
   }
 
-  protected startMirrors(body: Buffer | null): void {
+  /** Sends the copies of `state` (the request's mirroring, or a later attempt's) with `body`. */
+  protected startMirrors(body: Buffer | null, state: MirrorState = this.mirror!): void {
     const host = this.hostOverride ?? this.parsed.authority;
     const m = this.ctx.metrics;
     const route = this.route;
@@ -880,7 +881,7 @@ export abstract class ExchangeCore
             );
           };
     const trace = this.trace;
-    this.mirror!.start(
+    state.start(
       req,
       host,
       body,

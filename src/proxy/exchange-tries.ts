@@ -21,6 +21,7 @@ import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
 import { ExchangeCore } from './exchange-core.ts';
 import { grpcKind, grpcTimeoutMs } from './grpc-status.ts';
 import { ResponseCapture } from './mirror-request.ts';
+import { MirrorState } from './mirror-state.ts';
 import { type Retrier, RetryState } from './retry-state.ts';
 import { TransformedStream } from './transformed-stream.ts';
 
@@ -344,11 +345,63 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   #again = false;
 
   /**
-   * ResolveSink: a mirroring service met again by a retry's attempt adds nothing: whether (and
-   * where) the request is mirrored was decided once, by its first attempt.
+   * ResolveSink: a mirroring service met again by a retry's attempt is called again, as Traefik's
+   * retry calls the whole service per attempt: its mirroring handler (pkg/server/service/
+   * loadbalancer/mirror/mirror.go ServeHTTP) counts the attempt against each mirror's percent
+   * (getActiveMirrors) and sends its own copies, with the body kept for replay.
    */
   override mirrorThrough(node: MirroringNode): void {
     if (!this.#again) super.mirrorThrough(node);
+    else this.#attemptMirror(node);
+  }
+
+  /**
+   * A later attempt's mirroring: copies of the request as this attempt sends it, no comparison
+   * (compare mode compares the first attempt's). A body goes with them once read whole (the
+   * recorder kept it for the retry); over the mirror's `maxBodySize`, or not kept, none is sent.
+   */
+  #attemptMirror(node: MirroringNode): void {
+    // A body read whole first (buffering) goes as the first attempt's copies take it.
+    const hasBody = this.body !== null && this.spool === null;
+    const m = new MirrorState(node, this.req, hasBody, false);
+    if (m.idle) return;
+    if (!m.wantsBody) {
+      this.startMirrors(null, m);
+      return;
+    }
+    const body = this.body!;
+    if (!this.#mirrorableBody(node)) {
+      m.skip();
+      return;
+    }
+    if (body.done) {
+      this.startMirrors(body.recorder!.bytes(), m);
+      return;
+    }
+    // The attempt came before the body's end (a server answered early): its copies wait for it.
+    m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
+    const r = this.retry!;
+    if (r.pendingMirrors === null) r.pendingMirrors = [m];
+    else r.pendingMirrors.push(m);
+  }
+
+  /** The recorded request body can go to `node`'s mirrors (kept whole, within its maxBodySize). */
+  #mirrorableBody(node: MirroringNode): boolean {
+    const rec = this.body?.recorder ?? null;
+    return rec !== null && !rec.overflow && (node.maxBodySize < 0 || rec.length <= node.maxBodySize);
+  }
+
+  override onBodyComplete(): void {
+    super.onBodyComplete();
+    const r = this.retry;
+    if (r === null || r.pendingMirrors === null) return;
+    const pending = r.pendingMirrors;
+    r.pendingMirrors = null;
+    for (let i = 0; i < pending.length; i++) {
+      const m = pending[i]!;
+      if (this.#mirrorableBody(m.node)) this.startMirrors(this.body!.recorder!.bytes(), m);
+      else m.skip();
+    }
   }
 
   /** The retry policy's backoff ran out: try again. */

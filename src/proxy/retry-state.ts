@@ -3,6 +3,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { RetryPolicy } from '../middleware/middleware.ts';
 import { backoffMs } from '../resilience/backoff.ts';
+import type { MirrorState } from './mirror-state.ts';
 
 /** What a scheduled retry calls back when its backoff ran out. */
 export interface Retrier {
@@ -68,6 +69,11 @@ export class RetryState {
   again = false;
   /** The request was forwarded once (ExchangeTries.forward: recorder, timeouts, mirrors set up). */
   forwarded = false;
+  /**
+   * A later attempt's mirroring (its copies wait for the request body to end), or null: what a
+   * mirroring service met again by an attempt sends (ExchangeTries #attemptMirror).
+   */
+  pendingMirrors: MirrorState[] | null = null;
 
   constructor(policy: RetryPolicy) {
     this.policy = policy;
@@ -179,6 +185,12 @@ export class RetryState {
     if (this.#settled) return;
     this.#settled = true;
     this.cancel();
+    // The request ended before its body did: those attempts' copies are not sent.
+    const p = this.pendingMirrors;
+    if (p !== null) {
+      this.pendingMirrors = null;
+      for (let i = 0; i < p.length; i++) p[i]!.skip();
+    }
     const b = this.policy.budget;
     if (this.#retrying) b.retryEnded();
     b.requestEnded();
