@@ -44,6 +44,8 @@ describe('middlewares after retry run once per attempt, as Traefik', () => {
   let base = '';
   let flaky: Server;
   let auth: Server;
+  let boom: Server;
+  let boomHits = 0;
   /** What the flaky backend saw, per request path (each path's first request gets a 503). */
   const seen = new Map<string, Seen[]>();
   /** Calls to the auth server, per original path (X-Forwarded-Uri). */
@@ -76,6 +78,11 @@ describe('middlewares after retry run once per attempt, as Traefik', () => {
       }
       res.writeHead(200, { 'x-auth-attempt': String(n) }).end();
     });
+    boom = createServer((_req, res) => {
+      boomHits++;
+      res.writeHead(500).end('boom');
+    });
+    const boomUrl = await listen(boom);
     const flakyUrl = await listen(flaky);
     const authUrl = await listen(auth);
     proxy = await startProxy({
@@ -92,16 +99,25 @@ http:
     tag: { headers: { customRequestHeaders: { X-Tag: "t" } } }
     limit: { rateLimit: { average: 1, period: 1m, burst: 2 } }
     oneatatime: { inFlightReq: { amount: 1 } }
+    cb:
+      circuitBreaker:
+        expression: "ResponseCodeRatio(500, 600, 0, 600) > 0.5"
+        checkPeriod: 100ms
+        fallbackDuration: 1m
     steps: { chain: { middlewares: [strip, auth, tag] } }
   routers:
     rerun: { rule: "PathPrefix(\`/api\`)", service: flaky, middlewares: [retry503, steps] }
     authfail: { rule: "PathPrefix(\`/authfail\`)", service: flaky, middlewares: [retry503, auth] }
     limited: { rule: "PathPrefix(\`/limited\`)", service: flaky, middlewares: [retry503b, limit] }
     inflight: { rule: "PathPrefix(\`/inflight\`)", service: flaky, middlewares: [retry503b, oneatatime] }
+    breaker: { rule: "PathPrefix(\`/breaker\`)", service: boom, middlewares: [retry503, cb] }
   services:
     flaky:
       loadBalancer:
         servers: [{ url: "${flakyUrl}" }]
+    boom:
+      loadBalancer:
+        servers: [{ url: "${boomUrl}" }]
 `,
     });
     base = `http://127.0.0.1:${proxy.port}`;
@@ -109,7 +125,7 @@ http:
 
   after(async () => {
     await proxy?.stop();
-    for (const s of [flaky, auth]) s?.close();
+    for (const s of [flaky, auth, boom]) s?.close();
   });
 
   /** The access log's record of the request to `path` (stdout, JSON), once written. */
@@ -211,5 +227,22 @@ http:
     // And the slot is free once the request is over.
     const again = await curl(['--max-time', '10', `${base}/inflight/a`]);
     assert.equal(again.status, 200);
+  });
+
+  it("retries a tripped circuitBreaker's 503 after the retry, each attempt asking the breaker", async () => {
+    // The server's 500s (not listed) trip the breaker; then every attempt gets its 503.
+    const statuses: number[] = [];
+    for (let i = 0; i < 20 && !statuses.includes(503); i++)
+      statuses.push((await curl(['--max-time', '10', `${base}/breaker/${i}`])).status);
+    assert.equal(statuses[0], 500);
+    assert.equal(statuses.at(-1), 503, `the breaker tripped: ${statuses.join(',')}`);
+    const hits = boomHits;
+    const r = await curl(['--max-time', '10', `${base}/breaker/tripped`]);
+    assert.equal(r.status, 503);
+    assert.equal(boomHits, hits, 'no attempt reached the server');
+    const record = await accessRecord('/breaker/tripped');
+    assert.equal(record['RetryAttempts'], 2, 'three attempts, each answered by the breaker');
+    const first = await accessRecord('/breaker/0');
+    assert.equal(first['RetryAttempts'], 0, "the server's 500 is not listed: not retried");
   });
 });
