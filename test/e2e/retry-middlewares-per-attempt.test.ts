@@ -96,6 +96,7 @@ http:
     retry503b: { retry: { attempts: 2, status: ["503"], budget: { percent: 100 } } }
     auth: { forwardAuth: { address: "${authUrl}", authResponseHeaders: [X-Auth-Attempt] } }
     strip: { stripPrefix: { prefixes: ["/api"] } }
+    striptree: { stripPrefix: { prefixes: ["/tree"] } }
     tag: { headers: { customRequestHeaders: { X-Tag: "t" } } }
     limit: { rateLimit: { average: 1, period: 1m, burst: 2 } }
     oneatatime: { inFlightReq: { amount: 1 } }
@@ -111,6 +112,8 @@ http:
     limited: { rule: "PathPrefix(\`/limited\`)", service: flaky, middlewares: [retry503b, limit] }
     inflight: { rule: "PathPrefix(\`/inflight\`)", service: flaky, middlewares: [retry503b, oneatatime] }
     breaker: { rule: "PathPrefix(\`/breaker\`)", service: boom, middlewares: [retry503, cb] }
+    tree: { rule: "PathPrefix(\`/tree\`)", middlewares: [retry503, striptree] }
+    tree-child: { rule: "PathPrefix(\`/x\`)", service: flaky, middlewares: [tag], parentRefs: [tree] }
   services:
     flaky:
       loadBalancer:
@@ -244,5 +247,19 @@ http:
     assert.equal(record['RetryAttempts'], 2, 'three attempts, each answered by the breaker');
     const first = await accessRecord('/breaker/0');
     assert.equal(first['RetryAttempts'], 0, "the server's 500 is not listed: not retried");
+  });
+
+  it("runs a parent router's middlewares after its retry, and its child's, again for each attempt", async () => {
+    // The parent strips /tree, its child (matched on the stripped path) sets X-Tag: each attempt
+    // strips the path as the request came, once, and sets the field once.
+    const r = await curl(['--max-time', '10', `${base}/tree/x/1`]);
+    assert.equal(r.status, 200);
+    assert.deepEqual(
+      (seen.get('/x/1') ?? []).map((s) => [s.path, s.prefix, s.tag]),
+      [
+        ['/x/1', '/tree', 't'],
+        ['/x/1', '/tree', 't'],
+      ],
+    );
   });
 });
