@@ -262,4 +262,24 @@ http:
       ],
     );
   });
+
+  it('does the same for an HTTP/2 client (h2c)', async () => {
+    const r = await curl([
+      '--max-time',
+      '10',
+      '--http2-prior-knowledge',
+      '-X',
+      'PUT',
+      '--data-binary',
+      'h2',
+      `${base}/authfail/h2`,
+    ]);
+    assert.equal(r.status, 200);
+    assert.equal(authCalls.get('/authfail/h2'), 3);
+    assert.equal((await accessRecord('/authfail/h2'))['RequestProtocol'], 'HTTP/2.0');
+    assert.deepEqual(
+      (seen.get('/authfail/h2') ?? []).map((s) => s.body),
+      ['h2', 'h2'],
+    );
+  });
 });
