@@ -55,6 +55,13 @@ export interface RequestControl {
    * null when there is nothing to end (not traced, or not sampled). `url` is the one called.
    */
   traceCall?(name: string, method: string, url: string, headers: HeaderList): CallTrace | null;
+  /**
+   * The request went past a `retry` middleware whose route has middlewares with a request phase
+   * after it (the marker middleware/retry.ts `retryPoint` puts there): those, from index `from`
+   * of the route's middlewares, run again for each attempt of `policy`, as Traefik's retry calls
+   * its `next` handler once per attempt. Absent where nothing is retried (explain's dry runs).
+   */
+  retryPoint?(from: number, policy: RetryPolicy): void;
 }
 
 /** A middleware's call's span (RequestControl.traceCall): `close` ends it. */

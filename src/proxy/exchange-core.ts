@@ -16,6 +16,7 @@ import {
   type Lease,
   type RequestControl,
   type RequestOutcome,
+  type RetryPolicy,
   SUSPEND,
 } from '../middleware/middleware.ts';
 import type {
@@ -39,7 +40,7 @@ import { admitRequest, forcedBudget, neverShed } from './overload-admission.ts';
 import { type BodyListener, RequestBody } from './request-body.ts';
 import { SpoolSink } from './request-spool.ts';
 import { RequestTrace } from './request-trace.ts';
-import type { RetryState } from './retry-state.ts';
+import { RetryState } from './retry-state.ts';
 
 /** The bytes of a body read for a failover's `errors` kept in memory before a file takes the rest. */
 const FAILOVER_MEM_BYTES = 1 << 20;
@@ -251,6 +252,13 @@ export abstract class ExchangeCore
   /** The request is over: give back what the tries held (server slot, deadline). */
   protected abstract endTries(): void;
   /**
+   * A middleware at index `at` answered `status`: when it runs once per attempt of the route's
+   * retry (after its marker), that attempt ends there; true when another one follows.
+   */
+  protected abstract retryAnswer(at: number, status: number): boolean;
+  /** An attempt after the first ran the middlewares after the retry again: the service now. */
+  protected abstract attemptAgain(): void;
+  /**
    * An answer with `status` (the upstream's, a middleware's or ours) that an error page of the
    * route catches: the page is fetched instead, and true returned. `fromServer`: the status is
    * the answer of the current try's server (which its service then counts as a try).
@@ -351,6 +359,11 @@ export abstract class ExchangeCore
     this.#runMiddlewares(0);
   }
 
+  /** A retry's attempt runs the route's middlewares again from `from` (its marker's next). */
+  protected rerunMiddlewares(from: number): void {
+    this.#runMiddlewares(from);
+  }
+
   #runMiddlewares(from: number): void {
     const mws = this.route!.middlewares;
     for (let i = from; i < mws.length; i++) {
@@ -371,6 +384,7 @@ export abstract class ExchangeCore
         this.#middlewareToFallback(r.status)
       )
         return;
+      if (this.retry !== null && this.retryAnswer(i, r.status)) return;
       this.respondDirect(r);
       return;
     }
@@ -521,11 +535,30 @@ export abstract class ExchangeCore
         const fp = this.foPass;
         if (fp !== null && fp.mwAt >= 0 && at >= fp.mwAt && this.#middlewareToFallback(response.status))
           return;
+        if (this.retry !== null && this.retryAnswer(at, response.status)) return;
         this.respondDirect(response);
       } else this.#runMiddlewares(at + 1);
     } catch (e) {
       this.onInternalError(e);
     }
+  }
+
+  /**
+   * RequestControl: the request went past a retry whose middlewares after it run per attempt
+   * (middleware/retry.ts retryPoint). The last retry reached is the one that applies (a
+   * parent router's, then its child's), as route.retry is the chain's last one.
+   */
+  retryPoint(from: number, policy: RetryPolicy): void {
+    let r = this.retry;
+    if (r === null || r.policy !== policy) {
+      r?.settle();
+      r = new RetryState(policy);
+      this.retry = r;
+    }
+    r.keep(from, this.req, this.hostOverride);
+    r.leaseFrom = this.leases === null ? 0 : this.leases.length;
+    r.leaseTo = -1;
+    r.attemptAt = performance.now();
   }
 
   onEnd(lease: Lease): void {
@@ -638,6 +671,19 @@ export abstract class ExchangeCore
     if (route.middlewares.length > 0) {
       const h = this.req.headers.get('host');
       if (h !== undefined && h !== this.parsed.authority) this.hostOverride = h;
+      // A retry whose middlewares after it run per attempt: the leases they took are this
+      // attempt's; an attempt after the first goes on to the service as ExchangeTries resolves it.
+      const r = this.retry;
+      if (r !== null && r.from >= 0) {
+        r.leaseTo = this.leases === null ? 0 : this.leases.length;
+        if (r.again) {
+          r.again = false;
+          if (r.forwarded) {
+            this.attemptAgain();
+            return;
+          }
+        }
+      }
     }
     const lb = route.service.resolve(this.req, this);
     if (lb === undefined) {
@@ -835,7 +881,8 @@ export abstract class ExchangeCore
     }
   }
 
-  protected startMirrors(body: Buffer | null): void {
+  /** Sends the copies of `state` (the request's mirroring, or a later attempt's) with `body`. */
+  protected startMirrors(body: Buffer | null, state: MirrorState = this.mirror!): void {
     const host = this.hostOverride ?? this.parsed.authority;
     const m = this.ctx.metrics;
     const route = this.route;
@@ -857,7 +904,7 @@ export abstract class ExchangeCore
             );
           };
     const trace = this.trace;
-    this.mirror!.start(
+    state.start(
       req,
       host,
       body,
@@ -1068,9 +1115,26 @@ export abstract class ExchangeCore
         totalMs,
       };
       this.leases = null;
+      // The leases the last attempt's middlewares after a retry took: that attempt's time (a
+      // circuitBreaker after the retry times each attempt, as Traefik's wraps its `next`).
+      const r = this.retry;
+      let attemptFrom = leases.length;
+      let attemptTo = leases.length;
+      let attempt = outcome;
+      if (r !== null && r.from >= 0) {
+        attemptFrom = r.leaseFrom;
+        if (r.leaseTo >= 0) attemptTo = r.leaseTo;
+        const ms = performance.now() - r.attemptAt;
+        attempt = {
+          status: outcome.status,
+          networkError: outcome.networkError,
+          headMs: Math.min(headMs, ms),
+          totalMs: ms,
+        };
+      }
       for (let i = 0; i < leases.length; i++) {
         try {
-          leases[i]!.release(outcome);
+          leases[i]!.release(i >= attemptFrom && i < attemptTo ? attempt : outcome);
         } catch (e) {
           this.ctx.logger.error('internal error', { error: String(e), router: this.routerName });
         }

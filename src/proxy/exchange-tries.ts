@@ -6,6 +6,7 @@ import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { errorPageTarget, pageRequestFields, rewrittenStatus } from '../middleware/errors.ts';
+import type { RequestOutcome } from '../middleware/middleware.ts';
 import type {
   ErrorPage,
   FailoverNode,
@@ -20,6 +21,7 @@ import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
 import { ExchangeCore } from './exchange-core.ts';
 import { grpcKind, grpcTimeoutMs } from './grpc-status.ts';
 import { ResponseCapture } from './mirror-request.ts';
+import { MirrorState } from './mirror-state.ts';
 import { type Retrier, RetryState } from './retry-state.ts';
 import { TransformedStream } from './transformed-stream.ts';
 
@@ -107,7 +109,18 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   /** The service admitted the request: forward it. */
   protected forward(): void {
     const route = this.route!;
-    if (route.retry !== null) this.retry = new RetryState(route.retry);
+    const rp = route.retry;
+    if (rp !== null) {
+      // Made at the retry's marker already when middlewares after it run per attempt; a retry
+      // among a service's middlewares (route.afterServiceMiddlewares) is the one that applies.
+      let r = this.retry;
+      if (r === null || r.policy !== rp) {
+        r?.settle();
+        r = new RetryState(rp);
+        this.retry = r;
+      }
+      r.forwarded = true;
+    }
     if (this.transform !== null) this.via = new TransformedStream(this.transform, this);
     const mirror = this.mirror;
     if (mirror?.idle) this.mirror = null;
@@ -300,7 +313,28 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // The attempt ended synchronously: without a backoff, the next one waits for the event
     // loop's turn (an immediate) rather than running inside this one, so that many attempts
     // never pile up on the stack.
-    this.#scheduleRetry(true);
+    this.#scheduleRetry(503, false, true);
+    return true;
+  }
+
+  /**
+   * A middleware after the retry (one that runs once per attempt) answered `status` itself (a
+   * rateLimit's 429, a tripped circuitBreaker's 503, an inFlightReq's 429): that is the
+   * attempt's answer, written to the retry's response writer like a server's, and retried after
+   * the backoff when `status` lists it, for the methods and bodies a server's answer would be
+   * (Traefik's pkg/middlewares/retry/retry.go, responseWriter.WriteHeader and ServeHTTP's
+   * isIdempotent). Not past service middlewares (their attempts stay on the load balancer).
+   */
+  protected retryAnswer(at: number, status: number): boolean {
+    const r = this.retry!;
+    if (r.from < 0 || at < r.from || this.page !== null || this.route!.afterServiceMiddlewares === true)
+      return false;
+    // An attempt, whether retried or the answer: the access log's RetryAttempts counts it.
+    this.tries++;
+    if (!this.#mayRetry('status', status)) return false;
+    // Every lease taken since the attempt began is its own (none went to a server's admission).
+    r.leaseTo = -1;
+    this.#scheduleRetry(status, false, true);
     return true;
   }
 
@@ -311,11 +345,63 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   #again = false;
 
   /**
-   * ResolveSink: a mirroring service met again by a retry's attempt adds nothing: whether (and
-   * where) the request is mirrored was decided once, by its first attempt.
+   * ResolveSink: a mirroring service met again by a retry's attempt is called again, as Traefik's
+   * retry calls the whole service per attempt: its mirroring handler (pkg/server/service/
+   * loadbalancer/mirror/mirror.go ServeHTTP) counts the attempt against each mirror's percent
+   * (getActiveMirrors) and sends its own copies, with the body kept for replay.
    */
   override mirrorThrough(node: MirroringNode): void {
     if (!this.#again) super.mirrorThrough(node);
+    else this.#attemptMirror(node);
+  }
+
+  /**
+   * A later attempt's mirroring: copies of the request as this attempt sends it, no comparison
+   * (compare mode compares the first attempt's). A body goes with them once read whole (the
+   * recorder kept it for the retry); over the mirror's `maxBodySize`, or not kept, none is sent.
+   */
+  #attemptMirror(node: MirroringNode): void {
+    // A body read whole first (buffering) goes as the first attempt's copies take it.
+    const hasBody = this.body !== null && this.spool === null;
+    const m = new MirrorState(node, this.req, hasBody, false);
+    if (m.idle) return;
+    if (!m.wantsBody) {
+      this.startMirrors(null, m);
+      return;
+    }
+    const body = this.body!;
+    if (!this.#mirrorableBody(node)) {
+      m.skip();
+      return;
+    }
+    if (body.done) {
+      this.startMirrors(body.recorder!.bytes(), m);
+      return;
+    }
+    // The attempt came before the body's end (a server answered early): its copies wait for it.
+    m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
+    const r = this.retry!;
+    if (r.pendingMirrors === null) r.pendingMirrors = [m];
+    else r.pendingMirrors.push(m);
+  }
+
+  /** The recorded request body can go to `node`'s mirrors (kept whole, within its maxBodySize). */
+  #mirrorableBody(node: MirroringNode): boolean {
+    const rec = this.body?.recorder ?? null;
+    return rec !== null && !rec.overflow && (node.maxBodySize < 0 || rec.length <= node.maxBodySize);
+  }
+
+  override onBodyComplete(): void {
+    super.onBodyComplete();
+    const r = this.retry;
+    if (r === null || r.pendingMirrors === null) return;
+    const pending = r.pendingMirrors;
+    r.pendingMirrors = null;
+    for (let i = 0; i < pending.length; i++) {
+      const m = pending[i]!;
+      if (this.#mirrorableBody(m.node)) this.startMirrors(this.body!.recorder!.bytes(), m);
+      else m.skip();
+    }
   }
 
   /** The retry policy's backoff ran out: try again. */
@@ -346,6 +432,67 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.pickAndAcquire();
       return;
     }
+    const r = this.retry!;
+    if (r.from >= 0) {
+      this.#rerun(r);
+      return;
+    }
+    this.attemptAgain();
+  }
+
+  /**
+   * The attempt runs the route's middlewares after the retry again, on the request as the retry
+   * got it, as Traefik's retry calls its `next` (the rest of the router's chain, then the
+   * service) once per attempt with a clone of the request (pkg/middlewares/retry/retry.go
+   * ServeHTTP: req.Clone, and reusableReq.Clone with `status`): a header a middleware set, a
+   * prefix it stripped, are set or stripped again, never twice. Their dispatch then resolves the
+   * service again (attemptAgain), or forwards the request if no attempt reached the service yet.
+   */
+  #rerun(r: RetryState): void {
+    r.restore(this.req);
+    this.hostOverride = r.hostOverride;
+    this.mwRan = r.from;
+    r.leaseFrom = this.leases === null ? 0 : this.leases.length;
+    r.leaseTo = -1;
+    r.attemptAt = performance.now();
+    r.again = true;
+    // No try runs while the middlewares do (a rateLimit may hold the request): only the total
+    // deadline stands.
+    if (this.timed) {
+      this.#tryDeadline = 0;
+      this.#armDeadline();
+    }
+    this.trace?.retryAttempt(this.attempts + 1);
+    this.rerunMiddlewares(r.from);
+  }
+
+  /**
+   * The leases the attempt's middlewares took (a circuitBreaker's, an inFlightReq's slot, a
+   * rateLimit's wait) end with the attempt, with its `status`: Traefik's middlewares after the
+   * retry wrap each attempt (a breaker records each attempt, a slot is held for one).
+   */
+  #endAttempt(r: RetryState, status: number, networkError: boolean): void {
+    const leases = this.leases;
+    if (leases === null) return;
+    const to = r.leaseTo < 0 ? leases.length : r.leaseTo;
+    if (to <= r.leaseFrom) return;
+    const ms = performance.now() - r.attemptAt;
+    const outcome: RequestOutcome = { status, networkError, headMs: ms, totalMs: ms };
+    const ended = leases.splice(r.leaseFrom, to - r.leaseFrom);
+    for (let i = 0; i < ended.length; i++) {
+      try {
+        ended[i]!.release(outcome);
+      } catch (e) {
+        this.ctx.logger.error('internal error', { error: String(e), router: this.routerName });
+      }
+    }
+  }
+
+  /**
+   * Resolves the route's service tree again for an attempt after the first and tries it.
+   */
+  protected attemptAgain(): void {
+    const route = this.route!;
     const cookies = this.setCookies;
     this.setCookies = '';
     this.#again = true;
@@ -392,7 +539,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       kind,
       status,
       body !== null && body.bytesIn > 0,
-      body === null || this.spool !== null || body.replayable(r.policy.maxBodyBytes),
+      // Nothing read yet (a middleware after the retry answered before any server was asked):
+      // the next attempt sends the body as it comes.
+      body === null || this.spool !== null || body.bytesIn === 0 || body.replayable(r.policy.maxBodyBytes),
       (this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline) ||
         (r.policy.windowMs > 0 && performance.now() - this.startedAt >= r.policy.windowMs),
     );
@@ -424,7 +573,10 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     );
   }
 
-  #scheduleRetry(deferred = false): void {
+  #scheduleRetry(status: number, networkError: boolean, deferred = false): void {
+    const r = this.retry!;
+    if (r.from >= 0 && this.route!.afterServiceMiddlewares !== true)
+      this.#endAttempt(r, status, networkError);
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (this.retry!.schedule(this, this.attempts)) this.deadline = this.#totalDeadline;
     else if (deferred) setImmediate(retryLater, this);
@@ -452,7 +604,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (this.#mayRetry(kind, err.status)) {
       this.logError(err, server, 'debug');
       this.countTry(err.status);
-      this.#scheduleRetry();
+      this.#scheduleRetry(err.status, true);
       return;
     }
     this.respondError(err, true, server);
@@ -551,7 +703,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.countTry(status);
     this.dropTry();
     this.headMs = -1;
-    this.#scheduleRetry();
+    this.#scheduleRetry(status, false);
     return true;
   }
 

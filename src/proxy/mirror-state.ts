@@ -85,11 +85,15 @@ export class MirrorState {
     forwardedFor: string | null;
   } | null = null;
 
-  constructor(node: MirroringNode, req: RequestHead, hasBody: boolean) {
+  /**
+   * `compare` false: no comparison with the primary's answer (a retry's later attempt, whose
+   * primary is not the one the request was first mirrored for).
+   */
+  constructor(node: MirroringNode, req: RequestHead, hasBody: boolean, compare = true) {
     this.node = node;
     for (let i = 0; i < node.mirrors.length; i++) if (node.mirrors[i]!.take()) this.#chosen.push(i);
     this.comparison =
-      node.comparator === null || this.#chosen.length === 0
+      !compare || node.comparator === null || this.#chosen.length === 0
         ? null
         : node.comparator.begin(req.method, req.path);
     if (this.comparison !== null) {

@@ -57,6 +57,11 @@ export class RequestTrace {
   #pageParent: RequestSpan | null = null;
   /** How many of `#detailed` were open when the current attempt's span started. */
   #retryMark = 0;
+  /**
+   * The current attempt's span was started by `retryAttempt` (its middlewares ran again, with
+   * their own spans) and no call was made under it yet.
+   */
+  #attemptFresh = false;
   /** The current call's CLIENT span, until its response head. */
   #call: RequestSpan | null = null;
   /** Detailed: the current try's `Service` (and service `Metrics`) spans, until the next try. */
@@ -177,7 +182,7 @@ export class RequestTrace {
    * from the second attempt on. Traefik runs the middlewares after the retry again for each
    * attempt: ours ran once, but each attempt gets their spans, as Traefik's trace shows them.
    */
-  #attempt(attempt: number): void {
+  #attempt(attempt: number, rerun = false): void {
     const prev = this.#retrySpan;
     if (prev !== null) {
       const now = Date.now();
@@ -192,7 +197,7 @@ export class RequestTrace {
     if (attempt > 1) span.setAttribute('http.request.resend_count', attempt - 1);
     this.#retrySpan = span;
     this.#parent = span;
-    if (attempt === 1) return;
+    if (attempt === 1 || rerun) return;
     const groups = this.#groups!.middlewares;
     for (let g = this.#retryGroup; g < groups.length; g++) {
       const group = groups[g]!;
@@ -201,6 +206,18 @@ export class RequestTrace {
         if (!m.retry) this.#middlewareOf(m);
       }
     }
+  }
+
+  /**
+   * Detailed: attempt `attempt` of the retry begins by running the middlewares after it again
+   * (ExchangeTries #rerun): its `Retry` span, under which those middlewares' spans (`middleware`)
+   * and its call's then go, as Traefik's retry starts a span per attempt before calling `next`.
+   */
+  retryAttempt(attempt: number): void {
+    if (this.#detailed === null || this.#retryParent === null) return;
+    this.#endTry(Date.now());
+    this.#attempt(attempt, true);
+    this.#attemptFresh = true;
   }
 
   /**
@@ -227,7 +244,8 @@ export class RequestTrace {
       if (this.#detailed !== null) {
         const now = Date.now();
         this.#endTry(now);
-        if (tries > 1 && !page && this.#retryParent !== null) {
+        if (this.#attemptFresh) this.#attemptFresh = false;
+        else if (tries > 1 && !page && this.#retryParent !== null) {
           this.#attempt(tries);
           parent = this.#parent;
         }

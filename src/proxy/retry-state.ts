@@ -1,6 +1,9 @@
 import { inRanges } from '../config/dynamic/status-range.ts';
+import type { HeaderList } from '../core/headers.ts';
+import type { RequestHead } from '../core/request.ts';
 import type { RetryPolicy } from '../middleware/middleware.ts';
 import { backoffMs } from '../resilience/backoff.ts';
+import type { MirrorState } from './mirror-state.ts';
 
 /** What a scheduled retry calls back when its backoff ran out. */
 export interface Retrier {
@@ -42,11 +45,71 @@ export class RetryState {
   #retrying = false;
   #timer: NodeJS.Timeout | null = null;
   #settled = false;
+  /**
+   * Where the middlewares that run once per attempt begin in the route's middlewares (the index
+   * after the retry's marker, middleware/retry.ts retryPoint), or -1: none (only the service is
+   * called again).
+   */
+  from = -1;
+  /** The request as the retry got it (each attempt starts from it), kept when `from` >= 0. */
+  #path = '';
+  #query = '';
+  #headers: HeaderList | null = null;
+  #omitForwardedFor = false;
+  hostOverride: string | undefined = undefined;
+  /**
+   * The request's leases (RequestControl.onEnd) that the current attempt's middlewares took:
+   * `leaseFrom` up to `leaseTo` (-1: up to the last one), released when the attempt is retried.
+   */
+  leaseFrom = 0;
+  leaseTo = -1;
+  /** When the current attempt began (performance.now()), for its leases' outcome. */
+  attemptAt = 0;
+  /** An attempt is running the middlewares again: its dispatch resolves the service again. */
+  again = false;
+  /** The request was forwarded once (ExchangeTries.forward: recorder, timeouts, mirrors set up). */
+  forwarded = false;
+  /**
+   * A later attempt's mirroring (its copies wait for the request body to end), or null: what a
+   * mirroring service met again by an attempt sends (ExchangeTries #attemptMirror).
+   */
+  pendingMirrors: MirrorState[] | null = null;
 
   constructor(policy: RetryPolicy) {
     this.policy = policy;
     // Counted among the requests in flight: the budget caps retries as a share of them.
     policy.budget.requestStarted();
+  }
+
+  /**
+   * The request reached the retry (its marker): the middlewares from `from` on run per attempt,
+   * each time on the request as it is now (Traefik's retry gives each attempt a clone of it,
+   * req.Clone: what a middleware after the retry changed never carries over to the next one).
+   */
+  keep(from: number, req: RequestHead, hostOverride: string | undefined): void {
+    this.from = from;
+    this.#path = req.path;
+    this.#query = req.query;
+    this.#headers = req.headers.clone();
+    this.#omitForwardedFor = req.omitForwardedFor;
+    this.hostOverride = hostOverride;
+  }
+
+  /** Puts the request back as `keep` saw it, for the next attempt. */
+  restore(req: RequestHead): void {
+    req.path = this.#path;
+    req.query = this.#query;
+    req.omitForwardedFor = this.#omitForwardedFor;
+    const saved = this.#headers!;
+    const h = req.headers;
+    h.names.length = 0;
+    h.lnames.length = 0;
+    h.values.length = 0;
+    h.names.push(...saved.names);
+    h.lnames.push(...saved.lnames);
+    h.values.push(...saved.values);
+    h.unsettled = saved.unsettled;
+    h.raw = null;
   }
 
   get retrying(): boolean {
@@ -122,6 +185,12 @@ export class RetryState {
     if (this.#settled) return;
     this.#settled = true;
     this.cancel();
+    // The request ended before its body did: those attempts' copies are not sent.
+    const p = this.pendingMirrors;
+    if (p !== null) {
+      this.pendingMirrors = null;
+      for (let i = 0; i < p.length; i++) p[i]!.skip();
+    }
     const b = this.policy.budget;
     if (this.#retrying) b.retryEnded();
     b.requestEnded();

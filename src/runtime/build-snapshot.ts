@@ -34,6 +34,7 @@ import type {
   ServerGuard,
 } from '../middleware/middleware.ts';
 import { middlewareFactory } from '../middleware/registry.ts';
+import { retryPoint } from '../middleware/retry.ts';
 import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { H2PoolOptions } from '../upstream/h2-pool.ts';
@@ -825,8 +826,14 @@ function liftChain(
   all: readonly Middleware[],
   services: ReadonlyMap<string, ServiceNode | null>,
   detailed: boolean,
+  offset = 0,
+  rerun = true,
 ): LiftedChain {
   let retry: RetryPolicy | null = null;
+  // Where the middlewares with a request phase end: a retry before it has some after it, which
+  // run once per attempt (its marker, middleware/retry.ts retryPoint, says from where).
+  let lastRequestPhase = -1;
+  for (let k = 0; k < all.length; k++) if (all[k]!.onRequest !== undefined) lastRequestPhase = k;
   // Detailed tracing only: the spans opened before each kept middleware runs (its own, and those
   // of the middlewares without a phase before it, which the exchange does not run), and after.
   const spans: DetailedSpan[][] | null = detailed ? [[]] : null;
@@ -837,7 +844,8 @@ function liftChain(
   let buffering: BufferingSpec | null = null;
   let bufferingAt: number | undefined;
   let bodyPhase = false;
-  for (const m of all) {
+  for (let k = 0; k < all.length; k++) {
+    const m = all[k]!;
     if (m.retry !== undefined) retry = m.retry;
     // This middleware's span entry (detailed): an error page's calls go under its span.
     let entry: DetailedSpan | undefined;
@@ -881,6 +889,12 @@ function liftChain(
     if (m.onResponseBody !== undefined) bodyPhase = true;
     if (m.onRequest !== undefined || m.onResponse !== undefined || m.onResponseBody !== undefined) {
       middlewares.push(m);
+      spans?.push([]);
+    }
+    if (m.retry !== undefined) {
+      // After every retry (the last one reached wins, as route.retry is the last one), so that a
+      // parent router's chain stays a prefix of its children's, whose own middlewares may follow.
+      middlewares.push(retryPoint(offset + middlewares.length + 1, m.retry, rerun && lastRequestPhase > k));
       spans?.push([]);
     }
   }
@@ -936,7 +950,9 @@ function targetAfterStep(
   chain: readonly Middleware[],
   services: ReadonlyMap<string, ServiceNode | null>,
 ): RouteTarget {
-  const c = liftChain(chain, services, route.detailed !== undefined);
+  // Past service middlewares a retry's attempts stay on the load balancer below them (the
+  // exchange's #nextAttempt): nothing of this chain runs again.
+  const c = liftChain(chain, services, route.detailed !== undefined, route.middlewares.length, false);
   const n = route.middlewares.length;
   const pages =
     c.errorPages === null

@@ -51,6 +51,7 @@ describe('retry through the whole service tree, as Traefik', () => {
   let hints: Server;
   let unavailable: Server;
   const mirrored = new Counter();
+  const mirroredBodies: string[] = [];
   let mirror: Server;
   let busy: Server;
 
@@ -74,9 +75,17 @@ describe('retry through the whole service tree, as Traefik', () => {
       if (seen++ % 2 === 0) res.writeHead(503).end('busy');
       else res.writeHead(200).end('flaky');
     });
-    mirror = createServer((_req, res) => {
-      mirrored.inc();
-      res.writeHead(200).end();
+    mirror = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => {
+        body += d;
+      });
+      req.on('end', () => {
+        mirroredBodies.push(`${req.method} ${req.url} ${body}`);
+        mirrored.inc();
+        res.writeHead(200).end();
+      });
     });
     busy = createServer((_req, res) => res.writeHead(503).end('busy'));
     for (const x of [unavailable, mirror, busy]) {
@@ -107,6 +116,7 @@ http:
     hints1: { rule: "Path(\`/hints1\`)", service: hints, middlewares: [retry1] }
     hintslast: { rule: "Path(\`/hintslast\`)", service: hintslast, middlewares: [retry2] }
     mirrored: { rule: "Path(\`/mirrored\`)", service: mirrored, middlewares: [retry503twice] }
+    mirroredall: { rule: "Path(\`/mirroredall\`)", service: mirroredall, middlewares: [retry503twice] }
     sticky: { rule: "Path(\`/sticky\`)", service: sticky, middlewares: [retry503twice] }
     refusedalone: { rule: "Path(\`/refusedalone\`)", service: refusedalone }
     refusedretry: { rule: "Path(\`/refusedretry\`)", service: refusedalone, middlewares: [retry2] }
@@ -149,6 +159,10 @@ http:
       mirroring:
         service: mirroredMain
         mirrors: [{ name: mirrorCopy, percent: 50 }]
+    mirroredall:
+      mirroring:
+        service: mirroredMain
+        mirrors: [{ name: mirrorCopy, percent: 100 }]
     mirroredMain:
       loadBalancer:
         servers: [{ url: "${urlOf(unavailable)}" }]
@@ -251,15 +265,31 @@ http:
     assert.deepEqual(await statuses('/hintslast'), [103, 200], 'the second attempt is the last');
   });
 
-  it('decides the mirroring of a request once, whatever its retries go through', async () => {
-    // Each request's first attempt gets a 503, its retry a 200. A retry does not count the
-    // request again against the mirror's percent: 2 of the 4 are mirrored.
+  it('mirrors each attempt, as Traefik calls the mirroring service once per attempt', async () => {
+    // Each request's first attempt gets a 503, its retry a 200. Each attempt counts against the
+    // mirror's percent (Traefik's mirror.go getActiveMirrors): 4 of the 8 attempts are mirrored.
     for (let i = 0; i < 4; i++) {
       const r = await curl(['--max-time', '10', `${base}/mirrored`]);
       assert.equal(r.status, 200);
       assert.equal(r.body.toString(), 'flaky');
     }
-    await mirrored.reach(2);
+    await mirrored.reach(4);
+    // At 100 %, both attempts of a PUT send their copy, each with the body.
+    mirroredBodies.length = 0;
+    const before = mirrored.value;
+    const r = await curl([
+      '--max-time',
+      '10',
+      '-X',
+      'PUT',
+      '--data-binary',
+      'payload',
+      `${base}/mirroredall`,
+    ]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'flaky');
+    await mirrored.reach(before + 2);
+    assert.deepEqual(mirroredBodies, ['PUT /mirroredall payload', 'PUT /mirroredall payload']);
   });
 
   it('sets the sticky cookie of the attempt that answers only', async () => {
