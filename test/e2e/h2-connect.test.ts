@@ -175,6 +175,9 @@ http:
     mirrored:
       rule: "Host(\`mirrored.test\`)"
       service: mirrored
+    based:
+      rule: "Host(\`based.test\`)"
+      service: based
   middlewares:
     tag: { headers: { customRequestHeaders: { X-Through: proxy } } }
   services:
@@ -186,6 +189,9 @@ http:
         servers: [{ url: "${mirror.url}" }]
     mirrored:
       mirroring: { service: backend, mirrors: [{ name: copies, percent: 100 }] }
+    based:
+      loadBalancer:
+        servers: [{ url: "${backend.url}/base", preservePath: true }]
 `,
       });
       session = connect(`http://127.0.0.1:${proxy.ports['web']}`);
@@ -335,6 +341,22 @@ http:
       const rest = body(stream);
       stream.end();
       await rest;
+    });
+
+    it("sends a preservePath server's path as the target, with sanitizePath on or off (Traefik's JoinURLPath)", async () => {
+      // The director joins the server URL's path and the request's ('' or, sanitized, '/'): the
+      // transport then writes that path rather than the authority (pkg/proxy/httputil/proxy.go).
+      for (const s of [session, rawSession]) {
+        const head = backend.nextHead();
+        const stream = s.request(
+          { ':method': 'CONNECT', ':authority': 'based.test:443' },
+          { endStream: false },
+        );
+        const { head: text } = await head;
+        assert.ok(text.startsWith('CONNECT /base/ HTTP/1.1\r\nHost: based.test:443\r\n'), text);
+        assert.equal((await response(stream))[':status'], 403);
+        stream.destroy();
+      }
     });
 
     it('sends a mirror its copy of a CONNECT to `/`, as Traefik sanitizePath makes the request URI', async () => {
