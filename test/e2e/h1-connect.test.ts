@@ -168,4 +168,24 @@ http:
     assert.equal(header(r.responses[0]!, 'connection'), 'close');
     assert.equal(r.closedBy, 'fin');
   });
+
+  it('takes the body a CONNECT declares as its body, never as a request', async () => {
+    // Go's server frames it by its Content-Length. Here, as for any answer of ours given before
+    // the body was read, the connection is closed after the 501 (Go would discard the body and
+    // read on): neither the body nor what follows it reaches a server.
+    const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: target.test\r\n\r\n';
+    const r = await rawRequest(
+      proxy.port,
+      `CONNECT target.test:443 HTTP/1.1\r\nHost: target.test:443\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}GET /next HTTP/1.1\r\nHost: target.test\r\n\r\n`,
+      { methods: ['CONNECT', 'GET'] },
+    );
+    assert.equal(r.parseError, null);
+    assert.deepEqual(
+      r.responses.map((x) => x.status),
+      [501],
+    );
+    assert.equal(header(r.responses[0]!, 'connection'), 'close');
+    assert.equal(r.closedBy, 'fin');
+    assert.ok(!backend.seen.some((s) => s.url === '/smuggled' || s.url === '/next'));
+  });
 });
