@@ -98,9 +98,47 @@ describe('parseRequestHead: request line', () => {
 
   it('rejects a method with a non-token byte with 400', () => rejects(`GE(T / HTTP/1.1\r\n${H}\r\n`, 400));
 
-  it('rejects CONNECT with 501', () => rejects(`CONNECT a:443 HTTP/1.1\r\n${H}\r\n`, 501));
+  it('parses a CONNECT to be routed: the authority is its Host, its path empty', () => {
+    // Go's server makes it a request with Host the authority and an empty URL path; Traefik routes
+    // it and its proxy answers 501 (pkg/proxy/httputil/connect.go).
+    const r = ok('CONNECT A.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n');
+    assert.equal(r.method, 'CONNECT');
+    assert.equal(r.path, '');
+    assert.equal(r.query, '');
+    assert.equal(r.authority, 'A.example:443');
+    assert.equal(r.host, 'a.example');
+    assert.equal(r.hostPort, '443');
+    assert.equal(r.upgrade, null);
+    assert.equal(r.bodyKind, BODY_NONE);
+    assert.equal(r.keepAlive, true);
+    // No Host at all: Go's server does not ask one of a CONNECT.
+    assert.equal(ok('CONNECT [::1]:8443 HTTP/1.1\r\n\r\n').host, '[::1]');
+  });
 
-  it('accepts every method node:http knows except CONNECT', () => {
+  it('refuses a CONNECT whose target is not authority-form, or whose Host disagrees', () => {
+    // RFC 9112 §3.2.3: uri-host ":" port, and nothing else.
+    for (const t of [
+      '/',
+      '/a',
+      'a',
+      'a:',
+      ':443',
+      'http://a:443/',
+      'a:443/x',
+      'u@a:443',
+      'a:443?q',
+      '*',
+      '[::1]',
+      'a:99999',
+    ])
+      rejects(`CONNECT ${t} HTTP/1.1\r\nHost: a:443\r\n\r\n`, 400);
+    rejects('CONNECT a:443 HTTP/1.1\r\nHost: b:443\r\n\r\n', 400);
+    rejects('CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nHost: a:443\r\n\r\n', 400);
+    // The authority-form is a CONNECT's only.
+    rejects(`GET a:443 HTTP/1.1\r\n${H}\r\n`, 400);
+  });
+
+  it('accepts every method node:http knows (CONNECT with its own target form)', () => {
     for (const m of http.METHODS) {
       if (m === 'CONNECT') continue;
       assert.equal(ok(`${m} / HTTP/1.1\r\n${H}\r\n`).method, m);

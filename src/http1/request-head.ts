@@ -28,7 +28,7 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
 /** A fully parsed and validated request head. Nothing here was copied unchecked from the wire. */
 export interface ParsedRequest {
   readonly method: string;
-  /** Origin-form path (percent-encoding kept); '*' for `OPTIONS *`. */
+  /** Origin-form path (percent-encoding kept); '*' for `OPTIONS *`; '' for a CONNECT. */
   readonly path: string;
   readonly query: string;
   readonly versionMinor: 0 | 1;
@@ -177,8 +177,8 @@ function parseHead(
   else if (version === 'HTTP/1.0') versionMinor = 0;
   else return new ParseError(400, `unsupported protocol version ${JSON.stringify(version)}`);
   if (!KNOWN_METHODS.has(method)) return new ParseError(501, `unknown method ${method}`);
-  if (method === 'CONNECT') return new ParseError(501, 'CONNECT is not supported');
-  const target = parseTarget(head, sp1 + 1, sp2, method);
+  const target =
+    method === 'CONNECT' ? connectTarget(head, sp1 + 1, sp2) : parseTarget(head, sp1 + 1, sp2, method);
   if (target instanceof ParseError) return target;
 
   // --- header fields (RFC 9112 §5)
@@ -242,8 +242,10 @@ function parseHead(
     pos = eol + 2;
   }
 
-  // --- Host (RFC 9112 §3.2): exactly one in HTTP/1.1, and it must agree with an absolute target.
-  if (hostValue === undefined && versionMinor === 1) return new ParseError(400, 'missing Host');
+  // --- Host (RFC 9112 §3.2): exactly one in HTTP/1.1, and it must agree with an absolute target
+  // (or a CONNECT's authority, which Go's server does not require it for: net/http readRequest).
+  if (hostValue === undefined && versionMinor === 1 && method !== 'CONNECT')
+    return new ParseError(400, 'missing Host');
   let authority = hostValue ?? '';
   if (target.authority !== null) {
     if (hostValue !== undefined && toLowerAscii(hostValue) !== toLowerAscii(target.authority)) {
@@ -345,6 +347,27 @@ function parseHead(
     upgrade,
     headLength,
   };
+}
+
+/**
+ * A CONNECT's request target: the authority-form and nothing else (RFC 9112 §3.2.3: uri-host ":"
+ * port, no userinfo). Go's server takes it as the request's Host with an empty URL path
+ * (net/http readRequest), which Traefik routes like any request before its proxy refuses an
+ * HTTP/1.1 CONNECT (pkg/proxy/httputil/connect.go, connectHandler: 501); so the path is empty
+ * here too, and Host rules match it while Path rules never do.
+ */
+function connectTarget(head: string, s: number, e: number): Target | ParseError {
+  if (s === e) return new ParseError(400, 'empty request target');
+  for (let i = s; i < e; i++) {
+    const c = head.charCodeAt(i);
+    if (TARGET_CHAR[c] !== 1 || c === 0x2f /* / */ || c === 0x3f /* ? */ || c === 0x40 /* @ */)
+      return new ParseError(400, 'CONNECT needs an authority-form target');
+  }
+  const authority = head.slice(s, e);
+  const parts = splitAuthority(authority);
+  if (parts === null || parts.host === '' || parts.port === '')
+    return new ParseError(400, 'CONNECT needs an authority-form target');
+  return { path: '', query: '', authority };
 }
 
 function parseTarget(head: string, s: number, e: number, method: string): Target | ParseError {

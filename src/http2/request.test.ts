@@ -140,10 +140,17 @@ describe('parseH2Request', () => {
       assert.deepEqual(r.headers.lnames, ['host', 'x-a', 'cookie']);
       assert.equal(r.headers.get('host'), 'Target.test:443');
     }
+    // A content-length makes it a body, sent at once (Traefik's connectHandler defers nothing then).
+    const withBody = ok([':method', 'CONNECT', ':authority', 'a:443', 'content-length', '3'], false);
+    assert.equal(withBody.bodyKind, BODY_LENGTH);
+    assert.equal(withBody.contentLength, 3);
+    assert.equal(withBody.upgrade, CONNECT_TUNNEL);
     assert.equal(
-      ok([':method', 'CONNECT', ':authority', 'a:443', 'content-length', '3'], false).bodyKind,
+      ok([':method', 'CONNECT', ':authority', 'a:443', 'content-length', '0'], false).bodyKind,
       BODY_NONE,
     );
+    refused([':method', 'CONNECT', ':authority', 'a:443', 'content-length', '3'], 400, true);
+    refused([':method', 'CONNECT', ':authority', 'a:443', 'content-length', 'x'], 400, false);
     refused([':method', 'CONNECT', ':authority', 'a:443', ':path', '/']);
     refused([':method', 'CONNECT', ':scheme', 'https', ':authority', 'a:443']);
     refused([':method', 'CONNECT', 'host', 'a:443']);

@@ -151,7 +151,8 @@ export function parseH2Request(
   // A plain CONNECT (RFC 9113 §8.5) is forwarded and tunneled, as Traefik v3.7.12 does.
   let upgrade: string | null = null;
   if (method === 'CONNECT') {
-    if (protocol === undefined) return connectRequest(scheme, target, authority, host, n, cookie);
+    if (protocol === undefined)
+      return connectRequest(scheme, target, authority, host, n, cookie, cl, endStream);
     if (protocol.toLowerCase() !== 'websocket') return new ParseError(501, 'CONNECT is not supported');
     if (endStream) return new ParseError(400, 'extended CONNECT without a stream');
     method = 'GET';
@@ -194,12 +195,8 @@ export function parseH2Request(
   let bodyKind: BodyKind = BODY_NONE;
   let contentLength = 0;
   if (cl !== undefined) {
-    if (cl.length === 0 || cl.length > 15) return new ParseError(400, 'invalid content-length');
-    for (let i = 0; i < cl.length; i++) {
-      const c = cl.charCodeAt(i);
-      if (c < 0x30 || c > 0x39) return new ParseError(400, 'invalid content-length');
-    }
-    contentLength = Number(cl);
+    contentLength = contentLengthValue(cl);
+    if (contentLength < 0) return new ParseError(400, 'invalid content-length');
     if (endStream && contentLength > 0)
       return new ParseError(400, 'content-length on a request without body');
     if (contentLength > 0) bodyKind = BODY_LENGTH;
@@ -250,13 +247,26 @@ function requestFields(n: number, authority: string, cookie: string | undefined)
   );
 }
 
+/** A content-length field's value, or -1 when it is not 1 to 15 digits. */
+function contentLengthValue(cl: string): number {
+  if (cl.length === 0 || cl.length > 15) return -1;
+  for (let i = 0; i < cl.length; i++) {
+    const c = cl.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+  }
+  return Number(cl);
+}
+
 /**
  * A plain CONNECT (RFC 9113 §8.5: :method and :authority only), as Go's HTTP/2 server makes it
  * a request and Traefik v3.7.12 forwards it (pkg/proxy/httputil/connect.go, #13542): Host is
  * the authority, the URL path empty (so Host rules match it and Path rules do not), no body:
  * the stream's DATA is the tunnel's, held until the backend accepts it with a 2xx (a refused
- * CONNECT never sends the backend a payload byte). A Content-Length is not a body here.
- * `n`: the fields in the scratch arrays so far.
+ * CONNECT never sends the backend a payload byte). But a CONNECT with a `content-length` has a
+ * body of that length, which Traefik's connectHandler does not defer ("Nothing to defer for a
+ * CONNECT without body or with a fixed Content-Length", req.ContentLength >= 0): Go's transport
+ * sends it at once, framed by its Content-Length; the tunnel (a 2xx) then carries the backend's
+ * bytes. `n`: the fields in the scratch arrays so far.
  */
 function connectRequest(
   scheme: string | undefined,
@@ -265,6 +275,8 @@ function connectRequest(
   host: string | undefined,
   n: number,
   cookie: string | undefined,
+  cl: string | undefined,
+  endStream: boolean,
 ): ParsedRequest | ParseError {
   // Go's server resets such a stream (PROTOCOL_ERROR); our own engine does too (own-fields.ts).
   if (scheme !== undefined || target !== undefined) return new ParseError(400, ':scheme or :path on CONNECT');
@@ -275,6 +287,13 @@ function connectRequest(
   }
   const parts = splitAuthority(authority);
   if (parts === null) return new ParseError(400, 'invalid :authority');
+  let contentLength = 0;
+  if (cl !== undefined) {
+    contentLength = contentLengthValue(cl);
+    if (contentLength < 0) return new ParseError(400, 'invalid content-length');
+    if (endStream && contentLength > 0)
+      return new ParseError(400, 'content-length on a request without body');
+  }
   const headers = requestFields(n, authority, cookie);
   return {
     method: 'CONNECT',
@@ -285,8 +304,8 @@ function connectRequest(
     host: parts.host,
     hostPort: parts.port,
     authority,
-    bodyKind: BODY_NONE,
-    contentLength: 0,
+    bodyKind: contentLength > 0 ? BODY_LENGTH : BODY_NONE,
+    contentLength,
     keepAlive: true,
     expectContinue: false,
     connectionTokens: null,

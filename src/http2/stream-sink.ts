@@ -170,9 +170,10 @@ export class Http2StreamSink implements ClientSink, Timed {
     this.#ex = ex;
     this.#started = true;
     s.on('drain', onDrain);
-    if (ex.parsed.upgrade !== null) {
-      // An extended CONNECT (RFC 8441): the stream's DATA is the tunnel's, read once the backend
-      // accepted the switch; no request body, no request read timeout.
+    if (ex.parsed.upgrade !== null && ex.parsed.bodyKind === BODY_NONE) {
+      // An extended CONNECT (RFC 8441) or a plain one: the stream's DATA is the tunnel's, read
+      // once the backend accepted the switch; no request body, no request read timeout. (A plain
+      // CONNECT with a content-length has that body instead, sent at once as Traefik does.)
       s.pause();
     } else if (!this.#clientEnded) {
       s.on('data', onData);

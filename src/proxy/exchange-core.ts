@@ -1043,6 +1043,11 @@ export abstract class ExchangeCore
       for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
     }
     this.status = rh.status;
+    // A 2xx to an HTTP/1.1 CONNECT (a middleware's or a weighted child's `status`, never the
+    // proxy's: it answers 501) tells the client a tunnel began: what it sends next is not a
+    // request. Go 1.26.9's server stops reading requests then (CVE-2026-94439): so do we.
+    if (status >= 200 && status < 300 && this.req.method === 'CONNECT' && this.parsed.upgrade === null)
+      this.closeAfter = true;
     const len = Buffer.byteLength(body);
     this.responseStarted = true;
     this.spanResponse(rh.headers);

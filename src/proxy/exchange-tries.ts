@@ -3,6 +3,7 @@ import { inRanges } from '../config/dynamic/status-range.ts';
 import { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
+import type { DirectResponse } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { errorPageTarget, pageRequestFields, rewrittenStatus } from '../middleware/errors.ts';
@@ -41,6 +42,12 @@ const MAX_BUFFERING_TRIES = 11;
  * the request, the timeouts of each try and of the whole, and what a failed try leads to (another
  * server, a retry after backoff, the failover service, or the classified error the client gets).
  */
+/**
+ * What an HTTP/1.1 client's CONNECT gets once a server is picked: Traefik's connectHandler writes
+ * the status alone (rw.WriteHeader(501), so an empty body), pkg/proxy/httputil/connect.go.
+ */
+const CONNECT_REFUSED: DirectResponse = { status: 501 };
+
 export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser, Retrier, Timed {
   protected serverIndex = -1;
   /** Servers tried (bit i = server i of the current service). */
@@ -283,6 +290,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.#tryDeadline = this.ctx.ticker.now + this.#perTryMs;
       this.#armDeadline();
     } else if (this.timed) this.#armDeadline();
+    if (this.parsed.upgrade === null && this.req.method === 'CONNECT' && this.page === null) {
+      // An HTTP/1.1 client's CONNECT (an HTTP/2 one has CONNECT_TUNNEL): Traefik routes it, runs
+      // the middlewares and picks the server, and its proxy answers 501 without a body, never
+      // dialling (pkg/proxy/httputil/connect.go connectHandler, #13542: tunnels are for HTTP/2
+      // clients only); its mirrors' copies meet the same refusal (the exchange ends here).
+      this.respondDirect(CONNECT_REFUSED);
+      return;
+    }
     const pool = this.server.pool;
     // An error page is a plain GET of its own: no body transform of the request's applies.
     if (this.page !== null) this.via = this;

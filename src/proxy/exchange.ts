@@ -102,8 +102,13 @@ export class Exchange
       // Traefik's sanitizePath (on by default) makes the RequestURI of its empty path `/`
       // (pkg/server/server_entrypoint_tcp.go, URL.JoinPath then URL.RequestURI), which the
       // director sends; without it, Go's transport writes the Host it sends, authority-form
-      // (net/http request.go write: `CONNECT` with an empty URL path).
-      if (!this.ctx.pathPolicy.sanitize) return this.#upstreamAuthority();
+      // (net/http request.go write: `CONNECT` with an empty URL path). Unless the server keeps
+      // its URL's path (`preservePath`): the director's JoinURLPath makes that path and a slash
+      // the URL path, which the transport then writes (pkg/proxy/httputil/proxy.go).
+      if (!this.ctx.pathPolicy.sanitize) {
+        const prefix = this.server?.pathPrefix ?? '';
+        return prefix === '' ? this.#upstreamAuthority() : joinTargetPath(prefix, '');
+      }
       target = '/';
     }
     // This try's server keeps its URL's path (`preservePath`): it goes first.

@@ -175,6 +175,9 @@ http:
     mirrored:
       rule: "Host(\`mirrored.test\`)"
       service: mirrored
+    based:
+      rule: "Host(\`based.test\`)"
+      service: based
   middlewares:
     tag: { headers: { customRequestHeaders: { X-Through: proxy } } }
   services:
@@ -186,6 +189,9 @@ http:
         servers: [{ url: "${mirror.url}" }]
     mirrored:
       mirroring: { service: backend, mirrors: [{ name: copies, percent: 100 }] }
+    based:
+      loadBalancer:
+        servers: [{ url: "${backend.url}/base", preservePath: true }]
 `,
       });
       session = connect(`http://127.0.0.1:${proxy.ports['web']}`);
@@ -258,6 +264,43 @@ http:
       assert.notEqual((await next).conn.id, conn.id, 'another backend connection');
     });
 
+    it('sends the body of a CONNECT with a content-length at once, framed, as Traefik (refused)', async () => {
+      // Traefik's connectHandler: "Nothing to defer for a CONNECT ... with a fixed Content-Length"
+      // (pkg/proxy/httputil/connect.go): Go's transport writes it with its Content-Length.
+      const head = backend.nextHead();
+      const stream = session.request(
+        { ':method': 'CONNECT', ':authority': 'refused.test:443', 'content-length': '3' },
+        { endStream: false },
+      );
+      stream.end('foo');
+      const { conn, head: text, at } = await head;
+      assert.ok(text.startsWith('CONNECT / HTTP/1.1\r\nHost: refused.test:443\r\n'), text);
+      assert.match(text, /\r\nContent-Length: 3\r\n/);
+      const h = await response(stream);
+      assert.equal(h[':status'], 403);
+      assert.equal(await body(stream), 'forbidden');
+      // The body went with the head, framed; the connection is not reused (#13556).
+      await conn.ended;
+      assert.equal(conn.bytes.subarray(at + text.length).toString(), 'foo');
+    });
+
+    it('sends the body of a CONNECT with a content-length at once; a 2xx tunnels the backend bytes back', async () => {
+      const head = backend.nextHead();
+      const stream = session.request(
+        { ':method': 'CONNECT', ':authority': 'target.test:443', 'content-length': '4' },
+        { endStream: false },
+      );
+      stream.end('ping');
+      const { conn, head: text, at } = await head;
+      assert.match(text, /\r\nContent-Length: 4\r\n/);
+      const h = await response(stream);
+      assert.equal(h[':status'], 200);
+      // The echo backend sends back what followed the head: the body, sent before its 2xx.
+      assert.equal(await readUntil(stream, 4), 'ping');
+      assert.equal(conn.bytes.subarray(at + text.length).toString(), 'ping');
+      stream.destroy();
+    });
+
     it('never reuses the connection that carried a tunnel', async () => {
       const head = backend.nextHead();
       const stream = session.request(
@@ -300,6 +343,22 @@ http:
       await rest;
     });
 
+    it("sends a preservePath server's path as the target, with sanitizePath on or off (Traefik's JoinURLPath)", async () => {
+      // The director joins the server URL's path and the request's ('' or, sanitized, '/'): the
+      // transport then writes that path rather than the authority (pkg/proxy/httputil/proxy.go).
+      for (const s of [session, rawSession]) {
+        const head = backend.nextHead();
+        const stream = s.request(
+          { ':method': 'CONNECT', ':authority': 'based.test:443' },
+          { endStream: false },
+        );
+        const { head: text } = await head;
+        assert.ok(text.startsWith('CONNECT /base/ HTTP/1.1\r\nHost: based.test:443\r\n'), text);
+        assert.equal((await response(stream))[':status'], 403);
+        stream.destroy();
+      }
+    });
+
     it('sends a mirror its copy of a CONNECT to `/`, as Traefik sanitizePath makes the request URI', async () => {
       const main = backend.nextHead();
       const copy = mirror.nextHead();
@@ -339,15 +398,18 @@ http:
       });
     }
 
-    it('still answers an HTTP/1.1 CONNECT with 501', async () => {
+    it('still answers an HTTP/1.1 CONNECT with 501 (after routing: test/e2e/h1-connect.test.ts)', async () => {
       const { connect: tcp } = await import('node:net');
       const sock = tcp(proxy.ports['web']!, '127.0.0.1');
       sock.write('CONNECT target.test:443 HTTP/1.1\r\nHost: target.test:443\r\n\r\n');
       let got = '';
-      sock.on('data', (d: Buffer) => {
-        got += d.toString('latin1');
+      await new Promise<void>((resolve) => {
+        sock.on('data', (d: Buffer) => {
+          got += d.toString('latin1');
+          if (got.includes('\r\n\r\n')) resolve();
+        });
       });
-      await once(sock, 'close');
+      sock.destroy();
       assert.match(got, /^HTTP\/1\.1 501 /);
     });
   });

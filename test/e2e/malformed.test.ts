@@ -114,7 +114,18 @@ const HEAD_CASES: readonly Case[] = [
   },
   { name: 'unknown method', bytes: `FOO / HTTP/1.1\r\n${H}\r\n`, status: 501 },
   { name: 'lowercase method', bytes: `get / HTTP/1.1\r\n${H}\r\n`, status: 501 },
-  { name: 'CONNECT', bytes: 'CONNECT m.test:443 HTTP/1.1\r\nHost: m.test:443\r\n\r\n', status: 501 },
+  // A CONNECT is routed (test/e2e/h1-connect.test.ts), with the authority-form only (RFC 9112
+  // §3.2.3) and a Host that agrees with it.
+  ...['/', 'm.test', 'm.test:', 'http://m.test:443/', 'u@m.test:443', 'm.test:443/x'].map((t) => ({
+    name: `CONNECT to ${JSON.stringify(t)}`,
+    bytes: `CONNECT ${t} HTTP/1.1\r\nHost: m.test:443\r\n\r\n`,
+    status: 400,
+  })),
+  {
+    name: 'CONNECT whose Host disagrees with its authority',
+    bytes: 'CONNECT m.test:443 HTTP/1.1\r\nHost: other.test:443\r\n\r\n',
+    status: 400,
+  },
   { name: 'invalid character in the method', bytes: `G(T / HTTP/1.1\r\n${H}\r\n`, status: 400 },
   // --- Host (RFC 9112 §3.2)
   { name: 'missing Host in HTTP/1.1', bytes: 'GET / HTTP/1.1\r\nX-A: b\r\n\r\n', status: 400 },
