@@ -197,6 +197,19 @@ export function buildSnapshot(
     use: string;
   }[] = [];
   const stepped = new Set<ServiceNode>();
+  /**
+   * The mirrors whose tree has service middlewares, with where they are written: their copies
+   * run them (MirrorState), which takes only the request phase; checked once the chains are.
+   */
+  const mirrorSteps: { node: ServiceNode; path: (string | number)[] }[] = [];
+  /** Per node with steps below it, those steps (for the mirrors' check). */
+  const stepsUnder = new Map<ServiceNode, readonly ServiceMiddlewareNode[]>();
+  const under = (kids: readonly (ServiceNode | null)[]): ServiceMiddlewareNode[] => {
+    const out: ServiceMiddlewareNode[] = [];
+    for (const k of kids)
+      if (k !== null) for (const s of stepsUnder.get(k) ?? []) if (!out.includes(s)) out.push(s);
+    return out;
+  };
   const withMiddlewares = (
     node: ServiceNode,
     names: readonly string[] | undefined,
@@ -207,11 +220,14 @@ export function buildSnapshot(
     if (names === undefined || names.length === 0) return node;
     // Traefik's wrapMiddlewares: names are qualified with the provider of the service that
     // lists them (its BuildMiddlewareChain runs in that service's context).
-    const step = new ServiceMiddlewareNode(node, (route, st) =>
-      targetAfterStep(route, st, stepChains.get(st) ?? [], services),
+    const step = new ServiceMiddlewareNode(
+      node,
+      (route, st) => targetAfterStep(route, st, stepChains.get(st) ?? [], services),
+      (st) => stepChains.get(st) ?? [],
     );
     pendingSteps.push({ step, names, provider, path, use });
     stepped.add(step);
+    stepsUnder.set(step, [step, ...(stepsUnder.get(node) ?? [])]);
     return step;
   };
   const buildServiceNode = (qualified: string): ServiceNode | null => {
@@ -239,6 +255,8 @@ export function buildSnapshot(
     let node: ServiceNode | null = null;
     /** Some service middlewares are below it (`stepped`). */
     let hasStep = false;
+    /** The children a request through it may take (for `stepsUnder`). */
+    let kidsOf: readonly (ServiceNode | null)[] = [];
     switch (svc.kind) {
       case 'loadBalancer':
         node = buildLoadBalancer(
@@ -271,6 +289,7 @@ export function buildSnapshot(
         });
         if (kids.every((k) => k !== null)) {
           hasStep = kids.some((k) => stepped.has(k!));
+          kidsOf = kids;
           const sticky = svc.weighted.sticky
             ? new StickyCookie(
                 svc.weighted.sticky.cookie,
@@ -298,6 +317,7 @@ export function buildSnapshot(
         );
         if (kids.every((k) => k !== null)) {
           hasStep = kids.some((k) => stepped.has(k!));
+          kidsOf = kids;
           node = new HighestRandomWeightNode(
             qualified,
             kids as ServiceNode[],
@@ -318,6 +338,7 @@ export function buildSnapshot(
         // (ExchangeCore.enterFallbackStep), above them only the middlewares above the failover.
         if (main !== null && fallback !== null) {
           hasStep = stepped.has(main) || stepped.has(fallback);
+          kidsOf = [main, fallback];
           node = new FailoverServiceNode(
             qualified,
             main,
@@ -331,17 +352,18 @@ export function buildSnapshot(
       case 'mirroring': {
         const m = svc.mirroring;
         const main = childWith(m.service, m.middlewares, ['mirroring', 'middlewares']);
-        const mirrors = m.mirrors.map((x) => ({ node: child(x.name), percent: x.percent }));
-        // A mirror's copy is sent past the middleware phase, which a mirror with service
-        // middlewares would need: refused by name rather than sent without them.
-        const withSteps = mirrors.findIndex((x) => x.node !== null && stepped.has(x.node));
-        if (withSteps >= 0) {
-          err(
-            ['http', 'services', qualified, 'mirroring', 'mirrors', withSteps, 'name'],
-            'a mirror whose service has service middlewares (Traefik v3.7) is not supported yet',
-          );
-        } else if (main !== null && mirrors.every((x) => x.node !== null)) {
+        // Traefik v3.7 (pkg/server/service/service.go getMirrorServiceHandler): a mirror is its
+        // service's handler (its own middlewares included) wrapped in the entry's `middlewares`;
+        // the copies run them (MirrorState).
+        const mirrors = m.mirrors.map((x, i) => {
+          const node = childWith(x.name, x.middlewares, ['mirroring', 'mirrors', i, 'middlewares']);
+          if (node !== null && stepped.has(node))
+            mirrorSteps.push({ node, path: ['http', 'services', qualified, 'mirroring', 'mirrors', i] });
+          return { node, percent: x.percent };
+        });
+        if (main !== null && mirrors.every((x) => x.node !== null)) {
           hasStep = stepped.has(main);
+          kidsOf = [main];
           const names = mirrors.map((x) => x.node!.name);
           const compareHeaders = (m.compare?.headers ?? []).map((h) => h.toLowerCase());
           const comparator =
@@ -356,7 +378,7 @@ export function buildSnapshot(
           node = new MirroringServiceNode(
             qualified,
             main,
-            mirrors.map((x) => new PercentMirror(x.node!, x.percent)),
+            mirrors.map((x) => new PercentMirror(x.node!, x.percent, stepped.has(x.node!))),
             {
               mirrorBody: m.mirrorBody,
               maxBodySize: m.maxBodySize,
@@ -370,7 +392,10 @@ export function buildSnapshot(
       }
     }
     if (node !== null) {
-      if (hasStep) stepped.add(node);
+      if (hasStep) {
+        stepped.add(node);
+        stepsUnder.set(node, under(kidsOf));
+      }
       node = withMiddlewares(
         node,
         svc.middlewares,
@@ -511,6 +536,33 @@ export function buildSnapshot(
       } else chain.push(...r);
     });
     if (ok) stepChains.set(p.step, chain);
+  }
+  // A mirror's copy runs its service middlewares' request phase only (MirrorState): one whose
+  // work is around the tries or on the answer, which Traefik's mirror would apply to a copy
+  // (a retry of it, an error page, a buffered body, a per-server breaker), is refused by name.
+  for (const { node, path } of mirrorSteps) {
+    for (const step of stepsUnder.get(node) ?? []) {
+      const p = pendingSteps.find((x) => x.step === step)!;
+      for (const n of p.names) {
+        const q = qualify(n, p.provider);
+        const r = built.get(q);
+        if (r === undefined || 'error' in r) continue;
+        const what = r.some((m) => m.retry !== undefined)
+          ? 'a retry'
+          : r.some((m) => m.errorPage !== undefined)
+            ? 'an error page'
+            : r.some((m) => m.buffering !== undefined)
+              ? 'buffering'
+              : r.some((m) => m.guard !== undefined)
+                ? 'a per-server circuit breaker'
+                : null;
+        if (what !== null)
+          err(
+            [...path, 'name'],
+            `middleware ${q}: ${what} on a mirror's copies (Traefik v3.7 service middlewares) is not supported yet`,
+          );
+      }
+    }
   }
 
   // --- routers: plain HTTP requests and HTTPS requests have separate tables (Traefik: a router

@@ -6,7 +6,7 @@
  * (twice, the second time as a reload over the first's state), and sends a few requests through
  * every route it built: the routers' and the services' middlewares' request phase, and the
  * service tree resolved down to a load balancer, through every service-middleware step, as the
- * exchange walks it. One JSON line per event on stdout: {start}, then {done} or {exception} or
+ * exchange walks it (and each mirror's copy as MirrorRun walks it). One JSON line per event on stdout: {start}, then {done} or {exception} or
  * {bad} (a result that breaks an invariant).
  */
 import { stringify } from 'yaml';
@@ -108,20 +108,60 @@ function walk(match: RouteTarget | undefined, req: RequestHead): string | null {
 
 /** Service-middleware steps walked by the current case (reported, to show what was reached). */
 let stepsTaken = 0;
+/** Mirrors' copies walked through service-middleware steps by the current case. */
+let mirrorSteps = 0;
 
 /**
- * What the exchange resolves past the middleware phase, where no service middleware can run (the
- * build refuses them there): a mirror's service, an error page's service. Each must resolve
- * without a step. A failover's fallback on statuses is resolved too (its service middlewares run
- * on the exchange's own path for it): it must not throw.
+ * What the exchange resolves past the middleware phase: an error page's service, where no
+ * service middleware can run (the build refuses them there), must resolve without a step. A
+ * mirror's copy is walked as MirrorRun walks it (each step's middlewares' request phase, then
+ * what is below it): a mirror whose tree has a step is flagged `stepped` (else its copies would
+ * find no server), its steps end, and none of their middlewares acts around the tries (a retry,
+ * an error page, buffering, a per-server breaker: the build refuses them on a mirror). A
+ * failover's fallback on statuses is resolved too (its service middlewares run on the
+ * exchange's own path for it): it must not throw.
  */
 function pastMiddlewares(route: RouteTarget, req: RequestHead, sink: Sink): string | null {
   sink.failover?.fallback.resolve(req, new Sink());
-  const trees = [
-    ...(sink.mirror?.mirrors.map((m) => m.node) ?? []),
-    ...(route.errorPages?.map((p) => p.service) ?? []),
-  ];
-  for (const node of trees) {
+  for (const m of sink.mirror?.mirrors ?? []) {
+    let node = m.node;
+    const copy = makeRequest(`http://${req.host || 'a.test'}${req.path}`, {
+      method: req.method,
+      entryPoint: 'web',
+    });
+    for (let steps = 0; ; steps++) {
+      if (steps > MAX_STEPS)
+        return `router ${route.router}: mirror ${m.name}: service-middleware steps do not end`;
+      const past = new Sink();
+      const lb = node.resolve(copy, past);
+      const step = past.serviceStep as ServiceStep | null;
+      if (lb !== undefined || step === null) break;
+      if (m.stepped !== true)
+        return `router ${route.router}: mirror ${m.name} has service middlewares but is not flagged stepped`;
+      mirrorSteps++;
+      for (const mw of step.middlewares) {
+        if (
+          mw.retry !== undefined ||
+          mw.errorPage !== undefined ||
+          mw.buffering !== undefined ||
+          mw.guard !== undefined
+        )
+          return `router ${route.router}: mirror ${m.name} runs a middleware that acts around its tries`;
+      }
+      let stopped = false;
+      for (const mw of step.middlewares) {
+        if (mw.onRequest === undefined) continue;
+        const v = mw.onRequest(copy, control);
+        if (v === SUSPEND || v !== undefined) {
+          stopped = true;
+          break;
+        }
+      }
+      if (stopped) break;
+      node = step.inner;
+    }
+  }
+  for (const node of route.errorPages?.map((p) => p.service) ?? []) {
     const past = new Sink();
     node.resolve(req, past);
     if (past.serviceStep !== null)
@@ -139,6 +179,7 @@ try {
     const text = stringify(config);
     emit({ start: seed });
     stepsTaken = 0;
+    mirrorSteps = 0;
     const t0 = performance.now();
     const cache = new ResourceCache(ticker);
     try {
@@ -178,6 +219,7 @@ try {
         errors: loaded.issues.filter((i) => i.severity === 'error').length,
         routes,
         steps: stepsTaken,
+        mirrorSteps,
         ms: Math.round(performance.now() - t0),
       });
     } catch (e) {
