@@ -468,12 +468,6 @@ export function buildSnapshot(
         if (services.has(q)) {
           const node = services.get(q);
           if (node === null) return { error: `service ${n} has errors of its own` };
-          // An error page is fetched past the middleware phase, where service middlewares
-          // cannot run yet: refused by name rather than fetched without them.
-          if (node !== undefined && stepped.has(node))
-            return {
-              error: `service ${n} has service middlewares (Traefik v3.7): not supported yet for an error page`,
-            };
           return q;
         }
         return { error: `unknown service ${n}` };
@@ -537,10 +531,12 @@ export function buildSnapshot(
     });
     if (ok) stepChains.set(p.step, chain);
   }
-  // A mirror's copy runs its service middlewares' request phase only (MirrorState): one whose
-  // work is around the tries or on the answer, which Traefik's mirror would apply to a copy
-  // (a retry of it, an error page, a buffered body, a per-server breaker), is refused by name.
-  for (const { node, path } of mirrorSteps) {
+  /**
+   * The first of `node`'s service middlewares (below it) whose work the request phase alone
+   * does not do (a retry, an error page, buffering, a per-server breaker; with `body`, a
+   * response body phase too), and what it is; null when there is none.
+   */
+  const unsupportedBelow = (node: ServiceNode, body: boolean): { name: string; what: string } | null => {
     for (const step of stepsUnder.get(node) ?? []) {
       const p = pendingSteps.find((x) => x.step === step)!;
       for (const n of p.names) {
@@ -555,13 +551,38 @@ export function buildSnapshot(
               ? 'buffering'
               : r.some((m) => m.guard !== undefined)
                 ? 'a per-server circuit breaker'
-                : null;
-        if (what !== null)
-          err(
-            [...path, 'name'],
-            `middleware ${q}: ${what} on a mirror's copies (Traefik v3.7 service middlewares) is not supported yet`,
-          );
+                : body && r.some((m) => m.onResponseBody !== undefined)
+                  ? 'a response body phase'
+                  : null;
+        if (what !== null) return { name: q, what };
       }
+    }
+    return null;
+  };
+  // A mirror's copy runs its service middlewares' request phase only (MirrorState): one whose
+  // work is around the tries or on the answer, which Traefik's mirror would apply to a copy
+  // (a retry of it, an error page, a buffered body, a per-server breaker), is refused by name.
+  for (const { node, path } of mirrorSteps) {
+    const bad = unsupportedBelow(node, false);
+    if (bad !== null)
+      err(
+        [...path, 'name'],
+        `middleware ${bad.name}: ${bad.what} on a mirror's copies (Traefik v3.7 service middlewares) is not supported yet`,
+      );
+  }
+  // An error page's service middlewares run on the page request and its answer's head
+  // (proxy/error-page-steps.ts); the rest is refused by name on the `errors` middleware.
+  for (const [q, r] of built) {
+    if ('error' in r) continue;
+    for (const m of r) {
+      const node = m.errorPage === undefined ? undefined : services.get(m.errorPage.service);
+      if (node === undefined || node === null || !stepped.has(node)) continue;
+      const bad = unsupportedBelow(node, true);
+      if (bad !== null)
+        err(
+          ['http', 'middlewares', q],
+          `middleware ${bad.name}: ${bad.what} on an error page's service (Traefik v3.7 service middlewares) is not supported yet`,
+        );
     }
   }
 

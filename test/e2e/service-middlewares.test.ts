@@ -20,6 +20,8 @@ describe('service middlewares through the proxy', () => {
   const copied = new Counter();
   let guardedCopies: Backend;
   const guardedCopied = new Counter();
+  let failing: Backend;
+  let pager: Backend;
   let proxy: ProxyProcess;
   let base: string;
 
@@ -50,6 +52,14 @@ describe('service middlewares through the proxy', () => {
     guardedCopies = await startBackend((_req, res) => {
       res.end('copy');
       guardedCopied.inc();
+    });
+    failing = await startBackend((_req, res) => {
+      res.statusCode = 500;
+      res.end('boom');
+    });
+    pager = await startBackend((req, res) => {
+      res.setHeader('x-page-own', 'yes');
+      res.end(`page ${req.url}`);
     });
     // A port nothing listens on: a server that refuses connections.
     const probe = await startBackend();
@@ -88,6 +98,16 @@ describe('service middlewares through the proxy', () => {
       headers: { customRequestHeaders: { X-Main-Only: "yes" } }
     strip-mirror:
       stripPrefix: { prefixes: [/mirror-mw] }
+    page-mark:
+      headers:
+        customRequestHeaders: { X-Page-Req: "yes" }
+        customResponseHeaders: { X-Page: "yes" }
+    page-prefix:
+      addPrefix: { prefix: /pages }
+    pages:
+      errors: { status: ["500"], service: page-svc, query: "/{status}.html" }
+    locked-pages:
+      errors: { status: ["500"], service: locked-page-svc, query: "/{status}.html" }
   routers:
     split: { rule: "PathPrefix(\`/split\`)", service: split }
     order: { rule: "PathPrefix(\`/order\`)", middlewares: [router-trail], service: ordered }
@@ -102,6 +122,8 @@ describe('service middlewares through the proxy', () => {
     limited: { rule: "PathPrefix(\`/limited-router\`)", middlewares: [rl], service: b }
     mirrored: { rule: "PathPrefix(\`/mirrored\`)", service: mirrored }
     mirror-mw: { rule: "PathPrefix(\`/mirror-mw\`)", service: mirror-mw }
+    paged: { rule: "PathPrefix(\`/paged\`)", middlewares: [router-trail, pages], service: failing }
+    locked-paged: { rule: "PathPrefix(\`/locked-paged\`)", middlewares: [locked-pages], service: failing }
   services:
     split:
       weighted:
@@ -151,6 +173,13 @@ describe('service middlewares through the proxy', () => {
         mirrors:
           - { name: copies, percent: 100, middlewares: [mark-a, strip-mirror] }
           - { name: guarded-copies, percent: 100 }
+    failing: { loadBalancer: { servers: [{ url: "${failing.url}" }] } }
+    page-svc:
+      middlewares: [page-mark, page-prefix]
+      loadBalancer: { servers: [{ url: "${pager.url}" }] }
+    locked-page-svc:
+      middlewares: [auth]
+      loadBalancer: { servers: [{ url: "${pager.url}" }] }
     copies:
       middlewares: [service-trail]
       loadBalancer: { servers: [{ url: "${copies.url}" }] }
@@ -191,6 +220,8 @@ log: { level: DEBUG }
       shadow?.close(),
       copies?.close(),
       guardedCopies?.close(),
+      failing?.close(),
+      pager?.close(),
     ]);
   });
 
@@ -315,6 +346,30 @@ log: { level: DEBUG }
       guardedCopies.seen.map((s) => [s.url, s.headers.authorization !== undefined]),
       [['/mirror-mw/y', true]],
     );
+  });
+
+  it("runs an error page service's middlewares on the page request and its answer, under the caught status", async () => {
+    const r = await curl([`${base}/paged/x`]);
+    assert.equal(r.status, 500);
+    assert.equal(r.body.toString(), 'page /pages/500.html');
+    assert.deepEqual(r.headers['x-page'], ['yes']);
+    assert.deepEqual(r.headers['x-page-own'], ['yes']);
+    // The router's middleware before `errors` sees the page's answer too.
+    assert.deepEqual(r.headers['x-order'], ['router']);
+    const got = pager.seen.find((s) => s.url === '/pages/500.html')!;
+    assert.equal(got.headers['x-page-req'], 'yes');
+    assert.equal(got.method, 'GET');
+  });
+
+  it("gives the client a page service middleware's own answer, under the caught status", async () => {
+    const before = pager.seen.length;
+    const r = await curl([`${base}/locked-paged/x`]);
+    assert.equal(r.status, 500);
+    assert.match(String(r.headers['www-authenticate']?.[0]), /^Basic /);
+    assert.equal(pager.seen.length, before, 'the page server was not asked');
+    const authed = await curl(['-u', 'test:test', `${base}/locked-paged/y`]);
+    assert.equal(authed.status, 500);
+    assert.equal(authed.body.toString(), 'page /500.html');
   });
 
   it('shows a service`s middlewares in the API, as written', async () => {

@@ -6,7 +6,7 @@
  * (twice, the second time as a reload over the first's state), and sends a few requests through
  * every route it built: the routers' and the services' middlewares' request phase, and the
  * service tree resolved down to a load balancer, through every service-middleware step, as the
- * exchange walks it (and each mirror's copy as MirrorRun walks it). One JSON line per event on stdout: {start}, then {done} or {exception} or
+ * exchange walks it (and each mirror's copy and error page as MirrorRun and PageStepRun walk them). One JSON line per event on stdout: {start}, then {done} or {exception} or
  * {bad} (a result that breaks an invariant).
  */
 import { stringify } from 'yaml';
@@ -25,6 +25,7 @@ import type {
   MirroringNode,
   ResolveSink,
   RouteTarget,
+  ServiceNode,
   ServiceRuntime,
   ServiceStep,
 } from '../../src/runtime/types.ts';
@@ -110,62 +111,72 @@ function walk(match: RouteTarget | undefined, req: RequestHead): string | null {
 let stepsTaken = 0;
 /** Mirrors' copies walked through service-middleware steps by the current case. */
 let mirrorSteps = 0;
+/** Error pages walked through service-middleware steps by the current case. */
+let pageSteps = 0;
 
 /**
- * What the exchange resolves past the middleware phase: an error page's service, where no
- * service middleware can run (the build refuses them there), must resolve without a step. A
- * mirror's copy is walked as MirrorRun walks it (each step's middlewares' request phase, then
- * what is below it): a mirror whose tree has a step is flagged `stepped` (else its copies would
- * find no server), its steps end, and none of their middlewares acts around the tries (a retry,
- * an error page, buffering, a per-server breaker: the build refuses them on a mirror). A
- * failover's fallback on statuses is resolved too (its service middlewares run on the
- * exchange's own path for it): it must not throw.
+ * A tree resolved past the middleware phase, as MirrorRun and PageStepRun walk it: each step's
+ * middlewares' request phase on a copy of the request, then what is below it. The steps must
+ * end, and none of their middlewares may act around the tries (a retry, an error page,
+ * buffering, a per-server breaker) or, on an error page's tree (`page`), on the response body:
+ * the build refuses them there. Returns the broken invariant, or null; `stepped` hears whether
+ * a step was met.
+ */
+function walkPast(node: ServiceNode, req: RequestHead, page: boolean, stepped: () => void): string | null {
+  const copy = makeRequest(`http://${req.host || 'a.test'}${req.path}`, {
+    method: req.method,
+    entryPoint: 'web',
+  });
+  for (let steps = 0; ; steps++) {
+    if (steps > MAX_STEPS) return 'service-middleware steps do not end';
+    const past = new Sink();
+    const lb = node.resolve(copy, past);
+    const step = past.serviceStep as ServiceStep | null;
+    if (lb !== undefined || step === null) return null;
+    stepped();
+    for (const mw of step.middlewares) {
+      if (
+        mw.retry !== undefined ||
+        mw.errorPage !== undefined ||
+        mw.buffering !== undefined ||
+        mw.guard !== undefined ||
+        (page && mw.onResponseBody !== undefined)
+      )
+        return 'runs a middleware that acts around its tries or on its body';
+    }
+    for (const mw of step.middlewares) {
+      if (mw.onRequest === undefined) continue;
+      const v = mw.onRequest(copy, control);
+      if (v === SUSPEND || v !== undefined) return null;
+    }
+    node = step.inner;
+  }
+}
+
+/**
+ * What the exchange resolves past the middleware phase: a mirror's copy and an error page are
+ * walked as MirrorRun and PageStepRun walk them (walkPast); a mirror whose tree has a step is
+ * flagged `stepped` (else its copies would find no server). A failover's fallback on statuses
+ * is resolved too (its service middlewares run on the exchange's own path for it): it must not
+ * throw.
  */
 function pastMiddlewares(route: RouteTarget, req: RequestHead, sink: Sink): string | null {
   sink.failover?.fallback.resolve(req, new Sink());
   for (const m of sink.mirror?.mirrors ?? []) {
-    let node = m.node;
-    const copy = makeRequest(`http://${req.host || 'a.test'}${req.path}`, {
-      method: req.method,
-      entryPoint: 'web',
-    });
-    for (let steps = 0; ; steps++) {
-      if (steps > MAX_STEPS)
-        return `router ${route.router}: mirror ${m.name}: service-middleware steps do not end`;
-      const past = new Sink();
-      const lb = node.resolve(copy, past);
-      const step = past.serviceStep as ServiceStep | null;
-      if (lb !== undefined || step === null) break;
-      if (m.stepped !== true)
-        return `router ${route.router}: mirror ${m.name} has service middlewares but is not flagged stepped`;
+    let met = false;
+    const bad = walkPast(m.node, req, false, () => {
+      met = true;
       mirrorSteps++;
-      for (const mw of step.middlewares) {
-        if (
-          mw.retry !== undefined ||
-          mw.errorPage !== undefined ||
-          mw.buffering !== undefined ||
-          mw.guard !== undefined
-        )
-          return `router ${route.router}: mirror ${m.name} runs a middleware that acts around its tries`;
-      }
-      let stopped = false;
-      for (const mw of step.middlewares) {
-        if (mw.onRequest === undefined) continue;
-        const v = mw.onRequest(copy, control);
-        if (v === SUSPEND || v !== undefined) {
-          stopped = true;
-          break;
-        }
-      }
-      if (stopped) break;
-      node = step.inner;
-    }
+    });
+    if (bad !== null) return `router ${route.router}: mirror ${m.name}: ${bad}`;
+    if (met && m.stepped !== true)
+      return `router ${route.router}: mirror ${m.name} has service middlewares but is not flagged stepped`;
   }
-  for (const node of route.errorPages?.map((p) => p.service) ?? []) {
-    const past = new Sink();
-    node.resolve(req, past);
-    if (past.serviceStep !== null)
-      return `router ${route.router}: ${node.name}, resolved past the middleware phase, has service middlewares`;
+  for (const p of route.errorPages ?? []) {
+    const bad = walkPast(p.service, req, true, () => {
+      pageSteps++;
+    });
+    if (bad !== null) return `router ${route.router}: error page ${p.service.name}: ${bad}`;
   }
   return null;
 }
@@ -180,6 +191,7 @@ try {
     emit({ start: seed });
     stepsTaken = 0;
     mirrorSteps = 0;
+    pageSteps = 0;
     const t0 = performance.now();
     const cache = new ResourceCache(ticker);
     try {
@@ -220,6 +232,7 @@ try {
         routes,
         steps: stepsTaken,
         mirrorSteps,
+        pageSteps,
         ms: Math.round(performance.now() - t0),
       });
     } catch (e) {
