@@ -19,8 +19,8 @@ export interface UnknownKeyParams {
   readonly removed?: Readonly<Record<string, string>>;
   /**
    * Of the `unsupported` keys, those a newer Traefik added, with where and since when, for the
-   * message: `{ middlewares: 'on a mirror (Traefik v3.7)' }` → "`middlewares` on a mirror
-   * (Traefik v3.7) is not supported yet".
+   * message: `{ readTimeout: 'in forwardingTimeouts (Traefik v3.8)' }` → "`readTimeout` in
+   * forwardingTimeouts (Traefik v3.8) is not supported yet".
    */
   readonly since?: Readonly<Record<string, string>>;
 }

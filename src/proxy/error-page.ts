@@ -1,5 +1,7 @@
 import type { HeaderList } from '../core/headers.ts';
+import type { RequestHead } from '../core/request.ts';
 import { BODY_NONE, type BodyKind } from '../http1/request-head.ts';
+import type { Middleware } from '../middleware/middleware.ts';
 import type { OutgoingRequest, UpstreamStream } from '../upstream/stream.ts';
 import { mirrorHeadTail } from './heads.ts';
 
@@ -23,13 +25,25 @@ export class ErrorPageRequest implements OutgoingRequest {
   readonly forwardedFor = null;
   /** The status the client gets, whatever the page's own. */
   readonly status: number;
+  /**
+   * The service middlewares the page request went through (Traefik v3.7, error-page-steps.ts):
+   * their response phase runs on the page's answer first; null for most pages.
+   */
+  readonly steps: { readonly head: RequestHead; readonly ran: readonly Middleware[] } | null;
   #h1 = '';
 
-  constructor(head: boolean, target: string, headers: HeaderList, status: number) {
+  constructor(
+    head: boolean,
+    target: string,
+    headers: HeaderList,
+    status: number,
+    steps: ErrorPageRequest['steps'] = null,
+  ) {
     this.method = head ? 'HEAD' : 'GET';
     this.target = target;
     this.headers = headers;
     this.status = status;
+    this.steps = steps;
   }
 
   h1Fields(): string {

@@ -91,6 +91,11 @@ class FailoverPass {
   } | null = null;
   /** The body is being read whole for `errors` (then the service's admission). */
   spooling = false;
+  /**
+   * The main side's service middlewares, waiting for the body to be read whole: Traefik's
+   * failover reads it before it calls its main handler, their wrapper included.
+   */
+  pendingStep: ServiceStep | null = null;
   /** The fallback's own service middlewares are running: the tree below them goes on the tries. */
   stepping = false;
 
@@ -484,8 +489,15 @@ export abstract class ExchangeCore
   #bodySpooled(): void {
     if (this.done || this.#spoolFailed(this.spool!)) return;
     try {
-      if (this.foPass?.spooling === true) this.#admit(this.service!);
-      else {
+      const fp = this.foPass;
+      if (fp?.spooling === true) {
+        const step = fp.pendingStep;
+        if (step === null) this.#admit(this.service!);
+        else {
+          fp.pendingStep = null;
+          this.#takeStep(this.route!, step);
+        }
+      } else {
         this.mwRan = this.route!.middlewares.length;
         this.#dispatch();
       }
@@ -693,22 +705,24 @@ export abstract class ExchangeCore
         // they run after the route's (and the steps' before them), then the tree below them is
         // resolved. Only requests whose tree has such a step come here.
         this.serviceStep = null;
-        // Below a failover (chosen by this resolve): these run inside it, on its main side.
+        const fo = this.failover;
         const fp = this.foPass;
-        if (this.failover !== null && fp !== null && fp.mwAt < 0) {
-          fp.mwAt = route.middlewares.length;
-          const req = this.req;
-          fp.saved = {
-            path: req.path,
-            query: req.query,
-            headers: req.headers.clone(),
-            hostOverride: this.hostOverride,
-          };
+        if (
+          fo !== null &&
+          fp !== null &&
+          fp.mwAt < 0 &&
+          fo.errors !== null &&
+          this.body !== null &&
+          this.spool === null
+        ) {
+          // The main side of a failover with `errors`: Traefik's failover.go ServeHTTP reads the
+          // body (mirror.NewReusableRequest, 413 past maxRequestBodyBytes) before it calls its
+          // main handler, whose middlewares these are; they run once it is read.
+          fp.pendingStep = step;
+          this.#spoolForFailover(fo.errors.maxRequestBodyBytes);
+          return;
         }
-        // A mirroring service above: its copies are the request as it got it (Traefik's).
-        this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
-        this.route = step.targetAfter(route);
-        this.#runMiddlewares(route.middlewares.length);
+        this.#takeStep(route, step);
         return;
       }
       // Traefik's retry wraps the whole service: the 503 its load balancer writes when no server
@@ -737,6 +751,26 @@ export abstract class ExchangeCore
       return;
     }
     this.#admit(lb);
+  }
+
+  /** Runs `step`'s service middlewares after `route`'s, then what is below them (#dispatch). */
+  #takeStep(route: RouteTarget, step: ServiceStep): void {
+    // Below a failover (chosen by this resolve): these run inside it, on its main side.
+    const fp = this.foPass;
+    if (this.failover !== null && fp !== null && fp.mwAt < 0) {
+      fp.mwAt = route.middlewares.length;
+      const req = this.req;
+      fp.saved = {
+        path: req.path,
+        query: req.query,
+        headers: req.headers.clone(),
+        hostOverride: this.hostOverride,
+      };
+    }
+    // A mirroring service above: its copies are the request as it got it (Traefik's).
+    this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
+    this.route = step.targetAfter(route);
+    this.#runMiddlewares(route.middlewares.length);
   }
 
   /**

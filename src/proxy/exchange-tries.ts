@@ -1,9 +1,10 @@
 import type { Duplex } from 'node:stream';
 import { inRanges } from '../config/dynamic/status-range.ts';
 import { ProxyError } from '../core/errors.ts';
-import type { HeaderList } from '../core/headers.ts';
+import { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
-import type { DirectResponse } from '../core/request.ts';
+import { type DirectResponse, type RequestHead, type ResponseHead, withQuery } from '../core/request.ts';
+import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { errorPageTarget, pageRequestFields, rewrittenStatus } from '../middleware/errors.ts';
@@ -15,10 +16,12 @@ import type {
   RouteTarget,
   ServerRuntime,
   ServiceRuntime,
+  ServiceStep,
 } from '../runtime/types.ts';
 import type { ConnectionOwner } from '../upstream/connection.ts';
 import type { StreamSource, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
+import { type PageStepHost, PageStepRun } from './error-page-steps.ts';
 import { ExchangeCore } from './exchange-core.ts';
 import { grpcKind, grpcTimeoutMs } from './grpc-status.ts';
 import { ResponseCapture } from './mirror-request.ts';
@@ -782,13 +785,95 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.failover = null;
     const lb = p.service.resolve(req, this);
     if (lb === undefined) {
+      const step = this.serviceStep;
+      if (step !== null) {
+        this.serviceStep = null;
+        this.#pageSteps(p, step);
+        return;
+      }
       this.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
       return;
     }
+    this.#tryPage(lb);
+  }
+
+  #tryPage(lb: ServiceRuntime): void {
     this.service = lb;
     this.tried = 0;
     this.headMs = -1;
     this.pickAndAcquire();
+  }
+
+  /**
+   * The page's service has service middlewares (Traefik v3.7: customerrors calls the service's
+   * handler, its middlewares included): they run on the page request (error-page-steps.ts),
+   * then the page is fetched as they left it, or their answer is the page.
+   */
+  #pageSteps(p: ErrorPage, step: ServiceStep): void {
+    const page = this.page!;
+    const req = this.req;
+    const q = page.target.indexOf('?');
+    const head: RequestHead = {
+      method: page.method,
+      path: q < 0 ? page.target : page.target.slice(0, q),
+      query: q < 0 ? '' : page.target.slice(q + 1),
+      host: req.host,
+      hostPort: req.hostPort,
+      headers: page.headers.clone(),
+      clientIp: req.clientIp,
+      scheme: req.scheme,
+      entryPoint: req.entryPoint,
+      omitForwardedFor: false,
+      tls: req.tls,
+    };
+    const ex = this;
+    const host: PageStepHost = {
+      get done() {
+        return ex.done;
+      },
+      pageAnswered(resp, run) {
+        if (ex.done) return;
+        // The answer goes out under the page's status (respondDirect), through the middlewares
+        // that let the page request through, then those before the `errors` one.
+        const rh: ResponseHead = {
+          status: resp.status,
+          reason: statusText(resp.status),
+          headers: HeaderList.from(resp.headers ?? []),
+        };
+        for (let i = run.ran.length - 1; i >= 0; i--) run.ran[i]!.onResponse?.(run.head, rh);
+        const h = rh.headers;
+        ex.respondDirect({
+          status: rh.status,
+          headers: h.names.map((n, i) => [n, h.values[i]!] as const),
+          ...(resp.body === undefined ? {} : { body: resp.body }),
+        });
+      },
+      pageResolved(lb, run) {
+        if (ex.done) return;
+        const h = run.head;
+        ex.page = new ErrorPageRequest(
+          page.method === 'HEAD',
+          withQuery(h.path, h.query),
+          h.headers,
+          page.status,
+          {
+            head: h,
+            ran: run.ran,
+          },
+        );
+        if (lb === undefined) {
+          ex.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
+          return;
+        }
+        ex.#tryPage(lb);
+      },
+      pageFailed(e) {
+        if (!ex.done) ex.onInternalError(e);
+      },
+      onEnd: (lease) => ex.onEnd(lease),
+      addSetCookie: (line) => ex.addSetCookie(line),
+    };
+    new PageStepRun(head, step, host).run();
   }
 
   /** A failover's `errors` lists `status`, for our own failure of its main service's try. */

@@ -264,11 +264,21 @@ export class Exchange
     const page = this.page;
     let status = page === null ? res.status : page.status;
     let reason = page === null ? res.reason : statusText(status);
-    if (this.mwRan > 0) {
+    const steps = page === null ? null : page.steps;
+    if (this.mwRan > 0 || steps !== null) {
       // A middleware may change the fields other than through HeaderList's methods (a plugin
       // writes the arrays): the parser's text of them is no longer theirs.
       res.headers.raw = null;
       const rh: ResponseHead = { status, reason, headers: res.headers };
+      if (steps !== null) {
+        // The page's service middlewares (Traefik v3.7) answer inside customerrors' codeModifier:
+        // they see the page's own status, then the client gets the one the page stands for.
+        rh.status = res.status;
+        rh.reason = res.reason;
+        for (let i = steps.ran.length - 1; i >= 0; i--) steps.ran[i]!.onResponse?.(steps.head, rh);
+        rh.status = status;
+        rh.reason = reason;
+      }
       for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
       status = rh.status;
       reason = rh.reason;

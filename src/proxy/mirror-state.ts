@@ -14,6 +14,7 @@ import {
 } from '../runtime/types.ts';
 import type { ReportedExchange } from './exchange-report.ts';
 import { MirrorCopy, MirrorRequest } from './mirror-request.ts';
+import { MirrorRun } from './mirror-run.ts';
 import type { RequestTrace } from './request-trace.ts';
 
 /** A mirror's resolution must not set cookies or chain more mirrors on the client's request. */
@@ -21,7 +22,7 @@ const DISCARD: ResolveSink = {
   addSetCookie: () => {},
   mirrorThrough: (_: MirroringNode) => {},
   failoverThrough: (_: FailoverNode) => {},
-  // A mirror's tree has no service middlewares (build-snapshot refuses them there).
+  // Mirrors with service middlewares below them resolve through their MirrorRun instead.
   serviceMiddlewares: () => {},
   serviceStep: null,
 };
@@ -41,6 +42,15 @@ export type MirrorCount = (
 
 /** Mirrors never hold a connection for ever, even against a server that never answers. */
 const MIRROR_TIMEOUT_MS = 60_000;
+
+/** What every copy of one request shares: its recorded body and the ways it is counted. */
+export interface SendEnv {
+  readonly body: Buffer | null;
+  readonly ticker: Ticker;
+  readonly logger: Logger;
+  readonly count: MirrorCount | null;
+  readonly trace: MirrorTracing | null;
+}
 
 /** A traced request's mirrors: its RequestTrace and the exchange it reads the request from. */
 export interface MirrorTracing {
@@ -80,6 +90,9 @@ export class MirrorState {
   #frozen: {
     method: string;
     target: string;
+    path: string;
+    query: string;
+    omitForwardedFor: boolean;
     headers: HeaderList;
     host: string;
     forwardedFor: string | null;
@@ -115,6 +128,9 @@ export class MirrorState {
     this.#frozen = {
       method: req.method,
       target: mirrorTarget(req),
+      path: req.path,
+      query: req.query,
+      omitForwardedFor: req.omitForwardedFor,
       headers: req.headers.clone(),
       host: hostHeader,
       forwardedFor,
@@ -146,62 +162,102 @@ export class MirrorState {
     const headers = f === null ? req.headers : f.headers;
     if (f !== null) forwardedFor = f.forwardedFor;
     const copy = new MirrorCopy(method, target, headers, body, forwardedFor);
+    const env: SendEnv = { body, ticker, logger, count, trace };
     for (const i of this.#chosen) {
       const mirror = this.node.mirrors[i]!;
-      const lb = mirror.node.resolve(req, DISCARD);
-      const idx = lb === undefined ? -1 : lb.pick(req, 0, null, DISCARD);
-      if (lb === undefined || idx < 0) {
-        this.#report(i, {
-          ok: false,
-          status: 0,
-          headers: {},
-          digest: null,
-          error: 'no server available',
-          bytes: 0,
-        });
+      if (mirror.stepped === true) {
+        // Service middlewares on the mirror's side (Traefik v3.7): each copy runs them on a
+        // request of its own, as Traefik's mirror serves each mirror handler a clone.
+        const head: RequestHead = {
+          method,
+          path: f === null ? req.path : f.path,
+          query: f === null ? req.query : f.query,
+          host: req.host,
+          hostPort: req.hostPort,
+          headers: headers.clone(),
+          clientIp: req.clientIp,
+          scheme: req.scheme,
+          entryPoint: req.entryPoint,
+          omitForwardedFor: f === null ? req.omitForwardedFor : f.omitForwardedFor,
+          tls: req.tls,
+        };
+        new MirrorRun(this, i, head, hostHeader, forwardedFor, env).run();
         continue;
       }
-      const server = lb.servers[idx]!;
-      const host = lb.passHostHeader ? hostHeader : server.authority;
-      const began = count === null ? 0 : performance.now();
-      // A traced request: each copy has its own fields, to carry its own call's context.
-      let spans: CopySpans | null = null;
-      let fields = headers;
-      if (trace !== null) {
-        fields = headers.clone();
-        spans = trace.trace.mirror(trace.ex, lb.name, server, fields);
-      }
-      const r: MirrorRequest = new MirrorRequest(
-        server.pool,
-        ticker,
-        // A mirror's server that keeps its URL's path (preservePath) gets a copy of its own.
-        server.pathPrefix === '' && trace === null
-          ? copy
-          : new MirrorCopy(
-              method,
-              server.pathPrefix === '' ? target : joinTargetPath(server.pathPrefix, target),
-              fields,
-              body,
-              forwardedFor,
-            ),
-        host,
-        { headers: this.node.compareHeaders, digest: this.node.compareBody, timeoutMs: MIRROR_TIMEOUT_MS },
-        (result) => {
-          this.#report(i, result);
-          // A mirror's server handler is one of its service's (Traefik's mirror service calls
-          // the mirror's built handler, pkg/server/service/service.go getMirrorServiceHandler),
-          // so its service counts it; an aborted mirror (shutdown) is not an answer.
-          const status = result.ok ? result.status : r.failStatus;
-          if (spans !== null) endCopySpans(spans, status);
-          if (count !== null && status !== 0)
-            count(lb, status, (performance.now() - began) / 1000, body?.length ?? 0, result.bytes, server);
-        },
-      );
-      try {
-        r.start();
-      } catch (e) {
-        logger.error('mirror failed to start', { mirror: mirror.name, error: String(e) });
-      }
+      this.send(i, mirror.node.resolve(req, DISCARD), req, copy, hostHeader, env, null);
+    }
+  }
+
+  /**
+   * Sends mirror `i`'s copy `copy` to a server of `lb` (undefined: none available). `done`, when
+   * the copy ran service middlewares, hears its outcome (their leases are released then).
+   */
+  send(
+    i: number,
+    lb: ServiceRuntime | undefined,
+    req: RequestHead,
+    copy: MirrorCopy,
+    hostHeader: string,
+    env: SendEnv,
+    done: ((status: number, networkError: boolean) => void) | null,
+  ): void {
+    const mirror = this.node.mirrors[i]!;
+    const idx = lb === undefined ? -1 : lb.pick(req, 0, null, DISCARD);
+    if (lb === undefined || idx < 0) {
+      this.report(i, {
+        ok: false,
+        status: 0,
+        headers: {},
+        digest: null,
+        error: 'no server available',
+        bytes: 0,
+      });
+      done?.(503, false);
+      return;
+    }
+    const { body, count, trace } = env;
+    const server = lb.servers[idx]!;
+    const host = lb.passHostHeader ? hostHeader : server.authority;
+    const began = count === null ? 0 : performance.now();
+    // A traced request: each copy has its own fields, to carry its own call's context.
+    let spans: CopySpans | null = null;
+    let fields = copy.headers;
+    if (trace !== null) {
+      fields = fields.clone();
+      spans = trace.trace.mirror(trace.ex, lb.name, server, fields);
+    }
+    const r: MirrorRequest = new MirrorRequest(
+      server.pool,
+      env.ticker,
+      // A mirror's server that keeps its URL's path (preservePath) gets a copy of its own.
+      server.pathPrefix === '' && trace === null
+        ? copy
+        : new MirrorCopy(
+            copy.method,
+            server.pathPrefix === '' ? copy.target : joinTargetPath(server.pathPrefix, copy.target),
+            fields,
+            body,
+            copy.forwardedFor,
+          ),
+      host,
+      { headers: this.node.compareHeaders, digest: this.node.compareBody, timeoutMs: MIRROR_TIMEOUT_MS },
+      (result) => {
+        this.report(i, result);
+        // A mirror's server handler is one of its service's (Traefik's mirror service calls
+        // the mirror's built handler, pkg/server/service/service.go getMirrorServiceHandler),
+        // so its service counts it; an aborted mirror (shutdown) is not an answer.
+        const status = result.ok ? result.status : r.failStatus;
+        if (spans !== null) endCopySpans(spans, status);
+        if (count !== null && status !== 0)
+          count(lb, status, (performance.now() - began) / 1000, body?.length ?? 0, result.bytes, server);
+        done?.(status, !result.ok);
+      },
+    );
+    try {
+      r.start();
+    } catch (e) {
+      env.logger.error('mirror failed to start', { mirror: mirror.name, error: String(e) });
+      done?.(0, true);
     }
   }
 
@@ -212,7 +268,7 @@ export class MirrorState {
     if (this.comparison !== null) for (const i of this.#chosen) this.comparison.skip(i);
   }
 
-  #report(index: number, r: MirrorResult): void {
+  report(index: number, r: MirrorResult): void {
     this.comparison?.mirror(index, r);
   }
 }

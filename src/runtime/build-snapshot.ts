@@ -208,6 +208,19 @@ export function buildSnapshot(
     use: string;
   }[] = [];
   const stepped = new Set<ServiceNode>();
+  /**
+   * The mirrors whose tree has service middlewares, with where they are written: their copies
+   * run them (MirrorState), which takes only the request phase; checked once the chains are.
+   */
+  const mirrorSteps: { node: ServiceNode; path: (string | number)[] }[] = [];
+  /** Per node with steps below it, those steps (for the mirrors' check). */
+  const stepsUnder = new Map<ServiceNode, readonly ServiceMiddlewareNode[]>();
+  const under = (kids: readonly (ServiceNode | null)[]): ServiceMiddlewareNode[] => {
+    const out: ServiceMiddlewareNode[] = [];
+    for (const k of kids)
+      if (k !== null) for (const s of stepsUnder.get(k) ?? []) if (!out.includes(s)) out.push(s);
+    return out;
+  };
   const withMiddlewares = (
     node: ServiceNode,
     names: readonly string[] | undefined,
@@ -218,11 +231,14 @@ export function buildSnapshot(
     if (names === undefined || names.length === 0) return node;
     // Traefik's wrapMiddlewares: names are qualified with the provider of the service that
     // lists them (its BuildMiddlewareChain runs in that service's context).
-    const step = new ServiceMiddlewareNode(node, (route, st) =>
-      targetAfterStep(route, st, stepChains.get(st) ?? [], services),
+    const step = new ServiceMiddlewareNode(
+      node,
+      (route, st) => targetAfterStep(route, st, stepChains.get(st) ?? [], services),
+      (st) => stepChains.get(st) ?? [],
     );
     pendingSteps.push({ step, names, provider, path, use });
     stepped.add(step);
+    stepsUnder.set(step, [step, ...(stepsUnder.get(node) ?? [])]);
     return step;
   };
   const buildServiceNode = (qualified: string): ServiceNode | null => {
@@ -250,6 +266,8 @@ export function buildSnapshot(
     let node: ServiceNode | null = null;
     /** Some service middlewares are below it (`stepped`). */
     let hasStep = false;
+    /** The children a request through it may take (for `stepsUnder`). */
+    let kidsOf: readonly (ServiceNode | null)[] = [];
     switch (svc.kind) {
       case 'loadBalancer':
         node = buildLoadBalancer(
@@ -283,6 +301,7 @@ export function buildSnapshot(
         });
         if (kids.every((k) => k !== null)) {
           hasStep = kids.some((k) => stepped.has(k!));
+          kidsOf = kids;
           const sticky = svc.weighted.sticky
             ? new StickyCookie(
                 svc.weighted.sticky.cookie,
@@ -310,6 +329,7 @@ export function buildSnapshot(
         );
         if (kids.every((k) => k !== null)) {
           hasStep = kids.some((k) => stepped.has(k!));
+          kidsOf = kids;
           node = new HighestRandomWeightNode(
             qualified,
             kids as ServiceNode[],
@@ -330,6 +350,7 @@ export function buildSnapshot(
         // (ExchangeCore.enterFallbackStep), above them only the middlewares above the failover.
         if (main !== null && fallback !== null) {
           hasStep = stepped.has(main) || stepped.has(fallback);
+          kidsOf = [main, fallback];
           node = new FailoverServiceNode(
             qualified,
             main,
@@ -343,17 +364,18 @@ export function buildSnapshot(
       case 'mirroring': {
         const m = svc.mirroring;
         const main = childWith(m.service, m.middlewares, ['mirroring', 'middlewares']);
-        const mirrors = m.mirrors.map((x) => ({ node: child(x.name), percent: x.percent }));
-        // A mirror's copy is sent past the middleware phase, which a mirror with service
-        // middlewares would need: refused by name rather than sent without them.
-        const withSteps = mirrors.findIndex((x) => x.node !== null && stepped.has(x.node));
-        if (withSteps >= 0) {
-          err(
-            ['http', 'services', qualified, 'mirroring', 'mirrors', withSteps, 'name'],
-            'a mirror whose service has service middlewares (Traefik v3.7) is not supported yet',
-          );
-        } else if (main !== null && mirrors.every((x) => x.node !== null)) {
+        // Traefik v3.7 (pkg/server/service/service.go getMirrorServiceHandler): a mirror is its
+        // service's handler (its own middlewares included) wrapped in the entry's `middlewares`;
+        // the copies run them (MirrorState).
+        const mirrors = m.mirrors.map((x, i) => {
+          const node = childWith(x.name, x.middlewares, ['mirroring', 'mirrors', i, 'middlewares']);
+          if (node !== null && stepped.has(node))
+            mirrorSteps.push({ node, path: ['http', 'services', qualified, 'mirroring', 'mirrors', i] });
+          return { node, percent: x.percent };
+        });
+        if (main !== null && mirrors.every((x) => x.node !== null)) {
           hasStep = stepped.has(main);
+          kidsOf = [main];
           const names = mirrors.map((x) => x.node!.name);
           const compareHeaders = (m.compare?.headers ?? []).map((h) => h.toLowerCase());
           const comparator =
@@ -368,7 +390,7 @@ export function buildSnapshot(
           node = new MirroringServiceNode(
             qualified,
             main,
-            mirrors.map((x) => new PercentMirror(x.node!, x.percent)),
+            mirrors.map((x) => new PercentMirror(x.node!, x.percent, stepped.has(x.node!))),
             {
               mirrorBody: m.mirrorBody,
               maxBodySize: m.maxBodySize,
@@ -382,7 +404,10 @@ export function buildSnapshot(
       }
     }
     if (node !== null) {
-      if (hasStep) stepped.add(node);
+      if (hasStep) {
+        stepped.add(node);
+        stepsUnder.set(node, under(kidsOf));
+      }
       node = withMiddlewares(
         node,
         svc.middlewares,
@@ -455,12 +480,6 @@ export function buildSnapshot(
         if (services.has(q)) {
           const node = services.get(q);
           if (node === null) return { error: `service ${n} has errors of its own` };
-          // An error page is fetched past the middleware phase, where service middlewares
-          // cannot run yet: refused by name rather than fetched without them.
-          if (node !== undefined && stepped.has(node))
-            return {
-              error: `service ${n} has service middlewares (Traefik v3.7): not supported yet for an error page`,
-            };
           return q;
         }
         return { error: `unknown service ${n}` };
@@ -523,6 +542,60 @@ export function buildSnapshot(
       } else chain.push(...r);
     });
     if (ok) stepChains.set(p.step, chain);
+  }
+  /**
+   * The first of `node`'s service middlewares (below it) whose work the request phase alone
+   * does not do (a retry, an error page, buffering, a per-server breaker; with `body`, a
+   * response body phase too), and what it is; null when there is none.
+   */
+  const unsupportedBelow = (node: ServiceNode, body: boolean): { name: string; what: string } | null => {
+    for (const step of stepsUnder.get(node) ?? []) {
+      const p = pendingSteps.find((x) => x.step === step)!;
+      for (const n of p.names) {
+        const q = qualify(n, p.provider);
+        const r = built.get(q);
+        if (r === undefined || 'error' in r) continue;
+        const what = r.some((m) => m.retry !== undefined)
+          ? 'a retry'
+          : r.some((m) => m.errorPage !== undefined)
+            ? 'an error page'
+            : r.some((m) => m.buffering !== undefined)
+              ? 'buffering'
+              : r.some((m) => m.guard !== undefined)
+                ? 'a per-server circuit breaker'
+                : body && r.some((m) => m.onResponseBody !== undefined)
+                  ? 'a response body phase'
+                  : null;
+        if (what !== null) return { name: q, what };
+      }
+    }
+    return null;
+  };
+  // A mirror's copy runs its service middlewares' request phase only (MirrorState): one whose
+  // work is around the tries or on the answer, which Traefik's mirror would apply to a copy
+  // (a retry of it, an error page, a buffered body, a per-server breaker), is refused by name.
+  for (const { node, path } of mirrorSteps) {
+    const bad = unsupportedBelow(node, false);
+    if (bad !== null)
+      err(
+        [...path, 'name'],
+        `middleware ${bad.name}: ${bad.what} on a mirror's copies (Traefik v3.7 service middlewares) is not supported yet`,
+      );
+  }
+  // An error page's service middlewares run on the page request and its answer's head
+  // (proxy/error-page-steps.ts); the rest is refused by name on the `errors` middleware.
+  for (const [q, r] of built) {
+    if ('error' in r) continue;
+    for (const m of r) {
+      const node = m.errorPage === undefined ? undefined : services.get(m.errorPage.service);
+      if (node === undefined || node === null || !stepped.has(node)) continue;
+      const bad = unsupportedBelow(node, true);
+      if (bad !== null)
+        err(
+          ['http', 'middlewares', q],
+          `middleware ${bad.name}: ${bad.what} on an error page's service (Traefik v3.7 service middlewares) is not supported yet`,
+        );
+    }
   }
 
   // --- routers: plain HTTP requests and HTTPS requests have separate tables (Traefik: a router

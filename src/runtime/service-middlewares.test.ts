@@ -7,7 +7,7 @@ import { makeRequest } from '../middleware/test-request.ts';
 import { buildSnapshot } from './build-snapshot.ts';
 import { mergeProviders } from './merge-providers.ts';
 import { ResourceCache } from './resource-cache.ts';
-import { LoadBalancerNode, ServiceMiddlewareNode } from './service-nodes.ts';
+import { LoadBalancerNode, type MirroringServiceNode, ServiceMiddlewareNode } from './service-nodes.ts';
 import type { ResolveSink, ServiceStep } from './types.ts';
 
 const ticker = new Ticker();
@@ -64,28 +64,67 @@ describe('service middlewares in the snapshot (Traefik v3.7)', () => {
     assert.equal(below.serviceStep, null);
   });
 
-  it('refuses by name what is sent past the middleware phase: a mirror, an error page (a failover fallback on statuses with service middlewares is built)', () => {
+  it("builds an error page's, a mirror's and a failover fallback's service with middlewares; refuses on a page what acts around its tries or on its body", () => {
     const { errors } = build({
       routers: {
         m: { rule: 'Path(`/m`)', service: 'mirror' },
         e: { rule: 'Path(`/e`)', service: 'plain', middlewares: ['pages'] },
+        z: { rule: 'Path(`/z`)', service: 'plain', middlewares: ['zipped-pages'] },
         f: { rule: 'Path(`/f`)', service: 'fo' },
       },
       services: {
         plain: lb(9001),
         guarded: { middlewares: ['mw'], ...lb(9002) },
+        zipped: { middlewares: ['zip'], ...lb(9003) },
         mirror: { mirroring: { service: 'plain', mirrors: [{ name: 'guarded', percent: 10 }] } },
         fo: { failover: { service: 'plain', fallback: 'guarded', statusCodes: ['500'] } },
       },
-      middlewares: { mw: mark, pages: { errors: { status: ['500'], service: 'guarded', query: '/' } } },
+      middlewares: {
+        mw: mark,
+        zip: { compress: {} },
+        pages: { errors: { status: ['500'], service: 'guarded', query: '/' } },
+        'zipped-pages': { errors: { status: ['500'], service: 'zipped', query: '/' } },
+      },
     });
+    assert.deepEqual(errors, [
+      "http.middlewares.zipped-pages@file: middleware zip@file: a response body phase on an error page's service (Traefik v3.7 service middlewares) is not supported yet",
+    ]);
+  });
+
+  it("builds a mirror's middlewares (its entry's, then its service's) and refuses those that act around a copy's tries", () => {
+    const { snapshot, errors } = build({
+      routers: {
+        m: { rule: 'Path(`/m`)', service: 'mirror' },
+        n: { rule: 'Path(`/n`)', service: 'retried' },
+      },
+      services: {
+        plain: lb(9001),
+        guarded: { middlewares: ['mw'], ...lb(9002) },
+        mirror: {
+          mirroring: {
+            service: 'plain',
+            mirrors: [
+              { name: 'guarded', percent: 10, middlewares: ['mw'] },
+              { name: 'plain', percent: 10, middlewares: ['mw'] },
+            ],
+          },
+        },
+        retried: {
+          mirroring: { service: 'plain', mirrors: [{ name: 'plain', percent: 5, middlewares: ['again'] }] },
+        },
+      },
+      middlewares: { mw: mark, again: { retry: { attempts: 2 } } },
+    });
+    assert.deepEqual(errors, [
+      "http.services.retried@file.mirroring.mirrors.0.name: middleware again@file: a retry on a mirror's copies (Traefik v3.7 service middlewares) is not supported yet",
+    ]);
+    const mirrors = (snapshot.services.get('mirror@file') as MirroringServiceNode).mirrors;
     assert.deepEqual(
-      errors.sort(),
+      mirrors.map((m) => [m.name, m.stepped, m.node instanceof ServiceMiddlewareNode]),
       [
-        'http.middlewares.pages@file: service guarded has service middlewares (Traefik v3.7): not supported yet for an error page',
-        'http.routers.e@file.middlewares.0: service guarded has service middlewares (Traefik v3.7): not supported yet for an error page',
-        'http.services.mirror@file.mirroring.mirrors.0.name: a mirror whose service has service middlewares (Traefik v3.7) is not supported yet',
-      ].sort(),
+        ['guarded@file', true, true],
+        ['plain@file', true, true],
+      ],
     );
   });
 

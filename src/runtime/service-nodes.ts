@@ -7,6 +7,7 @@ import type { HashOnConfig } from '../config/dynamic/schema.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { InFlightState } from '../middleware/in-flight-req.ts';
+import type { Middleware } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { ServerHealth } from './server-health.ts';
 import { readCookie, type StickyCookie } from './sticky.ts';
@@ -331,10 +332,14 @@ export class PercentMirror implements MirrorTarget {
   #total = 0;
   #sent = 0;
 
-  constructor(node: ServiceNode, percent: number) {
+  /** Service middlewares below it (Traefik v3.7): its copies run them (MirrorState). */
+  readonly stepped: boolean;
+
+  constructor(node: ServiceNode, percent: number, stepped = false) {
     this.node = node;
     this.name = node.name;
     this.#percent = percent;
+    this.stepped = stepped;
   }
 
   take(): boolean {
@@ -401,13 +406,24 @@ export class ServiceMiddlewareNode implements ServiceNode, ServiceStep {
   readonly name: string;
   readonly inner: ServiceNode;
   readonly #derive: (route: RouteTarget, step: ServiceMiddlewareNode) => RouteTarget;
+  readonly #chain: (step: ServiceMiddlewareNode) => readonly Middleware[];
   /** Per route reaching it, the target made for it: built on first use, once per snapshot. */
   readonly #targets = new Map<RouteTarget, RouteTarget>();
 
-  constructor(inner: ServiceNode, derive: (route: RouteTarget, step: ServiceMiddlewareNode) => RouteTarget) {
+  constructor(
+    inner: ServiceNode,
+    derive: (route: RouteTarget, step: ServiceMiddlewareNode) => RouteTarget,
+    chain: (step: ServiceMiddlewareNode) => readonly Middleware[] = () => [],
+  ) {
     this.name = inner.name;
     this.inner = inner;
     this.#derive = derive;
+    this.#chain = chain;
+  }
+
+  /** The middlewares as built for this service (a mirror's copy runs their request phase). */
+  get middlewares(): readonly Middleware[] {
+    return this.#chain(this);
   }
 
   available(): boolean {

@@ -75,6 +75,10 @@ export interface ResolveSink {
 export interface ServiceStep {
   /** The target that runs `route`'s middlewares, then these, then resolves what is below. */
   targetAfter(route: RouteTarget): RouteTarget;
+  /** What is below the middlewares (a mirror's copy resolves it once they ran). */
+  readonly inner: ServiceNode;
+  /** The middlewares as built for the service (a mirror's copy runs their request phase). */
+  readonly middlewares: readonly Middleware[];
 }
 
 /** A service of any kind, built per snapshot. */
@@ -92,6 +96,8 @@ export interface MirrorTarget {
   readonly name: string;
   /** True when this request should be copied to this mirror (percent, counted). */
   take(): boolean;
+  /** Service middlewares are below it (Traefik v3.7): its copies run them. */
+  readonly stepped?: boolean;
 }
 
 export interface MirroringNode extends ServiceNode {

@@ -183,6 +183,17 @@ describe('hostResolver.cnameFlattening: depth, HostRegexp, off, and a resolver t
     for (const b of backends) await b.close();
   });
 
+  it('flattens in each data-plane worker too', async (t) => {
+    const proxy = await startProxy({
+      config: `${config('resolv.conf')}workers: 2\n`,
+      files: { 'resolv.conf': `nameserver ${address}\n`, 'dynamic.yaml': dynamic(target, mid, plain, regexp) },
+    });
+    t.after(() => proxy.stop());
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(await get(proxy.port, 'alias.example.com'), { status: 200, body: 'target' });
+    }
+  });
+
   it('stops after resolvDepth steps', async (t) => {
     const proxy = await startProxy({
       config: config('resolv.conf', 1),

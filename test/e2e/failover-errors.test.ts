@@ -345,6 +345,7 @@ http:
     r3: { rule: "PathPrefix(\`/fbmw\`)", middlewares: [router-mark], service: fbmw }
     r4: { rule: "PathPrefix(\`/fbdeny\`)", middlewares: [router-mark], service: fbdeny }
     r5: { rule: "PathPrefix(\`/bothmw\`)", middlewares: [router-mark], service: bothmw }
+    r6: { rule: "PathPrefix(\`/deniedsmall\`)", service: deniedsmall }
   services:
 ${svc('main', main.url)}${svc('fallback', fallback.url)}
     marked: { failover: { service: main, middlewares: [main-mark], fallback: fallback, errors: { status: ["503"] } } }
@@ -352,6 +353,7 @@ ${svc('main', main.url)}${svc('fallback', fallback.url)}
     fbmw: { failover: { service: main, middlewares: [main-mark], fallback: fallback, fallbackMiddlewares: [fb-mark], errors: { status: ["503"] } } }
     fbdeny: { failover: { service: main, fallback: fallback, fallbackMiddlewares: [deny], errors: { status: ["503"] } } }
     bothmw: { failover: { service: main, middlewares: [deny], fallback: fallback, fallbackMiddlewares: [fb-mark], errors: { status: ["403"] } } }
+    deniedsmall: { failover: { service: main, middlewares: [deny], fallback: fallback, errors: { status: ["403"], maxRequestBodyBytes: 8 } } }
 `,
     });
     const bad = proxy.logs.filter((l) => l.msg === 'configuration rejected' || l.level === 'error');
@@ -412,5 +414,17 @@ ${svc('main', main.url)}${svc('fallback', fallback.url)}
     assert.deepEqual(r.headers['x-router'], ['yes']);
     assert.ok(!main.urls().includes('/denied/x'), 'the main service never got it');
     assert.equal(fallback.seen.find((s) => s.url === '/denied/x')?.body, 'from a denied client');
+  });
+
+  it("reads the body (maxRequestBodyBytes) before the main side's middlewares run, as Traefik's failover wraps them", async () => {
+    // Over the limit: 413, though the main side's middleware would have answered 403 (listed).
+    const over = await curl(['--data-binary', 'from a denied client', `${base}/deniedsmall/x`]);
+    assert.equal(over.status, 413);
+    assert.ok(!fallback.urls().includes('/deniedsmall/x'));
+    const under = await curl(['--data-binary', 'abc', `${base}/deniedsmall/y`]);
+    assert.equal(under.status, 200);
+    assert.equal(under.body.toString(), 'fallback 200');
+    assert.equal(fallback.seen.find((s) => s.url === '/deniedsmall/y')?.body, 'abc');
+    assert.ok(!main.urls().includes('/deniedsmall/y'));
   });
 });

@@ -16,6 +16,12 @@ describe('service middlewares through the proxy', () => {
   let guarded: Backend;
   let shadow: Backend;
   const shadowed = new Counter();
+  let copies: Backend;
+  const copied = new Counter();
+  let guardedCopies: Backend;
+  const guardedCopied = new Counter();
+  let failing: Backend;
+  let pager: Backend;
   let proxy: ProxyProcess;
   let base: string;
 
@@ -38,6 +44,22 @@ describe('service middlewares through the proxy', () => {
     shadow = await startBackend((_req, res) => {
       res.end('shadow');
       shadowed.inc();
+    });
+    copies = await startBackend((_req, res) => {
+      res.end('copy');
+      copied.inc();
+    });
+    guardedCopies = await startBackend((_req, res) => {
+      res.end('copy');
+      guardedCopied.inc();
+    });
+    failing = await startBackend((_req, res) => {
+      res.statusCode = 500;
+      res.end('boom');
+    });
+    pager = await startBackend((req, res) => {
+      res.setHeader('x-page-own', 'yes');
+      res.end(`page ${req.url}`);
     });
     // A port nothing listens on: a server that refuses connections.
     const probe = await startBackend();
@@ -74,6 +96,18 @@ describe('service middlewares through the proxy', () => {
       headers: { customRequestHeaders: { X-Outer: "yes" } }
     main-only:
       headers: { customRequestHeaders: { X-Main-Only: "yes" } }
+    strip-mirror:
+      stripPrefix: { prefixes: [/mirror-mw] }
+    page-mark:
+      headers:
+        customRequestHeaders: { X-Page-Req: "yes" }
+        customResponseHeaders: { X-Page: "yes" }
+    page-prefix:
+      addPrefix: { prefix: /pages }
+    pages:
+      errors: { status: ["500"], service: page-svc, query: "/{status}.html" }
+    locked-pages:
+      errors: { status: ["500"], service: locked-page-svc, query: "/{status}.html" }
   routers:
     split: { rule: "PathPrefix(\`/split\`)", service: split }
     order: { rule: "PathPrefix(\`/order\`)", middlewares: [router-trail], service: ordered }
@@ -87,6 +121,9 @@ describe('service middlewares through the proxy', () => {
     limited-2: { rule: "PathPrefix(\`/limited-2\`)", service: limited }
     limited: { rule: "PathPrefix(\`/limited-router\`)", middlewares: [rl], service: b }
     mirrored: { rule: "PathPrefix(\`/mirrored\`)", service: mirrored }
+    mirror-mw: { rule: "PathPrefix(\`/mirror-mw\`)", service: mirror-mw }
+    paged: { rule: "PathPrefix(\`/paged\`)", middlewares: [router-trail, pages], service: failing }
+    locked-paged: { rule: "PathPrefix(\`/locked-paged\`)", middlewares: [locked-pages], service: failing }
   services:
     split:
       weighted:
@@ -130,6 +167,25 @@ describe('service middlewares through the proxy', () => {
         middlewares: [main-only]
         mirrors: [{ name: shadow, percent: 100 }]
     shadow: { loadBalancer: { servers: [{ url: "${shadow.url}" }] } }
+    mirror-mw:
+      mirroring:
+        service: b
+        mirrors:
+          - { name: copies, percent: 100, middlewares: [mark-a, strip-mirror] }
+          - { name: guarded-copies, percent: 100 }
+    failing: { loadBalancer: { servers: [{ url: "${failing.url}" }] } }
+    page-svc:
+      middlewares: [page-mark, page-prefix]
+      loadBalancer: { servers: [{ url: "${pager.url}" }] }
+    locked-page-svc:
+      middlewares: [auth]
+      loadBalancer: { servers: [{ url: "${pager.url}" }] }
+    copies:
+      middlewares: [service-trail]
+      loadBalancer: { servers: [{ url: "${copies.url}" }] }
+    guarded-copies:
+      middlewares: [auth]
+      loadBalancer: { servers: [{ url: "${guardedCopies.url}" }] }
     limited:
       middlewares: [rl]
       loadBalancer: { servers: [{ url: "${a.url}" }] }
@@ -157,7 +213,16 @@ log: { level: DEBUG }
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([a?.close(), b?.close(), guarded?.close(), shadow?.close()]);
+    await Promise.all([
+      a?.close(),
+      b?.close(),
+      guarded?.close(),
+      shadow?.close(),
+      copies?.close(),
+      guardedCopies?.close(),
+      failing?.close(),
+      pager?.close(),
+    ]);
   });
 
   it('runs the middlewares of the weighted child that answered, each time that child is picked', async () => {
@@ -254,6 +319,57 @@ log: { level: DEBUG }
     const copy = shadow.seen[0]!.headers;
     assert.equal(copy['x-outer'], 'yes');
     assert.equal(copy['x-main-only'], undefined);
+  });
+
+  it("runs a mirror entry's middlewares, then its service's, on each copy; a copy they answer is not sent", async () => {
+    const before = b.seen.length;
+    // No credentials: the guarded mirror's basicAuth answers its copy (401, to no one).
+    const r = await curl([`${base}/mirror-mw/x?q=1`]);
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.body.toString()).backend, 'b');
+    await copied.reach(1, 'the first copy');
+    // The primary got the request untouched by the mirrors' middlewares.
+    const main = b.seen[before]!;
+    assert.equal(main.url, '/mirror-mw/x?q=1');
+    assert.equal(main.headers['x-child'], undefined);
+    assert.equal(main.headers['x-trail'], undefined);
+    const copy = copies.seen[0]!;
+    assert.equal(copy.url, '/x?q=1');
+    assert.equal(copy.headers['x-child'], 'a');
+    assert.equal(copy.headers['x-trail'], 'service');
+    // With credentials, the guarded mirror's copy goes through: the only one it ever got.
+    const authed = await curl(['-u', 'test:test', `${base}/mirror-mw/y`]);
+    assert.equal(authed.status, 200);
+    await guardedCopied.reach(1, "the guarded mirror's copy");
+    await copied.reach(2, 'the second copy');
+    assert.deepEqual(
+      guardedCopies.seen.map((s) => [s.url, s.headers.authorization !== undefined]),
+      [['/mirror-mw/y', true]],
+    );
+  });
+
+  it("runs an error page service's middlewares on the page request and its answer, under the caught status", async () => {
+    const r = await curl([`${base}/paged/x`]);
+    assert.equal(r.status, 500);
+    assert.equal(r.body.toString(), 'page /pages/500.html');
+    assert.deepEqual(r.headers['x-page'], ['yes']);
+    assert.deepEqual(r.headers['x-page-own'], ['yes']);
+    // The router's middleware before `errors` sees the page's answer too.
+    assert.deepEqual(r.headers['x-order'], ['router']);
+    const got = pager.seen.find((s) => s.url === '/pages/500.html')!;
+    assert.equal(got.headers['x-page-req'], 'yes');
+    assert.equal(got.method, 'GET');
+  });
+
+  it("gives the client a page service middleware's own answer, under the caught status", async () => {
+    const before = pager.seen.length;
+    const r = await curl([`${base}/locked-paged/x`]);
+    assert.equal(r.status, 500);
+    assert.match(String(r.headers['www-authenticate']?.[0]), /^Basic /);
+    assert.equal(pager.seen.length, before, 'the page server was not asked');
+    const authed = await curl(['-u', 'test:test', `${base}/locked-paged/y`]);
+    assert.equal(authed.status, 500);
+    assert.equal(authed.body.toString(), 'page /500.html');
   });
 
   it('shows a service`s middlewares in the API, as written', async () => {

@@ -5,8 +5,9 @@
  * names). Each is loaded as the file provider loads it, built object by object as a reload builds
  * it (twice, the second over the first's state), and a few requests are walked through the
  * routes it built: the middlewares' request phase and the service tree down to a load balancer,
- * through every service-middleware step; a mirror's or an error page's service, resolved past
- * the middleware phase, has none. Nothing may throw, hang, or walk for ever; a router is
+ * through every service-middleware step; a mirror's copy and an error page walk their own steps
+ * (flagged on the mirror, ending, with no middleware that acts around the tries, nor on a page's
+ * body). Nothing may throw, hang, or walk for ever; a router is
  * never both built and disabled. In a worker process (snapshot-fuzz-worker.ts), so that a hang
  * is caught.
  *
@@ -41,10 +42,14 @@ describe(`fuzz: the runtime build of random configurations (${CASES} cases from 
     // What the cases reached: a generator whose configurations all failed to load would test nothing.
     const routed = count((o) => Number(o['routes']) > 0);
     const stepped = count((o) => Number(o['steps']) > 0);
+    const mirrored = count((o) => Number(o['mirrorSteps']) > 0);
+    const paged = count((o) => Number(o['pageSteps']) > 0);
     assert.ok(routed > CASES / 2, `only ${routed} of ${CASES} configurations routed a request`);
     assert.ok(stepped > 0, 'no request went through service middlewares');
+    assert.ok(mirrored > 0, "no mirror's copy went through service middlewares");
+    assert.ok(paged > 0, 'no error page went through service middlewares');
     t.diagnostic(
-      `${CASES} configurations: ${count((o) => Number(o['errors']) > 0)} with errors, ${routed} routed a request, ${stepped} through service middlewares`,
+      `${CASES} configurations: ${count((o) => Number(o['errors']) > 0)} with errors, ${routed} routed a request, ${stepped} through service middlewares, ${mirrored} with a mirror's copy through them, ${paged} with an error page through them`,
     );
   });
 });

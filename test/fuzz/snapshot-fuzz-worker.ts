@@ -6,7 +6,7 @@
  * (twice, the second time as a reload over the first's state), and sends a few requests through
  * every route it built: the routers' and the services' middlewares' request phase, and the
  * service tree resolved down to a load balancer, through every service-middleware step, as the
- * exchange walks it. One JSON line per event on stdout: {start}, then {done} or {exception} or
+ * exchange walks it (and each mirror's copy and error page as MirrorRun and PageStepRun walk them). One JSON line per event on stdout: {start}, then {done} or {exception} or
  * {bad} (a result that breaks an invariant).
  */
 import { stringify } from 'yaml';
@@ -25,6 +25,7 @@ import type {
   MirroringNode,
   ResolveSink,
   RouteTarget,
+  ServiceNode,
   ServiceRuntime,
   ServiceStep,
 } from '../../src/runtime/types.ts';
@@ -108,24 +109,74 @@ function walk(match: RouteTarget | undefined, req: RequestHead): string | null {
 
 /** Service-middleware steps walked by the current case (reported, to show what was reached). */
 let stepsTaken = 0;
+/** Mirrors' copies walked through service-middleware steps by the current case. */
+let mirrorSteps = 0;
+/** Error pages walked through service-middleware steps by the current case. */
+let pageSteps = 0;
 
 /**
- * What the exchange resolves past the middleware phase, where no service middleware can run (the
- * build refuses them there): a mirror's service, an error page's service. Each must resolve
- * without a step. A failover's fallback on statuses is resolved too (its service middlewares run
- * on the exchange's own path for it): it must not throw.
+ * A tree resolved past the middleware phase, as MirrorRun and PageStepRun walk it: each step's
+ * middlewares' request phase on a copy of the request, then what is below it. The steps must
+ * end, and none of their middlewares may act around the tries (a retry, an error page,
+ * buffering, a per-server breaker) or, on an error page's tree (`page`), on the response body:
+ * the build refuses them there. Returns the broken invariant, or null; `stepped` hears whether
+ * a step was met.
+ */
+function walkPast(node: ServiceNode, req: RequestHead, page: boolean, stepped: () => void): string | null {
+  const copy = makeRequest(`http://${req.host || 'a.test'}${req.path}`, {
+    method: req.method,
+    entryPoint: 'web',
+  });
+  for (let steps = 0; ; steps++) {
+    if (steps > MAX_STEPS) return 'service-middleware steps do not end';
+    const past = new Sink();
+    const lb = node.resolve(copy, past);
+    const step = past.serviceStep as ServiceStep | null;
+    if (lb !== undefined || step === null) return null;
+    stepped();
+    for (const mw of step.middlewares) {
+      if (
+        mw.retry !== undefined ||
+        mw.errorPage !== undefined ||
+        mw.buffering !== undefined ||
+        mw.guard !== undefined ||
+        (page && mw.onResponseBody !== undefined)
+      )
+        return 'runs a middleware that acts around its tries or on its body';
+    }
+    for (const mw of step.middlewares) {
+      if (mw.onRequest === undefined) continue;
+      const v = mw.onRequest(copy, control);
+      if (v === SUSPEND || v !== undefined) return null;
+    }
+    node = step.inner;
+  }
+}
+
+/**
+ * What the exchange resolves past the middleware phase: a mirror's copy and an error page are
+ * walked as MirrorRun and PageStepRun walk them (walkPast); a mirror whose tree has a step is
+ * flagged `stepped` (else its copies would find no server). A failover's fallback on statuses
+ * is resolved too (its service middlewares run on the exchange's own path for it): it must not
+ * throw.
  */
 function pastMiddlewares(route: RouteTarget, req: RequestHead, sink: Sink): string | null {
   sink.failover?.fallback.resolve(req, new Sink());
-  const trees = [
-    ...(sink.mirror?.mirrors.map((m) => m.node) ?? []),
-    ...(route.errorPages?.map((p) => p.service) ?? []),
-  ];
-  for (const node of trees) {
-    const past = new Sink();
-    node.resolve(req, past);
-    if (past.serviceStep !== null)
-      return `router ${route.router}: ${node.name}, resolved past the middleware phase, has service middlewares`;
+  for (const m of sink.mirror?.mirrors ?? []) {
+    let met = false;
+    const bad = walkPast(m.node, req, false, () => {
+      met = true;
+      mirrorSteps++;
+    });
+    if (bad !== null) return `router ${route.router}: mirror ${m.name}: ${bad}`;
+    if (met && m.stepped !== true)
+      return `router ${route.router}: mirror ${m.name} has service middlewares but is not flagged stepped`;
+  }
+  for (const p of route.errorPages ?? []) {
+    const bad = walkPast(p.service, req, true, () => {
+      pageSteps++;
+    });
+    if (bad !== null) return `router ${route.router}: error page ${p.service.name}: ${bad}`;
   }
   return null;
 }
@@ -139,6 +190,8 @@ try {
     const text = stringify(config);
     emit({ start: seed });
     stepsTaken = 0;
+    mirrorSteps = 0;
+    pageSteps = 0;
     const t0 = performance.now();
     const cache = new ResourceCache(ticker);
     try {
@@ -178,6 +231,8 @@ try {
         errors: loaded.issues.filter((i) => i.severity === 'error').length,
         routes,
         steps: stepsTaken,
+        mirrorSteps,
+        pageSteps,
         ms: Math.round(performance.now() - t0),
       });
     } catch (e) {

@@ -160,6 +160,8 @@ function service(
           mirrors: Array.from({ length: int(r, 0, 2) }, () => ({
             name: refTo(r, later, ODD_SERVICES, svcs),
             percent: int(r, 0, 100),
+            // Traefik v3.7's MirrorService.Middlewares: run on the mirror's copies.
+            ...(chance(r, 0.3) && { middlewares: someOf(r, mws, ODD_MIDDLEWARES, 2) }),
           })),
           ...(chance(r, 0.3) && { middlewares: someOf(r, mws, ODD_MIDDLEWARES, 2) }),
           ...health,

@@ -31,7 +31,7 @@ export function serviceReferences(svc: ServiceConfig): { name: string; path: (st
 /**
  * The middlewares a service names (Traefik v3.7's service middlewares): its own, and those of its
  * references to children (weighted and highestRandomWeight children, mirroring's main service,
- * failover's main and fallback), each with the path of the name. `at` says where they run: `''`
+ * failover's main and fallback, each mirror), each with the path of the name. `at` says where they run: `''`
  * for the service's own, else the path (below the service) of the reference they belong to.
  */
 export function serviceMiddlewareReferences(
@@ -61,6 +61,9 @@ export function serviceMiddlewareReferences(
       break;
     case 'mirroring':
       add(svc.mirroring.middlewares, ['mirroring', 'middlewares'], 'mirroring.service');
+      svc.mirroring.mirrors.forEach((m, i) => {
+        add(m.middlewares, ['mirroring', 'mirrors', i, 'middlewares'], `mirroring.mirrors.${i}`);
+      });
       break;
     case 'failover':
       add(svc.failover.middlewares, ['failover', 'middlewares'], 'failover.service');

@@ -258,16 +258,12 @@ const highestRandomWeight = strictObject({
   healthCheck: nullAsEmpty(parentHealthCheck).optional(),
 });
 
-const mirrorRef = strictObject(
-  {
-    name: z.string().min(1),
-    percent: z.number().min(0).max(100).default(0),
-  },
-  // Traefik v3.7's MirrorService.Middlewares: our mirror copies run no middlewares yet, and
-  // ignoring them would send a mirror what they strip (credentials, say).
-  ['middlewares'],
-  { since: { middlewares: 'on a mirror (Traefik v3.7)' } },
-);
+const mirrorRef = strictObject({
+  name: z.string().min(1),
+  percent: z.number().min(0).max(100).default(0),
+  /** Traefik v3.7's MirrorService.Middlewares: run on this mirror's copies, before its service's own. */
+  middlewares: serviceMiddlewares.optional(),
+});
 
 const compare = strictObject({
   /** Response header names compared between the primary and each mirror. */

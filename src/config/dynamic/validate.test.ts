@@ -152,6 +152,24 @@ describe('validateDynamic', () => {
     assert.deepEqual(r.config?.http.services['l']?.middlewares, ['strip']);
   });
 
+  it("reads a mirror entry's middlewares (Traefik v3.7 MirrorService.Middlewares) and disables the mirroring service naming an unknown one", () => {
+    const services = `    m:
+      mirroring: { service: svc, mirrors: [{ name: svc, percent: 10, middlewares: [strip] }] }
+    n:
+      mirroring: { service: svc, mirrors: [{ name: svc, percent: 10, middlewares: [nope] }] }
+  middlewares:
+`;
+    const r = check(
+      `${base.replace('  middlewares:\n', services)}  routers:\n    a: { rule: "Path(\`/\`)", service: m }\n    b: { rule: "Path(\`/b\`)", service: n }\n`,
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:9:84: http.services.n.mirroring.mirrors[0].middlewares[0]: middleware `nope` does not exist',
+      'dyn.yaml:14:39: http.routers.b.service: service `n` is disabled because of its own errors',
+    ]);
+    const m = r.config?.http.services['m'];
+    assert.deepEqual(m?.kind === 'mirroring' && m.mirroring.mirrors[0]?.middlewares, ['strip']);
+  });
+
   it('finds chain cycles and disables every chain on them and every router using them', () => {
     const r = check(`${base}    c1: { chain: { middlewares: [c2] } }
     c2: { chain: { middlewares: [strip, c1] } }

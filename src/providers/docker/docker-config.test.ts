@@ -81,6 +81,26 @@ describe('docker labels → configuration', () => {
     assert.deepEqual(Object.keys(config.http.services), ['b']);
   });
 
+  // Traefik's addServer: a service without a load balancer ("load-balancer is not defined")
+  // leaves its container out; failover, weighted, mirroring and hrw are `label:"-"`.
+  it('leaves out a container whose labels make a service without a load balancer (failover, weighted…)', () => {
+    const { config, issues } = build([
+      container('fo', {
+        'traefik.http.services.f.failover.service': 'a',
+        'traefik.http.services.f.failover.fallback': 'b',
+        'traefik.http.routers.fo.service': 'f',
+      }),
+      container('mw', { 'traefik.http.services.m.middlewares': 'auth' }),
+      container('ok', {}),
+    ]);
+    assert.deepEqual(issues, [
+      'container fo: http.services.f: the load balancer is not defined',
+      'container mw: http.services.m: the load balancer is not defined',
+    ]);
+    assert.deepEqual(Object.keys(config.http.services), ['ok']);
+    assert.deepEqual(Object.keys(config.http.routers), ['ok']);
+  });
+
   it('reads routers, services, middlewares and their options from labels', () => {
     const { config, issues } = build(
       [

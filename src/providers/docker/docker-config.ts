@@ -242,8 +242,21 @@ export function containersConfig(
       const services = sectionOf(http, 'services');
       if (Object.keys(services).length === 0) services[serviceName] = { loadbalancer: {} };
       for (const [name, svc] of Object.entries(services)) {
-        const lbKey = findKey(svc as Obj, 'loadBalancer');
-        if (lbKey === undefined) continue;
+        const lbKey =
+          typeof svc === 'object' && svc !== null ? findKey(svc as Obj, 'loadBalancer') : undefined;
+        if (lbKey === undefined) {
+          // Traefik's label providers give every service of a container its server (pkg/provider/
+          // docker/config.go buildServiceConfiguration → addServer: "load-balancer is not defined"
+          // for a service without one, the container left out); `weighted`, `mirroring`,
+          // `highestRandomWeight` and `failover` are `label:"-"` in pkg/config/dynamic/
+          // http_config.go Service, services of the file, KV and CRD providers. An unhealthy
+          // container is not given servers, so not checked either.
+          if (healthy) {
+            fail('the load balancer is not defined', ['http', 'services', name]);
+            usable = false;
+          }
+          continue;
+        }
         const lb = (svc as Obj)[lbKey] as Obj;
         const serverKey = findKey(lb, 'server');
         const server = (serverKey === undefined ? {} : lb[serverKey]) as Obj;

@@ -144,8 +144,7 @@ export function crdServices(
       const mirrors: Obj[] = [];
       for (const m of (body['mirrors'] ?? []) as Ref[]) {
         const n = child(m);
-        // A mirror's middlewares are kept, so that the configuration refuses them by name (our
-        // mirror copies run none yet) rather than sending the copy without them.
+        // A mirror's middlewares (Traefik v3.7 MirrorService.Middlewares) run on its copies.
         const mws = refMiddlewares(b, m, ns, where);
         if (n === undefined || mws === undefined) ok = false;
         else mirrors.push({ name: n, ...(m.percent !== undefined ? { percent: m.percent } : {}), ...mws });
