@@ -33,7 +33,9 @@ interface OwnedSocket extends Socket {
 }
 // Listeners shared by every connection (no closure per connection): `this` is the socket.
 function onSocketDrain(this: OwnedSocket): void {
-  this[CONN].writes.onDrain();
+  const c = this[CONN];
+  c.unsent = 0;
+  c.writes.onDrain();
 }
 function onSocketClose(this: OwnedSocket): void {
   this[CONN].onSocketClose();
@@ -78,6 +80,14 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   closed = false;
   /** The connection's own upstream pools (NTLM, Negotiate servers); closed with it. */
   affinity: UpstreamAffinity | null = null;
+  /**
+   * Streams that ended while the socket's buffer was full: their last frames still wait in it,
+   * and they keep their place in `maxConcurrentStreams` until it drains. As Go's HTTP/2 server
+   * (x/net/http2 server.go: a stream is closed in `wroteFrame`, once its END_STREAM frame is
+   * written, and counts in `curClientStreams` until then): a client that never reads cannot
+   * have response after response buffered here (CVE-2019-9517, "internal data buffering").
+   */
+  unsent = 0;
   /** The first SETTINGS arrived (the preface is complete). */
   settled = false;
   /** When our SETTINGS must have been acknowledged (§6.5.3), on the ticker's clock; 0 = done. */
@@ -214,6 +224,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   streamClosed(s: OwnStream): void {
     if (this.streams.get(s.id) === s) this.streams.delete(s.id);
     if (!this.closed) this.frames.streamClosed(s.id, s.remoteEnded, s.resetByUs);
+    if (this.writes.socketFull) this.unsent++;
     if (this.streams.size > 0 || this.closed) return;
     if (this.goawaySent) this.#end();
     else {

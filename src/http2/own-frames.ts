@@ -328,7 +328,8 @@ export class OwnFrames implements FrameHandler, FrameFailures {
     }
     c.lastStream = id;
     if (c.goawaySent) return true; // §6.8: streams above the GOAWAY's last id are not processed
-    if (c.streams.size >= c.settings.maxConcurrentStreams) {
+    // Streams whose last frames still wait in a full socket count too (own-connection `unsent`).
+    if (c.streams.size + c.unsent >= c.settings.maxConcurrentStreams) {
       c.rst(id, E_REFUSED_STREAM);
       return c.limits.refused();
     }
