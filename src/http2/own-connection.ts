@@ -17,7 +17,7 @@ import {
 import { HpackDecoder } from './hpack-decoder.ts';
 import { HpackEncoder } from './hpack-encoder.ts';
 import { OwnFrames } from './own-frames.ts';
-import { FloodLimits } from './own-limits.ts';
+import { FloodLimits, MAX_UNSENT_CONTROL } from './own-limits.ts';
 import type { RequestOrigin } from './own-request.ts';
 import type { SendQueue } from './own-send-queue.ts';
 import { type ReadOwner, SocketReader } from './own-socket-reader.ts';
@@ -35,6 +35,7 @@ interface OwnedSocket extends Socket {
 function onSocketDrain(this: OwnedSocket): void {
   const c = this[CONN];
   c.unsent = 0;
+  c.unsentControl = 0;
   c.writes.onDrain();
 }
 function onSocketClose(this: OwnedSocket): void {
@@ -88,6 +89,8 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
    * have response after response buffered here (CVE-2019-9517, "internal data buffering").
    */
   unsent = 0;
+  /** PING and SETTINGS acknowledgements and RST_STREAMs written while the socket was full. */
+  unsentControl = 0;
   /** The first SETTINGS arrived (the preface is complete). */
   settled = false;
   /** When our SETTINGS must have been acknowledged (§6.5.3), on the ticker's clock; 0 = done. */
@@ -213,8 +216,23 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   }
 
   rst(stream: number, code: number): void {
+    if (!this.controlQueued()) return;
     this.writer.rst(stream, code);
     this.writes.schedule();
+  }
+
+  /**
+   * A frame we owe the client (a PING or SETTINGS acknowledgement, a RST_STREAM) is about to be
+   * written: false, and the connection ends as a flood, once more than MAX_UNSENT_CONTROL of them
+   * went into a socket that has not drained since. nghttp2's max_outbound_ack (the node engine's;
+   * Go's server: maxQueuedControlFrames, 10,000): a client that never reads while it sends PINGs
+   * within the rate limit would otherwise have their answers buffered without bound
+   * (CVE-2019-9512, ping flood; -9515, settings flood; -9514, reset flood).
+   */
+  controlQueued(): boolean {
+    if (!this.writes.socketFull || ++this.unsentControl <= MAX_UNSENT_CONTROL) return true;
+    this.flood('unsent control frames');
+    return false;
   }
 
   peerReset(): void {

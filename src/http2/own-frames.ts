@@ -138,7 +138,8 @@ export class OwnFrames implements FrameHandler, FrameFailures {
       case F_PING:
         if (id !== 0) return this.fail(E_PROTOCOL_ERROR, 'PING on a stream');
         if (len !== 8) return this.fail(E_FRAME_SIZE_ERROR, 'PING size');
-        if ((flags & FLAG_ACK) === 0 && c.limits.controlFrame('PING')) c.writer.pingAck(buf, start);
+        if ((flags & FLAG_ACK) === 0 && c.limits.controlFrame('PING') && c.controlQueued())
+          c.writer.pingAck(buf, start);
         return !c.closed;
       case F_GOAWAY:
         if (id !== 0) return this.fail(E_PROTOCOL_ERROR, 'GOAWAY on a stream');

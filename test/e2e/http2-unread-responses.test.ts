@@ -8,13 +8,18 @@
  * counts: past the limit the client's streams are refused, and refusing too many ends the
  * connection. nghttp2 (the node engine) stops on its own. The backend sees a bounded number of
  * requests either way.
+ *
+ * The same client may also keep sending PINGs (or SETTINGS, or frames that make us reset a
+ * stream) within their rate limits: each asks for a frame back, which waits in the full socket.
+ * As nghttp2's max_outbound_ack (the node engine's; Go's server: maxQueuedControlFrames), more
+ * than 1,000 of them written since the socket last drained end the connection as a flood.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, simpleConfig, startBackend } from '../helpers/backends.ts';
 import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
-import { END_HEADERS, END_STREAM, frame, PREFACE, SETTINGS } from '../helpers/h2-frames.ts';
+import { END_HEADERS, END_STREAM, frame, PING, PREFACE, SETTINGS } from '../helpers/h2-frames.ts';
 import { requestHeaders } from '../helpers/h2-raw-client.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 
@@ -22,6 +27,32 @@ const WINDOW_UPDATE = 0x8;
 const BATCH = 50;
 const BATCHES = 60;
 const BODY = Buffer.alloc(32 * 1024, 'x');
+const BIG = Buffer.alloc(32 * 1024 * 1024, 'x');
+
+/** A connection that never reads, with windows as large as allowed: only the socket holds back. */
+function unreadConnection(port: number): { sock: net.Socket; closed: () => boolean } {
+  const sock = net.connect(port, '127.0.0.1');
+  sock.pause();
+  sock.on('error', () => {});
+  let closed = false;
+  sock.on('close', () => {
+    closed = true;
+  });
+  const initial = Buffer.alloc(6);
+  initial.writeUInt16BE(0x4, 0); // SETTINGS_INITIAL_WINDOW_SIZE
+  initial.writeUInt32BE(0x7fffffff, 2);
+  const conn = Buffer.alloc(4);
+  conn.writeUInt32BE(0x7fffffff - 65535);
+  sock.write(
+    Buffer.concat([
+      PREFACE,
+      frame(SETTINGS, 0, 0, initial),
+      frame(SETTINGS, 0x1, 0),
+      frame(WINDOW_UPDATE, 0, 0, conn),
+    ]),
+  );
+  return { sock, closed: () => closed };
+}
 
 for (const engine of H2_ENGINES) {
   describe(`HTTP/2 client that never reads its responses (${engine} engine)`, () => {
@@ -29,7 +60,7 @@ for (const engine of H2_ENGINES) {
     let proxy: ProxyProcess;
 
     before(async () => {
-      backend = await startBackend((_req, res) => res.end(BODY));
+      backend = await startBackend((req, res) => res.end(req.url === '/big' ? BIG : BODY));
       proxy = await startProxy({ env: engineEnv(engine), config: simpleConfig([backend.url]) });
     });
 
@@ -39,31 +70,11 @@ for (const engine of H2_ENGINES) {
     });
 
     it('stops taking its streams once their responses wait unsent, and bounds the backend work', async () => {
-      const sock = net.connect(proxy.ports['web']!, '127.0.0.1');
-      sock.pause(); // never read
-      sock.on('error', () => {});
-      let closed = false;
-      sock.on('close', () => {
-        closed = true;
-      });
-      // Windows as large as allowed: flow control holds nothing back, only the socket does.
-      const initial = Buffer.alloc(6);
-      initial.writeUInt16BE(0x4, 0); // SETTINGS_INITIAL_WINDOW_SIZE
-      initial.writeUInt32BE(0x7fffffff, 2);
-      const conn = Buffer.alloc(4);
-      conn.writeUInt32BE(0x7fffffff - 65535);
-      sock.write(
-        Buffer.concat([
-          PREFACE,
-          frame(SETTINGS, 0, 0, initial),
-          frame(SETTINGS, 0x1, 0),
-          frame(WINDOW_UPDATE, 0, 0, conn),
-        ]),
-      );
+      const { sock, closed } = unreadConnection(proxy.ports['web']!);
       let id = 1;
       let sent = 0;
       let stalls = 0;
-      for (let b = 0; b < BATCHES && !closed && stalls < 5; b++) {
+      for (let b = 0; b < BATCHES && !closed() && stalls < 5; b++) {
         const out: Buffer[] = [];
         for (let i = 0; i < BATCH; i++, id += 2)
           out.push(requestHeaders(id, [], END_STREAM | END_HEADERS, '/x'));
@@ -79,7 +90,7 @@ for (const engine of H2_ENGINES) {
             if (backend.seen.length >= target) {
               clearTimeout(timer);
               resolve(true);
-            } else if (!closed) setImmediate(poll);
+            } else if (!closed()) setImmediate(poll);
           };
           poll();
         });
@@ -92,5 +103,38 @@ for (const engine of H2_ENGINES) {
       // Own engine: past the limit its streams were refused, and so many refusals are a flood.
       if (engine === 'own') await proxy.waitForLog((l) => l.msg === 'http2 flood: session closed');
     });
+
+    if (engine === 'own') {
+      it('ends a connection whose PING answers pile up in a socket it never reads', async () => {
+        const { sock } = unreadConnection(proxy.ports['web']!);
+        // A response larger than every buffer between us: the proxy's socket fills and stays full.
+        sock.write(requestHeaders(1, [], END_STREAM | END_HEADERS, '/big'));
+        const ended = proxy.waitForLog(
+          (l) => l.msg === 'http2 flood: session closed' && l['flood'] === 'unsent control frames',
+          60_000,
+        );
+        // 500 PINGs a batch, a batch a little more than a second apart: within the PING rate
+        // limit (1,000 a second) even if two batches are read in the same second.
+        const pings = Buffer.concat(Array.from({ length: 500 }, () => frame(PING, 0, 0, Buffer.alloc(8))));
+        let done = false;
+        void ended.then(
+          () => {
+            done = true;
+          },
+          () => {},
+        );
+        for (let b = 0; b < 40 && !done; b++) {
+          sock.write(pings, () => {});
+          await new Promise((r) => setTimeout(r, 1100));
+        }
+        await ended;
+        sock.destroy();
+        assert.equal(
+          proxy.logs.some((l) => l.msg === 'http2 flood: session closed' && l['flood'] === 'PING'),
+          false,
+          'not the rate limit',
+        );
+      });
+    }
   });
 }
