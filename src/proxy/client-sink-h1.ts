@@ -82,14 +82,15 @@ export class Http1Sink implements ClientSink {
     return s.encrypted === true ? s.servername || undefined : undefined;
   }
 
-  interim(ex: ClientExchange, res: UpstreamResponse): void {
+  interim(ex: ClientExchange, res: UpstreamResponse): boolean {
     // 100 Continue and 103 Early Hints are relayed to HTTP/1.1 clients; nothing else of 1xx is
     // meaningful across a proxy.
     if (ex.parsed.versionMinor === 1 && (res.status === 100 || res.status === 103)) {
       let s = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
       if (res.status === 103) s += responseFields(res, true);
-      this.socket.write(`${s}\r\n`, 'latin1');
+      return this.socket.write(`${s}\r\n`, 'latin1');
     }
+    return true;
   }
 
   /** Set by #head: whether the connection closes after the response it built. */
