@@ -287,8 +287,7 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   interim(_ex: ClientExchange, res: UpstreamResponse): boolean {
     if (this.closed || this.#headSent) return true;
     if (res.status === 100) this.sendHeaders(STATUS_100, false);
-    else if (res.status === 103) this.sendHeaders(objectFields(interimFields(res)), false);
-    else return true;
+    else this.sendHeaders(objectFields(interimFields(res)), false); // 102, 103, 104… (Http1Sink.interim)
     const w = this.#conn.writes;
     if (!w.socketFull) return true;
     this.#wantDrain = true;
