@@ -17,7 +17,7 @@ import {
 import { HpackDecoder } from './hpack-decoder.ts';
 import { HpackEncoder } from './hpack-encoder.ts';
 import { OwnFrames } from './own-frames.ts';
-import { FloodLimits } from './own-limits.ts';
+import { FloodLimits, MAX_UNSENT_CONTROL } from './own-limits.ts';
 import type { RequestOrigin } from './own-request.ts';
 import type { SendQueue } from './own-send-queue.ts';
 import { type ReadOwner, SocketReader } from './own-socket-reader.ts';
@@ -33,7 +33,10 @@ interface OwnedSocket extends Socket {
 }
 // Listeners shared by every connection (no closure per connection): `this` is the socket.
 function onSocketDrain(this: OwnedSocket): void {
-  this[CONN].writes.onDrain();
+  const c = this[CONN];
+  c.unsent = 0;
+  c.unsentControl = 0;
+  c.writes.onDrain();
 }
 function onSocketClose(this: OwnedSocket): void {
   this[CONN].onSocketClose();
@@ -78,6 +81,16 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   closed = false;
   /** The connection's own upstream pools (NTLM, Negotiate servers); closed with it. */
   affinity: UpstreamAffinity | null = null;
+  /**
+   * Streams that ended while the socket's buffer was full: their last frames still wait in it,
+   * and they keep their place in `maxConcurrentStreams` until it drains. As Go's HTTP/2 server
+   * (x/net/http2 server.go: a stream is closed in `wroteFrame`, once its END_STREAM frame is
+   * written, and counts in `curClientStreams` until then): a client that never reads cannot
+   * have response after response buffered here (CVE-2019-9517, "internal data buffering").
+   */
+  unsent = 0;
+  /** PING and SETTINGS acknowledgements and RST_STREAMs written while the socket was full. */
+  unsentControl = 0;
   /** The first SETTINGS arrived (the preface is complete). */
   settled = false;
   /** When our SETTINGS must have been acknowledged (§6.5.3), on the ticker's clock; 0 = done. */
@@ -203,8 +216,23 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   }
 
   rst(stream: number, code: number): void {
+    if (!this.controlQueued()) return;
     this.writer.rst(stream, code);
     this.writes.schedule();
+  }
+
+  /**
+   * A frame we owe the client (a PING or SETTINGS acknowledgement, a RST_STREAM) is about to be
+   * written: false, and the connection ends as a flood, once more than MAX_UNSENT_CONTROL of them
+   * went into a socket that has not drained since. nghttp2's max_outbound_ack (the node engine's;
+   * Go's server: maxQueuedControlFrames, 10,000): a client that never reads while it sends PINGs
+   * within the rate limit would otherwise have their answers buffered without bound
+   * (CVE-2019-9512, ping flood; -9515, settings flood; -9514, reset flood).
+   */
+  controlQueued(): boolean {
+    if (!this.writes.socketFull || ++this.unsentControl <= MAX_UNSENT_CONTROL) return true;
+    this.flood('unsent control frames');
+    return false;
   }
 
   peerReset(): void {
@@ -214,6 +242,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   streamClosed(s: OwnStream): void {
     if (this.streams.get(s.id) === s) this.streams.delete(s.id);
     if (!this.closed) this.frames.streamClosed(s.id, s.remoteEnded, s.resetByUs);
+    if (this.writes.socketFull) this.unsent++;
     if (this.streams.size > 0 || this.closed) return;
     if (this.goawaySent) this.#end();
     else {

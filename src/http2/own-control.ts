@@ -76,6 +76,7 @@ export function settingsFrame(
         break;
     }
   }
+  if (!c.controlQueued()) return false;
   c.writer.settingsAck();
   if (grew) for (const s of [...c.streams.values()]) s.pump();
   return !c.closed;

@@ -138,7 +138,8 @@ export class OwnFrames implements FrameHandler, FrameFailures {
       case F_PING:
         if (id !== 0) return this.fail(E_PROTOCOL_ERROR, 'PING on a stream');
         if (len !== 8) return this.fail(E_FRAME_SIZE_ERROR, 'PING size');
-        if ((flags & FLAG_ACK) === 0 && c.limits.controlFrame('PING')) c.writer.pingAck(buf, start);
+        if ((flags & FLAG_ACK) === 0 && c.limits.controlFrame('PING') && c.controlQueued())
+          c.writer.pingAck(buf, start);
         return !c.closed;
       case F_GOAWAY:
         if (id !== 0) return this.fail(E_PROTOCOL_ERROR, 'GOAWAY on a stream');
@@ -328,7 +329,8 @@ export class OwnFrames implements FrameHandler, FrameFailures {
     }
     c.lastStream = id;
     if (c.goawaySent) return true; // §6.8: streams above the GOAWAY's last id are not processed
-    if (c.streams.size >= c.settings.maxConcurrentStreams) {
+    // Streams whose last frames still wait in a full socket count too (own-connection `unsent`).
+    if (c.streams.size + c.unsent >= c.settings.maxConcurrentStreams) {
       c.rst(id, E_REFUSED_STREAM);
       return c.limits.refused();
     }

@@ -16,6 +16,13 @@ export const CONTROL_PER_SECOND = 1000;
  */
 export const MAX_SETTINGS_ENTRIES = 32;
 
+/**
+ * PING and SETTINGS acknowledgements and RST_STREAMs an own-engine connection writes into a socket
+ * that has not drained since, before it ends as a flood: nghttp2's NGHTTP2_DEFAULT_MAX_OBQ_FLOOD_ITEM
+ * (max_outbound_ack, 1000), which the node engine applies.
+ */
+export const MAX_UNSENT_CONTROL = 1000;
+
 /** Who ends the connection when a limit is crossed. */
 export interface FloodTarget {
   flood(what: string): void;

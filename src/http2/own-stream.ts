@@ -284,10 +284,15 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     this.body.resume();
   }
 
-  interim(_ex: ClientExchange, res: UpstreamResponse): void {
-    if (this.closed || this.#headSent) return;
+  interim(_ex: ClientExchange, res: UpstreamResponse): boolean {
+    if (this.closed || this.#headSent) return true;
     if (res.status === 100) this.sendHeaders(STATUS_100, false);
-    else if (res.status === 103) this.sendHeaders(objectFields(interimFields(res)), false);
+    else this.sendHeaders(objectFields(interimFields(res)), false); // 102, 103, 104… (Http1Sink.interim)
+    const w = this.#conn.writes;
+    if (!w.socketFull) return true;
+    this.#wantDrain = true;
+    w.waitForDrain(this);
+    return false;
   }
 
   head(

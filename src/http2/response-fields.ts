@@ -94,7 +94,7 @@ export function directResponseFields(rh: ResponseHead, bodyBytes: number): strin
   return out;
 }
 
-/** The fields of a 103 Early Hints, as an object (`additionalHeaders` takes no raw list). */
+/** The fields of a 1xx (103 Early Hints, 102…), as an object (`additionalHeaders` takes no raw list). */
 export function interimFields(res: UpstreamResponse): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);
   out[':status'] = String(res.status);

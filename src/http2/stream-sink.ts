@@ -319,11 +319,13 @@ export class Http2StreamSink implements ClientSink, Timed {
 
   // ---- ClientSink
 
-  interim(_ex: ClientExchange, res: UpstreamResponse): void {
+  interim(_ex: ClientExchange, res: UpstreamResponse): boolean {
     const s = this.#stream;
-    if (s.headersSent || s.destroyed || s.closed) return;
+    if (s.headersSent || s.destroyed || s.closed) return true;
     if (res.status === 100) s.additionalHeaders({ ':status': 100 });
-    else if (res.status === 103) s.additionalHeaders(interimFields(res));
+    else s.additionalHeaders(interimFields(res)); // 102, 103, 104… (Http1Sink.interim)
+    // node:http2 queues HEADERS in nghttp2, whose outbound queue is its own to bound.
+    return true;
   }
 
   head(

@@ -276,7 +276,7 @@ describe('Http1Sink: response heads', () => {
 });
 
 describe('Http1Sink: interim, direct and broken responses', () => {
-  it('relays 100 and 103 (with its fields) to HTTP/1.1 clients only', () => {
+  it('relays every 1xx (fields but for 100) to HTTP/1.1 clients only', () => {
     const { socket, sink } = setup();
     sink.interim(exchangeFor(GET11), response('HTTP/1.1 100 Continue\r\n\r\n'));
     sink.interim(
@@ -287,7 +287,7 @@ describe('Http1Sink: interim, direct and broken responses', () => {
     sink.interim(exchangeFor(GET11), response('HTTP/1.1 102 Processing\r\n\r\n'));
     assert.equal(
       socket.text(),
-      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n',
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n',
     );
   });
 

@@ -82,14 +82,17 @@ export class Http1Sink implements ClientSink {
     return s.encrypted === true ? s.servername || undefined : undefined;
   }
 
-  interim(ex: ClientExchange, res: UpstreamResponse): void {
-    // 100 Continue and 103 Early Hints are relayed to HTTP/1.1 clients; nothing else of 1xx is
-    // meaningful across a proxy.
-    if (ex.parsed.versionMinor === 1 && (res.status === 100 || res.status === 103)) {
+  interim(ex: ClientExchange, res: UpstreamResponse): boolean {
+    // Every 1xx is relayed to HTTP/1.1 clients (100 without fields), as Traefik's reverse proxy
+    // writes each one its transport hands the Got1xxResponse hook (net/http/httputil
+    // ReverseProxy: 102 Processing and 104 too, not only 100 and 103); HTTP/1.0 clients get none
+    // (RFC 9110 §15.2).
+    if (ex.parsed.versionMinor === 1) {
       let s = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
-      if (res.status === 103) s += responseFields(res, true);
-      this.socket.write(`${s}\r\n`, 'latin1');
+      if (res.status !== 100) s += responseFields(res, true);
+      return this.socket.write(`${s}\r\n`, 'latin1');
     }
+    return true;
   }
 
   /** Set by #head: whether the connection closes after the response it built. */

@@ -75,8 +75,12 @@ export interface ClientSink {
   readonly affinity?: UpstreamAffinity | null;
   /** The client connection's affinity, made on first use. */
   ownAffinity?(): UpstreamAffinity;
-  /** A 1xx from the upstream (100 Continue, 103 Early Hints); the sink drops what its protocol cannot relay. */
-  interim(ex: ClientExchange, res: UpstreamResponse): void;
+  /**
+   * A 1xx from the upstream (100 Continue, 103 Early Hints); the sink drops what its protocol
+   * cannot relay. False when the client is not taking what it is sent: the exchange pauses the
+   * upstream until `onClientDrain`, as `data`.
+   */
+  interim(ex: ClientExchange, res: UpstreamResponse): boolean;
   /**
    * The response head: `status` and `reason` as middlewares left them, the upstream's fields
    * (the sink drops hop-by-hop ones and regenerates framing), and `extra`, whole field lines

@@ -203,7 +203,14 @@ export class Exchange
     // A failover's `errors` writer drops the main service's 1xx but 101 (Traefik v3.7's
     // failover/response_writer.go WriteHeader); 100 Continue as above.
     if (res.status !== 100 && this.failover?.errors != null) return;
-    this.client.interim(this, res);
+    // A client that does not take them pauses the upstream, as after `data`: Go's reverse proxy
+    // (Traefik) writes and flushes each 1xx from the transport's read loop (httputil
+    // ReverseProxy's Got1xxResponse hook), which waits for the client meanwhile. Go 1.24 counts
+    // them no more when that hook is set (net/http transport.go readResponse), nor do we.
+    if (!this.client.interim(this, res) && !this.#clientBlocked && this.upstream !== null) {
+      this.#clientBlocked = true;
+      this.upstream.pause();
+    }
   }
 
   onUpstreamHead(res: UpstreamResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {

@@ -55,8 +55,9 @@ export class RecordingSink implements ClientSink {
     }
   }
 
-  interim(_ex: ClientExchange, res: ParsedResponse): void {
+  interim(_ex: ClientExchange, res: ParsedResponse): boolean {
     this.events.push(`interim ${res.status}`);
+    return true;
   }
 
   head(

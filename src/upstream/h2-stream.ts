@@ -295,7 +295,8 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   }
 
   onInfo(status: number, raw: string[]): void {
-    if (status >= 200) return;
+    // Dropped while the client does not take what it was sent (own-h2-stream.ts says why).
+    if (status >= 200 || this.#req?.isPaused() === true) return;
     this.user?.onUpstreamInterim(h2Response(status, raw, true, this.#method));
   }
 

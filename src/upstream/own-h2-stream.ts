@@ -277,7 +277,12 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     if (status < 200) {
       // 1xx (§8.1): interim, more HEADERS follow; 101 does not exist in HTTP/2 (§8.6).
       if (status === 101 || endStream) this.#protocolError('invalid interim response');
-      else this.user?.onUpstreamInterim(h2Response(status, fields, true, this.#method));
+      // While the client does not take what it was sent (the user paused us), more 1xx are
+      // dropped: HEADERS are not flow-controlled, so pausing holds them back no more than it
+      // would a flood of them, which would wait in the client's socket. Go's transport
+      // (Traefik) blocks its whole connection's read loop in the Got1xxResponse hook instead.
+      else if (!this.#body.paused)
+        this.user?.onUpstreamInterim(h2Response(status, fields, true, this.#method));
       return;
     }
     this.#untime();

@@ -215,6 +215,19 @@ const BODY_CASES: readonly Case[] = [
     status: 400,
   },
   {
+    // "Funky chunks": Jetty (CVE-2026-2332) ran a quoted extension value on past the CRLF, so
+    // `X` and what follows were read as extension and `GET /smuggled` as a second request.
+    name: 'an unclosed quoted chunk extension',
+    bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n1;ext="val\r\nX\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n${H}\r\n`,
+    status: 400,
+  },
+  {
+    // "Funky chunks 2": the two bytes after chunk data taken as CRLF whatever they are.
+    name: 'two other bytes in place of the CRLF after chunk data',
+    bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n`,
+    status: 400,
+  },
+  {
     name: 'bare CR after the last chunk',
     bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\rX`,
     status: 400,

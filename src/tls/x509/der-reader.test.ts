@@ -29,6 +29,20 @@ describe('DER reader', () => {
     }
   });
 
+  it('keeps 128-bit UUID arcs and refuses an arc longer than 20 octets (quadratic decoding)', () => {
+    const uuid = '2.25.329800735698586629295641978511506172918';
+    const der = oid(uuid);
+    assert.equal(decodeOid(content(der, readElement(der))), uuid);
+    // 60 KB of continuation octets: one arc of 420,000 bits.
+    const huge = new Uint8Array(60_000).fill(0xff);
+    huge[0] = 0x2a;
+    huge[huge.length - 1] = 0x7f;
+    assert.throws(() => decodeOid(huge), /OID arc too long/);
+    // Many short arcs stay fine.
+    const many = new Uint8Array(60_000).fill(0x01);
+    assert.equal(decodeOid(many).split('.').length, 60_001);
+  });
+
   it('rejects content that runs past the end of the buffer', () => {
     assert.throws(() => readElement(Buffer.from('3005020101', 'hex')), RangeError);
     assert.throws(() => readElement(Buffer.from('30', 'hex')), RangeError);

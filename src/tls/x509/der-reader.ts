@@ -54,15 +54,28 @@ export function content(der: Uint8Array, element: Element): Uint8Array {
   return der.subarray(element.contentStart, element.end);
 }
 
+/**
+ * Octets one arc may take: 20 carry 140 bits, enough for the 128-bit UUID arcs of `2.25` (ITU-T
+ * X.667). Unbounded, one arc of n octets cost O(n²) (each octet shifts the whole BigInt): 60 KB
+ * of them in a client certificate's subject (the access log's TLSClientSubject, decoded once per
+ * connection) held the event loop 750 ms. Go refuses any arc past 31 bits (cryptobyte
+ * readBase128Int, behind x509.ParseCertificate), so Traefik never gets such a certificate past
+ * its handshake; the class of pyasn1's CVE-2026-59885.
+ */
+const MAX_ARC_OCTETS = 20;
+
 /** The dotted form of an OBJECT IDENTIFIER's content octets. */
 export function decodeOid(bytes: Uint8Array): string {
   const arcs: bigint[] = [];
   let value = 0n;
+  let octets = 0;
   for (const byte of bytes) {
+    if (++octets > MAX_ARC_OCTETS) throw new RangeError('DER: OID arc too long');
     value = (value << 7n) | BigInt(byte & 0x7f);
     if ((byte & 0x80) === 0) {
       arcs.push(value);
       value = 0n;
+      octets = 0;
     }
   }
   const [head, ...rest] = arcs;
