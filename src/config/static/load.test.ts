@@ -201,6 +201,29 @@ describe('loadStaticConfig: defaults', () => {
     assert.equal(load(`${minimal}log: { level: PANIC }\n`).config?.log.level, 'error');
   });
 
+  // Traefik's getLogLevel (cmd/traefik/logger.go): what zerolog.ParseLevel refuses is logged
+  // ("Unspecified or invalid log level, setting the level to default (ERROR)...") and runs at ERROR;
+  // ParseLevel also takes zerolog's level numbers.
+  it('loads an invalid log level as ERROR with a warning, and zerolog level numbers, as Traefik', () => {
+    const loud = load(`${minimal}log: { level: LOUD }\n`);
+    assert.equal(loud.config?.log.level, 'error');
+    assert.deepEqual(loud.lines, [
+      'conf/static.yaml:4:15: warning: log.level: invalid log level "LOUD": the level is ERROR, as Traefik sets it ("Unspecified or invalid log level, setting the level to default (ERROR)"); one of DEBUG, INFO, WARN, ERROR',
+    ]);
+    const env = load(minimal, [], { TRAFFIC_LOG_LEVEL: 'nonsense' });
+    assert.equal(env.config?.log.level, 'error');
+    assert.match(
+      env.lines[0] ?? '',
+      /^warning: log\.level: invalid log level "nonsense" \(set by TRAFFIC_LOG_LEVEL\): the level is ERROR/,
+    );
+    assert.equal(load(`${minimal}log: { level: 1 }\n`).config?.log.level, 'info');
+    assert.equal(load(`${minimal}log: { level: "2" }\n`).config?.log.level, 'warn');
+    const minus = load(`${minimal}log: { level: -1 }\n`);
+    assert.equal(minus.config?.log.level, 'debug');
+    assert.match(minus.lines[0] ?? '', /log level "-1" is read as DEBUG/);
+    assert.equal(load(`${minimal}log: { level: 300 }\n`).config?.log.level, 'error');
+  });
+
   // Traefik's SetEffectiveConfiguration: no entry point defined → `http` on :80.
   it("gives a file that defines no entry point Traefik's default `http` on :80, with a warning", () => {
     const r = load('log: { level: INFO }\n');
