@@ -176,3 +176,41 @@ http:
     assert.match(String(l['detail']), /unsupported protocol scheme "ftp"/);
   });
 });
+
+// Traefik's EntryPoint.Address has no default and buildListener (pkg/server/
+// server_entrypoint_tcp.go) listens with Go's net.Listen("tcp", address), which reads an empty
+// port (or an empty address) as port 0. The test keeps the host (loopback): no address at all
+// would listen on every interface, which the unit tests of parseAddress cover.
+describe('an entry point without a port', () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await startBackend();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:"
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('listens on a port the system chooses, with a warning, as Traefik', async () => {
+    assert.ok(proxy.port > 0, String(proxy.port));
+    const warned = proxy.logs.filter((l) =>
+      /warning: entryPoints\.web\.address: no port in/.test(String(l.msg)),
+    );
+    assert.equal(warned.length, 1, JSON.stringify(proxy.logs.slice(0, 5)));
+    const r = await curl([`http://127.0.0.1:${proxy.port}/x`]);
+    assert.equal(r.status, 200);
+  });
+});

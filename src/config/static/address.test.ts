@@ -12,6 +12,15 @@ describe('parseAddress', () => {
     assert.deepEqual(parseAddress(':443/tcp'), { host: undefined, port: 443 });
   });
 
+  // Traefik's buildListener (pkg/server/server_entrypoint_tcp.go) listens with Go's net.Listen,
+  // which reads an empty address or port as port 0: a port the system chooses.
+  it('reads an empty address or port as port 0, as Go’s net.Listen', () => {
+    assert.deepEqual(parseAddress(''), { host: undefined, port: 0 });
+    assert.deepEqual(parseAddress(':'), { host: undefined, port: 0 });
+    assert.deepEqual(parseAddress('127.0.0.1:'), { host: '127.0.0.1', port: 0 });
+    assert.deepEqual(parseAddress('/udp'), { host: undefined, port: 0, udp: true });
+  });
+
   it('rejects missing ports, bad ports, bad hosts and unknown protocols', () => {
     for (const bad of ['8080', '127.0.0.1', ':65536', '[::1:80', '::1:80', 'bad host:80', ':80/sctp']) {
       assert.ok('error' in parseAddress(bad), bad);

@@ -8,12 +8,17 @@ export interface ListenAddress {
   readonly udp?: true;
 }
 
-// host:port | :port | [v6]:port, optionally followed by Traefik's `/tcp` or `/udp`.
-const ADDRESS = /^(?:\[([^\]]*)\]|([^:[\]/]*)):(\d{1,5})(?:\/([A-Za-z]+))?$/;
+// host:port | :port | [v6]:port, optionally followed by Traefik's `/tcp` or `/udp`. The address
+// and the port may be empty: Traefik listens with Go's net.Listen("tcp", ep.GetAddress())
+// (pkg/server/server_entrypoint_tcp.go buildListener), which takes "" and "host:" as port 0.
+const ADDRESS = /^(?:(?:\[([^\]]*)\]|([^:[\]/]*)):(\d{0,5}))?(?:\/([A-Za-z]+))?$/;
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
-/** Parses an entry point address. Port 0 asks the OS for a free port (useful in tests). */
+/**
+ * Parses an entry point address. Port 0 asks the OS for a free port (useful in tests); so does an
+ * empty address or port, as in Traefik (Go's net.Listen).
+ */
 export function parseAddress(address: string): ListenAddress | { error: string } {
   const m = ADDRESS.exec(address);
   if (!m) return { error: `invalid address "${address}"` };
@@ -21,7 +26,7 @@ export function parseAddress(address: string): ListenAddress | { error: string }
   const udp = proto !== undefined && proto.toLowerCase() === 'udp';
   if (proto !== undefined && !udp && proto.toLowerCase() !== 'tcp')
     return { error: `unknown protocol "/${proto}"` };
-  const port = Number(portText);
+  const port = portText === undefined || portText === '' ? 0 : Number(portText);
   if (port > 65535) return { error: `port ${port} is out of range (0-65535)` };
   const mark = udp ? ({ udp: true } as const) : {};
   if (v6 !== undefined) {

@@ -384,9 +384,25 @@ describe('loadStaticConfig: issues with positions', () => {
   });
 
   it('points a missing required key at its parent', () => {
-    const r = load('entryPoints:\n  web:\n    transport: {}\n');
+    const r = load(`${minimal}experimental:\n  plugins:\n    x:\n      version: v1\n`);
     assert.deepEqual(r.lines, [
-      'conf/static.yaml:2:3: entryPoints.web.address: required key `address` is missing (expected a string)',
+      'conf/static.yaml:6:5: experimental.plugins.x.moduleName: required key `moduleName` is missing (expected a string)',
+    ]);
+  });
+
+  // Traefik's EntryPoint.Address has no default, and buildListener (pkg/server/
+  // server_entrypoint_tcp.go) listens with Go's net.Listen("tcp", address): "" and "host:" are
+  // port 0, a port the system chooses.
+  it('loads an entry point without an address or port, listening on a port the system chooses, with a warning', () => {
+    const none = load('entryPoints:\n  web:\n    transport: {}\n');
+    assert.equal(none.config?.entryPoints['web']?.address, '');
+    assert.deepEqual(none.lines, [
+      "conf/static.yaml:2:3: warning: entryPoints.web.address: no address: the entry point listens on a port the system chooses, on every interface, as Traefik (Go's net.Listen)",
+    ]);
+    const empty = load('entryPoints:\n  web:\n    address: "127.0.0.1:"\n');
+    assert.equal(empty.config?.entryPoints['web']?.address, '127.0.0.1:');
+    assert.deepEqual(empty.lines, [
+      'conf/static.yaml:3:14: warning: entryPoints.web.address: no port in "127.0.0.1:": the entry point listens on a port the system chooses, as Traefik (Go\'s net.Listen)',
     ]);
   });
 
@@ -659,7 +675,7 @@ describe('loadStaticConfig: flags and env', () => {
   it('attributes a missing key in an entry point created by env to that variable', () => {
     const r = load(minimal, [], { TRAFFIC_ENTRYPOINTS_ADMIN_TRANSPORT_KEEPALIVEMAXREQUESTS: '3' });
     assert.deepEqual(r.lines, [
-      'entryPoints.admin.address: required key `address` is missing (set by TRAFFIC_ENTRYPOINTS_ADMIN_TRANSPORT_KEEPALIVEMAXREQUESTS) (expected a string)',
+      "warning: entryPoints.admin.address: no address (set by TRAFFIC_ENTRYPOINTS_ADMIN_TRANSPORT_KEEPALIVEMAXREQUESTS): the entry point listens on a port the system chooses, on every interface, as Traefik (Go's net.Listen)",
     ]);
   });
 

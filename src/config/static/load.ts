@@ -114,6 +114,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     ...keyTypeWarnings(merged, locate),
     ...formatWarnings(merged, locate, (path) => overrideOrigin(overrides, data, path)),
     ...fileProviderWarnings(r.data, locate),
+    ...addressWarnings(r.data, locate, (path) => overrideOrigin(overrides, data, path)),
   );
   const config = resolvePaths(r.data, opts.file);
   if (opts.file !== undefined && dynamicKeys.length > 0 && !fileProviderReads(config, opts.file)) {
@@ -229,6 +230,36 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
       issue(
         'warning',
         `unknown key type ${JSON.stringify(v)}: RSA4096 is used (as Traefik); one of ${ACME_KEY_TYPES.join(', ')}`,
+        path,
+        where,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * An entry point without an address, or with an empty port: Traefik's EntryPoint has no default
+ * address and buildListener (pkg/server/server_entrypoint_tcp.go) listens with Go's net.Listen,
+ * which takes "" and "host:" as port 0. So do we, and say so: the port is only in the log.
+ */
+function addressWarnings(
+  config: StaticConfig,
+  locate: Locator,
+  origin: (path: ConfigPath) => string | undefined,
+): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const [name, ep] of Object.entries(config.entryPoints)) {
+    const text = ep.address.split('/')[0]!;
+    if (text !== '' && !text.endsWith(':')) continue;
+    const path = ['entryPoints', name, 'address'];
+    const from = origin(path);
+    const { exact: _, ...where } = from === undefined ? locate(path) : {};
+    const what = text === '' ? 'no address' : `no port in "${ep.address}"`;
+    out.push(
+      issue(
+        'warning',
+        `${what}${from === undefined ? '' : ` (set by ${from})`}: the entry point listens on a port the system chooses${text === '' || text === ':' ? ', on every interface' : ''}, as Traefik (Go's net.Listen)`,
         path,
         where,
       ),

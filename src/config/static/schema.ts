@@ -227,7 +227,11 @@ const entryPointHttp = strictObject(
 
 const entryPoint = strictObject(
   {
-    address,
+    /**
+     * Traefik's EntryPoint.Address has no default: without one (or with an empty port) it listens
+     * on a port the system chooses (Go's net.Listen), which load.ts warns about.
+     */
+    address: address.default(''),
     transport: nullAsEmpty(transport).prefault({}),
     forwardedHeaders: nullAsEmpty(forwardedHeaders).prefault({}),
     http: nullAsEmpty(entryPointHttp).prefault({}),
