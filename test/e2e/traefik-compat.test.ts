@@ -214,3 +214,51 @@ http:
     assert.equal(r.status, 200);
   });
 });
+
+// Traefik's mergeConfiguration (pkg/server/aggregator.go) names every object `name@provider`, an
+// `@` in the name or not: `s@y` of the file provider is `s@y@file`, which only that full name
+// reaches; a router named `b@file` reads its references without `@` in provider `file`, and one
+// named `a@x` in provider `x` (AddInContext, pkg/server/provider/provider.go).
+describe('object names holding @', () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await startBackend();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+http:
+  routers:
+    full: { rule: "Path(\`/full\`)", service: "s@y@file" }
+    b@file: { rule: "Path(\`/b\`)", service: plain }
+    a@x: { rule: "Path(\`/a\`)", service: plain }
+  services:
+    s@y: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+    plain: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('serves them by their full name, with Traefik’s reading of their references', async () => {
+    const full = await curl([`http://127.0.0.1:${proxy.port}/full`]);
+    assert.equal(full.status, 200);
+    const b = await curl([`http://127.0.0.1:${proxy.port}/b`]);
+    assert.equal(b.status, 200);
+    // Its service is read as `plain@x`: no provider x, the router is left out.
+    const a = await curl([`http://127.0.0.1:${proxy.port}/a`]);
+    assert.equal(a.status, 404);
+    const errors = proxy.logs.filter((l) => l.msg === 'configuration error').map((l) => String(l['issue']));
+    assert.ok(
+      errors.some((e) =>
+        e.includes('http.routers.a@x.service: service `plain`: provider `x` is not available'),
+      ),
+      errors.join('\n'),
+    );
+  });
+});
