@@ -27,6 +27,26 @@ describe('Go templates (text/template with sprig)', () => {
     assert.equal(render('{{ range until 5 }}{{ if eq . 3 }}{{ break }}{{ end }}{{ . }}{{ end }}'), '012');
   });
 
+  // Go's text/template: define at the top level (wherever it stands, parsed before the run),
+  // template with a dot of its own and no caller variables, block = define + template.
+  it('runs named templates: define, template with a pipeline as dot, block', () => {
+    assert.equal(
+      render('{{ define "r" }}[{{ . }}]{{ end }}a{{ template "r" "x" }}{{ template "r" }}b'),
+      'a[x][<no value>]b',
+    );
+    assert.equal(
+      render('{{ template "later" env "DOMAIN" }}{{ define "later" }}<{{ $ }}>{{ end }}'),
+      '<example.com>',
+    );
+    assert.equal(render('{{ block "b" (list 1 2) }}{{ range . }}{{ . }}{{ end }}{{ end }}'), '12');
+    // A later non-empty definition replaces the block's, as Go's associate does.
+    assert.equal(render('{{ block "b" 1 }}one{{ end }}{{ define "b" }}two{{ end }}'), 'two');
+    assert.throws(
+      () => render('{{ $v := 1 }}{{ define "t" }}{{ $v }}{{ end }}{{ template "t" }}'),
+      /undefined variable: \$v/,
+    );
+  });
+
   it('has the sprig functions real files use, and Traefik’s normalize and split', () => {
     assert.equal(render('{{ "a" | quote }} {{ squote "b" }}'), '"a" \'b\'');
     assert.equal(
@@ -63,7 +83,15 @@ describe('Go templates (text/template with sprig)', () => {
       },
     );
     assert.throws(() => renderTemplate('{{ if true }}x', env), /missing \{\{end\}\}/);
-    assert.throws(() => renderTemplate('{{ define "x" }}{{ end }}', env), /not supported/);
+    assert.throws(
+      () => renderTemplate('{{ if true }}{{ define "x" }}{{ end }}{{ end }}', env),
+      /unexpected <define>/,
+    );
+    assert.throws(() => renderTemplate('{{ template "nope" }}', env), /template "nope" not defined/);
+    assert.throws(
+      () => renderTemplate('{{ define "r" }}{{ template "r" }}{{ end }}{{ template "r" }}', env),
+      /exceeded maximum template depth/,
+    );
     assert.throws(() => renderTemplate('{{ $nope }}', env), /undefined variable/);
   });
 
