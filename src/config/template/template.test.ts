@@ -72,6 +72,61 @@ describe('Go templates (text/template with sprig)', () => {
     assert.equal(render('{{ regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }}'), '-W-xxW-');
   });
 
+  // The rest of sprig.TxtFuncMap that needs no clock, network or bcrypt, and text/template's
+  // html and js (Traefik's file.go CreateConfiguration passes sprig.TxtFuncMap()).
+  it('has more of sprig: lists, dicts, regexps, hashes, paths, floats, JSON as Go writes it', () => {
+    assert.equal(
+      render('{{ rest (list 1 2 3) }} {{ initial (list 1 2 3) }} {{ reverse (list 1 2) }}'),
+      '[2 3] [1 2] [2 1]',
+    );
+    assert.equal(
+      render('{{ compact (list "a" "" "b") }} {{ without (list 1 2 3) 2 }} {{ prepend (list 2) 1 }}'),
+      '[a b] [1 3] [1 2]',
+    );
+    assert.equal(
+      render('{{ concat (list 1) (list 2 3) }} {{ sortAlpha (list "b" "a") }} {{ slice (list 1 2 3) 1 2 }}'),
+      '[1 2 3] [a b] [2]',
+    );
+    assert.equal(
+      render(
+        '{{ (splitn "." 2 "a.b.c")._1 }} {{ pick (dict "a" 1 "b" 2) "a" }} {{ omit (dict "a" 1 "b" 2) "a" }}',
+      ),
+      'b.c map[a:1] map[b:2]',
+    );
+    assert.equal(
+      render(
+        '{{ regexFind "[0-9]+" "ab12cd34" }} {{ regexFindAll "[0-9]" "a1b2c3" 2 }} {{ regexSplit "," "a,b,c" -1 }}',
+      ),
+      '12 [1 2] [a b c]',
+    );
+    assert.equal(
+      render('{{ regexQuoteMeta "a.b*" }} {{ sha1sum "hi" }} {{ adler32sum "hi" }}'),
+      'a\\.b\\* c22b5f9178342609428d6f51b2c5af4c0bde6a42 20644050',
+    );
+    assert.equal(
+      render(
+        '{{ base "/a/b/" }} {{ dir "/a/b" }} {{ ext "x.yml" }} {{ clean "a//b/../c/" }} {{ isAbs "/x" }}',
+      ),
+      'b /a .yml a/c true',
+    );
+    assert.equal(
+      render(
+        '{{ addf 1.5 1 }} {{ divf 7 2 }} {{ floor 1.7 }} {{ ceil 1.2 }} {{ round 2.345 2 }} {{ round -2.341 2 }}',
+      ),
+      '2.5 3.5 1 2 2.35 -2.35',
+    );
+    assert.equal(
+      render('{{ plural "one" "many" 2 }} {{ len (randAlphaNum 12) }} {{ len uuidv4 }}'),
+      'many 12 36',
+    );
+    assert.equal(render('{{ toJson (dict "b" "<x>" "a" 1) }}'), '{"a":1,"b":"\\u003cx\\u003e"}');
+    assert.equal(
+      render('{{ html "<a href=\'x\'>" }} {{ js "it\'s <b>" }}'),
+      "&lt;a href=&#39;x&#39;&gt; it\\'s \\u003Cb\\u003E",
+    );
+    assert.throws(() => render('{{ fail "stop here" }}'), /error calling fail: stop here/);
+  });
+
   it('refuses an unknown function by name, and reports errors with their source offset', () => {
     assert.throws(
       () => renderTemplate('x\n{{ frobnicate 1 }}', env),
