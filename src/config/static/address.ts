@@ -11,7 +11,32 @@ export interface ListenAddress {
 // host:port | :port | [v6]:port, optionally followed by Traefik's `/tcp` or `/udp`. The address
 // and the port may be empty: Traefik listens with Go's net.Listen("tcp", ep.GetAddress())
 // (pkg/server/server_entrypoint_tcp.go buildListener), which takes "" and "host:" as port 0.
-const ADDRESS = /^(?:(?:\[([^\]]*)\]|([^:[\]/]*)):(\d{0,5}))?(?:\/([A-Za-z]+))?$/;
+// The port may also be a service name (`:https`), which Go's net.Listen looks up (LookupPort).
+const ADDRESS = /^(?:(?:\[([^\]]*)\]|([^:[\]/]*)):(\d{0,5}|[A-Za-z][A-Za-z0-9-]*))?(?:\/([A-Za-z]+))?$/;
+
+/**
+ * The service names Go's net package knows without /etc/services (net/lookup.go `services`),
+ * which LookupPort reads, case-insensitively: `:https` listens on 443, as in Traefik.
+ */
+const SERVICE_PORTS: Readonly<Record<'tcp' | 'udp', Readonly<Record<string, number>>>> = {
+  tcp: {
+    ftp: 21,
+    ftps: 990,
+    gopher: 70,
+    http: 80,
+    https: 443,
+    imap2: 143,
+    imap3: 220,
+    imaps: 993,
+    pop3: 110,
+    pop3s: 995,
+    smtp: 25,
+    submissions: 465,
+    ssh: 22,
+    telnet: 23,
+  },
+  udp: { domain: 53 },
+};
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
@@ -26,7 +51,13 @@ export function parseAddress(address: string): ListenAddress | { error: string }
   const udp = proto !== undefined && proto.toLowerCase() === 'udp';
   if (proto !== undefined && !udp && proto.toLowerCase() !== 'tcp')
     return { error: `unknown protocol "/${proto}"` };
-  const port = portText === undefined || portText === '' ? 0 : Number(portText);
+  let port = portText === undefined || portText === '' ? 0 : Number(portText);
+  if (Number.isNaN(port)) {
+    const named = SERVICE_PORTS[udp ? 'udp' : 'tcp'][portText!.toLowerCase()];
+    if (named === undefined)
+      return { error: `unknown port "${portText}" (lookup ${udp ? 'udp' : 'tcp'}/${portText})` };
+    port = named;
+  }
   if (port > 65535) return { error: `port ${port} is out of range (0-65535)` };
   const mark = udp ? ({ udp: true } as const) : {};
   if (v6 !== undefined) {

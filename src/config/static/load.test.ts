@@ -399,6 +399,9 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.deepEqual(none.lines, [
       "conf/static.yaml:2:3: warning: entryPoints.web.address: no address: the entry point listens on a port the system chooses, on every interface, as Traefik (Go's net.Listen)",
     ]);
+    // A service name for the port, as Go's LookupPort reads it (address.ts SERVICE_PORTS).
+    const named = load('entryPoints:\n  web:\n    address: ":http"\n  websecure:\n    address: ":https"\n');
+    assert.deepEqual(named.lines, []);
     const empty = load('entryPoints:\n  web:\n    address: "127.0.0.1:"\n');
     assert.equal(empty.config?.entryPoints['web']?.address, '127.0.0.1:');
     assert.deepEqual(empty.lines, [
