@@ -279,7 +279,7 @@ export class ConfigWatcher {
     for (const [p, state] of this.#lastGood) {
       for (const d of state.disabled) {
         // As mergeProviders names it (Traefik's MakeQualifiedName): `@` in the name or not.
-        const name = d.kind === undefined ? `${d.name}@${p}` : qualify(d.name, p);
+        const name = `${d.name}@${p}`;
         disabled.set(objectKey(d.section, name, d.kind), { ...d, name });
       }
       for (const i of state.issues) issues.push(qualifyIssue(i, p));
