@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 export interface ListenAddress {
@@ -16,7 +17,9 @@ const ADDRESS = /^(?:(?:\[([^\]]*)\]|([^:[\]/]*)):(\d{0,5}|[A-Za-z][A-Za-z0-9-]*
 
 /**
  * The service names Go's net package knows without /etc/services (net/lookup.go `services`),
- * which LookupPort reads, case-insensitively: `:https` listens on 443, as in Traefik.
+ * which LookupPort reads, case-insensitively: `:https` listens on 443, as in Traefik. Go adds the
+ * system's /etc/services to them (readServices; Traefik's Alpine image has one: `:sieve`,
+ * `:submission`), read here at the first name looked up.
  */
 const SERVICE_PORTS: Readonly<Record<'tcp' | 'udp', Readonly<Record<string, number>>>> = {
   tcp: {
@@ -37,6 +40,28 @@ const SERVICE_PORTS: Readonly<Record<'tcp' | 'udp', Readonly<Record<string, numb
   },
   udp: { domain: 53 },
 };
+
+let systemServices: Map<string, number> | undefined;
+
+/** /etc/services as Go's readServices reads it: `name port/proto aliases…`, later lines winning. */
+function fromSystemServices(name: string, proto: 'tcp' | 'udp'): number | undefined {
+  if (systemServices === undefined) {
+    systemServices = new Map();
+    let text = '';
+    try {
+      text = readFileSync('/etc/services', 'latin1');
+    } catch {
+      // No such file: Go's own table only.
+    }
+    for (const raw of text.split('\n')) {
+      const f = raw.replace(/#.*/, '').trim().split(/\s+/);
+      const m = f.length >= 2 ? /^(\d+)\/(tcp|udp)$/.exec(f[1]!) : null;
+      if (m === null) continue;
+      for (const n of [f[0]!, ...f.slice(2)]) systemServices.set(`${m[2]}/${n}`, Number(m[1]));
+    }
+  }
+  return systemServices.get(`${proto}/${name}`);
+}
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
@@ -53,7 +78,9 @@ export function parseAddress(address: string): ListenAddress | { error: string }
     return { error: `unknown protocol "/${proto}"` };
   let port = portText === undefined || portText === '' ? 0 : Number(portText);
   if (Number.isNaN(port)) {
-    const named = SERVICE_PORTS[udp ? 'udp' : 'tcp'][portText!.toLowerCase()];
+    const proto = udp ? 'udp' : 'tcp';
+    const lower = portText!.toLowerCase();
+    const named = fromSystemServices(lower, proto) ?? SERVICE_PORTS[proto][lower];
     if (named === undefined)
       return { error: `unknown port "${portText}" (lookup ${udp ? 'udp' : 'tcp'}/${portText})` };
     port = named;
