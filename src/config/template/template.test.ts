@@ -172,6 +172,14 @@ describe('Go templates (text/template with sprig)', () => {
     ]);
   });
 
+  // Go's parser: a printable character the lexer emits as itemChar is "unexpected %q in operand";
+  // a backslash-escaped quote inside a double-quoted YAML rule reaches the template as such.
+  it('refuses a backslash inside an action with Go’s message', () => {
+    const t = 'http:\n  routers:\n    r:\n      rule: "Host(`{{ env \\"X\\" }}`)"\n      service: s\n';
+    const r = parseDynamic(t, 'd.yml', { env });
+    assert.deepEqual(r.issues.map(formatIssue), ['d.yml:4:27: template: unexpected "\\\\" in operand']);
+  });
+
   it('reports a template error at its line and column in the file', () => {
     const r = parseDynamic('http:\n  routers: {}\n# {{ env }}\nx: {{ nope }}\n', 'dyn.yml', { env });
     assert.deepEqual(r.issues.map(formatIssue), ['dyn.yml:4:7: template: function "nope" not defined']);
