@@ -17,6 +17,16 @@ export function providerOf(qualified: string): string {
   return qualified.slice(at + 1, next === -1 ? undefined : next);
 }
 
+/**
+ * The provider the API shows for an object: everything after the first `@` of its qualified
+ * name, as Traefik's getProviderName (pkg/api/handler.go `strings.SplitN(id, "@", 2)[1]`):
+ * `r@docker` is `docker`, `r@x@docker` is `x@docker` (`''` without `@`).
+ */
+export function providerNameOf(qualified: string): string {
+  const at = qualified.indexOf('@');
+  return at === -1 ? '' : qualified.slice(at + 1);
+}
+
 /** `name` as a qualified name, taken in `provider` when it names none. */
 export function qualify(name: string, provider: string): string {
   return name.includes('@') ? name : `${name}@${provider}`;

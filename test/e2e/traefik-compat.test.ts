@@ -229,6 +229,9 @@ describe('object names holding @', () => {
       config: `entryPoints:
   web:
     address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+api: { insecure: true }
 http:
   routers:
     full: { rule: "Path(\`/full\`)", service: "s@y@file" }
@@ -260,5 +263,20 @@ http:
       ),
       errors.join('\n'),
     );
+  });
+
+  // Traefik's API names the provider by everything after the first `@` (pkg/api getProviderName).
+  it('shows them in the API under their full name, with Traefik’s provider field', async () => {
+    const api = `http://127.0.0.1:${proxy.ports['traefik']}/api/http`;
+    const svc = (await (await fetch(`${api}/services/s%40y%40file`)).json()) as {
+      name: string;
+      provider: string;
+    };
+    assert.deepEqual([svc.name, svc.provider], ['s@y@file', 'y@file']);
+    const b = (await (await fetch(`${api}/routers/b%40file%40file`)).json()) as {
+      provider: string;
+      service: string;
+    };
+    assert.deepEqual([b.provider, b.service], ['file@file', 'plain@file']);
   });
 });
