@@ -1,4 +1,5 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import { compileGoRegexp } from '../dynamic/middlewares.ts';
 import { goString, type TemplateFunction, truthy } from './exec.ts';
@@ -165,6 +166,22 @@ function jsEscape(s: string): string {
   return out;
 }
 
+type Bcrypt = { genSaltSync(rounds: number): string; hashSync(password: string, salt: string): string };
+let bcryptModule: Bcrypt | undefined;
+
+/**
+ * sprig's bcrypt: golang.org/x/crypto/bcrypt GenerateFromPassword at DefaultCost (10), written
+ * `$2a$` as Go writes it (bcryptjs says `$2b$`, the same hash below 255 bytes); over 72 bytes Go
+ * refuses, and sprig returns the error as the text. bcryptjs is loaded on first use only.
+ */
+function goBcrypt(password: string): string {
+  if (Buffer.byteLength(password) > 72)
+    return 'failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes';
+  bcryptModule ??= createRequire(import.meta.url)('bcryptjs') as Bcrypt;
+  const salt = bcryptModule.genSaltSync(10).replace(/^\$2b\$/, '$2a$');
+  return bcryptModule.hashSync(password, salt);
+}
+
 /** A regexp with the global flag (sprig's regexFindAll and regexSplit). */
 const globalRegexp = (src: unknown): RegExp => new RegExp(regexp(src), 'g');
 
@@ -273,6 +290,10 @@ export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateF
       throw new Error(str(msg));
     },
     uuidv4: () => randomUUID(),
+    bcrypt: (s) => goBcrypt(str(s)),
+    // sprig's htpasswd: `user:` and the bcrypt hash; a user holding `:` is refused in the text.
+    htpasswd: (user, pass) =>
+      str(user).includes(':') ? `invalid username: ${str(user)}` : `${str(user)}:${goBcrypt(str(pass))}`,
     randAlphaNum: (n) => randomOf(ALPHA + DIGITS, num(n)),
     randAlpha: (n) => randomOf(ALPHA, num(n)),
     randNumeric: (n) => randomOf(DIGITS, num(n)),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import bcryptjs from 'bcryptjs';
 import { parseDynamic } from '../dynamic/parse.ts';
 import { formatIssue } from '../issues.ts';
 import { renderTemplate, TemplateError } from './index.ts';
@@ -125,6 +126,12 @@ describe('Go templates (text/template with sprig)', () => {
       "&lt;a href=&#39;x&#39;&gt; it\\'s \\u003Cb\\u003E",
     );
     assert.throws(() => render('{{ fail "stop here" }}'), /error calling fail: stop here/);
+    // sprig's htpasswd and bcrypt: Go's bcrypt at cost 10, `$2a$`, which basicAuth reads back.
+    const line = render('{{ htpasswd "admin" "s3cret" }}');
+    assert.match(line, /^admin:\$2a\$10\$[./A-Za-z0-9]{53}$/);
+    assert.ok(bcryptjs.compareSync('s3cret', line.slice('admin:'.length)));
+    assert.equal(render('{{ htpasswd "a:b" "x" }}'), 'invalid username: a:b');
+    assert.match(render(`{{ bcrypt "${'x'.repeat(73)}" }}`), /password length exceeds 72 bytes/);
   });
 
   it('refuses an unknown function by name, and reports errors with their source offset', () => {
