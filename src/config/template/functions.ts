@@ -185,7 +185,15 @@ function goBcrypt(password: string): string {
 /** A regexp with the global flag (sprig's regexFindAll and regexSplit). */
 const globalRegexp = (src: unknown): RegExp => new RegExp(regexp(src), 'g');
 
-export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateFunction> {
+/**
+ * `fileProvider`: the file provider's map, where Traefik replaces sprig's `split` by Go's
+ * strings.Split (pkg/provider/file/file.go CreateConfiguration); the label providers' defaultRule
+ * keeps sprig's (pkg/provider/configuration.go MakeDefaultRuleTemplate adds `normalize` only).
+ */
+export function templateFunctions(
+  env: NodeJS.ProcessEnv,
+  fileProvider = true,
+): Map<string, TemplateFunction> {
   const f: Record<string, TemplateFunction> = {
     // text/template builtins
     and: (...a) => a.find((v) => !truthy(v)) ?? a.at(-1),
@@ -219,7 +227,15 @@ export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateF
       str(s)
         .replace(/[^A-Za-z0-9]+/g, '-')
         .replace(/^-+|-+$/g, ''),
-    split: (s, sep) => str(s).split(str(sep)),
+    split: fileProvider
+      ? (s, sep) => str(s).split(str(sep))
+      : // sprig's split: `split sep s`, a dict of _0, _1…
+        (sep, s) =>
+          Object.fromEntries(
+            str(s)
+              .split(str(sep))
+              .map((p, i) => [`_${i}`, p]),
+          ),
     // sprig: environment and defaults
     env: (name) => env[str(name)] ?? '',
     expandenv: (s) => str(s).replace(/\$(\w+)|\$\{(\w+)\}/g, (_m, a, b) => env[(a ?? b) as string] ?? ''),

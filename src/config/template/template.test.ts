@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import bcryptjs from 'bcryptjs';
 import { parseDynamic } from '../dynamic/parse.ts';
 import { formatIssue } from '../issues.ts';
-import { renderTemplate, TemplateError } from './index.ts';
+import { renderTemplate, renderTemplateWith, TemplateError } from './index.ts';
 
 const env = { DOMAIN: 'example.com', HOSTS: 'a,b,c', EMPTY: '' };
 const render = (t: string) => renderTemplate(t, env).text;
@@ -132,6 +132,16 @@ describe('Go templates (text/template with sprig)', () => {
     assert.ok(bcryptjs.compareSync('s3cret', line.slice('admin:'.length)));
     assert.equal(render('{{ htpasswd "a:b" "x" }}'), 'invalid username: a:b');
     assert.match(render(`{{ bcrypt "${'x'.repeat(73)}" }}`), /password length exceeds 72 bytes/);
+  });
+
+  // Traefik's file provider replaces sprig's split by strings.Split; a label provider's defaultRule
+  // (MakeDefaultRuleTemplate) keeps sprig's, which makes a dict of _0, _1…
+  it('reads split as Traefik does: strings.Split in files, sprig’s dict in a defaultRule', () => {
+    assert.equal(render('{{ index (split "a.b" ".") 1 }}'), 'b');
+    assert.equal(
+      renderTemplateWith('Host(`{{ (split "." .Name)._0 }}.test`)', { Name: 'web.stack' }),
+      'Host(`web.test`)',
+    );
   });
 
   it('refuses an unknown function by name, and reports errors with their source offset', () => {
