@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.ts';
-import { providerOf } from '../core/qualified-name.ts';
 import { statusText } from '../core/status-text.ts';
 import type { ApiProvider, ApiSection } from '../providers/api/index.ts';
 import type { RestProvider } from '../providers/rest/index.ts';
@@ -496,7 +495,9 @@ export class AdminServer {
   ): Promise<void> | void {
     if (method !== 'PUT' && method !== 'PATCH' && method !== 'DELETE')
       return this.#notAllowed(res, READ_WRITE);
-    const provider = providerOf(name);
+    // The provider that owns it: the part after its last `@` (mergeProviders appends it).
+    const at = name.lastIndexOf('@');
+    const provider = at === -1 ? '' : name.slice(at + 1);
     if (provider !== '' && provider !== 'api') {
       return this.#notAllowed(
         res,

@@ -2,6 +2,7 @@ import { type DisabledObject, objectKey } from '../config/dynamic/disabled.ts';
 import type { HttpSection } from '../config/dynamic/schema.ts';
 import { SERVICE_KINDS } from '../config/dynamic/sections.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import { providerNameOf, providerOf } from '../core/qualified-name.ts';
 import { defaultPriority } from '../router/index.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 import { redactSecrets } from './redact.ts';
@@ -24,11 +25,6 @@ export function text(v: unknown): string {
 export function strings(v: unknown): string[] {
   if (typeof v === 'string') return v === '' ? [] : v.split(',').map((x) => x.trim());
   return Array.isArray(v) ? v.map(text).filter((x) => x !== '') : [];
-}
-
-function providerOf(qualified: string): string {
-  const at = qualified.lastIndexOf('@');
-  return at === -1 ? '' : qualified.slice(at + 1);
 }
 
 function qualify(name: string, provider: string): string {
@@ -67,7 +63,7 @@ export function disabledRouterView(
   const eps = strings(r['entryPoints']);
   return {
     name: d.name,
-    provider,
+    provider: providerNameOf(d.name),
     rule,
     priority: Number.isInteger(priority) && priority !== 0 ? priority : defaultPriority(rule),
     entryPoints: eps.length > 0 ? eps : allEntryPoints,
@@ -85,7 +81,7 @@ export function disabledServiceView(d: DisabledObject, issues: readonly ConfigIs
     : (Object.keys(r).find((k) => SERVICE_KINDS.some((s) => s === k)) ?? '');
   return {
     name: d.name,
-    provider: providerOf(d.name),
+    provider: providerNameOf(d.name),
     type: SERVICE_KINDS.find((s) => s === kind) ?? 'unknown',
     status: 'disabled',
     issues: issues.map(formatIssue),
@@ -100,7 +96,7 @@ export function disabledMiddlewareView(d: DisabledObject, issues: readonly Confi
   const config = d.parsed ? r['config'] : keys.length === 1 ? r[keys[0]!] : d.value;
   return {
     name: d.name,
-    provider: providerOf(d.name),
+    provider: providerNameOf(d.name),
     type,
     status: 'disabled',
     issues: issues.map(formatIssue),

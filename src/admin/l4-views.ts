@@ -1,6 +1,6 @@
 import type { HttpSection } from '../config/dynamic/schema.ts';
 import { formatIssue } from '../config/issues.ts';
-import { providerOf } from '../core/qualified-name.ts';
+import { providerNameOf, providerOf } from '../core/qualified-name.ts';
 import { compileTcpRule, defaultTcpPriority } from '../router/tcp/index.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 import {
@@ -119,7 +119,7 @@ function routerView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object, eps: L4Ent
   const written = strings(v['entryPoints']);
   const entryPoints = written.length > 0 ? written : kind === 'tcp' ? eps.tcpDefaults : eps.udp;
   const service = qualifyRef(text(v['service']), o.name);
-  const common = { name: o.name, provider: providerOf(o.name) };
+  const common = { name: o.name, provider: providerNameOf(o.name) };
   if (kind === 'udp') {
     const built = snap.udp.routers.has(o.name);
     // Traefik's rule: one UDP router per entry point; `using` says where this one won.
@@ -187,7 +187,7 @@ function serviceView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object): L4Servic
   const off = o.disabled || hasError(issues) || (node === undefined && issues.length > 0);
   const base = {
     name: o.name,
-    provider: providerOf(o.name),
+    provider: providerNameOf(o.name),
     type,
     status: off ? 'disabled' : 'enabled',
   } as const;

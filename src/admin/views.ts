@@ -2,7 +2,7 @@ import type { HttpSection } from '../config/dynamic/schema.ts';
 import { serviceReferences } from '../config/dynamic/service-references.ts';
 import type { ServiceConfig } from '../config/dynamic/services.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
-import { providerOf, qualify } from '../core/qualified-name.ts';
+import { providerNameOf, providerOf, qualify } from '../core/qualified-name.ts';
 import { defaultPriority } from '../router/index.ts';
 import type { ReloadStatus } from '../runtime/config-watcher.ts';
 import { LoadBalancerNode } from '../runtime/service-nodes.ts';
@@ -150,7 +150,7 @@ export function routerView(
   const provider = providerOf(name);
   const view: RouterView = {
     name,
-    provider,
+    provider: providerNameOf(name),
     rule: r.rule,
     priority: r.priority !== 0 ? r.priority : defaultPriority(r.rule),
     entryPoints: r.entryPoints ?? allEntryPoints,
@@ -229,7 +229,7 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
   const errors = hasError(issuesOf(snapshot, 'services', name));
   const base = {
     name,
-    provider,
+    provider: providerNameOf(name),
     type: cfg.kind,
     status: node !== undefined && !errors ? ('enabled' as const) : ('disabled' as const),
     ...(cfg.middlewares === undefined ? {} : { middlewares: cfg.middlewares }),
@@ -287,7 +287,7 @@ export function middlewareView(snapshot: RuntimeSnapshot, name: string): Middlew
   }
   return {
     name,
-    provider: providerOf(name),
+    provider: providerNameOf(name),
     type: cfg.type,
     status: snapshot.middlewares.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
     issues: issues.map(formatIssue),

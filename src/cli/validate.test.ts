@@ -161,7 +161,7 @@ describe('runValidate', () => {
 
   it('checks the dynamic files too when the static file has errors, and reports all of them at once', async (t) => {
     const dir = await dirWith(t, {
-      'traffic.yaml': `${staticYaml.replace('    address', '    adress: ":1"\n    address')}log: { level: LOUD }\n`,
+      'traffic.yaml': `${staticYaml.replace('    address', '    adress: ":1"\n    address')}log: { maxSize: lots }\n`,
       'dynamic.yaml': dynamicYaml.replace('"PathPrefix(`/api`)"', '"PathPrefix(`/api`) && Nope(`x`)"'),
     });
     const r = await validate(join(dir, 'traffic.yaml'));
@@ -170,7 +170,7 @@ describe('runValidate', () => {
     assert.deepEqual(r.lines, [
       `${join(dir, 'dynamic.yaml')}:7:36: http.routers.api.rule: invalid rule: unknown matcher "Nope"`,
       `${s}:3:5: entryPoints.web.adress: unknown key \`adress\` (did you mean \`address\`?)`,
-      `${s}:8:15: log.level: invalid log level "LOUD" (expected one of DEBUG, INFO, WARN, ERROR (any case))`,
+      `${s}:8:17: log.maxSize: wrong type: got "lots" (expected a number)`,
       'configuration has 3 errors',
     ]);
   });
@@ -194,7 +194,7 @@ describe('runValidate', () => {
 
   it('checks router entry points against the entry points of a static file with errors', async (t) => {
     const dir = await dirWith(t, {
-      'traffic.yaml': `${staticYaml}log: { level: LOUD }\n`,
+      'traffic.yaml': `${staticYaml}log: { maxSize: lots }\n`,
       'dynamic.yaml': dynamicYaml.replace(
         '      service: demo\n    api:',
         '      service: demo\n      entryPoints: [webb]\n    api:',
@@ -259,9 +259,9 @@ describe('runValidate', () => {
   it('applies flag and env overrides, flags winning', async (t) => {
     const dir = await dirWith(t, { 'traffic.yaml': staticYaml, 'dynamic.yaml': dynamicYaml });
     const file = join(dir, 'traffic.yaml');
-    assert.equal((await validate(file, ['--log.level=DEBUG'], { TRAFFIC_LOG_LEVEL: 'nonsense' })).code, 0);
-    assert.deepEqual((await validate(file, [], { TRAFFIC_LOG_LEVEL: 'nonsense' })).lines, [
-      'log.level: invalid log level "nonsense" (set by TRAFFIC_LOG_LEVEL) (expected one of DEBUG, INFO, WARN, ERROR (any case))',
+    assert.equal((await validate(file, ['--log.maxSize=5'], { TRAFFIC_LOG_MAXSIZE: 'nonsense' })).code, 0);
+    assert.deepEqual((await validate(file, [], { TRAFFIC_LOG_MAXSIZE: 'nonsense' })).lines, [
+      'log.maxSize: wrong type: got "nonsense" (set by TRAFFIC_LOG_MAXSIZE) (expected a number)',
       'configuration has 1 error',
     ]);
     assert.deepEqual((await validate(file, ['--entryPoints.web.adress=:1'])).lines, [

@@ -99,7 +99,7 @@ describe('the configuration process', () => {
 
   it('reports the errors of a static file with file:line:col, as this process would', async (t) => {
     const file = join(await tempDir(t), 'bad.yaml');
-    await writeFile(file, 'entryPoints:\n  web:\n    address: 5\nlog: { level: LOUD }\n');
+    await writeFile(file, 'entryPoints:\n  web:\n    address: 5\nlog: { maxSize: lots }\n');
     const there = await loadStaticInChild({ file, argv: [], env: {} });
     const here = loadStaticConfig({ file, argv: [], env: {} });
     assert.equal(there.config, undefined);

@@ -26,7 +26,6 @@ describe('TOML files', () => {
       r.issues.map(formatIssue).filter((l) => !l.includes('warning')),
       [
         'traefik.toml:5:15: entryPoints.websecure.address: invalid address "nope" (expected host:port, :port or [ipv6]:port)',
-        'traefik.toml:13:11: log.level: invalid log level "loud" (expected one of DEBUG, INFO, WARN, ERROR (any case))',
         'traefik.toml:14:3: log.colour: unknown key `colour`',
       ],
     );

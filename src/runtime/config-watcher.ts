@@ -278,7 +278,8 @@ export class ConfigWatcher {
     const issues: ConfigIssue[] = [];
     for (const [p, state] of this.#lastGood) {
       for (const d of state.disabled) {
-        const name = qualify(d.name, p);
+        // As mergeProviders names it (Traefik's MakeQualifiedName): `@` in the name or not.
+        const name = `${d.name}@${p}`;
         disabled.set(objectKey(d.section, name, d.kind), { ...d, name });
       }
       for (const i of state.issues) issues.push(qualifyIssue(i, p));

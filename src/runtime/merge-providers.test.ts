@@ -13,7 +13,7 @@ function config(fill: (c: DynamicConfig) => void): DynamicConfig {
 const router = { rule: 'Host(`a.test`)', service: 's' } as DynamicConfig['http']['routers'][string];
 
 describe('mergeProviders', () => {
-  it('qualifies object and TLS options names with their provider, except `default` and names already qualified', () => {
+  it("qualifies object and TLS options names with their provider, except `default`, `@` in the name or not (Traefik's MakeQualifiedName)", () => {
     const issues: ConfigIssue[] = [];
     const merged = mergeProviders(
       new Map([
@@ -26,13 +26,14 @@ describe('mergeProviders', () => {
               minVersion: 'VersionTLS13',
             } as DynamicConfig['tls']['options'][string];
             c.tls.options['strict'] = { sniStrict: true } as DynamicConfig['tls']['options'][string];
+            c.tls.options['o@x'] = { sniStrict: true } as DynamicConfig['tls']['options'][string];
           }),
         ],
       ]),
       issues,
     );
-    assert.deepEqual(Object.keys(merged.http.routers).sort(), ['r@file', 'x@api']);
-    assert.deepEqual(Object.keys(merged.tls.options).sort(), ['default', 'strict@file']);
+    assert.deepEqual(Object.keys(merged.http.routers).sort(), ['r@file', 'x@api@file']);
+    assert.deepEqual(Object.keys(merged.tls.options).sort(), ['default', 'o@x@file', 'strict@file']);
     assert.deepEqual(issues, []);
   });
 

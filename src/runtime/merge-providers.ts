@@ -28,9 +28,9 @@ export function mergeProviders(
     for (const section of sections) {
       const src = cfg.http[section] as Record<string, unknown>;
       const dst = out.http[section] as Record<string, unknown>;
-      for (const [name, value] of Object.entries(src)) {
-        dst[name.includes('@') ? name : `${name}@${provider}`] = value;
-      }
+      // Every name gets its provider, `@` in it or not, as Traefik's mergeConfiguration
+      // (pkg/server/aggregator.go MakeQualifiedName): `r@x` of docker is `r@x@docker`.
+      for (const [name, value] of Object.entries(src)) dst[`${name}@${provider}`] = value;
     }
     addProviderLayer4(out, cfg, provider);
     // TLS: certificates from every provider; options qualified like other objects except
@@ -38,7 +38,7 @@ export function mergeProviders(
     const tls = cfg.tls;
     out.tls.certificates.push(...tls.certificates);
     for (const [name, opts] of Object.entries(tls.options)) {
-      const key = name === 'default' || name.includes('@') ? name : `${name}@${provider}`;
+      const key = name === 'default' ? name : `${name}@${provider}`;
       if (!Object.hasOwn(out.tls.options, key)) {
         out.tls.options[key] = opts;
         owners.set(`options/${key}`, provider);

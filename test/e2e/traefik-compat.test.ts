@@ -176,3 +176,107 @@ http:
     assert.match(String(l['detail']), /unsupported protocol scheme "ftp"/);
   });
 });
+
+// Traefik's EntryPoint.Address has no default and buildListener (pkg/server/
+// server_entrypoint_tcp.go) listens with Go's net.Listen("tcp", address), which reads an empty
+// port (or an empty address) as port 0. The test keeps the host (loopback): no address at all
+// would listen on every interface, which the unit tests of parseAddress cover.
+describe('an entry point without a port', () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await startBackend();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:"
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('listens on a port the system chooses, with a warning, as Traefik', async () => {
+    assert.ok(proxy.port > 0, String(proxy.port));
+    const warned = proxy.logs.filter((l) =>
+      /warning: entryPoints\.web\.address: no port in/.test(String(l.msg)),
+    );
+    assert.equal(warned.length, 1, JSON.stringify(proxy.logs.slice(0, 5)));
+    const r = await curl([`http://127.0.0.1:${proxy.port}/x`]);
+    assert.equal(r.status, 200);
+  });
+});
+
+// Traefik's mergeConfiguration (pkg/server/aggregator.go) names every object `name@provider`, an
+// `@` in the name or not: `s@y` of the file provider is `s@y@file`, which only that full name
+// reaches; a router named `b@file` reads its references without `@` in provider `file`, and one
+// named `a@x` in provider `x` (AddInContext, pkg/server/provider/provider.go).
+describe('object names holding @', () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await startBackend();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+api: { insecure: true }
+http:
+  routers:
+    full: { rule: "Path(\`/full\`)", service: "s@y@file" }
+    b@file: { rule: "Path(\`/b\`)", service: plain }
+    a@x: { rule: "Path(\`/a\`)", service: plain }
+  services:
+    s@y: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+    plain: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('serves them by their full name, with Traefik’s reading of their references', async () => {
+    const full = await curl([`http://127.0.0.1:${proxy.port}/full`]);
+    assert.equal(full.status, 200);
+    const b = await curl([`http://127.0.0.1:${proxy.port}/b`]);
+    assert.equal(b.status, 200);
+    // Its service is read as `plain@x`: no provider x, the router is left out.
+    const a = await curl([`http://127.0.0.1:${proxy.port}/a`]);
+    assert.equal(a.status, 404);
+    const errors = proxy.logs.filter((l) => l.msg === 'configuration error').map((l) => String(l['issue']));
+    assert.ok(
+      errors.some((e) =>
+        e.includes('http.routers.a@x.service: service `plain`: provider `x` is not available'),
+      ),
+      errors.join('\n'),
+    );
+  });
+
+  // Traefik's API names the provider by everything after the first `@` (pkg/api getProviderName).
+  it('shows them in the API under their full name, with Traefik’s provider field', async () => {
+    const api = `http://127.0.0.1:${proxy.ports['traefik']}/api/http`;
+    const svc = (await (await fetch(`${api}/services/s%40y%40file`)).json()) as {
+      name: string;
+      provider: string;
+    };
+    assert.deepEqual([svc.name, svc.provider], ['s@y@file', 'y@file']);
+    const b = (await (await fetch(`${api}/routers/b%40file%40file`)).json()) as {
+      provider: string;
+      service: string;
+    };
+    assert.deepEqual([b.provider, b.service], ['file@file', 'plain@file']);
+  });
+});

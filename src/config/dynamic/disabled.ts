@@ -1,3 +1,4 @@
+import { providerOf } from '../../core/qualified-name.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import type { DynamicConfig } from './schema.ts';
 import { HTTP_SECTIONS, type HttpSection } from './sections.ts';
@@ -33,11 +34,13 @@ export function objectAt(path: ConfigPath): { section: HttpSection; name: string
   return section === undefined ? undefined : { section, name: String(path[2]) };
 }
 
-/** A reference as written in the configuration of `owner`'s provider: `x` → `x@provider`. */
+/**
+ * A reference as written in the configuration of `owner`'s provider: `x` → `x@provider`, the
+ * provider read from the owner's name as Traefik's AddInContext does (core/qualified-name.ts).
+ */
 function qualified(name: string, owner: string): string {
-  if (name.includes('@')) return name;
-  const at = owner.lastIndexOf('@');
-  return at === -1 ? name : `${name}${owner.slice(at)}`;
+  if (name.includes('@') || !owner.includes('@')) return name;
+  return `${name}@${providerOf(owner)}`;
 }
 
 export interface Reference {

@@ -70,7 +70,8 @@ export function addProviderLayer4(into: DynamicConfig, from: DynamicConfig, prov
     }
     for (const section of sections) {
       for (const [name, value] of Object.entries(src[section] ?? {})) {
-        dst[section]![name.includes('@') ? name : `${name}@${provider}`] = value;
+        // Every name, `@` in it or not (Traefik's MakeQualifiedName, pkg/server/aggregator.go).
+        dst[section]![`${name}@${provider}`] = value;
       }
     }
   }

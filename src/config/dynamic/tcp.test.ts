@@ -95,6 +95,26 @@ udp:
   });
 
   // paerser fills the Go int from the text: "2" (a quoted YAML value, a label, a KV value) is 2.
+  // Traefik's mergeConfiguration names every TCP/UDP object `name@provider` too, and reads an
+  // object's references without `@` in the provider after the first `@` of its name (AddInContext).
+  it('loads names holding @ with a warning, as HTTP names, reading their references as Traefik', () => {
+    const r = check(`tcp:
+  routers:
+    t@file: { rule: "HostSNI(\`*\`)", service: plain }
+    u@x: { rule: "HostSNI(\`*\`)", service: plain }
+    full: { rule: "HostSNI(\`*\`)", service: "s@y@file" }
+  services:
+    plain: { loadBalancer: { servers: [{ address: "127.0.0.1:1" }] } }
+    s@y: { loadBalancer: { servers: [{ address: "127.0.0.1:2" }] } }
+`);
+    assert.deepEqual(
+      r.lines.filter((l) => !l.includes('warning')),
+      ['dyn.yaml:4:43: tcp.routers.u@x.service: service `plain`: provider `x` is not available'],
+    );
+    assert.equal(r.lines.filter((l) => l.includes('a name holding `@`')).length, 3);
+    assert.deepEqual(Object.keys(r.config?.tcp?.routers ?? {}), ['t@file', 'full']);
+  });
+
   it('reads a proxyProtocol version written as text, as Traefik fills its int field', () => {
     const r = check(`tcp:
   routers:

@@ -1,3 +1,4 @@
+import { providerOf } from '../../core/qualified-name.ts';
 import type { ConfigIssue, ConfigPath } from '../issues.ts';
 import type { Target } from '../yaml-source.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
@@ -21,7 +22,7 @@ export function validateLayer4(
   config: DynamicConfig,
   opts: ValidateOptions,
   report: Report,
-  resolveName: (name: string) => Ref,
+  resolveName: (name: string, owner?: string) => Ref,
 ): DynamicConfig {
   if (config.tcp === undefined && config.udp === undefined) return config;
   const off = new Set<string>();
@@ -37,8 +38,9 @@ export function validateLayer4(
     section: string,
     name: string,
     objects: Record<string, unknown>,
+    owner?: string,
   ): string | undefined => {
-    const ref = resolveName(name);
+    const ref = resolveName(name, owner);
     if (ref.kind === 'external') return undefined;
     if (ref.kind === 'internal') return `\`${name}\`: the internal provider has no ${kind} objects`;
     if (ref.kind === 'unknownProvider') return `\`${name}\`: provider \`${ref.provider}\` is not available`;
@@ -46,8 +48,8 @@ export function validateLayer4(
     if (!Object.hasOwn(objects, ref.name)) return `\`${name}\` does not exist in the ${kind} section`;
     return undefined;
   };
-  const local = (name: string): string | undefined => {
-    const ref = resolveName(name);
+  const local = (name: string, owner?: string): string | undefined => {
+    const ref = resolveName(name, owner);
     return ref.kind === 'local' ? ref.name : undefined;
   };
 
@@ -57,13 +59,13 @@ export function validateLayer4(
     for (const [section, objects] of Object.entries(part)) {
       for (const name of Object.keys(objects)) {
         if (!name.includes('@')) continue;
+        // As HTTP names (validate.ts): Traefik's mergeConfiguration names it `name@provider`.
         report(
-          'error',
-          'a name must not contain `@` (it separates the provider name)',
+          'warning',
+          `a name holding \`@\` is \`${name}@${opts.provider ?? 'file'}\` across providers, as in Traefik: only that full name refers to it, and its own references without \`@\` are read in provider \`${providerOf(name)}\``,
           [kind, section, name],
           'key',
         );
-        off.add(`${kind}:${section}/${name}`);
       }
     }
   }
@@ -75,7 +77,7 @@ export function validateLayer4(
       const base = ['tcp', 'services', name, 'loadBalancer'];
       const lb = svc.loadBalancer;
       if (lb.serversTransport !== undefined) {
-        const p = problem('tcp', 'serversTransports', lb.serversTransport, tcp.serversTransports);
+        const p = problem('tcp', 'serversTransports', lb.serversTransport, tcp.serversTransports, name);
         if (p !== undefined) {
           report('error', `serversTransport ${p}`, [...base, 'serversTransport']);
           off.add(`tcp:services/${name}`);
@@ -126,12 +128,12 @@ export function validateLayer4(
         ok = false;
       });
       r.middlewares.forEach((m, i) => {
-        const p = problem('tcp', 'middlewares', m, tcp.middlewares);
+        const p = problem('tcp', 'middlewares', m, tcp.middlewares, name);
         if (p === undefined) return;
         report('error', `middleware ${p}`, [...base, 'middlewares', i]);
         ok = false;
       });
-      const p = problem('tcp', 'services', r.service, tcp.services);
+      const p = problem('tcp', 'services', r.service, tcp.services, name);
       if (p !== undefined) {
         report('error', `service ${p}`, [...base, 'service']);
         ok = false;
@@ -153,7 +155,7 @@ export function validateLayer4(
         report('error', `entry point \`${ep}\` does not exist`, [...base, 'entryPoints', i]);
         ok = false;
       });
-      const p = problem('udp', 'services', r.service, udp.services);
+      const p = problem('udp', 'services', r.service, udp.services, name);
       if (p !== undefined) {
         report('error', `service ${p}`, [...base, 'service']);
         ok = false;
@@ -170,12 +172,13 @@ function serviceGraph(
   part: TcpSectionConfig | UdpSectionConfig,
   off: Set<string>,
   isOff: (k: string) => boolean,
-  local: (name: string) => string | undefined,
+  local: (name: string, owner?: string) => string | undefined,
   problem: (
     kind: 'tcp' | 'udp',
     section: string,
     name: string,
     objects: Record<string, unknown>,
+    owner?: string,
   ) => string | undefined,
   report: Report,
 ): void {
@@ -186,12 +189,12 @@ function serviceGraph(
     let ok = true;
     svc.weighted.services.forEach((child, i) => {
       const path = [kind, 'services', name, 'weighted', 'services', i, 'name'];
-      const l = local(child.name);
+      const l = local(child.name, name);
       if (l !== undefined && isOff(`${kind}:services/${l}`)) {
         out.push({ name: l, path });
         return;
       }
-      const p = problem(kind, 'services', child.name, part.services);
+      const p = problem(kind, 'services', child.name, part.services, name);
       if (p !== undefined) {
         report('error', `service ${p}`, path);
         ok = false;

@@ -13,7 +13,7 @@ export function checkServiceGraph(
   http: DynamicConfig['http'],
   disabled: Set<string>,
   broken: ReadonlySet<string>,
-  resolveName: (name: string) => Ref,
+  resolveName: (name: string, owner?: string) => Ref,
   usable: (section: HttpSection, what: string, name: string, path: ConfigPath) => boolean,
   report: (severity: ConfigIssue['severity'], message: string, path: ConfigPath) => void,
 ): void {
@@ -25,7 +25,7 @@ export function checkServiceGraph(
     let ok = true;
     for (const ref of serviceReferences(svc)) {
       const path: ConfigPath = ['http', 'services', name, ...ref.path];
-      const r = resolveName(ref.name);
+      const r = resolveName(ref.name, name);
       if (r.kind === 'local' && isOff(r.name)) local.push({ name: r.name, path });
       else if (!usable('services', 'service', ref.name, path)) ok = false;
       else if (r.kind === 'local') local.push({ name: r.name, path });

@@ -261,11 +261,24 @@ describe('validateDynamic', () => {
     assert.equal(check(text, { certResolvers: [] }).lines.length, 2, 'no resolver at all');
   });
 
-  it('rejects names holding @, which separates the provider', () => {
-    const r = check(`${base}  routers:\n    a@x: { rule: "Path(\`/\`)", service: svc }\n`);
+  // Traefik's mergeConfiguration (pkg/server/aggregator.go) names `a@x` of the file provider
+  // `a@x@file`; its references without `@` are read in provider `x` (AddInContext,
+  // pkg/server/provider/provider.go), and only the full name refers to it.
+  it('loads names holding @ with a warning, reading their references in the provider after the @, as Traefik', () => {
+    const r = check(
+      `${base}  routers:\n    a@x: { rule: "Path(\`/a\`)", service: svc }\n    b@file: { rule: "Path(\`/b\`)", service: svc, middlewares: [strip] }\n    c: { rule: "Path(\`/c\`)", service: "s@y@file" }\n    d: { rule: "Path(\`/d\`)", service: "s@y" }\n`.replace(
+        '  middlewares:',
+        '    s@y:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:9002" }]\n  middlewares:',
+      ),
+    );
     assert.deepEqual(r.lines, [
-      'dyn.yaml:9:5: http.routers.a@x: a name must not contain `@` (it separates the provider name)',
+      'dyn.yaml:6:5: warning: http.services.s@y: a name holding `@` is `s@y@file` across providers, as in Traefik: only that full name refers to it, and its own references without `@` are read in provider `y`',
+      'dyn.yaml:12:5: warning: http.routers.a@x: a name holding `@` is `a@x@file` across providers, as in Traefik: only that full name refers to it, and its own references without `@` are read in provider `x`',
+      'dyn.yaml:12:41: http.routers.a@x.service: service `svc`: provider `x` is not available',
+      'dyn.yaml:13:5: warning: http.routers.b@file: a name holding `@` is `b@file@file` across providers, as in Traefik: only that full name refers to it, and its own references without `@` are read in provider `file`',
+      'dyn.yaml:15:39: http.routers.d.service: service `s@y`: provider `y` is not available',
     ]);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['b@file', 'c']);
   });
 
   it('warns about services without servers or with only zero weights, and keeps them', () => {

@@ -1,3 +1,4 @@
+import { providerOf } from '../../core/qualified-name.ts';
 import { INTERNAL_PROVIDER, internalServiceProblem } from '../internal-services.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { type Locator, noLocation, type Target } from '../yaml-source.ts';
@@ -122,7 +123,14 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     const { exact: _, ...where } = locate(path, target);
     issues.push(issue(severity, message, path, where));
   };
-  const resolveName = (name: string): Ref => {
+  /**
+   * `name` as referred to by `owner` (an object of this provider): one without `@` is read in the
+   * provider the owner's name gives, as Traefik's AddInContext and GetQualifiedName do: its own,
+   * or for an owner whose name holds `@` (`r@x`), `x`.
+   */
+  const resolveName = (written: string, owner?: string): Ref => {
+    const name =
+      owner?.includes('@') === true && !written.includes('@') ? `${written}@${providerOf(owner)}` : written;
     const at = name.lastIndexOf('@');
     if (at === -1) return { kind: 'local', name };
     const p = name.slice(at + 1);
@@ -141,7 +149,7 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     path: ConfigPath,
     routerService = false,
   ): boolean => {
-    const ref = resolveName(name);
+    const ref = resolveName(name, path[0] === 'http' ? String(path[2]) : undefined);
     if (ref.kind === 'external') return true;
     if (ref.kind === 'internal') {
       const problem =
@@ -179,16 +187,18 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     return true;
   };
 
+  // Traefik's aggregator (pkg/server/aggregator.go mergeConfiguration) names every object
+  // `name@provider`, `@` or not in the name: `r@x` is `r@x@file`, which only that full name
+  // reaches, and its own references without `@` are read in provider `x` (AddInContext).
   for (const section of HTTP_SECTIONS) {
     for (const name of Object.keys(http[section])) {
       if (!name.includes('@')) continue;
       report(
-        'error',
-        'a name must not contain `@` (it separates the provider name)',
+        'warning',
+        `a name holding \`@\` is \`${name}@${provider}\` across providers, as in Traefik: only that full name refers to it, and its own references without \`@\` are read in provider \`${providerOf(name)}\``,
         ['http', section, name],
         'key',
       );
-      disabled.add(`${section}/${name}`);
     }
   }
 
@@ -384,7 +394,7 @@ function checkChains(
   http: DynamicConfig['http'],
   disabled: Set<string>,
   broken: ReadonlySet<string>,
-  resolveName: (name: string) => Ref,
+  resolveName: (name: string, owner?: string) => Ref,
   usable: (section: HttpSection, what: string, name: string, path: ConfigPath) => boolean,
   report: (severity: ConfigIssue['severity'], message: string, path: ConfigPath) => void,
 ): void {
@@ -398,7 +408,7 @@ function checkChains(
     const local: { name: string; index: number }[] = [];
     let ok = true;
     mw.config.middlewares.forEach((m, index) => {
-      const ref = resolveName(m);
+      const ref = resolveName(m, name);
       // A disabled member is reported by the fixpoint below, after the cycle check.
       if (ref.kind === 'local' && isOff(ref.name)) local.push({ name: ref.name, index });
       else if (!usable('middlewares', 'middleware', m, [...chainPath(name), index])) ok = false;

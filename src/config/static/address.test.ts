@@ -12,6 +12,27 @@ describe('parseAddress', () => {
     assert.deepEqual(parseAddress(':443/tcp'), { host: undefined, port: 443 });
   });
 
+  // Traefik's buildListener (pkg/server/server_entrypoint_tcp.go) listens with Go's net.Listen,
+  // which reads an empty address or port as port 0: a port the system chooses.
+  it('reads an empty address or port as port 0, as Go’s net.Listen', () => {
+    assert.deepEqual(parseAddress(''), { host: undefined, port: 0 });
+    assert.deepEqual(parseAddress(':'), { host: undefined, port: 0 });
+    assert.deepEqual(parseAddress('127.0.0.1:'), { host: '127.0.0.1', port: 0 });
+    assert.deepEqual(parseAddress('/udp'), { host: undefined, port: 0, udp: true });
+  });
+
+  // Go's net.Listen looks a service name up (LookupPort), from its own table when the system has
+  // no /etc/services: `:https` is 443 in Traefik.
+  it('reads the service names Go knows as their port, any case', () => {
+    assert.deepEqual(parseAddress(':https'), { host: undefined, port: 443 });
+    assert.deepEqual(parseAddress('127.0.0.1:HTTP'), { host: '127.0.0.1', port: 80 });
+    assert.deepEqual(parseAddress(':domain/udp'), { host: undefined, port: 53, udp: true });
+    assert.match(
+      (parseAddress(':no-such-service') as { error: string }).error,
+      /unknown port "no-such-service"/,
+    );
+  });
+
   it('rejects missing ports, bad ports, bad hosts and unknown protocols', () => {
     for (const bad of ['8080', '127.0.0.1', ':65536', '[::1:80', '::1:80', 'bad host:80', ':80/sctp']) {
       assert.ok('error' in parseAddress(bad), bad);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 export interface ListenAddress {
@@ -8,12 +9,66 @@ export interface ListenAddress {
   readonly udp?: true;
 }
 
-// host:port | :port | [v6]:port, optionally followed by Traefik's `/tcp` or `/udp`.
-const ADDRESS = /^(?:\[([^\]]*)\]|([^:[\]/]*)):(\d{1,5})(?:\/([A-Za-z]+))?$/;
+// host:port | :port | [v6]:port, optionally followed by Traefik's `/tcp` or `/udp`. The address
+// and the port may be empty: Traefik listens with Go's net.Listen("tcp", ep.GetAddress())
+// (pkg/server/server_entrypoint_tcp.go buildListener), which takes "" and "host:" as port 0.
+// The port may also be a service name (`:https`), which Go's net.Listen looks up (LookupPort).
+const ADDRESS = /^(?:(?:\[([^\]]*)\]|([^:[\]/]*)):(\d{0,5}|[A-Za-z][A-Za-z0-9-]*))?(?:\/([A-Za-z]+))?$/;
+
+/**
+ * The service names Go's net package knows without /etc/services (net/lookup.go `services`),
+ * which LookupPort reads, case-insensitively: `:https` listens on 443, as in Traefik. Go adds the
+ * system's /etc/services to them (readServices; Traefik's Alpine image has one: `:sieve`,
+ * `:submission`), read here at the first name looked up.
+ */
+const SERVICE_PORTS: Readonly<Record<'tcp' | 'udp', Readonly<Record<string, number>>>> = {
+  tcp: {
+    ftp: 21,
+    ftps: 990,
+    gopher: 70,
+    http: 80,
+    https: 443,
+    imap2: 143,
+    imap3: 220,
+    imaps: 993,
+    pop3: 110,
+    pop3s: 995,
+    smtp: 25,
+    submissions: 465,
+    ssh: 22,
+    telnet: 23,
+  },
+  udp: { domain: 53 },
+};
+
+let systemServices: Map<string, number> | undefined;
+
+/** /etc/services as Go's readServices reads it: `name port/proto aliases…`, later lines winning. */
+function fromSystemServices(name: string, proto: 'tcp' | 'udp'): number | undefined {
+  if (systemServices === undefined) {
+    systemServices = new Map();
+    let text = '';
+    try {
+      text = readFileSync('/etc/services', 'latin1');
+    } catch {
+      // No such file: Go's own table only.
+    }
+    for (const raw of text.split('\n')) {
+      const f = raw.replace(/#.*/, '').trim().split(/\s+/);
+      const m = f.length >= 2 ? /^(\d+)\/(tcp|udp)$/.exec(f[1]!) : null;
+      if (m === null) continue;
+      for (const n of [f[0]!, ...f.slice(2)]) systemServices.set(`${m[2]}/${n}`, Number(m[1]));
+    }
+  }
+  return systemServices.get(`${proto}/${name}`);
+}
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
-/** Parses an entry point address. Port 0 asks the OS for a free port (useful in tests). */
+/**
+ * Parses an entry point address. Port 0 asks the OS for a free port (useful in tests); so does an
+ * empty address or port, as in Traefik (Go's net.Listen).
+ */
 export function parseAddress(address: string): ListenAddress | { error: string } {
   const m = ADDRESS.exec(address);
   if (!m) return { error: `invalid address "${address}"` };
@@ -21,7 +76,15 @@ export function parseAddress(address: string): ListenAddress | { error: string }
   const udp = proto !== undefined && proto.toLowerCase() === 'udp';
   if (proto !== undefined && !udp && proto.toLowerCase() !== 'tcp')
     return { error: `unknown protocol "/${proto}"` };
-  const port = Number(portText);
+  let port = portText === undefined || portText === '' ? 0 : Number(portText);
+  if (Number.isNaN(port)) {
+    const proto = udp ? 'udp' : 'tcp';
+    const lower = portText!.toLowerCase();
+    const named = fromSystemServices(lower, proto) ?? SERVICE_PORTS[proto][lower];
+    if (named === undefined)
+      return { error: `unknown port "${portText}" (lookup ${udp ? 'udp' : 'tcp'}/${portText})` };
+    port = named;
+  }
   if (port > 65535) return { error: `port ${port} is out of range (0-65535)` };
   const mark = udp ? ({ udp: true } as const) : {};
   if (v6 !== undefined) {

@@ -201,6 +201,29 @@ describe('loadStaticConfig: defaults', () => {
     assert.equal(load(`${minimal}log: { level: PANIC }\n`).config?.log.level, 'error');
   });
 
+  // Traefik's getLogLevel (cmd/traefik/logger.go): what zerolog.ParseLevel refuses is logged
+  // ("Unspecified or invalid log level, setting the level to default (ERROR)...") and runs at ERROR;
+  // ParseLevel also takes zerolog's level numbers.
+  it('loads an invalid log level as ERROR with a warning, and zerolog level numbers, as Traefik', () => {
+    const loud = load(`${minimal}log: { level: LOUD }\n`);
+    assert.equal(loud.config?.log.level, 'error');
+    assert.deepEqual(loud.lines, [
+      'conf/static.yaml:4:15: warning: log.level: invalid log level "LOUD": the level is ERROR, as Traefik sets it ("Unspecified or invalid log level, setting the level to default (ERROR)"); one of DEBUG, INFO, WARN, ERROR',
+    ]);
+    const env = load(minimal, [], { TRAFFIC_LOG_LEVEL: 'nonsense' });
+    assert.equal(env.config?.log.level, 'error');
+    assert.match(
+      env.lines[0] ?? '',
+      /^warning: log\.level: invalid log level "nonsense" \(set by TRAFFIC_LOG_LEVEL\): the level is ERROR/,
+    );
+    assert.equal(load(`${minimal}log: { level: 1 }\n`).config?.log.level, 'info');
+    assert.equal(load(`${minimal}log: { level: "2" }\n`).config?.log.level, 'warn');
+    const minus = load(`${minimal}log: { level: -1 }\n`);
+    assert.equal(minus.config?.log.level, 'debug');
+    assert.match(minus.lines[0] ?? '', /log level "-1" is read as DEBUG/);
+    assert.equal(load(`${minimal}log: { level: 300 }\n`).config?.log.level, 'error');
+  });
+
   // Traefik's SetEffectiveConfiguration: no entry point defined → `http` on :80.
   it("gives a file that defines no entry point Traefik's default `http` on :80, with a warning", () => {
     const r = load('log: { level: INFO }\n');
@@ -368,9 +391,28 @@ describe('loadStaticConfig: issues with positions', () => {
   });
 
   it('points a missing required key at its parent', () => {
-    const r = load('entryPoints:\n  web:\n    transport: {}\n');
+    const r = load(`${minimal}experimental:\n  plugins:\n    x:\n      version: v1\n`);
     assert.deepEqual(r.lines, [
-      'conf/static.yaml:2:3: entryPoints.web.address: required key `address` is missing (expected a string)',
+      'conf/static.yaml:6:5: experimental.plugins.x.moduleName: required key `moduleName` is missing (expected a string)',
+    ]);
+  });
+
+  // Traefik's EntryPoint.Address has no default, and buildListener (pkg/server/
+  // server_entrypoint_tcp.go) listens with Go's net.Listen("tcp", address): "" and "host:" are
+  // port 0, a port the system chooses.
+  it('loads an entry point without an address or port, listening on a port the system chooses, with a warning', () => {
+    const none = load('entryPoints:\n  web:\n    transport: {}\n');
+    assert.equal(none.config?.entryPoints['web']?.address, '');
+    assert.deepEqual(none.lines, [
+      "conf/static.yaml:2:3: warning: entryPoints.web.address: no address: the entry point listens on a port the system chooses, on every interface, as Traefik (Go's net.Listen)",
+    ]);
+    // A service name for the port, as Go's LookupPort reads it (address.ts SERVICE_PORTS).
+    const named = load('entryPoints:\n  web:\n    address: ":http"\n  websecure:\n    address: ":https"\n');
+    assert.deepEqual(named.lines, []);
+    const empty = load('entryPoints:\n  web:\n    address: "127.0.0.1:"\n');
+    assert.equal(empty.config?.entryPoints['web']?.address, '127.0.0.1:');
+    assert.deepEqual(empty.lines, [
+      'conf/static.yaml:3:14: warning: entryPoints.web.address: no port in "127.0.0.1:": the entry point listens on a port the system chooses, as Traefik (Go\'s net.Listen)',
     ]);
   });
 
@@ -643,7 +685,7 @@ describe('loadStaticConfig: flags and env', () => {
   it('attributes a missing key in an entry point created by env to that variable', () => {
     const r = load(minimal, [], { TRAFFIC_ENTRYPOINTS_ADMIN_TRANSPORT_KEEPALIVEMAXREQUESTS: '3' });
     assert.deepEqual(r.lines, [
-      'entryPoints.admin.address: required key `address` is missing (set by TRAFFIC_ENTRYPOINTS_ADMIN_TRANSPORT_KEEPALIVEMAXREQUESTS) (expected a string)',
+      "warning: entryPoints.admin.address: no address (set by TRAFFIC_ENTRYPOINTS_ADMIN_TRANSPORT_KEEPALIVEMAXREQUESTS): the entry point listens on a port the system chooses, on every interface, as Traefik (Go's net.Listen)",
     ]);
   });
 

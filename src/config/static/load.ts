@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
-import { type ConfigIssue, issue, sortIssues } from '../issues.ts';
+import { type ConfigIssue, type ConfigPath, issue, sortIssues } from '../issues.ts';
 import { normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
@@ -12,7 +12,7 @@ import {
   ACCESS_LOG_FORMATS,
   ACME_KEY_TYPES,
   LOG_FORMATS,
-  OTHER_LOG_LEVELS,
+  readLogLevel,
   type StaticConfig,
   staticConfigSchema,
 } from './schema.ts';
@@ -112,8 +112,9 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   }
   issues.push(
     ...keyTypeWarnings(merged, locate),
-    ...formatWarnings(merged, locate),
+    ...formatWarnings(merged, locate, (path) => overrideOrigin(overrides, data, path)),
     ...fileProviderWarnings(r.data, locate),
+    ...addressWarnings(r.data, locate, (path) => overrideOrigin(overrides, data, path)),
   );
   const config = resolvePaths(r.data, opts.file);
   if (opts.file !== undefined && dynamicKeys.length > 0 && !fileProviderReads(config, opts.file)) {
@@ -238,13 +239,47 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
 }
 
 /**
+ * An entry point without an address, or with an empty port: Traefik's EntryPoint has no default
+ * address and buildListener (pkg/server/server_entrypoint_tcp.go) listens with Go's net.Listen,
+ * which takes "" and "host:" as port 0. So do we, and say so: the port is only in the log.
+ */
+function addressWarnings(
+  config: StaticConfig,
+  locate: Locator,
+  origin: (path: ConfigPath) => string | undefined,
+): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const [name, ep] of Object.entries(config.entryPoints)) {
+    const text = ep.address.split('/')[0]!;
+    if (text !== '' && !text.endsWith(':')) continue;
+    const path = ['entryPoints', name, 'address'];
+    const from = origin(path);
+    const { exact: _, ...where } = from === undefined ? locate(path) : {};
+    const what = text === '' ? 'no address' : `no port in "${ep.address}"`;
+    out.push(
+      issue(
+        'warning',
+        `${what}${from === undefined ? '' : ` (set by ${from})`}: the entry point listens on a port the system chooses${text === '' || text === ':' ? ', on every interface' : ''}, as Traefik (Go's net.Listen)`,
+        path,
+        where,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
  * Formats Traefik does not know, which it loads all the same, and zerolog's log levels we do not
  * have (TRACE, FATAL, PANIC, disabled: OTHER_LOG_LEVELS). The application log is text unless
  * `log.format` is exactly `json` (cmd/traefik/logger.go getLogWriter), the access log is the
  * common format unless `json`, `common` or `genericCLF` (pkg/middlewares/accesslog/logger.go
  * NewHandler logs "Unsupported access log format"). The schema reads them so; a warning here.
  */
-function formatWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
+function formatWarnings(
+  merged: unknown,
+  locate: Locator,
+  origin: (path: ConfigPath) => string | undefined,
+): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   if (!isPlainObject(merged)) return out;
   const check = (section: string, known: readonly string[], used: string): void => {
@@ -266,18 +301,33 @@ function formatWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
   check('accessLog', ACCESS_LOG_FORMATS, 'the common format');
   const log = merged['log'];
   const level = isPlainObject(log) ? log['level'] : undefined;
-  const ours = typeof level === 'string' ? OTHER_LOG_LEVELS[level.toLowerCase()] : undefined;
-  if (ours !== undefined) {
+  const text = typeof level === 'number' ? String(level) : level;
+  if (typeof text === 'string') {
+    const read = readLogLevel(text);
     const path = ['log', 'level'];
-    const { exact: _, ...where } = locate(path);
-    out.push(
-      issue(
-        'warning',
-        `log level ${JSON.stringify(level)} is read as ${ours.toUpperCase()}, the nearest of DEBUG, INFO, WARN, ERROR`,
-        path,
-        where,
-      ),
-    );
+    const from = origin(path);
+    const { exact: _, ...where } = from === undefined ? locate(path) : {};
+    const set = from === undefined ? '' : ` (set by ${from})`;
+    if (read === undefined)
+      // Traefik's getLogLevel (cmd/traefik/logger.go): zerolog.ParseLevel fails, it logs an
+      // error and runs at ERROR.
+      out.push(
+        issue(
+          'warning',
+          `invalid log level ${JSON.stringify(text)}${set}: the level is ERROR, as Traefik sets it ("Unspecified or invalid log level, setting the level to default (ERROR)"); one of DEBUG, INFO, WARN, ERROR`,
+          path,
+          where,
+        ),
+      );
+    else if (read.nearest)
+      out.push(
+        issue(
+          'warning',
+          `log level ${JSON.stringify(text)}${set} is read as ${read.level.toUpperCase()}, the nearest of DEBUG, INFO, WARN, ERROR`,
+          path,
+          where,
+        ),
+      );
   }
   return out;
 }

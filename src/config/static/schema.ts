@@ -73,17 +73,33 @@ export const OTHER_LOG_LEVELS: Readonly<Record<string, LogLevelName>> = {
   disabled: 'error',
 };
 
-const logLevel = z.string().transform((value, ctx): LogLevelName => {
+/**
+ * A log level as Traefik's getLogLevel (cmd/traefik/logger.go) reads it with zerolog.ParseLevel:
+ * a level name in any case, or zerolog's number (-1 trace, 0 debug … 3 error, 4 fatal and above);
+ * `undefined` for what ParseLevel refuses, which Traefik logs ("Unspecified or invalid log
+ * level, setting the level to default (ERROR)...") and runs at ERROR.
+ */
+export function readLogLevel(value: string): { level: LogLevelName; nearest: boolean } | undefined {
   const lower = value.toLowerCase();
-  const found = LOG_LEVELS.find((l) => l === lower) ?? OTHER_LOG_LEVELS[lower];
-  if (found !== undefined) return found;
-  ctx.addIssue({
-    code: 'custom',
-    message: `invalid log level "${value}"`,
-    params: { expected: 'one of DEBUG, INFO, WARN, ERROR (any case)' },
-  });
-  return z.NEVER;
-});
+  const ours = LOG_LEVELS.find((l) => l === lower);
+  if (ours !== undefined) return { level: ours, nearest: false };
+  const other = OTHER_LOG_LEVELS[lower];
+  if (other !== undefined) return { level: other, nearest: true };
+  // zerolog.ParseLevel's strconv.Atoi, then its bounds (-128..127).
+  if (!/^[+-]?\d+$/.test(value)) return undefined;
+  const n = Number(value);
+  if (n < -128 || n > 127) return undefined;
+  const level = n <= 0 ? 'debug' : n === 1 ? 'info' : n === 2 ? 'warn' : 'error';
+  return { level, nearest: n < 0 || n > 3 };
+}
+
+/**
+ * An invalid level loads as ERROR, as Traefik's getLogLevel falls back to it; load.ts
+ * formatWarnings says so.
+ */
+const logLevel = z
+  .union([z.string(), z.number().int().transform(String)])
+  .transform((value): LogLevelName => readLogLevel(value)?.level ?? 'error');
 
 /**
  * Traefik's getLogWriter (cmd/traefik/logger.go) writes JSON for exactly `json` and text for any
@@ -211,7 +227,11 @@ const entryPointHttp = strictObject(
 
 const entryPoint = strictObject(
   {
-    address,
+    /**
+     * Traefik's EntryPoint.Address has no default: without one (or with an empty port) it listens
+     * on a port the system chooses (Go's net.Listen), which load.ts warns about.
+     */
+    address: address.default(''),
     transport: nullAsEmpty(transport).prefault({}),
     forwardedHeaders: nullAsEmpty(forwardedHeaders).prefault({}),
     http: nullAsEmpty(entryPointHttp).prefault({}),

@@ -54,7 +54,22 @@ export function execute(
     segments.push([text.length, src, copied]);
     text += s;
   };
-  const scopes: Map<string, unknown>[] = [new Map([['$', dot]])];
+  let scopes: Map<string, unknown>[] = [new Map([['$', dot]])];
+  // Named templates: every definition of the file, wherever it stands (Go parses them all
+  // before running); a later one replaces an earlier, unless its body is empty (Go's
+  // Template.associate keeps the old one then).
+  const templates = new Map<string, readonly Node[]>();
+  const collect = (list: readonly Node[]): void => {
+    for (const n of list) {
+      if (n.kind === 'define') {
+        const empty = n.body.every((b) => b.kind === 'text' && b.text.trim() === '');
+        if (!empty || !templates.has(n.name)) templates.set(n.name, n.body);
+        collect(n.body);
+      }
+    }
+  };
+  collect(nodes);
+  let depth = 0;
 
   const lookup = (name: string, pos: number): unknown => {
     for (let s = scopes.length - 1; s >= 0; s--) if (scopes[s]!.has(name)) return scopes[s]!.get(name);
@@ -152,6 +167,26 @@ export function execute(
         case 'range': {
           const flow = range(n, local);
           if (flow !== undefined) return flow;
+          break;
+        }
+        case 'define':
+          break;
+        case 'template': {
+          const body = templates.get(n.name);
+          if (body === undefined) throw new TemplateError(`template "${n.name}" not defined`, n.pos);
+          // Go's walkTemplate: the template runs with the pipeline's value as dot and `$`, and
+          // no variable of the caller. Go bounds the recursion at 100000 (maxExecDepth); our
+          // stack holds fewer, so the bound is 1000 here, with Go's message.
+          const newDot = n.pipe === undefined ? null : pipeline(n.pipe, local);
+          if (++depth > 1000) throw new TemplateError('exceeded maximum template depth (1000)', n.pos);
+          const saved = scopes;
+          scopes = [new Map([['$', newDot]])];
+          try {
+            run(body, newDot);
+          } finally {
+            scopes = saved;
+            depth--;
+          }
           break;
         }
       }

@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { posix } from 'node:path';
 import { compileGoRegexp } from '../dynamic/middlewares.ts';
 import { goString, type TemplateFunction, truthy } from './exec.ts';
 
@@ -84,7 +86,114 @@ function regexp(src: unknown): RegExp {
   return r.regexp;
 }
 
-export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateFunction> {
+/** Go's encoding/json Marshal: map keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped. */
+function goJson(v: unknown, indent = ''): string {
+  const sorted = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sorted);
+    if (x !== null && typeof x === 'object')
+      return Object.fromEntries(
+        Object.keys(x)
+          .sort()
+          .map((k) => [k, sorted((x as Record<string, unknown>)[k])]),
+      );
+    return x;
+  };
+  return (JSON.stringify(sorted(v), null, indent) ?? 'null').replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Go's path.Clean (sprig's `clean`; `base`, `dir` and `ext` read it too). */
+function goClean(p: string): string {
+  if (p === '') return '.';
+  const n = posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+/** sprig's rand* functions: `n` characters of `set`, from a cryptographic source. */
+function randomOf(set: string, n: number): string {
+  let out = '';
+  for (let i = 0; i < n; i++) out += set[randomInt(set.length)];
+  return out;
+}
+const ALPHA = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const DIGITS = '0123456789';
+
+/** Go's adler32 checksum (sprig's adler32sum), as a decimal string. */
+function adler32(s: string): string {
+  let a = 1;
+  let b = 0;
+  for (const byte of Buffer.from(s)) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  return String(((b << 16) | a) >>> 0);
+}
+
+/** Go's regexp.QuoteMeta. */
+const quoteMeta = (s: string): string => s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+
+/** text/template's html: HTMLEscapeString of the printed arguments. */
+function htmlEscape(s: string): string {
+  return s.replace(/[<>&'"\0]/g, (c) =>
+    c === '<'
+      ? '&lt;'
+      : c === '>'
+        ? '&gt;'
+        : c === '&'
+          ? '&amp;'
+          : c === "'"
+            ? '&#39;'
+            : c === '"'
+              ? '&#34;'
+              : '\uFFFD',
+  );
+}
+
+/** text/template's js: JSEscapeString of the printed arguments. */
+function jsEscape(s: string): string {
+  let out = '';
+  for (const c of s) {
+    const code = c.codePointAt(0)!;
+    if (c === '\\') out += '\\\\';
+    else if (c === "'") out += "\\'";
+    else if (c === '"') out += '\\"';
+    else if (c === '<' || c === '>' || c === '&' || c === '=' || code < 0x20)
+      out += `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    else out += c;
+  }
+  return out;
+}
+
+type Bcrypt = { genSaltSync(rounds: number): string; hashSync(password: string, salt: string): string };
+let bcryptModule: Bcrypt | undefined;
+
+/**
+ * sprig's bcrypt: golang.org/x/crypto/bcrypt GenerateFromPassword at DefaultCost (10), written
+ * `$2a$` as Go writes it (bcryptjs says `$2b$`, the same hash below 255 bytes); over 72 bytes Go
+ * refuses, and sprig returns the error as the text. bcryptjs is loaded on first use only.
+ */
+function goBcrypt(password: string): string {
+  if (Buffer.byteLength(password) > 72)
+    return 'failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes';
+  bcryptModule ??= createRequire(import.meta.url)('bcryptjs') as Bcrypt;
+  const salt = bcryptModule.genSaltSync(10).replace(/^\$2b\$/, '$2a$');
+  return bcryptModule.hashSync(password, salt);
+}
+
+/** A regexp with the global flag (sprig's regexFindAll and regexSplit). */
+const globalRegexp = (src: unknown): RegExp => new RegExp(regexp(src), 'g');
+
+/**
+ * `fileProvider`: the file provider's map, where Traefik replaces sprig's `split` by Go's
+ * strings.Split (pkg/provider/file/file.go CreateConfiguration); the label providers' defaultRule
+ * keeps sprig's (pkg/provider/configuration.go MakeDefaultRuleTemplate adds `normalize` only).
+ */
+export function templateFunctions(
+  env: NodeJS.ProcessEnv,
+  fileProvider = true,
+): Map<string, TemplateFunction> {
   const f: Record<string, TemplateFunction> = {
     // text/template builtins
     and: (...a) => a.find((v) => !truthy(v)) ?? a.at(-1),
@@ -111,12 +220,22 @@ export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateF
     gt: (a, b) => compare(a, b) > 0,
     ge: (a, b) => compare(a, b) >= 0,
     urlquery: (...a) => encodeURIComponent(sprint(a)),
+    html: (...a) => htmlEscape(sprint(a)),
+    js: (...a) => jsEscape(sprint(a)),
     // Traefik's own
     normalize: (s) =>
       str(s)
         .replace(/[^A-Za-z0-9]+/g, '-')
         .replace(/^-+|-+$/g, ''),
-    split: (s, sep) => str(s).split(str(sep)),
+    split: fileProvider
+      ? (s, sep) => str(s).split(str(sep))
+      : // sprig's split: `split sep s`, a dict of _0, _1…
+        (sep, s) =>
+          Object.fromEntries(
+            str(s)
+              .split(str(sep))
+              .map((p, i) => [`_${i}`, p]),
+          ),
     // sprig: environment and defaults
     env: (name) => env[str(name)] ?? '',
     expandenv: (s) => str(s).replace(/\$(\w+)|\$\{(\w+)\}/g, (_m, a, b) => env[(a ?? b) as string] ?? ''),
@@ -176,7 +295,51 @@ export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateF
     b64enc: (s) => Buffer.from(str(s)).toString('base64'),
     b64dec: (s) => Buffer.from(str(s), 'base64').toString('utf8'),
     sha256sum: (s) => createHash('sha256').update(str(s)).digest('hex'),
-    toJson: (v) => JSON.stringify(v) ?? 'null',
+    toJson: (v) => goJson(v),
+    toRawJson: (v) => JSON.stringify(v) ?? 'null',
+    toPrettyJson: (v) => goJson(v, '  '),
+    sha1sum: (s) => createHash('sha1').update(str(s)).digest('hex'),
+    sha512sum: (s) => createHash('sha512').update(str(s)).digest('hex'),
+    adler32sum: (s) => adler32(str(s)),
+    plural: (one, many, n) => (num(n) === 1 ? one : many),
+    fail: (msg) => {
+      throw new Error(str(msg));
+    },
+    uuidv4: () => randomUUID(),
+    bcrypt: (s) => goBcrypt(str(s)),
+    // sprig's htpasswd: `user:` and the bcrypt hash; a user holding `:` is refused in the text.
+    htpasswd: (user, pass) =>
+      str(user).includes(':') ? `invalid username: ${str(user)}` : `${str(user)}:${goBcrypt(str(pass))}`,
+    randAlphaNum: (n) => randomOf(ALPHA + DIGITS, num(n)),
+    randAlpha: (n) => randomOf(ALPHA, num(n)),
+    randNumeric: (n) => randomOf(DIGITS, num(n)),
+    base: (p) => posix.basename(goClean(str(p))) || '/',
+    dir: (p) => goClean(posix.dirname(str(p))),
+    ext: (p) => posix.extname(str(p)),
+    clean: (p) => goClean(str(p)),
+    isAbs: (p) => str(p).startsWith('/'),
+    regexFind: (re, s) => regexp(re).exec(str(s))?.[0] ?? '',
+    regexFindAll: (re, s, n) => {
+      const all = [...str(s).matchAll(globalRegexp(re))].map((m) => m[0]);
+      return num(n) < 0 ? all : all.slice(0, num(n));
+    },
+    regexSplit: (re, s, n) => {
+      // Go's Regexp.Split: n < 0 every piece, 0 none, else at most n (the last holds the rest).
+      const limit = num(n);
+      if (limit === 0) return [];
+      const text = str(s);
+      const out: string[] = [];
+      let from = 0;
+      for (const m of text.matchAll(globalRegexp(re))) {
+        if (limit > 0 && out.length === limit - 1) break;
+        if (m[0] === '' && (m.index === 0 || m.index === text.length)) continue;
+        out.push(text.slice(from, m.index));
+        from = m.index + m[0].length;
+      }
+      out.push(text.slice(from));
+      return out;
+    },
+    regexQuoteMeta: (s) => quoteMeta(str(s)),
     regexMatch: (re, s) => regexp(re).test(str(s)),
     regexReplaceAll: (re, s, repl) =>
       str(s).replace(
@@ -187,6 +350,42 @@ export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateF
     // sprig: lists and maps
     list: (...a) => a,
     splitList: (sep, s) => str(s).split(str(sep)),
+    // sprig's splitn: strings.SplitN, as a dict of _0, _1…
+    splitn: (sep, n, s) => {
+      const parts = str(s).split(str(sep));
+      const limit = num(n);
+      const kept =
+        limit > 0 && parts.length > limit
+          ? [...parts.slice(0, limit - 1), parts.slice(limit - 1).join(str(sep))]
+          : parts;
+      return Object.fromEntries(kept.map((p, i) => [`_${i}`, p]));
+    },
+    tuple: (...a) => a,
+    rest: (l) => list(l).slice(1),
+    initial: (l) => list(l).slice(0, -1),
+    reverse: (l) => [...list(l)].reverse(),
+    compact: (l) => list(l).filter((v) => truthy(v)),
+    without: (l, ...omit) => list(l).filter((v) => !omit.includes(v)),
+    prepend: (l, v) => [v, ...list(l)],
+    concat: (...ls) => ls.flatMap((l) => list(l)),
+    sortAlpha: (l) => list(l).map(str).sort(),
+    toStrings: (l) => list(l).map(str),
+    slice: (l, ...at) => {
+      if (!Array.isArray(l)) throw new Error(`list should be type of slice or array but ${typeof l}`);
+      return l.slice(at.length > 0 ? num(at[0]) : 0, at.length > 1 ? num(at[1]) : undefined);
+    },
+    pick: (m, ...keys) =>
+      Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => keys.map(str).includes(k))),
+    omit: (m, ...keys) =>
+      Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => !keys.map(str).includes(k))),
+    set: (m, k, v) => {
+      (m as Record<string, unknown>)[str(k)] = v;
+      return m;
+    },
+    unset: (m, k) => {
+      delete (m as Record<string, unknown>)[str(k)];
+      return m;
+    },
     join: (sep, l) => list(l).map(str).join(str(sep)),
     first: (l) => list(l)[0] ?? null,
     last: (l) => list(l).at(-1) ?? null,
@@ -223,6 +422,19 @@ export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateF
     mod: (a, b) => num(a) % num(b),
     max: (...a) => Math.max(...a.map(num)),
     min: (...a) => Math.min(...a.map(num)),
+    // sprig: arithmetic on floats
+    addf: (...a) => a.reduce((s: number, v) => s + num(v), 0),
+    subf: (a, ...b) => b.reduce((s: number, v) => s - num(v), num(a)),
+    mulf: (...a) => a.reduce((s: number, v) => s * num(v), 1),
+    divf: (a, ...b) => b.reduce((s: number, v) => s / num(v), num(a)),
+    floor: (v) => Math.floor(num(v)),
+    ceil: (v) => Math.ceil(num(v)),
+    // sprig's round: ceil when the fraction (signed, Go's math.Modf) is >= roundOn (.5), else floor.
+    round: (v, places = 0, roundOn = 0.5) => {
+      const f = 10 ** num(places);
+      const digit = num(v) * f;
+      return (digit % 1 >= num(roundOn) ? Math.ceil(digit) : Math.floor(digit)) / f;
+    },
   };
   return new Map(Object.entries(f));
 }

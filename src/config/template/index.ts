@@ -29,7 +29,8 @@ export function renderTemplate(src: string, env: NodeJS.ProcessEnv): TemplateRes
  * TemplateError.
  */
 export function renderTemplateWith(src: string, dot: unknown, env: NodeJS.ProcessEnv = {}): string {
-  const funcs = templateFunctions(env);
+  // The defaultRule's map: sprig's with `normalize`, its `split` sprig's own.
+  const funcs = templateFunctions(env, false);
   return execute(
     parse(lex(src), (name) => funcs.has(name)),
     funcs,

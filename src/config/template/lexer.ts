@@ -127,7 +127,14 @@ function lexToken(src: string, j: number, out: Token[]): number {
     else out.push({ kind: 'ident', text: word, pos });
     return k;
   }
-  throw new TemplateError(`unexpected "${c}" in action`, j);
+  // Go's lexer emits a printable ASCII character as itemChar, which the parser's command refuses
+  // ("unexpected %q in operand"); anything else is the lexer's own error.
+  const code = c.codePointAt(0)!;
+  if (code >= 0x20 && code < 0x7f) throw new TemplateError(`unexpected ${JSON.stringify(c)} in operand`, j);
+  throw new TemplateError(
+    `unrecognized character in action: U+${code.toString(16).toUpperCase().padStart(4, '0')}`,
+    j,
+  );
 }
 
 /** `.A.B` right after a variable or field is one more field each. */

@@ -2,8 +2,9 @@ import { TemplateError, type Token } from './lexer.ts';
 
 /*
  * The parse tree of Go's text/template for the subset we run: text, actions (pipelines with
- * variable declarations), if / else if / else, range (with `$i, $e :=`), with, break, continue.
- * `define`, `template` and `block` are refused by name: Traefik's files have no use for them.
+ * variable declarations), if / else if / else, range (with `$i, $e :=`), with, break, continue,
+ * and named templates: `define` (at the top level, as Go's parser allows), `template` and `block`
+ * (a `define` and a `template` in one), which Traefik's file provider runs as Go does.
  */
 
 export type Operand =
@@ -47,7 +48,11 @@ export type Node =
       readonly otherwise: readonly Node[];
       readonly pos: number;
     }
-  | { readonly kind: 'break' | 'continue'; readonly pos: number };
+  | { readonly kind: 'break' | 'continue'; readonly pos: number }
+  /** `{{define "name"}}…{{end}}` (also made by `block`): writes nothing where it stands. */
+  | { readonly kind: 'define'; readonly name: string; readonly body: readonly Node[]; readonly pos: number }
+  /** `{{template "name" pipeline}}`: the named template run with the pipeline's value as dot. */
+  | { readonly kind: 'template'; readonly name: string; readonly pipe?: Pipeline; readonly pos: number };
 
 export function parse(tokens: readonly Token[], known: (name: string) => boolean): Node[] {
   let i = 0;
@@ -61,8 +66,31 @@ export function parse(tokens: readonly Token[], known: (name: string) => boolean
   const lastPos = (): number => tokens.at(-1)?.pos ?? 0;
   let loops = 0;
 
+  /** `{{template "name" [pipeline]}}` / `{{block "name" pipeline}}` after the keyword. */
+  const named = (word: string, pos: number): { name: string; pipe?: Pipeline } => {
+    const t = peek();
+    if (t?.kind !== 'string')
+      throw new TemplateError(`unexpected ${t?.kind ?? 'end'} in ${word} clause`, pos);
+    i++;
+    const name = String(t.value);
+    if (peek()?.kind === 'close') return { name };
+    return { name, pipe: pipeline(pos, false) };
+  };
+  /** The body of a `define` or `block`, up to its `{{end}}`; break/continue count from zero there. */
+  const definition = (): Node[] => {
+    const outer = loops;
+    loops = 0;
+    const body = list(['end']);
+    expect('close', '}}');
+    loops = outer;
+    return body.nodes;
+  };
+
   /** Parses nodes until `{{end}}`, `{{else}}` (returned as the stopper) or the end of input. */
-  const list = (stoppers: readonly string[]): { nodes: Node[]; stop?: string; stopPos: number } => {
+  const list = (
+    stoppers: readonly string[],
+    top = false,
+  ): { nodes: Node[]; stop?: string; stopPos: number } => {
     const nodes: Node[] = [];
     while (i < tokens.length) {
       const t = tokens[i]!;
@@ -100,10 +128,33 @@ export function parse(tokens: readonly Token[], known: (name: string) => boolean
         case 'end':
         case 'else':
           throw new TemplateError(`unexpected {{${word}}}`, kw!.pos);
-        case 'define':
-        case 'template':
-        case 'block':
-          throw new TemplateError(`{{${word}}} is not supported`, kw!.pos);
+        case 'define': {
+          // Go's parser takes a definition at the top level only.
+          if (!top) throw new TemplateError('unexpected <define> in command', kw!.pos);
+          i++;
+          const { name, pipe } = named(word, kw!.pos);
+          if (pipe !== undefined) throw new TemplateError('unexpected pipeline in define clause', kw!.pos);
+          expect('close', '}}');
+          nodes.push({ kind: 'define', name, body: definition(), pos: kw!.pos });
+          continue;
+        }
+        case 'template': {
+          i++;
+          const { name, pipe } = named(word, kw!.pos);
+          expect('close', '}}');
+          nodes.push({ kind: 'template', name, ...(pipe === undefined ? {} : { pipe }), pos: kw!.pos });
+          continue;
+        }
+        case 'block': {
+          // A definition, and its run in place (text/template/parse blockControl).
+          i++;
+          const { name, pipe } = named(word, kw!.pos);
+          if (pipe === undefined) throw new TemplateError('missing pipeline in block clause', kw!.pos);
+          expect('close', '}}');
+          nodes.push({ kind: 'define', name, body: definition(), pos: kw!.pos });
+          nodes.push({ kind: 'template', name, pipe, pos: kw!.pos });
+          continue;
+        }
       }
       const pipe = pipeline(t.pos, false);
       expect('close', '}}');
@@ -216,6 +267,6 @@ export function parse(tokens: readonly Token[], known: (name: string) => boolean
     }
   };
 
-  const { nodes } = list([]);
+  const { nodes } = list([], true);
   return nodes;
 }
