@@ -21,6 +21,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { encodeName, readName } from '../core/dns-name.ts';
 import type { Logger } from '../core/logger.ts';
 
 /** miekg/dns ClientConfigFromReader: the port is always 53. */
@@ -156,50 +157,14 @@ export function resolvConfServers(text: string): string[] {
 
 /** The question `name CNAME IN` with recursion desired, as miekg's Msg.SetQuestion makes it. */
 export function cnameQuery(id: number, name: string): Buffer {
-  const labels = name.split('.').filter((l) => l !== '');
-  let len = 12 + 1 + 4;
-  for (const l of labels) len += 1 + Buffer.byteLength(l);
-  const b = Buffer.alloc(len);
-  b.writeUInt16BE(id, 0);
-  b.writeUInt16BE(0x0100, 2); // RD
-  b.writeUInt16BE(1, 4); // QDCOUNT
-  let o = 12;
-  for (const l of labels) {
-    const n = b.write(l, o + 1);
-    if (n > 63) throw new Error(`label too long in ${name}`);
-    b[o] = n;
-    o += 1 + n;
-  }
-  b[o++] = 0;
-  b.writeUInt16BE(TYPE_CNAME, o);
-  b.writeUInt16BE(CLASS_IN, o + 2);
-  return b;
-}
-
-/** A domain name at `offset` (compression pointers followed), and the offset after it in place. */
-function readName(msg: Buffer, offset: number): { name: string; next: number } {
-  const labels: string[] = [];
-  let o = offset;
-  let next = -1;
-  for (let hops = 0; hops < 128; hops++) {
-    if (o >= msg.length) throw new Error('truncated name');
-    const len = msg[o]!;
-    if (len === 0) {
-      if (next === -1) next = o + 1;
-      return { name: labels.join('.'), next };
-    }
-    if ((len & 0xc0) === 0xc0) {
-      if (o + 1 >= msg.length) throw new Error('truncated pointer');
-      if (next === -1) next = o + 2;
-      o = ((len & 0x3f) << 8) | msg[o + 1]!;
-      continue;
-    }
-    if ((len & 0xc0) !== 0) throw new Error('bad label');
-    if (o + 1 + len > msg.length) throw new Error('truncated label');
-    labels.push(msg.toString('latin1', o + 1, o + 1 + len));
-    o += 1 + len;
-  }
-  throw new Error('name compression loop');
+  const head = Buffer.alloc(12);
+  head.writeUInt16BE(id, 0);
+  head.writeUInt16BE(0x0100, 2); // RD
+  head.writeUInt16BE(1, 4); // QDCOUNT
+  const tail = Buffer.alloc(4);
+  tail.writeUInt16BE(TYPE_CNAME, 0);
+  tail.writeUInt16BE(CLASS_IN, 2);
+  return Buffer.concat([head, encodeName(name), tail]);
 }
 
 /**
@@ -215,9 +180,8 @@ export function parseCnameAnswer(msg: Buffer, id: number): CnameRecord {
   const an = msg.readUInt16BE(6);
   if (an === 0) throw new Error('empty answer');
   let o = 12;
-  for (let i = 0; i < qd; i++) o = readName(msg, o).next + 4;
-  const owner = readName(msg, o);
-  o = owner.next;
+  for (let i = 0; i < qd; i++) o = readName(msg, o).end + 4;
+  o = readName(msg, o).end;
   if (o + 10 > msg.length) throw new Error('truncated record');
   const type = msg.readUInt16BE(o);
   const ttl = msg.readUInt32BE(o + 4);
@@ -231,6 +195,8 @@ export function parseCnameAnswer(msg: Buffer, id: number): CnameRecord {
 function queryCname(server: string, name: string, timeoutMs: number): Promise<CnameRecord> {
   return new Promise((resolve, reject) => {
     const id = (Math.random() * 0x10000) | 0;
+    // Before the socket: a name DNS cannot carry rejects here (the executor's throw).
+    const question = cnameQuery(id, name);
     const six = isIP(server.split('%')[0]!) === 6;
     const sock: Socket = createSocket(six ? 'udp6' : 'udp4');
     let settled = false;
@@ -255,7 +221,7 @@ function queryCname(server: string, name: string, timeoutMs: number): Promise<Cn
     });
     // Connected: only that server's datagrams are delivered, and a refusal (ICMP) is an error.
     sock.connect(DNS_PORT, server, () => {
-      sock.send(cnameQuery(id, name), (e) => {
+      sock.send(question, (e) => {
         if (e) done(e);
       });
     });

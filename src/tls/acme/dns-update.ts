@@ -8,6 +8,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { encodeName, readName } from '../../core/dns-name.ts';
 import { type Scheduler, systemScheduler } from './scheduler.ts';
 
 const TYPE_TXT = 16;
@@ -63,23 +64,6 @@ const RCODES: Readonly<Record<number, string>> = {
 
 export function rcodeName(code: number): string {
   return RCODES[code] ?? String(code);
-}
-
-/** A name in wire format, uncompressed; `lower` for the canonical form TSIG signs. */
-export function encodeName(name: string, lower = false): Buffer {
-  const bare = name.replace(/\.$/, '');
-  const parts: Buffer[] = [];
-  if (bare !== '') {
-    for (const label of bare.split('.')) {
-      const b = Buffer.from(lower ? label.toLowerCase() : label, 'latin1');
-      if (b.length === 0 || b.length > 63) throw new Error(`bad DNS name ${JSON.stringify(name)}`);
-      parts.push(Buffer.from([b.length]), b);
-    }
-  }
-  parts.push(Buffer.from([0]));
-  const wire = Buffer.concat(parts);
-  if (wire.length > 255) throw new Error(`DNS name too long: ${name}`);
-  return wire;
 }
 
 /** TXT rdata: the text in character-strings of at most 255 bytes. */
@@ -184,29 +168,10 @@ export function signMessage(
   return { signed, mac };
 }
 
-/** Reads a (possibly compressed) name at `off`: its text and the offset after it in place. */
-function readName(msg: Buffer, start: number): { name: string; end: number } {
-  const labels: string[] = [];
-  let off = start;
-  let end = -1;
-  for (let hops = 0; hops < 128; hops++) {
-    const len = msg[off];
-    if (len === undefined) throw new Error('truncated name');
-    if ((len & 0xc0) === 0xc0) {
-      const b2 = msg[off + 1];
-      if (b2 === undefined) throw new Error('truncated name');
-      if (end < 0) end = off + 2;
-      off = ((len & 0x3f) << 8) | b2;
-      continue;
-    }
-    if (len === 0) {
-      return { name: `${labels.join('.')}.`, end: end < 0 ? off + 1 : end };
-    }
-    if (off + 1 + len > msg.length) throw new Error('truncated name');
-    labels.push(msg.toString('latin1', off + 1, off + 1 + len));
-    off += 1 + len;
-  }
-  throw new Error('name compression loop');
+/** A name as TSIG compares it: with its final dot. */
+function readFqdn(msg: Buffer, start: number): { name: string; end: number } {
+  const r = readName(msg, start);
+  return { name: `${r.name}.`, end: r.end };
 }
 
 export interface UpdateAnswer {
@@ -237,7 +202,7 @@ export function readAnswer(
   let tsig: { start: number; name: string; dataStart: number; dataEnd: number } | undefined;
   for (let i = 0; i < records; i++) {
     const start = off;
-    const owner = readName(msg, off);
+    const owner = readFqdn(msg, off);
     off = owner.end;
     if (off + 10 > msg.length) throw new Error('truncated record');
     const type = msg.readUInt16BE(off);
@@ -251,7 +216,7 @@ export function readAnswer(
     if (type === 41) rcode |= msg[owner.end + 4]! << 4;
   }
   if (tsig === undefined || key === undefined || requestMac === undefined) return { rcode };
-  const alg = readName(msg, tsig.dataStart);
+  const alg = readFqdn(msg, tsig.dataStart);
   let p = alg.end;
   const timeSigned = msg.readUIntBE(p, 6);
   const fudge = msg.readUInt16BE(p + 6);
