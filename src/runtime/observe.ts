@@ -94,6 +94,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   stripPrefixRegex: 'StripPrefixRegex',
   urlRewrite: 'URLRewrite',
   snippet: 'Snippet',
+  rewriteTarget: 'RewriteTarget',
 };
 
 /** Names the built middleware `m` of type `type` (a YAML key) and qualified name `name`. */

@@ -37,6 +37,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   let b: Backend;
   let c: Backend;
   let auth: Backend;
+  let h: Backend;
   let kube: FakeKube;
   let dir: string;
   let proxy: ProxyProcess;
@@ -45,7 +46,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   const cert = selfSignedCertificate(['secure.example']);
 
   before(async () => {
-    [a, b, c, auth, kube] = await Promise.all([
+    [a, b, c, auth, h, kube] = await Promise.all([
       startBackend((req, res) => res.end(`a ${req.url} ${req.headers.host}`)),
       startBackend((req, res) => res.end(`b ${req.url} ${req.headers.host}`)),
       startBackend((req, res) => res.end(`c ${req.url} user=${req.headers['x-user'] ?? '-'}`)),
@@ -59,13 +60,15 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
           res.end();
         }
       }),
+      // Answers with the request it got: its target and its fields.
+      startBackend((req, res) => res.end(JSON.stringify({ url: req.url, headers: req.headers }))),
       startFakeKube(),
     ]);
     // The token is a file's path (Traefik's FileOrContent), and the API server insists on it.
     dir = mkdtempSync(join(tmpdir(), 'kube-nginx-'));
     writeFileSync(join(dir, 'token'), 'file-token\n');
     kube.requireToken = 'file-token';
-    for (const o of loopbackServices('shop', { a: a.port, b: b.port, c: c.port })) kube.apply(o);
+    for (const o of loopbackServices('shop', { a: a.port, b: b.port, c: c.port, h: h.port })) kube.apply(o);
     kube.apply({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'IngressClass',
@@ -99,7 +102,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([a?.close(), b?.close(), c?.close(), auth?.close(), kube?.close()]);
+    await Promise.all([a?.close(), b?.close(), c?.close(), auth?.close(), h?.close(), kube?.close()]);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -312,6 +315,47 @@ proxy_set_header X-From-Snippet $request_method;`,
     await until(from, async () => (await get('/API/v1/items', 'rw.example')).status === 200);
     assert.equal((await get('/API/v1/items', 'rw.example')).text, 'b /v1/items rw.example');
     assert.equal((await get('/api', 'rw.example')).text, 'b / rw.example');
+  });
+
+  it('rewrites as Traefik v3.7`s RewriteTarget: X-Forwarded-Prefix from the match, no X-Replaced-Path, a 302 to an absolute target', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx(
+        'rt-prefix',
+        'rtp.example',
+        [{ path: '/(app)(/|$)(.*)', pathType: 'ImplementationSpecific', service: 'h' }],
+        {
+          'rewrite-target': '/$3',
+          'x-forwarded-prefix': '/$1',
+        },
+      ),
+    );
+    kube.apply(
+      nginx(
+        'rt-abs',
+        'rta.example',
+        [{ path: '/old(/|$)(.*)', pathType: 'ImplementationSpecific', service: 'h' }],
+        {
+          'rewrite-target': 'https://new.example/$2',
+        },
+      ),
+    );
+    await until(
+      from,
+      async () =>
+        (await get('/app/x', 'rtp.example')).status === 200 &&
+        (await get('/old/y', 'rta.example')).status === 302,
+    );
+    const seen = JSON.parse((await get('/App/x/z?q=1', 'rtp.example')).text) as {
+      url: string;
+      headers: Record<string, string>;
+    };
+    assert.equal(seen.url, '/x/z?q=1');
+    assert.equal(seen.headers['x-forwarded-prefix'], '/App');
+    assert.equal(seen.headers['x-replaced-path'], undefined);
+    const r = await get('/old/y/z?k=v', 'rta.example');
+    assert.equal(r.status, 302);
+    assert.equal(r.headers['location'], 'https://new.example/y/z?k=v');
   });
 
   it('asks for the users of auth-secret (auth-type basic)', async () => {

@@ -234,6 +234,19 @@ export const SnippetSchema = z.strictObject({
 });
 export type SnippetConfig = z.output<typeof SnippetSchema>;
 
+/**
+ * Traefik v3.7's RewriteTarget (pkg/config/dynamic, run by pkg/middlewares/ingressnginx/
+ * rewritetarget): the Ingress NGINX provider's `rewrite-target`. As the snippet, Traefik keeps it
+ * out of file configurations; here a file may use it too.
+ */
+export const RewriteTargetSchema = z.strictObject({
+  /** Empty: the whole path becomes the replacement. */
+  regex: z.string().default(''),
+  replacement: z.string(),
+  xForwardedPrefix: z.string().default(''),
+});
+export type RewriteTargetConfig = z.output<typeof RewriteTargetSchema>;
+
 export const middlewareSchemas = {
   headers: HeadersSchema,
   stripPrefix: StripPrefixSchema,
@@ -268,6 +281,7 @@ export const middlewareSchemas = {
   urlRewrite: UrlRewriteSchema,
   // From the Kubernetes Ingress NGINX provider's snippet annotations (middleware/snippet).
   snippet: SnippetSchema,
+  rewriteTarget: RewriteTargetSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;

@@ -605,9 +605,12 @@ describe('Ingress NGINX → configuration', () => {
     assert.deepEqual(config.http.routers['default-d-rule-0-path-0']?.middlewares, [
       'default-d-rule-0-path-0-buffering',
       'default-d-rule-0-path-0-rewrite-target',
-      'default-d-rule-0-path-0-x-forwarded-prefix',
       'default-d-rule-0-path-0-retry',
     ]);
+    // Traefik v3.7's RewriteTarget middleware, X-Forwarded-Prefix its own option.
+    assert.deepEqual(config.http.middlewares['default-d-rule-0-path-0-rewrite-target'], {
+      rewriteTarget: { regex: '/', replacement: '/app', xForwardedPrefix: '/d' },
+    });
   });
   it('hashes on the key upstream-hash-by names (hrw), and reports keys it cannot read', () => {
     assert.deepEqual(

@@ -165,16 +165,20 @@ export function nginxMiddlewares(
       },
     });
 
-  // rewrite-target: the rule's path as a case-insensitive regex (ingress-nginx's location).
+  // rewrite-target: Traefik v3.7's RewriteTarget middleware (buildRewriteTarget) on the rule's
+  // path (the middleware makes it case-insensitive, as ingress-nginx's location); x-forwarded-prefix
+  // (its `$n` from the same match) only with it, when it has ingress-nginx's form.
   const rewrite = cfg['rewrite-target'] ?? '';
   if (rewrite !== '' && rewrite !== rulePath && rulePath !== '') {
-    add('rewrite-target', { replacePathRegex: { regex: `(?i)${rulePath}`, replacement: rewrite } });
+    let xForwardedPrefix = '';
     const prefix = cfg['x-forwarded-prefix'];
     if (prefix !== undefined) {
-      if (PREFIX_VALUE.test(prefix))
-        add('x-forwarded-prefix', { headers: { customRequestHeaders: { 'X-Forwarded-Prefix': prefix } } });
+      if (PREFIX_VALUE.test(prefix)) xForwardedPrefix = prefix;
       else b.warn(ctx.where, `invalid x-forwarded-prefix value "${prefix}": ignored`);
     }
+    add('rewrite-target', {
+      rewriteTarget: { regex: rulePath, replacement: rewrite, xForwardedPrefix },
+    });
   }
 
   if (cfg['upstream-vhost'] !== undefined) {
