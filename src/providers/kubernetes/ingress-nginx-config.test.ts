@@ -298,6 +298,93 @@ describe('Ingress NGINX → configuration', () => {
     assert.equal(snippet('default-d-other-rule-0-path-0'), undefined);
   });
 
+  it('takes Ingresses oldest first (Traefik build.go): a server-alias, a canary`s path and the catch-all go to the oldest', () => {
+    const at = (o: ReturnType<typeof ing>, t: string) => {
+      (o.metadata as unknown as Record<string, unknown>)['creationTimestamp'] = t;
+      return o;
+    };
+    const catchAll = (name: string, service: string, t: string) => {
+      const o = at(ing(name, '', []), t);
+      const spec = o.spec as Record<string, unknown>;
+      spec['rules'] = [];
+      spec['defaultBackend'] = { service: { name: service, port: { number: 80 } } };
+      return o;
+    };
+    const objs = {
+      services: [
+        ...web,
+        serviceFor('default', 'canary-a'),
+        serviceFor('default', 'canary-z'),
+        serviceFor('default', 'other'),
+      ],
+      endpointSlices: [
+        web[1],
+        endpointSliceFor('default', 'canary-a', ['10.0.0.2'], 8080),
+        endpointSliceFor('default', 'canary-z', ['10.0.0.3'], 8080),
+        endpointSliceFor('default', 'other', ['10.0.0.4'], 8080),
+      ],
+      ingresses: [
+        // Named first, created last: the alias and the path go to z-old.
+        at(
+          ing('a-new', 'a.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+            'server-alias': 'alias.example',
+          }),
+          '2026-03-01T00:00:00Z',
+        ),
+        at(
+          ing('z-old', 'z.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+            'server-alias': 'alias.example',
+          }),
+          '2026-01-01T00:00:00Z',
+        ),
+        at(
+          ing('canary-a', 'z.example', [{ path: '/', pathType: 'Prefix', service: 'canary-a' }], {
+            canary: 'true',
+            'canary-by-header': 'X-A',
+          }),
+          '2026-03-01T00:00:00Z',
+        ),
+        at(
+          ing('canary-z', 'z.example', [{ path: '/', pathType: 'Prefix', service: 'canary-z' }], {
+            canary: 'true',
+            'canary-by-header': 'X-Z',
+          }),
+          '2026-01-01T00:00:00Z',
+        ),
+        // Named first, created first: the catch-all is db-a's (the last by name was taken).
+        catchAll('db-a', 'other', '2026-01-01T00:00:00Z'),
+        catchAll('db-z', 'web', '2026-03-01T00:00:00Z'),
+      ],
+    };
+    const { config, issues } = build(objs);
+    assert.equal(
+      config.http.routers['default-a-new-rule-0-path-0']?.rule,
+      'Host("a.example") && PathPrefix("/")',
+    );
+    assert.equal(
+      config.http.routers['default-z-old-rule-0-path-0']?.rule,
+      '(Host("z.example") || Host("alias.example")) && PathPrefix("/")',
+    );
+    assert.equal(
+      config.http.routers['default-z-old-rule-0-path-0-canary']?.rule,
+      '((Host("z.example") || Host("alias.example")) && PathPrefix("/")) && (Header("X-Z", "always"))',
+    );
+    assert.ok(
+      issues.some((i) => i.includes('a canary ingress is already matching')),
+      issues.join('\n'),
+    );
+    const lb = (n: string) =>
+      (config.http.services[n]!['loadBalancer'] as { servers: { url: string }[] }).servers;
+    assert.equal(config.http.routers['default-backend']?.service, 'default-backend');
+    assert.deepEqual(lb('default-backend'), [{ url: 'http://10.0.0.4:8080' }]);
+    // The provider's defaultBackendService wins over every Ingress.
+    const withProvider = build(objs, { defaultBackendService: 'default/canary-a' }).config;
+    assert.deepEqual(
+      (withProvider.http.services['default-backend']!['loadBalancer'] as { servers: unknown }).servers,
+      [{ url: 'http://10.0.0.2:8080' }],
+    );
+  });
+
   it('gives the source-range ipAllowList the provider`s ipAllowListStrategy (Traefik v3.7)', () => {
     const paths = [{ path: '/', pathType: 'Prefix', service: 'web' }];
     const ingresses = [ing('a', 'a.example', paths, { 'whitelist-source-range': '10.0.0.0/8, 192.168.0.1' })];
