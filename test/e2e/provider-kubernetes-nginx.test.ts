@@ -392,6 +392,22 @@ proxy_set_header X-From-Snippet $request_method;`,
     await until(from, async () => (await get('/', 'sticky.example')).status === 200);
     const cookie = String((await get('/', 'sticky.example')).headers['set-cookie']);
     assert.match(cookie, /^route=[^;]+; Path=\/; Max-Age=60; HttpOnly/);
+    // session-cookie-expires: an Expires that far past the response (Traefik #13496).
+    const from2 = proxy.logs.length;
+    kube.apply(
+      nginx('sticky', 'sticky.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        affinity: 'cookie',
+        'session-cookie-name': 'route',
+        'session-cookie-expires': '3600',
+      }),
+    );
+    await until(from2, async () =>
+      /Expires=/.test(String((await get('/', 'sticky.example')).headers['set-cookie'])),
+    );
+    const r = await get('/', 'sticky.example');
+    const m = /^route=[^;]+; Path=\/; Expires=([^;]+); HttpOnly$/.exec(String(r.headers['set-cookie']));
+    assert.ok(m, String(r.headers['set-cookie']));
+    assert.ok(Date.parse(m[1]!) - Date.parse(String(r.headers['date'])) >= 3599_000);
   });
 
   it('sends canary-by-header requests to the canary, and splits by canary-weight', async () => {

@@ -579,6 +579,8 @@ export function stickyOf(cfg: NginxConfig, suffix: string): Obj | undefined {
     httpOnly: true,
     sameSite: (cfg['session-cookie-samesite'] ?? '').toLowerCase(),
     maxAge: cfg['session-cookie-max-age'] ?? 0,
+    // session-cookie-expires: seconds past each response (Traefik's buildSticky Expires).
+    expires: cfg['session-cookie-expires'] ?? 0,
     path: cfg['session-cookie-path'] ?? '/',
   };
   if ((cfg['session-cookie-domain'] ?? '') !== '') cookie['domain'] = cfg['session-cookie-domain'];

@@ -49,7 +49,6 @@ const UNSUPPORTED: readonly (keyof NginxConfig)[] = [
   'auth-tls-pass-certificate-to-upstream',
   'proxy-read-timeout',
   'proxy-send-timeout',
-  'session-cookie-expires',
 ];
 
 export function warnUnsupported(b: KubeBuild, cfg: NginxConfig, where: string): void {
