@@ -68,7 +68,8 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     dir = mkdtempSync(join(tmpdir(), 'kube-nginx-'));
     writeFileSync(join(dir, 'token'), 'file-token\n');
     kube.requireToken = 'file-token';
-    for (const o of loopbackServices('shop', { a: a.port, b: b.port, c: c.port, h: h.port })) kube.apply(o);
+    for (const o of loopbackServices('shop', { a: a.port, b: b.port, c: c.port, h: h.port, au: auth.port }))
+      kube.apply(o);
     kube.apply({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'IngressClass',
@@ -358,6 +359,27 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal(r.headers['location'], 'https://new.example/y/z?k=v');
   });
 
+  it('sends custom-http-errors pages ingress-nginx`s X- fields, and the client the page`s own status (Traefik #12738)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('errs', 'errs.example', [{ path: '/', pathType: 'Prefix', service: 'au' }], {
+        'custom-http-errors': '401',
+        'default-backend': 'h',
+      }),
+    );
+    await until(from, async () => (await get('/x', 'errs.example')).text.startsWith('{'));
+    const r = await get('/p/q?z=1', 'errs.example', { accept: 'application/json' });
+    assert.equal(r.status, 200);
+    const seen = JSON.parse(r.text) as { url: string; headers: Record<string, string> };
+    assert.equal(seen.url, '/');
+    const h = seen.headers;
+    assert.deepEqual(
+      [h['x-code'], h['x-format'], h['x-original-uri'], h['x-namespace'], h['x-ingress-name']],
+      ['401', 'application/json', '/p/q?z=1', 'shop', 'errs'],
+    );
+    assert.deepEqual([h['x-service-name'], h['x-service-port']], ['au', '80']);
+  });
+
   it('asks for the users of auth-secret (auth-type basic)', async () => {
     const from = proxy.logs.length;
     // htpasswd's {SHA} of "pw".
@@ -478,6 +500,9 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.deepEqual([moved.status, moved.headers.location], [308, 'https://new.example/']);
     const root = await get('/', 'root.example');
     assert.deepEqual([root.status, root.headers.location], [302, 'http://root.example/app1']);
+    // Its query too (dropped), and a 302 whatever the method (Traefik's appRoot middleware).
+    const rootQ = await get('/?x=1', 'root.example', {}, 'POST');
+    assert.deepEqual([rootQ.status, rootQ.headers.location], [302, 'http://root.example/app1']);
     assert.equal((await get('/other', 'root.example')).status, 200);
     const www = await get('/a/b/', 'site.example');
     assert.deepEqual([www.status, www.headers.location], [308, 'http://www.site.example/a/b']);

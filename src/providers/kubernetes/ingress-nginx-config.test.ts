@@ -572,7 +572,16 @@ describe('Ingress NGINX → configuration', () => {
       service: 'default-backend',
     });
     assert.deepEqual(config.http.middlewares['default-e-rule-0-path-0-custom-http-errors'], {
-      errors: { status: ['404', '503'], service: 'default-backend' },
+      errors: {
+        status: ['404', '503'],
+        service: 'default-backend',
+        nginxHeaders: {
+          'X-Namespace': 'default',
+          'X-Ingress-Name': 'e',
+          'X-Service-Name': 'web',
+          'X-Service-Port': '80',
+        },
+      },
     });
   });
   it('adds the www. router of from-to-www-redirect, unless another Ingress has that host', () => {

@@ -100,13 +100,33 @@ export function nginxMiddlewares(
       if (ctx.service({ service: { name: fallback } }, service) === undefined)
         return fail(`custom-http-errors: default backend ${fallback} cannot be built`);
     } else if (ctx.opts.defaultBackendService === '') service = undefined;
-    // Without a default backend the errors pass through, as with ingress-nginx.
-    if (service !== undefined) add('custom-http-errors', { errors: { status: [...codes], service } });
+    // Without a default backend the errors pass through, as with ingress-nginx. The page request
+    // gets ingress-nginx's fields and the page's status is the client's (Traefik's translator
+    // applyMiddlewares NginxHeaders, customerrors' nginx mode, #12738).
+    const svc = backend.service;
+    if (service !== undefined)
+      add('custom-http-errors', {
+        errors: {
+          status: [...codes],
+          service,
+          nginxHeaders: {
+            'X-Namespace': ctx.ns,
+            'X-Ingress-Name': ctx.ingress,
+            'X-Service-Name': svc.name,
+            'X-Service-Port': String(svc.port?.name || (svc.port?.number ?? '')),
+          },
+        },
+      });
   }
 
+  // app-root: `/` (whatever its query, which is dropped) answers a 302 to the path, whatever the
+  // method (Traefik's pkg/middlewares/ingressnginx/approot: http.Redirect with StatusFound; its
+  // translator's older RedirectRegex `^(https?://[^/]+)/(\?.*)?$`).
   const appRoot = cfg['app-root'];
   if (appRoot?.startsWith('/') === true)
-    add('app-root', { redirectRegex: { regex: '^(https?://[^/]+)/$', replacement: `$1${appRoot}` } });
+    add('app-root', {
+      redirectRegex: { regex: '^(https?://[^/]+)/(\\?.*)?$', replacement: `$1${appRoot}`, statusCode: 302 },
+    });
 
   if (cfg['from-to-www-redirect'] === true) fromToWww(ctx, routerKey, ruleHost, rt);
 
