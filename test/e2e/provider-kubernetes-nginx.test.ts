@@ -38,6 +38,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   let c: Backend;
   let auth: Backend;
   let h: Backend;
+  let lastAuth: { method: string; url: string; headers: Record<string, unknown> } | undefined;
   let kube: FakeKube;
   let dir: string;
   let proxy: ProxyProcess;
@@ -52,6 +53,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
       startBackend((req, res) => res.end(`c ${req.url} user=${req.headers['x-user'] ?? '-'}`)),
       // The auth server: a token lets in (naming the user), anything else is 401.
       startBackend((req, res) => {
+        lastAuth = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
         if (req.headers.authorization === 'Bearer good') {
           res.setHeader('X-User', 'ann');
           res.end();
@@ -543,14 +545,42 @@ proxy_set_header X-From-Snippet $request_method;`,
     kube.apply(
       nginx('guarded', 'guarded.example', [{ path: '/', pathType: 'Prefix', service: 'c' }], {
         'auth-url': `http://127.0.0.1:${auth.port}/check`,
-        'auth-signin': 'https://login.example/start',
+        'auth-signin': 'https://login.example/start?rd=$scheme://$host$request_uri',
         'auth-response-headers': 'X-User',
       }),
     );
     await until(from, async () => (await get('/page', 'guarded.example')).status === 302);
-    assert.equal((await get('/page', 'guarded.example')).headers.location, 'https://login.example/start');
+    assert.equal(
+      (await get('/page?a=1', 'guarded.example')).headers.location,
+      'https://login.example/start?rd=http://guarded.example/page?a=1',
+    );
     const ok = await get('/page', 'guarded.example', { authorization: 'Bearer good' });
     assert.deepEqual([ok.status, ok.text], [200, 'c /page user=ann']);
+  });
+
+  it('replaces auth-url`s nginx variables per request, runs auth-snippet on the auth request, sends auth-method, appends rd= to auth-signin (Traefik`s Snippet auth)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('guarded2', 'guarded2.example', [{ path: '/', pathType: 'Prefix', service: 'c' }], {
+        'auth-url': `http://127.0.0.1:${auth.port}/check?uri=$escaped_request_uri&host=$host`,
+        'auth-signin': 'https://login.example/start',
+        'auth-method': 'POST',
+        'auth-snippet': 'proxy_set_header X-Probe-Seen $http_x_probe;',
+        'auth-response-headers': 'X-User',
+      }),
+    );
+    await until(from, async () => (await get('/p', 'guarded2.example')).status === 302);
+    const r = await get('/p/q?z=1', 'guarded2.example', { 'x-probe': 'pr' });
+    assert.equal(
+      r.headers.location,
+      'https://login.example/start?rd=http://guarded2.example%2Fp%2Fq%3Fz%3D1',
+    );
+    assert.equal(lastAuth?.method, 'POST');
+    assert.equal(lastAuth?.url, '/check?uri=%2Fp%2Fq%3Fz%3D1&host=guarded2.example');
+    assert.equal(lastAuth?.headers['x-probe-seen'], 'pr');
+    assert.equal(lastAuth?.headers['x-forwarded-uri'], '/p/q?z=1');
+    const ok = await get('/p', 'guarded2.example', { authorization: 'Bearer good' });
+    assert.deepEqual([ok.status, ok.text], [200, 'c /p user=ann']);
   });
 
   it('refuses a body over proxy-body-size (413), as nginx`s client_max_body_size', async () => {

@@ -231,6 +231,20 @@ export const GrpcWebSchema = z.strictObject({
 export const SnippetSchema = z.strictObject({
   serverSnippet: z.string().default(''),
   configurationSnippet: z.string().default(''),
+  /**
+   * Traefik v3.7's Snippet.Auth (buildSnippetAuth): the request asked of `address` (auth-url,
+   * nginx variables replaced at each request) after the snippets' access phase; `snippet` is the
+   * auth-snippet, run on that request.
+   */
+  auth: z
+    .strictObject({
+      address: z.string(),
+      authSigninURL: z.string().default(''),
+      method: z.string().default(''),
+      snippet: z.string().default(''),
+      authResponseHeaders: z.array(z.string()).default([]),
+    })
+    .optional(),
 });
 export type SnippetConfig = z.output<typeof SnippetSchema>;
 

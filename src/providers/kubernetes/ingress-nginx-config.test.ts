@@ -245,15 +245,15 @@ describe('Ingress NGINX → configuration', () => {
             'server-snippet': 'add_header X-S s;',
             'configuration-snippet': 'more_set_headers "X: y";',
           }),
+          // auth-snippet is read with auth-url only (Traefik's buildSnippetAuth).
           ing('auth', 'a.example', paths, { 'auth-snippet': 'proxy_set_header X y;' }),
         ],
       },
       { allowSnippetAnnotations: true },
     );
-    assert.equal(issues.length, 1, issues.join('\n'));
-    assert.match(issues[0]!, /auth-snippet annotation is not supported/);
+    assert.deepEqual(issues, []);
     const snippets = Object.values(config.http.middlewares).filter((m) => m['snippet'] !== undefined);
-    assert.ok(snippets.length > 0);
+    assert.equal(snippets.length, 2);
     for (const m of snippets)
       assert.deepEqual(m, {
         snippet: { serverSnippet: 'add_header X-S s;', configurationSnippet: 'more_set_headers "X: y";' },
@@ -768,25 +768,33 @@ describe('Ingress NGINX → configuration', () => {
     );
     assert.deepEqual(status({}), []);
   });
-  it('replaces $host and $scheme in auth-url and auth-signin per router, and reports the per-request variables', () => {
-    const { config, issues } = build({
-      ingresses: [
-        ing('o', 'o.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
-          'auth-url': 'https://$host/oauth2/auth',
-          'auth-signin': '$scheme://$host/oauth2/start?rd=$escaped_request_uri',
-        }),
-      ],
-    });
-    assert.deepEqual(config.http.middlewares['default-o-rule-0-path-0-tls-forward-auth'], {
-      forwardAuth: {
-        address: 'https://o.example/oauth2/auth',
-        authSigninURL: 'https://o.example/oauth2/start?rd=$escaped_request_uri',
+  it('hands auth-url, auth-signin, auth-method, auth-snippet and auth-response-headers to the snippet middleware (Traefik buildSnippetAuth)', () => {
+    const { config, issues } = build(
+      {
+        ingresses: [
+          ing('o', 'o.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+            'auth-url': 'https://$host/oauth2/auth',
+            'auth-signin': '$scheme://$host/oauth2/start?rd=$escaped_request_uri',
+            'auth-method': 'POST',
+            'auth-snippet': 'proxy_set_header X-Auth-Request-Redirect $request_uri;',
+            'auth-response-headers': 'X-User, X-Email',
+          }),
+        ],
       },
-    });
-    const httpAuth = config.http.middlewares['default-o-rule-0-path-0-forward-auth']![
-      'forwardAuth'
-    ] as Record<string, unknown>;
-    assert.equal(httpAuth['authSigninURL'], 'http://o.example/oauth2/start?rd=$escaped_request_uri');
-    assert.match(issues.join('\n'), /auth-signin ".*": only \$scheme and \$host/);
+      { allowSnippetAnnotations: true },
+    );
+    assert.deepEqual(issues, []);
+    const auth = {
+      address: 'https://$host/oauth2/auth',
+      authSigninURL: '$scheme://$host/oauth2/start?rd=$escaped_request_uri',
+      method: 'POST',
+      snippet: 'proxy_set_header X-Auth-Request-Redirect $request_uri;',
+      authResponseHeaders: ['X-User', 'X-Email'],
+    };
+    for (const r of ['default-o-rule-0-path-0', 'default-o-rule-0-path-0-tls'])
+      assert.deepEqual(config.http.middlewares[`${r}-snippet`], {
+        snippet: { serverSnippet: '', configurationSnippet: '', auth },
+      });
+    assert.equal(config.http.middlewares['default-o-rule-0-path-0-forward-auth'], undefined);
   });
 });

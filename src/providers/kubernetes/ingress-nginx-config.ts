@@ -410,8 +410,9 @@ function handled(
 }
 
 /**
- * Traefik's isIngressValid: snippets unless allowed, regex characters in strict paths. Allowed,
- * `server-snippet` and `configuration-snippet` become a `snippet` middleware (nginxMiddlewares).
+ * Traefik's validateIngress: snippets unless allowed, regex characters in strict paths. Allowed,
+ * `server-snippet`, `configuration-snippet` and `auth-snippet` (with auth-url) go to the `snippet`
+ * middleware (nginxMiddlewares).
  */
 function invalidIngress(spec: IngressSpec, cfg: NginxConfig, opts: NginxOptions): string | undefined {
   const snippet = ['server-snippet', 'configuration-snippet', 'auth-snippet'].some(
@@ -419,8 +420,6 @@ function invalidIngress(spec: IngressSpec, cfg: NginxConfig, opts: NginxOptions)
   );
   if (snippet && !opts.allowSnippetAnnotations)
     return 'snippet annotations are not allowed when allowSnippetAnnotations is disabled';
-  // Differs from Traefik, which hands auth-snippet to its auth middleware: not interpreted here.
-  if ((cfg['auth-snippet'] ?? '') !== '') return 'the auth-snippet annotation is not supported';
   if (opts.strictValidatePathType) {
     for (const rule of spec.rules ?? [])
       for (const p of rule.http?.paths ?? []) {

@@ -45,7 +45,6 @@ const CORS_ALLOW_HEADERS = [
  * otherwise ignored (docs/providers.md lists them).
  */
 const UNSUPPORTED: readonly (keyof NginxConfig)[] = [
-  'auth-method',
   'auth-tls-pass-certificate-to-upstream',
   'proxy-read-timeout',
   'proxy-send-timeout',
@@ -232,52 +231,32 @@ export function nginxMiddlewares(
     add('custom-headers', { headers: { customResponseHeaders: h } });
   }
 
-  // server-snippet and configuration-snippet (allowSnippetAnnotations, else the Ingress was
-  // refused): Traefik's buildSnippetAuth, a Snippet middleware interpreting their directives at
-  // each request (pkg/middlewares/ingressnginx/snippet). A snippet it cannot interpret fails that
-  // middleware's build, which leaves the router out, as in Traefik.
+  // server-snippet, configuration-snippet (allowSnippetAnnotations, else the Ingress was refused)
+  // and auth-url: Traefik's buildSnippetAuth, one Snippet middleware interpreting the snippets'
+  // directives at each request (pkg/middlewares/ingressnginx/snippet) and asking auth-url (else
+  // the provider's globalAuthURL unless enable-global-auth is false) after their access phase,
+  // its nginx variables replaced per request, with auth-method, auth-signin, auth-response-headers
+  // and auth-snippet. A snippet it cannot interpret fails that middleware's build, which leaves
+  // the router out, as in Traefik.
   const serverSnippet = ctx.serverSnippets.get(ruleHost) ?? '';
   const configurationSnippet = cfg['configuration-snippet'] ?? '';
-  if (serverSnippet !== '' || configurationSnippet !== '')
-    add('snippet', { snippet: { serverSnippet, configurationSnippet } });
-
-  // auth-url, else the provider's globalAuthURL unless enable-global-auth is false.
   let authURL = cfg['auth-url'] ?? '';
   if (authURL === '' && ctx.opts.globalAuthURL !== '' && cfg['enable-global-auth'] !== false)
     authURL = ctx.opts.globalAuthURL;
-  if (authURL !== '') {
-    const responseHeaders = (cfg['auth-response-headers'] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    // auth-signin: where the auth server's 401 sends the client (Traefik's AuthSigninURL, a 302).
-    // The nginx variables known when the router is built: its host and its scheme. Traefik
-    // interpolates these and the per-request ones ($escaped_request_uri…) at each request.
-    const vars: Record<string, string> = {
-      $scheme: rt['tls'] !== undefined ? 'https' : 'http',
-      ...(ruleHost !== '' && !ruleHost.startsWith('*.')
-        ? { $host: ruleHost, $best_http_host: ruleHost, $server_name: ruleHost }
-        : {}),
-    };
-    const interpolate = (what: string, v: string): string => {
-      const out = v.replace(/\$[a-z_]+/g, (name) => vars[name] ?? name);
-      // Reported once, for the HTTP router (the HTTPS one has the same text).
-      if (rt['tls'] === undefined && /\$[a-z_]/.test(out))
-        b.warn(
-          ctx.where,
-          `${what} "${v}": only $scheme and $host (with a host) are replaced here, the rest is left as written`,
-        );
-      return out;
-    };
-    authURL = interpolate('auth-url', authURL);
-    const signin = interpolate('auth-signin', cfg['auth-signin'] ?? '');
-    add('forward-auth', {
-      forwardAuth: {
+  if (serverSnippet !== '' || configurationSnippet !== '' || authURL !== '') {
+    const snippet: Obj = { serverSnippet, configurationSnippet };
+    if (authURL !== '')
+      snippet['auth'] = {
         address: authURL,
-        ...(responseHeaders.length > 0 ? { authResponseHeaders: responseHeaders } : {}),
-        ...(signin !== '' ? { authSigninURL: signin } : {}),
-      },
-    });
+        authSigninURL: cfg['auth-signin'] ?? '',
+        method: cfg['auth-method'] ?? '',
+        snippet: cfg['auth-snippet'] ?? '',
+        authResponseHeaders: (cfg['auth-response-headers'] ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      };
+    add('snippet', { snippet });
   }
 
   const retry = retryMiddleware(ctx, rt);
