@@ -52,6 +52,7 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   urlRewrite: { path: '/new', pathPrefix: '/old' },
   snippet: { configurationSnippet: 'more_set_headers "X-A: 1";' },
   rewriteTarget: { regex: '(?i)/a(/|$)(.*)', replacement: '/$2' },
+  authTLSPassCertificateToUpstream: { clientAuthType: 'RequireAndVerifyClientCert' },
 };
 
 /** The local plugins the `plugin` row builds from, as main.ts hands them to a build. */

@@ -58,6 +58,9 @@ const loaders: {
     load<typeof import('./request-redirect.ts')>('./request-redirect.ts').requestRedirectFactory,
   urlRewrite: () => load<typeof import('./url-rewrite.ts')>('./url-rewrite.ts').urlRewriteFactory,
   snippet: () => load<typeof import('./snippet/snippet.ts')>('./snippet/snippet.ts').snippetFactory,
+  authTLSPassCertificateToUpstream: () =>
+    load<typeof import('./auth-tls-pass-certificate.ts')>('./auth-tls-pass-certificate.ts')
+      .authTlsPassCertificateFactory,
   rewriteTarget: () => load<typeof import('./rewrite-target.ts')>('./rewrite-target.ts').rewriteTargetFactory,
 };
 

@@ -95,6 +95,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   urlRewrite: 'URLRewrite',
   snippet: 'Snippet',
   rewriteTarget: 'RewriteTarget',
+  authTLSPassCertificateToUpstream: 'AuthTLSPassCertificateToUpstream',
 };
 
 /** Names the built middleware `m` of type `type` (a YAML key) and qualified name `name`. */

@@ -729,6 +729,66 @@ proxy_set_header X-From-Snippet $request_method;`,
     }
   });
 
+  it('passes the client certificate to the backend with auth-tls-pass-certificate-to-upstream (Traefik v3.7`s AuthTLSPassCertificateToUpstream)', async () => {
+    const pki = new TestPki('nginx pass CA');
+    try {
+      const client = pki.issue('passer', []);
+      const server = pki.issue('pass.example', ['pass.example']);
+      const from = proxy.logs.length;
+      kube.apply(secretFor('shop', 'pass-ca', { 'ca.crt': pki.ca.certPem }));
+      kube.apply(secretFor('shop', 'pass-tls', { 'tls.crt': server.certPem, 'tls.key': server.keyPem }));
+      kube.apply(
+        nginx(
+          'passing',
+          'pass.example',
+          [{ path: '/', pathType: 'Prefix', service: 'h' }],
+          {
+            'auth-tls-secret': 'shop/pass-ca',
+            'auth-tls-verify-client': 'on',
+            'auth-tls-pass-certificate-to-upstream': 'true',
+          },
+          { tls: [{ hosts: ['pass.example'], secretName: 'pass-tls' }] },
+        ),
+      );
+      const call = (): Promise<string> =>
+        new Promise((resolve) => {
+          httpsRequest(
+            {
+              port: websecure,
+              host: '127.0.0.1',
+              path: '/',
+              servername: 'pass.example',
+              headers: { host: 'pass.example' },
+              ca: pki.ca.certPem,
+              cert: client.certPem,
+              key: client.keyPem,
+              agent: false,
+            },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => {
+                text += c;
+              });
+              res.on('end', () => resolve(text));
+            },
+          )
+            .on('error', (e: Error) => resolve(e.message))
+            .end();
+        });
+      await until(from, async () => (await call()).includes('ssl-client-verify'));
+      const seen = JSON.parse(await call()) as { headers: Record<string, string> };
+      const h = seen.headers;
+      assert.equal(h['ssl-client-verify'], 'SUCCESS');
+      assert.equal(h['ssl-client-subject-dn'], 'CN=passer');
+      assert.match(h['ssl-client-issuer-dn'] ?? '', /CN=nginx pass CA/);
+      assert.equal(decodeURIComponent(h['ssl-client-cert'] ?? ''), client.certPem.replace(/\r\n/g, '\n'));
+      assert.doesNotMatch(h['ssl-client-cert'] ?? '', /[ +\n]/);
+    } finally {
+      pki.remove();
+    }
+  });
+
   it('writes publishStatusAddress in the status of the Ingresses it handles', async () => {
     const written = await kube.waitForWrite(/^PUT .*\/namespaces\/shop\/ingresses\/front\/status$/);
     assert.deepEqual(written['status'], {

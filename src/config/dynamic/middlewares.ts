@@ -261,6 +261,20 @@ export const RewriteTargetSchema = z.strictObject({
 });
 export type RewriteTargetConfig = z.output<typeof RewriteTargetSchema>;
 
+/**
+ * Traefik v3.7's AuthTLSPassCertificateToUpstream (pkg/middlewares/ingressnginx/
+ * authtlspasscertificatetoupstream): the Ingress NGINX provider's
+ * `auth-tls-pass-certificate-to-upstream`, on its HTTPS routers. As the snippet, usable from a
+ * file here.
+ */
+export const AuthTLSPassCertificateToUpstreamSchema = z.strictObject({
+  /** The TLS options' client auth type (RequestClientCert: the middleware verifies itself). */
+  clientAuthType: z.string().default(''),
+  /** PEM CAs, with RequestClientCert (auth-tls-verify-client: optional_no_ca). */
+  caFiles: z.array(z.string()).default([]),
+});
+export type AuthTLSPassCertificateToUpstreamConfig = z.output<typeof AuthTLSPassCertificateToUpstreamSchema>;
+
 export const middlewareSchemas = {
   headers: HeadersSchema,
   stripPrefix: StripPrefixSchema,
@@ -296,6 +310,7 @@ export const middlewareSchemas = {
   // From the Kubernetes Ingress NGINX provider's snippet annotations (middleware/snippet).
   snippet: SnippetSchema,
   rewriteTarget: RewriteTargetSchema,
+  authTLSPassCertificateToUpstream: AuthTLSPassCertificateToUpstreamSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;

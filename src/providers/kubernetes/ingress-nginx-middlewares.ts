@@ -44,11 +44,7 @@ const CORS_ALLOW_HEADERS = [
  * Annotations Traefik reads that have no equivalent here: each is reported once per Ingress and
  * otherwise ignored (docs/providers.md lists them).
  */
-const UNSUPPORTED: readonly (keyof NginxConfig)[] = [
-  'auth-tls-pass-certificate-to-upstream',
-  'proxy-read-timeout',
-  'proxy-send-timeout',
-];
+const UNSUPPORTED: readonly (keyof NginxConfig)[] = ['proxy-read-timeout', 'proxy-send-timeout'];
 
 export function warnUnsupported(b: KubeBuild, cfg: NginxConfig, where: string): void {
   for (const k of UNSUPPORTED)
@@ -223,6 +219,32 @@ export function nginxMiddlewares(
   const connections = cfg['limit-connections'] ?? 0;
   if (connections > 0)
     add('limit-connections', { inFlightReq: { amount: connections, sourceCriterion: { ipStrategy: {} } } });
+
+  // auth-tls-pass-certificate-to-upstream (with auth-tls-secret), on the HTTPS routers: Traefik
+  // v3.7's AuthTLSPassCertificateToUpstream (middleware.go buildAuthTLSPassCert), with the
+  // secret's ca.crt when the middleware verifies itself (auth-tls-verify-client: optional_no_ca).
+  if (
+    cfg['auth-tls-pass-certificate-to-upstream'] === true &&
+    cfg['auth-tls-secret'] !== undefined &&
+    rt['tls'] !== undefined
+  ) {
+    const clientAuthType =
+      { off: 'NoClientCert', optional: 'VerifyClientCertIfGiven', optional_no_ca: 'RequestClientCert' }[
+        cfg['auth-tls-verify-client'] ?? 'on'
+      ] ?? 'RequireAndVerifyClientCert';
+    const caFiles: string[] = [];
+    if (clientAuthType === 'RequestClientCert') {
+      const ref = cfg['auth-tls-secret'];
+      const i = ref.indexOf('/');
+      const sns = i < 0 ? '' : ref.slice(0, i);
+      const sname = i < 0 ? '' : ref.slice(i + 1);
+      if (sns !== '' && sname !== '' && (ctx.opts.allowCrossNamespaceResources || sns === ctx.ns)) {
+        const ca = b.secretValue(sns, sname, 'ca.crt');
+        if (ca !== undefined && ca !== '') caFiles.push(ca);
+      }
+    }
+    add('pass-certificate-to-upstream', { authTLSPassCertificateToUpstream: { clientAuthType, caFiles } });
+  }
 
   const headers = cfg['custom-headers'] ?? '';
   if (headers !== '') {
