@@ -385,6 +385,31 @@ describe('Ingress NGINX → configuration', () => {
     );
   });
 
+  it('reads a custom-headers ConfigMap of another namespace only with allowCrossNamespaceResources (Traefik build.go, #12680)', () => {
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'hdrs', namespace: 'ops' },
+      data: { 'X-Frame-Options': 'DENY' },
+    };
+    const objs = {
+      configMaps: [cm],
+      ingresses: [
+        ing('ch', 'ch.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'custom-headers': 'ops/hdrs',
+        }),
+      ],
+    };
+    const opts = { globalAllowedResponseHeaders: ['X-Frame-Options'] };
+    const refused = build(objs, opts);
+    assert.equal(refused.config.http.routers['default-ch-rule-0-path-0']?.service, 'unavailable-service');
+    assert.match(refused.issues.join('\n'), /cross-namespace custom-headers is not allowed/);
+    const allowed = build(objs, { ...opts, allowCrossNamespaceResources: true });
+    assert.deepEqual(allowed.config.http.middlewares['default-ch-rule-0-path-0-custom-headers'], {
+      headers: { customResponseHeaders: { 'X-Frame-Options': 'DENY' } },
+    });
+  });
+
   it('gives the source-range ipAllowList the provider`s ipAllowListStrategy (Traefik v3.7)', () => {
     const paths = [{ path: '/', pathType: 'Prefix', service: 'web' }];
     const ingresses = [ing('a', 'a.example', paths, { 'whitelist-source-range': '10.0.0.0/8, 192.168.0.1' })];

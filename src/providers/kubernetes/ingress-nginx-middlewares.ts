@@ -427,7 +427,10 @@ function bufferingMiddleware(ctx: NginxMiddlewareContext): Obj | undefined {
 function customHeaders(ctx: NginxMiddlewareContext, ref: string): Record<string, string> | string {
   const parts = ref.split('/');
   if (parts.length !== 2) return `invalid custom headers config map "${ref}"`;
-  // Cross-namespace on purpose, as ingress-nginx (and Traefik) allow it here.
+  // Traefik's resolveCustomHeaders (build.go, #12680): another namespace's ConfigMap only with
+  // allowCrossNamespaceResources.
+  if (!ctx.opts.allowCrossNamespaceResources && parts[0] !== ctx.ns)
+    return `cross-namespace custom-headers is not allowed: configMap ${ref} is not from ingress namespace "${ctx.ns}"`;
   const cm = ctx.configMaps.get(ref) as { data?: Record<string, string> } | undefined;
   if (cm === undefined) return `getting configMap ${ref}: not found`;
   const allowed = ctx.opts.globalAllowedResponseHeaders.filter((h) => HEADER_NAME.test(h));
