@@ -52,6 +52,7 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   urlRewrite: { path: '/new', pathPrefix: '/old' },
   snippet: { configurationSnippet: 'more_set_headers "X-A: 1";' },
   rewriteTarget: { regex: '(?i)/a(/|$)(.*)', replacement: '/$2' },
+  upstreamVhost: { vhost: '$host.internal' },
   authTLSPassCertificateToUpstream: { clientAuthType: 'RequireAndVerifyClientCert' },
 };
 

@@ -61,6 +61,8 @@ const loaders: {
   authTLSPassCertificateToUpstream: () =>
     load<typeof import('./auth-tls-pass-certificate.ts')>('./auth-tls-pass-certificate.ts')
       .authTlsPassCertificateFactory,
+  upstreamVhost: () =>
+    load<typeof import('./snippet/upstream-vhost.ts')>('./snippet/upstream-vhost.ts').upstreamVhostFactory,
   rewriteTarget: () => load<typeof import('./rewrite-target.ts')>('./rewrite-target.ts').rewriteTargetFactory,
 };
 

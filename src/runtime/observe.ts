@@ -95,6 +95,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   urlRewrite: 'URLRewrite',
   snippet: 'Snippet',
   rewriteTarget: 'RewriteTarget',
+  upstreamVhost: 'UpstreamVhost',
   authTLSPassCertificateToUpstream: 'AuthTLSPassCertificateToUpstream',
 };
 

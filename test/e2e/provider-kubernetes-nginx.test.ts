@@ -538,6 +538,15 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
     assert.equal(pre.headers['access-control-allow-credentials'], 'true');
     assert.match(String(pre.headers['access-control-allow-methods']), /PUT/);
+    // upstream-vhost's nginx variables, per request (Traefik's UpstreamVhost middleware).
+    const from2 = proxy.logs.length;
+    kube.apply(
+      nginx('vhost', 'vhost.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'upstream-vhost': '$http_x_tenant.$service_name.$namespace',
+      }),
+    );
+    await until(from2, async () => (await get('/', 'vhost.example', { 'x-tenant': 't1' })).status === 200);
+    assert.equal((await get('/', 'vhost.example', { 'x-tenant': 't2' })).text, 'a / t2.a.shop');
   });
 
   it('asks auth-url first: its 401 sends to auth-signin, its 2xx lets in with auth-response-headers', async () => {

@@ -262,6 +262,17 @@ export const RewriteTargetSchema = z.strictObject({
 export type RewriteTargetConfig = z.output<typeof RewriteTargetSchema>;
 
 /**
+ * Traefik v3.7's UpstreamVhost (pkg/middlewares/ingressnginx/upstreamvhost): the Ingress NGINX
+ * provider's `upstream-vhost`, the request's Host from `vhost` with its nginx variables replaced
+ * at each request (`vars`: the location's own, `$namespace`…). As the snippet, usable from a file.
+ */
+export const UpstreamVhostSchema = z.strictObject({
+  vhost: z.string().min(1, 'vhost cannot be empty'),
+  vars: z.record(z.string(), z.string()).default({}),
+});
+export type UpstreamVhostConfig = z.output<typeof UpstreamVhostSchema>;
+
+/**
  * Traefik v3.7's AuthTLSPassCertificateToUpstream (pkg/middlewares/ingressnginx/
  * authtlspasscertificatetoupstream): the Ingress NGINX provider's
  * `auth-tls-pass-certificate-to-upstream`, on its HTTPS routers. As the snippet, usable from a
@@ -310,6 +321,7 @@ export const middlewareSchemas = {
   // From the Kubernetes Ingress NGINX provider's snippet annotations (middleware/snippet).
   snippet: SnippetSchema,
   rewriteTarget: RewriteTargetSchema,
+  upstreamVhost: UpstreamVhostSchema,
   authTLSPassCertificateToUpstream: AuthTLSPassCertificateToUpstreamSchema,
 } satisfies Record<string, z.ZodType>;
 

@@ -195,8 +195,9 @@ export function nginxMiddlewares(
     });
   }
 
-  if (cfg['upstream-vhost'] !== undefined) {
-    // ingress-nginx's location variables, static here (Traefik's buildUpstreamVhost).
+  if (cfg['upstream-vhost'] !== undefined && cfg['upstream-vhost'] !== '') {
+    // Traefik's buildUpstreamVhost: an UpstreamVhost middleware, its nginx variables replaced at
+    // each request, the location's own ($namespace…) given as vars.
     const vars: Record<string, string> = {
       $namespace: ctx.ns,
       $ingress_name: ctx.ingress,
@@ -204,8 +205,7 @@ export function nginxMiddlewares(
       $service_name: backend.service?.name ?? '',
       $service_port: String(backend.service?.port?.name || (backend.service?.port?.number ?? '')),
     };
-    const host = cfg['upstream-vhost'].replace(/\$[a-z_]+/g, (v) => vars[v] ?? v);
-    add('vhost', { headers: { customRequestHeaders: { Host: host } } });
+    add('vhost', { upstreamVhost: { vhost: cfg['upstream-vhost'], vars } });
   }
 
   // limit-burst-multiplier: below 1 is ingress-nginx's 5 (Traefik's getLimitBurstMultiplier).
