@@ -410,6 +410,27 @@ describe('Ingress NGINX → configuration', () => {
     });
   });
 
+  it('serves custom-http-errors pages from the default-backend annotation`s Service over http, without the Ingress`s sticky cookie (Traefik translator buildService)', () => {
+    const { config, issues } = build({
+      services: [...web, serviceFor('default', 'pages')],
+      endpointSlices: [web[1], endpointSliceFor('default', 'pages', ['10.0.0.8'], 8080)],
+      ingresses: [
+        ing('p', 'p.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'custom-http-errors': '503',
+          'default-backend': 'pages',
+          'backend-protocol': 'HTTPS',
+          affinity: 'cookie',
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    assert.deepEqual(config.http.services['default-backend-default-p-rule-0-path-0'], {
+      loadBalancer: { servers: [{ url: 'http://10.0.0.8:8080' }] },
+    });
+    const main = config.http.services['default-p-web-80']!['loadBalancer'] as { servers: { url: string }[] };
+    assert.equal(main.servers[0]?.url, 'https://10.0.0.1:8080');
+  });
+
   it('gives the source-range ipAllowList the provider`s ipAllowListStrategy (Traefik v3.7)', () => {
     const paths = [{ path: '/', pathType: 'Prefix', service: 'web' }];
     const ingresses = [ing('a', 'a.example', paths, { 'whitelist-source-range': '10.0.0.0/8, 192.168.0.1' })];

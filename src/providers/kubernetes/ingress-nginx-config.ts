@@ -259,7 +259,19 @@ export function nginxIngressConfig(
       opts,
       configMaps,
       where,
-      service: (backend, svcName) => buildService(b, ns, backend, cfg, svcName, undefined, where),
+      // The error pages' backend (Traefik's translator: buildService without the location's
+      // config, so plain http://, no sticky cookie, no hash; its endpoints read with
+      // service-upstream as the Ingress says).
+      service: (backend, svcName) =>
+        buildService(
+          b,
+          ns,
+          backend,
+          cfg['service-upstream'] === undefined ? {} : { 'service-upstream': cfg['service-upstream'] },
+          svcName,
+          undefined,
+          where,
+        ),
     };
     const service = (backend: IngressBackend, svcName: string): string | undefined =>
       buildService(b, ns, backend, cfg, svcName, transport, where);

@@ -16,7 +16,7 @@ export interface NginxMiddlewareContext {
   readonly opts: NginxOptions;
   readonly configMaps: ReadonlyMap<string, KubeObject>;
   readonly where: string;
-  /** Builds the load balancer `name` of a backend of this Ingress (Traefik's buildService, no transport). */
+  /** Builds the error pages' load balancer `name` (Traefik's buildService: http://, no transport, sticky or hash). */
   readonly service: (backend: IngressBackend, name: string) => string | undefined;
 }
 
