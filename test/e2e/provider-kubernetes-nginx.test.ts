@@ -570,7 +570,9 @@ proxy_set_header X-From-Snippet $request_method;`,
   it('replaces auth-url`s nginx variables per request, runs auth-snippet on the auth request, sends auth-method, appends rd= to auth-signin (Traefik`s Snippet auth)', async () => {
     const from = proxy.logs.length;
     kube.apply(
-      nginx('guarded2', 'guarded2.example', [{ path: '/', pathType: 'Prefix', service: 'c' }], {
+      nginx('guarded2', 'guarded2.example', [{ path: '/', pathType: 'Prefix', service: 'h' }], {
+        // Its proxy_set_header comes after the auth request (Traefik's content phase).
+        'configuration-snippet': 'proxy_set_header X-From-Snippet yes;',
         'auth-url': `http://127.0.0.1:${auth.port}/check?uri=$escaped_request_uri&host=$host`,
         'auth-signin': 'https://login.example/start',
         'auth-method': 'POST',
@@ -588,8 +590,11 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal(lastAuth?.url, '/check?uri=%2Fp%2Fq%3Fz%3D1&host=guarded2.example');
     assert.equal(lastAuth?.headers['x-probe-seen'], 'pr');
     assert.equal(lastAuth?.headers['x-forwarded-uri'], '/p/q?z=1');
+    assert.equal(lastAuth?.headers['x-from-snippet'], undefined);
     const ok = await get('/p', 'guarded2.example', { authorization: 'Bearer good' });
-    assert.deepEqual([ok.status, ok.text], [200, 'c /p user=ann']);
+    assert.equal(ok.status, 200);
+    const seen = JSON.parse(ok.text) as { headers: Record<string, string> };
+    assert.deepEqual([seen.headers['x-user'], seen.headers['x-from-snippet']], ['ann', 'yes']);
   });
 
   it('refuses a body over proxy-body-size (413), as nginx`s client_max_body_size', async () => {

@@ -19,6 +19,7 @@ import {
   type ResponseOp,
   RunState,
   runPosts,
+  runProxySet,
   typeMatches,
 } from './actions.ts';
 import { SnippetAuth, SnippetAuthPools } from './auth.ts';
@@ -80,12 +81,19 @@ class Snippet implements Middleware {
     }
     // The access phase comes after the rewrite phase: a return answers before any deny.
     if (!stop) stop = denied(root, req, st);
-    runPosts(root, req, st);
-    if (stop && st.status !== 0) return this.#answer(req, st);
+    const auth = this.#auth;
+    const answered = stop && st.status !== 0;
+    // With an auth request, proxy_set_header waits for it (Traefik's content phase follows it).
+    runPosts(root, req, st, auth !== null && !answered);
+    if (answered) return this.#answer(req, st);
     const ops = st.response;
-    // Traefik's executeForwardAuth, after the access phase; its refusal gets no response edit.
-    if (this.#auth !== null)
-      return this.#auth.ask(req, ctl, st.vars, ops === null ? noEdits : (r) => this.#pending.set(r, ops));
+    if (auth !== null) {
+      // Traefik's executeForwardAuth, after the access phase; its refusal gets no response edit.
+      return auth.ask(req, ctl, st.vars, (r) => {
+        runProxySet(root, r, st);
+        if (ops !== null) this.#pending.set(r, ops);
+      });
+    }
     if (ops !== null) this.#pending.set(req, ops);
     return undefined;
   }
@@ -112,8 +120,6 @@ class Snippet implements Middleware {
     return { status: base.status, headers, body };
   }
 }
-
-function noEdits(): void {}
 
 function build(text: string, ctx: 'server' | 'location'): Block | null {
   if (text === '') return null;
