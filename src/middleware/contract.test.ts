@@ -51,6 +51,9 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   requestRedirect: { scheme: 'https', statusCode: 301 },
   urlRewrite: { path: '/new', pathPrefix: '/old' },
   snippet: { configurationSnippet: 'more_set_headers "X-A: 1";' },
+  rewriteTarget: { regex: '(?i)/a(/|$)(.*)', replacement: '/$2' },
+  upstreamVhost: { vhost: '$host.internal' },
+  authTLSPassCertificateToUpstream: { clientAuthType: 'RequireAndVerifyClientCert' },
 };
 
 /** The local plugins the `plugin` row builds from, as main.ts hands them to a build. */

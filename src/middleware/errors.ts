@@ -33,6 +33,7 @@ export const errorsFactory: MiddlewareFactory<ErrorsConfig> = {
       service,
       query: config.query === '' ? '/' : `/${config.query.replace(/^\/+/, '')}`,
       forward: config.forward,
+      nginx: config.nginx,
     };
     return { errorPage: spec };
   },
@@ -50,6 +51,26 @@ export function pageRequestFields(spec: ErrorPageSpec, headers: HeaderList): Hea
   if (keep === null && !headers.has('expect')) return headers;
   const out = headers.clone();
   out.deleteWhere((ln) => ln === 'expect' || (keep !== null && ln !== 'host' && !keep.includes(ln)));
+  return out;
+}
+
+/**
+ * The page request's fields for ingress-nginx's error pages (Traefik's customerrors with
+ * NginxHeaders, #12738): the request's, then X-Code (the caught status), X-Format (the client's
+ * Accept), X-Original-URI (the request's target) and the provider's X-Namespace, X-Ingress-Name,
+ * X-Service-Name, X-Service-Port, as ingress-nginx's error locations set them.
+ */
+export function nginxPageFields(
+  spec: ErrorPageSpec,
+  fields: HeaderList,
+  req: RequestHead,
+  status: number,
+): HeaderList {
+  const out = fields === req.headers ? fields.clone() : fields;
+  out.set('X-Code', String(status));
+  out.set('X-Format', req.headers.get('accept') ?? '');
+  out.set('X-Original-URI', withQuery(req.path, req.query));
+  for (const [k, v] of spec.nginx!) out.set(k, v);
   return out;
 }
 

@@ -180,6 +180,11 @@ export interface ErrorPageSpec {
   readonly query: string;
   /** Lowercase names of the request fields the page request carries; null = all of them. */
   readonly forward: readonly string[] | null;
+  /**
+   * ingress-nginx's error pages (`nginxHeaders`): fields added to the page request, which also
+   * gets X-Code, X-Format and X-Original-URI, and whose own status the client gets; else null.
+   */
+  readonly nginx: readonly (readonly [string, string])[] | null;
 }
 
 /**

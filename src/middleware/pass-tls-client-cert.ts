@@ -367,10 +367,11 @@ const RDN_ORDER = [6, 8, 7, 9, 17, 10, 11, 3, 5] as const;
  * sequence written last RDN first, joined by `,`, values escaped as RDNSequence.String() does.
  * Traefik logs it as TLSClientSubject (pkg/middlewares/accesslog/logger.go ServeHTTP).
  */
-export function goSubjectString(der: Buffer): string {
+export function goSubjectString(der: Buffer, issuer = false): string {
   const cert = readTlv(der, 0, der.length);
   const tbs = children(der, readTlv(der, cert.start, cert.end));
-  const subject = tbs[tbs[0]?.tag === 0xa0 ? 5 : 4];
+  // tbsCertificate: [version], serial, signature, issuer, validity, subject.
+  const subject = tbs[(tbs[0]?.tag === 0xa0 ? 5 : 4) - (issuer ? 2 : 0)];
   if (subject === undefined || subject.tag !== 0x30) throw new RangeError('not an X.509 certificate');
   const rdns: string[][] = [];
   const named = new Map<number, string[]>();

@@ -58,6 +58,12 @@ const loaders: {
     load<typeof import('./request-redirect.ts')>('./request-redirect.ts').requestRedirectFactory,
   urlRewrite: () => load<typeof import('./url-rewrite.ts')>('./url-rewrite.ts').urlRewriteFactory,
   snippet: () => load<typeof import('./snippet/snippet.ts')>('./snippet/snippet.ts').snippetFactory,
+  authTLSPassCertificateToUpstream: () =>
+    load<typeof import('./auth-tls-pass-certificate.ts')>('./auth-tls-pass-certificate.ts')
+      .authTlsPassCertificateFactory,
+  upstreamVhost: () =>
+    load<typeof import('./snippet/upstream-vhost.ts')>('./snippet/upstream-vhost.ts').upstreamVhostFactory,
+  rewriteTarget: () => load<typeof import('./rewrite-target.ts')>('./rewrite-target.ts').rewriteTargetFactory,
 };
 
 /** Every built-in middleware type (the YAML keys), without loading any of them. */

@@ -23,7 +23,7 @@ export class ErrorPageRequest implements OutgoingRequest {
    * RemoteAddr), so its proxy finds no address to add; the fields go as the request had them.
    */
   readonly forwardedFor = null;
-  /** The status the client gets, whatever the page's own. */
+  /** The status the client gets, whatever the page's own; 0: the page's own (ingress-nginx's). */
   readonly status: number;
   /**
    * The service middlewares the page request went through (Traefik v3.7, error-page-steps.ts):

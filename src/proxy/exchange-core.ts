@@ -1067,7 +1067,7 @@ export abstract class ExchangeCore
     const mws = runMiddlewares ? route?.middlewares : undefined;
     const body = resp.body ?? '';
     // Fetching an error page failed: the client still gets the status the page stood for.
-    const status = this.page === null ? resp.status : this.page.status;
+    const status = this.page === null || this.page.status === 0 ? resp.status : this.page.status;
     const rh: ResponseHead = {
       status,
       reason: statusText(status),

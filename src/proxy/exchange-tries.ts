@@ -7,7 +7,12 @@ import { type DirectResponse, type RequestHead, type ResponseHead, withQuery } f
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
-import { errorPageTarget, pageRequestFields, rewrittenStatus } from '../middleware/errors.ts';
+import {
+  errorPageTarget,
+  nginxPageFields,
+  pageRequestFields,
+  rewrittenStatus,
+} from '../middleware/errors.ts';
 import type { RequestOutcome } from '../middleware/middleware.ts';
 import type {
   ErrorPage,
@@ -766,11 +771,15 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   #fetchPage(p: ErrorPage, original: number): void {
     const req = this.req;
     const status = rewrittenStatus(p.spec, original);
+    const fields = pageRequestFields(p.spec, req.headers);
+    // ingress-nginx's pages (the Ingress NGINX provider's custom-http-errors): its X- fields, and
+    // the page's own status for the client (ErrorPageRequest status 0).
+    const nginx = p.spec.nginx !== null;
     this.page = new ErrorPageRequest(
       req.method === 'HEAD',
       errorPageTarget(p.spec, req, status, original),
-      pageRequestFields(p.spec, req.headers),
-      status,
+      nginx ? nginxPageFields(p.spec, fields, req, original) : fields,
+      nginx ? 0 : status,
     );
     this.dropTry();
     this.trace?.pageCaught(p.span);

@@ -443,6 +443,7 @@ describe('Exchange: error pages (errors middleware)', () => {
         service: 'pages@test',
         query: '/{status}.html?from={originalStatus}&u={url}',
         forward: null,
+        nginx: null,
         ...spec,
       },
       service: serviceNode(scriptedService('pages@test', [page], 9)),

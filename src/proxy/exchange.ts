@@ -269,8 +269,8 @@ export class Exchange
     if (this.ctx.metrics !== null) this.grpcStatus = res.headers.get('grpc-status');
     const mws = route.middlewares;
     const page = this.page;
-    let status = page === null ? res.status : page.status;
-    let reason = page === null ? res.reason : statusText(status);
+    let status = page === null || page.status === 0 ? res.status : page.status;
+    let reason = page === null || page.status === 0 ? res.reason : statusText(status);
     const steps = page === null ? null : page.steps;
     if (this.mwRan > 0 || steps !== null) {
       // A middleware may change the fields other than through HeaderList's methods (a plugin

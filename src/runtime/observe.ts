@@ -94,6 +94,9 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   stripPrefixRegex: 'StripPrefixRegex',
   urlRewrite: 'URLRewrite',
   snippet: 'Snippet',
+  rewriteTarget: 'RewriteTarget',
+  upstreamVhost: 'UpstreamVhost',
+  authTLSPassCertificateToUpstream: 'AuthTLSPassCertificateToUpstream',
 };
 
 /** Names the built middleware `m` of type `type` (a YAML key) and qualified name `name`. */

@@ -69,7 +69,7 @@ function lb(
     admission: null,
     sticky: opts.sticky
       ? new StickyCookie(
-          { name: 'srv', secure: false, httpOnly: false, sameSite: '', maxAge: 0, path: '/' },
+          { name: 'srv', secure: false, httpOnly: false, sameSite: '', maxAge: 0, expires: 0, path: '/' },
           name,
           servers.map((s) => s.url),
         )
@@ -246,7 +246,7 @@ describe('parent services', () => {
     const a = child('a@file');
     const b = child('b@file');
     const sticky = new StickyCookie(
-      { name: 'pick', secure: false, httpOnly: false, sameSite: '', maxAge: 0, path: '/' },
+      { name: 'pick', secure: false, httpOnly: false, sameSite: '', maxAge: 0, expires: 0, path: '/' },
       'w@file',
       ['a', 'b'],
     );

@@ -10,7 +10,7 @@ import {
   stickyValue,
 } from './sticky.ts';
 
-const base = { secure: false, httpOnly: false, sameSite: '' as const, maxAge: 0, path: '/' };
+const base = { secure: false, httpOnly: false, sameSite: '' as const, maxAge: 0, expires: 0, path: '/' };
 
 describe('sticky cookies', () => {
   it('reads one cookie among several, quoted or not', () => {
@@ -44,6 +44,7 @@ describe('sticky cookies', () => {
         httpOnly: true,
         sameSite: 'strict',
         maxAge: 60,
+        expires: 0,
         path: '/app',
         domain: 'example.com',
       },
@@ -54,6 +55,23 @@ describe('sticky cookies', () => {
       s.setCookieLine(0),
       /; Path=\/app; Domain=example.com; Max-Age=60; HttpOnly; Secure; SameSite=Strict\r\n$/,
     );
+  });
+
+  it('writes Expires that many seconds past each response, between Domain and Max-Age (Traefik #13496)', () => {
+    const s = new StickyCookie(
+      { ...base, name: 'lb', maxAge: 60, expires: 30, domain: '.example.com' },
+      'x@file',
+      ['http://a:1'],
+    );
+    const m =
+      /^Set-Cookie: lb=[0-9a-f]{16}; Path=\/; Domain=\.example\.com; Expires=(.+ GMT); Max-Age=60\r\n$/.exec(
+        s.setCookieLine(0),
+      );
+    assert.ok(m, s.setCookieLine(0));
+    // Go's http.TimeFormat, computed at each call from the clock: never before now + 30 s.
+    const at = Date.parse(m[1]!);
+    assert.match(m[1]!, /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    assert.ok(at >= Math.floor(Date.now() / 1000) * 1000 + 29_000);
   });
 
   it('marks SameSite=None cookies Secure, as browsers require', () => {

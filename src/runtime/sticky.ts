@@ -21,8 +21,15 @@ export class StickyCookie {
    * written anew). `lookup` returns it as it is.
    */
   readonly #byValue: Map<string, number>;
-  /** The full `Set-Cookie` field line per child, built once. */
+  /** The full `Set-Cookie` field line per child, built once (without `expires`). */
   readonly #setCookie: readonly string[];
+  /**
+   * With `expires`: each line's text before and after its `Expires` attribute, which is written
+   * per response (Traefik's WriteStickyCookie, #13496); its milliseconds, else 0.
+   */
+  readonly #expiresMs: number;
+  readonly #heads: readonly string[] = [];
+  readonly #tail: string = '';
 
   /** `ids`: each child's name as configured (a server's URL, a child service's name). */
   constructor(cfg: CookieConfig, serviceName: string, ids: readonly string[]) {
@@ -40,6 +47,13 @@ export class StickyCookie {
     for (let i = 0; i < values.length; i++) this.#byValue.set(values[i]!, i * 2);
     const attrs = cookieAttributes(cfg);
     this.#setCookie = values.map((v) => `Set-Cookie: ${this.name}=${v}${attrs}\r\n`);
+    this.#expiresMs = cfg.expires > 0 ? cfg.expires * 1000 : 0;
+    if (this.#expiresMs > 0) {
+      // Go's Cookie.String: Path, Domain, then Expires, then Max-Age and the flags.
+      const at = pathDomain(cfg).length;
+      this.#heads = values.map((v) => `Set-Cookie: ${this.name}=${v}${attrs.slice(0, at)}; Expires=`);
+      this.#tail = `${attrs.slice(at)}\r\n`;
+    }
   }
 
   /**
@@ -56,7 +70,8 @@ export class StickyCookie {
 
   /** `Set-Cookie: …\r\n` for a child. */
   setCookieLine(index: number): string {
-    return this.#setCookie[index]!;
+    if (this.#expiresMs === 0) return this.#setCookie[index]!;
+    return this.#heads[index]! + new Date(Date.now() + this.#expiresMs).toUTCString() + this.#tail;
   }
 }
 
@@ -98,12 +113,18 @@ export function sanitizeCookieName(name: string): string {
   return out;
 }
 
-function cookieAttributes(cfg: CookieConfig): string {
+/** The `Path` and `Domain` attributes, the start of cookieAttributes. */
+function pathDomain(cfg: CookieConfig): string {
   let s = `; Path=${cfg.path}`;
   // A leading dot is kept, as Traefik v3.7.13 writes it (traefik/traefik#13456, loadbalancer/
   // sticky.go WriteStickyCookie puts back the dot Go's http.SetCookie strips), so that a cookie
   // set by ingress-nginx (`Domain=.example.com`) is replaced by one of the same domain.
   if (cfg.domain !== undefined) s += `; Domain=${cfg.domain}`;
+  return s;
+}
+
+function cookieAttributes(cfg: CookieConfig): string {
+  let s = pathDomain(cfg);
   if (cfg.maxAge > 0) s += `; Max-Age=${cfg.maxAge}`;
   else if (cfg.maxAge < 0) s += '; Max-Age=0';
   if (cfg.httpOnly) s += '; HttpOnly';

@@ -37,6 +37,8 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   let b: Backend;
   let c: Backend;
   let auth: Backend;
+  let h: Backend;
+  let lastAuth: { method: string; url: string; headers: Record<string, unknown> } | undefined;
   let kube: FakeKube;
   let dir: string;
   let proxy: ProxyProcess;
@@ -45,12 +47,13 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   const cert = selfSignedCertificate(['secure.example']);
 
   before(async () => {
-    [a, b, c, auth, kube] = await Promise.all([
+    [a, b, c, auth, h, kube] = await Promise.all([
       startBackend((req, res) => res.end(`a ${req.url} ${req.headers.host}`)),
       startBackend((req, res) => res.end(`b ${req.url} ${req.headers.host}`)),
       startBackend((req, res) => res.end(`c ${req.url} user=${req.headers['x-user'] ?? '-'}`)),
       // The auth server: a token lets in (naming the user), anything else is 401.
       startBackend((req, res) => {
+        lastAuth = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
         if (req.headers.authorization === 'Bearer good') {
           res.setHeader('X-User', 'ann');
           res.end();
@@ -59,13 +62,16 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
           res.end();
         }
       }),
+      // Answers with the request it got: its target and its fields.
+      startBackend((req, res) => res.end(JSON.stringify({ url: req.url, headers: req.headers }))),
       startFakeKube(),
     ]);
     // The token is a file's path (Traefik's FileOrContent), and the API server insists on it.
     dir = mkdtempSync(join(tmpdir(), 'kube-nginx-'));
     writeFileSync(join(dir, 'token'), 'file-token\n');
     kube.requireToken = 'file-token';
-    for (const o of loopbackServices('shop', { a: a.port, b: b.port, c: c.port })) kube.apply(o);
+    for (const o of loopbackServices('shop', { a: a.port, b: b.port, c: c.port, h: h.port, au: auth.port }))
+      kube.apply(o);
     kube.apply({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'IngressClass',
@@ -99,7 +105,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([a?.close(), b?.close(), c?.close(), auth?.close(), kube?.close()]);
+    await Promise.all([a?.close(), b?.close(), c?.close(), auth?.close(), h?.close(), kube?.close()]);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -314,6 +320,68 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal((await get('/api', 'rw.example')).text, 'b / rw.example');
   });
 
+  it('rewrites as Traefik v3.7`s RewriteTarget: X-Forwarded-Prefix from the match, no X-Replaced-Path, a 302 to an absolute target', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx(
+        'rt-prefix',
+        'rtp.example',
+        [{ path: '/(app)(/|$)(.*)', pathType: 'ImplementationSpecific', service: 'h' }],
+        {
+          'rewrite-target': '/$3',
+          'x-forwarded-prefix': '/$1',
+        },
+      ),
+    );
+    kube.apply(
+      nginx(
+        'rt-abs',
+        'rta.example',
+        [{ path: '/old(/|$)(.*)', pathType: 'ImplementationSpecific', service: 'h' }],
+        {
+          'rewrite-target': 'https://new.example/$2',
+        },
+      ),
+    );
+    await until(
+      from,
+      async () =>
+        (await get('/app/x', 'rtp.example')).status === 200 &&
+        (await get('/old/y', 'rta.example')).status === 302,
+    );
+    const seen = JSON.parse((await get('/App/x/z?q=1', 'rtp.example')).text) as {
+      url: string;
+      headers: Record<string, string>;
+    };
+    assert.equal(seen.url, '/x/z?q=1');
+    assert.equal(seen.headers['x-forwarded-prefix'], '/App');
+    assert.equal(seen.headers['x-replaced-path'], undefined);
+    const r = await get('/old/y/z?k=v', 'rta.example');
+    assert.equal(r.status, 302);
+    assert.equal(r.headers['location'], 'https://new.example/y/z?k=v');
+  });
+
+  it('sends custom-http-errors pages ingress-nginx`s X- fields, and the client the page`s own status (Traefik #12738)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('errs', 'errs.example', [{ path: '/', pathType: 'Prefix', service: 'au' }], {
+        'custom-http-errors': '401',
+        'default-backend': 'h',
+      }),
+    );
+    await until(from, async () => (await get('/x', 'errs.example')).text.startsWith('{'));
+    const r = await get('/p/q?z=1', 'errs.example', { accept: 'application/json' });
+    assert.equal(r.status, 200);
+    const seen = JSON.parse(r.text) as { url: string; headers: Record<string, string> };
+    assert.equal(seen.url, '/');
+    const h = seen.headers;
+    assert.deepEqual(
+      [h['x-code'], h['x-format'], h['x-original-uri'], h['x-namespace'], h['x-ingress-name']],
+      ['401', 'application/json', '/p/q?z=1', 'shop', 'errs'],
+    );
+    assert.deepEqual([h['x-service-name'], h['x-service-port']], ['au', '80']);
+  });
+
   it('asks for the users of auth-secret (auth-type basic)', async () => {
     const from = proxy.logs.length;
     // htpasswd's {SHA} of "pw".
@@ -348,6 +416,22 @@ proxy_set_header X-From-Snippet $request_method;`,
     await until(from, async () => (await get('/', 'sticky.example')).status === 200);
     const cookie = String((await get('/', 'sticky.example')).headers['set-cookie']);
     assert.match(cookie, /^route=[^;]+; Path=\/; Max-Age=60; HttpOnly/);
+    // session-cookie-expires: an Expires that far past the response (Traefik #13496).
+    const from2 = proxy.logs.length;
+    kube.apply(
+      nginx('sticky', 'sticky.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        affinity: 'cookie',
+        'session-cookie-name': 'route',
+        'session-cookie-expires': '3600',
+      }),
+    );
+    await until(from2, async () =>
+      /Expires=/.test(String((await get('/', 'sticky.example')).headers['set-cookie'])),
+    );
+    const r = await get('/', 'sticky.example');
+    const m = /^route=[^;]+; Path=\/; Expires=([^;]+); HttpOnly$/.exec(String(r.headers['set-cookie']));
+    assert.ok(m, String(r.headers['set-cookie']));
+    assert.ok(Date.parse(m[1]!) - Date.parse(String(r.headers['date'])) >= 3599_000);
   });
 
   it('sends canary-by-header requests to the canary, and splits by canary-weight', async () => {
@@ -418,6 +502,9 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.deepEqual([moved.status, moved.headers.location], [308, 'https://new.example/']);
     const root = await get('/', 'root.example');
     assert.deepEqual([root.status, root.headers.location], [302, 'http://root.example/app1']);
+    // Its query too (dropped), and a 302 whatever the method (Traefik's appRoot middleware).
+    const rootQ = await get('/?x=1', 'root.example', {}, 'POST');
+    assert.deepEqual([rootQ.status, rootQ.headers.location], [302, 'http://root.example/app1']);
     assert.equal((await get('/other', 'root.example')).status, 200);
     const www = await get('/a/b/', 'site.example');
     assert.deepEqual([www.status, www.headers.location], [308, 'http://www.site.example/a/b']);
@@ -451,6 +538,15 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
     assert.equal(pre.headers['access-control-allow-credentials'], 'true');
     assert.match(String(pre.headers['access-control-allow-methods']), /PUT/);
+    // upstream-vhost's nginx variables, per request (Traefik's UpstreamVhost middleware).
+    const from2 = proxy.logs.length;
+    kube.apply(
+      nginx('vhost', 'vhost.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'upstream-vhost': '$http_x_tenant.$service_name.$namespace',
+      }),
+    );
+    await until(from2, async () => (await get('/', 'vhost.example', { 'x-tenant': 't1' })).status === 200);
+    assert.equal((await get('/', 'vhost.example', { 'x-tenant': 't2' })).text, 'a / t2.a.shop');
   });
 
   it('asks auth-url first: its 401 sends to auth-signin, its 2xx lets in with auth-response-headers', async () => {
@@ -458,14 +554,47 @@ proxy_set_header X-From-Snippet $request_method;`,
     kube.apply(
       nginx('guarded', 'guarded.example', [{ path: '/', pathType: 'Prefix', service: 'c' }], {
         'auth-url': `http://127.0.0.1:${auth.port}/check`,
-        'auth-signin': 'https://login.example/start',
+        'auth-signin': 'https://login.example/start?rd=$scheme://$host$request_uri',
         'auth-response-headers': 'X-User',
       }),
     );
     await until(from, async () => (await get('/page', 'guarded.example')).status === 302);
-    assert.equal((await get('/page', 'guarded.example')).headers.location, 'https://login.example/start');
+    assert.equal(
+      (await get('/page?a=1', 'guarded.example')).headers.location,
+      'https://login.example/start?rd=http://guarded.example/page?a=1',
+    );
     const ok = await get('/page', 'guarded.example', { authorization: 'Bearer good' });
     assert.deepEqual([ok.status, ok.text], [200, 'c /page user=ann']);
+  });
+
+  it('replaces auth-url`s nginx variables per request, runs auth-snippet on the auth request, sends auth-method, appends rd= to auth-signin (Traefik`s Snippet auth)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('guarded2', 'guarded2.example', [{ path: '/', pathType: 'Prefix', service: 'h' }], {
+        // Its proxy_set_header comes after the auth request (Traefik's content phase).
+        'configuration-snippet': 'proxy_set_header X-From-Snippet yes;',
+        'auth-url': `http://127.0.0.1:${auth.port}/check?uri=$escaped_request_uri&host=$host`,
+        'auth-signin': 'https://login.example/start',
+        'auth-method': 'POST',
+        'auth-snippet': 'proxy_set_header X-Probe-Seen $http_x_probe;',
+        'auth-response-headers': 'X-User',
+      }),
+    );
+    await until(from, async () => (await get('/p', 'guarded2.example')).status === 302);
+    const r = await get('/p/q?z=1', 'guarded2.example', { 'x-probe': 'pr' });
+    assert.equal(
+      r.headers.location,
+      'https://login.example/start?rd=http://guarded2.example%2Fp%2Fq%3Fz%3D1',
+    );
+    assert.equal(lastAuth?.method, 'POST');
+    assert.equal(lastAuth?.url, '/check?uri=%2Fp%2Fq%3Fz%3D1&host=guarded2.example');
+    assert.equal(lastAuth?.headers['x-probe-seen'], 'pr');
+    assert.equal(lastAuth?.headers['x-forwarded-uri'], '/p/q?z=1');
+    assert.equal(lastAuth?.headers['x-from-snippet'], undefined);
+    const ok = await get('/p', 'guarded2.example', { authorization: 'Bearer good' });
+    assert.equal(ok.status, 200);
+    const seen = JSON.parse(ok.text) as { headers: Record<string, string> };
+    assert.deepEqual([seen.headers['x-user'], seen.headers['x-from-snippet']], ['ann', 'yes']);
   });
 
   it('refuses a body over proxy-body-size (413), as nginx`s client_max_body_size', async () => {
@@ -609,6 +738,66 @@ proxy_set_header X-From-Snippet $request_method;`,
         const r = await call(path, false);
         assert.equal(typeof r, 'string', `${path} without a client certificate: ${r}`);
       }
+    } finally {
+      pki.remove();
+    }
+  });
+
+  it('passes the client certificate to the backend with auth-tls-pass-certificate-to-upstream (Traefik v3.7`s AuthTLSPassCertificateToUpstream)', async () => {
+    const pki = new TestPki('nginx pass CA');
+    try {
+      const client = pki.issue('passer', []);
+      const server = pki.issue('pass.example', ['pass.example']);
+      const from = proxy.logs.length;
+      kube.apply(secretFor('shop', 'pass-ca', { 'ca.crt': pki.ca.certPem }));
+      kube.apply(secretFor('shop', 'pass-tls', { 'tls.crt': server.certPem, 'tls.key': server.keyPem }));
+      kube.apply(
+        nginx(
+          'passing',
+          'pass.example',
+          [{ path: '/', pathType: 'Prefix', service: 'h' }],
+          {
+            'auth-tls-secret': 'shop/pass-ca',
+            'auth-tls-verify-client': 'on',
+            'auth-tls-pass-certificate-to-upstream': 'true',
+          },
+          { tls: [{ hosts: ['pass.example'], secretName: 'pass-tls' }] },
+        ),
+      );
+      const call = (): Promise<string> =>
+        new Promise((resolve) => {
+          httpsRequest(
+            {
+              port: websecure,
+              host: '127.0.0.1',
+              path: '/',
+              servername: 'pass.example',
+              headers: { host: 'pass.example' },
+              ca: pki.ca.certPem,
+              cert: client.certPem,
+              key: client.keyPem,
+              agent: false,
+            },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => {
+                text += c;
+              });
+              res.on('end', () => resolve(text));
+            },
+          )
+            .on('error', (e: Error) => resolve(e.message))
+            .end();
+        });
+      await until(from, async () => (await call()).includes('ssl-client-verify'));
+      const seen = JSON.parse(await call()) as { headers: Record<string, string> };
+      const h = seen.headers;
+      assert.equal(h['ssl-client-verify'], 'SUCCESS');
+      assert.equal(h['ssl-client-subject-dn'], 'CN=passer');
+      assert.match(h['ssl-client-issuer-dn'] ?? '', /CN=nginx pass CA/);
+      assert.equal(decodeURIComponent(h['ssl-client-cert'] ?? ''), client.certPem.replace(/\r\n/g, '\n'));
+      assert.doesNotMatch(h['ssl-client-cert'] ?? '', /[ +\n]/);
     } finally {
       pki.remove();
     }

@@ -2,8 +2,8 @@
  * stripPrefix and stripPrefixRegex refuse (400) a stripped path that normalisation would change,
  * as Traefik v3.6.19/v3.7.3 (CVE-2026-48020): `/api../admin` matches the public `/api` router,
  * and once `/api` is cut the backend would resolve `/../admin` to `/admin`, which another router
- * guards with authentication. replacePathRegex likewise (GHSA-cxjq-mrr5-89rv, and
- * GHSA-8rxv-jg7p-wvg3: the ingress-nginx rewrite-target annotation, built as replacePathRegex).
+ * guards with authentication. replacePathRegex likewise (GHSA-cxjq-mrr5-89rv), and rewriteTarget
+ * (GHSA-8rxv-jg7p-wvg3: the ingress-nginx rewrite-target annotation's middleware).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -28,10 +28,12 @@ http:
     versioned: { rule: "PathPrefix(\`/v\`)", service: be, middlewares: [stripre] }
     admin: { rule: "PathPrefix(\`/admin\`)", service: be, middlewares: [auth] }
     rewritten: { rule: "PathPrefix(\`/rx\`)", service: be, middlewares: [rewrite] }
+    targeted: { rule: "PathPrefix(\`/rt\`)", service: be, middlewares: [target] }
   middlewares:
     strip: { stripPrefix: { prefixes: ["/api"] } }
     stripre: { stripPrefixRegex: { regex: ["^/v[0-9]*"] } }
     rewrite: { replacePathRegex: { regex: "(?i)/rx(.*)", replacement: "/$1" } }
+    target: { rewriteTarget: { regex: "/rt(.*)", replacement: "/$1" } }
     auth: { basicAuth: { users: ["u:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ="] } }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
@@ -66,15 +68,23 @@ http:
   });
 
   // GHSA-cxjq-mrr5-89rv (replacePathRegex) and GHSA-8rxv-jg7p-wvg3 (Traefik v3.7.8, ingress-nginx
-  // rewrite-target, which the provider turns into this very replacePathRegex): a capture without
-  // a separator before it rewrites the clean /rx../admin into /../admin.
-  it('refuses a replacePathRegex result that climbs (ingress-nginx rewrite-target /api(.*) -> /$1)', async () => {
+  // rewrite-target, which the provider turns into rewriteTarget): a capture without a separator
+  // before it rewrites the clean /rx../admin into /../admin.
+  it('refuses a replacePathRegex or rewriteTarget result that climbs (ingress-nginx rewrite-target /api(.*) -> /$1)', async () => {
     const before = backend.seen.length;
-    for (const t of ['/rx../admin', '/rx%2e%2e/admin', '/rx./admin']) {
+    for (const t of [
+      '/rx../admin',
+      '/rx%2e%2e/admin',
+      '/rx./admin',
+      '/rt../admin',
+      '/rt%2e%2e/admin',
+      '/rt./admin',
+    ]) {
       assert.equal((await get(t)).status, 400, t);
     }
     assert.equal(backend.seen.length, before);
     assert.deepEqual(await get('/rxok'), { status: 200, body: 'got /ok' });
+    assert.deepEqual(await get('/rtok'), { status: 200, body: 'got /ok' });
   });
 
   it('still strips clean paths', async () => {

@@ -89,6 +89,12 @@ export const ErrorsSchema = strictObject({
    * unset = all of them, `[]` = none.
    */
   errorRequestHeaders: z.array(z.string().trim().min(1)).optional(),
+  /**
+   * Traefik v3.7's ErrorPage.NginxHeaders (the Ingress NGINX provider's custom-http-errors): the
+   * page request also carries these and ingress-nginx's X-Code, X-Format and X-Original-URI, and
+   * the client gets the page's own status (#12738).
+   */
+  nginxHeaders: z.record(z.string(), z.string()).optional(),
 }).transform((c, ctx) => {
   const rewrites: { from: StatusRange; to: number }[] = [];
   for (const [k, to] of Object.entries(c.statusRewrites)) {
@@ -100,7 +106,8 @@ export const ErrorsSchema = strictObject({
     rewrites.push({ from, to });
   }
   const forward = c.errorRequestHeaders?.map((n) => n.toLowerCase()) ?? null;
-  return { status: c.status, rewrites, service: c.service, query: c.query, forward };
+  const nginx = c.nginxHeaders === undefined ? null : Object.entries(c.nginxHeaders);
+  return { status: c.status, rewrites, service: c.service, query: c.query, forward, nginx };
 });
 
 export type ErrorsConfig = z.output<typeof ErrorsSchema>;

@@ -231,8 +231,60 @@ export const GrpcWebSchema = z.strictObject({
 export const SnippetSchema = z.strictObject({
   serverSnippet: z.string().default(''),
   configurationSnippet: z.string().default(''),
+  /**
+   * Traefik v3.7's Snippet.Auth (buildSnippetAuth): the request asked of `address` (auth-url,
+   * nginx variables replaced at each request) after the snippets' access phase; `snippet` is the
+   * auth-snippet, run on that request.
+   */
+  auth: z
+    .strictObject({
+      address: z.string(),
+      authSigninURL: z.string().default(''),
+      method: z.string().default(''),
+      snippet: z.string().default(''),
+      authResponseHeaders: z.array(z.string()).default([]),
+    })
+    .optional(),
 });
 export type SnippetConfig = z.output<typeof SnippetSchema>;
+
+/**
+ * Traefik v3.7's RewriteTarget (pkg/config/dynamic, run by pkg/middlewares/ingressnginx/
+ * rewritetarget): the Ingress NGINX provider's `rewrite-target`. As the snippet, Traefik keeps it
+ * out of file configurations; here a file may use it too.
+ */
+export const RewriteTargetSchema = z.strictObject({
+  /** Empty: the whole path becomes the replacement. */
+  regex: z.string().default(''),
+  replacement: z.string(),
+  xForwardedPrefix: z.string().default(''),
+});
+export type RewriteTargetConfig = z.output<typeof RewriteTargetSchema>;
+
+/**
+ * Traefik v3.7's UpstreamVhost (pkg/middlewares/ingressnginx/upstreamvhost): the Ingress NGINX
+ * provider's `upstream-vhost`, the request's Host from `vhost` with its nginx variables replaced
+ * at each request (`vars`: the location's own, `$namespace`…). As the snippet, usable from a file.
+ */
+export const UpstreamVhostSchema = z.strictObject({
+  vhost: z.string().min(1, 'vhost cannot be empty'),
+  vars: z.record(z.string(), z.string()).default({}),
+});
+export type UpstreamVhostConfig = z.output<typeof UpstreamVhostSchema>;
+
+/**
+ * Traefik v3.7's AuthTLSPassCertificateToUpstream (pkg/middlewares/ingressnginx/
+ * authtlspasscertificatetoupstream): the Ingress NGINX provider's
+ * `auth-tls-pass-certificate-to-upstream`, on its HTTPS routers. As the snippet, usable from a
+ * file here.
+ */
+export const AuthTLSPassCertificateToUpstreamSchema = z.strictObject({
+  /** The TLS options' client auth type (RequestClientCert: the middleware verifies itself). */
+  clientAuthType: z.string().default(''),
+  /** PEM CAs, with RequestClientCert (auth-tls-verify-client: optional_no_ca). */
+  caFiles: z.array(z.string()).default([]),
+});
+export type AuthTLSPassCertificateToUpstreamConfig = z.output<typeof AuthTLSPassCertificateToUpstreamSchema>;
 
 export const middlewareSchemas = {
   headers: HeadersSchema,
@@ -268,6 +320,9 @@ export const middlewareSchemas = {
   urlRewrite: UrlRewriteSchema,
   // From the Kubernetes Ingress NGINX provider's snippet annotations (middleware/snippet).
   snippet: SnippetSchema,
+  rewriteTarget: RewriteTargetSchema,
+  upstreamVhost: UpstreamVhostSchema,
+  authTLSPassCertificateToUpstream: AuthTLSPassCertificateToUpstreamSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;

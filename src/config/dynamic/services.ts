@@ -167,6 +167,12 @@ const cookie = strictObject({
   sameSite: sameSite.default(''),
   /** Seconds; 0 = session cookie; negative = expire now (as Traefik). */
   maxAge: z.number().int().default(0),
+  /**
+   * Seconds: an `Expires` attribute that far past each response (Traefik v3.7's Cookie.Expires,
+   * the Ingress NGINX provider's `session-cookie-expires`; computed per response since v3.7.13,
+   * #13496); 0 or less = none.
+   */
+  expires: z.number().int().default(0),
   path: z
     .string()
     .startsWith('/', "path must start with '/'")

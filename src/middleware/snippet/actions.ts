@@ -169,11 +169,20 @@ export function denied(frame: Frame, req: RequestHead, st: RunState): boolean {
   return false;
 }
 
-/** Traefik's executePostActions: the non-mergeable lists, then the mergeable ones in order. */
-export function runPosts(frame: Frame, req: RequestHead, st: RunState): void {
-  if (frame.proxySetHeader !== null) for (const p of frame.proxySetHeader) p(req, st);
+/**
+ * Traefik's executePostActions: the non-mergeable lists, then the mergeable ones in order.
+ * `deferProxySet`: proxy_set_header left for runProxySet (after an auth request, Traefik's
+ * content phase).
+ */
+export function runPosts(frame: Frame, req: RequestHead, st: RunState, deferProxySet = false): void {
+  if (!deferProxySet) runProxySet(frame, req, st);
   if (frame.addHeader !== null) for (const p of frame.addHeader) p(req, st);
   for (const p of frame.mergeable) p(req, st);
+}
+
+/** The proxy_set_header directives of a run (Traefik's CONTENT_PHASE). */
+export function runProxySet(frame: Frame, req: RequestHead, st: RunState): void {
+  if (frame.proxySetHeader !== null) for (const p of frame.proxySetHeader) p(req, st);
 }
 
 /**

@@ -1,7 +1,14 @@
 import type { SnippetConfig } from '../../config/dynamic/middlewares.ts';
 import { HeaderList } from '../../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../../core/request.ts';
-import type { Middleware, MiddlewareError, MiddlewareFactory } from '../middleware.ts';
+import { loadUpstreamTls } from '../../upstream/transport-tls.ts';
+import type {
+  Middleware,
+  MiddlewareError,
+  MiddlewareFactory,
+  RequestControl,
+  RequestPhaseValue,
+} from '../middleware.ts';
 import { goHttpRedirect } from '../redirect-response.ts';
 import {
   type Block,
@@ -12,8 +19,10 @@ import {
   type ResponseOp,
   RunState,
   runPosts,
+  runProxySet,
   typeMatches,
 } from './actions.ts';
+import { SnippetAuth, SnippetAuthPools } from './auth.ts';
 import { parseSnippet } from './parse.ts';
 import { decodedPath } from './variables.ts';
 
@@ -48,15 +57,18 @@ function applyResponse(ops: readonly ResponseOp[], status: number, h: HeaderList
 class Snippet implements Middleware {
   readonly #server: Block | null;
   readonly #configuration: Block | null;
+  /** auth-url (Traefik's Snippet.Auth): asked after the access phase; null without one. */
+  readonly #auth: SnippetAuth | null;
   /** Response edits of requests on their way, until their response head comes back. */
   readonly #pending = new WeakMap<RequestHead, readonly ResponseOp[]>();
 
-  constructor(server: Block | null, configuration: Block | null) {
+  constructor(server: Block | null, configuration: Block | null, auth: SnippetAuth | null) {
     this.#server = server;
     this.#configuration = configuration;
+    this.#auth = auth;
   }
 
-  onRequest(req: RequestHead): DirectResponse | undefined {
+  onRequest(req: RequestHead, ctl: RequestControl): RequestPhaseValue {
     const st = new RunState();
     const root = new Frame(null);
     let stop = execute(this.#server, req, st, root);
@@ -69,9 +81,20 @@ class Snippet implements Middleware {
     }
     // The access phase comes after the rewrite phase: a return answers before any deny.
     if (!stop) stop = denied(root, req, st);
-    runPosts(root, req, st);
-    if (stop && st.status !== 0) return this.#answer(req, st);
-    if (st.response !== null) this.#pending.set(req, st.response);
+    const auth = this.#auth;
+    const answered = stop && st.status !== 0;
+    // With an auth request, proxy_set_header waits for it (Traefik's content phase follows it).
+    runPosts(root, req, st, auth !== null && !answered);
+    if (answered) return this.#answer(req, st);
+    const ops = st.response;
+    if (auth !== null) {
+      // Traefik's executeForwardAuth, after the access phase; its refusal gets no response edit.
+      return auth.ask(req, ctl, st.vars, (r) => {
+        runProxySet(root, r, st);
+        if (ops !== null) this.#pending.set(r, ops);
+      });
+    }
+    if (ops !== null) this.#pending.set(req, ops);
     return undefined;
   }
 
@@ -110,9 +133,11 @@ function build(text: string, ctx: 'server' | 'location'): Block | null {
  */
 export const snippetFactory: MiddlewareFactory<SnippetConfig> = {
   type: 'snippet',
-  create(c): Middleware | MiddlewareError {
-    if (c.serverSnippet === '' && c.configurationSnippet === '')
-      return { error: 'at least one of serverSnippet or configurationSnippet option must be provided' };
+  create(c, ctx): Middleware | MiddlewareError {
+    if (c.serverSnippet === '' && c.configurationSnippet === '' && c.auth === undefined)
+      return { error: 'at least one of serverSnippet, configurationSnippet or auth option must be provided' };
+    if (c.auth !== undefined && c.auth.address === '')
+      return { error: 'address is required in auth configuration', path: ['auth', 'address'] };
     let server: Block | null;
     let configuration: Block | null;
     try {
@@ -128,6 +153,24 @@ export const snippetFactory: MiddlewareFactory<SnippetConfig> = {
         path: ['configurationSnippet'],
       };
     }
-    return new Snippet(server, configuration);
+    let auth: SnippetAuth | null = null;
+    if (c.auth !== undefined) {
+      let block: Block | null;
+      try {
+        // Traefik parses it as the block `location = /_external-auth { … }`.
+        block = build(c.auth.snippet, 'location');
+      } catch (e) {
+        return { error: `parsing auth-snippet: ${(e as Error).message}`, path: ['auth', 'snippet'] };
+      }
+      // Traefik's http.Client: the system's roots for an https:// auth server.
+      const tls = loadUpstreamTls({ insecureSkipVerify: false });
+      if (!tls.ok) return { error: `auth: ${tls.message}` };
+      const pools = ctx.shared(
+        `snippetAuth|${c.auth.address}`,
+        () => new SnippetAuthPools(tls.tls, ctx.ticker),
+      );
+      auth = new SnippetAuth(c.auth, block, pools, ctx.ticker, ctx.logger, ctx.name);
+    }
+    return new Snippet(server, configuration, auth);
   },
 };

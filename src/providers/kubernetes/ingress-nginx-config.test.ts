@@ -246,15 +246,15 @@ describe('Ingress NGINX → configuration', () => {
             'server-snippet': 'add_header X-S s;',
             'configuration-snippet': 'more_set_headers "X: y";',
           }),
+          // auth-snippet is read with auth-url only (Traefik's buildSnippetAuth).
           ing('auth', 'a.example', paths, { 'auth-snippet': 'proxy_set_header X y;' }),
         ],
       },
       { allowSnippetAnnotations: true },
     );
-    assert.equal(issues.length, 1, issues.join('\n'));
-    assert.match(issues[0]!, /auth-snippet annotation is not supported/);
+    assert.deepEqual(issues, []);
     const snippets = Object.values(config.http.middlewares).filter((m) => m['snippet'] !== undefined);
-    assert.ok(snippets.length > 0);
+    assert.equal(snippets.length, 2);
     for (const m of snippets)
       assert.deepEqual(m, {
         snippet: { serverSnippet: 'add_header X-S s;', configurationSnippet: 'more_set_headers "X: y";' },
@@ -297,6 +297,139 @@ describe('Ingress NGINX → configuration', () => {
     assert.deepEqual(snippet('default-b-older-rule-0-path-0'), older);
     assert.deepEqual(snippet('default-c-none-rule-0-path-0'), older);
     assert.equal(snippet('default-d-other-rule-0-path-0'), undefined);
+  });
+
+  it('takes Ingresses oldest first (Traefik build.go): a server-alias, a canary`s path and the catch-all go to the oldest', () => {
+    const at = (o: ReturnType<typeof ing>, t: string) => {
+      (o.metadata as unknown as Record<string, unknown>)['creationTimestamp'] = t;
+      return o;
+    };
+    const catchAll = (name: string, service: string, t: string) => {
+      const o = at(ing(name, '', []), t);
+      const spec = o.spec as Record<string, unknown>;
+      spec['rules'] = [];
+      spec['defaultBackend'] = { service: { name: service, port: { number: 80 } } };
+      return o;
+    };
+    const objs = {
+      services: [
+        ...web,
+        serviceFor('default', 'canary-a'),
+        serviceFor('default', 'canary-z'),
+        serviceFor('default', 'other'),
+      ],
+      endpointSlices: [
+        web[1],
+        endpointSliceFor('default', 'canary-a', ['10.0.0.2'], 8080),
+        endpointSliceFor('default', 'canary-z', ['10.0.0.3'], 8080),
+        endpointSliceFor('default', 'other', ['10.0.0.4'], 8080),
+      ],
+      ingresses: [
+        // Named first, created last: the alias and the path go to z-old.
+        at(
+          ing('a-new', 'a.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+            'server-alias': 'alias.example',
+          }),
+          '2026-03-01T00:00:00Z',
+        ),
+        at(
+          ing('z-old', 'z.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+            'server-alias': 'alias.example',
+          }),
+          '2026-01-01T00:00:00Z',
+        ),
+        at(
+          ing('canary-a', 'z.example', [{ path: '/', pathType: 'Prefix', service: 'canary-a' }], {
+            canary: 'true',
+            'canary-by-header': 'X-A',
+          }),
+          '2026-03-01T00:00:00Z',
+        ),
+        at(
+          ing('canary-z', 'z.example', [{ path: '/', pathType: 'Prefix', service: 'canary-z' }], {
+            canary: 'true',
+            'canary-by-header': 'X-Z',
+          }),
+          '2026-01-01T00:00:00Z',
+        ),
+        // Named first, created first: the catch-all is db-a's (the last by name was taken).
+        catchAll('db-a', 'other', '2026-01-01T00:00:00Z'),
+        catchAll('db-z', 'web', '2026-03-01T00:00:00Z'),
+      ],
+    };
+    const { config, issues } = build(objs);
+    assert.equal(
+      config.http.routers['default-a-new-rule-0-path-0']?.rule,
+      'Host("a.example") && PathPrefix("/")',
+    );
+    assert.equal(
+      config.http.routers['default-z-old-rule-0-path-0']?.rule,
+      '(Host("z.example") || Host("alias.example")) && PathPrefix("/")',
+    );
+    assert.equal(
+      config.http.routers['default-z-old-rule-0-path-0-canary']?.rule,
+      '((Host("z.example") || Host("alias.example")) && PathPrefix("/")) && (Header("X-Z", "always"))',
+    );
+    assert.ok(
+      issues.some((i) => i.includes('a canary ingress is already matching')),
+      issues.join('\n'),
+    );
+    const lb = (n: string) =>
+      (config.http.services[n]!['loadBalancer'] as { servers: { url: string }[] }).servers;
+    assert.equal(config.http.routers['default-backend']?.service, 'default-backend');
+    assert.deepEqual(lb('default-backend'), [{ url: 'http://10.0.0.4:8080' }]);
+    // The provider's defaultBackendService wins over every Ingress.
+    const withProvider = build(objs, { defaultBackendService: 'default/canary-a' }).config;
+    assert.deepEqual(
+      (withProvider.http.services['default-backend']!['loadBalancer'] as { servers: unknown }).servers,
+      [{ url: 'http://10.0.0.2:8080' }],
+    );
+  });
+
+  it('reads a custom-headers ConfigMap of another namespace only with allowCrossNamespaceResources (Traefik build.go, #12680)', () => {
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'hdrs', namespace: 'ops' },
+      data: { 'X-Frame-Options': 'DENY' },
+    };
+    const objs = {
+      configMaps: [cm],
+      ingresses: [
+        ing('ch', 'ch.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'custom-headers': 'ops/hdrs',
+        }),
+      ],
+    };
+    const opts = { globalAllowedResponseHeaders: ['X-Frame-Options'] };
+    const refused = build(objs, opts);
+    assert.equal(refused.config.http.routers['default-ch-rule-0-path-0']?.service, 'unavailable-service');
+    assert.match(refused.issues.join('\n'), /cross-namespace custom-headers is not allowed/);
+    const allowed = build(objs, { ...opts, allowCrossNamespaceResources: true });
+    assert.deepEqual(allowed.config.http.middlewares['default-ch-rule-0-path-0-custom-headers'], {
+      headers: { customResponseHeaders: { 'X-Frame-Options': 'DENY' } },
+    });
+  });
+
+  it('serves custom-http-errors pages from the default-backend annotation`s Service over http, without the Ingress`s sticky cookie (Traefik translator buildService)', () => {
+    const { config, issues } = build({
+      services: [...web, serviceFor('default', 'pages')],
+      endpointSlices: [web[1], endpointSliceFor('default', 'pages', ['10.0.0.8'], 8080)],
+      ingresses: [
+        ing('p', 'p.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'custom-http-errors': '503',
+          'default-backend': 'pages',
+          'backend-protocol': 'HTTPS',
+          affinity: 'cookie',
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    assert.deepEqual(config.http.services['default-backend-default-p-rule-0-path-0'], {
+      loadBalancer: { servers: [{ url: 'http://10.0.0.8:8080' }] },
+    });
+    const main = config.http.services['default-p-web-80']!['loadBalancer'] as { servers: { url: string }[] };
+    assert.equal(main.servers[0]?.url, 'https://10.0.0.1:8080');
   });
 
   it('gives the source-range ipAllowList the provider`s ipAllowListStrategy (Traefik v3.7)', () => {
@@ -486,7 +619,16 @@ describe('Ingress NGINX → configuration', () => {
       service: 'default-backend',
     });
     assert.deepEqual(config.http.middlewares['default-e-rule-0-path-0-custom-http-errors'], {
-      errors: { status: ['404', '503'], service: 'default-backend' },
+      errors: {
+        status: ['404', '503'],
+        service: 'default-backend',
+        nginxHeaders: {
+          'X-Namespace': 'default',
+          'X-Ingress-Name': 'e',
+          'X-Service-Name': 'web',
+          'X-Service-Port': '80',
+        },
+      },
     });
   });
   it('adds the www. router of from-to-www-redirect, unless another Ingress has that host', () => {
@@ -606,9 +748,12 @@ describe('Ingress NGINX → configuration', () => {
     assert.deepEqual(config.http.routers['default-d-rule-0-path-0']?.middlewares, [
       'default-d-rule-0-path-0-buffering',
       'default-d-rule-0-path-0-rewrite-target',
-      'default-d-rule-0-path-0-x-forwarded-prefix',
       'default-d-rule-0-path-0-retry',
     ]);
+    // Traefik v3.7's RewriteTarget middleware, X-Forwarded-Prefix its own option.
+    assert.deepEqual(config.http.middlewares['default-d-rule-0-path-0-rewrite-target'], {
+      rewriteTarget: { regex: '/', replacement: '/app', xForwardedPrefix: '/d' },
+    });
   });
   it('hashes on the key upstream-hash-by names (hrw), and reports keys it cannot read', () => {
     assert.deepEqual(
@@ -670,26 +815,34 @@ describe('Ingress NGINX → configuration', () => {
     );
     assert.deepEqual(status({}), []);
   });
-  it('replaces $host and $scheme in auth-url and auth-signin per router, and reports the per-request variables', () => {
-    const { config, issues } = build({
-      ingresses: [
-        ing('o', 'o.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
-          'auth-url': 'https://$host/oauth2/auth',
-          'auth-signin': '$scheme://$host/oauth2/start?rd=$escaped_request_uri',
-        }),
-      ],
-    });
-    assert.deepEqual(config.http.middlewares['default-o-rule-0-path-0-tls-forward-auth'], {
-      forwardAuth: {
-        address: 'https://o.example/oauth2/auth',
-        authSigninURL: 'https://o.example/oauth2/start?rd=$escaped_request_uri',
+  it('hands auth-url, auth-signin, auth-method, auth-snippet and auth-response-headers to the snippet middleware (Traefik buildSnippetAuth)', () => {
+    const { config, issues } = build(
+      {
+        ingresses: [
+          ing('o', 'o.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+            'auth-url': 'https://$host/oauth2/auth',
+            'auth-signin': '$scheme://$host/oauth2/start?rd=$escaped_request_uri',
+            'auth-method': 'POST',
+            'auth-snippet': 'proxy_set_header X-Auth-Request-Redirect $request_uri;',
+            'auth-response-headers': 'X-User, X-Email',
+          }),
+        ],
       },
-    });
-    const httpAuth = config.http.middlewares['default-o-rule-0-path-0-forward-auth']![
-      'forwardAuth'
-    ] as Record<string, unknown>;
-    assert.equal(httpAuth['authSigninURL'], 'http://o.example/oauth2/start?rd=$escaped_request_uri');
-    assert.match(issues.join('\n'), /auth-signin ".*": only \$scheme and \$host/);
+      { allowSnippetAnnotations: true },
+    );
+    assert.deepEqual(issues, []);
+    const auth = {
+      address: 'https://$host/oauth2/auth',
+      authSigninURL: '$scheme://$host/oauth2/start?rd=$escaped_request_uri',
+      method: 'POST',
+      snippet: 'proxy_set_header X-Auth-Request-Redirect $request_uri;',
+      authResponseHeaders: ['X-User', 'X-Email'],
+    };
+    for (const r of ['default-o-rule-0-path-0', 'default-o-rule-0-path-0-tls'])
+      assert.deepEqual(config.http.middlewares[`${r}-snippet`], {
+        snippet: { serverSnippet: '', configurationSnippet: '', auth },
+      });
+    assert.equal(config.http.middlewares['default-o-rule-0-path-0-forward-auth'], undefined);
   });
 
   it('names the Ingress of every router it makes, and the Service of every load balancer', () => {

@@ -174,7 +174,12 @@ export function nginxIngressConfig(
   const hosts = new Set<string>();
   const regexHosts = new Set<string>();
   const paths = new Map<string, { path: IngressPath; cfg: NginxConfig }>();
-  for (const ing of [...objs.ingresses].sort(byKey)) {
+  /** server-alias names by the first Ingress (in creation order) naming them (resolveAliases). */
+  const claimed = new Map<string, string>();
+  // Traefik's build.go: oldest first (creationTimestamp), ties by namespace/name descending, as
+  // ingress-nginx; the first Ingress claims a server-alias, a host's server-snippet, the
+  // provider's catch-all default backend.
+  for (const ing of [...objs.ingresses].sort(byCreation)) {
     const spec = (ing.spec ?? {}) as IngressSpec;
     if (!handled(ing, spec, classes, opts)) continue;
     const ns = ing.metadata.namespace ?? 'default';
@@ -191,6 +196,10 @@ export function nginxIngressConfig(
       canaries.push({ ing, cfg, spec, where });
       continue;
     }
+    for (const alias of cfg['server-alias'] ?? []) {
+      const a = alias.toLowerCase();
+      if (!claimed.has(a)) claimed.set(a, `${ns}/${ing.metadata.name}`);
+    }
     for (const rule of spec.rules ?? []) {
       const host = rule.host ?? '';
       hosts.add(host);
@@ -203,6 +212,7 @@ export function nginxIngressConfig(
   }
 
   const serverSnippets = firstServerSnippets(ingresses);
+  let catchAllTaken = opts.defaultBackendService !== '';
 
   const canaryByBackend = new Map<string, Canary>();
   const matched = new Set<string>();
@@ -257,7 +267,19 @@ export function nginxIngressConfig(
       opts,
       configMaps,
       where,
-      service: (backend, svcName) => buildService(b, ns, backend, cfg, svcName, undefined, where),
+      // The error pages' backend (Traefik's translator: buildService without the location's
+      // config, so plain http://, no sticky cookie, no hash; its endpoints read with
+      // service-upstream as the Ingress says).
+      service: (backend, svcName) =>
+        buildService(
+          b,
+          ns,
+          backend,
+          cfg['service-upstream'] === undefined ? {} : { 'service-upstream': cfg['service-upstream'] },
+          svcName,
+          undefined,
+          where,
+        ),
     };
     const service = (backend: IngressBackend, svcName: string): string | undefined =>
       buildService(b, ns, backend, cfg, svcName, transport, where);
@@ -280,7 +302,10 @@ export function nginxIngressConfig(
       spec.defaultBackend?.service !== undefined && spec.defaultBackend !== null
         ? spec.defaultBackend
         : undefined;
-    if (defaultBackend !== undefined && (spec.rules ?? []).length === 0) {
+    // Traefik's build: an Ingress without rules gives the catch-all default backend only when the
+    // provider has none and no older Ingress gave one.
+    if (defaultBackend !== undefined && (spec.rules ?? []).length === 0 && !catchAllTaken) {
+      catchAllTaken = true;
       if (service(defaultBackend, 'default-backend') !== undefined) {
         const base = {
           rule: 'PathPrefix("/")',
@@ -344,7 +369,7 @@ export function nginxIngressConfig(
           b.source('http/services', target, where);
         }
         const routerKey = normalize(`${ns}-${name}-rule-${ri}-path-${pi}`);
-        const ruleText = buildRule(host, pa, cfg, hosts, regexHosts);
+        const ruleText = buildRule(host, pa, cfg, hosts, regexHosts, claimed, `${ns}/${name}`);
         // Each router's middlewares are its own, `-tls` ones included (Traefik's translate).
         const add = (key: string, r: Obj, _tls: boolean): void =>
           addRouter(key, r, pa.path ?? '', host, pa.backend!);
@@ -406,8 +431,9 @@ function handled(
 }
 
 /**
- * Traefik's isIngressValid: snippets unless allowed, regex characters in strict paths. Allowed,
- * `server-snippet` and `configuration-snippet` become a `snippet` middleware (nginxMiddlewares).
+ * Traefik's validateIngress: snippets unless allowed, regex characters in strict paths. Allowed,
+ * `server-snippet`, `configuration-snippet` and `auth-snippet` (with auth-url) go to the `snippet`
+ * middleware (nginxMiddlewares).
  */
 function invalidIngress(spec: IngressSpec, cfg: NginxConfig, opts: NginxOptions): string | undefined {
   const snippet = ['server-snippet', 'configuration-snippet', 'auth-snippet'].some(
@@ -415,8 +441,6 @@ function invalidIngress(spec: IngressSpec, cfg: NginxConfig, opts: NginxOptions)
   );
   if (snippet && !opts.allowSnippetAnnotations)
     return 'snippet annotations are not allowed when allowSnippetAnnotations is disabled';
-  // Differs from Traefik, which hands auth-snippet to its auth middleware: not interpreted here.
-  if ((cfg['auth-snippet'] ?? '') !== '') return 'the auth-snippet annotation is not supported';
   if (opts.strictValidatePathType) {
     for (const rule of spec.rules ?? [])
       for (const p of rule.http?.paths ?? []) {
@@ -454,6 +478,14 @@ function canaryBackends(
     if (original === undefined) return `canary ingress does not match Ingress rule ${what}`;
     if (matched.has(key)) return `a canary ingress is already matching Ingress rule ${what}`;
     if (pa.backend?.service === undefined) continue;
+    // Traefik's build: a canary path to the very Service and port of the path it repeats changes
+    // nothing (a "non-matching" canary).
+    const prod = original.path.backend?.service;
+    if (
+      pa.backend.service.name === prod?.name &&
+      portString(pa.backend) === portString(original.path.backend!)
+    )
+      continue;
     // A canary Service without endpoints (or missing) leaves that path alone.
     if (!hasServers(b, ns, pa.backend, original.cfg)) continue;
     out.paths.add(key);
@@ -567,6 +599,8 @@ export function stickyOf(cfg: NginxConfig, suffix: string): Obj | undefined {
     httpOnly: true,
     sameSite: (cfg['session-cookie-samesite'] ?? '').toLowerCase(),
     maxAge: cfg['session-cookie-max-age'] ?? 0,
+    // session-cookie-expires: seconds past each response (Traefik's buildSticky Expires).
+    expires: cfg['session-cookie-expires'] ?? 0,
     path: cfg['session-cookie-path'] ?? '/',
   };
   if ((cfg['session-cookie-domain'] ?? '') !== '') cookie['domain'] = cfg['session-cookie-domain'];
@@ -721,17 +755,26 @@ function hostRule(host: string): string {
   return `Host(${goQuote(host)})`;
 }
 
-/** Traefik's buildRule: host (and server aliases no other Ingress names), then the path. */
+/**
+ * Traefik's buildRule: host (and its server aliases, resolveAliases: those no Ingress has as a
+ * host and no older Ingress claimed), then the path.
+ */
 export function buildRule(
   host: string,
   pa: IngressPath,
   cfg: NginxConfig,
   allHosts: ReadonlySet<string>,
   regexHosts: ReadonlySet<string>,
+  claimed: ReadonlyMap<string, string>,
+  ingressKey: string,
 ): string {
   const rules: string[] = [];
   if (host !== '') {
-    const names = [host, ...(cfg['server-alias'] ?? []).filter((a) => !allHosts.has(a.toLowerCase()))];
+    const own = (a: string): boolean => {
+      const l = a.toLowerCase();
+      return !allHosts.has(l) && (claimed.get(l) ?? ingressKey) === ingressKey;
+    };
+    const names = [host, ...(cfg['server-alias'] ?? []).filter(own)];
     const parts = names.map(hostRule);
     rules.push(parts.length > 1 ? `(${parts.join(' || ')})` : parts[0]!);
   }
@@ -791,24 +834,15 @@ function nonCanaryRule(c: Canary, rule: string): string {
 
 /**
  * Traefik's build (pkg/provider/kubernetes/ingress-nginx/build.go, `serverSnippets`): a host's
- * server-snippet is the first one seen among its handled, non-canary Ingresses taken oldest first
- * (creationTimestamp; ties by namespace/name, descending), and every location of that host gets
- * it, whichever Ingress it comes from (nginx has one server block per host).
+ * server-snippet is the first one seen among its handled, non-canary Ingresses, which come oldest
+ * first (byCreation), and every location of that host gets it, whichever Ingress it comes from
+ * (nginx has one server block per host).
  */
 function firstServerSnippets(
   ingresses: readonly { ing: KubeObject; cfg: NginxConfig; spec: IngressSpec }[],
 ): Map<string, string> {
-  const created = (o: KubeObject): number => {
-    const t = Date.parse(String((o.metadata as { creationTimestamp?: string }).creationTimestamp ?? ''));
-    return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
-  };
-  const ordered = [...ingresses].sort((x, y) => {
-    const d = created(x.ing) - created(y.ing);
-    if (d !== 0 && !Number.isNaN(d)) return d;
-    return -byKey(x.ing, y.ing);
-  });
   const out = new Map<string, string>();
-  for (const { cfg, spec } of ordered) {
+  for (const { cfg, spec } of ingresses) {
     const snippet = cfg['server-snippet'] ?? '';
     if (snippet === '') continue;
     for (const rule of spec.rules ?? []) {
@@ -819,8 +853,20 @@ function firstServerSnippets(
   return out;
 }
 
-function byKey(a: KubeObject, b: KubeObject): number {
+function created(o: KubeObject): number {
+  const t = Date.parse(String((o.metadata as { creationTimestamp?: string }).creationTimestamp ?? ''));
+  return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+}
+
+/**
+ * Traefik's build.go order (sort.SliceStable): creationTimestamp ascending, equal times by
+ * namespace/name descending, as ingress-nginx.
+ */
+function byCreation(a: KubeObject, b: KubeObject): number {
+  const ta = created(a);
+  const tb = created(b);
+  if (ta !== tb) return ta < tb ? -1 : 1;
   const ka = `${a.metadata.namespace}/${a.metadata.name}`;
   const kb = `${b.metadata.namespace}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+  return ka > kb ? -1 : ka < kb ? 1 : 0;
 }

@@ -16,7 +16,7 @@ export interface NginxMiddlewareContext {
   readonly opts: NginxOptions;
   readonly configMaps: ReadonlyMap<string, KubeObject>;
   readonly where: string;
-  /** Builds the load balancer `name` of a backend of this Ingress (Traefik's buildService, no transport). */
+  /** Builds the error pages' load balancer `name` (Traefik's buildService: http://, no transport, sticky or hash). */
   readonly service: (backend: IngressBackend, name: string) => string | undefined;
 }
 
@@ -44,13 +44,7 @@ const CORS_ALLOW_HEADERS = [
  * Annotations Traefik reads that have no equivalent here: each is reported once per Ingress and
  * otherwise ignored (docs/providers.md lists them).
  */
-const UNSUPPORTED: readonly (keyof NginxConfig)[] = [
-  'auth-method',
-  'auth-tls-pass-certificate-to-upstream',
-  'proxy-read-timeout',
-  'proxy-send-timeout',
-  'session-cookie-expires',
-];
+const UNSUPPORTED: readonly (keyof NginxConfig)[] = ['proxy-read-timeout', 'proxy-send-timeout'];
 
 export function warnUnsupported(b: KubeBuild, cfg: NginxConfig, where: string): void {
   for (const k of UNSUPPORTED)
@@ -101,13 +95,33 @@ export function nginxMiddlewares(
       if (ctx.service({ service: { name: fallback } }, service) === undefined)
         return fail(`custom-http-errors: default backend ${fallback} cannot be built`);
     } else if (ctx.opts.defaultBackendService === '') service = undefined;
-    // Without a default backend the errors pass through, as with ingress-nginx.
-    if (service !== undefined) add('custom-http-errors', { errors: { status: [...codes], service } });
+    // Without a default backend the errors pass through, as with ingress-nginx. The page request
+    // gets ingress-nginx's fields and the page's status is the client's (Traefik's translator
+    // applyMiddlewares NginxHeaders, customerrors' nginx mode, #12738).
+    const svc = backend.service;
+    if (service !== undefined)
+      add('custom-http-errors', {
+        errors: {
+          status: [...codes],
+          service,
+          nginxHeaders: {
+            'X-Namespace': ctx.ns,
+            'X-Ingress-Name': ctx.ingress,
+            'X-Service-Name': svc.name,
+            'X-Service-Port': String(svc.port?.name || (svc.port?.number ?? '')),
+          },
+        },
+      });
   }
 
+  // app-root: `/` (whatever its query, which is dropped) answers a 302 to the path, whatever the
+  // method (Traefik's pkg/middlewares/ingressnginx/approot: http.Redirect with StatusFound; its
+  // translator's older RedirectRegex `^(https?://[^/]+)/(\?.*)?$`).
   const appRoot = cfg['app-root'];
   if (appRoot?.startsWith('/') === true)
-    add('app-root', { redirectRegex: { regex: '^(https?://[^/]+)/$', replacement: `$1${appRoot}` } });
+    add('app-root', {
+      redirectRegex: { regex: '^(https?://[^/]+)/(\\?.*)?$', replacement: `$1${appRoot}`, statusCode: 302 },
+    });
 
   if (cfg['from-to-www-redirect'] === true) fromToWww(ctx, routerKey, ruleHost, rt);
 
@@ -165,20 +179,25 @@ export function nginxMiddlewares(
       },
     });
 
-  // rewrite-target: the rule's path as a case-insensitive regex (ingress-nginx's location).
+  // rewrite-target: Traefik v3.7's RewriteTarget middleware (buildRewriteTarget) on the rule's
+  // path (the middleware makes it case-insensitive, as ingress-nginx's location); x-forwarded-prefix
+  // (its `$n` from the same match) only with it, when it has ingress-nginx's form.
   const rewrite = cfg['rewrite-target'] ?? '';
   if (rewrite !== '' && rewrite !== rulePath && rulePath !== '') {
-    add('rewrite-target', { replacePathRegex: { regex: `(?i)${rulePath}`, replacement: rewrite } });
+    let xForwardedPrefix = '';
     const prefix = cfg['x-forwarded-prefix'];
     if (prefix !== undefined) {
-      if (PREFIX_VALUE.test(prefix))
-        add('x-forwarded-prefix', { headers: { customRequestHeaders: { 'X-Forwarded-Prefix': prefix } } });
+      if (PREFIX_VALUE.test(prefix)) xForwardedPrefix = prefix;
       else b.warn(ctx.where, `invalid x-forwarded-prefix value "${prefix}": ignored`);
     }
+    add('rewrite-target', {
+      rewriteTarget: { regex: rulePath, replacement: rewrite, xForwardedPrefix },
+    });
   }
 
-  if (cfg['upstream-vhost'] !== undefined) {
-    // ingress-nginx's location variables, static here (Traefik's buildUpstreamVhost).
+  if (cfg['upstream-vhost'] !== undefined && cfg['upstream-vhost'] !== '') {
+    // Traefik's buildUpstreamVhost: an UpstreamVhost middleware, its nginx variables replaced at
+    // each request, the location's own ($namespace…) given as vars.
     const vars: Record<string, string> = {
       $namespace: ctx.ns,
       $ingress_name: ctx.ingress,
@@ -186,8 +205,7 @@ export function nginxMiddlewares(
       $service_name: backend.service?.name ?? '',
       $service_port: String(backend.service?.port?.name || (backend.service?.port?.number ?? '')),
     };
-    const host = cfg['upstream-vhost'].replace(/\$[a-z_]+/g, (v) => vars[v] ?? v);
-    add('vhost', { headers: { customRequestHeaders: { Host: host } } });
+    add('vhost', { upstreamVhost: { vhost: cfg['upstream-vhost'], vars } });
   }
 
   // limit-burst-multiplier: below 1 is ingress-nginx's 5 (Traefik's getLimitBurstMultiplier).
@@ -202,6 +220,32 @@ export function nginxMiddlewares(
   if (connections > 0)
     add('limit-connections', { inFlightReq: { amount: connections, sourceCriterion: { ipStrategy: {} } } });
 
+  // auth-tls-pass-certificate-to-upstream (with auth-tls-secret), on the HTTPS routers: Traefik
+  // v3.7's AuthTLSPassCertificateToUpstream (middleware.go buildAuthTLSPassCert), with the
+  // secret's ca.crt when the middleware verifies itself (auth-tls-verify-client: optional_no_ca).
+  if (
+    cfg['auth-tls-pass-certificate-to-upstream'] === true &&
+    cfg['auth-tls-secret'] !== undefined &&
+    rt['tls'] !== undefined
+  ) {
+    const clientAuthType =
+      { off: 'NoClientCert', optional: 'VerifyClientCertIfGiven', optional_no_ca: 'RequestClientCert' }[
+        cfg['auth-tls-verify-client'] ?? 'on'
+      ] ?? 'RequireAndVerifyClientCert';
+    const caFiles: string[] = [];
+    if (clientAuthType === 'RequestClientCert') {
+      const ref = cfg['auth-tls-secret'];
+      const i = ref.indexOf('/');
+      const sns = i < 0 ? '' : ref.slice(0, i);
+      const sname = i < 0 ? '' : ref.slice(i + 1);
+      if (sns !== '' && sname !== '' && (ctx.opts.allowCrossNamespaceResources || sns === ctx.ns)) {
+        const ca = b.secretValue(sns, sname, 'ca.crt');
+        if (ca !== undefined && ca !== '') caFiles.push(ca);
+      }
+    }
+    add('pass-certificate-to-upstream', { authTLSPassCertificateToUpstream: { clientAuthType, caFiles } });
+  }
+
   const headers = cfg['custom-headers'] ?? '';
   if (headers !== '') {
     const h = customHeaders(ctx, headers);
@@ -209,52 +253,32 @@ export function nginxMiddlewares(
     add('custom-headers', { headers: { customResponseHeaders: h } });
   }
 
-  // server-snippet and configuration-snippet (allowSnippetAnnotations, else the Ingress was
-  // refused): Traefik's buildSnippetAuth, a Snippet middleware interpreting their directives at
-  // each request (pkg/middlewares/ingressnginx/snippet). A snippet it cannot interpret fails that
-  // middleware's build, which leaves the router out, as in Traefik.
+  // server-snippet, configuration-snippet (allowSnippetAnnotations, else the Ingress was refused)
+  // and auth-url: Traefik's buildSnippetAuth, one Snippet middleware interpreting the snippets'
+  // directives at each request (pkg/middlewares/ingressnginx/snippet) and asking auth-url (else
+  // the provider's globalAuthURL unless enable-global-auth is false) after their access phase,
+  // its nginx variables replaced per request, with auth-method, auth-signin, auth-response-headers
+  // and auth-snippet. A snippet it cannot interpret fails that middleware's build, which leaves
+  // the router out, as in Traefik.
   const serverSnippet = ctx.serverSnippets.get(ruleHost) ?? '';
   const configurationSnippet = cfg['configuration-snippet'] ?? '';
-  if (serverSnippet !== '' || configurationSnippet !== '')
-    add('snippet', { snippet: { serverSnippet, configurationSnippet } });
-
-  // auth-url, else the provider's globalAuthURL unless enable-global-auth is false.
   let authURL = cfg['auth-url'] ?? '';
   if (authURL === '' && ctx.opts.globalAuthURL !== '' && cfg['enable-global-auth'] !== false)
     authURL = ctx.opts.globalAuthURL;
-  if (authURL !== '') {
-    const responseHeaders = (cfg['auth-response-headers'] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    // auth-signin: where the auth server's 401 sends the client (Traefik's AuthSigninURL, a 302).
-    // The nginx variables known when the router is built: its host and its scheme. Traefik
-    // interpolates these and the per-request ones ($escaped_request_uri…) at each request.
-    const vars: Record<string, string> = {
-      $scheme: rt['tls'] !== undefined ? 'https' : 'http',
-      ...(ruleHost !== '' && !ruleHost.startsWith('*.')
-        ? { $host: ruleHost, $best_http_host: ruleHost, $server_name: ruleHost }
-        : {}),
-    };
-    const interpolate = (what: string, v: string): string => {
-      const out = v.replace(/\$[a-z_]+/g, (name) => vars[name] ?? name);
-      // Reported once, for the HTTP router (the HTTPS one has the same text).
-      if (rt['tls'] === undefined && /\$[a-z_]/.test(out))
-        b.warn(
-          ctx.where,
-          `${what} "${v}": only $scheme and $host (with a host) are replaced here, the rest is left as written`,
-        );
-      return out;
-    };
-    authURL = interpolate('auth-url', authURL);
-    const signin = interpolate('auth-signin', cfg['auth-signin'] ?? '');
-    add('forward-auth', {
-      forwardAuth: {
+  if (serverSnippet !== '' || configurationSnippet !== '' || authURL !== '') {
+    const snippet: Obj = { serverSnippet, configurationSnippet };
+    if (authURL !== '')
+      snippet['auth'] = {
         address: authURL,
-        ...(responseHeaders.length > 0 ? { authResponseHeaders: responseHeaders } : {}),
-        ...(signin !== '' ? { authSigninURL: signin } : {}),
-      },
-    });
+        authSigninURL: cfg['auth-signin'] ?? '',
+        method: cfg['auth-method'] ?? '',
+        snippet: cfg['auth-snippet'] ?? '',
+        authResponseHeaders: (cfg['auth-response-headers'] ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      };
+    add('snippet', { snippet });
   }
 
   const retry = retryMiddleware(ctx, rt);
@@ -403,7 +427,10 @@ function bufferingMiddleware(ctx: NginxMiddlewareContext): Obj | undefined {
 function customHeaders(ctx: NginxMiddlewareContext, ref: string): Record<string, string> | string {
   const parts = ref.split('/');
   if (parts.length !== 2) return `invalid custom headers config map "${ref}"`;
-  // Cross-namespace on purpose, as ingress-nginx (and Traefik) allow it here.
+  // Traefik's resolveCustomHeaders (build.go, #12680): another namespace's ConfigMap only with
+  // allowCrossNamespaceResources.
+  if (!ctx.opts.allowCrossNamespaceResources && parts[0] !== ctx.ns)
+    return `cross-namespace custom-headers is not allowed: configMap ${ref} is not from ingress namespace "${ctx.ns}"`;
   const cm = ctx.configMaps.get(ref) as { data?: Record<string, string> } | undefined;
   if (cm === undefined) return `getting configMap ${ref}: not found`;
   const allowed = ctx.opts.globalAllowedResponseHeaders.filter((h) => HEADER_NAME.test(h));
