@@ -1,4 +1,4 @@
-import type { DirectResponse } from '../core/request.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { canonicalRawPath, joinPath, toByteString } from './path.ts';
 
 const TEXT = [
@@ -110,6 +110,34 @@ export function portSuffix(scheme: string, port: string): string {
 /** Host as it goes into a URL: IPv6 literals need their brackets back. */
 export function urlHost(host: string): string {
   return host.includes(':') && host.charCodeAt(0) !== 91 /* [ */ ? `[${host}]` : host;
+}
+
+/**
+ * Go's req.Host as Traefik's redirects write it into the URL they match and rebuild
+ * (pkg/middlewares/redirect redirect_regex.go rawURL, redirect_scheme.go clientRequestURL): the
+ * Host field as the client sent it (or as a headers middleware set it, which Traefik's
+ * modifyCustomRequestHeaders does to req.Host), its case and a trailing dot kept. `req.host` is
+ * the routing form (lowercased, no trailing dot); it and `hostPort` stand in only for a request
+ * without a Host field. An IPv6 literal keeps our bracketed form (see `redirectHostPort`).
+ */
+export function redirectHost(req: RequestHead): string {
+  const raw = req.headers.get('host');
+  if (raw !== undefined && raw !== '' && raw.charCodeAt(0) !== 91 /* [ */) return raw;
+  return urlHost(req.host) + (req.hostPort === '' ? '' : `:${req.hostPort}`);
+}
+
+/**
+ * `redirectHost` split as net.SplitHostPort splits it in redirectScheme's clientRequestURL: the
+ * host before the last colon and the port after it ('' when there is none).
+ */
+export function redirectHostPort(req: RequestHead): readonly [host: string, port: string] {
+  const raw = req.headers.get('host');
+  if (raw === undefined || raw === '' || raw.charCodeAt(0) === 91 /* [ */)
+    return [urlHost(req.host), req.hostPort];
+  const colon = raw.lastIndexOf(':');
+  // Two colons without brackets: SplitHostPort fails and Traefik keeps the whole value as host.
+  if (colon === -1 || raw.lastIndexOf(':', colon - 1) !== -1) return [raw, ''];
+  return [raw.slice(0, colon), raw.slice(colon + 1)];
 }
 
 const SCHEME_AUTHORITY = /^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(\/\/[^/]*)?/;
