@@ -7,11 +7,16 @@ import { goLocationPath, redirectHost, redirectResponse } from './redirect-respo
 
 const NEEDS_ESCAPE = /[ \x80-\u{10ffff}]/gu;
 
-/** Traefik's answer when url.Parse refuses the new URL: oxy's utils.DefaultHandler, a bare 500. */
+/**
+ * Traefik's answer when url.Parse refuses the new URL: oxy's utils.DefaultHandler with the
+ * *url.Error, which is a net.Error (it has Timeout and Temporary) that did not time out, so 502
+ * with its status text (pkg/middlewares/redirect/redirect.go ServeHTTP; redirect_regex_test.go
+ * "invalid rewritten URL" expects http.StatusBadGateway).
+ */
 const BAD_LOCATION: DirectResponse = {
-  status: 500,
+  status: 502,
   headers: [['Content-Type', 'text/plain; charset=utf-8']],
-  body: 'Internal Server Error',
+  body: 'Bad Gateway',
 };
 
 function hasControlChar(s: string): boolean {
