@@ -180,9 +180,11 @@ export class DigestAuthMiddleware implements Middleware {
     }
     if (!md5 && !sha) md5 = true;
     const headers: [string, string][] = [['Content-Type', 'text/plain']];
-    const tail = `, opaque="${s.opaque}"${stale ? ', stale=true' : ''}`;
+    const tail = stale ? ', stale=true' : '';
+    // go-http-auth's RequireAuth order (realm, nonce, opaque, algorithm, qop), which Traefik's
+    // digestAuth sends: the same bytes for an MD5 challenge.
     for (const alg of sha ? (md5 ? ['SHA-256', 'MD5'] : ['SHA-256']) : ['MD5']) {
-      const value = `Digest realm="${this.#realm}", nonce="${s.issueNonce()}", algorithm=${alg}, qop="auth"${tail}`;
+      const value = `Digest realm="${this.#realm}", nonce="${s.issueNonce()}", opaque="${s.opaque}", algorithm=${alg}, qop="auth"${tail}`;
       headers.push(['WWW-Authenticate', value]);
     }
     return { status: 401, headers, body: '401 Unauthorized\n' };
