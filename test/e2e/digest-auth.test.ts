@@ -119,4 +119,23 @@ http:
     assert.equal(r.body.toString(), '/sha/z bob no-auth');
     assert.equal((await curl(['--digest', '-u', 'bob:nope', `${base}/sha/z`])).status, 401);
   });
+
+  // go-http-auth's DigestAuth.CheckAuth (Traefik's digestAuth) looks the user up in the
+  // configured realm, reads a missing cnonce as '' and nc with strconv.ParseUint(nc, 16).
+  it('lets in a client that leaves out realm and cnonce and sends a short nc, as Traefik', async () => {
+    const first = await fetch(`${base}/md5/short`);
+    assert.equal(first.status, 401);
+    const challenge = first.headers.get('www-authenticate')!;
+    const nonce = /nonce="([^"]+)"/.exec(challenge)![1]!;
+    const opaque = /opaque="([^"]+)"/.exec(challenge)![1]!;
+    const md5 = (t: string) => createHash('md5').update(t).digest('hex');
+    const response = md5(`${md5('alice:traefik:secret')}:${nonce}:1::auth:${md5('GET:/md5/short')}`);
+    const r = await fetch(`${base}/md5/short`, {
+      headers: {
+        authorization: `Digest username="alice", nonce="${nonce}", uri="/md5/short", response="${response}", opaque="${opaque}", qop=auth, nc=1`,
+      },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), '/md5/short alice auth');
+  });
 });
