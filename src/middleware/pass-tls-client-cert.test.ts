@@ -149,17 +149,25 @@ describe('passTLSClientCert', () => {
     );
   });
 
-  it('removes the fields a client sent, in any case, whatever the connection and the options', () => {
+  // Traefik's ServeHTTP sets (replaces) the fields only when req.TLS has peer certificates; the
+  // entry point, not the middleware, removes those of untrusted peers.
+  it('replaces the fields with a certificate, and leaves them as they came without one', () => {
     const spoofed = [
       ['X-Forwarded-Tls-Client-Cert', 'forged'],
       ['x-forwarded-tls-client-cert-info', 'Subject%3D%22CN%3Dadmin%22'],
       ['X-FORWARDED-TLS-CLIENT-CERT', 'forged again'],
       ['Accept', '*/*'],
     ] as const;
-    const cases: { config: unknown; tls: RequestTls | undefined; pem?: string; info?: string }[] = [
-      { config: { pem: true, info: ALL_INFO }, tls: undefined },
-      { config: { pem: true, info: ALL_INFO }, tls: connection(undefined) },
-      { config: {}, tls: connection(pki.client) },
+    const cases: {
+      config: unknown;
+      tls: RequestTls | undefined;
+      pem?: string;
+      info?: string;
+      keep?: true;
+    }[] = [
+      { config: { pem: true, info: ALL_INFO }, tls: undefined, keep: true },
+      { config: { pem: true, info: ALL_INFO }, tls: connection(undefined), keep: true },
+      { config: {}, tls: connection(pki.client), keep: true },
       { config: { pem: true }, tls: connection(pki.minimal), pem: pemBody(pki.minimal) },
       {
         config: { info: { subject: { commonName: true } } },
@@ -169,12 +177,23 @@ describe('passTLSClientCert', () => {
     ];
     for (const c of cases) {
       const req = run(c.config, request(c.tls, spoofed));
+      if (c.keep) {
+        assert.deepEqual(
+          [...req.headers.entries()].sort(),
+          [['Host', 'app.test'], ...spoofed].sort(),
+          JSON.stringify(c.config),
+        );
+        continue;
+      }
       const want: [string, string][] = [
         ['Host', 'app.test'],
         ['Accept', '*/*'],
       ];
+      // The field the options do not set stays as the client sent it.
       if (c.pem !== undefined) want.push(['X-Forwarded-Tls-Client-Cert', c.pem]);
+      else want.push([...spoofed[0]], [...spoofed[2]]);
       if (c.info !== undefined) want.push(['X-Forwarded-Tls-Client-Cert-Info', c.info]);
+      else want.push([...spoofed[1]]);
       assert.deepEqual([...req.headers.entries()].sort(), want.sort(), JSON.stringify(c.config));
     }
   });

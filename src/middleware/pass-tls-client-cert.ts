@@ -24,7 +24,6 @@ type TlsRequestHead = RequestHead & { readonly tls?: RequestTls | undefined };
 
 const PEM_NAME = 'X-Forwarded-Tls-Client-Cert';
 const INFO_NAME = 'X-Forwarded-Tls-Client-Cert-Info';
-const PEM_LNAME = 'x-forwarded-tls-client-cert';
 const INFO_LNAME = 'x-forwarded-tls-client-cert-info';
 
 /** The header values for one connection; undefined = not set. */
@@ -36,9 +35,12 @@ interface CertHeaders {
 const NONE: CertHeaders = { pem: undefined, info: undefined };
 
 /**
- * Traefik's passTLSClientCert: passes the client certificate of an mTLS connection to the backend.
- * The incoming fields are always removed first, whatever the configuration and the connection:
- * a backend that trusts them must never see a value the client wrote itself.
+ * Traefik's passTLSClientCert: passes the client certificate of an mTLS connection to the backend,
+ * replacing the fields of the same names. Without a client certificate (cleartext, or TLS without
+ * one) the request's own fields are left as they are, as Traefik's ServeHTTP only sets them when
+ * req.TLS has peer certificates: the entry point has already removed them from untrusted peers
+ * (forwardedHeaders, core/forwarded-fields.ts, as Traefik's xHeaders), so only those of a trusted
+ * proxy in front (one that terminated the client's TLS) reach the backend.
  *
  * Formats are Traefik v3's (`pkg/middlewares/passtlsclientcert`): the PEM field is the base64 DER
  * without the BEGIN/END lines and line breaks, not URL-escaped (v2.9.4+); the info field is
@@ -62,9 +64,6 @@ class PassTlsClientCert implements Middleware {
   }
 
   onRequest(req: RequestHead): undefined {
-    const headers = req.headers;
-    headers.delete(PEM_LNAME);
-    headers.delete(INFO_LNAME);
     const tls = (req as TlsRequestHead).tls;
     if (tls === undefined || (!this.#pem && this.#info === undefined)) return undefined;
     let v = this.#byConnection.get(tls);
@@ -73,8 +72,14 @@ class PassTlsClientCert implements Middleware {
       v = cert === undefined ? NONE : this.#headersFor(cert);
       this.#byConnection.set(tls, v);
     }
-    if (v.pem !== undefined) headers.append(PEM_NAME, v.pem);
-    if (v.info !== undefined) headers.append(INFO_NAME, v.info);
+    // No certificate: nothing set, the fields stay (Traefik's ServeHTTP only logs then).
+    if (v === NONE) return undefined;
+    const headers = req.headers;
+    if (v.pem !== undefined) headers.set(PEM_NAME, v.pem);
+    if (v.info !== undefined) headers.set(INFO_NAME, v.info);
+    // A certificate our reader could not follow: Traefik would have set the field, so none of
+    // the request's own goes on in its place.
+    else if (this.#info !== undefined) headers.delete(INFO_LNAME);
     return undefined;
   }
 

@@ -81,8 +81,52 @@ describe('redirectRegex', () => {
     assert.equal(location(m.onRequest!(makeRequest('http://a.test/x'))), 'http://a.test/%C3%BC%20x');
   });
 
-  it('answers 500 rather than send a Location with a control character', () => {
+  it('answers 502 rather than send a Location with a control character (url.Parse refuses it)', () => {
     const m = build('redirectRegex', { regex: '^http://a\\.test/x$', replacement: 'http://a.test/\t' });
-    assert.equal(m.onRequest!(makeRequest('http://a.test/x'))?.status, 500);
+    assert.equal(m.onRequest!(makeRequest('http://a.test/x'))?.status, 502);
+  });
+
+  // Traefik's pkg/middlewares/redirect/redirect_regex_test.go TestRedirectRegexHandler, as data:
+  // [url, regex, replacement, permanent, method, Location (undefined: passes), status]. Go's test
+  // URLs have no path; ours always has `/`, which the regexes carry along.
+  const TRAEFIK_CASES: readonly [string, string, string, boolean, string, string | undefined, number][] = [
+    [
+      'http://foo.com:80',
+      '^(?:http?:\\/\\/)(foo)(\\.com)(:\\d+)(.*)$',
+      'https://${1}bar$2:443$4',
+      false,
+      'GET',
+      'https://foobar.com:443/',
+      302,
+    ],
+    [
+      'http://bar.com:80',
+      '^(?:http?:\\/\\/)(foo)(\\.com)(:\\d+)(.*)$',
+      'https://${1}bar$2:443$4',
+      false,
+      'GET',
+      undefined,
+      0,
+    ],
+    ['http://foo', '^http://', 'https://$1', true, 'GET', 'https://foo/', 301],
+    ['https://foo', 'https://foo', 'http://foo', true, 'GET', 'http://foo/', 301],
+    ['http://foo:80', 'http://foo:80', 'https://foo:443', false, 'GET', 'https://foo:443/', 302],
+    ['https://foo:443', 'https://foo:443', 'http://foo:80', false, 'GET', 'http://foo:80/', 302],
+    ['http://foo:80', 'http://foo:80', 'http://foo:88', false, 'GET', 'http://foo:88/', 302],
+    ['http://foo', '^http://', 'https://$1', false, 'POST', 'https://foo/', 307],
+    ['http://foo', '^http://', 'https://$1', true, 'POST', 'https://foo/', 308],
+  ];
+
+  it("answers Traefik's own test cases as Traefik does", () => {
+    for (const [url, regex, replacement, permanent, method, want, status] of TRAEFIK_CASES) {
+      const res = build('redirectRegex', { regex, replacement, permanent }).onRequest!(
+        makeRequest(url, { method }),
+      );
+      assert.equal(location(res), want, `${url} ${regex}`);
+      if (want !== undefined) assert.equal(res?.status, status, `${url} ${regex}`);
+    }
+    // "invalid rewritten URL": url.Parse refuses the bad escape, oxy's handler answers 502.
+    const bad = build('redirectRegex', { regex: '^(.*)$', replacement: 'http://192.168.0.%31/' });
+    assert.equal(bad.onRequest!(makeRequest('http://foo.com:80'))?.status, 502);
   });
 });

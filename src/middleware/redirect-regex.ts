@@ -3,15 +3,20 @@ import type { RedirectRegexConfig } from '../config/dynamic/middlewares.ts';
 import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import { goLocationPath, redirectResponse, urlHost } from './redirect-response.ts';
+import { goLocationPath, redirectHost, redirectResponse } from './redirect-response.ts';
 
 const NEEDS_ESCAPE = /[ \x80-\u{10ffff}]/gu;
 
-/** Traefik's answer when url.Parse refuses the new URL: oxy's utils.DefaultHandler, a bare 500. */
+/**
+ * Traefik's answer when url.Parse refuses the new URL: oxy's utils.DefaultHandler with the
+ * *url.Error, which is a net.Error (it has Timeout and Temporary) that did not time out, so 502
+ * with its status text (pkg/middlewares/redirect/redirect.go ServeHTTP; redirect_regex_test.go
+ * "invalid rewritten URL" expects http.StatusBadGateway).
+ */
 const BAD_LOCATION: DirectResponse = {
-  status: 500,
+  status: 502,
   headers: [['Content-Type', 'text/plain; charset=utf-8']],
-  body: 'Internal Server Error',
+  body: 'Bad Gateway',
 };
 
 function hasControlChar(s: string): boolean {
@@ -31,7 +36,7 @@ function escapeChar(ch: string): string {
 
 /**
  * Traefik's redirectRegex: the regex is matched against `scheme://host[:port]/path?query` (scheme
- * from the connection, host and port as in the Host header, path and query as received); every
+ * from the connection, host and port as written in the Host header, path and query as received); every
  * match is replaced (Go ReplaceAllString) and the client is redirected to the result, unless the
  * result is the same URL.
  */
@@ -50,8 +55,8 @@ class RedirectRegex implements Middleware {
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
-    const port = req.hostPort === '' ? '' : `:${req.hostPort}`;
-    const url = `${req.scheme}://${urlHost(req.host)}${port}${withQuery(req.path, req.query)}`;
+    // Traefik's rawURL: the Host as the client wrote it (case and a trailing dot kept).
+    const url = `${req.scheme}://${redirectHost(req)}${withQuery(req.path, req.query)}`;
     const target = replaceAllGo(this.#re, url, this.#parts);
     if (target === undefined || target === url) return undefined;
     // A control character would let the URL split the response head; Go's url.Parse refuses it.

@@ -73,4 +73,51 @@ describe('redirectScheme', () => {
   it('requires a scheme', () => {
     assert.equal(middlewareSchemas.redirectScheme.safeParse({ permanent: true }).success, false);
   });
+
+  // Traefik's pkg/middlewares/redirect/redirect_scheme_test.go TestRedirectSchemeHandler, as data
+  // (url, config, X-Forwarded-Proto, the Location or undefined when the request goes on). Go
+  // URLs have no path there; ours always has `/`.
+  const TRAEFIK_CASES: readonly [
+    string,
+    { scheme: string; port?: string; permanent?: boolean },
+    string | undefined,
+    string | undefined,
+    number?,
+  ][] = [
+    ['http://foo', { scheme: 'https' }, undefined, 'https://foo/'],
+    ['http://foo', { scheme: 'https' }, 'http', 'https://foo/'],
+    ['http://foo', { scheme: 'https' }, 'https', undefined],
+    ['http://foo', { scheme: 'https' }, 'bar', 'https://foo/'],
+    ['http://foo', { scheme: 'https' }, 'ws', 'https://foo/'],
+    ['http://foo', { scheme: 'https' }, 'wss', undefined],
+    ['http://foo:8080', { scheme: 'https' }, undefined, 'https://foo/'],
+    ['http://foo', { scheme: 'https', port: '8443' }, undefined, 'https://foo:8443/'],
+    ['http://foo:8000', { scheme: 'https', port: '8443' }, undefined, 'https://foo:8443/'],
+    ['https://foo:8000', { scheme: 'https', port: '8443' }, undefined, 'https://foo:8443/'],
+    ['https://foo:8000', { scheme: 'https' }, undefined, 'https://foo/'],
+    ['https://foo:8000/theother', { scheme: 'https' }, undefined, 'https://foo/theother'],
+    ['http://foo', { scheme: 'https', port: '8443', permanent: true }, undefined, 'https://foo:8443/', 301],
+    ['http://foo:80', { scheme: 'http', port: '80' }, undefined, undefined],
+    ['https://foo:443', { scheme: 'https', port: '443' }, undefined, undefined],
+    ['http://foo', { scheme: 'wss', port: '9443' }, undefined, 'wss://foo:9443/'],
+    ['http://foo', { scheme: 'wss' }, undefined, 'wss://foo/'],
+    ['http://foo:5678', { scheme: 'wss' }, undefined, 'wss://foo/'],
+    ['http://foo:443', { scheme: 'https' }, undefined, 'https://foo/'],
+    ['http://foo:8080', { scheme: 'http', port: '8181' }, undefined, 'http://foo:8181/'],
+    ['https://foo:80', { scheme: 'https' }, undefined, 'https://foo/'],
+    ['http://[::1]', { scheme: 'https' }, undefined, 'https://[::1]/'],
+    ['http://[::1]', { scheme: 'https', port: '8443' }, undefined, 'https://[::1]:8443/'],
+    ['http://[::1]:80', { scheme: 'https' }, undefined, 'https://[::1]/'],
+    ['http://[::1]:80', { scheme: 'https', port: '8443' }, undefined, 'https://[::1]:8443/'],
+  ];
+
+  it("answers Traefik's own test cases as Traefik does", () => {
+    for (const [url, config, xfp, want, status] of TRAEFIK_CASES) {
+      const headers: [string, string][] = xfp === undefined ? [] : [['X-Forwarded-Proto', xfp]];
+      const res = build('redirectScheme', config).onRequest!(makeRequest(url, { headers }));
+      const what = `${url} ${JSON.stringify(config)} ${xfp ?? ''}`;
+      assert.equal(location(res), want, what);
+      if (want !== undefined) assert.equal(res?.status, status ?? 302, what);
+    }
+  });
 });

@@ -2,7 +2,7 @@ import type { RedirectSchemeConfig } from '../config/dynamic/middlewares.ts';
 import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath } from './path.ts';
-import { portSuffix, redirectResponse, urlHost } from './redirect-response.ts';
+import { portSuffix, redirectHostPort, redirectResponse } from './redirect-response.ts';
 
 /**
  * Traefik's redirectScheme (pkg/middlewares/redirect/redirect_scheme.go): the redirect to
@@ -26,10 +26,12 @@ export function schemeRedirect(
     if (p === 'http' || p === 'ws') from = 'http';
     else if (p === 'https' || p === 'wss') from = 'https';
   }
-  if (from === scheme && portSuffix(from, req.hostPort) === port) return undefined;
+  // The Host as the client wrote it (case, a trailing dot), as Traefik's req.Host.
+  const [host, hostPort] = redirectHostPort(req);
+  if (from === scheme && portSuffix(from, hostPort) === port) return undefined;
   // Traefik writes the URL back from Go's url.URL: the path as EscapedPath() gives it.
   const path = canonicalRawPath(req.path) ?? req.path;
-  const location = `${scheme}://${urlHost(req.host)}${port}${withQuery(path, req.query)}`;
+  const location = `${scheme}://${host}${port}${withQuery(path, req.query)}`;
   return redirectResponse(req.method, location, permanent, fixed);
 }
 

@@ -60,4 +60,39 @@ describe('replacePathRegex', () => {
     const res = build('replacePathRegex', { regex: '^/x', replacement: '/%zz' }).onRequest!(req);
     assert.equal(res?.status, 500);
   });
+
+  // Traefik's pkg/middlewares/replacepathregex/replace_path_regex_test.go TestReplacePathRegex, as
+  // data: [path, regex, replacement, the path sent upstream (RawPath, else Path), X-Replaced-Path
+  // or undefined when nothing matched]. The regex sees the escaped path.
+  const TRAEFIK_CASES: readonly [string, string, string, string, string | undefined][] = [
+    ['/whoami/and/whoami', '^/whoami/(.*)', '/who-am-i/$1', '/who-am-i/and/whoami', '/whoami/and/whoami'],
+    ['/whoami/and/whoami', '/whoami', '/who-am-i', '/who-am-i/and/who-am-i', '/whoami/and/whoami'],
+    ['/whoami/and/whoami', '/whoami', '', '/and', '/whoami/and/whoami'],
+    ['/whoami/and/whoami', '/no-match', '/whoami', '/whoami/and/whoami', undefined],
+    [
+      '/downloads/src/source.go',
+      '^(?i)/downloads/([^/]+)/([^/]+)$',
+      '/downloads/$1-$2',
+      '/downloads/src-source.go',
+      '/downloads/src/source.go',
+    ],
+    ['/aaa/bbb', '/aaa/bbb', '/foo%2Fbar', '/foo%2Fbar', '/aaa/bbb'],
+    ['/aaa%2Fbbb', '/aaa%2Fbbb', '/foo/bar', '/foo/bar', '/aaa%2Fbbb'],
+    ['/aaa%2Fbbb', '/aaa/bbb', '/foo/bar', '/aaa%2Fbbb', undefined],
+    ['/foo/%08bar', '^/foo/(.*)', '/$1', '/%08bar', '/foo/%08bar'],
+  ];
+
+  it("rewrites Traefik's own test cases as Traefik does", () => {
+    for (const [path, regex, replacement, want, header] of TRAEFIK_CASES) {
+      const req = makeRequest(`http://a.test${path}`);
+      const res = build('replacePathRegex', { regex, replacement }).onRequest!(req);
+      assert.equal(res, undefined, `${path} ${regex}`);
+      assert.equal(req.path, want, `${path} ${regex}`);
+      assert.equal(req.headers.get('x-replaced-path'), header, `${path} ${regex}`);
+    }
+    // "invalid regular expression": a configuration error.
+    assert.throws(() =>
+      build('replacePathRegex', { regex: '^(?err)/invalid/regexp/([^/]+)$', replacement: '/x' }),
+    );
+  });
 });

@@ -42,4 +42,35 @@ describe('stripPrefixRegex', () => {
     assert.equal(r.success, false);
     assert.match(r.error!.issues[0]!.message, /invalid regular expression "\/\(unclosed"/);
   });
+
+  // Traefik's pkg/middlewares/stripprefixregex/strip_prefix_regex_test.go TestStripPrefixRegex,
+  // as data: [path, the path sent upstream (an empty Path goes out as `/`, a RawPath as is),
+  // X-Forwarded-Prefix].
+  const TRAEFIK_REGEX = ['/a/api/', '/b/([a-z0-9]+)/', '/c/[a-z0-9]+/[0-9]+/'];
+  const TRAEFIK_CASES: readonly [string, string, string | undefined][] = [
+    ['/a/test', '/a/test', undefined],
+    ['/a/test/', '/a/test/', undefined],
+    ['/a/api/', '/', '/a/api/'],
+    ['/a/api/test', '/test', '/a/api/'],
+    ['/a/api/test/', '/test/', '/a/api/'],
+    ['/b/api/', '/', '/b/api/'],
+    ['/b/api', '/b/api', undefined],
+    ['/b/api/test1', '/test1', '/b/api/'],
+    ['/b/api2/test2', '/test2', '/b/api2/'],
+    ['/c/api/123/', '/', '/c/api/123/'],
+    ['/c/api/123', '/c/api/123', undefined],
+    ['/c/api/123/test3', '/test3', '/c/api/123/'],
+    ['/c/api/abc/test4', '/c/api/abc/test4', undefined],
+    ['/a/api/a%2Fb', '/a%2Fb', '/a/api/'],
+  ];
+
+  it("strips Traefik's own test cases as Traefik does", () => {
+    const m = build('stripPrefixRegex', { regex: TRAEFIK_REGEX });
+    for (const [path, want, header] of TRAEFIK_CASES) {
+      const req = makeRequest(`http://localhost${path}`);
+      assert.equal(m.onRequest!(req), undefined, path);
+      assert.equal(req.path === '' ? '/' : req.path, want, path);
+      assert.equal(req.headers.get('x-forwarded-prefix'), header, path);
+    }
+  });
 });

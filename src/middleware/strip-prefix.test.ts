@@ -60,4 +60,38 @@ describe('stripPrefix', () => {
     build('stripPrefix', { prefixes: ['/api'], forceSlash: false }).onRequest!(req);
     assert.equal(req.path, '/');
   });
+
+  // Traefik's pkg/middlewares/stripprefix/strip_prefix_test.go TestStripPrefix, as data:
+  // [prefixes, path, status (200: passed on), the path sent upstream, X-Forwarded-Prefix]. Go's
+  // empty Path goes out as `/`; with a RawPath, the raw form goes out.
+  const TRAEFIK_CASES: readonly [string[], string, number, string, string | undefined][] = [
+    [[], '/noprefixes', 200, '/noprefixes', undefined],
+    [['/'], '/', 200, '/', '/'],
+    [['/stat'], '/stat', 200, '/', '/stat'],
+    [['/stat/'], '/stat/', 200, '/', '/stat/'],
+    [['/stat/'], '/stat/us', 200, '/us', '/stat/'],
+    [['/stat/'], '/status', 200, '/status', undefined],
+    [['/stat'], '/stat/', 200, '/', '/stat'],
+    [['/stat', '/stat/us'], '/stat/us', 200, '/us', '/stat'],
+    [['/mismatch', '/stat'], '/stat', 200, '/', '/stat'],
+    [['/stat'], '/status', 200, '/us', '/stat'],
+    [['/stat'], '/stat/a%2Fb', 200, '/a%2Fb', '/stat'],
+    [['/api/'], '/ap%69/a%2Fb', 200, '/a%2Fb', '/api/'],
+    [['/api'], '/api./foo', 400, '', undefined],
+    [['/api'], '/api../foo', 400, '', undefined],
+  ];
+
+  it("strips Traefik's own test cases as Traefik does", () => {
+    for (const [prefixes, path, status, want, header] of TRAEFIK_CASES) {
+      for (const forceSlash of [false, true]) {
+        const req = makeRequest(`http://localhost${path}`);
+        const res = build('stripPrefix', { prefixes, forceSlash }).onRequest!(req);
+        const what = `${JSON.stringify(prefixes)} ${path} forceSlash=${forceSlash}`;
+        assert.equal(res?.status ?? 200, status, what);
+        if (status !== 200) continue;
+        assert.equal(req.path === '' ? '/' : req.path, want, what);
+        assert.equal(req.headers.get('x-forwarded-prefix'), header, what);
+      }
+    }
+  });
 });

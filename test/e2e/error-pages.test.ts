@@ -39,6 +39,7 @@ http:
     app: { rule: "PathPrefix(\`/\`)", service: app, middlewares: [pages] }
     down: { rule: "PathPrefix(\`/down\`)", service: nowhere, middlewares: [pages] }
     spaced: { rule: "PathPrefix(\`/spaced\`)", service: app, middlewares: [spaced] }
+    wide: { rule: "PathPrefix(\`/wide\`)", service: app, middlewares: [wide] }
   middlewares:
     pages:
       errors:
@@ -51,6 +52,12 @@ http:
         status: ["500-599"]
         service: pages
         query: "/my \\"pages\\"/{status}-é.html?k=v"
+    wide:
+      errors:
+        status: ["450-999", "599-500", "+404"]
+        statusRewrites: { "450-999": 503 }
+        service: pages
+        query: "/{status}.html"
   services:
     app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
     pages: { loadBalancer: { servers: [{ url: "${pages.url}" }] } }
@@ -76,6 +83,20 @@ http:
       assert.equal(r.headers['x-app'], undefined, 'nothing of the caught answer is kept');
     });
   }
+
+  // Traefik reads the ranges with types.NewHTTPCodeRanges (strconv.Atoi of each side, nothing
+  // more): 450-999 loads and catches 502, a reversed range loads and catches nothing.
+  it('loads the ranges Traefik loads: past 599, reversed, a signed code', async () => {
+    const caught = await curl([`${base}/wide/status/502`]);
+    assert.equal(caught.status, 503);
+    assert.equal(caught.body.toString(), `<p>page /503.html host=127.0.0.1:${proxy.port} auth=</p>`);
+    const signed = await curl([`${base}/wide/status/404`]);
+    assert.equal(signed.status, 404);
+    assert.equal(signed.body.toString(), `<p>page /404.html host=127.0.0.1:${proxy.port} auth=</p>`);
+    const passed = await curl([`${base}/wide/status/410`]);
+    assert.equal(passed.status, 410);
+    assert.equal(passed.body.toString(), 'app answered 410');
+  });
 
   // Traefik v3.7.13 (customerrors, #11876 and #13320): {url} is the full URL, its scheme the
   // X-Forwarded-Proto the entry point leaves (a trusted client's, behind a TLS-terminating proxy).

@@ -65,6 +65,8 @@ describe('passTLSClientCert through the proxy', () => {
   let proxy: ProxyProcess;
   let tls: number;
   let web: number;
+  let inner: number;
+  let innerTls: number;
 
   before(async () => {
     serverPki = new TestPki('Server CA');
@@ -77,6 +79,14 @@ describe('passTLSClientCert through the proxy', () => {
     address: "127.0.0.1:0"
   websecure:
     address: "127.0.0.1:0"
+    http:
+      tls: {}
+  inner:
+    address: "127.0.0.1:0"
+    forwardedHeaders: { trustedIPs: ["127.0.0.1/32"] }
+  innersecure:
+    address: "127.0.0.1:0"
+    forwardedHeaders: { trustedIPs: ["127.0.0.1/32"] }
     http:
       tls: {}
 log: { level: DEBUG }
@@ -107,9 +117,15 @@ http:
       tls: { options: optional }
     plain:
       rule: "PathPrefix(\`/\`)"
-      entryPoints: [web]
+      entryPoints: [web, inner]
       middlewares: [client-cert]
       service: be
+    inner-optional:
+      rule: "Host(\`opt.test\`)"
+      entryPoints: [innersecure]
+      middlewares: [client-cert]
+      service: be
+      tls: { options: optional }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 tls:
@@ -133,6 +149,8 @@ tls:
     });
     tls = proxy.ports['websecure']!;
     web = proxy.ports['web']!;
+    inner = proxy.ports['inner']!;
+    innerTls = proxy.ports['innersecure']!;
   });
 
   after(async () => {
@@ -192,6 +210,40 @@ tls:
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(r.status, 200);
     assert.deepEqual(certFields(r.body), {});
+  });
+
+  // Traefik's ServeHTTP sets the fields only when req.TLS has peer certificates; the entry point
+  // removes them from untrusted peers only. A trusted proxy in front that terminated the client's
+  // TLS (a first Traefik with the same middleware) keeps its fields up to the backend.
+  it("keeps a trusted peer's fields when it has no certificate of its own, replaces them when it has one", async () => {
+    const front = [
+      '-H',
+      'X-Forwarded-Tls-Client-Cert: MIIfromTheFrontProxy',
+      '-H',
+      'X-Forwarded-Tls-Client-Cert-Info: Subject%3D%22CN%3Dfront%22',
+    ];
+    const kept = {
+      'x-forwarded-tls-client-cert': ['MIIfromTheFrontProxy'],
+      'x-forwarded-tls-client-cert-info': ['Subject%3D%22CN%3Dfront%22'],
+    };
+    const plain = await curl([...front, `http://127.0.0.1:${inner}/whoami`]);
+    assert.equal(plain.status, 200);
+    assert.deepEqual(certFields(plain.body), kept);
+    const h = (): string[] => [
+      '--resolve',
+      `opt.test:${innerTls}:127.0.0.1`,
+      '--cacert',
+      serverPki.ca.certFile,
+    ];
+    const noCert = await curl([...front, ...h(), `https://opt.test:${innerTls}/whoami`]);
+    assert.equal(noCert.exitCode, 0, noCert.stderr);
+    assert.deepEqual(certFields(noCert.body), kept);
+    const cert = await curl([...withCert(), ...front, ...h(), `https://opt.test:${innerTls}/whoami`]);
+    assert.equal(cert.exitCode, 0, cert.stderr);
+    assert.deepEqual(certFields(cert.body), {
+      'x-forwarded-tls-client-cert': [leafBody()],
+      'x-forwarded-tls-client-cert-info': [EXPECTED_INFO],
+    });
   });
 
   it('lets no client without a certificate through the mTLS router', async () => {

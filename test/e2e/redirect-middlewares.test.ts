@@ -26,10 +26,16 @@ http:
     scheme: { rule: "Host(\`scheme.test\`)", service: app, middlewares: [to-https] }
     regex: { rule: "Host(\`regex.test\`)", service: app, middlewares: [moved] }
     bad: { rule: "Host(\`bad.test\`)", service: app, middlewares: [bad-escape] }
+    bad-host: { rule: "Host(\`badhost.test\`)", service: app, middlewares: [bad-host] }
+    echo-host: { rule: "Host(\`echo.test\`)", service: app, middlewares: [echo-host] }
+    exact-case: { rule: "Host(\`case.test\`)", service: app, middlewares: [exact-case] }
   middlewares:
     to-https: { redirectScheme: { scheme: https } }
     moved: { redirectRegex: { regex: "^http://regex\\\\.test/(.*)", replacement: "HTTPS://other.test/new/$1" } }
     bad-escape: { redirectRegex: { regex: "^http://bad\\\\.test/(.*)", replacement: "https://other.test/%zz/$1" } }
+    bad-host: { redirectRegex: { regex: "^http://badhost\\\\.test/(.*)", replacement: "http://192.168.0.%31/$1" } }
+    echo-host: { redirectRegex: { regex: "^http://([^/]+)/(.*)", replacement: "https://$1/moved/$2" } }
+    exact-case: { redirectRegex: { regex: "^http://case\\\\.test/(.*)", replacement: "https://case.test/new/$1" } }
   services:
     app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
 `,
@@ -72,9 +78,34 @@ http:
     assert.equal(r.location, 'https://other.test/new/x%7By%7D%7Cz?k=v');
   });
 
-  it('redirectRegex: a replacement with a bad escape is a 500, as url.Parse refuses it', async () => {
+  it('redirectRegex: a replacement with a bad escape is a 502, as url.Parse refuses it', async () => {
     const r = await get('bad.test', '/x');
-    assert.equal(r.status, 500);
-    assert.equal(r.body, 'Internal Server Error', "oxy's default error handler: the status text alone");
+    // oxy's DefaultHandler: *url.Error is a net.Error that did not time out, so 502 and its
+    // status text (Traefik's redirect_regex_test.go "invalid rewritten URL").
+    assert.equal(r.status, 502);
+    assert.equal(r.body, 'Bad Gateway');
+    // Traefik's own test case: an escape of an ASCII byte in the host is refused too.
+    const host = await get('badhost.test', '/x');
+    assert.equal(host.status, 502);
+    assert.equal(host.location, undefined);
+  });
+
+  // Traefik's redirects work on Go's req.Host, the Host field as written (redirect_scheme.go
+  // clientRequestURL, redirect_regex.go rawURL): its case and a trailing dot stay, where routing
+  // compares the lowercased name without the dot.
+  it('redirectScheme: the Location keeps the Host as the client wrote it', async () => {
+    assert.equal((await get('Scheme.TEST', '/p?q')).location, 'https://Scheme.TEST/p?q');
+    assert.equal((await get('scheme.test.:8080', '/p')).location, 'https://scheme.test./p');
+  });
+
+  it('redirectRegex: matches and captures the Host as the client wrote it', async () => {
+    const r = await get('Echo.Test:8080', '/a');
+    assert.equal(r.status, 302);
+    assert.equal(r.location, 'https://Echo.Test:8080/moved/a');
+    // A case-sensitive regex does not match another spelling of the name: the request goes on.
+    const on = await get('CASE.test', '/a');
+    assert.equal(on.status, 200);
+    assert.equal(on.body, 'app');
+    assert.equal((await get('case.test', '/a')).location, 'https://case.test/new/a');
   });
 });

@@ -12,6 +12,11 @@ export interface StatusRange {
 /**
  * One status spec: `503`, `"503"`, `"5xx"` or `"500-504"`. Traefik's own keys take single codes
  * or Go-style `"500-599"` strings (errors middleware, retry status); the class form is Caddy's.
+ * The numbers are read as Traefik's types.NewHTTPCodeRanges reads them (pkg/types/
+ * http_code_range.go): strconv.Atoi of each side of the `-`, nothing checked beyond that, so
+ * `"400-999"` or `"0-599"` load (a status is always 100-999 on the wire), and a range whose
+ * ends are reversed loads and never matches. Spaces around the parts are allowed here (Atoi
+ * refuses them).
  */
 export function parseStatusRange(input: unknown): StatusRange | { error: string } {
   const text = typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : null;
@@ -21,11 +26,11 @@ export function parseStatusRange(input: unknown): StatusRange | { error: string 
     const c = Number(m[1]) * 100;
     return { from: c, to: c + 99 };
   }
-  m = /^(\d{3})(?:\s*-\s*(\d{3}))?$/.exec(text);
+  // Go's Atoi takes a leading '+'; a '-' sign cannot survive the split on '-'.
+  m = /^\+?(\d{1,18})(?:\s*-\s*\+?(\d{1,18}))?$/.exec(text);
   if (m === null) return { error: `invalid status "${text}"` };
   const from = Number(m[1]);
   const to = m[2] === undefined ? from : Number(m[2]);
-  if (from < 100 || to > 599 || from > to) return { error: `invalid status range "${text}"` };
   return { from, to };
 }
 

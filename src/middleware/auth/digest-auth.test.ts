@@ -94,7 +94,7 @@ describe('digestAuth', () => {
     );
     assert.match(
       both[0]!,
-      /^Digest realm="traefik", nonce="[^"]+", algorithm=SHA-256, qop="auth", opaque="[0-9a-f]+"$/,
+      /^Digest realm="traefik", nonce="[^"]+", opaque="[0-9a-f]+", algorithm=SHA-256, qop="auth"$/,
     );
   });
 
@@ -177,5 +177,26 @@ describe('digestAuth', () => {
     assert.equal(p?.get('nc'), '00000001');
     assert.equal(parseDigestParams('Basic abc'), undefined);
     assert.equal(parseDigestParams('Digest =x'), undefined);
+  });
+
+  it("accepts what go-http-auth's CheckAuth accepts: no realm or cnonce, a short nc", () => {
+    const now = { t: 1_000 };
+    const { m } = setup([`alice:traefik:${md5('alice:traefik:secret')}`], now);
+    const { nonce, opaque } = challengeOf(m.onRequest(makeRequest('http://a.test/x')));
+    const ha1 = md5('alice:traefik:secret');
+    const ha2 = md5('GET:/x');
+    // cnonce absent: the empty string in the digest; nc "1", not zero-padded.
+    const response = md5(`${ha1}:${nonce}:1::auth:${ha2}`);
+    const auth = `Digest username="alice", nonce="${nonce}", uri="/x", response="${response}", opaque="${opaque}", qop=auth, nc=1`;
+    const req = makeRequest('http://a.test/x', { headers: [['Authorization', auth]] });
+    assert.equal(m.onRequest(req), undefined);
+    assert.equal(req.headers.get('x-user'), 'alice');
+    // Another realm named by the client: the configured one is what counts.
+    const r2 = md5(`${ha1}:${nonce}:2:c:auth:${ha2}`);
+    const other = `Digest username="alice", realm="elsewhere", nonce="${nonce}", uri="/x", response="${r2}", opaque="${opaque}", qop=auth, nc=2, cnonce="c"`;
+    assert.equal(
+      m.onRequest(makeRequest('http://a.test/x', { headers: [['Authorization', other]] })),
+      undefined,
+    );
   });
 });

@@ -180,9 +180,11 @@ export class DigestAuthMiddleware implements Middleware {
     }
     if (!md5 && !sha) md5 = true;
     const headers: [string, string][] = [['Content-Type', 'text/plain']];
-    const tail = `, opaque="${s.opaque}"${stale ? ', stale=true' : ''}`;
+    const tail = stale ? ', stale=true' : '';
+    // go-http-auth's RequireAuth order (realm, nonce, opaque, algorithm, qop), which Traefik's
+    // digestAuth sends: the same bytes for an MD5 challenge.
     for (const alg of sha ? (md5 ? ['SHA-256', 'MD5'] : ['SHA-256']) : ['MD5']) {
-      const value = `Digest realm="${this.#realm}", nonce="${s.issueNonce()}", algorithm=${alg}, qop="auth"${tail}`;
+      const value = `Digest realm="${this.#realm}", nonce="${s.issueNonce()}", opaque="${s.opaque}", algorithm=${alg}, qop="auth"${tail}`;
       headers.push(['WWW-Authenticate', value]);
     }
     return { status: 401, headers, body: '401 Unauthorized\n' };
@@ -197,21 +199,23 @@ export class DigestAuthMiddleware implements Middleware {
     // The access log's ClientUsername: the name the request gives, authenticated or not (Traefik's
     // digestAuth.ServeHTTP, which reads it from Authorization when headerField is unset).
     if (user !== undefined && user !== '') ctl?.setClientUsername?.(user);
-    const realm = p.get('realm');
+    // As go-http-auth's DigestAuth.CheckAuth (Traefik's digestAuth): the user is looked up in the
+    // configured realm whatever `realm` the client repeats, a missing cnonce is the empty string
+    // in the digest, and nc is any hexadecimal number (strconv.ParseUint base 16), not only the
+    // eight digits RFC 7616 asks for.
+    const realm = this.#realm;
     const nonce = p.get('nonce');
     const uri = p.get('uri');
     const response = p.get('response');
-    const cnonce = p.get('cnonce');
+    const cnonce = p.get('cnonce') ?? '';
     const ncText = p.get('nc');
     const alg = (p.get('algorithm') ?? 'MD5').toUpperCase();
     if (
       user === undefined ||
-      realm !== this.#realm ||
       nonce === undefined ||
       response === undefined ||
-      cnonce === undefined ||
       ncText === undefined ||
-      !/^[0-9a-fA-F]{8}$/.test(ncText) ||
+      !/^[0-9a-fA-F]{1,16}$/.test(ncText) ||
       p.get('qop') !== 'auth' ||
       p.get('opaque') !== this.#state.opaque ||
       (alg !== 'MD5' && alg !== 'SHA-256') ||
