@@ -1000,6 +1000,9 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   // control plane binds none.
   const init = plane.role === 'worker' ? await plane.data.init() : null;
   const boundPorts: Record<string, number> = {};
+  const handlesTlsChallenge = Object.values(config.certificatesResolvers ?? {}).some(
+    (r) => r.acme?.tlsChallenge !== undefined,
+  );
   for (const [name, ep] of plane.role === 'control' ? [] : listened) {
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
@@ -1083,7 +1086,10 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       firstBytesTimeoutMs: t.readHeaderTimeout,
       serverFirstTimeoutMs: t.serverFirstTimeout,
       alwaysPeek: tlsSetup.alpn !== null,
-      acmeBypass: ep.allowACMEByPass,
+      // As Traefik's pkg/server/routerfactory.go NewRouterFactory: acme-tls/1 ClientHellos are
+      // routed like any other unless a resolver of the static configuration answers tls-alpn-01
+      // (`allowACMEByPass || !handlesTLSChallenge`).
+      acmeBypass: ep.allowACMEByPass || !handlesTlsChallenge,
       proxyProtocol:
         ep.proxyProtocol === undefined
           ? null

@@ -787,12 +787,19 @@ export function buildSnapshot(
   });
   const tlsWanted = secureRoutes.length > 0 || tcpBuild.terminates;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);
-  // A TCP router that terminates TLS names an options set that must exist (as an HTTPS router's).
-  const tcpSpots = tcpBuild.spots.filter((s) => {
+  // A TCP router that terminates TLS with an options set that does not exist keeps its rule and
+  // priority, and closes the connections it matches, as Traefik's addTCPHandlers gives it a
+  // brokenTLSRouter (pkg/server/router/tcp/manager.go): they never fall to another router.
+  const tcpSpots = tcpBuild.spots.map((s) => {
     const t = s.entry.value.tls;
-    if (t.kind !== 'terminate' || tls === null || tls.options.has(t.options)) return true;
-    l4Issue(['tcp', 'routers', s.entry.name, 'tls', 'options'], `unknown TLS options \`${t.options}\``);
-    return false;
+    if (t.kind !== 'terminate' || tls === null || tls.options.has(t.options)) return s;
+    issues.push({
+      severity: 'warning',
+      message: `unknown TLS options \`${t.options}\`; the connections this router matches are closed`,
+      path: ['tcp', 'routers', s.entry.name, 'tls', 'options'],
+    });
+    const value = { ...s.entry.value, tls: { kind: 'broken' as const, options: t.options } };
+    return { ...s, entry: { ...s.entry, value } };
   });
   const udp = buildUdp(config.udp, {
     udpEntryPoints: opts.udpEntryPoints ?? [],

@@ -309,7 +309,12 @@ export type TcpRouteTls =
   | { readonly kind: 'none' }
   | { readonly kind: 'passthrough' }
   /** `options`: the qualified name of its TLS options set. */
-  | { readonly kind: 'terminate'; readonly options: string };
+  | { readonly kind: 'terminate'; readonly options: string }
+  /**
+   * Terminates TLS with an options set that does not exist: it keeps its rule and closes what it
+   * matches (Traefik's brokenTLSRouter, pkg/server/router/tcp/manager.go addTCPHandlers).
+   */
+  | { readonly kind: 'broken'; readonly options: string };
 
 /** How connections reach one TCP server (its service's serversTransport). */
 export interface TcpTransport {

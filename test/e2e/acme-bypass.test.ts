@@ -3,7 +3,9 @@
  * routers there. http-01: the internal router for `/.well-known/acme-challenge/` loses its top
  * priority (pkg/provider/traefik/internal.go acme(), `acme-http-bypass`), so a router for those
  * paths takes them; tls-alpn-01: a ClientHello offering `acme-tls/1` goes through the TCP routers
- * (pkg/server/routerfactory.go EnableACMETLSPassthrough). Elsewhere the proxy answers both itself.
+ * (pkg/server/routerfactory.go EnableACMETLSPassthrough). Elsewhere the proxy answers both itself,
+ * but for tls-alpn-01 only when a resolver uses tlsChallenge: without one, every entry point lets
+ * acme-tls/1 through (NewRouterFactory: `ep.AllowACMEByPass || !handlesTLSChallenge`).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -50,6 +52,10 @@ certificatesResolvers:
     acme:
       caServer: "https://127.0.0.1:1/dir"
       httpChallenge: { entryPoint: strict }
+  alpn:
+    acme:
+      caServer: "https://127.0.0.1:1/dir"
+      tlsChallenge: {}
 http:
   routers:
     challenges:
@@ -111,5 +117,63 @@ tcp:
     const before = hellos.length;
     await offerAcmeTls(proxy.ports['strict']!);
     assert.equal(hellos.length, before);
+  });
+});
+
+describe('acme-tls/1 without a tlsChallenge resolver', () => {
+  let passthrough: Server;
+  const hellos: Buffer[] = [];
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    passthrough = createServer((s) => {
+      s.once('data', (d: Buffer) => {
+        hellos.push(d);
+        s.destroy();
+      });
+      s.on('error', () => {});
+    });
+    passthrough.listen(0, '127.0.0.1');
+    await once(passthrough, 'listening');
+    const port = (passthrough.address() as AddressInfo).port;
+    // No allowACMEByPass, and the only resolver answers http-01: Traefik routes acme-tls/1
+    // ClientHellos like any other (a backend behind a passthrough router solves its own tls-alpn-01).
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+certificatesResolvers:
+  one:
+    acme:
+      caServer: "https://127.0.0.1:1/dir"
+      httpChallenge: { entryPoint: web }
+tcp:
+  routers:
+    alpn:
+      rule: "HostSNI(\`acme.test\`)"
+      service: passthrough
+      tls: { passthrough: true }
+  services:
+    passthrough: { loadBalancer: { servers: [{ address: "127.0.0.1:${port}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    passthrough.close();
+  });
+
+  it('routes a ClientHello offering acme-tls/1 through the TCP routers', async () => {
+    const s = connect({
+      host: '127.0.0.1',
+      port: proxy.ports['web']!,
+      servername: 'acme.test',
+      ALPNProtocols: ['acme-tls/1'],
+      rejectUnauthorized: false,
+    });
+    s.on('error', () => {});
+    await new Promise((resolve) => s.on('close', resolve));
+    assert.equal(hellos.length, 1);
+    assert.ok(hellos[0]!.includes('acme-tls/1'));
   });
 });

@@ -122,11 +122,7 @@ export function validateLayer4(
         );
         ok = false;
       }
-      r.entryPoints?.forEach((ep, i) => {
-        if (eps === undefined || eps.has(ep)) return;
-        report('error', `entry point \`${ep}\` does not exist`, [...base, 'entryPoints', i]);
-        ok = false;
-      });
+      if (!knownEntryPoints(r.entryPoints, eps, base, report)) ok = false;
       r.middlewares.forEach((m, i) => {
         const p = problem('tcp', 'middlewares', m, tcp.middlewares, name);
         if (p === undefined) return;
@@ -150,11 +146,7 @@ export function validateLayer4(
       if (isOff(key)) continue;
       const base = ['udp', 'routers', name];
       let ok = true;
-      r.entryPoints?.forEach((ep, i) => {
-        if (eps === undefined || eps.has(ep)) return;
-        report('error', `entry point \`${ep}\` does not exist`, [...base, 'entryPoints', i]);
-        ok = false;
-      });
+      if (!knownEntryPoints(r.entryPoints, eps, base, report)) ok = false;
       const p = problem('udp', 'services', r.service, udp.services, name);
       if (p !== undefined) {
         report('error', `service ${p}`, [...base, 'service']);
@@ -164,6 +156,33 @@ export function validateLayer4(
     }
   }
   return prune(config, (k) => isOff(k));
+}
+
+/**
+ * A TCP or UDP router's entry points, as Traefik's GetTCPRoutersByEntryPoints and
+ * GetUDPRoutersByEntryPoints (pkg/config/runtime/runtime_tcp.go, runtime_udp.go) take them: one
+ * that does not exist is a non-critical error, the router serving the others; only a router left
+ * with none is disabled ("no valid entryPoint for this router"). False in that case.
+ */
+function knownEntryPoints(
+  list: readonly string[] | undefined,
+  eps: ReadonlySet<string> | undefined,
+  base: ConfigPath,
+  report: Report,
+): boolean {
+  if (list === undefined || eps === undefined) return true;
+  const valid = list.some((ep) => eps.has(ep));
+  list.forEach((ep, i) => {
+    if (eps.has(ep)) return;
+    report(
+      valid ? 'warning' : 'error',
+      valid
+        ? `entry point \`${ep}\` does not exist: the router serves its other entry points`
+        : `entry point \`${ep}\` does not exist`,
+      [...base, 'entryPoints', i],
+    );
+  });
+  return valid || list.length === 0;
 }
 
 /** Weighted services: children exist, no cycles; a service whose child is disabled is disabled too. */

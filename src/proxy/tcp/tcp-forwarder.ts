@@ -160,6 +160,12 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
     s.on('error', ignore);
     (s as Owned)[SESSION] = this;
     s.once('close', onEarlyClose);
+    if (r.tls.kind === 'broken') {
+      // Traefik's brokenTLSRouter (pkg/server/router/tcp/manager.go): a router whose TLS options
+      // could not be built closes what it matches, before its middlewares and its service.
+      this.#fail(500, 'tls_options');
+      return;
+    }
     for (const mw of r.middlewares) {
       if (!mw.admit(this.#clientIp)) {
         this.#fail(mw.refusal, mw.refusal === 429 ? 'too_many' : 'not_allowed');
