@@ -183,14 +183,12 @@ export class AdminServer {
     const method = req.method ?? 'GET';
     const read = method === 'GET' || method === 'HEAD';
     // Health checkers probe /ping without credentials; it tells nothing about the configuration.
+    // As Traefik's pkg/ping/ping.go Handler.ServeHTTP: every request its router sends it, whatever
+    // the path (a router `Path(\`/healthz\`)` naming ping@internal) or the method, gets the status
+    // and its text (`OK`).
     if (origin.service === 'ping') {
-      if (path !== '/ping') return sendError(res, 404, 'not found');
-      if (!read) return this.#notAllowed(res, READ);
-      if (this.#terminating) {
-        const code = this.#deps.terminatingStatusCode ?? 503;
-        return sendText(res, code, 'text/plain; charset=utf-8', statusText(code));
-      }
-      return sendText(res, 200, 'text/plain; charset=utf-8', 'OK');
+      req.resume();
+      return sendStatus(res, this.#terminating ? (this.#deps.terminatingStatusCode ?? 503) : 200);
     }
     const ask = { method, path, host: req.headers.host, authorization: req.headers.authorization };
     if (origin.service === 'rest') return this.#rest(req, res, origin, ask);
@@ -614,6 +612,25 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 }
 
 const NOSNIFF = { 'x-content-type-options': 'nosniff' } as const;
+
+/**
+ * A status and its reason phrase as the body (Traefik's ping: WriteHeader, then
+ * http.StatusText). 204 and 304 (a `terminatingStatusCode` of 204) go without a body and without
+ * Content-Length, as Go's server sends them; a 1xx is only informational in Go, the text then
+ * goes out under an implicit 200, which is what the client sees as the answer.
+ */
+function sendStatus(res: ServerResponse, status: number): void {
+  if (status < 200) {
+    sendText(res, 200, 'text/plain; charset=utf-8', statusText(status));
+    return;
+  }
+  if (status === 204 || status === 304) {
+    res.writeHead(status, { 'cache-control': 'no-store' });
+    res.end();
+    return;
+  }
+  sendText(res, status, 'text/plain; charset=utf-8', statusText(status));
+}
 
 /** Go's http.Error: the text with a newline, as plain text that is not to be sniffed. */
 function goError(res: ServerResponse, status: number, text: string): void {

@@ -141,7 +141,11 @@ const PRIORITY: Record<InternalServiceName, number> = {
   dashboard: Number.MAX_SAFE_INTEGER - 3,
 };
 
-/** Only the paths each service answers: the rest of the entry point is routed as usual. */
+/**
+ * Only the paths each service answers: the rest of the entry point is routed as usual. Ping's is
+ * Traefik's `PathPrefix(\`/ping\`)` (pkg/provider/traefik/internal.go pingConfiguration): `/ping/`
+ * and `/ping/live` answer too.
+ */
 function ownRule(r: InternalRoute): string {
   const p = ownPath(r);
   switch (r.service) {
@@ -149,13 +153,16 @@ function ownRule(r: InternalRoute): string {
     case 'dashboard':
       return `Path(\`${p}\`) || PathPrefix(\`${p}/\`)`;
     case 'ping':
-      return 'Path(`/ping`)';
+      return 'PathPrefix(`/ping`)';
     case 'prometheus':
       return 'Path(`/metrics`)';
     case 'rest':
       return 'PathPrefix(`/api/providers`)';
   }
 }
+
+/** The own routers whose rule is a bare `PathPrefix` of their path. */
+const PREFIX_RULE: ReadonlySet<InternalServiceName> = new Set(['ping', 'rest']);
 
 /** The path each own router takes (and everything under it). */
 const OWN_PATH: Record<InternalServiceName, string> = {
@@ -276,7 +283,9 @@ export class InternalServices {
         // Undefined: a router without entryPoints is on every entry point.
         if (eps !== undefined && !eps.includes(own.entryPoint)) continue;
         const path = ownPath(own);
-        const hit = c.hints.paths.prefixes.find((p) => p === path || p.startsWith(`${path}/`));
+        // A bare PathPrefix (ping's) takes every path that starts with it, `/pingdom` too.
+        const bare = PREFIX_RULE.has(own.service);
+        const hit = c.hints.paths.prefixes.find((p) => p === path || p.startsWith(bare ? path : `${path}/`));
         if (hit === undefined) continue;
         issues.push({
           severity: 'warning',
