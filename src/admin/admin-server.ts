@@ -194,17 +194,11 @@ export class AdminServer {
     if (origin.service === 'rest') return this.#rest(req, res, origin, ask);
     const admission = this.#access.check(origin, ask);
     if (!admission.ok) return sendError(res, admission.status, admission.error, {}, admission.headers ?? {});
-    if (!read && admission.level === 'read') {
-      const refused = this.#access.refuseWrite(origin, ask);
-      return sendError(res, refused.status, refused.error);
-    }
-    if (!read && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
-      // A browser page of another site may send simple requests (a POST without preflight).
-      return sendError(res, 403, 'cross-origin writes are not allowed');
-    }
+    // As Traefik's prometheus@internal (the promhttp handler): the metrics for every request its
+    // router sends, whatever the path (a router `Path(\`/prom\`)` naming it) or the method.
     if (origin.service === 'prometheus') {
-      if (path !== '/metrics' || this.#deps.metrics === null) return sendError(res, 404, 'not found');
-      if (!read) return this.#notAllowed(res, READ);
+      req.resume();
+      if (this.#deps.metrics === null) return sendError(res, 404, 'not found');
       const text = this.#deps.metrics.render();
       return sendText(
         res,
@@ -212,6 +206,14 @@ export class AdminServer {
         'text/plain; version=0.0.4; charset=utf-8',
         typeof text === 'string' ? text : await text,
       );
+    }
+    if (!read && admission.level === 'read') {
+      const refused = this.#access.refuseWrite(origin, ask);
+      return sendError(res, refused.status, refused.error);
+    }
+    if (!read && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
+      // A browser page of another site may send simple requests (a POST without preflight).
+      return sendError(res, 403, 'cross-origin writes are not allowed');
     }
     // `api.basePath`: the API's and the dashboard's paths are under it.
     const base = this.#deps.basePath ?? '';

@@ -142,9 +142,10 @@ const PRIORITY: Record<InternalServiceName, number> = {
 };
 
 /**
- * Only the paths each service answers: the rest of the entry point is routed as usual. Ping's is
- * Traefik's `PathPrefix(\`/ping\`)` (pkg/provider/traefik/internal.go pingConfiguration): `/ping/`
- * and `/ping/live` answer too.
+ * Only the paths each service answers: the rest of the entry point is routed as usual. Ping's and
+ * Prometheus's are Traefik's `PathPrefix(\`/ping\`)` and `PathPrefix(\`/metrics\`)`
+ * (pkg/provider/traefik/internal.go pingConfiguration, prometheusConfiguration): `/ping/live`
+ * and `/metrics/` answer too.
  */
 function ownRule(r: InternalRoute): string {
   const p = ownPath(r);
@@ -155,14 +156,14 @@ function ownRule(r: InternalRoute): string {
     case 'ping':
       return 'PathPrefix(`/ping`)';
     case 'prometheus':
-      return 'Path(`/metrics`)';
+      return 'PathPrefix(`/metrics`)';
     case 'rest':
       return 'PathPrefix(`/api/providers`)';
   }
 }
 
 /** The own routers whose rule is a bare `PathPrefix` of their path. */
-const PREFIX_RULE: ReadonlySet<InternalServiceName> = new Set(['ping', 'rest']);
+const PREFIX_RULE: ReadonlySet<InternalServiceName> = new Set(['ping', 'prometheus', 'rest']);
 
 /** The path each own router takes (and everything under it). */
 const OWN_PATH: Record<InternalServiceName, string> = {

@@ -51,6 +51,10 @@ http:
       rule: "Path(\`/healthz\`)"
       service: ping@internal
       entryPoints: [web]
+    prom:
+      rule: "Path(\`/prom\`)"
+      service: prometheus@internal
+      entryPoints: [web]
 `,
     });
   });
@@ -80,5 +84,22 @@ http:
     const r = await send(port('web'), 'GET', '/healthz');
     assert.equal(r.status, 200);
     assert.equal(r.text, 'OK');
+  });
+
+  it("prometheus: every path under /metrics on its entry point, as Traefik's PathPrefix(`/metrics`)", async () => {
+    for (const path of ['/metrics', '/metrics/', '/metrics?name[]=x']) {
+      const r = await send(port('traefik'), 'GET', path);
+      assert.equal(r.status, 200, path);
+      assert.match(r.text, /^# (HELP|TYPE) /m, path);
+    }
+  });
+
+  it('prometheus: a router naming prometheus@internal answers on its own path, to any method', async () => {
+    const r = await send(port('web'), 'GET', '/prom');
+    assert.equal(r.status, 200);
+    assert.match(r.text, /^# (HELP|TYPE) /m);
+    const post = await send(port('traefik'), 'POST', '/metrics', '');
+    assert.equal(post.status, 200);
+    assert.match(post.text, /^# (HELP|TYPE) /m);
   });
 });
