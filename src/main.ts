@@ -1550,6 +1550,7 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       dashboard: dashboardAsset,
       logger,
       bridgeSecret,
+      staticConfig: config,
       ...(config.ping === undefined ? {} : { terminatingStatusCode: config.ping.terminatingStatusCode }),
     });
     adminServer = server;

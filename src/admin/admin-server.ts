@@ -22,6 +22,7 @@ import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.t
 import { type L4EntryPoints, type L4Kind, l4Names, l4Overview, l4View, l4Views } from './l4-views.ts';
 import { type ListKind, listPage } from './list-query.ts';
 import { redactSecrets } from './redact.ts';
+import { anonymize, supportDump } from './support-dump.ts';
 import {
   middlewareView,
   middlewareViews,
@@ -80,6 +81,8 @@ export interface AdminServerDeps {
    * `handle` serves only requests that carry it. Undefined: `handle` refuses everything.
    */
   readonly bridgeSecret?: string;
+  /** The static configuration, for `/api/support-dump` (anonymized there). Absent: `{}`. */
+  readonly staticConfig?: unknown;
   /** Failed-authentication throttling; `now` defaults to Date.now. */
   readonly throttle?: Partial<ThrottleOptions>;
 }
@@ -273,6 +276,8 @@ export class AdminServer {
             Codename: '',
             startDate: START_DATE,
           });
+        case 'support-dump':
+          return this.#supportDump(res, snap, method);
         case 'explain': {
           const r = this.#explain(snap, url.searchParams);
           return sendJson(res, r.status, r.body);
@@ -417,6 +422,25 @@ export class AdminServer {
           l4Views(snap, kind, section, this.#l4EntryPoints),
         );
     return out;
+  }
+
+  /**
+   * Traefik's getSupportDump (pkg/api/handler_support_dump.go): version.json, the static
+   * configuration anonymized, the runtime objects (Traefik's rawdata keys), as a .tar.gz download.
+   */
+  #supportDump(res: ServerResponse, snap: RuntimeSnapshot, method: string): void {
+    const body = supportDump([
+      { name: 'version.json', json: { version: this.#deps.version, codename: '', startDate: START_DATE } },
+      { name: 'static-config.json', json: anonymize(this.#deps.staticConfig ?? {}) },
+      { name: 'runtime-config.json', json: redactSecrets(this.#rawByName(snap)) },
+    ]);
+    res.writeHead(200, {
+      'cache-control': 'no-store',
+      'content-type': 'application/gzip',
+      'content-disposition': 'attachment; filename=support-dump.tar.gz',
+      'content-length': body.length,
+    });
+    res.end(method === 'HEAD' ? undefined : body);
   }
 
   #list(snap: RuntimeSnapshot, section: Section): object[] {
