@@ -16,6 +16,7 @@ import { AdminAccess } from './access.ts';
 import { ApiWrites } from './api-writes.ts';
 import { AdminAuth } from './auth.ts';
 import { AuthThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth-throttle.ts';
+import { certificateViews } from './certificate-views.ts';
 import { disabledObject } from './disabled-views.ts';
 import { explain, explainRequestHead } from './explain.ts';
 import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
@@ -276,6 +277,8 @@ export class AdminServer {
             Codename: '',
             startDate: START_DATE,
           });
+        case 'certificates':
+          return sendList(res, certificateViews(snap), 'certificates', url.searchParams);
         case 'support-dump':
           return this.#supportDump(res, snap, method);
         case 'explain': {
@@ -297,6 +300,14 @@ export class AdminServer {
       const ep = this.#deps.entryPoints.find((e) => e.name === id);
       if (ep === undefined) return sendError(res, 404, `entry point not found: ${id}`);
       return sendJson(res, 200, { name: ep.name, address: ep.address });
+    }
+    if (route === 'certificates' && parts.length === 2) {
+      // Traefik v3.7's getCertificate (pkg/api/handler_certificate.go): by SHA-256 fingerprint.
+      if (!read) return this.#notAllowed(res, READ);
+      const id = parts[1]!;
+      const cert = certificateViews(snap).find((c) => c.name === id);
+      if (cert === undefined) return sendError(res, 404, `certificate not found: ${id}`);
+      return sendJson(res, 200, cert);
     }
     const kind = route === 'tcp' || route === 'udp' ? route : route === 'http' ? 'http' : undefined;
     const section = (kind === undefined ? [] : kind === 'http' ? SECTIONS : L4_SECTIONS[kind]).find(
