@@ -116,6 +116,7 @@ describe('admin API reads', () => {
         service: 'svc@api',
         status: 'enabled',
         issues: [],
+        using: ['web'],
       },
       {
         name: 'site@api',
@@ -127,6 +128,8 @@ describe('admin API reads', () => {
         service: 'svc@api',
         status: 'enabled',
         issues: [],
+        // Traefik's using: the entry points served, sorted.
+        using: ['traefik', 'web'],
       },
     ]);
   });

@@ -29,6 +29,7 @@ import {
   middlewareViews,
   objectNames,
   overviewView,
+  type RouterView,
   routerView,
   routerViews,
   serviceView,
@@ -117,6 +118,8 @@ export class AdminServer {
   readonly #writes: ApiWrites | null;
   readonly #entryPointNames: readonly string[];
   readonly #l4EntryPoints: L4EntryPoints;
+  /** Every entry point's name (`using` keeps those a router names that exist). */
+  readonly #entryPointSet: ReadonlySet<string>;
 
   /** The proxy is shutting down: /ping says so (Traefik's ping handler `terminating`). */
   #terminating = false;
@@ -139,6 +142,7 @@ export class AdminServer {
         ? null
         : new ApiWrites(deps.api, deps.watcher, deps.logger, deps.outcomeTimeoutMs ?? 10_000);
     this.#entryPointNames = deps.proxyEntryPoints ?? deps.entryPoints.map((e) => e.name);
+    this.#entryPointSet = new Set(deps.entryPoints.map((e) => e.name));
     const udp = new Set(deps.entryPoints.filter((e) => /\/udp$/i.test(e.address)).map((e) => e.name));
     this.#l4EntryPoints = {
       tcpDefaults: this.#entryPointNames.filter((n) => !udp.has(n)),
@@ -454,8 +458,17 @@ export class AdminServer {
     res.end(method === 'HEAD' ? undefined : body);
   }
 
+  /**
+   * Traefik's `using` on an HTTP router (pkg/config/runtime RouterInfo.Using, filled by
+   * GetRoutersByEntryPoints): the entry points among its own that exist, sorted, once each.
+   */
+  #withUsing(view: RouterView): RouterView & { readonly using: string[] } {
+    const using = [...new Set(view.entryPoints)].filter((ep) => this.#entryPointSet.has(ep)).sort();
+    return { ...view, using };
+  }
+
   #list(snap: RuntimeSnapshot, section: Section): object[] {
-    if (section === 'routers') return routerViews(snap, this.#entryPointNames);
+    if (section === 'routers') return routerViews(snap, this.#entryPointNames).map((v) => this.#withUsing(v));
     if (section === 'services') return serviceViews(snap);
     return middlewareViews(snap);
   }
@@ -469,7 +482,10 @@ export class AdminServer {
   #one(snap: RuntimeSnapshot, section: Section, name: string): Reply {
     const found = lookup(objectNames(snap, section), section, name);
     if (typeof found !== 'string') return found;
-    if (section === 'routers') return { status: 200, body: routerView(snap, found, this.#entryPointNames) };
+    if (section === 'routers') {
+      const view = routerView(snap, found, this.#entryPointNames);
+      return { status: 200, body: view === undefined ? view : this.#withUsing(view) };
+    }
     if (section === 'middlewares') return { status: 200, body: middlewareView(snap, found) };
     const view = serviceView(snap, found);
     const config =
