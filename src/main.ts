@@ -1551,6 +1551,7 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       logger,
       bridgeSecret,
       staticConfig: config,
+      debug: config.api?.debug ?? false,
       ...(config.ping === undefined ? {} : { terminatingStatusCode: config.ping.terminatingStatusCode }),
     });
     adminServer = server;

@@ -83,6 +83,8 @@ export interface AdminServerDeps {
    * `handle` serves only requests that carry it. Undefined: `handle` refuses everything.
    */
   readonly bridgeSecret?: string;
+  /** `api.debug`: `/debug/vars` is served (Traefik's DebugHandler). */
+  readonly debug?: boolean;
   /** The static configuration, for `/api/support-dump` (anonymized there). Absent: `{}`. */
   readonly staticConfig?: unknown;
   /** Failed-authentication throttling; `now` defaults to Date.now. */
@@ -240,6 +242,10 @@ export class AdminServer {
       });
       res.end();
       return;
+    }
+    if (origin.service === 'api' && this.#deps.debug === true && path === '/debug/vars') {
+      if (!read) return this.#notAllowed(res, READ);
+      return sendJson(res, 200, debugVars());
     }
     if (dashboard && path.startsWith('/dashboard/'))
       return this.#dashboard(res, path.slice('/dashboard/'.length), read);
@@ -665,6 +671,28 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 }
 
 const NOSNIFF = { 'x-content-type-options': 'nosniff' } as const;
+
+/**
+ * `/debug/vars` with api.debug, as Traefik's DebugHandler (pkg/api/debug.go) serves Go's expvar:
+ * `cmdline` (the process's arguments), `memstats` and Traefik's `Goroutines2`. Node has no Go
+ * runtime: memstats holds the fields that have a Node counterpart (Alloc and HeapAlloc and
+ * HeapInuse: the V8 heap in use; HeapSys: the heap reserved; Sys: the resident set), and
+ * Goroutines2 the handles keeping the event loop alive.
+ */
+function debugVars(): Record<string, unknown> {
+  const m = process.memoryUsage();
+  return {
+    Goroutines2: process.getActiveResourcesInfo().length,
+    cmdline: process.argv,
+    memstats: {
+      Alloc: m.heapUsed,
+      HeapAlloc: m.heapUsed,
+      HeapInuse: m.heapUsed,
+      HeapSys: m.heapTotal,
+      Sys: m.rss,
+    },
+  };
+}
 
 /**
  * A status and its reason phrase as the body (Traefik's ping: WriteHeader, then

@@ -114,6 +114,8 @@ export interface InternalRoute {
   readonly dedicated: boolean;
   /** `api.basePath` without its trailing `/` ('' for `/`): the API's and dashboard's paths are under it. */
   readonly basePath?: string;
+  /** `api.debug`: the API's router takes `/debug…` too (Traefik's `debug` router). */
+  readonly debug?: boolean;
 }
 
 export interface InternalServicesOptions {
@@ -258,6 +260,10 @@ export class InternalServices {
         },
       });
       out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));
+      // api.debug: Traefik's `debug` router (pkg/provider/traefik/internal.go apiConfiguration),
+      // PathPrefix(`/debug`) to api@internal, here under api.basePath as the API's own paths.
+      if (r.service === 'api' && r.debug === true)
+        out.push(entry('debug@internal', `PathPrefix(\`${r.basePath ?? ''}/debug\`)`, PRIORITY.api));
       // `/` to the dashboard on an entry point that is there for it, below every router of the
       // configuration: one placed there for `/` keeps it.
       if (r.service === 'dashboard' && r.dedicated) {
@@ -339,7 +345,9 @@ export function internalServicesFor(
     routes: routing.map((r) => ({
       ...r,
       dedicated: isDedicatedAdminEntryPoint(config, r.entryPoint),
-      ...(config.api === undefined ? {} : { basePath: apiBasePath(config.api.basePath) }),
+      ...(config.api === undefined
+        ? {}
+        : { basePath: apiBasePath(config.api.basePath), debug: config.api.debug }),
     })),
   });
 }
