@@ -1556,6 +1556,8 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       dashboard: dashboardAsset,
       logger,
       bridgeSecret,
+      staticConfig: config,
+      debug: config.api?.debug ?? false,
       ...(config.ping === undefined ? {} : { terminatingStatusCode: config.ping.terminatingStatusCode }),
     });
     adminServer = server;

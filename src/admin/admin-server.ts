@@ -15,17 +15,20 @@ import { AdminAccess } from './access.ts';
 import { ApiWrites } from './api-writes.ts';
 import { AdminAuth } from './auth.ts';
 import { AuthThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth-throttle.ts';
+import { certificateViews } from './certificate-views.ts';
 import { disabledObject } from './disabled-views.ts';
 import { explain, explainRequestHead } from './explain.ts';
 import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
 import { type L4EntryPoints, type L4Kind, l4Names, l4Overview, l4View, l4Views } from './l4-views.ts';
 import { type ListKind, listPage } from './list-query.ts';
 import { redactSecrets } from './redact.ts';
+import { anonymize, supportDump } from './support-dump.ts';
 import {
   middlewareView,
   middlewareViews,
   objectNames,
   overviewView,
+  type RouterView,
   routerView,
   routerViews,
   serviceView,
@@ -79,6 +82,10 @@ export interface AdminServerDeps {
    * `handle` serves only requests that carry it. Undefined: `handle` refuses everything.
    */
   readonly bridgeSecret?: string;
+  /** `api.debug`: `/debug/vars` is served (Traefik's DebugHandler). */
+  readonly debug?: boolean;
+  /** The static configuration, for `/api/support-dump` (anonymized there). Absent: `{}`. */
+  readonly staticConfig?: unknown;
   /** Failed-authentication throttling; `now` defaults to Date.now. */
   readonly throttle?: Partial<ThrottleOptions>;
 }
@@ -112,6 +119,8 @@ export class AdminServer {
   readonly #writes: ApiWrites | null;
   readonly #entryPointNames: readonly string[];
   readonly #l4EntryPoints: L4EntryPoints;
+  /** Every entry point's name (`using` keeps those a router names that exist). */
+  readonly #entryPointSet: ReadonlySet<string>;
 
   /** The proxy is shutting down: /ping says so (Traefik's ping handler `terminating`). */
   #terminating = false;
@@ -134,6 +143,7 @@ export class AdminServer {
         ? null
         : new ApiWrites(deps.api, deps.watcher, deps.logger, deps.outcomeTimeoutMs ?? 10_000);
     this.#entryPointNames = deps.proxyEntryPoints ?? deps.entryPoints.map((e) => e.name);
+    this.#entryPointSet = new Set(deps.entryPoints.map((e) => e.name));
     const udp = new Set(deps.entryPoints.filter((e) => /\/udp$/i.test(e.address)).map((e) => e.name));
     this.#l4EntryPoints = {
       tcpDefaults: this.#entryPointNames.filter((n) => !udp.has(n)),
@@ -182,30 +192,22 @@ export class AdminServer {
     const method = req.method ?? 'GET';
     const read = method === 'GET' || method === 'HEAD';
     // Health checkers probe /ping without credentials; it tells nothing about the configuration.
+    // As Traefik's pkg/ping/ping.go Handler.ServeHTTP: every request its router sends it, whatever
+    // the path (a router `Path(\`/healthz\`)` naming ping@internal) or the method, gets the status
+    // and its text (`OK`).
     if (origin.service === 'ping') {
-      if (path !== '/ping') return sendError(res, 404, 'not found');
-      if (!read) return this.#notAllowed(res, READ);
-      if (this.#terminating) {
-        const code = this.#deps.terminatingStatusCode ?? 503;
-        return sendText(res, code, 'text/plain; charset=utf-8', statusText(code));
-      }
-      return sendText(res, 200, 'text/plain; charset=utf-8', 'OK');
+      req.resume();
+      return sendStatus(res, this.#terminating ? (this.#deps.terminatingStatusCode ?? 503) : 200);
     }
     const ask = { method, path, host: req.headers.host, authorization: req.headers.authorization };
     if (origin.service === 'rest') return this.#rest(req, res, origin, ask);
     const admission = this.#access.check(origin, ask);
     if (!admission.ok) return sendError(res, admission.status, admission.error, {}, admission.headers ?? {});
-    if (!read && admission.level === 'read') {
-      const refused = this.#access.refuseWrite(origin, ask);
-      return sendError(res, refused.status, refused.error);
-    }
-    if (!read && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
-      // A browser page of another site may send simple requests (a POST without preflight).
-      return sendError(res, 403, 'cross-origin writes are not allowed');
-    }
+    // As Traefik's prometheus@internal (the promhttp handler): the metrics for every request its
+    // router sends, whatever the path (a router `Path(\`/prom\`)` naming it) or the method.
     if (origin.service === 'prometheus') {
-      if (path !== '/metrics' || this.#deps.metrics === null) return sendError(res, 404, 'not found');
-      if (!read) return this.#notAllowed(res, READ);
+      req.resume();
+      if (this.#deps.metrics === null) return sendError(res, 404, 'not found');
       const text = this.#deps.metrics.render();
       return sendText(
         res,
@@ -213,6 +215,14 @@ export class AdminServer {
         'text/plain; version=0.0.4; charset=utf-8',
         typeof text === 'string' ? text : await text,
       );
+    }
+    if (!read && admission.level === 'read') {
+      const refused = this.#access.refuseWrite(origin, ask);
+      return sendError(res, refused.status, refused.error);
+    }
+    if (!read && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
+      // A browser page of another site may send simple requests (a POST without preflight).
+      return sendError(res, 403, 'cross-origin writes are not allowed');
     }
     // `api.basePath`: the API's and the dashboard's paths are under it.
     const base = this.#deps.basePath ?? '';
@@ -231,6 +241,10 @@ export class AdminServer {
       });
       res.end();
       return;
+    }
+    if (origin.service === 'api' && this.#deps.debug === true && path === '/debug/vars') {
+      if (!read) return this.#notAllowed(res, READ);
+      return sendJson(res, 200, debugVars());
     }
     if (dashboard && path.startsWith('/dashboard/'))
       return this.#dashboard(res, path.slice('/dashboard/'.length), read);
@@ -272,6 +286,10 @@ export class AdminServer {
             Codename: '',
             startDate: START_DATE,
           });
+        case 'certificates':
+          return sendList(res, certificateViews(snap), 'certificates', url.searchParams);
+        case 'support-dump':
+          return this.#supportDump(res, snap, method);
         case 'explain': {
           const r = this.#explain(snap, url.searchParams);
           return sendJson(res, r.status, r.body);
@@ -291,6 +309,14 @@ export class AdminServer {
       const ep = this.#deps.entryPoints.find((e) => e.name === id);
       if (ep === undefined) return sendError(res, 404, `entry point not found: ${id}`);
       return sendJson(res, 200, { name: ep.name, address: ep.address });
+    }
+    if (route === 'certificates' && parts.length === 2) {
+      // Traefik v3.7's getCertificate (pkg/api/handler_certificate.go): by SHA-256 fingerprint.
+      if (!read) return this.#notAllowed(res, READ);
+      const id = parts[1]!;
+      const cert = certificateViews(snap).find((c) => c.name === id);
+      if (cert === undefined) return sendError(res, 404, `certificate not found: ${id}`);
+      return sendJson(res, 200, cert);
     }
     const kind = route === 'tcp' || route === 'udp' ? route : route === 'http' ? 'http' : undefined;
     const section = (kind === undefined ? [] : kind === 'http' ? SECTIONS : L4_SECTIONS[kind]).find(
@@ -418,8 +444,36 @@ export class AdminServer {
     return out;
   }
 
+  /**
+   * Traefik's getSupportDump (pkg/api/handler_support_dump.go): version.json, the static
+   * configuration anonymized, the runtime objects (Traefik's rawdata keys), as a .tar.gz download.
+   */
+  #supportDump(res: ServerResponse, snap: RuntimeSnapshot, method: string): void {
+    const body = supportDump([
+      { name: 'version.json', json: { version: this.#deps.version, codename: '', startDate: START_DATE } },
+      { name: 'static-config.json', json: anonymize(this.#deps.staticConfig ?? {}) },
+      { name: 'runtime-config.json', json: redactSecrets(this.#rawByName(snap)) },
+    ]);
+    res.writeHead(200, {
+      'cache-control': 'no-store',
+      'content-type': 'application/gzip',
+      'content-disposition': 'attachment; filename=support-dump.tar.gz',
+      'content-length': body.length,
+    });
+    res.end(method === 'HEAD' ? undefined : body);
+  }
+
+  /**
+   * Traefik's `using` on an HTTP router (pkg/config/runtime RouterInfo.Using, filled by
+   * GetRoutersByEntryPoints): the entry points among its own that exist, sorted, once each.
+   */
+  #withUsing(view: RouterView): RouterView & { readonly using: string[] } {
+    const using = [...new Set(view.entryPoints)].filter((ep) => this.#entryPointSet.has(ep)).sort();
+    return { ...view, using };
+  }
+
   #list(snap: RuntimeSnapshot, section: Section): object[] {
-    if (section === 'routers') return routerViews(snap, this.#entryPointNames);
+    if (section === 'routers') return routerViews(snap, this.#entryPointNames).map((v) => this.#withUsing(v));
     if (section === 'services') return serviceViews(snap);
     return middlewareViews(snap);
   }
@@ -433,7 +487,10 @@ export class AdminServer {
   #one(snap: RuntimeSnapshot, section: Section, name: string): Reply {
     const found = lookup(objectNames(snap, section), section, name);
     if (typeof found !== 'string') return found;
-    if (section === 'routers') return { status: 200, body: routerView(snap, found, this.#entryPointNames) };
+    if (section === 'routers') {
+      const view = routerView(snap, found, this.#entryPointNames);
+      return { status: 200, body: view === undefined ? view : this.#withUsing(view) };
+    }
     if (section === 'middlewares') return { status: 200, body: middlewareView(snap, found) };
     const view = serviceView(snap, found);
     const config =
@@ -615,6 +672,47 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 }
 
 const NOSNIFF = { 'x-content-type-options': 'nosniff' } as const;
+
+/**
+ * `/debug/vars` with api.debug, as Traefik's DebugHandler (pkg/api/debug.go) serves Go's expvar:
+ * `cmdline` (the process's arguments), `memstats` and Traefik's `Goroutines2`. Node has no Go
+ * runtime: memstats holds the fields that have a Node counterpart (Alloc and HeapAlloc and
+ * HeapInuse: the V8 heap in use; HeapSys: the heap reserved; Sys: the resident set), and
+ * Goroutines2 the handles keeping the event loop alive.
+ */
+function debugVars(): Record<string, unknown> {
+  const m = process.memoryUsage();
+  return {
+    Goroutines2: process.getActiveResourcesInfo().length,
+    cmdline: process.argv,
+    memstats: {
+      Alloc: m.heapUsed,
+      HeapAlloc: m.heapUsed,
+      HeapInuse: m.heapUsed,
+      HeapSys: m.heapTotal,
+      Sys: m.rss,
+    },
+  };
+}
+
+/**
+ * A status and its reason phrase as the body (Traefik's ping: WriteHeader, then
+ * http.StatusText). 204 and 304 (a `terminatingStatusCode` of 204) go without a body and without
+ * Content-Length, as Go's server sends them; a 1xx is only informational in Go, the text then
+ * goes out under an implicit 200, which is what the client sees as the answer.
+ */
+function sendStatus(res: ServerResponse, status: number): void {
+  if (status < 200) {
+    sendText(res, 200, 'text/plain; charset=utf-8', statusText(status));
+    return;
+  }
+  if (status === 204 || status === 304) {
+    res.writeHead(status, { 'cache-control': 'no-store' });
+    res.end();
+    return;
+  }
+  sendText(res, status, 'text/plain; charset=utf-8', statusText(status));
+}
 
 /** Go's http.Error: the text with a newline, as plain text that is not to be sniffed. */
 function goError(res: ServerResponse, status: number, text: string): void {

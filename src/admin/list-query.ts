@@ -7,7 +7,14 @@
  */
 
 /** What a list holds: decides which filters and sort keys apply, as in Traefik. */
-export type ListKind = 'routers' | 'tcpRouters' | 'udpRouters' | 'services' | 'middlewares' | 'entrypoints';
+export type ListKind =
+  | 'routers'
+  | 'tcpRouters'
+  | 'udpRouters'
+  | 'services'
+  | 'middlewares'
+  | 'entrypoints'
+  | 'certificates';
 
 export type ListPage<T> =
   | { readonly ok: true; readonly items: T[]; readonly nextPage: number }
@@ -54,11 +61,18 @@ function positiveInt(q: URLSearchParams, key: string, fallback: number): number 
 
 function keep(kind: ListKind, item: Item, q: URLSearchParams): boolean {
   const status = q.get('status') ?? '';
-  if (status !== '' && traefikStatus(item).toLowerCase() !== status.toLowerCase()) return false;
+  // A certificate view carries Traefik's own status (enabled, warning, expired).
+  const own = kind === 'certificates' ? str(item['status']) : traefikStatus(item);
+  if (status !== '' && own.toLowerCase() !== status.toLowerCase()) return false;
   const search = (q.get('search') ?? '').toLowerCase();
   if (search !== '') {
+    // Traefik's keepCertificate (pkg/api/handler_certificate.go): the CN, the issuer's O and CN, the SANs.
     const fields =
-      kind === 'routers' || kind === 'tcpRouters' ? [item['rule'], item['name']] : [item['name']];
+      kind === 'routers' || kind === 'tcpRouters'
+        ? [item['rule'], item['name']]
+        : kind === 'certificates'
+          ? [item['commonName'], item['issuerOrg'], item['issuerCN'], ...list(item['sans'])]
+          : [item['name']];
     if (!fields.some((f) => str(f).toLowerCase().includes(search))) return false;
   }
   if (kind === 'routers' || kind === 'tcpRouters' || kind === 'udpRouters') {
@@ -77,6 +91,19 @@ type Key = (i: Item) => string | number;
 /** Traefik's sort keys per kind of list; anything else sorts by name. */
 function sortKey(kind: ListKind, sortBy: string | null): Key | undefined {
   const router = kind === 'routers' || kind === 'tcpRouters' || kind === 'udpRouters';
+  if (kind === 'certificates') {
+    // Traefik v3.7's sortCertificates: name (the CN), status, issuer (O, else CN), validUntil.
+    switch (sortBy) {
+      case 'status':
+        return (i) => str(i['status']);
+      case 'issuer':
+        return (i) => str(i['issuerOrg']) || str(i['issuerCN']);
+      case 'validUntil':
+        return (i) => str(i['notAfter']);
+      default:
+        return (i) => str(i['commonName']);
+    }
+  }
   switch (sortBy) {
     case 'provider':
       return kind === 'entrypoints' ? undefined : (i) => str(i['provider']);

@@ -114,6 +114,8 @@ export interface InternalRoute {
   readonly dedicated: boolean;
   /** `api.basePath` without its trailing `/` ('' for `/`): the API's and dashboard's paths are under it. */
   readonly basePath?: string;
+  /** `api.debug`: the API's router takes `/debug…` too (Traefik's `debug` router). */
+  readonly debug?: boolean;
 }
 
 export interface InternalServicesOptions {
@@ -141,7 +143,12 @@ const PRIORITY: Record<InternalServiceName, number> = {
   dashboard: Number.MAX_SAFE_INTEGER - 3,
 };
 
-/** Only the paths each service answers: the rest of the entry point is routed as usual. */
+/**
+ * Only the paths each service answers: the rest of the entry point is routed as usual. Ping's and
+ * Prometheus's are Traefik's `PathPrefix(\`/ping\`)` and `PathPrefix(\`/metrics\`)`
+ * (pkg/provider/traefik/internal.go pingConfiguration, prometheusConfiguration): `/ping/live`
+ * and `/metrics/` answer too.
+ */
 function ownRule(r: InternalRoute): string {
   const p = ownPath(r);
   switch (r.service) {
@@ -149,13 +156,16 @@ function ownRule(r: InternalRoute): string {
     case 'dashboard':
       return `Path(\`${p}\`) || PathPrefix(\`${p}/\`)`;
     case 'ping':
-      return 'Path(`/ping`)';
+      return 'PathPrefix(`/ping`)';
     case 'prometheus':
-      return 'Path(`/metrics`)';
+      return 'PathPrefix(`/metrics`)';
     case 'rest':
       return 'PathPrefix(`/api/providers`)';
   }
 }
+
+/** The own routers whose rule is a bare `PathPrefix` of their path. */
+const PREFIX_RULE: ReadonlySet<InternalServiceName> = new Set(['ping', 'prometheus', 'rest']);
 
 /** The path each own router takes (and everything under it). */
 const OWN_PATH: Record<InternalServiceName, string> = {
@@ -250,6 +260,10 @@ export class InternalServices {
         },
       });
       out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));
+      // api.debug: Traefik's `debug` router (pkg/provider/traefik/internal.go apiConfiguration),
+      // PathPrefix(`/debug`) to api@internal, here under api.basePath as the API's own paths.
+      if (r.service === 'api' && r.debug === true)
+        out.push(entry('debug@internal', `PathPrefix(\`${r.basePath ?? ''}/debug\`)`, PRIORITY.api));
       // `/` to the dashboard on an entry point that is there for it, below every router of the
       // configuration: one placed there for `/` keeps it.
       if (r.service === 'dashboard' && r.dedicated) {
@@ -276,7 +290,9 @@ export class InternalServices {
         // Undefined: a router without entryPoints is on every entry point.
         if (eps !== undefined && !eps.includes(own.entryPoint)) continue;
         const path = ownPath(own);
-        const hit = c.hints.paths.prefixes.find((p) => p === path || p.startsWith(`${path}/`));
+        // A bare PathPrefix (ping's) takes every path that starts with it, `/pingdom` too.
+        const bare = PREFIX_RULE.has(own.service);
+        const hit = c.hints.paths.prefixes.find((p) => p === path || p.startsWith(bare ? path : `${path}/`));
         if (hit === undefined) continue;
         issues.push({
           severity: 'warning',
@@ -329,7 +345,9 @@ export function internalServicesFor(
     routes: routing.map((r) => ({
       ...r,
       dedicated: isDedicatedAdminEntryPoint(config, r.entryPoint),
-      ...(config.api === undefined ? {} : { basePath: apiBasePath(config.api.basePath) }),
+      ...(config.api === undefined
+        ? {}
+        : { basePath: apiBasePath(config.api.basePath), debug: config.api.debug }),
     })),
   });
 }

@@ -211,6 +211,7 @@ describe('admin API (e2e)', () => {
       service: 'app@file',
       status: 'enabled',
       issues: [],
+      using: ['web'],
     });
     const v2 = fileRouters.find((r) => r.name === 'shop-v2@file');
     assert.deepEqual(v2?.middlewares, ['v2@file']);

@@ -493,7 +493,7 @@ const api = strictObject({
    * that is an IP address, `localhost` or one of `allowedHosts` (Traefik has no such check).
    */
   insecure: z.boolean().default(false),
-  /** Traefik's debug endpoints (pprof): accepted, nothing is served for it. */
+  /** Traefik's debug endpoints: `/debug/vars` is served (expvar's shape); pprof is not (Go's). */
   debug: z.boolean().default(false),
   auth: nullAsEmpty(apiAuth).optional(),
   /**

@@ -41,15 +41,57 @@ function tbsFields(der: Uint8Array): Element[] {
   return fields[0]?.tag === 0xa0 ? fields.slice(1) : fields;
 }
 
-function commonName(der: Uint8Array, subject: Element): string | undefined {
-  for (const rdn of children(der, subject)) {
+/** The first value of the attribute `oid` in a Name (issuer or subject), as Go's pkix.Name reads it. */
+function nameAttribute(der: Uint8Array, name: Element, oid: string): string | undefined {
+  for (const rdn of children(der, name)) {
     for (const attribute of children(der, rdn)) {
       const [type, value] = children(der, attribute);
       if (type === undefined || value === undefined) continue;
-      if (decodeOid(content(der, type)) === OID.commonName) return decodeDirectoryString(der, value);
+      if (decodeOid(content(der, type)) === oid) return decodeDirectoryString(der, value);
     }
   }
   return undefined;
+}
+
+function commonName(der: Uint8Array, subject: Element): string | undefined {
+  return nameAttribute(der, subject, OID.commonName);
+}
+
+/** What the API's certificate views show of a certificate's DER (Traefik's pkg/api/certificate.go). */
+export interface CertificateDetails {
+  /** X.509 version, 1 when the field is absent (its DEFAULT). */
+  readonly version: number;
+  /** The outer signatureAlgorithm's OID. */
+  readonly signatureOid: string;
+  readonly subject: { readonly cn: string; readonly o: string; readonly c: string };
+  readonly issuer: { readonly cn: string; readonly o: string; readonly c: string };
+  /** The SAN dNSNames and iPAddresses as written (not lower-cased). */
+  readonly sans: readonly string[];
+}
+
+export function certificateDetails(der: Uint8Array): CertificateDetails {
+  const certificate = readElement(der);
+  const [tbs, algorithm] = children(der, certificate);
+  if (tbs === undefined || algorithm === undefined)
+    throw new RangeError('certificate without TBSCertificate');
+  const all = children(der, tbs);
+  const explicit = all[0]?.tag === 0xa0 ? all[0] : undefined;
+  const [versionInt] = explicit === undefined ? [] : children(der, explicit);
+  const version = versionInt === undefined ? 1 : (content(der, versionInt).at(-1) ?? 0) + 1;
+  const fields = explicit === undefined ? all : all.slice(1);
+  const [oid] = children(der, algorithm);
+  const name = (el: Element | undefined) => ({
+    cn: el === undefined ? '' : (nameAttribute(der, el, OID.commonName) ?? ''),
+    o: el === undefined ? '' : (nameAttribute(der, el, OID.organizationName) ?? ''),
+    c: el === undefined ? '' : (nameAttribute(der, el, OID.countryName) ?? ''),
+  });
+  return {
+    version,
+    signatureOid: oid === undefined ? '' : decodeOid(content(der, oid)),
+    issuer: name(fields[2]),
+    subject: name(fields[4]),
+    sans: subjectAltNames(der, fields),
+  };
 }
 
 function subjectAltNames(der: Uint8Array, fields: readonly Element[]): string[] {

@@ -1,6 +1,8 @@
 /** Object identifiers used by the certificates and requests built here. */
 export const OID = {
   commonName: '2.5.4.3',
+  organizationName: '2.5.4.10',
+  countryName: '2.5.4.6',
   subjectAltName: '2.5.29.17',
   keyUsage: '2.5.29.15',
   basicConstraints: '2.5.29.19',
