@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer as createH2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { RawConn } from '../helpers/raw-conn.ts';
 import { Counter } from '../helpers/wait.ts';
@@ -193,3 +195,136 @@ describe('forwardingTimeouts readTimeout / writeTimeout (Traefik v3.8) against H
     await be.closed.reach(closed + 1, 'the server connection closed');
   });
 });
+
+interface H2Backend {
+  readonly url: string;
+  readonly sessions: Counter;
+  /** Streams closed (reset or ended), all sessions together. */
+  readonly streamsClosed: Counter;
+  /** Request body bytes received on `/upload` streams. */
+  uploaded(): number;
+  close(): Promise<void>;
+}
+
+/** An h2c server whose behaviour depends on the request's path, as startScriptedBackend's. */
+async function startH2Backend(): Promise<H2Backend> {
+  const sessions = new Counter();
+  const streamsClosed = new Counter();
+  let uploaded = 0;
+  const server = createH2Server();
+  const open = new Set<ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.inc();
+    open.add(session);
+    session.on('close', () => open.delete(session));
+    session.on('error', () => {});
+  });
+  server.on('stream', (stream: ServerHttp2Stream, headers) => {
+    stream.on('error', () => {});
+    stream.on('close', () => streamsClosed.inc());
+    const path = headers[':path'];
+    if (path === '/ok') {
+      stream.respond({ ':status': 200, 'content-length': '2' });
+      stream.end('ok');
+    } else if (path === '/stall') {
+      stream.respond({ ':status': 200, 'content-length': '100' });
+      stream.write('partial');
+    } else if (path === '/upload') {
+      // Takes a little and stops reading: the stream's window closes, the proxy's writes block.
+      stream.once('data', (d: Buffer) => {
+        uploaded += d.length;
+        stream.pause();
+      });
+    }
+    // '/silent': never answers.
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return {
+    url: `h2c://127.0.0.1:${address.port}`,
+    sessions,
+    streamsClosed,
+    uploaded: () => uploaded,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const session of open) session.destroy();
+      }),
+  };
+}
+
+for (const engine of H2_ENGINES) {
+  describe(`forwardingTimeouts readTimeout / writeTimeout against HTTP/2 servers (${engine} engine)`, () => {
+    let be: H2Backend;
+    let proxy: ProxyProcess;
+
+    before(async () => {
+      be = await startH2Backend();
+      proxy = await startProxy({
+        config: config({ url: be.url } as ScriptedBackend),
+        env: engineEnv(engine),
+      });
+    });
+    after(async () => {
+      await proxy?.stop();
+      await be?.close();
+    });
+
+    async function open(t: TestContext): Promise<RawConn> {
+      const c = await RawConn.open(proxy.ports['web']!);
+      t.after(() => c.destroy());
+      return c;
+    }
+
+    it('answers 504 when the stream gets nothing after the request, resets that stream only', async (t) => {
+      const c = await open(t);
+      c.write('GET /ok HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.equal((await c.readResponse()).status, 200);
+      const closed = be.streamsClosed.value;
+      c.write('GET /silent HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.equal((await c.readResponse()).status, 504);
+      await be.streamsClosed.reach(closed + 1, 'the silent stream closed');
+      // The session carries on: the next request takes it again.
+      c.write('GET /ok HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.equal((await c.readResponse()).status, 200);
+      assert.equal(be.sessions.value, 1, 'one session all along');
+    });
+
+    it('breaks a response whose stream stops sending mid-body', async (t) => {
+      const c = await open(t);
+      const closed = be.streamsClosed.value;
+      c.write('GET /stall HTTP/1.1\r\nHost: a\r\n\r\n');
+      await c.waitClosed();
+      const got = c.received();
+      assert.match(got, /^HTTP\/1\.1 200 /);
+      assert.equal(
+        got.slice(got.indexOf('\r\n\r\n') + 4),
+        'partial',
+        'the body stopped where the server did',
+      );
+      await be.streamsClosed.reach(closed + 1, 'the stalled stream closed');
+    });
+
+    it('answers 504 when the server stops reading the request body (writeTimeout)', async (t) => {
+      const c = await open(t);
+      const closed = be.streamsClosed.value;
+      const size = 64 * 1024 * 1024;
+      c.write(`POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`);
+      const chunk = Buffer.alloc(256 * 1024, 0x61);
+      let answered = false;
+      const responded = c.readResponse(60_000).finally(() => {
+        answered = true;
+      });
+      void (async () => {
+        for (let sent = 0; sent < size && !answered && !c.isClosed; sent += chunk.length) {
+          if (!c.socket.write(chunk)) await Promise.race([once(c.socket, 'drain'), c.closed]);
+        }
+      })().catch(() => {});
+      assert.equal((await responded).status, 504);
+      await be.streamsClosed.reach(closed + 1, 'the upload stream closed');
+      assert.ok(be.uploaded() < size, 'the body was not all forwarded');
+    });
+  });
+}
