@@ -47,8 +47,6 @@ const CORS_ALLOW_HEADERS = [
 const UNSUPPORTED: readonly (keyof NginxConfig)[] = [
   'auth-method',
   'auth-tls-pass-certificate-to-upstream',
-  'proxy-read-timeout',
-  'proxy-send-timeout',
   'session-cookie-expires',
 ];
 
