@@ -3,10 +3,12 @@ import { once } from 'node:events';
 import { createServer as createH2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import WebSocket from 'ws';
 import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { RawConn } from '../helpers/raw-conn.ts';
 import { Counter } from '../helpers/wait.ts';
+import { startWsBackend, type WsBackend } from '../helpers/ws-backend.ts';
 
 /*
  * serversTransports.<n>.forwardingTimeouts.readTimeout and writeTimeout (Traefik v3.8,
@@ -91,7 +93,7 @@ async function startScriptedBackend(): Promise<ScriptedBackend> {
   };
 }
 
-function config(be: ScriptedBackend): string {
+function config(be: ScriptedBackend, ws?: WsBackend): string {
   return `entryPoints:
   web:
     address: "127.0.0.1:0"
@@ -101,9 +103,9 @@ log: { level: INFO }
 http:
   routers:
     all: { rule: "PathPrefix(\`/\`)", service: be }
-  services:
+${ws === undefined ? '' : `    ws: { rule: "PathPrefix(\`/ws\`)", service: ws }\n`}  services:
     be: { loadBalancer: { serversTransport: rw, servers: [{ url: "${be.url}" }] } }
-  serversTransports:
+${ws === undefined ? '' : `    ws: { loadBalancer: { serversTransport: rw, servers: [{ url: "${ws.url}" }] } }\n`}  serversTransports:
     rw:
       forwardingTimeouts: { responseHeaderTimeout: 0, idleConnTimeout: 10m, readTimeout: 1s, writeTimeout: 1s }
 `;
@@ -111,15 +113,17 @@ http:
 
 describe('forwardingTimeouts readTimeout / writeTimeout (Traefik v3.8) against HTTP/1.1 servers', () => {
   let be: ScriptedBackend;
+  let ws: WsBackend;
   let proxy: ProxyProcess;
 
   before(async () => {
     be = await startScriptedBackend();
-    proxy = await startProxy({ config: config(be) });
+    ws = await startWsBackend();
+    proxy = await startProxy({ config: config(be, ws) });
   });
   after(async () => {
     await proxy?.stop();
-    await be?.close();
+    await Promise.all([be?.close(), ws?.close()]);
   });
 
   async function open(t: TestContext): Promise<RawConn> {
@@ -169,6 +173,20 @@ describe('forwardingTimeouts readTimeout / writeTimeout (Traefik v3.8) against H
     assert.equal((await c.readResponse()).status, 200);
     assert.equal(be.accepted.value, accepted, 'no new connection to the server');
     assert.equal(be.closed.value, closed, 'the pooled connection was not closed');
+  });
+
+  it('leaves a WebSocket quiet for longer than readTimeout open (no deadline after the 101)', async (t) => {
+    const client = new WebSocket(`ws://127.0.0.1:${proxy.ports['web']}/ws`);
+    t.after(() => client.terminate());
+    await once(client, 'open');
+    const echo = (text: string): Promise<string> => {
+      const got = once(client, 'message').then(([d]) => String(d));
+      client.send(text);
+      return got;
+    };
+    assert.equal(await echo('one'), 'one');
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.equal(await echo('two'), 'two');
   });
 
   it('answers 504 when the server stops reading the request body (writeTimeout), and closes its connection', async (t) => {
