@@ -7,10 +7,13 @@ import { goLocationPath, redirectResponse, urlHost } from './redirect-response.t
 
 const NEEDS_ESCAPE = /[ \x80-\u{10ffff}]/gu;
 
-/** Traefik's answer when url.Parse refuses the new URL: oxy's utils.DefaultHandler, a bare 500. */
+/**
+ * Traefik's answer when url.Parse refuses the new URL: oxy's utils.DefaultHandler, a bare 500
+ * (WriteHeader and the status text: no field of its own; the wire's Content-Type is the sniffed
+ * one the head writers add, the access log shows none).
+ */
 const BAD_LOCATION: DirectResponse = {
   status: 500,
-  headers: [['Content-Type', 'text/plain; charset=utf-8']],
   body: 'Internal Server Error',
 };
 
