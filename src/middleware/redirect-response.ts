@@ -36,10 +36,11 @@ export function redirectResponse(
   const status = fixed !== 0 ? fixed : redirectStatus(method, permanent);
   return {
     status,
-    headers: [
-      ['Location', location],
-      ['Content-Type', 'text/plain; charset=utf-8'],
-    ],
+    // Location alone, as Traefik's moveHandler sets it (pkg/middlewares/redirect/redirect.go):
+    // the wire's Content-Type is the one Go's server sniffs from the body, which the head
+    // writers add (proxy/heads.ts, http2/response-fields.ts) and the access log's downstream_
+    // fields do not show, as Traefik's (its handler's header map has none).
+    headers: [['Location', location]],
     body: BODY.get(status) ?? '',
   };
 }

@@ -56,7 +56,8 @@ class RequestRedirect implements Middleware {
       headers: [
         // Without a scheme, Traefik's URL (a server request's has none) writes `//host/path`.
         ['Location', `${c.scheme === undefined ? '' : `${c.scheme}:`}//${host}${withQuery(path, req.query)}`],
-        ['Content-Type', 'text/plain; charset=utf-8'],
+        // No Content-Type: Traefik's moveHandler (pkg/middlewares/gatewayapi/redirect) sets
+        // none; the wire gets the sniffed one from the head writers, the access log none.
       ],
       body: TEXT[c.statusCode] ?? '',
     };

@@ -102,10 +102,15 @@ export interface AccessLogFilters {
   readonly minDuration: number;
 }
 
-/** Traefik's `accessLog.fields`. Names match case-insensitively. */
+/** Traefik's `accessLog.fields`. Field names match exactly, header names in any case (Traefik's). */
 export interface AccessLogFields {
   readonly defaultMode: FieldMode;
-  /** Traefik's field names (`ClientHost`, `RequestPath`…), in any case. */
+  /**
+   * Traefik's field names (`ClientHost`, `RequestPath`…), matched exactly as Traefik's
+   * AccessLogFields.Keep looks them up in its map (pkg/types/logs.go; logTheRoundTrip passes the
+   * field's own name): `clienthost` names nothing, as in Traefik (traefik/traefik#9755, the
+   * lower-casing of #11040 is not merged).
+   */
   readonly names: Readonly<Record<string, FieldMode>>;
   readonly headers: {
     readonly defaultMode: FieldMode;
@@ -558,11 +563,12 @@ class FieldPolicy {
   readonly logsHeaders: boolean;
 
   constructor(f: AccessLogFields | undefined) {
-    const names = lowerKeys(f?.names ?? {});
+    const names = f?.names ?? {};
     const fieldDefault = MODE[f?.defaultMode ?? 'keep'];
     this.#modes = new Uint8Array(F_AGENT + 1);
     for (const [i, field] of FIELDS.entries()) {
-      this.#modes[i] = names.get(field.name.toLowerCase()) ?? fieldDefault;
+      const mode = Object.hasOwn(names, field.name) ? names[field.name] : undefined;
+      this.#modes[i] = mode === undefined ? fieldDefault : MODE[mode];
     }
     this.#headerDefault = MODE[f?.headers.defaultMode ?? 'drop'];
     this.#headerModes = lowerKeys(f?.headers.names ?? {});

@@ -1177,6 +1177,10 @@ function buildLoadBalancer(
       connectTimeoutMs: ft.dialTimeout,
       responseHeaderTimeoutMs: ft.responseHeaderTimeout,
       maxResponseHeaderBytes: MAX_RESPONSE_HEADER_BYTES,
+      // Traefik v3.8's per-operation deadlines (upstream/rw-deadlines.ts); only when set, so that
+      // pools without them keep the options (and keys) they had.
+      ...(ft.readTimeout ? { readTimeoutMs: ft.readTimeout } : {}),
+      ...(ft.writeTimeout ? { writeTimeoutMs: ft.writeTimeout } : {}),
       ...(https ? { tls: tls! } : {}),
       // A connection that told a server whose it is serves that client only: none is kept idle.
       ...(transport.proxyProtocol === undefined

@@ -132,10 +132,10 @@ export class ResourceCache {
 
 /** `https` servers add their transport's TLS digest: same settings and PEM contents, same pool. */
 export function poolKey(o: PoolOptions): string {
-  return `${o.host}|${o.port}|${o.maxIdle}|${o.maxConns}|${o.idleTimeoutMs}|${o.connectTimeoutMs}|${o.responseHeaderTimeoutMs}|${o.maxResponseHeaderBytes}|${o.tls === undefined ? '' : `tls:${o.tls.id}`}|${o.proxyProtocol ?? ''}`;
+  return `${o.host}|${o.port}|${o.maxIdle}|${o.maxConns}|${o.idleTimeoutMs}|${o.connectTimeoutMs}|${o.responseHeaderTimeoutMs}|${o.maxResponseHeaderBytes}|${o.readTimeoutMs ?? 0}|${o.writeTimeoutMs ?? 0}|${o.tls === undefined ? '' : `tls:${o.tls.id}`}|${o.proxyProtocol ?? ''}`;
 }
 
 /** HTTP/2 pools also differ by their keepalive settings. */
 export function h2PoolKey(o: H2PoolOptions): string {
-  return `${o.host}|${o.port}|${o.maxIdle}|${o.maxConns}|${o.idleTimeoutMs}|${o.connectTimeoutMs}|${o.responseHeaderTimeoutMs}|${o.maxResponseHeaderBytes}|${o.readIdleTimeoutMs}|${o.pingTimeoutMs}|${o.tls === undefined ? '' : `tls:${o.tls.id}`}`;
+  return `${o.host}|${o.port}|${o.maxIdle}|${o.maxConns}|${o.idleTimeoutMs}|${o.connectTimeoutMs}|${o.responseHeaderTimeoutMs}|${o.maxResponseHeaderBytes}|${o.readTimeoutMs ?? 0}|${o.writeTimeoutMs ?? 0}|${o.readIdleTimeoutMs}|${o.pingTimeoutMs}|${o.tls === undefined ? '' : `tls:${o.tls.id}`}`;
 }

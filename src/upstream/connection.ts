@@ -11,6 +11,7 @@ import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, CONNECT_TUNNEL } from '../http1/r
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
 import type { DedicatedSource } from './affinity.ts';
 import { type HeadWriter, queueHead } from './head-flush.ts';
+import { RW_NONE, RwDeadlines, rwTimeoutMessage } from './rw-deadlines.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
 import { isTlsProtocolError, tlsConnectError, tlsRejected } from './tls-errors.ts';
 
@@ -20,6 +21,9 @@ export interface ConnectionOwner {
     /** 0 = no limit. */
     readonly responseHeaderTimeoutMs: number;
     readonly maxResponseHeaderBytes: number;
+    /** forwardingTimeouts.readTimeout / writeTimeout (Traefik v3.8); absent or 0 = none. */
+    readonly readTimeoutMs?: number;
+    readonly writeTimeoutMs?: number;
   };
   readonly ticker: Ticker;
   /** The TCP (and TLS) handshake completed. */
@@ -94,6 +98,8 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   #slot: ReadSlot | null;
   /** After a protocol switch: reads go to the socket's readable side, for the tunnel. */
   #detached = false;
+  /** The transport's readTimeout/writeTimeout deadlines; null (nothing to do) without either. */
+  readonly #rw: RwDeadlines | null;
   readonly #listeners: {
     readonly data: (chunk: Buffer) => void;
     readonly end: () => void;
@@ -112,6 +118,10 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     this.pool = pool;
     this.#tls = tls;
     this.#slot = slot;
+    const o = pool.options;
+    const readMs = o.readTimeoutMs ?? 0;
+    const writeMs = o.writeTimeoutMs ?? 0;
+    this.#rw = readMs > 0 || writeMs > 0 ? new RwDeadlines(readMs, writeMs) : null;
     if (slot !== null) slot.target = this;
     if (tls) {
       // The connect deadline keeps running through the handshake.
@@ -129,7 +139,10 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
       end: () => this.#onEnd(),
       error: (err: Error) => this.#onSocketError(err),
       close: () => this.#onClose(),
-      drain: () => this.user?.onUpstreamDrain(),
+      drain: () => {
+        if (this.#rw !== null) this.#rwDrained();
+        this.user?.onUpstreamDrain();
+      },
     };
     this.#listeners = l;
     if (slot === null) socket.on('data', l.data);
@@ -149,6 +162,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     this.#interimGap = -1;
     const t = this.pool.options.responseHeaderTimeoutMs;
     this.deadline = t > 0 ? this.pool.ticker.now + t : 0;
+    this.#rw?.reset(this.deadline);
   }
 
   // ---- UpstreamStream: the request, serialised as HTTP/1.1
@@ -170,11 +184,13 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     const head = `${out.method} ${out.target} HTTP/1.1\r\nHost: ${authority}\r\n${out.h1Fields()}`;
     // A head with a body, or one a caller corks with what follows, goes out with it as before.
     if (out.bodyKind !== BODY_NONE || this.#corks > 0) {
-      this.socket.write(head, 'latin1');
+      const ok = this.socket.write(head, 'latin1');
+      if (this.#rw !== null) this.#rwWrote(ok, out.bodyKind === BODY_NONE);
       return;
     }
     this.#pendingHead = head;
     queueHead(this);
+    if (this.#rw !== null) this.#rwWrote(true, true);
   }
 
   flushHead(): void {
@@ -188,19 +204,42 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     this.flushHead();
     const s = this.socket;
     const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-    if (!this.#chunkedRequest) return s.write(data);
-    s.cork();
-    s.write(`${(end - start).toString(16)}\r\n`, 'latin1');
-    s.write(data);
-    const ok = s.write('\r\n', 'latin1');
-    s.uncork();
+    let ok: boolean;
+    if (!this.#chunkedRequest) ok = s.write(data);
+    else {
+      s.cork();
+      s.write(`${(end - start).toString(16)}\r\n`, 'latin1');
+      s.write(data);
+      ok = s.write('\r\n', 'latin1');
+      s.uncork();
+    }
+    if (!ok && this.#rw !== null) this.#rwWrote(false, false);
     return ok;
   }
 
   /** Trailers are not sent to HTTP/1.1 servers: nothing we forward needs them there. */
   endBody(_trailers?: HeaderList | null): void {
     this.flushHead();
-    if (this.#chunkedRequest) this.socket.write('0\r\n\r\n', 'latin1');
+    const ok = this.#chunkedRequest ? this.socket.write('0\r\n\r\n', 'latin1') : true;
+    if (this.#rw !== null) this.#rwWrote(ok, true);
+  }
+
+  /**
+   * readTimeout/writeTimeout bookkeeping after a write of the request (`ok`: the socket took it
+   * without queueing past its mark; `last`: the request is complete, its response is awaited).
+   */
+  #rwWrote(ok: boolean, last: boolean): void {
+    const rw = this.#rw!;
+    const now = this.pool.ticker.now;
+    if (!ok || unsentBytes(this.socket) > 0) rw.writeBlocked(now, unsentBytes(this.socket));
+    if (last) rw.requestWritten(now);
+    if (this.#state === S_HEAD || this.#state === S_BODY) this.deadline = rw.soonest();
+  }
+
+  #rwDrained(): void {
+    const rw = this.#rw!;
+    rw.drained();
+    if (this.#state === S_HEAD || this.#state === S_BODY) this.deadline = rw.soonest();
   }
 
   cork(): void {
@@ -216,10 +255,21 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
 
   pause(): void {
     this.socket.pause();
+    const rw = this.#rw;
+    if (rw !== null && (this.#state === S_HEAD || this.#state === S_BODY)) {
+      // A slow client: the server is not the one stalling (Go's copy reads nothing meanwhile).
+      rw.pause();
+      this.deadline = rw.soonest();
+    }
   }
 
   resume(): void {
     this.socket.resume();
+    const rw = this.#rw;
+    if (rw !== null && (this.#state === S_HEAD || this.#state === S_BODY)) {
+      rw.resume(this.pool.ticker.now);
+      this.deadline = rw.soonest();
+    }
   }
 
   get pendingBytes(): number {
@@ -230,6 +280,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   setIdle(deadline: number): void {
     this.#state = S_IDLE;
     this.user = null;
+    this.#rw?.reset(0);
     this.deadline = deadline;
   }
 
@@ -244,11 +295,16 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     }
   }
 
-  onDeadline(): void {
+  onDeadline(now: number): void {
     const user = this.user;
     const state = this.#state;
     if (state === S_IDLE) {
       this.destroy();
+      return;
+    }
+    const rw = this.#rw;
+    if (rw !== null && (state === S_HEAD || state === S_BODY)) {
+      this.#rwDeadline(rw, user, state, now);
       return;
     }
     this.destroy();
@@ -271,6 +327,26 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     }
   }
 
+  /**
+   * A readTimeout/writeTimeout deadline (or the response-header one beside them) came: which
+   * one ran out decides the message; writes that progressed re-arm instead. Before the response
+   * head the client gets 504, as Traefik's error handler answers a net.Error timeout
+   * (pkg/proxy/httputil/proxy.go); after it the response is broken.
+   */
+  #rwDeadline(rw: RwDeadlines, user: UpstreamUser | null, state: number, now: number): void {
+    const kind = rw.expired(now, this.pendingBytes);
+    if (kind === RW_NONE) {
+      this.deadline = rw.soonest();
+      return;
+    }
+    this.destroy();
+    user?.onUpstreamError(
+      new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', rwTimeoutMessage(kind)),
+      state === S_BODY ? 'body' : 'head',
+      this.uses > 1,
+    );
+  }
+
   #onConnect(): void {
     this.deadline = 0;
     this.pool.onConnected(this);
@@ -288,6 +364,11 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
 
   /** `buf[0..end)` arrived; `shared`: in the ReadSlot's buffer, which the next read overwrites. */
   #onBytes(buf: Buffer, end: number, shared: boolean): void {
+    const rw = this.#rw;
+    if (rw !== null && (this.#state === S_HEAD || this.#state === S_BODY)) {
+      rw.readSeen(this.pool.ticker.now);
+      this.deadline = rw.soonest();
+    }
     try {
       if (this.#state === S_HEAD) {
         this.#gotBytes = true;
@@ -380,7 +461,12 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
         continue;
       }
       if (this.#upgrade === CONNECT_TUNNEL && this.#connectAnswer(res, buf, start, end, shared)) return;
-      this.deadline = 0;
+      const rw = this.#rw;
+      if (rw === null) this.deadline = 0;
+      else {
+        rw.header = 0;
+        this.deadline = rw.soonest();
+      }
       this.#startBody(res);
       if (res.connectionAuth) this.#connectionAuth(user);
       const cl = res.contentLength;

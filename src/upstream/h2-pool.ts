@@ -23,6 +23,9 @@ export interface H2PoolOptions {
   /** 0 = no limit. */
   readonly responseHeaderTimeoutMs: number;
   readonly maxResponseHeaderBytes: number;
+  /** forwardingTimeouts.readTimeout / writeTimeout, per stream (upstream/rw-deadlines.ts); 0 = none. */
+  readonly readTimeoutMs?: number;
+  readonly writeTimeoutMs?: number;
   /** A PING after this long without a byte from the server (readIdleTimeout); 0 = no PINGs. */
   readonly readIdleTimeoutMs: number;
   /** No PING answer within this long takes the session down (pingTimeout). */

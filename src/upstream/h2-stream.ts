@@ -6,6 +6,7 @@ import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { h2RequestFields, h2Response, headerListOf, trailersObject } from './h2-fields.ts';
 import type { UpstreamSession } from './h2-session.ts';
+import { RW_NONE, RwDeadlines, rwTimeoutMessage } from './rw-deadlines.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
 
 /** RFC 9113 §7 error codes. */
@@ -122,6 +123,11 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   /** Response body bytes received, against a Content-Length. */
   #got = 0;
   #length = -1;
+  /**
+   * forwardingTimeouts.readTimeout/writeTimeout for this stream (Traefik v3.8): made only when
+   * the transport sets one; the session and its other streams are never cut by them.
+   */
+  #rw: RwDeadlines | null = null;
 
   constructor(host: UpstreamSession, user: UpstreamUser, method: string) {
     this.#host = host;
@@ -178,12 +184,27 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     req.on('close', onClose);
     req.on('error', ignoreError);
     if (trailers) req.on('wantTrailers', onWantTrailers);
-    const t = host.pool.options.responseHeaderTimeoutMs;
-    if (t > 0 && !this.#timed) {
+    const o = host.pool.options;
+    const t = o.responseHeaderTimeoutMs;
+    const rwOn = (o.readTimeoutMs ?? 0) > 0 || (o.writeTimeoutMs ?? 0) > 0;
+    if ((t > 0 || rwOn) && !this.#timed) {
       this.#timed = true;
-      this.deadline = host.pool.ticker.now + t;
+      const now = host.pool.ticker.now;
+      this.deadline = t > 0 ? now + t : 0;
+      if (rwOn) {
+        const rw = this.#rw ?? new RwDeadlines(o.readTimeoutMs ?? 0, o.writeTimeoutMs ?? 0);
+        this.#rw = rw;
+        rw.reset(this.deadline);
+        if (out.bodyKind === BODY_NONE || this.#bodyEnded) rw.requestWritten(now);
+        this.deadline = rw.soonest();
+      }
       host.pool.ticker.add(this);
     }
+  }
+
+  /** The readTimeout/writeTimeout deadline after a change of `rw`'s (the stream stays timed). */
+  #rwRearm(rw: RwDeadlines): void {
+    if (this.#timed) this.deadline = rw.soonest();
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
@@ -208,6 +229,11 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     if (req.write(data)) return true;
     // Listened for only once needed: most request bodies never fill the stream's buffer.
     if (req.listenerCount('drain') === 0) req.on('drain', onDrain);
+    const rw = this.#rw;
+    if (rw !== null) {
+      rw.writeBlocked(this.#host.pool.ticker.now, req.writableLength);
+      this.#rwRearm(rw);
+    }
     return false;
   }
 
@@ -216,6 +242,11 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     this.#reqTrailers = trailers ?? null;
     const req = this.#req;
     if (req !== null && !req.writableEnded) req.end();
+    const rw = this.#rw;
+    if (rw !== null && req !== null) {
+      rw.requestWritten(this.#host.pool.ticker.now);
+      this.#rwRearm(rw);
+    }
   }
 
   cork(): void {
@@ -228,10 +259,20 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
 
   pause(): void {
     this.#req?.pause();
+    const rw = this.#rw;
+    if (rw !== null) {
+      rw.pause();
+      this.#rwRearm(rw);
+    }
   }
 
   resume(): void {
     this.#req?.resume();
+    const rw = this.#rw;
+    if (rw !== null) {
+      rw.resume(this.#host.pool.ticker.now);
+      this.#rwRearm(rw);
+    }
   }
 
   /** A stream is never reused; a broken one does not harm its session. */
@@ -260,10 +301,28 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     }
   }
 
-  onDeadline(): void {
-    this.#timed = false;
+  onDeadline(now: number): void {
     const user = this.user;
-    if (user === null || this.#state !== S_WAIT) return;
+    const state = this.#state;
+    const rw = this.#rw;
+    if (rw !== null && (state === S_WAIT || state === S_BODY)) {
+      // Per-operation deadlines of this stream (upstream/rw-deadlines.ts): RST_STREAM(CANCEL)
+      // for it alone; before the head the client gets 504 (Traefik's net.Error timeout).
+      const kind = rw.expired(now, this.pendingBytes);
+      if (kind === RW_NONE) {
+        this.deadline = rw.soonest();
+        return;
+      }
+      this.destroy();
+      user?.onUpstreamError(
+        new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', rwTimeoutMessage(kind)),
+        state === S_BODY ? 'body' : 'head',
+        false,
+      );
+      return;
+    }
+    this.#untime();
+    if (user === null || state !== S_WAIT) return;
     this.destroy();
     user.onUpstreamError(
       new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', 'upstream response header timeout'),
@@ -284,7 +343,13 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   onResponse(status: number, flags: number, raw: string[]): void {
     const user = this.user;
     if (user === null) return;
-    this.#untime();
+    const rw = this.#rw;
+    if (rw === null) this.#untime();
+    else {
+      rw.header = 0;
+      rw.readSeen(this.#host.pool.ticker.now);
+      this.#rwRearm(rw);
+    }
     this.#state = S_BODY;
     this.#kept = null;
     this.#keepable = false;
@@ -302,6 +367,11 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
 
   onData(chunk: Buffer): void {
     this.#got += chunk.length;
+    const rw = this.#rw;
+    if (rw !== null) {
+      rw.readSeen(this.#host.pool.ticker.now);
+      this.#rwRearm(rw);
+    }
     this.user?.onUpstreamData(chunk, 0, chunk.length);
   }
 
@@ -319,6 +389,7 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
       this.#trailers !== null ||
       (this.#length >= 0 ? this.#got === this.#length : !req.destroyed && (req.rstCode ?? 0) === NO_ERROR);
     if (!whole) return; // 'close' reports the failure
+    this.#untime();
     this.#state = S_DONE;
     this.user = null;
     this.#req = null;
@@ -328,7 +399,13 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   }
 
   onDrain(req: OwnedStream): void {
-    if (req === this.#req) this.user?.onUpstreamDrain();
+    if (req !== this.#req) return;
+    const rw = this.#rw;
+    if (rw !== null) {
+      rw.drained();
+      this.#rwRearm(rw);
+    }
+    this.user?.onUpstreamDrain();
   }
 
   onWantTrailers(req: OwnedStream): void {

@@ -13,6 +13,7 @@ import { STREAM_WINDOW } from './own-h2-frames.ts';
 import { KeptBody } from './own-h2-kept.ts';
 import type { OwnH2Session } from './own-h2-session.ts';
 import { OwnH2Upload } from './own-h2-upload.ts';
+import { RW_NONE, RwDeadlines, rwTimeoutMessage } from './rw-deadlines.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
 
 const S_NEW = 0;
@@ -60,6 +61,11 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
   #got = 0;
   #length = -1;
   #recvWindow = STREAM_WINDOW;
+  /**
+   * forwardingTimeouts.readTimeout/writeTimeout for this stream (Traefik v3.8): made only when
+   * the transport sets one; the session and its other streams are never cut by them.
+   */
+  #rw: RwDeadlines | null = null;
 
   constructor(host: OwnH2Session, user: UpstreamUser, method: string) {
     this.#host = host;
@@ -110,13 +116,28 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     this.#up.ended = out.bodyKind === BODY_NONE;
     host.writer.headers(id, host.encoder.buffer, len, this.#up.ended, host.peerMaxFrame);
     host.writes.schedule();
-    const t = host.pool.options.responseHeaderTimeoutMs;
-    if (t > 0 && !this.#timed) {
+    const o = host.pool.options;
+    const t = o.responseHeaderTimeoutMs;
+    const rwOn = (o.readTimeoutMs ?? 0) > 0 || (o.writeTimeoutMs ?? 0) > 0;
+    if ((t > 0 || rwOn) && !this.#timed) {
       this.#timed = true;
-      this.deadline = host.pool.ticker.now + t;
+      const now = host.pool.ticker.now;
+      this.deadline = t > 0 ? now + t : 0;
+      if (rwOn) {
+        const rw = this.#rw ?? new RwDeadlines(o.readTimeoutMs ?? 0, o.writeTimeoutMs ?? 0);
+        this.#rw = rw;
+        rw.reset(this.deadline);
+        if (this.#up.ended) rw.requestWritten(now);
+        this.deadline = rw.soonest();
+      }
       host.pool.ticker.add(this);
     }
     return true;
+  }
+
+  /** The readTimeout/writeTimeout deadline after a change of `rw`'s (the stream stays timed). */
+  #rwRearm(rw: RwDeadlines): void {
+    if (this.#timed) this.deadline = rw.soonest();
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
@@ -129,13 +150,26 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       this.#up.wantDrain = true;
       return false;
     }
-    return this.#up.send(data);
+    const ok = this.#up.send(data);
+    const rw = this.#rw;
+    if (!ok && rw !== null) {
+      rw.writeBlocked(this.#host.pool.ticker.now, this.#up.pending);
+      this.#rwRearm(rw);
+    }
+    return ok;
   }
 
   endBody(trailers?: HeaderList | null): void {
     this.#bodyEnded = true;
     this.#reqTrailers = trailers ?? null;
-    if (this.#state === S_WAIT || this.#state === S_BODY) this.#finishBody();
+    if (this.#state === S_WAIT || this.#state === S_BODY) {
+      this.#finishBody();
+      const rw = this.#rw;
+      if (rw !== null) {
+        rw.requestWritten(this.#host.pool.ticker.now);
+        this.#rwRearm(rw);
+      }
+    }
   }
 
   /** Our END_STREAM: on the last DATA frame, or on the client's trailers (never gRPC's). */
@@ -197,9 +231,19 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
 
   pause(): void {
     this.#body.paused = true;
+    const rw = this.#rw;
+    if (rw !== null) {
+      rw.pause();
+      this.#rwRearm(rw);
+    }
   }
 
   resume(): void {
+    const rw = this.#rw;
+    if (rw !== null) {
+      rw.resume(this.#host.pool.ticker.now);
+      this.#rwRearm(rw);
+    }
     this.#body.resume();
   }
 
@@ -225,10 +269,28 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     this.#release();
   }
 
-  onDeadline(): void {
-    this.#timed = false;
+  onDeadline(now: number): void {
     const user = this.user;
-    if (user === null || this.#state !== S_WAIT) return;
+    const state = this.#state;
+    const rw = this.#rw;
+    if (rw !== null && (state === S_WAIT || state === S_BODY)) {
+      // Per-operation deadlines of this stream (upstream/rw-deadlines.ts): RST_STREAM(CANCEL)
+      // for it alone; before the head the client gets 504 (Traefik's net.Error timeout).
+      const kind = rw.expired(now, this.#up.pending);
+      if (kind === RW_NONE) {
+        this.deadline = rw.soonest();
+        return;
+      }
+      this.destroy();
+      user?.onUpstreamError(
+        new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', rwTimeoutMessage(kind)),
+        state === S_BODY ? 'body' : 'head',
+        false,
+      );
+      return;
+    }
+    this.#untime();
+    if (user === null || state !== S_WAIT) return;
     this.destroy();
     const err = new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', 'upstream response header timeout');
     user.onUpstreamError(err, 'head', false);
@@ -267,6 +329,11 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       return;
     }
     if (state !== S_WAIT) return;
+    const rw = this.#rw;
+    if (rw !== null) {
+      rw.readSeen(this.#host.pool.ticker.now);
+      this.#rwRearm(rw);
+    }
     const bad = tooLarge ? 'response header too large' : malformedResponse(fields);
     if (bad !== null) {
       this.#protocolError(bad);
@@ -285,7 +352,11 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
         this.user?.onUpstreamInterim(h2Response(status, fields, true, this.#method));
       return;
     }
-    this.#untime();
+    if (rw === null) this.#untime();
+    else {
+      rw.header = 0;
+      this.#rwRearm(rw);
+    }
     this.#state = S_BODY;
     this.#kept.drop();
     const res = h2Response(status, fields, endStream, this.#method);
@@ -315,6 +386,11 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       return;
     }
     this.#recvWindow -= len;
+    const rw = this.#rw;
+    if (rw !== null) {
+      rw.readSeen(this.#host.pool.ticker.now);
+      this.#rwRearm(rw);
+    }
     const n = end - start;
     this.#got += n;
     if (this.#length >= 0 && (this.#got > this.#length || (endStream && this.#got !== this.#length))) {

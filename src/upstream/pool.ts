@@ -21,6 +21,12 @@ export interface PoolOptions {
   /** 0 = no limit. */
   readonly responseHeaderTimeoutMs: number;
   readonly maxResponseHeaderBytes: number;
+  /**
+   * Traefik v3.8's forwardingTimeouts.readTimeout and writeTimeout: per read of a response and
+   * per write of a request (upstream/rw-deadlines.ts); absent or 0 = none.
+   */
+  readonly readTimeoutMs?: number;
+  readonly writeTimeoutMs?: number;
   /** Present for `https://` servers: connections are TLS (the connect timeout covers the handshake). */
   readonly tls?: UpstreamTls;
   /**

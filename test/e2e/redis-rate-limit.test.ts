@@ -45,12 +45,23 @@ function get(agent: Agent, port: number, path: string): Promise<number> {
   return getWithBody(agent, port, path).then((r) => r.status);
 }
 
-function getWithBody(agent: Agent, port: number, path: string): Promise<{ status: number; body: string }> {
+function getWithBody(
+  agent: Agent,
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string; type?: string | undefined; nosniff?: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString(),
+          type: res.headers['content-type'],
+          nosniff: res.headers['x-content-type-options'] as string | undefined,
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -210,9 +221,12 @@ describe('rateLimit shared through Redis by three proxies', () => {
     await redis.stop();
     const agent = new Agent({ keepAlive: true });
     const port = proxies[0]!.port;
+    // Traefik's http.Error (pkg/middlewares/ratelimiter/rate_limiter.go): its two fields too.
     assert.deepEqual(await getWithBody(agent, port, '/limited'), {
       status: 500,
       body: 'Could not insert/update bucket\n',
+      type: 'text/plain; charset=utf-8',
+      nosniff: 'nosniff',
     });
     assert.equal(await get(agent, port, '/open'), 200);
     agent.destroy();

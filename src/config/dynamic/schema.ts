@@ -125,39 +125,37 @@ registerShape(middleware, {
   removed: {},
 });
 
-const forwardingTimeouts = strictObject(
-  {
-    dialTimeout: duration.default(30_000),
-    /** 0 = wait as long as it takes. */
-    responseHeaderTimeout: duration.default(0),
-    idleConnTimeout: duration.default(90_000),
-    /**
-     * Ours: a WebSocket (any upgraded connection) through which nothing passed for this long is
-     * closed; 0 = never (Traefik has no such timeout). The request timeouts do not apply to it.
-     */
-    tunnelIdleTimeout: duration.default(3_600_000),
-    /**
-     * HTTP/2 sessions: a PING after this long without a frame from the server (0 = never). Absent
-     * = 0, as in Traefik; optional so that transports without it read as before.
-     */
-    readIdleTimeout: duration.optional(),
-    /** HTTP/2 sessions: no PING answer within this long closes the session. Absent = 15s (Traefik). */
-    pingTimeout: duration.optional(),
-  },
-  /*
-   * Traefik v3.8's ForwardingTimeouts.ReadTimeout and WriteTimeout (traefik/traefik#12716,
-   * hardened by #13747: deadlines on the server connection while a request is written or a
-   * response read). Refused by name rather than ignored: a configuration that counts on them to
-   * cut a stalled server would otherwise wait as long as it takes.
+const forwardingTimeouts = strictObject({
+  dialTimeout: duration.default(30_000),
+  /** 0 = wait as long as it takes. */
+  responseHeaderTimeout: duration.default(0),
+  idleConnTimeout: duration.default(90_000),
+  /**
+   * Ours: a WebSocket (any upgraded connection) through which nothing passed for this long is
+   * closed; 0 = never (Traefik has no such timeout). The request timeouts do not apply to it.
    */
-  ['readTimeout', 'writeTimeout'],
-  {
-    since: {
-      readTimeout: 'in forwardingTimeouts (Traefik v3.8)',
-      writeTimeout: 'in forwardingTimeouts (Traefik v3.8)',
-    },
-  },
-);
+  tunnelIdleTimeout: duration.default(3_600_000),
+  /**
+   * HTTP/2 sessions: a PING after this long without a frame from the server (0 = never). Absent
+   * = 0, as in Traefik; optional so that transports without it read as before.
+   */
+  readIdleTimeout: duration.optional(),
+  /** HTTP/2 sessions: no PING answer within this long closes the session. Absent = 15s (Traefik). */
+  pingTimeout: duration.optional(),
+  /**
+   * Traefik v3.8 (traefik/traefik#12716, as #13747 arms it: pkg/proxy/fast/connpool.go
+   * timeoutReader): once the request is written and until its response ended, each read from
+   * the server must bring a byte within this long (a deadline reset by every read, not counted
+   * while the client is slow to take the response, nor on an idle or upgraded connection);
+   * 0 = none. Optional: transports without it read as before.
+   */
+  readTimeout: duration.optional(),
+  /**
+   * Traefik v3.8 (same PR; connpool.go conn.Write): each write to the server must complete
+   * within this long (the deadline is re-armed by every write that makes progress); 0 = none.
+   */
+  writeTimeout: duration.optional(),
+});
 
 /** Traefik's names for TLS protocol versions. */
 export const TLS_VERSIONS = ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'] as const;

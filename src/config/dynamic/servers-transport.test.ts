@@ -81,13 +81,16 @@ describe('serversTransports: TLS keys', () => {
     assert.equal(t.forwardingTimeouts['pingTimeout'], 2_000);
   });
 
-  it("refuses Traefik v3.8's forwardingTimeouts readTimeout and writeTimeout by name and version", () => {
-    const r = transport('      forwardingTimeouts:\n        readTimeout: 30s\n        writeTimeout: 30s\n');
-    assert.equal(r.config, undefined);
-    assert.deepEqual(r.lines, [
-      'dyn.yaml:5:9: http.serversTransports.t.forwardingTimeouts.readTimeout: `readTimeout` in forwardingTimeouts (Traefik v3.8) is not supported yet',
-      'dyn.yaml:6:9: http.serversTransports.t.forwardingTimeouts.writeTimeout: `writeTimeout` in forwardingTimeouts (Traefik v3.8) is not supported yet',
-    ]);
+  it("reads Traefik v3.8's forwardingTimeouts readTimeout and writeTimeout (#12716)", () => {
+    const r = transport('      forwardingTimeouts:\n        readTimeout: 30s\n        writeTimeout: 2m\n');
+    assert.deepEqual(r.lines, []);
+    const t = r.config as { forwardingTimeouts: Record<string, number> };
+    assert.equal(t.forwardingTimeouts['readTimeout'], 30_000);
+    assert.equal(t.forwardingTimeouts['writeTimeout'], 120_000);
+    const none = transport('      forwardingTimeouts: { dialTimeout: 1s }\n');
+    const n = none.config as { forwardingTimeouts: Record<string, number | undefined> };
+    assert.equal(n.forwardingTimeouts['readTimeout'], undefined);
+    assert.equal(n.forwardingTimeouts['writeTimeout'], undefined);
   });
 
   it('reads peerCertURI, and refuses one that is not an absolute URI', () => {

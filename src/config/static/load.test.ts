@@ -615,18 +615,13 @@ describe('loadStaticConfig: flags and env', () => {
     );
   });
 
-  it("refuses Traefik v3.8's serversTransport.forwardingTimeouts.readTimeout by name and version, in a file and as a flag", () => {
+  it("reads Traefik v3.8's serversTransport.forwardingTimeouts.readTimeout and writeTimeout, in a file and as a flag", () => {
     const file = load(`${minimal}serversTransport:\n  forwardingTimeouts:\n    readTimeout: 30s\n`);
-    assert.deepEqual(file.lines, [
-      'conf/static.yaml:6:5: serversTransport.forwardingTimeouts.readTimeout: `readTimeout` in forwardingTimeouts (Traefik v3.8) is not supported yet',
-    ]);
+    assert.deepEqual(file.lines, []);
+    assert.equal(file.config?.serversTransport?.forwardingTimeouts.readTimeout, 30_000);
     const flag = load(minimal, ['--serversTransport.forwardingTimeouts.writeTimeout=30s']);
-    assert.ok(
-      flag.lines.some((l) =>
-        l.includes('`writeTimeout` in forwardingTimeouts (Traefik v3.8) is not supported yet'),
-      ),
-      flag.lines.join('\n'),
-    );
+    assert.deepEqual(flag.lines, []);
+    assert.equal(flag.config?.serversTransport?.forwardingTimeouts.writeTimeout, 30_000);
   });
 
   it('builds a whole configuration from flags alone', () => {

@@ -247,9 +247,9 @@ export const kubernetesIngressNginxProviderSchema = strictObject({
   proxyBuffersNumber: z.number().int().default(4),
   /** Seconds (unitless, as ingress-nginx): the servers transport's dial timeout. */
   proxyConnectTimeout: z.number().int().default(60),
-  /** Seconds; accepted: our transports have no per-read timeout (docs/providers.md). */
+  /** Seconds: the servers transports' readTimeout (proxy-read-timeout's default; Traefik v3.8). */
   proxyReadTimeout: z.number().int().default(60),
-  /** Seconds; accepted: our transports have no per-write timeout (docs/providers.md). */
+  /** Seconds: the servers transports' writeTimeout (proxy-send-timeout's default; Traefik v3.8). */
   proxySendTimeout: z.number().int().default(60),
   /** When to try another server: `error timeout http_502 … non_idempotent`, or `off`. */
   proxyNextUpstream: z.string().default('error timeout'),

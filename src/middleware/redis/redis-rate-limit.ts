@@ -128,8 +128,19 @@ class Check implements ReplyHandler {
   }
 }
 
-/** Traefik's ratelimiter ServeHTTP when the limiter fails: http.Error, 500, its text and a newline. */
-const BUCKET_FAILED: DirectResponse = { status: 500, body: 'Could not insert/update bucket\n' };
+/**
+ * Traefik's ratelimiter ServeHTTP when the limiter fails (pkg/middlewares/ratelimiter/
+ * rate_limiter.go): http.Error, 500, its text and a newline, with the two fields http.Error sets
+ * (the access log's downstream_ fields show them, and the client gets nosniff).
+ */
+const BUCKET_FAILED: DirectResponse = {
+  status: 500,
+  headers: [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ],
+  body: 'Could not insert/update bucket\n',
+};
 
 /**
  * Traefik v3.4's rateLimit with `redis`: the bucket of each source lives in Redis, so every proxy

@@ -335,6 +335,8 @@ describe('Traefik CRD kinds → configuration', () => {
           serverName: 'backend.internal',
           rootCAs: [{ secret: 'ca' }],
           maxIdleConnsPerHost: 7,
+          // Traefik v3.8's keys (#12716) pass through with the others.
+          forwardingTimeouts: { dialTimeout: '5s', readTimeout: '30s', writeTimeout: '10s' },
         }),
         crdObject('ServersTransport', 'default', 'broken', { rootCAsSecrets: ['nope'] }),
       ],
@@ -343,6 +345,9 @@ describe('Traefik CRD kinds → configuration', () => {
     assert.equal(t?.serverName, 'backend.internal');
     assert.deepEqual(t?.rootCAs, [ca.certPem]);
     assert.equal(t?.maxIdleConnsPerHost, 7);
+    const ft = (t as { forwardingTimeouts?: Record<string, unknown> } | undefined)?.forwardingTimeouts;
+    assert.equal(ft?.['readTimeout'], 30_000);
+    assert.equal(ft?.['writeTimeout'], 10_000);
     assert.equal(config.http.serversTransports['default-broken'], undefined);
     assert.ok(
       issues.some(

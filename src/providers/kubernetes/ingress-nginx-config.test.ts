@@ -562,6 +562,7 @@ describe('Ingress NGINX → configuration', () => {
           'limit-rps': '4',
           'limit-connections': '2',
           'proxy-connect-timeout': '7',
+          'proxy-read-timeout': '30',
           'backend-protocol': 'HTTPS',
           'proxy-ssl-secret': 'default/upstream-ca',
           'proxy-ssl-verify': 'on',
@@ -588,7 +589,12 @@ describe('Ingress NGINX → configuration', () => {
     const st = (config as unknown as { http: { serversTransports: Record<string, unknown> } }).http
       .serversTransports;
     assert.deepEqual(st['default-m'], {
-      forwardingTimeouts: { dialTimeout: '7s', idleConnTimeout: '60s' },
+      forwardingTimeouts: {
+        dialTimeout: '7s',
+        readTimeout: '30s',
+        writeTimeout: '60s',
+        idleConnTimeout: '60s',
+      },
       serverName: 'internal.example',
       insecureSkipVerify: false,
       rootCAs: ['PEM'],

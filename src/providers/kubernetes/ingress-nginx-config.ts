@@ -8,7 +8,6 @@ import {
   nginxMiddlewares,
   sslRedirect,
   UNAVAILABLE,
-  warnUnsupported,
 } from './ingress-nginx-middlewares.ts';
 import { nginxIngressStatus } from './ingress-status.ts';
 import { KubeBuild, type KubernetesMeta, normalize, type Obj, quoteMeta } from './kube-build.ts';
@@ -39,6 +38,10 @@ export interface NginxOptions {
   readonly proxyBufferSize: number;
   readonly proxyBuffersNumber: number;
   readonly proxyConnectTimeout: number;
+  /** Seconds: the servers transport's readTimeout (Traefik v3.8); absent = 60, as the static default. */
+  readonly proxyReadTimeout?: number;
+  /** Seconds: the servers transport's writeTimeout (Traefik v3.8); absent = 60. */
+  readonly proxySendTimeout?: number;
   readonly proxyNextUpstream: string;
   readonly proxyNextUpstreamTries: number;
   readonly proxyNextUpstreamTimeout: number;
@@ -185,7 +188,6 @@ export function nginxIngressConfig(
     const ns = ing.metadata.namespace ?? 'default';
     const where = `ingress ${ns}/${ing.metadata.name}`;
     const cfg = parseNginxAnnotations(ing.metadata.annotations);
-    warnUnsupported(b, cfg, where);
     const invalid = invalidIngress(spec, cfg, opts);
     if (invalid !== undefined) {
       b.error(where, `invalid Ingress configuration: ${invalid}`);
@@ -620,6 +622,10 @@ function serversTransport(
   const st: Obj = {
     forwardingTimeouts: {
       dialTimeout: `${cfg['proxy-connect-timeout'] ?? opts.proxyConnectTimeout}s`,
+      // Traefik v3.8 (#12716, its buildServersTransport): nginx's proxy_read_timeout and
+      // proxy_send_timeout, per read and per write as nginx counts them (upstream/rw-deadlines.ts).
+      readTimeout: `${cfg['proxy-read-timeout'] ?? opts.proxyReadTimeout ?? 60}s`,
+      writeTimeout: `${cfg['proxy-send-timeout'] ?? opts.proxySendTimeout ?? 60}s`,
       idleConnTimeout: `${opts.upstreamKeepaliveTimeout}s`,
     },
   };

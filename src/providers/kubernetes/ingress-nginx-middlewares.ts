@@ -41,18 +41,6 @@ const CORS_ALLOW_HEADERS = [
 ];
 
 /**
- * Annotations Traefik reads that have no equivalent here: each is reported once per Ingress and
- * otherwise ignored (docs/providers.md lists them).
- */
-const UNSUPPORTED: readonly (keyof NginxConfig)[] = ['proxy-read-timeout', 'proxy-send-timeout'];
-
-export function warnUnsupported(b: KubeBuild, cfg: NginxConfig, where: string): void {
-  for (const k of UNSUPPORTED)
-    if (cfg[k] !== undefined)
-      b.warn(where, `annotation nginx.ingress.kubernetes.io/${k} is not supported: ignored`);
-}
-
-/**
  * Traefik's buildMiddlewares and applyMiddlewares (pkg/provider/kubernetes/ingress-nginx
  * middleware.go, translator.go), in their order: enable-access-log, custom-http-errors, app-root,
  * from-to-www-redirect (its own router), permanent/temporal-redirect, basic/digest auth,
