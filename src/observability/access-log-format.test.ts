@@ -262,7 +262,7 @@ describe('access log fields (JSON)', () => {
     };
     const [o, i, m] = await json(
       t,
-      { otlp, fields: fields({ names: { kubernetesservicenamespace: 'redact' } }) },
+      { otlp, fields: fields({ names: { KubernetesServiceNamespace: 'redact' } }) },
       [k8s, ingress, rec()],
     );
     const keys = Object.keys(o!);
