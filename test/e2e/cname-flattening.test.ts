@@ -8,9 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { httpRequest } from '../helpers/http-request.ts';
 import { type Named, startNamed } from '../helpers/named.ts';
 import { startProxy } from '../helpers/proxy-process.ts';
 
@@ -44,19 +44,10 @@ async function dnsRelay(address: string, to: number): Promise<{ questions: numbe
   return state;
 }
 
-function get(port: number, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** The status and body of a GET / with `host` as the Host field. */
+async function get(port: number, host: string): Promise<{ status: number; body: string }> {
+  const r = await httpRequest(port, { headers: { host } });
+  return { status: r.status, body: r.text };
 }
 
 function config(resolv: string, depth?: number, flatten = true): string {
@@ -186,7 +177,10 @@ describe('hostResolver.cnameFlattening: depth, HostRegexp, off, and a resolver t
   it('flattens in each data-plane worker too', async (t) => {
     const proxy = await startProxy({
       config: `${config('resolv.conf')}workers: 2\n`,
-      files: { 'resolv.conf': `nameserver ${address}\n`, 'dynamic.yaml': dynamic(target, mid, plain, regexp) },
+      files: {
+        'resolv.conf': `nameserver ${address}\n`,
+        'dynamic.yaml': dynamic(target, mid, plain, regexp),
+      },
     });
     t.after(() => proxy.stop());
     for (let i = 0; i < 4; i++) {

@@ -159,12 +159,12 @@ export function validateLayer4(
 }
 
 /**
- * A TCP or UDP router's entry points, as Traefik's GetTCPRoutersByEntryPoints and
- * GetUDPRoutersByEntryPoints (pkg/config/runtime/runtime_tcp.go, runtime_udp.go) take them: one
- * that does not exist is a non-critical error, the router serving the others; only a router left
- * with none is disabled ("no valid entryPoint for this router"). False in that case.
+ * A router's entry points, as Traefik's GetRoutersByEntryPoints, GetTCPRoutersByEntryPoints and
+ * GetUDPRoutersByEntryPoints (pkg/config/runtime/runtime_http.go, runtime_tcp.go, runtime_udp.go)
+ * take them: one that does not exist is a non-critical error, the router serving the others; only
+ * a router left with none is disabled ("no valid entryPoint for this router"). False in that case.
  */
-function knownEntryPoints(
+export function knownEntryPoints(
   list: readonly string[] | undefined,
   eps: ReadonlySet<string> | undefined,
   base: ConfigPath,

@@ -246,9 +246,19 @@ describe('validateDynamic', () => {
   it('checks router entry points when the static ones are known', () => {
     const text = `${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc, entryPoints: [web, websecure] }\n`;
     assert.deepEqual(check(text).lines, []);
-    assert.deepEqual(check(text, { entryPoints: ['web'] }).lines, [
+    // Traefik's GetRoutersByEntryPoints: a missing one is a non-critical error, the router
+    // serves the others; a router left with none is disabled.
+    const some = check(text, { entryPoints: ['web'] });
+    assert.deepEqual(some.lines, [
+      'dyn.yaml:9:62: warning: http.routers.a.entryPoints[1]: entry point `websecure` does not exist: the router serves its other entry points',
+    ]);
+    assert.deepEqual(Object.keys(some.config?.http.routers ?? {}), ['a']);
+    const none = check(text, { entryPoints: ['other'] });
+    assert.deepEqual(none.lines, [
+      'dyn.yaml:9:57: http.routers.a.entryPoints[0]: entry point `web` does not exist',
       'dyn.yaml:9:62: http.routers.a.entryPoints[1]: entry point `websecure` does not exist',
     ]);
+    assert.deepEqual(Object.keys(none.config?.http.routers ?? {}), []);
   });
 
   it('disables a router whose certResolver names no resolver of the static configuration', () => {

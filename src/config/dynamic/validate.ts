@@ -8,7 +8,7 @@ import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts
 import { serverUrlPath, unusableServerUrl } from './server-url.ts';
 import { serviceMiddlewareReferences } from './service-references.ts';
 import { tlsSectionWarnings } from './tls-warnings.ts';
-import { validateLayer4 } from './validate-l4.ts';
+import { knownEntryPoints, validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
 
 /**
@@ -339,12 +339,7 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       ok = false;
     }
     if (opts.entryPoints !== undefined) {
-      const eps = new Set(opts.entryPoints);
-      router.entryPoints?.forEach((ep, i) => {
-        if (eps.has(ep)) return;
-        report('error', `entry point \`${ep}\` does not exist`, [...base, 'entryPoints', i]);
-        ok = false;
-      });
+      if (!knownEntryPoints(router.entryPoints, new Set(opts.entryPoints), base, report)) ok = false;
     }
     const resolver = router.tls?.certResolver;
     if (opts.certResolvers !== undefined && resolver !== undefined && resolver !== '') {
