@@ -556,6 +556,7 @@ export abstract class ExchangeCore
       this.retry = r;
     }
     r.keep(from, this.req, this.hostOverride);
+    r.route = this.route;
     r.leaseFrom = this.leases === null ? 0 : this.leases.length;
     r.leaseTo = -1;
     r.attemptAt = performance.now();
@@ -693,18 +694,7 @@ export abstract class ExchangeCore
         // they run after the route's (and the steps' before them), then the tree below them is
         // resolved. Only requests whose tree has such a step come here.
         this.serviceStep = null;
-        // Below a failover (chosen by this resolve): these run inside it, on its main side.
-        const fp = this.foPass;
-        if (this.failover !== null && fp !== null && fp.mwAt < 0) {
-          fp.mwAt = route.middlewares.length;
-          const req = this.req;
-          fp.saved = {
-            path: req.path,
-            query: req.query,
-            headers: req.headers.clone(),
-            hostOverride: this.hostOverride,
-          };
-        }
+        this.failoverMainStep(route);
         // A mirroring service above: its copies are the request as it got it (Traefik's).
         this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
         this.route = step.targetAfter(route);
@@ -737,6 +727,23 @@ export abstract class ExchangeCore
       return;
     }
     this.#admit(lb);
+  }
+
+  /**
+   * Service middlewares met below a failover (chosen by the resolve that stopped at them) run
+   * inside it, on its main side: where they begin, and the request as the failover got it.
+   */
+  protected failoverMainStep(route: RouteTarget): void {
+    const fp = this.foPass;
+    if (this.failover === null || fp === null || fp.mwAt >= 0) return;
+    fp.mwAt = route.middlewares.length;
+    const req = this.req;
+    fp.saved = {
+      path: req.path,
+      query: req.query,
+      headers: req.headers.clone(),
+      hostOverride: this.hostOverride,
+    };
   }
 
   /**

@@ -111,12 +111,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const route = this.route!;
     const rp = route.retry;
     if (rp !== null) {
-      // Made at the retry's marker already when middlewares after it run per attempt; a retry
-      // among a service's middlewares (route.afterServiceMiddlewares) is the one that applies.
+      // Made at the retry's marker already when middlewares after it (or service middlewares
+      // below it) run per attempt; a retry among a service's middlewares (a target past them,
+      // ServiceStep.targetAfter) is the one that applies from there.
       let r = this.retry;
       if (r === null || r.policy !== rp) {
         r?.settle();
         r = new RetryState(rp);
+        r.route = route;
         this.retry = r;
       }
       r.forwarded = true;
@@ -323,12 +325,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * attempt's answer, written to the retry's response writer like a server's, and retried after
    * the backoff when `status` lists it, for the methods and bodies a server's answer would be
    * (Traefik's pkg/middlewares/retry/retry.go, responseWriter.WriteHeader and ServeHTTP's
-   * isIdempotent). Not past service middlewares (their attempts stay on the load balancer).
+   * isIdempotent). Service middlewares (Traefik v3.7) are inside the attempt too: the whole
+   * service handler, its middlewares included, writes to the retry's response writer.
    */
   protected retryAnswer(at: number, status: number): boolean {
     const r = this.retry!;
-    if (r.from < 0 || at < r.from || this.page !== null || this.route!.afterServiceMiddlewares === true)
-      return false;
+    if (r.from < 0 || at < r.from || this.page !== null) return false;
     // An attempt, whether retried or the answer: the access log's RetryAttempts counts it.
     this.tries++;
     if (!this.#mayRetry('status', status)) return false;
@@ -424,19 +426,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * discards the headers of an attempt it retries).
    */
   #nextAttempt(): void {
-    const route = this.route!;
-    // Past service middlewares (Traefik v3.7), the tree is not resolved again: they ran once for
-    // this request, so its tries stay on the load balancer below them (Traefik's retry would call
-    // the whole service again, its middlewares and choices included).
-    if (route.afterServiceMiddlewares === true) {
-      this.pickAndAcquire();
-      return;
-    }
     const r = this.retry!;
     if (r.from >= 0) {
       this.#rerun(r);
       return;
     }
+    // Nothing to run again before the service (no service middlewares below the retry either):
+    // its route's service tree again.
+    if (r.route !== undefined) this.route = r.route;
     this.attemptAgain();
   }
 
@@ -450,6 +447,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #rerun(r: RetryState): void {
     r.restore(this.req);
+    // From the route whose chain has the retry: past service middlewares (Traefik v3.7) the
+    // exchange's route is the target below them, and a parent router's retry matches its
+    // children again (Traefik's child router is the parent chain's `next`).
+    this.route = r.route;
+    r.stepping = false;
+    // The attempt resolves the service tree anew: the Set-Cookie lines of the one before go.
+    this.setCookies = '';
     this.hostOverride = r.hostOverride;
     this.mwRan = r.from;
     r.leaseFrom = this.leases === null ? 0 : this.leases.length;
@@ -493,17 +497,27 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   protected attemptAgain(): void {
     const route = this.route!;
-    const cookies = this.setCookies;
-    this.setCookies = '';
+    const r = this.retry!;
+    // Past service middlewares this attempt resolved already: its Set-Cookie lines stay.
+    if (!r.stepping) this.setCookies = '';
     this.#again = true;
-    let lb = route.service.resolve(this.req, this);
+    const lb = route.service.resolve(this.req, this);
     this.#again = false;
-    if (this.serviceStep !== null) {
-      // This attempt's choice has middlewares of its own: the first attempt's service again.
+    const step = this.serviceStep;
+    if (step !== null) {
+      // This attempt's choice has middlewares of its own (Traefik v3.7: pkg/server/service/
+      // service.go wraps the service's handler with them, and the retry calls that handler per
+      // attempt): they run again, on the request as the route's left it, then the tree below.
       this.serviceStep = null;
-      this.setCookies = cookies;
-      lb = this.service;
+      this.failoverMainStep(route);
+      r.again = true;
+      r.stepping = true;
+      this.route = step.targetAfter(route);
+      this.mwRan = route.middlewares.length;
+      this.rerunMiddlewares(route.middlewares.length);
+      return;
     }
+    r.stepping = false;
     if (lb !== this.service) {
       this.service = lb;
       this.tried = 0;
@@ -575,8 +589,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   #scheduleRetry(status: number, networkError: boolean, deferred = false): void {
     const r = this.retry!;
-    if (r.from >= 0 && this.route!.afterServiceMiddlewares !== true)
-      this.#endAttempt(r, status, networkError);
+    if (r.from >= 0) this.#endAttempt(r, status, networkError);
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (this.retry!.schedule(this, this.attempts)) this.deadline = this.#totalDeadline;
     else if (deferred) setImmediate(retryLater, this);

@@ -3,6 +3,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { RetryPolicy } from '../middleware/middleware.ts';
 import { backoffMs } from '../resilience/backoff.ts';
+import type { RouteTarget } from '../runtime/types.ts';
 import type { MirrorState } from './mirror-state.ts';
 
 /** What a scheduled retry calls back when its backoff ran out. */
@@ -69,6 +70,17 @@ export class RetryState {
   again = false;
   /** The request was forwarded once (ExchangeTries.forward: recorder, timeouts, mirrors set up). */
   forwarded = false;
+  /**
+   * The route whose chain has this retry (the exchange's route when the retry was reached): each
+   * attempt starts from it, its middlewares from `from` and then its whole service, the service
+   * middlewares met in the tree (Traefik v3.7) and a parent's children included.
+   */
+  route: RouteTarget | undefined = undefined;
+  /**
+   * An attempt after the first met service middlewares while resolving the tree again: they run,
+   * then the tree below them goes on that attempt (ExchangeTries.attemptAgain).
+   */
+  stepping = false;
   /**
    * A later attempt's mirroring (its copies wait for the request body to end), or null: what a
    * mirroring service met again by an attempt sends (ExchangeTries #attemptMirror).

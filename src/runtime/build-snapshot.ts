@@ -219,7 +219,7 @@ export function buildSnapshot(
     // Traefik's wrapMiddlewares: names are qualified with the provider of the service that
     // lists them (its BuildMiddlewareChain runs in that service's context).
     const step = new ServiceMiddlewareNode(node, (route, st) =>
-      targetAfterStep(route, st, stepChains.get(st) ?? [], services),
+      targetAfterStep(route, st, stepChains.get(st) ?? [], services, stepped.has(st.inner)),
     );
     pendingSteps.push({ step, names, provider, path, use });
     stepped.add(step);
@@ -535,6 +535,11 @@ export function buildSnapshot(
   /** The children's targets (one per child, whichever parent built it), for the snapshot's routers. */
   const childTargets = new Map<string, RouteTarget>();
   /**
+   * Routers below which a retry's attempt has something to run again beyond their own chain:
+   * service middlewares in their service's tree, or, for a parent, a child's middlewares.
+   */
+  const rerunBelow = new Set<string>();
+  /**
    * A router's own middlewares, then what its internal service adds last, and its service
    * (undefined for a parent); undefined once an error of theirs is reported.
    */
@@ -602,7 +607,12 @@ export function buildSnapshot(
   ): RouteTarget => {
     const all = above.length === 0 ? own.mws : [...above, ...own.mws];
     const observe = observeOf(rootObservability, own.internal, internals);
-    if (own.service !== undefined) return routeTarget(name, all, own.service, r, services, observe, rootRule);
+    if (own.service !== undefined) {
+      // Service middlewares below (Traefik v3.7): a retry of the chain runs them per attempt.
+      const steps = stepped.has(own.service);
+      if (steps) rerunBelow.add(name);
+      return routeTarget(name, all, own.service, r, services, observe, rootRule, null, steps);
+    }
     const entries: RouteEntry<RouteTarget>[] = [];
     for (const child of tree.children.get(name) ?? []) {
       const c = http.routers[child]!;
@@ -827,13 +837,15 @@ function liftChain(
   services: ReadonlyMap<string, ServiceNode | null>,
   detailed: boolean,
   offset = 0,
-  rerun = true,
+  tail = false,
 ): LiftedChain {
   let retry: RetryPolicy | null = null;
   // Where the middlewares with a request phase end: a retry before it has some after it, which
-  // run once per attempt (its marker, middleware/retry.ts retryPoint, says from where).
-  let lastRequestPhase = -1;
-  for (let k = 0; k < all.length; k++) if (all[k]!.onRequest !== undefined) lastRequestPhase = k;
+  // run once per attempt (its marker, middleware/retry.ts retryPoint, says from where). `tail`:
+  // something after the chain does too (service middlewares in the service's tree, a parent's
+  // children's middlewares), so every retry of it has.
+  let lastRequestPhase = tail ? all.length : -1;
+  if (!tail) for (let k = 0; k < all.length; k++) if (all[k]!.onRequest !== undefined) lastRequestPhase = k;
   // Detailed tracing only: the spans opened before each kept middleware runs (its own, and those
   // of the middlewares without a phase before it, which the exchange does not run), and after.
   const spans: DetailedSpan[][] | null = detailed ? [[]] : null;
@@ -894,7 +906,7 @@ function liftChain(
     if (m.retry !== undefined) {
       // After every retry (the last one reached wins, as route.retry is the last one), so that a
       // parent router's chain stays a prefix of its children's, whose own middlewares may follow.
-      middlewares.push(retryPoint(offset + middlewares.length + 1, m.retry, rerun && lastRequestPhase > k));
+      middlewares.push(retryPoint(offset + middlewares.length + 1, m.retry, lastRequestPhase > k));
       spans?.push([]);
     }
   }
@@ -910,8 +922,9 @@ function routeTarget(
   observe: Observe,
   httpRoute: string,
   children: ChildRoutes | null = null,
+  tail = false,
 ): RouteTarget {
-  const c = liftChain(all, services, observe.detailed);
+  const c = liftChain(all, services, observe.detailed, 0, tail);
   const rule = config.rule;
   return {
     router,
@@ -949,10 +962,11 @@ function targetAfterStep(
   step: ServiceMiddlewareNode,
   chain: readonly Middleware[],
   services: ReadonlyMap<string, ServiceNode | null>,
+  stepsBelow: boolean,
 ): RouteTarget {
-  // Past service middlewares a retry's attempts stay on the load balancer below them (the
-  // exchange's #nextAttempt): nothing of this chain runs again.
-  const c = liftChain(chain, services, route.detailed !== undefined, route.middlewares.length, false);
+  // A retry among these runs those after it, and the tree below (its service middlewares too,
+  // `stepsBelow`), once per attempt, as Traefik's retry calls its `next` per attempt.
+  const c = liftChain(chain, services, route.detailed !== undefined, route.middlewares.length, stepsBelow);
   const n = route.middlewares.length;
   const pages =
     c.errorPages === null

@@ -180,8 +180,8 @@ export interface RouteTarget {
   readonly timeouts: Timeouts;
   /**
    * True on a target made for a request whose service tree went through service middlewares
-   * (ServiceStep.targetAfter): `service` resolves below them, and a retry stays on the load
-   * balancer it reached instead of resolving the tree again (its middlewares ran once).
+   * (ServiceStep.targetAfter): `service` resolves below them. A retry's attempt starts again from
+   * the route that has the retry (RetryState.route), not from this one.
    */
   readonly afterServiceMiddlewares?: true;
   /** The retry middleware of the chain (the last one wins), or null. */
