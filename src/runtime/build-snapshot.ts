@@ -614,11 +614,16 @@ export function buildSnapshot(
       return routeTarget(name, all, own.service, r, services, observe, rootRule, null, steps);
     }
     const entries: RouteEntry<RouteTarget>[] = [];
+    // Something in a child's chain (or its service middlewares) runs per attempt of this
+    // router's retry: the child router is inside the parent's chain in Traefik (its handler is
+    // the parent's chain's `next`), so the parent's retry calls it again for each attempt.
+    let childRerun = false;
     for (const child of tree.children.get(name) ?? []) {
       const c = http.routers[child]!;
       const chain = chainOf(child, c);
       if (chain === undefined) continue;
       const value = targetOf(child, c, chain, all, rootObservability, rootRule);
+      if (rerunBelow.has(child) || chain.mws.some((m) => m.onRequest !== undefined)) childRerun = true;
       childTargets.set(child, value);
       entries.push({
         name: child,
@@ -633,7 +638,18 @@ export function buildSnapshot(
     for (const e of children.errors) {
       err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
     }
-    return routeTarget(name, all, PARENT_SERVICE, r, services, observe, rootRule, children.router);
+    if (childRerun) rerunBelow.add(name);
+    return routeTarget(
+      name,
+      all,
+      PARENT_SERVICE,
+      r,
+      services,
+      observe,
+      rootRule,
+      children.router,
+      childRerun,
+    );
   };
   for (const [name, r] of Object.entries(http.routers)) {
     if (tree.nested.has(name) || tree.left.has(name)) continue;
