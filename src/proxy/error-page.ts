@@ -23,6 +23,11 @@ export class ErrorPageRequest implements OutgoingRequest {
   readonly forwardedFor = null;
   /** The status the client gets, whatever the page's own. */
   readonly status: number;
+  /**
+   * Its `errors` middleware is inside the route's retry's attempts (ErrorPage.inRetry): the
+   * retry decides on `status` once the page answered.
+   */
+  inRetry = false;
   #h1 = '';
 
   constructor(head: boolean, target: string, headers: HeaderList, status: number) {

@@ -311,6 +311,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const r = this.retry;
     if (r === null || this.page !== null || !r.policy.retriesNoServer) return false;
     this.tries++;
+    // An `errors` after the retry catches the 503 first (#pageRetried decides on its page).
+    if (this.route!.errorPages !== null && this.#pageInAttempt(503, this.mwRan)) return false;
     if (!this.#mayRetry('status', 503)) return false;
     // The attempt ended synchronously: without a backoff, the next one waits for the event
     // loop's turn (an immediate) rather than running inside this one, so that many attempts
@@ -333,6 +335,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (r.from < 0 || at < r.from || this.page !== null) return false;
     // An attempt, whether retried or the answer: the access log's RetryAttempts counts it.
     this.tries++;
+    // An `errors` between the retry and this middleware fetches its page first (respondDirect);
+    // the retry decides on the page's status when it answers (#pageRetried).
+    if (this.route!.errorPages !== null && this.#pageInAttempt(status, at)) return false;
     if (!this.#mayRetry('status', status)) return false;
     // Every lease taken since the attempt began is its own (none went to a server's admission).
     r.leaseTo = -1;
@@ -614,6 +619,16 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.logError(err, server, 'debug');
       return;
     }
+    if (
+      kind === 'status' &&
+      this.retry !== null &&
+      this.route!.errorPages !== null &&
+      this.#pageInAttempt(err.status, this.mwRan)
+    ) {
+      // An `errors` after the retry catches our 502/504 first (#pageRetried decides on its page).
+      this.respondError(err, true, server);
+      return;
+    }
     if (this.#mayRetry(kind, err.status)) {
       this.logError(err, server, 'debug');
       this.countTry(err.status);
@@ -695,7 +710,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * (its connection too) and the request sent again, when it is safe to replay.
    */
   protected retryOnStatus(status: number): boolean {
-    if (this.page !== null) return false;
+    if (this.page !== null) return this.page.inRetry && this.#pageRetried();
     const fo = this.failover;
     if (fo !== null && inRanges(fo.statusCodes, status)) {
       // `errors` (Traefik v3.7): any request, its body read whole before the main service got
@@ -712,6 +727,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (this.#bufferingRetry(status)) return true;
     const p = this.route!.retry;
     if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
+    // An `errors` after the retry catches it first; the retry decides on its page's status.
+    if (this.route!.errorPages !== null && this.#pageInAttempt(status, this.mwRan)) return false;
     if (!this.#mayRetry('status', status)) return false;
     this.countTry(status);
     this.dropTry();
@@ -737,6 +754,48 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.headMs = -1;
     this.tried = 0;
     this.pickAndAcquire();
+    return true;
+  }
+
+  /**
+   * The error page that would catch `status` answered at middleware `at` is inside the retry's
+   * attempts (its `errors` comes after the retry): Traefik's errors middleware, called by the
+   * retry per attempt, fetches its page before the retry's responseWriter sees anything.
+   */
+  #pageInAttempt(status: number, at: number): boolean {
+    const pages = this.route!.errorPages!;
+    for (let i = 0; i < pages.length; i++) {
+      const p = pages[i]!;
+      if (p.at <= at && inRanges(p.spec.status, status)) return p.inRetry === true;
+    }
+    return false;
+  }
+
+  /**
+   * An error page inside the retry's attempts answered: the retry sees the status the page is
+   * served with (after `statusRewrites`), as Traefik's retry sees what its errors middleware
+   * writes (pkg/middlewares/customerrors, then retry.go responseWriter.WriteHeader): when
+   * `status` lists it, the page is dropped and the next attempt runs; else it is the answer.
+   */
+  #pageRetried(): boolean {
+    const page = this.page!;
+    if (this.retry === null) return false;
+    // The page's fetch was no attempt of the retry's.
+    this.tries--;
+    this.page = null;
+    const p = this.route!.retry;
+    if (p === null || !inRanges(p.status, page.status) || !this.#mayRetry('status', page.status)) {
+      this.page = page;
+      this.tries++;
+      return false;
+    }
+    // The page's stream goes (the request body stays where the page left it).
+    this.page = page;
+    this.dropTry();
+    this.page = null;
+    this.headMs = -1;
+    this.mwRan = this.route!.middlewares.length;
+    this.#scheduleRetry(page.status, false);
     return true;
   }
 
@@ -767,6 +826,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       pageRequestFields(p.spec, req.headers),
       status,
     );
+    if (p.inRetry === true) this.page.inRetry = true;
     this.dropTry();
     this.trace?.pageCaught(p.span);
     this.mwRan = p.at;

@@ -872,6 +872,8 @@ function liftChain(
   let buffering: BufferingSpec | null = null;
   let bufferingAt: number | undefined;
   let bodyPhase = false;
+  /** Where the middlewares after the last retry (its marker) begin in `middlewares`. */
+  let afterRetry = -1;
   for (let k = 0; k < all.length; k++) {
     const m = all[k]!;
     if (m.retry !== undefined) retry = m.retry;
@@ -924,8 +926,13 @@ function liftChain(
       // parent router's chain stays a prefix of its children's, whose own middlewares may follow.
       middlewares.push(retryPoint(offset + middlewares.length + 1, m.retry, lastRequestPhase > k));
       spans?.push([]);
+      afterRetry = middlewares.length;
     }
   }
+  // An `errors` after the retry that applies is inside its attempts (Traefik's retry calls it
+  // per attempt): it catches an attempt's answer before the retry sees it.
+  if (errorPages !== null && afterRetry >= 0)
+    errorPages = errorPages.map((p) => (p.at >= afterRetry ? { ...p, inRetry: true } : p));
   return { middlewares, retry, guards, errorPages, buffering, bufferingAt, bodyPhase, spans };
 }
 
@@ -984,10 +991,22 @@ function targetAfterStep(
   // `stepsBelow`), once per attempt, as Traefik's retry calls its `next` per attempt.
   const c = liftChain(chain, services, route.detailed !== undefined, route.middlewares.length, stepsBelow);
   const n = route.middlewares.length;
+  // With a retry of their own, the route's error pages are outside its attempts; without one,
+  // these are inside the route's retry's (if any), which comes before them.
+  const outer =
+    c.retry === null || route.errorPages === null
+      ? route.errorPages
+      : route.errorPages.map(({ inRetry: _, ...p }) => p);
+  const inner = c.retry === null && route.retry !== null;
   const pages =
     c.errorPages === null
-      ? route.errorPages
-      : [...c.errorPages.map((p) => ({ ...p, at: p.at + n })), ...(route.errorPages ?? [])];
+      ? outer
+      : [
+          ...c.errorPages.map((p) =>
+            inner ? { ...p, at: p.at + n, inRetry: true as const } : { ...p, at: p.at + n },
+          ),
+          ...(outer ?? []),
+        ];
   let detailed = route.detailed;
   if (detailed !== undefined && c.spans !== null) {
     const before = detailed.middlewares;

@@ -269,6 +269,12 @@ export interface ErrorPage {
   readonly service: ServiceNode;
   /** Detailed tracing: its middleware's span entry (route.detailed), the parent of its calls. */
   readonly span?: DetailedSpan | undefined;
+  /**
+   * It comes after the route's `retry` in the chain: it is inside each attempt, so it fetches its
+   * page before the retry sees the status (and the retry then sees the page's), as Traefik's
+   * retry calls the errors middleware per attempt (absent: before the retry, or none).
+   */
+  readonly inRetry?: true;
 }
 
 export interface RouteTable {
