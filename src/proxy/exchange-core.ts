@@ -545,14 +545,16 @@ export abstract class ExchangeCore
 
   /**
    * RequestControl: the request went past a retry whose middlewares after it run per attempt
-   * (middleware/retry.ts retryPoint). The last retry reached is the one that applies (a
-   * parent router's, then its child's), as route.retry is the chain's last one.
+   * (middleware/retry.ts retryPoint). A later retry of the chain (a parent router's, then its
+   * child's; a router's, then a service's) is nested in the one before (nestRetry), as Traefik's
+   * retry middlewares of one chain nest.
    */
   retryPoint(from: number, policy: RetryPolicy): void {
     let r = this.retry;
     if (r === null || r.policy !== policy) {
-      r?.settle();
+      const outer = r;
       r = new RetryState(policy);
+      if (outer !== null) this.nestRetry(r, outer);
       this.retry = r;
     }
     r.keep(from, this.req, this.hostOverride);
@@ -560,6 +562,21 @@ export abstract class ExchangeCore
     r.leaseFrom = this.leases === null ? 0 : this.leases.length;
     r.leaseTo = -1;
     r.attemptAt = performance.now();
+  }
+
+  /**
+   * `inner`, a later `retry` of the chain, runs inside each attempt of `outer`, as Traefik's
+   * retry middlewares of one chain nest (each calls the rest of the chain, the next retry
+   * included, per attempt): its attempts are counted from here, and when it gives up, `outer`
+   * decides on the answer (ExchangeTries #mayRetry).
+   */
+  protected nestRetry(inner: RetryState, outer: RetryState): void {
+    inner.outer = outer;
+    inner.base = this.attempts;
+    inner.forwarded = outer.forwarded;
+    inner.again = outer.again;
+    outer.again = false;
+    outer.hasInner = true;
   }
 
   onEnd(lease: Lease): void {
@@ -677,6 +694,7 @@ export abstract class ExchangeCore
       const r = this.retry;
       if (r !== null && r.from >= 0) {
         r.leaseTo = this.leases === null ? 0 : this.leases.length;
+        for (let o = r.outer; o !== null; o = o.outer) o.leaseTo = r.leaseTo;
         if (r.again) {
           r.again = false;
           if (r.forwarded) {
@@ -1147,7 +1165,7 @@ export abstract class ExchangeCore
         }
       }
     }
-    this.retry?.settle();
+    for (let r = this.retry; r !== null; r = r.outer) r.settle();
     const m = this.mirror;
     if (m !== null) {
       m.skip();

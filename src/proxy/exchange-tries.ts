@@ -116,12 +116,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       // ServiceStep.targetAfter) is the one that applies from there.
       let r = this.retry;
       if (r === null || r.policy !== rp) {
-        r?.settle();
+        const outer = r;
         r = new RetryState(rp);
         r.route = route;
+        if (outer !== null) this.nestRetry(r, outer);
         this.retry = r;
       }
-      r.forwarded = true;
+      for (let o: RetryState | null = r; o !== null; o = o.outer) o.forwarded = true;
     }
     if (this.transform !== null) this.via = new TransformedStream(this.transform, this);
     const mirror = this.mirror;
@@ -309,7 +310,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #noServerRetried(): boolean {
     const r = this.retry;
-    if (r === null || this.page !== null || !r.policy.retriesNoServer) return false;
+    if (r === null || this.page !== null || !this.#retryLists(503)) return false;
     this.tries++;
     // An `errors` after the retry catches the 503 first (#pageRetried decides on its page).
     if (this.route!.errorPages !== null && this.#pageInAttempt(503, this.mwRan)) return false;
@@ -331,8 +332,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * service handler, its middlewares included, writes to the retry's response writer.
    */
   protected retryAnswer(at: number, status: number): boolean {
-    const r = this.retry!;
-    if (r.from < 0 || at < r.from || this.page !== null) return false;
+    let r = this.retry!;
+    if (this.page !== null) return false;
+    // The retry whose attempt this middleware is in: nested ones after it are not reached.
+    while (r.from < 0 || at < r.from) {
+      if (r.outer === null) return false;
+      r = this.#popRetry(r.outer);
+    }
     // An attempt, whether retried or the answer: the access log's RetryAttempts counts it.
     this.tries++;
     // An `errors` between the retry and this middleware fetches its page first (respondDirect);
@@ -340,7 +346,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (this.route!.errorPages !== null && this.#pageInAttempt(status, at)) return false;
     if (!this.#mayRetry('status', status)) return false;
     // Every lease taken since the attempt began is its own (none went to a server's admission).
-    r.leaseTo = -1;
+    this.retry!.leaseTo = -1;
     this.#scheduleRetry(status, false, true);
     return true;
   }
@@ -430,6 +436,16 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * starts afresh. The Set-Cookie lines of the attempt before are dropped (Traefik's retry
    * discards the headers of an attempt it retries).
    */
+  /** Ends the retries nested in `outer` (their attempts are over): `outer` is the current one. */
+  #popRetry(outer: RetryState): RetryState {
+    for (let r = this.retry; r !== null && r !== outer; r = r.outer) {
+      r.settle();
+      r.outer = null;
+    }
+    this.retry = outer;
+    return outer;
+  }
+
   #nextAttempt(): void {
     const r = this.retry!;
     if (r.from >= 0) {
@@ -451,6 +467,11 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * service again (attemptAgain), or forwards the request if no attempt reached the service yet.
    */
   #rerun(r: RetryState): void {
+    if (r.hasInner) {
+      // A new run of the retries nested in it: they start with every server untried.
+      r.runs++;
+      this.tried = 0;
+    }
     r.restore(this.req);
     // From the route whose chain has the retry: past service middlewares (Traefik v3.7) the
     // exchange's route is the target below them, and a parent router's retry matches its
@@ -552,21 +573,30 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // per message, and its server may have answered some already).
     if (kind !== 'connect' && body !== null && body.bytesIn > 0 && grpcKind(this.req.headers) !== 0)
       return false;
-    const verdict = r.allows(
-      this.attempts,
-      this.req.method,
-      kind,
-      status,
-      body !== null && body.bytesIn > 0,
-      // Nothing read yet (a middleware after the retry answered before any server was asked):
-      // the next attempt sends the body as it comes.
-      body === null || this.spool !== null || body.bytesIn === 0 || body.replayable(r.policy.maxBodyBytes),
-      (this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline) ||
-        (r.policy.windowMs > 0 && performance.now() - this.startedAt >= r.policy.windowMs),
-    );
-    if (verdict === 'no-budget')
-      this.ctx.logger.debug('retry budget exhausted', { router: this.route!.router });
-    return verdict === 'retry';
+    const pastTotal = this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline;
+    // The innermost retry first; when it gives up, the one it is nested in gets the answer
+    // (Traefik's retry middlewares of a chain nest), and so on outwards.
+    for (let o: RetryState | null = r; o !== null; o = o.outer) {
+      if (o !== r && o.from < 0) break;
+      const verdict = o.allows(
+        o.count(this.attempts),
+        this.req.method,
+        kind,
+        status,
+        body !== null && body.bytesIn > 0,
+        // Nothing read yet (a middleware after the retry answered before any server was asked):
+        // the next attempt sends the body as it comes.
+        body === null || this.spool !== null || body.bytesIn === 0 || body.replayable(o.policy.maxBodyBytes),
+        pastTotal || (o.policy.windowMs > 0 && performance.now() - this.startedAt >= o.policy.windowMs),
+      );
+      if (verdict === 'no-budget')
+        this.ctx.logger.debug('retry budget exhausted', { router: this.route!.router });
+      if (verdict === 'retry') {
+        if (o !== r) this.#popRetry(o);
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -596,7 +626,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const r = this.retry!;
     if (r.from >= 0) this.#endAttempt(r, status, networkError);
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
-    if (this.retry!.schedule(this, this.attempts)) this.deadline = this.#totalDeadline;
+    if (r.schedule(this, r.count(this.attempts))) this.deadline = this.#totalDeadline;
     else if (deferred) setImmediate(retryLater, this);
     else this.#nextAttempt();
   }
@@ -725,8 +755,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       }
     }
     if (this.#bufferingRetry(status)) return true;
-    const p = this.route!.retry;
-    if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
+    if (!this.#retryLists(status)) return false;
     // An `errors` after the retry catches it first; the retry decides on its page's status.
     if (this.route!.errorPages !== null && this.#pageInAttempt(status, this.mwRan)) return false;
     if (!this.#mayRetry('status', status)) return false;
@@ -757,6 +786,20 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return true;
   }
 
+  /** The route's retry, or one it is nested in, lists `status`. */
+  #retryLists(status: number): boolean {
+    const r = this.retry;
+    if (r === null) {
+      const p = this.route!.retry;
+      return p !== null && inRanges(p.status, status);
+    }
+    for (let o: RetryState | null = r; o !== null; o = o.outer) {
+      if (o !== r && o.from < 0) break;
+      if (inRanges(o.policy.status, status)) return true;
+    }
+    return false;
+  }
+
   /**
    * The error page that would catch `status` answered at middleware `at` is inside the retry's
    * attempts (its `errors` comes after the retry): Traefik's errors middleware, called by the
@@ -783,8 +826,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // The page's fetch was no attempt of the retry's.
     this.tries--;
     this.page = null;
-    const p = this.route!.retry;
-    if (p === null || !inRanges(p.status, page.status) || !this.#mayRetry('status', page.status)) {
+    if (!this.#retryLists(page.status) || !this.#mayRetry('status', page.status)) {
       this.page = page;
       this.tries++;
       return false;

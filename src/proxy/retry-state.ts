@@ -82,6 +82,16 @@ export class RetryState {
    */
   stepping = false;
   /**
+   * The retry of the same chain this one is nested in (an earlier `retry` whose attempts each
+   * call this one, as Traefik nests several retry middlewares of a chain), or null.
+   */
+  outer: RetryState | null = null;
+  /** The request's attempts made before this retry began (its own count from there). */
+  base = 0;
+  /** A retry with one nested in it: its own attempts (each a whole run of the inner one). */
+  runs = 1;
+  hasInner = false;
+  /**
    * A later attempt's mirroring (its copies wait for the request body to end), or null: what a
    * mirroring service met again by an attempt sends (ExchangeTries #attemptMirror).
    */
@@ -122,6 +132,11 @@ export class RetryState {
     h.values.push(...saved.values);
     h.unsettled = saved.unsettled;
     h.raw = null;
+  }
+
+  /** How many attempts of this retry were made, the request having made `attempts` in all. */
+  count(attempts: number): number {
+    return this.hasInner ? this.runs : attempts - this.base;
   }
 
   get retrying(): boolean {

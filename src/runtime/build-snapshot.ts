@@ -623,7 +623,8 @@ export function buildSnapshot(
       const chain = chainOf(child, c);
       if (chain === undefined) continue;
       const value = targetOf(child, c, chain, all, rootObservability, rootRule);
-      if (rerunBelow.has(child) || chain.mws.some((m) => m.onRequest !== undefined)) childRerun = true;
+      if (rerunBelow.has(child) || chain.mws.some((m) => m.onRequest !== undefined || m.retry !== undefined))
+        childRerun = true;
       childTargets.set(child, value);
       entries.push({
         name: child,
@@ -861,7 +862,13 @@ function liftChain(
   // something after the chain does too (service middlewares in the service's tree, a parent's
   // children's middlewares), so every retry of it has.
   let lastRequestPhase = tail ? all.length : -1;
-  if (!tail) for (let k = 0; k < all.length; k++) if (all[k]!.onRequest !== undefined) lastRequestPhase = k;
+  // Several retries: each one's attempts run the next (Traefik nests them), whose marker must be
+  // reached again, so every marker keeps the request.
+  let retries = 0;
+  for (let k = 0; k < all.length; k++) if (all[k]!.retry !== undefined) retries++;
+  if (retries > 1) lastRequestPhase = all.length;
+  if (lastRequestPhase < all.length)
+    for (let k = 0; k < all.length; k++) if (all[k]!.onRequest !== undefined) lastRequestPhase = k;
   // Detailed tracing only: the spans opened before each kept middleware runs (its own, and those
   // of the middlewares without a phase before it, which the exchange does not run), and after.
   const spans: DetailedSpan[][] | null = detailed ? [[]] : null;
@@ -922,8 +929,8 @@ function liftChain(
       spans?.push([]);
     }
     if (m.retry !== undefined) {
-      // After every retry (the last one reached wins, as route.retry is the last one), so that a
-      // parent router's chain stays a prefix of its children's, whose own middlewares may follow.
+      // After every retry (a later one is nested in it, ExchangeCore.nestRetry), so that a parent
+      // router's chain stays a prefix of its children's, whose own middlewares may follow.
       middlewares.push(retryPoint(offset + middlewares.length + 1, m.retry, lastRequestPhase > k));
       spans?.push([]);
       afterRetry = middlewares.length;
@@ -989,7 +996,14 @@ function targetAfterStep(
 ): RouteTarget {
   // A retry among these runs those after it, and the tree below (its service middlewares too,
   // `stepsBelow`), once per attempt, as Traefik's retry calls its `next` per attempt.
-  const c = liftChain(chain, services, route.detailed !== undefined, route.middlewares.length, stepsBelow);
+  // A retry among them nested in the route's (Traefik's retries nest) is reached again per attempt.
+  const c = liftChain(
+    chain,
+    services,
+    route.detailed !== undefined,
+    route.middlewares.length,
+    stepsBelow || (route.retry !== null && chain.some((m) => m.retry !== undefined)),
+  );
   const n = route.middlewares.length;
   // With a retry of their own, the route's error pages are outside its attempts; without one,
   // these are inside the route's retry's (if any), which comes before them.

@@ -184,7 +184,10 @@ export interface RouteTarget {
    * the route that has the retry (RetryState.route), not from this one.
    */
   readonly afterServiceMiddlewares?: true;
-  /** The retry middleware of the chain (the last one wins), or null. */
+  /**
+   * The chain's last retry middleware (the innermost: an earlier one's attempts each run it,
+   * RetryState.outer), or null.
+   */
   readonly retry: RetryPolicy | null;
   /** Per-server guards of the chain; empty for most routes. */
   readonly guards: readonly ServerGuard[];
