@@ -575,6 +575,7 @@ export abstract class ExchangeCore
     inner.base = this.attempts;
     inner.forwarded = outer.forwarded;
     inner.again = outer.again;
+    inner.stepping = outer.stepping;
     outer.again = false;
     outer.hasInner = true;
   }
@@ -723,7 +724,11 @@ export abstract class ExchangeCore
       // is available is an attempt, retried when `status` lists 503 (pkg/middlewares/retry/
       // retry.go, responseWriter.WriteHeader). The tries go on without a service for now.
       const retry = route.retry;
-      if (retry === null || !retry.retriesNoServer) {
+      let retried = retry?.retriesNoServer === true;
+      // Or a retry the route's is nested in (RetryState.outer) lists 503.
+      for (let o = this.retry?.outer ?? null; !retried && o !== null; o = o.outer)
+        retried = o.policy.retriesNoServer;
+      if (!retried) {
         this.noServer(route.service.name);
         return;
       }

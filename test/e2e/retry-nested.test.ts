@@ -42,10 +42,14 @@ http:
     outer: { retry: { attempts: 2, status: ["503"], budget: { percent: 100 } } }
     inner: { retry: { attempts: 2, status: ["503"], budget: { percent: 100 } } }
     tag: { headers: { customRequestHeaders: { X-Tag: "t" } } }
+    inner500: { retry: { attempts: 2, status: ["500"], budget: { percent: 100 } } }
   routers:
     nested: { rule: "PathPrefix(\`/nested\`)", middlewares: [outer, tag, inner], service: flaky }
     single: { rule: "PathPrefix(\`/single\`)", middlewares: [inner], service: flaky }
+    empty: { rule: "PathPrefix(\`/empty\`)", middlewares: [outer, inner500], service: emptyw }
   services:
+    empty: { loadBalancer: { servers: [] } }
+    emptyw: { weighted: { services: [{ name: empty }] } }
     flaky:
       loadBalancer: { servers: [{ url: "${url}" }] }
 `,
@@ -57,6 +61,19 @@ http:
     await proxy?.stop();
     flaky?.close();
   });
+
+  /** The access log's record of the request to `path` (stdout, JSON), once written. */
+  const accessRecord = async (path: string): Promise<Record<string, unknown>> => {
+    for (const until = Date.now() + 10_000; Date.now() < until; ) {
+      for (const line of proxy.stdout().split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const r = JSON.parse(line) as Record<string, unknown>;
+        if (r['RequestPath'] === path) return r;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no access log line for ${path}`);
+  };
 
   it("gives each attempt of the outer retry the inner retry's attempts", async () => {
     // Outer attempt 1: inner tries 1, 2 (503, 503), inner gives up; outer attempt 2: inner
@@ -71,6 +88,12 @@ http:
     const r = await curl(['--max-time', '10', `${base}/nested/many`]);
     assert.equal(r.status, 503);
     assert.equal(seen.get('/nested/many')?.length, 4);
+  });
+
+  it('lets the outer retry take the 503 of no server that the inner one does not list', async () => {
+    const r = await curl(['--max-time', '10', `${base}/empty/e`]);
+    assert.equal(r.status, 503);
+    assert.equal((await accessRecord('/empty/e'))['RetryAttempts'], 1);
   });
 
   it('keeps a single retry as it was', async () => {
