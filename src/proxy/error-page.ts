@@ -30,6 +30,11 @@ export class ErrorPageRequest implements OutgoingRequest {
    * their response phase runs on the page's answer first; null for most pages.
    */
   readonly steps: { readonly head: RequestHead; readonly ran: readonly Middleware[] } | null;
+  /**
+   * Its `errors` middleware is inside the route's retry's attempts (ErrorPage.inRetry): the
+   * retry decides on `status` once the page answered.
+   */
+  inRetry = false;
   #h1 = '';
 
   constructor(

@@ -557,20 +557,39 @@ export abstract class ExchangeCore
 
   /**
    * RequestControl: the request went past a retry whose middlewares after it run per attempt
-   * (middleware/retry.ts retryPoint). The last retry reached is the one that applies (a
-   * parent router's, then its child's), as route.retry is the chain's last one.
+   * (middleware/retry.ts retryPoint). A later retry of the chain (a parent router's, then its
+   * child's; a router's, then a service's) is nested in the one before (nestRetry), as Traefik's
+   * retry middlewares of one chain nest.
    */
   retryPoint(from: number, policy: RetryPolicy): void {
     let r = this.retry;
     if (r === null || r.policy !== policy) {
-      r?.settle();
+      const outer = r;
       r = new RetryState(policy);
+      if (outer !== null) this.nestRetry(r, outer);
       this.retry = r;
     }
     r.keep(from, this.req, this.hostOverride);
+    r.route = this.route;
     r.leaseFrom = this.leases === null ? 0 : this.leases.length;
     r.leaseTo = -1;
     r.attemptAt = performance.now();
+  }
+
+  /**
+   * `inner`, a later `retry` of the chain, runs inside each attempt of `outer`, as Traefik's
+   * retry middlewares of one chain nest (each calls the rest of the chain, the next retry
+   * included, per attempt): its attempts are counted from here, and when it gives up, `outer`
+   * decides on the answer (ExchangeTries #mayRetry).
+   */
+  protected nestRetry(inner: RetryState, outer: RetryState): void {
+    inner.outer = outer;
+    inner.base = this.attempts;
+    inner.forwarded = outer.forwarded;
+    inner.again = outer.again;
+    inner.stepping = outer.stepping;
+    outer.again = false;
+    outer.hasInner = true;
   }
 
   onEnd(lease: Lease): void {
@@ -688,6 +707,7 @@ export abstract class ExchangeCore
       const r = this.retry;
       if (r !== null && r.from >= 0) {
         r.leaseTo = this.leases === null ? 0 : this.leases.length;
+        for (let o = r.outer; o !== null; o = o.outer) o.leaseTo = r.leaseTo;
         if (r.again) {
           r.again = false;
           if (r.forwarded) {
@@ -729,7 +749,11 @@ export abstract class ExchangeCore
       // is available is an attempt, retried when `status` lists 503 (pkg/middlewares/retry/
       // retry.go, responseWriter.WriteHeader). The tries go on without a service for now.
       const retry = route.retry;
-      if (retry === null || !retry.retriesNoServer) {
+      let retried = retry?.retriesNoServer === true;
+      // Or a retry the route's is nested in (RetryState.outer) lists 503.
+      for (let o = this.retry?.outer ?? null; !retried && o !== null; o = o.outer)
+        retried = o.policy.retriesNoServer;
+      if (!retried) {
         this.noServer(route.service.name);
         return;
       }
@@ -755,22 +779,28 @@ export abstract class ExchangeCore
 
   /** Runs `step`'s service middlewares after `route`'s, then what is below them (#dispatch). */
   #takeStep(route: RouteTarget, step: ServiceStep): void {
-    // Below a failover (chosen by this resolve): these run inside it, on its main side.
-    const fp = this.foPass;
-    if (this.failover !== null && fp !== null && fp.mwAt < 0) {
-      fp.mwAt = route.middlewares.length;
-      const req = this.req;
-      fp.saved = {
-        path: req.path,
-        query: req.query,
-        headers: req.headers.clone(),
-        hostOverride: this.hostOverride,
-      };
-    }
+    this.failoverMainStep(route);
     // A mirroring service above: its copies are the request as it got it (Traefik's).
     this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
     this.route = step.targetAfter(route);
     this.#runMiddlewares(route.middlewares.length);
+  }
+
+  /**
+   * Service middlewares met below a failover (chosen by the resolve that stopped at them) run
+   * inside it, on its main side: where they begin, and the request as the failover got it.
+   */
+  protected failoverMainStep(route: RouteTarget): void {
+    const fp = this.foPass;
+    if (this.failover === null || fp === null || fp.mwAt >= 0) return;
+    fp.mwAt = route.middlewares.length;
+    const req = this.req;
+    fp.saved = {
+      path: req.path,
+      query: req.query,
+      headers: req.headers.clone(),
+      hostOverride: this.hostOverride,
+    };
   }
 
   /**
@@ -1179,7 +1209,7 @@ export abstract class ExchangeCore
         }
       }
     }
-    this.retry?.settle();
+    for (let r = this.retry; r !== null; r = r.outer) r.settle();
     const m = this.mirror;
     if (m !== null) {
       m.skip();

@@ -126,15 +126,18 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const route = this.route!;
     const rp = route.retry;
     if (rp !== null) {
-      // Made at the retry's marker already when middlewares after it run per attempt; a retry
-      // among a service's middlewares (route.afterServiceMiddlewares) is the one that applies.
+      // Made at the retry's marker already when middlewares after it (or service middlewares
+      // below it) run per attempt; a retry among a service's middlewares (a target past them,
+      // ServiceStep.targetAfter) is the one that applies from there.
       let r = this.retry;
       if (r === null || r.policy !== rp) {
-        r?.settle();
+        const outer = r;
         r = new RetryState(rp);
+        r.route = route;
+        if (outer !== null) this.nestRetry(r, outer);
         this.retry = r;
       }
-      r.forwarded = true;
+      for (let o: RetryState | null = r; o !== null; o = o.outer) o.forwarded = true;
     }
     if (this.transform !== null) this.via = new TransformedStream(this.transform, this);
     const mirror = this.mirror;
@@ -330,8 +333,10 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #noServerRetried(): boolean {
     const r = this.retry;
-    if (r === null || this.page !== null || !r.policy.retriesNoServer) return false;
+    if (r === null || this.page !== null || !this.#retryLists(503)) return false;
     this.tries++;
+    // An `errors` after the retry catches the 503 first (#pageRetried decides on its page).
+    if (this.route!.errorPages !== null && this.#pageInAttempt(503, this.mwRan)) return false;
     if (!this.#mayRetry('status', 503)) return false;
     // The attempt ended synchronously: without a backoff, the next one waits for the event
     // loop's turn (an immediate) rather than running inside this one, so that many attempts
@@ -346,17 +351,25 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * attempt's answer, written to the retry's response writer like a server's, and retried after
    * the backoff when `status` lists it, for the methods and bodies a server's answer would be
    * (Traefik's pkg/middlewares/retry/retry.go, responseWriter.WriteHeader and ServeHTTP's
-   * isIdempotent). Not past service middlewares (their attempts stay on the load balancer).
+   * isIdempotent). Service middlewares (Traefik v3.7) are inside the attempt too: the whole
+   * service handler, its middlewares included, writes to the retry's response writer.
    */
   protected retryAnswer(at: number, status: number): boolean {
-    const r = this.retry!;
-    if (r.from < 0 || at < r.from || this.page !== null || this.route!.afterServiceMiddlewares === true)
-      return false;
+    let r = this.retry!;
+    if (this.page !== null) return false;
+    // The retry whose attempt this middleware is in: nested ones after it are not reached.
+    while (r.from < 0 || at < r.from) {
+      if (r.outer === null) return false;
+      r = this.#popRetry(r.outer);
+    }
     // An attempt, whether retried or the answer: the access log's RetryAttempts counts it.
     this.tries++;
+    // An `errors` between the retry and this middleware fetches its page first (respondDirect);
+    // the retry decides on the page's status when it answers (#pageRetried).
+    if (this.route!.errorPages !== null && this.#pageInAttempt(status, at)) return false;
     if (!this.#mayRetry('status', status)) return false;
     // Every lease taken since the attempt began is its own (none went to a server's admission).
-    r.leaseTo = -1;
+    this.retry!.leaseTo = -1;
     this.#scheduleRetry(status, false, true);
     return true;
   }
@@ -446,20 +459,25 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * starts afresh. The Set-Cookie lines of the attempt before are dropped (Traefik's retry
    * discards the headers of an attempt it retries).
    */
-  #nextAttempt(): void {
-    const route = this.route!;
-    // Past service middlewares (Traefik v3.7), the tree is not resolved again: they ran once for
-    // this request, so its tries stay on the load balancer below them (Traefik's retry would call
-    // the whole service again, its middlewares and choices included).
-    if (route.afterServiceMiddlewares === true) {
-      this.pickAndAcquire();
-      return;
+  /** Ends the retries nested in `outer` (their attempts are over): `outer` is the current one. */
+  #popRetry(outer: RetryState): RetryState {
+    for (let r = this.retry; r !== null && r !== outer; r = r.outer) {
+      r.settle();
+      r.outer = null;
     }
+    this.retry = outer;
+    return outer;
+  }
+
+  #nextAttempt(): void {
     const r = this.retry!;
     if (r.from >= 0) {
       this.#rerun(r);
       return;
     }
+    // Nothing to run again before the service (no service middlewares below the retry either):
+    // its route's service tree again.
+    if (r.route !== undefined) this.route = r.route;
     this.attemptAgain();
   }
 
@@ -472,7 +490,19 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * service again (attemptAgain), or forwards the request if no attempt reached the service yet.
    */
   #rerun(r: RetryState): void {
+    if (r.hasInner) {
+      // A new run of the retries nested in it: they start with every server untried.
+      r.runs++;
+      this.tried = 0;
+    }
     r.restore(this.req);
+    // From the route whose chain has the retry: past service middlewares (Traefik v3.7) the
+    // exchange's route is the target below them, and a parent router's retry matches its
+    // children again (Traefik's child router is the parent chain's `next`).
+    this.route = r.route;
+    r.stepping = false;
+    // The attempt resolves the service tree anew: the Set-Cookie lines of the one before go.
+    this.setCookies = '';
     this.hostOverride = r.hostOverride;
     this.mwRan = r.from;
     r.leaseFrom = this.leases === null ? 0 : this.leases.length;
@@ -516,17 +546,27 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   protected attemptAgain(): void {
     const route = this.route!;
-    const cookies = this.setCookies;
-    this.setCookies = '';
+    const r = this.retry!;
+    // Past service middlewares this attempt resolved already: its Set-Cookie lines stay.
+    if (!r.stepping) this.setCookies = '';
     this.#again = true;
-    let lb = route.service.resolve(this.req, this);
+    const lb = route.service.resolve(this.req, this);
     this.#again = false;
-    if (this.serviceStep !== null) {
-      // This attempt's choice has middlewares of its own: the first attempt's service again.
+    const step = this.serviceStep;
+    if (step !== null) {
+      // This attempt's choice has middlewares of its own (Traefik v3.7: pkg/server/service/
+      // service.go wraps the service's handler with them, and the retry calls that handler per
+      // attempt): they run again, on the request as the route's left it, then the tree below.
       this.serviceStep = null;
-      this.setCookies = cookies;
-      lb = this.service;
+      this.failoverMainStep(route);
+      r.again = true;
+      r.stepping = true;
+      this.route = step.targetAfter(route);
+      this.mwRan = route.middlewares.length;
+      this.rerunMiddlewares(route.middlewares.length);
+      return;
     }
+    r.stepping = false;
     if (lb !== this.service) {
       this.service = lb;
       this.tried = 0;
@@ -556,21 +596,30 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // per message, and its server may have answered some already).
     if (kind !== 'connect' && body !== null && body.bytesIn > 0 && grpcKind(this.req.headers) !== 0)
       return false;
-    const verdict = r.allows(
-      this.attempts,
-      this.req.method,
-      kind,
-      status,
-      body !== null && body.bytesIn > 0,
-      // Nothing read yet (a middleware after the retry answered before any server was asked):
-      // the next attempt sends the body as it comes.
-      body === null || this.spool !== null || body.bytesIn === 0 || body.replayable(r.policy.maxBodyBytes),
-      (this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline) ||
-        (r.policy.windowMs > 0 && performance.now() - this.startedAt >= r.policy.windowMs),
-    );
-    if (verdict === 'no-budget')
-      this.ctx.logger.debug('retry budget exhausted', { router: this.route!.router });
-    return verdict === 'retry';
+    const pastTotal = this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline;
+    // The innermost retry first; when it gives up, the one it is nested in gets the answer
+    // (Traefik's retry middlewares of a chain nest), and so on outwards.
+    for (let o: RetryState | null = r; o !== null; o = o.outer) {
+      if (o !== r && o.from < 0) break;
+      const verdict = o.allows(
+        o.count(this.attempts),
+        this.req.method,
+        kind,
+        status,
+        body !== null && body.bytesIn > 0,
+        // Nothing read yet (a middleware after the retry answered before any server was asked):
+        // the next attempt sends the body as it comes.
+        body === null || this.spool !== null || body.bytesIn === 0 || body.replayable(o.policy.maxBodyBytes),
+        pastTotal || (o.policy.windowMs > 0 && performance.now() - this.startedAt >= o.policy.windowMs),
+      );
+      if (verdict === 'no-budget')
+        this.ctx.logger.debug('retry budget exhausted', { router: this.route!.router });
+      if (verdict === 'retry') {
+        if (o !== r) this.#popRetry(o);
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -598,10 +647,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   #scheduleRetry(status: number, networkError: boolean, deferred = false): void {
     const r = this.retry!;
-    if (r.from >= 0 && this.route!.afterServiceMiddlewares !== true)
-      this.#endAttempt(r, status, networkError);
+    if (r.from >= 0) this.#endAttempt(r, status, networkError);
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
-    if (this.retry!.schedule(this, this.attempts)) this.deadline = this.#totalDeadline;
+    if (r.schedule(this, r.count(this.attempts))) this.deadline = this.#totalDeadline;
     else if (deferred) setImmediate(retryLater, this);
     else this.#nextAttempt();
   }
@@ -622,6 +670,16 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     }
     if (this.#bufferingRetry(err.status)) {
       this.logError(err, server, 'debug');
+      return;
+    }
+    if (
+      kind === 'status' &&
+      this.retry !== null &&
+      this.route!.errorPages !== null &&
+      this.#pageInAttempt(err.status, this.mwRan)
+    ) {
+      // An `errors` after the retry catches our 502/504 first (#pageRetried decides on its page).
+      this.respondError(err, true, server);
       return;
     }
     if (this.#mayRetry(kind, err.status)) {
@@ -705,7 +763,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * (its connection too) and the request sent again, when it is safe to replay.
    */
   protected retryOnStatus(status: number): boolean {
-    if (this.page !== null) return false;
+    if (this.page !== null) return this.page.inRetry && this.#pageRetried();
     const fo = this.failover;
     if (fo !== null && inRanges(fo.statusCodes, status)) {
       // `errors` (Traefik v3.7): any request, its body read whole before the main service got
@@ -720,8 +778,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       }
     }
     if (this.#bufferingRetry(status)) return true;
-    const p = this.route!.retry;
-    if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
+    if (!this.#retryLists(status)) return false;
+    // An `errors` after the retry catches it first; the retry decides on its page's status.
+    if (this.route!.errorPages !== null && this.#pageInAttempt(status, this.mwRan)) return false;
     if (!this.#mayRetry('status', status)) return false;
     this.countTry(status);
     this.dropTry();
@@ -747,6 +806,61 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.headMs = -1;
     this.tried = 0;
     this.pickAndAcquire();
+    return true;
+  }
+
+  /** The route's retry, or one it is nested in, lists `status`. */
+  #retryLists(status: number): boolean {
+    const r = this.retry;
+    if (r === null) {
+      const p = this.route!.retry;
+      return p !== null && inRanges(p.status, status);
+    }
+    for (let o: RetryState | null = r; o !== null; o = o.outer) {
+      if (o !== r && o.from < 0) break;
+      if (inRanges(o.policy.status, status)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The error page that would catch `status` answered at middleware `at` is inside the retry's
+   * attempts (its `errors` comes after the retry): Traefik's errors middleware, called by the
+   * retry per attempt, fetches its page before the retry's responseWriter sees anything.
+   */
+  #pageInAttempt(status: number, at: number): boolean {
+    const pages = this.route!.errorPages!;
+    for (let i = 0; i < pages.length; i++) {
+      const p = pages[i]!;
+      if (p.at <= at && inRanges(p.spec.status, status)) return p.inRetry === true;
+    }
+    return false;
+  }
+
+  /**
+   * An error page inside the retry's attempts answered: the retry sees the status the page is
+   * served with (after `statusRewrites`), as Traefik's retry sees what its errors middleware
+   * writes (pkg/middlewares/customerrors, then retry.go responseWriter.WriteHeader): when
+   * `status` lists it, the page is dropped and the next attempt runs; else it is the answer.
+   */
+  #pageRetried(): boolean {
+    const page = this.page!;
+    if (this.retry === null) return false;
+    // The page's fetch was no attempt of the retry's.
+    this.tries--;
+    this.page = null;
+    if (!this.#retryLists(page.status) || !this.#mayRetry('status', page.status)) {
+      this.page = page;
+      this.tries++;
+      return false;
+    }
+    // The page's stream goes (the request body stays where the page left it).
+    this.page = page;
+    this.dropTry();
+    this.page = null;
+    this.headMs = -1;
+    this.mwRan = this.route!.middlewares.length;
+    this.#scheduleRetry(page.status, false);
     return true;
   }
 
@@ -781,6 +895,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       nginx ? nginxPageFields(p.spec, fields, req, original) : fields,
       nginx ? 0 : status,
     );
+    if (p.inRetry === true) this.page.inRetry = true;
     this.dropTry();
     this.trace?.pageCaught(p.span);
     this.mwRan = p.at;

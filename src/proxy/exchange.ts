@@ -199,7 +199,7 @@ export class Exchange
     // last (pkg/middlewares/retry/retry.go, responseWriter.WriteHeader). A 100 Continue still
     // goes: Go's server sends its own when the attempt reads the body.
     const r = this.retry;
-    if (r !== null && res.status !== 100 && this.attempts < r.policy.attempts) return;
+    if (r !== null && res.status !== 100 && r.count(this.attempts) < r.policy.attempts) return;
     // A failover's `errors` writer drops the main service's 1xx but 101 (Traefik v3.7's
     // failover/response_writer.go WriteHeader); 100 Continue as above.
     if (res.status !== 100 && this.failover?.errors != null) return;

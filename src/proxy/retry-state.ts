@@ -3,6 +3,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { RetryPolicy } from '../middleware/middleware.ts';
 import { backoffMs } from '../resilience/backoff.ts';
+import type { RouteTarget } from '../runtime/types.ts';
 import type { MirrorState } from './mirror-state.ts';
 
 /** What a scheduled retry calls back when its backoff ran out. */
@@ -70,6 +71,27 @@ export class RetryState {
   /** The request was forwarded once (ExchangeTries.forward: recorder, timeouts, mirrors set up). */
   forwarded = false;
   /**
+   * The route whose chain has this retry (the exchange's route when the retry was reached): each
+   * attempt starts from it, its middlewares from `from` and then its whole service, the service
+   * middlewares met in the tree (Traefik v3.7) and a parent's children included.
+   */
+  route: RouteTarget | undefined = undefined;
+  /**
+   * An attempt after the first met service middlewares while resolving the tree again: they run,
+   * then the tree below them goes on that attempt (ExchangeTries.attemptAgain).
+   */
+  stepping = false;
+  /**
+   * The retry of the same chain this one is nested in (an earlier `retry` whose attempts each
+   * call this one, as Traefik nests several retry middlewares of a chain), or null.
+   */
+  outer: RetryState | null = null;
+  /** The request's attempts made before this retry began (its own count from there). */
+  base = 0;
+  /** A retry with one nested in it: its own attempts (each a whole run of the inner one). */
+  runs = 1;
+  hasInner = false;
+  /**
    * A later attempt's mirroring (its copies wait for the request body to end), or null: what a
    * mirroring service met again by an attempt sends (ExchangeTries #attemptMirror).
    */
@@ -110,6 +132,11 @@ export class RetryState {
     h.values.push(...saved.values);
     h.unsettled = saved.unsettled;
     h.raw = null;
+  }
+
+  /** How many attempts of this retry were made, the request having made `attempts` in all. */
+  count(attempts: number): number {
+    return this.hasInner ? this.runs : attempts - this.base;
   }
 
   get retrying(): boolean {

@@ -233,7 +233,7 @@ export function buildSnapshot(
     // lists them (its BuildMiddlewareChain runs in that service's context).
     const step = new ServiceMiddlewareNode(
       node,
-      (route, st) => targetAfterStep(route, st, stepChains.get(st) ?? [], services),
+      (route, st) => targetAfterStep(route, st, stepChains.get(st) ?? [], services, stepped.has(st.inner)),
       (st) => stepChains.get(st) ?? [],
     );
     pendingSteps.push({ step, names, provider, path, use });
@@ -608,6 +608,11 @@ export function buildSnapshot(
   /** The children's targets (one per child, whichever parent built it), for the snapshot's routers. */
   const childTargets = new Map<string, RouteTarget>();
   /**
+   * Routers below which a retry's attempt has something to run again beyond their own chain:
+   * service middlewares in their service's tree, or, for a parent, a child's middlewares.
+   */
+  const rerunBelow = new Set<string>();
+  /**
    * A router's own middlewares, then what its internal service adds last, and its service
    * (undefined for a parent); undefined once an error of theirs is reported.
    */
@@ -675,13 +680,24 @@ export function buildSnapshot(
   ): RouteTarget => {
     const all = above.length === 0 ? own.mws : [...above, ...own.mws];
     const observe = observeOf(rootObservability, own.internal, internals);
-    if (own.service !== undefined) return routeTarget(name, all, own.service, r, services, observe, rootRule);
+    if (own.service !== undefined) {
+      // Service middlewares below (Traefik v3.7): a retry of the chain runs them per attempt.
+      const steps = stepped.has(own.service);
+      if (steps) rerunBelow.add(name);
+      return routeTarget(name, all, own.service, r, services, observe, rootRule, null, steps);
+    }
     const entries: RouteEntry<RouteTarget>[] = [];
+    // Something in a child's chain (or its service middlewares) runs per attempt of this
+    // router's retry: the child router is inside the parent's chain in Traefik (its handler is
+    // the parent's chain's `next`), so the parent's retry calls it again for each attempt.
+    let childRerun = false;
     for (const child of tree.children.get(name) ?? []) {
       const c = http.routers[child]!;
       const chain = chainOf(child, c);
       if (chain === undefined) continue;
       const value = targetOf(child, c, chain, all, rootObservability, rootRule);
+      if (rerunBelow.has(child) || chain.mws.some((m) => m.onRequest !== undefined || m.retry !== undefined))
+        childRerun = true;
       childTargets.set(child, value);
       entries.push({
         name: child,
@@ -696,7 +712,18 @@ export function buildSnapshot(
     for (const e of children.errors) {
       err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
     }
-    return routeTarget(name, all, PARENT_SERVICE, r, services, observe, rootRule, children.router);
+    if (childRerun) rerunBelow.add(name);
+    return routeTarget(
+      name,
+      all,
+      PARENT_SERVICE,
+      r,
+      services,
+      observe,
+      rootRule,
+      children.router,
+      childRerun,
+    );
   };
   for (const [name, r] of Object.entries(http.routers)) {
     if (tree.nested.has(name) || tree.left.has(name)) continue;
@@ -907,13 +934,21 @@ function liftChain(
   services: ReadonlyMap<string, ServiceNode | null>,
   detailed: boolean,
   offset = 0,
-  rerun = true,
+  tail = false,
 ): LiftedChain {
   let retry: RetryPolicy | null = null;
   // Where the middlewares with a request phase end: a retry before it has some after it, which
-  // run once per attempt (its marker, middleware/retry.ts retryPoint, says from where).
-  let lastRequestPhase = -1;
-  for (let k = 0; k < all.length; k++) if (all[k]!.onRequest !== undefined) lastRequestPhase = k;
+  // run once per attempt (its marker, middleware/retry.ts retryPoint, says from where). `tail`:
+  // something after the chain does too (service middlewares in the service's tree, a parent's
+  // children's middlewares), so every retry of it has.
+  let lastRequestPhase = tail ? all.length : -1;
+  // Several retries: each one's attempts run the next (Traefik nests them), whose marker must be
+  // reached again, so every marker keeps the request.
+  let retries = 0;
+  for (let k = 0; k < all.length; k++) if (all[k]!.retry !== undefined) retries++;
+  if (retries > 1) lastRequestPhase = all.length;
+  if (lastRequestPhase < all.length)
+    for (let k = 0; k < all.length; k++) if (all[k]!.onRequest !== undefined) lastRequestPhase = k;
   // Detailed tracing only: the spans opened before each kept middleware runs (its own, and those
   // of the middlewares without a phase before it, which the exchange does not run), and after.
   const spans: DetailedSpan[][] | null = detailed ? [[]] : null;
@@ -924,6 +959,8 @@ function liftChain(
   let buffering: BufferingSpec | null = null;
   let bufferingAt: number | undefined;
   let bodyPhase = false;
+  /** Where the middlewares after the last retry (its marker) begin in `middlewares`. */
+  let afterRetry = -1;
   for (let k = 0; k < all.length; k++) {
     const m = all[k]!;
     if (m.retry !== undefined) retry = m.retry;
@@ -972,12 +1009,17 @@ function liftChain(
       spans?.push([]);
     }
     if (m.retry !== undefined) {
-      // After every retry (the last one reached wins, as route.retry is the last one), so that a
-      // parent router's chain stays a prefix of its children's, whose own middlewares may follow.
-      middlewares.push(retryPoint(offset + middlewares.length + 1, m.retry, rerun && lastRequestPhase > k));
+      // After every retry (a later one is nested in it, ExchangeCore.nestRetry), so that a parent
+      // router's chain stays a prefix of its children's, whose own middlewares may follow.
+      middlewares.push(retryPoint(offset + middlewares.length + 1, m.retry, lastRequestPhase > k));
       spans?.push([]);
+      afterRetry = middlewares.length;
     }
   }
+  // An `errors` after the retry that applies is inside its attempts (Traefik's retry calls it
+  // per attempt): it catches an attempt's answer before the retry sees it.
+  if (errorPages !== null && afterRetry >= 0)
+    errorPages = errorPages.map((p) => (p.at >= afterRetry ? { ...p, inRetry: true } : p));
   return { middlewares, retry, guards, errorPages, buffering, bufferingAt, bodyPhase, spans };
 }
 
@@ -990,8 +1032,9 @@ function routeTarget(
   observe: Observe,
   httpRoute: string,
   children: ChildRoutes | null = null,
+  tail = false,
 ): RouteTarget {
-  const c = liftChain(all, services, observe.detailed);
+  const c = liftChain(all, services, observe.detailed, 0, tail);
   const rule = config.rule;
   return {
     router,
@@ -1029,15 +1072,35 @@ function targetAfterStep(
   step: ServiceMiddlewareNode,
   chain: readonly Middleware[],
   services: ReadonlyMap<string, ServiceNode | null>,
+  stepsBelow: boolean,
 ): RouteTarget {
-  // Past service middlewares a retry's attempts stay on the load balancer below them (the
-  // exchange's #nextAttempt): nothing of this chain runs again.
-  const c = liftChain(chain, services, route.detailed !== undefined, route.middlewares.length, false);
+  // A retry among these runs those after it, and the tree below (its service middlewares too,
+  // `stepsBelow`), once per attempt, as Traefik's retry calls its `next` per attempt.
+  // A retry among them nested in the route's (Traefik's retries nest) is reached again per attempt.
+  const c = liftChain(
+    chain,
+    services,
+    route.detailed !== undefined,
+    route.middlewares.length,
+    stepsBelow || (route.retry !== null && chain.some((m) => m.retry !== undefined)),
+  );
   const n = route.middlewares.length;
+  // With a retry of their own, the route's error pages are outside its attempts; without one,
+  // these are inside the route's retry's (if any), which comes before them.
+  const outer =
+    c.retry === null || route.errorPages === null
+      ? route.errorPages
+      : route.errorPages.map(({ inRetry: _, ...p }) => p);
+  const inner = c.retry === null && route.retry !== null;
   const pages =
     c.errorPages === null
-      ? route.errorPages
-      : [...c.errorPages.map((p) => ({ ...p, at: p.at + n })), ...(route.errorPages ?? [])];
+      ? outer
+      : [
+          ...c.errorPages.map((p) =>
+            inner ? { ...p, at: p.at + n, inRetry: true as const } : { ...p, at: p.at + n },
+          ),
+          ...(outer ?? []),
+        ];
   let detailed = route.detailed;
   if (detailed !== undefined && c.spans !== null) {
     const before = detailed.middlewares;

@@ -186,11 +186,14 @@ export interface RouteTarget {
   readonly timeouts: Timeouts;
   /**
    * True on a target made for a request whose service tree went through service middlewares
-   * (ServiceStep.targetAfter): `service` resolves below them, and a retry stays on the load
-   * balancer it reached instead of resolving the tree again (its middlewares ran once).
+   * (ServiceStep.targetAfter): `service` resolves below them. A retry's attempt starts again from
+   * the route that has the retry (RetryState.route), not from this one.
    */
   readonly afterServiceMiddlewares?: true;
-  /** The retry middleware of the chain (the last one wins), or null. */
+  /**
+   * The chain's last retry middleware (the innermost: an earlier one's attempts each run it,
+   * RetryState.outer), or null.
+   */
   readonly retry: RetryPolicy | null;
   /** Per-server guards of the chain; empty for most routes. */
   readonly guards: readonly ServerGuard[];
@@ -275,6 +278,12 @@ export interface ErrorPage {
   readonly service: ServiceNode;
   /** Detailed tracing: its middleware's span entry (route.detailed), the parent of its calls. */
   readonly span?: DetailedSpan | undefined;
+  /**
+   * It comes after the route's `retry` in the chain: it is inside each attempt, so it fetches its
+   * page before the retry sees the status (and the retry then sees the page's), as Traefik's
+   * retry calls the errors middleware per attempt (absent: before the retry, or none).
+   */
+  readonly inRetry?: true;
 }
 
 export interface RouteTable {

@@ -114,6 +114,8 @@ http:
     breaker: { rule: "PathPrefix(\`/breaker\`)", service: boom, middlewares: [retry503, cb] }
     tree: { rule: "PathPrefix(\`/tree\`)", middlewares: [retry503, striptree] }
     tree-child: { rule: "PathPrefix(\`/x\`)", service: flaky, middlewares: [tag], parentRefs: [tree] }
+    last: { rule: "PathPrefix(\`/last\`)", middlewares: [retry503] }
+    last-child: { rule: "PathPrefix(\`/last\`)", service: flaky, middlewares: [auth], parentRefs: [last] }
   services:
     flaky:
       loadBalancer:
@@ -261,6 +263,21 @@ http:
         ['/x/1', '/tree', 't'],
       ],
     );
+  });
+
+  it("runs a child router's middlewares per attempt of its parent's retry, last in the parent's chain", async () => {
+    // Traefik's child router is the `next` of its parent's chain, so the parent's retry calls it
+    // (its forwardAuth) again: attempt 1, the auth server's 503 (retried); attempt 2, the
+    // backend's 503; attempt 3, its 200.
+    const r = await curl(['--max-time', '10', `${base}/last/authfail`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'ok 2');
+    assert.equal(authCalls.get('/last/authfail'), 3);
+    assert.deepEqual(
+      (seen.get('/last/authfail') ?? []).map((s) => s.auth),
+      ['2', '3'],
+    );
+    assert.equal((await accessRecord('/last/authfail'))['RetryAttempts'], 2);
   });
 
   it('does the same for an HTTP/2 client (h2c)', async () => {
