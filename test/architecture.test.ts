@@ -74,7 +74,18 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   // `traffic explain` builds as the proxy does: SPIFFE transports need a Workload API source set.
   cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins', 'upstream'],
-  admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
+  // The API's certificate views (Traefik v3.7 /api/certificates) read the TLS store's entries.
+  admin: [
+    'core',
+    'config',
+    'runtime',
+    'router',
+    'providers',
+    'observability',
+    'middleware',
+    'balancer',
+    'tls',
+  ],
   // Data-plane workers (docs/performance.md): they build snapshots and merge metrics expositions,
   // and keep copies of the control plane's ACME certificates, challenges and OCSP responses.
   workers: ['core', 'config', 'runtime', 'observability', 'upstream', 'tls'],
