@@ -505,6 +505,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(a.preferredChain === undefined ? {} : { preferredChain: a.preferredChain }),
           ...(a.profile === undefined ? {} : { profile: a.profile }),
           ...(a.emailAddresses.length === 0 ? {} : { emailAddresses: a.emailAddresses }),
+          ...(a.disableCommonName ? { disableCommonName: true } : {}),
           clientTimeoutMs: a.clientTimeout,
           clientResponseHeaderTimeoutMs: a.clientResponseHeaderTimeout,
           ...(a.certificatesDuration !== undefined

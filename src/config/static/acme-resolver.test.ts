@@ -144,6 +144,15 @@ describe('certificatesResolvers.<name>.acme: preferredChain, profile, emailAddre
   });
 });
 
+describe('certificatesResolvers.<name>.acme.disableCommonName', () => {
+  it("is Traefik v3.6's boolean, false by default", () => {
+    assert.equal(load('').acme?.disableCommonName, false);
+    const r = load('      disableCommonName: true\n');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.disableCommonName, true);
+  });
+});
+
 describe('certificatesResolvers.<name>.tailscale', () => {
   const load2 = (resolver: string) => {
     const text = `entryPoints:\n  web:\n    address: "127.0.0.1:8080"\ncertificatesResolvers:\n  ts:\n${resolver}`;

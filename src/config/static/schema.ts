@@ -889,6 +889,11 @@ const acme = strictObject({
         ),
     )
     .default([]),
+  /**
+   * Traefik v3.6's `disableCommonName`: CSRs without a subject common name (lego's
+   * CSROptions/ObtainRequest; the names are in the subjectAltName either way).
+   */
+  disableCommonName: z.boolean().default(false),
   /** Renew when fewer days than this remain (capped at a third of the lifetime). */
   certificatesDuration: z.number().int().positive().optional(),
   /**

@@ -82,6 +82,11 @@ export interface CertificateManagerOptions {
   readonly profile?: string;
   /** Traefik's `emailAddresses`: email addresses the CSR asks for as subjectAltName entries. */
   readonly emailAddresses?: readonly string[];
+  /**
+   * Traefik's `disableCommonName` (v3.6): CSRs without a subject CN, for renewals too (Traefik
+   * v3.7 passes it to lego's RenewOptions since traefik/traefik#13759).
+   */
+  readonly disableCommonName?: boolean;
   readonly clock?: Clock;
   readonly scheduler?: Scheduler;
   /** First retry delay after a failure; doubles per failure up to 1 h. Default 60 s. */
@@ -624,6 +629,7 @@ export class CertificateManager {
         ...(this.#opts.preferredChain === undefined ? {} : { preferredChain: this.#opts.preferredChain }),
         ...(this.#opts.profile === undefined ? {} : { profile: this.#opts.profile }),
         ...(this.#opts.emailAddresses === undefined ? {} : { emailAddresses: this.#opts.emailAddresses }),
+        ...(this.#opts.disableCommonName === true ? { disableCommonName: true } : {}),
       }),
     );
   }

@@ -124,6 +124,8 @@ export interface ObtainOptions {
   readonly keyType?: KeyType;
   /** Traefik's `emailAddresses`: rfc822Name entries of the CSR's subjectAltName. */
   readonly emailAddresses?: readonly string[];
+  /** Traefik's `disableCommonName`: no subject CN in the CSR (the names stay in the SAN). */
+  readonly disableCommonName?: boolean;
   /** Traefik's `profile`: the certificate profile asked for in newOrder. */
   readonly profile?: string;
   /** Traefik's `preferredChain`: the issuer CN of the root the served chain should lead to. */
@@ -148,7 +150,11 @@ export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions)
 
   const keyPem = await generateKeyAsync(opts.keyType ?? 'ec256');
   if (order.status === 'ready')
-    order = await client.finalize(order, certificateRequest(keyPem, domains, opts.emailAddresses), signal);
+    order = await client.finalize(
+      order,
+      certificateRequest(keyPem, domains, opts.emailAddresses, opts.disableCommonName !== true),
+      signal,
+    );
   order = await client.waitForOrder(order.url, (o) => o.status === 'valid', signal);
   if (order.status !== 'valid' || order.certificate === undefined)
     throw orderFailed(order.status, order.error);
