@@ -567,7 +567,7 @@ export class CertificateManager {
     });
     let kc: KeyAndCert;
     try {
-      kc = await this.#obtain(entry.domains);
+      kc = await this.#obtain(entry);
     } catch (e) {
       if (this.#stopped) return;
       entry.failures++;
@@ -615,7 +615,12 @@ export class CertificateManager {
     return kc;
   }
 
-  #obtain(domains: readonly string[]): Promise<KeyAndCert> {
+  #obtain(entry: Entry): Promise<KeyAndCert> {
+    const domains = entry.domains;
+    // A renewal certifies the current key again, as Traefik's renewCertificates (v3.7: the
+    // stored Key in the certificate.Resource given to lego's RenewWithOptions): a public key
+    // pinned by clients stays valid, and a changed keyType applies to new certificates only.
+    const keyPem = entry.cert?.keyPem;
     const signal = this.#abort.signal;
     const session = this.#session;
     if (session === undefined) return Promise.reject(new Error('certificate manager not started'));
@@ -626,6 +631,7 @@ export class CertificateManager {
         signal,
         logger: this.#log,
         ...(this.#opts.keyType === undefined ? {} : { keyType: this.#opts.keyType }),
+        ...(keyPem === undefined ? {} : { keyPem }),
         ...(this.#opts.preferredChain === undefined ? {} : { preferredChain: this.#opts.preferredChain }),
         ...(this.#opts.profile === undefined ? {} : { profile: this.#opts.profile }),
         ...(this.#opts.emailAddresses === undefined ? {} : { emailAddresses: this.#opts.emailAddresses }),

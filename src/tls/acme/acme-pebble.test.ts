@@ -8,7 +8,7 @@
  * renewal or a retry happens and can assert the delays the manager chose.
  */
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -363,6 +363,9 @@ describe('CertificateManager against pebble', { skip: noPebble }, () => {
     const second = h.manager.certificateFor('renew.example.com');
     assert.ok(second);
     assert.notEqual(certificateInfo(second.certPem).fingerprint256, info.fingerprint256);
+    // Traefik's renewCertificates hands lego the stored key: the renewed certificate has it.
+    assert.equal(second.keyPem, first.keyPem, 'the renewal certifies the same key');
+    assert.ok(new X509Certificate(second.certPem).checkPrivateKey(createPrivateKey(first.keyPem)));
     assert.equal(h.changes.length, 2);
     assert.equal(h.changes[1]?.cert.certPem, second.certPem);
     assert.deepEqual(h.changes[1]?.domains, ['renew.example.com']);

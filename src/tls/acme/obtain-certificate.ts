@@ -122,6 +122,12 @@ export interface ObtainOptions {
   readonly domains: readonly string[];
   readonly solver: ChallengeSolver;
   readonly keyType?: KeyType;
+  /**
+   * The key to certify again instead of a new one (a renewal: Traefik's renewCertificates hands
+   * lego the stored certificate's key, which RenewWithOptions puts in the new CSR; `keyType`
+   * then does not apply).
+   */
+  readonly keyPem?: string;
   /** Traefik's `emailAddresses`: rfc822Name entries of the CSR's subjectAltName. */
   readonly emailAddresses?: readonly string[];
   /** Traefik's `disableCommonName`: no subject CN in the CSR (the names stay in the SAN). */
@@ -148,7 +154,7 @@ export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions)
   order = await client.waitForOrder(order.url, (o) => o.status !== 'pending', signal);
   if (order.status !== 'ready' && order.status !== 'valid') throw orderFailed(order.status, order.error);
 
-  const keyPem = await generateKeyAsync(opts.keyType ?? 'ec256');
+  const keyPem = opts.keyPem ?? (await generateKeyAsync(opts.keyType ?? 'ec256'));
   if (order.status === 'ready')
     order = await client.finalize(
       order,
