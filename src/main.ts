@@ -508,9 +508,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(a.disableCommonName ? { disableCommonName: true } : {}),
           clientTimeoutMs: a.clientTimeout,
           clientResponseHeaderTimeoutMs: a.clientResponseHeaderTimeout,
-          ...(a.certificatesDuration !== undefined
-            ? { renewBeforeDays: Math.max(1, Math.floor(a.certificatesDuration / 24 / 3)) }
-            : {}),
+          ...(a.certificatesDuration !== undefined ? { certificatesDuration: a.certificatesDuration } : {}),
           logger: logger.child({ resolver: name }),
         },
         stores,

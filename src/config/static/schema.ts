@@ -894,7 +894,11 @@ const acme = strictObject({
    * CSROptions/ObtainRequest; the names are in the subjectAltName either way).
    */
   disableCommonName: z.boolean().default(false),
-  /** Renew when fewer days than this remain (capped at a third of the lifetime). */
+  /**
+   * Traefik's `certificatesDuration` (hours; Traefik's default 2160, refused below 1 as its
+   * Provider.Init): picks the renew period from Traefik's table (tls/acme/retry.ts
+   * certificateRenewDurations).
+   */
   certificatesDuration: z.number().int().positive().optional(),
   /**
    * Timeouts of the HTTP client talking to the CA (Traefik v3's, pkg/provider/acme/provider.go

@@ -28,7 +28,7 @@ import {
   obtainCertificate,
   solverFor,
 } from './obtain-certificate.ts';
-import { backoffDelay, renewalTime } from './retry.ts';
+import { backoffDelay, certificateRenewDurations, renewalTime } from './retry.ts';
 import { type Scheduler, systemScheduler } from './scheduler.ts';
 import type { SharedStore } from './shared-store.ts';
 import type { TlsAlpn01Store } from './tls-alpn01-store.ts';
@@ -72,8 +72,12 @@ export interface CertificateManagerOptions {
   readonly clientTimeoutMs?: number;
   /** Traefik's `clientResponseHeaderTimeout` (ms, 0 = none): the CA's response head. Default 30 s. */
   readonly clientResponseHeaderTimeoutMs?: number;
-  /** Default 30; for certificates living less than 90 days, a third of the lifetime (see renewalTime). */
-  readonly renewBeforeDays?: number;
+  /**
+   * Traefik's `certificatesDuration` (hours, default 2160): picks how long before expiry a
+   * certificate is renewed, from Traefik's table (retry.ts certificateRenewDurations); never
+   * later than a third of its lifetime before (renewalTime).
+   */
+  readonly certificatesDuration?: number;
   /** Key of issued certificates (Traefik's `keyType`); default `ec256` here, the static config's default is RSA4096. */
   readonly keyType?: KeyType;
   /** Traefik's `preferredChain`: the issuer CN of the root the chain should lead to. */
@@ -153,9 +157,11 @@ export class CertificateManager {
   readonly #abort = new AbortController();
   readonly #cluster: ClusterState | undefined;
   readonly #sync: ClusterSync | undefined;
+  readonly #renewPeriodMs: number;
 
   constructor(opts: CertificateManagerOptions, stores: ChallengeStores) {
     this.#opts = opts;
+    this.#renewPeriodMs = certificateRenewDurations(opts.certificatesDuration).renewPeriodMs;
     this.#resolver = opts.resolverName ?? 'default';
     this.#log = opts.logger.child({ resolver: this.#resolver });
     const clock = opts.clock;
@@ -337,7 +343,7 @@ export class CertificateManager {
   #install(entry: Entry, kc: KeyAndCert): void {
     const info = certificateInfo(kc.certPem);
     const notAfter = info.notAfter.getTime();
-    const renewAt = renewalTime(info.notBefore.getTime(), notAfter, this.#opts.renewBeforeDays ?? 30);
+    const renewAt = renewalTime(info.notBefore.getTime(), notAfter, this.#renewPeriodMs);
     entry.cert = { keyPem: kc.keyPem, certPem: kc.certPem, notAfter, renewAt, names: info.names };
     entry.dueAt = renewAt;
   }

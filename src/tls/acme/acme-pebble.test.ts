@@ -570,3 +570,58 @@ describe("CertificateManager with Traefik v3's resolver options against pebble",
     }
   });
 });
+
+describe("CertificateManager's renewal point for Traefik's certificatesDuration, against pebble", {
+  skip: noPebble,
+}, () => {
+  const servers = new ChallengeServers();
+  let ca: Pebble;
+  const DAY = 86_400_000;
+
+  before(async () => {
+    await servers.listen();
+    // Seven days, as Let's Encrypt's short-lived profile: long enough that Traefik's renew
+    // period, not the third of the lifetime, decides.
+    ca = await startPebble({
+      httpPort: servers.httpPort,
+      tlsPort: servers.tlsPort,
+      certificateValidityPeriod: 7 * 86_400,
+    });
+  });
+
+  after(async () => {
+    for (const m of managers) m.stop();
+    await ca?.close();
+    await servers.close();
+  });
+
+  /** The renewal point the manager chose for a certificate of `name` and its notAfter. */
+  async function renewal(
+    name: string,
+    certificatesDuration?: number,
+  ): Promise<{ at: number; notAfter: number }> {
+    const h = harness(servers, ca, {
+      challenge: 'http-01',
+      ...(certificatesDuration === undefined ? {} : { certificatesDuration }),
+    });
+    const delay = await obtain(h, [name]);
+    assert.deepEqual(failures(h), [], ca.output());
+    const cert = h.manager.certificateFor(name);
+    assert.ok(cert);
+    const notAfter = certificateInfo(cert.certPem).notAfter.getTime();
+    const at = h.manager.status()[0]?.renewAt?.getTime() ?? 0;
+    // The timer wakes at the renewal point, or in 12 hours to look at the wall clock again.
+    assert.equal(delay, Math.min(at - h.clock.wall, 12 * 3_600_000));
+    return { at, notAfter };
+  }
+
+  it("renews a day ahead with certificatesDuration: 168, as Traefik's getCertificateRenewDurations", async () => {
+    const r = await renewal('week.example.com', 168);
+    assert.equal(r.at, r.notAfter - DAY);
+  });
+
+  it('renews six hours ahead with certificatesDuration: 24', async () => {
+    const r = await renewal('day.example.com', 24);
+    assert.equal(r.at, r.notAfter - 6 * 3_600_000);
+  });
+});
