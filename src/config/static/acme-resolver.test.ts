@@ -144,6 +144,33 @@ describe('certificatesResolvers.<name>.acme: preferredChain, profile, emailAddre
   });
 });
 
+describe('certificatesResolvers.<name>.acme.caServer', () => {
+  it("reads an empty one as Let's Encrypt's production directory, as Traefik's getSafeACMECAServer", () => {
+    const r = load('      caServer: ""\n');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.caServer, 'https://acme-v02.api.letsencrypt.org/directory');
+    assert.equal(load('').acme?.caServer, 'https://acme-v02.api.letsencrypt.org/directory');
+  });
+
+  it("reads Let's Encrypt's ACME v1 URLs as their v2 ones, with a warning, as Traefik", () => {
+    const prod = load('      caServer: https://acme-v01.api.letsencrypt.org/directory\n');
+    assert.equal(prod.acme?.caServer, 'https://acme-v02.api.letsencrypt.org/directory');
+    assert.deepEqual(prod.lines, [
+      'static.yaml:9:17: warning: certificatesResolvers.le.acme.caServer: "https://acme-v01.api.letsencrypt.org/directory" is a v01 endpoint of the ACME API: "https://acme-v02.api.letsencrypt.org/directory" is used (as Traefik)',
+    ]);
+    const staging = load('      caServer: https://acme-staging.api.letsencrypt.org/directory\n');
+    assert.equal(staging.acme?.caServer, 'https://acme-staging-v02.api.letsencrypt.org/directory');
+    assert.equal(staging.lines.length, 1);
+    const other = load('      caServer: https://127.0.0.1:14000/dir\n');
+    assert.deepEqual(other.lines, []);
+    assert.equal(other.acme?.caServer, 'https://127.0.0.1:14000/dir');
+  });
+
+  it('refuses what is not a URL', () => {
+    assert.equal(load('      caServer: not a url\n').lines.length, 1);
+  });
+});
+
 describe('certificatesResolvers.<name>.acme.disableCommonName', () => {
   it("is Traefik v3.6's boolean, false by default", () => {
     assert.equal(load('').acme?.disableCommonName, false);

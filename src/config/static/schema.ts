@@ -825,10 +825,26 @@ const eab = strictObject({
 export const ACME_KEY_TYPES = ['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192'] as const;
 export type AcmeKeyType = (typeof ACME_KEY_TYPES)[number];
 
+export const LE_PRODUCTION_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
+/**
+ * As Traefik's getSafeACMECAServer (pkg/config/static/static_config.go initACMEProvider, v3): an
+ * empty caServer is Let's Encrypt's production directory, and Let's Encrypt's retired ACME v1
+ * URLs are read as their v2 counterparts (Traefik logs a warning; load.ts too).
+ */
+export function safeAcmeCaServer(v: string): string {
+  if (v === '') return LE_PRODUCTION_DIRECTORY;
+  if (v.startsWith('https://acme-v01.api.letsencrypt.org')) return v.replace('v01', 'v02');
+  const staging = 'https://acme-staging.api.letsencrypt.org';
+  if (v.startsWith(staging)) return `https://acme-staging-v02.api.letsencrypt.org${v.slice(staging.length)}`;
+  return v;
+}
+
 const acme = strictObject({
   /** Traefik: optional; without one the ACME account has no contact address. */
   email: z.string().default(''),
-  caServer: z.string().url().default('https://acme-v02.api.letsencrypt.org/directory'),
+  /** Rewritten as Traefik's getSafeACMECAServer (safeAcmeCaServer; load.ts warns). */
+  caServer: z.string().default(LE_PRODUCTION_DIRECTORY).transform(safeAcmeCaServer).pipe(z.string().url()),
   /** A file (mode 0600), or a store shared by several instances (acme-storage.ts). */
   storage: z
     .string()
