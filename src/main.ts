@@ -485,8 +485,11 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       const a = r.acme;
       const sharedStore = openSharedStore(parseAcmeStorage(a.storage));
       const dnsProvider = dnsProviders.get(name);
-      const challenge =
-        a.httpChallenge !== undefined ? 'http-01' : a.tlsChallenge !== undefined ? 'tls-alpn-01' : 'dns-01';
+      // Every challenge configured, as Traefik's getClient sets a lego solver for each.
+      const challenge: ('http-01' | 'tls-alpn-01' | 'dns-01')[] = [];
+      if (a.httpChallenge !== undefined) challenge.push('http-01');
+      if (a.tlsChallenge !== undefined) challenge.push('tls-alpn-01');
+      if (a.dnsChallenge !== undefined) challenge.push('dns-01');
       if (a.httpChallenge !== undefined) http01Eps.push(a.httpChallenge.entryPoint);
       const m: import('./tls/acme/index.ts').CertificateManager = new acme.CertificateManager(
         {
@@ -497,7 +500,10 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(sharedStore === undefined ? {} : { shared: { store: sharedStore, instanceId } }),
           resolverName: name,
           challenge,
-          challengeDelayMs: a.httpChallenge?.delay ?? a.tlsChallenge?.delay ?? 0,
+          challengeDelayMs: {
+            'http-01': a.httpChallenge?.delay ?? 0,
+            'tls-alpn-01': a.tlsChallenge?.delay ?? 0,
+          },
           keyType: a.keyType.toLowerCase() as import('./tls/x509/index.ts').KeyType,
           ...(dnsProvider !== undefined ? { dnsProvider } : {}),
           // Traefik's createClientTLSConfig, with lego's LEGO_CA_* environment fallbacks.

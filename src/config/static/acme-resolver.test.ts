@@ -171,6 +171,24 @@ describe('certificatesResolvers.<name>.acme.caServer', () => {
   });
 });
 
+describe('certificatesResolvers.<name>.acme: the challenges', () => {
+  const load3 = (challenges: string) => {
+    const text = `entryPoints:\n  web:\n    address: "127.0.0.1:8080"\ncertificatesResolvers:\n  le:\n    acme:\n${challenges}`;
+    const r = loadStaticConfig({ file: 'static.yaml', readFile: () => text, argv: [], env: {} });
+    return { acme: r.config?.certificatesResolvers?.['le']?.acme, lines: r.issues.map(formatIssue) };
+  };
+
+  it('takes several, as Traefik gives lego a solver for each', () => {
+    const r = load3('      httpChallenge: { entryPoint: web }\n      tlsChallenge: {}\n');
+    assert.deepEqual(r.lines, []);
+    assert.ok(r.acme?.httpChallenge && r.acme.tlsChallenge);
+  });
+
+  it('refuses none, as Traefik\'s getClient ("ACME challenge not specified")', () => {
+    assert.equal(load3('      email: a@example.com\n').lines.length, 1);
+  });
+});
+
 describe('certificatesResolvers.<name>.acme.disableCommonName', () => {
   it("is Traefik v3.6's boolean, false by default", () => {
     assert.equal(load('').acme?.disableCommonName, false);

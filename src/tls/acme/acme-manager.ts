@@ -55,7 +55,11 @@ export interface CertificateManagerOptions {
   readonly shared?: SharedStorageOptions;
   /** Section of the storage file (the resolver's name); default `default`. */
   readonly resolverName?: string;
-  readonly challenge: ChallengeType;
+  /**
+   * The challenge, or several: Traefik configures a solver for each of httpChallenge,
+   * tlsChallenge and dnsChallenge given, and lego picks one per authorization (chooseChallenge).
+   */
+  readonly challenge: ChallengeType | readonly ChallengeType[];
   readonly dnsProvider?: Dns01Provider;
   /** PEM bundle to trust for the ACME server instead of the system roots. */
   readonly caCertificates?: string;
@@ -65,7 +69,7 @@ export interface CertificateManagerOptions {
    * Traefik's `httpChallenge.delay` / `tlsChallenge.delay` (ms): wait this long once the answer
    * is served (by every instance, with `shared`) before telling the CA to look. Default 0.
    */
-  readonly challengeDelayMs?: number;
+  readonly challengeDelayMs?: number | Readonly<Partial<Record<ChallengeType, number>>>;
   /** Traefik's `caServerName`: the TLS server name of the CA. */
   readonly caServerName?: string;
   /** Traefik's `clientTimeout` (ms, 0 = none): one request to the CA whole. Default 2 min. */
@@ -140,7 +144,7 @@ const RETRY_CAP_MS = 3_600_000;
 export class CertificateManager {
   readonly #opts: CertificateManagerOptions;
   readonly #resolver: string;
-  readonly #solver: ChallengeSolver;
+  readonly #solvers: readonly ChallengeSolver[];
   readonly #storage: AcmeStorage;
   readonly #log: Logger;
   readonly #wallNow: () => number;
@@ -179,11 +183,14 @@ export class CertificateManager {
           ? {}
           : { responseHeaderTimeoutMs: opts.clientResponseHeaderTimeoutMs }),
       });
-    const solver = solverFor(opts.challenge, stores, opts.dnsProvider);
-    const delayMs = opts.challengeDelayMs ?? 0;
+    const types: readonly ChallengeType[] =
+      typeof opts.challenge === 'string' ? [opts.challenge] : opts.challenge;
+    const solvers = types.map((t) => solverFor(t, stores, opts.dnsProvider));
+    const delays = opts.challengeDelayMs ?? 0;
+    const delayOf = (t: ChallengeType): number => (typeof delays === 'number' ? delays : (delays[t] ?? 0));
     const shared = opts.shared;
     if (shared === undefined) {
-      this.#solver = delayedSolver(solver, delayMs);
+      this.#solvers = solvers.map((sv) => delayedSolver(sv, delayOf(sv.type)));
       return;
     }
     this.#cluster = new ClusterState({
@@ -198,7 +205,8 @@ export class CertificateManager {
       ...(shared.challengeWaitMs === undefined ? {} : { challengeWaitMs: shared.challengeWaitMs }),
     });
     this.#sync = new ClusterSync(this.#cluster, stores, (r) => this.#onSharedRead(r));
-    this.#solver = delayedSolver(this.#sync.wrap(solver), delayMs);
+    const sync = this.#sync;
+    this.#solvers = solvers.map((sv) => delayedSolver(sync.wrap(sv), delayOf(sv.type)));
   }
 
   /** Loads the storage file and starts the work queue (certificates stored there serve at once). */
@@ -633,7 +641,7 @@ export class CertificateManager {
     return session.run(signal, (client) =>
       obtainCertificate(client, {
         domains,
-        solver: this.#solver,
+        solver: this.#solvers,
         signal,
         logger: this.#log,
         ...(this.#opts.keyType === undefined ? {} : { keyType: this.#opts.keyType }),

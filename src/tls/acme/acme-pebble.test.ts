@@ -344,6 +344,30 @@ describe('CertificateManager against pebble', { skip: noPebble }, () => {
     assertChainVerifies(cert.certPem, await ca.rootCertificate(), ['api.dns.example.com', 'dns.example.com']);
   });
 
+  it("answers tls-alpn-01 when both httpChallenge and tlsChallenge are set, as lego's chooseSolver", async () => {
+    const h = harness(servers, ca, { challenge: ['http-01', 'tls-alpn-01'] });
+    await obtain(h, ['both.example.com']);
+    assert.deepEqual(failures(h), [], ca.output());
+    assert.ok(h.manager.certificateFor('both.example.com'));
+    const answered = h.lines.filter((l) => l.msg === 'acme challenge ready').map((l) => l['type']);
+    assert.deepEqual(answered, ['tls-alpn-01']);
+  });
+
+  it('answers http-01 for a name and dns-01 for a wildcard with httpChallenge and dnsChallenge', async () => {
+    const h = harness(servers, ca, {
+      challenge: ['http-01', 'dns-01'],
+      dnsProvider: new ChallTestSrvDnsProvider(ca.dnsManagementUrl),
+    });
+    await obtain(h, ['*.mixed.example.com', 'mixed.example.com']);
+    assert.deepEqual(failures(h), [], ca.output());
+    assert.ok(h.manager.certificateFor('api.mixed.example.com'));
+    const answered = h.lines
+      .filter((l) => l.msg === 'acme challenge ready')
+      .map((l) => `${String(l['name'])} ${String(l['type'])}`)
+      .sort();
+    assert.deepEqual(answered, ['*.mixed.example.com dns-01', 'mixed.example.com http-01']);
+  });
+
   it('renews when a third of a short lifetime is left, replacing the certificate and telling listeners', async () => {
     const h = harness(servers, ca, { challenge: 'http-01' });
     const delay = await obtain(h, ['renew.example.com']);
