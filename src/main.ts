@@ -611,6 +611,11 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         stapler.track(d.generated ? store.certificates : [...store.certificates, d]);
       }
       for (const t of tailscale) t.beginPass();
+      // As Traefik's ACME getUncheckedDomains: nothing is ordered for names that certificates of
+      // the TLS store already cover (files, other resolvers, a configured default; wildcards
+      // too), only when one of them is not covered.
+      const covered = (names: readonly string[]): boolean =>
+        store !== undefined && names.every((n) => store.covers(n));
       // Traefik: a router's certResolver obtains certificates for its tls.domains, else for the
       // host names of its rule. The routers here had the entry point model applied: those on an
       // entry point with `http.tls` and no `tls` of their own carry the entry point's.
@@ -624,7 +629,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           r.tls !== undefined && r.tls.domains.length > 0
             ? r.tls.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
             : [hostNames(r.rule, r.ruleSyntax)];
-        for (const d of domains) if (d.length > 0) m.ensure(d);
+        for (const d of domains) if (d.length > 0 && !(sans && covered(d))) m.ensure(d);
       }
       // TCP routers that terminate TLS: their tls.domains, else the names of their HostSNI.
       for (const r of Object.values(snap.config.tcp?.routers ?? {})) {
@@ -640,7 +645,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           t.domains.length > 0
             ? t.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
             : [c.ok ? c.hostSNIs.filter((h) => h !== '*' && !h.startsWith('**.')) : []];
-        for (const d of domains) if (d.length > 0) m.ensure(d);
+        for (const d of domains) if (d.length > 0 && !(sans && covered(d))) m.ensure(d);
       }
       const g = snap.config.tls.stores['default']?.defaultGeneratedCert;
       if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);
