@@ -485,8 +485,11 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       const a = r.acme;
       const sharedStore = openSharedStore(parseAcmeStorage(a.storage));
       const dnsProvider = dnsProviders.get(name);
-      const challenge =
-        a.httpChallenge !== undefined ? 'http-01' : a.tlsChallenge !== undefined ? 'tls-alpn-01' : 'dns-01';
+      // Every challenge configured, as Traefik's getClient sets a lego solver for each.
+      const challenge: ('http-01' | 'tls-alpn-01' | 'dns-01')[] = [];
+      if (a.httpChallenge !== undefined) challenge.push('http-01');
+      if (a.tlsChallenge !== undefined) challenge.push('tls-alpn-01');
+      if (a.dnsChallenge !== undefined) challenge.push('dns-01');
       if (a.httpChallenge !== undefined) http01Eps.push(a.httpChallenge.entryPoint);
       const m: import('./tls/acme/index.ts').CertificateManager = new acme.CertificateManager(
         {
@@ -497,7 +500,10 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(sharedStore === undefined ? {} : { shared: { store: sharedStore, instanceId } }),
           resolverName: name,
           challenge,
-          challengeDelayMs: a.httpChallenge?.delay ?? a.tlsChallenge?.delay ?? 0,
+          challengeDelayMs: {
+            'http-01': a.httpChallenge?.delay ?? 0,
+            'tls-alpn-01': a.tlsChallenge?.delay ?? 0,
+          },
           keyType: a.keyType.toLowerCase() as import('./tls/x509/index.ts').KeyType,
           ...(dnsProvider !== undefined ? { dnsProvider } : {}),
           // Traefik's createClientTLSConfig, with lego's LEGO_CA_* environment fallbacks.
@@ -505,11 +511,10 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(a.preferredChain === undefined ? {} : { preferredChain: a.preferredChain }),
           ...(a.profile === undefined ? {} : { profile: a.profile }),
           ...(a.emailAddresses.length === 0 ? {} : { emailAddresses: a.emailAddresses }),
+          ...(a.disableCommonName ? { disableCommonName: true } : {}),
           clientTimeoutMs: a.clientTimeout,
           clientResponseHeaderTimeoutMs: a.clientResponseHeaderTimeout,
-          ...(a.certificatesDuration !== undefined
-            ? { renewBeforeDays: Math.max(1, Math.floor(a.certificatesDuration / 24 / 3)) }
-            : {}),
+          ...(a.certificatesDuration !== undefined ? { certificatesDuration: a.certificatesDuration } : {}),
           logger: logger.child({ resolver: name }),
         },
         stores,
@@ -606,6 +611,11 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         stapler.track(d.generated ? store.certificates : [...store.certificates, d]);
       }
       for (const t of tailscale) t.beginPass();
+      // As Traefik's ACME getUncheckedDomains: nothing is ordered for names that certificates of
+      // the TLS store already cover (files, other resolvers, a configured default; wildcards
+      // too), only when one of them is not covered.
+      const covered = (names: readonly string[]): boolean =>
+        store !== undefined && names.every((n) => store.covers(n));
       // Traefik: a router's certResolver obtains certificates for its tls.domains, else for the
       // host names of its rule. The routers here had the entry point model applied: those on an
       // entry point with `http.tls` and no `tls` of their own carry the entry point's.
@@ -619,7 +629,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           r.tls !== undefined && r.tls.domains.length > 0
             ? r.tls.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
             : [hostNames(r.rule, r.ruleSyntax)];
-        for (const d of domains) if (d.length > 0) m.ensure(d);
+        for (const d of domains) if (d.length > 0 && !(sans && covered(d))) m.ensure(d);
       }
       // TCP routers that terminate TLS: their tls.domains, else the names of their HostSNI.
       for (const r of Object.values(snap.config.tcp?.routers ?? {})) {
@@ -635,7 +645,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           t.domains.length > 0
             ? t.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
             : [c.ok ? c.hostSNIs.filter((h) => h !== '*' && !h.startsWith('**.')) : []];
-        for (const d of domains) if (d.length > 0) m.ensure(d);
+        for (const d of domains) if (d.length > 0 && !(sans && covered(d))) m.ensure(d);
       }
       const g = snap.config.tls.stores['default']?.defaultGeneratedCert;
       if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);

@@ -241,6 +241,15 @@ export class CertStore {
     return this.#default.result(options);
   }
 
+  /**
+   * Whether a certificate here (a configured default too, not the generated one) is for `name`:
+   * exact, or a `*.` wildcard over its first label (`*.a.test` is covered by `*.a.test`), as
+   * Traefik's types.MatchDomain reads the store's GetAllDomains in the ACME provider.
+   */
+  covers(name: string): boolean {
+    return this.#find(canonicalServerName(name)) !== undefined;
+  }
+
   #find(name: string): Entry | undefined {
     const exact = this.#exact.get(name);
     if (exact !== undefined) return exact;

@@ -2,9 +2,10 @@
  * Traefik v3's resolver keys through the real proxy process against pebble (loopback, as in
  * acme.test.ts): a CA that requires External Account Binding and offers an alternate chain
  * (PEBBLE_ALTERNATE_ROOTS). A static file with `eab`, `preferredChain`, `profile`,
- * `emailAddresses` and the client timeouts loads, and the certificate the proxy then serves was
+ * `emailAddresses`, `disableCommonName`, `certificatesDuration`, the client timeouts and both
+ * httpChallenge and tlsChallenge loads, and the certificate the proxy then serves was
  * registered with the binding and leads to the root `preferredChain` names. (What pebble 2.4 does
- * not show, the profile and the CSR's email addresses, is tested against a fake CA in
+ * not show, the profile and the CSR's email addresses and subject, is tested against a fake CA in
  * src/tls/acme/acme-fake-ca.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -66,9 +67,12 @@ certificatesResolvers:
       preferredChain: "${rootName}"
       profile: classic
       emailAddresses: [pki@acme.test]
+      disableCommonName: true
+      certificatesDuration: 168
       clientTimeout: 1m
       clientResponseHeaderTimeout: 20s
       httpChallenge: { entryPoint: web }
+      tlsChallenge: {}
 http:
   routers:
     site:
@@ -110,5 +114,8 @@ http:
       false,
       acmeContext(proxy, ca),
     );
+    // httpChallenge and tlsChallenge both set: lego's choice, tls-alpn-01 (pebble offers it), so
+    // pebble never fetched an http-01 token.
+    assert.equal(ca.output().includes(`validate w/ HTTP: http://${NAME}`), false, acmeContext(proxy, ca));
   });
 });

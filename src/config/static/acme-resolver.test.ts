@@ -144,6 +144,60 @@ describe('certificatesResolvers.<name>.acme: preferredChain, profile, emailAddre
   });
 });
 
+describe('certificatesResolvers.<name>.acme.caServer', () => {
+  it("reads an empty one as Let's Encrypt's production directory, as Traefik's getSafeACMECAServer", () => {
+    const r = load('      caServer: ""\n');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.caServer, 'https://acme-v02.api.letsencrypt.org/directory');
+    assert.equal(load('').acme?.caServer, 'https://acme-v02.api.letsencrypt.org/directory');
+  });
+
+  it("reads Let's Encrypt's ACME v1 URLs as their v2 ones, with a warning, as Traefik", () => {
+    const prod = load('      caServer: https://acme-v01.api.letsencrypt.org/directory\n');
+    assert.equal(prod.acme?.caServer, 'https://acme-v02.api.letsencrypt.org/directory');
+    assert.deepEqual(prod.lines, [
+      'static.yaml:9:17: warning: certificatesResolvers.le.acme.caServer: "https://acme-v01.api.letsencrypt.org/directory" is a v01 endpoint of the ACME API: "https://acme-v02.api.letsencrypt.org/directory" is used (as Traefik)',
+    ]);
+    const staging = load('      caServer: https://acme-staging.api.letsencrypt.org/directory\n');
+    assert.equal(staging.acme?.caServer, 'https://acme-staging-v02.api.letsencrypt.org/directory');
+    assert.equal(staging.lines.length, 1);
+    const other = load('      caServer: https://127.0.0.1:14000/dir\n');
+    assert.deepEqual(other.lines, []);
+    assert.equal(other.acme?.caServer, 'https://127.0.0.1:14000/dir');
+  });
+
+  it('refuses what is not a URL', () => {
+    assert.equal(load('      caServer: not a url\n').lines.length, 1);
+  });
+});
+
+describe('certificatesResolvers.<name>.acme: the challenges', () => {
+  const load3 = (challenges: string) => {
+    const text = `entryPoints:\n  web:\n    address: "127.0.0.1:8080"\ncertificatesResolvers:\n  le:\n    acme:\n${challenges}`;
+    const r = loadStaticConfig({ file: 'static.yaml', readFile: () => text, argv: [], env: {} });
+    return { acme: r.config?.certificatesResolvers?.['le']?.acme, lines: r.issues.map(formatIssue) };
+  };
+
+  it('takes several, as Traefik gives lego a solver for each', () => {
+    const r = load3('      httpChallenge: { entryPoint: web }\n      tlsChallenge: {}\n');
+    assert.deepEqual(r.lines, []);
+    assert.ok(r.acme?.httpChallenge && r.acme.tlsChallenge);
+  });
+
+  it('refuses none, as Traefik\'s getClient ("ACME challenge not specified")', () => {
+    assert.equal(load3('      email: a@example.com\n').lines.length, 1);
+  });
+});
+
+describe('certificatesResolvers.<name>.acme.disableCommonName', () => {
+  it("is Traefik v3.6's boolean, false by default", () => {
+    assert.equal(load('').acme?.disableCommonName, false);
+    const r = load('      disableCommonName: true\n');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.disableCommonName, true);
+  });
+});
+
 describe('certificatesResolvers.<name>.tailscale', () => {
   const load2 = (resolver: string) => {
     const text = `entryPoints:\n  web:\n    address: "127.0.0.1:8080"\ncertificatesResolvers:\n  ts:\n${resolver}`;

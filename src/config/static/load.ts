@@ -14,6 +14,7 @@ import {
   LOG_FORMATS,
   readLogLevel,
   type StaticConfig,
+  safeAcmeCaServer,
   staticConfigSchema,
 } from './schema.ts';
 
@@ -112,6 +113,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   }
   issues.push(
     ...keyTypeWarnings(merged, locate),
+    ...caServerWarnings(merged, locate),
     ...formatWarnings(merged, locate, (path) => overrideOrigin(overrides, data, path)),
     ...fileProviderWarnings(r.data, locate),
     ...addressWarnings(r.data, locate, (path) => overrideOrigin(overrides, data, path)),
@@ -230,6 +232,31 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
       issue(
         'warning',
         `unknown key type ${JSON.stringify(v)}: RSA4096 is used (as Traefik); one of ${ACME_KEY_TYPES.join(', ')}`,
+        path,
+        where,
+      ),
+    );
+  }
+  return out;
+}
+
+/** A Let's Encrypt ACME v1 caServer, read as its v2 URL by the schema: logged by Traefik's getSafeACMECAServer. */
+function caServerWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const resolvers = isPlainObject(merged) ? merged['certificatesResolvers'] : undefined;
+  if (!isPlainObject(resolvers)) return out;
+  for (const [name, r] of Object.entries(resolvers)) {
+    const acme = isPlainObject(r) ? r['acme'] : undefined;
+    const v = isPlainObject(acme) ? acme['caServer'] : undefined;
+    if (typeof v !== 'string' || v === '') continue;
+    const safe = safeAcmeCaServer(v);
+    if (safe === v) continue;
+    const path = ['certificatesResolvers', name, 'acme', 'caServer'];
+    const { exact: _, ...where } = locate(path);
+    out.push(
+      issue(
+        'warning',
+        `${JSON.stringify(v)} is a v01 endpoint of the ACME API: ${JSON.stringify(safe)} is used (as Traefik)`,
         path,
         where,
       ),

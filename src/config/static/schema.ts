@@ -845,10 +845,26 @@ const eab = strictObject({
 export const ACME_KEY_TYPES = ['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192'] as const;
 export type AcmeKeyType = (typeof ACME_KEY_TYPES)[number];
 
+export const LE_PRODUCTION_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
+/**
+ * As Traefik's getSafeACMECAServer (pkg/config/static/static_config.go initACMEProvider, v3): an
+ * empty caServer is Let's Encrypt's production directory, and Let's Encrypt's retired ACME v1
+ * URLs are read as their v2 counterparts (Traefik logs a warning; load.ts too).
+ */
+export function safeAcmeCaServer(v: string): string {
+  if (v === '') return LE_PRODUCTION_DIRECTORY;
+  if (v.startsWith('https://acme-v01.api.letsencrypt.org')) return v.replace('v01', 'v02');
+  const staging = 'https://acme-staging.api.letsencrypt.org';
+  if (v.startsWith(staging)) return `https://acme-staging-v02.api.letsencrypt.org${v.slice(staging.length)}`;
+  return v;
+}
+
 const acme = strictObject({
   /** Traefik: optional; without one the ACME account has no contact address. */
   email: z.string().default(''),
-  caServer: z.string().url().default('https://acme-v02.api.letsencrypt.org/directory'),
+  /** Rewritten as Traefik's getSafeACMECAServer (safeAcmeCaServer; load.ts warns). */
+  caServer: z.string().default(LE_PRODUCTION_DIRECTORY).transform(safeAcmeCaServer).pipe(z.string().url()),
   /** A file (mode 0600), or a store shared by several instances (acme-storage.ts). */
   storage: z
     .string()
@@ -909,7 +925,16 @@ const acme = strictObject({
         ),
     )
     .default([]),
-  /** Renew when fewer days than this remain (capped at a third of the lifetime). */
+  /**
+   * Traefik v3.6's `disableCommonName`: CSRs without a subject common name (lego's
+   * CSROptions/ObtainRequest; the names are in the subjectAltName either way).
+   */
+  disableCommonName: z.boolean().default(false),
+  /**
+   * Traefik's `certificatesDuration` (hours; Traefik's default 2160, refused below 1 as its
+   * Provider.Init): picks the renew period from Traefik's table (tls/acme/retry.ts
+   * certificateRenewDurations).
+   */
   certificatesDuration: z.number().int().positive().optional(),
   /**
    * Timeouts of the HTTP client talking to the CA (Traefik v3's, pkg/provider/acme/provider.go
@@ -934,12 +959,14 @@ const acme = strictObject({
       path: ['clientTimeout'],
     });
   }
+  // Traefik's getClient refuses none ("ACME challenge not specified"); several are each given a
+  // lego solver, one chosen per authorization (tls/acme/obtain-certificate.ts chooseChallenge).
   const n = [v.httpChallenge, v.tlsChallenge, v.dnsChallenge].filter((c) => c !== undefined).length;
-  if (n !== 1) {
+  if (n === 0) {
     ctx.addIssue({
       code: 'custom',
-      message: 'set exactly one of httpChallenge, tlsChallenge, dnsChallenge',
-      params: { expected: 'one challenge type' },
+      message: 'set one of httpChallenge, tlsChallenge, dnsChallenge (or several)',
+      params: { expected: 'a challenge type' },
     });
   }
 });

@@ -88,7 +88,8 @@ export class AccountSession {
     if (this.#client?.accountUrl !== undefined) return this.#client;
     let account = this.#account;
     if (account === undefined || account.email !== this.#opts.email) {
-      // Traefik keys accounts by email: a new address is a new account with a new key.
+      // Ours: a new address is a new account with a new key (Traefik v3 keeps the stored account
+      // whatever its address: docs/migrating-from-traefik.md).
       account = { email: this.#opts.email, keyPem: generateKey('ec256') };
       this.#account = account;
       this.#opts.onChange(account);

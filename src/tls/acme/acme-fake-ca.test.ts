@@ -98,6 +98,20 @@ describe("CertificateManager with Traefik v3's resolver options against a fake A
     assert.equal(new X509Certificate(plain.cert.certPem).subjectAltName, 'DNS:nomail.example.com');
   });
 
+  it("puts the first name in the subject CN, and none with Traefik's disableCommonName", async () => {
+    const withCn = await obtain('cn.example.com', {});
+    assert.ok(withCn.cert, JSON.stringify(withCn.failure));
+    assert.equal(csrSubject(ca.csrs.at(-1) ?? ''), 'subject=/CN=cn.example.com');
+    assert.equal(new X509Certificate(withCn.cert.certPem).subject, 'CN=cn.example.com');
+
+    const r = await obtain('nocn.example.com', { disableCommonName: true });
+    assert.ok(r.cert, JSON.stringify(r.failure));
+    assert.equal(csrSubject(ca.csrs.at(-1) ?? ''), 'subject=');
+    const cert = new X509Certificate(r.cert.certPem);
+    assert.equal(cert.subject, undefined, 'no subject');
+    assert.equal(cert.subjectAltName, 'DNS:nocn.example.com');
+  });
+
   it("issues EC384 keys (Traefik's keyType EC384), the CSR signed with the P-384 key", async () => {
     const r = await obtain('ec384.example.com', { keyType: 'ec384' });
     assert.ok(r.cert, JSON.stringify(r.failure));
@@ -109,6 +123,14 @@ describe("CertificateManager with Traefik v3's resolver options against a fake A
     assert.equal(createPublicKey(csrPublicKey(csr)).asymmetricKeyDetails?.namedCurve, 'secp384r1');
   });
 });
+
+/** The subject of a CSR, as openssl prints it (`subject=` when empty). */
+function csrSubject(csrPem: string): string {
+  return execFileSync('openssl', ['req', '-noout', '-subject', '-nameopt', 'compat'], {
+    input: csrPem,
+    encoding: 'utf8',
+  }).trim();
+}
 
 /** The SubjectPublicKeyInfo of a CSR, as openssl reads it. */
 function csrPublicKey(csrPem: string): string {

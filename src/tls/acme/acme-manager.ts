@@ -28,7 +28,7 @@ import {
   obtainCertificate,
   solverFor,
 } from './obtain-certificate.ts';
-import { backoffDelay, renewalTime } from './retry.ts';
+import { backoffDelay, certificateRenewDurations, renewalTime } from './retry.ts';
 import { type Scheduler, systemScheduler } from './scheduler.ts';
 import type { SharedStore } from './shared-store.ts';
 import type { TlsAlpn01Store } from './tls-alpn01-store.ts';
@@ -55,7 +55,11 @@ export interface CertificateManagerOptions {
   readonly shared?: SharedStorageOptions;
   /** Section of the storage file (the resolver's name); default `default`. */
   readonly resolverName?: string;
-  readonly challenge: ChallengeType;
+  /**
+   * The challenge, or several: Traefik configures a solver for each of httpChallenge,
+   * tlsChallenge and dnsChallenge given, and lego picks one per authorization (chooseChallenge).
+   */
+  readonly challenge: ChallengeType | readonly ChallengeType[];
   readonly dnsProvider?: Dns01Provider;
   /** PEM bundle to trust for the ACME server instead of the system roots. */
   readonly caCertificates?: string;
@@ -65,15 +69,19 @@ export interface CertificateManagerOptions {
    * Traefik's `httpChallenge.delay` / `tlsChallenge.delay` (ms): wait this long once the answer
    * is served (by every instance, with `shared`) before telling the CA to look. Default 0.
    */
-  readonly challengeDelayMs?: number;
+  readonly challengeDelayMs?: number | Readonly<Partial<Record<ChallengeType, number>>>;
   /** Traefik's `caServerName`: the TLS server name of the CA. */
   readonly caServerName?: string;
   /** Traefik's `clientTimeout` (ms, 0 = none): one request to the CA whole. Default 2 min. */
   readonly clientTimeoutMs?: number;
   /** Traefik's `clientResponseHeaderTimeout` (ms, 0 = none): the CA's response head. Default 30 s. */
   readonly clientResponseHeaderTimeoutMs?: number;
-  /** Default 30; for certificates living less than 90 days, a third of the lifetime (see renewalTime). */
-  readonly renewBeforeDays?: number;
+  /**
+   * Traefik's `certificatesDuration` (hours, default 2160): picks how long before expiry a
+   * certificate is renewed, from Traefik's table (retry.ts certificateRenewDurations); never
+   * later than a third of its lifetime before (renewalTime).
+   */
+  readonly certificatesDuration?: number;
   /** Key of issued certificates (Traefik's `keyType`); default `ec256` here, the static config's default is RSA4096. */
   readonly keyType?: KeyType;
   /** Traefik's `preferredChain`: the issuer CN of the root the chain should lead to. */
@@ -82,6 +90,11 @@ export interface CertificateManagerOptions {
   readonly profile?: string;
   /** Traefik's `emailAddresses`: email addresses the CSR asks for as subjectAltName entries. */
   readonly emailAddresses?: readonly string[];
+  /**
+   * Traefik's `disableCommonName` (v3.6): CSRs without a subject CN, for renewals too (Traefik
+   * v3.7 passes it to lego's RenewOptions since traefik/traefik#13759).
+   */
+  readonly disableCommonName?: boolean;
   readonly clock?: Clock;
   readonly scheduler?: Scheduler;
   /** First retry delay after a failure; doubles per failure up to 1 h. Default 60 s. */
@@ -131,7 +144,7 @@ const RETRY_CAP_MS = 3_600_000;
 export class CertificateManager {
   readonly #opts: CertificateManagerOptions;
   readonly #resolver: string;
-  readonly #solver: ChallengeSolver;
+  readonly #solvers: readonly ChallengeSolver[];
   readonly #storage: AcmeStorage;
   readonly #log: Logger;
   readonly #wallNow: () => number;
@@ -148,9 +161,11 @@ export class CertificateManager {
   readonly #abort = new AbortController();
   readonly #cluster: ClusterState | undefined;
   readonly #sync: ClusterSync | undefined;
+  readonly #renewPeriodMs: number;
 
   constructor(opts: CertificateManagerOptions, stores: ChallengeStores) {
     this.#opts = opts;
+    this.#renewPeriodMs = certificateRenewDurations(opts.certificatesDuration).renewPeriodMs;
     this.#resolver = opts.resolverName ?? 'default';
     this.#log = opts.logger.child({ resolver: this.#resolver });
     const clock = opts.clock;
@@ -168,11 +183,14 @@ export class CertificateManager {
           ? {}
           : { responseHeaderTimeoutMs: opts.clientResponseHeaderTimeoutMs }),
       });
-    const solver = solverFor(opts.challenge, stores, opts.dnsProvider);
-    const delayMs = opts.challengeDelayMs ?? 0;
+    const types: readonly ChallengeType[] =
+      typeof opts.challenge === 'string' ? [opts.challenge] : opts.challenge;
+    const solvers = types.map((t) => solverFor(t, stores, opts.dnsProvider));
+    const delays = opts.challengeDelayMs ?? 0;
+    const delayOf = (t: ChallengeType): number => (typeof delays === 'number' ? delays : (delays[t] ?? 0));
     const shared = opts.shared;
     if (shared === undefined) {
-      this.#solver = delayedSolver(solver, delayMs);
+      this.#solvers = solvers.map((sv) => delayedSolver(sv, delayOf(sv.type)));
       return;
     }
     this.#cluster = new ClusterState({
@@ -187,7 +205,8 @@ export class CertificateManager {
       ...(shared.challengeWaitMs === undefined ? {} : { challengeWaitMs: shared.challengeWaitMs }),
     });
     this.#sync = new ClusterSync(this.#cluster, stores, (r) => this.#onSharedRead(r));
-    this.#solver = delayedSolver(this.#sync.wrap(solver), delayMs);
+    const sync = this.#sync;
+    this.#solvers = solvers.map((sv) => delayedSolver(sync.wrap(sv), delayOf(sv.type)));
   }
 
   /** Loads the storage file and starts the work queue (certificates stored there serve at once). */
@@ -332,7 +351,7 @@ export class CertificateManager {
   #install(entry: Entry, kc: KeyAndCert): void {
     const info = certificateInfo(kc.certPem);
     const notAfter = info.notAfter.getTime();
-    const renewAt = renewalTime(info.notBefore.getTime(), notAfter, this.#opts.renewBeforeDays ?? 30);
+    const renewAt = renewalTime(info.notBefore.getTime(), notAfter, this.#renewPeriodMs);
     entry.cert = { keyPem: kc.keyPem, certPem: kc.certPem, notAfter, renewAt, names: info.names };
     entry.dueAt = renewAt;
   }
@@ -562,7 +581,7 @@ export class CertificateManager {
     });
     let kc: KeyAndCert;
     try {
-      kc = await this.#obtain(entry.domains);
+      kc = await this.#obtain(entry);
     } catch (e) {
       if (this.#stopped) return;
       entry.failures++;
@@ -610,20 +629,27 @@ export class CertificateManager {
     return kc;
   }
 
-  #obtain(domains: readonly string[]): Promise<KeyAndCert> {
+  #obtain(entry: Entry): Promise<KeyAndCert> {
+    const domains = entry.domains;
+    // A renewal certifies the current key again, as Traefik's renewCertificates (v3.7: the
+    // stored Key in the certificate.Resource given to lego's RenewWithOptions): a public key
+    // pinned by clients stays valid, and a changed keyType applies to new certificates only.
+    const keyPem = entry.cert?.keyPem;
     const signal = this.#abort.signal;
     const session = this.#session;
     if (session === undefined) return Promise.reject(new Error('certificate manager not started'));
     return session.run(signal, (client) =>
       obtainCertificate(client, {
         domains,
-        solver: this.#solver,
+        solver: this.#solvers,
         signal,
         logger: this.#log,
         ...(this.#opts.keyType === undefined ? {} : { keyType: this.#opts.keyType }),
+        ...(keyPem === undefined ? {} : { keyPem }),
         ...(this.#opts.preferredChain === undefined ? {} : { preferredChain: this.#opts.preferredChain }),
         ...(this.#opts.profile === undefined ? {} : { profile: this.#opts.profile }),
         ...(this.#opts.emailAddresses === undefined ? {} : { emailAddresses: this.#opts.emailAddresses }),
+        ...(this.#opts.disableCommonName === true ? { disableCommonName: true } : {}),
       }),
     );
   }

@@ -8,7 +8,7 @@
  * renewal or a retry happens and can assert the delays the manager chose.
  */
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -344,6 +344,30 @@ describe('CertificateManager against pebble', { skip: noPebble }, () => {
     assertChainVerifies(cert.certPem, await ca.rootCertificate(), ['api.dns.example.com', 'dns.example.com']);
   });
 
+  it("answers tls-alpn-01 when both httpChallenge and tlsChallenge are set, as lego's chooseSolver", async () => {
+    const h = harness(servers, ca, { challenge: ['http-01', 'tls-alpn-01'] });
+    await obtain(h, ['both.example.com']);
+    assert.deepEqual(failures(h), [], ca.output());
+    assert.ok(h.manager.certificateFor('both.example.com'));
+    const answered = h.lines.filter((l) => l.msg === 'acme challenge ready').map((l) => l['type']);
+    assert.deepEqual(answered, ['tls-alpn-01']);
+  });
+
+  it('answers http-01 for a name and dns-01 for a wildcard with httpChallenge and dnsChallenge', async () => {
+    const h = harness(servers, ca, {
+      challenge: ['http-01', 'dns-01'],
+      dnsProvider: new ChallTestSrvDnsProvider(ca.dnsManagementUrl),
+    });
+    await obtain(h, ['*.mixed.example.com', 'mixed.example.com']);
+    assert.deepEqual(failures(h), [], ca.output());
+    assert.ok(h.manager.certificateFor('api.mixed.example.com'));
+    const answered = h.lines
+      .filter((l) => l.msg === 'acme challenge ready')
+      .map((l) => `${String(l['name'])} ${String(l['type'])}`)
+      .sort();
+    assert.deepEqual(answered, ['*.mixed.example.com dns-01', 'mixed.example.com http-01']);
+  });
+
   it('renews when a third of a short lifetime is left, replacing the certificate and telling listeners', async () => {
     const h = harness(servers, ca, { challenge: 'http-01' });
     const delay = await obtain(h, ['renew.example.com']);
@@ -363,6 +387,9 @@ describe('CertificateManager against pebble', { skip: noPebble }, () => {
     const second = h.manager.certificateFor('renew.example.com');
     assert.ok(second);
     assert.notEqual(certificateInfo(second.certPem).fingerprint256, info.fingerprint256);
+    // Traefik's renewCertificates hands lego the stored key: the renewed certificate has it.
+    assert.equal(second.keyPem, first.keyPem, 'the renewal certifies the same key');
+    assert.ok(new X509Certificate(second.certPem).checkPrivateKey(createPrivateKey(first.keyPem)));
     assert.equal(h.changes.length, 2);
     assert.equal(h.changes[1]?.cert.certPem, second.certPem);
     assert.deepEqual(h.changes[1]?.domains, ['renew.example.com']);
@@ -565,5 +592,60 @@ describe("CertificateManager with Traefik v3's resolver options against pebble",
       assert.ok(cert);
       assertChainVerifies(cert.certPem, await ca.rootCertificate(0), ['default-chain.example.com']);
     }
+  });
+});
+
+describe("CertificateManager's renewal point for Traefik's certificatesDuration, against pebble", {
+  skip: noPebble,
+}, () => {
+  const servers = new ChallengeServers();
+  let ca: Pebble;
+  const DAY = 86_400_000;
+
+  before(async () => {
+    await servers.listen();
+    // Seven days, as Let's Encrypt's short-lived profile: long enough that Traefik's renew
+    // period, not the third of the lifetime, decides.
+    ca = await startPebble({
+      httpPort: servers.httpPort,
+      tlsPort: servers.tlsPort,
+      certificateValidityPeriod: 7 * 86_400,
+    });
+  });
+
+  after(async () => {
+    for (const m of managers) m.stop();
+    await ca?.close();
+    await servers.close();
+  });
+
+  /** The renewal point the manager chose for a certificate of `name` and its notAfter. */
+  async function renewal(
+    name: string,
+    certificatesDuration?: number,
+  ): Promise<{ at: number; notAfter: number }> {
+    const h = harness(servers, ca, {
+      challenge: 'http-01',
+      ...(certificatesDuration === undefined ? {} : { certificatesDuration }),
+    });
+    const delay = await obtain(h, [name]);
+    assert.deepEqual(failures(h), [], ca.output());
+    const cert = h.manager.certificateFor(name);
+    assert.ok(cert);
+    const notAfter = certificateInfo(cert.certPem).notAfter.getTime();
+    const at = h.manager.status()[0]?.renewAt?.getTime() ?? 0;
+    // The timer wakes at the renewal point, or in 12 hours to look at the wall clock again.
+    assert.equal(delay, Math.min(at - h.clock.wall, 12 * 3_600_000));
+    return { at, notAfter };
+  }
+
+  it("renews a day ahead with certificatesDuration: 168, as Traefik's getCertificateRenewDurations", async () => {
+    const r = await renewal('week.example.com', 168);
+    assert.equal(r.at, r.notAfter - DAY);
+  });
+
+  it('renews six hours ahead with certificatesDuration: 24', async () => {
+    const r = await renewal('day.example.com', 24);
+    assert.equal(r.at, r.notAfter - 6 * 3_600_000);
   });
 });

@@ -120,10 +120,19 @@ export function identifiersFor(domains: readonly string[]): AcmeIdentifier[] {
 
 export interface ObtainOptions {
   readonly domains: readonly string[];
-  readonly solver: ChallengeSolver;
+  /** One solver, or several (a resolver with more than one challenge: see chooseChallenge). */
+  readonly solver: ChallengeSolver | readonly ChallengeSolver[];
   readonly keyType?: KeyType;
+  /**
+   * The key to certify again instead of a new one (a renewal: Traefik's renewCertificates hands
+   * lego the stored certificate's key, which RenewWithOptions puts in the new CSR; `keyType`
+   * then does not apply).
+   */
+  readonly keyPem?: string;
   /** Traefik's `emailAddresses`: rfc822Name entries of the CSR's subjectAltName. */
   readonly emailAddresses?: readonly string[];
+  /** Traefik's `disableCommonName`: no subject CN in the CSR (the names stay in the SAN). */
+  readonly disableCommonName?: boolean;
   /** Traefik's `profile`: the certificate profile asked for in newOrder. */
   readonly profile?: string;
   /** Traefik's `preferredChain`: the issuer CN of the root the served chain should lead to. */
@@ -146,9 +155,13 @@ export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions)
   order = await client.waitForOrder(order.url, (o) => o.status !== 'pending', signal);
   if (order.status !== 'ready' && order.status !== 'valid') throw orderFailed(order.status, order.error);
 
-  const keyPem = await generateKeyAsync(opts.keyType ?? 'ec256');
+  const keyPem = opts.keyPem ?? (await generateKeyAsync(opts.keyType ?? 'ec256'));
   if (order.status === 'ready')
-    order = await client.finalize(order, certificateRequest(keyPem, domains, opts.emailAddresses), signal);
+    order = await client.finalize(
+      order,
+      certificateRequest(keyPem, domains, opts.emailAddresses, opts.disableCommonName !== true),
+      signal,
+    );
   order = await client.waitForOrder(order.url, (o) => o.status === 'valid', signal);
   if (order.status !== 'valid' || order.certificate === undefined)
     throw orderFailed(order.status, order.error);
@@ -166,21 +179,42 @@ export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions)
   return { keyPem, certPem };
 }
 
+/**
+ * The challenge to answer and its solver: as lego's SolverManager.chooseSolver, the
+ * authorization's challenges in descending order of type (tls-alpn-01, http-01, dns-01: lego's
+ * byType), the first one a solver is configured for. Traefik sets a solver for each of
+ * httpChallenge, tlsChallenge and dnsChallenge it is given (provider.go getClient), so a resolver
+ * with several answers tls-alpn-01 where the CA offers it, then http-01, then dns-01 (a wildcard).
+ */
+export function chooseChallenge(
+  authz: AcmeAuthorization,
+  solvers: readonly ChallengeSolver[],
+): { challenge: AcmeChallenge; solver: ChallengeSolver } | undefined {
+  const offered = [...authz.challenges].sort((a, b) => (a.type < b.type ? 1 : a.type > b.type ? -1 : 0));
+  for (const challenge of offered) {
+    const solver = solvers.find((s) => s.type === challenge.type);
+    if (solver !== undefined) return { challenge, solver };
+  }
+  return undefined;
+}
+
 async function solveAuthorization(
   client: AcmeClient,
   authz: AcmeAuthorization,
-  solver: ChallengeSolver,
+  solvers: ChallengeSolver | readonly ChallengeSolver[],
   signal: AbortSignal | undefined,
   logger: Logger,
 ): Promise<void> {
-  const challenge = authz.challenges.find((c) => c.type === solver.type);
+  const list: readonly ChallengeSolver[] = Array.isArray(solvers) ? solvers : [solvers as ChallengeSolver];
+  const chosen = chooseChallenge(authz, list);
   const name = `${authz.wildcard ? '*.' : ''}${authz.identifier.value}`;
-  if (challenge === undefined) {
+  if (chosen === undefined) {
     const offered = authz.challenges.map((c) => c.type).join(', ');
     throw new AcmeTransportError(
-      `the CA offers no ${solver.type} challenge for ${name} (offered: ${offered})`,
+      `the CA offers no ${list.map((s) => s.type).join(' or ')} challenge for ${name} (offered: ${offered})`,
     );
   }
+  const { challenge, solver } = chosen;
   const keyAuth = client.accountKey.keyAuthorization(challenge.token);
   await solver.present(authz, challenge, keyAuth, signal);
   try {

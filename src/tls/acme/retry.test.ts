@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelay, parseRetryAfter, renewalTime, timerDelay } from './retry.ts';
+import {
+  backoffDelay,
+  certificateRenewDurations,
+  parseRetryAfter,
+  renewalTime,
+  timerDelay,
+} from './retry.ts';
 
 const DAY = 86_400_000;
 
@@ -14,8 +20,28 @@ describe('renewalTime', () => {
     assert.equal(renewalTime(1000, 1000 + 3_600_000), 1000 + 2_400_000);
   });
 
-  it('honours a smaller renewBeforeDays for long certificates', () => {
-    assert.equal(renewalTime(0, 365 * DAY, 10), 355 * DAY);
+  it('honours a shorter renew period for long certificates', () => {
+    assert.equal(renewalTime(0, 365 * DAY, 10 * DAY), 355 * DAY);
+  });
+});
+
+describe('certificateRenewDurations', () => {
+  const HOUR = 3_600_000;
+  it("follows Traefik's getCertificateRenewDurations table, 2160 hours (30 days ahead) by default", () => {
+    const period = (h?: number) => certificateRenewDurations(h).renewPeriodMs;
+    assert.equal(period(), 30 * DAY);
+    assert.equal(period(365 * 24), 120 * DAY);
+    assert.equal(period(365 * 24 - 1), 30 * DAY);
+    assert.equal(period(2160), 30 * DAY);
+    assert.equal(period(2159), 10 * DAY);
+    assert.equal(period(720), 10 * DAY);
+    assert.equal(period(719), DAY);
+    assert.equal(period(168), DAY);
+    assert.equal(period(167), 6 * HOUR);
+    assert.equal(period(24), 6 * HOUR);
+    assert.equal(period(23), 20 * 60_000);
+    assert.equal(period(1), 20 * 60_000);
+    assert.equal(certificateRenewDurations(168).renewIntervalMs, HOUR);
   });
 });
 

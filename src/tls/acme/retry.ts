@@ -35,17 +35,37 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   return Math.max(0, at - nowMs);
 }
 
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * How long before expiry a certificate is renewed, for Traefik's `certificatesDuration` (hours,
+ * default 2160: 90 days), and how often Traefik looks: its table in
+ * pkg/provider/acme/provider.go getCertificateRenewDurations (v3.6, unchanged in v3.7/v3.8).
+ */
+export function certificateRenewDurations(certificatesDurationHours = 2160): {
+  readonly renewPeriodMs: number;
+  readonly renewIntervalMs: number;
+} {
+  const h = certificatesDurationHours;
+  if (h >= 365 * 24) return { renewPeriodMs: 4 * 30 * DAY_MS, renewIntervalMs: 7 * DAY_MS };
+  if (h >= 3 * 30 * 24) return { renewPeriodMs: 30 * DAY_MS, renewIntervalMs: DAY_MS };
+  if (h >= 30 * 24) return { renewPeriodMs: 10 * DAY_MS, renewIntervalMs: 12 * HOUR_MS };
+  if (h >= 7 * 24) return { renewPeriodMs: DAY_MS, renewIntervalMs: HOUR_MS };
+  if (h >= 24) return { renewPeriodMs: 6 * HOUR_MS, renewIntervalMs: 10 * 60_000 };
+  return { renewPeriodMs: 20 * 60_000, renewIntervalMs: 60_000 };
+}
 
 /**
  * When to renew a certificate valid from `notBefore` to `notAfter` (ms since the epoch):
- * `renewBeforeDays` before expiry (Traefik renews 90-day certificates 30 days ahead), but never
- * later than when a third of the lifetime is left, so that short-lived certificates (hours or
- * days) get the same margin for retries as long ones.
+ * `renewPeriodMs` before expiry (Traefik's renew period, above: 30 days by default), but never
+ * later than when a third of the lifetime is left (ours: Traefik renews a certificate living less
+ * than its period at every check, see docs/migrating-from-traefik.md), so that short-lived
+ * certificates get the same margin for retries as long ones.
  */
-export function renewalTime(notBefore: number, notAfter: number, renewBeforeDays = 30): number {
+export function renewalTime(notBefore: number, notAfter: number, renewPeriodMs = 30 * DAY_MS): number {
   const lifetime = Math.max(0, notAfter - notBefore);
-  const before = Math.min(renewBeforeDays * DAY_MS, lifetime / 3);
+  const before = Math.min(renewPeriodMs, lifetime / 3);
   return Math.floor(notAfter - before);
 }
 

@@ -136,7 +136,9 @@ export async function startFakeAcmeCa(opts: FakeAcmeCaOptions = {}): Promise<Fak
         send(200, order(n));
       } else if (m?.[1] === 'finalize' && orders[n - 1] !== undefined) {
         const der = Buffer.from(String(payload.csr), 'base64url');
-        const csrPem = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+        // 64-character lines, no empty one before the end (a body of a multiple of 64 had one).
+        const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+        const csrPem = `-----BEGIN CERTIFICATE REQUEST-----\n${lines.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
         csrs.push(csrPem);
         const csrFile = join(dir, `${n}.csr`);
         writeFileSync(csrFile, csrPem);

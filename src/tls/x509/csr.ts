@@ -12,16 +12,20 @@ import { signerFor, signStructure } from './signing.ts';
  * into a subjectAltName carried by the extensionRequest attribute (RFC 2985 5.4.2); the first
  * one is also the subject CN when it fits 64 characters, otherwise the subject is empty and the
  * SAN is critical (RFC 5280 4.2.1.6). ACME servers read the SAN; the CN is for humans.
+ * `commonName: false` leaves the subject empty whatever the length (Traefik's
+ * `disableCommonName`: lego's certificate.go getForOrder puts domains[0] in the CN only when it
+ * fits 64 bytes and the common name is enabled).
  */
 export function certificateRequest(
   keyPem: string,
   names: readonly string[],
   emailAddresses: readonly string[] = [],
+  commonName = true,
 ): string {
   const parsed = parseSubjectNames(names);
   const first = parsed[0];
   if (first === undefined) throw new RangeError('a certificate request needs at least one name');
-  const withCn = first.value.length <= 64;
+  const withCn = commonName && first.value.length <= 64;
   const signer = signerFor(keyPem);
   // Email addresses are rfc822Name [1] entries, after the DNS names and before the IP addresses,
   // where Go's x509.CreateCertificateRequest (lego's CSROptions.EmailAddresses) puts them.
