@@ -217,33 +217,8 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     call.resolve();
   }
 
-  #refusal(res: UpstreamResponse, body: Buffer): DirectResponse | undefined {
-    const headers: [string, string][] = [];
-    const { names, lnames, values } = res.headers;
-    let location: string | undefined;
-    for (let i = 0; i < names.length; i++) {
-      const ln = lnames[i]!;
-      if (NOT_RELAYED.has(ln) || res.connectionTokens?.includes(ln)) continue;
-      if (ln === 'location') {
-        location ??= values[i]!;
-        continue;
-      }
-      headers.push([names[i]!, values[i]!]);
-    }
-    if (location !== undefined && location !== '') {
-      if (this.#preserveLocation) headers.push(['Location', location]);
-      else {
-        // Go's Response.Location(): relative to the auth request's URL.
-        let abs: string;
-        try {
-          abs = new URL(location, this.#address).href;
-        } catch {
-          return FAILED;
-        }
-        headers.push(['Location', abs]);
-      }
-    }
-    return { status: res.status, headers, body: body.toString('utf8') };
+  #refusal(res: UpstreamResponse, body: Buffer): DirectResponse {
+    return authRefusal(res, body, NOT_RELAYED, this.#preserveLocation ? null : this.#address);
   }
 
   /** Traefik's cookie modifier: the auth server's cookies replace the backend's of the same names. */
@@ -304,3 +279,43 @@ export const forwardAuthFactory: MiddlewareFactory<ForwardAuthConfig> = {
     return new Kind(state, config, url, regex, ctx.ticker, ctx.logger, ctx.name);
   },
 };
+
+/**
+ * An auth server's refusal as the client gets it, as Traefik's forwardAuth and the ingress-nginx
+ * snippet's auth part relay it: its fields but `notRelayed` and those its Connection names, its
+ * body, and its first Location made absolute against the auth request's URL `base` (Go's
+ * Response.Location()), or kept as it came when `base` is null (preserveLocationHeader); a
+ * Location that cannot be resolved is a 500.
+ */
+export function authRefusal(
+  res: UpstreamResponse,
+  body: Buffer,
+  notRelayed: ReadonlySet<string>,
+  base: string | null,
+): DirectResponse {
+  const headers: [string, string][] = [];
+  const { names, lnames, values } = res.headers;
+  let location: string | undefined;
+  for (let i = 0; i < names.length; i++) {
+    const ln = lnames[i]!;
+    if (notRelayed.has(ln) || res.connectionTokens?.includes(ln)) continue;
+    if (ln === 'location') {
+      location ??= values[i]!;
+      continue;
+    }
+    headers.push([names[i]!, values[i]!]);
+  }
+  if (location !== undefined && location !== '') {
+    if (base === null) headers.push(['Location', location]);
+    else {
+      let abs: string;
+      try {
+        abs = new URL(location, base).href;
+      } catch {
+        return FAILED;
+      }
+      headers.push(['Location', abs]);
+    }
+  }
+  return { status: res.status, headers, body: body.toString('utf8') };
+}

@@ -5,7 +5,7 @@ import type { UpstreamResponse } from '../../upstream/stream.ts';
 import type { UpstreamTls } from '../../upstream/transport-tls.ts';
 import { AuthCall, type AuthVerdict } from '../forward-auth/auth-call.ts';
 import { AuthRequest } from '../forward-auth/auth-request.ts';
-import { ForwardAuthState } from '../forward-auth/forward-auth.ts';
+import { authRefusal, ForwardAuthState } from '../forward-auth/forward-auth.ts';
 import type { RequestControl, RequestPhaseValue } from '../middleware.ts';
 import { goHttpRedirect } from '../redirect-response.ts';
 import { type Block, execute, Frame, RunState, runPosts } from './actions.ts';
@@ -203,26 +203,6 @@ export class SnippetAuth implements AuthVerdict {
   }
 
   #refusal(res: UpstreamResponse, body: Buffer, address: string): DirectResponse {
-    const headers: [string, string][] = [];
-    const { names, lnames, values } = res.headers;
-    let location: string | undefined;
-    for (let i = 0; i < names.length; i++) {
-      const ln = lnames[i]!;
-      if (NOT_RELAYED.has(ln) || res.connectionTokens?.includes(ln)) continue;
-      if (ln === 'location') {
-        location ??= values[i]!;
-        continue;
-      }
-      headers.push([names[i]!, values[i]!]);
-    }
-    if (location !== undefined && location !== '') {
-      // Go's Response.Location(): relative to the auth request's URL.
-      try {
-        headers.push(['Location', new URL(location, address).href]);
-      } catch {
-        return FAILED;
-      }
-    }
-    return { status: res.status, headers, body: body.toString('utf8') };
+    return authRefusal(res, body, NOT_RELAYED, address);
   }
 }
