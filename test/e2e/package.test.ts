@@ -55,7 +55,8 @@ describe('the npm package', { timeout: 600_000 }, () => {
   it('is public, for Node 24, with both command names', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(pkg['private'], undefined);
-    assert.equal((pkg['engines'] as Record<string, string>)['node'], '>=24 <25');
+    // Node 24.14.1 fixed CVE-2026-21713 (WebCrypto HMAC verify timing: the jwt middleware's HS*).
+    assert.equal((pkg['engines'] as Record<string, string>)['node'], '>=24.14.1 <25');
     assert.deepEqual(pkg['bin'], { traffic: 'bin/traffic.js', 'traffic-management': 'bin/traffic.js' });
   });
 
