@@ -27,6 +27,17 @@ describe('parseYaml', () => {
     );
   });
 
+  it('reads !!binary as Go yaml.v3 does, the decoded bytes as text (found by fuzzing: a Buffer broke copies)', () => {
+    const ok = parseYaml('a: !!binary aGVsbG8=\nb: !!binary\nc: !!binary |\n  aGVs\n  bG8=\n', 'b.yaml');
+    assert.deepEqual(ok.issues, []);
+    assert.deepEqual(ok.data, { a: 'hello', b: '', c: 'hello' });
+    assert.doesNotThrow(() => structuredClone(ok.data));
+    const bad = parseYaml('a: !!binary not*base64\n', 'b.yaml');
+    assert.equal(bad.data, undefined);
+    assert.match(bad.issues[0]?.message ?? '', /invalid base64/);
+    assert.equal(bad.issues[0]?.line, 1);
+  });
+
   it('reports a syntax error with its position and no data', () => {
     const src = parseYaml('a: 1\nb: [1,\n', 'bad.yaml');
     assert.equal(src.data, undefined);

@@ -7,6 +7,7 @@ import {
   LineCounter,
   type Node,
   parseDocument,
+  type Tags,
   visit,
 } from 'yaml';
 import { loadModule } from '../core/lazy-module.ts';
@@ -57,12 +58,44 @@ export function parseYaml(text: string, file: string): YamlSource {
   return parseYamlHere(text, file);
 }
 
+/**
+ * `!!binary` as Go's yaml.v3 decodes it into an interface (what paerser reads files into): the
+ * decoded bytes as a string, an error for data that is not base64. The library's own tag makes a
+ * Buffer, whose enumerable prototype methods broke the copies made of the configuration (found by
+ * fuzzing: `docker: !!binary` threw out of the static loader).
+ */
+const BINARY_AS_TEXT = {
+  tag: 'tag:yaml.org,2002:binary',
+  identify: () => false,
+  resolve(src: string, onError: (message: string) => void): string {
+    const b64 = src.replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 === 1) {
+      onError('!!binary value contains invalid base64 data');
+      return '';
+    }
+    return Buffer.from(b64, 'base64').toString('utf8');
+  },
+};
+
+/**
+ * The parser's options: merge keys, duplicate keys checked by findDuplicateKeys (uniqueKeys: false
+ * — the library's own check compares every key with every earlier one: O(n²), 5 s for 10,000
+ * routers), `!!binary` as text.
+ */
+function yamlOptions(lineCounter: LineCounter) {
+  return {
+    lineCounter,
+    prettyErrors: false,
+    merge: true,
+    uniqueKeys: false,
+    customTags: (tags: Tags) => [BINARY_AS_TEXT, ...tags],
+  } as const;
+}
+
 /** parseYaml on this thread (the worker's side of parseYamlOffThread). */
 export function parseYamlHere(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  // uniqueKeys: false — the library's own check compares every key with every earlier one
-  // (O(n²): 5 s for 10,000 routers); findDuplicateKeys does the same job with a Set per map.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
+  const doc = parseDocument(text, yamlOptions(lineCounter));
   const at = (offset: number): Place => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col };
@@ -122,7 +155,7 @@ function lazyLocator(text: string, file: string): Locator {
   return (path, target = 'value', offset) => {
     if (parsed === undefined) {
       const lineCounter = new LineCounter();
-      const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
+      const doc = parseDocument(text, yamlOptions(lineCounter));
       const at = (o: number): Place => {
         const { line, col } = lineCounter.linePos(o);
         return { file, line, col };

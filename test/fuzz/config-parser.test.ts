@@ -24,9 +24,10 @@ const WORKER = join(ROOT, 'test', 'fuzz', 'config-fuzz-worker.ts');
 /**
  * Case seeds that found bugs; see the commit that added each. 2011500: a `<<` merge key with a
  * scalar value made the yaml library throw out of parseYaml (the proxy rejected the update as an
- * "internal error" without a position).
+ * "internal error" without a position). 23002970: `docker: !!binary` became a Buffer, whose
+ * enumerable prototype methods made the static loader's copy throw (DataCloneError).
  */
-const REGRESSIONS: readonly number[] = [2011500];
+const REGRESSIONS: readonly number[] = [2011500, 23002970];
 
 interface Report {
   readonly done: number;
