@@ -2,29 +2,12 @@ import { compileGoRegexp } from '../config/dynamic/go-regexp.ts';
 import type { ReplacePathRegexConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
+import { badEscapeAnswer, goHttpError } from './http-error.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import {
-  canonicalRawPath,
-  ensureLeadingSlash,
-  escapeErrorText,
-  isCleanPath,
-  pathOf,
-  setPath,
-} from './path.ts';
+import { canonicalRawPath, ensureLeadingSlash, isCleanPath, pathOf, setPath } from './path.ts';
 import { REPLACED_PATH } from './replace-path.ts';
 
-/** The fields Go's http.Error sets, which Traefik answers these with. */
-const HTTP_ERROR_FIELDS: readonly (readonly [string, string])[] = [
-  ['Content-Type', 'text/plain; charset=utf-8'],
-  ['X-Content-Type-Options', 'nosniff'],
-];
-const BAD_REQUEST: DirectResponse = { status: 400, headers: HTTP_ERROR_FIELDS, body: 'Bad Request\n' };
-
-/** Traefik's answer to a result that url.PathUnescape refuses: the Go error's text. */
-function badEscape(path: string): DirectResponse {
-  const text = escapeErrorText(path) ?? 'invalid URL escape';
-  return { status: 500, headers: HTTP_ERROR_FIELDS, body: `${text}\n` };
-}
+const BAD_REQUEST = goHttpError(400, 'Bad Request');
 
 /**
  * Traefik's replacePathRegex: every match of the regex in the encoded path is replaced (Go
@@ -48,7 +31,7 @@ class ReplacePathRegex implements Middleware {
     if (replaced === undefined) return undefined;
     req.headers.append(REPLACED_PATH, original);
     const path = canonicalRawPath(replaced);
-    if (path === undefined) return badEscape(replaced);
+    if (path === undefined) return badEscapeAnswer(replaced);
     // Traefik checks only a non-empty result; an empty one stays empty (sent as `/`).
     if (path !== '' && !isCleanPath(path)) return BAD_REQUEST;
     setPath(req, path === '' ? '' : ensureLeadingSlash(path));

@@ -2,31 +2,17 @@ import { compileGoRegexp } from '../config/dynamic/go-regexp.ts';
 import type { RewriteTargetConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
+import { badEscapeAnswer, goHttpError } from './http-error.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import {
-  canonicalRawPath,
-  ensureLeadingSlash,
-  escapeErrorText,
-  isCleanPath,
-  pathOf,
-  setPath,
-} from './path.ts';
+import { canonicalRawPath, ensureLeadingSlash, isCleanPath, pathOf, setPath } from './path.ts';
 import { goHttpRedirect } from './redirect-response.ts';
 
-const HTTP_ERROR_FIELDS: readonly (readonly [string, string])[] = [
-  ['Content-Type', 'text/plain; charset=utf-8'],
-  ['X-Content-Type-Options', 'nosniff'],
-];
-const BAD_REQUEST: DirectResponse = { status: 400, headers: HTTP_ERROR_FIELDS, body: 'Bad Request\n' };
+const BAD_REQUEST = goHttpError(400, 'Bad Request');
 
 /** A URL with a scheme, as Go's url.Parse finds one (a letter, then letters, digits, `+-.`, then `:`). */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
-const SERVER_ERROR: DirectResponse = {
-  status: 500,
-  headers: HTTP_ERROR_FIELDS,
-  body: 'Internal Server Error\n',
-};
+const SERVER_ERROR = goHttpError(500, 'Internal Server Error');
 
 /**
  * Traefik v3.7's RewriteTarget (pkg/middlewares/ingressnginx/rewritetarget/rewrite_target.go, the
@@ -86,10 +72,7 @@ class RewriteTarget implements Middleware {
       req.headers.set('X-Forwarded-Prefix', prefix);
     }
     const path = canonicalRawPath(target);
-    if (path === undefined) {
-      const text = escapeErrorText(target) ?? 'invalid URL escape';
-      return { status: 500, headers: HTTP_ERROR_FIELDS, body: `${text}\n` };
-    }
+    if (path === undefined) return badEscapeAnswer(target);
     if (!isCleanPath(path)) return BAD_REQUEST;
     setPath(req, ensureLeadingSlash(path));
     return undefined;

@@ -1,5 +1,6 @@
 import type { StripPrefixConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
+import { goHttpError } from './http-error.ts';
 import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
 import {
   ensureLeadingSlash,
@@ -15,14 +16,7 @@ import {
 export const FORWARDED_PREFIX = 'X-Forwarded-Prefix';
 
 /** A prefix stripped into a path that is not clean: 400, as Go's http.Error writes it. */
-export const STRIPPED_NOT_CLEAN: DirectResponse = {
-  status: 400,
-  headers: [
-    ['Content-Type', 'text/plain; charset=utf-8'],
-    ['X-Content-Type-Options', 'nosniff'],
-  ],
-  body: 'Bad Request\n',
-};
+export const STRIPPED_NOT_CLEAN = goHttpError(400, 'Bad Request');
 
 /**
  * Traefik's stripPrefix: the first prefix of the list (in list order, not the longest) that the

@@ -1,6 +1,7 @@
 import type { HeadersConfig } from '../../config/dynamic/middlewares.ts';
 import { HeaderList } from '../../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../../core/request.ts';
+import { goHttpError } from '../http-error.ts';
 import type { Middleware, MiddlewareFactory } from '../middleware.ts';
 import { goHttpRedirect } from '../redirect-response.ts';
 import { type CorsPolicy, createCorsPolicy } from './cors.ts';
@@ -9,14 +10,7 @@ import { SecurePolicy } from './secure.ts';
 /** [name as configured, lowercased name, value]; an empty value removes the field. */
 type HeaderEdit = readonly [string, string, string];
 
-const BAD_HOST: DirectResponse = {
-  status: 500,
-  headers: [
-    ['Content-Type', 'text/plain; charset=utf-8'],
-    ['X-Content-Type-Options', 'nosniff'],
-  ],
-  body: 'Bad Host\n',
-};
+const BAD_HOST = goHttpError(500, 'Bad Host');
 
 function applyEdits(headers: HeaderList, edits: readonly HeaderEdit[]): void {
   for (let i = 0; i < edits.length; i++) {

@@ -4,6 +4,7 @@ import type { DirectResponse, RequestHead } from '../../core/request.ts';
 import type { Ticker } from '../../core/ticker.ts';
 import { traefikTimings } from '../../resilience/token-bucket.ts';
 import type { UpstreamTls } from '../../upstream/transport-tls.ts';
+import { goHttpError } from '../http-error.ts';
 import { type Middleware, type RequestControl, type RequestPhaseValue, SUSPEND } from '../middleware.ts';
 import { delayRequest, tooManyRequests } from '../rate-limit-answer.ts';
 import type { SourceKey } from '../source-key.ts';
@@ -133,14 +134,7 @@ class Check implements ReplyHandler {
  * rate_limiter.go): http.Error, 500, its text and a newline, with the two fields http.Error sets
  * (the access log's downstream_ fields show them, and the client gets nosniff).
  */
-const BUCKET_FAILED: DirectResponse = {
-  status: 500,
-  headers: [
-    ['Content-Type', 'text/plain; charset=utf-8'],
-    ['X-Content-Type-Options', 'nosniff'],
-  ],
-  body: 'Could not insert/update bucket\n',
-};
+const BUCKET_FAILED = goHttpError(500, 'Could not insert/update bucket');
 
 /**
  * Traefik v3.4's rateLimit with `redis`: the bucket of each source lives in Redis, so every proxy
