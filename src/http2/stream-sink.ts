@@ -93,6 +93,9 @@ export function websocketAccept(key: string): string {
  * exchange as fast as the upstream takes it; while it does not, the stream is paused, which
  * withholds WINDOW_UPDATEs from the client (HTTP/2 flow control does the rest).
  */
+/** Frames waiting in nghttp2's outbound queue past which a 1xx is dropped (Http2StreamSink.interim). */
+const INTERIM_QUEUE_LIMIT = 64;
+
 export class Http2StreamSink implements ClientSink, Timed {
   readonly clientIp: string;
   readonly http2 = true;
@@ -322,9 +325,18 @@ export class Http2StreamSink implements ClientSink, Timed {
   interim(_ex: ClientExchange, res: UpstreamResponse): boolean {
     const s = this.#stream;
     if (s.headersSent || s.destroyed || s.closed) return true;
-    if (res.status === 100) s.additionalHeaders({ ':status': 100 });
-    else s.additionalHeaders(interimFields(res)); // 102, 103, 104… (Http1Sink.interim)
-    // node:http2 queues HEADERS in nghttp2, whose outbound queue is its own to bound.
+    if (res.status === 100) {
+      s.additionalHeaders({ ':status': 100 });
+      return true;
+    }
+    // node:http2 queues HEADERS in nghttp2 without bound while the socket is full (a client that
+    // does not read), and says nothing when it drains: further 1xx are dropped meanwhile, as
+    // from an HTTP/2 backend (exchange.onUpstreamInterim). They are hints; the final response
+    // is not held back. Without this, a backend's flood of 103s was all taken and queued
+    // (test/e2e/interim-flood.test.ts, node engine).
+    const session = s.session;
+    if (session !== undefined && (session.state.outboundQueueSize ?? 0) > INTERIM_QUEUE_LIMIT) return true;
+    s.additionalHeaders(interimFields(res)); // 102, 103, 104… (Http1Sink.interim)
     return true;
   }
 

@@ -7,7 +7,9 @@
  * relayed each 103 into the client's socket and read on: 269 MB of Early Hints buffered in
  * 4 s (RSS 411 MB). Now an HTTP/1.1 backend is paused until the client drains, as after body
  * bytes; an HTTP/2 backend's further 1xx are dropped meanwhile (HEADERS are not flow-controlled:
- * pausing the stream does not hold them back).
+ * pausing the stream does not hold them back). On the node engine (node:http2), whose nghttp2
+ * queues HEADERS without bound and tells nothing when the socket drains, further 1xx are dropped
+ * while its outbound queue is long: all 64 MiB were taken and queued before.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -15,7 +17,16 @@ import { createServer as createH2Server, type Http2Server } from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { simpleConfig } from '../helpers/backends.ts';
-import { END_HEADERS, END_STREAM, frame, PREFACE, SETTINGS } from '../helpers/h2-frames.ts';
+import {
+  DATA,
+  END_HEADERS,
+  END_STREAM,
+  frame,
+  HEADERS,
+  PREFACE,
+  parseFrames,
+  SETTINGS,
+} from '../helpers/h2-frames.ts';
 import { requestHeaders } from '../helpers/h2-raw-client.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 
@@ -28,6 +39,8 @@ describe('1xx responses flooding a client that does not read', () => {
   let h1: net.Server;
   let h2: Http2Server;
   let proxy: ProxyProcess;
+  /** The same configuration on the node engine (experimental.http2Engine: node). */
+  let nodeProxy: ProxyProcess;
   let h2Done: Promise<void>;
   /** Told by the next HTTP/1.1 backend connection: true once every hint is written, false on a stall. */
   let report: (all: boolean) => void = () => {};
@@ -78,22 +91,23 @@ describe('1xx responses flooding a client that does not read', () => {
     await once(h2, 'listening');
     const h1Port = (h1.address() as net.AddressInfo).port;
     const h2Port = (h2.address() as net.AddressInfo).port;
-    proxy = await startProxy({
-      config: simpleConfig(
-        [`http://127.0.0.1:${h1Port}`],
-        `    h2be:
+    const config = simpleConfig(
+      [`http://127.0.0.1:${h1Port}`],
+      `    h2be:
       loadBalancer:
         servers: [{ url: "h2c://127.0.0.1:${h2Port}" }]
 `,
-      ).replace(
-        '    all: { rule: "PathPrefix(`/`)", service: be }',
-        '    all: { rule: "PathPrefix(`/`)", service: be }\n    h2: { rule: "PathPrefix(`/h2`)", service: h2be }',
-      ),
-    });
+    ).replace(
+      '    all: { rule: "PathPrefix(`/`)", service: be }',
+      '    all: { rule: "PathPrefix(`/`)", service: be }\n    h2: { rule: "PathPrefix(`/h2`)", service: h2be }',
+    );
+    proxy = await startProxy({ config });
+    nodeProxy = await startProxy({ config: `experimental: { http2Engine: node }\n${config}` });
   });
 
   after(async () => {
     await proxy?.stop();
+    await nodeProxy?.stop();
     h1?.close();
     h2?.close();
   });
@@ -117,6 +131,34 @@ describe('1xx responses flooding a client that does not read', () => {
     c.write(requestHeaders(1, [], END_STREAM | END_HEADERS, '/'));
     assert.equal(await outcome, false, 'the proxy took every hint while its client read nothing');
     c.destroy();
+  });
+
+  it('drops the further 1xx of an HTTP/1.1 backend while an HTTP/2 client does not read (node engine)', async () => {
+    const outcome = nextOutcome();
+    const c = net.connect(nodeProxy.ports['web']!, '127.0.0.1');
+    c.pause();
+    c.on('error', () => {});
+    c.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(SETTINGS, 0x1, 0)]));
+    c.write(requestHeaders(1, [], END_STREAM | END_HEADERS, '/'));
+    // The proxy reads the whole flood (it drops what it cannot queue), then the final response.
+    assert.equal(await outcome, true, 'the backend stalled: the proxy stopped reading it');
+    const chunks: Buffer[] = [];
+    let ended = false;
+    c.on('data', (d: Buffer) => {
+      chunks.push(d);
+      const frames = parseFrames(Buffer.concat(chunks));
+      if (frames.some((f) => f.stream === 1 && f.type === DATA && (f.flags & END_STREAM) !== 0)) {
+        ended = true;
+        c.end();
+      }
+    });
+    c.resume();
+    await Promise.race([once(c, 'close'), new Promise((r) => setTimeout(r, 20_000))]);
+    c.destroy();
+    const frames = parseFrames(Buffer.concat(chunks)).filter((f) => f.stream === 1);
+    assert.ok(ended, 'the final response did not arrive whole');
+    const heads = frames.filter((f) => f.type === HEADERS).length;
+    assert.ok(heads > 1 && heads < HINT_WRITES * 8, `${heads - 1} of ${Math.ceil(HINT_WRITES) * 64} hints relayed`);
   });
 
   it('drops an HTTP/2 backend’s further 1xx while an HTTP/1.1 client does not read', async () => {
