@@ -189,6 +189,21 @@ proxy_set_header X-From-Snippet $request_method;`,
     );
   });
 
+  it('applies a configuration-snippet`s proxy_set_header after its more_set_input_headers (Traefik`s input filter, then content phase)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('snip-order', 'snip-order.example', [{ path: '/', pathType: 'Prefix', service: 'h' }], {
+        'configuration-snippet': `proxy_set_header X-Both from-proxy-set;
+more_set_input_headers "X-Both: from-more-set" "X-Only-More: yes";`,
+      }),
+    );
+    await until(from, async () => (await get('/', 'snip-order.example')).text.startsWith('{'));
+    const seen = JSON.parse((await get('/', 'snip-order.example', { 'x-both': 'client' })).text) as {
+      headers: Record<string, string>;
+    };
+    assert.deepEqual([seen.headers['x-both'], seen.headers['x-only-more']], ['from-proxy-set', 'yes']);
+  });
+
   it('routes the Ingresses of its class by whole-segment prefix, and leaves the others', async () => {
     const from = proxy.logs.length;
     kube.apply(nginx('front', 'shop.example', [{ path: '/app', pathType: 'Prefix', service: 'a' }]));
@@ -361,7 +376,7 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal(r.headers['location'], 'https://new.example/y/z?k=v');
   });
 
-  it('sends custom-http-errors pages ingress-nginx`s X- fields, and the client the page`s own status (Traefik #12738)', async () => {
+  it('sends custom-http-errors pages ingress-nginx`s X- fields as Traefik spells them (X-Namespaces), and the client the page`s own status (Traefik #12738)', async () => {
     const from = proxy.logs.length;
     kube.apply(
       nginx('errs', 'errs.example', [{ path: '/', pathType: 'Prefix', service: 'au' }], {
@@ -376,9 +391,11 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal(seen.url, '/');
     const h = seen.headers;
     assert.deepEqual(
-      [h['x-code'], h['x-format'], h['x-original-uri'], h['x-namespace'], h['x-ingress-name']],
+      [h['x-code'], h['x-format'], h['x-original-uri'], h['x-namespaces'], h['x-ingress-name']],
       ['401', 'application/json', '/p/q?z=1', 'shop', 'errs'],
     );
+    // Traefik's translator sends the namespace as X-Namespaces only (ingress-nginx: X-Namespace).
+    assert.equal(h['x-namespace'], undefined);
     assert.deepEqual([h['x-service-name'], h['x-service-port']], ['au', '80']);
   });
 
@@ -565,6 +582,40 @@ proxy_set_header X-From-Snippet $request_method;`,
     );
     const ok = await get('/page', 'guarded.example', { authorization: 'Bearer good' });
     assert.deepEqual([ok.status, ok.text], [200, 'c /page user=ann']);
+  });
+
+  it('asks every auth server an auth-url template names, more than the 64 pools it keeps (Traefik`s one http.Client)', async () => {
+    // 66 auth servers; the template takes the port from the request. The 65th and 66th were 500.
+    const servers = await Promise.all(
+      Array.from({ length: 66 }, (_, i) =>
+        startBackend((_req, res) => {
+          res.setHeader('X-User', `u${i}`);
+          res.end();
+        }),
+      ),
+    );
+    try {
+      const from = proxy.logs.length;
+      kube.apply(
+        nginx('many-auth', 'many-auth.example', [{ path: '/', pathType: 'Prefix', service: 'c' }], {
+          'auth-url': 'http://127.0.0.1:$http_x_auth_port/check',
+          'auth-response-headers': 'X-User',
+        }),
+      );
+      const ask = (i: number) => get('/', 'many-auth.example', { 'x-auth-port': String(servers[i]!.port) });
+      await until(from, async () => (await ask(0)).status === 200);
+      for (let i = 0; i < servers.length; i++) {
+        const r = await ask(i);
+        assert.deepEqual([r.status, r.text], [200, `c / user=u${i}`], `auth server ${i}`);
+      }
+      // The first one's pool was closed to make room: it is asked again on a new one.
+      const before = servers[0]!.seen.length;
+      assert.equal((await ask(0)).status, 200);
+      assert.equal(servers[0]!.seen.length, before + 1);
+      assert.ok(servers.every((b) => b.seen.length > 0));
+    } finally {
+      await Promise.all(servers.map((b) => b.close()));
+    }
   });
 
   it('replaces auth-url`s nginx variables per request, runs auth-snippet on the auth request, sends auth-method, appends rd= to auth-signin (Traefik`s Snippet auth)', async () => {

@@ -170,14 +170,17 @@ export function denied(frame: Frame, req: RequestHead, st: RunState): boolean {
 }
 
 /**
- * Traefik's executePostActions: the non-mergeable lists, then the mergeable ones in order.
+ * The collected directives in Traefik's phase order (snippet.go ServeHTTP, phases.go): the header
+ * directives, among them the input filter (more_set_input_headers, more_clear_input_headers),
+ * then the content phase (proxy_set_header), so a proxy_set_header of a field wins over a
+ * more_set_input_headers of it, as in nginx (Traefik's older executePostActions ran it first).
  * `deferProxySet`: proxy_set_header left for runProxySet (after an auth request, Traefik's
- * content phase).
+ * content phase follows its ACCESS_PHASE).
  */
 export function runPosts(frame: Frame, req: RequestHead, st: RunState, deferProxySet = false): void {
-  if (!deferProxySet) runProxySet(frame, req, st);
   if (frame.addHeader !== null) for (const p of frame.addHeader) p(req, st);
   for (const p of frame.mergeable) p(req, st);
+  if (!deferProxySet) runProxySet(frame, req, st);
 }
 
 /** The proxy_set_header directives of a run (Traefik's CONTENT_PHASE). */

@@ -134,6 +134,11 @@ const CASES: readonly Case[] = [
     request: { 'X-Custom-Header': 'my-value' },
   },
   {
+    desc: 'proxy_set_header wins over more_set_input_headers of the same field (input filter, then content phase)',
+    config: 'proxy_set_header X-Both from-proxy-set;\nmore_set_input_headers "X-Both: from-more-set";',
+    request: { 'X-Both': 'from-proxy-set' },
+  },
+  {
     desc: 'proxy_set_header of the server snippet is ignored (the location overrides it)',
     server: 'proxy_set_header X-Server yes;',
     config: 'more_set_input_headers "X-Config: yes";',
