@@ -854,6 +854,86 @@ more_set_input_headers "X-Both: from-more-set" "X-Only-More: yes";`,
     }
   });
 
+  it('lets any client certificate through with auth-tls-verify-client: optional_no_ca and tells the backend Go`s verdict (Traefik`s RequestClientCert, cert.Verify)', async () => {
+    const pki = new TestPki('nginx optional CA');
+    // Same CA name, another key: a candidate whose signature does not check (Go's hint).
+    const impostor = new TestPki('nginx optional CA');
+    try {
+      const good = pki.issue('good', []);
+      const expired = pki.issue('old', [], { expired: true });
+      const ocsp = pki.issueOcspSigner('ocsp-only');
+      const forged = impostor.issue('forged', []);
+      const own = selfSignedCertificate(['self.example']);
+      const server = pki.issue('optional.example', ['optional.example']);
+      const from = proxy.logs.length;
+      kube.apply(secretFor('shop', 'optional-ca', { 'ca.crt': pki.ca.certPem }));
+      kube.apply(secretFor('shop', 'optional-tls', { 'tls.crt': server.certPem, 'tls.key': server.keyPem }));
+      kube.apply(
+        nginx(
+          'optional',
+          'optional.example',
+          [{ path: '/', pathType: 'Prefix', service: 'h' }],
+          {
+            'auth-tls-secret': 'shop/optional-ca',
+            'auth-tls-verify-client': 'optional_no_ca',
+            'auth-tls-pass-certificate-to-upstream': 'true',
+          },
+          { tls: [{ hosts: ['optional.example'], secretName: 'optional-tls' }] },
+        ),
+      );
+      const call = (client?: {
+        certPem: string;
+        keyPem: string;
+      }): Promise<{ status: number; text: string }> =>
+        new Promise((resolve) => {
+          httpsRequest(
+            {
+              port: websecure,
+              host: '127.0.0.1',
+              path: '/',
+              servername: 'optional.example',
+              headers: { host: 'optional.example' },
+              ca: pki.ca.certPem,
+              ...(client === undefined ? {} : { cert: client.certPem, key: client.keyPem }),
+              agent: false,
+            },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => {
+                text += c;
+              });
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+            },
+          )
+            .on('error', (e: Error) => resolve({ status: 0, text: e.message }))
+            .end();
+        });
+      await until(from, async () => (await call(good)).text.includes('ssl-client-verify'));
+      const verdict = async (client?: { certPem: string; keyPem: string }): Promise<string> => {
+        const r = await call(client);
+        // The handshake takes any certificate: the client always reaches the backend.
+        assert.equal(r.status, 200, r.text);
+        return (JSON.parse(r.text) as { headers: Record<string, string> }).headers['ssl-client-verify'] ?? '';
+      };
+      assert.equal(await verdict(), 'NONE');
+      assert.equal(await verdict(good), 'SUCCESS');
+      assert.match(
+        await verdict(expired),
+        /^FAILED:x509: certificate has expired or is not yet valid: current time \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ is after 2020-02-01T00:00:00Z$/,
+      );
+      assert.equal(await verdict(ocsp), 'FAILED:x509: certificate specifies an incompatible key usage');
+      assert.equal(
+        await verdict(forged),
+        'FAILED:x509: certificate signed by unknown authority (possibly because of "x509: ECDSA verification failure" while trying to verify candidate authority certificate "nginx optional CA")',
+      );
+      assert.equal(await verdict(own), 'FAILED:x509: certificate signed by unknown authority');
+    } finally {
+      pki.remove();
+      impostor.remove();
+    }
+  });
+
   it('writes publishStatusAddress in the status of the Ingresses it handles', async () => {
     const written = await kube.waitForWrite(/^PUT .*\/namespaces\/shop\/ingresses\/front\/status$/);
     assert.deepEqual(written['status'], {
