@@ -204,6 +204,44 @@ more_set_input_headers "X-Both: from-more-set" "X-Only-More: yes";`,
     assert.deepEqual([seen.headers['x-both'], seen.headers['x-only-more']], ['from-proxy-set', 'yes']);
   });
 
+  it('refuses with 400 a rewrite-target or snippet rewrite result that climbs (Traefik #13506, GHSA-8rxv-jg7p-wvg3)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx(
+        'climb-rt',
+        'climb-rt.example',
+        [{ path: '/api(.*)', pathType: 'ImplementationSpecific', service: 'h' }],
+        {
+          'use-regex': 'true',
+          'rewrite-target': '/$1',
+        },
+      ),
+    );
+    kube.apply(
+      nginx('climb-snip', 'climb-snip.example', [{ path: '/', pathType: 'Prefix', service: 'h' }], {
+        'configuration-snippet': 'rewrite ^/foo(.*)$ /$1 break;',
+      }),
+    );
+    await until(
+      from,
+      async () =>
+        (await get('/apiok', 'climb-rt.example')).text.startsWith('{') &&
+        (await get('/fook', 'climb-snip.example')).text.startsWith('{'),
+    );
+    const before = h.seen.length;
+    for (const [path, host] of [
+      ['/api../admin', 'climb-rt.example'],
+      ['/api%2e%2e/admin', 'climb-rt.example'],
+      ['/foo../admin', 'climb-snip.example'],
+    ] as const) {
+      const r = await get(path, host);
+      assert.equal(r.status, 400, `${host}${path}: ${r.text}`);
+    }
+    assert.equal(h.seen.length, before, 'nothing reached the backend');
+    assert.equal((JSON.parse((await get('/apix', 'climb-rt.example')).text) as { url: string }).url, '/x');
+    assert.equal((JSON.parse((await get('/fooy', 'climb-snip.example')).text) as { url: string }).url, '/y');
+  });
+
   it('routes the Ingresses of its class by whole-segment prefix, and leaves the others', async () => {
     const from = proxy.logs.length;
     kube.apply(nginx('front', 'shop.example', [{ path: '/app', pathType: 'Prefix', service: 'a' }]));
