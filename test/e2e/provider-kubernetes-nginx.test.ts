@@ -204,6 +204,37 @@ more_set_input_headers "X-Both: from-more-set" "X-Only-More: yes";`,
     assert.deepEqual([seen.headers['x-both'], seen.headers['x-only-more']], ['from-proxy-set', 'yes']);
   });
 
+  it('applies a server-snippet`s proxy_set_header and deny unless the configuration-snippet has its own (Traefik`s location collector over the server`s)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('snip-server', 'snip-server.example', [{ path: '/', pathType: 'Prefix', service: 'h' }], {
+        'server-snippet': 'proxy_set_header X-From-Server yes;\ndeny all;',
+        'configuration-snippet': 'allow 127.0.0.0/8;',
+      }),
+    );
+    kube.apply(
+      nginx(
+        'snip-server-only',
+        'snip-server-only.example',
+        [{ path: '/', pathType: 'Prefix', service: 'h' }],
+        {
+          'server-snippet': 'deny all;',
+        },
+      ),
+    );
+    await until(
+      from,
+      async () =>
+        (await get('/', 'snip-server.example')).text.startsWith('{') &&
+        (await get('/', 'snip-server-only.example')).status === 403,
+    );
+    const seen = JSON.parse((await get('/', 'snip-server.example')).text) as {
+      headers: Record<string, string>;
+    };
+    assert.equal(seen.headers['x-from-server'], 'yes');
+    assert.equal((await get('/', 'snip-server-only.example')).status, 403);
+  });
+
   it('refuses with 400 a rewrite-target or snippet rewrite result that climbs (Traefik #13506, GHSA-8rxv-jg7p-wvg3)', async () => {
     const from = proxy.logs.length;
     kube.apply(

@@ -124,12 +124,30 @@ export class Frame {
     this.access = b === null ? [] : [...b.access];
   }
 
-  /** Traefik's mergeWithSubContext: a block's own add_header/proxy_set_header replace the outer ones. */
+  /**
+   * A nested block (`if`, `location`) of the same snippet, as Traefik's PhaseCollector collects it
+   * (collector.go): its own add_header replace the outer ones (the deeper block wins), its
+   * proxy_set_header, allow/deny and other directives add to them.
+   */
   merge(sub: Frame): void {
     if (sub.addHeader !== null) this.addHeader = sub.addHeader;
-    if (sub.proxySetHeader !== null) this.proxySetHeader = sub.proxySetHeader;
+    if (sub.proxySetHeader !== null)
+      this.proxySetHeader =
+        this.proxySetHeader === null ? sub.proxySetHeader : [...this.proxySetHeader, ...sub.proxySetHeader];
     for (const p of sub.mergeable) this.mergeable.push(p);
     for (const a of sub.access) this.access.push(a);
+  }
+
+  /**
+   * The configuration snippet's collection over the server snippet's (Traefik's snippet.go
+   * ServeHTTP): its add_header, proxy_set_header and allow/deny, when it has any, replace the
+   * server snippet's whole; the other directives of both apply.
+   */
+  override(location: Frame): void {
+    if (location.addHeader !== null) this.addHeader = location.addHeader;
+    if (location.proxySetHeader !== null) this.proxySetHeader = location.proxySetHeader;
+    if (location.access.length > 0) this.access = location.access;
+    for (const p of location.mergeable) this.mergeable.push(p);
   }
 }
 
