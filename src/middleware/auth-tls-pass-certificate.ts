@@ -5,9 +5,16 @@ import { goQueryEscape } from './errors.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { goSubjectString } from './pass-tls-client-cert.ts';
 
-/** The ExtKeyUsage OIDs Go's Verify accepts by default (ServerAuth) and any usage. */
-const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
-const ANY_USAGE = '2.5.29.37.0';
+/**
+ * The ExtKeyUsage OIDs Go's Verify accepts by default (ServerAuth), any usage, and the Netscape
+ * and Microsoft Server Gated Crypto ones it takes for ServerAuth (checkChainForKeyUsage).
+ */
+const SERVER_AUTH = new Set([
+  '1.3.6.1.5.5.7.3.1',
+  '2.5.29.37.0',
+  '2.16.840.1.113730.4.1',
+  '1.3.6.1.4.1.311.10.3.3',
+]);
 
 /** Go's pem.EncodeToMemory of a certificate: 64-character base64 lines. */
 function pem(der: Buffer): string {
@@ -17,20 +24,106 @@ function pem(der: Buffer): string {
   return `${s}-----END CERTIFICATE-----\n`;
 }
 
+/** Go's time.Format(time.RFC3339) of a UTC instant (whole seconds). */
+function rfc3339(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+/** Go's isValid time check: a CertificateInvalidError{Reason: Expired} text, or ''. */
+function expiry(cert: X509Certificate, now: number): string {
+  const from = cert.validFromDate.getTime();
+  const to = cert.validToDate.getTime();
+  const t = Math.floor(now / 1000) * 1000;
+  if (t < from)
+    return `x509: certificate has expired or is not yet valid: current time ${rfc3339(t)} is before ${rfc3339(from)}`;
+  if (t > to)
+    return `x509: certificate has expired or is not yet valid: current time ${rfc3339(t)} is after ${rfc3339(to)}`;
+  return '';
+}
+
+/** The key family of a signature algorithm, as Go's x509 names it. */
+function signatureFamily(cert: X509Certificate): 'RSA' | 'ECDSA' | 'Ed25519' {
+  const a = cert.signatureAlgorithm?.toLowerCase() ?? '';
+  if (a.includes('ecdsa')) return 'ECDSA';
+  if (a.includes('ed25519')) return 'Ed25519';
+  return 'RSA';
+}
+
+/** Go's checkSignature error for a signature that does not verify under the parent's key. */
+function signatureError(cert: X509Certificate, parent: X509Certificate): string {
+  const family = signatureFamily(cert);
+  const key = parent.publicKey.asymmetricKeyType;
+  const goType =
+    key === 'ec' ? '*ecdsa.PublicKey' : key === 'ed25519' ? 'ed25519.PublicKey' : '*rsa.PublicKey';
+  const keyFamily = key === 'ec' ? 'ECDSA' : key === 'ed25519' ? 'Ed25519' : 'RSA';
+  if (family !== keyFamily)
+    return `x509: signature algorithm specifies an ${family} public key, but have public key of type ${goType}`;
+  if (family === 'ECDSA') return 'x509: ECDSA verification failure';
+  if (family === 'Ed25519') return 'x509: Ed25519 verification failure';
+  return 'crypto/rsa: verification error';
+}
+
+/** Go's CheckSignatureFrom(parent): '' when the parent signed the certificate. */
+function checkSignatureFrom(cert: X509Certificate, parent: X509Certificate): string {
+  const violation = 'x509: invalid signature: parent certificate cannot sign this kind of certificate';
+  if (!parent.ca) return violation;
+  if (!cert.verify(parent.publicKey)) return signatureError(cert, parent);
+  // OpenSSL's check_issued also wants keyCertSign when the parent has a key usage (Go's
+  // KeyUsage&KeyUsageCertSign); the names already match, the signature checks.
+  if (!cert.checkIssued(parent)) return violation;
+  return '';
+}
+
+/** Go's UnknownAuthorityError text, with its hint when a candidate was refused. */
+function unknownAuthority(hint: string, hintCert: X509Certificate | undefined): string {
+  const s = 'x509: certificate signed by unknown authority';
+  if (hint === '' || hintCert === undefined) return s;
+  const attrs = hintCert.subject.split('\n');
+  const attr = (k: string) => attrs.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1);
+  const name = attr('CN') || attr('O') || `serial:${BigInt(`0x${hintCert.serialNumber}`).toString()}`;
+  return `${s} (possibly because of ${JSON.stringify(hint)} while trying to verify candidate authority certificate ${JSON.stringify(name)})`;
+}
+
+/** Go's checkChainForKeyUsage for ServerAuth, Verify's default usage. */
+function serverAuthChain(chain: readonly X509Certificate[]): boolean {
+  for (const c of chain) {
+    const eku = c.keyUsage;
+    if (eku === undefined || eku.length === 0) continue;
+    if (!eku.some((o) => SERVER_AUTH.has(o))) return false;
+  }
+  return true;
+}
+
 /**
- * Go's cert.Verify(x509.VerifyOptions{Roots: pool}) for a leaf alone (no intermediates): its
- * error text, or '' when it verifies. Only what a client certificate meets: an issuer among the
- * roots whose signature checks, the validity period, Go's default key usage (server auth).
+ * Go's cert.Verify(x509.VerifyOptions{Roots: pool}) for a leaf alone (no intermediates), as
+ * crypto/x509 verify.go runs it: its error text, or '' when it verifies. The leaf's validity
+ * (`…: current time … is after …`); a leaf that is itself one of the roots is its own chain;
+ * else each root named as its issuer is a candidate, refused when it is no CA or lacks
+ * keyCertSign, when its signature does not check, or when it is itself out of its validity, the
+ * first refusal becoming the unknown-authority error's hint; then every chain's certificates must
+ * allow server auth (Go's default usage), else `incompatible key usage`.
  */
 function goVerify(cert: X509Certificate, roots: readonly X509Certificate[]): string {
   const now = Date.now();
-  if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo))
-    return 'x509: certificate has expired or is not yet valid';
-  const root = roots.find((r) => cert.checkIssued(r) && cert.verify(r.publicKey));
-  if (root === undefined) return 'x509: certificate signed by unknown authority';
-  const eku = cert.keyUsage;
-  if (eku !== undefined && eku.length > 0 && !eku.includes(SERVER_AUTH) && !eku.includes(ANY_USAGE))
-    return 'x509: certificate specifies an incompatible key usage';
+  const expired = expiry(cert, now);
+  if (expired !== '') return expired;
+  const chains: X509Certificate[][] = [];
+  if (roots.some((r) => r.raw.equals(cert.raw))) chains.push([cert]);
+  else {
+    let hint = '';
+    let hintCert: X509Certificate | undefined;
+    for (const root of roots) {
+      if (root.subject !== cert.issuer) continue;
+      const err = checkSignatureFrom(cert, root) || expiry(root, now);
+      if (err === '') chains.push([cert, root]);
+      else if (hint === '') {
+        hint = err;
+        hintCert = root;
+      }
+    }
+    if (chains.length === 0) return unknownAuthority(hint, hintCert);
+  }
+  if (!chains.some(serverAuthChain)) return 'x509: certificate specifies an incompatible key usage';
   return '';
 }
 

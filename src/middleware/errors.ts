@@ -57,8 +57,8 @@ export function pageRequestFields(spec: ErrorPageSpec, headers: HeaderList): Hea
 /**
  * The page request's fields for ingress-nginx's error pages (Traefik's customerrors with
  * NginxHeaders, #12738): the request's, then X-Code (the caught status), X-Format (the client's
- * Accept), X-Original-URI (the request's target) and the provider's X-Namespace, X-Ingress-Name,
- * X-Service-Name, X-Service-Port, as ingress-nginx's error locations set them.
+ * Accept), X-Original-URI (the request's target) and the provider's fields (X-Namespaces, as
+ * Traefik's translator spells it, X-Ingress-Name, X-Service-Name, X-Service-Port).
  */
 export function nginxPageFields(
   spec: ErrorPageSpec,

@@ -189,6 +189,90 @@ proxy_set_header X-From-Snippet $request_method;`,
     );
   });
 
+  it('applies a configuration-snippet`s proxy_set_header after its more_set_input_headers (Traefik`s input filter, then content phase)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('snip-order', 'snip-order.example', [{ path: '/', pathType: 'Prefix', service: 'h' }], {
+        'configuration-snippet': `proxy_set_header X-Both from-proxy-set;
+more_set_input_headers "X-Both: from-more-set" "X-Only-More: yes";`,
+      }),
+    );
+    await until(from, async () => (await get('/', 'snip-order.example')).text.startsWith('{'));
+    const seen = JSON.parse((await get('/', 'snip-order.example', { 'x-both': 'client' })).text) as {
+      headers: Record<string, string>;
+    };
+    assert.deepEqual([seen.headers['x-both'], seen.headers['x-only-more']], ['from-proxy-set', 'yes']);
+  });
+
+  it('applies a server-snippet`s proxy_set_header and deny unless the configuration-snippet has its own (Traefik`s location collector over the server`s)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('snip-server', 'snip-server.example', [{ path: '/', pathType: 'Prefix', service: 'h' }], {
+        'server-snippet': 'proxy_set_header X-From-Server yes;\ndeny all;',
+        'configuration-snippet': 'allow 127.0.0.0/8;',
+      }),
+    );
+    kube.apply(
+      nginx(
+        'snip-server-only',
+        'snip-server-only.example',
+        [{ path: '/', pathType: 'Prefix', service: 'h' }],
+        {
+          'server-snippet': 'deny all;',
+        },
+      ),
+    );
+    await until(
+      from,
+      async () =>
+        (await get('/', 'snip-server.example')).text.startsWith('{') &&
+        (await get('/', 'snip-server-only.example')).status === 403,
+    );
+    const seen = JSON.parse((await get('/', 'snip-server.example')).text) as {
+      headers: Record<string, string>;
+    };
+    assert.equal(seen.headers['x-from-server'], 'yes');
+    assert.equal((await get('/', 'snip-server-only.example')).status, 403);
+  });
+
+  it('refuses with 400 a rewrite-target or snippet rewrite result that climbs (Traefik #13506, GHSA-8rxv-jg7p-wvg3)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx(
+        'climb-rt',
+        'climb-rt.example',
+        [{ path: '/api(.*)', pathType: 'ImplementationSpecific', service: 'h' }],
+        {
+          'use-regex': 'true',
+          'rewrite-target': '/$1',
+        },
+      ),
+    );
+    kube.apply(
+      nginx('climb-snip', 'climb-snip.example', [{ path: '/', pathType: 'Prefix', service: 'h' }], {
+        'configuration-snippet': 'rewrite ^/foo(.*)$ /$1 break;',
+      }),
+    );
+    await until(
+      from,
+      async () =>
+        (await get('/apiok', 'climb-rt.example')).text.startsWith('{') &&
+        (await get('/fook', 'climb-snip.example')).text.startsWith('{'),
+    );
+    const before = h.seen.length;
+    for (const [path, host] of [
+      ['/api../admin', 'climb-rt.example'],
+      ['/api%2e%2e/admin', 'climb-rt.example'],
+      ['/foo../admin', 'climb-snip.example'],
+    ] as const) {
+      const r = await get(path, host);
+      assert.equal(r.status, 400, `${host}${path}: ${r.text}`);
+    }
+    assert.equal(h.seen.length, before, 'nothing reached the backend');
+    assert.equal((JSON.parse((await get('/apix', 'climb-rt.example')).text) as { url: string }).url, '/x');
+    assert.equal((JSON.parse((await get('/fooy', 'climb-snip.example')).text) as { url: string }).url, '/y');
+  });
+
   it('routes the Ingresses of its class by whole-segment prefix, and leaves the others', async () => {
     const from = proxy.logs.length;
     kube.apply(nginx('front', 'shop.example', [{ path: '/app', pathType: 'Prefix', service: 'a' }]));
@@ -361,7 +445,7 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal(r.headers['location'], 'https://new.example/y/z?k=v');
   });
 
-  it('sends custom-http-errors pages ingress-nginx`s X- fields, and the client the page`s own status (Traefik #12738)', async () => {
+  it('sends custom-http-errors pages ingress-nginx`s X- fields as Traefik spells them (X-Namespaces), and the client the page`s own status (Traefik #12738)', async () => {
     const from = proxy.logs.length;
     kube.apply(
       nginx('errs', 'errs.example', [{ path: '/', pathType: 'Prefix', service: 'au' }], {
@@ -376,9 +460,11 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal(seen.url, '/');
     const h = seen.headers;
     assert.deepEqual(
-      [h['x-code'], h['x-format'], h['x-original-uri'], h['x-namespace'], h['x-ingress-name']],
+      [h['x-code'], h['x-format'], h['x-original-uri'], h['x-namespaces'], h['x-ingress-name']],
       ['401', 'application/json', '/p/q?z=1', 'shop', 'errs'],
     );
+    // Traefik's translator sends the namespace as X-Namespaces only (ingress-nginx: X-Namespace).
+    assert.equal(h['x-namespace'], undefined);
     assert.deepEqual([h['x-service-name'], h['x-service-port']], ['au', '80']);
   });
 
@@ -565,6 +651,40 @@ proxy_set_header X-From-Snippet $request_method;`,
     );
     const ok = await get('/page', 'guarded.example', { authorization: 'Bearer good' });
     assert.deepEqual([ok.status, ok.text], [200, 'c /page user=ann']);
+  });
+
+  it('asks every auth server an auth-url template names, more than the 64 pools it keeps (Traefik`s one http.Client)', async () => {
+    // 66 auth servers; the template takes the port from the request. The 65th and 66th were 500.
+    const servers = await Promise.all(
+      Array.from({ length: 66 }, (_, i) =>
+        startBackend((_req, res) => {
+          res.setHeader('X-User', `u${i}`);
+          res.end();
+        }),
+      ),
+    );
+    try {
+      const from = proxy.logs.length;
+      kube.apply(
+        nginx('many-auth', 'many-auth.example', [{ path: '/', pathType: 'Prefix', service: 'c' }], {
+          'auth-url': 'http://127.0.0.1:$http_x_auth_port/check',
+          'auth-response-headers': 'X-User',
+        }),
+      );
+      const ask = (i: number) => get('/', 'many-auth.example', { 'x-auth-port': String(servers[i]!.port) });
+      await until(from, async () => (await ask(0)).status === 200);
+      for (let i = 0; i < servers.length; i++) {
+        const r = await ask(i);
+        assert.deepEqual([r.status, r.text], [200, `c / user=u${i}`], `auth server ${i}`);
+      }
+      // The first one's pool was closed to make room: it is asked again on a new one.
+      const before = servers[0]!.seen.length;
+      assert.equal((await ask(0)).status, 200);
+      assert.equal(servers[0]!.seen.length, before + 1);
+      assert.ok(servers.every((b) => b.seen.length > 0));
+    } finally {
+      await Promise.all(servers.map((b) => b.close()));
+    }
   });
 
   it('replaces auth-url`s nginx variables per request, runs auth-snippet on the auth request, sends auth-method, appends rd= to auth-signin (Traefik`s Snippet auth)', async () => {
@@ -800,6 +920,86 @@ proxy_set_header X-From-Snippet $request_method;`,
       assert.doesNotMatch(h['ssl-client-cert'] ?? '', /[ +\n]/);
     } finally {
       pki.remove();
+    }
+  });
+
+  it('lets any client certificate through with auth-tls-verify-client: optional_no_ca and tells the backend Go`s verdict (Traefik`s RequestClientCert, cert.Verify)', async () => {
+    const pki = new TestPki('nginx optional CA');
+    // Same CA name, another key: a candidate whose signature does not check (Go's hint).
+    const impostor = new TestPki('nginx optional CA');
+    try {
+      const good = pki.issue('good', []);
+      const expired = pki.issue('old', [], { expired: true });
+      const ocsp = pki.issueOcspSigner('ocsp-only');
+      const forged = impostor.issue('forged', []);
+      const own = selfSignedCertificate(['self.example']);
+      const server = pki.issue('optional.example', ['optional.example']);
+      const from = proxy.logs.length;
+      kube.apply(secretFor('shop', 'optional-ca', { 'ca.crt': pki.ca.certPem }));
+      kube.apply(secretFor('shop', 'optional-tls', { 'tls.crt': server.certPem, 'tls.key': server.keyPem }));
+      kube.apply(
+        nginx(
+          'optional',
+          'optional.example',
+          [{ path: '/', pathType: 'Prefix', service: 'h' }],
+          {
+            'auth-tls-secret': 'shop/optional-ca',
+            'auth-tls-verify-client': 'optional_no_ca',
+            'auth-tls-pass-certificate-to-upstream': 'true',
+          },
+          { tls: [{ hosts: ['optional.example'], secretName: 'optional-tls' }] },
+        ),
+      );
+      const call = (client?: {
+        certPem: string;
+        keyPem: string;
+      }): Promise<{ status: number; text: string }> =>
+        new Promise((resolve) => {
+          httpsRequest(
+            {
+              port: websecure,
+              host: '127.0.0.1',
+              path: '/',
+              servername: 'optional.example',
+              headers: { host: 'optional.example' },
+              ca: pki.ca.certPem,
+              ...(client === undefined ? {} : { cert: client.certPem, key: client.keyPem }),
+              agent: false,
+            },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => {
+                text += c;
+              });
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+            },
+          )
+            .on('error', (e: Error) => resolve({ status: 0, text: e.message }))
+            .end();
+        });
+      await until(from, async () => (await call(good)).text.includes('ssl-client-verify'));
+      const verdict = async (client?: { certPem: string; keyPem: string }): Promise<string> => {
+        const r = await call(client);
+        // The handshake takes any certificate: the client always reaches the backend.
+        assert.equal(r.status, 200, r.text);
+        return (JSON.parse(r.text) as { headers: Record<string, string> }).headers['ssl-client-verify'] ?? '';
+      };
+      assert.equal(await verdict(), 'NONE');
+      assert.equal(await verdict(good), 'SUCCESS');
+      assert.match(
+        await verdict(expired),
+        /^FAILED:x509: certificate has expired or is not yet valid: current time \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ is after 2020-02-01T00:00:00Z$/,
+      );
+      assert.equal(await verdict(ocsp), 'FAILED:x509: certificate specifies an incompatible key usage');
+      assert.equal(
+        await verdict(forged),
+        'FAILED:x509: certificate signed by unknown authority (possibly because of "x509: ECDSA verification failure" while trying to verify candidate authority certificate "nginx optional CA")',
+      );
+      assert.equal(await verdict(own), 'FAILED:x509: certificate signed by unknown authority');
+    } finally {
+      pki.remove();
+      impostor.remove();
     }
   });
 

@@ -124,12 +124,30 @@ export class Frame {
     this.access = b === null ? [] : [...b.access];
   }
 
-  /** Traefik's mergeWithSubContext: a block's own add_header/proxy_set_header replace the outer ones. */
+  /**
+   * A nested block (`if`, `location`) of the same snippet, as Traefik's PhaseCollector collects it
+   * (collector.go): its own add_header replace the outer ones (the deeper block wins), its
+   * proxy_set_header, allow/deny and other directives add to them.
+   */
   merge(sub: Frame): void {
     if (sub.addHeader !== null) this.addHeader = sub.addHeader;
-    if (sub.proxySetHeader !== null) this.proxySetHeader = sub.proxySetHeader;
+    if (sub.proxySetHeader !== null)
+      this.proxySetHeader =
+        this.proxySetHeader === null ? sub.proxySetHeader : [...this.proxySetHeader, ...sub.proxySetHeader];
     for (const p of sub.mergeable) this.mergeable.push(p);
     for (const a of sub.access) this.access.push(a);
+  }
+
+  /**
+   * The configuration snippet's collection over the server snippet's (Traefik's snippet.go
+   * ServeHTTP): its add_header, proxy_set_header and allow/deny, when it has any, replace the
+   * server snippet's whole; the other directives of both apply.
+   */
+  override(location: Frame): void {
+    if (location.addHeader !== null) this.addHeader = location.addHeader;
+    if (location.proxySetHeader !== null) this.proxySetHeader = location.proxySetHeader;
+    if (location.access.length > 0) this.access = location.access;
+    for (const p of location.mergeable) this.mergeable.push(p);
   }
 }
 
@@ -170,14 +188,17 @@ export function denied(frame: Frame, req: RequestHead, st: RunState): boolean {
 }
 
 /**
- * Traefik's executePostActions: the non-mergeable lists, then the mergeable ones in order.
+ * The collected directives in Traefik's phase order (snippet.go ServeHTTP, phases.go): the header
+ * directives, among them the input filter (more_set_input_headers, more_clear_input_headers),
+ * then the content phase (proxy_set_header), so a proxy_set_header of a field wins over a
+ * more_set_input_headers of it, as in nginx (Traefik's older executePostActions ran it first).
  * `deferProxySet`: proxy_set_header left for runProxySet (after an auth request, Traefik's
- * content phase).
+ * content phase follows its ACCESS_PHASE).
  */
 export function runPosts(frame: Frame, req: RequestHead, st: RunState, deferProxySet = false): void {
-  if (!deferProxySet) runProxySet(frame, req, st);
   if (frame.addHeader !== null) for (const p of frame.addHeader) p(req, st);
   for (const p of frame.mergeable) p(req, st);
+  if (!deferProxySet) runProxySet(frame, req, st);
 }
 
 /** The proxy_set_header directives of a run (Traefik's CONTENT_PHASE). */

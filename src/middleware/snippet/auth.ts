@@ -25,7 +25,12 @@ const NOT_RELAYED = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
-/** Auth servers one address template may name (its variables in the host): pools kept at most. */
+/**
+ * Auth servers one address template may name (its variables in the host) whose pools are kept:
+ * past it, the least recently asked one is closed (its idle sockets now, a busy one when its answer
+ * ends) to make room. Traefik's Snippet asks through one http.Client (Go's DefaultTransport: any
+ * number of hosts, 100 idle connections in all), so every server is reached there too.
+ */
 const MAX_AUTHORITIES = 64;
 
 /** The auth part of the Snippet (Traefik's dynamic.Snippet.Auth, from auth-url and the others). */
@@ -36,30 +41,61 @@ export interface SnippetAuthConfig {
   readonly authResponseHeaders: readonly string[];
 }
 
+interface KeptPool {
+  readonly state: ForwardAuthState;
+  /** The pools' use count when it was last asked: the smallest is the least recently used. */
+  used: number;
+}
+
 /** The pools of the auth servers an address names, by `scheme://host:port`; closed with the state. */
 export class SnippetAuthPools {
-  readonly #pools = new Map<string, ForwardAuthState>();
+  readonly #pools = new Map<string, KeptPool>();
   readonly #tls: UpstreamTls | undefined;
   readonly #ticker: Ticker;
+  #uses = 0;
 
   constructor(tls: UpstreamTls | undefined, ticker: Ticker) {
     this.#tls = tls;
     this.#ticker = ticker;
   }
 
-  pool(url: URL): ForwardAuthState | undefined {
+  pool(url: URL): ForwardAuthState {
     const key = `${url.protocol}//${url.host}`;
     let p = this.#pools.get(key);
     if (p === undefined) {
-      if (this.#pools.size >= MAX_AUTHORITIES) return undefined;
-      p = new ForwardAuthState(url, url.protocol === 'https:' ? this.#tls : undefined, this.#ticker);
+      if (this.#pools.size >= MAX_AUTHORITIES) this.#evict();
+      p = {
+        state: new ForwardAuthState(url, url.protocol === 'https:' ? this.#tls : undefined, this.#ticker),
+        used: 0,
+      };
       this.#pools.set(key, p);
     }
-    return p;
+    p.used = ++this.#uses;
+    return p.state;
+  }
+
+  /** Closes the least recently asked pool. */
+  #evict(): void {
+    let oldest: string | undefined;
+    let min = Number.POSITIVE_INFINITY;
+    for (const [k, p] of this.#pools) {
+      if (p.used < min) {
+        min = p.used;
+        oldest = k;
+      }
+    }
+    if (oldest === undefined) return;
+    this.#pools.get(oldest)?.state.close();
+    this.#pools.delete(oldest);
+  }
+
+  /** How many pools are kept (for the tests). */
+  get size(): number {
+    return this.#pools.size;
   }
 
   close(): void {
-    for (const p of this.#pools.values()) p.close();
+    for (const p of this.#pools.values()) p.state.close();
     this.#pools.clear();
   }
 }
@@ -125,7 +161,6 @@ export class SnippetAuth implements AuthVerdict {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return FAILED;
     const state = this.#pools.pool(url);
-    if (state === undefined) return FAILED;
     const method = this.#config.method === '' ? 'GET' : this.#config.method;
     const out = new AuthRequest(
       req,

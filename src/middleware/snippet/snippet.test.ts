@@ -134,10 +134,39 @@ const CASES: readonly Case[] = [
     request: { 'X-Custom-Header': 'my-value' },
   },
   {
-    desc: 'proxy_set_header of the server snippet is ignored (the location overrides it)',
+    desc: 'proxy_set_header wins over more_set_input_headers of the same field (input filter, then content phase)',
+    config: 'proxy_set_header X-Both from-proxy-set;\nmore_set_input_headers "X-Both: from-more-set";',
+    request: { 'X-Both': 'from-proxy-set' },
+  },
+  {
+    desc: 'proxy_set_header of the server snippet applies when the configuration snippet has none',
     server: 'proxy_set_header X-Server yes;',
     config: 'more_set_input_headers "X-Config: yes";',
-    request: { 'X-Server': '', 'X-Config': 'yes' },
+    request: { 'X-Server': 'yes', 'X-Config': 'yes' },
+  },
+  {
+    desc: 'proxy_set_header of the configuration snippet replaces the server snippet`s whole',
+    server: 'proxy_set_header X-Server yes;\nproxy_set_header X-Both server;',
+    config: 'proxy_set_header X-Both location;',
+    request: { 'X-Server': '', 'X-Both': 'location' },
+  },
+  {
+    desc: 'proxy_set_header of a server location block adds to the server snippet`s',
+    server: 'proxy_set_header X-Server yes;\nlocation /test { proxy_set_header X-Loc yes; }',
+    request: { 'X-Server': 'yes', 'X-Loc': 'yes' },
+  },
+  {
+    desc: 'allow/deny of the configuration snippet replace the server snippet`s',
+    server: 'deny all;',
+    config: 'allow 10.0.0.0/8;',
+    clientIp: '192.0.2.10',
+    next: true,
+  },
+  {
+    desc: 'allow/deny of the server snippet apply when the configuration snippet has none',
+    server: 'deny all;',
+    config: 'more_set_input_headers "X-Config: yes";',
+    status: 403,
   },
   {
     desc: 'set directive creates variable',

@@ -49,9 +49,10 @@ function applyResponse(ops: readonly ResponseOp[], status: number, h: HeaderList
 /**
  * Traefik's Snippet middleware (pkg/middlewares/ingressnginx/snippet/snippet.go ServeHTTP): the
  * server snippet runs, then (unless it answered, or a `rewrite … break` stopped everything) the
- * configuration snippet, without the server snippet's proxy_set_header (nginx's generated
- * location overrides them); then the header directives; then the answer of a `return`, a
- * redirecting `rewrite` or a `deny`, or the request goes on. The response edits are made on the
+ * configuration snippet, whose add_header, proxy_set_header and allow/deny, when it has any,
+ * replace the server snippet's (its PhaseCollector over the server's); then the header
+ * directives; then the answer of a `return`, a redirecting `rewrite` or a `deny`, or the request
+ * goes on. The response edits are made on the
  * response head (`onResponse`), or on the answer itself.
  */
 class Snippet implements Middleware {
@@ -72,12 +73,11 @@ class Snippet implements Middleware {
     const st = new RunState();
     const root = new Frame(null);
     let stop = execute(this.#server, req, st, root);
-    if (!stop) {
-      root.proxySetHeader = null;
-      if (!st.stopAll) {
-        st.stopCurrent = false;
-        stop = execute(this.#configuration, req, st, root);
-      }
+    if (!stop && !st.stopAll && this.#configuration !== null) {
+      st.stopCurrent = false;
+      const location = new Frame(null);
+      stop = execute(this.#configuration, req, st, location);
+      root.override(location);
     }
     // The access phase comes after the rewrite phase: a return answers before any deny.
     if (!stop) stop = denied(root, req, st);

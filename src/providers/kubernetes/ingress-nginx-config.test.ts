@@ -629,7 +629,7 @@ describe('Ingress NGINX → configuration', () => {
         status: ['404', '503'],
         service: 'default-backend',
         nginxHeaders: {
-          'X-Namespace': 'default',
+          'X-Namespaces': 'default',
           'X-Ingress-Name': 'e',
           'X-Service-Name': 'web',
           'X-Service-Port': '80',

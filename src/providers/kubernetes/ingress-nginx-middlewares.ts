@@ -85,7 +85,9 @@ export function nginxMiddlewares(
     } else if (ctx.opts.defaultBackendService === '') service = undefined;
     // Without a default backend the errors pass through, as with ingress-nginx. The page request
     // gets ingress-nginx's fields and the page's status is the client's (Traefik's translator
-    // applyMiddlewares NginxHeaders, customerrors' nginx mode, #12738).
+    // applyMiddlewares NginxHeaders, customerrors' nginx mode, #12738). The namespace goes as
+    // `X-Namespaces`, Traefik's spelling (translator.go, and its tests expect it), where
+    // ingress-nginx's error locations send `X-Namespace`.
     const svc = backend.service;
     if (service !== undefined)
       add('custom-http-errors', {
@@ -93,7 +95,7 @@ export function nginxMiddlewares(
           status: [...codes],
           service,
           nginxHeaders: {
-            'X-Namespace': ctx.ns,
+            'X-Namespaces': ctx.ns,
             'X-Ingress-Name': ctx.ingress,
             'X-Service-Name': svc.name,
             'X-Service-Port': String(svc.port?.name || (svc.port?.number ?? '')),
