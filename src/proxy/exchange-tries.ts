@@ -333,7 +333,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #noServerRetried(): boolean {
     const r = this.retry;
-    if (r === null || this.page !== null || !this.#retryLists(503)) return false;
+    if (this.page !== null) return this.#pageFailedRetried('noServer');
+    if (r === null || !this.#retryLists(503)) return false;
     this.tries++;
     // An `errors` after the retry catches the 503 first (#pageRetried decides on its page).
     if (this.route!.errorPages !== null && this.#pageInAttempt(503, this.mwRan)) return false;
@@ -647,6 +648,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   #scheduleRetry(status: number, networkError: boolean, deferred = false): void {
     const r = this.retry!;
+    let root = r;
+    while (root.outer !== null) root = root.outer;
+    root.retried++;
     if (r.from >= 0) this.#endAttempt(r, status, networkError);
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (r.schedule(this, r.count(this.attempts))) this.deadline = this.#totalDeadline;
@@ -661,6 +665,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected tryFailed(err: ProxyError, kind: 'connect' | 'status' | 'perTry'): void {
     this.networkError = true;
     const server = this.server;
+    if (this.page !== null) {
+      // Fetching an error page failed: inside the retry's attempts, the retry decides.
+      if (this.#pageFailedRetried(kind === 'connect' ? 'connect' : 'sent')) {
+        this.logError(err, server, 'debug');
+        this.countTry(err.status);
+      } else this.respondError(err, true, server);
+      return;
+    }
     // The failover is inside the router's retry and buffering (Traefik's failover.go): the 502
     // or 504 its main service's proxy writes reaches its responseWriter first.
     if (this.#failoverErrors(err.status)) {
@@ -673,12 +685,15 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       return;
     }
     if (
-      kind === 'status' &&
+      kind !== 'perTry' &&
       this.retry !== null &&
       this.route!.errorPages !== null &&
       this.#pageInAttempt(err.status, this.mwRan)
     ) {
-      // An `errors` after the retry catches our 502/504 first (#pageRetried decides on its page).
+      // An `errors` after the retry catches our 502/504 first, a connection that failed before
+      // anything was sent included (Traefik's customerrors catches the proxy's 502 inside the
+      // attempt before the retry's writer drops it): #pageFailedRetried decides on its page.
+      this.#quietCaught = kind === 'connect';
       this.respondError(err, true, server);
       return;
     }
@@ -763,7 +778,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * (its connection too) and the request sent again, when it is safe to replay.
    */
   protected retryOnStatus(status: number): boolean {
-    if (this.page !== null) return this.page.inRetry && this.#pageRetried();
+    if (this.page !== null) return this.#pageFailedRetried('sent');
     const fo = this.failover;
     if (fo !== null && inRanges(fo.statusCodes, status)) {
       // `errors` (Traefik v3.7): any request, its body read whole before the main service got
@@ -837,21 +852,40 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return false;
   }
 
+  /** The answer the next page replaces was a connection that failed before anything was sent. */
+  #quietCaught = false;
+
   /**
-   * An error page inside the retry's attempts answered: the retry sees the status the page is
-   * served with (after `statusRewrites`), as Traefik's retry sees what its errors middleware
-   * writes (pkg/middlewares/customerrors, then retry.go responseWriter.WriteHeader): when
-   * `status` lists it, the page is dropped and the next attempt runs; else it is the answer.
+   * An error page inside the retry's attempts answered, or its fetch failed: the retry decides,
+   * as Traefik's does on what its errors middleware writes (pkg/middlewares/customerrors, then
+   * retry.go responseWriter.WriteHeader). Traefik's page request carries the attempt's context
+   * (customerrors: pageReq.WithContext(req.Context())), so the retry's WrapHandler around each
+   * of the page service's servers sets the attempt's writer to retry until a request byte
+   * reaches that server (ShouldRetry(true), then false at WroteHeaders). Hence, by `how`:
+   * - 'sent' (the page answered, or its request reached its server and then failed): the
+   *   status the page is served with (after `statusRewrites`) is retried when `status` lists it;
+   * - 'connect' (the page's connection failed before anything was sent): retried as a network
+   *   failure (any method, unless `disableRetryOnNetworkError`). Traefik does so even when the
+   *   attempt's own server got the request (a POST sent again because the page server is down);
+   *   ours then only for what a listed status would be retried for (`perTry`'s rule), see
+   *   docs/migrating-from-traefik.md;
+   * - 'noServer' (no server of the page's service): the load balancer's 503 goes through the
+   *   page's codeModifier to a writer left as the attempt left it: retried as a network failure
+   *   after a connection that failed before anything was sent (`page.quiet`), else on `status`.
+   * Where the network rule does not retry, the status one still may (WriteHeader's status check).
    */
-  #pageRetried(): boolean {
+  #pageFailedRetried(how: 'sent' | 'connect' | 'noServer'): boolean {
     const page = this.page!;
-    if (this.retry === null) return false;
-    // The page's fetch was no attempt of the retry's.
-    this.tries--;
+    if (!page.inRetry || this.retry === null) return false;
+    // The page's picks were no attempt of the retry's.
+    const tries = this.tries;
+    this.tries = page.tries;
     this.page = null;
-    if (!this.#retryLists(page.status) || !this.#mayRetry('status', page.status)) {
+    const kind = how === 'sent' ? 'status' : page.quiet ? 'connect' : how === 'connect' ? 'perTry' : 'status';
+    const network = kind !== 'status' && this.#mayRetry(kind, page.status);
+    if (!network && !(this.#retryLists(page.status) && this.#mayRetry('status', page.status))) {
       this.page = page;
-      this.tries++;
+      this.tries = tries;
       return false;
     }
     // The page's stream goes (the request body stays where the page left it).
@@ -860,7 +894,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.page = null;
     this.headMs = -1;
     this.mwRan = this.route!.middlewares.length;
-    this.#scheduleRetry(page.status, false);
+    this.#scheduleRetry(page.status, network, how === 'noServer');
     return true;
   }
 
@@ -895,7 +929,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       nginx ? nginxPageFields(p.spec, fields, req, original) : fields,
       nginx ? 0 : status,
     );
-    if (p.inRetry === true) this.page.inRetry = true;
+    if (p.inRetry === true) {
+      this.page.inRetry = true;
+      this.page.quiet = this.#quietCaught;
+      this.page.tries = this.tries;
+    }
+    this.#quietCaught = false;
     this.dropTry();
     this.trace?.pageCaught(p.span);
     this.mwRan = p.at;
@@ -915,7 +954,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
         this.#pageSteps(p, step);
         return;
       }
-      this.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
+      if (!this.#pageFailedRetried('noServer'))
+        this.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
       return;
     }
     this.#tryPage(lb);
@@ -985,8 +1025,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
             ran: run.ran,
           },
         );
+        ex.page.inRetry = page.inRetry;
+        ex.page.quiet = page.quiet;
+        ex.page.tries = page.tries;
         if (lb === undefined) {
-          ex.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
+          if (!ex.#pageFailedRetried('noServer'))
+            ex.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
           return;
         }
         ex.#tryPage(lb);

@@ -86,6 +86,11 @@ export class RetryState {
    * call this one, as Traefik nests several retry middlewares of a chain), or null.
    */
   outer: RetryState | null = null;
+  /**
+   * Retries made, by this retry and those nested in it (kept by the outermost one): the access
+   * log's `RetryAttempts` and the span's `traffic.retries`.
+   */
+  retried = 0;
   /** The request's attempts made before this retry began (its own count from there). */
   base = 0;
   /** A retry with one nested in it: its own attempts (each a whole run of the inner one). */
