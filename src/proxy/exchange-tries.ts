@@ -336,9 +336,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (this.page !== null) return this.#pageFailedRetried('noServer');
     if (r === null || !this.#retryLists(503)) return false;
     this.tries++;
-    // An `errors` after the retry catches the 503 first (#pageRetried decides on its page).
-    if (this.route!.errorPages !== null && this.#pageInAttempt(503, this.mwRan)) return false;
-    if (!this.#mayRetry('status', 503)) return false;
+    // An `errors` after a retry catches the 503 first (#mayRetry), that retry decides on its page.
+    if (!this.#mayRetry('status', 503, this.mwRan)) return false;
     // The attempt ended synchronously: without a backoff, the next one waits for the event
     // loop's turn (an immediate) rather than running inside this one, so that many attempts
     // never pile up on the stack.
@@ -366,9 +365,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // An attempt, whether retried or the answer: the access log's RetryAttempts counts it.
     this.tries++;
     // An `errors` between the retry and this middleware fetches its page first (respondDirect);
-    // the retry decides on the page's status when it answers (#pageRetried).
-    if (this.route!.errorPages !== null && this.#pageInAttempt(status, at)) return false;
-    if (!this.#mayRetry('status', status)) return false;
+    // the retry decides on the page's status when it answers (#pageFailedRetried).
+    if (!this.#mayRetry('status', status, at)) return false;
     // Every lease taken since the attempt began is its own (none went to a server's admission).
     this.retry!.leaseTo = -1;
     this.#scheduleRetry(status, false, true);
@@ -588,10 +586,19 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     for (let i = 0; i < guards.length; i++) guards[i]!.record(server, status, headMs);
   }
 
-  /** Whether the retry policy allows another try (see RetryState.allows). */
-  #mayRetry(kind: 'connect' | 'status' | 'perTry', status: number): boolean {
+  /**
+   * Whether the retry policy allows another try (see RetryState.allows). `at`: the answer came
+   * from middleware `at` (or below): an `errors` at or before it that catches `status` is inside
+   * the attempts of the retry it comes after (ErrorPage.within), so only the retries after it
+   * decide on `status`; that one, and those it is nested in, see its page instead (the caller
+   * goes on to fetch it, #fetchPage), as Traefik's errors middleware writes the page to that
+   * retry's responseWriter. -1: no page applies.
+   */
+  #mayRetry(kind: 'connect' | 'status' | 'perTry', status: number, at = -1): boolean {
     const r = this.retry;
     if (r === null || this.page !== null) return false;
+    const stop =
+      at >= 0 && this.route!.errorPages !== null ? this.#catchingPage(status, at)?.within : undefined;
     const body = this.body;
     // A gRPC call whose messages reached a server is never sent again (a stream has side effects
     // per message, and its server may have answered some already).
@@ -601,7 +608,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // The innermost retry first; when it gives up, the one it is nested in gets the answer
     // (Traefik's retry middlewares of a chain nest), and so on outwards.
     for (let o: RetryState | null = r; o !== null; o = o.outer) {
-      if (o !== r && o.from < 0) break;
+      if ((o !== r && o.from < 0) || o.policy === stop) break;
       const verdict = o.allows(
         o.count(this.attempts),
         this.req.method,
@@ -684,26 +691,18 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.logError(err, server, 'debug');
       return;
     }
-    if (
-      kind !== 'perTry' &&
-      this.retry !== null &&
-      this.route!.errorPages !== null &&
-      this.#pageInAttempt(err.status, this.mwRan)
-    ) {
-      // An `errors` after the retry catches our 502/504 first, a connection that failed before
-      // anything was sent included (Traefik's customerrors catches the proxy's 502 inside the
-      // attempt before the retry's writer drops it): #pageFailedRetried decides on its page.
-      this.#quietCaught = kind === 'connect';
-      this.respondError(err, true, server);
-      return;
-    }
-    if (this.#mayRetry(kind, err.status)) {
+    // An `errors` after a retry catches our 502/504 first, a connection that failed before
+    // anything was sent included (Traefik's customerrors catches the proxy's 502 inside the
+    // attempt before the retry's writer drops it): #pageFailedRetried decides on its page.
+    if (this.#mayRetry(kind, err.status, kind === 'perTry' ? -1 : this.mwRan)) {
       this.logError(err, server, 'debug');
       this.countTry(err.status);
       this.#scheduleRetry(err.status, true);
       return;
     }
+    this.#quietCaught = kind === 'connect';
     this.respondError(err, true, server);
+    this.#quietCaught = false;
   }
 
   protected releaseServer(): void {
@@ -794,9 +793,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     }
     if (this.#bufferingRetry(status)) return true;
     if (!this.#retryLists(status)) return false;
-    // An `errors` after the retry catches it first; the retry decides on its page's status.
-    if (this.route!.errorPages !== null && this.#pageInAttempt(status, this.mwRan)) return false;
-    if (!this.#mayRetry('status', status)) return false;
+    // An `errors` after a retry catches it first; that retry decides on its page's status.
+    if (!this.#mayRetry('status', status, this.mwRan)) return false;
     this.countTry(status);
     this.dropTry();
     this.headMs = -1;
@@ -838,18 +836,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return false;
   }
 
-  /**
-   * The error page that would catch `status` answered at middleware `at` is inside the retry's
-   * attempts (its `errors` comes after the retry): Traefik's errors middleware, called by the
-   * retry per attempt, fetches its page before the retry's responseWriter sees anything.
-   */
-  #pageInAttempt(status: number, at: number): boolean {
+  /** The error page that catches `status` answered at middleware `at` (the innermost), if any. */
+  #catchingPage(status: number, at: number): ErrorPage | undefined {
     const pages = this.route!.errorPages!;
     for (let i = 0; i < pages.length; i++) {
       const p = pages[i]!;
-      if (p.at <= at && inRanges(p.spec.status, status)) return p.inRetry === true;
+      if (p.at <= at && inRanges(p.spec.status, status)) return p;
     }
-    return false;
+    return undefined;
   }
 
   /** The answer the next page replaces was a connection that failed before anything was sent. */
@@ -929,10 +923,20 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       nginx ? nginxPageFields(p.spec, fields, req, original) : fields,
       nginx ? 0 : status,
     );
-    if (p.inRetry === true) {
-      this.page.inRetry = true;
-      this.page.quiet = this.#quietCaught;
-      this.page.tries = this.tries;
+    const within = p.within;
+    if (within !== undefined) {
+      for (let o = this.retry; o !== null; o = o.outer) {
+        if (o.policy !== within) continue;
+        // The page is inside this retry's attempt: the retries after the `errors` gave up (their
+        // attempts are over), this one decides on the page (#pageFailedRetried). The attempt's
+        // own connection failure is this retry's only if none came after it (Traefik's
+        // WrapHandler tells the innermost retry).
+        this.page.inRetry = true;
+        this.page.quiet = this.#quietCaught && o === this.retry;
+        this.page.tries = this.tries;
+        if (o !== this.retry) this.#popRetry(o);
+        break;
+      }
     }
     this.#quietCaught = false;
     this.dropTry();

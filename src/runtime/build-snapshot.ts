@@ -959,8 +959,6 @@ function liftChain(
   let buffering: BufferingSpec | null = null;
   let bufferingAt: number | undefined;
   let bodyPhase = false;
-  /** Where the middlewares after the last retry (its marker) begin in `middlewares`. */
-  let afterRetry = -1;
   for (let k = 0; k < all.length; k++) {
     const m = all[k]!;
     if (m.retry !== undefined) retry = m.retry;
@@ -1000,6 +998,7 @@ function liftChain(
           spec: m.errorPage,
           service: node,
           ...(entry === undefined ? {} : { span: entry }),
+          ...(retry === null ? {} : { within: retry }),
         });
       }
     }
@@ -1013,13 +1012,8 @@ function liftChain(
       // router's chain stays a prefix of its children's, whose own middlewares may follow.
       middlewares.push(retryPoint(offset + middlewares.length + 1, m.retry, lastRequestPhase > k));
       spans?.push([]);
-      afterRetry = middlewares.length;
     }
   }
-  // An `errors` after the retry that applies is inside its attempts (Traefik's retry calls it
-  // per attempt): it catches an attempt's answer before the retry sees it.
-  if (errorPages !== null && afterRetry >= 0)
-    errorPages = errorPages.map((p) => (p.at >= afterRetry ? { ...p, inRetry: true } : p));
   return { middlewares, retry, guards, errorPages, buffering, bufferingAt, bodyPhase, spans };
 }
 
@@ -1085,21 +1079,19 @@ function targetAfterStep(
     stepsBelow || (route.retry !== null && chain.some((m) => m.retry !== undefined)),
   );
   const n = route.middlewares.length;
-  // With a retry of their own, the route's error pages are outside its attempts; without one,
-  // these are inside the route's retry's (if any), which comes before them.
-  const outer =
-    c.retry === null || route.errorPages === null
-      ? route.errorPages
-      : route.errorPages.map(({ inRetry: _, ...p }) => p);
-  const inner = c.retry === null && route.retry !== null;
+  // These come after the route's middlewares: one before any retry of theirs is inside the
+  // route's last retry's attempts (if any).
+  const routeRetry = route.retry;
   const pages =
     c.errorPages === null
-      ? outer
+      ? route.errorPages
       : [
           ...c.errorPages.map((p) =>
-            inner ? { ...p, at: p.at + n, inRetry: true as const } : { ...p, at: p.at + n },
+            p.within === undefined && routeRetry !== null
+              ? { ...p, at: p.at + n, within: routeRetry }
+              : { ...p, at: p.at + n },
           ),
-          ...(outer ?? []),
+          ...(route.errorPages ?? []),
         ];
   let detailed = route.detailed;
   if (detailed !== undefined && c.spans !== null) {
