@@ -514,7 +514,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.#tryDeadline = 0;
       this.#armDeadline();
     }
-    this.trace?.retryAttempt(this.attempts + 1);
+    this.trace?.retryAttempt(r.policy, r.hasInner ? r.runs : r.count(this.attempts) + 1);
     this.rerunMiddlewares(r.from);
   }
 

@@ -952,7 +952,6 @@ function liftChain(
   // Detailed tracing only: the spans opened before each kept middleware runs (its own, and those
   // of the middlewares without a phase before it, which the exchange does not run), and after.
   const spans: DetailedSpan[][] | null = detailed ? [[]] : null;
-  let retrySpan: DetailedSpan | null = null;
   const guards: ServerGuard[] = [];
   const middlewares: Middleware[] = [];
   let errorPages: ErrorPage[] | null = null;
@@ -968,15 +967,8 @@ function liftChain(
       const names = middlewareSpanName(m);
       const group = spans[spans.length - 1]!;
       if (m.retry !== undefined) {
-        // The retry that applies (the last one) makes a span per attempt.
-        if (retrySpan !== null) {
-          for (const g of spans) {
-            const k = g.indexOf(retrySpan);
-            if (k >= 0) g.splice(k, 1);
-          }
-        }
-        retrySpan = { type: 'Retry', name: names?.name ?? '', retry: true };
-        group.push(retrySpan);
+        // Each retry makes a span per attempt (nested ones under the attempts of the one before).
+        group.push({ type: 'Retry', name: names?.name ?? '', retry: true, policy: m.retry });
       } else if (names !== undefined) {
         entry = { type: names.type, name: names.name, retry: false };
         group.push(entry);

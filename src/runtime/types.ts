@@ -253,6 +253,8 @@ export interface DetailedSpan {
   readonly type: string;
   readonly name: string;
   readonly retry: boolean;
+  /** A retry's: its policy (the exchange's RetryState.policy), to tell nested retries apart. */
+  readonly policy?: RetryPolicy;
 }
 
 /** A parent router's children: the child a request (as the parent's middlewares left it) matches. */
