@@ -700,9 +700,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.#scheduleRetry(err.status, true);
       return;
     }
-    this.#quietCaught = kind === 'connect';
-    this.respondError(err, true, server);
-    this.#quietCaught = false;
+    const r = this.retry;
+    if (r === null) this.respondError(err, true, server);
+    else {
+      // A page fetched now replaces a connection that failed before anything was sent.
+      r.quietCaught = kind === 'connect';
+      this.respondError(err, true, server);
+      r.quietCaught = false;
+    }
   }
 
   protected releaseServer(): void {
@@ -846,9 +851,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return undefined;
   }
 
-  /** The answer the next page replaces was a connection that failed before anything was sent. */
-  #quietCaught = false;
-
   /**
    * An error page inside the retry's attempts answered, or its fetch failed: the retry decides,
    * as Traefik's does on what its errors middleware writes (pkg/middlewares/customerrors, then
@@ -932,13 +934,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
         // own connection failure is this retry's only if none came after it (Traefik's
         // WrapHandler tells the innermost retry).
         this.page.inRetry = true;
-        this.page.quiet = this.#quietCaught && o === this.retry;
+        this.page.quiet = o === this.retry && o.quietCaught;
         this.page.tries = this.tries;
         if (o !== this.retry) this.#popRetry(o);
         break;
       }
     }
-    this.#quietCaught = false;
     this.dropTry();
     this.trace?.pageCaught(p.span);
     this.mwRan = p.at;

@@ -339,6 +339,12 @@ http:
       middlewares: [again, hdr]
       entryPoints: [web]
       observability: { traceVerbosity: detailed }
+    lone:
+      rule: "PathPrefix(\`/lone\`)"
+      service: down
+      middlewares: [again]
+      entryPoints: [web]
+      observability: { traceVerbosity: detailed }
     nested:
       rule: "PathPrefix(\`/nested\`)"
       service: down
@@ -505,6 +511,30 @@ http:
     }
     assert.equal(ep.attributes['http.response.status_code'], 502);
     assert.equal(ep.status.code, ERROR);
+  });
+
+  it('a retry last in the chain: a Retry span per attempt, each with its Service and call', async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/lone`, {
+      headers: { traceparent: t.header },
+    });
+    assert.equal(res.status, 502);
+    await res.arrayBuffer();
+    const spans = await spansOf(t.id, 8);
+    const router = one(spans, 'Router');
+    const retries = spans.filter((s) => s.name === 'Retry' && s.parentSpanId === router.spanId);
+    assert.deepEqual(
+      retries.map((s) => Number(s.attributes['http.request.resend_count'] ?? 0)).sort(),
+      [0, 1],
+    );
+    for (const r of retries) {
+      const service = spans.filter((s) => s.name === 'Service' && s.parentSpanId === r.spanId);
+      assert.equal(service.length, 1);
+      assert.equal(
+        spans.filter((s) => s.name === 'ReverseProxy' && s.parentSpanId === service[0]!.spanId).length,
+        1,
+      );
+    }
   });
 
   it("nested retries: each attempt of the outer one has the inner one's Retry span per attempt", async () => {
