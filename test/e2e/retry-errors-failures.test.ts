@@ -28,6 +28,8 @@ describe('errors after retry when a connection fails, as Traefik', () => {
   let base = '';
   let flaky: Server;
   let pages: Server;
+  /** A page server that reads the request and closes the connection without an answer. */
+  let resetPages: Server;
   /** Requests per path at the backend (each path's first gets a 500). */
   const hits = new Map<string, number>();
   /** Page requests per page path. */
@@ -47,6 +49,10 @@ describe('errors after retry when a connection fails, as Traefik', () => {
       pageCalls.set(path, (pageCalls.get(path) ?? 0) + 1);
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`page ${path}`);
     });
+    resetPages = createServer((req) => {
+      req.socket.destroy();
+    });
+    const resetUrl = await listen(resetPages);
     const flakyUrl = await listen(flaky);
     const pagesUrl = await listen(pages);
     const dead = `http://127.0.0.1:${await freePort()}`;
@@ -64,12 +70,15 @@ http:
     listed502: { errors: { status: ["502"], service: pages, query: "/listed/{status}" } }
     deadpage: { errors: { status: ["500-502"], service: deadpages, query: "/dead/{status}" } }
     plain: { errors: { status: ["500"], service: pages, query: "/plain/{status}" } }
+    retry500: { retry: { attempts: 2, status: ["500"], budget: { percent: 100 } } }
+    resetpage: { errors: { status: ["500"], service: resetpages, query: "/reset/{status}" } }
   routers:
     refused: { rule: "PathPrefix(\`/refused\`)", middlewares: [retry3, page502], service: dead }
     listed: { rule: "PathPrefix(\`/listed\`)", middlewares: [retry502, listed502], service: dead }
     pagedown: { rule: "PathPrefix(\`/pagedown\`)", middlewares: [retry2, deadpage], service: flaky }
     bothdown: { rule: "PathPrefix(\`/bothdown\`)", middlewares: [retry3, deadpage], service: dead }
     noretry: { rule: "PathPrefix(\`/noretry\`)", middlewares: [plain], service: flaky }
+    pagereset: { rule: "PathPrefix(\`/pagereset\`)", middlewares: [retry500, resetpage], service: flaky }
   services:
     flaky:
       loadBalancer: { servers: [{ url: "${flakyUrl}" }] }
@@ -79,6 +88,8 @@ http:
       loadBalancer: { servers: [{ url: "${dead}" }] }
     deadpages:
       loadBalancer: { servers: [{ url: "${dead}" }] }
+    resetpages:
+      loadBalancer: { servers: [{ url: "${resetUrl}" }] }
 `,
     });
     base = `http://127.0.0.1:${proxy.port}`;
@@ -86,7 +97,7 @@ http:
 
   after(async () => {
     await proxy?.stop();
-    for (const s of [flaky, pages]) s?.close();
+    for (const s of [flaky, pages, resetPages]) s?.close();
   });
 
   /** The access log's record of the request to `path` (stdout, JSON), once written. */
@@ -143,6 +154,15 @@ http:
     assert.equal(r.status, 502);
     assert.equal(r.body.toString(), 'Bad Gateway');
     assert.equal((await accessRecord('/bothdown/e'))['RetryAttempts'], 2);
+  });
+
+  it('retries a page whose request reached its server and failed, when `status` lists what it stands for', async () => {
+    // The page's 502 goes out under the status it replaces (500, customerrors' codeModifier),
+    // which the retry lists.
+    const r = await curl(['--max-time', '10', `${base}/pagereset/g`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'ok 2');
+    assert.equal(hits.get('/pagereset/g'), 2);
   });
 
   it('counts no retry for a page fetched without a retry', async () => {
