@@ -313,7 +313,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // An error page is a plain GET of its own: no body transform of the request's applies.
     if (this.page !== null) this.via = this;
     this.trace?.call(
-      this.tries,
       this.page !== null,
       this,
       svc.name,
@@ -476,6 +475,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     }
     // Nothing to run again before the service (no service middlewares below the retry either):
     // its route's service tree again.
+    this.trace?.retryAttempt(r.policy, r.count(this.attempts) + 1, false);
     if (r.route !== undefined) this.route = r.route;
     this.attemptAgain();
   }
@@ -514,7 +514,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.#tryDeadline = 0;
       this.#armDeadline();
     }
-    this.trace?.retryAttempt(r.policy, r.hasInner ? r.runs : r.count(this.attempts) + 1);
+    this.trace?.retryAttempt(r.policy, r.hasInner ? r.runs : r.count(this.attempts) + 1, true);
     this.rerunMiddlewares(r.from);
   }
 
@@ -764,7 +764,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.service!.inFlight[this.serverIndex]!++;
       const src = this.#sourceFor(server!.pool);
       this.trace?.call(
-        this.tries,
         this.page !== null,
         this,
         this.service!.name,

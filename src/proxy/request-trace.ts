@@ -53,11 +53,6 @@ export class RequestTrace {
   #spanOf: Map<DetailedSpan, RequestSpan> | null = null;
   /** The error page being fetched: the span of the `errors` middleware that caught the answer. */
   #pageParent: RequestSpan | null = null;
-  /**
-   * The current attempt's span was started by `retryAttempt` (its middlewares ran again, with
-   * their own spans) and no call was made under it yet.
-   */
-  #attemptFresh = false;
   /** The current call's CLIENT span, until its response head. */
   #call: RequestSpan | null = null;
   /** Detailed: the current try's `Service` (and service `Metrics`) spans, until the next try. */
@@ -223,27 +218,24 @@ export class RequestTrace {
   }
 
   /**
-   * Detailed: attempt `attempt` of the retry with `policy` begins by running the middlewares
-   * after it again (ExchangeTries #rerun): its `Retry` span, under which those middlewares'
-   * spans (`middleware`) and its call's then go, as Traefik's retry starts a span per attempt
-   * before calling `next`.
+   * Detailed: attempt `attempt` of the retry with `policy` begins (ExchangeTries #nextAttempt):
+   * its `Retry` span, under which the spans of the middlewares after it (made again as they run,
+   * `rerun`, or here) and its calls then go, as Traefik's retry starts a span per attempt before
+   * calling `next`. Another server tried after a refused connection is no attempt: no span.
    */
-  retryAttempt(policy: RetryPolicy, attempt: number): void {
+  retryAttempt(policy: RetryPolicy, attempt: number, rerun: boolean): void {
     if (this.#detailed === null) return;
     const f = this.#frameOf(policy);
     if (f < 0) return;
     this.#endTry(Date.now());
-    this.#attempt(this.#frames![f]!, attempt, true);
-    this.#attemptFresh = true;
+    this.#attempt(this.#frames![f]!, attempt, rerun);
   }
 
   /**
-   * A call to `server` is about to be made (try number `tries`; `page`: an error page's): its
-   * CLIENT span, whose context goes to the server in `headers` (`traceparent`, and `tracestate`
-   * as received). A new attempt of the retry middleware (detailed) first gets its spans.
+   * A call to `server` is about to be made (`page`: an error page's): its CLIENT span, whose
+   * context goes to the server in `headers` (`traceparent`, and `tracestate` as received).
    */
   call(
-    tries: number,
     page: boolean,
     ex: ReportedExchange,
     service: string,
@@ -261,12 +253,6 @@ export class RequestTrace {
       if (this.#detailed !== null) {
         const now = Date.now();
         this.#endTry(now);
-        const frames = this.#frames;
-        if (this.#attemptFresh) this.#attemptFresh = false;
-        else if (tries > 1 && !page && frames !== null) {
-          this.#attempt(frames[frames.length - 1]!, tries, false);
-          parent = this.#parent;
-        }
         // Traefik wraps each server's handler of a load balancer (pkg/server/service/service.go
         // getLoadBalancerServiceHandler): the service's span, then its metrics middleware's, per
         // call, under what called the load balancer.

@@ -339,6 +339,12 @@ http:
       middlewares: [again, hdr]
       entryPoints: [web]
       observability: { traceVerbosity: detailed }
+    spare:
+      rule: "PathPrefix(\`/spare\`)"
+      service: halfdown
+      middlewares: [again]
+      entryPoints: [web]
+      observability: { traceVerbosity: detailed }
     lone:
       rule: "PathPrefix(\`/lone\`)"
       service: down
@@ -369,6 +375,7 @@ http:
     boom: { loadBalancer: { servers: [{ url: "${boom.url}" }] } }
     app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
     down: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${dead}" }] } }
+    halfdown: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${dead}" }, { url: "${app.url}" }] } }
 `,
     });
   });
@@ -534,6 +541,21 @@ http:
         spans.filter((s) => s.name === 'ReverseProxy' && s.parentSpanId === service[0]!.spanId).length,
         1,
       );
+    }
+  });
+
+  it('another server tried after a refused connection is no attempt of the retry: one Retry span', async () => {
+    // Two requests: the load balancer takes the refused server first for one of them.
+    for (let n = 0; n < 2; n++) {
+      const t = newTrace();
+      const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/spare`, {
+        headers: { traceparent: t.header },
+      });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+      const spans = receiver.spans.filter((s) => s.traceId === t.id);
+      assert.equal(spans.filter((s) => s.name === 'Retry').length, 1, spans.map((s) => s.name).join(','));
     }
   });
 
