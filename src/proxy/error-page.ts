@@ -35,6 +35,14 @@ export class ErrorPageRequest implements OutgoingRequest {
    * retry decides on `status` once the page answered.
    */
   inRetry = false;
+  /**
+   * The answer it replaces is the attempt's connection that failed before anything was sent:
+   * Traefik's retry writer is still set to retry then (retry.go WrapHandler, ShouldRetry(true)
+   * until a request byte left), which decides when the page cannot be fetched.
+   */
+  quiet = false;
+  /** The exchange's tries when the page was asked for (its own picks are no attempt's). */
+  tries = 0;
   #h1 = '';
 
   constructor(

@@ -1154,9 +1154,16 @@ export abstract class ExchangeCore
     return fp === null ? this.tries : this.tries - fp.fallbackTries;
   }
 
+  /**
+   * The retries the route's retry middlewares made: what Traefik's retry tells its listeners
+   * (retry.go notify, Listener.Retried), which the access log's SaveRetries would record; neither
+   * an error page's fetch nor another server sought after a refused connection is one.
+   */
   get retries(): number {
-    const attempts = this.attempts;
-    return attempts > 1 ? attempts - 1 : 0;
+    let r = this.retry;
+    if (r === null) return 0;
+    while (r.outer !== null) r = r.outer;
+    return r.retried;
   }
 
   get clientIp(): string {

@@ -313,7 +313,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // An error page is a plain GET of its own: no body transform of the request's applies.
     if (this.page !== null) this.via = this;
     this.trace?.call(
-      this.tries,
       this.page !== null,
       this,
       svc.name,
@@ -333,11 +332,11 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #noServerRetried(): boolean {
     const r = this.retry;
-    if (r === null || this.page !== null || !this.#retryLists(503)) return false;
+    if (this.page !== null) return this.#pageFailedRetried('noServer');
+    if (r === null || !this.#retryLists(503)) return false;
     this.tries++;
-    // An `errors` after the retry catches the 503 first (#pageRetried decides on its page).
-    if (this.route!.errorPages !== null && this.#pageInAttempt(503, this.mwRan)) return false;
-    if (!this.#mayRetry('status', 503)) return false;
+    // An `errors` after a retry catches the 503 first (#mayRetry), that retry decides on its page.
+    if (!this.#mayRetry('status', 503, this.mwRan)) return false;
     // The attempt ended synchronously: without a backoff, the next one waits for the event
     // loop's turn (an immediate) rather than running inside this one, so that many attempts
     // never pile up on the stack.
@@ -365,9 +364,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // An attempt, whether retried or the answer: the access log's RetryAttempts counts it.
     this.tries++;
     // An `errors` between the retry and this middleware fetches its page first (respondDirect);
-    // the retry decides on the page's status when it answers (#pageRetried).
-    if (this.route!.errorPages !== null && this.#pageInAttempt(status, at)) return false;
-    if (!this.#mayRetry('status', status)) return false;
+    // the retry decides on the page's status when it answers (#pageFailedRetried).
+    if (!this.#mayRetry('status', status, at)) return false;
     // Every lease taken since the attempt began is its own (none went to a server's admission).
     this.retry!.leaseTo = -1;
     this.#scheduleRetry(status, false, true);
@@ -477,6 +475,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     }
     // Nothing to run again before the service (no service middlewares below the retry either):
     // its route's service tree again.
+    this.trace?.retryAttempt(r.policy, r.count(this.attempts) + 1, false);
     if (r.route !== undefined) this.route = r.route;
     this.attemptAgain();
   }
@@ -515,7 +514,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.#tryDeadline = 0;
       this.#armDeadline();
     }
-    this.trace?.retryAttempt(this.attempts + 1);
+    this.trace?.retryAttempt(r.policy, r.hasInner ? r.runs : r.count(this.attempts) + 1, true);
     this.rerunMiddlewares(r.from);
   }
 
@@ -587,10 +586,19 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     for (let i = 0; i < guards.length; i++) guards[i]!.record(server, status, headMs);
   }
 
-  /** Whether the retry policy allows another try (see RetryState.allows). */
-  #mayRetry(kind: 'connect' | 'status' | 'perTry', status: number): boolean {
+  /**
+   * Whether the retry policy allows another try (see RetryState.allows). `at`: the answer came
+   * from middleware `at` (or below): an `errors` at or before it that catches `status` is inside
+   * the attempts of the retry it comes after (ErrorPage.within), so only the retries after it
+   * decide on `status`; that one, and those it is nested in, see its page instead (the caller
+   * goes on to fetch it, #fetchPage), as Traefik's errors middleware writes the page to that
+   * retry's responseWriter. -1: no page applies.
+   */
+  #mayRetry(kind: 'connect' | 'status' | 'perTry', status: number, at = -1): boolean {
     const r = this.retry;
     if (r === null || this.page !== null) return false;
+    const stop =
+      at >= 0 && this.route!.errorPages !== null ? this.#catchingPage(status, at)?.within : undefined;
     const body = this.body;
     // A gRPC call whose messages reached a server is never sent again (a stream has side effects
     // per message, and its server may have answered some already).
@@ -600,7 +608,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // The innermost retry first; when it gives up, the one it is nested in gets the answer
     // (Traefik's retry middlewares of a chain nest), and so on outwards.
     for (let o: RetryState | null = r; o !== null; o = o.outer) {
-      if (o !== r && o.from < 0) break;
+      if ((o !== r && o.from < 0) || o.policy === stop) break;
       const verdict = o.allows(
         o.count(this.attempts),
         this.req.method,
@@ -647,6 +655,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   #scheduleRetry(status: number, networkError: boolean, deferred = false): void {
     const r = this.retry!;
+    let root = r;
+    while (root.outer !== null) root = root.outer;
+    root.retried++;
     if (r.from >= 0) this.#endAttempt(r, status, networkError);
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (r.schedule(this, r.count(this.attempts))) this.deadline = this.#totalDeadline;
@@ -661,6 +672,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected tryFailed(err: ProxyError, kind: 'connect' | 'status' | 'perTry'): void {
     this.networkError = true;
     const server = this.server;
+    if (this.page !== null) {
+      // Fetching an error page failed: inside the retry's attempts, the retry decides.
+      if (this.#pageFailedRetried(kind === 'connect' ? 'connect' : 'sent')) {
+        this.logError(err, server, 'debug');
+        this.countTry(err.status);
+      } else this.respondError(err, true, server);
+      return;
+    }
     // The failover is inside the router's retry and buffering (Traefik's failover.go): the 502
     // or 504 its main service's proxy writes reaches its responseWriter first.
     if (this.#failoverErrors(err.status)) {
@@ -672,23 +691,23 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.logError(err, server, 'debug');
       return;
     }
-    if (
-      kind === 'status' &&
-      this.retry !== null &&
-      this.route!.errorPages !== null &&
-      this.#pageInAttempt(err.status, this.mwRan)
-    ) {
-      // An `errors` after the retry catches our 502/504 first (#pageRetried decides on its page).
-      this.respondError(err, true, server);
-      return;
-    }
-    if (this.#mayRetry(kind, err.status)) {
+    // An `errors` after a retry catches our 502/504 first, a connection that failed before
+    // anything was sent included (Traefik's customerrors catches the proxy's 502 inside the
+    // attempt before the retry's writer drops it): #pageFailedRetried decides on its page.
+    if (this.#mayRetry(kind, err.status, kind === 'perTry' ? -1 : this.mwRan)) {
       this.logError(err, server, 'debug');
       this.countTry(err.status);
       this.#scheduleRetry(err.status, true);
       return;
     }
-    this.respondError(err, true, server);
+    const r = this.retry;
+    if (r === null) this.respondError(err, true, server);
+    else {
+      // A page fetched now replaces a connection that failed before anything was sent.
+      r.quietCaught = kind === 'connect';
+      this.respondError(err, true, server);
+      r.quietCaught = false;
+    }
   }
 
   protected releaseServer(): void {
@@ -745,7 +764,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.service!.inFlight[this.serverIndex]!++;
       const src = this.#sourceFor(server!.pool);
       this.trace?.call(
-        this.tries,
         this.page !== null,
         this,
         this.service!.name,
@@ -763,7 +781,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * (its connection too) and the request sent again, when it is safe to replay.
    */
   protected retryOnStatus(status: number): boolean {
-    if (this.page !== null) return this.page.inRetry && this.#pageRetried();
+    if (this.page !== null) return this.#pageFailedRetried('sent');
     const fo = this.failover;
     if (fo !== null && inRanges(fo.statusCodes, status)) {
       // `errors` (Traefik v3.7): any request, its body read whole before the main service got
@@ -779,9 +797,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     }
     if (this.#bufferingRetry(status)) return true;
     if (!this.#retryLists(status)) return false;
-    // An `errors` after the retry catches it first; the retry decides on its page's status.
-    if (this.route!.errorPages !== null && this.#pageInAttempt(status, this.mwRan)) return false;
-    if (!this.#mayRetry('status', status)) return false;
+    // An `errors` after a retry catches it first; that retry decides on its page's status.
+    if (!this.#mayRetry('status', status, this.mwRan)) return false;
     this.countTry(status);
     this.dropTry();
     this.headMs = -1;
@@ -823,35 +840,47 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return false;
   }
 
-  /**
-   * The error page that would catch `status` answered at middleware `at` is inside the retry's
-   * attempts (its `errors` comes after the retry): Traefik's errors middleware, called by the
-   * retry per attempt, fetches its page before the retry's responseWriter sees anything.
-   */
-  #pageInAttempt(status: number, at: number): boolean {
+  /** The error page that catches `status` answered at middleware `at` (the innermost), if any. */
+  #catchingPage(status: number, at: number): ErrorPage | undefined {
     const pages = this.route!.errorPages!;
     for (let i = 0; i < pages.length; i++) {
       const p = pages[i]!;
-      if (p.at <= at && inRanges(p.spec.status, status)) return p.inRetry === true;
+      if (p.at <= at && inRanges(p.spec.status, status)) return p;
     }
-    return false;
+    return undefined;
   }
 
   /**
-   * An error page inside the retry's attempts answered: the retry sees the status the page is
-   * served with (after `statusRewrites`), as Traefik's retry sees what its errors middleware
-   * writes (pkg/middlewares/customerrors, then retry.go responseWriter.WriteHeader): when
-   * `status` lists it, the page is dropped and the next attempt runs; else it is the answer.
+   * An error page inside the retry's attempts answered, or its fetch failed: the retry decides,
+   * as Traefik's does on what its errors middleware writes (pkg/middlewares/customerrors, then
+   * retry.go responseWriter.WriteHeader). Traefik's page request carries the attempt's context
+   * (customerrors: pageReq.WithContext(req.Context())), so the retry's WrapHandler around each
+   * of the page service's servers sets the attempt's writer to retry until a request byte
+   * reaches that server (ShouldRetry(true), then false at WroteHeaders). Hence, by `how`:
+   * - 'sent' (the page answered, or its request reached its server and then failed): the
+   *   status the page is served with (after `statusRewrites`) is retried when `status` lists it;
+   * - 'connect' (the page's connection failed before anything was sent): retried as a network
+   *   failure (any method, unless `disableRetryOnNetworkError`). Traefik does so even when the
+   *   attempt's own server got the request (a POST sent again because the page server is down);
+   *   ours then only for what a listed status would be retried for (`perTry`'s rule), see
+   *   docs/migrating-from-traefik.md;
+   * - 'noServer' (no server of the page's service): the load balancer's 503 goes through the
+   *   page's codeModifier to a writer left as the attempt left it: retried as a network failure
+   *   after a connection that failed before anything was sent (`page.quiet`), else on `status`.
+   * Where the network rule does not retry, the status one still may (WriteHeader's status check).
    */
-  #pageRetried(): boolean {
+  #pageFailedRetried(how: 'sent' | 'connect' | 'noServer'): boolean {
     const page = this.page!;
-    if (this.retry === null) return false;
-    // The page's fetch was no attempt of the retry's.
-    this.tries--;
+    if (!page.inRetry || this.retry === null) return false;
+    // The page's picks were no attempt of the retry's.
+    const tries = this.tries;
+    this.tries = page.tries;
     this.page = null;
-    if (!this.#retryLists(page.status) || !this.#mayRetry('status', page.status)) {
+    const kind = how === 'sent' ? 'status' : page.quiet ? 'connect' : how === 'connect' ? 'perTry' : 'status';
+    const network = kind !== 'status' && this.#mayRetry(kind, page.status);
+    if (!network && !(this.#retryLists(page.status) && this.#mayRetry('status', page.status))) {
       this.page = page;
-      this.tries++;
+      this.tries = tries;
       return false;
     }
     // The page's stream goes (the request body stays where the page left it).
@@ -860,7 +889,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.page = null;
     this.headMs = -1;
     this.mwRan = this.route!.middlewares.length;
-    this.#scheduleRetry(page.status, false);
+    this.#scheduleRetry(page.status, network, how === 'noServer');
     return true;
   }
 
@@ -895,7 +924,21 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       nginx ? nginxPageFields(p.spec, fields, req, original) : fields,
       nginx ? 0 : status,
     );
-    if (p.inRetry === true) this.page.inRetry = true;
+    const within = p.within;
+    if (within !== undefined) {
+      for (let o = this.retry; o !== null; o = o.outer) {
+        if (o.policy !== within) continue;
+        // The page is inside this retry's attempt: the retries after the `errors` gave up (their
+        // attempts are over), this one decides on the page (#pageFailedRetried). The attempt's
+        // own connection failure is this retry's only if none came after it (Traefik's
+        // WrapHandler tells the innermost retry).
+        this.page.inRetry = true;
+        this.page.quiet = o === this.retry && o.quietCaught;
+        this.page.tries = this.tries;
+        if (o !== this.retry) this.#popRetry(o);
+        break;
+      }
+    }
     this.dropTry();
     this.trace?.pageCaught(p.span);
     this.mwRan = p.at;
@@ -915,7 +958,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
         this.#pageSteps(p, step);
         return;
       }
-      this.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
+      if (!this.#pageFailedRetried('noServer'))
+        this.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
       return;
     }
     this.#tryPage(lb);
@@ -985,8 +1029,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
             ran: run.ran,
           },
         );
+        ex.page.inRetry = page.inRetry;
+        ex.page.quiet = page.quiet;
+        ex.page.tries = page.tries;
         if (lb === undefined) {
-          ex.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
+          if (!ex.#pageFailedRetried('noServer'))
+            ex.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
           return;
         }
         ex.#tryPage(lb);

@@ -1,4 +1,5 @@
 import type { HeaderList } from '../core/headers.ts';
+import type { RetryPolicy } from '../middleware/middleware.ts';
 import type { MetricLevels } from '../observability/metrics/index.ts';
 import type { Baggage } from '../observability/tracing/baggage.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
@@ -43,25 +44,15 @@ export class RequestTrace {
   #parent: RequestSpan;
   /** Detailed (and sampled): the router's, middlewares' and service's spans, to end last. */
   #detailed: RequestSpan[] | null = null;
-  /** The retry's span of the current attempt, and the span it goes under. */
-  #retrySpan: RequestSpan | null = null;
-  #retryParent: RequestSpan | null = null;
-  #retryName = '';
-  /** Where the retry stands in the route's detailed spans (group, index), for later attempts. */
-  #retryGroup = -1;
-  #retryIndex = -1;
-  #groups: RouteTarget['detailed'] = undefined;
+  /**
+   * Detailed: the retries met, outermost first (several nest: each attempt of one runs the next
+   * afresh), each with its current attempt's span; null until the first.
+   */
+  #frames: RetryFrame[] | null = null;
   /** Detailed: each middleware entry's current span (an error page's calls go under its own). */
   #spanOf: Map<DetailedSpan, RequestSpan> | null = null;
   /** The error page being fetched: the span of the `errors` middleware that caught the answer. */
   #pageParent: RequestSpan | null = null;
-  /** How many of `#detailed` were open when the current attempt's span started. */
-  #retryMark = 0;
-  /**
-   * The current attempt's span was started by `retryAttempt` (its middlewares ran again, with
-   * their own spans) and no call was made under it yet.
-   */
-  #attemptFresh = false;
   /** The current call's CLIENT span, until its response head. */
   #call: RequestSpan | null = null;
   /** Detailed: the current try's `Service` (and service `Metrics`) spans, until the next try. */
@@ -149,13 +140,21 @@ export class RequestTrace {
     for (let k = 0; k < group.length; k++) {
       const m = group[k]!;
       if (!m.retry) this.#middlewareOf(m);
-      else if (this.#retryParent === null) {
-        this.#retryParent = this.#parent;
-        this.#retryName = m.name;
-        this.#retryGroup = i;
-        this.#retryIndex = k;
-        this.#groups = route.detailed;
-        this.#attempt(1);
+      else if (this.#frameOf(m.policy) < 0) {
+        // A retry met (again, for an inner one, by each attempt of the one it is nested in): its
+        // first attempt's span, under the span before it.
+        const frame: RetryFrame = {
+          policy: m.policy,
+          name: m.name,
+          parent: this.#parent,
+          groups: route.detailed!,
+          group: i,
+          index: k,
+          at: this.#detailed!.length,
+        };
+        if (this.#frames === null) this.#frames = [frame];
+        else this.#frames.push(frame);
+        this.#attempt(frame, 1, true);
       }
     }
   }
@@ -176,32 +175,42 @@ export class RequestTrace {
     if (entry !== undefined && this.#spanOf !== null) this.#pageParent = this.#spanOf.get(entry) ?? null;
   }
 
+  /** The frame of the retry with `policy` among those met (-1: none). */
+  #frameOf(policy: RetryPolicy | undefined): number {
+    const f = this.#frames;
+    if (f === null) return -1;
+    for (let i = f.length - 1; i >= 0; i--) if (f[i]!.policy === policy) return i;
+    return -1;
+  }
+
   /**
-   * One span per attempt of the retry middleware, each under the span before the retry, the
-   * previous attempt (and what ran under it) ended as the next starts, `http.request.resend_count`
-   * from the second attempt on. Traefik runs the middlewares after the retry again for each
-   * attempt: ours ran once, but each attempt gets their spans, as Traefik's trace shows them.
+   * One span per attempt of a retry middleware (pkg/middlewares/retry/retry.go ServeHTTP: each
+   * attempt starts its own `Retry` span under the context the retry got, the previous one
+   * ended), `http.request.resend_count` from the second attempt on. What ran under the previous
+   * attempt ends as the next starts, the spans of the retries nested in it too (their frames go:
+   * the next attempt meets them afresh). `rerun`: the attempt runs the middlewares after the
+   * retry again, which make their own spans; else (nothing to run again, a single retry) they
+   * are made here, as Traefik's trace shows them per attempt.
    */
-  #attempt(attempt: number, rerun = false): void {
-    const prev = this.#retrySpan;
-    if (prev !== null) {
+  #attempt(frame: RetryFrame, attempt: number, rerun: boolean): void {
+    const d = this.#detailed!;
+    const frames = this.#frames!;
+    if (attempt > 1) {
       const now = Date.now();
-      const d = this.#detailed!;
-      for (let i = d.length - 1; i >= this.#retryMark; i--) d[i]!.end(now, -1);
-      d.length = this.#retryMark;
-      prev.end(now, -1);
+      for (let i = d.length - 1; i >= frame.at; i--) d[i]!.end(now, -1);
+      d.length = frame.at;
+      while (frames[frames.length - 1] !== frame) frames.pop();
     }
-    this.#retryMark = this.#detailed!.length;
-    const span = this.#tracer.childSpan(this.#retryParent!, 'Retry', SPAN_INTERNAL, Date.now());
-    span.setAttribute('traefik.middleware.name', this.#retryName);
+    const span = this.#tracer.childSpan(frame.parent, 'Retry', SPAN_INTERNAL, Date.now());
+    span.setAttribute('traefik.middleware.name', frame.name);
     if (attempt > 1) span.setAttribute('http.request.resend_count', attempt - 1);
-    this.#retrySpan = span;
+    d.push(span);
     this.#parent = span;
-    if (attempt === 1 || rerun) return;
-    const groups = this.#groups!.middlewares;
-    for (let g = this.#retryGroup; g < groups.length; g++) {
+    if (rerun) return;
+    const groups = frame.groups.middlewares;
+    for (let g = frame.group; g < groups.length; g++) {
       const group = groups[g]!;
-      for (let k = g === this.#retryGroup ? this.#retryIndex + 1 : 0; k < group.length; k++) {
+      for (let k = g === frame.group ? frame.index + 1 : 0; k < group.length; k++) {
         const m = group[k]!;
         if (!m.retry) this.#middlewareOf(m);
       }
@@ -209,24 +218,24 @@ export class RequestTrace {
   }
 
   /**
-   * Detailed: attempt `attempt` of the retry begins by running the middlewares after it again
-   * (ExchangeTries #rerun): its `Retry` span, under which those middlewares' spans (`middleware`)
-   * and its call's then go, as Traefik's retry starts a span per attempt before calling `next`.
+   * Detailed: attempt `attempt` of the retry with `policy` begins (ExchangeTries #nextAttempt):
+   * its `Retry` span, under which the spans of the middlewares after it (made again as they run,
+   * `rerun`, or here) and its calls then go, as Traefik's retry starts a span per attempt before
+   * calling `next`. Another server tried after a refused connection is no attempt: no span.
    */
-  retryAttempt(attempt: number): void {
-    if (this.#detailed === null || this.#retryParent === null) return;
+  retryAttempt(policy: RetryPolicy, attempt: number, rerun: boolean): void {
+    if (this.#detailed === null) return;
+    const f = this.#frameOf(policy);
+    if (f < 0) return;
     this.#endTry(Date.now());
-    this.#attempt(attempt, true);
-    this.#attemptFresh = true;
+    this.#attempt(this.#frames![f]!, attempt, rerun);
   }
 
   /**
-   * A call to `server` is about to be made (try number `tries`; `page`: an error page's): its
-   * CLIENT span, whose context goes to the server in `headers` (`traceparent`, and `tracestate`
-   * as received). A new attempt of the retry middleware (detailed) first gets its spans.
+   * A call to `server` is about to be made (`page`: an error page's): its CLIENT span, whose
+   * context goes to the server in `headers` (`traceparent`, and `tracestate` as received).
    */
   call(
-    tries: number,
     page: boolean,
     ex: ReportedExchange,
     service: string,
@@ -244,11 +253,6 @@ export class RequestTrace {
       if (this.#detailed !== null) {
         const now = Date.now();
         this.#endTry(now);
-        if (this.#attemptFresh) this.#attemptFresh = false;
-        else if (tries > 1 && !page && this.#retryParent !== null) {
-          this.#attempt(tries);
-          parent = this.#parent;
-        }
         // Traefik wraps each server's handler of a load balancer (pkg/server/service/service.go
         // getLoadBalancerServiceHandler): the service's span, then its metrics middleware's, per
         // call, under what called the load balancer.
@@ -368,11 +372,24 @@ export class RequestTrace {
     const d = this.#detailed;
     if (d !== null) {
       this.#endTry(now);
-      // The last attempt's spans, its retry span, then those from before the retry.
-      for (let i = d.length - 1; i >= this.#retryMark; i--) d[i]!.end(now, -1);
-      this.#retrySpan?.end(now, -1);
-      for (let i = this.#retryMark - 1; i >= 0; i--) d[i]!.end(now, -1);
+      // Innermost first: the last attempts' spans, their retries' spans, then those before.
+      for (let i = d.length - 1; i >= 0; i--) d[i]!.end(now, -1);
     }
     endSpan(this.entry, ex, entryPoint);
   }
+}
+
+/** A retry middleware met by a traced request (detailed): where its attempts' spans go. */
+interface RetryFrame {
+  readonly policy: RetryPolicy | undefined;
+  /** Its `traefik.middleware.name`. */
+  readonly name: string;
+  /** The span each attempt's goes under (the one before the retry). */
+  readonly parent: RequestSpan;
+  /** Where its entry stands in the route's detailed spans (group, index), for later attempts. */
+  readonly groups: NonNullable<RouteTarget['detailed']>;
+  readonly group: number;
+  readonly index: number;
+  /** Its current attempt's span's place in the request's detailed spans. */
+  readonly at: number;
 }

@@ -86,6 +86,16 @@ export class RetryState {
    * call this one, as Traefik nests several retry middlewares of a chain), or null.
    */
   outer: RetryState | null = null;
+  /**
+   * Retries made, by this retry and those nested in it (kept by the outermost one): the access
+   * log's `RetryAttempts` and the span's `traffic.retries`.
+   */
+  retried = 0;
+  /**
+   * While the attempt's connection that failed before anything was sent is answered: an error
+   * page fetched then is `quiet` (ErrorPageRequest), Traefik's retry writer still set to retry.
+   */
+  quietCaught = false;
   /** The request's attempts made before this retry began (its own count from there). */
   base = 0;
   /** A retry with one nested in it: its own attempts (each a whole run of the inner one). */

@@ -952,15 +952,12 @@ function liftChain(
   // Detailed tracing only: the spans opened before each kept middleware runs (its own, and those
   // of the middlewares without a phase before it, which the exchange does not run), and after.
   const spans: DetailedSpan[][] | null = detailed ? [[]] : null;
-  let retrySpan: DetailedSpan | null = null;
   const guards: ServerGuard[] = [];
   const middlewares: Middleware[] = [];
   let errorPages: ErrorPage[] | null = null;
   let buffering: BufferingSpec | null = null;
   let bufferingAt: number | undefined;
   let bodyPhase = false;
-  /** Where the middlewares after the last retry (its marker) begin in `middlewares`. */
-  let afterRetry = -1;
   for (let k = 0; k < all.length; k++) {
     const m = all[k]!;
     if (m.retry !== undefined) retry = m.retry;
@@ -970,15 +967,8 @@ function liftChain(
       const names = middlewareSpanName(m);
       const group = spans[spans.length - 1]!;
       if (m.retry !== undefined) {
-        // The retry that applies (the last one) makes a span per attempt.
-        if (retrySpan !== null) {
-          for (const g of spans) {
-            const k = g.indexOf(retrySpan);
-            if (k >= 0) g.splice(k, 1);
-          }
-        }
-        retrySpan = { type: 'Retry', name: names?.name ?? '', retry: true };
-        group.push(retrySpan);
+        // Each retry makes a span per attempt (nested ones under the attempts of the one before).
+        group.push({ type: 'Retry', name: names?.name ?? '', retry: true, policy: m.retry });
       } else if (names !== undefined) {
         entry = { type: names.type, name: names.name, retry: false };
         group.push(entry);
@@ -1000,6 +990,7 @@ function liftChain(
           spec: m.errorPage,
           service: node,
           ...(entry === undefined ? {} : { span: entry }),
+          ...(retry === null ? {} : { within: retry }),
         });
       }
     }
@@ -1013,13 +1004,8 @@ function liftChain(
       // router's chain stays a prefix of its children's, whose own middlewares may follow.
       middlewares.push(retryPoint(offset + middlewares.length + 1, m.retry, lastRequestPhase > k));
       spans?.push([]);
-      afterRetry = middlewares.length;
     }
   }
-  // An `errors` after the retry that applies is inside its attempts (Traefik's retry calls it
-  // per attempt): it catches an attempt's answer before the retry sees it.
-  if (errorPages !== null && afterRetry >= 0)
-    errorPages = errorPages.map((p) => (p.at >= afterRetry ? { ...p, inRetry: true } : p));
   return { middlewares, retry, guards, errorPages, buffering, bufferingAt, bodyPhase, spans };
 }
 
@@ -1085,21 +1071,19 @@ function targetAfterStep(
     stepsBelow || (route.retry !== null && chain.some((m) => m.retry !== undefined)),
   );
   const n = route.middlewares.length;
-  // With a retry of their own, the route's error pages are outside its attempts; without one,
-  // these are inside the route's retry's (if any), which comes before them.
-  const outer =
-    c.retry === null || route.errorPages === null
-      ? route.errorPages
-      : route.errorPages.map(({ inRetry: _, ...p }) => p);
-  const inner = c.retry === null && route.retry !== null;
+  // These come after the route's middlewares: one before any retry of theirs is inside the
+  // route's last retry's attempts (if any).
+  const routeRetry = route.retry;
   const pages =
     c.errorPages === null
-      ? outer
+      ? route.errorPages
       : [
           ...c.errorPages.map((p) =>
-            inner ? { ...p, at: p.at + n, inRetry: true as const } : { ...p, at: p.at + n },
+            p.within === undefined && routeRetry !== null
+              ? { ...p, at: p.at + n, within: routeRetry }
+              : { ...p, at: p.at + n },
           ),
-          ...(outer ?? []),
+          ...(route.errorPages ?? []),
         ];
   let detailed = route.detailed;
   if (detailed !== undefined && c.spans !== null) {

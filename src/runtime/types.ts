@@ -253,6 +253,8 @@ export interface DetailedSpan {
   readonly type: string;
   readonly name: string;
   readonly retry: boolean;
+  /** A retry's: its policy (the exchange's RetryState.policy), to tell nested retries apart. */
+  readonly policy?: RetryPolicy;
 }
 
 /** A parent router's children: the child a request (as the parent's middlewares left it) matches. */
@@ -279,11 +281,12 @@ export interface ErrorPage {
   /** Detailed tracing: its middleware's span entry (route.detailed), the parent of its calls. */
   readonly span?: DetailedSpan | undefined;
   /**
-   * It comes after the route's `retry` in the chain: it is inside each attempt, so it fetches its
-   * page before the retry sees the status (and the retry then sees the page's), as Traefik's
-   * retry calls the errors middleware per attempt (absent: before the retry, or none).
+   * The retry it comes after in the chain (the nearest before it): it is inside each of its
+   * attempts, so it fetches its page before that retry (and those it is nested in) sees the
+   * status, which then decides on the page's, as Traefik's retry calls the errors middleware per
+   * attempt; retries after it decide first (absent: before any retry).
    */
-  readonly inRetry?: true;
+  readonly within?: RetryPolicy;
 }
 
 export interface RouteTable {

@@ -339,6 +339,24 @@ http:
       middlewares: [again, hdr]
       entryPoints: [web]
       observability: { traceVerbosity: detailed }
+    spare:
+      rule: "PathPrefix(\`/spare\`)"
+      service: halfdown
+      middlewares: [again]
+      entryPoints: [web]
+      observability: { traceVerbosity: detailed }
+    lone:
+      rule: "PathPrefix(\`/lone\`)"
+      service: down
+      middlewares: [again]
+      entryPoints: [web]
+      observability: { traceVerbosity: detailed }
+    nested:
+      rule: "PathPrefix(\`/nested\`)"
+      service: down
+      middlewares: [again, hdr, again2]
+      entryPoints: [web]
+      observability: { traceVerbosity: detailed }
     plain: { rule: "PathPrefix(\`/plain\`)", service: app, middlewares: [hdr], entryPoints: [web] }
     caught:
       rule: "PathPrefix(\`/caught\`)"
@@ -351,11 +369,13 @@ http:
     hdr: { headers: { customRequestHeaders: { X-Seen: "1" } } }
     strip: { stripPrefix: { prefixes: ["/det"] } }
     again: { retry: { attempts: 2 } }
+    again2: { retry: { attempts: 2, budget: { percent: 100 } } }
     catch: { errors: { status: ["500"], service: app, query: "/page" } }
   services:
     boom: { loadBalancer: { servers: [{ url: "${boom.url}" }] } }
     app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
     down: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${dead}" }] } }
+    halfdown: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${dead}" }, { url: "${app.url}" }] } }
 `,
     });
   });
@@ -498,6 +518,77 @@ http:
     }
     assert.equal(ep.attributes['http.response.status_code'], 502);
     assert.equal(ep.status.code, ERROR);
+  });
+
+  it('a retry last in the chain: a Retry span per attempt, each with its Service and call', async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/lone`, {
+      headers: { traceparent: t.header },
+    });
+    assert.equal(res.status, 502);
+    await res.arrayBuffer();
+    const spans = await spansOf(t.id, 8);
+    const router = one(spans, 'Router');
+    const retries = spans.filter((s) => s.name === 'Retry' && s.parentSpanId === router.spanId);
+    assert.deepEqual(
+      retries.map((s) => Number(s.attributes['http.request.resend_count'] ?? 0)).sort(),
+      [0, 1],
+    );
+    for (const r of retries) {
+      const service = spans.filter((s) => s.name === 'Service' && s.parentSpanId === r.spanId);
+      assert.equal(service.length, 1);
+      assert.equal(
+        spans.filter((s) => s.name === 'ReverseProxy' && s.parentSpanId === service[0]!.spanId).length,
+        1,
+      );
+    }
+  });
+
+  it('another server tried after a refused connection is no attempt of the retry: one Retry span', async () => {
+    // Two requests: the load balancer takes the refused server first for one of them.
+    for (let n = 0; n < 2; n++) {
+      const t = newTrace();
+      const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/spare`, {
+        headers: { traceparent: t.header },
+      });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+      const spans = receiver.spans.filter((s) => s.traceId === t.id);
+      assert.equal(spans.filter((s) => s.name === 'Retry').length, 1, spans.map((s) => s.name).join(','));
+    }
+  });
+
+  it("nested retries: each attempt of the outer one has the inner one's Retry span per attempt", async () => {
+    // [again, hdr, again2] against a refused server: 2 × 2 tries. Traefik's retry starts a span
+    // per attempt under the context it got, so the inner retry's spans go under the Headers span
+    // of each outer attempt, its resend count starting afresh.
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/nested`, {
+      headers: { traceparent: t.header },
+    });
+    assert.equal(res.status, 502);
+    await res.arrayBuffer();
+    // EntryPoint, Router, 2 outer Retry, 2 Headers, 4 inner Retry, 4 Service, 4 ReverseProxy.
+    const spans = await spansOf(t.id, 18);
+    const router = one(spans, 'Router');
+    const resend = (s: ReceivedSpan): number => Number(s.attributes['http.request.resend_count'] ?? 0);
+    const outer = spans.filter((s) => s.name === 'Retry' && s.parentSpanId === router.spanId);
+    assert.deepEqual(outer.map(resend).sort(), [0, 1]);
+    for (const o of outer) {
+      assert.equal(o.attributes['traefik.middleware.name'], 'again@file');
+      const hdr = spans.filter((s) => s.name === 'Headers' && s.parentSpanId === o.spanId);
+      assert.equal(hdr.length, 1);
+      const inner = spans.filter((s) => s.name === 'Retry' && s.parentSpanId === hdr[0]!.spanId);
+      assert.deepEqual(inner.map(resend).sort(), [0, 1]);
+      for (const i of inner) {
+        assert.equal(i.attributes['traefik.middleware.name'], 'again2@file');
+        const service = spans.filter((s) => s.name === 'Service' && s.parentSpanId === i.spanId);
+        assert.equal(service.length, 1);
+        const calls = spans.filter((s) => s.name === 'ReverseProxy' && s.parentSpanId === service[0]!.spanId);
+        assert.equal(calls.length, 1);
+      }
+    }
   });
 });
 
