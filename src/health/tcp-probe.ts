@@ -62,6 +62,10 @@ export function tcpProbe(
         ready(raw);
         return;
       }
+      if (t.refusal !== undefined) {
+        settle(false, t.refusal);
+        return;
+      }
       const s = process.getBuiltinModule('node:tls').connect({
         socket: raw,
         secureContext: t.secureContext,
