@@ -135,6 +135,12 @@ tcp:
     assert.equal(r.how, 'end');
   });
 
+  it('resets it instead when its bytes were never read, as the kernel does on Traefik’s conn.Close()', async () => {
+    const r = await tcpExchange(port('nodial'), 'anyone there?');
+    assert.equal(r.data.length, 0);
+    assert.equal(r.how, 'ECONNRESET');
+  });
+
   it('stops reading a client whose backend never reads: memory stays bounded', async () => {
     const pid = proxy.child.pid!;
     const before = readRss(pid);

@@ -342,10 +342,16 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
     this.#pgUpstream?.destroy();
     this.#series?.failed(reason);
     // Closed, as Traefik's conn.Close() (the middlewares, the load balancers, Proxy.ServeTCP in
-    // pkg/tcp): a FIN, or the kernel's reset if the client sent bytes that were never read.
+    // pkg/tcp): a FIN, or the kernel's reset when bytes the client sent were never read (there
+    // the kernel holds them: Traefik reads nothing before a TCP router on its fast path). Here
+    // they wait in the socket's buffer, nobody having taken them: the same reset, then.
     this.#held?.destroy();
     this.#held = null;
-    if (!this.#socket.destroyed) this.#socket.destroy();
+    const s = this.#socket;
+    if (!s.destroyed) {
+      if (s.readableLength > 0) s.resetAndDestroy();
+      else s.destroy();
+    }
     this.#finish(status, 0, 0);
   }
 
