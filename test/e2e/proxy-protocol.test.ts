@@ -27,8 +27,8 @@ import { type Issued, TestPki } from '../helpers/tls-certs.ts';
 /**
  * What a client bound to 127.0.0.2 gets back over a TCP connection to `port`. `send` (a request
  * with `Connection: close`) is written without a FIN: the server's close ends the exchange. After
- * a client's FIN the proxy would give the reply only terminationDelay (100 ms, Traefik's rule),
- * which a loaded machine may exceed.
+ * a client's FIN the proxy would give the reply only terminationDelay (Traefik's rule: 0 for a
+ * service without serversTransport).
  */
 function fromOtherAddress(port: number, send: string | null): Promise<string> {
   return new Promise((resolve) => {
