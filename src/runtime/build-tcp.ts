@@ -254,7 +254,10 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     let lbProxy: 0 | 1 | 2 = lb.proxyProtocol?.version ?? 0;
     if (lb.serversTransport !== undefined) {
       tname = qualify(lb.serversTransport, providerOf(qualified));
-      const found = tcp.serversTransports[tname];
+      // Traefik's default@internal, named: the static transport as its internal provider copies
+      // it (serverTransportTCP: dial settings and TLS, no terminationDelay, so 0).
+      const found =
+        tname === 'default@internal' ? { ...t, terminationDelay: 0 } : tcp.serversTransports[tname];
       if (found === undefined) {
         ctx.err(
           ['tcp', 'services', qualified, 'loadBalancer', 'serversTransport'],

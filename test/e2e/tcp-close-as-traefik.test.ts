@@ -100,6 +100,7 @@ describe('TCP connections end as in Traefik', () => {
       'record',
       'fin0',
       'finLb',
+      'finInternal',
       'tlsDown',
       'tlsUp',
       'noName',
@@ -123,6 +124,7 @@ tcp:
     record: { entryPoints: [record], rule: "HostSNI(\`*\`)", service: record }
     fin0: { entryPoints: [fin0], rule: "HostSNI(\`*\`)", service: afterFin }
     finLb: { entryPoints: [finLb], rule: "HostSNI(\`*\`)", service: afterFinLb }
+    finInternal: { entryPoints: [finInternal], rule: "HostSNI(\`*\`)", service: afterFinInternal }
     tlsDown: { entryPoints: [tlsDown], rule: "HostSNI(\`close.test\`)", service: nodial, tls: {} }
     tlsUp: { entryPoints: [tlsUp], rule: "HostSNI(\`close.test\`)", service: echo, tls: {} }
     noName: { entryPoints: [noName], rule: "HostSNI(\`*\`)", service: noName }
@@ -138,6 +140,11 @@ tcp:
     record: { loadBalancer: { servers: [{ address: "127.0.0.1:${recorder.port}" }], serversTransport: patient } }
     afterFin: { loadBalancer: { servers: [{ address: "127.0.0.1:${afterFin.port}" }] } }
     afterFinLb: { loadBalancer: { servers: [{ address: "127.0.0.1:${afterFin.port}" }], terminationDelay: 30000 } }
+    afterFinInternal:
+      loadBalancer:
+        servers: [{ address: "127.0.0.1:${afterFin.port}" }]
+        serversTransport: default@internal
+        terminationDelay: 30000
     noName:
       loadBalancer:
         servers: [{ address: "localhost:${tlsEcho.port}", tls: true }]
@@ -221,6 +228,12 @@ tcp:
     // The deprecated service key still gives the server its time.
     const lb = await tcpExchange(port('finLb'), 'q', { end: true });
     assert.equal(lb.data.toString(), 'late\n');
+    // Naming Traefik's default@internal transport (accepted: no issue about it): its delay (0)
+    // wins over the deprecated key.
+    assert.ok(!proxy.logs.some((l) => JSON.stringify(l).includes('default@internal')), 'no issue');
+    const internal = await tcpExchange(port('finInternal'), 'q', { end: true });
+    assert.equal(internal.how, 'end');
+    assert.equal(internal.data.toString(), '');
   });
 
   it("cuts a TLS client's handshake when its router's server cannot be dialled", async () => {

@@ -94,8 +94,11 @@ export function validateLayer4(
       if (isOff(`tcp:services/${name}`) || svc.kind !== 'loadBalancer') continue;
       const base = ['tcp', 'services', name, 'loadBalancer'];
       const lb = svc.loadBalancer;
-      if (lb.serversTransport !== undefined) {
-        const p = problem('tcp', 'serversTransports', lb.serversTransport, tcp.serversTransports, name);
+      const st = lb.serversTransport;
+      const ref = st === undefined ? undefined : resolveName(st, name);
+      // Traefik's internal provider defines `default@internal` (serverTransportTCP).
+      if (st !== undefined && !(ref?.kind === 'internal' && ref.name === 'default')) {
+        const p = problem('tcp', 'serversTransports', st, tcp.serversTransports, name);
         if (p !== undefined) {
           report('error', `serversTransport ${p}`, [...base, 'serversTransport']);
           off.add(`tcp:services/${name}`);
