@@ -47,6 +47,12 @@ export interface ProbeTls {
   readonly rejectUnauthorized: boolean;
   /** The transport's peerCertURI check, when it has one (the same as its requests'). */
   readonly checkServerIdentity?: ((hostname: string, cert: PeerCertificate) => Error | undefined) | undefined;
+  /**
+   * Set when Go's TLS client in Traefik would refuse this handshake before sending anything (a
+   * TCP server's transport without serverName or insecureSkipVerify): the reason, and no
+   * handshake is tried.
+   */
+  readonly refusal?: string | undefined;
 }
 
 export interface ProbeResult {

@@ -1,8 +1,9 @@
 /**
- * Traefik's TCP health check (pkg/healthcheck, v3.6): connect (TLS for a TLS server, the
- * service's dialer), write `send` if set, then read: the first bytes must be exactly `expect`
- * if set. The whole probe is bound by `timeout`. It never throws; its socket is destroyed when it
- * settles.
+ * Traefik's TCP health check (pkg/healthcheck/healthcheck_tcp.go executeHealthCheck, v3.7/v3.8):
+ * connect (TLS for a TLS server, the service's dialer), write `send` if set, then read once into
+ * a buffer as long as `expect` (`conn.Read(buf)`), which must then equal `expect`: a reply that
+ * comes in two reads fails, as there. The whole probe is bound by `timeout`. It never throws;
+ * its socket is destroyed when it settles.
  */
 import { connect, type Socket } from 'node:net';
 import type { ProbeResult, ProbeTarget } from './probe.ts';
@@ -25,7 +26,6 @@ export function tcpProbe(
     let stream: Socket | import('node:tls').TLSSocket | null = null;
     const raw = connect({ host: target.host, port: opts.port ?? target.port, noDelay: true });
     const expected = opts.expect === undefined || opts.expect === '' ? null : Buffer.from(opts.expect);
-    let got = Buffer.alloc(0);
     const settle = (ok: boolean, reason: string): void => {
       if (settled) return;
       settled = true;
@@ -48,11 +48,14 @@ export function tcpProbe(
         settle(true, 'connected');
         return;
       }
-      s.on('data', (d: Buffer) => {
-        got = Buffer.concat([got, d]);
-        if (got.length < expected.length) return;
-        const head = got.subarray(0, expected.length);
-        settle(head.equals(expected), head.equals(expected) ? 'expected reply' : 'unexpected reply');
+      s.once('data', (d: Buffer) => {
+        // One read: Go's buffer keeps zeros past what it returned, and ignores the rest.
+        const head =
+          d.length >= expected.length
+            ? d.subarray(0, expected.length)
+            : Buffer.concat([d, Buffer.alloc(expected.length - d.length)]);
+        const ok = head.equals(expected);
+        settle(ok, ok ? 'expected reply' : 'unexpected reply');
       });
       s.on('end', () => settle(false, 'closed before the expected reply'));
     };
@@ -60,6 +63,10 @@ export function tcpProbe(
       const t = target.tls;
       if (t === undefined) {
         ready(raw);
+        return;
+      }
+      if (t.refusal !== undefined) {
+        settle(false, t.refusal);
         return;
       }
       const s = process.getBuiltinModule('node:tls').connect({

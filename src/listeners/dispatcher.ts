@@ -325,8 +325,8 @@ class PendingConnection implements Timed {
    * Reads the PROXY protocol header at the start of `buf`, if any: the bytes after it, or
    * undefined (more bytes needed, or the connection was refused). A trusted peer's header gives
    * the connection its client address, for everything after (rules, X-Forwarded-For, access
-   * log, allow lists); an untrusted peer that sends one is refused, and a malformed header
-   * closes the connection.
+   * log, allow lists); an untrusted peer's is read and ignored, and a malformed header (from
+   * any peer) closes the connection.
    */
   #proxyHeader(buf: Buffer): Buffer | undefined {
     const r = parseProxyHeader(buf);
@@ -346,12 +346,15 @@ class PendingConnection implements Timed {
         return undefined;
       case 'header': {
         if (!this.#proxy!.trusted(this.#clientIp)) {
-          this.#d.opts.logger.debug('PROXY protocol header from an untrusted peer refused', {
+          // Traefik's buildProxyProtocolListener (pkg/server/server_entrypoint_tcp.go): the
+          // policy for a peer outside trustedIPs is go-proxyproto's IGNORE, which reads the
+          // header and drops it; the connection is served with the peer's own address.
+          this.#d.opts.logger.debug('PROXY protocol header from an untrusted peer ignored', {
             entryPoint: this.#d.opts.entryPoint,
             clientIp: this.#clientIp,
           });
-          this.#fail();
-          return undefined;
+          this.#proxy = null;
+          return buf.subarray(r.length);
         }
         this.#proxy = null;
         if (r.addresses !== null) {

@@ -123,6 +123,14 @@ export class Tunnel implements Timed {
   readonly #listener: TunnelListener;
   /** Bytes a side may hold unsent before the other stops reading (0: as soon as write() says full). */
   readonly #slack: number;
+  /**
+   * TCP routers: a side that resets (or fails) ends like a FIN (Traefik's connCopy, pkg/tcp/proxy.go:
+   * the read error ends that copy, then CloseWrite sends a FIN to the other peer). Else the other
+   * side is reset too (WebSocket and CONNECT tunnels).
+   */
+  readonly #finOnReset: boolean;
+  /** finOnReset: a side went away without its FIN (the end is `broken`, closed with FINs). */
+  #broken = false;
   readonly #up: TunnelSide;
   readonly #down: TunnelSide;
   /** Bytes client → upstream, and upstream → client. */
@@ -144,7 +152,8 @@ export class Tunnel implements Timed {
    * `slack` (TCP routers): a side's reading stops only when more than this many bytes wait
    * unsent on the other; 0 = as soon as the writer reports its buffer full. A read chunk (64
    * KiB) fills a socket's buffer at once, so with 0 bulk transfers stop and restart reading at
-   * every chunk even when the kernel took it all (two epoll changes per chunk).
+   * every chunk even when the kernel took it all (two epoll changes per chunk). `finOnReset`
+   * (TCP routers): a side's reset reaches the other as a FIN, as in Traefik (see the field).
    */
   constructor(
     client: Duplex,
@@ -154,6 +163,7 @@ export class Tunnel implements Timed {
     terminationMs: number,
     listener: TunnelListener,
     slack = 0,
+    finOnReset = false,
   ) {
     this.client = client;
     this.upstream = upstream;
@@ -162,6 +172,7 @@ export class Tunnel implements Timed {
     this.#terminationMs = terminationMs;
     this.#listener = listener;
     this.#slack = slack;
+    this.#finOnReset = finOnReset;
     this.startedAt = performance.now();
     this.#lastActivity = ticker.now;
     this.#up = new TunnelSide(this, client, upstream, true);
@@ -239,6 +250,12 @@ export class Tunnel implements Timed {
   /** Bytes read from `side.from`: written to `side.to`, whose backpressure pauses the reader. */
   data(side: TunnelSide, chunk: Buffer): void {
     if (this.#over) return;
+    if (this.#broken && side.to.destroyed) {
+      // finOnReset: the other peer is gone; Traefik's copy toward it fails on this write and
+      // both connections are closed.
+      this.#finish('broken');
+      return;
+    }
     this.#lastActivity = this.#ticker.now;
     if (side.up) this.bytesUp += chunk.length;
     else this.bytesDown += chunk.length;
@@ -266,7 +283,12 @@ export class Tunnel implements Timed {
     side.ended = true;
     endOnce(side.to);
     if (this.#up.ended && this.#down.ended) {
-      this.#finish('closed');
+      this.#finish(this.#broken ? 'broken' : 'closed');
+      return;
+    }
+    if (this.#terminationMs === 0) {
+      // Traefik's SetReadDeadline(now): the other side's reading stops at once.
+      this.#terminate();
       return;
     }
     if (this.#terminationMs >= 0 && !this.#terminating) {
@@ -280,20 +302,26 @@ export class Tunnel implements Timed {
   }
 
   /** A stream closed: if not after a clean FIN both ways, the other side is broken too. */
-  sideClosed(_side: TunnelSide): void {
+  sideClosed(side: TunnelSide): void {
     if (this.#over) return;
-    this.#finish(this.#up.ended && this.#down.ended ? 'closed' : 'broken');
+    if (this.#up.ended && this.#down.ended) {
+      this.#finish(this.#broken ? 'broken' : 'closed');
+      return;
+    }
+    if (!this.#finOnReset || side.ended) {
+      this.#finish('broken');
+      return;
+    }
+    // finOnReset: `side.from` went away without its FIN (a reset, an error): its reading ends as
+    // at a FIN, passed on as one; the other peer may finish within terminationDelay.
+    this.#broken = true;
+    this.halfClosed(side);
   }
 
   onDeadline(now: number): void {
     if (this.#over) return;
     if (this.#terminating) {
-      // The other side kept its half open past terminationDelay: both closed, as a clean end.
-      this.#up.ended = true;
-      this.#down.ended = true;
-      endOnce(this.client);
-      endOnce(this.upstream);
-      this.#finish('closed');
+      this.#terminate();
       return;
     }
     const idleFor = now - this.#lastActivity;
@@ -302,6 +330,15 @@ export class Tunnel implements Timed {
       return;
     }
     this.close('idle');
+  }
+
+  /** The other side kept its half open past terminationDelay: both closed, as a clean end. */
+  #terminate(): void {
+    this.#up.ended = true;
+    this.#down.ended = true;
+    endOnce(this.client);
+    endOnce(this.upstream);
+    this.#finish(this.#broken ? 'broken' : 'closed');
   }
 
   /** Ends the tunnel from our side: both streams get a FIN (then are freed). */
@@ -321,7 +358,7 @@ export class Tunnel implements Timed {
       if (side.slot === null) side.from.off('data', onData);
       else if (side.slot.target === side) side.slot.target = null;
     }
-    if (end === 'closed') {
+    if (end === 'closed' || (end === 'broken' && this.#finOnReset)) {
       // Both FINs were passed on: free the sockets once the writes are out.
       endOnce(c);
       endOnce(u);
@@ -329,6 +366,8 @@ export class Tunnel implements Timed {
       else c.once('finish', destroyStream);
       if (u.writableFinished) u.destroy();
       else u.once('finish', destroyStream);
+      // A peer that stopped reading never lets the FIN out: freed after a while all the same.
+      if (end === 'broken') setTimeout(destroyBoth, 5000, c, u).unref();
     } else if (end === 'broken') {
       // One side vanished: the other must see a broken connection, never a clean close.
       destroyWithReset(c);

@@ -204,16 +204,28 @@ class TcpWeighted implements TcpServiceNode {
   }
 }
 
+/** Go's crypto/tls, when a client config has neither ServerName nor InsecureSkipVerify. */
+const GO_NO_SERVER_NAME = 'tls: either ServerName or InsecureSkipVerify must be specified in the tls.Config';
+
+/**
+ * `named`: the service names its serversTransport `t`, which gives the termination delay and the
+ * PROXY protocol version. Else `t` is default@internal, whose dial settings apply but whose
+ * terminationDelay and proxyProtocol do not: Traefik's DialerManager.Build (pkg/tcp/dialer.go)
+ * takes those from the service's deprecated keys only, and since TCPServersLoadBalancer lost its
+ * SetDefaults (the v3 code with TCP health checks) a service without them gets a termination delay of 0 and no PROXY header
+ * (traefik/traefik#12802, still open for v3.7.18 and v3.8.0).
+ */
 function transportOf(
   t: TcpServersTransportConfig,
+  named: boolean,
   lbProxy: 0 | 1 | 2,
   lbDelay: number | undefined,
 ): TcpTransport {
   return {
     dialTimeoutMs: t.dialTimeout,
     keepAliveMs: t.dialKeepAlive,
-    terminationDelayMs: lbDelay ?? t.terminationDelay,
-    proxyProtocol: t.proxyProtocol?.version ?? lbProxy,
+    terminationDelayMs: named ? t.terminationDelay : (lbDelay ?? 0),
+    proxyProtocol: named ? (t.proxyProtocol?.version ?? 0) : lbProxy,
     idleTimeoutMs: t.idleTimeout,
   };
 }
@@ -235,15 +247,17 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     // pkg/provider/traefik/internal.go serverTransportTCP), else the dynamic defaults.
     let t: TcpServersTransportConfig = ctx.defaultTransport ?? schemaDefaults().tcpServersTransport;
     let tname = '';
-    // A service that names no serversTransport keeps the deprecated service-level values. Its
-    // terminationDelay is the documented default, 100ms (Traefik v3.7's code leaves it at 0
-    // there, which cuts a half-closed client's reply at once; its documentation says 100ms).
+    // A service that names no serversTransport keeps the deprecated service-level values, and
+    // without them a termination delay of 0 (transportOf says why).
     let lbDelay: number | undefined =
       lb.terminationDelay === undefined ? undefined : lb.terminationDelay < 0 ? -1 : lb.terminationDelay;
     let lbProxy: 0 | 1 | 2 = lb.proxyProtocol?.version ?? 0;
     if (lb.serversTransport !== undefined) {
       tname = qualify(lb.serversTransport, providerOf(qualified));
-      const found = tcp.serversTransports[tname];
+      // Traefik's default@internal, named: the static transport as its internal provider copies
+      // it (serverTransportTCP: dial settings and TLS, no terminationDelay, so 0).
+      const found =
+        tname === 'default@internal' ? { ...t, terminationDelay: 0 } : tcp.serversTransports[tname];
       if (found === undefined) {
         ctx.err(
           ['tcp', 'services', qualified, 'loadBalancer', 'serversTransport'],
@@ -255,7 +269,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
       lbDelay = undefined;
       lbProxy = 0;
     }
-    const transport = transportOf(t, lbProxy, lbDelay);
+    const transport = transportOf(t, tname !== '', lbProxy, lbDelay);
     let tls: ReturnType<typeof loadUpstreamTls> | undefined;
     const servers: TcpServerRuntime[] = [];
     const targets: ProbeTarget[] = [];
@@ -292,6 +306,17 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
           // Traefik's tcp DialerManager.Build: tls.peerCertURI checks the server's URI SAN
           // (pkg/tls VerifyPeerCertificate), as for HTTP serversTransports.
           checkServerIdentity: u.checkServerIdentity,
+          // Traefik's tcpTLSDialer (pkg/tcp/dialer.go, v3.6 on) runs tls.Client(conn, config) on
+          // the dialled connection, which never takes the server name from the address (as
+          // tls.Dialer did before): without serverName, insecureSkipVerify or SPIFFE, Go refuses
+          // the handshake before sending anything, so the dial fails (and so does the health
+          // check, which dials the same way).
+          refusal:
+            (t.tls?.serverName ?? '') === '' &&
+            t.tls?.insecureSkipVerify !== true &&
+            t.tls?.spiffe === undefined
+              ? GO_NO_SERVER_NAME
+              : undefined,
         };
       }
       servers.push({

@@ -350,6 +350,8 @@ export interface TcpServerTls {
   readonly rejectUnauthorized: boolean;
   /** The transport's `tls.peerCertURI` check; undefined = Node's hostname check. */
   readonly checkServerIdentity: import('../upstream/transport-tls.ts').IdentityCheck | undefined;
+  /** Go's refusal of the handshake, when Traefik's could not start (build-tcp.ts says when). */
+  readonly refusal: string | undefined;
 }
 
 /** One server of a TCP load balancer. */

@@ -18,6 +18,8 @@ export interface TcpDialTarget {
     readonly rejectUnauthorized: boolean;
     /** The transport's peerCertURI check (upstream/peer-cert-uri.ts); absent = Node's hostname check. */
     readonly checkServerIdentity?: import('./transport-tls.ts').IdentityCheck | undefined;
+    /** Set: the handshake is refused with this reason before it starts (Go's rule, build-tcp.ts). */
+    readonly refusal?: string | undefined;
   } | null;
 }
 
@@ -126,6 +128,10 @@ class TcpDial implements PendingDial, Timed {
     if (t.preamble !== null) socket.write(t.preamble);
     if (t.tls === null) {
       this.succeed(socket);
+      return;
+    }
+    if (t.tls.refusal !== undefined) {
+      this.fail('tls', t.tls.refusal);
       return;
     }
     const tls = process.getBuiltinModule('node:tls');

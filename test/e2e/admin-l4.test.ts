@@ -77,7 +77,7 @@ udp:
     await proxy.waitForLog((l) => l.msg === 'server down' && l.server === dead);
     // Every connection now goes to the live server.
     for (let i = 0; i < 2; i++) {
-      // FIN after the echo: after a FIN first, it has only terminationDelay (100 ms) to come.
+      // FIN after the echo: after a FIN first, it has only terminationDelay (0 here: no serversTransport) to come.
       const r = await tcpExchange(proxy.ports['tcp']!, `hello ${i}`, { endAfter: `hello ${i}` });
       assert.equal(r.data.toString(), `hello ${i}`);
     }

@@ -58,8 +58,11 @@ tcp:
     rest: { entryPoints: [websecure], rule: "HostSNI(\`*\`)", service: echo, tls: {} }
     deep: { entryPoints: [websecure], rule: "HostSNI(\`**.tcp.test\`)", service: deepEcho, tls: {} }
   services:
-    echo: { loadBalancer: { servers: [{ address: "${echo.address}" }] } }
-    deepEcho: { loadBalancer: { servers: [{ address: "${deepEcho.address}" }] } }
+    # The client ends with its ping: the echo needs a termination delay (0 without a transport).
+    echo: { loadBalancer: { servers: [{ address: "${echo.address}" }], serversTransport: patient } }
+    deepEcho: { loadBalancer: { servers: [{ address: "${deepEcho.address}" }], serversTransport: patient } }
+  serversTransports:
+    patient: { terminationDelay: 30s }
 tls:
   certificates:
     - { certFile: c.pem, keyFile: c.key }

@@ -27,8 +27,8 @@ import { type Issued, TestPki } from '../helpers/tls-certs.ts';
 /**
  * What a client bound to 127.0.0.2 gets back over a TCP connection to `port`. `send` (a request
  * with `Connection: close`) is written without a FIN: the server's close ends the exchange. After
- * a client's FIN the proxy would give the reply only terminationDelay (100 ms, Traefik's rule),
- * which a loaded machine may exceed.
+ * a client's FIN the proxy would give the reply only terminationDelay (Traefik's rule: 0 for a
+ * service without serversTransport).
  */
 function fromOtherAddress(port: number, send: string | null): Promise<string> {
   return new Promise((resolve) => {
@@ -106,6 +106,9 @@ backend web
   untrusted:
     address: "127.0.0.1:0"
     proxyProtocol: { trustedIPs: ["10.0.0.0/8"] }
+  untrustedTcp:
+    address: "127.0.0.1:0"
+    proxyProtocol: { trustedIPs: ["10.0.0.0/8"] }
   tcpOut1:
     address: "127.0.0.1:0"
   tcpOut2:
@@ -127,7 +130,8 @@ http:
 tcp:
   routers:
     declared: { entryPoints: [ppTcp], rule: "ClientIP(\`127.0.0.2\`)", service: declared }
-    others: { entryPoints: [ppTcp], rule: "HostSNI(\`*\`)", service: others }
+    others: { entryPoints: [ppTcp, untrustedTcp], rule: "HostSNI(\`*\`)", service: others }
+    forged: { entryPoints: [untrustedTcp], rule: "ClientIP(\`192.0.2.7\`)", service: declared }
     out1: { entryPoints: [tcpOut1], rule: "HostSNI(\`*\`)", service: out1 }
     out2: { entryPoints: [tcpOut2], rule: "HostSNI(\`*\`)", service: out2 }
   services:
@@ -223,13 +227,23 @@ listen f5
     assert.equal(direct.data.toString(), 'others\n');
   });
 
-  it('refuses a header from an untrusted peer, serves that peer without one, closes a malformed one', async () => {
+  it("ignores an untrusted peer's header (Traefik: go-proxyproto IGNORE), serves it without one, closes a malformed one", async () => {
+    // HTTP: the header is read and dropped; the request is served with the peer's own address.
     const withHeader = await tcpExchange(
       proxy.ports['untrusted']!,
-      'PROXY TCP4 192.0.2.7 127.0.0.1 5000 80\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n',
+      'PROXY TCP4 192.0.2.7 127.0.0.1 5000 80\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
     );
-    assert.equal(withHeader.data.length, 0);
-    assert.notEqual(withHeader.how, 'timeout');
+    const text = withHeader.data.toString('latin1');
+    assert.match(text, /^HTTP\/1\.1 200 /, text);
+    assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).xff, '127.0.0.1');
+    // TCP: ClientIP sees the peer, not the declared 192.0.2.7, and the header never reaches the
+    // server (which echoes what it gets after its banner).
+    const tcp = await tcpExchange(
+      proxy.ports['untrustedTcp']!,
+      'PROXY TCP4 192.0.2.7 127.0.0.1 5000 80\r\nping\n',
+      { untilData: 'ping\n' },
+    );
+    assert.equal(tcp.data.toString(), 'others\nping\n');
     const plain = await curl([`http://127.0.0.1:${proxy.ports['untrusted']}/`]);
     assert.equal(plain.status, 200);
     assert.equal(JSON.parse(plain.body.toString()).xff, '127.0.0.1');

@@ -123,13 +123,19 @@ tcp:
 
   const port = (ep: string): number => proxy.ports[ep]!;
 
-  it('passes a backend reset on to the client as a reset', async () => {
-    const r = await tcpExchange(port('reset'), 'hello');
+  it('passes a backend reset on to the client as a FIN, as Traefik (connCopy, CloseWrite)', async () => {
+    const r = await tcpExchange(port('reset'), null);
     assert.equal(r.data.length, 0);
-    assert.equal(r.how, 'ECONNRESET');
+    assert.equal(r.how, 'end');
   });
 
-  it('resets the client whose server does not accept the connection within dialTimeout', async () => {
+  it('closes (FIN) the client whose server does not accept the connection within dialTimeout', async () => {
+    const r = await tcpExchange(port('nodial'), null);
+    assert.equal(r.data.length, 0);
+    assert.equal(r.how, 'end');
+  });
+
+  it('resets it instead when its bytes were never read, as the kernel does on Traefik’s conn.Close()', async () => {
     const r = await tcpExchange(port('nodial'), 'anyone there?');
     assert.equal(r.data.length, 0);
     assert.equal(r.how, 'ECONNRESET');

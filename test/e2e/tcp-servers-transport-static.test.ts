@@ -43,7 +43,7 @@ tcp:
     assert.equal(r.data.toString(), 'ping\n');
   });
 
-  it('without it, the same service verifies the certificate and cannot connect', async (t) => {
+  it('without it, no TLS connection is made: no serverName nor insecureSkipVerify (Go refuses)', async (t) => {
     const proxy = await startProxy({ config: config('') });
     t.after(() => proxy.stop());
     const accepted = backend.accepted;

@@ -78,8 +78,8 @@ http:
 /**
  * One connection through the proxy: writes `ping` and, once its echo is back, ends; resolves with
  * what came back before the close. It does not half-close first: after a client's FIN the proxy
- * gives the server terminationDelay (100 ms by default, as Traefik) to answer, which a loaded
- * machine may exceed. One sent to the dead server is reset (a rejection) or closed empty ('').
+ * gives the server terminationDelay to answer (0 for a service without serversTransport, as
+ * Traefik). One sent to the dead server is reset (a rejection) or closed empty ('').
  */
 function tcpRoundTrip(port: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -11,6 +11,24 @@ type Report = (severity: ConfigIssue['severity'], message: string, path: ConfigP
 /** A HostSNI with a name: only a TLS connection has a server name (Traefik's router check). */
 const NAMED_HOST_SNI = /hostsni\s*\(\s*[`"](?!\*[`"])/i;
 
+/** The values of a rule's HostSNI matchers (backquoted or double-quoted). */
+const HOST_SNI_VALUES = /hostsni\s*\(\s*([`"])([^`"]*)\1/gi;
+
+/**
+ * A HostSNI value Traefik's v3 matcher can never match: an ASCII name with an upper-case letter.
+ * Its hostSNI (pkg/muxer/tcp/matcher.go) compares the value as written with the server name,
+ * which NewConnData lower-cases; only a non-ASCII name is lower-cased (idna.Lookup.ToASCII), and
+ * the v2 syntax lower-cases every value. Ours matches it regardless of case.
+ */
+export function neverMatchingHostSni(rule: string): string[] {
+  const out: string[] = [];
+  for (const m of rule.matchAll(HOST_SNI_VALUES)) {
+    const v = m[2]!;
+    if (/[A-Z]/.test(v) && /^[\x21-\x7e]*$/.test(v)) out.push(v);
+  }
+  return out;
+}
+
 /**
  * References and rules of the `tcp` and `udp` sections: a router's service, middlewares and
  * entry points exist; a service's serversTransport and weighted children exist, without cycles;
@@ -76,8 +94,11 @@ export function validateLayer4(
       if (isOff(`tcp:services/${name}`) || svc.kind !== 'loadBalancer') continue;
       const base = ['tcp', 'services', name, 'loadBalancer'];
       const lb = svc.loadBalancer;
-      if (lb.serversTransport !== undefined) {
-        const p = problem('tcp', 'serversTransports', lb.serversTransport, tcp.serversTransports, name);
+      const st = lb.serversTransport;
+      const ref = st === undefined ? undefined : resolveName(st, name);
+      // Traefik's internal provider defines `default@internal` (serverTransportTCP).
+      if (st !== undefined && !(ref?.kind === 'internal' && ref.name === 'default')) {
+        const p = problem('tcp', 'serversTransports', st, tcp.serversTransports, name);
         if (p !== undefined) {
           report('error', `serversTransport ${p}`, [...base, 'serversTransport']);
           off.add(`tcp:services/${name}`);
@@ -110,7 +131,19 @@ export function validateLayer4(
       if (isOff(key)) continue;
       const base = ['tcp', 'routers', name];
       let ok = true;
-      const e = opts.checkRule?.(r.rule, 'tcp', r.ruleSyntax || opts.defaultRuleSyntax);
+      const syntax = r.ruleSyntax || opts.defaultRuleSyntax;
+      const e = opts.checkRule?.(r.rule, 'tcp', syntax);
+      if (e === undefined && syntax !== 'v2') {
+        // Kept matching here (a name's case never matters), but said: moving the configuration
+        // to Traefik would silently break the router.
+        for (const v of neverMatchingHostSni(r.rule)) {
+          report(
+            'warning',
+            `HostSNI(\`${v}\`) matches \`${v.toLowerCase()}\` here, but Traefik compares it as written with the lower-cased server name and never matches it: write it in lower case`,
+            [...base, 'rule'],
+          );
+        }
+      }
       if (e !== undefined) {
         report('error', `invalid rule: ${e.message} (at offset ${e.offset} of the rule)`, [...base, 'rule']);
         ok = false;

@@ -586,6 +586,17 @@ describe('loadStaticConfig: flags and env', () => {
     assert.deepEqual(load(`global:\n  notAppendXForwardedFor: false\n${minimal}`).lines, []);
   });
 
+  it('warns that tcpServersTransport.terminationDelay has no effect (Traefik: DialerManager.Build, #12802), when set', () => {
+    const file = load(`tcpServersTransport:\n  terminationDelay: 5s\n${minimal}`);
+    assert.equal(file.lines.length, 1, file.lines.join('\n'));
+    assert.match(
+      file.lines[0]!,
+      /^conf\/static\.yaml:2:\d+: warning: tcpServersTransport\.terminationDelay: .*has no effect/,
+    );
+    assert.equal(load(minimal, ['--tcpServersTransport.terminationDelay=1s']).lines.length, 1);
+    assert.deepEqual(load(`tcpServersTransport:\n  dialTimeout: 5s\n${minimal}`).lines, []);
+  });
+
   it('reads the Traefik v3.8 forwardedHeaders.addXForwardedSchemeHeaders (default false), in a file and as a flag', () => {
     const file = load(`${minimal}    forwardedHeaders:\n      addXForwardedSchemeHeaders: true\n`);
     assert.deepEqual(file.lines, []);

@@ -139,6 +139,26 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
       ),
     );
   }
+  const tcpTransport = (merged as { tcpServersTransport?: unknown }).tcpServersTransport;
+  if (
+    typeof tcpTransport === 'object' &&
+    tcpTransport !== null &&
+    (tcpTransport as { terminationDelay?: unknown }).terminationDelay !== undefined
+  ) {
+    // Traefik's DialerManager.Build (pkg/tcp/dialer.go) takes a service's termination delay from
+    // its serversTransport when it names one, else from its deprecated key, else 0: never from
+    // default@internal (traefik/traefik#12802).
+    const path = ['tcpServersTransport', 'terminationDelay'];
+    const { exact: _, ...where } = locate(path);
+    issues.push(
+      issue(
+        'warning',
+        '`tcpServersTransport.terminationDelay` has no effect, as in Traefik: a TCP service that names no serversTransport closes both sides at the first FIN (0) unless its own deprecated `terminationDelay` says otherwise; name a `tcp.serversTransports` entry to set one',
+        path,
+        where,
+      ),
+    );
+  }
   if (config.core?.defaultRuleSyntax === 'v2') {
     // Traefik's ValidateConfiguration logs it (pkg/config/static/static_config.go).
     const { exact: _, ...where } = locate(['core', 'defaultRuleSyntax']);

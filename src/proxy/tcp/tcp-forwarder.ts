@@ -64,7 +64,8 @@ const DIAL_STATUS: Readonly<Record<TcpDialFailure, number>> = {
  * The TCP side of an entry point: a matched router's connections are admitted by its
  * middlewares, TLS-terminated if the router says so, given a server by its service, and joined
  * to a connection to that server by a Tunnel (backpressure both ways, FIN passed on as FIN with
- * Traefik's terminationDelay, resets passed on as resets, an idle timeout of ours). Each
+ * Traefik's terminationDelay, a reset passed on as a FIN as Traefik's connCopy does, an idle
+ * timeout of ours). Each
  * connection is counted in metrics and logged once in the access log.
  */
 export class TcpForwarder {
@@ -137,6 +138,10 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
   /** Passthrough of a Postgres client: the server is asked for TLS (SSLRequest) first. */
   readonly #postgres: boolean;
   #pgUpstream: Duplex | null = null;
+  /** The ClientHello the dispatcher read (TLS termination starts from it). */
+  #hello: TcpHello | null = null;
+  /** TLS termination: the server, dialled, while the client's handshake runs. */
+  #held: Duplex | null = null;
 
   constructor(f: TcpForwarder, socket: Socket, route: TcpRoute, hello: TcpHello | null, postgres: boolean) {
     this.#f = f;
@@ -173,16 +178,11 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
       }
       this.#admitted++;
     }
-    if (r.tls.kind === 'terminate') {
-      this.#f.opts.terminate(
-        s,
-        buffered ?? Buffer.alloc(0),
-        hello ?? { serverName: undefined, alpn: [] },
-        r.tls.options,
-        (tls) => this.#connect(tls, null),
-      );
-      return;
-    }
+    // TLS termination too dials first: Traefik's TLSHandler hands the router's handler a
+    // tls.Conn whose handshake runs on its first read, after the load balancer picked a server
+    // and Proxy.ServeTCP dialled it; without a server, or when the dial fails, the client's
+    // handshake is cut.
+    this.#hello = hello;
     this.#connect(s, buffered);
   }
 
@@ -227,6 +227,34 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
       this.#askPostgres(upstream);
       return;
     }
+    const tls = this.#route.tls;
+    if (tls.kind === 'terminate') {
+      this.#held = upstream;
+      upstream.on('error', ignore);
+      const initial = this.#initial;
+      this.#initial = null;
+      this.#f.opts.terminate(
+        this.#socket,
+        initial ?? Buffer.alloc(0),
+        this.#hello ?? { serverName: undefined, alpn: [] },
+        tls.options,
+        (secure) => this.#secured(secure),
+      );
+      return;
+    }
+    this.#join(upstream, null);
+  }
+
+  /** The client's TLS handshake is done: the server dialled before it is joined to it. */
+  #secured(secure: TLSSocket): void {
+    const upstream = this.#held;
+    this.#held = null;
+    if (upstream === null || this.#over) return;
+    if (upstream.destroyed) {
+      this.#fail(502, 'server_closed');
+      return;
+    }
+    this.#client = secure;
     this.#join(upstream, null);
   }
 
@@ -280,6 +308,7 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
       t.terminationDelayMs,
       this,
       TCP_SLACK,
+      true,
     );
     this.#tunnel = tunnel;
     const initial = this.#initial;
@@ -312,8 +341,17 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
     this.#dial?.abort();
     this.#pgUpstream?.destroy();
     this.#series?.failed(reason);
-    // A reset tells the client the connection did not go through (Traefik closes it).
-    if (!this.#socket.destroyed) this.#socket.resetAndDestroy();
+    // Closed, as Traefik's conn.Close() (the middlewares, the load balancers, Proxy.ServeTCP in
+    // pkg/tcp): a FIN, or the kernel's reset when bytes the client sent were never read (there
+    // the kernel holds them: Traefik reads nothing before a TCP router on its fast path). Here
+    // they wait in the socket's buffer, nobody having taken them: the same reset, then.
+    this.#held?.destroy();
+    this.#held = null;
+    const s = this.#socket;
+    if (!s.destroyed) {
+      if (s.readableLength > 0) s.resetAndDestroy();
+      else s.destroy();
+    }
     this.#finish(status, 0, 0);
   }
 
