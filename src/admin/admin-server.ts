@@ -239,7 +239,7 @@ export class AdminServer {
     // router sends, whatever the path (a router `Path(\`/prom\`)` naming it) or the method.
     if (origin.service === 'prometheus') {
       req.resume();
-      if (this.#deps.metrics === null) return sendError(res, 404, 'not found');
+      if (this.#deps.metrics === null) return sendGoNotFound(res);
       const text = this.#deps.metrics.render();
       return sendText(
         res,
@@ -261,12 +261,12 @@ export class AdminServer {
     if (base !== '') {
       if (path === base || path === `${base}/`) path = '/';
       else if (path.startsWith(`${base}/`)) path = path.slice(base.length);
-      else return sendError(res, 404, 'not found');
+      else return sendGoNotFound(res);
     }
     // Traefik's api@internal serves the dashboard too; dashboard@internal serves only that.
     const dashboard = origin.service === 'dashboard' || this.#deps.dashboard !== null;
     if (dashboard && (path === '/' || path === '/dashboard')) {
-      if (this.#deps.dashboard === null) return sendError(res, 404, 'not found');
+      if (this.#deps.dashboard === null) return sendGoNotFound(res);
       res.writeHead(302, {
         location: base === '' ? 'dashboard/' : `${base}/dashboard/`,
         'content-length': 0,
@@ -333,7 +333,7 @@ export class AdminServer {
           return this.#supportDump(res, snap);
       }
     }
-    if ((route === 'entrypoints' || route === 'certificates') && parts.length === 2) {
+    if ((route === 'entrypoints' || route === 'certificates') && parts.length === 2 && parts[1] !== '') {
       if (method !== 'GET') return sendMuxMethodNotAllowed(res, 'GET');
       const id = pathVar(res, route === 'entrypoints' ? 'entryPointID' : 'certificateID', parts[1]!);
       if (id === undefined) return;
@@ -352,7 +352,9 @@ export class AdminServer {
     const section = (kind === undefined ? [] : kind === 'http' ? SECTIONS : L4_SECTIONS[kind]).find(
       (s) => s === parts[1],
     );
-    if (kind === undefined || section === undefined || parts.length > 3) return sendGoNotFound(res);
+    // mux's `{routerID}` takes one segment, not an empty one.
+    if (kind === undefined || section === undefined || parts.length > 3 || parts[2] === '')
+      return sendGoNotFound(res);
     if (parts.length === 2) {
       if (method !== 'GET') return sendMuxMethodNotAllowed(res, 'GET');
       const items: object[] =
@@ -507,7 +509,7 @@ export class AdminServer {
         // Only the framing directive: the page sets its own policy for scripts and styles.
         'content-security-policy': "frame-ancestors 'none'",
       });
-    } else if (read || this.#deps.dashboard === null) sendError(res, 404, 'not found');
+    } else if (read || this.#deps.dashboard === null) sendGoNotFound(res);
     else this.#notAllowed(res, READ);
   }
 

@@ -102,6 +102,12 @@ tls:
     assert.equal(nowhere.status, 404);
     assert.equal(nowhere.headers.get('content-type'), 'text/plain; charset=utf-8');
     assert.equal(await nowhere.text(), '404 page not found\n');
+    // mux's `{routerID}` is one segment, never empty.
+    for (const path of ['/api/http/routers/', '/api/entrypoints/', '/api/http/routers/a/b']) {
+      const r = await get(path);
+      assert.equal(r.status, 404, path);
+      assert.equal(await r.text(), '404 page not found\n', path);
+    }
     for (const [method, path] of [
       ['HEAD', '/api/overview'],
       ['POST', '/api/http/routers'],
