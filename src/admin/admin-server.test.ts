@@ -255,6 +255,14 @@ describe('admin API reads', () => {
     assert.equal(missing.status, 404);
     assert.equal(missing.headers.get('content-type'), 'text/plain; charset=utf-8');
     assert.equal(await missing.text(), '{"message":"router not found: nope"}\n');
+    // url.PathUnescape's error, as Traefik's getRouter words it (the entry points refuse such a
+    // target before it gets here; the admin server checks it all the same).
+    const bad = await a.request('/api/http/routers/a%zz');
+    assert.equal(bad.status, 400);
+    assert.equal(
+      await bad.text(),
+      '{"message":"unable to decode routerID \\"a%zz\\": invalid URL escape \\"%zz\\""}\n',
+    );
   });
 
   it('serves metrics and the dashboard when given, redirecting / to the dashboard', async (t) => {

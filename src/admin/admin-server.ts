@@ -731,16 +731,33 @@ function sendList(
 }
 
 /**
- * A path variable as Traefik's UnscapeVarsHandler (pkg/api/handler_unscape_vars.go) decodes it:
- * url.PathUnescape, else 400 `unable to decode <var>: <value>` (then undefined).
+ * A path variable as Traefik's handlers decode it (pkg/api/handler_*.go: url.PathUnescape), else
+ * 400 `unable to decode routerID "<raw>": invalid URL escape "%zz"` (then undefined). Bytes that
+ * are not UTF-8 decode as U+FFFD (Go keeps them; such a name is found by neither).
  */
 function pathVar(res: ServerResponse, variable: string, raw: string): string | undefined {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    sendTraefikError(res, 400, `unable to decode ${variable}: ${raw}`);
-    return undefined;
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c !== 0x25) {
+      bytes.push(...Buffer.from(raw[i]!, 'utf8'));
+      continue;
+    }
+    const hex = raw.slice(i + 1, i + 3);
+    if (!/^[0-9a-fA-F]{2}$/.test(hex)) {
+      // Go's EscapeError: the `%` and at most two characters after it.
+      const bad = raw.slice(i, i + 3);
+      sendTraefikError(
+        res,
+        400,
+        `unable to decode ${variable} ${JSON.stringify(raw)}: invalid URL escape ${JSON.stringify(bad)}`,
+      );
+      return undefined;
+    }
+    bytes.push(Number.parseInt(hex, 16));
+    i += 2;
   }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /**

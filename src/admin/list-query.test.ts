@@ -103,6 +103,9 @@ describe("Traefik's list parameters (pkg/api/criterion.go, sort.go)", () => {
       ok: false,
       message: 'invalid request: page: -1',
     });
+    // Entry points are by name, ascending, whatever `sortBy` and `direction` say (getEntryPoints).
+    const eps = [{ name: 'b' }, { name: 'a' }];
+    assert.deepEqual(names(listPage(eps, 'entrypoints', q('direction=desc&sortBy=name'))), ['a', 'b']);
     // An empty list has a first page.
     assert.deepEqual(listPage([], 'entrypoints', q('page=1')), { ok: true, items: [], nextPage: 1 });
   });

@@ -155,7 +155,8 @@ export function listPage<T extends object>(
     kind === 'entrypoints' ? [...items] : items.filter((i) => keep(kind, i as Item, q, asWritten))
   ) as T[];
   // Ascending only for `asc` (the default); any other direction is descending, as in Traefik.
-  const dir = (q.get('direction') ?? 'asc') === 'asc' ? 1 : -1;
+  // Entry points: by name, ascending, whatever the query (Traefik's getEntryPoints sort.Slice).
+  const dir = kind === 'entrypoints' || (q.get('direction') ?? 'asc') === 'asc' ? 1 : -1;
   const key = sortKey(kind, q.get('sortBy'));
   kept.sort((a, b) => {
     if (key !== undefined) {

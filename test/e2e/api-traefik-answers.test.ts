@@ -122,6 +122,10 @@ tls:
     assert.equal(missing.status, 404);
     assert.equal(missing.headers.get('content-type'), 'text/plain; charset=utf-8');
     assert.equal(await missing.text(), '{"message":"router not found: nope@file"}\n');
+    // A broken escape never reaches the API: the entry point refuses it, as Go's server does.
+    const bad = await get('/api/http/routers/a%zz');
+    assert.equal(bad.status, 400);
+    await bad.text();
     const page = await get('/api/http/services?page=9');
     assert.equal(page.status, 400);
     assert.equal(await page.text(), '{"message":"invalid request: page: 9, per_page: 100"}\n');
