@@ -408,7 +408,8 @@ export class AdminServer {
     if (name !== 'profile' && name !== 'heap')
       return sendText(res, 404, 'text/plain; charset=utf-8', 'Unknown profile\n', { 'x-go-pprof': '1' });
     // Go's pprof.Profile: `seconds`, 30 when absent or not a positive integer.
-    const raw = Number.parseInt(url.searchParams.get('seconds') ?? '', 10);
+    const given = url.searchParams.get('seconds') ?? '';
+    const raw = /^[+-]?\d+$/.test(given) ? Number(given) : 0;
     const seconds = Number.isSafeInteger(raw) && raw > 0 ? raw : name === 'profile' ? 30 : 10;
     if (seconds > MAX_PROFILE_SECONDS)
       return sendText(
