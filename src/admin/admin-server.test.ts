@@ -250,6 +250,15 @@ describe('admin API reads', () => {
       assert.equal(r.headers.get('content-length'), '0', method);
       assert.equal(await r.text(), '', method);
     }
+    // A method that writes nothing is answered by the route, whoever asks (Traefik has no write
+    // refusal); a write from a client that may only read is still refused.
+    const remote = await startAdmin(t, { peer: '192.0.2.7', server: { insecure: true } });
+    const post = await remote.request('/api/overview', { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(await post.text(), '');
+    const put = await remote.request('/api/config', { method: 'PUT', body: '{}' });
+    assert.equal(put.status, 403);
+    await put.text();
     // Traefik's writeError: http.Error with `{"message":…}`.
     const missing = await a.request('/api/http/routers/nope');
     assert.equal(missing.status, 404);

@@ -248,14 +248,6 @@ export class AdminServer {
         typeof text === 'string' ? text : await text,
       );
     }
-    if (!read && admission.level === 'read') {
-      const refused = this.#access.refuseWrite(origin, ask);
-      return sendError(res, refused.status, refused.error);
-    }
-    if (!read && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
-      // A browser page of another site may send simple requests (a POST without preflight).
-      return sendError(res, 403, 'cross-origin writes are not allowed');
-    }
     // `api.basePath`: the API's and the dashboard's paths are under it.
     const base = this.#deps.basePath ?? '';
     if (base !== '') {
@@ -263,10 +255,24 @@ export class AdminServer {
       else if (path.startsWith(`${base}/`)) path = path.slice(base.length);
       else return sendGoNotFound(res);
     }
+    // Only a request that would write is checked as a write: any other method is answered by the
+    // routes (Traefik's bare 405), as Traefik does for every client.
+    if (isWrite(origin.service, method, path)) {
+      if (admission.level === 'read') {
+        const refused = this.#access.refuseWrite(origin, ask);
+        return sendError(res, refused.status, refused.error);
+      }
+      if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
+        // A browser page of another site may send simple requests (a POST without preflight).
+        return sendError(res, 403, 'cross-origin writes are not allowed');
+      }
+    }
     // Traefik's api@internal serves the dashboard too; dashboard@internal serves only that.
     const dashboard = origin.service === 'dashboard' || this.#deps.dashboard !== null;
     if (dashboard && (path === '/' || path === '/dashboard')) {
       if (this.#deps.dashboard === null) return sendGoNotFound(res);
+      // Traefik's dashboard.Append: a GET route.
+      if (method !== 'GET') return sendMuxMethodNotAllowed(res, 'GET');
       res.writeHead(302, {
         location: base === '' ? 'dashboard/' : `${base}/dashboard/`,
         'content-length': 0,
@@ -807,6 +813,17 @@ function requestUrl(target: string | undefined): URL | undefined {
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** Our write routes: the API provider's objects, its whole configuration, its rollback. */
+function isWrite(service: string, method: string, path: string): boolean {
+  if (service !== 'api') return false;
+  if (method === 'PUT' && path === '/api/config') return true;
+  if (method === 'POST' && path === '/api/rollback') return true;
+  return (
+    (method === 'PUT' || method === 'PATCH' || method === 'DELETE') &&
+    /^\/api\/http\/(routers|services|middlewares)\/[^/]+$/.test(path)
+  );
 }
 
 function isDryRun(url: URL): boolean {
