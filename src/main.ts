@@ -1523,7 +1523,7 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   /** The admin server, told when shutting down (/ping answers terminatingStatusCode then). */
   let adminServer: { terminate(): void } | null = null;
   if (bridge !== null) {
-    const { AdminServer } = await import('./admin/index.ts');
+    const { AdminServer, traefikEntryPoint, traefikProviderNames } = await import('./admin/index.ts');
     const dashboardAsset =
       config.api?.dashboard === true
         ? (await import('./admin/dashboard/index.ts')).dashboardAssets(config.api.dashboardName)
@@ -1539,7 +1539,8 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       entryPoints: listened
         .filter(([n]) => defaults.includes(n))
         .concat(listened.filter(([n]) => !defaults.includes(n)))
-        .map(([n, e]) => ({ name: n, address: e.address })),
+        .map(([n, e]) => ({ name: n, address: e.address, config: traefikEntryPoint(e) })),
+      overviewProviders: traefikProviderNames(config.providers),
       version: packageVersion(),
       features: {
         // Traefik's getFeatures: the first backend set, by its field name (v3 traces over OTLP only).

@@ -75,9 +75,9 @@ describe('admin API reads', () => {
       },
       issues: [],
       features: { tracing: '', metrics: '', accessLog: false },
-      providers: [],
     });
-    assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
+    // Traefik's handlers' Content-Type; `providers` left out when none is set (omitempty).
+    assert.equal(r.headers.get('content-type'), 'application/json');
   });
 
   it('lists the providers with their state, and names them in the overview', async (t) => {
@@ -95,11 +95,14 @@ describe('admin API reads', () => {
       throttleMs: 2000,
       lastOutcome: null,
     };
-    const a = await withRoutes(t, { server: { providers: { list: () => [status] } } });
+    const a = await withRoutes(t, {
+      server: { providers: { list: () => [status] }, overviewProviders: ['Etcd'] },
+    });
     const r = await a.json('/api/providers');
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, [status]);
-    assert.deepEqual(((await a.json('/api/overview')).body as { providers: unknown }).providers, ['etcd']);
+    // The overview names them as Traefik's getProviders: the static provider's Go field name.
+    assert.deepEqual(((await a.json('/api/overview')).body as { providers: unknown }).providers, ['Etcd']);
   });
 
   it('lists routers in the documented shape', async (t) => {
@@ -236,9 +239,39 @@ describe('admin API reads', () => {
     assert.equal((await a.json('/metrics')).status, 404);
     // Not resolved as a protocol-relative reference (host `x`, path `/api/overview`).
     assert.equal((await a.json('//x/api/overview')).status, 404);
-    const post = await a.json('/api/overview', { method: 'POST' });
+    // As Traefik's gorilla/mux: Go's 404 page, and a bare 405 for a method (HEAD too) its GET
+    // routes do not take.
+    const nope = await a.request('/api/nope');
+    assert.equal(nope.headers.get('content-type'), 'text/plain; charset=utf-8');
+    assert.equal(await nope.text(), '404 page not found\n');
+    for (const method of ['POST', 'HEAD', 'DELETE']) {
+      const r = await a.request('/api/overview', { method });
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.get('content-length'), '0', method);
+      assert.equal(await r.text(), '', method);
+    }
+    // A method that writes nothing is answered by the route, whoever asks (Traefik has no write
+    // refusal); a write from a client that may only read is still refused.
+    const remote = await startAdmin(t, { peer: '192.0.2.7', server: { insecure: true } });
+    const post = await remote.request('/api/overview', { method: 'POST' });
     assert.equal(post.status, 405);
-    assert.equal((post.body as { error: string }).error, 'method not allowed');
+    assert.equal(await post.text(), '');
+    const put = await remote.request('/api/config', { method: 'PUT', body: '{}' });
+    assert.equal(put.status, 403);
+    await put.text();
+    // Traefik's writeError: http.Error with `{"message":…}`.
+    const missing = await a.request('/api/http/routers/nope');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('content-type'), 'text/plain; charset=utf-8');
+    assert.equal(await missing.text(), '{"message":"router not found: nope"}\n');
+    // url.PathUnescape's error, as Traefik's getRouter words it (the entry points refuse such a
+    // target before it gets here; the admin server checks it all the same).
+    const bad = await a.request('/api/http/routers/a%zz');
+    assert.equal(bad.status, 400);
+    assert.equal(
+      await bad.text(),
+      '{"message":"unable to decode routerID \\"a%zz\\": invalid URL escape \\"%zz\\""}\n',
+    );
   });
 
   it('serves metrics and the dashboard when given, redirecting / to the dashboard', async (t) => {

@@ -16,11 +16,20 @@ import { ApiWrites } from './api-writes.ts';
 import { AdminAuth } from './auth.ts';
 import { AuthThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth-throttle.ts';
 import { certificateViews } from './certificate-views.ts';
-import { disabledObject } from './disabled-views.ts';
+import { disabledObject, record, strings, text } from './disabled-views.ts';
 import { explain, explainRequestHead } from './explain.ts';
-import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
+import {
+  isJsonType,
+  readBody,
+  sendError,
+  sendGoNotFound,
+  sendJson,
+  sendMuxMethodNotAllowed,
+  sendText,
+  sendTraefikError,
+} from './http-io.ts';
 import { type L4EntryPoints, type L4Kind, l4Names, l4Overview, l4View, l4Views } from './l4-views.ts';
-import { type ListKind, listPage } from './list-query.ts';
+import { type ListKind, listPage, type Written, type WrittenOf } from './list-query.ts';
 import { redactSecrets } from './redact.ts';
 import { anonymize, supportDump } from './support-dump.ts';
 import {
@@ -44,7 +53,17 @@ export interface AdminServerDeps {
   readonly providers?: ProviderStates;
   /** `providers.rest`: `rest@internal` takes its PUTs; absent = not enabled. */
   readonly rest?: RestProvider;
-  readonly entryPoints: readonly { readonly name: string; readonly address: string }[];
+  /**
+   * The entry points; `config`, Traefik's JSON of one (admin/entry-point-views.ts), is what
+   * `/api/entrypoints` shows beside `name` (absent: `{address}`).
+   */
+  readonly entryPoints: readonly {
+    readonly name: string;
+    readonly address: string;
+    readonly config?: Readonly<Record<string, unknown>>;
+  }[];
+  /** Traefik's overview `providers`: the static providers by Go field name (getProviders). */
+  readonly overviewProviders?: readonly string[];
   /**
    * The entry points that proxy traffic (not the admin ones): what a router without
    * `entryPoints` listens on, and where explain may route. Default: every entry point.
@@ -91,6 +110,8 @@ export interface AdminServerDeps {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+/** The longest `/debug/pprof/profile` or `heap` a request may ask for. */
+const MAX_PROFILE_SECONDS = 60;
 /** A REST provider's PUT carries a whole configuration (Traefik reads it without a limit). */
 const REST_BODY_LIMIT = 64 * 1024 * 1024;
 /** When the process started (Traefik's version.StartDate). */
@@ -104,7 +125,16 @@ const L4_SECTIONS: Readonly<Record<L4Kind, readonly Section[]>> = {
   udp: ['routers', 'services'],
 };
 const READ = 'GET, HEAD';
-const READ_WRITE = 'GET, HEAD, PUT, PATCH, DELETE';
+const READ_WRITE = 'GET, PUT, PATCH, DELETE';
+/** The one-segment routes of Traefik's API (pkg/api/handler.go createRouter), GET only. */
+const TRAEFIK_ROUTES: ReadonlySet<string> = new Set([
+  'overview',
+  'entrypoints',
+  'rawdata',
+  'version',
+  'certificates',
+  'support-dump',
+]);
 
 /**
  * The internal services' request handler (`api@internal`, `dashboard@internal`,
@@ -124,6 +154,8 @@ export class AdminServer {
 
   /** The proxy is shutting down: /ping says so (Traefik's ping handler `terminating`). */
   #terminating = false;
+  /** A `/debug/pprof` profile is being taken (one at a time, as Go's CPU profile). */
+  #profiling = false;
 
   constructor(deps: AdminServerDeps) {
     this.#deps = deps;
@@ -207,7 +239,7 @@ export class AdminServer {
     // router sends, whatever the path (a router `Path(\`/prom\`)` naming it) or the method.
     if (origin.service === 'prometheus') {
       req.resume();
-      if (this.#deps.metrics === null) return sendError(res, 404, 'not found');
+      if (this.#deps.metrics === null) return sendGoNotFound(res);
       const text = this.#deps.metrics.render();
       return sendText(
         res,
@@ -216,25 +248,31 @@ export class AdminServer {
         typeof text === 'string' ? text : await text,
       );
     }
-    if (!read && admission.level === 'read') {
-      const refused = this.#access.refuseWrite(origin, ask);
-      return sendError(res, refused.status, refused.error);
-    }
-    if (!read && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
-      // A browser page of another site may send simple requests (a POST without preflight).
-      return sendError(res, 403, 'cross-origin writes are not allowed');
-    }
     // `api.basePath`: the API's and the dashboard's paths are under it.
     const base = this.#deps.basePath ?? '';
     if (base !== '') {
       if (path === base || path === `${base}/`) path = '/';
       else if (path.startsWith(`${base}/`)) path = path.slice(base.length);
-      else return sendError(res, 404, 'not found');
+      else return sendGoNotFound(res);
+    }
+    // Only a request that would write is checked as a write: any other method is answered by the
+    // routes (Traefik's bare 405), as Traefik does for every client.
+    if (isWrite(origin.service, method, path)) {
+      if (admission.level === 'read') {
+        const refused = this.#access.refuseWrite(origin, ask);
+        return sendError(res, refused.status, refused.error);
+      }
+      if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
+        // A browser page of another site may send simple requests (a POST without preflight).
+        return sendError(res, 403, 'cross-origin writes are not allowed');
+      }
     }
     // Traefik's api@internal serves the dashboard too; dashboard@internal serves only that.
     const dashboard = origin.service === 'dashboard' || this.#deps.dashboard !== null;
     if (dashboard && (path === '/' || path === '/dashboard')) {
-      if (this.#deps.dashboard === null) return sendError(res, 404, 'not found');
+      if (this.#deps.dashboard === null) return sendGoNotFound(res);
+      // Traefik's dashboard.Append: a GET route.
+      if (method !== 'GET') return sendMuxMethodNotAllowed(res, 'GET');
       res.writeHead(302, {
         location: base === '' ? 'dashboard/' : `${base}/dashboard/`,
         'content-length': 0,
@@ -242,36 +280,45 @@ export class AdminServer {
       res.end();
       return;
     }
-    if (origin.service === 'api' && this.#deps.debug === true && path === '/debug/vars') {
-      if (!read) return this.#notAllowed(res, READ);
-      return sendJson(res, 200, debugVars());
-    }
+    if (origin.service === 'api' && this.#deps.debug === true && path.startsWith('/debug/'))
+      return this.#debug(req, res, path, method, url);
     if (dashboard && path.startsWith('/dashboard/'))
       return this.#dashboard(res, path.slice('/dashboard/'.length), read);
-    if (origin.service !== 'api' || !path.startsWith('/api/')) return sendError(res, 404, 'not found');
+    // Anything else is a path no route of Traefik's API mux takes: Go's 404 page.
+    if (origin.service !== 'api' || !path.startsWith('/api/')) return sendGoNotFound(res);
     // One snapshot for the whole answer: a view never mixes generations.
     const snap = this.#deps.snapshots.current;
     const parts = path.slice(5).split('/');
-    const route = parts[0];
+    const route = parts[0]!;
     if (parts.length === 1) {
+      // Ours: the API provider's configuration, its rollback, the providers' states, explain.
       if (route === 'rollback') return this.#rollback(req, res, method);
       if (route === 'config') return this.#config(req, res, method, url);
-      if (!read) return this.#notAllowed(res, READ);
+      if (route === 'providers' || route === 'explain') {
+        if (!read) return this.#notAllowed(res, READ);
+        if (route === 'providers') return sendJson(res, 200, this.#deps.providers?.list() ?? []);
+        const r = this.#explain(snap, url.searchParams);
+        return sendJson(res, r.status, r.body);
+      }
+      if (!TRAEFIK_ROUTES.has(route)) return sendGoNotFound(res);
+      // Traefik's routes (pkg/api/handler.go createRouter): `.Methods(http.MethodGet)`, so HEAD
+      // and the others get gorilla/mux's bare 405.
+      if (method !== 'GET') return sendMuxMethodNotAllowed(res, 'GET');
       switch (route) {
         case 'overview':
           return sendJson(res, 200, {
             ...overviewView(snap, this.#deps.watcher.status, this.#deps.version, this.#entryPointNames),
             ...l4Overview(snap, this.#l4EntryPoints),
             features: this.#deps.features ?? NO_FEATURES,
-            // Traefik's overview lists the enabled providers by name.
-            providers: (this.#deps.providers?.list() ?? []).map((p) => p.name),
+            // Traefik's getProviders (pkg/api/handler_overview.go): the static providers by field name.
+            ...(this.#deps.overviewProviders === undefined || this.#deps.overviewProviders.length === 0
+              ? {}
+              : { providers: this.#deps.overviewProviders }),
           });
-        case 'providers':
-          return sendJson(res, 200, this.#deps.providers?.list() ?? []);
         case 'entrypoints':
           return sendList(
             res,
-            this.#deps.entryPoints.map((e) => ({ name: e.name, address: e.address })),
+            this.#deps.entryPoints.map((e) => this.#entryPointView(e)),
             'entrypoints',
             url.searchParams,
           );
@@ -288,44 +335,34 @@ export class AdminServer {
           });
         case 'certificates':
           return sendList(res, certificateViews(snap), 'certificates', url.searchParams);
-        case 'support-dump':
-          return this.#supportDump(res, snap, method);
-        case 'explain': {
-          const r = this.#explain(snap, url.searchParams);
-          return sendJson(res, r.status, r.body);
-        }
+        default:
+          return this.#supportDump(res, snap);
       }
-      return sendError(res, 404, 'not found');
     }
-    if (route === 'entrypoints' && parts.length === 2) {
-      // Traefik's getEntryPoint (pkg/api/handler_entrypoint.go).
-      if (!read) return this.#notAllowed(res, READ);
-      let id: string;
-      try {
-        id = decodeURIComponent(parts[1]!);
-      } catch {
-        return sendError(res, 400, 'malformed name in the path');
+    if ((route === 'entrypoints' || route === 'certificates') && parts.length === 2 && parts[1] !== '') {
+      if (method !== 'GET') return sendMuxMethodNotAllowed(res, 'GET');
+      const id = pathVar(res, route === 'entrypoints' ? 'entryPointID' : 'certificateID', parts[1]!);
+      if (id === undefined) return;
+      if (route === 'entrypoints') {
+        // Traefik's getEntryPoint (pkg/api/handler_entrypoint.go).
+        const ep = this.#deps.entryPoints.find((e) => e.name === id);
+        if (ep === undefined) return sendTraefikError(res, 404, `entry point not found: ${id}`);
+        return sendJson(res, 200, this.#entryPointView(ep));
       }
-      const ep = this.#deps.entryPoints.find((e) => e.name === id);
-      if (ep === undefined) return sendError(res, 404, `entry point not found: ${id}`);
-      return sendJson(res, 200, { name: ep.name, address: ep.address });
-    }
-    if (route === 'certificates' && parts.length === 2) {
       // Traefik v3.7's getCertificate (pkg/api/handler_certificate.go): by SHA-256 fingerprint.
-      if (!read) return this.#notAllowed(res, READ);
-      const id = parts[1]!;
       const cert = certificateViews(snap).find((c) => c.name === id);
-      if (cert === undefined) return sendError(res, 404, `certificate not found: ${id}`);
+      if (cert === undefined) return sendTraefikError(res, 404, `certificate not found: ${id}`);
       return sendJson(res, 200, cert);
     }
     const kind = route === 'tcp' || route === 'udp' ? route : route === 'http' ? 'http' : undefined;
     const section = (kind === undefined ? [] : kind === 'http' ? SECTIONS : L4_SECTIONS[kind]).find(
       (s) => s === parts[1],
     );
-    if (kind === undefined || section === undefined || parts.length > 3)
-      return sendError(res, 404, 'not found');
+    // mux's `{routerID}` takes one segment, not an empty one.
+    if (kind === undefined || section === undefined || parts.length > 3 || parts[2] === '')
+      return sendGoNotFound(res);
     if (parts.length === 2) {
-      if (!read) return this.#notAllowed(res, READ);
+      if (method !== 'GET') return sendMuxMethodNotAllowed(res, 'GET');
       const items: object[] =
         kind === 'http' ? this.#list(snap, section) : l4Views(snap, kind, section, this.#l4EntryPoints);
       const listKind: ListKind =
@@ -336,22 +373,87 @@ export class AdminServer {
             : kind === 'tcp'
               ? 'tcpRouters'
               : 'udpRouters';
-      return sendList(res, items, listKind, url.searchParams);
+      return sendList(res, items, listKind, url.searchParams, (item) => written(snap, kind, section, item));
     }
-    let name: string;
-    try {
-      name = decodeURIComponent(parts[2]!);
-    } catch {
-      return sendError(res, 400, 'malformed name in the path');
-    }
-    if (read) {
+    // Ours: the API provider writes `http` objects (PUT, PATCH, DELETE); layer 4 is read-only.
+    const writable = kind === 'http' && (method === 'PUT' || method === 'PATCH' || method === 'DELETE');
+    if (method !== 'GET' && !writable)
+      return sendMuxMethodNotAllowed(res, kind === 'http' ? 'GET, PUT, PATCH, DELETE' : 'GET');
+    const name = pathVar(res, `${section.slice(0, -1)}ID`, parts[2]!);
+    if (name === undefined) return;
+    if (method === 'GET') {
       const r = kind === 'http' ? this.#one(snap, section, name) : this.#oneL4(snap, kind, section, name);
+      if (r.status !== 200) return sendTraefikError(res, r.status, (r.body as { message: string }).message);
       return sendJson(res, r.status, r.body);
     }
-    // The API provider (src/providers/api) holds `http` objects only: layer 4 is read-only here.
-    if (kind !== 'http')
-      return this.#notAllowed(res, READ, `${kind} objects cannot be changed through the API`);
-    return this.#change(req, res, method, section, name, url);
+    return this.#change(req, res, method, section as ApiSection, name, url);
+  }
+
+  /**
+   * `api.debug`, as Traefik's DebugHandler (pkg/api/debug.go) appends it to the API's mux, GET
+   * only: `/debug/vars` (expvar), and under `/debug/pprof/` what has a Node counterpart:
+   * `cmdline` as Go's, `profile` (a CPU profile of the main thread, V8's `.cpuprofile` JSON) and
+   * `heap` (V8's sampling heap profile, `.heapprofile` JSON) over `seconds` (default 30 and 10,
+   * at most 60), one at a time. Not Go's pprof format: Chrome DevTools and `speedscope` read them.
+   */
+  async #debug(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    method: string,
+    url: URL,
+  ): Promise<void> {
+    if (path !== '/debug/vars' && !path.startsWith('/debug/pprof/')) return sendGoNotFound(res);
+    if (method !== 'GET') return sendMuxMethodNotAllowed(res, 'GET');
+    if (path === '/debug/vars') return sendJson(res, 200, debugVars());
+    const name = path.slice('/debug/pprof/'.length);
+    if (name === 'cmdline') {
+      // Go's pprof.Cmdline: the arguments joined by NUL.
+      return sendText(res, 200, 'text/plain; charset=utf-8', process.argv.join('\0'));
+    }
+    if (name !== 'profile' && name !== 'heap')
+      return sendText(res, 404, 'text/plain; charset=utf-8', 'Unknown profile\n', { 'x-go-pprof': '1' });
+    // Go's pprof.Profile: `seconds`, 30 when absent or not a positive integer.
+    const given = url.searchParams.get('seconds') ?? '';
+    const raw = /^[+-]?\d+$/.test(given) ? Number(given) : 0;
+    const seconds = Number.isSafeInteger(raw) && raw > 0 ? raw : name === 'profile' ? 30 : 10;
+    if (seconds > MAX_PROFILE_SECONDS)
+      return sendText(
+        res,
+        400,
+        'text/plain; charset=utf-8',
+        `profile duration exceeds the limit of ${MAX_PROFILE_SECONDS}s\n`,
+        { 'x-go-pprof': '1' },
+      );
+    if (this.#profiling)
+      return sendText(
+        res,
+        500,
+        'text/plain; charset=utf-8',
+        'Could not enable profiling: profiling already in use\n',
+        { 'x-go-pprof': '1' },
+      );
+    this.#profiling = true;
+    try {
+      const profile = await profileFor(name, seconds, req);
+      if (profile === undefined) return void res.destroy();
+      const body = JSON.stringify(profile);
+      res.writeHead(200, {
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'content-type': 'application/json',
+        'content-disposition': `attachment; filename="${name === 'profile' ? 'profile.cpuprofile' : 'heap.heapprofile'}"`,
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
+    } finally {
+      this.#profiling = false;
+    }
+  }
+
+  /** `#entryPointView` for the entry point `e`: Traefik's shape (admin/entry-point-views.ts). */
+  #entryPointView(e: AdminServerDeps['entryPoints'][number]): object {
+    return { ...(e.config ?? { address: e.address }), name: e.name };
   }
 
   /**
@@ -414,7 +516,7 @@ export class AdminServer {
         // Only the framing directive: the page sets its own policy for scripts and styles.
         'content-security-policy': "frame-ancestors 'none'",
       });
-    } else if (read || this.#deps.dashboard === null) sendError(res, 404, 'not found');
+    } else if (read || this.#deps.dashboard === null) sendGoNotFound(res);
     else this.#notAllowed(res, READ);
   }
 
@@ -448,7 +550,7 @@ export class AdminServer {
    * Traefik's getSupportDump (pkg/api/handler_support_dump.go): version.json, the static
    * configuration anonymized, the runtime objects (Traefik's rawdata keys), as a .tar.gz download.
    */
-  #supportDump(res: ServerResponse, snap: RuntimeSnapshot, method: string): void {
+  #supportDump(res: ServerResponse, snap: RuntimeSnapshot): void {
     const body = supportDump([
       { name: 'version.json', json: { version: this.#deps.version, codename: '', startDate: START_DATE } },
       { name: 'static-config.json', json: anonymize(this.#deps.staticConfig ?? {}) },
@@ -460,7 +562,7 @@ export class AdminServer {
       'content-disposition': 'attachment; filename=support-dump.tar.gz',
       'content-length': body.length,
     });
-    res.end(method === 'HEAD' ? undefined : body);
+    res.end(body);
   }
 
   /**
@@ -623,10 +725,65 @@ function fail(status: number, error: string): Reply {
 }
 
 /** A list with Traefik's query parameters (admin/list-query.ts): one page, X-Next-Page, or 400. */
-function sendList(res: ServerResponse, items: readonly object[], kind: ListKind, q: URLSearchParams): void {
-  const page = listPage(items, kind, q);
+function sendList(
+  res: ServerResponse,
+  items: readonly object[],
+  kind: ListKind,
+  q: URLSearchParams,
+  asWritten?: WrittenOf,
+): void {
+  const page = listPage(items, kind, q, asWritten);
   if (page.ok) sendJson(res, 200, page.items, { 'x-next-page': String(page.nextPage) });
-  else sendError(res, 400, page.message);
+  else sendTraefikError(res, 400, page.message);
+}
+
+/**
+ * A path variable as Traefik's handlers decode it (pkg/api/handler_*.go: url.PathUnescape), else
+ * 400 `unable to decode routerID "<raw>": invalid URL escape "%zz"` (then undefined). Bytes that
+ * are not UTF-8 decode as U+FFFD (Go keeps them; such a name is found by neither).
+ */
+function pathVar(res: ServerResponse, variable: string, raw: string): string | undefined {
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c !== 0x25) {
+      bytes.push(...Buffer.from(raw[i]!, 'utf8'));
+      continue;
+    }
+    const hex = raw.slice(i + 1, i + 3);
+    if (!/^[0-9a-fA-F]{2}$/.test(hex)) {
+      // Go's EscapeError: the `%` and at most two characters after it.
+      const bad = raw.slice(i, i + 3);
+      sendTraefikError(
+        res,
+        400,
+        `unable to decode ${variable} ${JSON.stringify(raw)}: invalid URL escape ${JSON.stringify(bad)}`,
+      );
+      return undefined;
+    }
+    bytes.push(Number.parseInt(hex, 16));
+    i += 2;
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * A router's service and middlewares as its configuration writes them, which Traefik's filters
+ * compare (pkg/api/criterion.go filterService, filterMiddleware on RouterInfo's own fields): the
+ * views qualify them.
+ */
+function written(
+  snap: RuntimeSnapshot,
+  kind: 'http' | 'tcp' | 'udp',
+  section: Section,
+  item: object,
+): Written | undefined {
+  if (section !== 'routers') return undefined;
+  const name = (item as { name: string }).name;
+  const own = (snap.config[kind]?.routers as Record<string, unknown> | undefined)?.[name];
+  const r = record(own ?? disabledObject(snap, 'routers', name, kind === 'http' ? undefined : kind)?.value);
+  const service = text(r['service']);
+  return { ...(service === '' ? {} : { service }), middlewares: strings(r['middlewares']) };
 }
 
 /** The object `name` designates among `names`: `web` finds `web@file` when only one provider has a `web`. */
@@ -656,6 +813,17 @@ function requestUrl(target: string | undefined): URL | undefined {
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** Our write routes: the API provider's objects, its whole configuration, its rollback. */
+function isWrite(service: string, method: string, path: string): boolean {
+  if (service !== 'api') return false;
+  if (method === 'PUT' && path === '/api/config') return true;
+  if (method === 'POST' && path === '/api/rollback') return true;
+  return (
+    (method === 'PUT' || method === 'PATCH' || method === 'DELETE') &&
+    /^\/api\/http\/(routers|services|middlewares)\/[^/]+$/.test(path)
+  );
 }
 
 function isDryRun(url: URL): boolean {
@@ -717,4 +885,45 @@ function sendStatus(res: ServerResponse, status: number): void {
 /** Go's http.Error: the text with a newline, as plain text that is not to be sniffed. */
 function goError(res: ServerResponse, status: number, text: string): void {
   sendText(res, status, 'text/plain; charset=utf-8', `${text}\n`, NOSNIFF);
+}
+
+/**
+ * A CPU profile (`profile`) or a sampling heap profile (`heap`) of this thread over `seconds`,
+ * through node:inspector (loaded only here); stopped early, and undefined, when the client goes.
+ */
+async function profileFor(name: 'profile' | 'heap', seconds: number, req: IncomingMessage): Promise<unknown> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  const domain = name === 'profile' ? 'Profiler' : 'HeapProfiler';
+  let gone = false;
+  try {
+    if (name === 'profile') {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    } else {
+      await session.post('HeapProfiler.enable');
+      await session.post('HeapProfiler.startSampling');
+    }
+    await new Promise<void>((resolve) => {
+      const closed = (): void => {
+        gone = true;
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        req.socket.off('close', closed);
+        resolve();
+      }, seconds * 1000);
+      req.socket.once('close', closed);
+    });
+    const result =
+      name === 'profile'
+        ? (await session.post('Profiler.stop')).profile
+        : (await session.post('HeapProfiler.stopSampling')).profile;
+    await session.post(`${domain}.disable`);
+    return gone ? undefined : result;
+  } finally {
+    session.disconnect();
+  }
 }

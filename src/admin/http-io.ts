@@ -6,16 +6,31 @@ const COMMON: OutgoingHttpHeaders = {
   'x-content-type-options': 'nosniff',
 };
 
+/**
+ * `value` as Go's json.Encoder writes it (Traefik's API answers are json.NewEncoder(rw).Encode):
+ * `<`, `>`, `&`, U+2028 and U+2029 escaped as \u sequences, and backspace and form feed as
+ * `\u0008` and `\u000c` where JSON.stringify writes `\b` and `\f`.
+ */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/\\[\\bf]|[<>&\u2028\u2029]/g, (m) => {
+    if (m === '\\\\') return m;
+    if (m === '\\b') return '\\u0008';
+    if (m === '\\f') return '\\u000c';
+    return `\\u${m.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers: OutgoingHttpHeaders = {},
 ): void {
-  const text = `${JSON.stringify(body)}\n`;
+  const text = `${goJson(body)}\n`;
   res.writeHead(status, {
     ...COMMON,
-    'content-type': 'application/json; charset=utf-8',
+    // Traefik's handlers set exactly this (pkg/api/handler*.go).
+    'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
     ...headers,
   });
@@ -31,6 +46,30 @@ export function sendError(
 ): void {
   // `message` too: Traefik's API errors are `{"message": …}` (pkg/api/handler.go writeError).
   sendJson(res, status, { error, message: error, ...extra }, headers);
+}
+
+/**
+ * An error of one of Traefik's API routes, as its writeError (pkg/api/handler.go) sends it:
+ * Go's http.Error with `{"message":…}` as the text, so `text/plain; charset=utf-8`, nosniff, and
+ * the JSON followed by a newline.
+ */
+export function sendTraefikError(res: ServerResponse, status: number, message: string): void {
+  sendText(res, status, 'text/plain; charset=utf-8', `${goJson({ message })}\n`);
+}
+
+/** Go's http.NotFound (gorilla/mux's answer to a path no route takes): `404 page not found`. */
+export function sendGoNotFound(res: ServerResponse): void {
+  sendText(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
+}
+
+/**
+ * gorilla/mux's answer to a method its route does not take (Traefik's API routes are
+ * `.Methods(http.MethodGet)`, HEAD included): 405 with no body. `Allow` is ours (RFC 9110
+ * requires it; mux sends none).
+ */
+export function sendMuxMethodNotAllowed(res: ServerResponse, allow: string): void {
+  res.writeHead(405, { ...COMMON, allow, 'content-length': 0 });
+  res.end();
 }
 
 export function sendText(

@@ -1,6 +1,7 @@
 export { isLoopback } from '../core/loopback.ts';
 export { AdminServer, type AdminServerDeps } from './admin-server.ts';
 export { AdminAuth, type AdminAuthConfig } from './auth.ts';
+export { traefikEntryPoint } from './entry-point-views.ts';
 export {
   type ExplainCandidate,
   type ExplainInput,
@@ -15,3 +16,4 @@ export type {
   ServerView,
   ServiceView,
 } from './views.ts';
+export { traefikProviderNames } from './views.ts';

@@ -53,9 +53,28 @@ describe("Traefik's list parameters (pkg/api/criterion.go, sort.go)", () => {
     assert.deepEqual(names(listPage(routers, 'tcpRouters', q('middlewareName=one@file'))), ['b@file']);
   });
 
-  it('matches serviceName with its provider exactly, without one by name', () => {
-    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('serviceName=db'))), ['a@docker', 'b@file']);
-    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('serviceName=db@docker'))), ['a@docker']);
+  // Traefik's filterService and filterMiddleware compare the names as the router writes them.
+  const asWritten = (item: object) =>
+    ({
+      'b@file': { service: 'db', middlewares: ['one'] },
+      'a@docker': { service: 'db@docker', middlewares: [] },
+      'c@file': { service: 'echo', middlewares: ['two@docker'] },
+    })[(item as { name: string }).name];
+
+  it('matches serviceName as Traefik’s filterService: a written `@` exactly, else the name before `@`', () => {
+    const by = (s: string) => names(listPage(routers, 'tcpRouters', q(s), asWritten));
+    assert.deepEqual(by('serviceName=db'), ['b@file']);
+    assert.deepEqual(by('serviceName=db@file'), ['b@file']);
+    // Traefik compares only what comes before `@` when the router writes none.
+    assert.deepEqual(by('serviceName=db@other'), ['b@file']);
+    assert.deepEqual(by('serviceName=db@docker'), ['a@docker', 'b@file']);
+  });
+
+  it('matches middlewareName exactly as the router writes it', () => {
+    const by = (s: string) => names(listPage(routers, 'tcpRouters', q(s), asWritten));
+    assert.deepEqual(by('middlewareName=one'), ['b@file']);
+    assert.deepEqual(by('middlewareName=one@file'), []);
+    assert.deepEqual(by('middlewareName=two@docker'), ['c@file']);
   });
 
   it('sorts by a key then by name, descending for any direction but asc', () => {
@@ -84,6 +103,9 @@ describe("Traefik's list parameters (pkg/api/criterion.go, sort.go)", () => {
       ok: false,
       message: 'invalid request: page: -1',
     });
+    // Entry points are by name, ascending, whatever `sortBy` and `direction` say (getEntryPoints).
+    const eps = [{ name: 'b' }, { name: 'a' }];
+    assert.deepEqual(names(listPage(eps, 'entrypoints', q('direction=desc&sortBy=name'))), ['a', 'b']);
     // An empty list has a first page.
     assert.deepEqual(listPage([], 'entrypoints', q('page=1')), { ok: true, items: [], nextPage: 1 });
   });

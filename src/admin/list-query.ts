@@ -37,15 +37,24 @@ export function traefikStatus(item: Item): string {
   return list(item['issues']).length > 0 ? 'warning' : 'enabled';
 }
 
+/** A router's service and middlewares as its configuration writes them (not qualified). */
+export interface Written {
+  readonly service?: string;
+  readonly middlewares: readonly string[];
+}
+
+/** Reads an item's written references; absent (or undefined for an item) = the view's own. */
+export type WrittenOf = (item: object) => Written | undefined;
+
 /**
- * A router's service against `serviceName` (Traefik's filterService): a name with a provider
- * must be the same; one without matches the service's name whatever its provider. Our views
- * name services with their provider always.
+ * Traefik's filterService (pkg/api/criterion.go), on the service as the router writes it: a
+ * written name holding `@` must equal `serviceName`; one without equals `serviceName` up to its
+ * first `@` (so `app@file` and `app@docker` both find a router writing `app`).
  */
-function sameService(routerService: string, wanted: string): boolean {
-  if (wanted.includes('@')) return routerService === wanted;
-  const at = routerService.lastIndexOf('@');
-  return (at < 0 ? routerService : routerService.slice(0, at)) === wanted;
+function filterService(routerService: string, wanted: string): boolean {
+  if (routerService.includes('@')) return routerService === wanted;
+  const at = wanted.indexOf('@');
+  return (at < 0 ? wanted : wanted.slice(0, at)) === routerService;
 }
 
 /**
@@ -59,7 +68,7 @@ function positiveInt(q: URLSearchParams, key: string, fallback: number): number 
   return Number.isSafeInteger(n) && n > 0 ? n : `invalid request: ${key}: ${Number.isSafeInteger(n) ? n : 0}`;
 }
 
-function keep(kind: ListKind, item: Item, q: URLSearchParams): boolean {
+function keep(kind: ListKind, item: Item, q: URLSearchParams, asWritten: WrittenOf | undefined): boolean {
   const status = q.get('status') ?? '';
   // A certificate view carries Traefik's own status (enabled, warning, expired).
   const own = kind === 'certificates' ? str(item['status']) : traefikStatus(item);
@@ -76,12 +85,15 @@ function keep(kind: ListKind, item: Item, q: URLSearchParams): boolean {
     if (!fields.some((f) => str(f).toLowerCase().includes(search))) return false;
   }
   if (kind === 'routers' || kind === 'tcpRouters' || kind === 'udpRouters') {
+    const w = asWritten?.(item);
     const service = q.get('serviceName') ?? '';
-    if (service !== '' && !sameService(str(item['service']), service)) return false;
-  }
-  if (kind === 'routers' || kind === 'tcpRouters') {
-    const mw = q.get('middlewareName') ?? '';
-    if (mw !== '' && !list(item['middlewares']).includes(mw)) return false;
+    if (service !== '' && !filterService(w === undefined ? str(item['service']) : (w.service ?? ''), service))
+      return false;
+    // Traefik's filterMiddleware (keepRouter, keepTCPRouter; keepUDPRouter has none): the name
+    // exactly as the router writes it.
+    const mw = kind === 'udpRouters' ? '' : (q.get('middlewareName') ?? '');
+    if (mw !== '' && !(w === undefined ? list(item['middlewares']) : w.middlewares).includes(mw))
+      return false;
   }
   return true;
 }
@@ -137,10 +149,14 @@ export function listPage<T extends object>(
   items: readonly T[],
   kind: ListKind,
   q: URLSearchParams,
+  asWritten?: WrittenOf,
 ): ListPage<T> {
-  const kept = (kind === 'entrypoints' ? [...items] : items.filter((i) => keep(kind, i as Item, q))) as T[];
+  const kept = (
+    kind === 'entrypoints' ? [...items] : items.filter((i) => keep(kind, i as Item, q, asWritten))
+  ) as T[];
   // Ascending only for `asc` (the default); any other direction is descending, as in Traefik.
-  const dir = (q.get('direction') ?? 'asc') === 'asc' ? 1 : -1;
+  // Entry points: by name, ascending, whatever the query (Traefik's getEntryPoints sort.Slice).
+  const dir = kind === 'entrypoints' || (q.get('direction') ?? 'asc') === 'asc' ? 1 : -1;
   const key = sortKey(kind, q.get('sortBy'));
   kept.sort((a, b) => {
     if (key !== undefined) {

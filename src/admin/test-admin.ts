@@ -135,7 +135,9 @@ export async function startAdmin(t: TestContext, opts: TestAdminOptions = {}): P
     json: async (path, init) => {
       const res = await request(path, init);
       const text = await res.text();
-      return { status: res.status, body: text === '' ? undefined : JSON.parse(text), headers: res.headers };
+      // Go's 404 page (a path no route takes) is text: the body is that text then.
+      const plain = text === '' || text === '404 page not found\n';
+      return { status: res.status, body: plain ? text || undefined : JSON.parse(text), headers: res.headers };
     },
   };
 }

@@ -375,3 +375,37 @@ export function flattenChain(
   walk(names, provider);
   return out;
 }
+
+/** Traefik's static Providers fields in declaration order (pkg/config/static/static_config.go). */
+const TRAEFIK_PROVIDER_FIELDS: readonly (readonly [key: string, field: string])[] = [
+  ['docker', 'Docker'],
+  ['swarm', 'Swarm'],
+  ['file', 'File'],
+  ['kubernetesIngress', 'KubernetesIngress'],
+  ['kubernetesIngressNGINX', 'KubernetesIngressNGINX'],
+  ['kubernetesCRD', 'KubernetesCRD'],
+  ['kubernetesGateway', 'KubernetesGateway'],
+  ['knative', 'Knative'],
+  ['rest', 'Rest'],
+  ['consulCatalog', 'ConsulCatalog'],
+  ['nomad', 'Nomad'],
+  ['ecs', 'Ecs'],
+  ['consul', 'Consul'],
+  ['etcd', 'Etcd'],
+  ['zooKeeper', 'ZooKeeper'],
+  ['redis', 'Redis'],
+  ['http', 'HTTP'],
+];
+
+/**
+ * The overview's `providers` as Traefik's getProviders (pkg/api/handler_overview.go) lists them:
+ * each static provider that is set, by its Go field name in declaration order, then
+ * `plugin-<name>` for each plugin provider (Go's map order is random; ours is by name).
+ */
+export function traefikProviderNames(providers: Readonly<Record<string, unknown>>): string[] {
+  const out = TRAEFIK_PROVIDER_FIELDS.filter(([key]) => providers[key] !== undefined).map(([, f]) => f);
+  const plugins = providers['plugin'];
+  if (typeof plugins === 'object' && plugins !== null)
+    for (const name of Object.keys(plugins).sort()) out.push(`plugin-${name}`);
+  return out;
+}

@@ -3,7 +3,6 @@ import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import type { Locator } from '../config/yaml-source.ts';
 import type { Logger } from '../core/logger.ts';
-import { qualify } from '../core/qualified-name.ts';
 import { collectYoung } from '../core/settle-heap.ts';
 import type { Provider, ProviderUpdate } from '../providers/provider.ts';
 import { buildPerObject } from './build-per-object.ts';
@@ -350,6 +349,9 @@ function qualifyIssue(i: ConfigIssue, provider: string): ConfigIssue {
   const kind = i.path[0];
   if (kind !== 'http' && kind !== 'tcp' && kind !== 'udp') return i;
   const at = objectAt(['http', ...i.path.slice(1)]);
-  if (at === undefined || at.name.includes('@')) return i;
-  return { ...i, path: [kind, at.section, qualify(at.name, provider), ...i.path.slice(3)] };
+  if (at === undefined) return i;
+  // Every name gets its provider, `@` in it or not, as mergeProviders names the object (Traefik's
+  // MakeQualifiedName, pkg/server/aggregator.go): an issue about `r@x` of docker is about
+  // `r@x@docker`, where Traefik's runtime AddError puts it (RouterInfo of that name).
+  return { ...i, path: [kind, at.section, `${at.name}@${provider}`, ...i.path.slice(3)] };
 }

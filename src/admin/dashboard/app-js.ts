@@ -494,7 +494,8 @@ export const APP_JS = String.raw`(() => {
     let detail = '';
     try {
       const body = JSON.parse(res.text);
-      if (body && typeof body.error === 'string') detail = ': ' + body.error;
+      const text = body && (typeof body.message === 'string' ? body.message : body.error);
+      if (typeof text === 'string') detail = ': ' + text;
     } catch {
       // not JSON: the status says enough
     }
