@@ -14,14 +14,14 @@ import {
   UTC,
 } from './go-time.ts';
 import { checkConstraint, newVersion } from './semver.ts';
+import { derivePassword, genPrivateKey } from './sprig-crypto.ts';
 
 /*
  * The rest of sprig v3's TxtFuncMap (Masterminds/sprig v3.3 functions.go genericMap) beyond what
  * functions.ts holds: the clock (date.go), semver (semver.go), getHostByName (network.go), and
  * the string, list, dict, reflection, encoding, crypto and URL functions, each as sprig writes
  * it. The certificate generators (genCA, genSelfSignedCert, genSignedCert and their WithKey
- * forms, buildCustomCert), genPrivateKey and derivePassword are not here: the parser refuses them
- * by name.
+ * forms, buildCustomCert) are not here: the parser refuses them by name.
  */
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : goString(v));
@@ -489,6 +489,9 @@ export function extraFunctions(
       const out = Buffer.concat([d.update(crypt.subarray(16)), d.final()]);
       return out.subarray(0, out.length - (out.at(-1) ?? 0)).toString('utf8');
     },
+    derivePassword: (counter, type, password, user, site) =>
+      derivePassword(Number(counter), str(type), str(password), str(user), str(site)),
+    genPrivateKey: (type) => genPrivateKey(str(type)),
     // dict.go
     pluck: (name, ...dicts) =>
       dicts

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { durationString, parseDuration } from './go-time.ts';
 import { renderRendered, renderTemplate, TemplateError } from './index.ts';
@@ -229,6 +230,29 @@ describe("the rest of sprig v3's TxtFuncMap", () => {
     );
     assert.equal(render('{{ decryptAES "secret" (encryptAES "secret" "plain text") }}'), 'plain text');
     fails('{{ required "x" "y" }}', /function "required" not defined/);
+  });
+
+  it('derives passwords and generates keys as sprig crypto_test.go expects', () => {
+    const expectations: [string, string][] = [
+      ['{{derivePassword 1 "long" "password" "user" "example.com"}}', 'ZedaFaxcZaso9*'],
+      ['{{derivePassword 2 "long" "password" "user" "example.com"}}', 'Fovi2@JifpTupx'],
+      ['{{derivePassword 1 "maximum" "password" "user" "example.com"}}', 'pf4zS1LjCg&LjhsZ7T2~'],
+      ['{{derivePassword 1 "medium" "password" "user" "example.com"}}', 'ZedJuz8$'],
+      ['{{derivePassword 1 "basic" "password" "user" "example.com"}}', 'pIS54PLs'],
+      ['{{derivePassword 1 "short" "password" "user" "example.com"}}', 'Zed5'],
+      ['{{derivePassword 1 "pin" "password" "user" "example.com"}}', '6685'],
+    ];
+    for (const [tpl, want] of expectations) assert.equal(render(tpl), want, tpl);
+    for (const [type, block, kind] of [
+      ['dsa', 'DSA PRIVATE KEY', 'dsa'],
+      ['ecdsa', 'EC PRIVATE KEY', 'ec'],
+      ['ed25519', 'PRIVATE KEY', 'ed25519'],
+    ] as const) {
+      const key = render(`{{genPrivateKey "${type}"}}`);
+      assert.match(key, new RegExp(`^-----BEGIN ${block}-----\n`));
+      assert.equal(createPrivateKey(key).asymmetricKeyType, kind);
+    }
+    assert.equal(render('{{genPrivateKey "bad"}}'), 'Unknown type bad');
   });
 
   it('looks a name up with getHostByName when rendered, and fails as sprig does for a name without address', () => {
