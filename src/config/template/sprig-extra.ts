@@ -14,14 +14,20 @@ import {
   UTC,
 } from './go-time.ts';
 import { checkConstraint, newVersion } from './semver.ts';
-import { derivePassword, genPrivateKey } from './sprig-crypto.ts';
+import {
+  buildCustomCert,
+  derivePassword,
+  genCA,
+  genPrivateKey,
+  genSelfSignedCert,
+  genSignedCert,
+} from './sprig-crypto.ts';
 
 /*
  * The rest of sprig v3's TxtFuncMap (Masterminds/sprig v3.3 functions.go genericMap) beyond what
  * functions.ts holds: the clock (date.go), semver (semver.go), getHostByName (network.go), and
  * the string, list, dict, reflection, encoding, crypto and URL functions, each as sprig writes
- * it. The certificate generators (genCA, genSelfSignedCert, genSignedCert and their WithKey
- * forms, buildCustomCert) are not here: the parser refuses them by name.
+ * it (the crypto ones in sprig-crypto.ts).
  */
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : goString(v));
@@ -492,6 +498,15 @@ export function extraFunctions(
     derivePassword: (counter, type, password, user, site) =>
       derivePassword(Number(counter), str(type), str(password), str(user), str(site)),
     genPrivateKey: (type) => genPrivateKey(str(type)),
+    genCA: (cn, days) => genCA(str(cn), Number(days)),
+    genCAWithKey: (cn, days, key) => genCA(str(cn), Number(days), str(key)),
+    genSelfSignedCert: (cn, ips, dns, days) => genSelfSignedCert(str(cn), list(ips), list(dns), Number(days)),
+    genSelfSignedCertWithKey: (cn, ips, dns, days, key) =>
+      genSelfSignedCert(str(cn), list(ips), list(dns), Number(days), str(key)),
+    genSignedCert: (cn, ips, dns, days, ca) => genSignedCert(str(cn), list(ips), list(dns), Number(days), ca),
+    genSignedCertWithKey: (cn, ips, dns, days, ca, key) =>
+      genSignedCert(str(cn), list(ips), list(dns), Number(days), ca, str(key)),
+    buildCustomCert: (cert, key) => buildCustomCert(str(cert), str(key)),
     // dict.go
     pluck: (name, ...dicts) =>
       dicts

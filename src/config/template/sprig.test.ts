@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { durationString, parseDuration } from './go-time.ts';
 import { renderRendered, renderTemplate, TemplateError } from './index.ts';
@@ -253,6 +253,38 @@ describe("the rest of sprig v3's TxtFuncMap", () => {
       assert.equal(createPrivateKey(key).asymmetricKeyType, kind);
     }
     assert.equal(render('{{genPrivateKey "bad"}}'), 'Unknown type bad');
+  });
+
+  it('generates certificates as sprig crypto_test.go checks them (TestGenCA, TestGenSelfSignedCert, TestGenSignedCert, TestBuildCustomCert)', () => {
+    const ca = new X509Certificate(render('{{- $ca := genCA "foo-ca" 365 }}{{ $ca.Cert }}'));
+    assert.equal(ca.subject, 'CN=foo-ca');
+    assert.equal(ca.ca, true);
+    assert.ok(ca.verify(ca.publicKey));
+    const self = new X509Certificate(
+      render(
+        '{{- $c := genSelfSignedCert "foo.com" (list "10.0.0.1" "10.0.0.2") (list "bar.com" "bat.com") 365 }}{{ $c.Cert }}',
+      ),
+    );
+    assert.equal(self.subject, 'CN=foo.com');
+    assert.equal(self.ca, false);
+    assert.equal(self.subjectAltName, 'DNS:bar.com, DNS:bat.com, IP Address:10.0.0.1, IP Address:10.0.0.2');
+    const both = render(
+      '{{- $ca := genCA "foo" 365 }}{{- $c := genSignedCert "foo.com" (list "10.0.0.1" "::1") (list "bar.com") 365 $ca }}{{ $ca.Cert }}|{{ $c.Cert }}|{{ $c.Key }}',
+    );
+    const [caPem, certPem, keyPem] = both.split('|') as [string, string, string];
+    const signer = new X509Certificate(caPem);
+    const signed = new X509Certificate(certPem);
+    assert.equal(signed.issuer, 'CN=foo');
+    assert.ok(signed.verify(signer.publicKey));
+    assert.ok(signed.checkIssued(signer));
+    assert.equal(signed.subjectAltName, 'DNS:bar.com, IP Address:10.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    assert.ok(signed.checkPrivateKey(createPrivateKey(keyPem)));
+    const b64 = (x: string) => Buffer.from(x).toString('base64');
+    const key = render('{{- $ca := genCA "x" 1 }}{{ $ca.Key }}');
+    const cert = render(`{{- $ca := genCAWithKey "example.com" 365 ${JSON.stringify(key)} }}{{ $ca.Cert }}`);
+    assert.ok(new X509Certificate(cert).checkPrivateKey(createPrivateKey(key)));
+    assert.equal(render(`{{- $ca := buildCustomCert "${b64(cert)}" "${b64(key)}" }}{{ $ca.Cert }}`), cert);
+    fails(`{{ buildCustomCert "${b64('fail')}" "${b64(key)}" }}`, /unable to decode certificate/);
   });
 
   it('looks a name up with getHostByName when rendered, and fails as sprig does for a name without address', () => {
