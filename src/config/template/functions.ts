@@ -222,6 +222,11 @@ export function templateFunctions(
     gt: (a, b) => compare(a, b) > 0,
     ge: (a, b) => compare(a, b) >= 0,
     urlquery: (...a) => encodeURIComponent(sprint(a)),
+    // No value of a file-provider template is a function (its data is nil): Go's call refuses.
+    call: (fn) => {
+      if (fn === null || fn === undefined) throw new Error('call of nil');
+      throw new Error(`non-function of type ${typeof fn === 'string' ? 'string' : typeof fn}`);
+    },
     html: (...a) => htmlEscape(sprint(a)),
     js: (...a) => jsEscape(sprint(a)),
     // Traefik's own

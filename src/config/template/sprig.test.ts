@@ -230,6 +230,7 @@ describe("the rest of sprig v3's TxtFuncMap", () => {
     );
     assert.equal(render('{{ decryptAES "secret" (encryptAES "secret" "plain text") }}'), 'plain text');
     fails('{{ required "x" "y" }}', /function "required" not defined/);
+    fails('{{ call nil }}', /^error calling call: call of nil$/);
   });
 
   it('derives passwords and generates keys as sprig crypto_test.go expects', () => {
