@@ -109,8 +109,8 @@ export interface OverviewView {
     readonly middlewares: SectionCounts;
   };
   /**
-   * Issues of the configuration in force that concern no router, service or middleware (a file
-   * that cannot be read as it is now serves its last good version): reported until fixed.
+   * Issues of the configuration in force that concern no router, service or middleware: reported
+   * until fixed (a file that cannot be parsed rejects its update whole: `reloads.lastRejection`).
    */
   readonly issues: readonly { readonly severity: ConfigIssue['severity']; readonly text: string }[];
 }

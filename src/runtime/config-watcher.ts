@@ -184,7 +184,7 @@ export class ConfigWatcher {
       if (waiting !== null && waiting.size === 0) this.#startNow();
       return;
     }
-    // Applied anyway: each error disabled its object (or names a file serving its last good text).
+    // Applied anyway: each error disabled its object.
     for (const i of errors) this.#logger.error('configuration error', { provider, issue: formatIssue(i) });
     const previous = this.#lastGood.get(provider);
     this.#lastGood.set(provider, {

@@ -23,8 +23,9 @@ import {
 
 /*
  * Configuration errors the way a Traefik user expects them, through the real proxy process: a
- * faulty object is dropped and reported while the rest applies, a broken file keeps serving its
- * last good version, and nothing a file holds can stop hot reload.
+ * faulty object is dropped and reported while the rest applies, a file that cannot be parsed
+ * rejects the update whole (the last good configuration serves), and nothing a file holds can
+ * stop hot reload.
  */
 
 async function backend(t: TestContext, name: string): Promise<Backend> {
@@ -78,14 +79,15 @@ describe('a YAML alias bomb under run', () => {
 
     const from = proxy.logs.length;
     const file = proxy.writeFile('dyn.yaml', ALIAS_BOMB);
-    await waitApplied(proxy, ++generation);
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
     assert.ok(
-      errorIssues(proxy, from).some(
+      rejectedIssues(proxy, from).some(
         (i) => i.startsWith(`${file}: `) && i.includes('YAML aliases expand too much'),
       ),
-      JSON.stringify(errorIssues(proxy, from)),
+      JSON.stringify(rejectedIssues(proxy, from)),
     );
-    assert.equal((await get(proxy, '/')).body, 'a', "the file's last good version serves");
+    assert.equal(currentGeneration(proxy), generation);
+    assert.equal((await get(proxy, '/')).body, 'a', 'the last good configuration serves');
 
     proxy.writeFile('dyn.yaml', route('app', '/', b.url));
     await waitApplied(proxy, ++generation);
@@ -399,7 +401,7 @@ describe('the file provider under a busy folder', () => {
 });
 
 describe('a directory of files, one of them broken', () => {
-  it("keeps serving the broken file's last good version, applies the others, and reports it until fixed", async (t) => {
+  it('rejects the folder whole while a file cannot be parsed (Traefik loadFileConfigFromDirectory), and applies it once fixed', async (t) => {
     const a = await backend(t, 'a');
     const b = await backend(t, 'b');
     const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-confd-'));
@@ -432,27 +434,32 @@ providers:
     const overviewIssues = async () =>
       ((await (await fetch(`${admin}/api/overview`)).json()) as OverviewView).issues;
 
+    const generation = currentGeneration(proxy);
     let from = proxy.logs.length;
     const two = write('two.yaml', `${route('two', '/two', b.url)}  oops: [\n`);
-    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration error');
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
     assert.match(
-      errorIssues(proxy, from).join('\n'),
+      rejectedIssues(proxy, from).join('\n'),
       new RegExp(`^${escapeRegExp(two)}:\\d+:\\d+: YAML syntax error`, 'm'),
     );
-    assert.equal((await get(proxy, '/two')).body, 'a', "two.yaml's last good version serves");
-    assert.ok((await overviewIssues()).some((i) => i.severity === 'error' && i.text.startsWith(`${two}:`)));
+    assert.equal((await get(proxy, '/two')).body, 'a', 'the last good configuration serves');
+    const rejection = async () =>
+      ((await (await fetch(`${admin}/api/overview`)).json()) as OverviewView).reloads.lastRejection;
+    assert.ok((await rejection())?.issues.some((i) => i.startsWith(`${two}:`)));
 
-    // Another file changes: it applies, two.yaml is still served as it was, and still reported.
+    // Another file changes while two.yaml is still broken (differently): rejected whole again,
+    // one.yaml's change waits with it, as Traefik's directory load fails at its first bad file.
     from = proxy.logs.length;
     write('one.yaml', route('one', '/one', b.url));
-    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration applied');
-    assert.equal((await get(proxy, '/one')).body, 'b');
-    assert.equal((await get(proxy, '/two')).body, 'a');
-    assert.ok(
-      errorIssues(proxy, from).some((i) => i.startsWith(`${two}:`)),
-      'reported until fixed',
+    write('two.yaml', `${route('two', '/two', b.url)}  oops: {\n`);
+    await waitForLogFrom(
+      proxy,
+      from,
+      (l) => l.msg === 'configuration rejected' && String(l.issue).startsWith(`${two}:`),
     );
-    assert.ok((await overviewIssues()).some((i) => i.text.startsWith(`${two}:`)));
+    assert.equal((await get(proxy, '/one')).body, 'a');
+    assert.equal((await get(proxy, '/two')).body, 'a');
+    assert.equal(currentGeneration(proxy), generation);
 
     from = proxy.logs.length;
     write('two.yaml', route('two', '/two', b.url));

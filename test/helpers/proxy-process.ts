@@ -1,7 +1,8 @@
 /**
  * Runs the real proxy as a child process (`node src/main.ts run --config FILE`), as a user would,
  * with its configuration written to a temporary folder. Entry points should listen on port 0;
- * the bound ports are read from the proxy's own "entry point listening" log lines.
+ * the bound ports are read from the proxy's own "entry point listening" log lines (at INFO: see
+ * infoUnlessSet).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,6 +85,7 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
     configPath,
     ...selfReading(opts.config, configPath),
     ...(opts.args ?? []),
+    ...infoUnlessSet(opts.config, configPath, opts.args ?? [], opts.env),
   ];
   const [command, ...prefix] = opts.wrap ?? [];
   const child = spawn(
@@ -206,6 +208,38 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
 }
 
 const DYNAMIC = new Set(['http', 'tcp', 'udp', 'tls']);
+
+/**
+ * `--log.level=INFO` for a `run` whose static file, flags and environment set no level: the
+ * proxy's default is ERROR, as Traefik's (types.TraefikLog SetDefaults), and the helpers read
+ * its INFO lines (`entry point listening`, `configuration applied`). The one place every test
+ * that starts the proxy through startProxy or runCli gets its log level from.
+ */
+export function infoUnlessSet(
+  text: string | undefined,
+  configPath: string | undefined,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv | undefined,
+): string[] {
+  if (args.some((a) => /^--log\.level(=|$)/i.test(a))) return [];
+  const all = { ...process.env, ...env };
+  if (Object.keys(all).some((k) => /^(TRAFFIC|TRAEFIK)_LOG_LEVEL$/i.test(k) && all[k] !== undefined))
+    return [];
+  if (text !== undefined && configPath !== undefined) {
+    let data: unknown;
+    try {
+      data = configPath.endsWith('.toml') ? parseToml(text, configPath).data : parseYaml(text);
+    } catch {
+      data = undefined;
+    }
+    const field = (o: unknown, name: string): unknown =>
+      typeof o === 'object' && o !== null
+        ? Object.entries(o).find(([k]) => k.toLowerCase() === name)?.[1]
+        : undefined;
+    if (field(field(data, 'log'), 'level') !== undefined) return [];
+  }
+  return ['--log.level=INFO'];
+}
 
 /**
  * `--providers.file.filename=<the static file>` when the static text holds dynamic sections and

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MAIN, selfReading } from './proxy-process.ts';
+import { infoUnlessSet, MAIN, selfReading } from './proxy-process.ts';
 import { within } from './wait.ts';
 
 export interface CliResult {
@@ -32,15 +32,22 @@ export async function runCli(args: readonly string[], opts: CliOptions = {}): Pr
   const at = args.indexOf('--config');
   const config = at === -1 ? undefined : args[at + 1];
   let extra: string[] = [];
-  if (config !== undefined && opts.selfRead !== false) {
+  let text: string | undefined;
+  let file: string | undefined;
+  if (config !== undefined) {
     try {
-      const file = resolve(opts.cwd ?? process.cwd(), config);
+      file = resolve(opts.cwd ?? process.cwd(), config);
       // A regular file only: a test's FIFO would block this read.
-      if (statSync(file).isFile()) extra = selfReading(readFileSync(file, 'utf8'), file, false);
+      if (statSync(file).isFile()) text = readFileSync(file, 'utf8');
     } catch {
       // Not a readable file: a test of that.
     }
+    if (text !== undefined && file !== undefined && opts.selfRead !== false)
+      extra = selfReading(text, file, false);
   }
+  // `run` (the default command) with a `--config` file: at INFO unless something sets the level.
+  const isRun = args[0] === undefined || args[0] === 'run' || args[0].startsWith('-');
+  if (isRun && text !== undefined) extra.push(...infoUnlessSet(text, file, args, opts.env));
   const child = spawn(process.execPath, [opts.script ?? MAIN, ...args, ...extra], {
     cwd: opts.cwd,
     // Servers keep their listed order (see proxy-process.ts).

@@ -12,17 +12,12 @@ export interface DynamicText {
   readonly text: string;
   /** The static file, read by the file provider: only its dynamic sections are read. */
   readonly embedded?: boolean;
-  /**
-   * The file's last text that could be read (not rejected whole): served instead of `text` when
-   * `text` cannot be parsed at all, until the file is fixed.
-   */
-  readonly lastGood?: string;
 }
 
 export interface LoadedDynamic {
   /**
-   * Undefined when the files cannot be applied at all (two files give one TLS options set or
-   * store different contents); otherwise the usable part of the configuration.
+   * Undefined when the files cannot be applied at all (a file that cannot be parsed, two files
+   * giving one TLS options set or store different contents); otherwise the usable part.
    */
   readonly config: DynamicConfig | undefined;
   readonly issues: ConfigIssue[];
@@ -30,16 +25,15 @@ export interface LoadedDynamic {
   readonly locate?: Locator;
   /** Objects left out of `config` because of errors (names as written, not qualified). */
   readonly disabled: readonly DisabledObject[];
-  /** Files whose current text was read (they may still hold faulty objects). */
-  readonly readable: readonly string[];
-  /** Files rejected whole whose last good text serves instead. */
-  readonly stale: readonly string[];
 }
 
 /**
  * Parse every file, merge them as one provider, check cross-references. A faulty object is left
- * out with everything that needs it; a file that cannot be parsed at all serves its last good
- * version when there is one (Traefik drops that file's objects; so do we on a first load).
+ * out with everything that needs it. A file that cannot be parsed at all (its template, its
+ * syntax, a section that is not a map) rejects the update whole, as Traefik's file provider does
+ * (pkg/provider/file/file.go loadFileConfigFromDirectory returns the first file's error, and the
+ * watcher sends nothing: the provider's previous configuration stays); the other files are still
+ * parsed and checked, for their issues.
  */
 export function loadDynamic(
   texts: readonly DynamicText[],
@@ -49,29 +43,16 @@ export function loadDynamic(
 ): LoadedDynamic {
   const issues: ConfigIssue[] = [];
   const sources: DynamicSource[] = [];
-  const readable: string[] = [];
-  const stale: string[] = [];
+  let unparsed = false;
   for (const t of texts) {
-    const embedded = t.embedded ?? false;
-    let parsed = parseDynamic(t.text, t.file, {
-      embedded,
+    const parsed = parseDynamic(t.text, t.file, {
+      embedded: t.embedded ?? false,
       ...(onRendered === undefined ? {} : { onRendered: (text: string) => onRendered(t.file, text) }),
     });
     issues.push(...parsed.issues);
-    if (parsed.config !== undefined) readable.push(t.file);
-    else if (t.lastGood !== undefined) {
-      const previous = parseDynamic(t.lastGood, t.file, { embedded });
-      if (previous.config !== undefined) {
-        parsed = previous;
-        stale.push(t.file);
-        const message =
-          'the file cannot be read as it is now: its last good version keeps serving until it is fixed';
-        issues.push(issue('warning', message, [], { file: t.file }));
-      }
-    }
-    if (parsed.config !== undefined) {
+    if (parsed.config === undefined) unparsed = true;
+    else
       sources.push({ file: t.file, config: parsed.config, locate: parsed.locate, disabled: parsed.disabled });
-    }
   }
   const merged = mergeDynamic(sources);
   issues.push(...merged.issues);
@@ -106,13 +87,12 @@ export function loadDynamic(
     }
   }
   // What cannot be left out object by object keeps the provider's last good configuration whole.
-  const whole = merged.issues.some((i) => i.severity === 'error' && objectAt(i.path) === undefined);
+  const whole =
+    unparsed || merged.issues.some((i) => i.severity === 'error' && objectAt(i.path) === undefined);
   return {
     config: whole ? undefined : validated.config,
     issues: sortIssues(issues),
     locate: merged.locate,
     disabled,
-    readable,
-    stale,
   };
 }

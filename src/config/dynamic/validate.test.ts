@@ -383,32 +383,16 @@ describe('loadDynamic', () => {
     );
   });
 
-  it('leaves out the objects of a file that cannot be parsed, and applies the other files', () => {
+  it('rejects the files whole when one cannot be parsed, and still reports the others (Traefik loadFileConfigFromDirectory)', () => {
     const r = loadDynamic([
-      { file: 'a.yaml', text: base },
+      { file: 'a.yaml', text: `${base}  routers:\n    bad: { rule: "Path(\`/\`)", service: nothing }\n` },
       { file: 'b.yaml', text: 'http: [\n' },
     ]);
-    assert.deepEqual(Object.keys(r.config?.http.services ?? {}), ['svc']);
-    assert.equal(r.issues[0]?.file, 'b.yaml');
-    assert.match(r.issues[0]?.message ?? '', /YAML syntax error/);
-    assert.deepEqual(r.readable, ['a.yaml']);
-    assert.deepEqual(r.stale, []);
-  });
-
-  it('serves the last good text of a file that cannot be parsed, and reports both', () => {
-    const broken = 'http:\n  routers:\n    r: { rule: "Path(`/`)", service: svc\n';
-    const good = 'http:\n  routers:\n    r: { rule: "Path(`/`)", service: svc }\n';
-    const r = loadDynamic([
-      { file: 'a.yaml', text: base },
-      { file: 'b.yaml', text: broken, lastGood: good },
-    ]);
-    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['r']);
-    assert.deepEqual(r.stale, ['b.yaml']);
-    assert.deepEqual(r.readable, ['a.yaml']);
+    assert.equal(r.config, undefined);
     assert.deepEqual(
       r.issues.map((i) => [i.file, i.severity, i.message.slice(0, 17)]),
       [
-        ['b.yaml', 'warning', 'the file cannot b'],
+        ['a.yaml', 'error', 'service `nothing`'],
         ['b.yaml', 'error', 'YAML syntax error'],
       ],
     );

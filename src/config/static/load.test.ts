@@ -87,7 +87,7 @@ describe('loadStaticConfig: defaults', () => {
           'rest',
         ],
       },
-      log: { level: 'info', format: 'json', maxSize: 0, maxBackups: 0, maxAge: 0 },
+      log: { level: 'error', format: 'json', maxSize: 0, maxBackups: 0, maxAge: 0 },
       overload: {
         maxEventLoopDelay: 500,
         maxHeapUsedRatio: 0.9,

@@ -379,7 +379,8 @@ const otelLog = strictObject({
 });
 
 const log = strictObject({
-  level: logLevel.default('info'),
+  // Traefik's default (pkg/types/logs.go TraefikLog.SetDefaults: Level "ERROR").
+  level: logLevel.default('error'),
   format: logFormat.default('json'),
   /** The application log in this file instead of stderr, rotated as Traefik's (core/log-file.ts). */
   filePath: z.string().min(1).optional(),

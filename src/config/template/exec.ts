@@ -17,13 +17,37 @@ export interface Rendered {
   readonly segments: readonly (readonly [number, number, boolean])[];
 }
 
+/**
+ * Go's maxExecDepth (text/template/exec.go; 1000 on wasm only): nested {{template}} calls. The
+ * render runs on a thread with a stack deep enough for it (template/render-offload.ts).
+ */
+const MAX_DEPTH = 100000;
 const BREAK = Symbol('break');
 const CONTINUE = Symbol('continue');
 type Flow = typeof BREAK | typeof CONTINUE | undefined;
 
+/**
+ * A Go value that is not a map, slice or scalar (a time.Time, a *semver.Version): printed by its
+ * String method, always true (a struct, or a non-nil pointer), and its methods callable as
+ * text/template calls them: `.Major` (no argument) or `(semver "1.2.3").Compare $v`.
+ */
+export abstract class GoValue {
+  abstract goString(): string;
+  /** The method `name`, or undefined when the type has none. */
+  abstract goMethod(name: string): ((...args: unknown[]) => unknown) | undefined;
+  /** Go's type name, for errors (`time.Time`). */
+  abstract readonly goType: string;
+}
+
+/** V8's "Maximum call stack size exceeded": the template's depth, not a function's error. */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.includes('call stack');
+}
+
 /** How Go's fmt prints a value with %v (what an action writes). */
 export function goString(v: unknown): string {
   if (v === null || v === undefined) return '<no value>';
+  if (v instanceof GoValue) return v.goString();
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) return `[${v.map(goString).join(' ')}]`;
@@ -37,6 +61,7 @@ export function goString(v: unknown): string {
 /** text/template's truth: false, 0, nil, and empty strings, lists and maps are false. */
 export function truthy(v: unknown): boolean {
   if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (v instanceof GoValue) return true;
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'object') return Object.keys(v).length > 0;
   return true;
@@ -79,6 +104,10 @@ export function execute(
     let v = base;
     for (const f of fields) {
       if (v === null || v === undefined) throw new TemplateError(`nil pointer evaluating .${f}`, pos);
+      if (v instanceof GoValue) {
+        v = method(v, f, [], pos);
+        continue;
+      }
       if (typeof v !== 'object' || Array.isArray(v)) {
         throw new TemplateError(`can't evaluate field ${f} in type ${typeof v}`, pos);
       }
@@ -107,7 +136,20 @@ export function execute(
     try {
       return fn(...args);
     } catch (err) {
-      if (err instanceof TemplateError) throw err;
+      // A stack exhausted is the template's depth, not the function's error (index.ts).
+      if (err instanceof TemplateError || isStackOverflow(err)) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new TemplateError(`error calling ${name}: ${message}`, pos);
+    }
+  };
+  /** Go's evalCall on a method: its arguments, then the previous command's result. */
+  const method = (recv: GoValue, name: string, args: unknown[], pos: number): unknown => {
+    const m = recv.goMethod(name);
+    if (m === undefined) throw new TemplateError(`can't evaluate field ${name} in type ${recv.goType}`, pos);
+    try {
+      return m(...args);
+    } catch (err) {
+      if (err instanceof TemplateError || isStackOverflow(err)) throw err;
       const message = err instanceof Error ? err.message : String(err);
       throw new TemplateError(`error calling ${name}: ${message}`, pos);
     }
@@ -116,6 +158,14 @@ export function execute(
     const [first, ...rest] = cmd.operands;
     if (first!.kind === 'call') {
       return call(first!.name, [...rest.map((o) => operand(o, local)), ...prev], first!.pos);
+    }
+    // `(semver "1.2.3").Compare $v`: a method given arguments.
+    if ((rest.length > 0 || prev.length > 0) && first!.kind !== 'literal' && first!.fields.length > 0) {
+      const fields = first!.fields;
+      const base = operand({ ...first!, fields: fields.slice(0, -1) } as Operand, local);
+      if (base instanceof GoValue) {
+        return method(base, fields.at(-1)!, [...rest.map((o) => operand(o, local)), ...prev], first!.pos);
+      }
     }
     if (rest.length > 0 || prev.length > 0) {
       throw new TemplateError("can't give arguments to a non-function", cmd.pos);
@@ -175,10 +225,10 @@ export function execute(
           const body = templates.get(n.name);
           if (body === undefined) throw new TemplateError(`template "${n.name}" not defined`, n.pos);
           // Go's walkTemplate: the template runs with the pipeline's value as dot and `$`, and
-          // no variable of the caller. Go bounds the recursion at 100000 (maxExecDepth); our
-          // stack holds fewer, so the bound is 1000 here, with Go's message.
+          // no variable of the caller, at most MAX_DEPTH deep, with Go's message.
           const newDot = n.pipe === undefined ? null : pipeline(n.pipe, local);
-          if (++depth > 1000) throw new TemplateError('exceeded maximum template depth (1000)', n.pos);
+          if (++depth > MAX_DEPTH)
+            throw new TemplateError(`exceeded maximum template depth (${MAX_DEPTH})`, n.pos);
           const saved = scopes;
           scopes = [new Map([['$', newDot]])];
           try {

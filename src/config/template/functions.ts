@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import { compileGoRegexp } from '../dynamic/middlewares.ts';
 import { goString, type TemplateFunction, truthy } from './exec.ts';
+import { emptyHostTable, extraFunctions, type HostTable } from './sprig-extra.ts';
 
 /*
  * The functions a Traefik file-provider template can call: text/template's builtins, the sprig
@@ -193,6 +194,7 @@ const globalRegexp = (src: unknown): RegExp => new RegExp(regexp(src), 'g');
 export function templateFunctions(
   env: NodeJS.ProcessEnv,
   fileProvider = true,
+  hosts: HostTable = emptyHostTable(),
 ): Map<string, TemplateFunction> {
   const f: Record<string, TemplateFunction> = {
     // text/template builtins
@@ -220,6 +222,11 @@ export function templateFunctions(
     gt: (a, b) => compare(a, b) > 0,
     ge: (a, b) => compare(a, b) >= 0,
     urlquery: (...a) => encodeURIComponent(sprint(a)),
+    // No value of a file-provider template is a function (its data is nil): Go's call refuses.
+    call: (fn) => {
+      if (fn === null || fn === undefined) throw new Error('call of nil');
+      throw new Error(`non-function of type ${typeof fn === 'string' ? 'string' : typeof fn}`);
+    },
     html: (...a) => htmlEscape(sprint(a)),
     js: (...a) => jsEscape(sprint(a)),
     // Traefik's own
@@ -243,10 +250,6 @@ export function templateFunctions(
     empty: (v) => !truthy(v),
     coalesce: (...a) => a.find((v) => truthy(v)) ?? null,
     ternary: (yes, no, cond) => (truthy(cond) ? yes : no),
-    required: (msg, v) => {
-      if (!truthy(v)) throw new Error(str(msg));
-      return v;
-    },
     // sprig: strings
     quote: (...a) =>
       a
@@ -436,5 +439,11 @@ export function templateFunctions(
       return (digit % 1 >= num(roundOn) ? Math.ceil(digit) : Math.floor(digit)) / f;
     },
   };
+  Object.assign(f, {
+    mustRegexFindAll: f.regexFindAll,
+    mustRegexReplaceAll: f.regexReplaceAll,
+    mustRegexSplit: f.regexSplit,
+    ...extraFunctions(hosts, { regexp, list, clean: f.clean!, dir: f.dir!, ext: f.ext! }),
+  });
   return new Map(Object.entries(f));
 }

@@ -1,7 +1,9 @@
-import { execute, type Rendered } from './exec.ts';
+import { execute, isStackOverflow, type Rendered } from './exec.ts';
 import { templateFunctions } from './functions.ts';
 import { lex, TemplateError } from './lexer.ts';
 import { parse } from './parser.ts';
+import { renderOffThread } from './render-offload.ts';
+import { emptyHostTable, type HostTable } from './sprig-extra.ts';
 
 export { TemplateError } from './lexer.ts';
 
@@ -18,10 +20,50 @@ export interface TemplateResult {
  */
 export function renderTemplate(src: string, env: NodeJS.ProcessEnv): TemplateResult {
   if (!src.includes('{{')) return { text: src, sourceOffset: (o) => o };
-  const funcs = templateFunctions(env);
-  const nodes = parse(lex(src), (name) => funcs.has(name));
-  const out = execute(nodes, funcs, null);
+  const out = renderHereOrOff(src, env, true, null);
   return { text: out.text, sourceOffset: (o) => sourceOffset(out, o) };
+}
+
+/** Parses and runs a template once, with the names getHostByName may read. */
+export function renderRendered(
+  src: string,
+  env: NodeJS.ProcessEnv,
+  fileProvider: boolean,
+  hosts: HostTable,
+  dot: unknown,
+): Rendered {
+  const funcs = templateFunctions(env, fileProvider, hosts);
+  return execute(
+    parse(lex(src), (name) => funcs.has(name)),
+    funcs,
+    dot,
+  );
+}
+
+/**
+ * Renders here; a template that asks getHostByName for a name, or nests deeper than this
+ * thread's stack, renders on a worker thread instead (render-offload.ts), with the same result
+ * otherwise. Only a template without data can go (the file provider's).
+ */
+function renderHereOrOff(src: string, env: NodeJS.ProcessEnv, fileProvider: boolean, dot: unknown): Rendered {
+  const hosts = emptyHostTable();
+  try {
+    const out = renderRendered(src, env, fileProvider, hosts, dot);
+    if (hosts.missing.size === 0) return out;
+  } catch (e) {
+    if (!isStackOverflow(e) && hosts.missing.size === 0) throw e;
+  }
+  const off = dot === null ? renderOffThread(src, env, fileProvider) : undefined;
+  if (off === undefined) {
+    throw new TemplateError(
+      hosts.missing.size > 0
+        ? 'getHostByName cannot look names up here'
+        : 'the template nests too deeply: the stack is exhausted',
+      0,
+    );
+  }
+  if ('error' in off) throw new TemplateError(off.error, off.offset);
+  return off;
 }
 
 /**
@@ -30,12 +72,7 @@ export function renderTemplate(src: string, env: NodeJS.ProcessEnv): TemplateRes
  */
 export function renderTemplateWith(src: string, dot: unknown, env: NodeJS.ProcessEnv = {}): string {
   // The defaultRule's map: sprig's with `normalize`, its `split` sprig's own.
-  const funcs = templateFunctions(env, false);
-  return execute(
-    parse(lex(src), (name) => funcs.has(name)),
-    funcs,
-    dot,
-  ).text;
+  return renderHereOrOff(src, env, false, dot).text;
 }
 
 function sourceOffset(r: Rendered, offset: number): number {

@@ -54,6 +54,9 @@ export type Node =
   /** `{{template "name" pipeline}}`: the named template run with the pipeline's value as dot. */
   | { readonly kind: 'template'; readonly name: string; readonly pipe?: Pipeline; readonly pos: number };
 
+/** Go's maxStackDepth (text/template/parse/parse.go; 1000 on wasm only). */
+const MAX_PAREN_DEPTH = 10000;
+
 export function parse(tokens: readonly Token[], known: (name: string) => boolean): Node[] {
   let i = 0;
   const peek = (): Token | undefined => tokens[i];
@@ -65,6 +68,8 @@ export function parse(tokens: readonly Token[], known: (name: string) => boolean
   };
   const lastPos = (): number => tokens.at(-1)?.pos ?? 0;
   let loops = 0;
+  /** Parentheses open around the operand being read (Go's Tree.stackDepth). */
+  let parens = 0;
 
   /** `{{template "name" [pipeline]}}` / `{{block "name" pipeline}}` after the keyword. */
   const named = (word: string, pos: number): { name: string; pipe?: Pipeline } => {
@@ -258,7 +263,11 @@ export function parse(tokens: readonly Token[], known: (name: string) => boolean
         if (!known(t.text)) throw new TemplateError(`function "${t.text}" not defined`, t.pos);
         return { kind: 'call', name: t.text, pos: t.pos };
       case '(': {
+        // text/template/parse Tree.term: at most 10000 parenthesized pipelines open at once.
+        if (parens >= MAX_PAREN_DEPTH) throw new TemplateError('max expression depth exceeded', t.pos);
+        parens++;
         const pipe = pipeline(t.pos, false);
+        parens--;
         expect(')', ')');
         return { kind: 'pipe', pipe, fields: fieldsAfter(), pos: t.pos };
       }

@@ -190,7 +190,7 @@ describe('FileProvider', () => {
     assert.deepEqual(routers(await until(next, (u) => routers(u).length > 0)), ['fixed']);
   });
 
-  it('serves the last good version of a file with a syntax error, reporting it until it is fixed', async (t) => {
+  it('rejects the folder whole while one of its files cannot be parsed (Traefik loadFileConfigFromDirectory), reporting it until fixed', async (t) => {
     const dir = await tempDir(t);
     const conf = join(dir, 'conf.d');
     await mkdir(conf);
@@ -203,20 +203,15 @@ describe('FileProvider', () => {
       await rename(join(conf, `${name}.tmp`), join(conf, name));
     };
     await replace('b.yaml', 'http:\n  routers:\n    c: { rule: "Path(`/c`)", service: svc\n');
-    const stale = await next();
-    assert.deepEqual(routers(stale), ['a', 'b'], "b.yaml's last good version serves");
+    const broken = await next();
+    assert.equal(broken.config, undefined, 'no configuration: the last good one stays in force');
     assert.deepEqual(
-      stale.issues.map((i) => [i.file, i.severity]),
-      [
-        [join(conf, 'b.yaml'), 'warning'],
-        [join(conf, 'b.yaml'), 'error'],
-      ],
+      broken.issues.map((i) => [i.file, i.severity]),
+      [[join(conf, 'b.yaml'), 'error']],
     );
-    // Another change elsewhere: b.yaml is still broken, its last good version still serves.
+    // Another change elsewhere while b.yaml is broken: nothing new to send (the same rejection);
+    // a.yaml's change applies with b.yaml's fix.
     await replace('a.yaml', dyn('a2'));
-    const again = await next();
-    assert.deepEqual(routers(again), ['a2', 'b']);
-    assert.ok(again.issues.some((i) => i.severity === 'error' && i.file === join(conf, 'b.yaml')));
     await replace('b.yaml', 'http:\n  routers:\n    c: { rule: "Path(`/c`)", service: svc }\n');
     const fixed = await next();
     assert.deepEqual(routers(fixed), ['a2', 'c']);

@@ -113,8 +113,6 @@ export class FileProvider implements Provider {
         return { config: undefined, issues: [{ severity: 'error', message, path: [] }] };
       }
     };
-    /** Per file, its last text that could be read: served while the file cannot be. */
-    const lastGood = new Map<string, string>();
     /** The last read was torn (ScannedSources.torn): read again soon, whatever the events say. */
     let tornRead = false;
     const reload = async (): Promise<ProviderUpdate | undefined> => {
@@ -129,20 +127,10 @@ export class FileProvider implements Provider {
       const input = digest([read.texts, read.issues]);
       if (input === lastInput) return undefined;
       lastInput = input;
-      const texts = read.texts.map((t) => {
-        const good = lastGood.get(t.file);
-        return good === undefined || good === t.text ? t : { ...t, lastGood: good };
-      });
-      const { readable, rendered, ...update } = await validate({ texts, issues: read.issues }, opts);
+      const { rendered, ...update } = await validate({ texts: read.texts, issues: read.issues }, opts);
       // Traefik's file provider with debugLogGeneratedTemplate (CreateConfiguration): each file's
       // text and what its template rendered, at debug level, every time the files are read.
       if (rendered !== undefined && opts.logger !== undefined) logRendered(opts.logger, read.texts, rendered);
-      if (update.config !== undefined) {
-        const present = new Set(read.texts.map((t) => t.file));
-        for (const file of lastGood.keys()) if (!present.has(file)) lastGood.delete(file);
-        const ok = new Set(readable);
-        for (const t of read.texts) if (ok.has(t.file)) lastGood.set(t.file, t.text);
-      }
       const output = digest(update);
       if (output === lastOutput) return undefined;
       lastOutput = output;

@@ -111,9 +111,8 @@ export function readSources(src: FileSources): ScannedSources {
   return { texts, issues, torn };
 }
 
-/** An update, and which files could be read as they are now (their text is a last good one). */
+/** An update, and with `debugLogGeneratedTemplate` what the templates rendered. */
 export interface LoadedUpdate extends ProviderUpdate {
-  readonly readable: readonly string[];
   /** With `debugLogGeneratedTemplate`: each file's text as its Go template rendered it. */
   readonly rendered?: readonly { readonly file: string; readonly text: string }[];
 }

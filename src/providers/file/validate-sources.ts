@@ -39,8 +39,8 @@ export function updateFrom(read: ReadResult, validation: FileValidation): Loaded
     opts,
     validation.debugLogGeneratedTemplate === true ? (file, text) => rendered.push({ file, text }) : undefined,
   );
-  const files = { readable: loaded.readable, ...(rendered.length > 0 ? { rendered } : {}) };
-  // A file or folder that cannot be read at all: the provider's last good configuration stays.
+  const files = rendered.length > 0 ? { rendered } : {};
+  // A file or folder that cannot be read or parsed: the provider's last good configuration stays.
   if (read.issues.length > 0 || loaded.config === undefined) {
     return { config: undefined, issues: sortIssues([...read.issues, ...loaded.issues]), ...files };
   }
