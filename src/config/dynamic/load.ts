@@ -1,4 +1,4 @@
-import { type ConfigIssue, issue, sortIssues } from '../issues.ts';
+import { type ConfigIssue, sortIssues } from '../issues.ts';
 import type { Locator } from '../yaml-source.ts';
 import { type DisabledObject, objectAt } from './disabled.ts';
 import { type DynamicSource, mergeDynamic } from './merge.ts';

@@ -318,8 +318,7 @@ function parseSigner(certPem: string): { subject: Buffer; keyId?: Buffer } {
   if (ext !== undefined) {
     for (const e of derElements(contents(derElements(contents(ext))[0]!))) {
       const [id, ...rest] = derElements(contents(e));
-      if (id !== undefined && id.equals(oid('2.5.29.14')))
-        keyId = contents(derElements(contents(rest.at(-1)!))[0]!);
+      if (id?.equals(oid('2.5.29.14'))) keyId = contents(derElements(contents(rest.at(-1)!))[0]!);
     }
   }
   return keyId === undefined ? { subject } : { subject, keyId };

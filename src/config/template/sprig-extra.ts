@@ -148,7 +148,7 @@ function abbreviateFull(s: string, offset: number, maxWidth: number): string {
 function wrapCustom(s: string, width: number, nl: string, wrapLong: boolean): string {
   if (s === '') return '';
   const newline = nl === '' ? '\n' : nl;
-  const w = width < 1 ? 1 : width;
+  const w = Math.max(width, 1);
   let offset = 0;
   let out = '';
   while (s.length - offset > w) {
