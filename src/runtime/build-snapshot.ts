@@ -1124,8 +1124,11 @@ function buildLoadBalancer(
 ): LoadBalancerNode | null {
   let transport = defaultTransport;
   let tname = '';
-  if (lb.serversTransport !== undefined) {
-    tname = qualify(lb.serversTransport, providerOf(name));
+  // `default@internal` is the static serversTransport, as Traefik's internal provider defines it
+  // (pkg/provider/traefik/internal.go serverTransport): the one a service naming none gets.
+  const named = lb.serversTransport === undefined ? '' : qualify(lb.serversTransport, providerOf(name));
+  if (named !== '' && named !== 'default@internal') {
+    tname = named;
     const t = transports[tname];
     if (t === undefined) {
       err(

@@ -195,6 +195,34 @@ ${route('trusted', 'private-ca')}${route('named', 'internal')}${route('wronghost
     assert.deepEqual(backends.unknown!.requests, []);
   });
 
+  it('takes `serversTransport: default@internal` as the static serversTransport (Traefik’s internal provider)', async () => {
+    // pkg/provider/traefik/internal.go serverTransport: `default@internal` is the static one.
+    const proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+serversTransport:
+  rootCAs: ["${pki.ca.certFile}"]
+http:
+  routers:
+    r: { rule: "PathPrefix(\`/\`)", service: s }
+  services:
+    s:
+      loadBalancer:
+        serversTransport: default@internal
+        servers: [{ url: "https://127.0.0.1:${backends.trusted!.port}" }]
+`,
+    });
+    try {
+      const r = await curl([`http://127.0.0.1:${proxy.port}/trusted/internal`]);
+      assert.equal(r.status, 200, 'the static rootCAs trust the backend');
+      assert.equal(r.body.toString(), 'trusted /trusted/internal');
+      assert.equal(proxy.logs.filter((l) => l.msg === 'configuration error').length, 0);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('accepts any certificate with insecureSkipVerify, and warns once that it does', async () => {
     const r = await curl([`${base}/insecure/a`, `${base}/insecure/b`]);
     assert.deepEqual(

@@ -152,6 +152,8 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     const ref = resolveName(name, path[0] === 'http' ? String(path[2]) : undefined);
     if (ref.kind === 'external') return true;
     if (ref.kind === 'internal') {
+      // Traefik's internal provider defines the `default` serversTransport (the static one).
+      if (section === 'serversTransports' && ref.name === 'default') return true;
       const problem =
         section !== 'services'
           ? `${what} \`${name}\` does not exist (the internal provider has services only)`
