@@ -15,7 +15,7 @@ import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
 import { type EntryPointContext, outlivedKeepAlive } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders, dropConnectionFields, forwardedProto } from '../proxy/forwarded.ts';
-import { directResponseHead } from '../proxy/heads.ts';
+import { directResponseHead, PLAIN_TEXT_FIELDS } from '../proxy/heads.ts';
 
 const S_HEAD = 0;
 const S_BODY = 1;
@@ -446,7 +446,8 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
     this.#buf = null;
     const text = statusText(err.status);
     const head = directResponseHead(
-      { status: err.status, reason: text, headers: new HeaderList() },
+      // Go's server writes its own refusals with this type (its errorHeaders).
+      { status: err.status, reason: text, headers: HeaderList.from(PLAIN_TEXT_FIELDS) },
       text.length,
       true,
       false,
