@@ -48,7 +48,10 @@ function exchange(port: number, request: string, head = false): Promise<Answer> 
         const statusLine = lines[0]!;
         const status = Number(statusLine.split(' ')[1]);
         const rest = data.subarray(end + 4);
-        if (head || status === 204 || status === 304) return done({ statusLine, fields, body: '' });
+        if (head || status === 204 || status === 304) {
+          done({ statusLine, fields, body: '' });
+          return;
+        }
         const cl = fields.find(([n]) => n === 'content-length');
         if (cl !== undefined) {
           if (rest.length >= Number(cl[1]))
