@@ -8,7 +8,7 @@ import { forwardedForWithPeer } from '../core/forwarded-fields.ts';
 import type { HeaderList } from '../core/headers.ts';
 import { httpDate } from '../core/http-date.ts';
 import type { ResponseHead } from '../core/request.ts';
-import { bodyAllowed } from '../core/status-text.ts';
+import { bodyAllowed, statusText } from '../core/status-text.ts';
 import { isHopByHop, isResponseHop } from '../http1/chars.ts';
 import { BODY_CHUNKED, BODY_LENGTH, CONNECT_TUNNEL, type ParsedRequest } from '../http1/request-head.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
@@ -119,6 +119,19 @@ export function missingDateLine(headers: HeaderList): string {
 export const PLAIN_TEXT_FIELDS: readonly (readonly [string, string])[] = [
   ['Content-Type', 'text/plain; charset=utf-8'],
 ];
+
+/**
+ * Go's server's own answer to a request it cannot read (net/http server.go, conn.serve):
+ * `HTTP/1.1 <code> <text>[: <detail>]`, its errorHeaders (the plain-text type, `Connection:
+ * close`), then the same words as the body, which the close ends (no Date, no Content-Length).
+ * A transfer coding it does not know gets `501 Not Implemented` and `Unsupported transfer
+ * encoding`. `detail` is one of Go's badRequestError texts, or ''.
+ */
+export function serverRefusal(status: number, detail: string): string {
+  const line = `${status} ${statusText(status)}${detail === '' ? '' : `: ${detail}`}`;
+  const body = status === 501 ? 'Unsupported transfer encoding' : line;
+  return `HTTP/1.1 ${line}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${body}`;
+}
 
 /** Head of a response we produce ourselves (errors, redirects, CORS preflight), CRLFCRLF included. */
 export function directResponseHead(

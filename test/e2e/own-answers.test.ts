@@ -351,6 +351,31 @@ http:
       text: '',
     },
     {
+      what: "a request without Host: Go's server's own refusal (badRequestError), closed",
+      host: '',
+      status: 'HTTP/1.1 400 Bad Request: missing required Host header',
+      fields: { 'content-type': GO_TEXT, connection: 'close' },
+      text: '400 Bad Request: missing required Host header',
+    },
+    {
+      what: "an ambiguous length: Go's server's plain 400, closed",
+      host: 'refused.test',
+      method: 'POST',
+      extra: 'Content-Length: 1\r\nContent-Length: 2\r\n',
+      status: 'HTTP/1.1 400 Bad Request',
+      fields: { 'content-type': GO_TEXT, connection: 'close' },
+      text: '400 Bad Request',
+    },
+    {
+      what: "an unknown transfer coding: Go's server's 501",
+      host: 'refused.test',
+      method: 'POST',
+      extra: 'Transfer-Encoding: gzip, chunked\r\n',
+      status: 'HTTP/1.1 501 Not Implemented',
+      fields: { 'content-type': GO_TEXT, connection: 'close' },
+      text: 'Unsupported transfer encoding',
+    },
+    {
       what: "an HTTP/2 server's empty END_STREAM answer: Content-Length 0 on HTTP/1.1",
       host: 'h2empty.test',
       status: 'HTTP/1.1 200 OK',
@@ -363,7 +388,8 @@ http:
     it(row.what, async () => {
       await row.before?.();
       const method = row.method ?? 'GET';
-      const req = `${method} ${row.path ?? '/'} HTTP/1.1\r\nHost: ${row.host}\r\n${row.extra ?? ''}\r\n${row.body ?? ''}`;
+      const host = row.host === '' ? '' : `Host: ${row.host}\r\n`;
+      const req = `${method} ${row.path ?? '/'} HTTP/1.1\r\n${host}${row.extra ?? ''}\r\n${row.body ?? ''}`;
       const a = await exchange(port, req, method === 'HEAD');
       assert.equal(a.statusLine, row.status, row.what);
       assert.deepEqual(
