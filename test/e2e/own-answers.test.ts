@@ -140,7 +140,9 @@ http:
     late: { rule: "Host(\`late.test\`)", service: ok, middlewares: [toHttps, ct] }
     grpcweb: { rule: "Host(\`grpcweb.test\`)", service: ok, middlewares: [gw] }
     h2empty: { rule: "Host(\`h2empty.test\`)", service: h2empty }
+    breaker: { rule: "Host(\`breaker.test\`)", service: refused, middlewares: [cb] }
   middlewares:
+    cb: { circuitBreaker: { expression: "NetworkErrorRatio() > 0.5", checkPeriod: 100ms, fallbackDuration: 1h } }
     toHttps: { redirectScheme: { scheme: https } }
     rx: { redirectRegex: { regex: ".*", replacement: "http://elsewhere.test/" } }
     allow: { ipAllowList: { sourceRange: ["192.0.2.1/32"] } }
@@ -383,6 +385,19 @@ http:
       text: '',
     },
   ];
+
+  it("circuitBreaker's fallback once open: the status text, no type", async () => {
+    // The refused server's 502s open it at a check (every 100 ms): bounded polling, no timing.
+    let a: Answer | undefined;
+    for (let i = 0; i < 100; i++) {
+      a = await exchange(port, 'GET / HTTP/1.1\r\nHost: breaker.test\r\n\r\n');
+      if (a.statusLine !== 'HTTP/1.1 502 Bad Gateway') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(a?.statusLine, 'HTTP/1.1 503 Service Unavailable');
+    assert.deepEqual(a.fields, [['content-length', '19']]);
+    assert.equal(a.body, 'Service Unavailable');
+  });
 
   for (const row of rows) {
     it(row.what, async () => {
