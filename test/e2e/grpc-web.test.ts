@@ -188,14 +188,26 @@ http:
         };
         if (acrm !== undefined) headers['access-control-request-method'] = acrm;
         const r = await send(port, 'OPTIONS', 'web.test', headers);
-        // grpc-js refuses it (415, END_STREAM on its HEADERS): the HTTP/1.1 client gets it framed.
+        // grpc-js refuses it (415, END_STREAM on its HEADERS); the wrapper adds its (empty)
+        // trailers frame after any answer.
         assert.equal(r.status, 415, 'not answered as a preflight: the server answered');
-        assert.equal(r.headers['content-length'], '0');
+        assert.deepEqual(r.body, Buffer.from([0x80, 0, 0, 0, 0]));
         assert.equal(r.headers['access-control-allow-origin'], ORIGIN);
         assert.equal(r.headers['access-control-allow-credentials'], 'true');
         assert.match(String(r.headers.vary), /Origin/);
         assert.match(String(r.headers['access-control-expose-headers']), /Grpc-Status, Grpc-Message$/);
       }
+    });
+
+    it("relays a server's trailers-only answer with the wrapper's empty trailers frame", async () => {
+      // No request message: grpc-js answers with grpc-status in its only HEADERS (END_STREAM).
+      const r = await send(port, 'POST', 'web.test', {
+        'content-type': 'application/grpc-web+proto',
+        origin: ORIGIN,
+      });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['grpc-status'], '12');
+      assert.deepEqual(r.body, Buffer.from([0x80, 0, 0, 0, 0]));
     });
 
     it('answers its own errors to a gRPC-Web call in gRPC-Web form', async () => {
