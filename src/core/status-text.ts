@@ -81,3 +81,8 @@ export function statusText(status: number): string {
 export function isGoKnownStatus(status: number): boolean {
   return GO_STATUS_TEXT[status] !== undefined;
 }
+
+/** Statuses that may carry a body (RFC 9110 §6.4.1; Go's bodyAllowedForStatus). */
+export function bodyAllowed(status: number): boolean {
+  return status >= 200 && status !== 204 && status !== 304;
+}

@@ -3,6 +3,7 @@ import type { ResponseHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { ClientExchange } from '../proxy/client-sink.ts';
 import { grpcKind, toGrpcAnswer, trailersOnlyFields } from '../proxy/grpc-status.ts';
+import { PLAIN_TEXT_FIELDS } from '../proxy/heads.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 import { directResponseFields, upstreamResponseFields } from './response-fields.ts';
 import { websocketAccept } from './stream-sink.ts';
@@ -17,7 +18,7 @@ export interface AnswerTarget {
 export function textAnswer(s: AnswerTarget, status: number): void {
   const text = statusText(status);
   s.sendHeaders(
-    directResponseFields({ status, reason: text, headers: new HeaderList() }, text.length),
+    directResponseFields({ status, reason: text, headers: HeaderList.from(PLAIN_TEXT_FIELDS) }, text.length),
     false,
   );
   const b = Buffer.from(text, 'latin1');

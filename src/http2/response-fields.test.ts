@@ -76,8 +76,6 @@ describe('directResponseFields', () => {
       '302',
       'location',
       '/x',
-      'content-type',
-      'text/plain; charset=utf-8',
       'date',
       DATE,
       'content-length',

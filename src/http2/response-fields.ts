@@ -1,6 +1,7 @@
 import { H2_RESPONSE, settleFields } from '../core/field-values.ts';
 import { httpDate } from '../core/http-date.ts';
 import type { ResponseHead } from '../core/request.ts';
+import { bodyAllowed } from '../core/status-text.ts';
 import { BODY_CHUNKED } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
 import { relaysResponseField } from '../proxy/heads.ts';
@@ -78,19 +79,17 @@ export function directResponseFields(rh: ResponseHead, bodyBytes: number): strin
   const out: string[] = [':status', String(rh.status)];
   if (rh.headers.unsettled) settleFields(rh.headers, H2_RESPONSE);
   const { lnames, values } = rh.headers;
-  let hasType = false;
   let hasDate = false;
   for (let i = 0; i < lnames.length; i++) {
     const ln = lnames[i]!;
     // Framed here (content-length below), and no connection-specific field.
     if (!relaysResponseField(ln, true, undefined)) continue;
-    if (ln === 'content-type') hasType = true;
-    else if (ln === 'date') hasDate = true;
+    if (ln === 'date') hasDate = true;
     out.push(ln, values[i]!);
   }
-  if (!hasType && bodyBytes > 0) out.push('content-type', 'text/plain; charset=utf-8');
+  // No Content-Type of our own, as proxy/heads.ts directResponseHead.
   if (!hasDate) out.push('date', httpDate());
-  out.push('content-length', String(bodyBytes));
+  if (bodyAllowed(rh.status)) out.push('content-length', String(bodyBytes));
   return out;
 }
 

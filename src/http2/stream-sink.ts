@@ -10,6 +10,7 @@ import { BODY_NONE, CONNECT_TUNNEL } from '../http1/request-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { grpcKind, toGrpcAnswer, trailersOnlyFields } from '../proxy/grpc-status.ts';
+import { PLAIN_TEXT_FIELDS } from '../proxy/heads.ts';
 import { UpstreamAffinity } from '../upstream/affinity.ts';
 import { headerListOf, trailersObject } from '../upstream/h2-fields.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
@@ -206,7 +207,12 @@ export class Http2StreamSink implements ClientSink, Timed {
     if (s.closed || s.destroyed) return;
     this.#ended = true;
     const text = statusText(status);
-    s.respond(directResponseFields({ status, reason: text, headers: new HeaderList() }, text.length));
+    s.respond(
+      directResponseFields(
+        { status, reason: text, headers: HeaderList.from(PLAIN_TEXT_FIELDS) },
+        text.length,
+      ),
+    );
     s.end(text, 'latin1');
     // The rest of the request is of no use: RST_STREAM(NO_ERROR) once the answer is out (RFC 9113 §8.1).
     if (!this.#clientEnded) s.close(H2_NO_ERROR);

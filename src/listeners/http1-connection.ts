@@ -1,9 +1,7 @@
 import type { Socket } from 'node:net';
 import { unsentBytes } from '../core/direct-write.ts';
-import { HeaderList } from '../core/headers.ts';
 import { unwrapIp } from '../core/ip.ts';
 import type { RequestHead, RequestTls } from '../core/request.ts';
-import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { adoptReadSlot, COPY_MAX, copyOut, ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
@@ -15,12 +13,20 @@ import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
 import { type EntryPointContext, outlivedKeepAlive } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders, dropConnectionFields, forwardedProto } from '../proxy/forwarded.ts';
-import { directResponseHead } from '../proxy/heads.ts';
+import { serverRefusal } from '../proxy/heads.ts';
 
 const S_HEAD = 0;
 const S_BODY = 1;
 const S_WAIT = 2;
 const S_CLOSED = 3;
+
+/** Go's badRequestError texts (net/http readRequest) for the refusals that have one. */
+const GO_DETAIL: Readonly<Record<string, string>> = {
+  'missing Host': 'missing required Host header',
+  'duplicate Host': 'too many Host headers',
+  'invalid Host': 'malformed Host header',
+};
+
 /** The connection switched protocols: its bytes belong to a tunnel, no longer to us. */
 const S_TUNNEL = 4;
 /**
@@ -444,14 +450,8 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
     });
     this.#state = S_CLOSED;
     this.#buf = null;
-    const text = statusText(err.status);
-    const head = directResponseHead(
-      { status: err.status, reason: text, headers: new HeaderList() },
-      text.length,
-      true,
-      false,
-    );
-    this.socket.end(head + text, 'latin1');
+    // Go's server's own refusal, with the text of its badRequestError for the Host's faults.
+    this.socket.end(serverRefusal(err.status, GO_DETAIL[err.reason] ?? ''), 'latin1');
     this.#destroySoon();
   }
 

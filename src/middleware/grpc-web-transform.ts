@@ -103,11 +103,20 @@ export class GrpcWebTransform implements BodyTransform {
     return this.#text ? Buffer.from(chunk.toString('base64'), 'latin1') : chunk;
   }
 
+  /**
+   * The trailers frame, always (an empty one when the server sent none: a trailers-only answer),
+   * its lines sorted by name: improbable-eng's copyTrailersToPayload writes the lower-cased
+   * trailers with Go's Header.Write after any answer, which sorts them.
+   */
   responseEnd(trailers: HeaderList | null): Buffer | null {
-    if (trailers === null || trailers.size === 0) return null;
     let lines = '';
-    const { lnames, values } = trailers;
-    for (let i = 0; i < lnames.length; i++) lines += `${lnames[i]}: ${values[i]}\r\n`;
+    if (trailers !== null && trailers.size > 0) {
+      const { lnames, values } = trailers;
+      const order = lnames.map((_, i) => i);
+      // Sorted by name, a name's values in their order (Array.prototype.sort is stable).
+      order.sort((a, b) => (lnames[a]! < lnames[b]! ? -1 : lnames[a]! > lnames[b]! ? 1 : 0));
+      for (const i of order) lines += `${lnames[i]}: ${values[i]}\r\n`;
+    }
     const body = Buffer.from(lines, 'latin1');
     const frame = Buffer.allocUnsafe(5 + body.length);
     frame[0] = 0x80; // the trailers frame (MSB of the flags byte)

@@ -17,7 +17,9 @@ const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Re
  * - a `POST` whose content type starts with `application/grpc-web` goes upstream as gRPC (the
  *   body transform does the bytes), and its response comes back as gRPC-Web with CORS fields;
  * - an `OPTIONS` preflight asking for `x-grpc-web` among its headers is answered here (204), with
- *   the CORS fields when its Origin is allowed (`allowOrigins`, `*` = any);
+ *   the CORS fields when its Origin is allowed (`allowOrigins`, `*` = any); without an
+ *   `Access-Control-Request-Method` it is no preflight to rs/cors, and goes upstream as a gRPC
+ *   call like a POST;
  * - everything else passes untouched.
  * Errors the proxy makes for such a request are answered in gRPC-Web form by the client side
  * (proxy/grpc-status.ts), with this middleware's CORS fields.
@@ -44,10 +46,28 @@ export class GrpcWebMiddleware implements Middleware {
     }
     if (req.method !== 'OPTIONS') return undefined;
     const asked = h.get('access-control-request-headers') ?? '';
+    if (!asked.toLowerCase().includes('x-grpc-web')) return undefined;
     const method = h.get('access-control-request-method');
-    if (!asked.toLowerCase().includes('x-grpc-web') || method === undefined) return undefined;
+    // The wrapper takes every OPTIONS naming x-grpc-web (IsAcceptableGrpcCorsRequest), but rs/cors
+    // answers it as a preflight only with a non-empty Access-Control-Request-Method; without one
+    // it is an actual request, which the wrapper makes a gRPC call (HandleGrpcWebRequest:
+    // hackIntoNormalGrpcRequest sets its empty content type, the answer comes back as gRPC-Web).
+    if (method === undefined || method === '') {
+      ctl.transformBody(new GrpcWebTransform(false));
+      return undefined;
+    }
     return this.#preflight(h.get('origin'), method, asked);
   };
+
+  /** The requests the wrapper turns into gRPC calls, whose answers get rs/cors' actual-request fields. */
+  #isCall(req: RequestHead): boolean {
+    const h = req.headers;
+    if (req.method === 'POST') return h.get('content-type')?.startsWith(GRPC_WEB) ?? false;
+    if (req.method !== 'OPTIONS') return false;
+    if (!(h.get('access-control-request-headers') ?? '').toLowerCase().includes('x-grpc-web')) return false;
+    const method = h.get('access-control-request-method');
+    return method === undefined || method === '';
+  }
 
   /** rs/cors' preflight: Vary always, the rest only for an allowed origin and method. */
   #preflight(origin: string | undefined, method: string, asked: string): DirectResponse {
@@ -65,9 +85,12 @@ export class GrpcWebMiddleware implements Middleware {
     return { status: 204, headers };
   }
 
-  /** rs/cors on the actual request: Vary: Origin, and the origin echoed when allowed. */
+  /**
+   * rs/cors on the actual request: Vary: Origin, and the origin echoed when allowed (its
+   * isMethodAllowed always allows OPTIONS, and POST is among the defaults).
+   */
   readonly onResponse = (req: RequestHead, res: ResponseHead): void => {
-    if (req.method !== 'POST' || !(req.headers.get('content-type')?.startsWith(GRPC_WEB) ?? false)) return;
+    if (!this.#isCall(req)) return;
     const h = res.headers;
     h.append('Vary', 'Origin');
     const origin = req.headers.get('origin');

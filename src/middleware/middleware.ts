@@ -235,6 +235,12 @@ export interface Middleware {
    * known). Routes none of whose middlewares has this hook pay nothing for it.
    */
   readonly onResponseBody?: (req: RequestHead, res: ResponseHead) => BodyFilter | null;
+  /**
+   * An answer the proxy or a middleware after this one wrote itself (`body` its whole text),
+   * once every `onResponse` before this one in the chain ran: the head is still editable
+   * (contentType names the body's type here, as Go's sniffing would).
+   */
+  readonly onDirectResponse?: (req: RequestHead, res: ResponseHead, body: string) => void;
   readonly retry?: RetryPolicy;
   readonly guard?: ServerGuard;
   readonly errorPage?: ErrorPageSpec;

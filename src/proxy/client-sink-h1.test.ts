@@ -296,10 +296,7 @@ describe('Http1Sink: interim, direct and broken responses', () => {
     const rh: ResponseHead = { status: 404, reason: 'Not Found', headers: new HeaderList() };
     assert.equal(sink.direct(exchangeFor(GET11), rh, 'Not Found', 9, false), false);
     assert.deepEqual(socket.calls, ['write:string']);
-    assert.equal(
-      socket.text(),
-      `HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n${DATE}Content-Length: 9\r\n\r\nNot Found`,
-    );
+    assert.equal(socket.text(), `HTTP/1.1 404 Not Found\r\n${DATE}Content-Length: 9\r\n\r\nNot Found`);
   });
 
   it('sends only the head of a direct response to HEAD, and closes when asked', () => {
@@ -309,7 +306,7 @@ describe('Http1Sink: interim, direct and broken responses', () => {
     assert.equal(sink.direct(ex, rh, 'Service Unavailable', 19, true), true);
     assert.equal(
       socket.text(),
-      `HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n${DATE}Content-Length: 19\r\nConnection: close\r\n\r\n`,
+      `HTTP/1.1 503 Service Unavailable\r\n${DATE}Content-Length: 19\r\nConnection: close\r\n\r\n`,
     );
   });
 

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { directHandle, writeOut, writeToHandle } from '../core/direct-write.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
+import { bodyAllowed } from '../core/status-text.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
 import { UpstreamAffinity } from '../upstream/affinity.ts';
@@ -123,6 +124,17 @@ export class Http1Sink implements ClientSink {
         close = true; // HTTP/1.0 client: the end of the body is the end of the connection
       }
     }
+    // An HTTP/2 server's answer that ended with its HEADERS frame (END_STREAM) and gave no length
+    // is empty: Go's server writes `Content-Length: 0` for a handler that wrote nothing (HTTP/1.1
+    // has no other way to say it). HEAD, 204 and 304 (an HTTP/1.1 server's only BODY_NONE) skip
+    // the lookup.
+    else if (
+      kind === BODY_NONE &&
+      ex.req.method !== 'HEAD' &&
+      bodyAllowed(status) &&
+      !res.headers.has('content-length')
+    )
+      s += 'Content-Length: 0\r\n';
     if (close) s += 'Connection: close\r\n';
     else if (http10) s += 'Connection: keep-alive\r\n';
     this.#close = close;

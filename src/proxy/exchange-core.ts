@@ -8,6 +8,7 @@ import { type MemoryBudget, SpooledBody } from '../core/spooled-body.ts';
 import { statusText } from '../core/status-text.ts';
 import { applyAliasHeaders } from '../http1/alias-headers.ts';
 import { BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
+import { goHttpError } from '../middleware/http-error.ts';
 import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
 import {
   type BodyTransform,
@@ -49,14 +50,7 @@ const FAILOVER_MEM_BYTES = 1 << 20;
  * A body over a failover's `errors.maxRequestBodyBytes`: Traefik's failover.go answers
  * http.Error(w, "Request body too large", 413) (the text and a newline, plain text, nosniff).
  */
-const FAILOVER_TOO_LARGE: DirectResponse = {
-  status: 413,
-  headers: [
-    ['Content-Type', 'text/plain; charset=utf-8'],
-    ['X-Content-Type-Options', 'nosniff'],
-  ],
-  body: 'Request body too large\n',
-};
+const FAILOVER_TOO_LARGE = goHttpError(413, 'Request body too large');
 
 /**
  * The state of a request that met a failover on statuses (`errors`, Traefik v3.7, or our
@@ -116,42 +110,27 @@ const TRACE_REFUSED_HEADERS: ReadonlyArray<readonly [string, string]> = [
  * A request refused by the entry point's aliasHeadersStrategy `reject`: a 400 as Go's
  * http.Error writes it.
  */
-const ALIAS_REFUSED: DirectResponse = {
-  status: 400,
-  headers: [
-    ['Content-Type', 'text/plain; charset=utf-8'],
-    ['X-Content-Type-Options', 'nosniff'],
-  ],
-  body: 'Bad Request\n',
-};
+const ALIAS_REFUSED = goHttpError(400, 'Bad Request');
 
 /**
  * What a request no router takes gets: Traefik's, Go's http.NotFound (404, `404 page not
  * found` and a newline, plain text, `X-Content-Type-Options: nosniff`).
  */
-const NO_ROUTE_ANSWER: DirectResponse = {
-  status: 404,
-  // Named as http.Error sets them in the header map (the access log's downstream_ fields show it).
-  headers: [
-    ['Content-Type', 'text/plain; charset=utf-8'],
-    ['X-Content-Type-Options', 'nosniff'],
-  ],
-  body: '404 page not found\n',
-};
+// Named as http.Error sets them in the header map (the access log's downstream_ fields show it).
+const NO_ROUTE_ANSWER = goHttpError(404, '404 page not found');
 
 /**
  * What a request gets when no server of its service can take it: Traefik's load balancers
  * (wrr, p2c, hrw, leasttime) answer http.Error(rw, "no available server", 503): the message and
  * a newline, plain text, `X-Content-Type-Options: nosniff`.
  */
-const NO_SERVER_ANSWER: DirectResponse = {
-  status: 503,
-  headers: [
-    ['Content-Type', 'text/plain; charset=utf-8'],
-    ['X-Content-Type-Options', 'nosniff'],
-  ],
-  body: 'no available server\n',
-};
+const NO_SERVER_ANSWER = goHttpError(503, 'no available server');
+
+/**
+ * A Host whose routers need other TLS options than the SNI chose: Traefik's SNI check answers
+ * http.Error(rw, http.StatusText(421), 421) (pkg/server/router/tcp/router.go, httpsHandler).
+ */
+const MISDIRECTED_ANSWER = goHttpError(421, statusText(421));
 
 /**
  * The request side of an exchange (the first of its three layers, see exchange.ts): routing,
@@ -334,7 +313,7 @@ export abstract class ExchangeCore
       const host = this.req.flatHost ?? this.req.host;
       if (snap.tls.routerFor(this.ctx.name).misdirected(this.client.serverName, host)) {
         if (this.ctx.tracer !== null) this.#traceEntry(undefined);
-        this.respondError(new ProxyError('MISDIRECTED'), false);
+        this.respondDirect(MISDIRECTED_ANSWER);
         return;
       }
     }
@@ -1105,6 +1084,8 @@ export abstract class ExchangeCore
     };
     if (mws !== undefined) {
       for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
+      // Once the head is whole, as Go's server decides the type when the body is first written.
+      for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onDirectResponse?.(this.req, rh, body);
     }
     this.status = rh.status;
     // A 2xx to an HTTP/1.1 CONNECT (a middleware's or a weighted child's `status`, never the

@@ -8,6 +8,7 @@ import { forwardedForWithPeer } from '../core/forwarded-fields.ts';
 import type { HeaderList } from '../core/headers.ts';
 import { httpDate } from '../core/http-date.ts';
 import type { ResponseHead } from '../core/request.ts';
+import { bodyAllowed, statusText } from '../core/status-text.ts';
 import { isHopByHop, isResponseHop } from '../http1/chars.ts';
 import { BODY_CHUNKED, BODY_LENGTH, CONNECT_TUNNEL, type ParsedRequest } from '../http1/request-head.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
@@ -114,6 +115,24 @@ export function missingDateLine(headers: HeaderList): string {
   return headers.has('date') ? '' : `Date: ${httpDate()}\r\n`;
 }
 
+/** The type Go's http.Error and its server's own refusals write. */
+export const PLAIN_TEXT_FIELDS: readonly (readonly [string, string])[] = [
+  ['Content-Type', 'text/plain; charset=utf-8'],
+];
+
+/**
+ * Go's server's own answer to a request it cannot read (net/http server.go, conn.serve):
+ * `HTTP/1.1 <code> <text>[: <detail>]`, its errorHeaders (the plain-text type, `Connection:
+ * close`), then the same words as the body, which the close ends (no Date, no Content-Length).
+ * A transfer coding it does not know gets `501 Not Implemented` and `Unsupported transfer
+ * encoding`. `detail` is one of Go's badRequestError texts, or ''.
+ */
+export function serverRefusal(status: number, detail: string): string {
+  const line = `${status} ${statusText(status)}${detail === '' ? '' : `: ${detail}`}`;
+  const body = status === 501 ? 'Unsupported transfer encoding' : line;
+  return `HTTP/1.1 ${line}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${body}`;
+}
+
 /** Head of a response we produce ourselves (errors, redirects, CORS preflight), CRLFCRLF included. */
 export function directResponseHead(
   rh: ResponseHead,
@@ -124,18 +143,18 @@ export function directResponseHead(
   let s = `HTTP/1.1 ${rh.status} ${rh.reason}\r\n`;
   if (rh.headers.unsettled) settleFields(rh.headers, H1_RESPONSE);
   const { names, lnames, values } = rh.headers;
-  let hasType = false;
   let hasDate = false;
   for (let i = 0; i < names.length; i++) {
     const ln = lnames[i]!;
     if (ln === 'content-length' || ln === 'connection' || ln === 'transfer-encoding') continue;
-    if (ln === 'content-type') hasType = true;
-    else if (ln === 'date') hasDate = true;
+    if (ln === 'date') hasDate = true;
     s += `${names[i]}: ${values[i]}\r\n`;
   }
-  if (!hasType && bodyBytes > 0) s += 'Content-Type: text/plain; charset=utf-8\r\n';
+  // No Content-Type of our own: Traefik's entry point turns Go's sniffing off
+  // (contenttype.DisableAutoDetection), so an answer written without one goes out without one.
   if (!hasDate) s += `Date: ${httpDate()}\r\n`;
-  s += `Content-Length: ${bodyBytes}\r\n`;
+  // Go's server writes no Content-Length for a status without a body (bodyAllowedForStatus).
+  if (bodyAllowed(rh.status)) s += `Content-Length: ${bodyBytes}\r\n`;
   if (close) s += 'Connection: close\r\n';
   else if (http10) s += 'Connection: keep-alive\r\n';
   return `${s}\r\n`;

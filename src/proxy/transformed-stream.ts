@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
+import { bodyAllowed } from '../core/status-text.ts';
 import { BODY_CHUNKED, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
 import type { ResponseBodyKind } from '../http1/response-head.ts';
 import type { BodyTransform } from '../middleware/middleware.ts';
@@ -50,6 +51,8 @@ export class TransformedStream implements UpstreamStream, UpstreamUser, Outgoing
   #out: OutgoingRequest | null = null;
   #headers = new HeaderList();
   #h1 = '';
+  /** The response's status has no body: what the transform adds at its end is dropped. */
+  #bodyless = false;
 
   constructor(t: BodyTransform, exchange: TransformUser) {
     this.#t = t;
@@ -172,7 +175,10 @@ export class TransformedStream implements UpstreamStream, UpstreamUser, Outgoing
     // The transform rewrites the fields (HeaderList.raw): never the upstream's text of them.
     res.headers.raw = null;
     this.#t.responseHead(rh);
-    const kind = res.bodyKind === BODY_NONE ? BODY_NONE : BODY_CHUNKED;
+    // The transform adds bytes after any body (gRPC-Web's trailers frame): open length unless
+    // the status has no body at all (Go's server drops what is written after a 204 or 304).
+    const kind = bodyAllowed(res.status) ? BODY_CHUNKED : BODY_NONE;
+    this.#bodyless = kind === BODY_NONE;
     this.#ex.onUpstreamHead(new TransformedResponse(rh, kind, res.connectionTokens), null, 0, 0);
     // The whole body came with the head: it is data here (unless the exchange let go meanwhile).
     if (body !== null && this.#inner === inner && inner !== null)
@@ -188,7 +194,7 @@ export class TransformedStream implements UpstreamStream, UpstreamUser, Outgoing
     const inner = this.#inner;
     if (trailers !== null) this.#ex.transformedTrailers(trailers);
     const last = this.#t.responseEnd(trailers);
-    if (last !== null) this.#ex.onUpstreamData(last, 0, last.length);
+    if (last !== null && !this.#bodyless) this.#ex.onUpstreamData(last, 0, last.length);
     if (this.#inner !== inner) return; // the exchange gave up meanwhile
     this.#inner = null;
     this.#ex.onUpstreamEnd(null);

@@ -6,8 +6,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
-import { htpasswd, opensslApr1 } from '../helpers/htpasswd.ts';
+import { htpasswd, htpasswdBytes, opensslApr1 } from '../helpers/htpasswd.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+/** "café" in ISO-8859-1 and in UTF-8. */
+const LATIN1 = Buffer.from('caf\xe9', 'latin1');
+const UTF8 = Buffer.from('café', 'utf8');
+
+/** An Authorization field carrying these bytes as user:password, as a client sends them. */
+function basicBytes(user: string, password: Buffer): string {
+  return `Authorization: Basic ${Buffer.concat([Buffer.from(`${user}:`), password]).toString('base64')}`;
+}
 
 describe('basicAuth through the proxy', () => {
   let backend: Backend;
@@ -30,6 +39,11 @@ describe('basicAuth through the proxy', () => {
       // Cost 14: a check long enough that other requests visibly overtake it.
       htpasswd('slow-user', 'slow', ['-B', '-C', '14']),
       `openssl-user:${opensslApr1('o-secret')}`,
+      // Passwords whose bytes are ISO-8859-1 ("café" with é = 0xE9), not UTF-8.
+      htpasswdBytes('latin-bcrypt', LATIN1, ['-B', '-C', '4']),
+      htpasswdBytes('latin-md5', LATIN1, ['-m']),
+      htpasswdBytes('latin-sha', LATIN1, ['-s']),
+      htpasswdBytes('utf8-md5', UTF8, ['-m']),
     ];
     const dynamic = `http:
   middlewares:
@@ -105,6 +119,19 @@ log: { level: DEBUG }
       assert.equal(r.status, 200, user);
       assert.deepEqual(JSON.parse(r.body.toString()), { user, auth: null });
     }
+  });
+
+  it("compares the password's bytes as Go does: ISO-8859-1 bytes match their hash, for each kind", async () => {
+    for (const user of ['latin-bcrypt', 'latin-md5', 'latin-sha']) {
+      const ok = await curl(['-H', basicBytes(user, LATIN1), `${base}/app`]);
+      assert.equal(ok.status, 200, user);
+      assert.deepEqual(JSON.parse(ok.body.toString()), { user, auth: null });
+      // The same text in UTF-8 is other bytes: refused, as Go refuses it.
+      assert.equal((await curl(['-H', basicBytes(user, UTF8), `${base}/app`])).status, 401, user);
+    }
+    // And the other way round: a hash of the UTF-8 bytes takes those, not the ISO-8859-1 ones.
+    assert.equal((await curl(['-H', basicBytes('utf8-md5', UTF8), `${base}/app`])).status, 200);
+    assert.equal((await curl(['-H', basicBytes('utf8-md5', LATIN1), `${base}/app`])).status, 401);
   });
 
   it('keeps serving other requests while a bcrypt check runs, then caches the check', async () => {

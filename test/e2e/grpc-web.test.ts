@@ -41,6 +41,8 @@ function send(
       },
     );
     req.on('error', reject);
+    // Bounded: an answer without an end (no framing) fails the test instead of hanging it.
+    req.setTimeout(10_000, () => req.destroy(new Error('no complete answer within 10 s')));
     req.end(body);
   });
 }
@@ -174,6 +176,38 @@ http:
       assert.equal(other.status, 204);
       assert.equal(other.headers['access-control-allow-origin'], undefined);
       assert.equal(backend.calls.unary ?? 0, 1, 'preflights never reach the backend');
+    });
+
+    it('sends an OPTIONS naming x-grpc-web without Access-Control-Request-Method upstream as a gRPC call', async () => {
+      // rs/cors sees no preflight; improbable-eng's wrapper makes it a gRPC call (empty content
+      // type, no Content-Length) and its answer a gRPC-Web one, with the actual-request CORS fields.
+      for (const acrm of [undefined, '']) {
+        const headers: Record<string, string> = {
+          origin: ORIGIN,
+          'access-control-request-headers': 'x-grpc-web',
+        };
+        if (acrm !== undefined) headers['access-control-request-method'] = acrm;
+        const r = await send(port, 'OPTIONS', 'web.test', headers);
+        // grpc-js refuses it (415, END_STREAM on its HEADERS); the wrapper adds its (empty)
+        // trailers frame after any answer.
+        assert.equal(r.status, 415, 'not answered as a preflight: the server answered');
+        assert.deepEqual(r.body, Buffer.from([0x80, 0, 0, 0, 0]));
+        assert.equal(r.headers['access-control-allow-origin'], ORIGIN);
+        assert.equal(r.headers['access-control-allow-credentials'], 'true');
+        assert.match(String(r.headers.vary), /Origin/);
+        assert.match(String(r.headers['access-control-expose-headers']), /Grpc-Status, Grpc-Message$/);
+      }
+    });
+
+    it("relays a server's trailers-only answer with the wrapper's empty trailers frame", async () => {
+      // No request message: grpc-js answers with grpc-status in its only HEADERS (END_STREAM).
+      const r = await send(port, 'POST', 'web.test', {
+        'content-type': 'application/grpc-web+proto',
+        origin: ORIGIN,
+      });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['grpc-status'], '12');
+      assert.deepEqual(r.body, Buffer.from([0x80, 0, 0, 0, 0]));
     });
 
     it('answers its own errors to a gRPC-Web call in gRPC-Web form', async () => {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { BasicAuthConfig } from '../../config/dynamic/access-middlewares.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DirectResponse, RequestHead } from '../../core/request.ts';
@@ -93,20 +94,31 @@ export class BasicAuthState {
   }
 }
 
-/** `Basic <base64(user:password)>` as Go's Request.BasicAuth reads it, or undefined. */
+/**
+ * `Basic <base64(user:password)>` as Go's Request.BasicAuth reads it, or undefined. The name and
+ * password are the decoded bytes (latin1 strings, one character a byte), as Go's strings hold
+ * them: a password in ISO-8859-1 is checked as those bytes, not as the text they are not.
+ */
 export function parseBasicAuthorization(
   value: string,
 ): readonly [user: string, password: string] | undefined {
   if (value.length < 6 || value.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
   const b64 = value.slice(6);
   if (!BASE64.test(b64)) return undefined;
-  const decoded = Buffer.from(b64, 'base64').toString('utf8');
+  const decoded = Buffer.from(b64, 'base64').toString('latin1');
   const colon = decoded.indexOf(':');
   if (colon === -1) return undefined;
   return [decoded.slice(0, colon), decoded.slice(colon + 1)];
 }
 
-/** A request waiting for its bcrypt check. */
+/** The text whose UTF-8 encoding is these bytes (a latin1 string), or undefined when they are not UTF-8. */
+function utf8Text(bytes: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII is the range kept as it is
+  if (/^[\x00-\x7f]*$/.test(bytes)) return bytes;
+  const b = Buffer.from(bytes, 'latin1');
+  return isUtf8(b) ? b.toString('utf8') : undefined;
+}
+
 /** The check of an unknown user's password against the decoy hash: whatever its result, a 401. */
 class DecoyCheck implements BcryptWaiter {
   readonly #mw: BasicAuthMiddleware;
@@ -211,11 +223,14 @@ export class BasicAuthMiddleware implements Middleware {
       return undefined;
     }
     const cred = parseBasicAuthorization(auth);
-    ctl.setClientUsername?.(cred === undefined ? '' : cred[0]);
+    // The log's text of the name's bytes (Go's JSON encoder writes invalid UTF-8 as U+FFFD).
+    ctl.setClientUsername?.(cred === undefined ? '' : Buffer.from(cred[0], 'latin1').toString('utf8'));
     if (cred === undefined) return this.challenge;
-    const [user, password] = cred;
-    const secret = users.get(user);
-    if (secret === undefined || UNSAFE_NAME.test(user)) {
+    const [rawUser, password] = cred;
+    // The configured names are text: the name's bytes match one only if they are its UTF-8.
+    const user = utf8Text(rawUser);
+    const secret = user === undefined ? undefined : users.get(user);
+    if (user === undefined || secret === undefined || UNSAFE_NAME.test(user)) {
       // An unknown name costs what a known one with a wrong password costs (the decoy's check).
       const decoy = state.decoy();
       if (decoy === undefined) return this.challenge;

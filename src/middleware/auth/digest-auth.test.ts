@@ -72,6 +72,23 @@ describe('digestAuth', () => {
     assert.equal(m.onRequest(req(bad))?.status, 401);
   });
 
+  it("hashes the bytes the client sent (a cnonce that is not ASCII), as go-http-auth's H does", () => {
+    const now = { t: 0 };
+    const { m } = setup([alice], now);
+    const c = challengeOf(m.onRequest(req()));
+    const cnonce = Buffer.from('ç-1', 'utf8'); // C3 A7 2D 31: the client hashes these bytes
+    const bytesMd5 = (...parts: (string | Buffer)[]) => {
+      const hash = createHash('md5');
+      for (const p of parts) hash.update(p);
+      return hash.digest('hex');
+    };
+    const ha1 = md5('alice:traefik:secret');
+    const ha2 = md5('GET:/a?b=1');
+    const response = bytesMd5(`${ha1}:${c.nonce}:00000001:`, cnonce, `:auth:${ha2}`);
+    const wire = `Digest username="alice", realm="traefik", nonce="${c.nonce}", uri="/a?b=1", algorithm=MD5, response="${response}", opaque="${c.opaque}", qop=auth, nc=00000001, cnonce="${cnonce.toString('latin1')}"`;
+    assert.equal(m.onRequest(req(wire)), undefined);
+  });
+
   it('uses the realm "traefik" when the configured one is empty, and lets its users in', () => {
     const config = middlewareSchemas.digestAuth.parse({ users: [alice], realm: '' });
     const m = new DigestAuthMiddleware(new DigestAuthState(config, silentLogger, 'd@file'), config);

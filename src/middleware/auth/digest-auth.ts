@@ -21,9 +21,10 @@ function algorithmOf(ha1: string): Algorithm | undefined {
   return undefined;
 }
 
+/** The digest of `s`'s bytes (a latin1 string, as header values are): go-http-auth hashes the bytes sent. */
 function h(alg: Algorithm, s: string): string {
   return createHash(alg === 'MD5' ? 'md5' : 'sha256')
-    .update(s, 'utf8')
+    .update(s, 'latin1')
     .digest('hex');
 }
 

@@ -15,9 +15,12 @@ export function hashKind(hash: string): HashKind {
   return 'unsupported';
 }
 
-/** Checks the cheap kinds (SHA-1, MD5-crypt: ~1000 MD5 rounds) on the calling thread. */
+/**
+ * Checks the cheap kinds (SHA-1, MD5-crypt: ~1000 MD5 rounds) on the calling thread. `password`
+ * is bytes (a latin1 string, as parseBasicAuthorization gives them): Go hashes the bytes sent.
+ */
 export function verifyCheap(password: string, hash: string): boolean {
-  const pw = Buffer.from(password, 'utf8');
+  const pw = Buffer.from(password, 'latin1');
   if (hash.startsWith('{SHA}')) {
     const want = Buffer.from(hash.slice(5), 'base64');
     const got = createHash('sha1').update(pw).digest();

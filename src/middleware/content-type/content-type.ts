@@ -1,5 +1,6 @@
 import type { ContentTypeConfig } from '../../config/dynamic/content-type.ts';
 import type { RequestHead, ResponseHead } from '../../core/request.ts';
+import { bodyAllowed } from '../../core/status-text.ts';
 import type { BodyFilter, BodyOutput, Middleware, MiddlewareFactory } from '../middleware.ts';
 import { detectContentType, SNIFF_LEN } from './sniff.ts';
 
@@ -65,11 +66,6 @@ class Sniffer implements BodyFilter {
   }
 }
 
-/** Statuses whose responses have no body (RFC 9110 §6.4.1): nothing to sniff. */
-function bodyAllowed(status: number): boolean {
-  return status >= 200 && status !== 204 && status !== 304;
-}
-
 /**
  * Traefik v3's contentType middleware: a response the backend sent without Content-Type gets the
  * type sniffed from its first bytes (Go's DetectContentType, sniff.ts), as Traefik v2 did for
@@ -79,13 +75,32 @@ function bodyAllowed(status: number): boolean {
  */
 class ContentType implements Middleware {
   onResponseBody = (req: RequestHead, res: ResponseHead): BodyFilter | null => {
-    if (res.headers.has('content-type') || !bodyAllowed(res.status) || req.method === 'HEAD') return null;
-    // Go's server (chunkWriter.writeHeader), which does Traefik's sniffing, skips a response with
-    // a non-empty Content-Encoding: its bytes are compressed, their type is not what they show.
-    const ce = res.headers.get('content-encoding');
-    if (ce !== undefined && ce !== '') return null;
+    if (req.method === 'HEAD' || !sniffable(res)) return null;
     return new Sniffer(res);
   };
+
+  /**
+   * An answer written after this middleware (a redirect's `Found`, ipAllowList's `Forbidden`, the
+   * proxy's `Bad Gateway`…): Traefik's entry point leaves it without a type, and this middleware
+   * having turned Go's sniffing back on for what it wraps, Go names the type from the body, HEAD
+   * included (chunkWriter.writeHeader sniffs the bytes the handler wrote).
+   */
+  onDirectResponse = (_req: RequestHead, res: ResponseHead, body: string): void => {
+    if (body === '' || !sniffable(res)) return;
+    const bytes = Buffer.from(body.length > SNIFF_LEN ? body.slice(0, SNIFF_LEN) : body, 'utf8');
+    res.headers.set('Content-Type', detectContentType(bytes.subarray(0, SNIFF_LEN)));
+  };
+}
+
+/**
+ * Whether Go's server (chunkWriter.writeHeader), which does Traefik's sniffing, would name this
+ * response's type: none set, a status with a body, and no Content-Encoding (compressed bytes do
+ * not show their type).
+ */
+function sniffable(res: ResponseHead): boolean {
+  if (res.headers.has('content-type') || !bodyAllowed(res.status)) return false;
+  const ce = res.headers.get('content-encoding');
+  return ce === undefined || ce === '';
 }
 
 export const contentTypeFactory: MiddlewareFactory<ContentTypeConfig> = {
