@@ -1,0 +1,815 @@
+/**
+ * Traefik's integration/simple_test.go (v3.7 branch, commit 0076e17e of traefik/traefik) run
+ * against our proxy: each test names the Go test it follows; fixtures are
+ * integration/fixtures/*.toml adapted by ./fixture.ts. Scenarios that need Docker (compose's
+ * whoami, docker labels) use a loopback whoami stand-in instead when the scenario does not depend
+ * on Docker itself.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { after, describe, it } from 'node:test';
+import { httpRequest } from '../../helpers/http-request.ts';
+import type { ProxyProcess } from '../../helpers/proxy-process.ts';
+import { header, rawRequest } from '../../helpers/raw-client.ts';
+import { startFixture, startWhoami, type Whoami } from './fixture.ts';
+
+const open: { close(): Promise<unknown> }[] = [];
+function track<T extends { close(): Promise<unknown> } | ProxyProcess>(x: T): T {
+  open.push('stop' in x ? { close: () => x.stop() } : x);
+  return x;
+}
+after(async () => {
+  for (const x of open.reverse()) await x.close();
+});
+
+async function whoami(name: string, onRequest?: Parameters<typeof startWhoami>[1]): Promise<Whoami> {
+  return track(await startWhoami(name, onRequest));
+}
+
+/** One request on a fresh connection, written exactly as given; the first response. */
+async function raw(port: number, text: string) {
+  const r = await rawRequest(port, text, { responses: 1, timeoutMs: 5000 });
+  const res = r.responses[0];
+  assert.ok(res, `no response to ${JSON.stringify(text)}: ${r.parseError ?? r.closedBy}`);
+  return res;
+}
+
+describe('traefik integration/simple_test.go', () => {
+  // integration/fixtures/simple_default.toml
+  it('TestSimpleDefaultConfig: 404 when nothing is configured', async () => {
+    const proxy = track(
+      await startFixture(`[global]
+  checkNewVersion = false
+  sendAnonymousUsage = false
+
+[log]
+  level = "DEBUG"
+
+[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+`),
+    );
+    assert.equal((await httpRequest(proxy.ports.web!)).status, 404);
+  });
+
+  // integration/fixtures/file/simple-hosts.toml (servers replaced by one whoami each)
+  it('TestSimpleConfigurationHostRequestTrailingPeriod: a trailing period on either side still matches', async () => {
+    const w = await whoami('w1');
+    const proxy = track(
+      await startFixture(
+        `[entrypoints]
+  [entrypoints.web]
+    address = ":8000"
+
+[providers]
+   [providers.file]
+   filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router1]
+    rule = "Host(\`test.localhost\`)"
+    service = "service1"
+
+  [http.routers.router2]
+    rule = "Host(\`test.foo.localhost.\`)"
+    service = "service1"
+
+[http.services]
+  [http.services.service1.loadbalancer]
+    [[http.services.service1.loadbalancer.servers]]
+      url = "{{ .Server }}"
+`,
+        { Server: w.url },
+      ),
+    );
+    for (const host of ['test.localhost', 'test.localhost.', 'test.foo.localhost', 'test.foo.localhost.']) {
+      const r = await httpRequest(proxy.ports.web!, { headers: { Host: host } });
+      assert.equal(r.status, 200, host);
+    }
+  });
+
+  // integration/fixtures/wrr_server.toml
+  it('TestWRRServer: weights 3 and 1 split four requests 3/1', async () => {
+    const w1 = await whoami('w1');
+    const w2 = await whoami('w2');
+    const proxy = track(
+      await startFixture(
+        `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router]
+    service = "service1"
+    rule = "Path(\`/whoami\`)"
+
+[http.services]
+  [http.services.service1.loadBalancer]
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Server1 }}"
+      weight = 3
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Server2 }}"
+`,
+        { Server1: w1.url, Server2: w2.url },
+      ),
+    );
+    for (let i = 0; i < 4; i++)
+      assert.equal((await httpRequest(proxy.ports.web!, { path: '/whoami' })).status, 200);
+    assert.deepEqual([w1.count, w2.count], [3, 1]);
+  });
+
+  const WRR = `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router]
+    service = "wrr"
+    rule = "Path(\`/whoami\`)"
+
+[http.services]
+  {{ .Sticky }}
+  [[http.services.wrr.weighted.services]]
+    name = "service1"
+    weight = 3
+  [[http.services.wrr.weighted.services]]
+    name = "service2"
+    weight = 1
+
+  [http.services.service1.loadBalancer]
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Server1 }}"
+  [http.services.service2.loadBalancer]
+    [[http.services.service2.loadBalancer.servers]]
+      url = "{{ .Server2 }}"
+`;
+
+  // integration/fixtures/wrr.toml
+  it('TestWRR: weighted services 3 and 1 split four requests 3/1', async () => {
+    const w1 = await whoami('w1');
+    const w2 = await whoami('w2');
+    const proxy = track(await startFixture(WRR, { Sticky: '', Server1: w1.url, Server2: w2.url }));
+    for (let i = 0; i < 4; i++)
+      assert.equal((await httpRequest(proxy.ports.web!, { path: '/whoami' })).status, 200);
+    assert.deepEqual([w1.count, w2.count], [3, 1]);
+  });
+
+  // integration/fixtures/wrr_sticky.toml
+  it('TestWRRSticky: the sticky cookie keeps all four requests on the first service', async () => {
+    const w1 = await whoami('w1');
+    const w2 = await whoami('w2');
+    const proxy = track(
+      await startFixture(WRR, {
+        Sticky: '[http.services.wrr.weighted.sticky.cookie]\n    name = "test"',
+        Server1: w1.url,
+        Server2: w2.url,
+      }),
+    );
+    const cookies = new Map<string, string>();
+    for (let i = 0; i < 4; i++) {
+      const headers: Record<string, string> = {};
+      if (cookies.size > 0) headers.Cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      const r = await httpRequest(proxy.ports.web!, { path: '/whoami', headers });
+      assert.equal(r.status, 200);
+      for (const c of r.headers['set-cookie'] ?? []) {
+        const [kv] = c.split(';');
+        const eq = kv!.indexOf('=');
+        cookies.set(kv!.slice(0, eq), kv!.slice(eq + 1));
+      }
+    }
+    assert.deepEqual([w1.count, w2.count], [4, 0]);
+  });
+
+  // integration/fixtures/mirror.toml, plus the mirrorWithoutBody service TestMirrorWithBody asks for
+  const MIRROR = `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router]
+    service = "mirror"
+    rule = "Path(\`/whoami\`)"
+  [http.routers.router2]
+    service = "mirrorWithMaxBody"
+    rule = "Path(\`/whoamiWithMaxBody\`)"
+  [http.routers.router3]
+    service = "mirrorWithoutBody"
+    rule = "Path(\`/whoamiWithoutBody\`)"
+
+[http.services]
+  [http.services.mirror.mirroring]
+    service = "service1"
+  [[http.services.mirror.mirroring.mirrors]]
+    name = "mirror1"
+    percent = 10
+  [[http.services.mirror.mirroring.mirrors]]
+    name = "mirror2"
+    percent = 50
+
+  [http.services.mirrorWithMaxBody.mirroring]
+    service = "service1"
+    maxBodySize = 8
+  [[http.services.mirrorWithMaxBody.mirroring.mirrors]]
+    name = "mirror1"
+    percent = 10
+  [[http.services.mirrorWithMaxBody.mirroring.mirrors]]
+    name = "mirror2"
+    percent = 50
+
+  [http.services.mirrorWithoutBody.mirroring]
+    service = "service1"
+    mirrorBody = false
+  [[http.services.mirrorWithoutBody.mirroring.mirrors]]
+    name = "mirror1"
+    percent = 10
+  [[http.services.mirrorWithoutBody.mirroring.mirrors]]
+    name = "mirror2"
+    percent = 50
+
+  [http.services.service1.loadBalancer]
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .MainServer }}"
+  [http.services.mirror1.loadBalancer]
+    [[http.services.mirror1.loadBalancer.servers]]
+      url = "{{ .Mirror1Server }}"
+  [http.services.mirror2.loadBalancer]
+      [[http.services.mirror2.loadBalancer.servers]]
+        url = "{{ .Mirror2Server }}"
+`;
+
+  /** Waits (bounded) until the mirrors have seen `n1` and `n2` requests: mirrors are sent after the answer. */
+  async function mirrored(m1: Whoami, m2: Whoami, n1: number, n2: number): Promise<void> {
+    for (let i = 0; i < 100 && (m1.count < n1 || m2.count < n2); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual([m1.count, m2.count], [n1, n2]);
+  }
+
+  it('TestMirror: 10% and 50% of ten requests mirrored, all ten served', async () => {
+    const main = await whoami('main');
+    const m1 = await whoami('m1');
+    const m2 = await whoami('m2');
+    const proxy = track(
+      await startFixture(MIRROR, { MainServer: main.url, Mirror1Server: m1.url, Mirror2Server: m2.url }),
+    );
+    for (let i = 0; i < 10; i++)
+      assert.equal((await httpRequest(proxy.ports.web!, { path: '/whoami' })).status, 200);
+    assert.equal(main.count, 10);
+    await mirrored(m1, m2, 1, 5);
+  });
+
+  it('TestMirrorWithBody: bodies mirrored whole, none past maxBodySize, none with mirrorBody false', async () => {
+    const bodies: Record<string, Buffer> = { '20': randomBytes(20), '5': randomBytes(5) };
+    const wrong: string[] = [];
+    const check = (who: string, canBeEmpty: boolean) => (req: import('node:http').IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const b = Buffer.concat(chunks);
+        const want =
+          canBeEmpty && req.headers.nobody === 'true' ? Buffer.alloc(0) : bodies[String(req.headers.size)];
+        if (want === undefined || !b.equals(want)) wrong.push(`${who} got ${b.length} bytes`);
+      });
+    };
+    const main = await whoami('main', check('main', false));
+    const m1 = await whoami('m1', check('m1', true));
+    const m2 = await whoami('m2', check('m2', true));
+    const proxy = track(
+      await startFixture(MIRROR, { MainServer: main.url, Mirror1Server: m1.url, Mirror2Server: m2.url }),
+    );
+    const send = async (path: string, size: string, extra: Record<string, string> = {}) => {
+      for (let i = 0; i < 10; i++) {
+        const r = await postBytes(proxy.ports.web!, path, bodies[size]!, { Size: size, ...extra });
+        assert.equal(r, 200);
+      }
+    };
+    const reset = () => {
+      main.count = 0;
+      m1.count = 0;
+      m2.count = 0;
+    };
+    await send('/whoami', '20');
+    assert.equal(main.count, 10);
+    await mirrored(m1, m2, 1, 5);
+    reset();
+    await send('/whoamiWithMaxBody', '5');
+    assert.equal(main.count, 10);
+    await mirrored(m1, m2, 1, 5);
+    reset();
+    await send('/whoamiWithMaxBody', '20');
+    assert.equal(main.count, 10);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual([m1.count, m2.count], [0, 0]);
+    reset();
+    await send('/whoamiWithoutBody', '20', { NoBody: 'true' });
+    assert.equal(main.count, 10);
+    await mirrored(m1, m2, 1, 5);
+    assert.deepEqual(wrong, []);
+  });
+
+  // integration/fixtures/highest_random_weight.toml
+  it('TestHighestRandomWeight: ten requests from one client all reach one service', async () => {
+    const s = [await whoami('s1'), await whoami('s2'), await whoami('s3')];
+    const proxy = track(
+      await startFixture(
+        `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router]
+    service = "hrw"
+    rule = "Path(\`/whoami\`)"
+
+[http.services]
+  [http.services.hrw.highestRandomWeight]
+  [[http.services.hrw.highestRandomWeight.services]]
+    name = "service1"
+    weight = 10
+  [[http.services.hrw.highestRandomWeight.services]]
+    name = "service2"
+    weight = 20
+  [[http.services.hrw.highestRandomWeight.services]]
+    name = "service3"
+    weight = 30
+
+  [http.services.service1.loadBalancer]
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Service1Server }}"
+  [http.services.service2.loadBalancer]
+    [[http.services.service2.loadBalancer.servers]]
+      url = "{{ .Service2Server }}"
+  [http.services.service3.loadBalancer]
+    [[http.services.service3.loadBalancer.servers]]
+      url = "{{ .Service3Server }}"
+`,
+        { Service1Server: s[0]!.url, Service2Server: s[1]!.url, Service3Server: s[2]!.url },
+      ),
+    );
+    for (let i = 0; i < 10; i++)
+      assert.equal((await httpRequest(proxy.ports.web!, { path: '/whoami' })).status, 200);
+    const counts = s.map((x) => x.count);
+    assert.equal(
+      counts.reduce((a, b) => a + b),
+      10,
+    );
+    assert.equal(counts.filter((c) => c > 0).length, 1, `spread ${counts}`);
+  });
+
+  // integration/fixtures/leasttime_server.toml
+  it('TestLeastTimeServer: both servers of a leasttime balancer receive requests', async () => {
+    const w1 = await whoami('w1');
+    const w2 = await whoami('w2');
+    const proxy = track(
+      await startFixture(
+        `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router]
+    service = "service1"
+    rule = "Path(\`/whoami\`)"
+
+[http.services]
+  [http.services.service1.loadBalancer]
+    strategy = "leasttime"
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Server1 }}"
+      weight = 1
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Server2 }}"
+      weight = 1
+`,
+        { Server1: w1.url, Server2: w2.url },
+      ),
+    );
+    for (let i = 0; i < 10; i++)
+      assert.equal((await httpRequest(proxy.ports.web!, { path: '/whoami' })).status, 200);
+    assert.ok(w1.count > 0 && w2.count > 0, `spread ${w1.count}/${w2.count}`);
+  });
+
+  // integration/fixtures/simple_muxer.toml (v3 version, commit cd275310)
+  type MuxCase = [string, string, number, string?];
+  async function muxer(cases: readonly MuxCase[]): Promise<void> {
+    const w = await whoami('w1');
+    const proxy = track(
+      await startFixture(
+        `[entryPoints]
+  [entryPoints.webHost]
+    address = ":8000"
+  [entryPoints.webHostRegexp]
+    address = ":8001"
+  [entryPoints.webQuery]
+    address = ":8002"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router1]
+    entryPoints = ["webHost"]
+    service = "service1"
+    rule = "!Host(\`test.localhost\`)"
+
+  [http.routers.router2]
+    entryPoints = ["webHostRegexp"]
+    service = "service1"
+    rule = "!HostRegexp(\`test\\\\.localhost\`)"
+
+  [http.routers.router3]
+    entryPoints = ["webQuery"]
+    service = "service1"
+    rule = "!QueryRegexp(\`foo\`, \`.*\`)"
+
+[http.services]
+  [http.services.service1.loadBalancer]
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Server1 }}"
+`,
+        { Server1: w.url },
+      ),
+    );
+    for (const [ep, text, status, body] of cases) {
+      const res = await raw(proxy.ports[ep]!, text);
+      assert.equal(res.status, status, `${ep} ${JSON.stringify(text)}`);
+      if (body !== undefined) assert.match(res.body.toString(), new RegExp(body));
+    }
+  }
+
+  it('TestMuxer: !Query with semicolons', async () => {
+    await muxer([
+      ['webQuery', 'GET /?foo=; HTTP/1.1\r\nHost: other.localhost\r\n\r\n', 404],
+      ['webQuery', 'GET /?foo=titi;bar=toto HTTP/1.1\r\nHost: other.localhost\r\n\r\n', 404],
+      [
+        'webQuery',
+        'GET /?bar=toto;boo=titi HTTP/1.1\r\nHost: other.localhost\r\n\r\n',
+        200,
+        'bar=toto&boo=titi',
+      ],
+    ]);
+  });
+
+  // Deliberate (docs/migrating-from-traefik.md, "What differs"): Go's net/http routes an absolute-form
+  // target on its authority whatever the Host field says, and takes `http://@/` (empty userinfo,
+  // empty host: invalid per RFC 9110 §4.2.1/§4.2.4) as no authority, routing on the Host field. Our
+  // codec answers 400 to a target with userinfo or an empty host and to one whose authority
+  // disagrees with the Host field (src/http1/request-head.ts parseTarget/parseRequestHead).
+  it('TestMuxer: negated Host/HostRegexp with absolute-form targets (`http://@/`, authority ≠ Host)', {
+    todo: 'deliberate: a target with userinfo, an empty host or an authority that disagrees with Host is a 400',
+  }, async () => {
+    await muxer([
+      ['webHost', 'GET http://test.localhost/ HTTP/1.1\r\nHost: toto.localhost\r\n\r\n', 404],
+      ['webHost', 'GET http://toto.localhost/ HTTP/1.1\r\nHost: test.localhost\r\n\r\n', 200],
+      ['webHostRegexp', 'GET http://test.localhost/ HTTP/1.1\r\nHost: toto.localhost\r\n\r\n', 404],
+      ['webHostRegexp', 'GET http://toto.localhost/ HTTP/1.1\r\nHost: test.localhost\r\n\r\n', 200],
+      ['webHost', 'GET http://@/ HTTP/1.1\r\nHost: test.localhost\r\n\r\n', 404],
+      ['webHost', 'GET http://@/ HTTP/1.1\r\nHost: toto.localhost\r\n\r\n', 200],
+      ['webHostRegexp', 'GET http://@/ HTTP/1.1\r\nHost: test.localhost\r\n\r\n', 404],
+      ['webHostRegexp', 'GET http://@/ HTTP/1.1\r\nHost: toto.localhost\r\n\r\n', 200],
+    ]);
+  });
+
+  // integration/fixtures/simple_encode_semicolons.toml
+  it('TestEncodeSemicolons: semicolons become & by default, %3B with encodeQuerySemicolons', async () => {
+    const w = await whoami('w1');
+    const proxy = track(
+      await startFixture(
+        `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+  [entryPoints.encodeSemicolons]
+    address = ":8001"
+    [entryPoints.encodeSemicolons.http]
+      encodeQuerySemicolons = true
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router]
+    service = "service1"
+    rule = "Host(\`other.localhost\`)"
+
+[http.services]
+  [http.services.service1.loadBalancer]
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Server1 }}"
+`,
+        { Server1: w.url },
+      ),
+    );
+    const a = await raw(
+      proxy.ports.web!,
+      'GET /?bar=toto;boo=titi HTTP/1.1\r\nHost: other.localhost\r\n\r\n',
+    );
+    assert.equal(a.status, 200);
+    assert.match(a.body.toString(), /bar=toto&boo=titi/);
+    const b = await raw(
+      proxy.ports.encodeSemicolons!,
+      'GET /?bar=toto&boo=titi;aaaa HTTP/1.1\r\nHost: other.localhost\r\n\r\n',
+    );
+    assert.equal(b.status, 200);
+    assert.match(b.body.toString(), /bar=toto&boo=titi%3Baaaa/);
+  });
+
+  // integration/fixtures/simple_deny.toml
+  it('TestDenyFragment: a fragment in the request target is answered 400', async () => {
+    const proxy = track(
+      await startFixture(`[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router]
+    service = "noop@internal"
+    rule = "Host(\`deny.localhost\`)"
+`),
+    );
+    const res = await raw(proxy.ports.web!, 'GET /#/?bar=toto;boo=titi HTTP/1.1\nHost: deny.localhost\n\n');
+    assert.equal(res.status, 400);
+  });
+
+  // integration/fixtures/simple_sanitize_path.toml, without its entry point web3 (which no case
+  // uses): its `mergeSlashes = false` (Traefik PR #12879, after v3.7) is a key we do not know.
+  for (const syntax of ['v3', 'v2']) {
+    const name = syntax === 'v3' ? 'TestSanitizePath' : 'TestSanitizePathSyntaxV2';
+    it(`${name}: routing sees the cleaned path unless sanitizePath is false`, async () => {
+      const w = await whoami('w1');
+      const proxy = track(
+        await startFixture(
+          `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+  [entryPoints.web2]
+    address = ":8001"
+    [entryPoints.web2.http]
+      sanitizePath = false
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[core]
+  defaultRuleSyntax = "{{ .DefaultRuleSyntax }}"
+
+[http.routers]
+  [http.routers.without]
+    rule = "PathPrefix(\`/without\`)"
+    service = "whoami"
+
+  [http.routers.with]
+    rule = "PathPrefix(\`/with\`)"
+    middlewares = ["test-redirectscheme"]
+    service = "whoami"
+
+[http.middlewares]
+  [http.middlewares.test-redirectscheme.redirectScheme]
+    scheme = "https"
+    permanent = false
+
+[http.services]
+  [http.services.whoami.loadBalancer]
+    [[http.services.whoami.loadBalancer.servers]]
+      url = "{{ .Server1 }}"
+`,
+          { Server1: w.url, DefaultRuleSyntax: syntax },
+        ),
+      );
+      const cases: [string, string, number, string?][] = [
+        ['web', '/with', 302],
+        ['web', '/without', 200, 'GET /without HTTP/1.1'],
+        ['web', '/without/../with', 302],
+        ['web', '/without/%2E%2E/with', 302],
+        ['web', '/%77ith', 302],
+        ['web2', '/with', 302],
+        ['web2', '/without', 200, 'GET /without HTTP/1.1'],
+        ['web2', '/without/../with', 301],
+      ];
+      for (const [ep, path, status, body] of cases) {
+        const res = await raw(proxy.ports[ep]!, `GET ${path} HTTP/1.1\r\nHost: other.localhost\r\n\r\n`);
+        assert.equal(res.status, status, `${ep} ${path}`);
+        if (body !== undefined) assert.ok(res.body.toString().includes(body), res.body.toString());
+      }
+    });
+  }
+
+  // integration/fixtures/simple_encoded_chars.toml
+  it('TestEncodedCharactersDifferentEntryPoints: one router, %2F refused only where the entry point says so', async () => {
+    const w = await whoami('w1');
+    const proxy = track(
+      await startFixture(
+        `[entryPoints]
+  [entryPoints.strict]
+    address = ":8000"
+    [entryPoints.strict.http.encodedCharacters]
+        allowEncodedSlash = false
+
+  [entryPoints.permissive]
+    address = ":8001"
+
+  [entryPoints.permissive2]
+    address = ":8002"
+    [entryPoints.permissive.http.encodedCharacters]
+        allowEncodedBackSlash = false
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.sameRouter]
+    service = "service1"
+    rule = "Host(\`test.localhost\`)"
+
+[http.services]
+  [http.services.service1.loadBalancer]
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Server1 }}"
+`,
+        { Server1: w.url },
+      ),
+    );
+    const cases: [string, string, number][] = [
+      ['strict', '/path%2Fwith%2Fslash', 400],
+      ['permissive', '/path%2Fwith%2Fslash', 200],
+      ['permissive2', '/path%2Fwith%2Fslash', 200],
+      ['strict', '/regular/path', 200],
+      ['permissive', '/regular/path', 200],
+      ['permissive2', '/regular/path', 200],
+    ];
+    for (const [ep, path, status] of cases) {
+      const res = await raw(proxy.ports[ep]!, `GET ${path} HTTP/1.1\r\nHost: test.localhost\r\n\r\n`);
+      assert.equal(res.status, status, `${ep} ${path}`);
+    }
+  });
+
+  // integration/fixtures/simple_underscore_headers.toml
+  for (const [strategy, status] of [
+    ['keep', 409],
+    ['delete', 202],
+    ['reject', 400],
+  ] as const) {
+    it(`TestUnderscoreHeadersStrategy/${strategy}: X_auth_user beside X-Auth-User → ${status}`, async () => {
+      const backend = await whoami('u');
+      // The Go test's backend: 409 when the underscore field arrived, else 202.
+      backend.count = 0;
+      const proxy = track(
+        await startFixture(
+          `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+  [entryPoints.web.http]
+    underscoreHeadersStrategy = "{{ .Strategy }}"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.test-router]
+    entryPoints = ["web"]
+    service = "test-service"
+    rule = "Host(\`127.0.0.1\`)"
+
+[http.services]
+  [http.services.test-service]
+    [[http.services.test-service.loadBalancer.servers]]
+      url = "{{ .TestServer }}"
+`,
+          { Strategy: strategy, TestServer: backend.url },
+        ),
+      );
+      const res = await raw(
+        proxy.ports.web!,
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-User: legit\r\nX_auth_user: spoof\r\n\r\n',
+      );
+      const got =
+        res.status === 200 ? (/\r\nX_auth_user: /i.test(res.body.toString()) ? 409 : 202) : res.status;
+      assert.equal(got, status);
+    });
+  }
+
+  // integration/fixtures/simple_ddos.toml (its TCP service's address made a closed loopback port)
+  // Differs (reported, the entry-point dispatcher is the TCP work's area): Traefik bounds the wait
+  // for the first bytes by readTimeout (pkg/server/server_entrypoint_tcp.go Start sets the read
+  // deadline before the TCP router peeks the ClientHello); ours by readHeaderTimeout (10 s) only
+  // (src/main.ts firstBytesTimeoutMs, docs/protocols.md "Timeouts"), so a readTimeout of 200ms
+  // shorter than it is not applied there. Passes with firstBytesTimeoutMs = min(both).
+  it('TestDDOS: a partial ClientHello is dropped after readTimeout, on an HTTP and a TCP-only entry point', {
+    todo: 'first bytes bounded by readHeaderTimeout, not by a shorter readTimeout (TCP area, reported)',
+  }, async () => {
+    const proxy = track(
+      await startFixture(`[entryPoints]
+
+[entryPoints.web]
+address = ":8000"
+[entryPoints.web.transport.respondingTimeouts]
+readTimeout="200ms"
+
+[entryPoints.tcp]
+address = ":8001"
+[entryPoints.tcp.transport.respondingTimeouts]
+readTimeout="200ms"
+
+[providers.file]
+filename = "{{ .SelfFilename }}"
+
+[tcp.routers.withtls]
+rule="HostSNI(\`*\`)"
+service="noop"
+[tcp.routers.withtls.tls]
+
+[[tcp.services.noop.loadBalancer.servers]]
+address="127.0.0.1:9"
+`),
+    );
+    for (const ep of ['web', 'tcp']) {
+      const r = await rawRequest(proxy.ports[ep]!, Buffer.from([0x16, 0x03, 0x03, 0x00, 0x10]), {
+        timeoutMs: 5000,
+      });
+      assert.equal(r.closedBy, 'fin', ep);
+      assert.equal(r.data.length, 0, ep);
+    }
+  });
+
+  it('TestDebugLog: an Authorization value never reaches the DEBUG log', async () => {
+    const w = await whoami('w1');
+    const proxy = track(
+      await startFixture(
+        `[log]
+  level = "DEBUG"
+
+[accessLog]
+
+[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers.r]
+  rule = "PathPrefix(\`/whoami\`)"
+  service = "s"
+[[http.services.s.loadBalancer.servers]]
+  url = "{{ .Server }}"
+`,
+        { Server: w.url },
+      ),
+    );
+    const r = await httpRequest(proxy.ports.web!, {
+      path: '/whoami',
+      headers: { Authorization: 'Bearer ThisIsABearerToken' },
+    });
+    assert.equal(r.status, 200);
+    await new Promise((res) => setTimeout(res, 200));
+    assert.ok(!JSON.stringify(proxy.logs).includes('ThisIsABearerToken'));
+    assert.ok(!proxy.stdout().includes('ThisIsABearerToken'));
+  });
+
+  it('TestInvalidConfigShouldFail: a static file that is not TOML stops the start with its position', async () => {
+    // integration/fixtures/invalid_configuration.toml
+    await assert.rejects(
+      startFixture('{\n    "who": ["am", "I", "?", "JSON"]\n}\n', {}, { timeoutMs: 15_000 }),
+      /traffic\.toml:1:1/,
+    );
+  });
+});
+
+function postBytes(
+  port: number,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // A GET with a body, framed by Content-Length as Go's client frames a bytes.Buffer.
+    const framed = { ...headers, 'Content-Length': String(body.length) };
+    const req = request({ host: '127.0.0.1', port, method: 'GET', path, headers: framed }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export { header };
