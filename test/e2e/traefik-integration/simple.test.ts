@@ -467,7 +467,7 @@ describe('traefik integration/simple_test.go', () => {
     ]);
   });
 
-  // Deliberate (docs/migrating-from-traefik.md, "What differs"): Go's net/http routes an absolute-form
+  // Deliberate (docs/migrating-from-traefik.md, "Traefik's integration tests"): Go's net/http routes an absolute-form
   // target on its authority whatever the Host field says, and takes `http://@/` (empty userinfo,
   // empty host: invalid per RFC 9110 §4.2.1/§4.2.4) as no authority, routing on the Host field. Our
   // codec answers 400 to a target with userinfo or an empty host and to one whose authority
