@@ -693,7 +693,9 @@ export abstract class ExchangeCore
       // leaves whole (httputil.ReverseProxy removes hop-by-hop fields from outreq's clone): the
       // kept fields are still logged (integration/headers_test.go TestConnectionHopByHop).
       const log = this.ctx.accessLog;
-      if (log?.logsHeaders && route.logged) this.loggedHeaders = this.req.headers.clone();
+      // Once: a retry dispatches again, after the fields went.
+      if (log?.logsHeaders && route.logged && this.loggedHeaders === null)
+        this.loggedHeaders = this.req.headers.clone();
       dropKeptFields(this.req.headers, this.parsed.connectionTokens, kept);
     }
     // Traefik's AddServiceFields times the service for OriginDuration: only read by the log.
