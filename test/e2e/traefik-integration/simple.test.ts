@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { httpRequest } from '../../helpers/http-request.ts';
 import type { ProxyProcess } from '../../helpers/proxy-process.ts';
@@ -785,6 +786,318 @@ address="127.0.0.1:9"
     assert.ok(!proxy.stdout().includes('ThisIsABearerToken'));
   });
 
+  /** integration/resources/compose/allowlist.yml's docker labels, as a file configuration. */
+  function allowlistConfig(kind: 'ipAllowList' | 'ipWhiteList', word: string): string {
+    return `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+    [entryPoints.web.forwardedHeaders]
+      insecure = true
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.rt1]
+    rule = "Host(\`no.override.${word}.docker.local\`)"
+    middlewares = ["wl1"]
+    service = "whoami"
+  [http.routers.rt2]
+    rule = "Host(\`override.remoteaddr.${word}.docker.local\`)"
+    middlewares = ["wl2"]
+    service = "whoami"
+  [http.routers.rt3]
+    rule = "Host(\`override.depth.${word}.docker.local\`)"
+    middlewares = ["wl3"]
+    service = "whoami"
+  [http.routers.rt4]
+    rule = "Host(\`override.excludedips.${word}.docker.local\`)"
+    middlewares = ["wl4"]
+    service = "whoami"
+
+[http.middlewares]
+  [http.middlewares.wl1.${kind}]
+    sourceRange = ["8.8.8.8"]
+  [http.middlewares.wl2.${kind}]
+    sourceRange = ["8.8.8.8"]
+    [http.middlewares.wl2.${kind}.ipStrategy]
+  [http.middlewares.wl3.${kind}]
+    sourceRange = ["8.8.8.8"]
+    [http.middlewares.wl3.${kind}.ipStrategy]
+      depth = 3
+  [http.middlewares.wl4.${kind}]
+    sourceRange = ["8.8.8.8"]
+    [http.middlewares.wl4.${kind}.ipStrategy]
+      excludedIPs = ["10.0.0.1", "10.0.0.2"]
+
+[[http.services.whoami.loadBalancer.servers]]
+  url = "{{ .Server }}"
+`;
+  }
+
+  for (const [name, kind, word] of [
+    ['TestIPStrategyAllowlist', 'ipAllowList', 'allowlist'],
+    ['TestIPStrategyWhitelist', 'ipWhiteList', 'whitelist'],
+  ] as const) {
+    it(`${name}: ipStrategy remote address, depth and excludedIPs over X-Forwarded-For`, async () => {
+      const w = await whoami('w1');
+      const proxy = track(await startFixture(allowlistConfig(kind, word), { Server: w.url }));
+      const cases: [string, string, number][] = [
+        ['8.8.8.8,8.8.8.8', `override.remoteaddr.${word}.docker.local`, 403],
+        ['8.8.8.8,10.0.0.1,127.0.0.1', `override.depth.${word}.docker.local`, 200],
+        ['10.0.0.1,8.8.8.8,127.0.0.1', `override.depth.${word}.docker.local`, 403],
+        ['10.0.0.3,10.0.0.1,10.0.0.2', `override.excludedips.${word}.docker.local`, 403],
+        ['8.8.8.8,10.0.0.1,10.0.0.2', `override.excludedips.${word}.docker.local`, 200],
+      ];
+      for (const [xff, host, status] of cases) {
+        const r = await httpRequest(proxy.ports.web!, { headers: { Host: host, 'X-Forwarded-For': xff } });
+        assert.equal(r.status, status, `${host} ${xff}`);
+      }
+    });
+  }
+
+  it('TestXForwardedHeaders: the backend gets X-Forwarded-Proto/-For/-Host/-Port/-Server and X-Real-Ip', async () => {
+    const w = await whoami('w1');
+    const proxy = track(await startFixture(allowlistConfig('ipAllowList', 'allowlist'), { Server: w.url }));
+    const r = await httpRequest(proxy.ports.web!, {
+      headers: {
+        Host: 'override.depth.allowlist.docker.local',
+        'X-Forwarded-For': '8.8.8.8,10.0.0.1,127.0.0.1',
+      },
+    });
+    assert.equal(r.status, 200);
+    for (const f of [
+      'X-Forwarded-Proto',
+      'X-Forwarded-For',
+      'X-Forwarded-Host',
+      'X-Forwarded-Port',
+      'X-Forwarded-Server',
+      'X-Real-Ip',
+    ])
+      assert.ok(r.text.includes(f), `${f} in ${r.text}`);
+  });
+
+  // Differs (reported: the mirrors are started in src/proxy/exchange-tries.ts, the retry work's
+  // file): Traefik's mirroring serves the main handler first and sends no copy when the request was
+  // canceled meanwhile (pkg/server/service/loadbalancer/mirror/mirror.go ServeHTTP); ours sends
+  // the copies with the request, before the answer.
+  it('TestMirrorCanceled: requests the client gave up on are not mirrored', {
+    todo: 'copies are sent with the request, not after the answer (mirror.go); in exchange-tries.ts, reported',
+  }, async () => {
+    // The Go test's main server answers after 2 s; its client gives up after 1 s.
+    let mainCount = 0;
+    const server = createServer((_req, res) => {
+      mainCount++;
+      setTimeout(() => res.end(), 2000);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    track(closer(server));
+    const m1 = await whoami('m1');
+    const m2 = await whoami('m2');
+    const proxy = track(
+      await startFixture(MIRROR, { MainServer: urlOf(server), Mirror1Server: m1.url, Mirror2Server: m2.url }),
+    );
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port: proxy.ports.web!, path: '/whoami' }, (res) =>
+          res.resume(),
+        );
+        req.on('error', () => resolve());
+        req.setTimeout(1000, () => {
+          req.destroy();
+          resolve();
+        });
+        req.end();
+      });
+    }
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(mainCount, 5);
+    assert.deepEqual([m1.count, m2.count], [0, 0]);
+  });
+
+  // integration/fixtures/simple_max_header_size.toml
+  // Deliberate (docs/configuration.md, http.maxHeaderBytes): at most 1 MiB (Traefik's default)
+  // here; Traefik takes any size, this fixture 1.25 MiB.
+  it('TestMaxHeaderBytes: maxHeaderBytes 1.25 MiB lets 1.25 MiB and 500 KiB fields through, 1.5 MiB is a 431', {
+    todo: 'deliberate: http.maxHeaderBytes is at most 1048576 here',
+  }, async () => {
+    const server = createServer({ maxHeaderSize: 2 * 1024 * 1024 }, (_req, res) => res.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    track(closer(server));
+    const url = urlOf(server);
+    const proxy = track(
+      await startFixture(
+        `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+  [entryPoints.web.http]
+    maxHeaderBytes = 1310720
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.test-router]
+    entryPoints = ["web"]
+    service = "test-service"
+    rule = "Host(\`127.0.0.1\`)"
+
+[http.services]
+  [http.services.test-service]
+    [[http.services.test-service.loadBalancer.servers]]
+      url = "{{ .TestServer }}"
+`,
+        { TestServer: url },
+      ),
+    );
+    for (const [size, status] of [
+      [1.25 * 1024 * 1024, 200],
+      [1.5 * 1024 * 1024, 431],
+      [500 * 1024, 200],
+    ] as const) {
+      const r = await rawRequest(
+        proxy.ports.web!,
+        `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Large-Header: ${'A'.repeat(size)}\r\n\r\n`,
+        { responses: 1, timeoutMs: 10_000 },
+      );
+      assert.equal(r.responses[0]?.status, status, `${size} bytes`);
+    }
+  });
+
+  // integration/fixtures/simple_acme_bypass_redirect.toml
+  it('TestAllowACMEByPassRedirect: an ACME challenge path reaches its router, the rest is redirected', async () => {
+    const solver = await whoami('solver');
+    const proxy = track(
+      await startFixture(
+        `[entryPoints]
+  [entryPoints.web]
+    address = ":8888"
+    allowACMEByPass = true
+    [entryPoints.web.http.redirections.entryPoint]
+      to = ":8443"
+      scheme = "https"
+
+  [entryPoints.websecure]
+    address = ":8443"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.acme-challenge]
+    entryPoints = ["web"]
+    rule = "PathPrefix(\`/.well-known/acme-challenge/\`)"
+    service = "acme-solver"
+
+[http.services]
+  [http.services.acme-solver]
+    [http.services.acme-solver.loadBalancer]
+      [[http.services.acme-solver.loadBalancer.servers]]
+        url = "{{ .AcmeSolverURL }}"
+`,
+        { AcmeSolverURL: solver.url },
+      ),
+    );
+    const a = await httpRequest(proxy.ports.web!, { path: '/.well-known/acme-challenge/test-token' });
+    assert.equal(a.status, 200);
+    const b = await httpRequest(proxy.ports.web!, { path: '/other-path' });
+    assert.equal(b.status, 301);
+  });
+
+  // integration/fixtures/custom_ping_termination_status_code.toml
+  it('TestCustomPingTerminationStatusCode: /ping answers terminatingStatusCode 204 once SIGTERM came', async () => {
+    const proxy = await startFixture(`[entryPoints]
+
+  [entryPoints.traefik]
+    address = ":8001"
+    [entryPoints.traefik.transport.lifeCycle]
+      requestAcceptGraceTimeout = "10s"
+
+[ping]
+    terminatingStatusCode = 204
+`);
+    try {
+      assert.equal((await httpRequest(proxy.ports.traefik!, { path: '/' })).status, 404);
+      assert.equal((await httpRequest(proxy.ports.traefik!, { path: '/ping' })).status, 200);
+      proxy.child.kill('SIGTERM');
+      let status = 0;
+      for (let i = 0; i < 40 && status !== 204; i++) {
+        status = (await httpRequest(proxy.ports.traefik!, { path: '/ping' })).status;
+        if (status !== 204) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(status, 204);
+    } finally {
+      await proxy.stop('SIGKILL');
+    }
+  });
+
+  // integration/fixtures/simple_contenttype.toml (v3: no option; the middleware on /autodetect)
+  it('TestContentTypeDisableAutoDetect: no Content-Type invented without the contentType middleware, sniffed with it', async () => {
+    const pdf = Buffer.from(
+      '%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n',
+      'latin1',
+    );
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').replace(/^\/autodetect/, '');
+      const ct = path.includes('/ct');
+      if (path.startsWith('/css')) {
+        res.writeHead(200, ct ? { 'Content-Type': 'text/css' } : {});
+        res.end('.testcss { }');
+      } else {
+        res.writeHead(200, ct ? { 'Content-Type': 'application/pdf' } : {});
+        res.end(pdf);
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    track(closer(server));
+    const url = urlOf(server);
+    const proxy = track(
+      await startFixture(
+        `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers]
+  [http.routers.router1]
+    service = "service1"
+    rule = "PathPrefix(\`/css\`) || PathPrefix(\`/pdf\`)"
+  [http.routers.router2]
+    service = "service1"
+    middlewares = ["autodetect"]
+    rule = "PathPrefix(\`/autodetect\`)"
+
+[http.middlewares]
+  [http.middlewares.autodetect.contentType]
+
+[http.services]
+  [http.services.service1.loadBalancer]
+    passHostHeader = true
+    [[http.services.service1.loadBalancer.servers]]
+      url = "{{ .Server }}"
+`,
+        { Server: url },
+      ),
+    );
+    const cases: [string, string | undefined][] = [
+      ['/css/ct', 'text/css'],
+      ['/pdf/ct', 'application/pdf'],
+      ['/css/noct', undefined],
+      ['/pdf/noct', undefined],
+      ['/autodetect/css/ct', 'text/css'],
+      ['/autodetect/pdf/ct', 'application/pdf'],
+      ['/autodetect/css/noct', 'text/plain; charset=utf-8'],
+      ['/autodetect/pdf/noct', 'application/pdf'],
+    ];
+    for (const [path, ct] of cases) {
+      const r = await httpRequest(proxy.ports.web!, { path });
+      assert.equal(r.status, 200, path);
+      assert.equal(r.headers['content-type'], ct, path);
+    }
+  });
+
   it('TestInvalidConfigShouldFail: a static file that is not TOML stops the start with its position', async () => {
     // integration/fixtures/invalid_configuration.toml
     await assert.rejects(
@@ -793,6 +1106,20 @@ address="127.0.0.1:9"
     );
   });
 });
+
+function urlOf(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function closer(server: Server): { close(): Promise<void> } {
+  return {
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
 
 function postBytes(
   port: number,
