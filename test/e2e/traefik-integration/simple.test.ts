@@ -1378,6 +1378,66 @@ ${API}
     );
   });
 
+  /** The compose project `base`'s docker labels (whoami1 on /whoami, /whoami2), as a file configuration. */
+  function metricsFixture(flags: string): string {
+    return `[entryPoints]
+  [entryPoints.http]
+    address = ":8000"
+  [entryPoints.traefik]
+    address = ":8080"
+
+${API}
+[metrics.prometheus]
+  buckets = [0.1, 0.3, 1.2, 5.0]
+  ${flags}
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers.router1]
+  rule = "PathPrefix(\`/whoami\`)"
+  service = "whoami1"
+[http.routers.router2]
+  rule = "PathPrefix(\`/whoami2\`)"
+  service = "whoami1"
+
+[[http.services.whoami1.loadBalancer.servers]]
+  url = "{{ .Server }}"
+`;
+  }
+
+  it('TestMetricsPrometheusDefaultEntryPoint: router, entry point and service series, none for the internal api', async () => {
+    const w = await whoami('whoami1');
+    const proxy = track(await startFixture(metricsFixture('addRoutersLabels = true'), { Server: w.url }));
+    assert.equal((await httpRequest(proxy.ports.http!, { path: '/whoami' })).status, 200);
+    const body = await api(proxy, '/metrics');
+    for (const part of ['_router_', '_entrypoint_', '_service_']) assert.ok(body.includes(part), part);
+    assert.ok(!body.includes('router="api@internal"') && !body.includes('service="api@internal"'));
+  });
+
+  it('TestMetricsPrometheusTwoRoutersOneService: one series per router, the service counts both', async () => {
+    const w = await whoami('whoami1');
+    const proxy = track(
+      await startFixture(metricsFixture('addEntryPointsLabels = false\n  addRoutersLabels = true'), {
+        Server: w.url,
+      }),
+    );
+    assert.equal((await httpRequest(proxy.ports.http!, { path: '/whoami' })).status, 200);
+    assert.equal((await httpRequest(proxy.ports.http!, { path: '/whoami2' })).status, 200);
+    // The Go test reads them ten times: the series are not deleted.
+    for (let i = 0; i < 10; i++) {
+      const families = parseExposition(await api(proxy, '/metrics'));
+      assert.deepEqual(
+        missing(families, [
+          'traefik_router_requests_total{code="200",method="GET",protocol="http",router="router1@file",service="whoami1@file"} 1',
+          'traefik_router_requests_total{code="200",method="GET",protocol="http",router="router2@file",service="whoami1@file"} 1',
+          'traefik_service_requests_total{code="200",method="GET",protocol="http",service="whoami1@file"} 2',
+        ]),
+        [],
+      );
+    }
+  });
+
   // integration/fixtures/multiprovider.toml (the REST provider's PUT made on the API's entry point)
   it('TestMultiProvider: a REST router uses a file service and a file middleware', async () => {
     const w = await whoami('w1');
