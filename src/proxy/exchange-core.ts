@@ -213,6 +213,8 @@ export abstract class ExchangeCore
   done = false;
   /** When the service took the request (Origin fields), set only when it is access-logged; else -1. */
   serviceAt = -1;
+  /** The request's fields as the access log shows them, when they differ from `req.headers`. */
+  loggedHeaders: HeaderList | null = null;
   /**
    * X-Forwarded-For as the request came to its router's middlewares (the access log's ClientHost),
    * read only when it is access-logged; null when not read (then the field as it is at the end).
@@ -665,8 +667,16 @@ export abstract class ExchangeCore
     const route = this.route!;
     // `forwardedHeaders.connection`: fields that stayed for routing and the middlewares go now.
     const kept = this.ctx.connectionKept;
-    if (kept !== null && this.parsed.connectionTokens !== null)
+    if (kept !== null && this.parsed.connectionTokens !== null) {
+      // Traefik's access log reads the request's own header map, which its proxy's outgoing copy
+      // leaves whole (httputil.ReverseProxy removes hop-by-hop fields from outreq's clone): the
+      // kept fields are still logged (integration/headers_test.go TestConnectionHopByHop).
+      const log = this.ctx.accessLog;
+      // Once: a retry dispatches again, after the fields went.
+      if (log?.logsHeaders && route.logged && this.loggedHeaders === null)
+        this.loggedHeaders = this.req.headers.clone();
       dropKeptFields(this.req.headers, this.parsed.connectionTokens, kept);
+    }
     // Traefik's AddServiceFields times the service for OriginDuration: only read by the log.
     if (this.ctx.accessLog !== null && route.logged) this.serviceAt = performance.now();
     // A field a middleware made that needs it is settled once, before the Host override is read

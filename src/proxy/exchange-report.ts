@@ -37,6 +37,8 @@ export interface ReportedExchange {
   readonly clientPort: number | undefined;
   readonly http2: boolean;
   /** `performance.now()` when the service took the request, when it did and is logged; else -1. */
+  /** The request's fields as logged, when the exchange removed some before the service (else null). */
+  readonly loggedHeaders: HeaderList | null;
   readonly serviceAt: number;
   /** X-Forwarded-For before the router's middlewares (ExchangeCore), or null when not read. */
   readonly arrivedForwardedFor: string | undefined | null;
@@ -140,7 +142,7 @@ export function logAccess(
     userAgent: req.headers.get('user-agent') ?? '',
     referer: req.headers.get('referer') ?? '',
     retryAttempts: ex.retries,
-    requestHeaders: req.headers,
+    requestHeaders: ex.loggedHeaders ?? req.headers,
     responseHeaders: ex.responseHeaders,
     trace: entry,
     kubernetes: ex.kubernetesObject,

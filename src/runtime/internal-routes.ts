@@ -36,6 +36,11 @@ export interface Redirection {
   readonly priority: number;
   /** `to` as configured: an entry point name or `:port`; it names the router. */
   readonly to: string;
+  /**
+   * The entry point's `allowACMEByPass`: ACME http-01 challenge paths are not redirected
+   * (Traefik v3.6.10, #12740).
+   */
+  readonly acmeBypass: boolean;
 }
 
 /**
@@ -104,7 +109,9 @@ export function redirectionRoute(
   return internalRoute(
     // Traefik's name for it: Normalize(<entry point>-to-<to>), provider internal.
     `${normalizeName(`${entryPoint}-to-${r.to}`)}@internal`,
-    'HostRegexp(`^.+$`)',
+    // With allowACMEByPass, the challenges' paths are left to the other routers (Traefik #12740,
+    // v3.6.10: the redirect rule excludes them; integration/simple_test.go TestAllowACMEByPassRedirect).
+    r.acmeBypass ? 'HostRegexp(`^.+$`) && !PathPrefix(`/.well-known/acme-challenge/`)' : 'HostRegexp(`^.+$`)',
     r.priority,
     entryPoint,
     mw,

@@ -41,6 +41,7 @@ export function entryPointRedirections(config: StaticConfig): EntryPointRedirect
       permanent: r.permanent,
       priority: r.priority,
       to: r.to,
+      acmeBypass: ep.allowACMEByPass,
     };
     redirections.set(name, red);
     if (!r.to.startsWith(':')) {
