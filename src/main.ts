@@ -1093,7 +1093,11 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       snapshots: ref,
       ticker,
       logger,
-      firstBytesTimeoutMs: t.readHeaderTimeout,
+      // Traefik bounds the peek of the first bytes by readTimeout (pkg/server/
+      // server_entrypoint_tcp.go Start: the connection's read deadline before the TCP router
+      // peeks); ours by readHeaderTimeout too, whichever is shorter (integration TestDDOS).
+      firstBytesTimeoutMs:
+        t.readTimeout > 0 ? Math.min(t.readTimeout, t.readHeaderTimeout) : t.readHeaderTimeout,
       serverFirstTimeoutMs: t.serverFirstTimeout,
       alwaysPeek: tlsSetup.alpn !== null,
       // As Traefik's pkg/server/routerfactory.go NewRouterFactory: acme-tls/1 ClientHellos are
