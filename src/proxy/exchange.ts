@@ -13,7 +13,13 @@ import {
 } from '../http1/request-head.ts';
 import type { BodyFilter } from '../middleware/middleware.ts';
 import { joinTargetPath } from '../runtime/types.ts';
-import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
+import {
+  type OutgoingRequest,
+  TUNNEL_RESET,
+  type UpstreamResponse,
+  type UpstreamStream,
+  type UpstreamUser,
+} from '../upstream/stream.ts';
 import { type PipelineSink, ResponsePipeline } from './body-pipeline.ts';
 import type { ClientExchange } from './client-sink.ts';
 import { ExchangeTries } from './exchange-tries.ts';
@@ -550,6 +556,10 @@ export class Exchange
     }
     this.#liveLong();
     if (this.route!.metered) this.ctx.metrics?.tunnels.opened(this.routerName, this.serviceName);
+    // An HTTP/2 upstream's CONNECT stream (only those carry TUNNEL_RESET): the client's
+    // END_STREAM is passed on as END_STREAM and the backend's half then stays open until it ends
+    // it, as Traefik's x/net/http2 transport ends the request body and reads on.
+    const h2 = (socket as Duplex & { [TUNNEL_RESET]?: unknown })[TUNNEL_RESET] !== undefined;
     const tunnel = new Tunnel(
       side.stream,
       socket,
@@ -557,6 +567,8 @@ export class Exchange
       server.tunnelIdleMs,
       WEBSOCKET_TERMINATION_MS,
       this,
+      0,
+      h2,
     );
     this.#tunnel = tunnel;
     tunnel.start(side.rest, rest);
