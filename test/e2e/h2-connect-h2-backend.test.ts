@@ -280,6 +280,8 @@ for (const engine of H2_ENGINES) {
     let pki: TestPki;
     let h2c: H2Backend;
     let h2tls: H2Backend;
+    /** One stream at a time per connection (SETTINGS_MAX_CONCURRENT_STREAMS 1). */
+    let single: H2Backend;
     let h1tls: HttpsServer;
     const h1Connects: { url: string; host: string | undefined; version: string }[] = [];
     const h1Sockets = new Set<Socket>();
@@ -296,6 +298,7 @@ for (const engine of H2_ENGINES) {
       pki = new TestPki();
       const cert = pki.issue('backend', ['127.0.0.1']);
       h2c = await startH2Backend(createH2cServer(), 'h2c');
+      single = await startH2Backend(createH2cServer({ settings: { maxConcurrentStreams: 1 } }), 'h2c');
       h2tls = await startH2Backend(
         createSecureServer({ key: cert.keyPem, cert: cert.certPem, allowHTTP1: false }),
         'https',
@@ -336,6 +339,8 @@ for (const engine of H2_ENGINES) {
     address: "127.0.0.1:0"
   r:
     address: "127.0.0.1:0"
+  s:
+    address: "127.0.0.1:0"
 log: { level: INFO }
 http:
   routers:
@@ -343,6 +348,7 @@ http:
     t: { rule: "HostRegexp(\`^.+$\`)", service: tls, entryPoints: [t] }
     h1: { rule: "HostRegexp(\`^.+$\`)", service: h1, entryPoints: [h1] }
     r: { rule: "HostRegexp(\`^.+$\`)", service: raw, entryPoints: [r] }
+    s: { rule: "HostRegexp(\`^.+$\`)", service: single, entryPoints: [s] }
   services:
     h2c:
       loadBalancer: { servers: [{ url: "${h2c.url}" }] }
@@ -352,6 +358,8 @@ http:
         servers: [{ url: "${h2tls.url}" }]
     raw:
       loadBalancer: { servers: [{ url: "h2c://127.0.0.1:${raw.port}" }] }
+    single:
+      loadBalancer: { servers: [{ url: "${single.url}" }] }
     h1:
       loadBalancer:
         serversTransport: ca
@@ -361,7 +369,7 @@ http:
       rootCAs: ["${pki.ca.certFile}"]
 `,
       });
-      for (const ep of ['c', 't', 'h1']) {
+      for (const ep of ['c', 't', 'h1', 's']) {
         sessions[ep] = connect(`http://127.0.0.1:${proxy.ports[ep]}`);
         sessions[ep].on('error', () => {});
       }
@@ -373,6 +381,7 @@ http:
       await proxy?.stop();
       await h2c?.close();
       await h2tls?.close();
+      await single?.close();
       for (const s of h1Sockets) s.destroy();
       await new Promise<void>((r) => (h1tls ? h1tls.close(() => r()) : r()));
       await raw?.close();
@@ -691,6 +700,34 @@ http:
       } finally {
         client.destroy();
       }
+    });
+
+    it('a CONNECT stream takes one of the connection’s concurrent streams while the tunnel lives', async () => {
+      const next = single.nextTunnel();
+      const stream = sessions['s']!.request(
+        { ':method': 'CONNECT', ':authority': 'echo.test:443' },
+        { endStream: false },
+      );
+      const t = await next;
+      assert.equal((await response(stream))[':status'], 200);
+      // The server allows one stream per connection: the GET needs another one.
+      assert.equal(await get(sessions['s']!, '/while'), 'plain');
+      assert.notEqual(single.plain.at(-1), t.session);
+      const ended = rest(stream);
+      stream.end();
+      await ended;
+      await t.closed;
+      // The slot is given back once the tunnel is over: the oldest connection (the tunnel's)
+      // takes GETs again (each GET waits for its answer: no timing involved but the bound).
+      await within(
+        (async () => {
+          for (;;) {
+            assert.equal(await get(sessions['s']!, '/after'), 'plain');
+            if (single.plain.at(-1) === t.session) return;
+          }
+        })(),
+        "a GET on the tunnel's connection",
+      );
     });
 
     it('https:// that negotiates http/1.1: still an HTTP/1.1 CONNECT (regression)', async () => {
