@@ -529,6 +529,50 @@ http:
         await t.closed;
       });
 
+      it(`${kind}: a client that ends its half first still gets every byte of a large download, then the end`, async () => {
+        const backend = backendOf();
+        const next = backend.nextTunnel();
+        const stream = sessions[ep]!.request(
+          { ':method': 'CONNECT', ':authority': 'big.test:443' },
+          { endStream: false },
+        );
+        const t = await next;
+        assert.equal((await response(stream))[':status'], 200);
+        // Half-closed at once (a request sent, its answer read to the end), and slow to read.
+        stream.end();
+        stream.pause();
+        await until(() => t.blocked, 'the backend blocked by flow control');
+        let from = 0;
+        let intact = true;
+        const done = within(
+          new Promise<void>((resolve, reject) => {
+            stream.on('data', (d: Buffer) => {
+              if (!samePattern(d, from)) intact = false;
+              from += d.length;
+            });
+            stream.once('end', resolve);
+            stream.once('close', () =>
+              from === BIG ? resolve() : reject(new Error(`reset (${stream.rstCode}) at ${from}`)),
+            );
+          }),
+          'the whole download',
+          30_000,
+        );
+        // Read slowly: a chunk per turn of the event loop, paused in between.
+        const slow = setInterval(() => {
+          stream.resume();
+          setImmediate(() => stream.pause());
+        }, 2);
+        try {
+          await done;
+        } finally {
+          clearInterval(slow);
+        }
+        assert.equal(from, BIG);
+        assert.ok(intact, 'bytes in order');
+        assert.equal(await t.closed, 0);
+      });
+
       it(`${kind}: a large upload to a backend slow to read is held back by flow control, then arrives whole`, async () => {
         const backend = backendOf();
         const next = backend.nextTunnel();
