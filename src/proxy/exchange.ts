@@ -25,7 +25,7 @@ import type { ClientExchange } from './client-sink.ts';
 import { ExchangeTries } from './exchange-tries.ts';
 import { isManagedForwardingField } from './forwarded.ts';
 import { upstreamHeadTail } from './heads.ts';
-import { Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
+import { destroyWithReset, Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
 
 /**
  * A WebSocket whose one side closed its TCP half has finished its closing handshake already
@@ -33,6 +33,15 @@ import { Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
  * own half, then both are closed. Go's reverse proxy (Traefik) closes both at the first EOF.
  */
 const WEBSOCKET_TERMINATION_MS = 1000;
+
+/**
+ * An upstream switched for a client that is gone: an HTTP/2 CONNECT stream is cancelled
+ * (RST_STREAM(CANCEL) alone, through its TUNNEL_RESET), a socket closed.
+ */
+function dropUpstream(socket: Duplex): void {
+  if ((socket as Duplex & { [TUNNEL_RESET]?: unknown })[TUNNEL_RESET] !== undefined) destroyWithReset(socket);
+  else socket.destroy();
+}
 
 /** One try's replay of a buffered request body into its stream. */
 class ReplayInto implements SpoolTarget {
@@ -524,7 +533,7 @@ export class Exchange
    */
   onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void {
     if (this.done) {
-      socket.destroy();
+      dropUpstream(socket);
       return;
     }
     const server = this.server!;
@@ -550,7 +559,7 @@ export class Exchange
     this.closeAfter = true;
     const side = this.client.upgrade(this, status, reason, res, this.setCookies);
     if (side === null) {
-      socket.destroy();
+      dropUpstream(socket);
       this.finish();
       return;
     }

@@ -372,8 +372,11 @@ function destroyBoth(a: Duplex, b: Duplex): void {
   b.destroy();
 }
 
-/** A TCP socket is reset (RST) rather than closed, so the peer knows the stream broke. */
-function destroyWithReset(s: Duplex): void {
+/**
+ * A TCP socket is reset (RST) rather than closed, so the peer knows the stream broke; an HTTP/2
+ * stream with a TUNNEL_RESET function is reset through it.
+ */
+export function destroyWithReset(s: Duplex): void {
   const own = (s as Resettable)[TUNNEL_RESET];
   if (own !== undefined) {
     own(s);

@@ -87,11 +87,12 @@ function onWantTrailers(this: OwnedStream): void {
 /** A stream error always ends in 'close', which is where the user learns about it. */
 function ignoreError(): void {}
 /**
- * A tunnel over this stream broke on the client's side: RST_STREAM(CANCEL) alone, as Go's
- * transport cancels. node's close(code) ends the writable side first (closeStream: END_STREAM,
- * then RST_STREAM), and a server reading the tunnel would take its end for a clean one: the
- * stream's native handle sends the RST_STREAM by itself, after which node closes the stream as
- * for a reset (close() is the fallback should that handle not be found).
+ * A tunnel over this stream broke on the client's side (its TUNNEL_RESET): RST_STREAM(CANCEL)
+ * alone, as Go's transport cancels. node's close(code) on a tunnel's stream was seen to send
+ * END_STREAM first (closeStream ends the writable side), which the server would take for the
+ * tunnel's clean end: the stream's native handle sends the RST_STREAM by itself, after which
+ * node closes the stream as for a reset (close() is the fallback should that handle not be
+ * found).
  */
 function cancelTunnel(s: ClientHttp2Stream): void {
   if (s.destroyed) return;

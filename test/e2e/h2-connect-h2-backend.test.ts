@@ -30,7 +30,7 @@ import {
   RST_STREAM,
   rst,
 } from '../helpers/h2-frames.ts';
-import { RawH2, rstCode } from '../helpers/h2-raw-client.ts';
+import { RawH2, requestHeaders, rstCode } from '../helpers/h2-raw-client.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { TestPki } from '../helpers/tls-certs.ts';
 import { within } from '../helpers/wait.ts';
@@ -740,6 +740,37 @@ http:
         assert.ok(
           !mine.some((x) => x.type === DATA && (x.flags & END_STREAM) !== 0),
           'no END_STREAM before it',
+        );
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it('an ordinary upload the client resets reaches the backend as RST_STREAM(CANCEL) alone, never an END_STREAM first', async () => {
+      const client = new RawH2(proxy.ports['r']!, true);
+      try {
+        const seen = rawPeers.size;
+        client.write(requestHeaders(1, [], END_HEADERS, '/upload'));
+        client.write(frame(DATA, 0, 1, Buffer.from('part of a body')));
+        await rawUntil(() => rawPeers.size > seen, 'the POST at the backend');
+        const [id] = [...rawPeers.entries()].at(-1)!;
+        await rawUntil(
+          () => rawFrames.some((x) => x.id === id && x.type === DATA && x.payload.length > 0),
+          'the body bytes',
+        );
+        client.write(rst(1, constants.NGHTTP2_CANCEL));
+        await rawUntil(
+          () => rawFrames.some((x) => x.id === id && x.type === RST_STREAM),
+          'the backend stream reset',
+        );
+        const mine = rawFrames.filter((x) => x.id === id);
+        assert.equal(
+          mine.find((x) => x.type === RST_STREAM)!.payload.readUInt32BE(0),
+          constants.NGHTTP2_CANCEL,
+        );
+        assert.ok(
+          !mine.some((x) => x.type === DATA && (x.flags & END_STREAM) !== 0),
+          'the cut body never ends',
         );
       } finally {
         client.destroy();
