@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
@@ -283,6 +284,7 @@ for (const engine of H2_ENGINES) {
     /** One stream at a time per connection (SETTINGS_MAX_CONCURRENT_STREAMS 1). */
     let single: H2Backend;
     let h1tls: HttpsServer;
+    let h1reset: HttpServer;
     const h1Connects: { url: string; host: string | undefined; version: string }[] = [];
     const h1Sockets = new Set<Socket>();
     let proxy: ProxyProcess;
@@ -314,6 +316,15 @@ for (const engine of H2_ENGINES) {
         socket.pipe(socket);
       });
       await new Promise<void>((r) => h1tls.listen(0, '127.0.0.1', r));
+      // A cleartext HTTP/1.1 backend that resets (TCP RST) its tunnel at the first payload byte.
+      h1reset = createHttpServer();
+      h1reset.on('connect', (_req, socket: Socket) => {
+        h1Sockets.add(socket);
+        socket.on('error', () => {});
+        socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        socket.once('data', () => socket.resetAndDestroy());
+      });
+      await new Promise<void>((r) => h1reset.listen(0, '127.0.0.1', r));
       raw = await startRawH2Server(
         (peer, id, fields) => {
           rawFrames.push({ type: HEADERS, flags: 0, id, payload: Buffer.from(fields.join('\n')) });
@@ -341,6 +352,8 @@ for (const engine of H2_ENGINES) {
     address: "127.0.0.1:0"
   s:
     address: "127.0.0.1:0"
+  p:
+    address: "127.0.0.1:0"
 log: { level: INFO }
 http:
   routers:
@@ -349,6 +362,7 @@ http:
     h1: { rule: "HostRegexp(\`^.+$\`)", service: h1, entryPoints: [h1] }
     r: { rule: "HostRegexp(\`^.+$\`)", service: raw, entryPoints: [r] }
     s: { rule: "HostRegexp(\`^.+$\`)", service: single, entryPoints: [s] }
+    p: { rule: "HostRegexp(\`^.+$\`)", service: plain1, entryPoints: [p] }
   services:
     h2c:
       loadBalancer: { servers: [{ url: "${h2c.url}" }] }
@@ -360,6 +374,8 @@ http:
       loadBalancer: { servers: [{ url: "h2c://127.0.0.1:${raw.port}" }] }
     single:
       loadBalancer: { servers: [{ url: "${single.url}" }] }
+    plain1:
+      loadBalancer: { servers: [{ url: "http://127.0.0.1:${(h1reset.address() as AddressInfo).port}" }] }
     h1:
       loadBalancer:
         serversTransport: ca
@@ -369,7 +385,7 @@ http:
       rootCAs: ["${pki.ca.certFile}"]
 `,
       });
-      for (const ep of ['c', 't', 'h1', 's']) {
+      for (const ep of ['c', 't', 'h1', 's', 'p']) {
         sessions[ep] = connect(`http://127.0.0.1:${proxy.ports[ep]}`);
         sessions[ep].on('error', () => {});
       }
@@ -384,6 +400,7 @@ http:
       await single?.close();
       for (const s of h1Sockets) s.destroy();
       await new Promise<void>((r) => (h1tls ? h1tls.close(() => r()) : r()));
+      await new Promise<void>((r) => (h1reset ? h1reset.close(() => r()) : r()));
       await raw?.close();
       pki?.remove();
     });
@@ -805,6 +822,25 @@ http:
       );
     });
 
+    it("an HTTP/1.1 backend's TCP reset mid-tunnel resets the client's stream with INTERNAL_ERROR too (Traefik's aborted handler)", async () => {
+      const stream = sessions['p']!.request(
+        { ':method': 'CONNECT', ':authority': 'reset.test:443' },
+        { endStream: false },
+      );
+      stream.on('error', () => {});
+      assert.equal((await response(stream))[':status'], 200);
+      let ended = false;
+      stream.on('end', () => {
+        ended = true;
+      });
+      stream.resume();
+      const closed = within(new Promise((r) => stream.once('close', r)), 'the client stream closed');
+      stream.write('x');
+      await closed;
+      assert.equal(stream.rstCode, constants.NGHTTP2_INTERNAL_ERROR);
+      assert.equal(ended, false, 'never a clean end');
+    });
+
     it('https:// that negotiates http/1.1: still an HTTP/1.1 CONNECT (regression)', async () => {
       const stream = sessions['h1']!.request(
         { ':method': 'CONNECT', ':authority': 'echo.test:443' },
@@ -814,9 +850,8 @@ http:
       assert.equal(head[':status'], 200);
       stream.write('over h1');
       assert.equal((await readUntil(stream, 7)).toString(), 'over h1');
-      assert.equal(h1Connects.length, 1);
-      assert.equal(h1Connects[0]!.version, '1.1');
-      assert.equal(h1Connects[0]!.host, 'echo.test:443');
+      const c = h1Connects.find((x) => x.host === 'echo.test:443');
+      assert.equal(c?.version, '1.1');
       stream.close(constants.NGHTTP2_CANCEL);
     });
   });
