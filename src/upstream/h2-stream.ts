@@ -395,8 +395,9 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
       }
       // Refused: the payload never goes (Traefik's openConnectTunnel closes the request body's
       // pipe, so x/net/http2 ends the stream with END_STREAM), the answer is relayed as it is.
+      // A declared body (not deferred by Traefik either) goes on as any request body.
       const req = this.#req;
-      if (req !== null && !req.writableEnded) req.end();
+      if (req !== null && !req.writableEnded && this.#out!.bodyKind === BODY_NONE) req.end();
     }
     this.#length = res.bodyKind === BODY_LENGTH ? res.contentLength : -1;
     user.onUpstreamHead(res, null, 0, 0);

@@ -384,7 +384,8 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       }
       // Refused: the payload never goes (Traefik's openConnectTunnel closes the request body's
       // pipe, so x/net/http2 ends the stream with END_STREAM), the answer is relayed as it is.
-      if (!this.#up.ended) this.#up.finish(null);
+      // A declared body (not deferred by Traefik either) goes on as any request body.
+      if (!this.#up.ended && this.#out!.bodyKind === BODY_NONE) this.#up.finish(null);
     }
     this.user?.onUpstreamHead(res, null, 0, 0);
     if (endStream && this.#state === S_BODY) this.#remoteEnd(null);

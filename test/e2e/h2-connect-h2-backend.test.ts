@@ -132,8 +132,13 @@ async function startH2Backend(server: Http2Server | Http2SecureServer, scheme: s
       stream.on('data', (d: Buffer) => {
         t.received += d.length;
       });
-      stream.respond({ ':status': 403, 'content-type': 'text/plain' });
-      stream.end('forbidden');
+      const refuse = (): void => {
+        stream.respond({ ':status': 403, 'content-type': 'text/plain' });
+        stream.end('forbidden');
+      };
+      // A declared body is read whole first (Traefik's connect test reads it too).
+      if (headers['content-length'] !== undefined) stream.once('end', refuse);
+      else refuse();
     } else if (host === 'big.test') {
       stream.respond({ ':status': 200 });
       stream.resume();
@@ -504,6 +509,22 @@ http:
         await t.closed;
         assert.equal(t.received, 0);
         assert.equal(t.ended, true, 'END_STREAM, as x/net/http2 ends a closed body pipe');
+      });
+
+      it(`${kind}: a CONNECT with a content-length sends that body at once, framed, even when refused (Traefik's connectHandler defers nothing then)`, async () => {
+        const backend = backendOf();
+        const next = backend.nextTunnel();
+        const stream = sessions[ep]!.request(
+          { ':method': 'CONNECT', ':authority': 'refused.test:443', 'content-length': '3' },
+          { endStream: false },
+        );
+        stream.end('foo');
+        const t = await next;
+        assert.equal(t.headers['content-length'], '3');
+        assert.equal((await response(stream))[':status'], 403);
+        await t.closed;
+        assert.equal(t.received, 3);
+        assert.equal(t.ended, true);
       });
 
       it(`${kind}: a large download to a client slow to read is held back by flow control, then arrives whole`, async () => {
