@@ -1,5 +1,5 @@
 import type { HeaderList } from '../core/headers.ts';
-import { BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
+import { BODY_LENGTH, BODY_NONE, CONNECT_TUNNEL, type ParsedRequest } from '../http1/request-head.ts';
 import type { ClientExchange } from '../proxy/client-sink.ts';
 import type { OwnTunnel } from './own-tunnel.ts';
 
@@ -47,7 +47,14 @@ export class RequestBody {
   /** Known from the HEADERS on, before the exchange starts (DATA may come in the same read). */
   expectLength(p: ParsedRequest): void {
     if (p.bodyKind === BODY_LENGTH) this.#declared = p.contentLength;
-    else if (p.bodyKind === BODY_NONE && p.upgrade === null) this.#declared = 0;
+    else if (p.bodyKind === BODY_NONE) {
+      if (p.upgrade === null) this.#declared = 0;
+      // A CONNECT with `content-length: 0` is one without a length to the backend (Traefik's
+      // connectHandler defers its payload: ContentLength 0 is not > 0), but Go's server still
+      // holds the client to it: a DATA byte is a stream error (PROTOCOL_ERROR, "sender tried to
+      // send more than declared Content-Length"), before or after the backend's 2xx.
+      else if (p.upgrade === CONNECT_TUNNEL && p.contentLength === 0) this.#declared = 0;
+    }
   }
 
   /** A DATA payload (flow control accounted); `keep` is memory the body may hold. */

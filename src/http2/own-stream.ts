@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
@@ -7,7 +8,7 @@ import { BODY_NONE, CONNECT_TUNNEL } from '../http1/request-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import { UpstreamAffinity } from '../upstream/affinity.ts';
 import { trailersObject } from '../upstream/h2-fields.ts';
-import type { UpstreamResponse } from '../upstream/stream.ts';
+import { TUNNEL_RESET, type UpstreamResponse } from '../upstream/stream.ts';
 import { E_INTERNAL_ERROR, E_NO_ERROR, E_PROTOCOL_ERROR } from './frames.ts';
 import { type AnswerTarget, directAnswer, objectFields, textAnswer, tunnelFields } from './own-answers.ts';
 import { type BodyOwner, RequestBody } from './own-request-body.ts';
@@ -377,6 +378,8 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     this.sendHeaders(fields, false);
     const t = new OwnTunnel(this);
     this.tunnel = t;
+    if (ex.parsed.upgrade === CONNECT_TUNNEL)
+      (t as OwnTunnel & { [TUNNEL_RESET]?: (s: Duplex) => void })[TUNNEL_RESET] = OwnTunnel.broken;
     // DATA that came with or after the CONNECT, before the switch, is the tunnel's first bytes.
     const p = this.body.takePending();
     if (p !== null) for (const b of p) t.onData(b);

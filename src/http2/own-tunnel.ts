@@ -1,5 +1,5 @@
 import { Duplex } from 'node:stream';
-import { E_CANCEL } from './frames.ts';
+import { E_CANCEL, E_INTERNAL_ERROR } from './frames.ts';
 import type { OwnStream } from './own-stream.ts';
 
 type WriteCallback = (err?: Error | null) => void;
@@ -60,6 +60,17 @@ export class OwnTunnel extends Duplex {
   override _final(cb: WriteCallback): void {
     this.#s.tunnelEnd();
     cb();
+  }
+
+  /**
+   * A plain CONNECT's tunnel broke on the upstream's side: RST_STREAM(INTERNAL_ERROR), as
+   * Traefik's reverse proxy aborts the handler (http.ErrAbortHandler) on the copy's error and
+   * x/net/http2's server resets the stream so (handlerPanicRST). The tunnel calls it (TUNNEL_RESET).
+   */
+  static broken(t: Duplex): void {
+    const s = (t as OwnTunnel).#s;
+    if (!s.closed) s.resetStream(E_INTERNAL_ERROR);
+    t.destroy();
   }
 
   override _destroy(err: Error | null, cb: WriteCallback): void {

@@ -137,6 +137,7 @@ describe('parseH2Request', () => {
       assert.equal(r.host, 'target.test');
       assert.equal(r.hostPort, '443');
       assert.equal(r.bodyKind, BODY_NONE, 'the DATA is the tunnel, not a body');
+      assert.equal(r.contentLength, -1, 'no length');
       assert.deepEqual(r.headers.lnames, ['host', 'x-a', 'cookie']);
       assert.equal(r.headers.get('host'), 'Target.test:443');
     }
@@ -145,10 +146,11 @@ describe('parseH2Request', () => {
     assert.equal(withBody.bodyKind, BODY_LENGTH);
     assert.equal(withBody.contentLength, 3);
     assert.equal(withBody.upgrade, CONNECT_TUNNEL);
-    assert.equal(
-      ok([':method', 'CONNECT', ':authority', 'a:443', 'content-length', '0'], false).bodyKind,
-      BODY_NONE,
-    );
+    // content-length: 0 forwards as none (Traefik defers it: ContentLength 0 is not > 0) but is
+    // kept, so that the own engine holds the client to it (own-request-body.ts).
+    const zero = ok([':method', 'CONNECT', ':authority', 'a:443', 'content-length', '0'], false);
+    assert.equal(zero.bodyKind, BODY_NONE);
+    assert.equal(zero.contentLength, 0);
     refused([':method', 'CONNECT', ':authority', 'a:443', 'content-length', '3'], 400, true);
     refused([':method', 'CONNECT', ':authority', 'a:443', 'content-length', 'x'], 400, false);
     refused([':method', 'CONNECT', ':authority', 'a:443', ':path', '/']);

@@ -287,7 +287,9 @@ function connectRequest(
   }
   const parts = splitAuthority(authority);
   if (parts === null) return new ParseError(400, 'invalid :authority');
-  let contentLength = 0;
+  // No length: -1 (a tunnel's is unknown); a `content-length: 0` stays 0, which forwards as no
+  // length (Traefik defers that payload too) but holds the client to it (own-request-body.ts).
+  let contentLength = -1;
   if (cl !== undefined) {
     contentLength = contentLengthValue(cl);
     if (contentLength < 0) return new ParseError(400, 'invalid content-length');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
@@ -13,7 +14,7 @@ import { grpcKind, toGrpcAnswer, trailersOnlyFields } from '../proxy/grpc-status
 import { PLAIN_TEXT_FIELDS } from '../proxy/heads.ts';
 import { UpstreamAffinity } from '../upstream/affinity.ts';
 import { headerListOf, trailersObject } from '../upstream/h2-fields.ts';
-import type { UpstreamResponse } from '../upstream/stream.ts';
+import { TUNNEL_RESET, type UpstreamResponse } from '../upstream/stream.ts';
 import {
   directResponseFields,
   interimFields,
@@ -457,6 +458,9 @@ export class Http2StreamSink implements ClientSink, Timed {
       // v3.7.12 tunnels it (pkg/proxy/httputil/connect.go).
       s.respond(upstreamResponseFields(status, res, extra, true));
       this.#tunneled = true;
+      // Broken on the upstream's side: RST_STREAM(INTERNAL_ERROR) as Traefik's aborted handler
+      // (own-tunnel.ts OwnTunnel.broken); node's destroy() alone would say NO_ERROR.
+      (s as typeof s & { [TUNNEL_RESET]?: (d: Duplex) => void })[TUNNEL_RESET] = abortTunnel;
       return { stream: s, rest: null };
     }
     const key = ex.req.headers.get('sec-websocket-key') ?? '';
@@ -514,4 +518,9 @@ export class Http2StreamSink implements ClientSink, Timed {
       else s.close(H2_NO_ERROR);
     }
   }
+}
+
+/** A plain CONNECT's tunnel broke on the upstream's side: RST_STREAM(INTERNAL_ERROR) (see upgrade). */
+function abortTunnel(s: Duplex): void {
+  if (!s.destroyed) s.destroy(new Error('tunnel broken'));
 }

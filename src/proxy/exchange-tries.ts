@@ -7,6 +7,7 @@ import { type DirectResponse, type RequestHead, type ResponseHead, withQuery } f
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
+import { CONNECT_TUNNEL } from '../http1/request-head.ts';
 import {
   errorPageTarget,
   nginxPageFields,
@@ -92,8 +93,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   /** The source of a try to `pool`: the client connection's own pool for it, if it has one. */
   #sourceFor(pool: ServerRuntime['pool']): StreamSource {
+    // An upgrade (WebSocket) goes over HTTP/1.1, also to HTTP/2 servers (as Traefik's smart
+    // round tripper sends `Connection: Upgrade` requests); an HTTP/2 client's CONNECT has no such
+    // field and takes the server's own protocol: a CONNECT stream on an HTTP/2 session
+    // (x/net/http2, RFC 9113 §8.5), an HTTP/1.1 CONNECT on an HTTP/1.1 connection.
+    const up = this.parsed.upgrade;
     const src =
-      this.parsed.upgrade === null || this.page !== null || pool.upgrades === undefined
+      up === null || up === CONNECT_TUNNEL || this.page !== null || pool.upgrades === undefined
         ? pool
         : pool.upgrades;
     const affinity = this.client.affinity;
@@ -319,7 +325,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.server,
       this.page === null ? this.req.headers : this.page.headers,
     );
-    // An upgrade (WebSocket) goes over HTTP/1.1, also to HTTP/2 servers (as Traefik sends it).
     this.#sourceFor(pool).acquire(this.via, this.page?.method ?? this.req.method);
   }
 

@@ -13,13 +13,19 @@ import {
 } from '../http1/request-head.ts';
 import type { BodyFilter } from '../middleware/middleware.ts';
 import { joinTargetPath } from '../runtime/types.ts';
-import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
+import {
+  type OutgoingRequest,
+  TUNNEL_RESET,
+  type UpstreamResponse,
+  type UpstreamStream,
+  type UpstreamUser,
+} from '../upstream/stream.ts';
 import { type PipelineSink, ResponsePipeline } from './body-pipeline.ts';
 import type { ClientExchange } from './client-sink.ts';
 import { ExchangeTries } from './exchange-tries.ts';
 import { isManagedForwardingField } from './forwarded.ts';
 import { upstreamHeadTail } from './heads.ts';
-import { Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
+import { destroyWithReset, Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
 
 /**
  * A WebSocket whose one side closed its TCP half has finished its closing handshake already
@@ -27,6 +33,15 @@ import { Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
  * own half, then both are closed. Go's reverse proxy (Traefik) closes both at the first EOF.
  */
 const WEBSOCKET_TERMINATION_MS = 1000;
+
+/**
+ * An upstream switched for a client that is gone: an HTTP/2 CONNECT stream is cancelled
+ * (RST_STREAM(CANCEL) alone, through its TUNNEL_RESET), a socket closed.
+ */
+function dropUpstream(socket: Duplex): void {
+  if ((socket as Duplex & { [TUNNEL_RESET]?: unknown })[TUNNEL_RESET] !== undefined) destroyWithReset(socket);
+  else socket.destroy();
+}
 
 /** One try's replay of a buffered request body into its stream. */
 class ReplayInto implements SpoolTarget {
@@ -518,7 +533,7 @@ export class Exchange
    */
   onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void {
     if (this.done) {
-      socket.destroy();
+      dropUpstream(socket);
       return;
     }
     const server = this.server!;
@@ -544,12 +559,16 @@ export class Exchange
     this.closeAfter = true;
     const side = this.client.upgrade(this, status, reason, res, this.setCookies);
     if (side === null) {
-      socket.destroy();
+      dropUpstream(socket);
       this.finish();
       return;
     }
     this.#liveLong();
     if (this.route!.metered) this.ctx.metrics?.tunnels.opened(this.routerName, this.serviceName);
+    // An HTTP/2 upstream's CONNECT stream (only those carry TUNNEL_RESET): the client's
+    // END_STREAM is passed on as END_STREAM and the backend's half then stays open until it ends
+    // it, as Traefik's x/net/http2 transport ends the request body and reads on.
+    const h2 = (socket as Duplex & { [TUNNEL_RESET]?: unknown })[TUNNEL_RESET] !== undefined;
     const tunnel = new Tunnel(
       side.stream,
       socket,
@@ -557,6 +576,9 @@ export class Exchange
       server.tunnelIdleMs,
       WEBSOCKET_TERMINATION_MS,
       this,
+      0,
+      false,
+      h2,
     );
     this.#tunnel = tunnel;
     tunnel.start(side.rest, rest);

@@ -9,6 +9,7 @@ import {
   type ReadTarget,
   readSlotOf,
 } from '../http1/read-slot.ts';
+import { TUNNEL_RESET } from '../upstream/stream.ts';
 
 /** How a tunnel ended, for the access log and metrics. */
 export type TunnelEnd =
@@ -27,6 +28,8 @@ export interface TunnelListener {
 }
 
 const SIDE = Symbol('traffic.tunnel.side');
+
+type Resettable = Duplex & { [TUNNEL_RESET]?: (s: Duplex) => void };
 
 /**
  * One direction: the stream bytes come from, and where they go. When `from` is a plain TCP
@@ -94,6 +97,9 @@ function onData(this: Tagged, chunk: Buffer): void {
   if (chunk.length >= BULK_READ && side.adoptable) side.tunnel.adopt(side);
 }
 function onEnd(this: Tagged): void {
+  // A node:http2 stream the peer reset ends its readable side after it was destroyed: that is no
+  // FIN to pass on ('close' follows, and tells a broken tunnel).
+  if (this.destroyed) return;
   this[SIDE]!.tunnel.halfClosed(this[SIDE]!);
 }
 function onDrainOther(this: Tagged): void {
@@ -142,6 +148,8 @@ export class Tunnel implements Timed {
   #lastActivity: number;
   /** One side sent its FIN: the other has until `deadline` to finish. */
   #terminating = false;
+  /** The client's FIN starts no termination delay (see the constructor). */
+  readonly #clientFinWaits: boolean;
   #timed = false;
   #over = false;
 
@@ -154,6 +162,10 @@ export class Tunnel implements Timed {
    * KiB) fills a socket's buffer at once, so with 0 bulk transfers stop and restart reading at
    * every chunk even when the kernel took it all (two epoll changes per chunk). `finOnReset`
    * (TCP routers): a side's reset reaches the other as a FIN, as in Traefik (see the field).
+   * `clientFinWaits`: after the client's FIN the upstream's half may stay open as long as it
+   * wants (the idle timer still runs): an HTTP/2 upstream's CONNECT stream, which Traefik's
+   * transport ends with END_STREAM at the request body's EOF and then reads until the backend
+   * ends (x/net/http2; no delay of its own). The upstream's FIN still starts `terminationMs`.
    */
   constructor(
     client: Duplex,
@@ -164,6 +176,7 @@ export class Tunnel implements Timed {
     listener: TunnelListener,
     slack = 0,
     finOnReset = false,
+    clientFinWaits = false,
   ) {
     this.client = client;
     this.upstream = upstream;
@@ -173,6 +186,7 @@ export class Tunnel implements Timed {
     this.#listener = listener;
     this.#slack = slack;
     this.#finOnReset = finOnReset;
+    this.#clientFinWaits = clientFinWaits;
     this.startedAt = performance.now();
     this.#lastActivity = ticker.now;
     this.#up = new TunnelSide(this, client, upstream, true);
@@ -291,7 +305,7 @@ export class Tunnel implements Timed {
       this.#terminate();
       return;
     }
-    if (this.#terminationMs >= 0 && !this.#terminating) {
+    if (this.#terminationMs >= 0 && !this.#terminating && !(side.up && this.#clientFinWaits)) {
       this.#terminating = true;
       this.deadline = this.#ticker.now + this.#terminationMs;
       if (!this.#timed) {
@@ -397,8 +411,16 @@ function destroyBoth(a: Duplex, b: Duplex): void {
   b.destroy();
 }
 
-/** A TCP socket is reset (RST) rather than closed, so the peer knows the stream broke. */
-function destroyWithReset(s: Duplex): void {
+/**
+ * A TCP socket is reset (RST) rather than closed, so the peer knows the stream broke; an HTTP/2
+ * stream with a TUNNEL_RESET function is reset through it.
+ */
+export function destroyWithReset(s: Duplex): void {
+  const own = (s as Resettable)[TUNNEL_RESET];
+  if (own !== undefined) {
+    own(s);
+    return;
+  }
   const r = (s as { resetAndDestroy?: () => void }).resetAndDestroy;
   if (typeof r === 'function' && !s.destroyed) {
     try {

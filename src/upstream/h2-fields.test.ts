@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HeaderList } from '../core/headers.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
+import {
+  BODY_CHUNKED,
+  BODY_LENGTH,
+  BODY_NONE,
+  type BodyKind,
+  CONNECT_TUNNEL,
+} from '../http1/request-head.ts';
 import { h2RequestFields, h2Response, trailersObject } from './h2-fields.ts';
+import { checkRequestFields } from './h2-request-check.ts';
 
 function out(
   headers: [string, string][],
@@ -55,6 +62,35 @@ describe('HTTP/2 header mapping to upstreams', () => {
       'content-length',
       '3',
     ]);
+  });
+
+  it("sends an HTTP/2 client's CONNECT as :method and :authority only (x/net/http2 encodeHeaders)", () => {
+    const connect = (bodyKind: BodyKind, contentLength: number) => ({
+      ...out([['X-A', '1']], bodyKind, contentLength, '10.0.0.1'),
+      method: 'CONNECT',
+      target: '/',
+      upgrade: CONNECT_TUNNEL,
+    });
+    const raw = h2RequestFields(connect(BODY_NONE, -1), 'target.test:443', 'http');
+    assert.deepEqual(raw, [
+      ':method',
+      'CONNECT',
+      ':authority',
+      'target.test:443',
+      'x-a',
+      '1',
+      'x-forwarded-for',
+      '10.0.0.1',
+    ]);
+    assert.equal(checkRequestFields(raw, 1 << 16), null);
+    // A declared length is sent (Traefik's connectHandler does not defer such a body).
+    assert.deepEqual(h2RequestFields(connect(BODY_LENGTH, 3), 'a:1', 'http').slice(-2), [
+      'content-length',
+      '3',
+    ]);
+    // The authority is checked where this layout has it.
+    const bad = h2RequestFields(connect(BODY_NONE, -1), 'a\r\n:1', 'http');
+    assert.match(checkRequestFields(bad, 1 << 16)?.message ?? '', /:authority/);
   });
 
   it('keeps te: trailers when the client sent it, and adds it for gRPC', () => {

@@ -6,7 +6,7 @@ import { forwardedForWithPeer } from '../core/forwarded-fields.ts';
 import { HeaderList } from '../core/headers.ts';
 import { statusText } from '../core/status-text.ts';
 import { HOP_BY_HOP, isHopByHop } from '../http1/chars.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, CONNECT_TUNNEL } from '../http1/request-head.ts';
 import type { ResponseBodyKind } from '../http1/response-head.ts';
 import type { OutgoingRequest, UpstreamResponse } from './stream.ts';
 
@@ -16,9 +16,16 @@ import type { OutgoingRequest, UpstreamResponse } from './stream.ts';
  * carry minus connection-specific ones (§8.2.2: HOP_BY_HOP covers them; Host becomes
  * `:authority`). `te: trailers` is the one TE value HTTP/2 allows: it is kept when the client
  * sent it and added for gRPC, whose servers may insist on it (as Go's reverse proxy keeps it).
+ *
+ * An HTTP/2 client's CONNECT (`upgrade` CONNECT_TUNNEL) goes as a plain CONNECT (RFC 9113 §8.5):
+ * `:method` and `:authority` only, no `:scheme` nor `:path`, as x/net/http2's encodeHeaders
+ * writes it for Traefik (`isNormalConnect`): its DATA is then the tunnel.
  */
 export function h2RequestFields(out: OutgoingRequest, authority: string, scheme: string): string[] {
-  const raw = [':method', out.method, ':scheme', scheme, ':authority', authority, ':path', out.target];
+  const raw =
+    out.upgrade !== CONNECT_TUNNEL
+      ? [':method', out.method, ':scheme', scheme, ':authority', authority, ':path', out.target]
+      : [':method', 'CONNECT', ':authority', authority];
   const { lnames, values } = out.headers;
   // The peer goes after X-Forwarded-For's lines, joined into one, as on HTTP/1.1
   // (proxy/heads.ts requestFieldLines; Traefik's pkg/proxy/httputil/proxy.go rewriteRequestBuilder).

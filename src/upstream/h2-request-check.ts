@@ -23,9 +23,13 @@ import { ProxyError } from '../core/errors.ts';
 export function checkRequestFields(raw: string[], maxListSize: number, trailers = false): ProxyError | null {
   if (!trailers) {
     // h2RequestFields' layout: `:authority` at 4, `:path` at 6 (`:method` is the parser's,
-    // `:scheme` ours).
-    if (BAD_CHAR.test(raw[5]!)) return invalid(':authority', false);
-    if (BAD_CHAR.test(raw[7]!)) return invalid(':path', false);
+    // `:scheme` ours); a plain CONNECT's: `:authority` at 2, nothing else.
+    if (raw[2] === ':authority') {
+      if (BAD_CHAR.test(raw[3]!)) return invalid(':authority', false);
+    } else {
+      if (BAD_CHAR.test(raw[5]!)) return invalid(':authority', false);
+      if (BAD_CHAR.test(raw[7]!)) return invalid(':path', false);
+    }
   }
   let size = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {

@@ -3,11 +3,17 @@ import { ProxyError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Timed } from '../core/ticker.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, CONNECT_TUNNEL } from '../http1/request-head.ts';
 import { h2RequestFields, h2Response, headerListOf, trailersObject } from './h2-fields.ts';
 import type { UpstreamSession } from './h2-session.ts';
 import { RW_NONE, RwDeadlines, rwTimeoutMessage } from './rw-deadlines.ts';
-import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
+import {
+  type OutgoingRequest,
+  TUNNEL_RESET,
+  type UpstreamResponse,
+  type UpstreamStream,
+  type UpstreamUser,
+} from './stream.ts';
 
 /** RFC 9113 §7 error codes. */
 const NO_ERROR = 0;
@@ -80,6 +86,32 @@ function onWantTrailers(this: OwnedStream): void {
 }
 /** A stream error always ends in 'close', which is where the user learns about it. */
 function ignoreError(): void {}
+/**
+ * A tunnel over this stream broke on the client's side (its TUNNEL_RESET): RST_STREAM(CANCEL)
+ * alone, as Go's transport cancels. node's close(code) on a tunnel's stream was seen to send
+ * END_STREAM first (closeStream ends the writable side), which the server would take for the
+ * tunnel's clean end: the stream's native handle sends the RST_STREAM by itself, after which
+ * node closes the stream as for a reset (close() is the fallback should that handle not be
+ * found).
+ */
+function cancelTunnel(s: ClientHttp2Stream): void {
+  if (s.destroyed) return;
+  const h = nativeHandle(s);
+  if (h !== null && !s.closed) h.rstStream(CANCEL);
+  else s.close(CANCEL);
+}
+
+let handleKey: symbol | null | undefined;
+function nativeHandle(s: ClientHttp2Stream): { rstStream(code: number): void } | null {
+  if (handleKey === undefined) {
+    handleKey = Object.getOwnPropertySymbols(s).find((k) => k.description === 'kHandle') ?? null;
+  }
+  if (handleKey === null) return null;
+  const h = (s as unknown as Record<symbol, { rstStream?: unknown } | undefined>)[handleKey];
+  return h !== undefined && typeof h.rstStream === 'function'
+    ? (h as { rstStream(code: number): void })
+    : null;
+}
 
 function isGrpc(headers: HeaderList): boolean {
   return headers.get('content-type')?.startsWith('application/grpc') === true;
@@ -162,7 +194,8 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     let req: OwnedStream;
     try {
       req = host.client!.request(h2RequestFields(out, this.#authority, host.pool.scheme), {
-        endStream: out.bodyKind === BODY_NONE,
+        // A CONNECT's stream stays open: its DATA becomes the tunnel after a 2xx.
+        endStream: out.bodyKind === BODY_NONE && out.upgrade !== CONNECT_TUNNEL,
         waitForTrailers: trailers,
       }) as OwnedStream;
     } catch (e) {
@@ -355,8 +388,44 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     this.#keepable = false;
     // flags bit 0: END_STREAM on the HEADERS frame (no body: a gRPC trailers-only response).
     const res = h2Response(status, raw, (flags & 1) !== 0, this.#method);
+    if (this.#out!.upgrade === CONNECT_TUNNEL) {
+      if (status < 300) {
+        this.#tunnel(res, user);
+        return;
+      }
+      // Refused: the payload never goes (Traefik's openConnectTunnel closes the request body's
+      // pipe, so x/net/http2 ends the stream with END_STREAM), the answer is relayed as it is.
+      // A declared body (not deferred by Traefik either) goes on as any request body.
+      const req = this.#req;
+      if (req !== null && !req.writableEnded && this.#out!.bodyKind === BODY_NONE) req.end();
+    }
     this.#length = res.bodyKind === BODY_LENGTH ? res.contentLength : -1;
     user.onUpstreamHead(res, null, 0, 0);
+  }
+
+  /**
+   * A 2xx to an HTTP/2 client's CONNECT (RFC 9113 §8.5): the node stream itself, a Duplex whose
+   * DATA both ways is the tunnel (node's flow control: a paused stream withholds its
+   * WINDOW_UPDATEs), goes to the user, which joins it to the client's stream. The stream keeps
+   * its session's concurrency slot until it closes ('close' still tells the session).
+   */
+  #tunnel(res: UpstreamResponse, user: UpstreamUser): void {
+    const req = this.#req!;
+    this.#untime();
+    this.#rw = null;
+    this.#state = S_DONE;
+    this.user = null;
+    this.#req = null;
+    req.off('response', onResponse);
+    req.off('headers', onInfo);
+    req.off('data', onData);
+    req.off('trailers', onTrailers);
+    req.off('end', onEnd);
+    req.off('drain', onDrain);
+    req.pause();
+    (req as ClientHttp2Stream & { [TUNNEL_RESET]?: (s: ClientHttp2Stream) => void })[TUNNEL_RESET] =
+      cancelTunnel;
+    user.onUpstreamUpgrade(res, req, null);
   }
 
   onInfo(status: number, raw: string[]): void {

@@ -2,7 +2,7 @@ import { ProxyError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Timed } from '../core/ticker.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, CONNECT_TUNNEL } from '../http1/request-head.ts';
 import { E_CANCEL, E_PROTOCOL_ERROR, E_REFUSED_STREAM } from '../http2/frames.ts';
 import { malformedResponse, malformedTrailers } from '../http2/own-fields.ts';
 import { h2RequestFields, h2Response, headerListOf, trailerFields } from './h2-fields.ts';
@@ -12,6 +12,7 @@ import { OwnH2Body } from './own-h2-body.ts';
 import { STREAM_WINDOW } from './own-h2-frames.ts';
 import { KeptBody } from './own-h2-kept.ts';
 import type { OwnH2Session } from './own-h2-session.ts';
+import { OwnH2Tunnel } from './own-h2-tunnel.ts';
 import { OwnH2Upload } from './own-h2-upload.ts';
 import { RW_NONE, RwDeadlines, rwTimeoutMessage } from './rw-deadlines.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
@@ -66,6 +67,10 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
    * the transport sets one; the session and its other streams are never cut by them.
    */
   #rw: RwDeadlines | null = null;
+  /** A 2xx to a CONNECT made this stream a tunnel (its user an OwnH2Tunnel). */
+  #tunneled = false;
+  /** The server's END_STREAM on a tunnel (the stream lives on until ours has left too). */
+  #remoteDone = false;
 
   constructor(host: OwnH2Session, user: UpstreamUser, method: string) {
     this.#host = host;
@@ -113,7 +118,8 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     this.#id = id;
     this.#state = S_WAIT;
     const len = host.encoder.encode(fields);
-    this.#up.ended = out.bodyKind === BODY_NONE;
+    // A CONNECT's stream stays open: its DATA becomes the tunnel after a 2xx.
+    this.#up.ended = out.bodyKind === BODY_NONE && out.upgrade !== CONNECT_TUNNEL;
     host.writer.headers(id, host.encoder.buffer, len, this.#up.ended, host.peerMaxFrame);
     host.writes.schedule();
     const o = host.pool.options;
@@ -371,8 +377,53 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
         return;
       }
     }
+    if (this.#out!.upgrade === CONNECT_TUNNEL) {
+      if (status < 300) {
+        this.#tunnel(res, endStream);
+        return;
+      }
+      // Refused: the payload never goes (Traefik's openConnectTunnel closes the request body's
+      // pipe, so x/net/http2 ends the stream with END_STREAM), the answer is relayed as it is.
+      // A declared body (not deferred by Traefik either) goes on as any request body.
+      if (!this.#up.ended && this.#out!.bodyKind === BODY_NONE) this.#up.finish(null);
+    }
     this.user?.onUpstreamHead(res, null, 0, 0);
     if (endStream && this.#state === S_BODY) this.#remoteEnd(null);
+  }
+
+  /**
+   * A 2xx to an HTTP/2 client's CONNECT (RFC 9113 §8.5, as x/net/http2 carries Traefik's): the
+   * stream becomes a byte stream (OwnH2Tunnel, its user from now on) that the user joins to the
+   * client's. It keeps its session's concurrency slot until the tunnel closes it (closeTunnel).
+   */
+  #tunnel(res: ReturnType<typeof h2Response>, endStream: boolean): void {
+    const user = this.user;
+    this.#untime();
+    this.#rw = null;
+    this.#tunneled = true;
+    // The tunnel's bytes are no body: no Content-Length of the 2xx counts them.
+    this.#length = -1;
+    const t = new OwnH2Tunnel(this);
+    this.user = t;
+    if (user === null) {
+      t.destroy();
+      return;
+    }
+    user.onUpstreamUpgrade(res, t, null);
+    if (endStream && this.#state === S_BODY) this.#remoteEnd(null);
+  }
+
+  /**
+   * The tunnel is done with this stream: released at once after both END_STREAMs (ours having
+   * left), else reset (CANCEL: the client side broke or went away, as Go's transport cancels).
+   */
+  closeTunnel(): void {
+    const state = this.#state;
+    if (state === S_DONE || state === S_REPLAY) return;
+    this.#state = S_DONE;
+    this.user = null;
+    if (!this.#remoteDone || !this.#up.ended || this.#up.pending > 0) this.#rst(E_CANCEL);
+    this.#release();
   }
 
   /** DATA `buf[start..end)` (padding apart); `len` the frame's whole payload, for flow control. */
@@ -415,6 +466,12 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
   /** The response ended cleanly (after what was held was delivered). */
   remoteEnded(trailers: HeaderList | null): void {
     if (this.#state !== S_BODY) return;
+    if (this.#tunneled) {
+      // A half-close: our side may still send until the tunnel ends it (closeTunnel).
+      this.#remoteDone = true;
+      this.user?.onUpstreamEnd(null);
+      return;
+    }
     this.#state = S_DONE;
     const user = this.user;
     this.user = null;

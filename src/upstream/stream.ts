@@ -153,6 +153,15 @@ export interface UpstreamUser {
   onConnectionAuth?(owner: ConnectionOwner): void;
 }
 
+/**
+ * How a tunnel's stream that is not a TCP socket is reset when the tunnel breaks, where
+ * `destroy()` would not say it (proxy/tunnel.ts): a node:http2 stream's destroy() sends
+ * RST_STREAM(NO_ERROR) on an open stream, so an HTTP/2 upstream stream handed over by
+ * `onUpstreamUpgrade` carries a function here that sends CANCEL (what Go's transport sends when
+ * the request is cancelled).
+ */
+export const TUNNEL_RESET = Symbol('traffic.tunnel.reset');
+
 /** Where requests get their streams: a server's pool, whatever protocol it speaks. */
 export interface StreamSource {
   /**
