@@ -1,11 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import {
-  isMainThread,
-  MessageChannel,
-  type MessagePort,
-  receiveMessageOnPort,
-  Worker,
-} from 'node:worker_threads';
+import { runWorkerSync, type SyncReplyChannel } from '../sync-worker.ts';
 import type { Rendered } from './exec.ts';
 import type { HostTable } from './sprig-extra.ts';
 
@@ -19,13 +13,10 @@ import type { HostTable } from './sprig-extra.ts';
 
 export type OffloadedRender = Rendered | { readonly error: string; readonly offset: number };
 
-export interface RenderRequest {
+export interface RenderRequest extends SyncReplyChannel {
   readonly src: string;
   readonly env: NodeJS.ProcessEnv;
   readonly fileProvider: boolean;
-  /** Set to 1 (and notified) once the reply is on the port. */
-  readonly done: Int32Array;
-  readonly port: MessagePort;
 }
 
 const WORKER_URL = new URL(
@@ -39,7 +30,6 @@ const STACK_MB = 512;
 export const LOOKUP_TIMEOUT_MS = 5000;
 /** Renders again at most this many times for names a render found (a name made of a looked-up address). */
 const LOOKUP_ROUNDS = 8;
-const GIVE_UP_MS = 5 * 60_000;
 
 /** Renders on a worker thread and waits; undefined when no worker could do it. */
 export function renderOffThread(
@@ -47,32 +37,11 @@ export function renderOffThread(
   env: NodeJS.ProcessEnv,
   fileProvider: boolean,
 ): OffloadedRender | undefined {
-  if (!isMainThread) return undefined;
-  const done = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  let worker: Worker;
-  try {
-    const request: RenderRequest = { src, env: { ...env }, fileProvider, done, port: port2 };
-    worker = new Worker(WORKER_URL, {
-      workerData: request,
-      transferList: [port2],
-      resourceLimits: { stackSizeMb: STACK_MB, maxYoungGenerationSizeMb: 16 },
-      stdout: false,
-      stderr: false,
-    });
-  } catch {
-    port1.close();
-    return undefined;
-  }
-  worker.unref();
-  try {
-    Atomics.wait(done, 0, 0, GIVE_UP_MS);
-    const reply = receiveMessageOnPort(port1);
-    return reply === undefined ? undefined : (reply.message as OffloadedRender);
-  } finally {
-    port1.close();
-    void worker.terminate();
-  }
+  return runWorkerSync<OffloadedRender>(
+    WORKER_URL,
+    { src, env: { ...env }, fileProvider },
+    { stackSizeMb: STACK_MB, maxYoungGenerationSizeMb: 16 },
+  );
 }
 
 /** Looks the table's missing names up (all addresses, as Go's net.LookupHost), each bounded. */
