@@ -158,10 +158,10 @@ describe('1xx responses flooding a client that does not read', () => {
     const frames = parseFrames(Buffer.concat(chunks)).filter((f) => f.stream === 1);
     assert.ok(ended, 'the final response did not arrive whole');
     const heads = frames.filter((f) => f.type === HEADERS).length;
-    assert.ok(
-      heads > 1 && heads < HINT_WRITES * 8,
-      `${heads - 1} of ${Math.ceil(HINT_WRITES) * 64} hints relayed`,
-    );
+    // What the socket buffers between the proxy and the client hold (several MB on loopback),
+    // plus nghttp2's 64 queued frames; before, every hint was queued and relayed.
+    const total = Math.ceil(HINT_WRITES) * 64;
+    assert.ok(heads > 1 && heads < total / 2, `${heads - 1} of ${total} hints relayed`);
   });
 
   it('drops an HTTP/2 backend’s further 1xx while an HTTP/1.1 client does not read', async () => {
