@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { selfSignedCertificate } from '../tls/x509/certificate.ts';
-import { directHandle, directWrites, unsentBytes, writeDirect } from './direct-write.ts';
+import { connect as tlsConnect } from 'node:tls';
+import { directWrites, unsentBytes, writeDirect } from './direct-write.ts';
 
 /** A server whose connections keep what they read; reading starts when `go` is called. */
 async function paused(): Promise<{
@@ -160,7 +159,7 @@ describe('writeDirect', () => {
     assert.equal(c.destroyed, true);
   });
 
-  it('leaves a TLS socket to socket.write until its handshake is done', async () => {
+  it('leaves TLS sockets to socket.write', async () => {
     const p = await paused();
     servers.push(p.server);
     const c = tlsConnect({ port: p.port, host: '127.0.0.1', rejectUnauthorized: false });
@@ -168,107 +167,6 @@ describe('writeDirect', () => {
     const peer = await p.accepted;
     assert.equal(writeDirect(c, 'x'), false);
     c.destroy();
-    peer.destroy();
-  });
-});
-
-/** A TLS server whose connections keep what they read (decrypted); reading starts at `readAll`. */
-async function pausedTls(): Promise<{
-  server: Server;
-  port: number;
-  accepted: Promise<TLSSocket>;
-  readAll: (s: TLSSocket) => Promise<Buffer>;
-}> {
-  const { keyPem, certPem } = selfSignedCertificate(['localhost']);
-  let take: (s: TLSSocket) => void = () => {};
-  const accepted = new Promise<TLSSocket>((r) => {
-    take = r;
-  });
-  const server = createTlsServer({ key: keyPem, cert: certPem }, (s) => {
-    s.pause();
-    s.on('error', () => {});
-    take(s);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const readAll = async (s: TLSSocket): Promise<Buffer> => {
-    const parts: Buffer[] = [];
-    s.on('data', (d: Buffer) => parts.push(d));
-    s.resume();
-    await once(s, 'end');
-    return Buffer.concat(parts);
-  };
-  return { server, port: (server.address() as AddressInfo).port, accepted, readAll };
-}
-
-async function tlsClient(port: number): Promise<TLSSocket> {
-  const c = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
-  c.on('error', () => {});
-  await once(c, 'secureConnect');
-  return c;
-}
-
-describe('writeDirect on TLS sockets', () => {
-  const servers: Server[] = [];
-  after(() => {
-    for (const s of servers) s.close();
-  });
-
-  it('writes once the handshake is done; the write completes on a later turn', async () => {
-    const p = await pausedTls();
-    servers.push(p.server);
-    const c = await tlsClient(p.port);
-    const peer = await p.accepted;
-    assert.equal(writeDirect(c, 'caf\u00e9 '), true);
-    assert.ok(unsentBytes(c) > 0, 'in flight until TLSWrap reports it');
-    assert.equal(directHandle(c), null, 'one write at a time: the next stands aside');
-    await once(c, 'drain');
-    assert.equal(unsentBytes(c), 0);
-    assert.equal(writeDirect(c, Buffer.from('bytes')), true);
-    c.end();
-    assert.equal((await within(p.readAll(peer), 'the bytes')).toString('latin1'), 'caf\u00e9 bytes');
-  });
-
-  it('holds socket.write and end back while a direct write is in flight (TLSWrap takes one at a time)', async () => {
-    const p = await pausedTls();
-    servers.push(p.server);
-    const c = await tlsClient(p.port);
-    const peer = await p.accepted;
-    // Without the hold-back, the second write reaches TLSWrap::DoWrite while the first is its
-    // current write: CHECK(!current_write_) aborts the process.
-    assert.equal(writeDirect(c, 'one '), true);
-    c.write('two ');
-    c.write(Buffer.from('three '));
-    c.end('four');
-    assert.equal((await within(p.readAll(peer), 'the bytes')).toString(), 'one two three four');
-  });
-
-  it('keeps order behind a large direct write the peer does not read yet', async () => {
-    const p = await pausedTls();
-    servers.push(p.server);
-    const c = await tlsClient(p.port);
-    const peer = await p.accepted;
-    const big = Buffer.alloc(8 * 1024 * 1024, 'a'.charCodeAt(0));
-    assert.equal(writeDirect(c, big), true);
-    const ok = c.write(Buffer.alloc(64 * 1024, 'b'.charCodeAt(0)));
-    assert.equal(ok, false, "Writable's backpressure applies to what follows");
-    c.end('!');
-    const got = await within(p.readAll(peer), 'the bytes');
-    assert.equal(got.length, big.length + 64 * 1024 + 1);
-    assert.equal(got.indexOf('b'), big.length);
-    assert.equal(got.at(-1), '!'.charCodeAt(0));
-  });
-
-  it('answers a write held back behind a direct write with an error when the socket is destroyed', async () => {
-    const p = await pausedTls();
-    servers.push(p.server);
-    const c = await tlsClient(p.port);
-    const peer = await p.accepted;
-    assert.equal(writeDirect(c, Buffer.alloc(8 * 1024 * 1024)), true);
-    const done = new Promise<Error | null | undefined>((r) => c.write('after', (e) => r(e)));
-    c.destroy();
-    const err = await within(done, 'the held write’s callback');
-    assert.ok(err instanceof Error);
     peer.destroy();
   });
 });

@@ -1,5 +1,4 @@
-import { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 
 /**
@@ -22,14 +21,6 @@ import { getSystemErrorName } from 'node:util';
  * any that follow), keeps its buffer alive on its request object, and reports a failure by
  * destroying the socket, as `socket.write` without a callback does. Every other case returns
  * false and the caller uses `socket.write`.
- *
- * TLS sockets too (their handle is a `TLSWrap`, the same stream API): the bytes are encrypted and
- * handed to the TCP handle within the call, but the write always completes later (TLSWrap reports
- * it from its next turn), and TLSWrap takes one write at a time (`CHECK(!current_write_)` in
- * `TLSWrap::DoWrite`: a second one aborts the process). So while a direct write to a TLS socket is
- * in flight, Writable's next write or end (`_writeGeneric`, `_final`) is held back until it
- * completes: TLSSocket.prototype gets the two wrappers once, which cost one counter test per write
- * when no direct write is in flight anywhere. Only once the handshake is done.
  *
  * It uses Node's `stream_wrap` binding (`process.binding`, deprecated only as "pending", DEP0111):
  * the `WriteWrap` class and the flag that says whether the last write went asynchronous. On a
@@ -63,8 +54,6 @@ interface Internals {
   readonly state: Int32Array;
   readonly kAsync: number;
   readonly TCP: unknown;
-  /** TLS sockets' handle class, or null: TLS sockets then go through socket.write. */
-  readonly TLSWrap: unknown;
 }
 
 function pendingDeprecation(): boolean {
@@ -78,7 +67,6 @@ function loadInternals(): Internals | null {
     const binding = (process as unknown as { binding(name: string): unknown }).binding;
     const sw = binding('stream_wrap') as Partial<StreamWrapBinding>;
     const tcp = binding('tcp_wrap') as { TCP?: unknown };
-    const tlsWrap = binding('tls_wrap') as { TLSWrap?: unknown };
     if (
       typeof sw.WriteWrap !== 'function' ||
       !(sw.streamBaseState instanceof Int32Array) ||
@@ -92,51 +80,10 @@ function loadInternals(): Internals | null {
       state: sw.streamBaseState,
       kAsync: sw.kLastWriteWasAsync,
       TCP: tcp.TCP,
-      TLSWrap: typeof tlsWrap.TLSWrap === 'function' && guardTlsWrites() ? tlsWrap.TLSWrap : null,
     };
   } catch {
     return null;
   }
-}
-
-/**
- * Writable's write or end of a TLS socket, held back while a direct write to it is in flight
- * (TLSWrap takes one write at a time): run when that write completes (onComplete). One at most:
- * Writable makes one write at a time, and ends only once its own writes are done.
- */
-const heldBack = new WeakMap<Socket, () => void>();
-
-type WriteGeneric = (this: Socket, writev: boolean, data: unknown, encoding: unknown, cb: unknown) => unknown;
-type Final = (this: Socket, cb: unknown) => unknown;
-
-/**
- * Puts the hold-back wrappers on TLSSocket.prototype over net.Socket's `_writeGeneric` (every
- * write and writev of Writable) and `_final` (end: the TLS close_notify and the TCP shutdown).
- * False, and TLS sockets keep socket.write, when this Node's sockets are not shaped as expected.
- */
-function guardTlsWrites(): boolean {
-  const base = Socket.prototype as unknown as { _writeGeneric?: WriteGeneric; _final?: Final };
-  const proto = TLSSocket.prototype as unknown as { _writeGeneric?: WriteGeneric; _final?: Final };
-  const writeGeneric = base._writeGeneric;
-  const final = base._final;
-  if (typeof writeGeneric !== 'function' || typeof final !== 'function') return false;
-  if (Object.hasOwn(proto, '_writeGeneric') || Object.hasOwn(proto, '_final')) return false;
-  if (proto._writeGeneric !== writeGeneric || proto._final !== final) return false;
-  proto._writeGeneric = function (this: Socket, writev, data, encoding, cb) {
-    if (queuedDirect !== 0 && queuedBytes.has(this)) {
-      heldBack.set(this, () => writeGeneric.call(this, writev, data, encoding, cb));
-      return;
-    }
-    return writeGeneric.call(this, writev, data, encoding, cb);
-  };
-  proto._final = function (this: Socket, cb) {
-    if (queuedDirect !== 0 && queuedBytes.has(this)) {
-      heldBack.set(this, () => final.call(this, cb));
-      return;
-    }
-    return final.call(this, cb);
-  };
-  return true;
 }
 
 const internals = loadInternals();
@@ -162,15 +109,11 @@ function onComplete(this: WriteReq, status: number): void {
   this.buffer = null;
   if (socket === null) return;
   queuedBytes.delete(socket);
-  if (status < 0 && !socket.destroyed) socket.destroy(writeError(status));
-  // A TLS socket's write or end that waited for this one goes now (on a destroyed socket, net's
-  // own code answers it with its error, as for any write after a destroy).
-  const held = heldBack.get(socket);
-  if (held !== undefined) {
-    heldBack.delete(socket);
-    held();
-  }
   if (socket.destroyed) return;
+  if (status < 0) {
+    socket.destroy(writeError(status));
+    return;
+  }
   // The kernel took the rest. Writable never saw this write, so it will not say the socket can
   // take more: say it here, unless Writable itself waits to ('drain' once its own bytes are out).
   if (!socket.writableNeedDrain) socket.emit('drain');
@@ -202,20 +145,15 @@ interface WritableFlags {
 }
 
 /**
- * The handle `socket` can be written to directly now, or null: a plain TCP handle (or a TLS one
- * whose handshake is done), nothing in Writable (no buffered or in-flight bytes, not corked, not ended or destroyed), no direct write
+ * The handle `socket` can be written to directly now, or null: a plain TCP handle, nothing in
+ * Writable (no buffered or in-flight bytes, not corked, not ended or destroyed), no direct write
  * of its own still queued. Writable's state is read as is: `socket.destroyed` is Duplex's getter
  * over both sides, ~0.5 % of the proxy's CPU in `perf` for what one flag answers.
  */
 export function directHandle(socket: Socket): DirectHandle | null {
   if (internals === null) return null;
   const handle = (socket as unknown as { _handle?: DirectHandle | null })._handle;
-  if (handle === null || handle === undefined) return null;
-  if (handle.constructor !== internals.TCP) {
-    if (handle.constructor !== internals.TLSWrap || internals.TLSWrap === null) return null;
-    const t = socket as unknown as { connecting: boolean; _secureEstablished?: boolean };
-    if (t.connecting || t._secureEstablished !== true) return null;
-  }
+  if (handle === null || handle === undefined || handle.constructor !== internals.TCP) return null;
   const ws = (socket as unknown as { _writableState: WritableFlags })._writableState;
   if (ws.length !== 0 || ws.corked !== 0 || ws.ended || ws.destroyed) return null;
   if (queuedDirect !== 0 && queuedBytes.has(socket)) return null;

@@ -161,7 +161,7 @@ export class Http1Sink implements ClientSink {
       // for the two, ~0.5 µs for 12 bytes, ~0.2 µs for 1 KiB (docs/performance.md).
       const n = bodyEnd - bodyStart;
       if (n <= SMALL_BODY) {
-        // Not direct-writable (a busy socket, TLS before its handshake): the buffer below, with no string made first.
+        // Not direct-writable (TLS, a busy socket): the buffer below, with no string made first.
         const handle = directHandle(socket);
         if (handle !== null) {
           writeToHandle(socket, handle, s + body.latin1Slice(bodyStart, bodyEnd));
@@ -200,7 +200,7 @@ export class Http1Sink implements ClientSink {
     const handle = directHandle(socket);
     if (handle !== null) writeToHandle(socket, handle, s + body);
     else {
-      // As `head` writes a small body to a socket it cannot write directly (busy): one buffer.
+      // As `head` writes a small body to a socket it cannot write directly (TLS): one buffer.
       const out = Buffer.allocUnsafe(s.length + body.length);
       out.latin1Write(s, 0, s.length);
       out.latin1Write(body, s.length, body.length);

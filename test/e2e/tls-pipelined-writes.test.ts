@@ -1,9 +1,11 @@
 /**
- * Responses written to TLS clients straight to the socket's TLSWrap handle (core/direct-write.ts),
- * through the real proxy: TLSWrap takes one write at a time and a second one aborts the process
- * (CHECK(!current_write_)), so what follows a direct write — the next pipelined response, a
- * streamed body, the close of a `Connection: close` answer — must wait for it. Each case here
- * would crash the proxy or lose order without that hold-back.
+ * Responses to HTTP/1.1 clients over TLS when writes follow each other in one turn, through the
+ * real proxy: pipelined requests (proxied responses alternating with the proxy's own 404s, which
+ * are written as their request is parsed), a large whole body to a client that reads slowly, and
+ * `Connection: close` answers ending with close_notify and a FIN. Written for an experiment that
+ * wrote TLS responses straight to the socket's TLSWrap (which takes one write at a time and
+ * aborts the process on a second: CHECK(!current_write_)); the experiment gained nothing
+ * measurable and was left out (docs/performance.md), the cases stay.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
