@@ -233,12 +233,16 @@ describe('traefik integration/headers_test.go', () => {
   // same middleware on internal.localhost)
   it('TestSecureHeadersResponses: Permissions-Policy on a service and on api@internal', async () => {
     const b = await backend();
+    // The `traefik` entry point declared (moved to port 0 as every other): ours serves `[api]` to
+    // loopback clients on it, on 127.0.0.1:8082 when undeclared, which another test may hold.
     const p = await proxy(
       `[api]
 
 [entryPoints]
   [entryPoints.web]
     address = ":8000"
+  [entryPoints.traefik]
+    address = ":8080"
 
 [providers.file]
   filename = "{{ .SelfFilename }}"
