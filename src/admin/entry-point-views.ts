@@ -10,30 +10,15 @@
  * from Traefik's, such as `http.maxHeaderBytes`); our own fields (`serverFirstTimeout`,
  * `maxConnections`, `allowTrace`…) are not shown.
  */
+
 import type { EntryPointConfig } from '../config/static/schema.ts';
+import { durationString } from '../core/go-duration.ts';
 
 type Json = Record<string, unknown>;
 
 /** Go's time.Duration String() of `ms` milliseconds (`0s`, `1.5ms`, `10s`, `1m0s`, `1h2m3s`). */
 export function goDuration(ms: number): string {
-  let ns = Math.round(ms * 1e6);
-  if (ns === 0) return '0s';
-  const sign = ns < 0 ? '-' : '';
-  ns = Math.abs(ns);
-  // The integer part, then the fraction of `unit` with its trailing zeros dropped.
-  const fixed = (v: number, unit: number, digits: number): string => {
-    const frac = String(v % unit)
-      .padStart(digits, '0')
-      .replace(/0+$/, '');
-    return `${Math.floor(v / unit)}${frac === '' ? '' : `.${frac}`}`;
-  };
-  if (ns < 1e3) return `${sign}${ns}ns`;
-  if (ns < 1e6) return `${sign}${fixed(ns, 1e3, 3)}µs`;
-  if (ns < 1e9) return `${sign}${fixed(ns, 1e6, 6)}ms`;
-  const h = Math.floor(ns / 3.6e12);
-  const m = Math.floor((ns % 3.6e12) / 6e10);
-  const s = fixed(ns % 6e10, 1e9, 9);
-  return `${sign}${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${s}s`;
+  return durationString(BigInt(Math.round(ms * 1e6)));
 }
 
 /** Go's omitempty: the fields whose value is not false, 0, '', an empty list or undefined. */

@@ -1,3 +1,4 @@
+import { durationString } from '../core/go-duration.ts';
 import type { DirectResponse } from '../core/request.ts';
 import type { Lease, RequestControl } from './middleware.ts';
 
@@ -34,24 +35,7 @@ export function tooManyRequests(waitMs: number): DirectResponse {
   };
 }
 
-/** A duration in nanoseconds as Go's time.Duration.String writes it: `1.5s`, `250ms`, `1m0.5s`. */
+/** A duration in nanoseconds (an integer) as Go's time.Duration.String writes it: `1.5s`, `250ms`, `1m0.5s`. */
 export function goDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  if (ns < 1e3) return `${ns}ns`;
-  if (ns < 1e6) return `${fixed(ns, 1e3)}µs`;
-  if (ns < 1e9) return `${fixed(ns, 1e6)}ms`;
-  const h = Math.floor(ns / 3.6e12);
-  const m = Math.floor((ns % 3.6e12) / 6e10);
-  const s = `${fixed(ns % 6e10, 1e9)}s`;
-  if (h > 0) return `${h}h${m}m${s}`;
-  return m > 0 ? `${m}m${s}` : s;
-}
-
-/** `n / unit` with the fraction's trailing zeros dropped (both integers). */
-function fixed(n: number, unit: number): string {
-  const whole = Math.floor(n / unit);
-  const frac = n % unit;
-  if (frac === 0) return String(whole);
-  const digits = String(unit).length - 1;
-  return `${whole}.${String(frac).padStart(digits, '0').replace(/0+$/, '')}`;
+  return durationString(BigInt(ns));
 }

@@ -913,35 +913,7 @@ export function parseDuration(s: string): bigint {
   return neg ? -total : total;
 }
 
-/** Go's Duration.String: `1h2m3.5s`, `1.5ms`, `0s`. */
-export function durationString(d: bigint): string {
-  if (d === 0n) return '0s';
-  const neg = d < 0n;
-  let u = neg ? -d : d;
-  let out: string;
-  if (u < 1_000_000_000n) {
-    // Below a second: the largest unit that keeps a digit before the point.
-    const [unit, div] = u < 1000n ? ['ns', 1n] : u < 1_000_000n ? ['µs', 1000n] : ['ms', 1_000_000n];
-    out = fracString(u, div) + unit;
-  } else {
-    const h = u / 3_600_000_000_000n;
-    u -= h * 3_600_000_000_000n;
-    const m = u / 60_000_000_000n;
-    u -= m * 60_000_000_000n;
-    out = `${fracString(u, 1_000_000_000n)}s`;
-    if (h > 0n) out = `${h}h${m}m${out}`;
-    else if (m > 0n) out = `${m}m${out}`;
-  }
-  return neg ? `-${out}` : out;
-}
-
-function fracString(v: bigint, div: bigint): string {
-  const whole = v / div;
-  const frac = v % div;
-  if (frac === 0n) return String(whole);
-  const digits = String(div).length - 1;
-  return `${whole}.${String(frac).padStart(digits, '0').replace(/0+$/, '')}`;
-}
+export { durationString } from '../../core/go-duration.ts';
 
 /** Go's Duration.Round(m). */
 export function roundDuration(d: bigint, m: bigint): bigint {
