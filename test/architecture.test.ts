@@ -101,9 +101,6 @@ const ALLOWED: Record<string, readonly string[]> = {
  * but what the importer may import itself (checked below), so no cycle comes of it.
  */
 const SHARED_FILES: Record<string, readonly string[]> = {
-  // passTLSClientCert and the access log's TLSClientSubject write a certificate's subject as Go
-  // does: the OID and DER encoding helpers of the TLS module (they import nothing).
-  middleware: ['tls/x509/der-reader.ts', 'tls/x509/der.ts'],
   upstream: [
     'http2/frames.ts',
     'http2/frame-reader.ts',

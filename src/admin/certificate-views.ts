@@ -5,10 +5,10 @@
  * one), as tlsManager.GetServerCertificates lists them, one per SHA-256 fingerprint.
  */
 import { createHash, X509Certificate } from 'node:crypto';
+import { firstCertificatePem } from '../core/pem.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 import type { StoredCertificate } from '../tls/cert-store.ts';
 import { certificateDetails } from '../tls/x509/certificate-info.ts';
-import { firstCertificatePem } from '../tls/x509/pem.ts';
 
 export interface CertificateView {
   readonly name: string;

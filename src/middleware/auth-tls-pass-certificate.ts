@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { AuthTLSPassCertificateToUpstreamConfig } from '../config/dynamic/middlewares.ts';
+import { certificatePems, toPem } from '../core/pem.ts';
 import type { RequestHead } from '../core/request.ts';
 import { goQueryEscape } from './errors.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
@@ -15,14 +16,6 @@ const SERVER_AUTH = new Set([
   '2.16.840.1.113730.4.1',
   '1.3.6.1.4.1.311.10.3.3',
 ]);
-
-/** Go's pem.EncodeToMemory of a certificate: 64-character base64 lines. */
-function pem(der: Buffer): string {
-  const b64 = der.toString('base64');
-  let s = '-----BEGIN CERTIFICATE-----\n';
-  for (let i = 0; i < b64.length; i += 64) s += `${b64.slice(i, i + 64)}\n`;
-  return `${s}-----END CERTIFICATE-----\n`;
-}
 
 /** Go's time.Format(time.RFC3339) of a UTC instant (whole seconds). */
 function rfc3339(ms: number): string {
@@ -160,7 +153,7 @@ class AuthTlsPassCertificate implements Middleware {
     h.set('Ssl-Client-Verify', verify);
     h.set('Ssl-Client-Subject-Dn', goSubjectString(cert.raw));
     h.set('Ssl-Client-Issuer-Dn', goSubjectString(cert.raw, true));
-    h.set('Ssl-Client-Cert', goQueryEscape(pem(cert.raw)).replaceAll('+', '%20'));
+    h.set('Ssl-Client-Cert', goQueryEscape(toPem('CERTIFICATE', cert.raw)).replaceAll('+', '%20'));
     return undefined;
   }
 }
@@ -173,8 +166,8 @@ export const authTlsPassCertificateFactory: MiddlewareFactory<AuthTLSPassCertifi
     // signed by one: those are left out here, so such a certificate is FAILED).
     const roots: X509Certificate[] = [];
     for (const ca of config.caFiles) {
-      const blocks = ca.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
-      if (blocks === null) return { error: 'failed to parse CA certificate' };
+      const blocks = certificatePems(ca);
+      if (blocks.length === 0) return { error: 'failed to parse CA certificate' };
       try {
         for (const b of blocks) roots.push(new X509Certificate(b));
       } catch {

@@ -1,9 +1,9 @@
 import type { X509Certificate } from 'node:crypto';
 import type { MiddlewareConfigOf } from '../config/dynamic/middlewares.ts';
+import { TAG, tlv } from '../core/der.ts';
+import { decodeOid } from '../core/der-reader.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RequestHead } from '../core/request.ts';
-import { TAG, tlv } from '../tls/x509/der.ts';
-import { decodeOid } from '../tls/x509/der-reader.ts';
 import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
 
 type Config = MiddlewareConfigOf<'passTLSClientCert'>;

@@ -10,7 +10,25 @@ import {
   sign,
   X509Certificate,
 } from 'node:crypto';
-import { isIP } from 'node:net';
+import {
+  bitString,
+  boolean,
+  explicit,
+  implicit,
+  integer,
+  namedBits,
+  nullValue,
+  octetString,
+  oid,
+  printableString,
+  sequence,
+  setOf,
+  utf8String,
+  x509Time,
+} from '../../core/der.ts';
+import { children, content, type Element, readElement } from '../../core/der-reader.ts';
+import { parseIPv4, parseIPv6 } from '../../core/ip.ts';
+import { pemBlocks, toPem } from '../../core/pem.ts';
 import { GoValue } from './exec.ts';
 
 /*
@@ -102,27 +120,6 @@ export function derivePassword(
   return out;
 }
 
-/** DER of a SEQUENCE of non-negative INTEGERs (Go's asn1.Marshal of sprig's DSAKeyFormat). */
-function derIntegers(values: readonly bigint[]): Buffer {
-  const len = (n: number): Buffer =>
-    n < 128 ? Buffer.from([n]) : n < 256 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 255]);
-  const ints = values.map((v) => {
-    let hex = v.toString(16);
-    if (hex.length % 2 === 1) hex = `0${hex}`;
-    let body = Buffer.from(hex, 'hex');
-    if (body[0]! & 0x80) body = Buffer.concat([Buffer.from([0]), body]);
-    return Buffer.concat([Buffer.from([0x02]), len(body.length), body]);
-  });
-  const content = Buffer.concat(ints);
-  return Buffer.concat([Buffer.from([0x30]), len(content.length), content]);
-}
-
-const pem = (type: string, der: Buffer): string =>
-  `-----BEGIN ${type}-----\n${der
-    .toString('base64')
-    .replace(/.{64}/g, '$&\n')
-    .replace(/\n$/, '')}\n-----END ${type}-----\n`;
-
 /**
  * sprig's genPrivateKey: RSA 4096 (PKCS #1), DSA L2048N256 (sprig's DSAKeyFormat), ECDSA P-256
  * (SEC 1), Ed25519 (PKCS #8), as pemBlockForKey writes them; another type is its text.
@@ -146,7 +143,8 @@ export function genPrivateKey(type: string): string {
       // PrivateKeyInfo: the parameters (p, q, g) and x; y = g^x mod p.
       const ints = readDerIntegers(der);
       const [p, q, g, x] = ints.slice(-4) as [bigint, bigint, bigint, bigint];
-      return pem('DSA PRIVATE KEY', derIntegers([0n, p, q, g, modPow(g, x, p), x]));
+      // Go's asn1.Marshal of sprig's DSAKeyFormat: a SEQUENCE of its INTEGERs.
+      return toPem('DSA PRIVATE KEY', sequence(...[0n, p, q, g, modPow(g, x, p), x].map((v) => integer(v))));
     }
     default:
       return `Unknown type ${type}`;
@@ -156,23 +154,19 @@ export function genPrivateKey(type: string): string {
 /** Every INTEGER of a DER structure, in order (nested SEQUENCEs and OCTET STRINGs opened). */
 function readDerIntegers(der: Buffer): bigint[] {
   const out: bigint[] = [];
-  const walk = (b: Buffer): void => {
-    let i = 0;
-    while (i < b.length) {
-      const tag = b[i++]!;
-      let n = b[i++]!;
-      if (n & 0x80) {
-        const k = n & 0x7f;
-        n = 0;
-        for (let j = 0; j < k; j++) n = (n << 8) | b[i++]!;
+  const walk = (b: Uint8Array, el: Element): void => {
+    if (el.tag === 0x02) out.push(BigInt(`0x${Buffer.from(content(b, el)).toString('hex') || '0'}`));
+    else if (el.tag === 0x30) for (const c of children(b, el)) walk(b, c);
+    else if (el.tag === 0x04) {
+      const inner = content(b, el);
+      for (let at = 0; at < inner.length; ) {
+        const c = readElement(inner, at);
+        walk(inner, c);
+        at = c.end;
       }
-      const body = b.subarray(i, i + n);
-      i += n;
-      if (tag === 0x02) out.push(BigInt(`0x${body.toString('hex') || '0'}`));
-      else if (tag === 0x30 || tag === 0x04) walk(body);
     }
   };
-  walk(der);
+  walk(der, readElement(der));
   return out;
 }
 
@@ -208,83 +202,22 @@ export class Certificate extends GoValue {
   }
 }
 
-// DER, as much of it as a certificate needs.
-const derLen = (n: number): Buffer => {
-  if (n < 128) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 255);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-};
-const tlv = (tag: number, ...content: Buffer[]): Buffer => {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), derLen(body.length), body]);
-};
-const seq = (...c: Buffer[]): Buffer => tlv(0x30, ...c);
-const derInt = (v: bigint): Buffer => {
-  let hex = v.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  let body = Buffer.from(hex, 'hex');
-  if (body[0]! & 0x80) body = Buffer.concat([Buffer.from([0]), body]);
-  return tlv(0x02, body);
-};
-const oid = (dotted: string): Buffer => {
-  const [a, b, ...rest] = dotted.split('.').map(Number) as [number, number, ...number[]];
-  const bytes = [a * 40 + b];
-  for (const n of rest) {
-    const enc: number[] = [n & 0x7f];
-    for (let v = Math.floor(n / 128); v > 0; v = Math.floor(v / 128)) enc.unshift(0x80 | (v & 0x7f));
-    bytes.push(...enc);
-  }
-  return tlv(0x06, Buffer.from(bytes));
-};
-const bitString = (b: Buffer, unused = 0): Buffer => tlv(0x03, Buffer.from([unused]), b);
-const octets = (b: Buffer): Buffer => tlv(0x04, b);
-
-/** Go's asn1 time: UTCTime from 1950 to 2049, GeneralizedTime otherwise. */
-function derTime(d: Date): Buffer {
-  const y = d.getUTCFullYear();
-  const p = (n: number) => String(n).padStart(2, '0');
-  const rest = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
-  if (y >= 1950 && y < 2050) return tlv(0x17, Buffer.from(`${p(y % 100)}${rest}`));
-  return tlv(0x18, Buffer.from(`${String(y).padStart(4, '0')}${rest}`));
-}
-
-/** A Name with a CommonName only (pkix.Name{CommonName: cn}); PrintableString when it can be. */
+/** A Name with a CommonName only (pkix.Name{CommonName: cn}); PrintableString when it can be, as Go's asn1. */
 function commonName(cn: string): Buffer {
-  const printable = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(cn);
-  return seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(printable ? 0x13 : 0x0c, Buffer.from(cn)))));
-}
-
-/** The DER elements of a SEQUENCE, each whole (tag and length included). */
-function derElements(b: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i < b.length) {
-    const start = i++;
-    let n = b[i++]!;
-    if (n & 0x80) {
-      const k = n & 0x7f;
-      n = 0;
-      for (let j = 0; j < k; j++) n = n * 256 + b[i++]!;
-    }
-    i += n;
-    out.push(b.subarray(start, i));
+  let value: Buffer;
+  try {
+    value = printableString(cn);
+  } catch {
+    value = utf8String(cn);
   }
-  return out;
+  return sequence(setOf(sequence(oid('2.5.4.3'), value)));
 }
-const contents = (el: Buffer): Buffer => {
-  let i = 1;
-  const n = el[i++]!;
-  if (n & 0x80) i += n & 0x7f;
-  return el.subarray(i);
-};
 
-function pemBlocks(text: string): { type: string; der: Buffer }[] {
-  return [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([^-]*)-----END \1-----/g)].map((m) => ({
-    type: m[1]!,
-    der: Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'),
-  }));
+/** The elements directly inside `der`'s outer element, each whole (tag and length included). */
+function elementsOf(der: Uint8Array, el: Element = readElement(der)): Buffer[] {
+  return children(der, el).map((c) => Buffer.from(der.subarray(c.start, c.end)));
 }
+const contents = (whole: Buffer): Buffer => Buffer.from(content(whole, readElement(whole)));
 
 /** sprig's parsePrivateKeyPEM: RSA (PKCS #1), EC (SEC 1) or PKCS #8. */
 function parsePrivateKeyPEM(text: string): KeyObject {
@@ -309,16 +242,16 @@ function parseSigner(certPem: string): { subject: Buffer; keyId?: Buffer } {
   } catch (e) {
     throw new Error(`error parsing certificate: decodedSignerCert.Bytes: ${(e as Error).message}`);
   }
-  const tbs = derElements(contents(derElements(block.der)[0]!))[0]!;
-  const fields = derElements(contents(tbs));
+  const tbs = elementsOf(block.der)[0]!;
+  const fields = elementsOf(tbs);
   const at = fields[0]![0] === 0xa0 ? 1 : 0; // [0] version
   const subject = fields[at + 4]!;
   let keyId: Buffer | undefined;
   const ext = fields.find((f) => f[0] === 0xa3);
   if (ext !== undefined) {
-    for (const e of derElements(contents(derElements(contents(ext))[0]!))) {
-      const [id, ...rest] = derElements(contents(e));
-      if (id?.equals(oid('2.5.29.14'))) keyId = contents(derElements(contents(rest.at(-1)!))[0]!);
+    for (const e of elementsOf(elementsOf(ext)[0]!)) {
+      const [id, ...rest] = elementsOf(e);
+      if (id?.equals(oid('2.5.29.14'))) keyId = contents(contents(rest.at(-1)!));
     }
   }
   return keyId === undefined ? { subject } : { subject, keyId };
@@ -332,19 +265,28 @@ interface CertOptions {
   readonly ca: boolean;
 }
 
+/**
+ * Go's net.ParseIP then x509's marshalSANs: an IPv4 address (or an IPv4-mapped IPv6 one, which
+ * Go's To4 turns back) is written in 4 octets, any other IPv6 in 16.
+ */
+function ipBytesOf(text: string): Buffer {
+  const v4 = parseIPv4(text);
+  const b = Buffer.alloc(16);
+  if (v4 >= 0) return Buffer.from([v4 >>> 24, (v4 >>> 16) & 255, (v4 >>> 8) & 255, v4 & 255]);
+  const groups = new Uint16Array(8);
+  if (!text.includes(':') || !parseIPv6(text, groups)) throw new Error(`error parsing ip: ${text}`);
+  for (let i = 0; i < 8; i++) b.writeUInt16BE(groups[i]!, i * 2);
+  const mapped = groups.subarray(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  return mapped ? b.subarray(12) : b;
+}
+
 /** Go's x509.CreateCertificate for sprig's template (getBaseCertTemplate), PEM. */
 function createCertificate(
   opts: CertOptions,
   pub: KeyObject,
   signer: { key: KeyObject; subject?: Buffer; keyId?: Buffer },
 ): string {
-  const ipBytes = opts.ips.map((ip) => {
-    const s = typeof ip === 'string' ? ip : String(ip);
-    const v = isIP(s);
-    if (v === 0) throw new Error(`error parsing ip: ${s}`);
-    if (v === 4) return Buffer.from(s.split('.').map(Number));
-    return ipv6Bytes(s);
-  });
+  const ipBytes = opts.ips.map((ip) => ipBytesOf(typeof ip === 'string' ? ip : String(ip)));
   const dnsNames = opts.dns.map((d) => {
     if (typeof d !== 'string') throw new Error(`error processing alternate dns name: ${String(d)}`);
     return d;
@@ -358,70 +300,49 @@ function createCertificate(
   const alg = signer.key.asymmetricKeyType;
   const sigAlg =
     alg === 'rsa'
-      ? seq(oid('1.2.840.113549.1.1.11'), tlv(0x05))
+      ? sequence(oid('1.2.840.113549.1.1.11'), nullValue())
       : alg === 'ec'
-        ? seq(oid('1.2.840.10045.4.3.2'))
+        ? sequence(oid('1.2.840.10045.4.3.2'))
         : alg === 'ed25519'
-          ? seq(oid('1.3.101.112'))
+          ? sequence(oid('1.3.101.112'))
           : undefined;
   if (sigAlg === undefined) throw new Error('x509: only RSA, ECDSA and Ed25519 keys supported');
   // KeyUsage bits: digitalSignature (0), keyEncipherment (2), keyCertSign (5).
-  const usage = opts.ca ? 0b10100100 : 0b10100000;
+  const usage = opts.ca ? [0, 2, 5] : [0, 2];
   const extensions: Buffer[] = [
-    seq(
-      oid('2.5.29.15'),
-      tlv(0x01, Buffer.from([0xff])),
-      octets(bitString(Buffer.from([usage]), opts.ca ? 2 : 5)),
-    ),
-    seq(oid('2.5.29.37'), octets(seq(oid('1.3.6.1.5.5.7.3.1'), oid('1.3.6.1.5.5.7.3.2')))),
-    seq(
-      oid('2.5.29.19'),
-      tlv(0x01, Buffer.from([0xff])),
-      octets(opts.ca ? seq(tlv(0x01, Buffer.from([0xff]))) : seq()),
-    ),
+    sequence(oid('2.5.29.15'), boolean(true), octetString(namedBits(usage))),
+    sequence(oid('2.5.29.37'), octetString(sequence(oid('1.3.6.1.5.5.7.3.1'), oid('1.3.6.1.5.5.7.3.2')))),
+    sequence(oid('2.5.29.19'), boolean(true), octetString(opts.ca ? sequence(boolean(true)) : sequence())),
   ];
   // Go gives a CA a subject key id: the SHA-1 of the public key's bits.
   if (opts.ca) {
-    const keyBits = contents(derElements(contents(spki))[1]!).subarray(1);
-    extensions.push(seq(oid('2.5.29.14'), octets(octets(createHash('sha1').update(keyBits).digest()))));
+    const keyBits = contents(elementsOf(spki)[1]!).subarray(1);
+    extensions.push(
+      sequence(oid('2.5.29.14'), octetString(octetString(createHash('sha1').update(keyBits).digest()))),
+    );
   }
   if (signer.subject !== undefined && !signer.subject.equals(subject) && signer.keyId !== undefined)
-    extensions.push(seq(oid('2.5.29.35'), octets(seq(tlv(0x80, signer.keyId)))));
+    extensions.push(sequence(oid('2.5.29.35'), octetString(sequence(implicit(0, signer.keyId)))));
   if (dnsNames.length > 0 || ipBytes.length > 0) {
-    const names = [...dnsNames.map((d) => tlv(0x82, Buffer.from(d))), ...ipBytes.map((b) => tlv(0x87, b))];
-    extensions.push(seq(oid('2.5.29.17'), octets(seq(...names))));
+    const names = [
+      ...dnsNames.map((d) => implicit(2, Buffer.from(d))),
+      ...ipBytes.map((b) => implicit(7, b)),
+    ];
+    extensions.push(sequence(oid('2.5.29.17'), octetString(sequence(...names))));
   }
-  const tbs = seq(
-    tlv(0xa0, derInt(2n)),
-    derInt(serial),
+  const tbs = sequence(
+    explicit(0, integer(2)),
+    integer(serial),
     sigAlg,
     issuer,
-    seq(derTime(now), derTime(notAfter)),
+    sequence(x509Time(now), x509Time(notAfter)),
     subject,
     spki,
-    tlv(0xa3, seq(...extensions)),
+    explicit(3, sequence(...extensions)),
   );
   const signature = sign(alg === 'ed25519' ? null : 'sha256', tbs, signer.key);
-  return pem('CERTIFICATE', seq(tbs, sigAlg, bitString(signature)));
+  return toPem('CERTIFICATE', sequence(tbs, sigAlg, bitString(signature)));
 }
-
-function ipv6Bytes(s: string): Buffer {
-  const [head = '', tail] = s.split('::') as [string, string | undefined];
-  const parse = (part: string): number[] =>
-    part === ''
-      ? []
-      : part.split(':').flatMap((g) => (g.includes('.') ? ipv4Words(g) : [Number.parseInt(g, 16)]));
-  const h = parse(head);
-  const t = tail === undefined ? [] : parse(tail);
-  const words = [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
-  const b = Buffer.alloc(16);
-  for (const [i, w] of words.entries()) b.writeUInt16BE(w, i * 2);
-  return b;
-}
-const ipv4Words = (s: string): number[] => {
-  const [a, b, c, d] = s.split('.').map(Number) as [number, number, number, number];
-  return [(a << 8) | b, (c << 8) | d];
-};
 
 const keyPem = (k: KeyObject): string =>
   k.asymmetricKeyType === 'rsa'

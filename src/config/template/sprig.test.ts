@@ -289,6 +289,15 @@ describe("the rest of sprig v3's TxtFuncMap", () => {
     fails(`{{ buildCustomCert "${b64('fail')}" "${b64(key)}" }}`, /unable to decode certificate/);
   });
 
+  it("writes the alternative IP addresses as Go's x509 does: an IPv4-mapped IPv6 one in 4 octets (To4)", () => {
+    const c = new X509Certificate(
+      render('{{- $c := genSelfSignedCert "*.foo.com" (list "::ffff:1.2.3.4" "fe80::1") (list) 1 }}{{ $c.Cert }}'),
+    );
+    assert.equal(c.subjectAltName, 'IP Address:1.2.3.4, IP Address:FE80:0:0:0:0:0:0:1');
+    assert.equal(c.subject, 'CN=*.foo.com', 'a CN that is no PrintableString is a UTF8String');
+    fails('{{ genSelfSignedCert "x" (list "1.2.3") (list) 1 }}', /error parsing ip: 1\.2\.3/);
+  });
+
   it('looks a name up with getHostByName when rendered, and fails as sprig does for a name without address', () => {
     assert.match(render('{{ getHostByName "localhost" }}'), /^(127\.0\.0\.1|::1)$/);
     const hosts = emptyHostTable();

@@ -3,8 +3,8 @@
  * the issuer's name and key, and the certificate's serial number.
  */
 import { createHash, type X509Certificate } from 'node:crypto';
-import { nullValue, octetString, oid, sequence, tlv } from '../x509/der.ts';
-import { children, content, type Element, readElement } from '../x509/der-reader.ts';
+import { nullValue, octetString, oid, sequence, tlv } from '../../core/der.ts';
+import { children, content, type Element, readElement } from '../../core/der-reader.ts';
 
 /** The CertID hash algorithms a responder may answer with, by OID. */
 export const CERT_ID_HASHES: Readonly<Record<string, string>> = {

@@ -4,7 +4,7 @@
  * requires stapling (must-staple) would fail every handshake on it.
  */
 import { verify, X509Certificate } from 'node:crypto';
-import { children, content, decodeOid, type Element, readElement } from '../x509/der-reader.ts';
+import { children, content, decodeOid, type Element, readElement } from '../../core/der-reader.ts';
 import { CERT_ID_HASHES, type CertIdParts, issuerHashes } from './ocsp-request.ts';
 
 export type CertStatus = 'good' | 'revoked' | 'unknown';

@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Logger } from '../../core/logger.ts';
+import { certificatePems } from '../../core/pem.ts';
 import type { TrustedRoots } from '../x509/chain.ts';
-import { certificatePems } from '../x509/pem.ts';
 import { postOcsp } from './ocsp-fetch.ts';
 import { type CertIdParts, certIdParts, ocspRequest } from './ocsp-request.ts';
 import { type OcspResponse, parseOcspResponse } from './ocsp-response.ts';

@@ -1,9 +1,9 @@
 /** Facts about a PEM certificate that the certificate store indexes and reports. */
 import { X509Certificate } from 'node:crypto';
-import { children, content, decodeOid, type Element, readElement } from './der-reader.ts';
+import { children, content, decodeOid, type Element, readElement } from '../../core/der-reader.ts';
+import { certificatePems, firstCertificatePem } from '../../core/pem.ts';
 import { decodeGeneralNames } from './general-names.ts';
 import { OID } from './oids.ts';
-import { certificatePems, firstCertificatePem } from './pem.ts';
 
 export interface CertificateInfo {
   /**

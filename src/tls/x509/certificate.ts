@@ -3,7 +3,8 @@
  * configured, and the RFC 8737 tls-alpn-01 challenge certificate.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { explicit, integer, oid, sequence, setOf, utf8String, x509Time } from './der.ts';
+import { explicit, integer, oid, sequence, setOf, utf8String, x509Time } from '../../core/der.ts';
+import { toPem } from '../../core/pem.ts';
 import {
   acmeIdentifier,
   basicConstraintsNotCa,
@@ -14,7 +15,6 @@ import {
 import { parseSubjectName, parseSubjectNames, type SubjectName } from './general-names.ts';
 import { generateKey } from './keys.ts';
 import { OID } from './oids.ts';
-import { toPem } from './pem.ts';
 import { type Signer, signerFor, signStructure } from './signing.ts';
 
 export interface KeyAndCert {

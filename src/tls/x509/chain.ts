@@ -7,7 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { getCACertificates } from 'node:tls';
-import { certificatePems } from './pem.ts';
+import { certificatePems } from '../../core/pem.ts';
 
 /** At most this many links from leaf to root (real chains have 2–4). */
 const MAX_DEPTH = 10;

@@ -1,10 +1,11 @@
 /** PKCS#10 certificate signing requests (RFC 2986), as ACME finalize wants them (RFC 8555 7.4). */
+
+import { ia5Bytes, implicit, integer, oid, sequence, setOf } from '../../core/der.ts';
+import { toPem } from '../../core/pem.ts';
 import { commonNameName } from './certificate.ts';
-import { ia5Bytes, implicit, integer, oid, sequence, setOf } from './der.ts';
 import { extension, subjectAltName } from './extensions.ts';
 import { parseSubjectNames } from './general-names.ts';
 import { OID } from './oids.ts';
-import { toPem } from './pem.ts';
 import { signerFor, signStructure } from './signing.ts';
 
 /**

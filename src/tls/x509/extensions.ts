@@ -1,5 +1,5 @@
 /** X.509 v3 extensions (RFC 5280 4.2) used by the server certificates and requests built here. */
-import { boolean, namedBits, octetString, oid, sequence } from './der.ts';
+import { boolean, namedBits, octetString, oid, sequence } from '../../core/der.ts';
 import { encodeGeneralNames, type SubjectName } from './general-names.ts';
 import { OID } from './oids.ts';
 

@@ -3,9 +3,10 @@
  * from RFC 5280 4.2.1.6 GeneralNames. Only dNSName [2] and iPAddress [7] are produced; other
  * kinds are skipped when reading.
  */
+
+import { ia5Bytes, implicit, sequence } from '../../core/der.ts';
+import { children, content, type Element, readElement } from '../../core/der-reader.ts';
 import { parseIPv4, parseIPv6 } from '../../core/ip.ts';
-import { ia5Bytes, implicit, sequence } from './der.ts';
-import { children, content, type Element, readElement } from './der-reader.ts';
 
 export type SubjectName = { readonly kind: 'dns'; readonly value: string } | IpName;
 interface IpName {

@@ -1,6 +1,6 @@
 /** Private keys: generating them, and checking one against a certificate. */
 import { createPrivateKey, generateKeyPair, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { firstCertificatePem } from './pem.ts';
+import { firstCertificatePem } from '../../core/pem.ts';
 
 /** Traefik's ACME `keyType` values (pkg/provider/acme/account.go GetKeyType, lego's certcrypto). */
 export type KeyType = 'ec256' | 'ec384' | 'rsa2048' | 'rsa4096' | 'rsa8192';

@@ -3,7 +3,7 @@
  * and the AlgorithmIdentifier that names what was done.
  */
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
-import { bitString, nullValue, oid, sequence } from './der.ts';
+import { bitString, nullValue, oid, sequence } from '../../core/der.ts';
 import { OID } from './oids.ts';
 
 export interface Signer {

@@ -1,5 +1,5 @@
 /** Reads the extensions out of a certificate or CSR with our DER reader, for tests. */
-import { children, content, decodeOid, type Element, readElement } from './der-reader.ts';
+import { children, content, decodeOid, type Element, readElement } from '../../core/der-reader.ts';
 
 export interface ParsedExtension {
   readonly critical: boolean;

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { type ConnectionOptions, connect, createServer, type TlsOptions } from 'node:tls';
+import { toPem } from '../../core/pem.ts';
 import { type KeyAndCert, selfSignedCertificate, tlsAlpnChallengeCertificate } from './certificate.ts';
-import { toPem } from './pem.ts';
 import { certificateExtensions } from './test-extensions.ts';
 
 const DAY_MS = 86_400_000;

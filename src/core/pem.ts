@@ -21,3 +21,11 @@ const CERTIFICATES = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE---
 export function certificatePems(pem: string): string[] {
   return pem.match(CERTIFICATES) ?? [];
 }
+
+/** Every PEM block of a text, with its label, as Go's pem.Decode reads them one after another. */
+export function pemBlocks(text: string): { type: string; der: Buffer }[] {
+  return [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----\r?\n([^-]*)-----END \1-----/g)].map((m) => ({
+    type: m[1]!,
+    der: Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'),
+  }));
+}
