@@ -291,7 +291,9 @@ describe("the rest of sprig v3's TxtFuncMap", () => {
 
   it("writes the alternative IP addresses as Go's x509 does: an IPv4-mapped IPv6 one in 4 octets (To4)", () => {
     const c = new X509Certificate(
-      render('{{- $c := genSelfSignedCert "*.foo.com" (list "::ffff:1.2.3.4" "fe80::1") (list) 1 }}{{ $c.Cert }}'),
+      render(
+        '{{- $c := genSelfSignedCert "*.foo.com" (list "::ffff:1.2.3.4" "fe80::1") (list) 1 }}{{ $c.Cert }}',
+      ),
     );
     assert.equal(c.subjectAltName, 'IP Address:1.2.3.4, IP Address:FE80:0:0:0:0:0:0:1');
     assert.equal(c.subject, 'CN=*.foo.com', 'a CN that is no PrintableString is a UTF8String');
