@@ -13,6 +13,15 @@ describe('parseDuration', () => {
     assert.equal(parseDuration('0s'), 0);
   });
 
+  it("sums a duration's parts as Go does, in whole nanoseconds (no floating-point residue)", () => {
+    assert.equal(parseDuration('1.005s'), 1005);
+    assert.equal(parseDuration('1.1s'), 1100);
+    assert.equal(parseDuration('0.3s'), 300);
+    assert.equal(parseDuration('1h0.1m'), 3_606_000);
+    assert.equal(parseDuration('+2s'), 2000);
+    assert.equal(parseDuration('1.s'), 1000);
+  });
+
   it('reads a bare integer, as a number or a string of digits, as seconds (Traefik)', () => {
     assert.equal(parseDuration(10), 10_000);
     assert.equal(parseDuration('10'), 10_000);

@@ -1,18 +1,5 @@
 import { z } from 'zod';
-
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3, // U+00B5 micro sign, as Go accepts
-  μs: 1e-3, // U+03BC Greek mu
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const PIECE = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+import { parseGoDuration } from '../core/go-duration.ts';
 
 /**
  * Node's timers overflow above 2^31-1 ms and then fire after 1 ms, so a "very long" timeout would
@@ -37,10 +24,14 @@ export function parseDuration(input: unknown): number | { error: string } {
     const text = input.trim();
     if (/^\d+$/.test(text)) ms = Number(text) * 1000;
     else if (text.startsWith('-')) return { error: `invalid duration "${input}": must not be negative` };
-    else if (GO_DURATION.test(text.replace(/^\+/, ''))) {
-      ms = 0;
-      for (const m of text.matchAll(PIECE)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
-    } else return { error: `invalid duration "${input}"` };
+    else {
+      // Go's time.ParseDuration (Traefik's ptypes.Duration falls back to it after the integer).
+      try {
+        ms = Number(parseGoDuration(text)) / 1e6;
+      } catch {
+        return { error: `invalid duration "${input}"` };
+      }
+    }
   } else {
     return { error: `invalid duration: got ${input === null ? 'an empty value' : typeof input}` };
   }

@@ -871,49 +871,7 @@ export function isParseError(e: unknown): e is Error {
   return e instanceof ParseError;
 }
 
-const UNITS: Record<string, bigint> = {
-  ns: 1n,
-  us: 1000n,
-  µs: 1000n,
-  μs: 1000n,
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-};
-const MAX_INT64 = (1n << 63n) - 1n;
-
-/** Go's time.ParseDuration, as nanoseconds; its errors as Go words them. */
-export function parseDuration(s: string): bigint {
-  const orig = s;
-  const invalid = (): Error => new Error(`time: invalid duration ${q(orig)}`);
-  let neg = false;
-  if (s !== '' && (s[0] === '-' || s[0] === '+')) {
-    neg = s[0] === '-';
-    s = s.slice(1);
-  }
-  if (s === '0') return 0n;
-  if (s === '') throw invalid();
-  let total = 0n;
-  while (s !== '') {
-    const m = /^(\d*)(?:\.(\d*))?/.exec(s)!;
-    if (m[0] === '' || m[0] === '.' || (m[1] === '' && (m[2] ?? '') === '')) throw invalid();
-    s = s.slice(m[0].length);
-    const u = /^[^\d.]+/.exec(s);
-    if (u === null) throw new Error(`time: missing unit in duration ${q(orig)}`);
-    const unit = UNITS[u[0]];
-    if (unit === undefined) throw new Error(`time: unknown unit ${q(u[0])} in duration ${q(orig)}`);
-    s = s.slice(u[0].length);
-    let v = BigInt(m[1] === '' ? '0' : m[1]!) * unit;
-    const frac = m[2] ?? '';
-    if (frac !== '') v += (BigInt(frac) * unit) / 10n ** BigInt(frac.length);
-    total += v;
-    if (total > MAX_INT64 + (neg ? 1n : 0n)) throw invalid();
-  }
-  return neg ? -total : total;
-}
-
-export { durationString } from '../../core/go-duration.ts';
+export { durationString, parseGoDuration as parseDuration } from '../../core/go-duration.ts';
 
 /** Go's Duration.Round(m). */
 export function roundDuration(d: bigint, m: bigint): bigint {

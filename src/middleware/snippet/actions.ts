@@ -1,4 +1,5 @@
 import { compileGoRegexp } from '../../config/dynamic/go-regexp.ts';
+import { parseGoDuration } from '../../core/go-duration.ts';
 import { ipBlockContains, parseIpBlock } from '../../core/ip.ts';
 import type { RequestHead } from '../../core/request.ts';
 import { escapePath, isCleanPath } from '../path.ts';
@@ -509,29 +510,11 @@ function nginxDuration(d: Directive, s: string): number {
 
 /** Go's time.ParseDuration, in milliseconds (undefined when Go refuses it). */
 function goDuration(s: string): number | undefined {
-  if (s === '0') return 0;
-  const UNITS: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    μs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-  };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-  let total = 0;
-  let i = 0;
-  if (s === '') return undefined;
-  while (i < s.length) {
-    re.lastIndex = i;
-    const m = re.exec(s);
-    if (m === null) return undefined;
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    i = re.lastIndex;
+  try {
+    return Number(parseGoDuration(s)) / 1e6;
+  } catch {
+    return undefined;
   }
-  return total;
 }
 
 /** Traefik's createExpiresAction: Expires and Cache-Control on the response. */
