@@ -191,7 +191,14 @@ export interface GorillaEcho {
  * does (an HTTP/2 request to it is answered 426).
  */
 export async function startGorillaEcho(
-  opts: { readonly checkOrigin?: boolean; readonly tls?: KeyAndCert } = {},
+  opts: {
+    readonly checkOrigin?: boolean;
+    readonly tls?: KeyAndCert;
+    /** The Upgrader's `Subprotocols` (the first the client offers is chosen). */
+    readonly subprotocols?: readonly string[];
+    /** `Upgrade`'s responseHeader: fields added to the 101. */
+    readonly responseHeader?: readonly string[];
+  } = {},
 ): Promise<GorillaEcho> {
   const requests: IncomingMessage[] = [];
   const plain = (_req: unknown, res: { writeHead(s: number): void; end(t: string): void }): void => {
@@ -202,7 +209,14 @@ export async function startGorillaEcho(
     opts.tls === undefined
       ? createServer(plain)
       : createSecureServer({ key: opts.tls.keyPem, cert: opts.tls.certPem, allowHTTP1: true }, plain);
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => {
+      for (const p of offered) if (opts.subprotocols?.includes(p)) return p;
+      return false;
+    },
+  });
+  wss.on('headers', (headers) => headers.push(...(opts.responseHeader ?? [])));
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     requests.push(req);
     const origin = req.headers.origin;

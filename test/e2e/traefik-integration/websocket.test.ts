@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { connect as h2connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -142,14 +142,18 @@ async function shared(text: string): Promise<{ b: GorillaEcho; p: ProxyProcess }
   return got;
 }
 
-type Handshake = { ok: true; ws: WebSocket } | { ok: false; status: number };
+type Handshake = { ok: true; ws: WebSocket; headers: IncomingHttpHeaders } | { ok: false; status: number };
 
 /** Dials `url` (gorilla's DefaultDialer.Dial, or x/net/websocket's NewClient with an origin). */
-function dial(url: string, opts: WebSocket.ClientOptions = {}): Promise<Handshake> {
+function dial(url: string, opts: WebSocket.ClientOptions = {}, protocols: string[] = []): Promise<Handshake> {
   return within(
     new Promise<Handshake>((resolve, reject) => {
-      const ws = new WebSocket(url, { ca: LOCAL.certPem, ...opts });
-      ws.once('open', () => resolve({ ok: true, ws }));
+      const ws = new WebSocket(url, protocols, { ca: LOCAL.certPem, ...opts });
+      let headers: IncomingHttpHeaders = {};
+      ws.once('upgrade', (res) => {
+        headers = res.headers;
+      });
+      ws.once('open', () => resolve({ ok: true, ws, headers }));
       ws.once('unexpected-response', (_req, res) => {
         resolve({ ok: false, status: res.statusCode ?? 0 });
         res.resume();
@@ -379,6 +383,17 @@ describe('traefik integration/websocket_test.go', () => {
     const { b, p } = await shared(configToml());
     await echoOk(await dial(`ws://127.0.0.1:${p.ports.web}/ws`, { headers: { 'X-Token': 'my-token' } }));
     assert.equal(b.requests[0]?.headers['x-token'], 'my-token');
+  });
+
+  it('TestHeaderAreForwarded (ours): the 101’s fields and the chosen subprotocol reach the client', async () => {
+    const b = await gorilla({ subprotocols: ['chat'], responseHeader: ['X-Upgrader: gorilla'] });
+    const p = await start(configToml(), b.url);
+    const h = await dial(`ws://127.0.0.1:${p.ports.web}/ws`, {}, ['superchat', 'chat']);
+    assert.ok(h.ok);
+    assert.equal(h.ws.protocol, 'chat');
+    assert.equal(h.headers['x-upgrader'], 'gorilla');
+    assert.equal(b.requests[0]?.headers['sec-websocket-protocol'], 'superchat,chat');
+    await echoOk(h);
   });
 
   it('TestBase (ours): the forms of Upgrade and Connection a handshake may take', async () => {
