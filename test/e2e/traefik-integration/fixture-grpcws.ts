@@ -188,7 +188,8 @@ export interface GorillaEcho {
  * CheckOrigin refuses (403) a handshake whose `Origin` host is not its `Host` (checkSameOrigin;
  * `checkOrigin: false` is TestWrongOriginIgnoredByServer's `CheckOrigin` that returns true). TLS
  * when `tls` is given, offering `h2` and `http/1.1` by ALPN as TestSSLhttp2's httptest server
- * does (an HTTP/2 request to it is answered 426).
+ * does. A request that is no handshake (an HTTP/2 one included) is a 400, as gorilla's Upgrade
+ * answers it.
  */
 export async function startGorillaEcho(
   opts: {
