@@ -224,3 +224,49 @@ describe('traefik integration/forwardauth_test.go', () => {
     assert.equal(r.headers.baz, 'Backend');
   });
 });
+
+// Traefik's ingress-nginx migration e2e suite (its ForwardAuthSuite runs on Kubernetes against
+// ingress-nginx): the facts of its spoofing test, with the file provider's forwardAuth.
+describe("traefik's ingress-nginx e2e ForwardAuthSuite", () => {
+  it('TestAuthResponseHeaderSpoofing: the auth server values of the listed fields replace the client ones', async () => {
+    const auth = await backend((_req, res) => {
+      res.writeHead(200, { 'X-Auth-User': 'authenticated-user', 'X-Auth-Role': 'admin' }).end();
+    });
+    const w = await startWhoami('whoami');
+    open.push(() => w.close());
+    const p = await start(
+      `${HEADER}
+[http.middlewares]
+  [http.middlewares.auth.forwardAuth]
+    address = "http://127.0.0.1:{{ .AuthPort }}/"
+    authResponseHeaders = ["X-Auth-User", "X-Auth-Role"]
+
+[http.services]
+  [http.services.whoami.loadBalancer]
+    [[http.services.whoami.loadBalancer.servers]]
+      url = "{{ .Whoami }}"
+
+[http.routers]
+  [http.routers.headers]
+    rule = "PathPrefix(\`/\`)"
+    middlewares = ["auth"]
+    service = "whoami"
+`,
+      { AuthPort: String(auth.port), Whoami: w.url },
+    );
+    const r = await httpRequest(p.ports.web!, {
+      headers: {
+        'X-Auth-User': 'spoofed-attacker',
+        'X-Auth-Role': 'spoofed-admin',
+        'X-Unlisted-Spoof': 'passthrough',
+      },
+    });
+    assert.equal(r.status, 200);
+    const lines = r.text.split('\r\n');
+    assert.deepEqual(lines.filter((l) => /^X-(Auth-User|Auth-Role|Unlisted-Spoof):/i.test(l)).toSorted(), [
+      'X-Auth-Role: admin',
+      'X-Auth-User: authenticated-user',
+      'X-Unlisted-Spoof: passthrough',
+    ]);
+  });
+});
