@@ -1,0 +1,225 @@
+/**
+ * Traefik's integration/docker_test.go (v3) run against our proxy and a real dockerd
+ * (test/helpers/dockerd.ts: its own socket and folders, containers on the host network). No image
+ * can be pulled here, so the compose services of integration/resources/compose/docker.yml run
+ * the busybox image the helper imports, with the same labels:
+ *
+ * - `swarm:1.0.0` (`manage token://…`), which answers `GET /version` with
+ *   `{"Version":"swarm/1.0.0",…}`: busybox httpd serving that file;
+ * - `traefik/whoamitcp -name my.super.host`, which answers each connection with its name:
+ *   busybox nc (`-ll -e echo my.super.host`).
+ *
+ * On the host network a container's port is its exposed port (`--expose`, a free loopback port):
+ * compose's images expose theirs; the `…server.port` labels name that port instead of 8080 and
+ * 2375. The fixture is integration/fixtures/docker/simple.toml's v3 form (the stored one is v1's
+ * `[docker]`): the Go test's fields `DockerHost` and `DefaultRule`, `exposedByDefault`, the API on
+ * the `traefik` entry point (./fixture-prov.ts). Containers are named as compose's services, which
+ * Traefik's `.Name` is for a compose container.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:tls';
+import { type Dockerd, IMAGE, startDockerd } from '../../helpers/dockerd.ts';
+import { freePort } from '../../helpers/free-port.ts';
+import type { ProxyProcess } from '../../helpers/proxy-process.ts';
+import { get, startFixtureWithApi, until } from './fixture-prov.ts';
+
+let d: Dockerd;
+const proxies: ProxyProcess[] = [];
+before(async () => {
+  d = await startDockerd();
+});
+after(async () => {
+  for (const p of proxies) await p.stop();
+  await d?.close();
+});
+
+const SIMPLE = `[global]
+  checkNewVersion = false
+  sendAnonymousUsage = false
+
+[log]
+  level = "DEBUG"
+
+[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[api]
+  insecure = true
+
+[providers.docker]
+  endpoint = "{{ .DockerHost }}"
+  defaultRule = "{{ .DefaultRule }}"
+  exposedByDefault = true
+`;
+
+async function startTraefik(): Promise<ProxyProcess> {
+  const p = await startFixtureWithApi(SIMPLE, {
+    DockerHost: d.endpoint,
+    DefaultRule: 'Host(`{{ normalize .Name }}.docker.localhost`)',
+  });
+  proxies.push(p);
+  return p;
+}
+
+/** The proxy stopped and the test's containers removed (Go's TearDownTest composeStop). */
+async function tearDown(p: ProxyProcess, ...containers: string[]): Promise<void> {
+  await p.stop();
+  proxies.splice(proxies.indexOf(p), 1);
+  if (containers.length > 0) await d.docker('rm', '-f', ...containers);
+}
+
+/** The `swarm:1.0.0` stand-in: `GET /version` answers its JSON; on `port`, exposed. */
+async function swarm(name: string, port: number, labels: Readonly<Record<string, string>>): Promise<void> {
+  const args = [
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--network',
+    'host',
+    '--stop-timeout',
+    '1',
+    '--expose',
+    String(port),
+  ];
+  for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+  const version = JSON.stringify({ Version: 'swarm/1.0.0', ApiVersion: '1.21' });
+  await d.docker(
+    ...args,
+    IMAGE,
+    'sh',
+    '-c',
+    `echo '${version}' > /www/version && exec httpd -f -p 127.0.0.1:${port} -h /www`,
+  );
+}
+
+/** GET /version with `host`, until `status` (Go's try.ResponseUntilStatusCode, bounded). */
+async function version(p: ProxyProcess, host: string, status: number) {
+  const r = await until(
+    () => get(p.ports.web!, '/version', host),
+    (r) => r.status === status,
+    100,
+  );
+  assert.equal(r.status, status, `${host}: ${r.text}`);
+  return r;
+}
+
+describe('traefik integration/docker_test.go', () => {
+  it('TestSimpleConfiguration: 404 with no container', async () => {
+    const p = await startTraefik();
+    assert.equal((await get(p.ports.web!, '/')).status, 404);
+    await tearDown(p);
+  });
+
+  it('TestDefaultDockerContainers: a container without labels gets the default rule', async () => {
+    await swarm('simple', await freePort(), {});
+    const p = await startTraefik();
+    const r = await version(p, 'simple.docker.localhost', 200);
+    assert.equal((JSON.parse(r.text) as { Version: string }).Version, 'swarm/1.0.0');
+    await tearDown(p, 'simple');
+  });
+
+  it('TestDockerContainersWithTCPLabels: a TCP router with TLS from the labels', async () => {
+    const port = await freePort();
+    await d.docker(
+      'run',
+      '-d',
+      '--name',
+      'withtcplabels',
+      '--network',
+      'host',
+      '--stop-timeout',
+      '1',
+      '--expose',
+      String(port),
+      '--label',
+      'traefik.tcp.Routers.Super.Rule=HostSNI(`my.super.host`)',
+      '--label',
+      'traefik.tcp.Routers.Super.tls=true',
+      '--label',
+      `traefik.tcp.Services.Super.Loadbalancer.server.port=${port}`,
+      IMAGE,
+      'busybox',
+      'nc',
+      '-ll',
+      '-p',
+      String(port),
+      '-e',
+      'busybox',
+      'echo',
+      'my.super.host',
+    );
+    const p = await startTraefik();
+    const raw = await until(
+      () => get(p.ports.traefik!, '/api/rawdata'),
+      (r) => r.status === 200 && r.text.includes('HostSNI(`my.super.host`)'),
+      100,
+    );
+    assert.ok(raw.text.includes('HostSNI(`my.super.host`)'), raw.text);
+    // Go's guessWho: "WHO" over TLS with SNI my.super.host, the answer read.
+    const who = await new Promise<string>((resolve, reject) => {
+      const s = connect({
+        host: '127.0.0.1',
+        port: p.ports.web!,
+        servername: 'my.super.host',
+        rejectUnauthorized: false,
+      });
+      let got = '';
+      s.setTimeout(10_000, () => s.destroy(new Error(`no answer: ${got}`)));
+      s.on('secureConnect', () => s.write('WHO'));
+      s.setEncoding('utf8');
+      s.on('data', (c: string) => {
+        got += c;
+      });
+      s.on('end', () => resolve(got));
+      s.on('error', reject);
+    });
+    assert.ok(who.includes('my.super.host'), who);
+    await tearDown(p, 'withtcplabels');
+  });
+
+  it('TestDockerContainersWithLabels: each container routed by its router label', async () => {
+    await swarm('withlabels1', await freePort(), {
+      'traefik.http.Routers.Super.Rule': 'Host(`my.super.host`)',
+    });
+    await swarm('withlabels2', await freePort(), {
+      'traefik.http.Routers.SuperHost.Rule': 'Host(`my-super.host`)',
+    });
+    const p = await startTraefik();
+    await version(p, 'my-super.host', 200);
+    const r = await version(p, 'my.super.host', 200);
+    assert.equal((JSON.parse(r.text) as { Version: string }).Version, 'swarm/1.0.0');
+    await tearDown(p, 'withlabels1', 'withlabels2');
+  });
+
+  it('TestDockerContainersWithOneMissingLabels: an unknown label routes nothing there', async () => {
+    await swarm('withonelabelmissing', await freePort(), { 'traefik.random.value': 'my.super.host' });
+    const p = await startTraefik();
+    // The container's default-rule router is there: wait for it, then my.super.host is 404.
+    await version(p, 'withonelabelmissing.docker.localhost', 200);
+    await version(p, 'my.super.host', 404);
+    await tearDown(p, 'withonelabelmissing');
+  });
+
+  it('TestRestartDockerContainers: a stopped container leaves the configuration, back when started', async () => {
+    const port = await freePort();
+    await swarm('powpow', port, {
+      'traefik.http.Routers.Super.Rule': 'Host(`my.super.host`)',
+      'traefik.http.Services.powpow.LoadBalancer.server.Port': String(port),
+    });
+    const p = await startTraefik();
+    const r = await version(p, 'my.super.host', 200);
+    assert.equal((JSON.parse(r.text) as { Version: string }).Version, 'swarm/1.0.0');
+    const rawdata = () => get(p.ports.traefik!, '/api/rawdata');
+    assert.ok((await until(rawdata, (r) => r.text.includes('powpow'), 100)).text.includes('powpow'));
+    await d.docker('stop', 'powpow');
+    const gone = await until(rawdata, (r) => !r.text.includes('powpow'), 100);
+    assert.ok(!gone.text.includes('powpow'), gone.text);
+    await d.docker('start', 'powpow');
+    const back = await until(rawdata, (r) => r.text.includes('powpow'), 100);
+    assert.ok(back.text.includes('powpow'), back.text);
+    await tearDown(p, 'powpow');
+  });
+});
