@@ -19,8 +19,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
+import { type DnsRelay, dnsAddress, dnsRelay } from '../../helpers/dns-relay.ts';
 import { type Dockerd, IMAGE, startDockerd } from '../../helpers/dockerd.ts';
 import { freePort } from '../../helpers/free-port.ts';
+import { type Named, startNamed } from '../../helpers/named.ts';
 import type { ProxyProcess } from '../../helpers/proxy-process.ts';
 import { get, startFixtureWithApi, until } from './fixture-prov.ts';
 
@@ -221,5 +223,140 @@ describe('traefik integration/docker_test.go', () => {
     const back = await until(rawdata, (r) => r.text.includes('powpow'), 100);
     assert.ok(back.text.includes('powpow'), back.text);
     await tearDown(p, 'powpow');
+  });
+
+  // The stored compose file predates this test's `nonRunning` service: its labels are the ones
+  // the test implies (router NonRunning, Host non.running.host, Traefik v3.6's
+  // traefik.docker.allownonrunning); traefik/whoami's answer starts with `Hostname:`.
+  it('TestDockerAllowNonRunning: a stopped container with allownonrunning keeps its router, 503', async () => {
+    const port = await freePort();
+    await d.docker(
+      'run',
+      '-d',
+      '--name',
+      'nonRunning',
+      '--network',
+      'host',
+      '--stop-timeout',
+      '1',
+      '--expose',
+      String(port),
+      '--label',
+      'traefik.http.Routers.NonRunning.Rule=Host(`non.running.host`)',
+      '--label',
+      'traefik.docker.allownonrunning=true',
+      IMAGE,
+      'sh',
+      '-c',
+      `echo 'Hostname: nonRunning' > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`,
+    );
+    const p = await startTraefik();
+    const web = () => get(p.ports.web!, '/', 'non.running.host');
+    const up = await until(web, (r) => r.status === 200, 100);
+    assert.equal(up.status, 200, up.text);
+    assert.ok(up.text.includes('Hostname:'), up.text);
+    const routers = () => get(p.ports.traefik!, '/api/http/routers');
+    assert.ok((await routers()).text.includes('NonRunning'));
+    await d.docker('stop', 'nonRunning');
+    // The router stays; its service has no server left: 503.
+    const down = await until(web, (r) => r.status === 503, 100);
+    assert.equal(down.status, 503, down.text);
+    assert.ok((await routers()).text.includes('NonRunning'));
+    assert.ok((await get(p.ports.traefik!, '/api/http/services')).text.includes('nonRunning'));
+    await tearDown(p, 'nonRunning');
+  });
+});
+
+/**
+ * integration/hostresolver_test.go: the compose whoami (resources/compose/hostresolver.yml, v3
+ * labels) routed by `Host(\`github.com\`)`, asked as www.github.com, whose CNAME leads there.
+ * The CNAME is not the internet's: a real BIND on loopback holds github.com's zone
+ * (www CNAME github.com.), reached through test/helpers/dns-relay.ts; `resolvConfig` names a
+ * resolv.conf pointing at it (Traefik's default reads /etc/resolv.conf). The fixture is
+ * integration/fixtures/simple_hostresolver.toml in v3's form.
+ */
+describe('traefik integration/hostresolver_test.go', () => {
+  let named: Named;
+  let relay: DnsRelay;
+  let resolv = '';
+  before(async () => {
+    named = await startNamed([
+      { name: 'github.com', records: ['@ IN A 127.0.0.1', 'www IN CNAME github.com.'] },
+    ]);
+    const address = dnsAddress();
+    relay = await dnsRelay(address, named.port);
+    resolv = `nameserver ${address}\n`;
+  });
+  after(async () => {
+    relay?.close();
+    await named?.close();
+  });
+
+  it('TestSimpleConfig: a host whose CNAME leads to a routed name is routed there; another is 404', async () => {
+    const port = await freePort();
+    await d.docker(
+      'run',
+      '-d',
+      '--name',
+      'server1',
+      '--network',
+      'host',
+      '--stop-timeout',
+      '1',
+      '--expose',
+      String(port),
+      '--label',
+      'traefik.enable=true',
+      '--label',
+      `traefik.http.services.service1.loadbalancer.server.port=${port}`,
+      '--label',
+      'traefik.http.routers.router1.rule=Host(`github.com`)',
+      IMAGE,
+      'sh',
+      '-c',
+      `echo 'Hostname: server1' > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`,
+    );
+    const p = await startFixtureWithApi(
+      `[global]
+  checkNewVersion = false
+  sendAnonymousUsage = false
+
+[log]
+  level = "DEBUG"
+
+[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[api]
+  insecure = true
+
+[providers.docker]
+  endpoint = "{{ .DockerHost }}"
+  exposedByDefault = false
+  defaultRule = "Host(\`{{ normalize .Name }}.docker.local\`)"
+  watch = true
+
+[hostResolver]
+  cnameFlattening = true
+  resolvConfig = "resolv.conf"
+`,
+      { DockerHost: d.endpoint },
+      { files: { 'resolv.conf': resolv } },
+    );
+    proxies.push(p);
+    for (const [host, status] of [
+      ['www.github.com', 200],
+      ['frontend.docker.local', 404],
+    ] as const) {
+      const r = await until(
+        () => get(p.ports.web!, '/', host),
+        (r) => r.status === status && r.text !== '',
+        100,
+      );
+      assert.equal(r.status, status, `${host}: ${r.text}`);
+      assert.notEqual(r.text, '', host);
+    }
+    await tearDown(p, 'server1');
   });
 });
