@@ -170,13 +170,13 @@ async function deployEach(p: ProxyProcess, via: { port: number; path: string }, 
     const raw = await until(
       () => get(p.ports.traefik!, '/api/rawdata'),
       (r) => r.text.includes(ruleMatch),
-      30,
+      100,
     );
     assert.ok(raw.text.includes(ruleMatch), `${ruleMatch} in ${raw.text}`);
     const r = await until(
       () => get(p.ports.web!, '/'),
       (r) => r.status === 200,
-      10,
+      30,
     );
     assert.equal(
       r.status,
@@ -256,7 +256,7 @@ insecure=true
     const raw = await until(
       () => get(p.ports.traefik!, '/api/rawdata'),
       (r) => r.text.includes('PathPrefix(`/secure`)'),
-      20,
+      100,
     );
     assert.ok(raw.text.includes('PathPrefix(`/secure`)'), raw.text);
     // Not insecure: the traefik entry point does not take the PUT.

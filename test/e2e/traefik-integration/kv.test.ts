@@ -167,7 +167,7 @@ async function rawdataDifferences(p: ProxyProcess, provider: string): Promise<st
   const raw = await until(
     () => get(p.ports.traefik!, '/api/rawdata'),
     (r) => names.every((n) => r.text.includes(n)),
-    50,
+    150,
   );
   // Go fails here when one is missing; the comparison below names it.
   return differences(expected(provider), traefikShape(JSON.parse(raw.text) as Obj));
@@ -290,7 +290,7 @@ describe('traefik integration/consul_test.go', () => {
     const raw = await until(
       () => get(p.ports.traefik!, '/api/rawdata'),
       (r) => names.every((n) => r.text.includes(n)),
-      50,
+      150,
     );
     for (const n of names) assert.ok(raw.text.includes(n), `${n} in ${raw.text}`);
     /** Go's assertWhoami: the status, waited for up to 15 s. */
