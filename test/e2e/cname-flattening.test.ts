@@ -1,48 +1,16 @@
 /**
  * Static `hostResolver.cnameFlattening` (Traefik's requestdecorator): a request's host is
- * followed through its CNAME chain, asked of a real BIND on loopback, and `Host` matchers also
- * match the name it ends at. miekg's resolv.conf reader always asks port 53, and BIND listens
- * only on addresses an interface has (lo has 127.0.0.1 alone): so BIND gets a free port on
- * 127.0.0.1, and a UDP relay on port 53 of a loopback address of this test's own passes the
- * questions and answers through unchanged.
+ * followed through its CNAME chain, asked of a real BIND on loopback (through
+ * test/helpers/dns-relay.ts, on port 53 of a loopback address of this test's own), and `Host`
+ * matchers also match the name it ends at.
  */
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type DnsRelay, dnsAddress, dnsRelay } from '../helpers/dns-relay.ts';
 import { httpRequest } from '../helpers/http-request.ts';
 import { type Named, startNamed } from '../helpers/named.ts';
 import { startProxy } from '../helpers/proxy-process.ts';
-
-/** A loopback address no other test uses (127.53.x.y), for a DNS server on port 53. */
-function dnsAddress(): string {
-  const r = (n: number) => 1 + Math.floor(Math.random() * n);
-  return `127.53.${r(250)}.${r(250)}`;
-}
-
-/** Relays datagrams from `address`:53 to `to` (BIND) and its answers back; counts the questions. */
-async function dnsRelay(address: string, to: number): Promise<{ questions: number; close(): void }> {
-  const front: Socket = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    front.once('error', reject);
-    front.bind(53, address, () => resolve());
-  });
-  const state = {
-    questions: 0,
-    close: () => front.close(),
-  };
-  front.on('message', (msg, rinfo) => {
-    state.questions++;
-    const back = createSocket('udp4');
-    back.on('message', (answer) => {
-      front.send(answer, rinfo.port, rinfo.address);
-      back.close();
-    });
-    back.on('error', () => back.close());
-    back.send(msg, to, '127.0.0.1');
-  });
-  return state;
-}
 
 /** The status and body of a GET / with `host` as the Host field. */
 async function get(port: number, host: string): Promise<{ status: number; body: string }> {
@@ -80,7 +48,7 @@ function dynamic(target: Backend, mid: Backend, plain: Backend, regexp: Backend)
 
 describe('hostResolver.cnameFlattening: Host matchers follow the CNAME chain', () => {
   let named: Named;
-  let relay: Awaited<ReturnType<typeof dnsRelay>>;
+  let relay: DnsRelay;
   let address: string;
   const backends: Backend[] = [];
   let target: Backend;
@@ -145,7 +113,7 @@ describe('hostResolver.cnameFlattening: Host matchers follow the CNAME chain', (
 
 describe('hostResolver.cnameFlattening: depth, HostRegexp, off, and a resolver that fails', () => {
   let named: Named;
-  let relay: Awaited<ReturnType<typeof dnsRelay>>;
+  let relay: DnsRelay;
   let address: string;
   const backends: Backend[] = [];
   let target: Backend;

@@ -8,8 +8,8 @@ const SESSION_MS = 10_000;
 
 /**
  * ZooKeeper as Traefik's kvtools/zookeeper reads it: the tree under `/<rootKey>`; each node is a
- * key (its path without the first `/`) whose value is its data; a node without data is a folder
- * (ZooKeeper keeps a folder whose keys were deleted; an empty value cannot be told from it). The tree is read with one-shot watches on every node's children
+ * key (its path without the first `/`) whose value is its data; a node without data is a folder,
+ * unless it has no children and lies below an object (see #walk). The tree is read with one-shot watches on every node's children
  * and data (and, while the root is missing, on its creation); any notification reads it again
  * and sets them again. A closed session fails the store: the provider restarts with backoff.
  */
@@ -53,7 +53,7 @@ export class ZooKeeperStore implements KvStore {
       while (!signal.aborted) {
         changed = false;
         const pairs: KvPair[] = [];
-        if (await conn.exists(root, true)) await this.#walk(conn, root, pairs);
+        if (await conn.exists(root, true)) await this.#walk(conn, root, pairs, 0);
         yield pairs;
         if (!changed) {
           await new Promise<void>((r) => {
@@ -74,8 +74,8 @@ export class ZooKeeperStore implements KvStore {
     }
   }
 
-  /** Every key at or below `path`, with watches set on each node. */
-  async #walk(conn: ZkConnection, path: string, out: KvPair[]): Promise<void> {
+  /** Every key at or below `path` (`depth` segments below the root), with watches set on each node. */
+  async #walk(conn: ZkConnection, path: string, out: KvPair[], depth: number): Promise<void> {
     let children: string[];
     let data: Buffer;
     try {
@@ -87,9 +87,14 @@ export class ZooKeeperStore implements KvStore {
       throw e;
     }
     const key = path.slice(1);
-    // A node without data is a folder, with children or not: ZooKeeper keeps the folders whose
-    // keys were deleted, and they must not become empty values (`http.routers: ""`).
-    if (data.length > 0) out.push({ key, value: data.toString('utf8') });
-    for (const c of children) await this.#walk(conn, `${path}/${c}`, out);
+    // kvtools/zookeeper's List (listChildrenRecursive) returns every node, so Traefik reads a
+    // childless node without data as a key with an empty value: `…/compressor/compress` or
+    // `…/routers/<name>/tls` turn the option on (integration/zk_test.go). Below an object
+    // (`http/routers/<name>/<field>` and deeper) it is read so here too. At an object's level and
+    // above it is a folder: ZooKeeper keeps the folders whose keys were deleted, and they must not
+    // become empty objects or sections (`http.routers: ""`).
+    if (data.length > 0 || (children.length === 0 && depth >= 4))
+      out.push({ key, value: data.toString('utf8') });
+    for (const c of children) await this.#walk(conn, `${path}/${c}`, out, depth + 1);
   }
 }
