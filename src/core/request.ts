@@ -64,6 +64,13 @@ export interface DirectResponse {
   readonly status: number;
   readonly headers?: ReadonlyArray<readonly [string, string]>;
   readonly body?: string;
+  /**
+   * A middleware's refusal that Traefik marks on the request's current span
+   * (observability.SetStatusErrorf: an error status with this message), e.g. basicAuth's
+   * "Authentication failed": the middleware's own span when tracing is detailed, else the
+   * entry point's.
+   */
+  readonly spanError?: string;
 }
 
 /** The upstream response head as middlewares may edit it before it is sent to the client. */

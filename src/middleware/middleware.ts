@@ -49,6 +49,13 @@ export interface RequestControl {
    */
   setClientUsername?(name: string): void;
   /**
+   * The request was authenticated by basicAuth or digestAuth, which set Traefik's req.URL.User
+   * (basic_auth.go, digest_auth.go): the CLIENT spans of its calls then show the URL's redacted
+   * user (`REDACTED:REDACTED@` in url.full, pkg/observability/tracing safeURL). Absent where
+   * nothing is traced (explain's dry runs).
+   */
+  setUrlUser?(): void;
+  /**
    * A call the middleware makes for this request (forwardAuth's to its auth server), when the
    * request is traced: its CLIENT span `name` is started under the request's innermost span and
    * its context set in `headers` (`traceparent`, `tracestate`), as Traefik's forwardAuth does;

@@ -155,8 +155,8 @@ const EAGAIN_RETRY_MS = 5;
  * Writes access log lines without blocking the event loop: lines accumulate in memory and are
  * written with asynchronous fs.write (thread pool) at most one operation at a time. stdout as a
  * pipe is synchronous on Linux, which is why we do not use process.stdout here. Reopening (for
- * logrotate) waits for the write in flight and holds new lines until the new file is open, so no
- * line is lost or reordered.
+ * logrotate) writes the lines logged before it to the old file (after the write in flight) and
+ * holds later lines until the new file is open, so no line is lost or reordered.
  */
 export class AccessLog {
   readonly #format: 'json' | 'common' | 'genericCLF';
@@ -179,6 +179,8 @@ export class AccessLog {
   /** An open or a write is in flight: the descriptor must neither change nor get another write. */
   #busy = false;
   #reopenWanted = false;
+  /** How many of the pending lines were logged before the reopen asked for: the old file's. */
+  #beforeReopen = 0;
   #out: Buffer | null = null;
   #outOffset = 0;
   #failing = false;
@@ -250,11 +252,15 @@ export class AccessLog {
 
   /**
    * Closes the file and opens its path again (after logrotate renamed it). Lines logged before
-   * and during the reopen go to the new file once it is open; if it cannot be opened, writing
-   * goes on to the old one. stdout is never reopened.
+   * the call go to the old file, those logged during the reopen to the new one once it is open;
+   * if it cannot be opened, writing goes on to the old one. stdout is never reopened.
    */
   reopen(): void {
     if (this.#filePath === '' || this.#closed) return;
+    // The lines logged before the signal still go to the old file: Traefik writes each line as it
+    // is logged (logrus to the *os.File), so what was logged before Rotate (pkg/middlewares/
+    // accesslog/logger.go) is in the renamed file; only later lines reach the new one.
+    if (!this.#reopenWanted) this.#beforeReopen = this.#pending.length;
     this.#reopenWanted = true;
     this.#flush();
   }
@@ -301,7 +307,18 @@ export class AccessLog {
   #flush(): void {
     if (this.#busy) return;
     if (this.#reopenWanted) {
-      this.#openFile();
+      const before = this.#beforeReopen;
+      this.#beforeReopen = 0;
+      if (before === 0 || this.#fd === null) {
+        this.#openFile();
+        return;
+      }
+      // Those lines first, on the old descriptor; the reopen follows their write (#wrote).
+      const lines = this.#pending.splice(0, before);
+      this.#out = Buffer.from(lines.join(''), 'utf8');
+      this.#outOffset = 0;
+      for (const l of lines) this.#pendingBytes -= l.length;
+      this.#writeOut();
       return;
     }
     if (this.#pending.length > 0 && this.#fd === null) {

@@ -223,6 +223,8 @@ export abstract class ExchangeCore
   arrivedForwardedFor: string | undefined | null = null;
   /** Set by an auth middleware (setClientUsername), for the access log; undefined for most. */
   clientUsername: string | undefined = undefined;
+  /** basicAuth or digestAuth authenticated the request (setUrlUser): its calls' spans show a user. */
+  urlUser = false;
   /**
    * The response's fields as sent, for the access log's downstream_ and origin_ fields: kept only
    * when it logs headers (`fields.headers`); null otherwise. A reference, nothing is copied.
@@ -363,6 +365,7 @@ export abstract class ExchangeCore
         return;
       }
       this.mwRan = i;
+      if (r.spanError !== undefined) this.trace?.middlewareFailed(r.spanError);
       if (
         this.foPass !== null &&
         this.foPass.mwAt >= 0 &&
@@ -525,6 +528,7 @@ export abstract class ExchangeCore
         else this.forward();
       } else if (response !== undefined) {
         this.mwRan = at;
+        if (response.spanError !== undefined) this.trace?.middlewareFailed(response.spanError);
         const fp = this.foPass;
         if (fp !== null && fp.mwAt >= 0 && at >= fp.mwAt && this.#middlewareToFallback(response.status))
           return;
@@ -639,6 +643,10 @@ export abstract class ExchangeCore
 
   setClientUsername(name: string): void {
     this.clientUsername = name;
+  }
+
+  setUrlUser(): void {
+    this.urlUser = true;
   }
 
   // ---- ResolveSink (for the service tree)

@@ -44,6 +44,8 @@ export interface ReportedExchange {
   readonly arrivedForwardedFor: string | undefined | null;
   /** What an auth middleware set (Traefik's ClientUsername), or undefined. */
   readonly clientUsername: string | undefined;
+  /** basicAuth or digestAuth authenticated the request (RequestControl.setUrlUser). */
+  readonly urlUser: boolean;
   /** The response's fields as sent, kept only when the access log logs headers; else null. */
   readonly responseHeaders: HeaderList | null;
 }
@@ -193,7 +195,8 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
 /**
  * A sampled CLIENT span's request attributes, as Traefik's CaptureClientRequest sets them
  * (pkg/observability/tracing/tracing.go): `url.full` (the URL called, its user and password and
- * its query redacted as `url.query` is), `url.scheme`, and `server.*` / `network.peer.*` from its
+ * its query redacted as `url.query` is; `urlUser`: the request carries a user, as after Traefik's
+ * basicAuth or digestAuth), `url.scheme`, and `server.*` / `network.peer.*` from its
  * host, with 80/443 for a URL without a port (and then, as in Traefik, an empty
  * `network.peer.address`: Go's SplitHostPort fails on it). `headers` are the ones sent, captured
  * as `tracing.capturedRequestHeaders` says. `origin` is `scheme://authority` (anything after
@@ -208,6 +211,7 @@ export function captureCall(
   path: string,
   query: string,
   headers: HeaderList,
+  urlUser = false,
 ): void {
   span.setAttribute('http.request.method', method);
   span.setAttribute('network.protocol.version', version);
@@ -218,7 +222,9 @@ export function captureCall(
   const rest = sep < 0 ? origin : origin.slice(sep + 3);
   let host = rest.slice(0, authorityEnd(rest));
   const at = host.lastIndexOf('@');
-  const userinfo = at < 0 ? '' : 'REDACTED:REDACTED@';
+  // The server URL's user, or the one basicAuth or digestAuth set on the request's URL (`urlUser`),
+  // which Traefik's director keeps on the outgoing URL: either is redacted whole (safeURL).
+  const userinfo = at < 0 && !urlUser ? '' : 'REDACTED:REDACTED@';
   if (at >= 0) host = host.slice(at + 1);
   const safe = tracer.safeQuery(query);
   span.setAttribute('url.full', `${scheme}://${userinfo}${host}${path}${safe === '' ? '' : `?${safe}`}`);
@@ -277,7 +283,7 @@ export function captureClientRequest(
   const path = server.pathPrefix === '' ? req.path : joinTargetPath(server.pathPrefix, req.path);
   // Traefik's director sends every call as HTTP/1.1 (outReq.Proto, pkg/proxy/httputil/proxy.go
   // directorBuilder) before its round tripper captures it: "1.1", whatever the client spoke.
-  captureCall(span, tracer, req.method, '1.1', server.url, path, req.query, headers);
+  captureCall(span, tracer, req.method, '1.1', server.url, path, req.query, headers, ex.urlUser);
 }
 
 export function endSpan(span: RequestSpan, ex: ReportedExchange, entryPoint: string): void {

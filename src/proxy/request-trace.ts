@@ -159,6 +159,16 @@ export class RequestTrace {
     }
   }
 
+  /**
+   * A middleware refused the request with `message` (DirectResponse.spanError): Traefik's
+   * observability.SetStatusErrorf marks the span of the request's context, which is the
+   * middleware's own when tracing is detailed (WrapMiddleware) and the entry point's otherwise:
+   * the innermost span open here in both cases.
+   */
+  middlewareFailed(message: string): void {
+    this.#parent.setError(message);
+  }
+
   /** A middleware's span, named by its type, with `traefik.middleware.name`. */
   #middlewareOf(m: DetailedSpan): void {
     const span = this.#internal(m.type);

@@ -168,7 +168,7 @@ class PendingCheck implements BcryptWaiter {
       return;
     }
     this.#mw.state.cache.set(this.#key, { user: this.#user, secret: this.#secret });
-    this.#mw.pass(this.#req, this.#user);
+    this.#mw.pass(this.#req, this.#ctl, this.#user);
     this.#ctl.resume();
   }
 }
@@ -200,6 +200,8 @@ export class BasicAuthMiddleware implements Middleware {
         ['WWW-Authenticate', `Basic realm="${config.realm}"`],
       ],
       body: '401 Unauthorized\n',
+      // Traefik's basicAuth.ServeHTTP: observability.SetStatusErrorf(ctx, "Authentication failed").
+      spanError: 'Authentication failed',
     };
     this.#headerField = config.headerField;
     this.#removeHeader = config.removeHeader;
@@ -219,7 +221,7 @@ export class BasicAuthMiddleware implements Middleware {
     const hit = state.cache.get(key);
     if (hit !== undefined && users.get(hit.user) === hit.secret) {
       ctl.setClientUsername?.(hit.user);
-      this.pass(req, hit.user);
+      this.pass(req, ctl, hit.user);
       return undefined;
     }
     const cred = parseBasicAuthorization(auth);
@@ -251,7 +253,7 @@ export class BasicAuthMiddleware implements Middleware {
       case 'md5crypt':
         if (!verifyCheap(password, secret)) return this.challenge;
         state.cache.set(key, { user, secret });
-        this.pass(req, user);
+        this.pass(req, ctl, user);
         return undefined;
       default:
         return this.challenge;
@@ -259,7 +261,9 @@ export class BasicAuthMiddleware implements Middleware {
   };
 
   /** The request is authenticated as `user`: the edits Traefik makes before going on. */
-  pass(req: RequestHead, user: string): void {
+  pass(req: RequestHead, ctl: RequestControl, user: string): void {
+    // req.URL.User = url.User(user) (basic_auth.go): seen in the calls' spans only.
+    ctl.setUrlUser?.();
     // Field values travel as latin1 strings of bytes: the name's UTF-8 bytes, as Go sends them.
     if (this.#headerField !== undefined)
       req.headers.set(this.#headerField, Buffer.from(user).toString('latin1'));

@@ -188,7 +188,11 @@ export class DigestAuthMiddleware implements Middleware {
       const value = `Digest realm="${this.#realm}", nonce="${s.issueNonce()}", opaque="${s.opaque}", algorithm=${alg}, qop="auth"${tail}`;
       headers.push(['WWW-Authenticate', value]);
     }
-    return { status: 401, headers, body: '401 Unauthorized\n' };
+    // Traefik's digestAuth.ServeHTTP marks the span (observability.SetStatusErrorf) with these.
+    const spanError = stale
+      ? 'Digest authentication failed, possibly because out of order requests'
+      : 'Digest authentication failed';
+    return { status: 401, headers, body: '401 Unauthorized\n', spanError };
   }
 
   onRequest = (req: RequestHead, ctl?: RequestControl): DirectResponse | undefined => {
@@ -240,6 +244,8 @@ export class DigestAuthMiddleware implements Middleware {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return this.challenge(false);
     const n = this.#state.checkNonce(nonce, Number.parseInt(ncText, 16), this.#expiryMs);
     if (n !== 'ok') return this.challenge(n === 'stale');
+    // req.URL.User = url.User(username) (digest_auth.go): seen in the calls' spans only.
+    ctl?.setUrlUser?.();
     if (this.#headerField !== undefined) req.headers.set(this.#headerField, user); // the bytes the client sent, not encoded again
     if (this.#removeHeader) req.headers.delete('authorization');
     return undefined;

@@ -27,6 +27,11 @@ export interface RequestSpan {
   end(endEpochMs: number, status: number): void;
   /** Ends the span now, with no HTTP status (a call whose answer is not recorded). */
   close(): void;
+  /**
+   * Traefik's observability.SetStatusErrorf (OTel SetStatus(Error, message)): an error status
+   * that the HTTP status at `end` does not clear (OTel never lowers Error to Unset).
+   */
+  setError(message: string): void;
 }
 
 /** An ended, sampled span as the exporter encodes it. */
@@ -123,6 +128,12 @@ export class Span implements RequestSpan, FinishedSpan {
     this.end(Date.now(), -1);
   }
 
+  setError(message: string): void {
+    if (this.#sink === null) return;
+    this.error = true;
+    this.message = message;
+  }
+
   end(endEpochMs: number, status: number): void {
     const sink = this.#sink;
     if (sink === null) return;
@@ -139,7 +150,12 @@ export class Span implements RequestSpan, FinishedSpan {
       } else if (status < 100 || status >= 600) {
         this.error = true;
         this.message = `Invalid HTTP status code ${status}`;
-      } else this.error = status >= (kind === SPAN_CLIENT ? 400 : 500);
+      } else if (status >= (kind === SPAN_CLIENT ? 400 : 500)) {
+        // SetStatus(Error, ""): a message set before (setError) is replaced, as OTel's SDK does.
+        this.error = true;
+        this.message = '';
+      }
+      // Else Unset, which leaves an error set before (setError) as it is.
       // No error.type: Traefik's CaptureResponse (pkg/observability/tracing/tracing.go) sets the
       // status and http.response.status_code only.
     }

@@ -137,6 +137,27 @@ describe('Tracer export to an OTLP/HTTP receiver', () => {
     assert.deepEqual(byName('EntryPoint')[0]!.status, { code: 0, message: '' });
   });
 
+  it("setError (Traefik's SetStatusErrorf): kept through a 4xx end, its message replaced by a 5xx", async (t) => {
+    const from = receiver.spans.length;
+    const tr = tracer(t, { endpoint: receiver.url });
+    const entry = tr.startSpan(`00-${TRACE}-${PARENT}-01`, undefined, 'EntryPoint', 1_700_000_000_000);
+    const auth = tr.childSpan(entry, 'BasicAuth', SPAN_INTERNAL, 1_700_000_000_001);
+    auth.setError('Authentication failed');
+    auth.end(1_700_000_000_002, -1);
+    entry.setError('Authentication failed');
+    entry.end(1_700_000_000_003, 401);
+    const failed = tr.startSpan(undefined, undefined, 'EntryPoint', 1_700_000_000_004);
+    failed.setError('Authentication failed');
+    failed.end(1_700_000_000_005, 503);
+    await tr.flush();
+    const spans = receiver.spans.slice(from);
+    const status = (name: string, i = 0) => spans.filter((s) => s.name === name)[i]!.status;
+    assert.deepEqual(status('BasicAuth'), { code: 2, message: 'Authentication failed' });
+    // OTel's SetStatus never lowers Error to Unset (a SERVER span's 401), and Error again replaces it.
+    assert.deepEqual(status('EntryPoint'), { code: 2, message: 'Authentication failed' });
+    assert.deepEqual(status('EntryPoint', 1), { code: 2, message: '' });
+  });
+
   it('an unsampled trace: the traceparent of a call gets a new span id, not sampled', (t) => {
     const tr = tracer(t, { endpoint: 'http://127.0.0.1:9/v1/traces' });
     const entry = tr.startSpan(`00-${TRACE}-${PARENT}-00`, undefined, 'EntryPoint', 1);
