@@ -185,3 +185,31 @@ export function startL4Fixture(
     ...opts,
   });
 }
+
+/**
+ * A PROXY protocol header written by hand, as go-proxyproto's Header.WriteTo writes it for the Go
+ * tests: v1 `PROXY TCP4 src dst sport dport\r\n`; v2 the binary form (PROXY command, IPv4, TCP
+ * or UDP). IPv4 only.
+ */
+export function proxyProtocolHeader(
+  version: 1 | 2,
+  transport: 'tcp' | 'udp',
+  src: { ip: string; port: number },
+  dst: { ip: string; port: number },
+): Buffer {
+  if (version === 1) {
+    if (transport !== 'tcp') throw new Error('PROXY v1 has no UDP');
+    return Buffer.from(`PROXY TCP4 ${src.ip} ${dst.ip} ${src.port} ${dst.port}\r\n`, 'latin1');
+  }
+  const head = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+  const body = Buffer.alloc(16 + 12);
+  head.copy(body);
+  body[12] = 0x21; // version 2, PROXY
+  body[13] = transport === 'tcp' ? 0x11 : 0x12; // AF_INET, STREAM or DGRAM
+  body.writeUInt16BE(12, 14);
+  Buffer.from(src.ip.split('.').map(Number)).copy(body, 16);
+  Buffer.from(dst.ip.split('.').map(Number)).copy(body, 20);
+  body.writeUInt16BE(src.port, 24);
+  body.writeUInt16BE(dst.port, 26);
+  return body;
+}
