@@ -7,10 +7,12 @@
  * for the names the Go fixtures' whoami-a/b/c certificates carry.
  */
 import assert from 'node:assert/strict';
+import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { connect as connectTls, type SecureVersion } from 'node:tls';
+import { connect as connectTls, type SecureVersion, type TLSSocket } from 'node:tls';
 import { httpRequest } from '../../helpers/http-request.ts';
 import type { TcpBackend } from '../../helpers/l4.ts';
+import { type PostgresServer, startPostgres } from '../../helpers/postgres.ts';
 import type { ProxyProcess } from '../../helpers/proxy-process.ts';
 import { type Issued, TestPki } from '../../helpers/tls-certs.ts';
 import { startFixture, startWhoami, type Whoami } from './fixture.ts';
@@ -757,6 +759,155 @@ describe('traefik integration/tcp_test.go', () => {
       ok: true,
       protocol: 'TLSv1.1',
     });
+  });
+});
+
+/**
+ * The Go tests' Postgres client: SSLRequest in cleartext, `S` back, a TLS handshake on the same
+ * connection (any certificate), the StartupMessage of `user`/`database`; the first byte of the
+ * server's answer (`R`, an Authentication message). Rejects on any other step's failure.
+ */
+function postgresStartTls(port: number, servername: string, user: string, database: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const raw = connectTcp(port, '127.0.0.1');
+    let tls: TLSSocket | undefined;
+    const timer = setTimeout(() => fail(new Error('timeout')), 10_000);
+    const fail = (e: Error): void => {
+      clearTimeout(timer);
+      tls?.destroy();
+      raw.destroy();
+      reject(e);
+    };
+    raw.once('error', fail);
+    raw.once('connect', () => raw.write(Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])));
+    raw.once('data', (d: Buffer) => {
+      if (d.length !== 1 || d[0] !== 0x53) {
+        fail(new Error(`SSLRequest answered ${JSON.stringify(d.toString('latin1'))}, not S`));
+        return;
+      }
+      raw.pause();
+      tls = connectTls({ socket: raw, servername, rejectUnauthorized: false });
+      tls.once('error', fail);
+      tls.once('secureConnect', () => {
+        const params = Buffer.from(`user\0${user}\0database\0${database}\0\0`, 'latin1');
+        const startup = Buffer.alloc(8 + params.length);
+        startup.writeUInt32BE(startup.length, 0);
+        startup.writeUInt32BE(196_608, 4); // protocol 3.0
+        params.copy(startup, 8);
+        tls!.write(startup);
+      });
+      tls.once('data', (answer: Buffer) => {
+        clearTimeout(timer);
+        tls!.destroy();
+        resolve(String.fromCharCode(answer[0]!));
+      });
+    });
+  });
+}
+
+describe('traefik integration/tcp_test.go: Postgres', () => {
+  // One server (TLS on, trust authentication) for both: the Go compose file's `postgres`
+  // (ssl=off) only ever gets the cleartext protocol from the proxy, which a server with TLS on
+  // takes as well. Its role and database are `pg` and `postgres` (the Go test's `test`, `test`).
+  let pg: PostgresServer | undefined;
+  let pgPki: TestPki | undefined;
+  before(async () => {
+    pgPki = new TestPki('postgres-ssl CA');
+    pg = await startPostgres(pgPki.issue('postgres-ssl', ['postgres-ssl']));
+  });
+  after(async () => {
+    await pg?.stop();
+    pgPki?.remove();
+  });
+
+  // integration/fixtures/tcp/postgres-starttls.toml
+  it('TestPostgresSTARTTLS: the proxy answers S, terminates TLS and sends the server the cleartext protocol', async () => {
+    const p = track(
+      await startFixture(
+        `[global]
+  checkNewVersion = false
+  sendAnonymousUsage = false
+
+[log]
+  level = "DEBUG"
+  noColor = true
+
+[entryPoints]
+  [entryPoints.tcp]
+    address = ":8093"
+
+[api]
+  insecure = true
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+## dynamic configuration ##
+
+[tcp]
+  [tcp.routers]
+    [tcp.routers.to-postgres]
+      rule = "HostSNI(\`postgres-starttls\`)"
+      service = "postgres"
+      entryPoints = [ "tcp" ]
+      [tcp.routers.to-postgres.tls]
+
+  [tcp.services]
+    [tcp.services.postgres.loadBalancer]
+      [[tcp.services.postgres.loadBalancer.servers]]
+        address = "{{ .PostgresAddr }}"
+`,
+        { PostgresAddr: `127.0.0.1:${pg!.port}` },
+      ),
+    );
+    assert.equal(await postgresStartTls(p.ports.tcp!, 'postgres-starttls', 'pg', 'postgres'), 'R');
+  });
+
+  // integration/fixtures/tcp/postgres-starttls-passthrough.toml
+  it('TestPostgresSTARTTLSPassthrough: a passthrough HostSNI(`*`) router hands the handshake to the server', async () => {
+    const p = track(
+      await startFixture(
+        `[global]
+  checkNewVersion = false
+  sendAnonymousUsage = false
+
+[log]
+  level = "DEBUG"
+  noColor = true
+
+[entryPoints]
+  [entryPoints.tcp]
+    address = ":8094"
+
+[api]
+  insecure = true
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+## dynamic configuration ##
+
+[tcp]
+  [tcp.routers]
+    [tcp.routers.to-postgres-ssl]
+      rule = "HostSNI(\`*\`)"
+      service = "postgres-ssl"
+      entryPoints = [ "tcp" ]
+      [tcp.routers.to-postgres-ssl.tls]
+        passthrough = true
+
+  [tcp.services]
+    [tcp.services.postgres-ssl.loadBalancer]
+      [[tcp.services.postgres-ssl.loadBalancer.servers]]
+        address = "{{ .PostgresSSLAddr }}"
+`,
+        { PostgresSSLAddr: `127.0.0.1:${pg!.port}` },
+      ),
+    );
+    assert.equal(
+      await postgresStartTls(p.ports.tcp!, 'postgres-starttls-passthrough', 'pg', 'postgres'),
+      'R',
+    );
   });
 });
 
