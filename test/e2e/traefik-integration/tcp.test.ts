@@ -282,6 +282,14 @@ describe('traefik integration/tcp_test.go', () => {
     );
     const invalid = await dialTls(port, 'whoami-i.test', 'TLSv1.2', 'TLSv1.3');
     assert.equal(invalid.ok, false, 'the handshake with broken tls.options must fail');
+    // Ours: the set's error, located in the file, is logged; the rest of the configuration applies.
+    const error = await p.waitForLog(
+      (l) => l.msg === 'configuration error' && String(l['issue']).includes('tls.options.invalid'),
+    );
+    assert.match(
+      String(error['issue']),
+      /traffic\.toml:\d+:\d+: tls\.options\.invalid\.clientAuth\.caFiles\[0\]: cannot read fixtures\/tcp\/missing-ca\.crt/,
+    );
   });
 
   // integration/fixtures/tcp/non-tls-fallback.toml
