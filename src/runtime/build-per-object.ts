@@ -6,6 +6,7 @@ import {
   references,
 } from '../config/dynamic/disabled.ts';
 import type { DynamicConfig, HttpSection, RouterConfig } from '../config/dynamic/schema.ts';
+import { DEFAULT_TLS_NAME } from '../config/dynamic/sections.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
 import { type BuildOptions, type BuildResult, buildSnapshot } from './build-snapshot.ts';
@@ -45,9 +46,12 @@ export type PerObjectBuild =
  * needs it, each with an error naming the cause; the rest is built again without them. A
  * certificate of `tls.certificates` (or the default store's `defaultCertificate`) that cannot be
  * read or used is left out with its error, as Traefik's tlsmanager `UpdateConfigs` logs "Unable
- * to append certificate" and goes on: its hosts get another certificate or the default one. Any
- * other error about TLS options sets or stores is not tied to one object (every router serving
- * HTTPS uses them): it refuses the build whole.
+ * to append certificate" and goes on: its hosts get another certificate or the default one. A
+ * named TLS options set that cannot be built (a caFile that cannot be read) is left out with its
+ * error, and the routers naming it are treated as naming options that do not exist (their
+ * handshakes are refused), as Traefik's tlsmanager `Get` fails for them alone ("building TLS
+ * config", pkg/tls/tlsmanager.go) while the other routers serve. Any other error about TLS options
+ * (the `default` set, which every router without options uses) or stores refuses the build whole.
  */
 export function buildPerObject(
   merged: DynamicConfig,
@@ -61,6 +65,8 @@ export function buildPerObject(
   const errors: ConfigIssue[] = [];
   // Routers left out for TLS options that do not exist: their hosts' handshakes are refused.
   const brokenOptions = new Map<string, RouterConfig>();
+  // Errors of named options sets left out, reported once (each pass compiles the sets again).
+  const brokenSets = new Set<string>();
   // Each pass leaves out at least one object that is still there: this ends.
   for (;;) {
     const passOpts =
@@ -77,6 +83,12 @@ export function buildPerObject(
       if (at !== undefined && Object.hasOwn(config.http[at.section], at.name)) {
         roots.add(objectKey(at.section, at.name));
         found.push(i);
+      } else if (optionsSetAt(i.path) !== undefined) {
+        const key = `${i.path.join('.')}: ${i.message}`;
+        if (!brokenSets.has(key)) {
+          brokenSets.add(key);
+          errors.push(i);
+        }
       } else whole.push(i);
     }
     if (whole.length > 0) {
@@ -113,6 +125,12 @@ export function buildPerObject(
     disabled.push(...pruned.disabled);
     config = pruned.config;
   }
+}
+
+/** `tls.options.<name>…` → name, for a set other than `default`; else undefined. */
+function optionsSetAt(path: ConfigIssue['path']): string | undefined {
+  if (path[0] !== 'tls' || path[1] !== 'options' || typeof path[2] !== 'string') return undefined;
+  return path[2] === DEFAULT_TLS_NAME ? undefined : path[2];
 }
 
 /** `tls.certificates[i]` → i; the default store's defaultCertificate → 'default'; else undefined. */

@@ -822,7 +822,7 @@ export function buildSnapshot(
     if (t.kind !== 'terminate' || tls === null || tls.options.has(t.options)) return s;
     issues.push({
       severity: 'warning',
-      message: `unknown TLS options \`${t.options}\`; the connections this router matches are closed`,
+      message: `${Object.hasOwn(config.tls.options, t.options) ? 'unusable' : 'unknown'} TLS options \`${t.options}\`; the connections this router matches are closed`,
       path: ['tcp', 'routers', s.entry.name, 'tls', 'options'],
     });
     const value = { ...s.entry.value, tls: { kind: 'broken' as const, options: t.options } };

@@ -101,6 +101,32 @@ describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
   });
 });
 
+describe('buildTls: an options set that cannot be built', () => {
+  // Traefik's tlsmanager Get fails for the routers naming it ("building TLS config"), as for a
+  // name that does not exist; build-per-object.ts disables those routers only.
+  it('leaves the set out with its error and calls it `unusable` on the routers naming it', () => {
+    const { tls, issues } = build(`http:
+  routers:
+    one: { rule: "Host(\`a.test\`)", service: s, tls: { options: mtls } }
+    two: { rule: "Host(\`b.test\`)", service: s, tls: { options: nope } }
+  services:
+    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }
+tls:
+  options:
+    mtls: { clientAuth: { caFiles: [missing.pem], clientAuthType: RequireAndVerifyClientCert } }
+`);
+    assert.equal(tls.options.has('mtls@file'), false);
+    assert.deepEqual(
+      issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      [
+        'tls.options.mtls@file.clientAuth.caFiles.0: cannot read missing.pem: ENOENT: missing.pem',
+        'http.routers.one@file.tls.options: unusable TLS options `mtls`',
+        'http.routers.two@file.tls.options: unknown TLS options `nope`',
+      ],
+    );
+  });
+});
+
 describe('buildTls: TLS options per SNI, per entry point', () => {
   const routers = (extra: string) => `http:
   routers:

@@ -137,7 +137,8 @@ export function buildTls(
     if (!compiled.options.has(qualified) && !broken.has(name)) {
       issues.push({
         severity: 'error',
-        message: `unknown TLS options \`${options}\``,
+        // Unusable: the set exists but could not be built (its own error says why).
+        message: `${Object.hasOwn(config.tls.options, qualified) ? 'unusable' : 'unknown'} TLS options \`${options}\``,
         path: ['http', 'routers', name, 'tls', 'options'],
       });
       continue;

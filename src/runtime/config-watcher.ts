@@ -321,15 +321,18 @@ export class ConfigWatcher {
     return outcome;
   }
 
-  /** A build issue about `name@provider` located in that provider's files, when it has them. */
+  /**
+   * A build issue about `name@provider` (an `http`, `tcp` or `udp` object, or a `tls.options`
+   * set) located in that provider's files, when it has them.
+   */
   #locate(i: ConfigIssue): ConfigIssue {
     if (i.file !== undefined) return i;
-    const at = objectAt(i.path);
-    if (at === undefined) return i;
-    const sep = at.name.lastIndexOf('@');
-    const state = sep === -1 ? undefined : this.#lastGood.get(at.name.slice(sep + 1));
+    const name = namedAt(i.path);
+    if (name === undefined) return i;
+    const sep = name.lastIndexOf('@');
+    const state = sep === -1 ? undefined : this.#lastGood.get(name.slice(sep + 1));
     if (state?.locate === undefined) return i;
-    const local = ['http', at.section, at.name.slice(0, sep), ...i.path.slice(3)];
+    const local = [i.path[0]!, i.path[1]!, name.slice(0, sep), ...i.path.slice(3)];
     const { exact: _, ...where } = state.locate(local, 'value');
     return where.file === undefined ? i : { ...i, ...where };
   }
@@ -337,10 +340,20 @@ export class ConfigWatcher {
 
 /** An issue about `name@provider` located in that provider's file, named as the file names it. */
 function unqualified(i: ConfigIssue): ConfigIssue {
-  const at = objectAt(i.path);
-  const sep = at === undefined ? -1 : at.name.lastIndexOf('@');
-  if (at === undefined || sep === -1) return i;
-  return { ...i, path: ['http', at.section, at.name.slice(0, sep), ...i.path.slice(3)] };
+  const name = namedAt(i.path);
+  const sep = name === undefined ? -1 : name.lastIndexOf('@');
+  if (name === undefined || sep === -1) return i;
+  return { ...i, path: [i.path[0]!, i.path[1]!, name.slice(0, sep), ...i.path.slice(3)] };
+}
+
+/** The name an issue is about: an `http`, `tcp` or `udp` object's, or a `tls.options` set's. */
+function namedAt(path: ConfigIssue['path']): string | undefined {
+  const kind = path[0];
+  const named =
+    kind === 'http' || kind === 'tcp' || kind === 'udp'
+      ? objectAt(['http', ...path.slice(1)]) !== undefined
+      : kind === 'tls' && path[1] === 'options' && typeof path[2] === 'string';
+  return named ? String(path[2]) : undefined;
 }
 
 /** A provider's issue about `name`, about `name@provider` as the merged configuration names it. */

@@ -333,3 +333,6 @@ export async function udpAsk(port: number, msg: string, ms = 1_000): Promise<str
     s.close();
   }
 }
+
+/** Registers `onConn` for a server's connections (or TLS sessions) and listens on 127.0.0.1:0. */
+export { listen as listenTcpBackend };

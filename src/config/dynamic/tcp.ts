@@ -134,7 +134,15 @@ const weightedService = strictObject({
   weight: z.number().int().nonnegative().default(1),
 });
 
-const tcpWeighted = strictObject({ services: z.array(nullAsEmpty(weightedService)).min(1) });
+const tcpWeighted = strictObject({
+  services: z.array(nullAsEmpty(weightedService)).min(1),
+  /**
+   * Traefik v3.5's TCPWeightedRoundRobin.HealthCheck (pkg/config/dynamic/tcp_config.go): with
+   * `healthCheck: {}` the weighted service follows its children's health, skipping a child whose
+   * servers are all down (pkg/tcp/wrr_load_balancer.go SetStatus). Ours always does, as for HTTP.
+   */
+  healthCheck: nullAsEmpty(strictObject({})).optional(),
+});
 
 function oneOf<L extends z.ZodType, W extends z.ZodType>(lb: L, w: W) {
   return strictObject({
