@@ -99,6 +99,7 @@ export interface HttpsOptions {
   readonly host?: string;
   readonly path?: string;
   readonly maxVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
   /** Client certificate and key (PEM). */
   readonly cert?: string;
   readonly key?: string;
@@ -110,6 +111,8 @@ export interface HttpsReply {
   readonly body: string;
   readonly subjectCN: string;
   readonly fingerprint256: string;
+  /** The negotiated TLS version (`TLSv1.2`, `TLSv1.3`). */
+  readonly protocol: string | null;
 }
 
 /**
@@ -131,12 +134,15 @@ export function httpsGet(port: number, o: HttpsOptions = {}): Promise<HttpsReply
         ...(o.maxVersion === undefined
           ? {}
           : { maxVersion: o.maxVersion, ...(o.maxVersion === 'TLSv1.1' ? { minVersion: 'TLSv1' } : {}) }),
+        ...(o.minVersion === undefined ? {} : { minVersion: o.minVersion }),
         ...(o.cert === undefined ? {} : { cert: o.cert, key: o.key }),
         headers: { Accept: '*/*', ...(host === undefined ? {} : { Host: host }) },
         timeout: 5_000,
       },
       (res) => {
-        const peer = (res.socket as TLSSocket).getPeerCertificate();
+        const socket = res.socket as TLSSocket;
+        const peer = socket.getPeerCertificate();
+        const protocol = socket.getProtocol();
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => {
@@ -150,6 +156,7 @@ export function httpsGet(port: number, o: HttpsOptions = {}): Promise<HttpsReply
             body,
             subjectCN: String(peer.subject?.CN ?? ''),
             fingerprint256: peer.fingerprint256,
+            protocol,
           }),
         );
       },

@@ -54,7 +54,7 @@ async function until(
   ok: (r: Awaited<ReturnType<typeof httpsGet>>) => boolean,
 ) {
   let last: Awaited<ReturnType<typeof attempt>> | undefined;
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 30; i++) {
     last = await attempt(port, o);
     if (!(last instanceof Error) && ok(last)) return last;
     await new Promise((r) => setTimeout(r, 100));
