@@ -331,4 +331,90 @@ describe('traefik integration/https_test.go (newest fixtures)', () => {
       session.destroy();
     }
   });
+
+  // integration/fixtures/https/https_domain_fronting.toml, its v3.7 routers 4 to 6 (routers 1 to 3
+  // are TestWithDomainFronting in ./https.test.ts): a host whose routers ask different options
+  // (site4) gets the default ones, one whose routers agree (site5) keeps them, and a rule's
+  // trailing dot (site6) names the same host.
+  it('https_domain_fronting.toml (site4 to site6): conflict, agreement and a trailing dot in the rule', async () => {
+    const backends = new Map<string, string>();
+    for (const n of [4, 5, 6]) {
+      const b = await startBackend((_req, res) => res.end(`server${n}`));
+      open.push(() => b.close());
+      backends.set(`Server${n}`, b.url);
+    }
+    const p = await proxy(
+      `[entryPoints.websecure]
+  address = ":4443"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers.router4]
+  rule = "Host(\`site4.www.snitest.com\`)"
+  service = "service4"
+  [http.routers.router4.tls]
+
+[http.routers.router4path]
+  rule = "Host(\`site4.www.snitest.com\`) && PathPrefix(\`/foo\`)"
+  service = "service4"
+  [http.routers.router4path.tls]
+    options = "mytls"
+
+[http.services.service4]
+  [[http.services.service4.loadBalancer.servers]]
+    url = "{{ .Server4 }}"
+
+[http.routers.router5]
+  rule = "Host(\`site5.www.snitest.com\`)"
+  service = "service5"
+  [http.routers.router5.tls]
+    options = "mytls"
+
+[http.routers.router5path]
+  rule = "Host(\`site5.www.snitest.com\`) && PathPrefix(\`/bar\`)"
+  service = "service5"
+  [http.routers.router5path.tls]
+    options = "mytls"
+
+[http.services.service5]
+  [[http.services.service5.loadBalancer.servers]]
+    url = "{{ .Server5 }}"
+
+[http.routers.router6]
+  rule = "Host(\`site6.www.snitest.com.\`)"
+  service = "service6"
+  [http.routers.router6.tls]
+    options = "mytls"
+
+[http.services.service6]
+  [[http.services.service6.loadBalancer.servers]]
+    url = "{{ .Server6 }}"
+
+[[tls.certificates]]
+  certFile = "fixtures/https/wildcard.www.snitest.com.cert"
+  keyFile = "fixtures/https/wildcard.www.snitest.com.key"
+
+[tls.options]
+  [tls.options.mytls]
+    maxVersion = "VersionTLS12"
+`,
+      Object.fromEntries(backends),
+    );
+    const port = p.ports.websecure!;
+    const get = (servername: string, host = servername, path = '/') =>
+      httpsGet(port, { servername, host, path });
+    const site4 = await get('site4.www.snitest.com', 'site4.www.snitest.com', '/foo');
+    assert.equal(site4.protocol, 'TLSv1.3', 'site4: the conflict did not fall back to the default options');
+    assert.equal(site4.body, 'server4');
+    const site5 = await get('site5.www.snitest.com', 'site5.www.snitest.com', '/bar');
+    assert.equal(site5.protocol, 'TLSv1.2');
+    assert.equal(site5.body, 'server5');
+    const site6 = await get('site6.www.snitest.com');
+    assert.equal(site6.protocol, 'TLSv1.2', 'site6: the trailing dot lost the router its options');
+    assert.equal(site6.body, 'server6');
+    // Fronting between hosts of the same options follows the Host; between others, 421.
+    assert.equal((await get('site5.www.snitest.com', 'site6.www.snitest.com')).body, 'server6');
+    assert.equal((await get('site4.www.snitest.com', 'site5.www.snitest.com')).status, 421);
+  });
 });
