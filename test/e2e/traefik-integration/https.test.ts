@@ -443,17 +443,10 @@ wihZ13e3i5UQEYuoRcH1RUd1wyYoBSKuQnsT2WwVZ1wlXSYaELAbQgaI9NtfBA0G
     assert.equal(com.status, 204);
   });
 
-  // Deliberate for now (docs/migrating-from-traefik.md, "Traefik's integration tests"): an entry
-  // point left with no TLS router goes straight to the HTTP codec here (no peek: HTTP_ONLY in
-  // runtime/build-dispatch.ts), which answers a ClientHello 400 in cleartext; Traefik's
-  // httpsForwarder is always set (pkg/server/router/tcp/manager.go buildEntryPointHandler), so
-  // the handshake gets the default certificate and the request a 404.
-  const NO_TLS_ROUTER =
-    'an entry point without TLS routers answers a ClientHello in cleartext (no peek on HTTP-only entry points); Traefik handshakes with the default certificate';
-
-  it('TestWithSNIDynamicConfigRouteWithChange: the file rewritten to snitest.com only: its certificate, 404s', {
-    todo: NO_TLS_ROUTER,
-  }, async () => {
+  // An entry point left with no TLS router reads no first bytes; the ClientHello that reaches its
+  // HTTP codec is handed to the TLS side, as Traefik's always-set httpsForwarder takes it
+  // (pkg/server/router/tcp/manager.go buildEntryPointHandler): default certificate, 404.
+  it('TestWithSNIDynamicConfigRouteWithChange: the file rewritten to snitest.com only: its certificate, 404s', async () => {
     const [b1, b2] = [await server(204), await server(205)];
     const p = await dynamicProxy(b1.url, b2.url);
     const port = p.ports['web-secure']!;
@@ -474,9 +467,7 @@ wihZ13e3i5UQEYuoRcH1RUd1wyYoBSKuQnsT2WwVZ1wlXSYaELAbQgaI9NtfBA0G
     await until(port, { servername: 'snitest.org' }, (r) => r.subjectCN === DEFAULT_CN && r.status === 404);
   });
 
-  it('TestWithSNIDynamicConfigRouteWithTlsConfigurationDeletion: the file emptied: the default certificate, 404', {
-    todo: NO_TLS_ROUTER,
-  }, async () => {
+  it('TestWithSNIDynamicConfigRouteWithTlsConfigurationDeletion: the file emptied: the default certificate, 404', async () => {
     const b2 = await server(205);
     const p = await dynamicProxy('http://127.0.0.1:1', b2.url);
     const port = p.ports['web-secure']!;
