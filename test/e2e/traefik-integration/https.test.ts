@@ -480,6 +480,37 @@ wihZ13e3i5UQEYuoRcH1RUd1wyYoBSKuQnsT2WwVZ1wlXSYaELAbQgaI9NtfBA0G
     await until(port, { servername: 'snitest.org' }, (r) => r.subjectCN === DEFAULT_CN && r.status === 404);
   });
 
+  // Not a Go test: the same fact (Traefik's httpsForwarder, always set) in a proxy that has never
+  // loaded TLS (no certificate, no TLS router yet): Traefik handshakes with its generated
+  // certificate and answers 404; ours has no TLS to offer and closes the connection
+  // (docs/migrating-from-traefik.md, "Traefik's integration tests").
+  it('a ClientHello on a proxy without any TLS: the generated certificate, 404', {
+    todo: 'TLS is loaded only once a configuration asks for it: until then a ClientHello is closed',
+  }, async () => {
+    const b = await server(200, 'plain');
+    const p = await proxy(
+      `[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+[http.routers.router1]
+  rule = "PathPrefix(\`/\`)"
+  service = "service1"
+
+[http.services.service1.loadBalancer]
+  [[http.services.service1.loadBalancer.servers]]
+    url = "{{ .Server1 }}"
+`,
+      { Server1: b.url },
+    );
+    const r = await httpsGet(p.ports.web!, { servername: 'snitest.com' });
+    assert.equal(r.subjectCN, DEFAULT_CN);
+    assert.equal(r.status, 404);
+  });
+
   // integration/fixtures/https/https_redirect.toml (router<N>TLS, on web-secure, left out: the test
   // reads only the redirects of the web entry point).
   it('TestEntryPointHttpsRedirectAndPathModification: redirectScheme before the path middlewares keeps the path', async () => {
