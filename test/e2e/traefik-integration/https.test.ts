@@ -857,6 +857,24 @@ ${routers
         session.once('error', reject);
       });
       assert.equal(settings.maxConcurrentStreams, 42);
+      // Go waits for api@internal in /api/rawdata: here it is read through that TLS router, on h2.
+      const rawdata = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = session.request({ ':path': '/api/rawdata' });
+        let body = '';
+        let status = 0;
+        req.setEncoding('utf8');
+        req.on('response', (h) => {
+          status = Number(h[':status']);
+        });
+        req.on('data', (c: string) => {
+          body += c;
+        });
+        req.on('end', () => resolve({ status, body }));
+        req.on('error', reject);
+        req.setTimeout(5_000, () => req.close());
+      });
+      assert.equal(rawdata.status, 200);
+      assert.match(rawdata.body, /api@internal/);
     } finally {
       session.destroy();
     }
