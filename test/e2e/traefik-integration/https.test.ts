@@ -280,7 +280,9 @@ describe('traefik integration/https_test.go', () => {
     const r = await attempt(port, { servername: 'snitest.net', maxVersion: 'TLSv1.1' });
     assert.ok(r instanceof Error, 'TLS 1.1 served: the conflict did not fall back to the default options');
     assert.ok(
-      p.logs.some((l) => /snitest\.net/.test(JSON.stringify(l)) && /option/i.test(JSON.stringify(l))),
+      // Traefik: "found different TLS options for routers on the same host snitest.net, so using
+      // the default TLS options instead" in the API's router errors; ours, a located warning.
+      p.logs.some((l) => /routers on snitest\.net.*ask for different TLS options/.test(JSON.stringify(l))),
       'the conflict on snitest.net is not reported',
     );
   });
