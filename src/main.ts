@@ -1115,6 +1115,11 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       },
     });
     listener.setFront((socket) => dispatcher.accept(socket));
+    // An entry point without TLS routers reads no first bytes; a ClientHello that reaches HTTP
+    // there still gets TLS, as Traefik's always-set httpsForwarder gives it
+    // (pkg/server/router/tcp/manager.go buildEntryPointHandler; integration
+    // TestWithSNIDynamicConfigRouteWithChange).
+    listener.setTlsFallback((socket) => dispatcher.acceptTls(socket));
     dispatchers.push(dispatcher);
     try {
       // Traefik's entry point `reusePort` (pkg/server/server_entrypoint_listenconfig_unix.go):

@@ -160,6 +160,20 @@ export class EntryPointDispatcher {
     return null;
   }
 
+  /**
+   * A connection that went to HTTP at once (`atOnce`) but opened with a TLS record: looked at as
+   * Traefik's TCP router would have (its ClientHello, with no router for it, goes to the HTTPS
+   * side, which handshakes with the default certificate and answers 404). Its bytes were put back
+   * and it is paused.
+   */
+  acceptTls(socket: Socket): void {
+    const routes = this.opts.snapshots.current.tcp.entryPoint(this.opts.entryPoint);
+    const p = new PendingConnection(this, socket, routes, null);
+    this.#pending.add(p);
+    p.start();
+    socket.resume();
+  }
+
   /** Hands a connection on as `atOnce` said; `buffered`: bytes read past a PROXY header. */
   deliver(socket: Socket, to: 'http' | TcpMatch<TcpRoute>, buffered: Buffer | null): void {
     if (to !== 'http') {

@@ -33,6 +33,18 @@ export class HttpListener implements ConnectionOwner {
     this.#front = front;
   }
 
+  /** See ConnectionOwner.switchToTls: the entry point's TLS side, given the socket unread. */
+  switchToTls: ((conn: Http1Connection, socket: Socket) => void) | null = null;
+
+  /** `tls`: serves a socket whose first bytes (put back) are a TLS record. */
+  setTlsFallback(tls: (socket: Socket) => void): void {
+    this.switchToTls = (conn, socket) => {
+      // The TLS side counts the connection again once it is decrypted.
+      if (this.#conns.delete(conn)) this.#connectionGone();
+      tls(socket);
+    };
+  }
+
   constructor(ctx: EntryPointContext, http2: Partial<Http2Settings> = {}, engine: Http2Engine = 'own') {
     this.ctx = ctx;
     const h2settings = { ...defaultHttp2Settings(ctx.limits), ...http2 };

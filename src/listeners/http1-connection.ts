@@ -45,6 +45,13 @@ export interface ConnectionOwner {
    * put back (`unshift`) for the HTTP/2 session to read first.
    */
   switchToHttp2(c: Http1Connection, socket: Socket): void;
+  /**
+   * Where a connection that opened with a TLS record (0x16) goes, if anywhere: an entry point
+   * with no TLS router sends its connections here unread (no peek), and Traefik's TCP router,
+   * which always peeks, would hand that ClientHello to its HTTPS forwarder. Same hand-over as
+   * `switchToHttp2`. Null: the bytes are HTTP's to refuse.
+   */
+  readonly switchToTls: ((c: Http1Connection, socket: Socket) => void) | null;
 }
 
 /**
@@ -225,7 +232,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
           if (this.#h2c && buf[this.#off] === 0x50 /* P */) {
             const m = matchPreface(buf, this.#off, len);
             if (m === PREFACE_FULL) {
-              this.#switchToHttp2(buf.subarray(this.#off, len));
+              this.#handOver(buf.subarray(this.#off, len), this.#owner.switchToHttp2);
               return;
             }
             if (m === PREFACE_PARTIAL) {
@@ -236,6 +243,11 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
               if (this.#clientEnded) this.#close();
               return;
             }
+          }
+          // A ClientHello as the connection's first bytes (#h2c: nothing served yet, cleartext).
+          if (this.#h2c && buf[this.#off] === 0x16 && this.#owner.switchToTls !== null) {
+            this.#handOver(buf.subarray(this.#off, len), this.#owner.switchToTls);
+            return;
           }
           const r = parseRequestHead(buf, this.#off, len, this.#ctx.limits);
           if (r === null) {
@@ -455,8 +467,8 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
     this.#destroySoon();
   }
 
-  /** Hands the socket over to HTTP/2 with the bytes read so far put back in front. */
-  #switchToHttp2(rest: Buffer): void {
+  /** Hands the socket over (HTTP/2, TLS) with the bytes read so far put back in front. */
+  #handOver(rest: Buffer, to: (c: Http1Connection, socket: Socket) => void): void {
     const socket = this.socket;
     this.#state = S_CLOSED;
     this.#buf = null;
@@ -470,7 +482,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
     socket.off('close', l.close);
     socket.off('drain', l.drain);
     socket.unshift(rest);
-    this.#owner.switchToHttp2(this, socket);
+    to.call(this.#owner, this, socket);
   }
 
   /** Graceful end: flush what was written, send FIN. */
