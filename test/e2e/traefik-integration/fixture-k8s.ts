@@ -31,6 +31,22 @@ export function k8sObjects(file: string): KubeObj[] {
     .filter((o): o is KubeObj => o !== null);
 }
 
+/**
+ * Every object of Traefik's k8s fixtures, as its suite loads them all into the one k3s cluster
+ * that each test's provider then filters: the Services with their pods, the CRD objects, the
+ * Ingresses and IngressClasses.
+ */
+export function allK8sObjects(): KubeObj[] {
+  return [
+    ...k8sObjects('services.yml'),
+    ...k8sObjects('crd.yml'),
+    ...k8sObjects('ingress.yml'),
+    pods('default', 'whoami', 'http', 80, ['10.42.0.3', '10.42.0.5']),
+    pods('default', 'whoamitcp', 'footcp', 8080, ['10.42.0.2', '10.42.0.6']),
+    pods('default', 'whoamiudp', 'fooudp', 8090, ['10.42.0.4', '10.42.0.7']),
+  ];
+}
+
 /** A testdata file: Traefik's expected rawdata. */
 export function expectedRawdata(file: string): Record<string, Record<string, Obj>> {
   return JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as Record<string, Record<string, Obj>>;
@@ -66,7 +82,9 @@ export async function startK8sFixture(toml: string, objects: readonly KubeObj[])
   writeKubeconfig(dir, kube.url);
   const config = `${toml
     .replace(/^(\s*address\s*=\s*)":\d+\/udp"/gm, '$1"127.0.0.1:0/udp"')
-    .replace(/^\[entryPoints\]\s*$/m, '[entryPoints]\n  [entryPoints.traefik]\n    address = ":8080"')
+    .replace(/^\[entryPoints\]\s*$/m, (t) =>
+      /^\s*\[entryPoints\.traefik\]/m.test(toml) ? t : `${t}\n  [entryPoints.traefik]\n    address = ":8080"`,
+    )
     // Kept: fixture.ts drops an `[api]` table that holds only `insecure = true`.
     .replace(/^\[api\]\s*\n(\s*)insecure\s*=\s*true/m, '[api]\n$1dashboard = true\n$1insecure = true')}`;
   const count = (config.match(/^\s*address\s*=/gm) ?? []).length;
@@ -136,19 +154,19 @@ function clean(o: Obj): Obj {
  * `@internal` objects (the API's and dashboard's routers, middlewares and services, `noop`) are
  * left to the caller: our API does not list them (a difference left, tested apart).
  */
-export function traefikSide(expected: Record<string, Record<string, Obj>>): Obj {
+export function traefikSide(expected: Record<string, Record<string, Obj>>, internal = false): Obj {
   const out: Obj = {};
   for (const [section, , kind] of SECTIONS) {
     const objs = expected[section];
     if (objs === undefined) continue;
     out[section] = {};
     for (const [name, o] of Object.entries(objs)) {
-      if (name.endsWith('@internal')) continue;
+      if (name.endsWith('@internal') && !internal) continue;
       const p = providerOf(name);
       const c: Obj = { ...o };
       if (c['error'] !== undefined) delete c['error'];
       // A reference to an internal object is left to the todo test, as the objects themselves.
-      if (Array.isArray(c['usedBy'])) {
+      if (Array.isArray(c['usedBy']) && !internal) {
         c['usedBy'] = nonEmpty(c['usedBy'].filter((u: string) => !u.endsWith('@internal')));
         if (c['usedBy'] === undefined) delete c['usedBy'];
       }
@@ -157,7 +175,8 @@ export function traefikSide(expected: Record<string, Record<string, Obj>>): Obj 
           c['middlewares'] = c['middlewares'].map((m: string) => asWritten(m, p));
         if (c['service'] !== undefined) c['service'] = asWritten(c['service'], p);
         const obs = c['observability'];
-        if (obs?.accessLogs && obs.tracing && obs.metrics) delete c['observability'];
+        if (obs?.accessLogs && obs.tracing && obs.metrics && (obs.traceVerbosity ?? 'minimal') === 'minimal')
+          delete c['observability'];
       }
       if (c['chain'] !== undefined)
         c['chain'] = { middlewares: c['chain'].middlewares.map((m: string) => asWritten(m, p)) };

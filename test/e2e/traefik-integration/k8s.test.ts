@@ -5,24 +5,26 @@
  * Traefik's expected `integration/testdata/rawdata-*.json` (./fixtures-k8s/rawdata-*.json) field
  * by field: names with their `@provider`, rules, priorities, entry points, TLS options, services
  * and their servers, middlewares, statuses and usedBy. The pods' addresses are those the expected
- * files name (Traefik's matcher blanks them; ours compares them).
+ * files name (Traefik's matcher blanks them; ours compares them). As in Traefik's suite, every
+ * test's cluster holds all the fixtures' objects; its provider's options pick among them. The
+ * expected files are Traefik's v3 ones (traefik/traefik 03490d64 for the CRD ones, 41957683 for
+ * the Ingress ones), the internal routers' `observability` written in the newest shape throughout.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  allK8sObjects,
   expectedRawdata,
-  k8sObjects,
   type Obj,
   ourSide,
-  pods,
   startK8sFixture,
   traefikSide,
 } from './fixture-k8s.ts';
 
 /** Our view and Traefik's of each section, one assertion per object for readable failures. */
-function assertSameRawdata(raw: Obj, expectedFile: string): void {
+function assertSameRawdata(raw: Obj, expectedFile: string, internal = false): void {
   const ours = ourSide(raw);
-  const theirs = traefikSide(expectedRawdata(expectedFile));
+  const theirs = traefikSide(expectedRawdata(expectedFile), internal);
   for (const section of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {
     assert.deepEqual(
       Object.keys(ours[section] ?? {}).sort(),
@@ -34,11 +36,35 @@ function assertSameRawdata(raw: Obj, expectedFile: string): void {
   }
 }
 
-describe('traefik integration/k8s_test.go', () => {
-  it('TestCRDConfiguration: IngressRoutes, Middlewares, TraefikServices, TLSOption, ServersTransport, IngressRouteTCP and IngressRouteUDP as rawdata-crd.json', async () => {
-    const f = await startK8sFixture(
-      // integration/fixtures/k8s_crd.toml
-      `[global]
+/**
+ * Runs a Traefik fixture (TOML) over all the objects and compares our rawdata, read on the port
+ * of `apiEntryPoint`, with `expectedFile` once `ready` holds (or the bounded wait ends).
+ */
+/** The rawdata the last test read (the todo test below looks at its @internal objects). */
+let lastRaw: Obj = {};
+
+async function checkConfiguration(
+  toml: string,
+  expectedFile: string,
+  apiEntryPoint: string,
+  ready: (raw: Obj) => boolean,
+): Promise<void> {
+  const f = await startK8sFixture(toml, allK8sObjects());
+  try {
+    const raw = await f.rawdata(f.proxy.ports[apiEntryPoint]!, ready);
+    lastRaw = raw;
+    assertSameRawdata(raw, expectedFile);
+  } finally {
+    await f.close();
+  }
+}
+
+const routers = (n: number) => (raw: Obj) => Object.keys(raw['routers'] ?? {}).length >= n;
+/** Some configuration applied (the Ingress tests expecting nothing wait for one update). */
+const applied = (raw: Obj) => raw['routers'] !== undefined;
+
+// integration/fixtures/k8s_crd.toml and k8s_crd_label_selector.toml
+const crdToml = (provider: string): string => `[global]
   checkNewVersion = false
   sendAnonymousUsage = false
 
@@ -56,23 +82,106 @@ describe('traefik integration/k8s_test.go', () => {
     address = ":8000"
 
 [providers.kubernetesCRD]
-  allowCrossNamespace = false
-  allowExternalNameServices = true
+${provider}`;
+
+// integration/fixtures/k8s_default.toml, k8s_ingress_label_selector.toml and
+// k8s_ingressclass_disabled.toml
+const ingressToml = (provider: string): string => `[global]
+  checkNewVersion = false
+  sendAnonymousUsage = false
+
+[log]
+  level = "DEBUG"
+  noColor = true
+
+[api]
+  insecure = true
+
+[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+
+[providers.kubernetesIngress]
+${provider}`;
+
+describe('traefik integration/k8s_test.go', () => {
+  // The Go tests read the API on `web` through the IngressRoute api.route (CRD), or on the
+  // `traefik` entry point of `api.insecure` (Ingress).
+  it('TestCRDConfiguration: IngressRoutes, Middlewares, TraefikServices, TLSOption, ServersTransport, IngressRouteTCP and IngressRouteUDP as rawdata-crd.json', () =>
+    checkConfiguration(
+      crdToml('  allowCrossNamespace = false\n  allowExternalNameServices = true\n'),
+      'rawdata-crd.json',
+      'web',
+      routers(6),
+    ));
+
+  it('TestCRDLabelSelector: only the objects labelled app=traefik, as rawdata-crd-label-selector.json', () =>
+    checkConfiguration(
+      crdToml('  labelSelector = "app=traefik"\n'),
+      'rawdata-crd-label-selector.json',
+      'web',
+      routers(2),
+    ));
+
+  it("TestIngressConfiguration: the Ingresses of Traefik's IngressClasses and those without a class, as rawdata-ingress.json", () =>
+    checkConfiguration(
+      ingressToml('  allowEmptyServices = true\n'),
+      'rawdata-ingress.json',
+      'traefik',
+      routers(4),
+    ));
+
+  it('TestIngressLabelSelector: only the Ingress labelled app=traefik, as rawdata-ingress-label-selector.json', () =>
+    checkConfiguration(
+      ingressToml('  labelSelector = "app=traefik"\n'),
+      'rawdata-ingress-label-selector.json',
+      'traefik',
+      routers(1),
+    ));
+
+  it('TestIngressclass: ingressClass traefik-keep takes the Ingress of that IngressClass only, as rawdata-ingressclass.json', () =>
+    checkConfiguration(
+      // integration/fixtures/k8s_ingressclass.toml, without its `[http.routers.api]`: Traefik
+      // reads no dynamic configuration from its static file (our test harness would, with the
+      // file provider), and the expected file has no such router.
+      `[global]
+  checkNewVersion = false
+  sendAnonymousUsage = false
+
+[log]
+  level = "DEBUG"
+
+[api]
+  insecure = true
+
+[entryPoints]
+  [entryPoints.web]
+    address = ":8000"
+  [entryPoints.traefik]
+    address = ":8080"
+
+[providers.kubernetesIngress]
+  ingressClass = "traefik-keep"
 `,
-      [
-        ...k8sObjects('services.yml'),
-        ...k8sObjects('crd.yml'),
-        pods('default', 'whoami', 'http', 80, ['10.42.0.3', '10.42.0.5']),
-        pods('default', 'whoamitcp', 'footcp', 8080, ['10.42.0.2', '10.42.0.6']),
-        pods('default', 'whoamiudp', 'fooudp', 8090, ['10.42.0.4', '10.42.0.7']),
-      ],
-    );
-    try {
-      // As the Go test, through the IngressRoute that routes /api to api@internal on `web`.
-      const raw = await f.rawdata(f.proxy.ports.web!, (r) => Object.keys(r['routers'] ?? {}).length >= 6);
-      assertSameRawdata(raw, 'rawdata-crd.json');
-    } finally {
-      await f.close();
-    }
-  });
+      'rawdata-ingressclass.json',
+      'traefik',
+      routers(1),
+    ));
+
+  it('TestDisableIngressclassLookup: ingressClass traefik-keep without the IngressClass lookup matches no ingressClassName, as rawdata-ingressclass-disabled.json', () =>
+    checkConfiguration(
+      ingressToml('  ingressClass = "traefik-keep"\n  disableIngressClassLookup = true\n'),
+      'rawdata-ingressclass-disabled.json',
+      'traefik',
+      applied,
+    ));
+
+  it(
+    'TestDisableIngressclassLookup (the @internal objects): api@internal and dashboard@internal with its middlewares, and noop@internal, as rawdata-ingressclass-disabled.json lists them',
+    {
+      todo: 'our API lists no @internal routers, middlewares or services (Traefik: pkg/provider/traefik/internal.go adds them to the runtime configuration); see docs/migrating-from-traefik.md',
+    },
+    // The rawdata of the test above.
+    () => assertSameRawdata(lastRaw, 'rawdata-ingressclass-disabled.json', true),
+  );
 });
