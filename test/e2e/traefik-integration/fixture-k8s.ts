@@ -11,7 +11,7 @@
  * written (a reference to an object of the router's own provider is compared without its
  * `@provider`; a chain's members, which Traefik's runtime shows qualified, likewise), and the defaults Traefik's providers fill in (`SetDefaults`) where our
  * configuration leaves them unset (`responseForwarding.flushInterval` 100ms, `observability` all
- * on, a server's weight 1).
+ * on, `ruleSyntax` `default`, a server's weight 1).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { type FakeKube, type KubeObj, startFakeKube, writeKubeconfig } from '../../helpers/fake-kube.ts';
 import { endpointSliceFor } from '../../helpers/kube-objects.ts';
-import type { ProxyProcess } from '../../helpers/proxy-process.ts';
-import { startFixture } from './fixture.ts';
+import { type ProxyProcess, startProxy } from '../../helpers/proxy-process.ts';
+import { CONFIG_NAME } from './fixture.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures-k8s');
 
@@ -36,14 +36,16 @@ export function k8sObjects(file: string): KubeObj[] {
  * that each test's provider then filters: the Services with their pods, the CRD objects, the
  * Ingresses and IngressClasses.
  */
-export function allK8sObjects(): KubeObj[] {
+export function allK8sObjects(
+  ips: { whoami?: string[]; whoamitcp?: string[]; whoamiudp?: string[] } = {},
+): KubeObj[] {
   return [
     ...k8sObjects('services.yml'),
     ...k8sObjects('crd.yml'),
     ...k8sObjects('ingress.yml'),
-    pods('default', 'whoami', 'http', 80, ['10.42.0.3', '10.42.0.5']),
-    pods('default', 'whoamitcp', 'footcp', 8080, ['10.42.0.2', '10.42.0.6']),
-    pods('default', 'whoamiudp', 'fooudp', 8090, ['10.42.0.4', '10.42.0.7']),
+    pods('default', 'whoami', 'http', 80, ips.whoami ?? ['10.42.0.3', '10.42.0.5']),
+    pods('default', 'whoamitcp', 'footcp', 8080, ips.whoamitcp ?? ['10.42.0.2', '10.42.0.6']),
+    pods('default', 'whoamiudp', 'fooudp', 8090, ips.whoamiudp ?? ['10.42.0.4', '10.42.0.7']),
   ];
 }
 
@@ -72,29 +74,46 @@ export interface K8sFixture {
 
 /**
  * Starts the fake API server with `objects` and the proxy on a Traefik fixture (TOML), its entry
- * points moved to loopback port 0 (`/udp` ones too) and the `traefik` entry point declared there,
- * so that the API's entry point takes no fixed port.
+ * points moved to loopback, on the port `ports` gives by entry point name or else port 0 (`/udp`
+ * ones too), and the `traefik` entry point declared there, so that the API's entry point takes no
+ * fixed port.
  */
-export async function startK8sFixture(toml: string, objects: readonly KubeObj[]): Promise<K8sFixture> {
+export async function startK8sFixture(
+  toml: string,
+  objects: readonly KubeObj[],
+  ports: Readonly<Record<string, number>> = {},
+): Promise<K8sFixture> {
   const kube = await startFakeKube();
   const dir = mkdtempSync(join(tmpdir(), 'k8s-integration-'));
   for (const o of objects) kube.apply(o);
   writeKubeconfig(dir, kube.url);
-  const config = `${toml
-    .replace(/^(\s*address\s*=\s*)":\d+\/udp"/gm, '$1"127.0.0.1:0/udp"')
+  let entryPoint = '';
+  const config = toml
     .replace(/^\[entryPoints\]\s*$/m, (t) =>
       /^\s*\[entryPoints\.traefik\]/m.test(toml) ? t : `${t}\n  [entryPoints.traefik]\n    address = ":8080"`,
     )
-    // Kept: fixture.ts drops an `[api]` table that holds only `insecure = true`.
-    .replace(/^\[api\]\s*\n(\s*)insecure\s*=\s*true/m, '[api]\n$1dashboard = true\n$1insecure = true')}`;
+    .split('\n')
+    .map((line) => {
+      const table = /^\s*\[entryPoints\.(\w+)\]/.exec(line);
+      if (table) entryPoint = table[1]!;
+      else if (/^\s*\[/.test(line)) entryPoint = '';
+      return entryPoint === ''
+        ? line
+        : line.replace(
+            /^(\s*address\s*=\s*)":\d+(\/udp)?"/,
+            (_, head: string, udp = '') => `${head}"127.0.0.1:${ports[entryPoint] ?? 0}${udp}"`,
+          );
+    })
+    .join('\n');
   const count = (config.match(/^\s*address\s*=/gm) ?? []).length;
   let proxy: ProxyProcess;
   try {
-    proxy = await startFixture(
+    proxy = await startProxy({
       config,
-      {},
-      { entryPoints: count, env: { KUBECONFIG: join(dir, 'kubeconfig') } },
-    );
+      configName: CONFIG_NAME,
+      entryPoints: count,
+      env: { KUBECONFIG: join(dir, 'kubeconfig') },
+    });
   } catch (e) {
     await kube.close();
     rmSync(dir, { recursive: true, force: true });
@@ -174,6 +193,7 @@ export function traefikSide(expected: Record<string, Record<string, Obj>>, inter
         if (c['middlewares'] !== undefined)
           c['middlewares'] = c['middlewares'].map((m: string) => asWritten(m, p));
         if (c['service'] !== undefined) c['service'] = asWritten(c['service'], p);
+        if (c['ruleSyntax'] === 'default') delete c['ruleSyntax'];
         const obs = c['observability'];
         if (obs?.accessLogs && obs.tracing && obs.metrics && (obs.traceVerbosity ?? 'minimal') === 'minimal')
           delete c['observability'];

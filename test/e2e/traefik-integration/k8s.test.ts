@@ -12,9 +12,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { freePort } from '../../helpers/free-port.ts';
+import { secretFor } from '../../helpers/kube-objects.ts';
+import { TestPki } from '../../helpers/tls-certs.ts';
 import {
   allK8sObjects,
   expectedRawdata,
+  k8sObjects,
   type Obj,
   ourSide,
   startK8sFixture,
@@ -175,6 +179,70 @@ describe('traefik integration/k8s_test.go', () => {
       'traefik',
       applied,
     ));
+
+  it('TestGatewayConfiguration: GatewayClass, Gateways, HTTPRoute, TCPRoute and TLSRoute as rawdata-gateway.json', {
+    todo: "rawdata-gateway.json predates the Traefik versions our Gateway provider follows: router names hashed over their parts since v3.7.11 (makeRouterName, GHSA-fgjj-px3w-67xx), v3.8's listener isolation (`listener-<ep>-<http|https>-…` parent routers, the routes' routers their children), TLS listeners that take TLSRoutes only (the fixture's Terminate listener has a TCPRoute) and the `deny-unknown-host` TCP router; the index holds no newer rawdata-gateway.json",
+  }, async () => {
+    // The Gateway listeners name entry points by port: they get free loopback ports, written in
+    // both the static configuration and the Gateways.
+    const names = ['footlspassthrough', 'footlsterminate', 'footcp', 'web', 'websecure'];
+    const ports: Record<string, number> = {};
+    for (const n of names) ports[n] = await freePort();
+    const gateway = k8sObjects('gateway.yml').map((o) =>
+      JSON.parse(
+        JSON.stringify(o).replace(/"([A-Z]+)_PORT"/g, (_, n: string) => String(ports[n.toLowerCase()])),
+      ),
+    );
+    const cert = new TestPki('k8s integration').issue('tls.foo.example.com', ['tls.foo.example.com']);
+    const f = await startK8sFixture(
+      // integration/fixtures/k8s_gateway.toml (v3: `experimental.kubernetesGateway`, deprecated
+      // since v3.1, is accepted)
+      `[global]
+  checkNewVersion = false
+  sendAnonymousUsage = false
+
+[log]
+  level = "DEBUG"
+
+[api]
+  insecure = true
+
+[experimental]
+  kubernetesGateway = true
+
+[entryPoints]
+  [entryPoints.footlspassthrough]
+    address = ":9001"
+  [entryPoints.footlsterminate]
+    address = ":9002"
+  [entryPoints.footcp]
+    address = ":8193"
+  [entryPoints.fooudp]
+    address = ":8190/udp"
+  [entryPoints.web]
+    address = ":8180"
+  [entryPoints.websecure]
+    address = ":8443"
+
+[providers.kubernetesGateway]
+`,
+      [
+        ...allK8sObjects({ whoami: ['10.42.0.4', '10.42.0.6'], whoamitcp: ['10.42.0.2', '10.42.0.3'] }),
+        ...gateway,
+        secretFor('default', 'supersecret', { 'tls.crt': cert.certPem, 'tls.key': cert.keyPem }),
+      ],
+      ports,
+    );
+    try {
+      const raw = await f.rawdata(
+        f.proxy.ports['traefik']!,
+        (r) => Object.keys(r['tcpRouters'] ?? {}).length >= 3,
+      );
+      assertSameRawdata(raw, 'rawdata-gateway.json');
+    } finally {
+      await f.close();
+    }
+  });
 
   it(
     'TestDisableIngressclassLookup (the @internal objects): api@internal and dashboard@internal with its middlewares, and noop@internal, as rawdata-ingressclass-disabled.json lists them',
