@@ -25,6 +25,7 @@ import {
   defaultEntryPoints,
   enabledInternalServices,
   entryPointModelFor,
+  isUdpEntryPoint,
   listenedEntryPoints,
 } from './config/static/admin-entry-points.ts';
 import type { AcmeResolverConfig, EntryPointConfig, StaticConfig } from './config/static/schema.ts';
@@ -657,10 +658,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
 /** The entry points that listen for UDP (`address: ":53/udp"`). */
 function udpEntryPointNames(config: StaticConfig): string[] {
   return Object.entries(config.entryPoints)
-    .filter(([, ep]) => {
-      const a = parseAddress(ep.address);
-      return !('error' in a) && a.udp === true;
-    })
+    .filter(([, ep]) => isUdpEntryPoint(ep))
     .map(([n]) => n);
 }
 

@@ -153,7 +153,9 @@ export function routerView(
     provider: providerNameOf(name),
     rule: r.rule,
     priority: r.priority !== 0 ? r.priority : defaultPriority(r.rule),
-    entryPoints: r.entryPoints ?? allEntryPoints,
+    // A child router (parentRefs) gets no default entry points: it is reached through its parents
+    // only (Traefik's mergeConfiguration, pkg/server/aggregator.go: `router.ParentRefs == nil`).
+    entryPoints: r.entryPoints ?? (r.parentRefs === undefined ? allEntryPoints : []),
     middlewares: r.middlewares.map((m) => qualify(m, provider)),
     ...(r.service === undefined ? {} : { service: qualify(r.service, provider) }),
     ...(r.parentRefs === undefined ? {} : { parentRefs: r.parentRefs.map((p) => qualify(p, provider)) }),

@@ -170,9 +170,17 @@ http:
     const admin = proxy.ports['traefik']!;
     const r = await httpRequest(admin, { path: '/api/http/routers/api-user@file' });
     assert.equal(r.status, 200, r.text);
-    const view = JSON.parse(r.text) as { status: string; parentRefs?: string[] };
+    const view = JSON.parse(r.text) as {
+      status: string;
+      parentRefs?: string[];
+      entryPoints: string[];
+      using: string[];
+    };
     assert.equal(view.status, 'enabled');
     assert.deepEqual(view.parentRefs, ['api@file']);
+    // No default entry points for a child, as Traefik's mergeConfiguration (pkg/server/aggregator.go).
+    assert.deepEqual(view.entryPoints, []);
+    assert.deepEqual(view.using, []);
     const count = async (): Promise<number> => {
       const text = (await httpRequest(admin, { path: '/metrics' })).text;
       const line = text

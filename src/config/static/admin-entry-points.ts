@@ -1,6 +1,7 @@
 import { type EntryPointModel, entryPointModelOf } from '../dynamic/entry-point-model.ts';
 import type { InternalServiceName } from '../internal-services.ts';
 import { defaultEntryPoint } from '../schema-defaults.ts';
+import { parseAddress } from './address.ts';
 import type { EntryPointConfig, StaticConfig } from './schema.ts';
 
 /**
@@ -71,13 +72,22 @@ export function listenedEntryPoints(config: StaticConfig): [string, EntryPointCo
   return out;
 }
 
+/** Whether an entry point listens for UDP (`address: ":53/udp"`). */
+export function isUdpEntryPoint(ep: { readonly address: string }): boolean {
+  const a = parseAddress(ep.address);
+  return !('error' in a) && a.udp === true;
+}
+
 /**
  * The entry points of a router without `entryPoints`: every declared entry point but `traefik`
- * (Traefik's rule). An admin entry point of another name (`api.entryPoint: web`) keeps its
- * routers: the API's own paths are routed beside them.
+ * and the UDP ones (Traefik's getDefaultsEntrypoints, cmd/traefik/traefik.go: `protocol !=
+ * "udp"`). An admin entry point of another name (`api.entryPoint: web`) keeps its routers: the
+ * API's own paths are routed beside them.
  */
 export function defaultEntryPoints(config: StaticConfig): string[] {
-  return Object.keys(config.entryPoints).filter((n) => n !== INTERNAL_ENTRY_POINT);
+  return Object.entries(config.entryPoints)
+    .filter(([n, ep]) => n !== INTERNAL_ENTRY_POINT && !isUdpEntryPoint(ep))
+    .map(([n]) => n);
 }
 
 /**

@@ -83,7 +83,8 @@ describe('IngressRouteTCP → tcp configuration', () => {
     assert.deepEqual(issues, [
       'middlewaretcp db/office: warning: tcp.middlewares.db-office.ipAllowList: `ipWhiteList` is deprecated: it is read as `ipAllowList`',
     ]);
-    const name = `db-cache-v1-${hash(match)}`;
+    // Not normalized, as Traefik's (kubernetes_tcp.go; its TestLoadIngressRouteTCPs' `default-test.route-…`).
+    const name = `db-cache.v1-${hash(match)}`;
     const r = tcp.routers[name];
     assert.equal(r?.rule, match);
     assert.equal(r?.service, name, 'the router and its service share the name, as in Traefik');

@@ -52,7 +52,8 @@ interface IngressRouteUdpSpec {
  * kubernetes_tcp.go, kubernetes_udp.go, and kubernetes.go for the two object kinds):
  *
  * - a route of an IngressRouteTCP is a router *and* a service of the same name,
- *   `normalize(<ns>-<name>-<first 10 bytes of sha256(match) in hex>)` (as an IngressRoute's);
+ *   `<ns>-<name>-<first 10 bytes of sha256(match) in hex>` (not normalized, unlike an
+ *   IngressRoute's: `default-test.route-673acf455cb2dab0b43a`);
  *   one route service is that service's load balancer; several are a weighted service of
  *   children `<router>-<service>-<port>` (weight 1 unless given);
  * - a route of an IngressRouteUDP is a router and a service `<ns>-<name>-<index of the route>`
@@ -123,7 +124,10 @@ function ingressRouteTcp(b: KubeBuild, ir: KubeObject): void {
       continue;
     }
     const hash = createHash('sha256').update(match).digest('hex').slice(0, 20);
-    const name = normalize(`${ns}-${ir.metadata.name}-${hash}`);
+    // Traefik's makeID(namespace, makeServiceKey(match, name)), not normalized: `test.route`'s
+    // router is `default-test.route-<hash>` (kubernetes_tcp.go loadIngressRouteTCPConfiguration;
+    // its IngressRoutes' keys are normalized, kubernetes_http.go).
+    const name = `${ns}-${ir.metadata.name}-${hash}`;
     b.source('tcp/routers', name, where);
     let ok = true;
     const refs: string[] = [];
