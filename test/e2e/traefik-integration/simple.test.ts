@@ -875,13 +875,10 @@ address="127.0.0.1:9"
       assert.ok(r.text.includes(f), `${f} in ${r.text}`);
   });
 
-  // Differs (reported: the mirrors are started in src/proxy/exchange-tries.ts, the retry work's
-  // file): Traefik's mirroring serves the main handler first and sends no copy when the request was
-  // canceled meanwhile (pkg/server/service/loadbalancer/mirror/mirror.go ServeHTTP); ours sends
-  // the copies with the request, before the answer.
-  it('TestMirrorCanceled: requests the client gave up on are not mirrored', {
-    todo: 'copies are sent with the request, not after the answer (mirror.go); in exchange-tries.ts, reported',
-  }, async () => {
+  // Traefik's mirroring serves the main handler first and sends no copy when the request was
+  // canceled meanwhile (pkg/server/service/loadbalancer/mirror/mirror.go ServeHTTP); so does ours
+  // (ExchangeCore.mirrorsDue, cancelMirrors).
+  it('TestMirrorCanceled: requests the client gave up on are not mirrored', async () => {
     // The Go test's main server answers after 2 s; its client gives up after 1 s.
     let mainCount = 0;
     const server = createServer((_req, res) => {
