@@ -8,6 +8,7 @@ import {
   isValidLabelName,
   isValidMetricName,
   labelPairs,
+  sortedPairs,
 } from './exposition.ts';
 import { parseExposition } from './test-exposition-parser.ts';
 
@@ -42,9 +43,18 @@ describe('exposition pieces', () => {
     assert.equal(isValidLabelName('__name__'), false);
   });
 
-  it('renders label pairs in insertion order inside braces, and nothing for no labels', () => {
-    assert.equal(braces(labelPairs({ b: '1', a: 'x"y' })), '{b="1",a="x\\"y"}');
+  it("renders label pairs sorted by name inside braces (client_golang's order), and nothing for no labels", () => {
+    assert.equal(braces(labelPairs({ b: '1', a: 'x"y' })), '{a="x\\"y",b="1"}');
     assert.equal(braces(labelPairs({})), '');
+    assert.equal(
+      sortedPairs([
+        ['service', 's'],
+        ['code', '200'],
+        ['protocol', 'http'],
+        ['method', 'GET'],
+      ]),
+      'code="200",method="GET",protocol="http",service="s"',
+    );
   });
 });
 

@@ -47,15 +47,30 @@ export function parseValue(text: string): number {
 }
 
 /**
- * `name="value",` pairs without braces, so that callers can append more pairs (`code`, `le`)
- * without re-escaping. Returns '' for no labels.
+ * `name="value",` pairs without braces, sorted by name as client_golang writes a series' labels
+ * (prometheus/client_golang MakeLabelPairs sorts them; expfmt writes them in that order), so that
+ * callers can append more pairs (`le`, which expfmt writes last) without re-escaping. Returns ''
+ * for no labels.
  */
 export function labelPairs(labels: Readonly<Record<string, string>>): string {
   let out = '';
-  for (const name of Object.keys(labels)) {
+  for (const name of Object.keys(labels).sort(byCodePoint)) {
     out += `${name}="${escapeLabelValue(String(labels[name]))}",`;
   }
   return out;
+}
+
+/** A series' `[name, escaped value]` pairs as `a="1",b="2"`, sorted by name (client_golang's order). */
+export function sortedPairs(pairs: Array<readonly [string, string]>): string {
+  pairs.sort((a, b) => byCodePoint(a[0], b[0]));
+  let out = '';
+  for (let i = 0; i < pairs.length; i++) out += `${i === 0 ? '' : ','}${pairs[i]![0]}="${pairs[i]![1]}"`;
+  return out;
+}
+
+/** Go's string order (bytes; the names here are ASCII). */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Wraps `a="1",b="2",` (trailing comma allowed) as `{a="1",b="2"}`, or '' when empty. */

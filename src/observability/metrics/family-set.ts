@@ -1,5 +1,6 @@
 import {
   braces,
+  byCodePoint,
   escapeHelp,
   formatValue,
   isValidLabelName,
@@ -87,8 +88,4 @@ export class FamilySet {
     }
     return out.length === 0 ? '' : `${out.join('\n')}\n`;
   }
-}
-
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

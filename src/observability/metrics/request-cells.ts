@@ -41,6 +41,8 @@ export class RequestCell {
   readonly labelValues: readonly string[];
   /** `name="value",` pairs, escaped once when the cell is made. */
   readonly pairs: string;
+  /** The same as `[name, escaped value]`, for render to sort with the row's labels. */
+  readonly escaped: ReadonlyArray<readonly [string, string]>;
   readonly rows = new Map<number, Float64Array>();
   readonly #stride: number;
   /** Attempts after the first (services only). */
@@ -58,6 +60,7 @@ export class RequestCell {
     let pairs = '';
     for (const [name, value] of labels) pairs += `${name}="${escapeLabelValue(value)}",`;
     this.pairs = pairs;
+    this.escaped = labels.map(([name, value]) => [name, escapeLabelValue(value)] as const);
     this.labelValues = labels.map((l) => l[1]);
     this.#stride = bucketCount + 1;
   }

@@ -1,4 +1,4 @@
-import { escapeLabelValue, formatValue } from './exposition.ts';
+import { escapeLabelValue, formatValue, sortedPairs } from './exposition.ts';
 import type { FamilySet } from './family-set.ts';
 import type { HeaderLabels } from './header-labels.ts';
 import {
@@ -75,7 +75,7 @@ const HELP: Readonly<Record<RequestLevel, LevelHelp>> = {
 /**
  * The request families of one level (entry point, router or service) with Traefik's names and
  * labels: `code` (the status), `method`, `protocol`, and the level's own (`entrypoint`; `router`
- * and `service`; `service`).
+ * and `service`; `service`), written sorted by name as client_golang does.
  */
 export class RequestGroup {
   readonly #names: RequestGroupNames;
@@ -107,7 +107,7 @@ export class RequestGroup {
   }
 
   /**
-   * `${base}_requests_tls_total{…, tls_version, tls_cipher}`: Traefik's counter of the requests
+   * `${base}_requests_tls_total{…, tls_cipher, tls_version}`: Traefik's counter of the requests
    * that came over TLS (pkg/observability/metrics/prometheus.go; no header labels there).
    */
   #renderTls(set: FamilySet, pairs: TlsPairs): void {
@@ -120,7 +120,11 @@ export class RequestGroup {
       const t = cell.tls;
       for (let pair = 0; pair < t.length; pair++) {
         if (t[pair] === 0) continue;
-        const labels = `${cell.pairs}tls_version="${escapeLabelValue(pairs.versions[pair]!)}",tls_cipher="${escapeLabelValue(pairs.ciphers[pair]!)}"`;
+        const labels = sortedPairs([
+          ...cell.escaped,
+          ['tls_version', escapeLabelValue(pairs.versions[pair]!)],
+          ['tls_cipher', escapeLabelValue(pairs.ciphers[pair]!)],
+        ]);
         lines.push(`${name}{${labels}} ${formatValue(t[pair]!)}`);
       }
     }
@@ -156,15 +160,21 @@ export class RequestGroup {
         const v = cell.rows.get(key)!;
         let count = 0;
         for (let b = 0; b < stride; b++) count += v[b]!;
-        const labels = `${cell.pairs}code="${keyCode(key)}",method="${METHODS[keyMethod(key)]}",protocol="${PROTOCOLS[keyProtocol(key)]}"`;
+        // Sorted by name, as client_golang writes them (MakeLabelPairs; `le` last, expfmt).
+        const own: Array<readonly [string, string]> = [
+          ...cell.escaped,
+          ['code', String(keyCode(key))],
+          ['method', METHODS[keyMethod(key)]!],
+          ['protocol', PROTOCOLS[keyProtocol(key)]!],
+        ];
+        const labels = sortedPairs(own.slice());
         if (headerLabels === null) requests?.push(`${base}_requests_total{${labels}} ${formatValue(count)}`);
         else {
           for (const [values, n] of cell.byHeaders!.get(key) ?? []) {
-            let pairs = '';
+            const all = own.slice();
             const vs = headerLabels.values(values);
-            for (let i = 0; i < vs.length; i++)
-              pairs += `,${headerLabels.names[i]}="${escapeLabelValue(vs[i]!)}"`;
-            requests?.push(`${base}_requests_total{${labels}${pairs}} ${formatValue(n)}`);
+            for (let i = 0; i < vs.length; i++) all.push([headerLabels.names[i]!, escapeLabelValue(vs[i]!)]);
+            requests?.push(`${base}_requests_total{${sortedPairs(all)}} ${formatValue(n)}`);
           }
         }
         bytesIn?.push(
