@@ -209,6 +209,16 @@ export abstract class ExchangeCore
    * of a gRPC request. A reference to the field's string, nothing is allocated.
    */
   protected grpcStatus: string | undefined = undefined;
+  /**
+   * With metrics on, the service's own answer where the router's middlewares changed it: its
+   * server's status, and the body bytes it sent when a body filter (buffering, compress) stands
+   * between; -1: the exchange's (`status`, `bytesOut`). Traefik's service metrics sit below the
+   * router's middlewares (pkg/middlewares/metrics wrapped around the service's handler,
+   * pkg/server/service/service.go), so a buffering that refuses the answer (500) leaves the
+   * service's 200 and its bytes counted (integration TestMetricsWithBufferingMiddleware).
+   */
+  protected serviceStatus = -1;
+  protected serviceBytesOut = -1;
   bytesOut = 0;
   done = false;
   /** When the service took the request (Origin fields), set only when it is access-logged; else -1. */
@@ -1311,6 +1321,8 @@ export abstract class ExchangeCore
         // The service's duration is its last try's, as Traefik's service metrics wrap the
         // server's handler (pkg/server/service/service.go), below middlewares and retries.
         this.tryStart === 0 ? -1 : (now - this.tryStart) / 1000,
+        this.serviceStatus,
+        this.serviceBytesOut,
       );
       const sc = ctx.metrics.semconv;
       if (sc !== null) {

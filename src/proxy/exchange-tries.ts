@@ -299,6 +299,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // (the service's request duration, below the middlewares and the retry, as Traefik's).
     if (this.tries > 1 || this.ctx.metrics !== null) {
       this.tryStart = performance.now();
+      // This try's answer is the service's own (metrics; #head sets it).
+      this.serviceStatus = -1;
+      this.serviceBytesOut = -1;
       // With metrics.otlp, the call's http.client.request.duration is recorded when it ends.
       if (this.route!.metered && this.ctx.metrics?.semconv != null) this.semconvCall = true;
     }

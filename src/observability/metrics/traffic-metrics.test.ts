@@ -203,6 +203,37 @@ describe('TrafficMetrics', () => {
     );
   });
 
+  it("gives the service level its own answer's status and bytes where a router middleware changed them", () => {
+    // Traefik's service metrics sit below the router's middlewares (pkg/middlewares/metrics):
+    // buffering refusing a 200 of 31 bytes answers 500 with 21; compress sends 40 of 100.
+    const metrics = new TrafficMetrics(ALL_ON);
+    const series = metrics.requestSeries('web', 'r', 's');
+    series.observe(500, 0.5, 3, 21, GET, null, undefined, 0.2, 200, 31);
+    series.observe(200, 0.5, 0, 40, GET, null, undefined, 0.2, 200, 100);
+    series.observe(200, 0.5, 0, 9, GET, null, undefined, 0.2, 200, -1);
+    const families = scrape(metrics);
+    const value = (family: string, labels: Record<string, string>) => sampleValue(families, family, labels);
+    const levels = [
+      ['entrypoint', { entrypoint: 'web' }],
+      ['router', { router: 'r', service: 's' }],
+    ] as const;
+    for (const [level, labels] of levels) {
+      assert.equal(value(`traefik_${level}_requests_total`, { ...labels, ...get('500') }), 1, level);
+      assert.equal(value(`traefik_${level}_responses_bytes_total`, { ...labels, ...get('500') }), 21, level);
+      assert.equal(value(`traefik_${level}_responses_bytes_total`, { ...labels, ...get('200') }), 49, level);
+      assert.equal(value(`traefik_${level}_request_duration_seconds_sum`, { ...labels, ...get('200') }), 1);
+    }
+    const svc = { service: 's' };
+    assert.equal(value('traefik_service_requests_total', { ...svc, ...get('500') }), undefined);
+    assert.equal(value('traefik_service_requests_total', { ...svc, ...get('200') }), 3);
+    assert.equal(value('traefik_service_responses_bytes_total', { ...svc, ...get('200') }), 140);
+    assert.equal(value('traefik_service_requests_bytes_total', { ...svc, ...get('200') }), 3);
+    assert.equal(
+      value('traefik_service_request_duration_seconds_sum', { ...svc, ...get('200') }),
+      0.6000000000000001,
+    );
+  });
+
   it('counts retries per service and shows zero for a service that never retried', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     const a = metrics.requestSeries('web', 'r1', 'a');
