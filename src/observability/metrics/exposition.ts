@@ -46,26 +46,35 @@ export function parseValue(text: string): number {
   return text === '' ? Number.NaN : Number(text);
 }
 
-/**
- * `name="value",` pairs without braces, sorted by name as client_golang writes a series' labels
- * (prometheus/client_golang MakeLabelPairs sorts them; expfmt writes them in that order), so that
- * callers can append more pairs (`le`, which expfmt writes last) without re-escaping. Returns ''
- * for no labels.
- */
-export function labelPairs(labels: Readonly<Record<string, string>>): string {
-  let out = '';
-  for (const name of Object.keys(labels).sort(byCodePoint)) {
-    out += `${name}="${escapeLabelValue(String(labels[name]))}",`;
-  }
-  return out;
+/** One series of a family: its labels as written (sorted by name) and their values in that order. */
+export interface SeriesLabels {
+  readonly text: string;
+  readonly values: readonly string[];
 }
 
-/** A series' `[name, escaped value]` pairs as `a="1",b="2"`, sorted by name (client_golang's order). */
-export function sortedPairs(pairs: Array<readonly [string, string]>): string {
+/** `[name, raw value]` pairs as SeriesLabels: sorted by name, escaped (client_golang's). */
+export function seriesLabels(pairs: Array<readonly [string, string]>): SeriesLabels {
   pairs.sort((a, b) => byCodePoint(a[0], b[0]));
-  let out = '';
-  for (let i = 0; i < pairs.length; i++) out += `${i === 0 ? '' : ','}${pairs[i]![0]}="${pairs[i]![1]}"`;
-  return out;
+  let text = '';
+  const values: string[] = [];
+  for (let i = 0; i < pairs.length; i++) {
+    text += `${i === 0 ? '' : ','}${pairs[i]![0]}="${escapeLabelValue(pairs[i]![1])}"`;
+    values.push(pairs[i]![1]);
+  }
+  return { text, values };
+}
+
+/**
+ * client_golang's order of a family's series (internal metricSorter, applied by Gather): fewer
+ * labels first, then by label values, in the labels' (sorted) order.
+ */
+export function bySeriesLabels(a: SeriesLabels, b: SeriesLabels): number {
+  if (a.values.length !== b.values.length) return a.values.length - b.values.length;
+  for (let i = 0; i < a.values.length; i++) {
+    const c = byCodePoint(a.values[i]!, b.values[i]!);
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 /** Go's string order (bytes; the names here are ASCII). */

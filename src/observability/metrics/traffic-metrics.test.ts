@@ -624,6 +624,43 @@ describe('TrafficMetrics', () => {
     assert.ok(has(after, { entrypoint: 'web', code: '404' }, 'traefik_entrypoint_requests_total'));
   });
 
+  it("writes labels sorted by name and a family's series sorted by label values, as client_golang", () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    metrics.requestSeries('web', 'r@file', 's@file').observe(500, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('api', 'r@file', 's@file').observe(200, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('web', 'r@file', 's@file').observe(200, 0.01, 0, 0, GET, null);
+    metrics.entryPoint('web').connectionOpened();
+    metrics.entryPoint('api').connectionOpened();
+    metrics.addCollector((w) => {
+      w.gauge('traffic_x', 'X.', { z: '1', a: 'b' }, 1);
+      w.gauge('traffic_x', 'X.', { z: '0', a: 'b' }, 2);
+      w.gauge('traffic_x', 'X.', { z: '9', a: 'a' }, 3);
+    });
+    const lines = metrics.render().split('\n');
+    const family = (name: string) => lines.filter((l) => l.startsWith(`${name}{`));
+    assert.deepEqual(family('traefik_entrypoint_requests_total'), [
+      'traefik_entrypoint_requests_total{code="200",entrypoint="api",method="GET",protocol="http"} 1',
+      'traefik_entrypoint_requests_total{code="200",entrypoint="web",method="GET",protocol="http"} 1',
+      'traefik_entrypoint_requests_total{code="500",entrypoint="web",method="GET",protocol="http"} 1',
+    ]);
+    assert.deepEqual(family('traefik_router_requests_total'), [
+      'traefik_router_requests_total{code="200",method="GET",protocol="http",router="r@file",service="s@file"} 2',
+      'traefik_router_requests_total{code="500",method="GET",protocol="http",router="r@file",service="s@file"} 1',
+    ]);
+    assert.deepEqual(family('traefik_service_request_duration_seconds_bucket').slice(0, 1), [
+      'traefik_service_request_duration_seconds_bucket{code="200",method="GET",protocol="http",service="s@file",le="0.1"} 2',
+    ]);
+    assert.deepEqual(family('traefik_open_connections'), [
+      'traefik_open_connections{entrypoint="api",protocol="TCP"} 1',
+      'traefik_open_connections{entrypoint="web",protocol="TCP"} 1',
+    ]);
+    assert.deepEqual(family('traffic_x'), [
+      'traffic_x{a="a",z="9"} 3',
+      'traffic_x{a="b",z="0"} 2',
+      'traffic_x{a="b",z="1"} 1',
+    ]);
+  });
+
   it('renders byte-identical text for the same state', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     metrics.requestSeries('web', 'r', 's').observe(503, 0.4, 1, 2, GET, null);

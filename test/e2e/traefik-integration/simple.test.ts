@@ -1323,7 +1323,7 @@ ${API}
 
   /**
    * Traefik's expected exposition lines that the text does not hold, byte for byte (labels sorted
-   * by name, as client_golang writes them; src/observability/metrics/exposition.ts sortedPairs).
+   * by name, as client_golang writes them; src/observability/metrics/exposition.ts seriesLabels).
    */
   function missing(text: string, lines: readonly string[]): string[] {
     const have = new Set(text.split('\n'));
