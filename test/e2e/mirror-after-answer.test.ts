@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { connect, constants } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { httpRequest } from '../helpers/http-request.ts';
@@ -103,6 +104,32 @@ http:
     assert.equal(r.text, `answer first ${payload.length}`);
     const copy = await within(copyOf('/post'), 'the copy with its body');
     assert.equal(sha256(copy), sha256(payload));
+  });
+
+  it('sends no copy of a request whose HTTP/2 client reset its stream before the answer', async () => {
+    const session = connect(`http://127.0.0.1:${proxy.port}`);
+    try {
+      const stream = session.request({ ':path': '/h2/cancel' });
+      stream.on('error', () => {});
+      stream.end();
+      // The main service has the request: the client gives up on it.
+      await within(
+        new Promise<void>((resolve) => {
+          const check = () =>
+            main.seen.some((x) => x.url === '/h2/cancel') ? resolve() : setTimeout(check, 10);
+          check();
+        }),
+        'the main service to get the request',
+      );
+      stream.close(constants.NGHTTP2_CANCEL);
+      // A later request's copy, sent after its answer, comes after the first one's would have.
+      const r = await within(httpRequest(proxy.port, { path: '/h2/after' }), 'the answer');
+      assert.equal(r.text, 'answer first 0');
+      await within(copyOf('/h2/after'), 'the later copy');
+      assert.ok(!copies.has('/h2/cancel'));
+    } finally {
+      session.destroy();
+    }
   });
 
   it('sends no copy of a body over maxBodySize, and the main service gets it whole', async () => {
