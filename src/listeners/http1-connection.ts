@@ -565,6 +565,10 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
     if (ex !== null && !ex.responseStarted && this.#state === S_WAIT) ex.readTimeoutBeforeHead();
   }
 
+  get clientEnded(): boolean {
+    return this.#clientEnded;
+  }
+
   #onEnd(): void {
     this.#clientEnded = true;
     if (this.#state === S_WAIT && this.#ex !== null && !this.#ex.responseStarted) {

@@ -65,6 +65,7 @@ function setup(opts: { draining?: boolean; maxRequests?: number; requestCount?: 
     exchangeDone: () => {},
     resumeBody: () => {},
     detachForTunnel: () => null,
+    clientEnded: false,
   };
   const sink = new Http1Sink(socket as unknown as Socket, '127.0.0.1', ctx as EntryPointContext, owner);
   return { socket, sink };

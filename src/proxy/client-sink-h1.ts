@@ -26,6 +26,8 @@ export interface Http1SinkOwner {
    * return the bytes read past the request (or null).
    */
   detachForTunnel(): Buffer | null;
+  /** The client sent its FIN. */
+  readonly clientEnded: boolean;
 }
 
 /** Bodies up to this size are written as part of the head's string (writeHead). */
@@ -71,6 +73,10 @@ export class Http1Sink implements ClientSink {
 
   get peer(): Socket {
     return this.socket;
+  }
+
+  get clientEnded(): boolean {
+    return this.#owner.clientEnded;
   }
 
   ownAffinity(): UpstreamAffinity {

@@ -76,6 +76,11 @@ export interface ClientSink {
   /** The client connection's affinity, made on first use. */
   ownAffinity?(): UpstreamAffinity;
   /**
+   * The client sent its FIN (HTTP/1.1): Go's server cancels the request's context on it (net/http
+   * connReader backgroundRead), which a mirroring reads as a canceled request (read only then).
+   */
+  readonly clientEnded?: boolean;
+  /**
    * A 1xx from the upstream (100 Continue, 103 Early Hints); the sink drops what its protocol
    * cannot relay. False when the client is not taking what it is sent: the exchange pauses the
    * upstream until `onClientDrain`, as `data`.

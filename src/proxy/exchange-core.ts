@@ -209,6 +209,16 @@ export abstract class ExchangeCore
    * of a gRPC request. A reference to the field's string, nothing is allocated.
    */
   protected grpcStatus: string | undefined = undefined;
+  /**
+   * With metrics on, the service's own answer where the router's middlewares changed it: its
+   * server's status, and the body bytes it sent when a body filter (buffering, compress) stands
+   * between; -1: the exchange's (`status`, `bytesOut`). Traefik's service metrics sit below the
+   * router's middlewares (pkg/middlewares/metrics wrapped around the service's handler,
+   * pkg/server/service/service.go), so a buffering that refuses the answer (500) leaves the
+   * service's 200 and its bytes counted (integration TestMetricsWithBufferingMiddleware).
+   */
+  protected serviceStatus = -1;
+  protected serviceBytesOut = -1;
   bytesOut = 0;
   done = false;
   /** When the service took the request (Origin fields), set only when it is access-logged; else -1. */
@@ -934,12 +944,72 @@ export abstract class ExchangeCore
       );
       return;
     }
+    // The answer came before the body's end (a server answered early, a retry followed): copies
+    // that waited for it go now.
     const m = this.mirror;
-    if (m?.wantsBody) {
-      const r = this.body!.recorder;
-      if (r === null || r.overflow) m.skip();
-      else this.startMirrors(r.bytes());
+    if (m?.due) this.mirrorDue(m, false);
+  }
+
+  /**
+   * The attempt that met the mirroring ended (`final`: the request did, its answer written):
+   * its copies go now, as Traefik's mirroring sends them once its main handler returned
+   * (pkg/server/service/loadbalancer/mirror/mirror.go ServeHTTP). A client that went away
+   * before cancelled them (cancelMirrors). Only requests that met a mirroring come here.
+   */
+  protected mirrorsDue(final: boolean): void {
+    const m = this.mirror;
+    if (m !== null) this.mirrorDue(m, final);
+  }
+
+  /**
+   * Sends `m`'s copies if its body can go with them: none wanted (`mirrorBody: false`, no body),
+   * or kept whole within the mirroring's `maxBodySize`. A body still coming makes them wait for
+   * its end (`due`), unless the request is over (`final`): then, and past `maxBodySize`, the
+   * request is not mirrored, as Traefik's errBodyTooLarge.
+   */
+  protected mirrorDue(m: MirrorState, final: boolean): void {
+    if (m.started) return;
+    if (!m.wantsBody) {
+      if (!final) m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
+      this.startMirrors(null, m);
+      return;
     }
+    const body = this.body;
+    if (!this.mirrorableBody(m.node)) m.skip();
+    else if (body!.done) {
+      if (!final) m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
+      this.startMirrors(body!.recorder!.bytes(), m);
+    } else if (final) m.skip();
+    else {
+      // A later attempt may change the request meanwhile: the copies keep it as it was.
+      m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
+      m.due = true;
+    }
+  }
+
+  /**
+   * An attempt that may have met a mirroring is over (`final`: the request): its copies go, unless
+   * the client canceled the request meanwhile: went away (abort), or sent its FIN, which Go's
+   * server takes as a cancel (net/http connReader backgroundRead cancels the request's context;
+   * the answer still goes out here, RFC 9112 §9.6 half-close).
+   */
+  protected attemptOver(final: boolean): void {
+    if (this.client.clientEnded === true) this.cancelMirrors();
+    else this.mirrorsDue(final);
+  }
+
+  /** The recorded request body can go to `node`'s mirrors (kept whole, within its maxBodySize). */
+  protected mirrorableBody(node: MirroringNode): boolean {
+    const rec = this.body?.recorder ?? null;
+    return rec !== null && !rec.overflow && (node.maxBodySize < 0 || rec.length <= node.maxBodySize);
+  }
+
+  /**
+   * The client went away before the answer: no copy goes, as Traefik's mirroring sends none when
+   * the request's context was canceled during its main handler (mirror.go ServeHTTP).
+   */
+  protected cancelMirrors(): void {
+    this.mirror?.skip();
   }
 
   /** Sends the copies of `state` (the request's mirroring, or a later attempt's) with `body`. */
@@ -1047,6 +1117,7 @@ export abstract class ExchangeCore
     if (this.semconvCall) this.endCallMetric(499);
     this.dropTry();
     this.retry?.cancel();
+    if (this.mirror !== null || this.retry !== null) this.cancelMirrors();
     if (this.status === 0) this.status = 499;
     this.closeAfter = true;
     this.finish();
@@ -1215,10 +1286,11 @@ export abstract class ExchangeCore
         }
       }
     }
+    // The answer is written: the copies go (those of a client that went away were cancelled).
+    if (this.mirror !== null || this.retry !== null) this.attemptOver(true);
     for (let r = this.retry; r !== null; r = r.outer) r.settle();
     const m = this.mirror;
     if (m !== null) {
-      m.skip();
       const c = m.comparison;
       const cap = this.capture;
       if (c !== null) {
@@ -1257,6 +1329,8 @@ export abstract class ExchangeCore
         // The service's duration is its last try's, as Traefik's service metrics wrap the
         // server's handler (pkg/server/service/service.go), below middlewares and retries.
         this.tryStart === 0 ? -1 : (now - this.tryStart) / 1000,
+        this.serviceStatus,
+        this.serviceBytesOut,
       );
       const sc = ctx.metrics.semconv;
       if (sc !== null) {

@@ -155,9 +155,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (m !== null) {
       if (m.comparison !== null)
         this.capture = new ResponseCapture(m.node.compareHeaders, m.node.compareBody);
-      const rec = this.body?.recorder ?? null;
-      if (!m.wantsBody) this.startMirrors(null);
-      else if (rec === null || rec.overflow) m.skip();
+      // The copies go once the answer is written (mirrorsDue); a body not kept is known now.
+      if (m.wantsBody && !this.mirrorableBody(m.node)) m.skip();
     }
   }
 
@@ -300,6 +299,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // (the service's request duration, below the middlewares and the retry, as Traefik's).
     if (this.tries > 1 || this.ctx.metrics !== null) {
       this.tryStart = performance.now();
+      // This try's answer is the service's own (metrics; #head sets it).
+      this.serviceStatus = -1;
+      this.serviceBytesOut = -1;
       // With metrics.otlp, the call's http.client.request.duration is recorded when it ends.
       if (this.route!.metered && this.ctx.metrics?.semconv != null) this.semconvCall = true;
     }
@@ -396,51 +398,63 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   /**
    * A later attempt's mirroring: copies of the request as this attempt sends it, no comparison
-   * (compare mode compares the first attempt's). A body goes with them once read whole (the
-   * recorder kept it for the retry); over the mirror's `maxBodySize`, or not kept, none is sent.
+   * (compare mode compares the first attempt's), sent once the attempt ended (mirrorsDue), as
+   * the first attempt's. A body goes with them once read whole (the recorder kept it for the
+   * retry); over the mirror's `maxBodySize`, or not kept, none is sent.
    */
   #attemptMirror(node: MirroringNode): void {
     // A body read whole first (buffering) goes as the first attempt's copies take it.
     const hasBody = this.body !== null && this.spool === null;
     const m = new MirrorState(node, this.req, hasBody, false);
     if (m.idle) return;
-    if (!m.wantsBody) {
-      this.startMirrors(null, m);
-      return;
-    }
-    const body = this.body!;
-    if (!this.#mirrorableBody(node)) {
+    if (m.wantsBody && !this.mirrorableBody(node)) {
       m.skip();
       return;
     }
-    if (body.done) {
-      this.startMirrors(body.recorder!.bytes(), m);
-      return;
-    }
-    // The attempt came before the body's end (a server answered early): its copies wait for it.
-    m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
-    const r = this.retry!;
+    // Kept on the outermost retry, which lasts as long as the request.
+    let r = this.retry!;
+    while (r.outer !== null) r = r.outer;
     if (r.pendingMirrors === null) r.pendingMirrors = [m];
     else r.pendingMirrors.push(m);
   }
 
-  /** The recorded request body can go to `node`'s mirrors (kept whole, within its maxBodySize). */
-  #mirrorableBody(node: MirroringNode): boolean {
-    const rec = this.body?.recorder ?? null;
-    return rec !== null && !rec.overflow && (node.maxBodySize < 0 || rec.length <= node.maxBodySize);
+  /** The first attempt's copies, then the later attempts' (kept on the outermost retry). */
+  protected override mirrorsDue(final: boolean): void {
+    super.mirrorsDue(final);
+    const r = this.#rootRetry();
+    const pending = r?.pendingMirrors;
+    if (pending == null) return;
+    for (let i = 0; i < pending.length; i++) this.mirrorDue(pending[i]!, final);
+    // Those waiting for the body stay (onBodyComplete).
+    const waiting = pending.filter((m) => !m.started);
+    r!.pendingMirrors = waiting.length === 0 ? null : waiting;
+  }
+
+  protected override cancelMirrors(): void {
+    super.cancelMirrors();
+    const r = this.#rootRetry();
+    const pending = r?.pendingMirrors;
+    if (pending == null) return;
+    r!.pendingMirrors = null;
+    for (let i = 0; i < pending.length; i++) pending[i]!.skip();
+  }
+
+  #rootRetry(): RetryState | null {
+    let r = this.retry;
+    if (r === null) return null;
+    while (r.outer !== null) r = r.outer;
+    return r;
   }
 
   override onBodyComplete(): void {
     super.onBodyComplete();
-    const r = this.retry;
-    if (r === null || r.pendingMirrors === null) return;
-    const pending = r.pendingMirrors;
-    r.pendingMirrors = null;
-    for (let i = 0; i < pending.length; i++) {
-      const m = pending[i]!;
-      if (this.#mirrorableBody(m.node)) this.startMirrors(this.body!.recorder!.bytes(), m);
-      else m.skip();
-    }
+    const r = this.#rootRetry();
+    const pending = r?.pendingMirrors;
+    if (pending == null) return;
+    // The copies of attempts that ended before the body's end go now.
+    for (let i = 0; i < pending.length; i++) if (pending[i]!.due) this.mirrorDue(pending[i]!, false);
+    const waiting = pending.filter((m) => !m.started);
+    r!.pendingMirrors = waiting.length === 0 ? null : waiting;
   }
 
   /** The retry policy's backoff ran out: try again. */
@@ -664,6 +678,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     while (root.outer !== null) root = root.outer;
     root.retried++;
     if (r.from >= 0) this.#endAttempt(r, status, networkError);
+    // The attempt is over: the copies of the mirroring it met go (Traefik's retry calls the
+    // service per attempt, and its mirroring sends them when its main handler returns).
+    if (this.mirror !== null || root.pendingMirrors !== null) this.attemptOver(false);
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (r.schedule(this, r.count(this.attempts))) this.deadline = this.#totalDeadline;
     else if (deferred) setImmediate(retryLater, this);

@@ -280,8 +280,12 @@ export class Exchange
       this.upstream?.markNotReusable();
       this.closeAfter = true;
     }
-    // The `code` label of a gRPC request (metrics): the grpc-status of the answer's head.
-    if (this.ctx.metrics !== null) this.grpcStatus = res.headers.get('grpc-status');
+    if (this.ctx.metrics !== null) {
+      // The `code` label of a gRPC request (metrics): the grpc-status of the answer's head.
+      this.grpcStatus = res.headers.get('grpc-status');
+      // The service level counts its server's status, whatever the middlewares make of it.
+      this.serviceStatus = res.status;
+    }
     const mws = route.middlewares;
     const page = this.page;
     let status = page === null || page.status === 0 ? res.status : page.status;
@@ -342,6 +346,7 @@ export class Exchange
     if (n === 0) return;
     const pipeline = this.#pipeline;
     if (pipeline !== null) {
+      this.serviceBytesOut += n;
       if (!pipeline.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) {
         this.#pipelineBlocked = true;
         this.upstream?.pause();
@@ -432,6 +437,8 @@ export class Exchange
       connectionTokens: res.connectionTokens,
     };
     this.#filteredRh = rh;
+    // The service level counts the bytes it sent, not the filters' output (metrics).
+    this.serviceBytesOut = 0;
     this.#pipeline = new ResponsePipeline(filters, this);
     this.#liveLong();
     if (body !== null && end > start) this.onUpstreamData(body, start, end);
@@ -543,6 +550,7 @@ export class Exchange
     this.headMs = performance.now() - (this.tries > 1 ? this.tryStart : this.startedAt);
     this.deadline = 0;
     this.recordTry(res.status, this.headMs);
+    if (this.ctx.metrics !== null) this.serviceStatus = res.status;
     let status = res.status;
     let reason = res.reason;
     if (this.mwRan > 0) {

@@ -69,10 +69,12 @@ function endCopySpans(spans: CopySpans, status: number): void {
 }
 
 /**
- * The mirrors of one request: which ones take it (percent), the copies sent once the request
- * body is complete, and the comparison with the primary's response in compare mode. A mirror
- * never slows or fails the primary: it is sent after the primary, its errors are only counted,
- * and it outlives the client's request.
+ * The mirrors of one request: which ones take it (percent), the copies sent once the primary
+ * answered, and the comparison with the primary's response in compare mode. As Traefik's
+ * mirroring (pkg/server/service/loadbalancer/mirror/mirror.go ServeHTTP), the main service is
+ * served first and the copies leave after its answer, none if the client canceled meanwhile. A
+ * mirror never slows or fails the primary: its copies start on a later turn of the event loop
+ * (Traefik's routine pool), its errors are only counted, and it outlives the client's request.
  */
 export class MirrorState {
   readonly node: MirroringNode;
@@ -81,6 +83,11 @@ export class MirrorState {
   readonly wantsBody: boolean;
   readonly #chosen: number[] = [];
   #started = false;
+  /**
+   * The attempt that met the mirroring ended, its body still coming: the copies go once it is
+   * whole (Traefik's mirroring reads it whole before its main handler, so its copies always have it).
+   */
+  due = false;
   /**
    * The request as the mirroring service got it, when service middlewares below it (its main
    * service's) ran since: Traefik's mirroring hands its main handler a clone and the mirrors
@@ -119,6 +126,11 @@ export class MirrorState {
     return this.#chosen.length === 0;
   }
 
+  /** The copies were sent, or given up (skip). */
+  get started(): boolean {
+    return this.#started;
+  }
+
   /**
    * Keeps the request as it is now for the copies (service middlewares are about to run).
    * `forwardedFor`: the address each copy appends to X-Forwarded-For, or null.
@@ -138,10 +150,12 @@ export class MirrorState {
   }
 
   /**
-   * Sends the copies (at most once). `body` is the recorded request body, or null; `count`, with
-   * metrics on, counts each copy a server took on its service. `forwardedFor`: the address each
-   * copy appends to X-Forwarded-For when its head is written (Traefik's mirror sends a clone of
-   * the request through its proxy, which appends the peer to each), or null.
+   * Sends the copies (at most once), on a later turn of the event loop: the primary's answer,
+   * already written, is flushed first (Traefik's mirroring hands its copies to its routine pool,
+   * mirror.go ServeHTTP). `body` is the recorded request body, or null; `count`, with metrics on,
+   * counts each copy a server took on its service. `forwardedFor`: the address each copy appends
+   * to X-Forwarded-For when its head is written (Traefik's mirror sends a clone of the request
+   * through its proxy, which appends the peer to each), or null.
    */
   start(
     req: RequestHead,
@@ -155,6 +169,26 @@ export class MirrorState {
   ): void {
     if (this.#started) return;
     this.#started = true;
+    setImmediate(() => {
+      try {
+        this.#send(req, hostHeader, body, forwardedFor, ticker, logger, count, trace);
+      } catch (e) {
+        // Nothing about a mirror may reach the client, nor the process.
+        logger.error('mirror failed to start', { error: String(e) });
+      }
+    });
+  }
+
+  #send(
+    req: RequestHead,
+    hostHeader: string,
+    body: Buffer | null,
+    forwardedFor: string | null,
+    ticker: Ticker,
+    logger: Logger,
+    count: MirrorCount | null,
+    trace: MirrorTracing | null,
+  ): void {
     const f = this.#frozen;
     if (f !== null) hostHeader = f.host;
     const method = f === null ? req.method : f.method;
@@ -261,7 +295,10 @@ export class MirrorState {
     }
   }
 
-  /** The request will not be mirrored (body too large, client gone before its body ended). */
+  /**
+   * The request will not be mirrored (body too large, client gone before the answer, or before
+   * its body ended).
+   */
   skip(): void {
     if (this.#started) return;
     this.#started = true;

@@ -102,8 +102,9 @@ export class RetryState {
   runs = 1;
   hasInner = false;
   /**
-   * A later attempt's mirroring (its copies wait for the request body to end), or null: what a
-   * mirroring service met again by an attempt sends (ExchangeTries #attemptMirror).
+   * Later attempts' mirrorings whose copies are not sent yet (they go when their attempt ends,
+   * and wait for the request body's end), or null: what a mirroring service met again by an
+   * attempt sends (ExchangeTries #attemptMirror; kept on the outermost retry).
    */
   pendingMirrors: MirrorState[] | null = null;
 

@@ -8,7 +8,7 @@ const worker = (
   start: number,
 ) => `# HELP traefik_entrypoint_requests_total How many.
 # TYPE traefik_entrypoint_requests_total counter
-traefik_entrypoint_requests_total{entrypoint="web",code="200",method="GET",protocol="http"} ${requests}
+traefik_entrypoint_requests_total{code="200",entrypoint="web",method="GET",protocol="http"} ${requests}
 # HELP traefik_entrypoint_request_duration_seconds How long.
 # TYPE traefik_entrypoint_request_duration_seconds histogram
 traefik_entrypoint_request_duration_seconds_bucket{entrypoint="web",le="0.1"} ${bucket}
@@ -26,7 +26,7 @@ describe('mergeExpositions', () => {
     assert.equal(out.match(/^# TYPE traefik_entrypoint_requests_total counter$/gm)?.length, 1);
     assert.match(
       out,
-      /^traefik_entrypoint_requests_total\{entrypoint="web",code="200",method="GET",protocol="http"\} 15$/m,
+      /^traefik_entrypoint_requests_total\{code="200",entrypoint="web",method="GET",protocol="http"\} 15$/m,
     );
     assert.match(
       out,
@@ -77,7 +77,7 @@ describe('workerFamilies', () => {
   });
 
   it('counts requests over every entry point label set', () => {
-    const text = `${worker(4, 1, 1)}traefik_entrypoint_requests_total{entrypoint="other",code="404",method="GET",protocol="http"} 6\n`;
+    const text = `${worker(4, 1, 1)}traefik_entrypoint_requests_total{code="404",entrypoint="other",method="GET",protocol="http"} 6\n`;
     assert.equal(entryPointRequests(text), 10);
   });
 

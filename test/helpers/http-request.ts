@@ -13,7 +13,7 @@ export function httpRequest(
     readonly method?: string;
     readonly path?: string;
     readonly headers?: Readonly<Record<string, string>>;
-    readonly body?: string;
+    readonly body?: string | Uint8Array;
   } = {},
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {

@@ -59,7 +59,8 @@ export async function scrape(port: number): Promise<Scrape> {
     if (m !== null) perWorker.set(m[1]!, Number(m[2]));
     m = /^traffic_worker_up\{worker="(\d+)",pid="(\d+)"\} 1$/.exec(line);
     if (m !== null) pids.set(m[1]!, Number(m[2]));
-    m = /^traefik_entrypoint_requests_total\{entrypoint="web",[^}]*\} (\S+)$/.exec(line);
+    // Labels sorted by name, as client_golang writes them: `code` comes before `entrypoint`.
+    m = /^traefik_entrypoint_requests_total\{[^}]*\bentrypoint="web"[^}]*\} (\S+)$/.exec(line);
     if (m !== null) webTotal += Number(m[1]);
   }
   return { text: r.body, perWorker, pids, webTotal };

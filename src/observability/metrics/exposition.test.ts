@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   braces,
+  bySeriesLabels,
   escapeHelp,
   escapeLabelValue,
   formatValue,
   isValidLabelName,
   isValidMetricName,
-  labelPairs,
+  seriesLabels,
 } from './exposition.ts';
 import { parseExposition } from './test-exposition-parser.ts';
 
@@ -42,9 +43,35 @@ describe('exposition pieces', () => {
     assert.equal(isValidLabelName('__name__'), false);
   });
 
-  it('renders label pairs in insertion order inside braces, and nothing for no labels', () => {
-    assert.equal(braces(labelPairs({ b: '1', a: 'x"y' })), '{b="1",a="x\\"y"}');
-    assert.equal(braces(labelPairs({})), '');
+  it("writes a series' labels sorted by name, escaped, and orders series by their values (client_golang's)", () => {
+    const s = seriesLabels([
+      ['service', 'a"b'],
+      ['code', '200'],
+      ['protocol', 'http'],
+      ['method', 'GET'],
+    ]);
+    assert.equal(s.text, 'code="200",method="GET",protocol="http",service="a\\"b"');
+    assert.deepEqual(s.values, ['200', 'GET', 'http', 'a"b']);
+    assert.equal(braces(seriesLabels([]).text), '');
+    const series = [
+      seriesLabels([
+        ['entrypoint', 'b'],
+        ['code', '200'],
+      ]),
+      seriesLabels([
+        ['entrypoint', 'a'],
+        ['code', '500'],
+      ]),
+      seriesLabels([
+        ['entrypoint', 'a'],
+        ['code', '200'],
+      ]),
+      seriesLabels([['code', '200']]),
+    ];
+    assert.deepEqual(
+      series.sort(bySeriesLabels).map((x) => x.text),
+      ['code="200"', 'code="200",entrypoint="a"', 'code="200",entrypoint="b"', 'code="500",entrypoint="a"'],
+    );
   });
 });
 

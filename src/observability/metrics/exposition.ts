@@ -46,16 +46,40 @@ export function parseValue(text: string): number {
   return text === '' ? Number.NaN : Number(text);
 }
 
-/**
- * `name="value",` pairs without braces, so that callers can append more pairs (`code`, `le`)
- * without re-escaping. Returns '' for no labels.
- */
-export function labelPairs(labels: Readonly<Record<string, string>>): string {
-  let out = '';
-  for (const name of Object.keys(labels)) {
-    out += `${name}="${escapeLabelValue(String(labels[name]))}",`;
+/** One series of a family: its labels as written (sorted by name) and their values in that order. */
+export interface SeriesLabels {
+  readonly text: string;
+  readonly values: readonly string[];
+}
+
+/** `[name, raw value]` pairs as SeriesLabels: sorted by name, escaped (client_golang's). */
+export function seriesLabels(pairs: Array<readonly [string, string]>): SeriesLabels {
+  pairs.sort((a, b) => byCodePoint(a[0], b[0]));
+  let text = '';
+  const values: string[] = [];
+  for (let i = 0; i < pairs.length; i++) {
+    text += `${i === 0 ? '' : ','}${pairs[i]![0]}="${escapeLabelValue(pairs[i]![1])}"`;
+    values.push(pairs[i]![1]);
   }
-  return out;
+  return { text, values };
+}
+
+/**
+ * client_golang's order of a family's series (internal metricSorter, applied by Gather): fewer
+ * labels first, then by label values, in the labels' (sorted) order.
+ */
+export function bySeriesLabels(a: SeriesLabels, b: SeriesLabels): number {
+  if (a.values.length !== b.values.length) return a.values.length - b.values.length;
+  for (let i = 0; i < a.values.length; i++) {
+    const c = byCodePoint(a.values[i]!, b.values[i]!);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/** Go's string order (bytes; the names here are ASCII). */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Wraps `a="1",b="2",` (trailing comma allowed) as `{a="1",b="2"}`, or '' when empty. */

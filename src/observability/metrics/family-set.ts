@@ -1,10 +1,13 @@
 import {
   braces,
+  byCodePoint,
+  bySeriesLabels,
   escapeHelp,
   formatValue,
   isValidLabelName,
   isValidMetricName,
-  labelPairs,
+  type SeriesLabels,
+  seriesLabels,
 } from './exposition.ts';
 import type { MetricWriter } from './types.ts';
 
@@ -16,6 +19,8 @@ interface Family {
   readonly lines: string[];
   /** Label string → index in `lines`, for collector samples only, so that a rewrite replaces. */
   keys: Map<string, number> | null;
+  /** Collector samples: each line's label values (sorted by name), for client_golang's order. */
+  values: SeriesLabels[] | null;
 }
 
 /**
@@ -32,7 +37,7 @@ export class FamilySet {
   lines(name: string, type: FamilyType, help: string): string[] | null {
     let family = this.#families.get(name);
     if (family === undefined) {
-      family = { type, help, lines: [], keys: null };
+      family = { type, help, lines: [], keys: null, values: null };
       this.#families.set(name, family);
     }
     return family.type === type ? family.lines : null;
@@ -57,12 +62,15 @@ export class FamilySet {
     }
     const family = this.#families.get(name)!;
     family.keys ??= new Map();
-    const labelText = braces(labelPairs(labels));
+    family.values ??= [];
+    const series = seriesLabels(Object.entries(labels));
+    const labelText = braces(series.text);
     const line = `${name}${labelText} ${formatValue(value)}`;
     const at = family.keys.get(labelText);
     if (at === undefined) {
       family.keys.set(labelText, lines.length);
       lines.push(line);
+      family.values.push(series);
     } else {
       lines[at] = line;
     }
@@ -83,12 +91,13 @@ export class FamilySet {
       const family = this.#families.get(name)!;
       if (family.lines.length === 0) continue;
       out.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} ${family.type}`);
-      for (const line of family.lines) out.push(line);
+      const values = family.values;
+      if (values !== null && values.length === family.lines.length) {
+        // Collector samples (one line each): sorted by label values, as client_golang's Gather.
+        const order = values.map((_, i) => i).sort((a, b) => bySeriesLabels(values[a]!, values[b]!));
+        for (const i of order) out.push(family.lines[i]!);
+      } else for (const line of family.lines) out.push(line);
     }
     return out.length === 0 ? '' : `${out.join('\n')}\n`;
   }
-}
-
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

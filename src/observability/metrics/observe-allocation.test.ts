@@ -68,7 +68,7 @@ describe('request series cost', () => {
     assert.match(text, /traefik_service_retries_total\{service="app@file"\} 600000/);
     assert.match(
       text,
-      /traefik_service_requests_tls_total\{service="app@file",tls_version="1.3",[^}]*\} 600000/,
+      /traefik_service_requests_tls_total\{service="app@file",tls_cipher="[^"]*",tls_version="1.3"\} 600000/,
     );
   });
 });

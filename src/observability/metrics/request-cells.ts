@@ -1,5 +1,3 @@
-import { escapeLabelValue } from './exposition.ts';
-
 /**
  * One label set's request counters (an entry point, a router and its service, or a service):
  * one Float64Array per (status code, method, protocol) seen, so that recording a request is a
@@ -39,8 +37,8 @@ export function keyProtocol(key: number): number {
 
 export class RequestCell {
   readonly labelValues: readonly string[];
-  /** `name="value",` pairs, escaped once when the cell is made. */
-  readonly pairs: string;
+  /** Its own labels (`[name, value]`, unescaped), which render sorts with the row's. */
+  readonly labels: ReadonlyArray<readonly [string, string]>;
   readonly rows = new Map<number, Float64Array>();
   readonly #stride: number;
   /** Attempts after the first (services only). */
@@ -55,9 +53,7 @@ export class RequestCell {
 
   constructor(labels: ReadonlyArray<readonly [string, string]>, bucketCount: number, byHeaders: boolean) {
     this.byHeaders = byHeaders ? new Map() : null;
-    let pairs = '';
-    for (const [name, value] of labels) pairs += `${name}="${escapeLabelValue(value)}",`;
-    this.pairs = pairs;
+    this.labels = labels;
     this.labelValues = labels.map((l) => l[1]);
     this.#stride = bucketCount + 1;
   }

@@ -1,4 +1,4 @@
-import { escapeLabelValue, formatValue } from './exposition.ts';
+import { bySeriesLabels, formatValue, type SeriesLabels, seriesLabels } from './exposition.ts';
 import type { FamilySet } from './family-set.ts';
 import type { HeaderLabels } from './header-labels.ts';
 import {
@@ -75,7 +75,7 @@ const HELP: Readonly<Record<RequestLevel, LevelHelp>> = {
 /**
  * The request families of one level (entry point, router or service) with Traefik's names and
  * labels: `code` (the status), `method`, `protocol`, and the level's own (`entrypoint`; `router`
- * and `service`; `service`).
+ * and `service`; `service`), written sorted by name as client_golang does.
  */
 export class RequestGroup {
   readonly #names: RequestGroupNames;
@@ -107,7 +107,7 @@ export class RequestGroup {
   }
 
   /**
-   * `${base}_requests_tls_total{…, tls_version, tls_cipher}`: Traefik's counter of the requests
+   * `${base}_requests_tls_total{…, tls_cipher, tls_version}`: Traefik's counter of the requests
    * that came over TLS (pkg/observability/metrics/prometheus.go; no header labels there).
    */
   #renderTls(set: FamilySet, pairs: TlsPairs): void {
@@ -116,20 +116,31 @@ export class RequestGroup {
     const name = `${base}_requests_tls_total`;
     const lines = set.lines(name, 'counter', HELP[level].tls);
     if (lines === null) return;
+    const series: Array<{ labels: SeriesLabels; n: number }> = [];
     for (const cell of this.#cells.values()) {
       const t = cell.tls;
       for (let pair = 0; pair < t.length; pair++) {
         if (t[pair] === 0) continue;
-        const labels = `${cell.pairs}tls_version="${escapeLabelValue(pairs.versions[pair]!)}",tls_cipher="${escapeLabelValue(pairs.ciphers[pair]!)}"`;
-        lines.push(`${name}{${labels}} ${formatValue(t[pair]!)}`);
+        const labels = seriesLabels([
+          ...cell.labels,
+          ['tls_version', pairs.versions[pair]!],
+          ['tls_cipher', pairs.ciphers[pair]!],
+        ]);
+        series.push({ labels, n: t[pair]! });
       }
     }
+    series.sort((a, b) => bySeriesLabels(a.labels, b.labels));
+    for (const { labels, n } of series) lines.push(`${name}{${labels.text}} ${formatValue(n)}`);
   }
 
   get size(): number {
     return this.#cells.size;
   }
 
+  /**
+   * Each family's series with their labels sorted by name and the series sorted by label values,
+   * as client_golang writes them (MakeLabelPairs; Gather's metricSorter; expfmt puts `le` last).
+   */
   render(set: FamilySet, tlsPairs: TlsPairs): void {
     if (this.#cells.size === 0) return;
     const { base, level } = this.#names;
@@ -138,8 +149,14 @@ export class RequestGroup {
     const retries = this.#names.retries
       ? set.lines(`${base}_retries_total`, 'counter', 'How many request retries happened on a service.')
       : null;
-    for (const cell of this.#cells.values()) {
-      retries?.push(`${base}_retries_total{${cell.pairs.slice(0, -1)}} ${formatValue(cell.retries)}`);
+    if (retries !== null) {
+      const cells = [...this.#cells.values()].map((cell) => ({
+        labels: seriesLabels([...cell.labels]),
+        cell,
+      }));
+      cells.sort((a, b) => bySeriesLabels(a.labels, b.labels));
+      for (const { labels, cell } of cells)
+        retries.push(`${base}_retries_total{${labels.text}} ${formatValue(cell.retries)}`);
     }
     if (![...this.#cells.values()].some((c) => c.rows.size > 0)) return;
     const requests = set.lines(`${base}_requests_total`, 'counter', help.requests);
@@ -151,39 +168,54 @@ export class RequestGroup {
     const headerLabels = this.#headerLabels;
     const les = Array.from(this.#bounds, (b) => `le="${formatValue(b)}"`);
     les.push('le="+Inf"');
+    const rows: Array<{ labels: SeriesLabels; v: Float64Array; count: number }> = [];
+    const counted: Array<{ labels: SeriesLabels; n: number }> = [];
     for (const cell of this.#cells.values()) {
-      for (const key of [...cell.rows.keys()].sort((a, b) => a - b)) {
-        const v = cell.rows.get(key)!;
+      for (const [key, v] of cell.rows) {
         let count = 0;
         for (let b = 0; b < stride; b++) count += v[b]!;
-        const labels = `${cell.pairs}code="${keyCode(key)}",method="${METHODS[keyMethod(key)]}",protocol="${PROTOCOLS[keyProtocol(key)]}"`;
-        if (headerLabels === null) requests?.push(`${base}_requests_total{${labels}} ${formatValue(count)}`);
+        const own: Array<readonly [string, string]> = [
+          ...cell.labels,
+          ['code', String(keyCode(key))],
+          ['method', METHODS[keyMethod(key)]!],
+          ['protocol', PROTOCOLS[keyProtocol(key)]!],
+        ];
+        const labels = seriesLabels(own.slice());
+        rows.push({ labels, v, count });
+        if (headerLabels === null) counted.push({ labels, n: count });
         else {
           for (const [values, n] of cell.byHeaders!.get(key) ?? []) {
-            let pairs = '';
+            const all = own.slice();
             const vs = headerLabels.values(values);
-            for (let i = 0; i < vs.length; i++)
-              pairs += `,${headerLabels.names[i]}="${escapeLabelValue(vs[i]!)}"`;
-            requests?.push(`${base}_requests_total{${labels}${pairs}} ${formatValue(n)}`);
+            for (let i = 0; i < vs.length; i++) all.push([headerLabels.names[i]!, vs[i]!]);
+            counted.push({ labels: seriesLabels(all), n });
           }
         }
-        bytesIn?.push(
-          `${base}_requests_bytes_total{${labels}} ${formatValue(v[stride + BYTES_IN_AFTER_BUCKETS]!)}`,
-        );
-        bytesOut?.push(
-          `${base}_responses_bytes_total{${labels}} ${formatValue(v[stride + BYTES_OUT_AFTER_BUCKETS]!)}`,
-        );
-        if (duration === null) continue;
-        let cumulative = 0;
-        for (let b = 0; b < stride; b++) {
-          cumulative += v[b]!;
-          duration.push(`${durationName}_bucket{${labels},${les[b]}} ${formatValue(cumulative)}`);
-        }
-        duration.push(
-          `${durationName}_sum{${labels}} ${formatValue(v[stride + SUM_AFTER_BUCKETS]!)}`,
-          `${durationName}_count{${labels}} ${formatValue(count)}`,
-        );
       }
+    }
+    rows.sort((a, b) => bySeriesLabels(a.labels, b.labels));
+    counted.sort((a, b) => bySeriesLabels(a.labels, b.labels));
+    if (requests !== null)
+      for (const { labels, n } of counted)
+        requests.push(`${base}_requests_total{${labels.text}} ${formatValue(n)}`);
+    for (const { labels: l, v, count } of rows) {
+      const labels = l.text;
+      bytesIn?.push(
+        `${base}_requests_bytes_total{${labels}} ${formatValue(v[stride + BYTES_IN_AFTER_BUCKETS]!)}`,
+      );
+      bytesOut?.push(
+        `${base}_responses_bytes_total{${labels}} ${formatValue(v[stride + BYTES_OUT_AFTER_BUCKETS]!)}`,
+      );
+      if (duration === null) continue;
+      let cumulative = 0;
+      for (let b = 0; b < stride; b++) {
+        cumulative += v[b]!;
+        duration.push(`${durationName}_bucket{${labels},${les[b]}} ${formatValue(cumulative)}`);
+      }
+      duration.push(
+        `${durationName}_sum{${labels}} ${formatValue(v[stride + SUM_AFTER_BUCKETS]!)}`,
+        `${durationName}_count{${labels}} ${formatValue(count)}`,
+      );
     }
   }
 }

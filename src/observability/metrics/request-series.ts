@@ -54,12 +54,29 @@ export class BoundRequestSeries implements RequestSeries {
     upgrade: string | null,
     grpcStatus?: string,
     serviceSeconds = -1,
+    serviceStatus = -1,
+    serviceBytesOut = -1,
   ): void {
     if (!(seconds >= 0)) seconds = 0;
     if (!(bytesIn >= 0)) bytesIn = 0;
     if (!(bytesOut >= 0)) bytesOut = 0;
     const proto = protocolIndex(req, upgrade);
-    const key = rowKey(codeLabel(status, proto, grpcStatus), methodIndex(req.method), proto);
+    const method = methodIndex(req.method);
+    const key = rowKey(codeLabel(status, proto, grpcStatus), method, proto);
+    if (serviceStatus >= 0 && this.#service !== null) {
+      const own = rowKey(codeLabel(serviceStatus, proto, grpcStatus), method, proto);
+      if (own !== key) {
+        // A router middleware answered in place of the service's answer (buffering refusing
+        // it, a plugin's status): the service counts its own, as Traefik's below them.
+        this.#observeSplit(key, own, seconds, bytesIn, bytesOut, req, serviceSeconds, serviceBytesOut);
+        return;
+      }
+    }
+    if (serviceBytesOut >= 0 && this.#service !== null && serviceBytesOut !== bytesOut) {
+      // Same status, other bytes (a compress or buffering body filter): the service's own.
+      this.#observeSplit(key, key, seconds, bytesIn, bytesOut, req, serviceSeconds, serviceBytesOut);
+      return;
+    }
     if (key !== this.#lastKey) {
       this.#lastKey = key;
       this.#ep = this.#entryPoint === null ? null : this.#entryPoint.row(key);
@@ -91,6 +108,52 @@ export class BoundRequestSeries implements RequestSeries {
     }
     if (this.#headerLabels !== null) this.#countHeaders(this.#headerLabels.key(req));
     // Traefik's `*_requests_tls_total`: every request that came over TLS, at each level.
+    const tls = req.tls;
+    if (tls !== undefined) this.#countTls(this.#tlsPairs.of(tls));
+  }
+
+  /**
+   * One request whose service level counts its own answer (row `svKey`, `svBytesOut`): the entry
+   * point and router count `key` as observe() does, the service as tryEnded() counts a try.
+   * Not the common path: a router middleware changed the service's answer.
+   */
+  #observeSplit(
+    key: number,
+    svKey: number,
+    seconds: number,
+    bytesIn: number,
+    bytesOut: number,
+    req: RequestHead,
+    serviceSeconds: number,
+    svBytesOut: number,
+  ): void {
+    const bounds = this.#bounds;
+    const last = bounds.length;
+    const stride = this.#stride;
+    let b = 0;
+    while (b < last && seconds > bounds[b]!) b++;
+    const ep = this.#entryPoint === null ? null : this.#entryPoint.row(key);
+    if (ep !== null) record(ep, b, stride, seconds, bytesIn, bytesOut);
+    const rt = this.#router === null ? null : this.#router.row(key);
+    if (rt !== null) record(rt, b, stride, seconds, bytesIn, bytesOut);
+    const svSeconds = serviceSeconds >= 0 ? serviceSeconds : seconds;
+    let s = 0;
+    while (s < last && svSeconds > bounds[s]!) s++;
+    const service = this.#service!;
+    record(service.row(svKey), s, stride, svSeconds, bytesIn, svBytesOut >= 0 ? svBytesOut : bytesOut);
+    const headerLabels = this.#headerLabels;
+    if (headerLabels !== null) {
+      const values = headerLabels.key(req);
+      for (const [cell, k] of [
+        [this.#entryPoint, key],
+        [this.#router, key],
+        [service, svKey],
+      ] as const) {
+        if (cell === null) continue;
+        const byValues = cell.headerRow(k);
+        byValues.set(values, (byValues.get(values) ?? 0) + 1);
+      }
+    }
     const tls = req.tls;
     if (tls !== undefined) this.#countTls(this.#tlsPairs.of(tls));
   }

@@ -203,6 +203,37 @@ describe('TrafficMetrics', () => {
     );
   });
 
+  it("gives the service level its own answer's status and bytes where a router middleware changed them", () => {
+    // Traefik's service metrics sit below the router's middlewares (pkg/middlewares/metrics):
+    // buffering refusing a 200 of 31 bytes answers 500 with 21; compress sends 40 of 100.
+    const metrics = new TrafficMetrics(ALL_ON);
+    const series = metrics.requestSeries('web', 'r', 's');
+    series.observe(500, 0.5, 3, 21, GET, null, undefined, 0.2, 200, 31);
+    series.observe(200, 0.5, 0, 40, GET, null, undefined, 0.2, 200, 100);
+    series.observe(200, 0.5, 0, 9, GET, null, undefined, 0.2, 200, -1);
+    const families = scrape(metrics);
+    const value = (family: string, labels: Record<string, string>) => sampleValue(families, family, labels);
+    const levels = [
+      ['entrypoint', { entrypoint: 'web' }],
+      ['router', { router: 'r', service: 's' }],
+    ] as const;
+    for (const [level, labels] of levels) {
+      assert.equal(value(`traefik_${level}_requests_total`, { ...labels, ...get('500') }), 1, level);
+      assert.equal(value(`traefik_${level}_responses_bytes_total`, { ...labels, ...get('500') }), 21, level);
+      assert.equal(value(`traefik_${level}_responses_bytes_total`, { ...labels, ...get('200') }), 49, level);
+      assert.equal(value(`traefik_${level}_request_duration_seconds_sum`, { ...labels, ...get('200') }), 1);
+    }
+    const svc = { service: 's' };
+    assert.equal(value('traefik_service_requests_total', { ...svc, ...get('500') }), undefined);
+    assert.equal(value('traefik_service_requests_total', { ...svc, ...get('200') }), 3);
+    assert.equal(value('traefik_service_responses_bytes_total', { ...svc, ...get('200') }), 140);
+    assert.equal(value('traefik_service_requests_bytes_total', { ...svc, ...get('200') }), 3);
+    assert.equal(
+      value('traefik_service_request_duration_seconds_sum', { ...svc, ...get('200') }),
+      0.6000000000000001,
+    );
+  });
+
   it('counts retries per service and shows zero for a service that never retried', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     const a = metrics.requestSeries('web', 'r1', 'a');
@@ -591,6 +622,43 @@ describe('TrafficMetrics', () => {
     assert.ok(!has(after, { router: 'gone' }, 'traefik_router_requests_total'));
     assert.ok(has(after, { service: 's' }));
     assert.ok(has(after, { entrypoint: 'web', code: '404' }, 'traefik_entrypoint_requests_total'));
+  });
+
+  it("writes labels sorted by name and a family's series sorted by label values, as client_golang", () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    metrics.requestSeries('web', 'r@file', 's@file').observe(500, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('api', 'r@file', 's@file').observe(200, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('web', 'r@file', 's@file').observe(200, 0.01, 0, 0, GET, null);
+    metrics.entryPoint('web').connectionOpened();
+    metrics.entryPoint('api').connectionOpened();
+    metrics.addCollector((w) => {
+      w.gauge('traffic_x', 'X.', { z: '1', a: 'b' }, 1);
+      w.gauge('traffic_x', 'X.', { z: '0', a: 'b' }, 2);
+      w.gauge('traffic_x', 'X.', { z: '9', a: 'a' }, 3);
+    });
+    const lines = metrics.render().split('\n');
+    const family = (name: string) => lines.filter((l) => l.startsWith(`${name}{`));
+    assert.deepEqual(family('traefik_entrypoint_requests_total'), [
+      'traefik_entrypoint_requests_total{code="200",entrypoint="api",method="GET",protocol="http"} 1',
+      'traefik_entrypoint_requests_total{code="200",entrypoint="web",method="GET",protocol="http"} 1',
+      'traefik_entrypoint_requests_total{code="500",entrypoint="web",method="GET",protocol="http"} 1',
+    ]);
+    assert.deepEqual(family('traefik_router_requests_total'), [
+      'traefik_router_requests_total{code="200",method="GET",protocol="http",router="r@file",service="s@file"} 2',
+      'traefik_router_requests_total{code="500",method="GET",protocol="http",router="r@file",service="s@file"} 1',
+    ]);
+    assert.deepEqual(family('traefik_service_request_duration_seconds_bucket').slice(0, 1), [
+      'traefik_service_request_duration_seconds_bucket{code="200",method="GET",protocol="http",service="s@file",le="0.1"} 2',
+    ]);
+    assert.deepEqual(family('traefik_open_connections'), [
+      'traefik_open_connections{entrypoint="api",protocol="TCP"} 1',
+      'traefik_open_connections{entrypoint="web",protocol="TCP"} 1',
+    ]);
+    assert.deepEqual(family('traffic_x'), [
+      'traffic_x{a="a",z="9"} 3',
+      'traffic_x{a="b",z="0"} 2',
+      'traffic_x{a="b",z="1"} 1',
+    ]);
   });
 
   it('renders byte-identical text for the same state', () => {

@@ -1,5 +1,11 @@
 import { systemClock } from '../../core/clock.ts';
-import { escapeLabelValue, formatValue, isValidLabelName, isValidMetricName } from './exposition.ts';
+import {
+  byCodePoint,
+  escapeLabelValue,
+  formatValue,
+  isValidLabelName,
+  isValidMetricName,
+} from './exposition.ts';
 import { FamilySet } from './family-set.ts';
 import { HeaderLabels } from './header-labels.ts';
 import { processCollector } from './process-collector.ts';
@@ -240,7 +246,8 @@ export class TrafficMetrics {
         ],
       ] as const) {
         const lines = set.lines(name, 'gauge', help)!;
-        for (const [entryPoint, series] of this.#connections) {
+        // Sorted by entry point, as client_golang's Gather sorts a family's series.
+        for (const [entryPoint, series] of [...this.#connections].sort((a, b) => byCodePoint(a[0], b[0]))) {
           lines.push(
             `${name}{entrypoint="${escapeLabelValue(entryPoint)}",protocol="TCP"} ${formatValue(series.open)}`,
           );

@@ -29,7 +29,11 @@ export interface RequestSeries {
    * it asked to switch to, or null). `grpcStatus` is the response's grpc-status (its head's,
    * else its trailers'), the `code` of a gRPC or gRPC-Web request (Unknown, 2, without one).
    * `serviceSeconds`, when ≥ 0, is the service level's duration (from its last try's start);
-   * the entry point and router take `seconds`, the whole request's.
+   * the entry point and router take `seconds`, the whole request's. `serviceStatus` and
+   * `serviceBytesOut`, when ≥ 0, are the service's own answer (its server's status, its body
+   * bytes before the router's middlewares changed them), which the service level counts instead
+   * of `status` and `bytesOut`, as Traefik's service metrics sit below the router's middlewares
+   * (pkg/middlewares/metrics/metrics.go, wrapped around the service's handler).
    */
   observe(
     status: number,
@@ -40,6 +44,8 @@ export interface RequestSeries {
     upgrade: string | null,
     grpcStatus?: string,
     serviceSeconds?: number,
+    serviceStatus?: number,
+    serviceBytesOut?: number,
   ): void;
   /**
    * A try the service's server took that is not the request's answer (a retry, another server,
