@@ -89,3 +89,54 @@ tcp:
     assert.equal(status, 404);
   });
 });
+
+describe('default entry points in the API: sorted by name, as Traefik`s getDefaultsEntrypoints (e2e)', () => {
+  for (const [title, marked] of [
+    ['none marked', false],
+    ['both marked', true],
+  ] as const) {
+    describe(title, () => {
+      let proxy: ProxyProcess;
+      before(async () => {
+        const mark = marked ? '\n    asDefault: true' : '';
+        proxy = await startProxy({
+          config: `entryPoints:
+  zeta:
+    address: "127.0.0.1:0"${mark}
+  alpha:
+    address: "127.0.0.1:0"${mark}
+${marked ? '  other:\n    address: "127.0.0.1:0"\n' : ''}  traefik:
+    address: "127.0.0.1:0"
+api: {}
+http:
+  routers:
+    plain:
+      rule: PathPrefix(\`/\`)
+      service: noop@internal
+tcp:
+  routers:
+    any:
+      rule: HostSNI(\`*\`)
+      service: nowhere
+  services:
+    nowhere:
+      loadBalancer:
+        servers:
+          - address: "127.0.0.1:9"
+`,
+        });
+      });
+      after(() => proxy?.stop());
+
+      it('lists a router`s default entry points in name order', async () => {
+        for (const path of ['http/routers/plain@file', 'tcp/routers/any@file']) {
+          const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/${path}`);
+          assert.equal(r.status, 200, path);
+          const body = (await r.json()) as Record<string, unknown>;
+          assert.deepEqual(body['entryPoints'], ['alpha', 'zeta'], path);
+          assert.deepEqual(body['using'], ['alpha', 'zeta'], path);
+        }
+      });
+    });
+  }
+});

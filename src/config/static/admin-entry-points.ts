@@ -94,13 +94,14 @@ export function routableEntryPoints(config: StaticConfig): string[] {
  * The entry points of an HTTP or TCP router without `entryPoints` (Traefik's
  * getDefaultsEntrypoints): the routable ones marked `asDefault`, else every routable one. The
  * HTTP routers get them through the entry point model (applyEntryPointModel), the TCP routers
- * and the API's view of both through this list. Left: Traefik gives none when only a UDP or the
- * `traefik` entry point is marked; here every routable one.
+ * and the API's view of both through this list; sorted by name, as Traefik's (`slices.Sort`),
+ * so the API shows them in its order. Left: Traefik gives none when only a UDP or the `traefik`
+ * entry point is marked; here every routable one.
  */
 export function defaultEntryPoints(config: StaticConfig): string[] {
   const routable = routableEntryPoints(config);
   const marked = routable.filter((n) => config.entryPoints[n]?.asDefault === true);
-  return marked.length > 0 ? marked : routable;
+  return (marked.length > 0 ? marked : routable).sort();
 }
 
 /**
