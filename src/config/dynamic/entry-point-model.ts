@@ -183,7 +183,8 @@ export function entryPointModelOf(
   }
   return {
     all: names,
-    defaults: names.filter((n) => entryPoints[n]!.asDefault),
+    // Sorted, as Traefik's getDefaultsEntrypoints gives them to the routers.
+    defaults: names.filter((n) => entryPoints[n]!.asDefault).sort(),
     middlewares,
     observability,
     tls,

@@ -79,15 +79,29 @@ export function isUdpEntryPoint(ep: { readonly address: string }): boolean {
 }
 
 /**
- * The entry points of a router without `entryPoints`: every declared entry point but `traefik`
- * and the UDP ones (Traefik's getDefaultsEntrypoints, cmd/traefik/traefik.go: `protocol !=
- * "udp"`). An admin entry point of another name (`api.entryPoint: web`) keeps its routers: the
- * API's own paths are routed beside them.
+ * The entry points routers may be on by default: every declared entry point but `traefik` and
+ * the UDP ones (Traefik's getDefaultsEntrypoints, cmd/traefik/traefik.go: `protocol != "udp"`).
+ * An admin entry point of another name (`api.entryPoint: web`) keeps its routers: the API's own
+ * paths are routed beside them.
  */
-export function defaultEntryPoints(config: StaticConfig): string[] {
+export function routableEntryPoints(config: StaticConfig): string[] {
   return Object.entries(config.entryPoints)
     .filter(([n, ep]) => n !== INTERNAL_ENTRY_POINT && !isUdpEntryPoint(ep))
     .map(([n]) => n);
+}
+
+/**
+ * The entry points of an HTTP or TCP router without `entryPoints` (Traefik's
+ * getDefaultsEntrypoints): the routable ones marked `asDefault`, else every routable one. The
+ * HTTP routers get them through the entry point model (applyEntryPointModel), the TCP routers
+ * and the API's view of both through this list; sorted by name, as Traefik's (`slices.Sort`),
+ * so the API shows them in its order. Left: Traefik gives none when only a UDP or the `traefik`
+ * entry point is marked; here every routable one.
+ */
+export function defaultEntryPoints(config: StaticConfig): string[] {
+  const routable = routableEntryPoints(config);
+  const marked = routable.filter((n) => config.entryPoints[n]?.asDefault === true);
+  return (marked.length > 0 ? marked : routable).sort();
 }
 
 /**
@@ -97,8 +111,8 @@ export function defaultEntryPoints(config: StaticConfig): string[] {
  * (dynamic/entry-point-model.ts).
  */
 export function entryPointModelFor(config: StaticConfig): EntryPointModel {
-  const defaults = new Set(defaultEntryPoints(config));
-  const others = new Set(Object.keys(config.entryPoints).filter((n) => !defaults.has(n)));
+  const routable = new Set(routableEntryPoints(config));
+  const others = new Set(Object.keys(config.entryPoints).filter((n) => !routable.has(n)));
   return entryPointModelOf(
     config.entryPoints,
     others,

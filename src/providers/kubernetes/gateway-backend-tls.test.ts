@@ -97,7 +97,10 @@ describe('Gateway API BackendTLSPolicy (v1) → serversTransport', () => {
       services: Record<string, { loadBalancer: { servers: { url: string }[]; serversTransport?: string } }>;
       serversTransports: Record<string, unknown>;
     };
-    assert.deepEqual(http.services['default-secure-8443']?.loadBalancer, {
+    // Traefik's `<router>-svc-<ns>-<name>-<backendRef index>` (traefik/traefik#13367).
+    const svc = Object.keys(http.services).filter((n) => n.endsWith('-svc-default-secure-0'));
+    assert.equal(svc.length, 1);
+    assert.deepEqual(http.services[svc[0]!]?.loadBalancer, {
       servers: [{ url: 'https://10.0.0.1:9443' }],
       serversTransport: 'default-secure-8443',
     });

@@ -14,9 +14,14 @@ export interface BackendRef {
   readonly filters?: readonly unknown[];
 }
 
-/** A rule's weighted children, and the ResolvedRefs failure of its backendRefs. */
+/**
+ * A rule's weighted children, and the ResolvedRefs failure of its backendRefs. A child made of a
+ * backendRef that is a Service (or refused) is named after the router using it (`templates`,
+ * routerChildren): only a TraefikService child has its own name.
+ */
 export interface Backends {
   readonly children: Obj[];
+  readonly templates: ReadonlyMap<Obj, ChildTemplate>;
   readonly failure: { reason: string; message: string } | undefined;
   /** The BackendTLSPolicies its backends matched (reported per listener on their ancestors). */
   readonly uses: readonly PolicyUse[];
@@ -30,6 +35,7 @@ export class BackendsBuilder {
   readonly #b: KubeBuild;
   readonly #where: string;
   readonly #children: Obj[] = [];
+  readonly #templates = new Map<Obj, ChildTemplate>();
   readonly #uses: PolicyUse[] = [];
   #failure: Backends['failure'];
 
@@ -51,19 +57,28 @@ export class BackendsBuilder {
 
   /**
    * A refused backendRef's share of the traffic, as Traefik's loadService: a weighted child
-   * `name` (the Service as Traefik names it) that answers 500 (WRRService.Status).
+   * named after the router and the backendRef (`ref`) that answers 500 (WRRService.Status).
    */
-  refused(name: string, weight: number, status = 500): void {
-    if (weight > 0) this.#children.push({ name, weight, status });
+  refused(ref: BackendIdentity, weight: number, status = 500): void {
+    if (weight <= 0) return;
+    const c = { name: '', weight, status };
+    this.#children.push(c);
+    this.#templates.set(c, ref);
   }
 
   /**
-   * What `b.loadBalancer` gave: the child, or undefined, a BackendNotFound failure whose message
-   * is what it reported since `before` (the index of `b.issues` before the call).
+   * What `b.loadBalancer` gave (the name it built the load balancer under, taken back out of the
+   * configuration as the template of the routers' own): the child, or undefined, a
+   * BackendNotFound failure whose message is what it reported since `before` (the index of
+   * `b.issues` before the call).
    */
-  loadBalancer(lb: string | undefined, weight: number, before: number): void {
+  loadBalancer(lb: string | undefined, ref: BackendIdentity, weight: number, before: number): void {
     if (lb !== undefined) {
-      this.child(lb, weight);
+      const template = this.#b.detachService(lb);
+      if (weight <= 0) return;
+      const c = { name: '', weight };
+      this.#children.push(c);
+      this.#templates.set(c, { ...ref, lb: template });
       return;
     }
     const message = this.#b.issues
@@ -79,7 +94,67 @@ export class BackendsBuilder {
   }
 
   result(): Backends {
-    return { children: this.#children, failure: this.#failure, uses: this.#uses };
+    return { children: this.#children, templates: this.#templates, failure: this.#failure, uses: this.#uses };
+  }
+}
+
+/** Which backendRef of a rule a child stands for: its namespace, name and index in the rule. */
+export interface BackendIdentity {
+  readonly ns: string;
+  readonly name: string;
+  readonly index: number;
+}
+
+/** A child named per router, and the load balancer it stands for (none: refused). */
+export interface ChildTemplate extends BackendIdentity {
+  readonly lb?: Obj | undefined;
+}
+
+/**
+ * The service Traefik makes of a route's backendRef (traefik/traefik#13367, v3.7.6 and v3.6.25,
+ * GHSA-6p8f-p8j2-rqmv; the same in its httproute.go, grpcroute.go, tcproute.go, tlsroute.go and
+ * udproute.go): `<router>-svc-<namespace>-<name>-<backendRef index>`, one per router, so that
+ * two routes sharing a Service port no longer share one service (before: `<ns>-<name>-<port>`,
+ * `<ns>-<name>-http-<port>` since v3.2). Normalized only for a name holding `@` (a
+ * cross-provider TraefikService refused), as Traefik's loadTCPService.
+ */
+export function backendServiceName(router: string, ref: BackendIdentity): string {
+  const name = `${router}-svc-${ref.ns}-${ref.name}-${ref.index}`;
+  return ref.name.includes('@') ? normalize(name) : name;
+}
+
+/**
+ * The router `router`'s own children of a rule's backends: each Service (or refused) child named
+ * by backendServiceName, and the load balancers to register under those names (registerChildren,
+ * once the router's children are final).
+ */
+export function routerChildren(
+  router: string,
+  backends: Backends,
+): { children: Obj[]; lbs: Map<string, Obj> } {
+  const lbs = new Map<string, Obj>();
+  const children = backends.children.map((c) => {
+    const t = backends.templates.get(c);
+    if (t === undefined) return c;
+    const name = backendServiceName(router, t);
+    if (t.lb !== undefined) lbs.set(name, t.lb);
+    return { ...c, name };
+  });
+  return { children, lbs };
+}
+
+/** Registers the load balancers of the children that take traffic (no `status`). */
+export function registerChildren(
+  b: KubeBuild,
+  children: readonly Obj[],
+  lbs: ReadonlyMap<string, Obj>,
+  where: string,
+): void {
+  for (const c of children) {
+    const lb = c['status'] === undefined ? lbs.get(String(c['name'])) : undefined;
+    if (lb === undefined) continue;
+    b.services[String(c['name'])] = { ...lb };
+    b.source('http/services', String(c['name']), where);
   }
 }
 
@@ -88,8 +163,9 @@ export class BackendsBuilder {
  * another namespace needs a ReferenceGrant there (RefNotPermitted); a core Service needs its
  * port (BackendNotFound when it or its port is missing); a TraefikService is the CRD provider's
  * `<ns>-<name>@kubernetescrd` (`name@provider` as it is); another kind is InvalidKind.
- * A refused backendRef keeps its weight as a child answering 500 (Traefik's loadService gives
- * it `Status: 500`), named `<ns>-<name>` (`<ns>-<name>-<port>` once its port is known).
+ * A Service's load balancer is a template each router names its own (routerChildren). A refused
+ * backendRef keeps its weight as a child answering 500 (Traefik's loadService gives it
+ * `Status: 500`), named as the Service's would be (backendServiceName).
  */
 export function backends(
   b: KubeBuild,
@@ -102,18 +178,18 @@ export function backends(
   crd: CrdRegistry = { namespaces: [] },
 ): Backends {
   const out = new BackendsBuilder(b, where);
-  for (const ref of rule.backendRefs ?? []) {
+  for (const [index, ref] of (rule.backendRefs ?? []).entries()) {
     const kind = ref.kind ?? 'Service';
     const group = ref.group ?? '';
     const to = ref.namespace ?? ns;
     const what = `backend ${group}/${kind}/${to}/${ref.name ?? ''}`;
     const weight = ref.weight ?? 1;
-    // Traefik's loadHTTPService names the refused service `<ns>-<name>`, with `-<port>` from
-    // the port on.
-    let refusedName = normalize(`${to}-${ref.name ?? ''}`);
+    // Traefik's loadHTTPService: the backendRef's service, refused or not, is named after the
+    // router and the backendRef (backendServiceName).
+    const id: BackendIdentity = { ns: to, name: ref.name ?? '', index };
     const fail = (reason: string, message: string): void => {
       out.fail(reason, message);
-      out.refused(refusedName, weight);
+      out.refused(id, weight);
     };
     if (
       !grants.allows({
@@ -165,7 +241,6 @@ export function backends(
       fail('UnsupportedProtocol', `${what}: port is required`);
       continue;
     }
-    refusedName = normalize(`${to}-${ref.name ?? ''}-${ref.port}`);
     const before = b.issues.length;
     const tls = backendTLS(b, policies, to, ref.name, ref.port);
     out.used(tls.uses);
@@ -203,8 +278,8 @@ export function backends(
       ns,
       where,
     );
-    out.loadBalancer(lb, weight, before);
-    if (lb === undefined) out.refused(refusedName, weight);
+    out.loadBalancer(lb, id, weight, before);
+    if (lb === undefined) out.refused(id, weight);
   }
   return out.result();
 }

@@ -37,6 +37,19 @@ const named = (names: Iterable<string>, key: string): string => {
   return found[0]!;
 };
 
+/**
+ * The service Traefik makes of a router's backendRef (traefik/traefik#13367):
+ * `<router>-svc-<namespace>-<name>-<backendRef index>`.
+ */
+const sv = (router: string, ns: string, name: string, index: number): string =>
+  `${router}-svc-${ns}-${name}-${index}`;
+/** The one service of `services` made of backendRef `<ns>/<name>` at `index` (any router). */
+const svcOf = <T>(services: Record<string, T>, ns: string, name: string, index = 0): T | undefined => {
+  const found = Object.keys(services).filter((n) => n.endsWith(`-svc-${ns}-${name}-${index}`));
+  assert.ok(found.length <= 1, `one service for ${ns}/${name}: ${found.join()}`);
+  return found.length === 0 ? undefined : services[found[0]!];
+};
+
 function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Partial<GatewayOptions> = {}) {
   const b = gatewayConfig(
     {
@@ -168,7 +181,7 @@ describe('Gateway API → configuration', () => {
       assert.ok(w?.kind === 'weighted');
       return w.weighted.services.map((x) => x.name).join();
     });
-    assert.deepEqual(backends, ['a-b-x-80']);
+    assert.deepEqual(backends, [sv(names[0]!, 'a-b', 'x', 0)]);
     assert.equal(issues.length, 1);
     assert.match(
       issues[0]!,
@@ -252,8 +265,8 @@ describe('Gateway API → configuration', () => {
     assert.deepEqual(
       w.weighted.services.map((s) => [s.name, s.weight]),
       [
-        ['default-a-80', 90],
-        ['default-b-80', 10],
+        [sv(rn(key, rule0), 'default', 'a', 0), 90],
+        [sv(rn(key, rule0), 'default', 'b', 1), 10],
       ],
     );
   });
@@ -689,7 +702,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       }),
     });
     for (const [name, , url] of cases) {
-      const lb = config.http.services?.[`default-${name}-80`];
+      const lb = svcOf(config.http.services ?? {}, 'default', name);
       if (url === undefined) {
         assert.equal(lb, undefined, name);
         const parent = (statusOf(statuses, 'HTTPRoute', name)['parents'] as { conditions: unknown }[])[0];
@@ -786,11 +799,10 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(parent(on), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
 
     // The refused TraefikService keeps its rule, a share answering 500 (Traefik's loadService).
+    const tsRouter = (r: ReturnType<typeof build>): string =>
+      Object.keys(r.config.http.routers).find((n) => r.config.http.routers[n]?.rule.includes('/ts'))!;
     const refusedChildren = (r: ReturnType<typeof build>) => {
-      const name = Object.keys(r.config.http.routers).find((n) =>
-        r.config.http.routers[n]?.rule.includes('/ts'),
-      );
-      const w = r.config.http.services[`${name}-wrr`];
+      const w = r.config.http.services[`${tsRouter(r)}-wrr`];
       return w?.kind === 'weighted' ? w.weighted.services : undefined;
     };
     // Without the CRD provider: Traefik has no builder for either (unsupported …, InvalidKind).
@@ -799,7 +811,9 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       '(Path(`/mw`) || PathPrefix(`/mw/`))',
       '(Path(`/ts`) || PathPrefix(`/ts/`))',
     ]);
-    assert.deepEqual(refusedChildren(off), [{ name: 'default-ts', weight: 1, status: 500 }]);
+    assert.deepEqual(refusedChildren(off), [
+      { name: sv(tsRouter(off), 'default', 'ts', 0), weight: 1, status: 500 },
+    ]);
     assert.deepEqual(parent(off), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
     assert.ok(off.issues.some((i) => i.includes('unsupported filter extension ref traefik.io/Middleware/m')));
     assert.ok(off.issues.some((i) => i.includes('unsupported HTTPBackendRef traefik.io/TraefikService/ts')));
@@ -810,7 +824,9 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       '(Path(`/mw`) || PathPrefix(`/mw/`))',
       '(Path(`/ts`) || PathPrefix(`/ts/`))',
     ]);
-    assert.deepEqual(refusedChildren(elsewhere), [{ name: 'default-ts', weight: 1, status: 500 }]);
+    assert.deepEqual(refusedChildren(elsewhere), [
+      { name: sv(tsRouter(elsewhere), 'default', 'ts', 0), weight: 1, status: 500 },
+    ]);
     assert.deepEqual(parent(elsewhere), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
     assert.ok(elsewhere.issues.some((i) => i.includes('namespace "default" is not allowed')));
   });
@@ -900,11 +916,18 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     // Traefik v3.7 (traefik/traefik#12544): each backendRef's filters on that backend's service.
     const t = config.http.services[`${two}-wrr`];
     assert.ok(t?.kind === 'weighted');
+    // Each backendRef its own service (traefik/traefik#13367); the refused one has none.
     assert.deepEqual(t.weighted.services, [
-      { name: 'default-a-80', weight: 1, middlewares: [`${two}-backend-0-requestheadermodifier-0`] },
-      { name: 'default-a-80', weight: 2 },
-      { name: 'default-a-80', weight: 1, status: 500 },
+      {
+        name: sv(two, 'default', 'a', 0),
+        weight: 1,
+        middlewares: [`${two}-backend-0-requestheadermodifier-0`],
+      },
+      { name: sv(two, 'default', 'a', 1), weight: 2 },
+      { name: sv(two, 'default', 'a', 2), weight: 1, status: 500 },
     ]);
+    assert.ok(config.http.services[sv(two, 'default', 'a', 0)]?.kind === 'loadBalancer');
+    assert.equal(config.http.services[sv(two, 'default', 'a', 2)], undefined);
     assert.ok(config.http.middlewares[`${two}-backend-0-requestheadermodifier-0`]);
     assert.ok(
       issues.some((i) => i.includes('rule 0 backendRef 2: filter 0: unsupported filter RequestMirror')),
@@ -912,7 +935,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(config.http.routers[one]?.middlewares, [`${one}-backend-requestheadermodifier-0`]);
     const w = config.http.services[`${bad}-wrr`];
     assert.ok(w?.kind === 'weighted');
-    assert.deepEqual(w.weighted.services, [{ name: 'default-a-80', weight: 1, status: 500 }]);
+    assert.deepEqual(w.weighted.services, [{ name: sv(bad, 'default', 'a', 0), weight: 1, status: 500 }]);
     assert.ok(
       issues.some((i) => i.includes('rule 2 backendRef: filter 0: unsupported filter RequestMirror')),
     );
@@ -950,7 +973,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       );
       const w = refused.config.http.services[`${router}-wrr`];
       assert.ok(w?.kind === 'weighted');
-      assert.deepEqual(w.weighted.services, [{ name: 'other-a', weight: 1, status: 500 }]);
+      assert.deepEqual(w.weighted.services, [{ name: sv(router, 'other', 'a', 0), weight: 1, status: 500 }]);
       assert.ok(
         refused.issues.some((i) =>
           i.includes('backend /Service/other/a: another namespace without a ReferenceGrant'),
@@ -974,7 +997,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       assert.ok(w?.kind === 'weighted');
       assert.deepEqual(
         w.weighted.services.map((s) => s.name),
-        ['other-a-80'],
+        [sv(router, 'other', 'a', 0)],
       );
       const parents = statusOf(allowed.statuses, 'HTTPRoute', 'x')['parents'] as { conditions: unknown }[];
       assert.deepEqual(conds(parents[0]?.conditions), [
@@ -1538,8 +1561,14 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       const w = config.http.services[`${router}-wrr`];
       return w?.kind === 'weighted' ? w.weighted.services : undefined;
     };
-    assert.deepEqual(refusedChildren(0), [{ name: 'default-w-9001-grpc', weight: 1, status: 503 }]);
-    assert.deepEqual(refusedChildren(1), [{ name: 'default-x', weight: 1, status: 503 }]);
+    const refusedRouter = (ri: number) =>
+      named(Object.keys(config.http.routers), `grpcroute-default-refused-gw-default-gw-ep-web-${ri}`);
+    assert.deepEqual(refusedChildren(0), [
+      { name: sv(refusedRouter(0), 'default', 'w', 0), weight: 1, status: 503 },
+    ]);
+    assert.deepEqual(refusedChildren(1), [
+      { name: sv(refusedRouter(1), 'default', 'x', 0), weight: 1, status: 503 },
+    ]);
     const host = 'Host(`grpc.example.com`)';
     const m0 = 'PathRegexp(`/test\\.Echo/Unary`) && Header(`x-env`, `prod`)';
     const m1 = 'PathRegexp(`/test\\..*/[^/]+`)';
@@ -1565,8 +1594,23 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       return s?.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : undefined;
     };
     // No appProtocol: h2c; appProtocol https: https.
-    assert.deepEqual(lb('default-g-9000-grpc'), ['h2c://10.0.0.5:50051']);
-    assert.deepEqual(lb('default-t-9443-grpc'), ['https://10.0.0.6:50052']);
+    // Each router (each match) its own service (traefik/traefik#13367).
+    for (const m of [m0, m1])
+      assert.deepEqual(
+        lb(sv(rn('grpcroute-default-echo-gw-default-gw-ep-web-0', `${host} && ${m}`), 'default', 'g', 0)),
+        ['h2c://10.0.0.5:50051'],
+      );
+    assert.deepEqual(
+      lb(
+        sv(
+          rn('grpcroute-default-echo-gw-default-gw-ep-web-1', `${host} && PathPrefix(\`/\`)`),
+          'default',
+          't',
+          0,
+        ),
+      ),
+      ['https://10.0.0.6:50052'],
+    );
     assert.ok(
       issues.some((i) =>
         /grpcroute default\/refused rule 0: .*appProtocols kubernetes\.io\/h2c and https/.test(i),
@@ -1706,7 +1750,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       },
       { allowExternalNameServices: true },
     );
-    const s = config.http.services['default-a-80'];
+    const s = svcOf(config.http.services, 'default', 'a');
     assert.ok(s?.kind === 'loadBalancer');
     assert.deepEqual(
       s.loadBalancer.servers.map((x) => x.url),

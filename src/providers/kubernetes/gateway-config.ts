@@ -10,6 +10,8 @@ import {
   backends,
   type CrdRegistry,
   isInternalService,
+  registerChildren,
+  routerChildren,
 } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { frontendTls } from './gateway-frontend-tls.ts';
@@ -666,7 +668,9 @@ function routers(
       invalid(chain.error);
       return;
     }
-    let children = service.children;
+    // Traefik (traefik/traefik#13367): each router its own service per backendRef.
+    const perRouter = routerChildren(name, service);
+    let children = perRouter.children;
     let names = chain.names;
     // Traefik (since traefik/traefik#12544, v3.7) puts a backendRef's filters on that backend's
     // service, run after the router's middlewares, with the route's namespace for an
@@ -725,6 +729,7 @@ function routers(
       b.source('http/routers', name, where);
       return;
     }
+    registerChildren(b, children, perRouter.lbs, where);
     b.services[`${name}-wrr`] = { weighted: { services: children } };
     b.source('http/services', `${name}-wrr`, where);
     b.routers[name] = routerOf(built, a, `${name}-wrr`, names);

@@ -4,6 +4,7 @@
  */
 import type { BackendTLSPolicies } from './gateway-backend-tls.ts';
 import {
+  type BackendIdentity,
   type BackendRef,
   type Backends,
   BackendsBuilder,
@@ -65,11 +66,11 @@ interface ServicePort {
 /**
  * The weighted children of a GRPCRoute rule's backendRefs: core Services only (InvalidKind
  * otherwise; a TraefikService too), another namespace with a ReferenceGrant there
- * (RefNotPermitted), the port required (UnsupportedProtocol); each a load balancer
- * `<ns>-<service>-<port>-grpc` whose scheme is the service port's appProtocol: none or
- * `kubernetes.io/h2c` → h2c, `https` → https, anything else (or a port that is not TCP) is
- * UnsupportedProtocol. A refused backendRef keeps its weight as a child answering 503, named
- * `<ns>-<service>` (`<ns>-<service>-<port>-grpc` once the port is known): Traefik's
+ * (RefNotPermitted), the port required (UnsupportedProtocol); each a load balancer (each
+ * router's own, `<router>-svc-<ns>-<service>-<index>`, backendServiceName) whose scheme is the
+ * service port's appProtocol: none or `kubernetes.io/h2c` → h2c, `https` → https, anything else
+ * (or a port that is not TCP) is UnsupportedProtocol. A refused backendRef keeps its weight as a
+ * child answering 503, named alike: Traefik's
  * loadGRPCService gives it GRPCStatus Unavailable "Service Unavailable"; our 503 reaches a gRPC
  * call as the proxy's trailers-only answer grpc-status 14 (UNAVAILABLE), grpc-message
  * "Service Unavailable" (src/proxy/grpc-status.ts), where Traefik writes a 200 with that status
@@ -84,15 +85,17 @@ export function grpcBackends(
   policies?: BackendTLSPolicies,
 ): Backends {
   const out = new BackendsBuilder(b, where);
-  for (const ref of rule.backendRefs ?? []) {
+  for (const [index, ref] of (rule.backendRefs ?? []).entries()) {
     const kind = ref.kind ?? 'Service';
     const group = ref.group ?? '';
     const to = ref.namespace ?? ns;
     const what = `GRPCBackendRef ${group === '' ? 'core' : group}/${kind}/${to}/${ref.name ?? ''}`;
-    let refusedName = normalize(`${to}-${ref.name ?? ''}`);
+    // Traefik's loadGRPCBackendRef (traefik/traefik#13367): `<router>-svc-<ns>-<name>-<index>`,
+    // refused or not (backendServiceName).
+    const id: BackendIdentity = { ns: to, name: ref.name ?? '', index };
     const fail = (reason: string, message: string): void => {
       out.fail(reason, message);
-      out.refused(refusedName, ref.weight ?? 1, GRPC_UNAVAILABLE);
+      out.refused(id, ref.weight ?? 1, GRPC_UNAVAILABLE);
     };
     if ((group !== '' && group !== 'core') || kind !== 'Service') {
       fail('InvalidKind', `${what}: only Kubernetes services are supported`);
@@ -115,7 +118,6 @@ export function grpcBackends(
       fail('UnsupportedProtocol', `${what}: port is required`);
       continue;
     }
-    refusedName = normalize(`${to}-${ref.name ?? ''}-${ref.port}-grpc`);
     const svc = ref.name === undefined ? undefined : b.service(to, ref.name);
     const sp = ((svc?.spec ?? {}) as { ports?: readonly ServicePort[] }).ports?.find(
       (p) => p.port === ref.port,
@@ -137,6 +139,7 @@ export function grpcBackends(
         continue;
       }
       const before = b.issues.length;
+      // A template (BackendsBuilder.loadBalancer), apart from the HTTPRoutes' of the same port.
       const name = normalize(`${to}-${ref.name}-${ref.port}-grpc`);
       const lb = b.loadBalancer(
         {
@@ -151,8 +154,8 @@ export function grpcBackends(
         where,
         name,
       );
-      out.loadBalancer(lb, ref.weight ?? 1, before);
-      if (lb === undefined) out.refused(refusedName, ref.weight ?? 1, GRPC_UNAVAILABLE);
+      out.loadBalancer(lb, id, ref.weight ?? 1, before);
+      if (lb === undefined) out.refused(id, ref.weight ?? 1, GRPC_UNAVAILABLE);
       continue;
     }
     fail('BackendNotFound', `${what}: service or its port ${ref.port} not found`);

@@ -129,11 +129,12 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
     assert.deepEqual(
       w.weighted.services.map((s) => [s.name, s.weight]),
       [
-        ['default-db-5432', 3],
-        ['default-db2-5432', 1],
+        // Traefik's loadTCPService (traefik/traefik#13367): `<router>-svc-<ns>-<name>-<index>`.
+        [`${name}-svc-default-db-0`, 3],
+        [`${name}-svc-default-db2-1`, 1],
       ],
     );
-    const lb = config.tcp!.services['default-db-5432'];
+    const lb = config.tcp!.services[`${name}-svc-default-db-0`];
     assert.ok(lb?.kind === 'loadBalancer');
     assert.deepEqual(
       lb.loadBalancer.servers.map((s) => s.address),
@@ -329,7 +330,8 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
     assert.deepEqual(tcp.serversTransports, {
       'default-app-7': { tls: { serverName: 'app.internal', rootCAs: ['CA'] } },
     });
-    assert.deepEqual(tcp.services['default-app-7']?.loadBalancer, {
+    const router = Object.keys(tcp.routers).find((n) => n.startsWith('tlsroute-default-t-'))!;
+    assert.deepEqual(tcp.services[`${router}-svc-default-app-0`]?.loadBalancer, {
       servers: [{ address: '10.0.0.1:7007', tls: true }],
       serversTransport: 'default-app-7',
     });
@@ -377,7 +379,7 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
     assert.deepEqual(
       w.weighted.services.map((s) => [s.name, s.weight]),
       [
-        ['default-app-7', 2],
+        [`${name}-svc-default-app-0`, 2],
         [`${name}-err-lb`, 5],
       ],
     );
@@ -434,7 +436,7 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
     assert.ok(gw?.kind === 'weighted');
     assert.deepEqual(
       gw.weighted.services.map((s) => s.name),
-      ['other-far-7'],
+      [`${name}-svc-other-far-0`],
     );
   });
 
@@ -656,9 +658,13 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
     const closedWeb = (
       closed.data['http'] as { services: Record<string, { weighted?: { services: object[] } }> }
     ).services;
+    // Named after its router, normalized for the `@` (Traefik's loadTCPService does so).
+    const webRouter = Object.keys((closed.data['http'] as { routers: object }).routers).find((n) =>
+      n.startsWith('httproute-default-web-'),
+    );
     assert.deepEqual(
       Object.values(closedWeb).flatMap((s) => s.weighted?.services ?? []),
-      [{ name: 'default-svc-file', weight: 1, status: 500 }],
+      [{ name: `${webRouter}-svc-default-svc-file-0`, weight: 1, status: 500 }],
     );
 
     const trusted = build(objs, { crossProviderNamespaces: ['default'] });

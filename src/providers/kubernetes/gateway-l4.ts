@@ -8,6 +8,7 @@
 import type { BackendTLSPolicies, PolicyUse } from './gateway-backend-tls.ts';
 import {
   type BackendRef,
+  backendServiceName,
   crossProviderAllowed,
   isInternalService,
   nativeLBAnnotation,
@@ -22,7 +23,7 @@ import {
 import { gatewayRouterName, hostnames } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
-import { type KubeBuild, normalize, type Obj, type SliceJson } from './kube-build.ts';
+import type { KubeBuild, Obj, SliceJson } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
 const CONTROLLER = 'traefik.io/gateway-controller';
@@ -46,7 +47,8 @@ interface L4Spec {
  *   TLS listener; a TLSRoute's is its hostnames' ``HostSNI``/``HostSNIRegexp`` (priority: the
  *   longest hostname less its wildcards) and always has `tls` (passthrough as the listener's mode);
  * - its service `<router>-wrr`, a weighted service over each backendRef's load balancer
- *   `<ns>-<service>-<port>` (servers: the ready endpoints' `host:port`), a cross-provider
+ *   `<router>-svc-<ns>-<service>-<backendRef index>` (traefik/traefik#13367, backendServiceName;
+ *   servers: the ready endpoints' `host:port`), a cross-provider
  *   TraefikService (`name@provider`) as it is; a refused backendRef is `<router>-err-lb`, a load
  *   balancer without servers, with its weight (its connections are closed) and the parent's
  *   ResolvedRefs says why. A rule with one `…@internal` TraefikService routes to it directly.
@@ -228,9 +230,9 @@ class L4Build {
   #weighted(router: string, refs: readonly BackendRef[]): string {
     const name = `${router}-wrr`;
     const services: Obj[] = [];
-    for (const ref of refs) {
+    for (const [index, ref] of refs.entries()) {
       const weight = ref.weight ?? 1;
-      const got = this.#service(ref);
+      const got = this.#service(router, index, ref);
       if ('failure' in got) {
         this.resolved = got.failure;
         this.#messages.push(got.failure.message);
@@ -251,7 +253,11 @@ class L4Build {
   }
 
   /** Traefik's loadTCPService / loadTLSService and loadTCPServers / loadTLSServers. */
-  #service(ref: BackendRef): { name: string; lb?: Obj } | { failure: Condition } {
+  #service(
+    router: string,
+    index: number,
+    ref: BackendRef,
+  ): { name: string; lb?: Obj } | { failure: Condition } {
     const kind = ref.kind ?? 'Service';
     const group = ref.group === undefined || ref.group === '' ? 'core' : ref.group;
     const routeNs = this.#route.metadata.namespace ?? 'default';
@@ -282,7 +288,8 @@ class L4Build {
     }
     if (ref.port === undefined || ref.port === 0)
       return this.#fail('UnsupportedProtocol', `${what} port is required`);
-    const name = normalize(`${ns}-${refName}-${ref.port}`);
+    // Traefik's loadTCPService / loadTLSService (traefik/traefik#13367): the router's own.
+    const name = backendServiceName(router, { ns, name: refName, index });
     const found = backendAddresses(this.#b, ns, refName, ref.port);
     if ('error' in found)
       return this.#fail(

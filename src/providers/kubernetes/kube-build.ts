@@ -176,6 +176,18 @@ export class KubeBuild {
     if (section === 'http/routers' && this.owner !== null) this.#routerMeta.set(name, this.owner);
   }
 
+  /**
+   * Takes the HTTP service `name` out of the configuration (and its source) and gives it: a load
+   * balancer built as a template, registered again under other names (the Gateway provider's
+   * per-router backend services, gateway-backends.ts).
+   */
+  detachService(name: string): Obj | undefined {
+    const s = this.services[name] as Obj | undefined;
+    delete this.services[name];
+    this.#sources.delete(`http/services/${name.toLowerCase()}`);
+    return s;
+  }
+
   error(where: string, message: string): undefined {
     this.issues.push(issue('error', message, [], { file: where }));
     return undefined;
