@@ -113,9 +113,10 @@ for (const engine of H2_ENGINES) {
           (l) => l.msg === 'http2 flood: session closed' && l['flood'] === 'unsent control frames',
           60_000,
         );
-        // 500 PINGs a batch, a batch a little more than a second apart: within the PING rate
-        // limit (1,000 a second) even if two batches are read in the same second.
-        const pings = Buffer.concat(Array.from({ length: 500 }, () => frame(PING, 0, 0, Buffer.alloc(8))));
+        // 200 PINGs a batch, a batch a little more than a second apart: within the PING rate
+        // limit (1,000 a second) even if a loaded machine has the proxy read four batches in the
+        // same second (CI ci72 saw two or three at 500: a PING flood, not the one tested here).
+        const pings = Buffer.concat(Array.from({ length: 200 }, () => frame(PING, 0, 0, Buffer.alloc(8))));
         let done = false;
         void ended.then(
           () => {
