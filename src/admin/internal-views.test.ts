@@ -43,7 +43,7 @@ describe('internal objects (Traefik internal.go createConfiguration)', () => {
         ['debug@internal', 'PathPrefix(`/debug`)', MAX - 1n, ['traefik'], [], 'api@internal'],
       ],
     );
-    assert.ok(o.routers.every((r) => r.ruleSyntax === 'v3'));
+    assert.ok(o.routers.every((r) => r.ruleSyntax === 'default'));
     assert.deepEqual(o.middlewares, [
       {
         name: 'dashboard_redirect@internal',
@@ -90,7 +90,7 @@ describe('internal objects (Traefik internal.go createConfiguration)', () => {
       {
         name: 'alt-to-8443@internal',
         rule: 'HostRegexp(`^.+$`)',
-        ruleSyntax: 'v3',
+        ruleSyntax: 'default',
         priority: 10,
         entryPoints: ['alt'],
         middlewares: ['redirect-alt-to-8443@internal'],
@@ -99,7 +99,7 @@ describe('internal objects (Traefik internal.go createConfiguration)', () => {
       {
         name: 'web-to-websecure@internal',
         rule: 'HostRegexp(`^.+$`)',
-        ruleSyntax: 'v3',
+        ruleSyntax: 'default',
         priority: MAX - 1n,
         entryPoints: ['web'],
         middlewares: ['redirect-web-to-websecure@internal'],
@@ -136,7 +136,7 @@ describe('internal objects (Traefik internal.go createConfiguration)', () => {
           ['other'],
           'acme-http@internal',
         ],
-        ['acme-http@internal', 'v3', MAX, ['web'], 'acme-http@internal'],
+        ['acme-http@internal', 'default', MAX, ['web'], 'acme-http@internal'],
       ],
     );
     assert.deepEqual(o.services, ['acme-http@internal', 'noop@internal']);

@@ -20,8 +20,11 @@ const MAX_INT = 9_223_372_036_854_775_807n;
 export interface InternalRouter {
   readonly name: string;
   readonly rule: string;
-  /** Absent for `acme-http-bypass`, which Traefik leaves without one. */
-  readonly ruleSyntax?: 'v3';
+  /**
+   * `default` (the v3 syntax): Traefik's internal routers' since v3.4 (PR #11619, which changed
+   * it from `v3`). Absent for `acme-http-bypass`, which Traefik leaves without one.
+   */
+  readonly ruleSyntax?: 'default';
   /** A bigint where Go's math.MaxInt is meant (sendJson writes it exactly). */
   readonly priority: number | bigint;
   readonly entryPoints: readonly string[];
@@ -65,7 +68,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
     if (api.insecure) {
       router('api', {
         rule: 'PathPrefix(`/api`)',
-        ruleSyntax: 'v3',
+        ruleSyntax: 'default',
         priority: MAX_INT - 1n,
         entryPoints,
         service: 'api@internal',
@@ -73,7 +76,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
       if (api.dashboard) {
         router('dashboard', {
           rule: 'PathPrefix(`/`)',
-          ruleSyntax: 'v3',
+          ruleSyntax: 'default',
           priority: MAX_INT - 2n,
           entryPoints,
           middlewares: ['dashboard_redirect@internal', 'dashboard_stripprefix@internal'],
@@ -100,7 +103,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
       if (api.debug)
         router('debug', {
           rule: 'PathPrefix(`/debug`)',
-          ruleSyntax: 'v3',
+          ruleSyntax: 'default',
           priority: MAX_INT - 1n,
           entryPoints,
           service: 'api@internal',
@@ -114,7 +117,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
     if (!config.ping.manualRouting)
       router('ping', {
         rule: 'PathPrefix(`/ping`)',
-        ruleSyntax: 'v3',
+        ruleSyntax: 'default',
         priority: MAX_INT,
         entryPoints: [config.ping.entryPoint],
         service: 'ping@internal',
@@ -126,7 +129,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
     if (rest.insecure)
       router('rest', {
         rule: 'PathPrefix(`/api/providers`)',
-        ruleSyntax: 'v3',
+        ruleSyntax: 'default',
         priority: MAX_INT,
         entryPoints: [INTERNAL_ENTRY_POINT],
         service: 'rest@internal',
@@ -138,7 +141,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
     if (!prom.manualRouting)
       router('prometheus', {
         rule: 'PathPrefix(`/metrics`)',
-        ruleSyntax: 'v3',
+        ruleSyntax: 'default',
         priority: MAX_INT,
         entryPoints: [prom.entryPoint],
         service: 'prometheus@internal',
@@ -152,7 +155,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
     const name = normalizeName(`${ep}-to-${r.to}`);
     router(name, {
       rule: redirectionRule(e.allowACMEByPass),
-      ruleSyntax: 'v3',
+      ruleSyntax: 'default',
       // Our default stands for Go's math.MaxInt - 1 (config/static/entry-point-tls.ts).
       priority: r.priority === REDIRECTION_PRIORITY ? MAX_INT - 1n : r.priority,
       entryPoints: [ep],
@@ -186,7 +189,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
   if (eps.length > 0)
     router('acme-http', {
       rule: acmeRule,
-      ruleSyntax: 'v3',
+      ruleSyntax: 'default',
       priority: MAX_INT,
       entryPoints: eps,
       service: 'acme-http@internal',

@@ -27,7 +27,7 @@ export interface RouterView {
   readonly name: string;
   readonly provider: string;
   readonly rule: string;
-  /** An internal router's (Traefik's internal provider writes `v3`). */
+  /** An internal router's: `default` (Traefik's internal provider since v3.4, PR #11619). */
   readonly ruleSyntax?: string;
   /** A bigint for an internal router's Go math.MaxInt-based priority (written exactly). */
   readonly priority: number | bigint;

@@ -77,7 +77,7 @@ http:
     assert.deepEqual(pick(await json('/api/http/routers/dashboard@internal')), {
       name: 'dashboard@internal',
       rule: 'PathPrefix(`/`)',
-      ruleSyntax: 'v3',
+      ruleSyntax: 'default',
       entryPoints: ['traefik'],
       middlewares: ['dashboard_redirect@internal', 'dashboard_stripprefix@internal'],
       service: 'dashboard@internal',
@@ -89,7 +89,7 @@ http:
     assert.deepEqual(pick(await json('/api/http/routers/web-to-websecure@internal')), {
       name: 'web-to-websecure@internal',
       rule: 'HostRegexp(`^.+$`)',
-      ruleSyntax: 'v3',
+      ruleSyntax: 'default',
       entryPoints: ['web'],
       middlewares: ['redirect-web-to-websecure@internal'],
       service: 'noop@internal',
