@@ -15,6 +15,11 @@ import {
   disabledServiceView,
 } from './disabled-views.ts';
 import type { InternalObjects } from './internal-views.ts';
+import {
+  DEFAULT_OBSERVABILITY,
+  observabilityView,
+  type RouterObservabilityView,
+} from './observability-view.ts';
 
 /*
  * The JSON the admin API serves (and the dashboard reads). Everything is derived from one
@@ -35,6 +40,11 @@ export interface RouterView {
   readonly middlewares: readonly string[];
   /** Absent for a parent router (multi-layer routing), whose children name services. */
   readonly service?: string;
+  /**
+   * A root router's observability with Traefik's defaults filled in (pkg/server/aggregator.go
+   * applyDefaultObservabilityModel: every unset key true, `traceVerbosity` `minimal`).
+   */
+  readonly observability?: RouterObservabilityView;
   /** Traefik's `parentRefs` (qualified), for a child router. */
   readonly parentRefs?: readonly string[];
   /** The router's own `tls`, `options` defaulted to `default` (Traefik's newRouterRepresentation). */
@@ -165,6 +175,8 @@ export function routerView(
     entryPoints: r.entryPoints ?? (r.parentRefs === undefined ? allEntryPoints : []),
     middlewares: r.middlewares.map((m) => qualify(m, provider)),
     ...(r.service === undefined ? {} : { service: qualify(r.service, provider) }),
+    // Only root routers take it (a child router has none in Traefik's API either).
+    ...(r.parentRefs === undefined ? { observability: observabilityView(r.observability) } : {}),
     ...(r.parentRefs === undefined ? {} : { parentRefs: r.parentRefs.map((p) => qualify(p, provider)) }),
     ...(r.tls === undefined
       ? {}
@@ -243,7 +255,13 @@ export function internalViews(snapshot: RuntimeSnapshot, objs: InternalObjects):
     objs.routers.filter((r) => pick(r).includes(name)).map((r) => r.name);
   const v: InternalViews = {
     routers: objs.routers.map(
-      (r): RouterView => ({ ...r, provider: 'internal', status: 'enabled', issues: [] }),
+      (r): RouterView => ({
+        ...r,
+        provider: 'internal',
+        observability: DEFAULT_OBSERVABILITY,
+        status: 'enabled',
+        issues: [],
+      }),
     ),
     services: objs.services.map(
       (name): ServiceView => ({

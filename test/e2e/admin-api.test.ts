@@ -211,6 +211,8 @@ describe('admin API (e2e)', () => {
       priority: 'PathPrefix(`/shop`)'.length,
       middlewares: ['tag@file'],
       service: 'app@file',
+      // Traefik's applyDefaultObservabilityModel (pkg/server/aggregator.go).
+      observability: { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' },
       status: 'enabled',
       issues: [],
       using: ['web'],

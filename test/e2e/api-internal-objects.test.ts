@@ -12,6 +12,8 @@ import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 const MAX = '9223372036854775807';
 const MAX_1 = '9223372036854775806';
 const MAX_2 = '9223372036854775805';
+/** Traefik's applyDefaultObservabilityModel: every key a router leaves unset is on. */
+const ON = { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' };
 
 describe('API: the @internal objects (Traefik internal.go)', () => {
   let proxy: ProxyProcess;
@@ -37,6 +39,7 @@ http:
       rule: "Path(\`/health\`)"
       service: ping@internal
       entryPoints: [websecure]
+      observability: { accessLogs: false }
 `,
     });
   });
@@ -82,6 +85,7 @@ http:
       middlewares: ['dashboard_redirect@internal', 'dashboard_stripprefix@internal'],
       service: 'dashboard@internal',
       provider: 'internal',
+      observability: ON,
       status: 'enabled',
       issues: [],
       using: ['traefik'],
@@ -94,10 +98,13 @@ http:
       middlewares: ['redirect-web-to-websecure@internal'],
       service: 'noop@internal',
       provider: 'internal',
+      observability: ON,
       status: 'enabled',
       issues: [],
       using: ['web'],
     });
+    const health = await json('/api/http/routers/health@file');
+    assert.deepEqual(health['observability'], { ...ON, accessLogs: false });
     const ping = await json('/api/http/routers/ping@internal');
     assert.deepEqual(
       [ping['rule'], ping['entryPoints'], ping['service']],
