@@ -48,6 +48,14 @@ export interface InternalObjects {
 
 export const NO_INTERNAL_OBJECTS: InternalObjects = { routers: [], services: [], middlewares: [] };
 
+/**
+ * An entry point redirection's priority as Traefik writes it: our default stands for Go's
+ * math.MaxInt - 1, RedirectEntryPoint.SetDefaults' (config/static/entry-point-tls.ts).
+ */
+export function redirectionPriority(priority: number): number | bigint {
+  return priority === REDIRECTION_PRIORITY ? MAX_INT - 1n : priority;
+}
+
 const byName = <T extends { name: string }>(a: T, b: T): number =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
@@ -156,8 +164,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
     router(name, {
       rule: redirectionRule(e.allowACMEByPass),
       ruleSyntax: 'default',
-      // Our default stands for Go's math.MaxInt - 1 (config/static/entry-point-tls.ts).
-      priority: r.priority === REDIRECTION_PRIORITY ? MAX_INT - 1n : r.priority,
+      priority: redirectionPriority(r.priority),
       entryPoints: [ep],
       middlewares: [`redirect-${name}@internal`],
       service: 'noop@internal',

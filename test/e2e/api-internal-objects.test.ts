@@ -189,6 +189,8 @@ http:
       ],
       [6, 5, 3],
     );
+    // The entry point's redirection as Traefik's JSON writes RedirectEntryPoint's default priority.
+    assert.match(await text('/api/entrypoints/web'), new RegExp(`"priority":${MAX_1}[,}]`));
     const raw = await text('/api/rawdata');
     assert.match(raw, new RegExp(`"ping@internal":\\{[^}]*"priority":${MAX},`));
     const rawdata = JSON.parse(raw) as Record<string, Record<string, unknown>>;
