@@ -244,8 +244,6 @@ describe('traefik integration/k8s_test.go', () => {
     }
   });
 
-  it(
-    'TestDisableIngressclassLookup (the @internal objects): api@internal and dashboard@internal with its middlewares, and noop@internal, as rawdata-ingressclass-disabled.json lists them',
-    () => assertSameRawdata(lastRaw, 'rawdata-ingressclass-disabled.json', true),
-  );
+  it('TestDisableIngressclassLookup (the @internal objects): api@internal and dashboard@internal with its middlewares, and noop@internal, as rawdata-ingressclass-disabled.json lists them', () =>
+    assertSameRawdata(lastRaw, 'rawdata-ingressclass-disabled.json', true));
 });
