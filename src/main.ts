@@ -1530,7 +1530,9 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   /** The admin server, told when shutting down (/ping answers terminatingStatusCode then). */
   let adminServer: { terminate(): void } | null = null;
   if (bridge !== null) {
-    const { AdminServer, traefikEntryPoint, traefikProviderNames } = await import('./admin/index.ts');
+    const { AdminServer, internalObjects, traefikEntryPoint, traefikProviderNames } = await import(
+      './admin/index.ts'
+    );
     const dashboardAsset =
       config.api?.dashboard === true
         ? (await import('./admin/dashboard/index.ts')).dashboardAssets(config.api.dashboardName)
@@ -1547,6 +1549,8 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
         .filter(([n]) => defaults.includes(n))
         .concat(listened.filter(([n]) => !defaults.includes(n)))
         .map(([n, e]) => ({ name: n, address: e.address, config: traefikEntryPoint(e) })),
+      // Traefik's internal provider's objects, shown by the API (built once: the static configuration).
+      internal: internalObjects(config),
       overviewProviders: traefikProviderNames(config.providers),
       version: packageVersion(),
       features: {

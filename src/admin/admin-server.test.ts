@@ -117,6 +117,8 @@ describe('admin API reads', () => {
         entryPoints: ['web'],
         middlewares: ['both@api'],
         service: 'svc@api',
+        // Traefik's applyDefaultObservabilityModel: every unset key on.
+        observability: { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' },
         status: 'enabled',
         issues: [],
         using: ['web'],
@@ -129,6 +131,7 @@ describe('admin API reads', () => {
         entryPoints: ['web', 'traefik'],
         middlewares: [],
         service: 'svc@api',
+        observability: { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' },
         status: 'enabled',
         issues: [],
         // Traefik's using: the entry points served, sorted.

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.ts';
+import { providerOf } from '../core/qualified-name.ts';
 import { statusText } from '../core/status-text.ts';
 import type { ApiProvider, ApiSection } from '../providers/api/index.ts';
 import type { RestProvider } from '../providers/rest/index.ts';
@@ -28,11 +29,13 @@ import {
   sendText,
   sendTraefikError,
 } from './http-io.ts';
+import type { InternalObjects } from './internal-views.ts';
 import { type L4EntryPoints, type L4Kind, l4Names, l4Overview, l4View, l4Views } from './l4-views.ts';
 import { type ListKind, listPage, type Written, type WrittenOf } from './list-query.ts';
 import { redactSecrets } from './redact.ts';
 import { anonymize, supportDump } from './support-dump.ts';
 import {
+  internalViews,
   middlewareView,
   middlewareViews,
   objectNames,
@@ -42,6 +45,7 @@ import {
   routerViews,
   serviceView,
   serviceViews,
+  withInternal,
 } from './views.ts';
 
 export interface AdminServerDeps {
@@ -62,6 +66,11 @@ export interface AdminServerDeps {
     readonly address: string;
     readonly config?: Readonly<Record<string, unknown>>;
   }[];
+  /**
+   * Traefik's internal provider's routers, services and middlewares (admin/internal-views.ts),
+   * built from the static configuration once: listed, counted and in rawdata as Traefik's are.
+   */
+  readonly internal?: InternalObjects;
   /** Traefik's overview `providers`: the static providers by Go field name (getProviders). */
   readonly overviewProviders?: readonly string[];
   /**
@@ -307,7 +316,13 @@ export class AdminServer {
       switch (route) {
         case 'overview':
           return sendJson(res, 200, {
-            ...overviewView(snap, this.#deps.watcher.status, this.#deps.version, this.#entryPointNames),
+            ...overviewView(
+              snap,
+              this.#deps.watcher.status,
+              this.#deps.version,
+              this.#entryPointNames,
+              this.#deps.internal,
+            ),
             ...l4Overview(snap, this.#l4EntryPoints),
             features: this.#deps.features ?? NO_FEATURES,
             // Traefik's getProviders (pkg/api/handler_overview.go): the static providers by field name.
@@ -574,10 +589,19 @@ export class AdminServer {
     return { ...view, using };
   }
 
+  /** A section's views, Traefik's internal provider's objects among them (sorted by name). */
   #list(snap: RuntimeSnapshot, section: Section): object[] {
-    if (section === 'routers') return routerViews(snap, this.#entryPointNames).map((v) => this.#withUsing(v));
-    if (section === 'services') return serviceViews(snap);
-    return middlewareViews(snap);
+    const int = this.#internal(snap);
+    if (section === 'routers')
+      return withInternal(routerViews(snap, this.#entryPointNames), int?.routers ?? []).map((v) =>
+        this.#withUsing(v),
+      );
+    if (section === 'services') return withInternal(serviceViews(snap), int?.services ?? []);
+    return withInternal(middlewareViews(snap), int?.middlewares ?? []);
+  }
+
+  #internal(snap: RuntimeSnapshot): ReturnType<typeof internalViews> | undefined {
+    return this.#deps.internal === undefined ? undefined : internalViews(snap, this.#deps.internal);
   }
 
   #oneL4(snap: RuntimeSnapshot, kind: L4Kind, section: Section, name: string): Reply {
@@ -587,8 +611,15 @@ export class AdminServer {
   }
 
   #one(snap: RuntimeSnapshot, section: Section, name: string): Reply {
-    const found = lookup(objectNames(snap, section), section, name);
+    const int = this.#internal(snap)?.[section] ?? [];
+    const found = lookup([...objectNames(snap, section), ...int.map((v) => v.name)], section, name);
     if (typeof found !== 'string') return found;
+    const internal = int.find((v) => v.name === found);
+    if (internal !== undefined)
+      return {
+        status: 200,
+        body: section === 'routers' ? this.#withUsing(internal as RouterView) : internal,
+      };
     if (section === 'routers') {
       const view = routerView(snap, found, this.#entryPointNames);
       return { status: 200, body: view === undefined ? view : this.#withUsing(view) };
@@ -781,6 +812,8 @@ function written(
   if (section !== 'routers') return undefined;
   const name = (item as { name: string }).name;
   const own = (snap.config[kind]?.routers as Record<string, unknown> | undefined)?.[name];
+  // An internal router writes its references qualified, as its view shows them.
+  if (own === undefined && kind === 'http' && providerOf(name) === 'internal') return undefined;
   const r = record(own ?? disabledObject(snap, 'routers', name, kind === 'http' ? undefined : kind)?.value);
   const service = text(r['service']);
   return { ...(service === '' ? {} : { service }), middlewares: strings(r['middlewares']) };

@@ -5,6 +5,7 @@ import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { providerNameOf, providerOf } from '../core/qualified-name.ts';
 import { defaultPriority } from '../router/index.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
+import { observabilityView } from './observability-view.ts';
 import { redactSecrets } from './redact.ts';
 import type { MiddlewareView, RouterView, ServiceView } from './views.ts';
 
@@ -69,9 +70,30 @@ export function disabledRouterView(
     entryPoints: eps.length > 0 ? eps : allEntryPoints,
     middlewares: strings(r['middlewares']).map((m) => qualify(m, provider)),
     service: qualify(text(r['service']), provider),
+    // A root router's, as written (Traefik's applyDefaultObservabilityModel fills every router in).
+    ...(r['parentRefs'] === undefined
+      ? { observability: observabilityView(writtenObservability(r['observability'])) }
+      : {}),
     status: 'disabled',
     issues: issues.map(formatIssue),
   };
+}
+
+/** The keys of a written `observability` that have the right type (the others: the defaults). */
+function writtenObservability(v: unknown): Partial<Record<'accessLogs' | 'metrics' | 'tracing', boolean>> & {
+  traceVerbosity?: 'minimal' | 'detailed';
+} {
+  const o = record(v);
+  const out: Partial<Record<'accessLogs' | 'metrics' | 'tracing', boolean>> & {
+    traceVerbosity?: 'minimal' | 'detailed';
+  } = {};
+  for (const k of ['accessLogs', 'metrics', 'tracing'] as const) {
+    const b = o[k];
+    if (typeof b === 'boolean') out[k] = b;
+  }
+  const tv = o['traceVerbosity'];
+  if (tv === 'minimal' || tv === 'detailed') out.traceVerbosity = tv;
+  return out;
 }
 
 export function disabledServiceView(d: DisabledObject, issues: readonly ConfigIssue[]): ServiceView {

@@ -45,7 +45,8 @@ describe('entry points in Traefik’s JSON (pkg/api/handler_entrypoint.go)', () 
     assert.deepEqual((http['redirections'] as { entryPoint: unknown }).entryPoint, {
       to: 'web',
       scheme: 'https',
-      priority: Number.MAX_SAFE_INTEGER - 1,
+      // Go's math.MaxInt - 1 (RedirectEntryPoint.SetDefaults), written exactly.
+      priority: 9_223_372_036_854_775_806n,
     });
     assert.deepEqual(json['observability'], {
       accessLogs: false,

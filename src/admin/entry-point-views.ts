@@ -13,6 +13,7 @@
 
 import type { EntryPointConfig } from '../config/static/schema.ts';
 import { durationString } from '../core/go-duration.ts';
+import { redirectionPriority } from './internal-views.ts';
 
 type Json = Record<string, unknown>;
 
@@ -87,7 +88,7 @@ export function traefikEntryPoint(ep: EntryPointConfig): Json {
                         to: redirect.to,
                         scheme: redirect.scheme,
                         permanent: redirect.permanent,
-                        priority: redirect.priority,
+                        priority: redirectionPriority(redirect.priority),
                       }),
               }),
         middlewares: http.middlewares,

@@ -7,12 +7,22 @@ const COMMON: OutgoingHttpHeaders = {
 };
 
 /**
+ * A bigint written as the integer it is (Go's int64 priorities such as math.MaxInt, which a JS
+ * number cannot hold exactly).
+ */
+export function bigints(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint'
+    ? (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(v.toString())
+    : v;
+}
+
+/**
  * `value` as Go's json.Encoder writes it (Traefik's API answers are json.NewEncoder(rw).Encode):
  * `<`, `>`, `&`, U+2028 and U+2029 escaped as \u sequences, and backspace and form feed as
  * `\u0008` and `\u000c` where JSON.stringify writes `\b` and `\f`.
  */
 export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(/\\[\\bf]|[<>&\u2028\u2029]/g, (m) => {
+  return JSON.stringify(value, bigints).replace(/\\[\\bf]|[<>&\u2028\u2029]/g, (m) => {
     if (m === '\\\\') return m;
     if (m === '\\b') return '\\u0008';
     if (m === '\\f') return '\\u000c';

@@ -9,6 +9,7 @@ export {
   explain,
   explainRequestHead,
 } from './explain.ts';
+export { type InternalObjects, internalObjects } from './internal-views.ts';
 export type {
   MiddlewareView,
   OverviewView,

@@ -98,7 +98,7 @@ function keep(kind: ListKind, item: Item, q: URLSearchParams, asWritten: Written
   return true;
 }
 
-type Key = (i: Item) => string | number;
+type Key = (i: Item) => string | number | bigint;
 
 /** Traefik's sort keys per kind of list; anything else sorts by name. */
 function sortKey(kind: ListKind, sortBy: string | null): Key | undefined {
@@ -122,7 +122,15 @@ function sortKey(kind: ListKind, sortBy: string | null): Key | undefined {
     case 'status':
       return kind === 'entrypoints' ? undefined : (i) => traefikStatus(i);
     case 'priority':
-      return router ? (i) => (kind === 'udpRouters' ? 0 : Number(i['priority'] ?? 0)) : undefined;
+      // An internal router's priority is a bigint (Go's math.MaxInt and below): compared as such.
+      return router
+        ? (i) =>
+            kind === 'udpRouters'
+              ? 0
+              : typeof i['priority'] === 'bigint'
+                ? i['priority']
+                : Number(i['priority'] ?? 0)
+        : undefined;
     case 'rule':
       return router ? (i) => (kind === 'udpRouters' ? '' : str(i['rule'])) : undefined;
     case 'service':
@@ -162,7 +170,9 @@ export function listPage<T extends object>(
     if (key !== undefined) {
       const x = key(a as Item);
       const y = key(b as Item);
-      if (x !== y) return (x < y ? -1 : 1) * dir;
+      // `<` and `>` (not `!==`): a bigint and a number of the same value are equal.
+      if (x < y) return -dir;
+      if (x > y) return dir;
     }
     return byName(a as Item, b as Item) * dir;
   });

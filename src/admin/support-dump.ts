@@ -6,6 +6,7 @@
  * rarely.
  */
 import { gzipSync } from 'node:zlib';
+import { bigints } from './http-io.ts';
 
 /** What a string value becomes in the static configuration, as Traefik's redactor writes it. */
 export const ANONYMIZED = 'xxxx';
@@ -84,6 +85,6 @@ function tarFile(name: string, body: Buffer, mtime: number): Buffer {
 /** The archive: the files in order, then the two empty blocks that end a tar. */
 export function supportDump(files: readonly { name: string; json: unknown }[], now = Date.now()): Buffer {
   const mtime = Math.floor(now / 1000);
-  const parts = files.map((f) => tarFile(f.name, Buffer.from(JSON.stringify(f.json)), mtime));
+  const parts = files.map((f) => tarFile(f.name, Buffer.from(JSON.stringify(f.json, bigints)), mtime));
   return gzipSync(Buffer.concat([...parts, Buffer.alloc(1024)]));
 }

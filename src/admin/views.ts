@@ -14,6 +14,12 @@ import {
   disabledRouterView,
   disabledServiceView,
 } from './disabled-views.ts';
+import type { InternalObjects } from './internal-views.ts';
+import {
+  DEFAULT_OBSERVABILITY,
+  observabilityView,
+  type RouterObservabilityView,
+} from './observability-view.ts';
 
 /*
  * The JSON the admin API serves (and the dashboard reads). Everything is derived from one
@@ -26,11 +32,19 @@ export interface RouterView {
   readonly name: string;
   readonly provider: string;
   readonly rule: string;
-  readonly priority: number;
+  /** An internal router's: `default` (Traefik's internal provider since v3.4, PR #11619). */
+  readonly ruleSyntax?: string;
+  /** A bigint for an internal router's Go math.MaxInt-based priority (written exactly). */
+  readonly priority: number | bigint;
   readonly entryPoints: readonly string[];
   readonly middlewares: readonly string[];
   /** Absent for a parent router (multi-layer routing), whose children name services. */
   readonly service?: string;
+  /**
+   * A root router's observability with Traefik's defaults filled in (pkg/server/aggregator.go
+   * applyDefaultObservabilityModel: every unset key true, `traceVerbosity` `minimal`).
+   */
+  readonly observability?: RouterObservabilityView;
   /** Traefik's `parentRefs` (qualified), for a child router. */
   readonly parentRefs?: readonly string[];
   /** The router's own `tls`, `options` defaulted to `default` (Traefik's newRouterRepresentation). */
@@ -62,8 +76,11 @@ export interface ServerView {
 export interface ServiceView {
   readonly name: string;
   readonly provider: string;
-  /** 'unknown' for a disabled service whose kind cannot be told. */
-  readonly type: ServiceConfig['kind'] | 'unknown';
+  /**
+   * 'unknown' for a disabled service whose kind cannot be told; absent for an internal service
+   * (Traefik's extractType finds no kind in its empty configuration: `type` omitted).
+   */
+  readonly type?: ServiceConfig['kind'] | 'unknown';
   readonly status: ObjectStatus;
   readonly issues: readonly string[];
   readonly servers?: readonly ServerView[];
@@ -158,6 +175,8 @@ export function routerView(
     entryPoints: r.entryPoints ?? (r.parentRefs === undefined ? allEntryPoints : []),
     middlewares: r.middlewares.map((m) => qualify(m, provider)),
     ...(r.service === undefined ? {} : { service: qualify(r.service, provider) }),
+    // Only root routers take it (a child router has none in Traefik's API either).
+    ...(r.parentRefs === undefined ? { observability: observabilityView(r.observability) } : {}),
     ...(r.parentRefs === undefined ? {} : { parentRefs: r.parentRefs.map((p) => qualify(p, provider)) }),
     ...(r.tls === undefined
       ? {}
@@ -208,6 +227,82 @@ function usedBy(snapshot: RuntimeSnapshot): UsedBy {
   u = { services, middlewares };
   usedByCache.set(snapshot, u);
   return u;
+}
+
+/** `a` and `b` merged, sorted, once each (Traefik's PopulateUsedBy sorts usedBy). */
+function mergeSorted(a: readonly string[], b: readonly string[] | undefined): string[] {
+  return [...new Set([...a, ...(b ?? [])])].sort();
+}
+
+interface InternalViews {
+  readonly routers: readonly RouterView[];
+  readonly services: readonly ServiceView[];
+  readonly middlewares: readonly MiddlewareView[];
+}
+const internalCache = new WeakMap<RuntimeSnapshot, WeakMap<InternalObjects, InternalViews>>();
+
+/**
+ * The views of Traefik's internal provider's objects (admin/internal-views.ts) for a snapshot,
+ * computed once per snapshot: always enabled, their usedBy the internal routers and the
+ * configuration's routers that name them (Traefik's runtime PopulateUsedBy).
+ */
+export function internalViews(snapshot: RuntimeSnapshot, objs: InternalObjects): InternalViews {
+  let bySnap = internalCache.get(snapshot);
+  const hit = bySnap?.get(objs);
+  if (hit !== undefined) return hit;
+  const u = usedBy(snapshot);
+  const users = (pick: (r: InternalObjects['routers'][number]) => readonly string[], name: string) =>
+    objs.routers.filter((r) => pick(r).includes(name)).map((r) => r.name);
+  const v: InternalViews = {
+    routers: objs.routers.map(
+      (r): RouterView => ({
+        ...r,
+        provider: 'internal',
+        observability: DEFAULT_OBSERVABILITY,
+        status: 'enabled',
+        issues: [],
+      }),
+    ),
+    services: objs.services.map(
+      (name): ServiceView => ({
+        name,
+        provider: 'internal',
+        status: 'enabled',
+        issues: [],
+        usedBy: mergeSorted(
+          users((r) => [r.service], name),
+          u.services.get(name),
+        ),
+      }),
+    ),
+    middlewares: objs.middlewares.map(
+      (m): MiddlewareView => ({
+        ...m,
+        provider: 'internal',
+        status: 'enabled',
+        issues: [],
+        usedBy: mergeSorted(
+          users((r) => r.middlewares, m.name),
+          u.middlewares.get(m.name),
+        ),
+      }),
+    ),
+  };
+  if (bySnap === undefined) {
+    bySnap = new WeakMap();
+    internalCache.set(snapshot, bySnap);
+  }
+  bySnap.set(objs, v);
+  return v;
+}
+
+/** `own` and `internal` (both sorted by name) as one list sorted by name. */
+export function withInternal<T extends { readonly name: string }>(
+  own: readonly T[],
+  internal: readonly T[],
+): T[] {
+  if (internal.length === 0) return own as T[];
+  return [...own, ...internal].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export function routerViews(snapshot: RuntimeSnapshot, allEntryPoints: readonly string[]): RouterView[] {
@@ -326,7 +421,9 @@ export function overviewView(
   reloads: ReloadStatus,
   version: string,
   allEntryPoints: readonly string[],
+  internal?: InternalObjects,
 ): OverviewView {
+  const int = internal === undefined ? undefined : internalViews(snapshot, internal);
   const last = reloads.lastRejection;
   return {
     version,
@@ -339,9 +436,10 @@ export function overviewView(
       lastRejection: last === null ? null : { provider: last.provider, issues: last.issues.map(formatIssue) },
     },
     http: {
-      routers: counts(routerViews(snapshot, allEntryPoints)),
-      services: counts(serviceViews(snapshot)),
-      middlewares: counts(middlewareViews(snapshot)),
+      // Traefik's counts take its internal provider's objects too (pkg/api/handler_overview.go).
+      routers: counts(withInternal(routerViews(snapshot, allEntryPoints), int?.routers ?? [])),
+      services: counts(withInternal(serviceViews(snapshot), int?.services ?? [])),
+      middlewares: counts(withInternal(middlewareViews(snapshot), int?.middlewares ?? [])),
     },
     issues: snapshot.issues
       .filter((i) => !(SHOWN_KINDS.has(String(i.path[0])) && SHOWN_SECTIONS.has(String(i.path[1]))))

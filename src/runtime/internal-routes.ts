@@ -47,7 +47,7 @@ export interface Redirection {
  * Traefik's provider.Normalize: the runs of letters and digits, joined by '-' (`web-to-:443` is
  * `web-to-443`).
  */
-function normalizeName(name: string): string {
+export function normalizeName(name: string): string {
   return name
     .split(/[^\p{L}\p{N}]+/u)
     .filter((s) => s !== '')
@@ -109,14 +109,23 @@ export function redirectionRoute(
   return internalRoute(
     // Traefik's name for it: Normalize(<entry point>-to-<to>), provider internal.
     `${normalizeName(`${entryPoint}-to-${r.to}`)}@internal`,
-    // With allowACMEByPass, the challenges' paths are left to the other routers (Traefik #12740,
-    // v3.6.10: the redirect rule excludes them; integration/simple_test.go TestAllowACMEByPassRedirect).
-    r.acmeBypass ? 'HostRegexp(`^.+$`) && !PathPrefix(`/.well-known/acme-challenge/`)' : 'HostRegexp(`^.+$`)',
+    redirectionRule(r.acmeBypass),
     r.priority,
     entryPoint,
     mw,
     observe,
   );
+}
+
+/**
+ * The rule of an entry point redirection's router. With allowACMEByPass, the challenges' paths
+ * are left to the other routers (Traefik #12740, v3.6.10: the redirect rule excludes them;
+ * integration/simple_test.go TestAllowACMEByPassRedirect).
+ */
+export function redirectionRule(acmeBypass: boolean): string {
+  return acmeBypass
+    ? 'HostRegexp(`^.+$`) && !PathPrefix(`/.well-known/acme-challenge/`)'
+    : 'HostRegexp(`^.+$`)';
 }
 
 /**

@@ -146,8 +146,10 @@ describe('admin API (e2e)', () => {
     assert.equal(overview.body.reloads.rejected, 0);
     assert.equal(overview.body.reloads.lastRejection, null);
     assert.ok(overview.body.reloads.lastAppliedAt > 0);
-    assert.deepEqual(overview.body.http.routers, { total: 4, warnings: 0, errors: 0 });
-    assert.equal(overview.body.http.services.total, 2);
+    // Traefik's counts take its internal provider's objects (pkg/provider/traefik/internal.go):
+    // the ping@internal router; the services api, dashboard, noop and ping@internal.
+    assert.deepEqual(overview.body.http.routers, { total: 5, warnings: 0, errors: 0 });
+    assert.equal(overview.body.http.services.total, 6);
     assert.equal(overview.body.http.services.errors, 0);
     assert.deepEqual(overview.body.http.middlewares, { total: 3, warnings: 0, errors: 0 });
     assert.deepEqual((overview.body as { features?: unknown }).features, {
@@ -209,6 +211,8 @@ describe('admin API (e2e)', () => {
       priority: 'PathPrefix(`/shop`)'.length,
       middlewares: ['tag@file'],
       service: 'app@file',
+      // Traefik's applyDefaultObservabilityModel (pkg/server/aggregator.go).
+      observability: { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' },
       status: 'enabled',
       issues: [],
       using: ['web'],

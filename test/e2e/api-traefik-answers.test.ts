@@ -73,8 +73,12 @@ tls:
     assert.deepEqual(await names('/api/http/routers?serviceName=app@docker'), writingApp);
     assert.deepEqual(await names('/api/http/routers?middlewareName=tag'), ['one@file']);
     assert.deepEqual(await names('/api/http/routers?middlewareName=tag@file'), ['two@file']);
+    // The internal provider's routers too (api.insecure and api.debug: internal.go).
     assert.deepEqual(await names('/api/http/routers?provider=nope'), [
+      'api@internal',
       'bad@x@file',
+      'dashboard@internal',
+      'debug@internal',
       'one@file',
       'secure@file',
       'three@file',

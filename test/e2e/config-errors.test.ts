@@ -238,6 +238,8 @@ providers:
       routers.map((r) => [r.name, r.status]),
       [
         ['good@file', 'enabled'],
+        // Traefik's internal provider's router for metrics.prometheus (internal.go).
+        ['prometheus@internal', 'enabled'],
         ['to-bad@file', 'disabled'],
         ['typo@file', 'disabled'],
         ['uses-bad@file', 'disabled'],
@@ -255,8 +257,12 @@ providers:
     assert.deepEqual(
       services.map((x) => [x.name, x.type, x.status]),
       [
+        ['api@internal', undefined, 'enabled'],
         ['bad@file', 'loadBalancer', 'disabled'],
+        ['dashboard@internal', undefined, 'enabled'],
         ['good@file', 'loadBalancer', 'enabled'],
+        ['noop@internal', undefined, 'enabled'],
+        ['prometheus@internal', undefined, 'enabled'],
       ],
     );
     const middlewares = await api<MiddlewareView[]>('http/middlewares');
@@ -268,8 +274,8 @@ providers:
     const one = await api<RouterView>('http/routers/typo');
     assert.equal(one.status, 'disabled');
     const overview = await api<OverviewView>('overview');
-    assert.deepEqual(overview.http.routers, { total: 4, warnings: 0, errors: 3 });
-    assert.deepEqual(overview.http.services, { total: 2, warnings: 0, errors: 1 });
+    assert.deepEqual(overview.http.routers, { total: 5, warnings: 0, errors: 3 });
+    assert.deepEqual(overview.http.services, { total: 6, warnings: 0, errors: 1 });
     assert.deepEqual(overview.http.middlewares, { total: 1, warnings: 0, errors: 1 });
 
     // The metrics.

@@ -209,9 +209,13 @@ describe('traefik integration/rest_test.go', () => {
   insecure = true
 `),
     );
-    // Go waits for rest@internal in /api/rawdata, which does not list internal objects here
-    // (the todo test below): the API answering is the wait.
-    assert.equal((await get(p.ports.traefik!, '/api/rawdata')).status, 200);
+    // Go waits for rest@internal in /api/rawdata.
+    const raw = await until(
+      () => get(p.ports.traefik!, '/api/rawdata'),
+      (r) => r.text.includes('"rest@internal"'),
+      100,
+    );
+    assert.ok(raw.text.includes('"rest@internal"'), raw.text);
     assert.equal((await get(p.ports.web!, '/')).status, 404);
     const addr = new URL(w.url).host;
     await deployEach(p, { port: p.ports.traefik!, path: '/api/providers/rest' }, [
@@ -270,9 +274,7 @@ insecure=true
 });
 
 describe('traefik integration/rest_test.go, its wait for Traefik', () => {
-  it('TestSimpleConfigurationInsecure: rest@internal in /api/rawdata', {
-    todo: "/api/rawdata lists no internal routers and services (rest@internal, api@internal, dashboard@internal, noop@internal); Traefik's runtime configuration holds them (pkg/provider/traefik/internal.go)",
-  }, async () => {
+  it('TestSimpleConfigurationInsecure: rest@internal in /api/rawdata', async () => {
     const p = track(
       await startFixtureWithApi(`[entryPoints]
   [entryPoints.web]
@@ -285,8 +287,17 @@ describe('traefik integration/rest_test.go, its wait for Traefik', () => {
   insecure = true
 `),
     );
-    const raw = await get(p.ports.traefik!, '/api/rawdata');
-    assert.ok(raw.text.includes('rest@internal'), raw.text);
+    const raw = JSON.parse((await get(p.ports.traefik!, '/api/rawdata')).text) as Record<
+      string,
+      Record<string, Record<string, unknown>>
+    >;
+    // Traefik's internal provider (pkg/provider/traefik/internal.go restConfiguration).
+    const router = raw['routers']?.['rest@internal'];
+    assert.deepEqual(
+      [router?.['rule'], router?.['entryPoints'], router?.['service'], router?.['status']],
+      ['PathPrefix(`/api/providers`)', ['traefik'], 'rest@internal', 'enabled'],
+    );
+    assert.deepEqual(raw['services']?.['rest@internal']?.['usedBy'], ['rest@internal']);
   });
 });
 
@@ -320,8 +331,8 @@ describe('traefik integration/conf_throttling_test.go', () => {
     buckets = [0.1,0.3,1.2,5.0]
 `),
     );
-    // Go waits for rest@internal in /api/rawdata: see the rest_test.go todo test.
-    assert.equal((await get(p.ports.traefik!, '/api/rawdata')).status, 200);
+    // Go waits for rest@internal in /api/rawdata.
+    assert.ok((await get(p.ports.traefik!, '/api/rawdata')).text.includes('"rest@internal"'));
     assert.equal((await get(p.ports.web!, '/')).status, 404);
     const routers: Record<string, unknown> = {};
     const services = { serviceHTTP: { loadBalancer: { servers: [{ url: w.url }] } } };

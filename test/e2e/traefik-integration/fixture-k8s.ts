@@ -194,9 +194,10 @@ export function traefikSide(expected: Record<string, Record<string, Obj>>, inter
           c['middlewares'] = c['middlewares'].map((m: string) => asWritten(m, p));
         if (c['service'] !== undefined) c['service'] = asWritten(c['service'], p);
         if (c['ruleSyntax'] === 'default') delete c['ruleSyntax'];
+        // Some files predate RouterObservabilityConfig.TraceVerbosity: its default then.
         const obs = c['observability'];
-        if (obs?.accessLogs && obs.tracing && obs.metrics && (obs.traceVerbosity ?? 'minimal') === 'minimal')
-          delete c['observability'];
+        if (obs !== undefined && obs.traceVerbosity === undefined)
+          c['observability'] = { ...obs, traceVerbosity: 'minimal' };
       }
       if (c['chain'] !== undefined)
         c['chain'] = { middlewares: c['chain'].middlewares.map((m: string) => asWritten(m, p)) };
@@ -233,6 +234,7 @@ export function ourSide(raw: Obj): Obj {
           rule: o['rule'],
           priority: o['priority'] === 0 ? undefined : o['priority'],
           tls,
+          observability: o['observability'],
         });
       } else if (kind === 'middleware') {
         c = { [o['type']]: o['config'] };

@@ -26,7 +26,7 @@ import {
 } from './fixture-k8s.ts';
 
 /** Our view and Traefik's of each section, one assertion per object for readable failures. */
-function assertSameRawdata(raw: Obj, expectedFile: string, internal = false): void {
+function assertSameRawdata(raw: Obj, expectedFile: string, internal = true): void {
   const ours = ourSide(raw);
   const theirs = traefikSide(expectedRawdata(expectedFile), internal);
   for (const section of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {
@@ -44,7 +44,7 @@ function assertSameRawdata(raw: Obj, expectedFile: string, internal = false): vo
  * Runs a Traefik fixture (TOML) over all the objects and compares our rawdata, read on the port
  * of `apiEntryPoint`, with `expectedFile` once `ready` holds (or the bounded wait ends).
  */
-/** The rawdata the last test read (the todo test below looks at its @internal objects). */
+/** The rawdata the last test read (the test of its @internal objects below reads it again). */
 let lastRaw: Obj = {};
 
 async function checkConfiguration(
@@ -244,12 +244,6 @@ describe('traefik integration/k8s_test.go', () => {
     }
   });
 
-  it(
-    'TestDisableIngressclassLookup (the @internal objects): api@internal and dashboard@internal with its middlewares, and noop@internal, as rawdata-ingressclass-disabled.json lists them',
-    {
-      todo: 'our API lists no @internal routers, middlewares or services (Traefik: pkg/provider/traefik/internal.go adds them to the runtime configuration); see docs/migrating-from-traefik.md',
-    },
-    // The rawdata of the test above.
-    () => assertSameRawdata(lastRaw, 'rawdata-ingressclass-disabled.json', true),
-  );
+  it('TestDisableIngressclassLookup (the @internal objects): api@internal and dashboard@internal with its middlewares, and noop@internal, as rawdata-ingressclass-disabled.json lists them', () =>
+    assertSameRawdata(lastRaw, 'rawdata-ingressclass-disabled.json', true));
 });
