@@ -74,12 +74,12 @@ describe('CertStore lookup', () => {
     assert.equal(served('', undefined), 'generated');
   });
 
-  it('serves a generated TRAFFIC DEFAULT CERT when no default is configured, the same across builds', () => {
+  it('serves a generated TRAEFIK DEFAULT CERT when no default is configured, the same across builds', () => {
     const def = store.defaultCertificate;
     assert.equal(def.generated, true);
     assert.equal(def.isDefault, true);
-    assert.match(def.names[0] ?? '', /^traffic default cert$/);
-    assert.match(def.names[1] ?? '', /^[0-9a-f]{32}\.traffic\.default$/);
+    assert.match(def.names[0] ?? '', /^traefik default cert$/);
+    assert.match(def.names[1] ?? '', /^[0-9a-f]{32}\.[0-9a-f]{32}\.traefik\.default$/);
     const again = CertStore.build([a], undefined, { generated }).store;
     assert.equal(again.defaultCertificate.certPem, def.certPem);
     assert.equal(served('unknown.example'), 'generated');

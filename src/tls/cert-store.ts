@@ -35,7 +35,7 @@ export interface StoredCertificate {
   readonly fingerprint256: string;
   /** Served when nothing else matches (configured or generated). */
   readonly isDefault: boolean;
-  /** The process's self-signed `TRAFFIC DEFAULT CERT`. */
+  /** The process's self-signed `TRAEFIK DEFAULT CERT`. */
   readonly generated: boolean;
 }
 
@@ -46,8 +46,9 @@ export interface CertLookup {
 }
 
 /**
- * The self-signed certificate served when no default is configured (Traefik's `TRAEFIK DEFAULT
- * CERT`): created on first use, then the same for the life of the process (main.ts holds one),
+ * The self-signed certificate served when no default is configured, as Traefik's
+ * (`pkg/tls/generate` DefaultCertificate): subject `TRAEFIK DEFAULT CERT`, one DNS name
+ * `<32 hex>.<32 hex>.traefik.default` (monitoring made for Traefik recognizes it by these), created on first use, then the same for the life of the process (main.ts holds one),
  * so that reloads do not change what clients without SNI see. Renewed a day before it expires.
  */
 export class GeneratedDefaultCertificate {
@@ -60,9 +61,10 @@ export class GeneratedDefaultCertificate {
 
   get(): KeyAndCert {
     if (this.#value === undefined || this.#value.notAfter - this.#now() < 86_400_000) {
-      // A random name under a reserved-looking suffix, so the certificate can never match an SNI.
-      const name = `${randomBytes(16).toString('hex')}.traffic.default`;
-      const keyAndCert = selfSignedCertificate([name], { commonName: 'TRAFFIC DEFAULT CERT', days: 365 });
+      // A random name under Traefik's reserved-looking suffix, so it can never match an SNI.
+      const z = randomBytes(32).toString('hex');
+      const name = `${z.slice(0, 32)}.${z.slice(32)}.traefik.default`;
+      const keyAndCert = selfSignedCertificate([name], { commonName: 'TRAEFIK DEFAULT CERT', days: 365 });
       this.#value = { keyAndCert, notAfter: certificateInfo(keyAndCert.certPem).notAfter.getTime() };
     }
     return this.#value.keyAndCert;

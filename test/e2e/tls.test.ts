@@ -356,11 +356,13 @@ tls:
       assert.equal(none.subjectCN, 'Configured Default');
     });
 
-    it('presents the generated TRAFFIC DEFAULT CERT when no default certificate is configured', async () => {
+    it('presents the generated TRAEFIK DEFAULT CERT when no default certificate is configured', async () => {
       for (const servername of ['unknown.test', undefined]) {
         const h = await handshake({ port: plain.port, ...(servername === undefined ? {} : { servername }) });
         assert.ok(h.ok, JSON.stringify(h));
-        assert.equal(h.subjectCN, 'TRAFFIC DEFAULT CERT');
+        assert.equal(h.subjectCN, 'TRAEFIK DEFAULT CERT');
+        // Traefik's DefaultCertificate name, which tools made for Traefik recognize.
+        assert.match(h.subjectAltName, /^DNS:[0-9a-f]{32}\.[0-9a-f]{32}\.traefik\.default$/);
         assert.equal(h.authorized, false);
       }
       const a = await handshake({ port: plain.port, servername: 'a.test', ca: pki.ca.certPem });

@@ -29,6 +29,8 @@ export type Handshake =
   | {
       readonly ok: true;
       readonly subjectCN: string;
+      /** The leaf's subjectAltName as node prints it (`DNS:a.test, IP Address:…`), or ''. */
+      readonly subjectAltName: string;
       readonly issuerCN: string;
       readonly fingerprint256: string;
       readonly protocol: string | null;
@@ -71,6 +73,7 @@ export function handshake(opts: HandshakeOptions): Promise<Handshake> {
         {
           ok: true,
           subjectCN: cn(peer.subject),
+          subjectAltName: peer.subjectaltname ?? '',
           issuerCN: cn(peer.issuer),
           fingerprint256: peer.fingerprint256,
           protocol: s.getProtocol(),

@@ -431,7 +431,7 @@ wihZ13e3i5UQEYuoRcH1RUd1wyYoBSKuQnsT2WwVZ1wlXSYaELAbQgaI9NtfBA0G
     );
   }
 
-  const DEFAULT_CN = 'TRAFFIC DEFAULT CERT';
+  const DEFAULT_CN = 'TRAEFIK DEFAULT CERT';
 
   it('TestWithSNIDynamicConfigRouteWithNoChange: snitest.org with its certificate, snitest.com with the generated default', async () => {
     const [b1, b2] = [await server(204), await server(205)];
