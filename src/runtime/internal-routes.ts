@@ -148,7 +148,8 @@ export function acmeHttp01Route(
     },
   };
   return internalRoute(
-    `acme-http01-${entryPoint}@internal`,
+    // Traefik's names, one router over its entry points (logs, traces and the API agree).
+    bypass ? 'acme-http-bypass@internal' : 'acme-http@internal',
     'PathPrefix(`/.well-known/acme-challenge/`)',
     bypass ? undefined : Number.MAX_SAFE_INTEGER,
     entryPoint,
