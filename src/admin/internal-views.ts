@@ -1,6 +1,6 @@
 import { parseAddress } from '../config/static/address.ts';
 import { INTERNAL_ENTRY_POINT } from '../config/static/admin-entry-points.ts';
-import { REDIRECTION_PRIORITY } from '../config/static/entry-point-tls.ts';
+import { REDIRECTION_PRIORITY } from '../config/static/redirection-priority.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
 import { defaultPriority } from '../router/index.ts';
 import { normalizeName, redirectionRule } from '../runtime/internal-routes.ts';

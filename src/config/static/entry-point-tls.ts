@@ -16,10 +16,10 @@ export const entryPointTls = strictObject({
   domains: z.array(tlsDomain).default([]),
 });
 
-export { tlsEntryPoints } from './tls-entry-points.ts';
+import { REDIRECTION_PRIORITY } from './redirection-priority.ts';
 
-/** Go's math.MaxInt - 1 cannot be a JS number: the largest safe integer but one keeps the intent. */
-export const REDIRECTION_PRIORITY = Number.MAX_SAFE_INTEGER - 1;
+export { REDIRECTION_PRIORITY } from './redirection-priority.ts';
+export { tlsEntryPoints } from './tls-entry-points.ts';
 
 const PORT_TARGET = /^:(\d{1,5})$/;
 
