@@ -333,7 +333,7 @@ describe('TLS handshakes', { timeout: 30_000 }, () => {
 
     it('serves the default certificate for an unknown name', async () => {
       const r = await nodeClient(front.port, { servername: 'nothing.example' });
-      assert.match(r.served ?? '', /^DNS:[0-9a-f]{32}\.traffic\.default$/);
+      assert.match(r.served ?? '', /^DNS:[0-9a-f]{32}\.[0-9a-f]{32}\.traefik\.default$/);
     });
 
     it('serves the IP certificate to a client without SNI connecting to that address', async () => {
