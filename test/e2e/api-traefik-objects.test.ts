@@ -1,0 +1,155 @@
+/**
+ * The API's HTTP services and middlewares carry their configuration inline under Traefik's keys,
+ * as Traefik's API writes them (pkg/api/handler_http.go: the representations embed
+ * runtime.ServiceInfo/MiddlewareInfo, which embed dynamic.Service/Middleware): one key per kind
+ * (`rateLimit`, `loadBalancer`…), Traefik's json tags (`omitempty`), Go durations (`1m0s`), the
+ * SetDefaults' defaults present. The expected JSON below is written from Traefik's structs
+ * (pkg/config/dynamic/http_config.go, middlewares.go) for the configuration given; our own
+ * fields (`type`, `config`, `servers`) stay beside them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+const USER = 'test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/';
+
+describe("API objects: Traefik's inline configuration", () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+  before(async () => {
+    backend = await startBackend((_req, res) => res.end('ok'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+http:
+  routers:
+    r:
+      rule: "PathPrefix(\`/\`)"
+      service: lb
+      middlewares: [rl, hdr, strip, auth]
+  middlewares:
+    rl:
+      rateLimit: { average: 10, period: 1m, burst: 5 }
+    hdr:
+      headers:
+        customRequestHeaders: { X-Script-Name: test }
+        frameDeny: true
+        stsSeconds: 315360000
+    strip:
+      stripPrefix: { prefixes: ["/api"] }
+    auth:
+      basicAuth:
+        users: ["${USER}"]
+        removeHeader: true
+  services:
+    lb:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+        healthCheck: { path: /health, interval: 10s, timeout: 3s }
+        sticky: { cookie: { name: lbck, httpOnly: true } }
+    w:
+      weighted:
+        services: [{ name: lb, weight: 3 }, { name: lb2 }]
+    lb2:
+      loadBalancer:
+        servers: [{ url: "${backend.url}", weight: 2 }]
+        passHostHeader: false
+        responseForwarding: { flushInterval: 250ms }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  const get = async (path: string): Promise<unknown> => {
+    const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}${path}`);
+    assert.equal(r.status, 200, path);
+    return r.json();
+  };
+
+  /** Traefik's JSON of each object's configuration (its kind's key → value). */
+  const middlewares: Record<string, [string, unknown]> = {
+    'rl@file': ['rateLimit', { average: 10, period: '1m0s', burst: 5 }],
+    'hdr@file': [
+      'headers',
+      { customRequestHeaders: { 'X-Script-Name': 'test' }, stsSeconds: 315360000, frameDeny: true },
+    ],
+    'strip@file': ['stripPrefix', { prefixes: ['/api'] }],
+    'auth@file': ['basicAuth', { users: [USER], removeHeader: true }],
+  };
+  /** The services' (the backend's URL is known once it started). */
+  const expectedServices = (): Record<string, [string, unknown]> => ({
+    'lb@file': [
+      'loadBalancer',
+      {
+        sticky: { cookie: { name: 'lbck', httpOnly: true, path: '/' } },
+        servers: [{ url: backend.url }],
+        strategy: 'wrr',
+        healthCheck: { mode: 'http', path: '/health', interval: '10s', timeout: '3s', followRedirects: true },
+        passHostHeader: true,
+        responseForwarding: { flushInterval: '100ms' },
+      },
+    ],
+    'lb2@file': [
+      'loadBalancer',
+      {
+        servers: [{ url: backend.url, weight: 2 }],
+        strategy: 'wrr',
+        passHostHeader: false,
+        responseForwarding: { flushInterval: '250ms' },
+      },
+    ],
+    'w@file': [
+      'weighted',
+      {
+        services: [
+          { name: 'lb', weight: 3 },
+          { name: 'lb2', weight: 1 },
+        ],
+      },
+    ],
+  });
+
+  it('single views: a middleware and a service show their configuration under their Traefik key', async () => {
+    for (const [name, [key, want]] of Object.entries(middlewares)) {
+      const v = (await get(`/api/http/middlewares/${name}`)) as Record<string, unknown>;
+      assert.deepEqual(v[key], want, name);
+      // Ours kept beside it.
+      assert.equal(v['type'], key, name);
+      assert.ok(v['config'] !== undefined, name);
+    }
+    for (const [name, [key, want]] of Object.entries(expectedServices())) {
+      const v = (await get(`/api/http/services/${name}`)) as Record<string, unknown>;
+      assert.deepEqual(v[key], want, name);
+      assert.equal(v['type'], key, name);
+    }
+  });
+
+  it('list views and /api/rawdata carry the same keys', async () => {
+    const mws = (await get('/api/http/middlewares')) as Record<string, unknown>[];
+    const svcs = (await get('/api/http/services')) as Record<string, unknown>[];
+    const raw = (await get('/api/rawdata')) as Record<string, Record<string, Record<string, unknown>>>;
+    for (const [name, [key, want]] of Object.entries(middlewares)) {
+      assert.deepEqual(mws.find((m) => m['name'] === name)?.[key], want, name);
+      assert.deepEqual(raw['middlewares']?.[name]?.[key], want, name);
+    }
+    for (const [name, [key, want]] of Object.entries(expectedServices())) {
+      assert.deepEqual(svcs.find((s) => s['name'] === name)?.[key], want, name);
+      assert.deepEqual(raw['services']?.[name]?.[key], want, name);
+    }
+    // Our own service fields are still there (the dashboard reads them).
+    const lb = svcs.find((s) => s['name'] === 'lb@file')!;
+    assert.deepEqual(
+      (lb['servers'] as { url: string }[]).map((s) => s.url),
+      [backend.url],
+    );
+  });
+});
