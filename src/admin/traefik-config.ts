@@ -114,19 +114,20 @@ function isEmpty(key: string, v: unknown): boolean {
   return MAP_KEYS.has(key) && typeof v === 'object' && Object.keys(v).length === 0;
 }
 
-const middlewareCache = new WeakMap<object, Json>();
+const inlineCache = new WeakMap<object, Json>();
 const serviceCache = new WeakMap<object, Json>();
 
 /**
- * A middleware's Traefik keys: `{<type>: <its configuration>}` (Traefik's Middleware struct, one
- * pointer field set). `config` is our resolved configuration of that type.
+ * A middleware's Traefik keys, or a TCP or UDP service's: `{<type>: <its configuration>}`
+ * (Traefik's Middleware, TCPService, UDPService structs, one pointer field set). `config` is our
+ * resolved configuration of that type.
  */
-export function traefikMiddlewareConfig(type: string, config: unknown): Json {
+export function traefikInlineConfig(type: string, config: unknown): Json {
   const cacheable = typeof config === 'object' && config !== null;
-  const hit = cacheable ? middlewareCache.get(config) : undefined;
+  const hit = cacheable ? inlineCache.get(config) : undefined;
   if (hit !== undefined) return hit;
   const out = { [type]: goJson(type, config ?? {}) };
-  if (cacheable) middlewareCache.set(config, out);
+  if (cacheable) inlineCache.set(config, out);
   return out;
 }
 

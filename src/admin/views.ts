@@ -20,7 +20,7 @@ import {
   observabilityView,
   type RouterObservabilityView,
 } from './observability-view.ts';
-import { traefikMiddlewareConfig, traefikServiceConfig } from './traefik-config.ts';
+import { traefikInlineConfig, traefikServiceConfig } from './traefik-config.ts';
 
 /*
  * The JSON the admin API serves (and the dashboard reads). Everything is derived from one
@@ -394,7 +394,7 @@ export function middlewareView(snapshot: RuntimeSnapshot, name: string): Middlew
     name,
     provider: providerNameOf(name),
     type: cfg.type,
-    ...traefikMiddlewareConfig(cfg.type, cfg.config),
+    ...traefikInlineConfig(cfg.type, cfg.config),
     status: snapshot.middlewares.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
     issues: issues.map(formatIssue),
     config: cfg.config,

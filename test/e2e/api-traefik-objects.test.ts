@@ -61,6 +61,20 @@ http:
         servers: [{ url: "${backend.url}", weight: 2 }]
         passHostHeader: false
         responseForwarding: { flushInterval: 250ms }
+tcp:
+  services:
+    t:
+      loadBalancer:
+        servers: [{ address: "127.0.0.1:1", tls: true }, { address: "127.0.0.1:2" }]
+    tw:
+      weighted: { services: [{ name: t }] }
+  middlewares:
+    tip:
+      ipAllowList: { sourceRange: ["127.0.0.1/32"] }
+udp:
+  services:
+    u:
+      loadBalancer: { servers: [{ address: "127.0.0.1:3" }] }
 `,
     });
   });
@@ -151,5 +165,29 @@ http:
       (lb['servers'] as { url: string }[]).map((s) => s.url),
       [backend.url],
     );
+  });
+
+  it('TCP and UDP services and TCP middlewares: the same, in their views and /api/rawdata', async () => {
+    const want: [string, string, string, string, unknown][] = [
+      [
+        'tcp/services',
+        'tcpServices',
+        't@file',
+        'loadBalancer',
+        { servers: [{ address: '127.0.0.1:1', tls: true }, { address: '127.0.0.1:2' }] },
+      ],
+      ['tcp/services', 'tcpServices', 'tw@file', 'weighted', { services: [{ name: 't', weight: 1 }] }],
+      ['tcp/middlewares', 'tcpMiddlewares', 'tip@file', 'ipAllowList', { sourceRange: ['127.0.0.1/32'] }],
+      ['udp/services', 'udpServices', 'u@file', 'loadBalancer', { servers: [{ address: '127.0.0.1:3' }] }],
+    ];
+    const raw = (await get('/api/rawdata')) as Record<string, Record<string, Record<string, unknown>>>;
+    for (const [path, rawKey, name, key, value] of want) {
+      const one = (await get(`/api/${path}/${name}`)) as Record<string, unknown>;
+      assert.deepEqual(one[key], value, name);
+      assert.equal(one['type'], key, name);
+      const list = (await get(`/api/${path}`)) as Record<string, unknown>[];
+      assert.deepEqual(list.find((o) => o['name'] === name)?.[key], value, name);
+      assert.deepEqual(raw[rawKey]?.[name]?.[key], value, name);
+    }
   });
 });
