@@ -46,7 +46,14 @@ const DURATION_KEYS = new Set([
 ]);
 
 /** Go maps (omitempty leaves an empty one out); any other empty object is a set struct pointer. */
-const MAP_KEYS = new Set(['headers', 'customRequestHeaders', 'customResponseHeaders', 'sslProxyHeaders']);
+const MAP_KEYS = new Set([
+  'headers',
+  'customRequestHeaders',
+  'customResponseHeaders',
+  'sslProxyHeaders',
+  'statusRewrites',
+  'nginxHeaders',
+]);
 
 /** Pointer fields whose json tag has no omitempty: written whatever their value. */
 const ALWAYS_KEYS = new Set(['passHostHeader', 'followRedirects', 'mirrorBody', 'maxBodySize']);
@@ -87,8 +94,63 @@ function statusValue(v: unknown): unknown {
   return r.from === r.to && typeof r.from === 'number' ? r.from : v;
 }
 
+/** A status range of ours as Traefik's text (`404`, `500-599`). */
+const rangeText = (r: { from: number; to: number }): string =>
+  r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`;
+
+/**
+ * A header value as given: our schema keeps a value's UTF-8 bytes as latin1 characters (the wire
+ * bytes, config/schema-helpers.ts wireBytes); Traefik shows the string it read.
+ */
+function asGiven(v: unknown): unknown {
+  return typeof v === 'string' && /[\u0080-\u00ff]/.test(v) && !/[\u0100-\uffff]/.test(v)
+    ? Buffer.from(v, 'latin1').toString('utf8')
+    : v;
+}
+
+/** Middlewares whose resolved configuration is not Traefik's shape: back to Traefik's fields. */
+const ADAPT: Readonly<Record<string, (c: Json) => Json>> = {
+  // Traefik's PluginConf: the plugin's options as written (map[string]any, no omitempty inside).
+  plugin: (c) => ({ [String(c['name'])]: c['options'] }),
+  // Its values as given (ours are wire bytes, see asGiven).
+  headers: (c) =>
+    goJson(
+      'headers',
+      Object.fromEntries(
+        Object.entries(c).map(([k, v]) => [k, Array.isArray(v) ? v.map(asGiven) : asGiven(v)]),
+      ),
+      true,
+    ) as Json,
+  // Traefik's ErrorPage (status as strings, statusRewrites a map, nginxHeaders a map).
+  errors: (c) => {
+    const status = (c['status'] as { from: number; to: number }[]).map(rangeText);
+    const rewrites = c['rewrites'] as { from: { from: number; to: number }; to: number }[];
+    const nginx = c['nginx'] as [string, string][] | null;
+    const forward = c['forward'] as string[] | null;
+    return goJson(
+      'errors',
+      {
+        status,
+        statusRewrites: Object.fromEntries(rewrites.map((r) => [rangeText(r.from), r.to])),
+        service: c['service'],
+        query: c['query'],
+        ...(forward === null ? {} : { errorRequestHeaders: forward }),
+        ...(nginx === null ? {} : { nginxHeaders: Object.fromEntries(nginx) }),
+      },
+      true,
+    ) as Json;
+  },
+};
+
 /** `value` (the object under Traefik key `key`) as Go's encoding/json writes it. */
-function goJson(key: string, value: unknown): unknown {
+function goJson(key: string, value: unknown, top = false): unknown {
+  // A Go map: every entry written, none left out (omitempty is about the field, not the entries).
+  // `top`: the object's own configuration (the `headers` middleware is a struct, not a map).
+  if (!top && MAP_KEYS.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const out: Json = {};
+    for (const [k, v] of Object.entries(value)) out[k] = asGiven(v);
+    return out;
+  }
   if (Array.isArray(value))
     return value.map((item) => goJson(key === 'servers' ? 'server' : `${key}[]`, item));
   if (typeof value !== 'object' || value === null) return value;
@@ -126,7 +188,10 @@ export function traefikInlineConfig(type: string, config: unknown): Json {
   const cacheable = typeof config === 'object' && config !== null;
   const hit = cacheable ? inlineCache.get(config) : undefined;
   if (hit !== undefined) return hit;
-  const out = { [type]: goJson(type, config ?? {}) };
+  const adapt = ADAPT[type];
+  const out = {
+    [type]: adapt !== undefined && cacheable ? adapt(config as Json) : goJson(type, config ?? {}, true),
+  };
   if (cacheable) inlineCache.set(config, out);
   return out;
 }
@@ -139,7 +204,7 @@ export function traefikServiceConfig(cfg: ServiceConfig): Json {
   const hit = serviceCache.get(cfg);
   if (hit !== undefined) return hit;
   const own = (cfg as unknown as Json)[cfg.kind];
-  const body = goJson(cfg.kind, own) as Json;
+  const body = goJson(cfg.kind, own, true) as Json;
   if (cfg.kind === 'loadBalancer' && body['responseForwarding'] === undefined)
     body['responseForwarding'] = { flushInterval: goDuration(100) };
   const out = { [cfg.kind]: body };

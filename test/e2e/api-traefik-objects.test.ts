@@ -38,11 +38,15 @@ http:
       rateLimit: { average: 10, period: 1m, burst: 5 }
     hdr:
       headers:
-        customRequestHeaders: { X-Script-Name: test }
+        customRequestHeaders: { X-Script-Name: test, X-Gone: "", X-Name: "héllo" }
         frameDeny: true
+        contentTypeNosniff: false
+        customFrameOptionsValue: "ALLOW-FROM https://é.example"
         stsSeconds: 315360000
     strip:
       stripPrefix: { prefixes: ["/api"] }
+    err:
+      errors: { status: ["500-599", "404"], service: lb, query: "/{status}.html" }
     auth:
       basicAuth:
         users: ["${USER}"]
@@ -94,10 +98,17 @@ udp:
     'rl@file': ['rateLimit', { average: 10, period: '1m0s', burst: 5 }],
     'hdr@file': [
       'headers',
-      { customRequestHeaders: { 'X-Script-Name': 'test' }, stsSeconds: 315360000, frameDeny: true },
+      {
+        // A map's empty value is written (Go's omitempty is about the field), a false one is not.
+        customRequestHeaders: { 'X-Script-Name': 'test', 'X-Gone': '', 'X-Name': 'héllo' },
+        stsSeconds: 315360000,
+        frameDeny: true,
+        customFrameOptionsValue: 'ALLOW-FROM https://é.example',
+      },
     ],
     'strip@file': ['stripPrefix', { prefixes: ['/api'] }],
     'auth@file': ['basicAuth', { users: [USER], removeHeader: true }],
+    'err@file': ['errors', { status: ['500-599', '404'], service: 'lb', query: '/{status}.html' }],
   };
   /** The services' (the backend's URL is known once it started). */
   const expectedServices = (): Record<string, [string, unknown]> => ({
