@@ -74,6 +74,7 @@ const OURS: Readonly<Record<string, readonly string[]>> = {
   mirroring: ['compare'],
   failover: ['statusCodes'],
   compress: ['levels'],
+  retry: ['budget'],
   redis: ['failOpen'],
   queue: [],
 };
@@ -92,6 +93,14 @@ function statusValue(v: unknown): unknown {
   if (!Array.isArray(v) || v.length !== 1) return v;
   const r = v[0] as { from?: unknown; to?: unknown };
   return r.from === r.to && typeof r.from === 'number' ? r.from : v;
+}
+
+function isRange(v: unknown): v is { from: number; to: number } {
+  if (typeof v !== 'object' || v === null) return false;
+  const keys = Object.keys(v);
+  return (
+    keys.length === 2 && typeof (v as Json)['from'] === 'number' && typeof (v as Json)['to'] === 'number'
+  );
 }
 
 /** A status range of ours as Traefik's text (`404`, `500-599`). */
@@ -151,6 +160,8 @@ function goJson(key: string, value: unknown, top = false): unknown {
     for (const [k, v] of Object.entries(value)) out[k] = asGiven(v);
     return out;
   }
+  // Our status ranges (retry's, failover's `status`): Traefik's strings (`404`, `500-599`).
+  if (Array.isArray(value) && value.length > 0 && value.every(isRange)) return value.map(rangeText);
   if (Array.isArray(value))
     return value.map((item) => goJson(key === 'servers' ? 'server' : `${key}[]`, item));
   if (typeof value !== 'object' || value === null) return value;
