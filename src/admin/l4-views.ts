@@ -221,7 +221,8 @@ function middlewareView(snap: RuntimeSnapshot, o: L4Object): MiddlewareView {
   // Enabled ones are `{ type, config }` as a parsed disabled one is: one reader for both.
   const d = { kind: 'tcp', section: 'middlewares', name: o.name, parsed: o.parsed, value: o.value } as const;
   const view = disabledMiddlewareView(d, issues);
-  const inline = o.disabled ? {} : traefikInlineConfig(view.type, view.config);
+  // From the configuration object itself (view.config is a redacted copy): built once per object.
+  const inline = o.disabled ? {} : traefikInlineConfig(view.type, o.value['config']);
   return { ...view, ...inline, status: o.disabled || hasError(issues) ? 'disabled' : 'enabled' };
 }
 
