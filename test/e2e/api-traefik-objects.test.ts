@@ -45,6 +45,8 @@ http:
         stsSeconds: 315360000
     strip:
       stripPrefix: { prefixes: ["/api"] }
+    broken:
+      chain: { middlewares: [nowhere] }
     err:
       errors: { status: ["500-599", "404"], service: lb, query: "/{status}.html" }
     auth:
@@ -57,6 +59,8 @@ http:
         servers: [{ url: "${backend.url}" }]
         healthCheck: { path: /health, interval: 10s, timeout: 3s }
         sticky: { cookie: { name: lbck, httpOnly: true } }
+    wbad:
+      weighted: { services: [{ name: nowhere }] }
     w:
       weighted:
         services: [{ name: lb, weight: 3 }, { name: lb2 }]
@@ -198,6 +202,19 @@ udp:
       assert.equal(one['type'], key, name);
       const list = (await get(`/api/${path}`)) as Record<string, unknown>[];
       assert.deepEqual(list.find((o) => o['name'] === name)?.[key], value, name);
+      assert.deepEqual(raw[rawKey]?.[name]?.[key], value, name);
+    }
+  });
+
+  it('a disabled object that parsed shows its configuration too, as Traefik shows it beside `err`', async () => {
+    const raw = (await get('/api/rawdata')) as Record<string, Record<string, Record<string, unknown>>>;
+    for (const [path, rawKey, name, key, value] of [
+      ['http/middlewares', 'middlewares', 'broken@file', 'chain', { middlewares: ['nowhere'] }],
+      ['http/services', 'services', 'wbad@file', 'weighted', { services: [{ name: 'nowhere', weight: 1 }] }],
+    ] as const) {
+      const one = (await get(`/api/${path}/${name}`)) as Record<string, unknown>;
+      assert.equal(one['status'], 'disabled', name);
+      assert.deepEqual(one[key], value, name);
       assert.deepEqual(raw[rawKey]?.[name]?.[key], value, name);
     }
   });
