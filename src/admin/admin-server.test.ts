@@ -157,6 +157,13 @@ describe('admin API reads', () => {
         name: 'svc@api',
         provider: 'api',
         type: 'loadBalancer',
+        // Traefik's inline configuration (admin/traefik-config.ts), SetDefaults' defaults present.
+        loadBalancer: {
+          servers: [{ url: 'http://127.0.0.1:9' }],
+          strategy: 'wrr',
+          passHostHeader: true,
+          responseForwarding: { flushInterval: '100ms' },
+        },
         status: 'enabled',
         issues: [],
         servers: [

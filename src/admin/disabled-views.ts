@@ -1,12 +1,14 @@
 import { type DisabledObject, objectKey } from '../config/dynamic/disabled.ts';
 import type { HttpSection } from '../config/dynamic/schema.ts';
 import { SERVICE_KINDS } from '../config/dynamic/sections.ts';
+import type { ServiceConfig } from '../config/dynamic/services.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { providerNameOf, providerOf } from '../core/qualified-name.ts';
 import { defaultPriority } from '../router/index.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 import { observabilityView } from './observability-view.ts';
 import { redactSecrets } from './redact.ts';
+import { traefikInlineConfig, traefikServiceConfig } from './traefik-config.ts';
 import type { MiddlewareView, RouterView, ServiceView } from './views.ts';
 
 /*
@@ -101,10 +103,15 @@ export function disabledServiceView(d: DisabledObject, issues: readonly ConfigIs
   const kind = d.parsed
     ? text(r['kind'])
     : (Object.keys(r).find((k) => SERVICE_KINDS.some((s) => s === k)) ?? '');
+  const type = SERVICE_KINDS.find((s) => s === kind);
   return {
     name: d.name,
     provider: providerNameOf(d.name),
-    type: SERVICE_KINDS.find((s) => s === kind) ?? 'unknown',
+    type: type ?? 'unknown',
+    // Traefik shows a disabled object's configuration too (with its `err`): when it parsed.
+    ...(d.parsed && d.kind === undefined && type !== undefined
+      ? disabledInline(d.value, () => traefikServiceConfig(d.value as ServiceConfig))
+      : {}),
     status: 'disabled',
     issues: issues.map(formatIssue),
   };
@@ -120,8 +127,28 @@ export function disabledMiddlewareView(d: DisabledObject, issues: readonly Confi
     name: d.name,
     provider: providerNameOf(d.name),
     type,
+    ...(d.parsed ? disabledInline(d.value, () => traefikInlineConfig(type, config)) : {}),
     status: 'disabled',
     issues: issues.map(formatIssue),
     config: redactSecrets(config),
   };
+}
+
+const disabledInlineCache = new WeakMap<object, Readonly<Record<string, unknown>>>();
+
+/**
+ * A parsed disabled object's Traefik inline configuration (traefik-config.ts), secrets redacted as
+ * its `config` is, built once per object.
+ */
+function disabledInline(
+  value: unknown,
+  build: () => Record<string, unknown>,
+): Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null) return {};
+  let v = disabledInlineCache.get(value);
+  if (v === undefined) {
+    v = redactSecrets(build()) as Record<string, unknown>;
+    disabledInlineCache.set(value, v);
+  }
+  return v;
 }

@@ -161,6 +161,11 @@ describe('admin API, layer 4 views', () => {
       name: 'echo@file',
       provider: 'file',
       type: 'loadBalancer',
+      // Traefik's inline configuration (traefik-config.ts): Go durations, `tls: false` omitted.
+      loadBalancer: {
+        servers: [{ address: live }, { address: dead }],
+        healthCheck: { interval: '50ms', timeout: '500ms' },
+      },
       status: 'enabled',
       issues: [`server ${dead} is down`],
       servers: [
@@ -198,6 +203,7 @@ describe('admin API, layer 4 views', () => {
         name: 'local@file',
         provider: 'file',
         type: 'ipAllowList',
+        ipAllowList: { sourceRange: ['127.0.0.1/32'] },
         status: 'enabled',
         issues: [],
         config: { sourceRange: ['127.0.0.1/32'] },
@@ -217,6 +223,7 @@ describe('admin API, layer 4 views', () => {
       name: 'dns@file',
       provider: 'file',
       type: 'loadBalancer',
+      loadBalancer: { servers: [{ address: '127.0.0.1:5353' }] },
       status: 'enabled',
       issues: [],
       servers: [{ address: '127.0.0.1:5353' }],

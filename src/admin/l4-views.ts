@@ -11,6 +11,7 @@ import {
   strings,
   text,
 } from './disabled-views.ts';
+import { traefikInlineConfig } from './traefik-config.ts';
 import {
   counts,
   hasError,
@@ -76,6 +77,8 @@ export interface L4ServiceView {
   readonly services?: readonly string[];
   /** The routers that name it. */
   readonly usedBy: readonly string[];
+  /** Traefik's inline configuration of an enabled one: `loadBalancer` or `weighted` (traefik-config.ts). */
+  readonly [traefikKey: string]: unknown;
 }
 
 interface L4Object {
@@ -189,6 +192,7 @@ function serviceView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object): L4Servic
     name: o.name,
     provider: providerNameOf(o.name),
     type,
+    ...(o.disabled || type === 'unknown' ? {} : traefikInlineConfig(type, v[type])),
     status: off ? 'disabled' : 'enabled',
   } as const;
   if (type === 'weighted') {
@@ -217,7 +221,9 @@ function middlewareView(snap: RuntimeSnapshot, o: L4Object): MiddlewareView {
   // Enabled ones are `{ type, config }` as a parsed disabled one is: one reader for both.
   const d = { kind: 'tcp', section: 'middlewares', name: o.name, parsed: o.parsed, value: o.value } as const;
   const view = disabledMiddlewareView(d, issues);
-  return { ...view, status: o.disabled || hasError(issues) ? 'disabled' : 'enabled' };
+  // From the configuration object itself (view.config is a redacted copy): built once per object.
+  const inline = o.disabled ? {} : traefikInlineConfig(view.type, o.value['config']);
+  return { ...view, ...inline, status: o.disabled || hasError(issues) ? 'disabled' : 'enabled' };
 }
 
 /** The views of one section (`routers`, `services`, or TCP `middlewares`), sorted by name. */

@@ -20,6 +20,7 @@ import {
   observabilityView,
   type RouterObservabilityView,
 } from './observability-view.ts';
+import { traefikInlineConfig, traefikServiceConfig } from './traefik-config.ts';
 
 /*
  * The JSON the admin API serves (and the dashboard reads). Everything is derived from one
@@ -91,6 +92,8 @@ export interface ServiceView {
   readonly middlewares?: readonly string[];
   /** The routers that name it (Traefik's usedBy). */
   readonly usedBy?: readonly string[];
+  /** Traefik's inline configuration: `loadBalancer`, `weighted`… (admin/traefik-config.ts). */
+  readonly [traefikKey: string]: unknown;
 }
 
 export interface MiddlewareView {
@@ -102,6 +105,8 @@ export interface MiddlewareView {
   readonly config: unknown;
   /** The routers that name it (Traefik's usedBy). */
   readonly usedBy?: readonly string[];
+  /** Traefik's inline configuration: `rateLimit`, `headers`… (admin/traefik-config.ts). */
+  readonly [traefikKey: string]: unknown;
 }
 
 export interface SectionCounts {
@@ -277,6 +282,8 @@ export function internalViews(snapshot: RuntimeSnapshot, objs: InternalObjects):
     ),
     middlewares: objs.middlewares.map(
       (m): MiddlewareView => ({
+        // Already in Traefik's shape (internal-views.ts): its configuration under its type's key.
+        [m.type]: m.config,
         ...m,
         provider: 'internal',
         status: 'enabled',
@@ -328,6 +335,7 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
     name,
     provider: providerNameOf(name),
     type: cfg.kind,
+    ...traefikServiceConfig(cfg),
     status: node !== undefined && !errors ? ('enabled' as const) : ('disabled' as const),
     ...(cfg.middlewares === undefined ? {} : { middlewares: cfg.middlewares }),
   };
@@ -386,6 +394,7 @@ export function middlewareView(snapshot: RuntimeSnapshot, name: string): Middlew
     name,
     provider: providerNameOf(name),
     type: cfg.type,
+    ...traefikInlineConfig(cfg.type, cfg.config),
     status: snapshot.middlewares.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
     issues: issues.map(formatIssue),
     config: cfg.config,

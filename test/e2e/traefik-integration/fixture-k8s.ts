@@ -203,7 +203,6 @@ export function traefikSide(expected: Record<string, Record<string, Obj>>, inter
         c['chain'] = { middlewares: c['chain'].middlewares.map((m: string) => asWritten(m, p)) };
       if (kind === 'service' && c['loadBalancer'] !== undefined) {
         const lb = { ...c['loadBalancer'] };
-        if (lb.responseForwarding?.flushInterval === '100ms') delete lb.responseForwarding;
         if (lb.serversTransport !== undefined) lb.serversTransport = asWritten(lb.serversTransport, p);
         c['loadBalancer'] = lb;
       }
@@ -237,9 +236,23 @@ export function ourSide(raw: Obj): Obj {
           observability: o['observability'],
         });
       } else if (kind === 'middleware') {
-        c = { [o['type']]: o['config'] };
+        // An HTTP middleware carries Traefik's inline configuration (admin/traefik-config.ts).
+        c = { [o['type']]: o[o['type']] ?? o['config'] };
         if (o['type'] === 'chain')
           c['chain'] = { middlewares: o['config'].middlewares.map((m: string) => asWritten(m, p)) };
+      } else if (proto === 'http' && o[o['type']] !== undefined) {
+        // Traefik's inline configuration of an HTTP service (admin/traefik-config.ts).
+        const inline: Obj = { ...o[o['type']] };
+        if (inline['serversTransport'] !== undefined)
+          inline['serversTransport'] = asWritten(inline['serversTransport'], p);
+        // Traefik's CRD provider builds dynamic.Mirroring without SetDefaults (crd
+        // kubernetes_http.go): its unset mirrorBody and maxBodySize are absent, where ours shows
+        // the defaults in force (docs/migrating-from-traefik.md, "The API's objects").
+        if (o['type'] === 'mirroring') {
+          if (inline['mirrorBody'] === true) delete inline['mirrorBody'];
+          if (inline['maxBodySize'] === -1) delete inline['maxBodySize'];
+        }
+        c = { [o['type']]: inline };
       } else {
         c = serviceConfig(conf, p);
       }

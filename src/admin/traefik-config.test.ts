@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { traefikInlineConfig } from './traefik-config.ts';
+
+describe("Traefik's inline configuration", () => {
+  it("writes status ranges as Traefik's strings and leaves our own keys out", () => {
+    const retry = {
+      attempts: 3,
+      initialInterval: 100,
+      status: [
+        { from: 500, to: 599 },
+        { from: 404, to: 404 },
+      ],
+      disableRetryOnNetworkError: false,
+      budget: { percent: 20, minConcurrent: 3 },
+    };
+    assert.deepEqual(traefikInlineConfig('retry', retry), {
+      retry: { attempts: 3, initialInterval: '100ms', status: ['500-599', '404'] },
+    });
+  });
+
+  it('is built once per configuration object', () => {
+    const c = { average: 1, period: 60_000, burst: 1 };
+    assert.equal(traefikInlineConfig('rateLimit', c), traefikInlineConfig('rateLimit', c));
+    assert.deepEqual(traefikInlineConfig('rateLimit', c), {
+      rateLimit: { average: 1, period: '1m0s', burst: 1 },
+    });
+  });
+});
