@@ -9,9 +9,10 @@
  *   without omitempty (`passHostHeader`, `followRedirects`, `mirrorBody`);
  * - durations (ptypes.Duration) in Go's Duration String form (`100ms`, `1m0s`), as Traefik's
  *   rawdata fixtures show them (integration/testdata/rawdata-*.json: `"flushInterval": "100ms"`)
- *   and as /api/entrypoints does here (entry-point-views.ts). paerser's Duration.MarshalJSON (its
- *   PR #7, 2021) writes the quoted nanoseconds instead (`"100000000ns"`), which Traefik's fixtures
- *   do not show; both forms parse back to the same duration (paerser UnmarshalJSON);
+ *   as a live Traefik v3's /api/rawdata writes them (published captures of it, 2025), and as
+ *   /api/entrypoints does here (entry-point-views.ts). The stored copy of paerser's
+ *   Duration.MarshalJSON would write quoted nanoseconds (`"100000000ns"`): not what is seen on
+ *   the wire; both forms parse back to the same duration (paerser UnmarshalJSON);
  * - the defaults Traefik's SetDefaults fill in are present (a load balancer's `strategy: wrr`,
  *   `passHostHeader: true`, `responseForwarding.flushInterval: 100ms`, a health check's
  *   `mode` http, `interval`, `timeout`, `followRedirects`, a WRR child's `weight`, a cookie's `path`,
