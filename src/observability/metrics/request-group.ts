@@ -129,8 +129,7 @@ export class RequestGroup {
         series.push({ labels, n: t[pair]! });
       }
     }
-    series.sort((a, b) => bySeriesLabels(a.labels, b.labels));
-    for (const { labels, n } of series) lines.push(`${name}{${labels.text}} ${formatValue(n)}`);
+    pushCounts(lines, name, series);
   }
 
   get size(): number {
@@ -150,13 +149,11 @@ export class RequestGroup {
       ? set.lines(`${base}_retries_total`, 'counter', 'How many request retries happened on a service.')
       : null;
     if (retries !== null) {
-      const cells = [...this.#cells.values()].map((cell) => ({
+      const series = [...this.#cells.values()].map((cell) => ({
         labels: seriesLabels([...cell.labels]),
-        cell,
+        n: cell.retries,
       }));
-      cells.sort((a, b) => bySeriesLabels(a.labels, b.labels));
-      for (const { labels, cell } of cells)
-        retries.push(`${base}_retries_total{${labels.text}} ${formatValue(cell.retries)}`);
+      pushCounts(retries, `${base}_retries_total`, series);
     }
     if (![...this.#cells.values()].some((c) => c.rows.size > 0)) return;
     const requests = set.lines(`${base}_requests_total`, 'counter', help.requests);
@@ -194,10 +191,7 @@ export class RequestGroup {
       }
     }
     rows.sort((a, b) => bySeriesLabels(a.labels, b.labels));
-    counted.sort((a, b) => bySeriesLabels(a.labels, b.labels));
-    if (requests !== null)
-      for (const { labels, n } of counted)
-        requests.push(`${base}_requests_total{${labels.text}} ${formatValue(n)}`);
+    if (requests !== null) pushCounts(requests, `${base}_requests_total`, counted);
     for (const { labels: l, v, count } of rows) {
       const labels = l.text;
       bytesIn?.push(
@@ -218,4 +212,10 @@ export class RequestGroup {
       );
     }
   }
+}
+
+/** A counter family's `name{labels} n` lines, its series in client_golang's order. */
+function pushCounts(lines: string[], name: string, series: Array<{ labels: SeriesLabels; n: number }>): void {
+  series.sort((a, b) => bySeriesLabels(a.labels, b.labels));
+  for (const { labels, n } of series) lines.push(`${name}{${labels.text}} ${formatValue(n)}`);
 }
