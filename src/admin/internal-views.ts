@@ -3,7 +3,7 @@ import { INTERNAL_ENTRY_POINT } from '../config/static/admin-entry-points.ts';
 import { REDIRECTION_PRIORITY } from '../config/static/redirection-priority.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
 import { defaultPriority } from '../router/index.ts';
-import { normalizeName, redirectionRule } from '../runtime/internal-routes.ts';
+import { ACME_CHALLENGE_RULE, normalizeName, redirectionRule } from '../runtime/internal-routes.ts';
 
 /*
  * The `@internal` routers, services and middlewares that Traefik's internal provider puts into its
@@ -192,10 +192,9 @@ export function internalObjects(config: StaticConfig): InternalObjects {
     if (ep === undefined || eps.includes(ep) || bypass.includes(ep)) continue;
     (config.entryPoints[ep]?.allowACMEByPass === true ? bypass : eps).push(ep);
   }
-  const acmeRule = 'PathPrefix(`/.well-known/acme-challenge/`)';
   if (eps.length > 0)
     router('acme-http', {
-      rule: acmeRule,
+      rule: ACME_CHALLENGE_RULE,
       ruleSyntax: 'default',
       priority: MAX_INT,
       entryPoints: eps,
@@ -203,8 +202,8 @@ export function internalObjects(config: StaticConfig): InternalObjects {
     });
   if (bypass.length > 0)
     router('acme-http-bypass', {
-      rule: acmeRule,
-      priority: defaultPriority(acmeRule),
+      rule: ACME_CHALLENGE_RULE,
+      priority: defaultPriority(ACME_CHALLENGE_RULE),
       entryPoints: bypass,
       service: 'acme-http@internal',
     });

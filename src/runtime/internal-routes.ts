@@ -117,15 +117,16 @@ export function redirectionRoute(
   );
 }
 
+/** The rule of Traefik's ACME http-01 routers (`acme-http`, `acme-http-bypass`). */
+export const ACME_CHALLENGE_RULE = 'PathPrefix(`/.well-known/acme-challenge/`)';
+
 /**
  * The rule of an entry point redirection's router. With allowACMEByPass, the challenges' paths
  * are left to the other routers (Traefik #12740, v3.6.10: the redirect rule excludes them;
  * integration/simple_test.go TestAllowACMEByPassRedirect).
  */
 export function redirectionRule(acmeBypass: boolean): string {
-  return acmeBypass
-    ? 'HostRegexp(`^.+$`) && !PathPrefix(`/.well-known/acme-challenge/`)'
-    : 'HostRegexp(`^.+$`)';
+  return acmeBypass ? `HostRegexp(\`^.+$\`) && !${ACME_CHALLENGE_RULE}` : 'HostRegexp(`^.+$`)';
 }
 
 /**
@@ -150,7 +151,7 @@ export function acmeHttp01Route(
   return internalRoute(
     // Traefik's names, one router over its entry points (logs, traces and the API agree).
     bypass ? 'acme-http-bypass@internal' : 'acme-http@internal',
-    'PathPrefix(`/.well-known/acme-challenge/`)',
+    ACME_CHALLENGE_RULE,
     bypass ? undefined : Number.MAX_SAFE_INTEGER,
     entryPoint,
     mw,
