@@ -969,22 +969,20 @@ export abstract class ExchangeCore
    */
   protected mirrorDue(m: MirrorState, final: boolean): void {
     if (m.started) return;
-    if (!m.wantsBody) {
-      if (!final) m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
-      this.startMirrors(null, m);
+    const wanted = m.wantsBody;
+    if (wanted && !this.mirrorableBody(m.node)) {
+      m.skip();
       return;
     }
-    const body = this.body;
-    if (!this.mirrorableBody(m.node)) m.skip();
-    else if (body!.done) {
-      if (!final) m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
-      this.startMirrors(body!.recorder!.bytes(), m);
-    } else if (final) m.skip();
-    else {
-      // A later attempt may change the request meanwhile: the copies keep it as it was.
-      m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
-      m.due = true;
+    const ready = !wanted || this.body!.done;
+    if (!ready && final) {
+      m.skip();
+      return;
     }
+    // A later attempt may change the request meanwhile: the copies keep it as it was.
+    if (!final) m.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
+    if (ready) this.startMirrors(wanted ? this.body!.recorder!.bytes() : null, m);
+    else m.due = true;
   }
 
   /**
