@@ -19,9 +19,10 @@ import {
   serviceFor,
   tcpRouteFor,
 } from '../helpers/kube-objects.ts';
-import { startEchoServer, type TcpBackend, tcpExchange } from '../helpers/l4.ts';
+import { startEchoServer, startTlsBackend, type TcpBackend, tcpExchange } from '../helpers/l4.ts';
 import { freePort } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { TestPki } from '../helpers/tls-certs.ts';
 import { untilApplied } from '../helpers/wait.ts';
 
 /** A service as the API lists it (admin-api.md): a weighted one's children, a balancer's servers. */
@@ -36,15 +37,18 @@ describe('Kubernetes Gateway API provider: backendRef service names (e2e)', () =
   let kube: FakeKube;
   let app: Backend;
   let echo: TcpBackend;
+  let secure: TcpBackend;
   let proxy: ProxyProcess;
   let webPort = 0;
   let tcpPort = 0;
 
   before(async () => {
-    [kube, app, echo, webPort, tcpPort] = await Promise.all([
+    const pki = new TestPki('Secure CA');
+    [kube, app, echo, secure, webPort, tcpPort] = await Promise.all([
       startFakeKube(),
       startBackend((req, res) => res.end(`app ${req.headers.host}`)),
       startEchoServer(),
+      startTlsBackend(pki.issue('secure.internal', ['secure.internal']), 'http', 'secure'),
       freePort(),
       freePort(),
     ]);
@@ -81,6 +85,34 @@ describe('Kubernetes Gateway API provider: backendRef service names (e2e)', () =
         parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
         rules: [{ backendRefs: [{ name: 'echo', port: 7 }] }],
       }),
+      // Two routes to an HTTPS Service port that a BackendTLSPolicy covers.
+      serviceFor('shop', 'secure', 443),
+      endpointSliceFor('shop', 'secure', ['127.0.0.1'], secure.port),
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'secure-ca', namespace: 'shop' },
+        data: { 'ca.crt': pki.ca.certPem },
+      },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'BackendTLSPolicy',
+        metadata: { name: 'secure-tls', namespace: 'shop', generation: 1 },
+        spec: {
+          targetRefs: [{ group: '', kind: 'Service', name: 'secure' }],
+          validation: {
+            hostname: 'secure.internal',
+            caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'secure-ca' }],
+          },
+        },
+      },
+      ...['s1', 's2'].map((route) =>
+        httpRouteFor('shop', route, {
+          parentRefs: [{ name: 'gw', sectionName: 'web' }],
+          hostnames: [`${route}.example`],
+          rules: [{ backendRefs: [{ name: 'secure', port: 443 }] }],
+        }),
+      ),
     ])
       kube.apply(o);
     proxy = await startProxy({
@@ -104,7 +136,7 @@ providers:
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([kube?.close(), app?.close(), echo?.close()]);
+    await Promise.all([kube?.close(), app?.close(), echo?.close(), secure?.close()]);
   });
 
   const api = async <T>(path: string): Promise<T> => {
@@ -161,6 +193,29 @@ providers:
       0,
       services.map((s) => s.name).join(),
     );
+  });
+
+  it('names a BackendTLSPolicy`s serversTransport as each service using it (Traefik`s grpcroute.go, traefik/traefik#13367)', async () => {
+    await untilApplied(proxy, 0, async () => (await get('s2.example')).status === 200);
+    assert.deepEqual(await get('s1.example'), { status: 200, text: 'hello from secure' });
+    assert.deepEqual(await get('s2.example'), { status: 200, text: 'hello from secure' });
+    const routers = await api<{ name: string }[]>('/api/http/routers');
+    const transports: string[] = [];
+    for (const route of ['s1', 's2']) {
+      const router = routers
+        .find((r) => r.name.startsWith(`httproute-shop-${route}-gw-shop-gw-ep-web-0-`))
+        ?.name.replace(/@kubernetesgateway$/, '');
+      assert.ok(router, routers.map((r) => r.name).join());
+      const svc = `${router}-svc-shop-secure-0`;
+      const shown = await api<{ loadBalancer?: { serversTransport?: string; servers?: { url: string }[] } }>(
+        `/api/http/services/${encodeURIComponent(`${svc}@kubernetesgateway`)}`,
+      );
+      assert.deepEqual(shown.loadBalancer?.servers, [{ url: `https://127.0.0.1:${secure.port}` }]);
+      // Not one `shop-secure-443` shared by both: each service its own, of its name.
+      assert.equal(shown.loadBalancer?.serversTransport, svc);
+      transports.push(shown.loadBalancer?.serversTransport ?? '');
+    }
+    assert.notEqual(transports[0], transports[1]);
   });
 
   it('names a TCPRoute router`s service alike', async () => {

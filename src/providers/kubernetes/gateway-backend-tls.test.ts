@@ -20,12 +20,14 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
     {
       gatewayClasses: ko([gatewayClassFor()]),
       gateways: ko([gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])]),
-      httpRoutes: ko([
-        httpRouteFor('default', 'app', {
-          parentRefs: [{ name: 'gw' }],
-          rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }],
-        }),
-      ]),
+      httpRoutes: ko(
+        objs.httpRoutes ?? [
+          httpRouteFor('default', 'app', {
+            parentRefs: [{ name: 'gw' }],
+            rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }],
+          }),
+        ],
+      ),
       services: ko([serviceFor('default', 'secure', 8443)]),
       endpointSlices: ko([endpointSliceFor('default', 'secure', ['10.0.0.1'], 9443)]),
       secrets: ko(objs.secrets),
@@ -63,6 +65,18 @@ const caMap = {
 
 const target = { group: '', kind: 'Service', name: 'secure' };
 
+/**
+ * The one service of the backendRef to `secure`: Traefik's `<router>-svc-<ns>-<name>-<backendRef
+ * index>` (traefik/traefik#13367), which also names its policy's serversTransport.
+ */
+const secureService = (data: Record<string, unknown>): string => {
+  const names = Object.keys((data['http'] as { services: Record<string, unknown> }).services).filter((n) =>
+    n.endsWith('-svc-default-secure-0'),
+  );
+  assert.equal(names.length, 1, String(names));
+  return names[0]!;
+};
+
 const ancestors = (statuses: readonly StatusUpdate[], name: string): string[][] => {
   const s = statuses.find((u) => u.kind === 'BackendTLSPolicy' && u.object.metadata.name === name);
   assert.ok(s, `BackendTLSPolicy ${name} has a status`);
@@ -97,20 +111,53 @@ describe('Gateway API BackendTLSPolicy (v1) → serversTransport', () => {
       services: Record<string, { loadBalancer: { servers: { url: string }[]; serversTransport?: string } }>;
       serversTransports: Record<string, unknown>;
     };
-    // Traefik's `<router>-svc-<ns>-<name>-<backendRef index>` (traefik/traefik#13367).
-    const svc = Object.keys(http.services).filter((n) => n.endsWith('-svc-default-secure-0'));
-    assert.equal(svc.length, 1);
-    assert.deepEqual(http.services[svc[0]!]?.loadBalancer, {
+    // Traefik (traefik/traefik#13367): the transport is named as the service using it.
+    const svc = secureService(data);
+    assert.deepEqual(http.services[svc]?.loadBalancer, {
       servers: [{ url: 'https://10.0.0.1:9443' }],
-      serversTransport: 'default-secure-8443',
+      serversTransport: svc,
     });
-    assert.deepEqual(http.serversTransports['default-secure-8443'], {
+    assert.deepEqual(Object.keys(http.serversTransports), [svc]);
+    assert.deepEqual(http.serversTransports[svc], {
       serverName: 'secure.internal',
       rootCAs: [CA],
     });
     assert.deepEqual(ancestors(statuses, 'tls'), [
       ['gw/http', 'ResolvedRefs=True/ResolvedRefs', 'Accepted=True/Accepted'],
     ]);
+  });
+
+  it('gives each route`s service of the policy`s backend its own transport, named as that service', () => {
+    const route = (name: string) =>
+      httpRouteFor('default', name, {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: [`${name}.example`],
+        rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }],
+      });
+    const { data, issues } = build({
+      configMaps: [caMap],
+      httpRoutes: [route('one'), route('two')],
+      backendTLSPolicies: [
+        policy('tls', {
+          targetRefs: [target],
+          validation: { hostname: 'secure.internal', wellKnownCACertificates: 'System' },
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const http = data['http'] as {
+      services: Record<string, { loadBalancer?: { serversTransport?: string } }>;
+      serversTransports: Record<string, unknown>;
+    };
+    const services = Object.keys(http.services)
+      .filter((n) => n.endsWith('-svc-default-secure-0'))
+      .sort();
+    assert.equal(services.length, 2);
+    assert.deepEqual(Object.keys(http.serversTransports).sort(), services);
+    for (const svc of services) {
+      assert.equal(http.services[svc]?.loadBalancer?.serversTransport, svc);
+      assert.deepEqual(http.serversTransports[svc], { serverName: 'secure.internal' });
+    }
   });
 
   it('checks subjectAltNames instead of the hostname: the transport`s peerCertSANs (Traefik #13249)', () => {
@@ -132,7 +179,7 @@ describe('Gateway API BackendTLSPolicy (v1) → serversTransport', () => {
     });
     assert.deepEqual(issues, []);
     const http = data['http'] as { serversTransports: Record<string, unknown> };
-    assert.deepEqual(http.serversTransports['default-secure-8443'], {
+    assert.deepEqual(http.serversTransports[secureService(data)], {
       serverName: 'secure.internal',
       peerCertSANs: ['backend.example', 'spiffe://cluster.local/ns/default/sa/secure'],
       rootCAs: [CA],
@@ -166,7 +213,7 @@ describe('Gateway API BackendTLSPolicy (v1) → serversTransport', () => {
     });
     const st = (data['http'] as { serversTransports: Record<string, { serverName: string }> })
       .serversTransports;
-    assert.equal(st['default-secure-8443']?.serverName, 'early.internal');
+    assert.equal(st[secureService(data)]?.serverName, 'early.internal');
     assert.deepEqual(ancestors(statuses, 'late'), [
       ['gw/http', 'ResolvedRefs=False/ResolvedRefs', 'Accepted=False/Conflicted'],
     ]);
@@ -229,7 +276,7 @@ describe('Gateway API BackendTLSPolicy (v1) → serversTransport', () => {
     assert.deepEqual(withIt.data, without.data);
     assert.deepEqual(
       (without.data['http'] as { serversTransports?: Record<string, { serverName: string }> })
-        .serversTransports?.['default-secure-8443']?.serverName,
+        .serversTransports?.[secureService(without.data)]?.serverName,
       'secure.internal',
     );
     assert.deepEqual(ancestors(without.statuses, 'tls'), ancestors(withIt.statuses, 'tls'));

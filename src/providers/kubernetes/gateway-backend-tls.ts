@@ -1,12 +1,13 @@
 /*
  * BackendTLSPolicy (`gateway.networking.k8s.io/v1`, Standard since Gateway API v1.4) as Traefik's
  * gateway provider applies it to the backends of HTTPRoutes and GRPCRoutes (httproute.go /
- * grpcroute.go loadHTTPServers / loadGRPCServers and loadServersTransport): a serversTransport per
- * backend Service port, its statuses (`status.ancestors`).
+ * grpcroute.go loadHTTPServers / loadGRPCServers and loadServersTransport): the serversTransport
+ * a backend Service port's policy gives, registered under the name of each service using it
+ * (registerPolicyTransport), and the policies' statuses (`status.ancestors`).
  */
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
-import { type KubeBuild, normalize, type Obj } from './kube-build.ts';
+import type { KubeBuild, Obj } from './kube-build.ts';
 
 const CONTROLLER = 'traefik.io/gateway-controller';
 const GROUP = 'gateway.networking.k8s.io';
@@ -40,10 +41,16 @@ export interface PolicyUse {
   readonly conditions: readonly Condition[];
 }
 
-/** What a backend's policies give: the transport's name (in the build), or a failure. */
+/** A policy's serversTransport (HTTP) or TCP serversTransport, and where it comes from. */
+export interface PolicyTransport {
+  readonly config: Obj;
+  readonly from: string;
+}
+
+/** What a backend's policies give: the transport to register, or a failure. */
 export interface BackendTLS {
-  /** The serversTransport `<ns>-<service>-<port>`, undefined without a policy. */
-  readonly transport: string | undefined;
+  /** The policy's serversTransport, undefined without a policy (registerPolicyTransport names it). */
+  readonly transport: PolicyTransport | undefined;
   /** The route's ResolvedRefs failure (Traefik's RefNotPermitted) when the policy is unusable. */
   readonly failure: { reason: string; message: string } | undefined;
   readonly uses: readonly PolicyUse[];
@@ -54,7 +61,8 @@ const NONE: BackendTLS = { transport: undefined, failure: undefined, uses: [] };
 /**
  * The BackendTLSPolicies of the build. A backend Service port (`forBackend`) takes the first
  * policy (oldest `creationTimestamp`, then name) whose targetRef names the Service and, when it
- * has a `sectionName`, the port's name: a serversTransport `<ns>-<service>-<port>` with
+ * has a `sectionName`, the port's name: a serversTransport (named as each service using it,
+ * registerPolicyTransport) with
  * `serverName` the policy's `validation.hostname` and `rootCAs` the `ca.crt` of each
  * `caCertificateRefs` ConfigMap or Secret (of the policy's namespace; `wellKnownCACertificates`:
  * the system roots), and its servers are `https://`. A later policy for the same port is
@@ -92,14 +100,14 @@ export class BackendTLSPolicies {
     const key = `${ns}/${name}/${port}`;
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
-    const got = this.#compute(ns, name, port, portName ?? '');
+    const got = this.#compute(ns, name, portName ?? '');
     this.#cache.set(key, got);
     return got;
   }
 
   /**
    * The same for a TLSRoute backend (Traefik since traefik/traefik#13332, tlsroute.go): the
-   * policy becomes a TCP serversTransport `<ns>-<service>-<port>` whose `tls` has the
+   * policy becomes a TCP serversTransport (named as the service) whose `tls` has the
    * `serverName` and `rootCAs` (none: the system roots), and the servers connect with `tls`.
    * Traefik's TCP TLS client configuration has no `peerCertSANs`: a policy's `subjectAltNames`
    * are not applied there, the certificate is verified against `serverName`.
@@ -108,16 +116,16 @@ export class BackendTLSPolicies {
     const key = `${ns}/${name}/${port}`;
     const cached = this.#tcpCache.get(key);
     if (cached !== undefined) return cached;
-    const got = this.#compute(ns, name, port, portName ?? '', true);
+    const got = this.#compute(ns, name, portName ?? '', true);
     this.#tcpCache.set(key, got);
     return got;
   }
 
-  #compute(ns: string, name: string, port: number, portName: string, tcp = false): BackendTLS {
+  #compute(ns: string, name: string, portName: string, tcp = false): BackendTLS {
     const policies = this.#byNamespace.get(ns);
     if (policies === undefined) return NONE;
     const uses: PolicyUse[] = [];
-    let transport: string | undefined;
+    let transport: PolicyTransport | undefined;
     for (const policy of policies) {
       for (const ref of (policy.spec as PolicySpec | undefined)?.targetRefs ?? []) {
         // As Traefik: a targetRef naming another Service, or another port (sectionName), is skipped.
@@ -153,21 +161,19 @@ export class BackendTLSPolicies {
             condition(policy, 'Accepted', true, 'Accepted'),
           ],
         });
-        transport = normalize(`${ns}-${name}-${port}`);
         const from = `backendtlspolicy ${ns}/${policy.metadata.name}`;
         if (tcp) {
           const { serverName, rootCAs } = st.transport as { serverName?: string; rootCAs?: string[] };
-          this.#b.tcp.serversTransports[transport] = {
-            tls: {
-              ...(serverName !== undefined ? { serverName } : {}),
-              ...(rootCAs !== undefined ? { rootCAs } : {}),
+          transport = {
+            config: {
+              tls: {
+                ...(serverName !== undefined ? { serverName } : {}),
+                ...(rootCAs !== undefined ? { rootCAs } : {}),
+              },
             },
+            from,
           };
-          this.#b.source('tcp/serverstransports', transport, from);
-        } else {
-          this.#b.serversTransports[transport] = st.transport;
-          this.#b.source('http/serverstransports', transport, from);
-        }
+        } else transport = { config: st.transport, from };
       }
     }
     return { transport, failure: undefined, uses };
@@ -265,6 +271,29 @@ export class BackendTLSPolicies {
     }
     return out;
   }
+}
+
+/**
+ * Registers a policy's transport under the name of the service using it, as Traefik since
+ * traefik/traefik#13367 (v3.7.6; grpcroute.go loadGRPCBackendRef, tlsroute.go loadTLSService:
+ * `lb.ServersTransport = serviceName`, `ServersTransports[serviceName] = st`): one per
+ * backendRef service, `<router>-svc-<ns>-<name>-<index>`, not one per Service port. Gives the
+ * name for the load balancer's `serversTransport`.
+ */
+export function registerPolicyTransport(
+  b: KubeBuild,
+  service: string,
+  transport: PolicyTransport,
+  tcp = false,
+): string {
+  if (tcp) {
+    b.tcp.serversTransports[service] = transport.config;
+    b.source('tcp/serverstransports', service, transport.from);
+  } else {
+    b.serversTransports[service] = transport.config;
+    b.source('http/serverstransports', service, transport.from);
+  }
+  return service;
 }
 
 function byAge(a: KubeObject, b: KubeObject): number {

@@ -1,5 +1,10 @@
 import { parseGoBool } from '../../core/go-bool.ts';
-import type { BackendTLSPolicies, PolicyUse } from './gateway-backend-tls.ts';
+import {
+  type BackendTLSPolicies,
+  type PolicyTransport,
+  type PolicyUse,
+  registerPolicyTransport,
+} from './gateway-backend-tls.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
 import { normalize } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
@@ -72,13 +77,19 @@ export class BackendsBuilder {
    * BackendNotFound failure whose message is what it reported since `before` (the index of
    * `b.issues` before the call).
    */
-  loadBalancer(lb: string | undefined, ref: BackendIdentity, weight: number, before: number): void {
+  loadBalancer(
+    lb: string | undefined,
+    ref: BackendIdentity,
+    weight: number,
+    before: number,
+    transport?: PolicyTransport,
+  ): void {
     if (lb !== undefined) {
       const template = this.#b.detachService(lb);
       if (weight <= 0) return;
       const c = { name: '', weight };
       this.#children.push(c);
-      this.#templates.set(c, { ...ref, lb: template });
+      this.#templates.set(c, { ...ref, lb: template, transport });
       return;
     }
     const message = this.#b.issues
@@ -105,9 +116,13 @@ export interface BackendIdentity {
   readonly index: number;
 }
 
-/** A child named per router, and the load balancer it stands for (none: refused). */
+/**
+ * A child named per router, the load balancer it stands for (none: refused) and its
+ * BackendTLSPolicy's transport (registered under the child's name, registerPolicyTransport).
+ */
 export interface ChildTemplate extends BackendIdentity {
   readonly lb?: Obj | undefined;
+  readonly transport?: PolicyTransport | undefined;
 }
 
 /**
@@ -124,36 +139,64 @@ export function backendServiceName(router: string, ref: BackendIdentity): string
 }
 
 /**
+ * A router's own backend service: its configuration, the backendRef it stands for and its
+ * BackendTLSPolicy's transport.
+ */
+export interface RouterService {
+  service: Obj;
+  readonly index: number;
+  readonly transport: PolicyTransport | undefined;
+}
+
+/**
  * The router `router`'s own children of a rule's backends: each Service (or refused) child named
- * by backendServiceName, and the load balancers to register under those names (registerChildren,
- * once the router's children are final).
+ * by backendServiceName, and the services to register under those names (registerChildren, once
+ * the router's children are final).
  */
 export function routerChildren(
   router: string,
   backends: Backends,
-): { children: Obj[]; lbs: Map<string, Obj> } {
-  const lbs = new Map<string, Obj>();
+): { children: Obj[]; lbs: Map<string, RouterService> } {
+  const lbs = new Map<string, RouterService>();
   const children = backends.children.map((c) => {
     const t = backends.templates.get(c);
     if (t === undefined) return c;
     const name = backendServiceName(router, t);
-    if (t.lb !== undefined) lbs.set(name, t.lb);
+    if (t.lb !== undefined) lbs.set(name, { service: t.lb, index: t.index, transport: t.transport });
     return { ...c, name };
   });
   return { children, lbs };
 }
 
-/** Registers the load balancers of the children that take traffic (no `status`). */
+function withTransport(
+  b: KubeBuild,
+  name: string,
+  service: Obj,
+  transport: PolicyTransport | undefined,
+): Obj {
+  if (transport === undefined) return { ...service };
+  const lb = service['loadBalancer'] as Obj;
+  return {
+    ...service,
+    loadBalancer: { ...lb, serversTransport: registerPolicyTransport(b, name, transport) },
+  };
+}
+
+/**
+ * Registers the services of the children that take traffic (no `status`); a BackendTLSPolicy's
+ * transport under the service's name, which its load balancer uses (Traefik since
+ * traefik/traefik#13367).
+ */
 export function registerChildren(
   b: KubeBuild,
   children: readonly Obj[],
-  lbs: ReadonlyMap<string, Obj>,
+  lbs: ReadonlyMap<string, RouterService>,
   where: string,
 ): void {
   for (const c of children) {
     const lb = c['status'] === undefined ? lbs.get(String(c['name'])) : undefined;
     if (lb === undefined) continue;
-    b.services[String(c['name'])] = { ...lb };
+    b.services[String(c['name'])] = withTransport(b, String(c['name']), lb.service, lb.transport);
     b.source('http/services', String(c['name']), where);
   }
 }
@@ -273,12 +316,12 @@ export function backends(
         nativeLB: native,
         gatewayBackend: true,
         ...protocol,
-        ...tlsScheme(tls.transport, ref.name ?? '', ref.port),
+        ...tlsScheme(tls.transport),
       },
       ns,
       where,
     );
-    out.loadBalancer(lb, id, weight, before);
+    out.loadBalancer(lb, id, weight, before, tls.transport);
     if (lb === undefined) out.refused(id, weight);
   }
   return out.result();
@@ -371,14 +414,12 @@ export function backendTLS(
   return policies.forBackend(ns, name, port, sp?.name);
 }
 
-/** With a policy's serversTransport, the servers are `https://` and use it (Traefik's). */
-export function tlsScheme(
-  transport: string | undefined,
-  name: string,
-  port: number,
-): { scheme?: string; serversTransport?: string } {
-  // KubeBuild.loadBalancer prefixes the namespace: `<ns>-<service>-<port>`, the policy's transport.
-  return transport === undefined ? {} : { scheme: 'https', serversTransport: `${name}-${port}` };
+/**
+ * With a policy's serversTransport, the servers are `https://` (Traefik's); the transport is the
+ * router's own service's (routerChildren).
+ */
+export function tlsScheme(transport: PolicyTransport | undefined): { scheme?: string } {
+  return transport === undefined ? {} : { scheme: 'https' };
 }
 
 /**

@@ -156,7 +156,8 @@ interface Rule {
  * - each match of each rule is a router `<kind>-<ns>-<name>-gw-<gwns>-<gw>-ep-<ep>-<rule>-<sha256
  *   of its rule, 20 hex digits>` (Traefik's makeRouterName; gateway-match.ts), its filters middlewares
  *   (gateway-filters.ts), its backendRefs a weighted service `<router>-wrr` over the load
- *   balancers `<ns>-<service>-<port>` (weight 0: no traffic; another namespace only with a
+ *   balancers `<router>-svc-<ns>-<service>-<backendRef index>` (traefik/traefik#13367; a
+ *   BackendTLSPolicy's serversTransport of the same name) (weight 0: no traffic; another namespace only with a
  *   ReferenceGrant there, reference-grants.ts);
  * - ListenerSets (gateway-listenersets.ts) add listeners to the Gateways that allow them, and a
  *   parent router per listener hostname isolates the listeners of an entry point

@@ -148,13 +148,13 @@ export function grpcBackends(
           port: ref.port,
           scheme,
           gatewayBackend: true,
-          ...tlsScheme(tls.transport, ref.name ?? '', ref.port),
+          ...tlsScheme(tls.transport),
         },
         ns,
         where,
         name,
       );
-      out.loadBalancer(lb, id, ref.weight ?? 1, before);
+      out.loadBalancer(lb, id, ref.weight ?? 1, before, tls.transport);
       if (lb === undefined) out.refused(id, ref.weight ?? 1, GRPC_UNAVAILABLE);
       continue;
     }

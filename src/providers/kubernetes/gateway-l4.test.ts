@@ -327,13 +327,15 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
       serversTransports?: Record<string, unknown>;
       routers: Record<string, { service: string }>;
     };
-    assert.deepEqual(tcp.serversTransports, {
-      'default-app-7': { tls: { serverName: 'app.internal', rootCAs: ['CA'] } },
-    });
+    // Traefik's loadTLSService (traefik/traefik#13367): the transport is named as the service.
     const router = Object.keys(tcp.routers).find((n) => n.startsWith('tlsroute-default-t-'))!;
-    assert.deepEqual(tcp.services[`${router}-svc-default-app-0`]?.loadBalancer, {
+    const own = `${router}-svc-default-app-0`;
+    assert.deepEqual(tcp.serversTransports, {
+      [own]: { tls: { serverName: 'app.internal', rootCAs: ['CA'] } },
+    });
+    assert.deepEqual(tcp.services[own]?.loadBalancer, {
       servers: [{ address: '10.0.0.1:7007', tls: true }],
-      serversTransport: 'default-app-7',
+      serversTransport: own,
     });
     const st = statuses.find((x) => x.kind === 'BackendTLSPolicy')?.status as {
       ancestors: { ancestorRef: { sectionName: string }; conditions: { type: string; status: string }[] }[];

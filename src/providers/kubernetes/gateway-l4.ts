@@ -5,7 +5,7 @@
  * getBackendAddresses of kubernetes.go for the servers.
  */
 
-import type { BackendTLSPolicies, PolicyUse } from './gateway-backend-tls.ts';
+import { type BackendTLSPolicies, type PolicyUse, registerPolicyTransport } from './gateway-backend-tls.ts';
 import {
   type BackendRef,
   backendServiceName,
@@ -310,7 +310,8 @@ class L4Build {
         name,
         lb: {
           servers: found.addresses.map((address) => ({ address, tls: true })),
-          serversTransport: policy.transport,
+          // Traefik's loadTLSService: the transport named as the service (traefik/traefik#13367).
+          serversTransport: registerPolicyTransport(this.#b, name, policy.transport, true),
         },
       };
     return { name, lb: { servers: found.addresses.map((address) => ({ address })) } };
