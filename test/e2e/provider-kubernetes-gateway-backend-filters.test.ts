@@ -64,6 +64,9 @@ describe('Gateway API: filters of each of several backendRefs (e2e)', () => {
       config: `entryPoints:
   web:
     address: "127.0.0.1:${webPort}"
+  traefik:
+    address: "127.0.0.1:0"
+api: {}
 log: { level: INFO }
 providers:
   providersThrottleDuration: 50ms
@@ -96,5 +99,33 @@ providers:
       seen.add(who!);
     }
     assert.deepEqual([...seen].sort(), ['a', 'b']);
+  });
+
+  it('names them after the backendRef`s own service, as its middlewares (Traefik`s httproute.go, traefik/traefik#13367)', async () => {
+    const api = async <T>(path: string): Promise<T> => {
+      const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}${path}`);
+      assert.equal(r.status, 200, path);
+      return (await r.json()) as T;
+    };
+    await untilApplied(proxy, 0, async () => (await fetch(`http://127.0.0.1:${web}/split`)).status === 200);
+    const routers = await api<{ name: string; middlewares?: string[] }[]>('/api/http/routers');
+    const router = routers.find((r) => r.name.startsWith('httproute-shop-split-gw-shop-gw-ep-web-0-'));
+    assert.ok(router, routers.map((r) => r.name).join());
+    assert.deepEqual(router.middlewares ?? [], []);
+    const name = router.name.replace(/@kubernetesgateway$/, '');
+    for (const [i, backend] of ['a', 'b'].entries()) {
+      const svc = `${name}-svc-shop-${backend}-${i}`;
+      const shown = await api<{ middlewares?: string[] }>(
+        `/api/http/services/${encodeURIComponent(`${svc}@kubernetesgateway`)}`,
+      );
+      assert.deepEqual(shown.middlewares, [
+        `${svc}-requestheadermodifier-0`,
+        `${svc}-responseheadermodifier-1`,
+      ]);
+      const mw = await api<{ name: string; status: string }>(
+        `/api/http/middlewares/${encodeURIComponent(`${svc}-requestheadermodifier-0@kubernetesgateway`)}`,
+      );
+      assert.equal(mw.status, 'enabled');
+    }
   });
 });

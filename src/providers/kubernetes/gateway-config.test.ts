@@ -860,9 +860,12 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       { name: 'invalid-httproute-filter', weight: 1, status: 500 },
     ]);
     const good = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1');
-    // Traefik (v3.7) runs a backendRef's filters as its service's middlewares, after the router's.
-    assert.deepEqual(config.http.routers[good]?.middlewares, [`${good}-backend-requestheadermodifier-0`]);
-    assert.ok(config.http.middlewares[`${good}-backend-requestheadermodifier-0`]);
+    // Traefik (v3.7) runs a backendRef's filters as its service's middlewares, after the router's,
+    // named after that service (httproute.go loadHTTPService, traefik/traefik#13367).
+    assert.deepEqual(config.http.routers[good]?.middlewares, []);
+    const own = sv(good, 'default', 'a', 0);
+    assert.deepEqual(config.http.services[own]?.middlewares, [`${own}-requestheadermodifier-0`]);
+    assert.ok(config.http.middlewares[`${own}-requestheadermodifier-0`]);
     assert.ok(
       issues.some((i) => i.includes('httproute default/r') && i.includes('unsupported filter RequestMirror')),
       issues.join('\n'),
@@ -870,7 +873,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.ok(!issues.some((i) => i.includes('backendRef filters')), issues.join('\n'));
   });
 
-  it('puts each backendRef`s filters on its own child when several take traffic (service middlewares), and refuses a backend whose filter cannot load', () => {
+  it('puts each backendRef`s filters on its own service as `<service>-<filter>-<index>` (service middlewares), and refuses a backend whose filter cannot load', () => {
     const hdr = {
       type: 'RequestHeaderModifier',
       requestHeaderModifier: { set: [{ name: 'x', value: '1' }] },
@@ -891,7 +894,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
               ],
             },
             {
-              // The other backendRef takes no traffic: the filters are the router's.
+              // The other backendRef takes no traffic: the filters are the first one's service's.
               matches: [{ path: { value: '/one' } }],
               backendRefs: [
                 { name: 'a', port: 80, filters: [hdr] },
@@ -916,28 +919,31 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     // Traefik v3.7 (traefik/traefik#12544): each backendRef's filters on that backend's service.
     const t = config.http.services[`${two}-wrr`];
     assert.ok(t?.kind === 'weighted');
-    // Each backendRef its own service (traefik/traefik#13367); the refused one has none.
+    // Each backendRef its own service (traefik/traefik#13367), its filters that service's
+    // middlewares `<service>-<filter type>-<index>`; the refused one has none.
     assert.deepEqual(t.weighted.services, [
-      {
-        name: sv(two, 'default', 'a', 0),
-        weight: 1,
-        middlewares: [`${two}-backend-0-requestheadermodifier-0`],
-      },
+      { name: sv(two, 'default', 'a', 0), weight: 1 },
       { name: sv(two, 'default', 'a', 1), weight: 2 },
       { name: sv(two, 'default', 'a', 2), weight: 1, status: 500 },
     ]);
-    assert.ok(config.http.services[sv(two, 'default', 'a', 0)]?.kind === 'loadBalancer');
+    const first = config.http.services[sv(two, 'default', 'a', 0)];
+    assert.ok(first?.kind === 'loadBalancer');
+    assert.deepEqual(first.middlewares, [`${sv(two, 'default', 'a', 0)}-requestheadermodifier-0`]);
+    assert.equal(config.http.services[sv(two, 'default', 'a', 1)]?.middlewares, undefined);
     assert.equal(config.http.services[sv(two, 'default', 'a', 2)], undefined);
-    assert.ok(config.http.middlewares[`${two}-backend-0-requestheadermodifier-0`]);
+    assert.ok(config.http.middlewares[`${sv(two, 'default', 'a', 0)}-requestheadermodifier-0`]);
     assert.ok(
       issues.some((i) => i.includes('rule 0 backendRef 2: filter 0: unsupported filter RequestMirror')),
     );
-    assert.deepEqual(config.http.routers[one]?.middlewares, [`${one}-backend-requestheadermodifier-0`]);
+    assert.deepEqual(config.http.routers[one]?.middlewares, []);
+    assert.deepEqual(config.http.services[sv(one, 'default', 'a', 0)]?.middlewares, [
+      `${sv(one, 'default', 'a', 0)}-requestheadermodifier-0`,
+    ]);
     const w = config.http.services[`${bad}-wrr`];
     assert.ok(w?.kind === 'weighted');
     assert.deepEqual(w.weighted.services, [{ name: sv(bad, 'default', 'a', 0), weight: 1, status: 500 }]);
     assert.ok(
-      issues.some((i) => i.includes('rule 2 backendRef: filter 0: unsupported filter RequestMirror')),
+      issues.some((i) => i.includes('rule 2 backendRef 0: filter 0: unsupported filter RequestMirror')),
     );
   });
 

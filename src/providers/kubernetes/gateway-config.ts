@@ -7,6 +7,7 @@ import {
   activeRefs,
   type BackendRef,
   type Backends,
+  backendServiceName,
   backends,
   type CrdRegistry,
   isInternalService,
@@ -671,37 +672,40 @@ function routers(
     }
     // Traefik (traefik/traefik#13367): each router its own service per backendRef.
     const perRouter = routerChildren(name, service);
-    let children = perRouter.children;
-    let names = chain.names;
-    // Traefik (since traefik/traefik#12544, v3.7) puts a backendRef's filters on that backend's
-    // service, run after the router's middlewares, with the route's namespace for an
-    // ExtensionRef (v3.7.7). With one backendRef taking traffic that is the router's chain
-    // followed by them; with several, each child's own middlewares; a filter it cannot load
-    // refuses the backend: its share answers 500.
+    const names = chain.names;
+    // Traefik v3.7 (traefik/traefik#12544, named since #13367 by httproute.go loadHTTPService):
+    // a backendRef's filters are its own service's middlewares, `<service>-<filter type>-<index>`
+    // with `<service>` the router's `<router>-svc-<ns>-<name>-<backendRef index>`, run after the
+    // router's when that backend is picked, with the route's namespace for an ExtensionRef
+    // (v3.7.7, traefik/traefik#13462); a filter it cannot load refuses the backend: its share
+    // answers 500. A TraefikService backend has no service of ours: its weighted child carries them.
     const active = kind === 'HTTPRoute' ? activeRefs(rule.backendRefs ?? []) : [];
-    const own = active.length === 1 ? ((active[0]!.filters ?? []) as readonly HttpRouteFilter[]) : [];
-    if (own.length > 0 && children.length === 1 && children[0]!['status'] === undefined) {
-      const backendChain = filterMiddlewares(b, own, `${name}-backend`, ns, path, where, crd);
-      if ('error' in backendChain) {
-        b.error(where, `rule ${ri} backendRef: ${backendChain.error}`);
-        children = [{ ...children[0]!, status: 500 }];
-      } else names = [...names, ...backendChain.names];
-    } else if (active.length > 1 && children.length === active.length) {
-      // Several backendRefs taking traffic: each one's filters are its weighted child's own
-      // middlewares (service middlewares), run when that backend is picked, after the router's
-      // (backends() gives one child per backendRef taking traffic, in order).
-      children = children.map((c, i) => {
-        const filters = (active[i]!.filters ?? []) as readonly HttpRouteFilter[];
-        if (filters.length === 0 || c['status'] !== undefined) return c;
-        const at = (rule.backendRefs ?? []).indexOf(active[i]!);
-        const backendChain = filterMiddlewares(b, filters, `${name}-backend-${at}`, ns, path, where, crd);
-        if ('error' in backendChain) {
-          b.error(where, `rule ${ri} backendRef ${at}: ${backendChain.error}`);
-          return { ...c, status: 500 };
-        }
-        return backendChain.names.length === 0 ? c : { ...c, middlewares: backendChain.names };
-      });
-    }
+    // backends() gives one child per backendRef taking traffic, in order.
+    let children =
+      active.length !== perRouter.children.length
+        ? perRouter.children
+        : perRouter.children.map((c, i) => {
+            const ref = active[i]!;
+            const filters = (ref.filters ?? []) as readonly HttpRouteFilter[];
+            if (filters.length === 0 || c['status'] !== undefined) return c;
+            const at = (rule.backendRefs ?? []).indexOf(ref);
+            const svc = backendServiceName(name, {
+              ns: ref.namespace ?? ns,
+              name: ref.name ?? '',
+              index: at,
+            });
+            const backendChain = filterMiddlewares(b, filters, svc, ns, path, where, crd);
+            if ('error' in backendChain) {
+              b.error(where, `rule ${ri} backendRef ${at}: ${backendChain.error}`);
+              return { name: svc, weight: c['weight'], status: 500 };
+            }
+            if (backendChain.names.length === 0) return c;
+            const own = perRouter.lbs.get(String(c['name']));
+            if (own === undefined) return { ...c, middlewares: backendChain.names };
+            const had = (own.service['middlewares'] as string[] | undefined) ?? [];
+            own.service = { ...own.service, middlewares: [...had, ...backendChain.names] };
+            return c;
+          });
     if (children.length === 0) {
       if (!chain.redirects) {
         b.error(where, `rule ${ri}: no usable backendRefs`);
