@@ -43,7 +43,7 @@ import type { ServerPool } from '../upstream/server-pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
 import { UnusablePool } from '../upstream/unusable-pool.ts';
 import { buildTcpSnapshot, type HttpRouteSpot } from './build-dispatch.ts';
-import { buildTcpRoutes } from './build-tcp.ts';
+import { buildTcpRoutes, NO_ENTRY_POINT } from './build-tcp.ts';
 import type { TlsBuildOptions } from './build-tls.ts';
 import { buildUdp } from './build-udp.ts';
 import {
@@ -727,9 +727,17 @@ export function buildSnapshot(
   };
   for (const [name, r] of Object.entries(http.routers)) {
     if (tree.nested.has(name) || tree.left.has(name)) continue;
+    // Traefik's mergeConfiguration: a router naming no entry point (an empty list too) gets the
+    // default ones; with none (getDefaultsEntrypoints: only UDP entry points or `traefik` marked
+    // `asDefault`), GetRoutersByEntryPoints disables it.
+    const eps =
+      r.entryPoints !== undefined && r.entryPoints.length > 0 ? r.entryPoints : opts.defaultEntryPoints;
+    if (eps !== undefined && eps.length === 0) {
+      err(['http', 'routers', name], NO_ENTRY_POINT);
+      continue;
+    }
     const own = chainOf(name, r);
     if (own === undefined) continue;
-    const eps = r.entryPoints ?? opts.defaultEntryPoints;
     // `r.observability` has its entry point's keys already (applyEntryPointModel).
     const entry = {
       name,

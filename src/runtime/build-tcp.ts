@@ -35,6 +35,9 @@ import type {
   TcpTransport,
 } from './types.ts';
 
+/** Traefik's error for a router left without entry points (pkg/config/runtime GetRoutersByEntryPoints). */
+export const NO_ENTRY_POINT = 'no valid entryPoint for this router';
+
 export interface TcpBuildContext {
   readonly logger: Logger;
   /** Shared state that survives reloads (health probes, in-flight counts), by key. */
@@ -410,7 +413,16 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
         terminates = true;
       }
     }
-    const entryPoints = r.entryPoints ?? ctx.defaultEntryPoints ?? [];
+    const entryPoints =
+      r.entryPoints !== undefined && r.entryPoints.length > 0
+        ? r.entryPoints
+        : (ctx.defaultEntryPoints ?? []);
+    if (entryPoints.length === 0 && ctx.defaultEntryPoints !== undefined) {
+      // Traefik's GetTCPRoutersByEntryPoints: no default entry point (getDefaultsEntrypoints with
+      // only UDP entry points or `traefik` marked `asDefault`) disables the router.
+      ctx.err(base, NO_ENTRY_POINT);
+      continue;
+    }
     const route = (use: string): TcpRoute => {
       const seen = new Map<string, number>();
       const mws = names.map((q) => middlewareFor(q, use, seen));

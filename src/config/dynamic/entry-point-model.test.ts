@@ -24,6 +24,26 @@ describe('entry point models (asDefault, http.middlewares)', () => {
     assert.deepEqual(out.http.routers['plain']?.entryPoints, ['web']);
   });
 
+  it('gives them none, even with entry point middlewares, when only `traefik` is marked (Traefik`s getDefaultsEntrypoints)', () => {
+    const model = entryPointModelOf(
+      {
+        web: { asDefault: false, http: { middlewares: ['m'] } },
+        traefik: { asDefault: true, http: {} },
+      },
+      new Set(['traefik']),
+    );
+    assert.equal(model.noDefaults, true);
+    const out = applyEntryPointModel(config, model);
+    // Left without entry points: the build disables it ("no valid entryPoint for this router").
+    assert.deepEqual(out.http.routers['open'], config.http.routers['open']);
+    assert.deepEqual(out.http.routers['plain']?.middlewares, ['m']);
+    const unmarked = entryPointModelOf(
+      { web: { asDefault: false, http: {} }, traefik: { asDefault: false, http: {} } },
+      new Set(['traefik']),
+    );
+    assert.equal(unmarked.noDefaults, undefined);
+  });
+
   it('prepends entry point middlewares, splitting a router whose entry points differ, as Traefik names them', () => {
     const model = entryPointModelOf(
       {

@@ -17,8 +17,14 @@ import type { RouterTlsConfig } from './tls.ts';
 export interface EntryPointModel {
   /** The proxy's entry points, for routers that name none. */
   readonly all: readonly string[];
-  /** The `asDefault: true` ones; empty = every entry point. */
+  /** The `asDefault: true` ones; empty = every entry point (unless `noDefaults`). */
   readonly defaults: readonly string[];
+  /**
+   * A router that names no entry point has none (Traefik's getDefaultsEntrypoints gives none when
+   * only UDP entry points or `traefik` are marked `asDefault`, or none is routable): it is left
+   * as it is, and the build disables it.
+   */
+  readonly noDefaults?: boolean;
   /** Entry point → middlewares prepended to its routers' (names resolve in the router's provider). */
   readonly middlewares: ReadonlyMap<string, readonly string[]>;
   /** Entry point → its `observability`, for those that set one. */
@@ -94,6 +100,10 @@ export function applyEntryPointModel(config: DynamicConfig, model: EntryPointMod
     if (r.parentRefs !== undefined) {
       routers[name] = r;
       nested = true;
+      continue;
+    }
+    if (model.noDefaults === true && (r.entryPoints === undefined || r.entryPoints.length === 0)) {
+      routers[name] = r;
       continue;
     }
     const named = r.entryPoints ?? (model.defaults.length > 0 ? model.defaults : undefined);
@@ -181,10 +191,15 @@ export function entryPointModelOf(
     if (ep.observability !== undefined) observability.set(n, ep.observability);
     if (ep.http.tls !== undefined) tls.set(n, ep.http.tls);
   }
+  // Traefik's getDefaultsEntrypoints: with any entry point marked (a UDP one or `traefik` too),
+  // the marked ones only.
+  const marked = Object.values(entryPoints).some((ep) => ep.asDefault);
+  const defaults = names.filter((n) => entryPoints[n]!.asDefault).sort();
   return {
     all: names,
     // Sorted, as Traefik's getDefaultsEntrypoints gives them to the routers.
-    defaults: names.filter((n) => entryPoints[n]!.asDefault).sort(),
+    defaults,
+    ...((marked ? defaults : names).length === 0 ? { noDefaults: true } : {}),
     middlewares,
     observability,
     tls,

@@ -92,16 +92,18 @@ export function routableEntryPoints(config: StaticConfig): string[] {
 
 /**
  * The entry points of an HTTP or TCP router without `entryPoints` (Traefik's
- * getDefaultsEntrypoints): the routable ones marked `asDefault`, else every routable one. The
- * HTTP routers get them through the entry point model (applyEntryPointModel), the TCP routers
- * and the API's view of both through this list; sorted by name, as Traefik's (`slices.Sort`),
- * so the API shows them in its order. Left: Traefik gives none when only a UDP or the `traefik`
- * entry point is marked; here every routable one.
+ * getDefaultsEntrypoints, cmd/traefik/traefik.go): when any entry point is marked `asDefault`,
+ * the marked ones only, else every one; of those, not the UDP ones nor `traefik`. The HTTP
+ * routers get them through the entry point model (applyEntryPointModel), the TCP routers and the
+ * API's view of both through this list; sorted by name, as Traefik's (`slices.Sort`), so the API
+ * shows them in its order. Empty when only a UDP or the `traefik` entry point is marked (or none
+ * is routable): a router without `entryPoints` is then disabled, "no valid entryPoint for this
+ * router", as Traefik's GetRoutersByEntryPoints.
  */
 export function defaultEntryPoints(config: StaticConfig): string[] {
   const routable = routableEntryPoints(config);
-  const marked = routable.filter((n) => config.entryPoints[n]?.asDefault === true);
-  return (marked.length > 0 ? marked : routable).sort();
+  const marked = Object.values(config.entryPoints).some((ep) => ep.asDefault === true);
+  return (marked ? routable.filter((n) => config.entryPoints[n]?.asDefault === true) : routable).sort();
 }
 
 /**
