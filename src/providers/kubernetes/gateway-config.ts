@@ -305,7 +305,7 @@ const DENY_UNKNOWN_HOST = 'deny-unknown-host';
 
 /**
  * Traefik's loadTLSRoutes (pkg/provider/kubernetes/gateway/tlsroute.go): once a TLSRoute has a
- * router, a catch-all TCP router `deny-unknown-host` (every entry point, priority 1, TLS
+ * router, a catch-all TCP router `deny-unknown-host` (no `entryPoints`: the default ones, priority 1, TLS
  * terminated) takes the TLS connections no route's SNI matches, but for the HTTPS clients (ALPN
  * `h2` or `http/1.1`), to a load balancer without servers: they are closed. Its rule has no
  * `ruleSyntax`, as Traefik writes it.
