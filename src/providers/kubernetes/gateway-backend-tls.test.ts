@@ -4,6 +4,7 @@ import {
   endpointSliceFor,
   gatewayClassFor,
   gatewayFor,
+  grpcRouteFor,
   httpRouteFor,
   secretFor,
   serviceFor,
@@ -33,6 +34,7 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       secrets: ko(objs.secrets),
       backendTLSPolicies: ko(objs.backendTLSPolicies),
       configMaps: ko(objs.configMaps),
+      grpcRoutes: ko(objs.grpcRoutes),
     },
     {
       allowEmptyServices: false,
@@ -158,6 +160,36 @@ describe('Gateway API BackendTLSPolicy (v1) → serversTransport', () => {
       assert.equal(http.services[svc]?.loadBalancer?.serversTransport, svc);
       assert.deepEqual(http.serversTransports[svc], { serverName: 'secure.internal' });
     }
+  });
+
+  it('names a GRPCRoute backend`s transport as its service too (Traefik`s grpcroute.go loadGRPCBackendRef)', () => {
+    const { data, issues } = build({
+      httpRoutes: [],
+      grpcRoutes: [
+        grpcRouteFor('default', 'rpc', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }],
+        }),
+      ],
+      backendTLSPolicies: [
+        policy('tls', {
+          targetRefs: [target],
+          validation: { hostname: 'secure.internal', wellKnownCACertificates: 'System' },
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const http = data['http'] as {
+      services: Record<string, { loadBalancer?: { serversTransport?: string; servers: { url: string }[] } }>;
+      serversTransports: Record<string, unknown>;
+    };
+    const svc = secureService(data);
+    assert.ok(svc.startsWith('grpcroute-default-rpc-'), svc);
+    assert.deepEqual(http.services[svc]?.loadBalancer, {
+      servers: [{ url: 'https://10.0.0.1:9443' }],
+      serversTransport: svc,
+    });
+    assert.deepEqual(http.serversTransports, { [svc]: { serverName: 'secure.internal' } });
   });
 
   it('checks subjectAltNames instead of the hostname: the transport`s peerCertSANs (Traefik #13249)', () => {
