@@ -143,11 +143,13 @@ http:
   routers:
     to-https: { rule: "Host(\`placeholder.test\`)", middlewares: [https], service: placeholder }
     broken: { rule: "Host(\`broken.test\`)", service: broken }
+    placeholder-host: { rule: "Host(\`judge.test\`)", service: placeholder-host }
   middlewares:
     https: { redirectScheme: { scheme: https } }
   services:
     placeholder: { loadBalancer: { servers: [{ url: localhost }] } }
     broken: { loadBalancer: { servers: [{ url: "ftp://files.test" }] } }
+    placeholder-host: { loadBalancer: { servers: [{ url: "https://judge.\${DOMAIN}" }] } }
 `,
     });
   });
@@ -174,6 +176,19 @@ http:
     const l = await waitForLogFrom(proxy, from, (x) => x.msg === 'request failed' && x.path === '/file');
     assert.equal(l.code, 'SERVER_URL_UNUSABLE');
     assert.match(String(l['detail']), /unsupported protocol scheme "ftp"/);
+  });
+
+  // GEHACK/geproxy-ng's pattern: a placeholder the file provider does not expand, left in the host.
+  // Go's url.Parse refuses it (net/url parseHost: invalid character "{" in host name), so Traefik
+  // fails the service and disables its router.
+  it('refuses a URL whose host Go cannot parse, and disables its router, as Traefik', async () => {
+    const refused = proxy.logs
+      .filter((l) => l.msg === 'configuration error')
+      .map((l) => String(l['issue']))
+      .filter((i) => i.includes('placeholder-host'));
+    assert.match(refused.join('\n'), /invalid character "\{" in host name/);
+    const r = await curl(['-H', 'Host: judge.test', `http://127.0.0.1:${proxy.port}/`]);
+    assert.equal(r.status, 404);
   });
 });
 
