@@ -192,6 +192,54 @@ http:
   });
 });
 
+// 9KaelirAmaya9/Base-2.5's pattern: tls.domains left as `${WEBSITE_DOMAIN}` placeholders. Traefik
+// reads a router's TLS domains as plain strings that only its certificate resolver uses (the
+// order fails at run time, pkg/provider/acme), so the router loads and is served.
+describe('a router whose tls.domains hold names no certificate can', () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await startBackend((_req, res) => res.end('site'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    site:
+      rule: "Host(\`site.test\`)"
+      service: be
+      tls:
+        domains: [{ main: "\${WEBSITE_DOMAIN}", sans: ["www.\${WEBSITE_DOMAIN}"] }]
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('loads the router with a warning and serves it, as Traefik', async () => {
+    const warned = proxy.logs
+      .filter((l) => l.msg === 'configuration warning')
+      .map((l) => String(l['issue']))
+      .filter((i) => i.includes('invalid domain name'));
+    assert.equal(warned.length, 2, JSON.stringify(warned));
+    const r = await curl([
+      '-k',
+      '--resolve',
+      `site.test:${proxy.port}:127.0.0.1`,
+      `https://site.test:${proxy.port}/`,
+    ]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'site');
+  });
+});
+
 // Traefik's EntryPoint.Address has no default and buildListener (pkg/server/
 // server_entrypoint_tcp.go) listens with Go's net.Listen("tcp", address), which reads an empty
 // port (or an empty address) as port 0. The test keeps the host (loopback): no address at all
