@@ -75,6 +75,22 @@ export function goAuthorityError(authority: string): string | undefined {
     if (colon !== -1) port = host.slice(colon);
   }
   if (port !== '' && !/^:[0-9]*$/.test(port)) return `invalid port ${JSON.stringify(port)} after host`;
+  // The common host (letters, digits, dots, dashes, an IP literal) needs no closer look.
+  if (!/^[A-Za-z0-9.\-:[\]]*$/.test(host)) {
+    const e = goHostCharError(host);
+    if (e !== undefined) return e;
+  }
+  if (at === -1) return undefined;
+  const userinfo = authority.slice(0, at);
+  if (!USERINFO.test(userinfo)) return 'net/url: invalid userinfo';
+  const bad = /%(?![0-9A-Fa-f]{2})/.exec(userinfo);
+  return bad === null
+    ? undefined
+    : `invalid URL escape ${JSON.stringify(userinfo.slice(bad.index, bad.index + 3))}`;
+}
+
+/** net/url unescape(host, encodeHost): the first character or escape it refuses, in its words. */
+function goHostCharError(host: string): string | undefined {
   for (let i = 0; i < host.length; i++) {
     const c = host[i]!;
     if (c === '%') {
@@ -86,13 +102,7 @@ export function goAuthorityError(authority: string): string | undefined {
       return `invalid character ${JSON.stringify(c)} in host name`;
     }
   }
-  if (at === -1) return undefined;
-  const userinfo = authority.slice(0, at);
-  if (!USERINFO.test(userinfo)) return 'net/url: invalid userinfo';
-  const bad = /%(?![0-9A-Fa-f]{2})/.exec(userinfo);
-  return bad === null
-    ? undefined
-    : `invalid URL escape ${JSON.stringify(userinfo.slice(bad.index, bad.index + 3))}`;
+  return undefined;
 }
 
 /**
