@@ -17,6 +17,7 @@ import { processHost, watchParent } from './cli/parent-watch.ts';
 import { objectAt } from './config/dynamic/disabled.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import type { TcpServersTransportConfig } from './config/dynamic/tcp.ts';
+import { isDomainName } from './config/dynamic/tls-warnings.ts';
 import { type ConfigIssue, formatIssue, hasErrors } from './config/issues.ts';
 import { schemaDefaults } from './config/schema-defaults.ts';
 import { parseAcmeStorage } from './config/static/acme-storage.ts';
@@ -617,6 +618,9 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       // too), only when one of them is not covered.
       const covered = (names: readonly string[]): boolean =>
         store !== undefined && names.every((n) => store.covers(n));
+      // A router's tls.domains entry holding a name no certificate can (a placeholder left in)
+      // loads with a warning; Traefik's order for it fails, so none is placed here.
+      const orderable = (names: readonly string[]): boolean => names.length > 0 && names.every(isDomainName);
       // Traefik: a router's certResolver obtains certificates for its tls.domains, else for the
       // host names of its rule. The routers here had the entry point model applied: those on an
       // entry point with `http.tls` and no `tls` of their own carry the entry point's.
@@ -630,7 +634,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           r.tls !== undefined && r.tls.domains.length > 0
             ? r.tls.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
             : [hostNames(r.rule, r.ruleSyntax)];
-        for (const d of domains) if (d.length > 0 && !(sans && covered(d))) m.ensure(d);
+        for (const d of domains) if (orderable(d) && !(sans && covered(d))) m.ensure(d);
       }
       // TCP routers that terminate TLS: their tls.domains, else the names of their HostSNI.
       for (const r of Object.values(snap.config.tcp?.routers ?? {})) {
@@ -646,7 +650,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           t.domains.length > 0
             ? t.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
             : [c.ok ? c.hostSNIs.filter((h) => h !== '*' && !h.startsWith('**.')) : []];
-        for (const d of domains) if (d.length > 0 && !(sans && covered(d))) m.ensure(d);
+        for (const d of domains) if (orderable(d) && !(sans && covered(d))) m.ensure(d);
       }
       const g = snap.config.tls.stores['default']?.defaultGeneratedCert;
       if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);

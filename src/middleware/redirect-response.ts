@@ -1,3 +1,4 @@
+import { goAuthorityError } from '../config/dynamic/server-url.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { canonicalRawPath, joinPath, toByteString } from './path.ts';
 
@@ -155,54 +156,7 @@ export function goLocationPath(target: string): string | undefined {
   const m = SCHEME_AUTHORITY.exec(target)!;
   const scheme = m[1] === undefined ? '' : `${m[1].toLowerCase()}:`;
   const authority = m[2] ?? '';
-  if (authority.length > 2 && !goAuthorityValid(authority.slice(2))) return undefined;
+  if (authority.length > 2 && goAuthorityError(authority.slice(2)) !== undefined) return undefined;
   const path = canonicalRawPath(toByteString(target.slice(m[0].length)));
   return path === undefined ? undefined : scheme + authority + path;
-}
-
-/** Go's url validUserinfo: the characters a user:password part may hold. */
-const USERINFO = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
-/** A `%` not followed by two hex digits: Go's unescape refuses it. */
-const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
-/**
- * The ASCII a host may carry raw in Go's url.Parse (parseHost, unescape in encodeHost mode:
- * shouldEscape is false for letters, digits, `-._~` and `!$&'()*+,;=:[]<>"`); bytes past 0x7f
- * (UTF-8) pass.
- */
-const HOST_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:[\]<>"%\u0080-\u{10ffff}]*$/u;
-
-/**
- * Whether Go's url.Parse takes this authority (what follows `//`, up to the path): the
- * userinfo's characters and escapes, then parseHost: an IP literal's closing bracket followed by
- * nothing or a `:port`, else digits only after the last colon, and the host's characters; a `%`
- * escape in a host only for a byte past 0x7f (or `%25`). Traefik answers 502 when url.Parse
- * refuses the rewritten URL (see redirect-regex.ts).
- */
-function goAuthorityValid(authority: string): boolean {
-  let host = authority;
-  const at = authority.lastIndexOf('@');
-  if (at !== -1) {
-    const userinfo = authority.slice(0, at);
-    if (!USERINFO.test(userinfo) || BAD_ESCAPE.test(userinfo)) return false;
-    host = authority.slice(at + 1);
-  }
-  let port = '';
-  if (host.charCodeAt(0) === 91 /* [ */) {
-    const close = host.lastIndexOf(']');
-    if (close === -1) return false;
-    port = host.slice(close + 1);
-    host = host.slice(1, close);
-  } else {
-    const colon = host.lastIndexOf(':');
-    if (colon !== -1) {
-      port = host.slice(colon);
-      host = host.slice(0, colon);
-    }
-  }
-  if (port !== '' && !/^:\d*$/.test(port)) return false;
-  if (!HOST_CHARS.test(host) || BAD_ESCAPE.test(host)) return false;
-  // An escape of an ASCII byte (first hex digit below 8) is refused, `%25` aside.
-  for (let i = host.indexOf('%'); i !== -1; i = host.indexOf('%', i + 1))
-    if (Number.parseInt(host[i + 1]!, 16) < 8 && host.slice(i, i + 3) !== '%25') return false;
-  return true;
 }

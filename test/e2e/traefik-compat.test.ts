@@ -143,11 +143,13 @@ http:
   routers:
     to-https: { rule: "Host(\`placeholder.test\`)", middlewares: [https], service: placeholder }
     broken: { rule: "Host(\`broken.test\`)", service: broken }
+    placeholder-host: { rule: "Host(\`judge.test\`)", service: placeholder-host }
   middlewares:
     https: { redirectScheme: { scheme: https } }
   services:
     placeholder: { loadBalancer: { servers: [{ url: localhost }] } }
     broken: { loadBalancer: { servers: [{ url: "ftp://files.test" }] } }
+    placeholder-host: { loadBalancer: { servers: [{ url: "https://judge.\${DOMAIN}" }] } }
 `,
     });
   });
@@ -174,6 +176,67 @@ http:
     const l = await waitForLogFrom(proxy, from, (x) => x.msg === 'request failed' && x.path === '/file');
     assert.equal(l.code, 'SERVER_URL_UNUSABLE');
     assert.match(String(l['detail']), /unsupported protocol scheme "ftp"/);
+  });
+
+  // GEHACK/geproxy-ng's pattern: a placeholder the file provider does not expand, left in the host.
+  // Go's url.Parse refuses it (net/url parseHost: invalid character "{" in host name), so Traefik
+  // fails the service and disables its router.
+  it('refuses a URL whose host Go cannot parse, and disables its router, as Traefik', async () => {
+    const refused = proxy.logs
+      .filter((l) => l.msg === 'configuration error')
+      .map((l) => String(l['issue']))
+      .filter((i) => i.includes('placeholder-host'));
+    assert.match(refused.join('\n'), /invalid character "\{" in host name/);
+    const r = await curl(['-H', 'Host: judge.test', `http://127.0.0.1:${proxy.port}/`]);
+    assert.equal(r.status, 404);
+  });
+});
+
+// 9KaelirAmaya9/Base-2.5's pattern: tls.domains left as `${WEBSITE_DOMAIN}` placeholders. Traefik
+// reads a router's TLS domains as plain strings that only its certificate resolver uses (the
+// order fails at run time, pkg/provider/acme), so the router loads and is served.
+describe('a router whose tls.domains hold names no certificate can', () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await startBackend((_req, res) => res.end('site'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    site:
+      rule: "Host(\`site.test\`)"
+      service: be
+      tls:
+        domains: [{ main: "\${WEBSITE_DOMAIN}", sans: ["www.\${WEBSITE_DOMAIN}"] }]
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('loads the router with a warning and serves it, as Traefik', async () => {
+    const warned = proxy.logs
+      .filter((l) => l.msg === 'configuration warning')
+      .map((l) => String(l['issue']))
+      .filter((i) => i.includes('invalid domain name'));
+    assert.equal(warned.length, 2, JSON.stringify(warned));
+    const r = await curl([
+      '-k',
+      '--resolve',
+      `site.test:${proxy.port}:127.0.0.1`,
+      `https://site.test:${proxy.port}/`,
+    ]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'site');
   });
 });
 

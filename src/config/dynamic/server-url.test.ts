@@ -10,6 +10,13 @@ describe('server URLs as Traefik reads them (Go url.Parse, then its transport)',
       ['http://h/%zz', /invalid URL escape/],
       ['http://h/a\tb', /invalid control character in URL/],
       [':80', /missing protocol scheme/],
+      // Go's parseHost (net/url unescape with encodeHost): a placeholder left in the host.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder is the case
+      ['https://judge.${DOMAIN}', /: invalid character "\{" in host name$/],
+      ['http://a b', /: invalid character " " in host name$/],
+      ['http://h%41', /: invalid URL escape "%41"$/],
+      ['http://[::1', /: missing '\]' in host$/],
+      ['http://us{er}@h', /: net\/url: invalid userinfo$/],
     ];
     for (const [url, why] of refused) assert.match(serverUrlParseError(url) ?? '', why, url);
     for (const url of [
@@ -19,6 +26,12 @@ describe('server URLs as Traefik reads them (Go url.Parse, then its transport)',
       'http://',
       'http://h:8080/p?q',
       'http://[::1]:80',
+      'http://a!$&\'()*+,;=<>"~_-.b:80',
+      'http://h%c3%a9',
+      'http://bücher.example',
+      'http://u-s.e_r:p~a!s$s@h',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: only the host is checked so
+      'http://h/${PATH}?q={x}',
     ])
       assert.equal(serverUrlParseError(url), undefined, url);
   });

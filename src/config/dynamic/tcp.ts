@@ -12,7 +12,7 @@ import {
 import { registerShape } from '../schema-walk.ts';
 import { checkIpOrCidr } from '../static/address.ts';
 import { parseServerAddress } from './server-address.ts';
-import { optionalName, tlsDomain } from './tls.ts';
+import { optionalName, routerTlsDomain } from './tls.ts';
 
 /*
  * The dynamic `tcp` and `udp` sections, with Traefik v3's keys (pkg/config/dynamic/tcp_config.go,
@@ -56,7 +56,7 @@ const tcpRouterTls = strictObject({
   /** A name in `tls.options` (termination only); absent = `default`. */
   options: z.string().min(1).optional(),
   certResolver: optionalName,
-  domains: z.array(tlsDomain).default([]),
+  domains: z.array(routerTlsDomain).default([]),
 });
 
 const tcpRouter = strictObject(

@@ -1,6 +1,45 @@
+import { isIP } from 'node:net';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { DEFAULT_TLS_NAME } from './sections.ts';
-import type { TlsSectionConfig } from './tls.ts';
+import type { RouterTlsDomainConfig, TlsSectionConfig } from './tls.ts';
+
+const DNS_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
+
+/** A DNS name (wildcard `*.` first label allowed) or an IP literal: what a certificate can name. */
+export function isDomainName(v: string): boolean {
+  return v.length <= 253 && (DNS_NAME.test(v) || isIP(v) !== 0);
+}
+
+/**
+ * A router's `tls.domains` with a name no certificate can hold (a `${DOMAIN}` placeholder left in,
+ * which the file provider does not expand): Traefik loads the router and serves it, and only its
+ * certificate resolver's order for that entry fails (pkg/provider/acme/provider.go, logged at run
+ * time); a router without a resolver never uses the names. So a warning here, and that entry is
+ * not ordered (main.ts). Zod-free, for validate.ts.
+ */
+export function routerTlsDomainWarnings(
+  domains: readonly RouterTlsDomainConfig[],
+  path: ConfigPath,
+): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  domains.forEach((d, i) => {
+    const names: [string, ConfigPath][] = [
+      [d.main, [...path, i, 'main']],
+      ...d.sans.map((n, j): [string, ConfigPath] => [n, [...path, i, 'sans', j]]),
+    ];
+    for (const [name, at] of names) {
+      if (isDomainName(name)) continue;
+      out.push(
+        issue(
+          'warning',
+          `invalid domain name "${name}": no certificate can be obtained for this entry (the router is served, as in Traefik, whose resolver's order fails)`,
+          at,
+        ),
+      );
+    }
+  });
+  return out;
+}
 
 /**
  * Suites Go knows, Traefik accepts (pkg/tls/cipher.go) and this OpenSSL build cannot offer: they

@@ -13,6 +13,7 @@ import {
   tlsSectionSchema,
   tlsSectionWarnings,
 } from './tls.ts';
+import { routerTlsDomainWarnings } from './tls-warnings.ts';
 
 const SUITES = "a Go cipher suite name such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (Traefik's list)";
 
@@ -221,17 +222,33 @@ describe('router tls', () => {
     assert.deepEqual(routerTls.parse({}), { domains: [] });
   });
 
-  it('reports bad domains, empty names and unknown keys at their paths', () => {
+  it('reports empty names and unknown keys at their paths; any domain name loads', () => {
+    // Traefik reads a router's tls.domains as plain strings: only its resolver uses them
+    // (routerTlsDomainWarnings says which cannot be ordered).
     assert.deepEqual(
       errors(routerTls, {
         options: '',
         domains: [{ main: 'ok.example', sans: ['bad/name'] }],
         passthrough: true,
       }),
+      ['options: must not be empty', 'passthrough: unknown key `passthrough`'],
+    );
+  });
+
+  it('warns about the names of a router tls.domains entry that no certificate can hold', () => {
+    assert.deepEqual(
+      routerTlsDomainWarnings(
+        [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left in, the case
+          { main: '${WEBSITE_DOMAIN}', sans: ['www.example.com', 'bad/name'] },
+          { main: '*.example.com', sans: ['192.0.2.1'] },
+        ],
+        ['http', 'routers', 'r', 'tls', 'domains'],
+      ).map((i) => `${i.severity} ${i.path.join('.')}: ${i.message.split(':')[0]}`),
       [
-        'options: must not be empty',
-        'domains[0].sans[0]: invalid domain name "bad/name" (expected a DNS name such as example.com or *.example.com)',
-        'passthrough: unknown key `passthrough`',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: as above
+        'warning http.routers.r.tls.domains.0.main: invalid domain name "${WEBSITE_DOMAIN}"',
+        'warning http.routers.r.tls.domains.0.sans.1: invalid domain name "bad/name"',
       ],
     );
   });

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { DEFAULT_TLS_NAME } from './sections.ts';
@@ -23,7 +22,7 @@ export * from './tls-names.ts';
 /** Warnings of a `tls` section (zod-free: the file provider's validation reports them). */
 export { tlsSectionWarnings } from './tls-warnings.ts';
 
-import { UNAVAILABLE_SUITES } from './tls-warnings.ts';
+import { isDomainName, UNAVAILABLE_SUITES } from './tls-warnings.ts';
 
 /** Traefik's name of the options set and store used when none is named (sections.ts). */
 export { DEFAULT_TLS_NAME };
@@ -70,11 +69,9 @@ export const optionalName = z.preprocess((v) => (v === '' ? undefined : v), z.st
 /** A path to a PEM file, or the PEM itself (Traefik's FileOrContent). */
 const fileOrContent = z.string().refine((v) => v.trim() !== '', 'must not be empty');
 
-const DNS_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
-
 /** A DNS name (wildcard `*.` first label allowed) or an IP literal. */
 export const domainName = z.string().superRefine((v, ctx) => {
-  if (v.length <= 253 && (DNS_NAME.test(v) || isIP(v) !== 0)) return;
+  if (isDomainName(v)) return;
   ctx.addIssue({
     code: 'custom',
     message: `invalid domain name "${v}"`,
@@ -163,13 +160,19 @@ export const tlsSectionSchema = strictObject({
   stores: z.record(z.string(), nullAsEmpty(tlsStore)).default({}),
 });
 
+/**
+ * A router's `tls.domains` entry: any names load, as Traefik reads them (plain strings, only its
+ * resolver uses them); routerTlsDomainWarnings says which cannot be ordered.
+ */
+export const routerTlsDomain = strictObject({ main: z.string(), sans: z.array(z.string()).default([]) });
+
 /** A router's `tls` block: its presence makes the router HTTPS-only. */
 export const routerTls = strictObject({
   /** A name in `tls.options`; absent = `default`. */
   options: z.string().min(1).optional(),
   certResolver: optionalName,
   /** Names to obtain a certificate for; absent = the router's Host rule names. */
-  domains: z.array(tlsDomain).default([]),
+  domains: z.array(routerTlsDomain).default([]),
 });
 
 export type TlsSectionConfig = z.output<typeof tlsSectionSchema>;
@@ -178,6 +181,7 @@ export type TlsOptionsInput = z.input<typeof tlsOptionsSchema>;
 export type TlsCertificateConfig = TlsSectionConfig['certificates'][number];
 export type TlsStoreConfig = TlsSectionConfig['stores'][string];
 export type TlsDomainConfig = z.output<typeof tlsDomain>;
+export type RouterTlsDomainConfig = z.output<typeof routerTlsDomain>;
 export type RouterTlsConfig = z.output<typeof routerTls>;
 export type ClientAuthConfig = TlsOptionsConfig['clientAuth'];
 

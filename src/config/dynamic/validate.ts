@@ -7,7 +7,8 @@ import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
 import { serverUrlPath, unusableServerUrl } from './server-url.ts';
 import { serviceMiddlewareReferences } from './service-references.ts';
-import { tlsSectionWarnings } from './tls-warnings.ts';
+import type { RouterTlsDomainConfig } from './tls.ts';
+import { routerTlsDomainWarnings, tlsSectionWarnings } from './tls-warnings.ts';
 import { knownEntryPoints, validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
 
@@ -383,6 +384,23 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
   // tcp and udp: their own references and rules (validate-l4.ts).
   const l4 = validateLayer4(prune(config, disabled), opts, report, resolveName);
   for (const w of tlsSectionWarnings(config.tls)) report(w.severity, w.message, w.path);
+  const routerDomains: [
+    string,
+    Readonly<Record<string, { tls?: { domains: RouterTlsDomainConfig[] } | undefined }>>,
+  ][] = [
+    ['http', config.http.routers],
+    ['tcp', config.tcp?.routers ?? {}],
+  ];
+  for (const [section, routers] of routerDomains)
+    for (const [name, r] of Object.entries(routers))
+      for (const w of routerTlsDomainWarnings(r.tls?.domains ?? [], [
+        section,
+        'routers',
+        name,
+        'tls',
+        'domains',
+      ]))
+        report(w.severity, w.message, w.path);
   return { config: l4, issues };
 }
 
