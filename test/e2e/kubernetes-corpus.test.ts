@@ -133,8 +133,11 @@ function clusterOf(objects: readonly Obj[], renameV2: boolean): Cluster {
     const o = renameV2 && raw.apiVersion === V2 ? { ...raw, apiVersion: V3 } : raw;
     const id = `${o.metadata.namespace}/${o.metadata.name}`;
     const field = CRD_KINDS[o.kind ?? ''];
-    if (o.apiVersion === V3 && field !== undefined) (c.crd[field] ??= []).push(o as KubeObject);
-    else if (o.apiVersion === 'networking.k8s.io/v1' && o.kind === 'Ingress')
+    if (o.apiVersion === V3 && field !== undefined) {
+      const list = c.crd[field] ?? [];
+      list.push(o as KubeObject);
+      c.crd[field] = list;
+    } else if (o.apiVersion === 'networking.k8s.io/v1' && o.kind === 'Ingress')
       c.ingresses.push(o as KubeObject);
     else if (o.apiVersion === 'v1' && o.kind === 'Service') c.services.set(id, o);
     else if (o.apiVersion === 'v1' && o.kind === 'Secret') c.secrets.set(id, o);
