@@ -180,7 +180,13 @@ function endpointSlices(services: Iterable<Obj>): KubeObject[] {
   return out;
 }
 
-function build(c: Cluster, entries: readonly Entry[]): ConfigIssue[] {
+interface Built {
+  readonly issues: ConfigIssue[];
+  /** The objects that gave at least one router (`ingressroute ns/name`, `ingress ns/name`). */
+  readonly routed: Set<string>;
+}
+
+function build(c: Cluster, entries: readonly Entry[]): Built {
   const services = [...c.services.values()];
   const secrets = [...c.secrets.values()] as unknown as KubeObject[];
   const common = {
@@ -230,16 +236,29 @@ function build(c: Cluster, entries: readonly Entry[]): ConfigIssue[] {
   const validation = (other: string) => ({ checkRule, internalServices: INTERNAL, knownProviders: [other] });
   const u1 = updateFromData(crd.data, 'kubernetescrd', crd.sourceOf, validation('kubernetes'), crd.issues);
   const u2 = updateFromData(ing.data, 'kubernetes', ing.sourceOf, validation('kubernetescrd'), ing.issues);
-  return [...u1.issues, ...u2.issues];
+  const routed = new Set<string>();
+  for (const [u, b] of [
+    [u1, crd],
+    [u2, ing],
+  ] as const) {
+    for (const proto of ['http', 'tcp', 'udp'] as const) {
+      for (const name of Object.keys(u.config?.[proto]?.routers ?? {})) {
+        const where = b.sourceOf([proto, 'routers', name]);
+        if (where !== undefined) routed.add(where.toLowerCase());
+      }
+    }
+  }
+  return { issues: [...u1.issues, ...u2.issues], routed };
 }
 
 /**
  * The cluster completed with what the provider asks for and the repository does not hold, then
  * the issues of the last build.
  */
-function load(c: Cluster, entries: readonly Entry[]): ConfigIssue[] {
+function load(c: Cluster, entries: readonly Entry[]): Built {
   for (let round = 0; round < 20; round++) {
-    const issues = build(c, entries);
+    const built = build(c, entries);
+    const issues = built.issues;
     let added = false;
     for (const i of issues) {
       if (i.severity !== 'error') continue;
@@ -300,7 +319,7 @@ function load(c: Cluster, entries: readonly Entry[]): ConfigIssue[] {
         added = true;
       }
     }
-    if (!added) return issues;
+    if (!added) return built;
   }
   throw new Error('the cluster did not settle in 20 rounds');
 }
@@ -316,18 +335,16 @@ for (const f of manifest.files) {
 }
 
 /** The errors of a repository's files, each given to the file whose object it names. */
-function errorsByFile(entries: readonly Entry[], renameV2: boolean): Map<Entry, string[]> {
+function errorsByFile(
+  entries: readonly Entry[],
+  renameV2: boolean,
+): { errors: Map<Entry, string[]>; unrouted: Map<Entry, string[]> } {
   const ns = entries.find((e) => e.namespace !== undefined)?.namespace ?? 'default';
   const parsed = entries.map((e) => parseFile(e, ns));
   const owner = new Map<string, Entry>();
   for (const p of parsed) for (const o of p.objects) owner.set(keyOf(o), p.entry);
-  const issues = load(
-    clusterOf(
-      parsed.flatMap((p) => p.objects),
-      renameV2,
-    ),
-    entries,
-  );
+  const objects = parsed.flatMap((p) => p.objects);
+  const { issues, routed } = load(clusterOf(objects, renameV2), entries);
   const out = new Map<Entry, string[]>(entries.map((e) => [e, []]));
   for (const i of issues) {
     if (i.severity !== 'error') continue;
@@ -339,7 +356,18 @@ function errorsByFile(entries: readonly Entry[], renameV2: boolean): Map<Entry, 
     const target = who ?? entries[0]!;
     out.get(target)!.push(line);
   }
-  return out;
+  // The routes that Traefik v3 reads (its group, networking.k8s.io/v1) and that gave no router.
+  const unrouted = new Map<Entry, string[]>(entries.map((e) => [e, []]));
+  for (const p of parsed) {
+    for (const o of p.objects) {
+      const group = renameV2 && o.apiVersion === V2 ? V3 : o.apiVersion;
+      const route =
+        (group === V3 && ['IngressRoute', 'IngressRouteTCP', 'IngressRouteUDP'].includes(o.kind ?? '')) ||
+        (group === 'networking.k8s.io/v1' && o.kind === 'Ingress');
+      if (route && !routed.has(keyOf(o))) unrouted.get(p.entry)!.push(keyOf(o));
+    }
+  }
+  return { errors: out, unrouted };
 }
 
 describe('corpus of real Kubernetes manifests for Traefik', () => {
@@ -368,7 +396,7 @@ describe('corpus of real Kubernetes manifests for Traefik', () => {
         } else assert.deepEqual(p.yamlErrors, [], p.entry.local);
       }
       const usable = entries.filter((e) => e.outcome !== 'refused');
-      const errors = errorsByFile(usable, true);
+      const { errors, unrouted } = errorsByFile(usable, true);
       // References to objects outside the repository: each must be reported (somewhere in it).
       const elsewhere = usable.flatMap((e) => e.elsewhere ?? []);
       const all = [...errors.values()].flat();
@@ -385,6 +413,9 @@ describe('corpus of real Kubernetes manifests for Traefik', () => {
         const own = lines.filter((l) => !missing.includes(l) && !(missing.length > 0 && CONSEQUENCE.test(l)));
         if (e.outcome === 'loads' || e.outcome === 'ignored') {
           assert.deepEqual(own, [], `${e.local}:\n${report}`);
+          // Each route Traefik reads is a router (one skipped without an error would pass above).
+          if (e.outcome === 'loads' && (e.elsewhere ?? []).length === 0)
+            assert.deepEqual(unrouted.get(e), [], `${e.local}: routes without a router`);
           continue;
         }
         assert.ok(own.length > 0, `${e.local}: expected errors:\n${report}`);
