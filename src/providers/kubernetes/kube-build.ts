@@ -58,7 +58,7 @@ export interface ServiceRef {
   readonly passiveHealthCheck?: unknown;
   /**
    * The CRD's getServicePort: an ExternalName Service without the port number named is reached on
-   * that number (the Ingress provider refuses it: "service port not found").
+   * that number (the Ingress provider does not set it).
    */
   readonly externalNameAnyPort?: boolean | undefined;
   /** Traefik v3.7's service middlewares (names as the configuration reads them), on the service. */
