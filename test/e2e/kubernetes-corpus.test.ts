@@ -31,6 +31,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import type { RuleChecker } from '../../src/config/dynamic/validate.ts';
 import { type ConfigIssue, formatIssue } from '../../src/config/issues.ts';
 import {
   kubernetesCrdProviderSchema,
@@ -233,7 +234,13 @@ function build(c: Cluster, entries: readonly Entry[]): Built {
     { ...ingOpts, allowCrossNamespace: false },
   );
   // Both providers run side by side (Traefik's Helm chart enables both): each may name the other's.
-  const validation = (other: string) => ({ checkRule, internalServices: INTERNAL, knownProviders: [other] });
+  // Rules as Traefik v3 reads them by default (core.defaultRuleSyntax v3), a route's `syntax` aside.
+  const v3Rules: RuleChecker = (rule, language, syntax) => checkRule(rule, language, syntax ?? 'v3');
+  const validation = (other: string) => ({
+    checkRule: v3Rules,
+    internalServices: INTERNAL,
+    knownProviders: [other],
+  });
   const u1 = updateFromData(crd.data, 'kubernetescrd', crd.sourceOf, validation('kubernetes'), crd.issues);
   const u2 = updateFromData(ing.data, 'kubernetes', ing.sourceOf, validation('kubernetescrd'), ing.issues);
   const routed = new Set<string>();
