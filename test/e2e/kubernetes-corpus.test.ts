@@ -8,10 +8,13 @@
  * - The objects are sorted as the informers list them: `traefik.io/v1alpha1` kinds to the CRD
  *   provider, `networking.k8s.io/v1` Ingresses to the Ingress provider, core Services, Secrets and
  *   ConfigMaps to both. Traefik v3 watches no other group: `traefik.containo.us/v1alpha1` (v2's,
- *   removed in v3: pkg/provider/kubernetes/crd/client.go lists traefik.io only) and
- *   `extensions/v1beta1` Ingresses are not read, so such a file builds nothing as it is. A file of
- *   v2's group is checked a second time as the v2-to-v3 migration asks, with only its group
- *   renamed to `traefik.io`: its outcome is that of the renamed objects.
+ *   removed in v3: the WatchAll of pkg/provider/kubernetes/crd/client.go starts traefikio/v1alpha1
+ *   informers only) and `extensions/v1beta1` Ingresses are not read, so such a file builds nothing
+ *   as it is (nor here: crd-provider.ts lists /apis/traefik.io/v1alpha1). A file of v2's group is
+ *   checked as the v2-to-v3 migration asks, with only its group renamed to `traefik.io`.
+ * - The providers run with Traefik's defaults (allowCrossNamespace off…), or the `crdOptions` the
+ *   repository needs; rules are read with v3's default syntax (a route's `syntax` aside). What the
+ *   build checks later (TLS options by name, plugins against the static configuration) is not.
  * - The rest of the cluster is given as it would be there: every Service has an EndpointSlice
  *   (one ready endpoint per port), Traefik's IngressClass `traefik` exists (its Helm chart and k3s
  *   install it), and what the manifests name but do not hold is added as the provider asks for it
@@ -24,7 +27,9 @@
  * - Then each file's outcome: `loads` (no error about its objects), `not-supported` (each error
  *   names a feature that is not supported yet), `mistake` (errors from a mistake that Traefik v3
  *   refuses too, each explained), `ignored` (Traefik v3 reads none of its objects), `refused`
- *   (kubectl refuses the file: it is not YAML that the API server takes).
+ *   (kubectl refuses the file: it is not YAML that the API server takes). Every route of a file
+ *   that loads (IngressRoute, IngressRouteTCP, IngressRouteUDP, Ingress) must give a router: one
+ *   skipped without an error would otherwise pass.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
