@@ -66,6 +66,10 @@ interface Entry {
   readonly namespace?: string;
   /** Provider options the repository's Traefik runs with (its static configuration). */
   readonly crdOptions?: Readonly<Record<string, unknown>>;
+  /** The Ingress provider's options it runs with (its `ingressClass`). */
+  readonly ingressOptions?: Readonly<Record<string, unknown>>;
+  /** The other providers its Traefik runs (`file`): their objects (`x@file`) are taken as there. */
+  readonly providers?: readonly string[];
   readonly note?: string;
 }
 
@@ -221,7 +225,10 @@ function build(c: Cluster, entries: readonly Entry[]): Built {
     },
     crdOpts,
   );
-  const ingOpts = kubernetesIngressProviderSchema.parse({});
+  const ingOpts = kubernetesIngressProviderSchema.parse(
+    Object.assign({}, ...entries.map((e) => e.ingressOptions ?? {})),
+  );
+  const others = entries.flatMap((e) => e.providers ?? []);
   const ing = ingressConfig(
     {
       ingresses: c.ingresses,
@@ -244,7 +251,7 @@ function build(c: Cluster, entries: readonly Entry[]): Built {
   const validation = (other: string) => ({
     checkRule: v3Rules,
     internalServices: INTERNAL,
-    knownProviders: [other],
+    knownProviders: [other, ...others],
   });
   const u1 = updateFromData(crd.data, 'kubernetescrd', crd.sourceOf, validation('kubernetes'), crd.issues);
   const u2 = updateFromData(ing.data, 'kubernetes', ing.sourceOf, validation('kubernetescrd'), ing.issues);
