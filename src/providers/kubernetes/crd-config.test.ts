@@ -478,6 +478,52 @@ describe("IngressRoute checks of Traefik's loadIngressRouteConfiguration and bui
     assert.equal(lb('PathPrefix(`/passive`)').passiveHealthCheck?.failureWindow, 30_000);
   });
 
+  it("refuses a Service reference without a port, as Traefik's getServicePort; an ExternalName Service takes any port number", () => {
+    const ext = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ext', namespace: 'default' },
+      spec: { type: 'ExternalName', externalName: 'backend.example', ports: [{ name: 'http', port: 80 }] },
+    };
+    const noPort = ir('noport', {});
+    (noPort.spec as { routes: { services: Record<string, unknown>[] }[] }).routes[0]!.services[0] = {
+      name: 'web',
+    };
+    const { config, issues } = build(
+      {
+        ingressRoutes: [
+          noPort,
+          ir('zero', {}, { port: 0 }),
+          ir('ext', {}, { name: 'ext', port: 8443 }),
+          ir('extname', {}, { name: 'ext', port: 'admin' }),
+          ir('web', {}, { port: 8081 }),
+        ],
+        services: [svc, ext],
+        endpointSlices: [slice],
+      },
+      { allowExternalNameServices: true },
+    );
+    // Not the Service's first port: no router (Traefik: "ingressRoute service port not defined").
+    assert.deepEqual(rules(config), ['PathPrefix(`/ext`)']);
+    for (const name of ['noport', 'zero'])
+      assert.ok(
+        issues.some((i) => i.includes(`ingressroute default/${name}`) && i.includes('port not defined')),
+        issues.join('\n'),
+      );
+    // A port name, or another Service's port number, must be one of the Service's ports.
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute default/extname') && i.includes('has no port "admin"')),
+    );
+    assert.ok(issues.some((i) => i.includes('ingressroute default/web') && i.includes('has no port 8081')));
+    const r = Object.values(config.http.routers)[0]!;
+    const s = config.http.services[r.service!];
+    assert.ok(s?.kind === 'loadBalancer');
+    assert.deepEqual(
+      s.loadBalancer.servers.map((x) => x.url),
+      ['http://backend.example:8443'],
+    );
+  });
+
   it("carries a route's syntax and observability to its router", () => {
     const { config, issues } = build({
       ingressRoutes: [

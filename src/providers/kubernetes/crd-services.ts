@@ -282,6 +282,10 @@ export function routeService(
  * other than http, https, h2c, is an error (reported; undefined). Empty values are unset.
  */
 export function checkedLoadBalancer(b: KubeBuild, s: ServiceRef, where: string): ServiceRef | undefined {
+  // Traefik's getServicePort (crd/kubernetes.go): a Kubernetes Service is reached on the port the
+  // reference names; none (or 0, or "") is "ingressRoute service port not defined", never its first.
+  if (s.port === undefined || s.port === null || s.port === 0 || s.port === '')
+    return b.error(where, `service ${s.name ?? ''}: ingressRoute service port not defined`);
   let strategy = s.strategy === '' ? undefined : s.strategy;
   if (strategy === 'RoundRobin') {
     b.warn(where, `service ${s.name ?? ''}: strategy RoundRobin is deprecated, use wrr`);
@@ -291,5 +295,7 @@ export function checkedLoadBalancer(b: KubeBuild, s: ServiceRef, where: string):
   const scheme = s.scheme === '' ? undefined : s.scheme;
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https' && scheme !== 'h2c')
     return b.error(where, `service ${s.name ?? ''}: invalid scheme ${JSON.stringify(scheme)} specified`);
-  return { ...s, scheme, strategy };
+  // Traefik's getServicePort: an ExternalName Service is reached on a port number the reference
+  // names even when the Service does not list it (with a warning there).
+  return { ...s, scheme, strategy, externalNameAnyPort: true };
 }

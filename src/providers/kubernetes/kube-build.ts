@@ -56,6 +56,11 @@ export interface ServiceRef {
   readonly healthCheck?: unknown;
   /** The CRD's: a load balancer's passive health check. */
   readonly passiveHealthCheck?: unknown;
+  /**
+   * The CRD's getServicePort: an ExternalName Service without the port number named is reached on
+   * that number (the Ingress provider does not set it).
+   */
+  readonly externalNameAnyPort?: boolean | undefined;
   /** Traefik v3.7's service middlewares (names as the configuration reads them), on the service. */
   readonly middlewares?: readonly string[] | undefined;
 }
@@ -258,9 +263,13 @@ export class KubeBuild {
     const svc = this.#svcIndex.get(`${ns}/${s.name}`);
     if (svc === undefined) return this.error(where, `service ${ns}/${s.name} not found`);
     const sspec = (svc.spec ?? {}) as ServiceSpec;
-    const port = (sspec.ports ?? []).find((p) =>
-      typeof s.port === 'number' ? p.port === s.port : s.port === undefined || p.name === s.port,
-    );
+    const port =
+      (sspec.ports ?? []).find((p) =>
+        typeof s.port === 'number' ? p.port === s.port : s.port === undefined || p.name === s.port,
+      ) ??
+      (sspec.type === 'ExternalName' && s.externalNameAnyPort === true && typeof s.port === 'number'
+        ? { port: s.port }
+        : undefined);
     if (port?.port === undefined)
       return this.error(where, `service ${ns}/${s.name} has no port ${JSON.stringify(s.port)}`);
     // Traefik's crd loadServers: "healthCheck allowed only for ExternalName services" (the
