@@ -375,7 +375,7 @@ export abstract class ExchangeCore
         return;
       }
       this.mwRan = i;
-      if (r.spanError !== undefined) this.trace?.middlewareFailed(r.spanError);
+      if (r.spanError !== undefined) this.trace?.middlewareFailed(r.spanError, this.req);
       if (
         this.foPass !== null &&
         this.foPass.mwAt >= 0 &&
@@ -538,7 +538,7 @@ export abstract class ExchangeCore
         else this.forward();
       } else if (response !== undefined) {
         this.mwRan = at;
-        if (response.spanError !== undefined) this.trace?.middlewareFailed(response.spanError);
+        if (response.spanError !== undefined) this.trace?.middlewareFailed(response.spanError, this.req);
         const fp = this.foPass;
         if (fp !== null && fp.mwAt >= 0 && at >= fp.mwAt && this.#middlewareToFallback(response.status))
           return;

@@ -1,4 +1,5 @@
 import type { HeaderList } from '../core/headers.ts';
+import type { RequestHead } from '../core/request.ts';
 import type { RetryPolicy } from '../middleware/middleware.ts';
 import type { MetricLevels } from '../observability/metrics/index.ts';
 import type { Baggage } from '../observability/tracing/baggage.ts';
@@ -163,10 +164,13 @@ export class RequestTrace {
    * A middleware refused the request with `message` (DirectResponse.spanError): Traefik's
    * observability.SetStatusErrorf marks the span of the request's context, which is the
    * middleware's own when tracing is detailed (WrapMiddleware) and the entry point's otherwise:
-   * the innermost span open here in both cases.
+   * the innermost span open here in both cases. A message of the request (`message` a function)
+   * is worked out only for a sampled trace.
    */
-  middlewareFailed(message: string): void {
-    this.#parent.setError(message);
+  middlewareFailed(message: string | ((req: RequestHead) => string), req: RequestHead): void {
+    const span = this.#parent;
+    if (!span.sampled) return;
+    span.setError(typeof message === 'string' ? message : message(req));
   }
 
   /** A middleware's span, named by its type, with `traefik.middleware.name`. */

@@ -172,7 +172,10 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
       address: this.#address,
       reason,
     });
-    call.resolve(tooLarge && this.#answerLimitSet ? TOO_LARGE : FAILED);
+    if (tooLarge && this.#answerLimitSet) call.resolve(TOO_LARGE);
+    // Traefik's forwardAuth.ServeHTTP when the call fails: observability.SetStatusErrorf(ctx,
+    // "Error calling %s. Cause: %s", address, err) (the cause in our words, not Go's).
+    else call.resolve({ ...FAILED, spanError: `Error calling ${this.#address}. Cause: ${reason}` });
   }
 
   answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void {
