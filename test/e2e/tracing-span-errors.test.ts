@@ -13,6 +13,7 @@
  * a chain's members too): a refusal leaves no span for what comes after it.
  */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,12 +42,23 @@ function newTrace(): { id: string; header: string } {
 describe('tracing: the error status of a middleware that refuses or fails', () => {
   let app: Backend;
   let boom: Backend;
+  let cut: Backend;
+  let away: Backend;
   let receiver: OtlpReceiver;
   let proxy: ProxyProcess;
   let dead: number;
 
   before(async () => {
     app = await startBackend((_req, res) => res.end('app'));
+    cut = await startBackend((_req, res) => {
+      // A head, then the connection closes before the body's 100 bytes.
+      res.writeHead(200, { 'Content-Length': '100' });
+      res.write('abc', () => res.socket?.destroy());
+    });
+    away = await startBackend((_req, res) => {
+      res.writeHead(302, { Location: 'http://[::1' });
+      res.end();
+    });
     boom = await startBackend((_req, res) => {
       res.statusCode = 500;
       res.end('boom');
@@ -65,6 +77,9 @@ tracing:
 http:
   routers:
     ask: { rule: "PathPrefix(\`/ask\`)", service: app, middlewares: [ask], ${detailed} }
+    cut: { rule: "PathPrefix(\`/cut\`)", service: app, middlewares: [askCut], ${detailed} }
+    away: { rule: "PathPrefix(\`/away\`)", service: app, middlewares: [askAway], ${detailed} }
+    big: { rule: "PathPrefix(\`/big\`)", service: app, middlewares: [askBody], ${detailed} }
     deny: { rule: "PathPrefix(\`/deny\`)", service: app, middlewares: [deny, hdr], ${detailed} }
     deny-min: { rule: "PathPrefix(\`/min/deny\`)", service: app, middlewares: [deny] }
     deep: { rule: "PathPrefix(\`/deep\`)", service: app, middlewares: [deep] }
@@ -75,6 +90,9 @@ http:
     chained: { rule: "PathPrefix(\`/chained\`)", service: app, middlewares: [hdr, both], ${detailed} }
   middlewares:
     ask: { forwardAuth: { address: "http://127.0.0.1:${dead}/verify" } }
+    askCut: { forwardAuth: { address: "${cut.url}/verify" } }
+    askAway: { forwardAuth: { address: "${away.url}/verify" } }
+    askBody: { forwardAuth: { address: "${app.url}/verify", forwardBody: true, maxBodySize: 4 } }
     deny: { ipAllowList: { sourceRange: ["192.0.2.0/24"] } }
     deep: { ipAllowList: { sourceRange: ["192.0.2.0/24"], ipStrategy: { depth: 2 } } }
     shallow: { ipAllowList: { sourceRange: ["192.0.2.0/24"], ipStrategy: { depth: 1 } } }
@@ -93,7 +111,7 @@ http:
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([app?.close(), boom?.close(), receiver?.close()]);
+    await Promise.all([app?.close(), boom?.close(), cut?.close(), away?.close(), receiver?.close()]);
   });
 
   /** Sends a traced GET; returns its status and its trace's spans once the entry span is in. */
@@ -127,6 +145,59 @@ http:
     // The auth call's own span has none (Traefik marks the request's context, not the call's).
     assert.equal(one(spans, 'AuthRequest').status.code, UNSET);
     assert.equal(one(spans, 'Router').status.code, UNSET);
+  });
+
+  it("forwardAuth's answer cut short: 'Error reading body <address>. Cause: …'", async () => {
+    const { status, spans } = await traced('/cut');
+    assert.equal(status, 500);
+    const fa = one(spans, 'ForwardAuth');
+    assert.equal(fa.status.code, ERROR);
+    assert.ok(
+      fa.status.message.startsWith(`Error reading body ${cut.url}/verify. Cause: `),
+      fa.status.message,
+    );
+  });
+
+  it("forwardAuth's refusal with a Location it cannot read: 'Error reading response location header …'", async () => {
+    const { status, spans } = await traced('/away');
+    assert.equal(status, 500);
+    const fa = one(spans, 'ForwardAuth');
+    assert.equal(fa.status.code, ERROR);
+    assert.ok(
+      fa.status.message.startsWith(`Error reading response location header ${away.url}/verify. Cause: `),
+      fa.status.message,
+    );
+  });
+
+  it("forwardAuth's forwardBody over maxBodySize: 'Request body is too large, maxBodySize: 4'", async () => {
+    // Announced by its Content-Length, then streamed (chunked) past the limit.
+    for (const body of ['0123456789', undefined]) {
+      const t = newTrace();
+      const res = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          `http://127.0.0.1:${proxy.ports['web']}/big`,
+          { method: 'POST', headers: { traceparent: t.header } },
+          (r) => {
+            r.resume();
+            resolve(r.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        if (body !== undefined) req.end(body);
+        else {
+          req.write('01234');
+          req.write('56789');
+          req.end();
+        }
+      });
+      assert.equal(res, 401);
+      await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+      const spans = receiver.spans.filter((s) => s.traceId === t.id);
+      assert.deepEqual(one(spans, 'ForwardAuth').status, {
+        code: ERROR,
+        message: 'Request body is too large, maxBodySize: 4',
+      });
+    }
   });
 
   it('ipAllowList refusing the peer: its span is an error, and nothing after it has a span', async () => {

@@ -19,9 +19,9 @@ export interface AuthVerdict {
   answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void;
   /**
    * No usable answer (refused, reset, timeout: Traefik answers 500), or `tooLarge`: its body went
-   * past the limit.
+   * past the limit; `inBody`: its head had come (what failed is the reading of its body).
    */
-  failed(call: AuthCall, reason: string, tooLarge?: boolean): void;
+  failed(call: AuthCall, reason: string, tooLarge: boolean, inBody: boolean): void;
 }
 
 /**
@@ -124,7 +124,8 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
   #fail(reason: string, tooLarge = false): void {
     const stream = this.#stream;
     if (stream !== null) stream.destroy();
-    if (this.#finish()) this.#verdict.failed(this, reason, tooLarge);
+    const inBody = this.#res !== null;
+    if (this.#finish()) this.#verdict.failed(this, reason, tooLarge, inBody);
   }
 
   onDeadline(): void {
