@@ -354,6 +354,9 @@ export abstract class ExchangeCore
         return;
       }
     }
+    // Detailed tracing: the body is read after the request phases, Traefik's buffering before
+    // what follows it, whose spans wait for it.
+    if (this.trace?.detailed && route.buffering !== null && this.body !== null) this.trace.holdForBody();
     this.#runMiddlewares(0);
   }
 
@@ -375,7 +378,7 @@ export abstract class ExchangeCore
         return;
       }
       this.mwRan = i;
-      if (r.spanError !== undefined) this.trace?.middlewareFailed(r.spanError, this.req);
+      this.trace?.middlewareAnswered(r, this.req);
       if (
         this.foPass !== null &&
         this.foPass.mwAt >= 0 &&
@@ -486,6 +489,8 @@ export abstract class ExchangeCore
 
   #bodySpooled(): void {
     if (this.done || this.#spoolFailed(this.spool!)) return;
+    // Detailed tracing: the spans after the buffering start now (RequestTrace.holdForBody).
+    this.trace?.bodyRead();
     try {
       const fp = this.foPass;
       if (fp?.spooling === true) {
@@ -542,7 +547,7 @@ export abstract class ExchangeCore
         else this.forward();
       } else if (response !== undefined) {
         this.mwRan = at;
-        if (response.spanError !== undefined) this.trace?.middlewareFailed(response.spanError, this.req);
+        this.trace?.middlewareAnswered(response, this.req);
         const fp = this.foPass;
         if (fp !== null && fp.mwAt >= 0 && at >= fp.mwAt && this.#middlewareToFallback(response.status))
           return;

@@ -87,6 +87,8 @@ http:
     bad: { rule: "PathPrefix(\`/bad\`)", service: app, middlewares: [bad], ${detailed} }
     broken: { rule: "PathPrefix(\`/broken\`)", service: boom, middlewares: [cb], ${detailed} }
     limited: { rule: "PathPrefix(\`/limited\`)", service: app, middlewares: [limit], ${detailed} }
+    buffered: { rule: "PathPrefix(\`/buffered\`)", service: app, middlewares: [buf, hdr], ${detailed} }
+    bufchain: { rule: "PathPrefix(\`/bufchain\`)", service: app, middlewares: [bufHdr], ${detailed} }
     chained: { rule: "PathPrefix(\`/chained\`)", service: app, middlewares: [hdr, both], ${detailed} }
   middlewares:
     ask: { forwardAuth: { address: "http://127.0.0.1:${dead}/verify" } }
@@ -96,8 +98,10 @@ http:
     deny: { ipAllowList: { sourceRange: ["192.0.2.0/24"] } }
     deep: { ipAllowList: { sourceRange: ["192.0.2.0/24"], ipStrategy: { depth: 2 } } }
     shallow: { ipAllowList: { sourceRange: ["192.0.2.0/24"], ipStrategy: { depth: 1 } } }
+    buf: { buffering: { maxRequestBodyBytes: 4 } }
     hdr: { headers: { customRequestHeaders: { X-Seen: "1" } } }
     strip: { stripPrefix: { prefixes: ["/chained"] } }
+    bufHdr: { chain: { middlewares: [buf, hdr] } }
     both: { chain: { middlewares: [deny, strip] } }
     bad: { replacePathRegex: { regex: "^/bad/(.*)", replacement: "/%zz/$1" } }
     cb: { circuitBreaker: { expression: "ResponseCodeRatio(500, 600, 0, 600) > 0.5", checkPeriod: 10ms, fallbackDuration: 1h } }
@@ -274,5 +278,36 @@ http:
     assert.equal(deny.parentSpanId, hdr.spanId);
     assert.equal(deny.status.code, ERROR);
     assert.equal(hdr.status.code, UNSET);
+  });
+
+  it('buffering refusing a body too large: its span, none for the middlewares after it', async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/buffered`, {
+      method: 'POST',
+      body: '0123456789',
+      headers: { traceparent: t.header },
+    });
+    await res.arrayBuffer();
+    assert.equal(res.status, 413);
+    await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+    const spans = receiver.spans.filter((s) => s.traceId === t.id);
+    assert.deepEqual(spans.map((s) => s.name).sort(), ['Buffer', 'EntryPoint', 'Router']);
+  });
+
+  it('a chain [buffering, headers] whose body is read: Router > Buffer > Headers > Service > ReverseProxy', async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/bufchain`, {
+      method: 'POST',
+      body: '012',
+      headers: { traceparent: t.header },
+    });
+    await res.arrayBuffer();
+    assert.equal(res.status, 200);
+    await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+    const spans = receiver.spans.filter((s) => s.traceId === t.id);
+    const names = ['Router', 'Buffer', 'Headers', 'Service', 'ReverseProxy'];
+    for (let i = 1; i < names.length; i++)
+      assert.equal(one(spans, names[i]!).parentSpanId, one(spans, names[i - 1]!).spanId, names[i]);
+    assert.equal(spans.length, 6);
   });
 });
