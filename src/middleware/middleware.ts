@@ -64,6 +64,12 @@ export interface RequestControl {
    */
   traceCall?(name: string, method: string, url: string, headers: HeaderList): CallTrace | null;
   /**
+   * Traefik's observability.SetStatusErrorf for something other than the middleware's own answer
+   * (that is DirectResponse.spanError): an error status with `message` on the request's current
+   * span, when it is traced (rateLimit's `Context canceled`). Absent where nothing is traced.
+   */
+  markSpanError?(message: string): void;
+  /**
    * The request went past a `retry` middleware whose route has middlewares with a request phase
    * after it (the marker middleware/retry.ts `retryPoint` puts there): those, from index `from`
    * of the route's middlewares, run again for each attempt of `policy`, as Traefik's retry calls

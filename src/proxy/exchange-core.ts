@@ -675,6 +675,10 @@ export abstract class ExchangeCore
     this.urlUser = true;
   }
 
+  markSpanError(message: string): void {
+    this.trace?.middlewareFailed(message, this.req);
+  }
+
   // ---- ResolveSink (for the service tree)
 
   addSetCookie(line: string): void {

@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Backend, startBackend } from '../helpers/backends.ts';
@@ -88,6 +88,7 @@ http:
     broken: { rule: "PathPrefix(\`/broken\`)", service: boom, middlewares: [cb], ${detailed} }
     limited: { rule: "PathPrefix(\`/limited\`)", service: app, middlewares: [limit], ${detailed} }
     buffered: { rule: "PathPrefix(\`/buffered\`)", service: app, middlewares: [buf, hdr], ${detailed} }
+    slow: { rule: "PathPrefix(\`/slow\`)", service: app, middlewares: [slow], ${detailed} }
     bufchain: { rule: "PathPrefix(\`/bufchain\`)", service: app, middlewares: [bufHdr], ${detailed} }
     chained: { rule: "PathPrefix(\`/chained\`)", service: app, middlewares: [hdr, both], ${detailed} }
   middlewares:
@@ -101,6 +102,7 @@ http:
     buf: { buffering: { maxRequestBodyBytes: 4 } }
     hdr: { headers: { customRequestHeaders: { X-Seen: "1" } } }
     strip: { stripPrefix: { prefixes: ["/chained"] } }
+    slow: { rateLimit: { average: 1, period: 1s, burst: 1, sourceCriterion: { requestHeaderName: X-Key } } }
     bufHdr: { chain: { middlewares: [buf, hdr] } }
     both: { chain: { middlewares: [deny, strip] } }
     bad: { replacePathRegex: { regex: "^/bad/(.*)", replacement: "/%zz/$1" } }
@@ -309,5 +311,30 @@ http:
     for (let i = 1; i < names.length; i++)
       assert.equal(one(spans, names[i]!).parentSpanId, one(spans, names[i - 1]!).spanId, names[i]);
     assert.equal(spans.length, 6);
+  });
+
+  it("rateLimit: a request whose client leaves while it waits for its token: 'Context canceled'", async () => {
+    // The second request of a source 0.5-1 s after its first waits (up to Traefik's maxDelay,
+    // 500 ms at 1/s); its connection is reset while it waits (a FIN alone may be a half-close,
+    // after which the answer is still sent). Under load the wait may be missed (the request goes
+    // through): another source is tried, a bounded number of times.
+    let marked: ReceivedSpan | undefined;
+    for (let n = 0; n < 10 && marked === undefined; n++) {
+      const key = `k${n}-${Date.now()}`;
+      const first = await fetch(`http://127.0.0.1:${proxy.ports['web']}/slow`, { headers: { 'X-Key': key } });
+      await first.arrayBuffer();
+      await sleep(650);
+      const t = newTrace();
+      const sock = connect(proxy.ports['web']!, '127.0.0.1');
+      await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+      sock.write(`GET /slow HTTP/1.1\r\nHost: x\r\nX-Key: ${key}\r\ntraceparent: ${t.header}\r\n\r\n`);
+      await sleep(100);
+      sock.resetAndDestroy();
+      await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+      const rl = receiver.spans.find((s) => s.traceId === t.id && s.name === 'RateLimiter');
+      if (rl?.status.code === ERROR) marked = rl;
+    }
+    assert.ok(marked, 'a waiting request was reset');
+    assert.deepEqual(marked.status, { code: ERROR, message: 'Context canceled' });
   });
 });
