@@ -8,8 +8,15 @@ const HTTP_ERROR_FIELDS: readonly (readonly [string, string])[] = [
 ];
 
 /** Go's http.Error(rw, text, status): its two fields, the text and a newline. */
-export function goHttpError(status: number, text: string): DirectResponse {
-  return { status, headers: HTTP_ERROR_FIELDS, body: `${text}\n` };
+export function goHttpError(
+  status: number,
+  text: string,
+  spanError?: DirectResponse['spanError'],
+): DirectResponse {
+  const body = `${text}\n`;
+  return spanError === undefined
+    ? { status, headers: HTTP_ERROR_FIELDS, body }
+    : { status, headers: HTTP_ERROR_FIELDS, body, spanError };
 }
 
 /**
@@ -17,8 +24,7 @@ export function goHttpError(status: number, text: string): DirectResponse {
  * `spanError`: the middleware's message for a traced request's span (made once with it).
  */
 export function badEscapeAnswer(path: string, spanError?: (req: RequestHead) => string): DirectResponse {
-  const answer = goHttpError(500, escapeErrorText(path) ?? 'invalid URL escape');
-  return spanError === undefined ? answer : { ...answer, spanError };
+  return goHttpError(500, escapeErrorText(path) ?? 'invalid URL escape', spanError);
 }
 
 /**
