@@ -111,6 +111,11 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
     return SUSPEND;
   }
 
+  /** Whether the request is traced (sampled): its call has a span. */
+  get traced(): boolean {
+    return this.#trace !== null;
+  }
+
   #finish(): boolean {
     if (this.#finished) return false;
     this.#finished = true;

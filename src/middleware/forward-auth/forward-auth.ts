@@ -178,6 +178,7 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
       reason,
     });
     if (tooLarge && this.#answerLimitSet) call.resolve(TOO_LARGE);
+    else if (!call.traced) call.resolve(FAILED);
     else {
       // Traefik's forwardAuth.ServeHTTP marks the span (observability.SetStatusErrorf) when the
       // call fails, "Error calling %s. Cause: %s", or when reading its answer's body does, "Error
@@ -200,7 +201,7 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
       return;
     }
     if (res.status < 200 || res.status >= 300) {
-      call.resolve(this.#refusal(res, body));
+      call.resolve(this.#refusal(res, body, call.traced));
       return;
     }
     const req = call.req;
@@ -229,9 +230,9 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     call.resolve();
   }
 
-  #refusal(res: UpstreamResponse, body: Buffer): DirectResponse {
+  #refusal(res: UpstreamResponse, body: Buffer, traced: boolean): DirectResponse {
     const r = authRefusal(res, body, NOT_RELAYED, this.#preserveLocation ? null : this.#address);
-    if (r !== FAILED) return r;
+    if (r !== FAILED || !traced) return r;
     // Traefik's forwardAuth: observability.SetStatusErrorf(ctx, "Error reading response location
     // header %s. Cause: %s", address, err) (the cause in our words).
     const location = JSON.stringify(res.headers.get('location') ?? '');
