@@ -89,6 +89,7 @@ http:
     limited: { rule: "PathPrefix(\`/limited\`)", service: app, middlewares: [limit], ${detailed} }
     buffered: { rule: "PathPrefix(\`/buffered\`)", service: app, middlewares: [buf, hdr], ${detailed} }
     slow: { rule: "PathPrefix(\`/slow\`)", service: app, middlewares: [slow], ${detailed} }
+    bufdeny: { rule: "PathPrefix(\`/bufdeny\`)", service: app, middlewares: [buf, deny], ${detailed} }
     bufchain: { rule: "PathPrefix(\`/bufchain\`)", service: app, middlewares: [bufHdr], ${detailed} }
     chained: { rule: "PathPrefix(\`/chained\`)", service: app, middlewares: [hdr, both], ${detailed} }
   middlewares:
@@ -311,6 +312,23 @@ http:
     for (let i = 1; i < names.length; i++)
       assert.equal(one(spans, names[i]!).parentSpanId, one(spans, names[i - 1]!).spanId, names[i]);
     assert.equal(spans.length, 6);
+  });
+
+  it('a middleware after a buffering refusing a small body: Buffer > its span, with its error', async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/bufdeny`, {
+      method: 'POST',
+      body: '012',
+      headers: { traceparent: t.header },
+    });
+    await res.arrayBuffer();
+    assert.equal(res.status, 403);
+    await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+    const spans = receiver.spans.filter((s) => s.traceId === t.id);
+    assert.deepEqual(spans.map((s) => s.name).sort(), ['Buffer', 'EntryPoint', 'IPAllowLister', 'Router']);
+    const deny = one(spans, 'IPAllowLister');
+    assert.equal(deny.parentSpanId, one(spans, 'Buffer').spanId);
+    assert.equal(deny.status.code, ERROR);
   });
 
   it("rateLimit: a request whose client leaves while it waits for its token: 'Context canceled'", async () => {
