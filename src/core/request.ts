@@ -68,9 +68,10 @@ export interface DirectResponse {
    * A middleware's refusal that Traefik marks on the request's current span
    * (observability.SetStatusErrorf: an error status with this message), e.g. basicAuth's
    * "Authentication failed": the middleware's own span when tracing is detailed, else the
-   * entry point's.
+   * entry point's. A message that depends on the request is a function of it, made once with the
+   * middleware and called only for a traced request (an untraced refusal allocates nothing).
    */
-  readonly spanError?: string;
+  readonly spanError?: string | ((req: RequestHead) => string);
 }
 
 /** The upstream response head as middlewares may edit it before it is sent to the client. */

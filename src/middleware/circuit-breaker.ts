@@ -67,10 +67,16 @@ export class RouteBreakerMiddleware implements Middleware, Lease {
   /** Requests answered by the open breaker, for metrics. */
   rejected = 0;
 
-  constructor(b: CircuitBreaker, ticker: Ticker, responseCode: number) {
+  constructor(b: CircuitBreaker, ticker: Ticker, responseCode: number, expression: string) {
     this.#breaker = b;
     this.#ticker = ticker;
-    this.#rejection = { status: responseCode, body: statusText(responseCode) };
+    this.#rejection = {
+      status: responseCode,
+      body: statusText(responseCode),
+      // Traefik's circuitbreaker fallback: observability.SetStatusErrorf(ctx, "blocked by
+      // circuit-breaker (%q)", expression).
+      spanError: `blocked by circuit-breaker (${JSON.stringify(expression)})`,
+    };
   }
 
   onRequest = (_req: unknown, ctl: RequestControl): DirectResponse | undefined => {
@@ -169,6 +175,6 @@ export const circuitBreakerFactory: MiddlewareFactory<CircuitBreakerConfig> = {
     const b = ctx.routerState(key, () =>
       breaker(config, compiled.expr, ctx.ticker, ctx.logger, { middleware: ctx.name, ...routerField(ctx) }),
     );
-    return new RouteBreakerMiddleware(b, ctx.ticker, config.responseCode);
+    return new RouteBreakerMiddleware(b, ctx.ticker, config.responseCode, config.expression);
   },
 };

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { middlewareSchemas } from '../config/dynamic/middlewares.ts';
-import { hostOf, maskIPv6 } from './ip-allow-list.ts';
+import { hostOf, maskIPv6, rejectingIp } from './ip-allow-list.ts';
 import { build, makeRequest } from './test-request.ts';
 
 /**
  * A request from `peer` with X-Forwarded-For as the entry point leaves it: a trusted peer's own,
  * without the peer (Traefik's proxy appends that only to the request it sends upstream).
  */
+/** A refusal's status and body (its span error is a function, checked on its own). */
+function answer(r: unknown) {
+  if (r === undefined) return undefined;
+  const { status, body } = r as { status: number; body: string };
+  return { status, body };
+}
+
 function from(peer: string, forwardedFor: readonly string[] = []) {
   const headers: [string, string][] =
     forwardedFor.length === 0 ? [] : [['X-Forwarded-For', forwardedFor.join(', ')]];
@@ -20,13 +27,29 @@ describe('ipAllowList', () => {
     assert.equal(m.onRequest?.(from('10.1.2.3')), undefined);
     assert.equal(m.onRequest?.(from('192.0.2.7')), undefined);
     assert.equal(m.onRequest?.(from('2001:db8:1::9')), undefined);
-    assert.deepEqual(m.onRequest?.(from('192.0.2.8')), { status: 403, body: 'Forbidden' });
-    assert.deepEqual(m.onRequest?.(from('2001:db9::1')), { status: 403, body: 'Forbidden' });
+    assert.deepEqual(answer(m.onRequest?.(from('192.0.2.8'))), { status: 403, body: 'Forbidden' });
+    assert.deepEqual(answer(m.onRequest?.(from('2001:db9::1'))), { status: 403, body: 'Forbidden' });
+  });
+
+  it("marks a traced request's span as Traefik's ipAllowLister, with pkg/ip/checker.go's error", () => {
+    const m = build('ipAllowList', { sourceRange: ['10.0.0.0/8'] });
+    const req = from('192.0.2.8');
+    const r = m.onRequest?.(req) as { spanError: (r: unknown) => string };
+    assert.equal(r.spanError(req), 'Rejecting IP 192.0.2.8: "192.0.2.8" matched none of the trusted IPs');
+    assert.equal(
+      rejectingIp('192.0.2.8:443'),
+      'Rejecting IP 192.0.2.8:443: "192.0.2.8:443" matched none of the trusted IPs',
+    );
+    assert.equal(rejectingIp(''), 'Rejecting IP : empty IP address');
+    assert.equal(
+      rejectingIp('x:80'),
+      "Rejecting IP x:80: unable to parse address: x: can't parse IP from address x",
+    );
   });
 
   it('answers rejectStatusCode when given', () => {
     const m = build('ipAllowList', { sourceRange: ['10.0.0.0/8'], rejectStatusCode: 404 });
-    assert.deepEqual(m.onRequest?.(from('11.0.0.1')), { status: 404, body: 'Not Found' });
+    assert.deepEqual(answer(m.onRequest?.(from('11.0.0.1'))), { status: 404, body: 'Not Found' });
   });
 
   it("answers Go's reason phrase as the body for any status Go names (Traefik writes http.StatusText)", () => {
@@ -38,7 +61,7 @@ describe('ipAllowList', () => {
       [511, 'Network Authentication Required'],
     ] as const) {
       const m = build('ipAllowList', { sourceRange: ['10.0.0.0/8'], rejectStatusCode: status });
-      assert.deepEqual(m.onRequest?.(from('11.0.0.1')), { status, body });
+      assert.deepEqual(answer(m.onRequest?.(from('11.0.0.1'))), { status, body });
     }
   });
 

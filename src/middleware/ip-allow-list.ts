@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { IpAllowListConfig } from '../config/dynamic/access-middlewares.ts';
 import { type IpBlock, ipBlockContains, parseIPv6, parseIpBlock } from '../core/ip.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
@@ -28,7 +29,9 @@ export class IpAllowListMiddleware implements Middleware {
   constructor(blocks: readonly IpBlock[], address: ClientAddress, status: number) {
     this.#blocks = blocks;
     this.#address = address;
-    this.#reject = { status, body: statusText(status) };
+    // Traefik's ipAllowLister.ServeHTTP marks the span (observability.SetStatusErrorf) with
+    // "Rejecting IP %s: %v" and Checker.IsAuthorized's error (pkg/ip/checker.go).
+    this.#reject = { status, body: statusText(status), spanError: (req) => rejectingIp(address(req)) };
   }
 
   onRequest = (req: RequestHead): DirectResponse | undefined => {
@@ -41,6 +44,21 @@ export class IpAllowListMiddleware implements Middleware {
     this.rejected++;
     return this.#reject;
   };
+}
+
+/**
+ * Traefik's ipAllowLister span error for the address its strategy gave: "Rejecting IP <ip>: " and
+ * the error of Checker.IsAuthorized (pkg/ip/checker.go): `empty IP address`, `unable to parse
+ * address: <host>: can't parse IP from address <host>` (Contains, parseIP) or `"<ip>" matched
+ * none of the trusted IPs` (%q of the address as given, port included).
+ */
+export function rejectingIp(ip: string): string {
+  const host = hostOf(ip);
+  let why: string;
+  if (host === '') why = 'empty IP address';
+  else if (isIP(host) === 0) why = `unable to parse address: ${host}: can't parse IP from address ${host}`;
+  else why = `${JSON.stringify(ip)} matched none of the trusted IPs`;
+  return `Rejecting IP ${ip}: ${why}`;
 }
 
 /**

@@ -39,9 +39,10 @@ export interface RequestControl {
    * For a middleware that returned SUSPEND: the whole request body, in memory (forwardAuth's
    * `forwardBody`). `done` comes later with its bytes; a body over `limit` bytes (< 0: none) is
    * answered `overStatus` by the proxy and `done` never comes. The server gets the same bytes.
-   * Absent where there is no body to read (explain's dry runs).
+   * Absent where there is no body to read (explain's dry runs). `overSpanError`: what that
+   * answer marks on a traced request's span.
    */
-  readBody?(limit: number, overStatus: number, done: (body: Buffer) => void): void;
+  readBody?(limit: number, overStatus: number, done: (body: Buffer) => void, overSpanError?: string): void;
   /**
    * The user the request claims or authenticated as, for the access log's ClientUsername (as
    * Traefik's basicAuth, digestAuth and forwardAuth set accesslog.ClientUsername). Absent where
@@ -62,6 +63,12 @@ export interface RequestControl {
    * null when there is nothing to end (not traced, or not sampled). `url` is the one called.
    */
   traceCall?(name: string, method: string, url: string, headers: HeaderList): CallTrace | null;
+  /**
+   * Traefik's observability.SetStatusErrorf for something other than the middleware's own answer
+   * (that is DirectResponse.spanError): an error status with `message` on the request's current
+   * span, when it is traced (rateLimit's `Context canceled`). Absent where nothing is traced.
+   */
+  markSpanError?(message: string): void;
   /**
    * The request went past a `retry` middleware whose route has middlewares with a request phase
    * after it (the marker middleware/retry.ts `retryPoint` puts there): those, from index `from`

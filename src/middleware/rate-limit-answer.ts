@@ -7,12 +7,22 @@ import type { Lease, RequestControl } from './middleware.ts';
 /** Holds a request whose token is reserved until the token's time comes, then lets it go on. */
 class Delay implements Lease {
   readonly #timer: NodeJS.Timeout;
+  readonly #ctl: RequestControl;
+  #waiting = true;
   constructor(ctl: RequestControl, waitMs: number) {
-    this.#timer = setTimeout(() => ctl.resume(), Math.ceil(waitMs));
+    this.#ctl = ctl;
+    this.#timer = setTimeout(() => {
+      this.#waiting = false;
+      ctl.resume();
+    }, Math.ceil(waitMs));
   }
-  /** The request ended first (the client went away): nothing left to resume. */
+  /** The request ended: before its time came when the client went away, nothing left to resume. */
   release(): void {
+    if (!this.#waiting) return;
     clearTimeout(this.#timer);
+    // Traefik's rateLimiter.ServeHTTP, its context done while it waits:
+    // observability.SetStatusErrorf(ctx, "Context canceled").
+    this.#ctl.markSpanError?.('Context canceled');
   }
 }
 

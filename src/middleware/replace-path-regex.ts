@@ -2,7 +2,7 @@ import { compileGoRegexp } from '../config/dynamic/go-regexp.ts';
 import type { ReplacePathRegexConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
-import { badEscapeAnswer, goHttpError } from './http-error.ts';
+import { badEscapeAnswer, goHttpError, unescapeSpanError } from './http-error.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath, ensureLeadingSlash, isCleanPath, pathOf, setPath } from './path.ts';
 import { REPLACED_PATH } from './replace-path.ts';
@@ -20,18 +20,28 @@ class ReplacePathRegex implements Middleware {
   readonly #re: RegExp;
   readonly #parts: readonly TemplatePart[];
 
+  /**
+   * Traefik's replacePathRegex marks the span of a path it cannot unescape: the new path is
+   * worked out again from the request (its path is left as it came) for a traced request only.
+   */
+  readonly #spanError = (req: RequestHead): string => unescapeSpanError(this.#replaced(req) ?? '');
+
   constructor(re: RegExp, parts: readonly TemplatePart[]) {
     this.#re = re;
     this.#parts = parts;
   }
 
+  #replaced(req: RequestHead): string | undefined {
+    return replaceAllGo(this.#re, pathOf(req), this.#parts);
+  }
+
   onRequest(req: RequestHead): DirectResponse | undefined {
     const original = pathOf(req);
-    const replaced = replaceAllGo(this.#re, original, this.#parts);
+    const replaced = this.#replaced(req);
     if (replaced === undefined) return undefined;
     req.headers.append(REPLACED_PATH, original);
     const path = canonicalRawPath(replaced);
-    if (path === undefined) return badEscapeAnswer(replaced);
+    if (path === undefined) return badEscapeAnswer(replaced, this.#spanError);
     // Traefik checks only a non-empty result; an empty one stays empty (sent as `/`).
     if (path !== '' && !isCleanPath(path)) return BAD_REQUEST;
     setPath(req, path === '' ? '' : ensureLeadingSlash(path));

@@ -2,7 +2,7 @@ import { compileGoRegexp } from '../config/dynamic/go-regexp.ts';
 import type { RewriteTargetConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
-import { badEscapeAnswer, goHttpError } from './http-error.ts';
+import { badEscapeAnswer, goHttpError, unescapeSpanError } from './http-error.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath, ensureLeadingSlash, isCleanPath, pathOf, setPath } from './path.ts';
 import { goHttpRedirect } from './redirect-response.ts';
@@ -51,14 +51,21 @@ class RewriteTarget implements Middleware {
     this.#redirect = SCHEME.test(replacement);
   }
 
+  /** The new path (undefined: the regex does not match). */
+  #target(current: string): string | undefined {
+    return this.#re === null ? this.#replacement : replaceAllGo(this.#re, current, this.#parts);
+  }
+
+  /**
+   * Traefik's rewriteTarget marks the span of a path it cannot unescape (as replacePathRegex):
+   * the new path is worked out again from the request, for a traced request only.
+   */
+  readonly #spanError = (req: RequestHead): string => unescapeSpanError(this.#target(pathOf(req)) ?? '');
+
   onRequest(req: RequestHead): DirectResponse | undefined {
     const current = pathOf(req);
-    let target = this.#replacement;
-    if (this.#re !== null) {
-      const replaced = replaceAllGo(this.#re, current, this.#parts);
-      if (replaced === undefined) return undefined;
-      target = replaced;
-    }
+    const target = this.#target(current);
+    if (target === undefined) return undefined;
     if (target === '') return SERVER_ERROR;
     if (this.#redirect) {
       const location = target.includes('?') || req.query === '' ? target : `${target}?${req.query}`;
@@ -72,7 +79,7 @@ class RewriteTarget implements Middleware {
       req.headers.set('X-Forwarded-Prefix', prefix);
     }
     const path = canonicalRawPath(target);
-    if (path === undefined) return badEscapeAnswer(target);
+    if (path === undefined) return badEscapeAnswer(target, this.#spanError);
     if (!isCleanPath(path)) return BAD_REQUEST;
     setPath(req, ensureLeadingSlash(path));
     return undefined;

@@ -354,6 +354,9 @@ export abstract class ExchangeCore
         return;
       }
     }
+    // Detailed tracing: the body is read after the request phases, Traefik's buffering before
+    // what follows it, whose spans wait for it.
+    if (this.trace?.detailed && route.buffering !== null && this.body !== null) this.trace.holdForBody();
     this.#runMiddlewares(0);
   }
 
@@ -375,7 +378,7 @@ export abstract class ExchangeCore
         return;
       }
       this.mwRan = i;
-      if (r.spanError !== undefined) this.trace?.middlewareFailed(r.spanError);
+      this.trace?.middlewareAnswered(r, this.req);
       if (
         this.foPass !== null &&
         this.foPass.mwAt >= 0 &&
@@ -446,11 +449,14 @@ export abstract class ExchangeCore
     return max >= 0 && this.parsed.bodyKind === BODY_LENGTH && this.parsed.contentLength > max;
   }
 
-  /** Reads the request body into `spool` (answered `overStatus` past `max`, `what` naming it). */
-  #startSpool(spool: SpooledBody, max: number, overStatus: number, what: string): void {
+  /**
+   * Reads the request body into `spool` (answered `overStatus` past `max`, `what` naming it,
+   * `spanError` marked on a traced request's span then).
+   */
+  #startSpool(spool: SpooledBody, max: number, overStatus: number, what: string, spanError?: string): void {
     this.spool = spool;
     this.#awaitingBody = true;
-    this.body!.attach(new SpoolSink(spool, this, max, overStatus, what));
+    this.body!.attach(new SpoolSink(spool, this, max, overStatus, what, spanError));
     this.client.resumeBody();
   }
 
@@ -464,7 +470,8 @@ export abstract class ExchangeCore
   }
 
   /** A body refused for its size: answered `status`, and the connection closed after it. */
-  #refuseBody(status: number): void {
+  #refuseBody(status: number, spanError?: string): void {
+    if (spanError !== undefined) this.trace?.middlewareFailed(spanError, this.req);
     this.closeAfter = true;
     this.respondDirect({ status, body: statusText(status) });
   }
@@ -482,6 +489,8 @@ export abstract class ExchangeCore
 
   #bodySpooled(): void {
     if (this.done || this.#spoolFailed(this.spool!)) return;
+    // Detailed tracing: the spans after the buffering start now (RequestTrace.holdForBody).
+    this.trace?.bodyRead();
     try {
       const fp = this.foPass;
       if (fp?.spooling === true) {
@@ -538,7 +547,7 @@ export abstract class ExchangeCore
         else this.forward();
       } else if (response !== undefined) {
         this.mwRan = at;
-        if (response.spanError !== undefined) this.trace?.middlewareFailed(response.spanError);
+        this.trace?.middlewareAnswered(response, this.req);
         const fp = this.foPass;
         if (fp !== null && fp.mwAt >= 0 && at >= fp.mwAt && this.#middlewareToFallback(response.status))
           return;
@@ -598,7 +607,7 @@ export abstract class ExchangeCore
    * bytes (< 0: none) is answered `overStatus` and `done` is never called. The server then gets
    * the same bytes, with a Content-Length (the body is replayed like the buffering middleware's).
    */
-  readBody(limit: number, overStatus: number, done: (body: Buffer) => void): void {
+  readBody(limit: number, overStatus: number, done: (body: Buffer) => void, overSpanError?: string): void {
     if (this.body === null) {
       queueMicrotask(() => done(Buffer.alloc(0)));
       return;
@@ -606,11 +615,11 @@ export abstract class ExchangeCore
     if (this.spool !== null) {
       // Read already (an earlier middleware): the same bytes, or over this one's limit.
       const spool = this.spool;
-      void spool.settled().then(() => this.#deliverBody(spool, limit, overStatus, done));
+      void spool.settled().then(() => this.#deliverBody(spool, limit, overStatus, done, overSpanError));
       return;
     }
     if (this.#announcedOver(limit)) {
-      queueMicrotask(() => this.#refuseBody(overStatus));
+      queueMicrotask(() => this.#refuseBody(overStatus, overSpanError));
       return;
     }
     // All in memory, as Traefik's io.ReadAll: `limit` bounds it when set. Those bytes count in
@@ -626,13 +635,20 @@ export abstract class ExchangeCore
       limit,
       overStatus,
       "the middleware's maxBodySize",
+      overSpanError,
     );
   }
 
-  #deliverBody(spool: SpooledBody, limit: number, overStatus: number, done: (body: Buffer) => void): void {
+  #deliverBody(
+    spool: SpooledBody,
+    limit: number,
+    overStatus: number,
+    done: (body: Buffer) => void,
+    overSpanError?: string,
+  ): void {
     if (this.done || this.#spoolFailed(spool)) return;
     if (limit >= 0 && spool.length > limit) {
-      this.#refuseBody(overStatus);
+      this.#refuseBody(overStatus, overSpanError);
       return;
     }
     try {
@@ -657,6 +673,10 @@ export abstract class ExchangeCore
 
   setUrlUser(): void {
     this.urlUser = true;
+  }
+
+  markSpanError(message: string): void {
+    this.trace?.middlewareFailed(message, this.req);
   }
 
   // ---- ResolveSink (for the service tree)
@@ -1051,8 +1071,9 @@ export abstract class ExchangeCore
    * The client sent a malformed body (or too slowly: 408): answer `status` if we still can, else
    * break both sides.
    */
-  failBody(reason: string, status = 400): void {
+  failBody(reason: string, status = 400, spanError?: string): void {
     if (this.done) return;
+    if (spanError !== undefined) this.trace?.middlewareFailed(spanError, this.req);
     this.ctx.logger.debug('bad request body', { reason, entryPoint: this.ctx.name });
     this.abandon(
       status,

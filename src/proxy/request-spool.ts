@@ -3,7 +3,8 @@ import type { UpstreamStream } from '../upstream/stream.ts';
 
 /** What the spool tells the exchange. */
 export interface SpoolListener {
-  failBody(reason: string, status?: number): void;
+  /** `spanError`: what the refusal marks on a traced request's span (forwardAuth's limit). */
+  failBody(reason: string, status?: number, spanError?: string): void;
   /** A memory-only body went over the overload manager's request-body budget. */
   shedBody(): void;
   onUpstreamDrain(): void;
@@ -22,16 +23,28 @@ export class SpoolSink implements UpstreamStream {
   readonly #max: number;
   readonly #overStatus: number;
   readonly #what: string;
+  readonly #spanError: string | undefined;
   #over = false;
   readonly #drain: () => void;
 
-  /** `max` < 0: no limit; past it the request is answered `overStatus` (`what` names the limit). */
-  constructor(spool: SpooledBody, listener: SpoolListener, max: number, overStatus: number, what: string) {
+  /**
+   * `max` < 0: no limit; past it the request is answered `overStatus` (`what` names the limit,
+   * `spanError` is the span error of the middleware whose limit it is, if any).
+   */
+  constructor(
+    spool: SpooledBody,
+    listener: SpoolListener,
+    max: number,
+    overStatus: number,
+    what: string,
+    spanError?: string,
+  ) {
     this.#spool = spool;
     this.#listener = listener;
     this.#max = max;
     this.#overStatus = overStatus;
     this.#what = what;
+    this.#spanError = spanError;
     this.#drain = () => listener.onUpstreamDrain();
   }
 
@@ -39,7 +52,11 @@ export class SpoolSink implements UpstreamStream {
     if (this.#over) return true;
     if (this.#max >= 0 && this.#spool.length + (end - start) > this.#max) {
       this.#over = true;
-      this.#listener.failBody(`request body larger than ${this.#what} (${this.#max})`, this.#overStatus);
+      this.#listener.failBody(
+        `request body larger than ${this.#what} (${this.#max})`,
+        this.#overStatus,
+        this.#spanError,
+      );
       return true;
     }
     const ok = this.#spool.add(buf, start, end, this.#drain);

@@ -1,4 +1,5 @@
 import type { HeaderList } from '../core/headers.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { RetryPolicy } from '../middleware/middleware.ts';
 import type { MetricLevels } from '../observability/metrics/index.ts';
 import type { Baggage } from '../observability/tracing/baggage.ts';
@@ -51,6 +52,13 @@ export class RequestTrace {
   #frames: RetryFrame[] | null = null;
   /** Detailed: each middleware entry's current span (an error page's calls go under its own). */
   #spanOf: Map<DetailedSpan, RequestSpan> | null = null;
+  /**
+   * Detailed, a route with `buffering` and a request body (holdForBody): true until its Buffer
+   * span is made, then the spans after it wait in `#held` until the body is read.
+   */
+  #holdBody = false;
+  /** The spans held (see #holdBody): from group `group`'s entry `index` to group `to`'s end. */
+  #held: HeldSpans | null = null;
   /** The error page being fetched: the span of the `errors` middleware that caught the answer. */
   #pageParent: RequestSpan | null = null;
   /** The current call's CLIENT span, until its response head. */
@@ -135,10 +143,29 @@ export class RequestTrace {
    * its type, with `traefik.middleware.name`; the retry's first attempt's where it stands.
    */
   middleware(route: RouteTarget, i: number): void {
+    const held = this.#held;
+    if (held !== null) {
+      held.route = route;
+      held.to = i;
+      return;
+    }
+    this.#open(route, i, 0);
+  }
+
+  /** The spans of group `i` of the route's middlewares, from its entry `from`. */
+  #open(route: RouteTarget, i: number, from: number): void {
     const group = route.detailed!.middlewares[i];
     if (group === undefined) return;
-    for (let k = 0; k < group.length; k++) {
+    for (let k = from; k < group.length; k++) {
       const m = group[k]!;
+      if (m.hold === true && this.#holdBody) {
+        // Traefik's buffering reads the whole body before it calls what follows it: those
+        // middlewares' spans start once it is read, and never if it refuses it (a 413).
+        this.#holdBody = false;
+        this.#middlewareOf(m);
+        this.#held = { route, group: i, index: k + 1, to: i };
+        return;
+      }
       if (!m.retry) this.#middlewareOf(m);
       else if (this.#frameOf(m.policy) < 0) {
         // A retry met (again, for an inner one, by each attempt of the one it is nested in): its
@@ -160,13 +187,43 @@ export class RequestTrace {
   }
 
   /**
+   * Detailed: the route has `buffering` and the request a body, which the exchange reads after
+   * the request phases; the spans of the middlewares after the buffering wait for it (released
+   * by bodyRead, or by an answer or call of one of them, dropped if the body is refused).
+   */
+  holdForBody(): void {
+    if (this.#detailed !== null) this.#holdBody = true;
+  }
+
+  /** The held spans are made (the body is read, or a middleware after the buffering acted). */
+  bodyRead(): void {
+    const held = this.#held;
+    if (held === null) return;
+    this.#held = null;
+    this.#open(held.route, held.group, held.index);
+    for (let g = held.group + 1; g <= held.to; g++) this.#open(held.route, g, 0);
+  }
+
+  /**
+   * A middleware answered the request itself (`answer`): the held spans, if any, are made (it
+   * runs after the buffering in Traefik), and its span error marked.
+   */
+  middlewareAnswered(answer: DirectResponse, req: RequestHead): void {
+    if (this.#held !== null) this.bodyRead();
+    if (answer.spanError !== undefined) this.middlewareFailed(answer.spanError, req);
+  }
+
+  /**
    * A middleware refused the request with `message` (DirectResponse.spanError): Traefik's
    * observability.SetStatusErrorf marks the span of the request's context, which is the
    * middleware's own when tracing is detailed (WrapMiddleware) and the entry point's otherwise:
-   * the innermost span open here in both cases.
+   * the innermost span open here in both cases. A message of the request (`message` a function)
+   * is worked out only for a sampled trace.
    */
-  middlewareFailed(message: string): void {
-    this.#parent.setError(message);
+  middlewareFailed(message: string | ((req: RequestHead) => string), req: RequestHead): void {
+    const span = this.#parent;
+    if (!span.sampled) return;
+    span.setError(typeof message === 'string' ? message : message(req));
   }
 
   /** A middleware's span, named by its type, with `traefik.middleware.name`. */
@@ -253,6 +310,7 @@ export class RequestTrace {
     headers: HeaderList,
   ): void {
     if (this.#ownService && !page) return;
+    if (this.#held !== null) this.bodyRead();
     const tracer = this.#tracer;
     const entry = this.entry;
     if (this.#call !== null) this.endCall(502, null);
@@ -333,6 +391,7 @@ export class RequestTrace {
    * would record the answer's status, so it has none. Unsampled: the context only, and null.
    */
   sideCall(name: string, method: string, url: string, headers: HeaderList): RequestSpan | null {
+    if (this.#held !== null) this.bodyRead();
     const tracer = this.#tracer;
     const entry = this.entry;
     let span: RequestSpan | null = null;
@@ -377,6 +436,8 @@ export class RequestTrace {
 
   /** The request is over: spans end innermost first, the entry point's last (Traefik's defers). */
   end(ex: ReportedExchange, entryPoint: string): void {
+    // Spans still held: the body never got read whole (refused, or the client left).
+    this.#held = null;
     if (this.#call !== null) this.endCall(ex.status, null);
     const now = Date.now();
     const d = this.#detailed;
@@ -402,4 +463,15 @@ interface RetryFrame {
   readonly index: number;
   /** Its current attempt's span's place in the request's detailed spans. */
   readonly at: number;
+}
+
+/** The spans held until the body is read (RequestTrace.holdForBody). */
+interface HeldSpans {
+  /** The route whose groups they are (a child's, once a parent's children matched). */
+  route: RouteTarget;
+  /** The first: group `group`'s entry `index` (after the Buffer span). */
+  readonly group: number;
+  readonly index: number;
+  /** The last group reached. */
+  to: number;
 }

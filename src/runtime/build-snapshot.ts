@@ -978,7 +978,10 @@ function liftChain(
         // Each retry makes a span per attempt (nested ones under the attempts of the one before).
         group.push({ type: 'Retry', name: names?.name ?? '', retry: true, policy: m.retry });
       } else if (names !== undefined) {
-        entry = { type: names.type, name: names.name, retry: false };
+        entry =
+          m.buffering !== undefined && buffering === null
+            ? { type: names.type, name: names.name, retry: false, hold: true }
+            : { type: names.type, name: names.name, retry: false };
         group.push(entry);
       }
     }

@@ -255,6 +255,11 @@ export interface DetailedSpan {
   readonly retry: boolean;
   /** A retry's: its policy (the exchange's RetryState.policy), to tell nested retries apart. */
   readonly policy?: RetryPolicy;
+  /**
+   * The route's first `buffering`: the spans after it wait until it has read the request's body
+   * (RequestTrace.holdForBody), as Traefik's buffering runs what follows it only then.
+   */
+  readonly hold?: boolean;
 }
 
 /** A parent router's children: the child a request (as the parent's middlewares left it) matches. */

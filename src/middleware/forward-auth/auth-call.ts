@@ -19,9 +19,9 @@ export interface AuthVerdict {
   answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void;
   /**
    * No usable answer (refused, reset, timeout: Traefik answers 500), or `tooLarge`: its body went
-   * past the limit.
+   * past the limit; `inBody`: its head had come (what failed is the reading of its body).
    */
-  failed(call: AuthCall, reason: string, tooLarge?: boolean): void;
+  failed(call: AuthCall, reason: string, tooLarge: boolean, inBody: boolean): void;
 }
 
 /**
@@ -111,6 +111,11 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
     return SUSPEND;
   }
 
+  /** Whether the request is traced (sampled): its call has a span. */
+  get traced(): boolean {
+    return this.#trace !== null;
+  }
+
   #finish(): boolean {
     if (this.#finished) return false;
     this.#finished = true;
@@ -124,7 +129,8 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
   #fail(reason: string, tooLarge = false): void {
     const stream = this.#stream;
     if (stream !== null) stream.destroy();
-    if (this.#finish()) this.#verdict.failed(this, reason, tooLarge);
+    const inBody = this.#res !== null;
+    if (this.#finish()) this.#verdict.failed(this, reason, tooLarge, inBody);
   }
 
   onDeadline(): void {

@@ -98,6 +98,8 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
   readonly #answerLimitSet: boolean;
   /** forwardBody: the body's limit (-1 = none), else null (the auth server gets no body). */
   readonly #bodyLimit: number | null;
+  /** The span error of a body over `maxBodySize` (forwardBody). */
+  readonly #bodyTooLarge: string;
   /** Auth cookies to add to a request's response (only requests that got some). */
   readonly #pendingCookies = new WeakMap<RequestHead, string[]>();
 
@@ -132,13 +134,16 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     this.#maxAnswerBody = config.maxResponseBodySize < 0 ? DEFAULT_MAX_AUTH_BODY : config.maxResponseBodySize;
     this.#answerLimitSet = config.maxResponseBodySize >= 0;
     this.#bodyLimit = config.forwardBody ? config.maxBodySize : null;
+    // forward.go: observability.SetStatusErrorf(ctx, "Request body is too large, maxBodySize:
+    // %d", maxBodySize) before its 401.
+    this.#bodyTooLarge = `Request body is too large, maxBodySize: ${config.maxBodySize}`;
   }
 
   onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue => {
     if (this.#bodyLimit !== null && ctl.readBody !== undefined) {
       // Traefik's forwardBody: the body is read whole first (which ends streaming, as its docs
       // say); one over maxBodySize gets 401 (forward.go: errBodyTooLarge → StatusUnauthorized).
-      ctl.readBody(this.#bodyLimit, 401, (body) => this.#ask(req, ctl, body, true));
+      ctl.readBody(this.#bodyLimit, 401, (body) => this.#ask(req, ctl, body, true), this.#bodyTooLarge);
       return SUSPEND;
     }
     return this.#ask(req, ctl, null, false);
@@ -166,13 +171,21 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     return r;
   }
 
-  failed(call: AuthCall, reason: string, tooLarge = false): void {
+  failed(call: AuthCall, reason: string, tooLarge: boolean, inBody: boolean): void {
     this.#logger.debug('forwardAuth: no answer from the auth server', {
       middleware: this.#name,
       address: this.#address,
       reason,
     });
-    call.resolve(tooLarge && this.#answerLimitSet ? TOO_LARGE : FAILED);
+    if (tooLarge && this.#answerLimitSet) call.resolve(TOO_LARGE);
+    else if (!call.traced) call.resolve(FAILED);
+    else {
+      // Traefik's forwardAuth.ServeHTTP marks the span (observability.SetStatusErrorf) when the
+      // call fails, "Error calling %s. Cause: %s", or when reading its answer's body does, "Error
+      // reading body %s. Cause: %s" (the cause in our words, not Go's).
+      const what = inBody ? 'Error reading body' : 'Error calling';
+      call.resolve({ ...FAILED, spanError: `${what} ${this.#address}. Cause: ${reason}` });
+    }
   }
 
   answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void {
@@ -188,7 +201,7 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
       return;
     }
     if (res.status < 200 || res.status >= 300) {
-      call.resolve(this.#refusal(res, body));
+      call.resolve(this.#refusal(res, body, call.traced));
       return;
     }
     const req = call.req;
@@ -217,8 +230,16 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     call.resolve();
   }
 
-  #refusal(res: UpstreamResponse, body: Buffer): DirectResponse {
-    return authRefusal(res, body, NOT_RELAYED, this.#preserveLocation ? null : this.#address);
+  #refusal(res: UpstreamResponse, body: Buffer, traced: boolean): DirectResponse {
+    const r = authRefusal(res, body, NOT_RELAYED, this.#preserveLocation ? null : this.#address);
+    if (r !== FAILED || !traced) return r;
+    // Traefik's forwardAuth: observability.SetStatusErrorf(ctx, "Error reading response location
+    // header %s. Cause: %s", address, err) (the cause in our words).
+    const location = JSON.stringify(res.headers.get('location') ?? '');
+    return {
+      ...FAILED,
+      spanError: `Error reading response location header ${this.#address}. Cause: parse ${location}: invalid URL`,
+    };
   }
 
   /** Traefik's cookie modifier: the auth server's cookies replace the backend's of the same names. */

@@ -134,7 +134,9 @@ class Check implements ReplyHandler {
  * rate_limiter.go): http.Error, 500, its text and a newline, with the two fields http.Error sets
  * (the access log's downstream_ fields show them, and the client gets nosniff).
  */
-const BUCKET_FAILED = goHttpError(500, 'Could not insert/update bucket');
+// Traefik v3.6's rateLimiter.ServeHTTP marks the span too: observability.SetStatusErrorf(ctx,
+// "Could not insert/update bucket").
+const BUCKET_FAILED = goHttpError(500, 'Could not insert/update bucket', 'Could not insert/update bucket');
 
 /**
  * Traefik v3.4's rateLimit with `redis`: the bucket of each source lives in Redis, so every proxy
