@@ -856,9 +856,18 @@ export function buildSnapshot(
     generation,
     routes:
       secure === null
-        ? { match: (ep, req) => router.match(ep, req), explain: (ep, req) => router.explain(ep, req) }
+        ? // No HTTPS router: a TLS connection (Traefik's HTTPS forwarder takes every ClientHello
+          // no TLS router wants) meets an HTTPS handler with no router, 404.
+          {
+            match: (ep, req) => (req.scheme === 'https' ? undefined : router.match(ep, req)),
+            http: (ep, req) => router.match(ep, req),
+            https: () => undefined,
+            explain: (ep, req) => (req.scheme === 'https' ? [] : router.explain(ep, req)),
+          }
         : {
             match: (ep, req) => (req.scheme === 'https' ? secure : router).match(ep, req),
+            http: (ep, req) => router.match(ep, req),
+            https: (ep, req) => secure.match(ep, req),
             explain: (ep, req) => (req.scheme === 'https' ? secure : router).explain(ep, req),
           },
     tls,

@@ -483,12 +483,9 @@ wihZ13e3i5UQEYuoRcH1RUd1wyYoBSKuQnsT2WwVZ1wlXSYaELAbQgaI9NtfBA0G
   });
 
   // Not a Go test: the same fact (Traefik's httpsForwarder, always set) in a proxy that has never
-  // loaded TLS (no certificate, no TLS router yet): Traefik handshakes with its generated
-  // certificate and answers 404; ours has no TLS to offer and closes the connection
-  // (docs/migrating-from-traefik.md, "Traefik's integration tests").
-  it('a ClientHello on a proxy without any TLS: the generated certificate, 404', {
-    todo: 'TLS is loaded only once a configuration asks for it: until then a ClientHello is closed',
-  }, async () => {
+  // loaded TLS (no certificate, no TLS router yet): TLS loads on this first ClientHello (TlsGate
+  // onDemand), which gets the generated certificate, then 404 (test/e2e/tls-never-loaded.test.ts).
+  it('a ClientHello on a proxy without any TLS: the generated certificate, 404', async () => {
     const b = await server(200, 'plain');
     const p = await proxy(
       `[entryPoints]
