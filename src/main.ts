@@ -212,7 +212,6 @@ interface TlsSetup {
 /** What TLS asks of a resolver: CertificateManager here, the control plane's copy in a worker. */
 interface ResolverView {
   ensure(domains: readonly string[]): void;
-  certificateFor(serverName: string): { readonly keyPem: string; readonly certPem: string } | undefined;
   certificates(): readonly {
     readonly keyPem: string;
     readonly certPem: string;
@@ -444,7 +443,6 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       if (r.acme.httpChallenge !== undefined) http01Eps.push(r.acme.httpChallenge.entryPoint);
       const view: ResolverView = {
         ensure: () => {},
-        certificateFor: (serverName) => mirror.certificateFor(name, serverName),
         certificates: () => mirror.certificatesOf(name),
       };
       byName.set(name, view);
@@ -566,17 +564,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             source: `${sourceOf(name)}:${c.domains.join(',')}`,
           })),
         ),
-      resolvers: new Map(
-        [...byName].map(([name, m]) => [
-          name,
-          (domain: string) => {
-            const c = m.certificateFor(domain);
-            return c === undefined
-              ? undefined
-              : { certPem: c.certPem, keyPem: c.keyPem, source: `${sourceOf(name)}:${domain}` };
-          },
-        ]),
-      ),
+      resolvers: new Set(byName.keys()),
     },
     ...(http01Store === null
       ? {}

@@ -157,6 +157,13 @@ export interface CertStoreOptions {
    * missing from its file). No check without it.
    */
   readonly roots?: TrustedRoots;
+  /**
+   * `tls.stores.default.defaultGeneratedCert`'s domains (lower case, no trailing dot): when no
+   * default is configured, the certificate among `certs` whose names include them all is the
+   * default, as Traefik's tlsmanager getDefaultCertificate asks the store (CertificateStore
+   * GetCertificate: every domain among the certificate's SANs, as written); else the generated one.
+   */
+  readonly defaultFor?: readonly string[];
 }
 
 /**
@@ -208,6 +215,15 @@ export class CertStore {
       if (entry !== undefined) entries.push(entry);
     }
     let fallback = defaultCert === undefined ? undefined : check(defaultCert, true, now, issues, opts.roots);
+    const wanted = opts.defaultFor;
+    if (fallback === undefined && wanted !== undefined && wanted.length > 0) {
+      let chosen: Entry | undefined;
+      for (const e of entries) {
+        if (wanted.every((d) => e.names.includes(d)) && (chosen === undefined || better(e, chosen, now)))
+          chosen = e;
+      }
+      if (chosen !== undefined) fallback = new Entry(chosen, certificateInfo(chosen.certPem), true, false);
+    }
     if (fallback === undefined) {
       const generated = (opts.generated ?? new GeneratedDefaultCertificate()).get();
       const input = { ...generated, source: 'generated' };
