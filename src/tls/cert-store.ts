@@ -245,7 +245,8 @@ export class CertStore {
   /**
    * The certificate for a handshake, in a context that carries `options` (each certificate ×
    * options set has one context, made on first use). Without SNI, `localAddress` may match an IP
-   * SAN. Undefined when nothing matches and `options.sniStrict` forbids the default.
+   * SAN. Undefined when nothing matches and `options.sniStrict` forbids the default (a configured
+   * default too, whatever its names).
    */
   lookup(
     serverName: string | undefined,
@@ -254,9 +255,13 @@ export class CertStore {
   ): CertLookup | undefined {
     const name = serverName === undefined || serverName === '' ? localAddress : serverName;
     const found = name === undefined || name === '' ? undefined : this.#find(canonicalServerName(name));
-    if (found !== undefined) return found.result(options);
-    if (options?.sniStrict === true) return undefined;
-    return this.#default.result(options);
+    if (options?.sniStrict === true) {
+      // Traefik's tlsmanager Get asks CertificateStore.GetBestCertificate, which searches the
+      // store's certificates only: a configured default is refused even for its own names
+      // (traefik/traefik#7224, #9495), unless it is among `tls.certificates` too.
+      return found === undefined || found.isDefault ? undefined : found.result(options);
+    }
+    return (found ?? this.#default).result(options);
   }
 
   /**
