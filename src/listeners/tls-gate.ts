@@ -54,6 +54,7 @@ export class TlsGate {
   #parked: Parked[] = [];
   /** Loads TLS and rebuilds the snapshot with it; null: a ClientHello no router wants is closed. */
   #demand: (() => void) | null = null;
+  #demanded = false;
 
   constructor(ref: SnapshotRef, logger: Logger, factory: () => Promise<TlsFrontFactory>) {
     this.#ref = ref;
@@ -100,7 +101,13 @@ export class TlsGate {
       socket.destroy();
       return;
     }
-    if (!snap.tlsWanted) this.#demand?.();
+    if (!snap.tlsWanted && this.#demand !== null) {
+      if (this.#fronts.size === 0 && !this.#demanded) {
+        this.#demanded = true;
+        this.#logger.info('loading TLS for a ClientHello (no router terminates TLS)', { entryPoint });
+      }
+      this.#demand();
+    }
     const p: Parked = { entryPoint, socket, buffered, hello, options, onSecure };
     this.#parked.push(p);
     const drop = (): void => {
