@@ -118,6 +118,16 @@ ${extra}`,
     assert.deepEqual(await httpGet(p.port), { status: 200, body: 'plain' });
   });
 
+  it('a ClientHello offering acme-tls/1 (with h2 too) is refused: no challenge certificate is pending', async () => {
+    // Traefik's tlsmanager Get: isACMETLS asks the ACME challenge store only, whatever else is offered.
+    const p = await start();
+    const both = await handshake({ port: p.port, servername: 'snitest.com', alpn: ['h2', 'acme-tls/1'] });
+    assert.equal(both.ok, false);
+    const h2 = await handshake({ port: p.port, servername: 'snitest.com', alpn: ['h2'] });
+    assert.ok(h2.ok, h2.ok ? '' : h2.error);
+    assert.deepEqual(await httpGet(p.port), { status: 200, body: 'plain' });
+  });
+
   it('tls.certificates without any TLS router: the certificate its SNI names, else the default one', async () => {
     const c = selfSignedCertificate(['a.loaded.test'], { commonName: 'a.loaded.test' });
     const p = await start(
