@@ -503,7 +503,8 @@ export interface RuntimeSnapshot {
   readonly tls: SnapshotTls | null;
   /**
    * Some router terminates TLS (an HTTP router with `tls`, on an entry point with `http.tls`, or
-   * a TCP router with `tls` and no passthrough): a proxy started without TLS loads it on demand.
+   * a TCP router with `tls` and no passthrough), or the configuration has certificates
+   * (`tls.certificates`, a default store's default): a proxy started without TLS loads it.
    */
   readonly tlsWanted: boolean;
   /** Entry point dispatch and TCP routers. */

@@ -146,6 +146,41 @@ ${extra}`,
     assert.deepEqual(await httpGet(p.port), { status: 200, body: 'plain' });
   });
 
+  it('tls.certificates without any TLS router are loaded with the configuration: /api/certificates lists them', async () => {
+    // Traefik's tlsManager takes the certificates whatever the routers (UpdateConfigs), and the
+    // API lists them (GetServerCertificates) before any handshake.
+    const c = selfSignedCertificate(['a.api.test'], { commonName: 'a.api.test' });
+    const p = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+api: {}
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be, entryPoints: [web] }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+tls:
+  certificates:
+    - { certFile: a.pem, keyFile: a.key }
+`,
+      files: { 'a.pem': c.certPem, 'a.key': c.keyPem },
+    });
+    proxies.push(p);
+    let names: string[] = [];
+    // The first configuration is applied before TLS has loaded: bounded wait for the next.
+    for (let i = 0; i < 50 && names.length === 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      const r = await fetch(`http://127.0.0.1:${p.ports['traefik']}/api/certificates`);
+      assert.equal(r.status, 200);
+      names = ((await r.json()) as { commonName: string }[]).map((x) => x.commonName);
+    }
+    assert.deepEqual(names, ['a.api.test']);
+    assert.deepEqual(await httpGet(p.ports['web']!), { status: 200, body: 'plain' });
+  });
+
   it('tls.options.default.sniStrict without any TLS router: an unknown name is refused, a known one served', async () => {
     const c = selfSignedCertificate(['a.strict.test'], { commonName: 'a.strict.test' });
     const p = await start(
