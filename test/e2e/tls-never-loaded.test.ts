@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect as connectH2 } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import type { PeerCertificate } from 'node:tls';
@@ -71,6 +72,29 @@ function httpGet(port: number, path = '/'): Promise<{ status: number; body: stri
   });
 }
 
+/** The status of one HTTP/2 GET over TLS (SNI snitest.com, certificate not verified). */
+function h2Status(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const session = connectH2(`https://127.0.0.1:${port}`, {
+      servername: 'snitest.com',
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(() => session.destroy(new Error('timeout')), 10_000);
+    session.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    const req = session.request({ ':path': '/' });
+    req.on('response', (h) => {
+      clearTimeout(timer);
+      resolve(Number(h[':status']));
+      session.close();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('TLS on a proxy that has loaded none (Traefik: default store, default options, 404)', () => {
   let backend: Backend;
   const proxies: ProxyProcess[] = [];
@@ -115,6 +139,7 @@ ${extra}`,
     assert.ok(h.ok, h.ok ? '' : h.error);
     assert.equal(h.subjectCN, DEFAULT_CN);
     assert.equal(h.alpn, 'h2');
+    assert.equal(await h2Status(p.port), 404);
     assert.deepEqual(await httpGet(p.port), { status: 200, body: 'plain' });
   });
 
