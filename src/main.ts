@@ -213,7 +213,6 @@ interface TlsSetup {
 /** What TLS asks of a resolver: CertificateManager here, the control plane's copy in a worker. */
 interface ResolverView {
   ensure(domains: readonly string[]): void;
-  certificateFor(serverName: string): { readonly keyPem: string; readonly certPem: string } | undefined;
   certificates(): readonly {
     readonly keyPem: string;
     readonly certPem: string;
@@ -445,7 +444,6 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       if (r.acme.httpChallenge !== undefined) http01Eps.push(r.acme.httpChallenge.entryPoint);
       const view: ResolverView = {
         ensure: () => {},
-        certificateFor: (serverName) => mirror.certificateFor(name, serverName),
         certificates: () => mirror.certificatesOf(name),
       };
       byName.set(name, view);
@@ -567,17 +565,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             source: `${sourceOf(name)}:${c.domains.join(',')}`,
           })),
         ),
-      resolvers: new Map(
-        [...byName].map(([name, m]) => [
-          name,
-          (domain: string) => {
-            const c = m.certificateFor(domain);
-            return c === undefined
-              ? undefined
-              : { certPem: c.certPem, keyPem: c.keyPem, source: `${sourceOf(name)}:${domain}` };
-          },
-        ]),
-      ),
+      resolvers: new Set(byName.keys()),
     },
     ...(http01Store === null
       ? {}
@@ -1189,6 +1177,8 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
     const signals = sampling ? new ProcessSignals(config.overload.maxEventLoopDelay) : null;
     if (metrics !== null) metrics.addCollector(overloadCollector(overload, gates, sampling));
     const stopParentWatch = watchParent(processHost(PARENT_AT_START), () => void data.stop('parent exited'));
+    // A first ClientHello in a worker started without TLS: loaded, the snapshot built again.
+    gate.onDemand(() => data.wantTls());
     data.serve({
       ref,
       cache,
@@ -1310,6 +1300,29 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   if (rest !== undefined) supervise(rest);
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
+  /**
+   * TLS joins the build options of a proxy started without it, then the configuration is built
+   * again: when a configuration first terminates TLS, or a first ClientHello arrives (the gate's
+   * demand: Traefik answers it with its default store and options, TlsGate). Once.
+   */
+  let tlsLoading = false;
+  const loadTlsThenRebuild = (): void => {
+    if (buildOptions.tls !== undefined || tlsLoading) return;
+    tlsLoading = true;
+    void (async () => {
+      try {
+        const tls = await tlsSetup.loadTls();
+        await gate.load();
+        buildOptions.tls = tls;
+      } catch (e) {
+        tlsLoading = false;
+        logger.error('cannot load TLS', { error: String(e) });
+        return;
+      }
+      watcher.apply();
+    })();
+  };
+  gate.onDemand(loadTlsThenRebuild);
   let controlServing = false;
   if (plane.role === 'control') {
     const control = plane.control;
@@ -1355,17 +1368,8 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
     if (!o.applied) return;
     longLived.review(ref.current.config);
     const snap = ref.current;
-    if (snap.tlsWanted && buildOptions.tls === undefined) {
-      // The first configuration whose routers terminate TLS in a proxy started without it.
-      void tlsSetup.loadTls().then(
-        async (tls) => {
-          buildOptions.tls = tls;
-          await gate.load();
-          watcher.apply();
-        },
-        (e: unknown) => logger.error('cannot load TLS', { error: String(e) }),
-      );
-    }
+    // The first configuration whose routers terminate TLS in a proxy started without it.
+    if (snap.tlsWanted) loadTlsThenRebuild();
     if (snap.tls !== null) gate.ready();
     // With workers, ACME orders wait until every worker serves: the CA's validation connects to
     // the entry points they bind (the first outcome's ensure runs then, below).

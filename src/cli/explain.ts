@@ -197,8 +197,7 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
       build: buildTls,
       entryPoints: tlsEps,
       generated: new GeneratedDefaultCertificate(),
-      // Resolver names only: what they will obtain is not known before the proxy runs.
-      resolvers: new Map(Object.keys(config.certificatesResolvers ?? {}).map((n) => [n, () => undefined])),
+      resolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
     },
   };
 }

@@ -116,8 +116,7 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
       // A certificate file without its intermediates: a warning, as the proxy logs it.
       roots: new TrustedRoots(),
       build: buildTls,
-      // Resolver names only: what they will obtain is not known before the proxy runs.
-      resolvers: new Map(Object.keys(config.certificatesResolvers ?? {}).map((n) => [n, () => undefined])),
+      resolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
     },
     found,
   );

@@ -135,9 +135,11 @@ export class TlsFront {
     alpn: readonly string[],
     options: string | undefined,
   ): TlsServer | undefined {
-    if (this.#challenges !== null && sni !== undefined && alpn.includes(ACME_TLS_ALPN)) {
-      const cert = this.#challenges.lookup(sni);
-      if (cert !== undefined) return challengeServer(cert, this.#handshakeTimeoutMs);
+    if (alpn.includes(ACME_TLS_ALPN)) {
+      // Traefik's tlsmanager Get (isACMETLS): a ClientHello offering acme-tls/1 gets a pending
+      // challenge's certificate or none, whatever else it offers and whatever the options.
+      const cert = sni === undefined ? undefined : this.#challenges?.lookup(sni);
+      return cert === undefined ? undefined : challengeServer(cert, this.#handshakeTimeoutMs);
     }
     const tls = this.#ref.current.tls;
     if (tls === null) return undefined;

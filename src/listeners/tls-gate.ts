@@ -40,8 +40,10 @@ const PARK_MS = 10_000;
 /**
  * The TLS fronts of every entry point, which exist once TLS is loaded. A proxy whose static
  * configuration terminates no TLS loads it when a configuration first asks for it (a router
- * with `tls`); ClientHellos that arrive meanwhile are held, then handed to the fronts once a
- * snapshot with certificates is in place.
+ * with `tls`), or when a ClientHello first arrives (`onDemand`): Traefik answers every
+ * ClientHello, its HTTPS forwarder being always set with the default TLS options and store
+ * (pkg/server/router/tcp/manager.go buildEntryPointHandler). ClientHellos that arrive meanwhile
+ * are held, then handed to the fronts once a snapshot with certificates is in place.
  */
 export class TlsGate {
   readonly #ref: SnapshotRef;
@@ -50,6 +52,9 @@ export class TlsGate {
   readonly #onSecure = new Map<string, (socket: TLSSocket) => void>();
   readonly #fronts = new Map<string, TlsHandshaker>();
   #parked: Parked[] = [];
+  /** Loads TLS and rebuilds the snapshot with it; null: a ClientHello no router wants is closed. */
+  #demand: (() => void) | null = null;
+  #demanded = false;
 
   constructor(ref: SnapshotRef, logger: Logger, factory: () => Promise<TlsFrontFactory>) {
     this.#ref = ref;
@@ -60,6 +65,14 @@ export class TlsGate {
   /** `onSecure`: where the entry point's HTTPS connections go once their handshake is done. */
   addEntryPoint(name: string, onSecure: (socket: TLSSocket) => void): void {
     this.#onSecure.set(name, onSecure);
+  }
+
+  /**
+   * `load`: what a ClientHello does when nothing has loaded TLS yet (loads it, builds the
+   * snapshot again with it; called again by later ClientHellos until that snapshot is in place).
+   */
+  onDemand(load: () => void): void {
+    this.#demand = load;
   }
 
   /** TLS is loaded: makes the fronts (once). */
@@ -83,10 +96,17 @@ export class TlsGate {
       front.handshake(socket, buffered, hello, options, onSecure);
       return;
     }
-    if (!snap.tlsWanted || this.#parked.length >= MAX_PARKED) {
-      // Nothing here terminates TLS (or too many are waiting): Traefik would fail the handshake.
+    if ((!snap.tlsWanted && this.#demand === null) || this.#parked.length >= MAX_PARKED) {
+      // Nothing here terminates TLS (or too many are waiting).
       socket.destroy();
       return;
+    }
+    if (!snap.tlsWanted && this.#demand !== null) {
+      if (this.#fronts.size === 0 && !this.#demanded) {
+        this.#demanded = true;
+        this.#logger.info('loading TLS for a ClientHello (no router terminates TLS)', { entryPoint });
+      }
+      this.#demand();
     }
     const p: Parked = { entryPoint, socket, buffered, hello, options, onSecure };
     this.#parked.push(p);

@@ -320,18 +320,22 @@ export abstract class ExchangeCore
       return;
     }
     const snap = this.ctx.snapshots.current;
-    if (this.ctx.scheme === 'https' && snap.tls !== null) {
+    let route: RouteTarget | undefined;
+    if (this.ctx.scheme === 'https') {
       // A connection reused for another host whose router needs other TLS options (client
       // certificates, versions) must not get them by sharing this handshake.
       // Traefik's SNICheck compares the flattened name when there is one (getHost).
-      const host = this.req.flatHost ?? this.req.host;
-      if (snap.tls.routerFor(this.ctx.name).misdirected(this.client.serverName, host)) {
-        if (this.ctx.tracer !== null) this.#traceEntry(undefined);
-        this.respondDirect(MISDIRECTED_ANSWER);
-        return;
+      const tls = snap.tls;
+      if (tls !== null) {
+        const host = this.req.flatHost ?? this.req.host;
+        if (tls.routerFor(this.ctx.name).misdirected(this.client.serverName, host)) {
+          if (this.ctx.tracer !== null) this.#traceEntry(undefined);
+          this.respondDirect(MISDIRECTED_ANSWER);
+          return;
+        }
       }
-    }
-    const route = snap.routes.match(this.ctx.name, this.req);
+      route = snap.routes.https(this.ctx.name, this.req);
+    } else route = snap.routes.http(this.ctx.name, this.req);
     // Traefik's entry point span wraps the router's whole chain (or the 404 handler): every
     // request of a traced router or entry point has one, whoever answers it.
     if (this.ctx.tracer !== null) this.#traceEntry(route);

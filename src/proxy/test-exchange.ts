@@ -306,9 +306,10 @@ export function harness(opts: HarnessOptions = {}): Harness {
     traced: true,
     httpRoute: '',
   };
+  const found = () => (opts.noRoute === true ? undefined : route);
   const ref = new SnapshotRef({
     ...EMPTY_SNAPSHOT,
-    routes: { match: () => (opts.noRoute === true ? undefined : route), explain: () => [] },
+    routes: { match: found, http: found, https: found, explain: () => [] },
   });
   const ctx: EntryPointContext = {
     name: 'web',

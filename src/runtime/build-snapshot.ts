@@ -820,7 +820,16 @@ export function buildSnapshot(
     ...(opts.activeHealth !== undefined ? { activeHealth: opts.activeHealth } : {}),
     ...(opts.defaultTcpTransport !== undefined ? { defaultTransport: opts.defaultTcpTransport } : {}),
   });
-  const tlsWanted = secureRoutes.length > 0 || tcpBuild.terminates;
+  // Certificates without a router terminating TLS too: Traefik's tlsManager holds them whatever
+  // the routers (the API's /api/certificates, traefik_tls_certs_not_after, handshakes that no TLS
+  // router takes: pkg/tls/tlsmanager.go UpdateConfigs).
+  const defaultStore = config.tls.stores['default'];
+  const tlsWanted =
+    secureRoutes.length > 0 ||
+    tcpBuild.terminates ||
+    config.tls.certificates.length > 0 ||
+    defaultStore?.defaultCertificate !== undefined ||
+    defaultStore?.defaultGeneratedCert !== undefined;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);
   // A TCP router that terminates TLS with an options set that does not exist keeps its rule and
   // priority, and closes the connections it matches, as Traefik's addTCPHandlers gives it a
@@ -864,9 +873,18 @@ export function buildSnapshot(
     generation,
     routes:
       secure === null
-        ? { match: (ep, req) => router.match(ep, req), explain: (ep, req) => router.explain(ep, req) }
+        ? // No HTTPS router: a TLS connection (Traefik's HTTPS forwarder takes every ClientHello
+          // no TLS router wants) meets an HTTPS handler with no router, 404.
+          {
+            match: (ep, req) => (req.scheme === 'https' ? undefined : router.match(ep, req)),
+            http: (ep, req) => router.match(ep, req),
+            https: () => undefined,
+            explain: (ep, req) => (req.scheme === 'https' ? [] : router.explain(ep, req)),
+          }
         : {
             match: (ep, req) => (req.scheme === 'https' ? secure : router).match(ep, req),
+            http: (ep, req) => router.match(ep, req),
+            https: (ep, req) => secure.match(ep, req),
             explain: (ep, req) => (req.scheme === 'https' ? secure : router).explain(ep, req),
           },
     tls,

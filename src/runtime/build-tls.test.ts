@@ -4,13 +4,20 @@ import { parseDynamic } from '../config/dynamic/parse.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { GeneratedDefaultCertificate } from '../tls/index.ts';
 import { selfSignedCertificate } from '../tls/x509/index.ts';
-import { buildTls, type TlsBuildOptions } from './build-tls.ts';
+import { buildTls } from './build-tls.ts';
 
 const generated = new GeneratedDefaultCertificate();
-const acmeCert = selfSignedCertificate(['acme-default.test']);
+// What the resolver obtains for defaultGeneratedCert's domain (main and sans).
+const acmeCert = selfSignedCertificate(['acme-default.test', 'www.acme-default.test']);
+const mainOnly = selfSignedCertificate(['acme-default.test']);
 const fileCert = selfSignedCertificate(['file.test']);
+const bothInFile = selfSignedCertificate(['www.acme-default.test', 'acme-default.test', 'other.test']);
 
-function build(yaml: string, resolvers?: TlsBuildOptions['resolvers']) {
+function build(
+  yaml: string,
+  resolvers?: readonly string[],
+  extra: readonly { certPem: string; keyPem: string }[] = [],
+) {
   const parsed = parseDynamic(yaml, 'dyn.yaml');
   assert.ok(parsed.config, JSON.stringify(parsed.issues));
   // Named as after the merge of providers: `name@file`.
@@ -19,10 +26,21 @@ function build(yaml: string, resolvers?: TlsBuildOptions['resolvers']) {
   parsed.config.http.routers = at(parsed.config.http.routers);
   parsed.config.tls.options = at(parsed.config.tls.options, (k) => k === 'default');
   const issues: ConfigIssue[] = [];
-  const files: Record<string, string> = { 'f.pem': fileCert.certPem, 'f.key': fileCert.keyPem };
+  const files: Record<string, string> = {
+    'f.pem': fileCert.certPem,
+    'f.key': fileCert.keyPem,
+    'b.pem': bothInFile.certPem,
+    'b.key': bothInFile.keyPem,
+  };
   const tls = buildTls(
     parsed.config,
-    { entryPoints: new Map(), generated, build: buildTls, ...(resolvers === undefined ? {} : { resolvers }) },
+    {
+      entryPoints: new Map(),
+      generated,
+      build: buildTls,
+      extraCertificates: () => extra.map((c, i) => ({ ...c, source: `acme:${i}` })),
+      ...(resolvers === undefined ? {} : { resolvers: new Set(resolvers) }),
+    },
     issues,
     (p) => {
       const f = files[p];
@@ -39,32 +57,41 @@ const WITH_GENERATED = `tls:
       defaultGeneratedCert: { resolver: le, domain: { main: acme-default.test, sans: [www.acme-default.test] } }
 `;
 
+// Traefik's pkg/tls/tlsmanager.go getDefaultCertificate: the default store's certificate for
+// every one of the domains (CertificateStore.GetCertificate), whoever put it there.
 describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
-  it("serves the resolver's certificate for domain.main as the default once it holds one", () => {
-    const asked: string[] = [];
-    const resolvers = new Map([
-      [
-        'le',
-        (d: string) => {
-          asked.push(d);
-          return { certPem: acmeCert.certPem, keyPem: acmeCert.keyPem, source: `acme:${d}` };
-        },
-      ],
-    ]);
-    const { tls, issues } = build(WITH_GENERATED, resolvers);
+  it("serves the store's certificate for main and sans as the default once there is one", () => {
+    const { tls, issues } = build(WITH_GENERATED, ['le'], [mainOnly, acmeCert]);
     assert.deepEqual(issues, []);
-    assert.deepEqual(asked, ['acme-default.test']);
     assert.equal(tls.store.defaultCertificate.certPem, acmeCert.certPem);
+    assert.equal(tls.store.defaultCertificate.generated, false);
   });
 
-  it('serves the generated certificate while the resolver has none yet', () => {
-    const { tls, issues } = build(WITH_GENERATED, new Map([['le', () => undefined]]));
+  it('serves the generated certificate while none has all the names (main alone is not enough)', () => {
+    const none = build(WITH_GENERATED, ['le']);
+    assert.deepEqual(none.issues, []);
+    assert.equal(none.tls.store.defaultCertificate.certPem, generated.get().certPem);
+    const partial = build(WITH_GENERATED, ['le'], [mainOnly]);
+    assert.equal(partial.tls.store.defaultCertificate.certPem, generated.get().certPem);
+  });
+
+  it("takes a configured file's certificate that has the names too, and reads them in lower case without a final dot", () => {
+    const { tls, issues } = build(
+      `tls:
+  certificates:
+    - { certFile: b.pem, keyFile: b.key }
+  stores:
+    default:
+      defaultGeneratedCert: { resolver: le, domain: { main: ACME-Default.test., sans: [WWW.acme-default.test] } }
+`,
+      ['le'],
+    );
     assert.deepEqual(issues, []);
-    assert.equal(tls.store.defaultCertificate.certPem, generated.get().certPem);
+    assert.equal(tls.store.defaultCertificate.certPem, bothInFile.certPem);
   });
 
   it('rejects an unknown resolver, naming the key', () => {
-    const { issues } = build(WITH_GENERATED, new Map([['other', () => undefined]]));
+    const { issues } = build(WITH_GENERATED, ['other'], [acmeCert]);
     assert.equal(issues.length, 1);
     assert.equal(issues[0]!.severity, 'error');
     assert.deepEqual(issues[0]!.path, ['tls', 'stores', 'default', 'defaultGeneratedCert', 'resolver']);
@@ -81,7 +108,8 @@ describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
       defaultCertificate: { certFile: f.pem, keyFile: f.key }
       defaultGeneratedCert: { resolver: le, domain: { main: acme-default.test } }
 `,
-      new Map([['le', () => ({ certPem: acmeCert.certPem, keyPem: acmeCert.keyPem, source: 'acme' })]]),
+      ['le'],
+      [acmeCert],
     );
     assert.equal(issues.length, 1);
     assert.equal(issues[0]!.severity, 'error');
@@ -96,7 +124,7 @@ describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
 `);
     assert.deepEqual(configured.issues, []);
     assert.equal(configured.tls.store.defaultCertificate.certPem, fileCert.certPem);
-    const none = build('tls: {}\n');
+    const none = build('tls: {}\n', [], [acmeCert]);
     assert.equal(none.tls.store.defaultCertificate.certPem, generated.get().certPem);
   });
 });

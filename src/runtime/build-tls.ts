@@ -26,11 +26,8 @@ export interface TlsBuildOptions {
   readonly roots?: TrustedRoots;
   /** Certificates obtained by ACME resolvers, served like configured ones. */
   readonly extraCertificates?: () => readonly CertInput[];
-  /**
-   * The ACME resolvers by name, for `tls.stores.default.defaultGeneratedCert`: the certificate a
-   * resolver holds now for a domain, undefined while it has none.
-   */
-  readonly resolvers?: ReadonlyMap<string, (domain: string) => CertInput | undefined>;
+  /** The names of the static configuration's resolvers (`tls.stores.default.defaultGeneratedCert`). */
+  readonly resolvers?: ReadonlySet<string>;
   /**
    * Routers left out because their TLS options do not exist (build-per-object.ts), by name:
    * their hosts keep that name, which matches no options set, so their TLS handshakes are
@@ -59,15 +56,19 @@ export interface SnapshotTls {
 }
 
 /**
- * `tls.stores.default.defaultGeneratedCert`: the default certificate is the one its ACME resolver
- * obtained for `domain.main`; until it arrives, the generated one serves (as in Traefik). The
- * option excludes `defaultCertificate`, and its resolver must exist.
+ * `tls.stores.default.defaultGeneratedCert`: its resolver obtains a certificate for `domain`
+ * (main and sans, main.ts ensure), and the default certificate is the store's certificate for
+ * all those names, whoever provided it (that one, a file's, another resolver's), as Traefik's
+ * pkg/tls/tlsmanager.go getDefaultCertificate finds it (sanitizeDomains: lower case, no trailing
+ * dot; CertificateStore.GetCertificate); until there is one, the generated one serves. Here the
+ * option excludes `defaultCertificate` and its resolver must exist (errors; Traefik warns and
+ * prefers defaultCertificate, and looks the domains up whatever the resolver).
  */
 function acmeDefault(
   config: DynamicConfig,
   opts: TlsBuildOptions,
   issues: ConfigIssue[],
-): CertInput | undefined {
+): string[] | undefined {
   const store = config.tls.stores['default'];
   const g = store?.defaultGeneratedCert;
   if (g === undefined) return undefined;
@@ -80,8 +81,7 @@ function acmeDefault(
     });
     return undefined;
   }
-  const lookup = opts.resolvers?.get(g.resolver);
-  if (lookup === undefined) {
+  if (opts.resolvers?.has(g.resolver) !== true) {
     issues.push({
       severity: 'error',
       message: `unknown certificate resolver \`${g.resolver}\` (certificatesResolvers in the static configuration)`,
@@ -89,7 +89,7 @@ function acmeDefault(
     });
     return undefined;
   }
-  return lookup(g.domain.main);
+  return [g.domain.main, ...g.domain.sans].map((d) => d.trim().toLowerCase().replace(/\.$/, ''));
 }
 
 /**
@@ -108,9 +108,10 @@ export function buildTls(
   const certs = certificatesFromConfig(config.tls, read);
   issues.push(...certs.issues);
   const all = [...certs.certs, ...(opts.extraCertificates?.() ?? [])];
-  const fromAcme = acmeDefault(config, opts, issues);
-  const built = CertStore.build(all, certs.defaultCert ?? fromAcme, {
+  const defaultFor = acmeDefault(config, opts, issues);
+  const built = CertStore.build(all, certs.defaultCert, {
     generated: opts.generated,
+    ...(defaultFor === undefined ? {} : { defaultFor }),
     ...(opts.roots === undefined ? {} : { roots: opts.roots }),
   });
   issues.push(...built.issues);

@@ -123,7 +123,7 @@ describe('internal services', () => {
         },
       },
     });
-    const pinned = route(snap, 'websecure', 'https://admin.test/api/overview');
+    const pinned = route(snap, 'websecure', 'http://admin.test/api/overview');
     assert.equal(pinned?.router, 'admin@file');
     assert.equal(pinned?.service, 'api@internal');
     assert.deepEqual(pinned?.identity, {
@@ -132,7 +132,7 @@ describe('internal services', () => {
       via: 'router',
       hostPinned: true,
     });
-    const open = route(snap, 'websecure', 'https://other.test/dashboard/');
+    const open = route(snap, 'websecure', 'http://other.test/dashboard/');
     assert.equal(open?.service, 'dashboard@internal');
     assert.equal(open?.identity?.hostPinned, false, 'a rule without Host pins nothing');
   });

@@ -295,7 +295,14 @@ export interface ErrorPage {
 }
 
 export interface RouteTable {
+  /** The route of a request of either scheme (by `req.scheme`). */
   match(entryPoint: string, req: RequestHead): RouteTarget | undefined;
+  /**
+   * What `match` gives, for a scheme the caller knows: the exchange's entry point context says
+   * it, so neither tests `req.scheme` again (the cleartext one is the plain path's only lookup).
+   */
+  http(entryPoint: string, req: RequestHead): RouteTarget | undefined;
+  https(entryPoint: string, req: RequestHead): RouteTarget | undefined;
   /**
    * Every candidate router the index yields for this request, in evaluation order, each with
    * whether its rule matched (the first match is what `match` returns).
@@ -501,7 +508,8 @@ export interface RuntimeSnapshot {
   readonly tls: SnapshotTls | null;
   /**
    * Some router terminates TLS (an HTTP router with `tls`, on an entry point with `http.tls`, or
-   * a TCP router with `tls` and no passthrough): a proxy started without TLS loads it on demand.
+   * a TCP router with `tls` and no passthrough), or the configuration has certificates
+   * (`tls.certificates`, a default store's default): a proxy started without TLS loads it.
    */
   readonly tlsWanted: boolean;
   /** Entry point dispatch and TCP routers. */
@@ -537,7 +545,7 @@ export const HTTP_ONLY: EntryPointRoutes = {
 
 export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   generation: 0,
-  routes: { match: () => undefined, explain: () => [] },
+  routes: { match: () => undefined, http: () => undefined, https: () => undefined, explain: () => [] },
   config: {
     http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} },
     tls: { certificates: [], options: {}, stores: {} },

@@ -95,15 +95,21 @@ describe('CertStore lookup', () => {
     assert.notEqual(holder.get().certPem, first.certPem);
   });
 
-  it('serves a configured default certificate for unknown names, and for its own names', () => {
+  it('serves a configured default certificate for unknown names, and for its own names but under sniStrict', () => {
     const def = cert(['default.example'], 'default.pem');
     const r = CertStore.build([a], def, { generated });
     assert.deepEqual(r.issues, []);
     assert.equal(r.store.defaultCertificate.source, 'default.pem');
     assert.equal(r.store.lookup('nothing.example')?.certificate.source, 'default.pem');
     assert.equal(r.store.lookup(undefined)?.certificate.source, 'default.pem');
+    assert.equal(r.store.lookup('default.example')?.certificate.source, 'default.pem');
+    // Traefik's GetBestCertificate searches tls.certificates only (traefik/traefik#9495).
     const strict = options({ sniStrict: true });
-    assert.equal(r.store.lookup('default.example', strict)?.certificate.source, 'default.pem');
+    assert.equal(r.store.lookup('default.example', strict), undefined);
+    assert.equal(r.store.lookup('a.example', strict)?.certificate.source, 'a.example');
+    // Listed among the certificates too, it serves its names (the workaround Traefik gives, #10817).
+    const both = CertStore.build([a, def], def, { generated });
+    assert.equal(both.store.lookup('default.example', strict)?.certificate.source, 'default.pem');
   });
 
   it('never lets a default certificate take a name from a configured one', () => {

@@ -157,6 +157,13 @@ export interface CertStoreOptions {
    * missing from its file). No check without it.
    */
   readonly roots?: TrustedRoots;
+  /**
+   * `tls.stores.default.defaultGeneratedCert`'s domains (lower case, no trailing dot): when no
+   * default is configured, the certificate among `certs` whose names include them all is the
+   * default, as Traefik's tlsmanager getDefaultCertificate asks the store (CertificateStore
+   * GetCertificate: every domain among the certificate's SANs, as written); else the generated one.
+   */
+  readonly defaultFor?: readonly string[];
 }
 
 /**
@@ -208,6 +215,15 @@ export class CertStore {
       if (entry !== undefined) entries.push(entry);
     }
     let fallback = defaultCert === undefined ? undefined : check(defaultCert, true, now, issues, opts.roots);
+    const wanted = opts.defaultFor;
+    if (fallback === undefined && wanted !== undefined && wanted.length > 0) {
+      let chosen: Entry | undefined;
+      for (const e of entries) {
+        if (wanted.every((d) => e.names.includes(d)) && (chosen === undefined || better(e, chosen, now)))
+          chosen = e;
+      }
+      if (chosen !== undefined) fallback = new Entry(chosen, certificateInfo(chosen.certPem), true, false);
+    }
     if (fallback === undefined) {
       const generated = (opts.generated ?? new GeneratedDefaultCertificate()).get();
       const input = { ...generated, source: 'generated' };
@@ -229,7 +245,8 @@ export class CertStore {
   /**
    * The certificate for a handshake, in a context that carries `options` (each certificate ×
    * options set has one context, made on first use). Without SNI, `localAddress` may match an IP
-   * SAN. Undefined when nothing matches and `options.sniStrict` forbids the default.
+   * SAN. Undefined when nothing matches and `options.sniStrict` forbids the default (a configured
+   * default too, whatever its names).
    */
   lookup(
     serverName: string | undefined,
@@ -238,9 +255,13 @@ export class CertStore {
   ): CertLookup | undefined {
     const name = serverName === undefined || serverName === '' ? localAddress : serverName;
     const found = name === undefined || name === '' ? undefined : this.#find(canonicalServerName(name));
-    if (found !== undefined) return found.result(options);
-    if (options?.sniStrict === true) return undefined;
-    return this.#default.result(options);
+    if (options?.sniStrict === true) {
+      // Traefik's tlsmanager Get asks CertificateStore.GetBestCertificate, which searches the
+      // store's certificates only: a configured default is refused even for its own names
+      // (traefik/traefik#7224, #9495), unless it is among `tls.certificates` too.
+      return found === undefined || found.isDefault ? undefined : found.result(options);
+    }
+    return (found ?? this.#default).result(options);
   }
 
   /**

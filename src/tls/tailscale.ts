@@ -128,10 +128,6 @@ export class TailscaleResolver {
     if (purged) for (const fn of this.#listeners) fn();
   }
 
-  certificateFor(serverName: string): { readonly keyPem: string; readonly certPem: string } | undefined {
-    return this.#held.get(serverName.toLowerCase());
-  }
-
   certificates(): readonly {
     readonly keyPem: string;
     readonly certPem: string;

@@ -6,7 +6,6 @@
  * is sent at once (a `challenge` message), and the control plane tells the CA to validate only
  * once every worker has it: the CA's request may reach any of them (SO_REUSEPORT).
  */
-import { coversName } from '../tls/acme/domain-names.ts';
 import { Http01Store } from '../tls/acme/http01-store.ts';
 import { TlsAlpn01Store } from '../tls/acme/tls-alpn01-store.ts';
 import type { KeyAndCert } from '../tls/x509/index.ts';
@@ -57,12 +56,5 @@ export class AcmeMirror {
   /** One resolver's certificates, for the TLS certificate store. */
   certificatesOf(resolver: string): readonly AcmeCertificate[] {
     return this.#certificates.get(resolver) ?? [];
-  }
-
-  /** As CertificateManager.certificateFor: the exact name first, then a `*.` wildcard. */
-  certificateFor(resolver: string, serverName: string): KeyAndCert | undefined {
-    const certs = this.#certificates.get(resolver) ?? [];
-    const name = serverName.toLowerCase();
-    return certs.find((c) => c.domains.includes(name)) ?? certs.find((c) => coversName(c.domains, name));
   }
 }

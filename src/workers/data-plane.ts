@@ -52,9 +52,13 @@ export class DataPlane {
   readonly #init: Promise<WorkerInit>;
   #serve: ServeOptions | null = null;
   /** Built, not yet swapped: generation → build. */
-  readonly #held = new Map<number, BuildResult>();
+  readonly #held = new Map<number, BuildResult & { readonly source: DynamicConfig }>();
+  /** The configuration the serving snapshot was built from (as its build got it). */
+  #serving: DynamicConfig | null = null;
   #generation = 0;
   #stopping = false;
+  /** `wantTls` was called (TLS loads, or has loaded, for a ClientHello). */
+  #tlsDemanded = false;
   /** Messages are handled one at a time: a build that loads TLS first must not be overtaken. */
   #queue: Promise<void> = Promise.resolve();
 
@@ -148,7 +152,7 @@ export class DataPlane {
       }
       const errors = built.issues.filter((i) => i.severity === 'error');
       if (errors.length > 0) error = errors.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      else this.#held.set(generation, built);
+      else this.#held.set(generation, { ...built, source: config });
     } catch (e) {
       error = e instanceof Error ? (e.stack ?? e.message) : String(e);
     }
@@ -156,25 +160,64 @@ export class DataPlane {
     this.#send({ t: 'prepared', generation, error });
   }
 
+  /**
+   * A ClientHello reached a worker that has not loaded TLS (no configuration terminates it):
+   * TLS is loaded and the serving generation built again with it, in the message queue (never
+   * beside a prepare or a commit). Its TLS comes from the same configuration as the other
+   * workers'. Once: later calls find TLS in the build options.
+   */
+  wantTls(): void {
+    if (this.#tlsDemanded) return;
+    this.#tlsDemanded = true;
+    this.#queue = this.#queue.then(async () => {
+      const o = this.#serve;
+      if (o === null || this.#stopping || o.buildOptions().tls !== undefined) return;
+      try {
+        await o.loadTls();
+        // Nothing served yet: the first prepare builds with TLS.
+        const source = this.#serving;
+        if (source === null) return;
+        const built = buildSnapshot(source, this.#generation, o.cache, o.logger, o.buildOptions());
+        const errors = built.issues.filter((i) => i.severity === 'error');
+        if (errors.length > 0) {
+          const error = errors.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+          o.logger.error('worker cannot build the configuration with TLS', {
+            generation: this.#generation,
+            error,
+          });
+          return;
+        }
+        this.#swap(o, built);
+      } catch (e) {
+        this.#tlsDemanded = false;
+        o.logger.error('cannot load TLS', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      }
+    });
+  }
+
   #commit(o: ServeOptions, generation: number): void {
     const built = this.#held.get(generation);
     if (built === undefined || generation <= this.#generation) return;
-    // What later generations already built must survive this swap's clean-up.
-    const pools = new Set<ServerPool>(built.pools);
-    const keys = new Set<string>(built.sharedKeys);
-    for (const [g, b] of this.#held) {
-      if (g < generation) this.#held.delete(g);
-      else if (g > generation) {
-        for (const p of b.pools) pools.add(p);
-        for (const k of b.sharedKeys) keys.add(k);
-      }
-    }
+    // Older builds are dropped; later generations' survive the swap's clean-up (#swap).
+    for (const g of this.#held.keys()) if (g < generation) this.#held.delete(g);
     this.#held.delete(generation);
     this.#generation = generation;
+    this.#serving = built.source;
+    this.#swap(o, built);
+    this.#send({ t: 'committed', generation });
+  }
+
+  /** Puts `built` in place; what held builds of later generations use survives the clean-up. */
+  #swap(o: ServeOptions, built: BuildResult): void {
+    const pools = new Set<ServerPool>(built.pools);
+    const keys = new Set<string>(built.sharedKeys);
+    for (const b of this.#held.values()) {
+      for (const p of b.pools) pools.add(p);
+      for (const k of b.sharedKeys) keys.add(k);
+    }
     o.ref.swap(built.snapshot);
     o.cache.retain(pools, keys);
     o.onCommit(o.ref.current);
-    this.#send({ t: 'committed', generation });
   }
 
   /** Drains (the shutdown given to `serve`) and exits: on the control plane's word or a signal. */

@@ -33,6 +33,10 @@ const LAZY = {
   yamlWorker: '/dist/config/yaml-offload.js',
   templates: '/dist/config/template/index.js',
   validateCommand: '/dist/cli/validate.js',
+  // node:tls and the certificate code: until a configuration terminates TLS or a ClientHello comes.
+  tls: '/dist/tls/index.js',
+  tlsFront: '/dist/listeners/tls-front.js',
+  buildTls: '/dist/runtime/build-tls.js',
 } as const;
 
 /**
@@ -117,6 +121,35 @@ http:
     assert.ok(loaded(modules, '/dist/main.js'));
     assert.ok(loaded(modules, '/dist/middleware/registry.js'));
     for (const [what, part] of Object.entries({ ...LAZY, ...CONFIG_ONLY })) {
+      assert.ok(!loaded(modules, part), `${what} (${part}) is not loaded`);
+    }
+  });
+
+  it('a first ClientHello loads TLS: the generated certificate, 404, and cleartext is served as before', async () => {
+    const modules = await modulesOf(
+      'one-router-hello.yaml',
+      `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+      async (base) => {
+        assert.equal((await curl([`${base}/x`])).status, 200);
+        const port = new URL(base).port;
+        // Traefik's answer to a ClientHello no TLS router takes (router/tcp/manager.go).
+        const r = await curl(['-k', '-v', `https://127.0.0.1:${port}/x`]);
+        assert.equal(r.status, 404);
+        assert.match(r.stderr, /subject: CN ?= ?TRAEFIK DEFAULT CERT/);
+        assert.equal((await curl([`${base}/x`])).status, 200);
+      },
+    );
+    for (const part of [LAZY.tls, LAZY.tlsFront, LAZY.buildTls])
+      assert.ok(loaded(modules, part), `${part} is loaded`);
+    for (const [what, part] of Object.entries(CONFIG_ONLY)) {
       assert.ok(!loaded(modules, part), `${what} (${part}) is not loaded`);
     }
   });
