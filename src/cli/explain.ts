@@ -197,6 +197,7 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
       build: buildTls,
       entryPoints: tlsEps,
       generated: new GeneratedDefaultCertificate(),
+      strictOptions: config.core?.strictTLSOptions === true,
       // Resolver names only: what they will obtain is not known before the proxy runs.
       resolvers: new Map(Object.keys(config.certificatesResolvers ?? {}).map((n) => [n, () => undefined])),
     },
