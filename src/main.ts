@@ -368,6 +368,7 @@ function logBatchOptions(b: BatchEnv): {
  */
 async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Promise<TlsSetup | null> {
   const tlsEps = tlsEntryPoints(config.entryPoints);
+  const strictOptions = config.core?.strictTLSOptions === true;
   const { redirections, bound } = entryPointRedirections(config);
   const all = Object.entries(config.certificatesResolvers ?? {});
   const resolvers = all.flatMap(([name, r]) =>
@@ -399,6 +400,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             entryPoints: tlsEps,
             generated: new tls.GeneratedDefaultCertificate(),
             roots: new tls.TrustedRoots(),
+            strictOptions,
           };
         })();
         return loading;
@@ -557,6 +559,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       entryPoints: tlsEps,
       generated,
       roots,
+      strictOptions,
       extraCertificates: () =>
         [...byName].flatMap(([name, m]) =>
           m.certificates().map((c) => ({

@@ -197,6 +197,7 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
       build: buildTls,
       entryPoints: tlsEps,
       generated: new GeneratedDefaultCertificate(),
+      strictOptions: config.core?.strictTLSOptions === true,
       resolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
     },
   };

@@ -116,6 +116,7 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
       // A certificate file without its intermediates: a warning, as the proxy logs it.
       roots: new TrustedRoots(),
       build: buildTls,
+      strictOptions: config.core?.strictTLSOptions === true,
       resolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
     },
     found,

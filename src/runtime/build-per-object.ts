@@ -77,8 +77,13 @@ export function buildPerObject(
     const roots = new Set<string>();
     const whole: ConfigIssue[] = [];
     const found: ConfigIssue[] = [];
-    for (const i of result.issues) {
-      if (i.severity !== 'error') continue;
+    const seen = new Set<string>();
+    for (const raw of result.issues) {
+      if (raw.severity !== 'error') continue;
+      const i = atModelledRouter(raw, config, opts.entryPointModel?.all);
+      const once = `${i.path.join('\u0000')}\u0001${i.message}`;
+      if (seen.has(once)) continue;
+      seen.add(once);
       const at = objectAt(i.path);
       if (at !== undefined && Object.hasOwn(config.http[at.section], at.name)) {
         roots.add(objectKey(at.section, at.name));
@@ -125,6 +130,32 @@ export function buildPerObject(
     disabled.push(...pruned.disabled);
     config = pruned.config;
   }
+}
+
+/**
+ * An issue about `<entryPoint>-<router>`, a copy the entry point model made of a router on several
+ * entry points (config/dynamic/entry-point-model.ts, Traefik's modelRouterNames), moved to the
+ * router it was made from, which is the object this build can leave out (and where the file
+ * locates it): the router is disabled on every entry point. The issue is returned as it is when
+ * its router exists or no such router does.
+ */
+function atModelledRouter(
+  i: ConfigIssue,
+  config: DynamicConfig,
+  entryPoints: readonly string[] | undefined,
+): ConfigIssue {
+  const p = i.path;
+  if (entryPoints === undefined || p[0] !== 'http' || p[1] !== 'routers' || typeof p[2] !== 'string')
+    return i;
+  const name = p[2];
+  if (Object.hasOwn(config.http.routers, name)) return i;
+  for (const ep of entryPoints) {
+    if (!name.startsWith(`${ep}-`)) continue;
+    const original = name.slice(ep.length + 1);
+    if (Object.hasOwn(config.http.routers, original))
+      return { ...i, path: ['http', 'routers', original, ...p.slice(3)] };
+  }
+  return i;
 }
 
 /** `tls.options.<name>…` → name, for a set other than `default`; else undefined. */

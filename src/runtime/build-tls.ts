@@ -36,6 +36,12 @@ export interface TlsBuildOptions {
    */
   readonly brokenOptions?: ReadonlyMap<string, RouterConfig>;
   /**
+   * Static `core.strictTLSOptions` (Traefik v3.8, traefik/traefik#13639): the routers of an entry
+   * point asking different TLS options for one host are disabled with an error, where otherwise
+   * that host falls back to the `default` options with a warning.
+   */
+  readonly strictOptions?: boolean;
+  /**
    * `buildTls` itself, handed in by the composition root: build-snapshot imports this module as
    * types only, so a proxy without TLS never loads node:tls and the certificate code.
    */
@@ -120,6 +126,7 @@ export function buildTls(
   const everywhere = new Map<string, RouterTlsNeed>();
   const byEntryPoint = new Map<string, Map<string, RouterTlsNeed>>();
   const broken = opts.brokenOptions ?? new Map<string, RouterConfig>();
+  const strict = opts.strictOptions === true;
   for (const [name, r] of [...Object.entries(config.http.routers), ...broken]) {
     const eps = httpsEntryPoints(r, opts.entryPoints);
     if (r.tls === undefined && eps.length === 0) continue;
@@ -163,13 +170,13 @@ export function buildTls(
   }
   const routers = new Map<string, TlsRouter>();
   for (const [ep, mine] of [...byEntryPoint].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const tr = TlsRouter.build(new Map([...everywhere, ...mine]), ep);
+    const tr = TlsRouter.build(new Map([...everywhere, ...mine]), ep, strict);
     routers.set(ep, tr.router);
     issues.push(...tr.issues);
   }
   // Entry points no router names: the routers of every entry point. Their conflicts are also
   // those of each named entry point (more routers cannot end one), so reported once from there.
-  const rest = TlsRouter.build(everywhere);
+  const rest = TlsRouter.build(everywhere, undefined, strict);
   if (byEntryPoint.size === 0) issues.push(...rest.issues);
   return {
     store: built.store,

@@ -91,6 +91,27 @@ describe('TlsRouter', () => {
     );
   });
 
+  it('with core.strictTLSOptions, marks each router of a conflict with an error at its tls (Traefik v3.8, #13639)', () => {
+    const r = TlsRouter.build(
+      new Map(
+        Object.entries({
+          one: { options: 'a', domains: ['shared.example', 'one.example'] },
+          two: { options: 'b', domains: ['shared.example'] },
+          other: { options: 'b', domains: ['other.example'] },
+        }),
+      ),
+      'websecure',
+      true,
+    );
+    assert.deepEqual(
+      r.issues.map((i) => `${i.severity} ${i.path.join('.')}: ${i.message}`),
+      ['one', 'two'].map(
+        (n) =>
+          `error http.routers.${n}.tls: routers on shared.example (entry point websecure) ask for different TLS options: core.strictTLSOptions disables them`,
+      ),
+    );
+  });
+
   it('keeps a host whose routers agree on its options', () => {
     const r = build({
       x: { options: 'a', domains: ['h.example'] },

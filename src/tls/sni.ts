@@ -49,10 +49,18 @@ export class TlsRouter {
   /**
    * Pure: the same routers give the same decisions and the same warnings (sorted by router).
    * `entryPoint`, when the routers are those of one entry point, is named in the warnings.
+   * `strict` (static `core.strictTLSOptions`, Traefik v3.8, traefik/traefik#13639): each router
+   * of a conflict gets an error instead of a warning, at its `tls` (not at `tls.options`, which
+   * would make its hosts refuse handshakes as for options that do not exist): the per-object
+   * build leaves those routers out and builds again, and their hosts, mapped to no options any
+   * more, get the `default` ones, as Traefik "marks the routers in error, does not build them,
+   * and maps their host names to no TLS options" (#13659, which would have refused those
+   * handshakes, was closed unmerged).
    */
   static build(
     routers: ReadonlyMap<string, RouterTlsNeed>,
     entryPoint?: string,
+    strict = false,
   ): { router: TlsRouter; issues: ConfigIssue[] } {
     // host → options set → routers asking for it
     const wanted = new Map<string, Map<string, string[]>>();
@@ -88,13 +96,18 @@ export class TlsRouter {
     }
     const issues = [...warned]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([r, hosts]) =>
-        issue(
-          'warning',
-          `routers on ${hosts.join(', ')}${entryPoint === undefined ? '' : ` (entry point ${entryPoint})`} ask for different TLS options: the default TLS options are used there`,
-          ['http', 'routers', r, 'tls', 'options'],
-        ),
-      );
+      .map(([r, hosts]) => {
+        const where = `routers on ${hosts.join(', ')}${entryPoint === undefined ? '' : ` (entry point ${entryPoint})`} ask for different TLS options`;
+        return strict
+          ? issue('error', `${where}: core.strictTLSOptions disables them`, ['http', 'routers', r, 'tls'])
+          : issue('warning', `${where}: the default TLS options are used there`, [
+              'http',
+              'routers',
+              r,
+              'tls',
+              'options',
+            ]);
+      });
     return { router: new TlsRouter(exact, wildcard, suffix), issues };
   }
 

@@ -5,9 +5,11 @@
  * port) and a bridge task's (its EC2 instance's private IP, the host port its `server.port`
  * label's container port is bound to) are routed to real backends on 127.0.0.1;
  * `exposedByDefault: false` with `traefik.enable`; a task that stops loses its route at the next
- * refresh.
+ * refresh; an IPv6-only awsvpc task (its ENI's ipv6Address) is routed too.
  */
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
@@ -25,6 +27,8 @@ describe('ECS provider (e2e, fake AWS API on loopback)', () => {
   let b2: Backend;
   let aws: FakeAws;
   let proxy: ProxyProcess;
+  /** A backend on ::1 only, for an IPv6-only task. */
+  let v6: Server;
 
   before(async () => {
     [b1, b2, aws] = await Promise.all([
@@ -33,6 +37,25 @@ describe('ECS provider (e2e, fake AWS API on loopback)', () => {
       startFakeAws({ accessKeyId: 'AKIDE2E', secret: 'e2e/secret' }),
     ]);
     aws.pageSize = 1;
+    v6 = createServer((req, res) => res.end(`six ${req.url}`));
+    await new Promise<void>((resolve, reject) => {
+      v6.once('error', reject);
+      v6.listen(0, '::1', resolve);
+    });
+    aws.putTask({
+      id: '0123456789abcdef06',
+      group: 'service:six',
+      mode: 'awsvpc',
+      ip: '::1',
+      containers: [
+        {
+          name: 'six',
+          containerPort: (v6.address() as AddressInfo).port,
+          hostPort: (v6.address() as AddressInfo).port,
+          labels: { 'traefik.enable': 'true', 'traefik.http.routers.six.rule': 'PathPrefix(`/six`)' },
+        },
+      ],
+    });
     aws.putTask({
       id: '0123456789abcdef01',
       group: 'service:shop',
@@ -94,7 +117,12 @@ describe('ECS provider (e2e, fake AWS API on loopback)', () => {
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([b1?.close(), b2?.close(), aws?.close()]);
+    await Promise.all([
+      b1?.close(),
+      b2?.close(),
+      aws?.close(),
+      new Promise((resolve) => (v6 === undefined ? resolve(undefined) : v6.close(resolve))),
+    ]);
   });
 
   const web = (): number => proxy.ports['web']!;
@@ -113,6 +141,11 @@ describe('ECS provider (e2e, fake AWS API on loopback)', () => {
     assert.ok(names.includes('shop@ecs') && names.includes('api@ecs'), names.join());
     assert.ok(aws.seen.some((s) => s.service === 'ec2' && s.action === 'DescribeInstances'));
     assert.ok(aws.seen.every((s) => s.region === 'eu-central-1'));
+  });
+
+  it('routes an IPv6-only awsvpc task to its ENI IPv6 address (Traefik v3.6, #12179)', async () => {
+    await untilApplied(proxy, 0, async () => (await get(web(), '/six/a')).status === 200);
+    assert.deepEqual(await get(web(), '/six/a'), { status: 200, text: 'six /six/a' });
   });
 
   it('drops the route of a task that stops at the next refresh', async () => {

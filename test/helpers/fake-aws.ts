@@ -120,7 +120,15 @@ export async function startFakeAws(
       name: c.name,
       lastStatus: 'RUNNING',
       ...(t.mode === 'awsvpc'
-        ? { networkInterfaces: [{ attachmentId: 'eni-att', privateIpv4Address: t.ip }], networkBindings: [] }
+        ? {
+            // An IPv6 `ip` makes an IPv6-only task: its ENI has an ipv6Address and no IPv4 one.
+            networkInterfaces: [
+              t.ip.includes(':')
+                ? { attachmentId: 'eni-att', ipv6Address: t.ip }
+                : { attachmentId: 'eni-att', privateIpv4Address: t.ip },
+            ],
+            networkBindings: [],
+          }
         : {
             networkBindings: [
               { bindIP: '0.0.0.0', containerPort: c.containerPort, hostPort: c.hostPort, protocol: 'tcp' },

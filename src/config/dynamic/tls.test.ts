@@ -144,6 +144,12 @@ describe('dynamic tls section', () => {
     ]);
   });
 
+  it("names Traefik's echKeys as not supported yet, rather than an unknown key", () => {
+    assert.deepEqual(errors(tlsOptionsSchema, { minVersion: 'VersionTLS13', echKeys: ['/ech.pem'] }), [
+      "echKeys: `echKeys` in TLS options (Traefik's encrypted ClientHello, traefik/traefik#13758) is not supported yet",
+    ]);
+  });
+
   it('reports unknown keys and missing files in certificates and stores', () => {
     assert.deepEqual(
       errors(tlsSectionSchema, {

@@ -113,22 +113,28 @@ const VERSION_ORDER: Readonly<Record<TlsVersionName, number>> = {
   VersionTLS13: 3,
 };
 
-export const tlsOptionsSchema = strictObject({
-  minVersion: tlsVersion.default('VersionTLS12'),
-  /** Absent: the highest this build supports (TLS 1.3). */
-  maxVersion: tlsVersion.optional(),
-  /** Absent: ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2, every TLS 1.3 suite. */
-  cipherSuites: z.array(cipherSuite).optional(),
-  /** Absent: OpenSSL's default groups. */
-  curvePreferences: z.array(curve).optional(),
-  clientAuth: nullAsEmpty(clientAuth).prefault({}),
-  /** Refuse handshakes without SNI or whose SNI matches no certificate. */
-  sniStrict: z.boolean().default(false),
-  alpnProtocols: z.array(alpnProtocol).default(['h2', 'http/1.1']),
-  /** Accepted for compatibility; deprecated in Go, no effect on TLS 1.3 (we always prefer ours). */
-  preferServerCipherSuites: z.boolean().optional(),
-  disableSessionTickets: z.boolean().default(false),
-}).superRefine((v, ctx) => {
+export const tlsOptionsSchema = strictObject(
+  {
+    minVersion: tlsVersion.default('VersionTLS12'),
+    /** Absent: the highest this build supports (TLS 1.3). */
+    maxVersion: tlsVersion.optional(),
+    /** Absent: ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2, every TLS 1.3 suite. */
+    cipherSuites: z.array(cipherSuite).optional(),
+    /** Absent: OpenSSL's default groups. */
+    curvePreferences: z.array(curve).optional(),
+    clientAuth: nullAsEmpty(clientAuth).prefault({}),
+    /** Refuse handshakes without SNI or whose SNI matches no certificate. */
+    sniStrict: z.boolean().default(false),
+    alpnProtocols: z.array(alpnProtocol).default(['h2', 'http/1.1']),
+    /** Accepted for compatibility; deprecated in Go, no effect on TLS 1.3 (we always prefer ours). */
+    preferServerCipherSuites: z.boolean().optional(),
+    disableSessionTickets: z.boolean().default(false),
+  },
+  // Traefik's newest TLS options reference has `echKeys` (server-side encrypted ClientHello,
+  // traefik/traefik#13758, file and KV providers): node's TLS server cannot decrypt an ECH offer.
+  ['echKeys'],
+  { since: { echKeys: "in TLS options (Traefik's encrypted ClientHello, traefik/traefik#13758)" } },
+).superRefine((v, ctx) => {
   if (v.maxVersion !== undefined && VERSION_ORDER[v.maxVersion] < VERSION_ORDER[v.minVersion]) {
     ctx.addIssue({
       code: 'custom',

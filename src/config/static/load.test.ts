@@ -369,10 +369,15 @@ describe('loadStaticConfig: issues with positions', () => {
 
   it("takes Traefik's core.defaultRuleSyntax v3 and v2, and refuses anything else", () => {
     assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v3 }\n`).issues, []);
-    assert.deepEqual(load(`${minimal}core: {}\n`).config?.core, { defaultRuleSyntax: 'v3' });
+    assert.deepEqual(load(`${minimal}core: {}\n`).config?.core, {
+      defaultRuleSyntax: 'v3',
+      strictTLSOptions: false,
+    });
     assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v2 }\n`).config?.core, {
       defaultRuleSyntax: 'v2',
+      strictTLSOptions: false,
     });
+
     assert.match(
       load(`${minimal}core: { defaultRuleSyntax: v2 }\n`).lines.join('\n'),
       /warning: core\.defaultRuleSyntax: the v2 rule syntax is deprecated/,
@@ -380,14 +385,22 @@ describe('loadStaticConfig: issues with positions', () => {
     // As a flag (Traefik's --core.defaultRuleSyntax) and in the environment (our TRAFFIC_ prefix).
     assert.deepEqual(load(minimal, ['--core.defaultRuleSyntax=v2']).config?.core, {
       defaultRuleSyntax: 'v2',
+      strictTLSOptions: false,
     });
     assert.deepEqual(load(minimal, [], { TRAFFIC_CORE_DEFAULTRULESYNTAX: 'v2' }).config?.core, {
       defaultRuleSyntax: 'v2',
+      strictTLSOptions: false,
     });
     assert.match(
       load(`${minimal}core: { defaultRuleSyntax: v4 }\n`).lines.join('\n'),
       /core\.defaultRuleSyntax: unsupported default rule syntax "v4"/,
     );
+  });
+
+  it("takes Traefik v3.8's core.strictTLSOptions (default false), in the file and as a flag", () => {
+    assert.equal(load(`${minimal}core: { strictTLSOptions: true }\n`).config?.core?.strictTLSOptions, true);
+    assert.equal(load(minimal, ['--core.strictTLSOptions=true']).config?.core?.strictTLSOptions, true);
+    assert.equal(load(`${minimal}core: {}\n`).config?.core?.strictTLSOptions, false);
   });
 
   it('points a missing required key at its parent', () => {

@@ -1214,9 +1214,13 @@ const spiffe = strictObject({
  * Traefik's `core` (pkg/config/static/static_config.go Core, ValidateConfiguration): the rule
  * syntax of routers that give no `ruleSyntax` (`v3` or `v2`; another value is an error, as in
  * Traefik). Applied to every HTTP and TCP router by the entry point model
- * (config/dynamic/entry-point-model.ts, Traefik's applyModel).
+ * (config/dynamic/entry-point-model.ts, Traefik's applyModel). `strictTLSOptions` (Traefik v3.8,
+ * traefik/traefik#13639): routers of one entry point asking different TLS options for one host
+ * are disabled with an error instead of that host falling back to the `default` options
+ * (runtime/build-tls.ts, tls/sni.ts).
  */
 const core = strictObject({
+  strictTLSOptions: z.boolean().default(false),
   defaultRuleSyntax: z
     .string()
     .default('v3')

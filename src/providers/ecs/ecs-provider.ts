@@ -179,7 +179,10 @@ export class EcsProvider implements Provider {
               continue;
             }
             machine = {
-              privateIP: str(eni['privateIpv4Address']),
+              // An IPv6-only task's ENI has no IPv4 address: its IPv6 one (Traefik v3.6.0,
+              // traefik/traefik#12179 "Allows Traefik to register IPv6 only ECS Tasks"), bracketed
+              // in the server URL as any IPv6 address.
+              privateIP: str(eni['privateIpv4Address']) || str(eni['ipv6Address']),
               ports: ports(cdef['portMappings']),
               state: str(task['lastStatus']).toLowerCase(),
               healthStatus: str(task['healthStatus']),

@@ -4,14 +4,14 @@
  * named after its fixture and checks what the fixture's own comments say it is for. Fixtures are
  * adapted by ./fixture.ts, certificates made by ./fixture-https.ts under the same file names.
  *
- * Not ported: https_tls_options_conflict_strict.toml (`core.strictTLSOptions`, traefik/traefik
- * #13639, v3.8: not supported here), https_default_cert_sans.toml (`tls.stores.*.defaultCertDomain`,
- * not supported here), https_ech.toml (encrypted ClientHello: node's client cannot send one).
+ * Not ported: https_default_cert_sans.toml (`tls.stores.*.defaultCertDomain`, not supported
+ * here), https_ech.toml (encrypted ClientHello: node's client cannot send one).
  */
 import assert from 'node:assert/strict';
 import { connect as connectH2, type Settings } from 'node:http2';
 import { after, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../../helpers/backends.ts';
+import { httpRequest } from '../../helpers/http-request.ts';
 import type { ProxyProcess } from '../../helpers/proxy-process.ts';
 import { startFixture } from './fixture.ts';
 import { type HttpsOptions, httpsGet, removeFixturePkis, snitestCerts } from './fixture-https.ts';
@@ -303,6 +303,141 @@ describe('traefik integration/https_test.go (newest fixtures)', () => {
       host: 'df-c.www.snitest.com',
     });
     assert.equal(otherOptions.status, 421);
+  });
+
+  it('https_tls_options_conflict_strict.toml: core.strictTLSOptions disables the routers of a conflict, its hosts get the default options', async () => {
+    const b = await server();
+    const p = await proxy(
+      `[core]
+  strictTLSOptions = true
+
+[entryPoints.websecure]
+  address = ":4443"
+
+[entryPoints.websecure2]
+  address = ":4444"
+
+# The fixture's [api] is on Traefik's default :8080: the traefik entry point declared to move it.
+[entryPoints.traefik]
+  address = ":8080"
+
+[api]
+  dashboard = false
+  insecure = true
+
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+# --- Same host, same options, same entryPoint: no conflict, the options are applied. ---
+[http.routers.same-1]
+  rule = "Host(\`same.www.snitest.com\`)"
+  entryPoints = ["websecure"]
+  service = "service1"
+  [http.routers.same-1.tls]
+    options = "tls12"
+
+[http.routers.same-2]
+  rule = "Host(\`same.www.snitest.com\`) && PathPrefix(\`/same\`)"
+  entryPoints = ["websecure"]
+  service = "service1"
+  [http.routers.same-2.tls]
+    options = "tls12"
+
+# --- Same host, different options, same entryPoint: conflict, the TLS connections are rejected. ---
+[http.routers.conflict-1]
+  rule = "Host(\`conflict.www.snitest.com\`)"
+  entryPoints = ["websecure"]
+  service = "service1"
+  [http.routers.conflict-1.tls]
+    options = "tls12"
+
+[http.routers.conflict-2]
+  rule = "Host(\`conflict.www.snitest.com\`) && PathPrefix(\`/conflict\`)"
+  entryPoints = ["websecure"]
+  service = "service1"
+  [http.routers.conflict-2.tls]
+    options = "tls13"
+
+# --- Same host, different options, different entryPoints: no conflict, each entryPoint keeps its own options. ---
+[http.routers.cross-ep1]
+  rule = "Host(\`cross.www.snitest.com\`)"
+  entryPoints = ["websecure"]
+  service = "service1"
+  [http.routers.cross-ep1.tls]
+    options = "tls12"
+
+[http.routers.cross-ep2]
+  rule = "Host(\`cross.www.snitest.com\`)"
+  entryPoints = ["websecure2"]
+  service = "service1"
+  [http.routers.cross-ep2.tls]
+    options = "tls13"
+
+# (The fixture writes Host(a, b), a v2 form that v3 refuses, which would leave multi-1 out for
+# its rule alone: written as v3 spells two hosts.)
+# --- A conflicting router serving several domains: all of them are rejected. ---
+[http.routers.multi-1]
+  rule = "Host(\`multi-a.www.snitest.com\`) || Host(\`multi-b.www.snitest.com\`)"
+  entryPoints = ["websecure"]
+  service = "service1"
+  [http.routers.multi-1.tls]
+    options = "tls12"
+
+[http.routers.multi-2]
+  rule = "Host(\`multi-a.www.snitest.com\`) && PathPrefix(\`/multi\`)"
+  entryPoints = ["websecure"]
+  service = "service1"
+  [http.routers.multi-2.tls]
+    options = "tls13"
+
+[http.services.service1]
+  [[http.services.service1.loadBalancer.servers]]
+    url = "{{ .Server1 }}"
+
+[[tls.certificates]]
+  certFile = "fixtures/https/wildcard.www.snitest.com.cert"
+  keyFile = "fixtures/https/wildcard.www.snitest.com.key"
+
+[tls.options]
+  [tls.options.tls12]
+    maxVersion = "VersionTLS12"
+  [tls.options.tls13]
+    minVersion = "VersionTLS13"
+`,
+      { Server1: b.url },
+    );
+    const [ep1, ep2] = [p.ports.websecure!, p.ports.websecure2!];
+    const same = await httpsGet(ep1, { servername: 'same.www.snitest.com', path: '/same' });
+    assert.equal(same.protocol, 'TLSv1.2');
+    assert.equal(same.status, 200);
+    // The conflict's routers are not built: the host is mapped to no options (the default ones,
+    // TLS 1.3 here) and nothing serves it, on either router's path.
+    for (const path of ['/', '/conflict']) {
+      const conflict = await httpsGet(ep1, { servername: 'conflict.www.snitest.com', path });
+      assert.equal(conflict.protocol, 'TLSv1.3');
+      assert.equal(conflict.status, 404, `conflict.www.snitest.com${path} was served`);
+    }
+    // A disabled router loses all its hosts, also the one no other router asks for.
+    for (const host of ['multi-a.www.snitest.com', 'multi-b.www.snitest.com']) {
+      const multi = await httpsGet(ep1, { servername: host, path: '/multi' });
+      assert.equal(multi.protocol, 'TLSv1.3', `${host} kept multi-1's tls12 options`);
+      assert.equal(multi.status, 404, `${host} was served`);
+    }
+    const cross1 = await httpsGet(ep1, { servername: 'cross.www.snitest.com' });
+    assert.equal(cross1.protocol, 'TLSv1.2');
+    assert.equal(cross1.status, 200);
+    const cross2 = await httpsGet(ep2, { servername: 'cross.www.snitest.com' });
+    assert.equal(cross2.protocol, 'TLSv1.3');
+    assert.equal(cross2.status, 200);
+    // Marked in error: disabled in the API, the conflict named.
+    for (const r of ['conflict-1', 'conflict-2', 'multi-1', 'multi-2']) {
+      const res = await httpRequest(p.ports.traefik!, { path: `/api/http/routers/${r}@file` });
+      assert.equal(res.status, 200, res.text);
+      assert.match(res.text, /"status":"disabled"/, `${r}: ${res.text}`);
+      assert.match(res.text, /different TLS options/, `${r}: ${res.text}`);
+    }
+    const same1 = await httpRequest(p.ports.traefik!, { path: '/api/http/routers/same-1@file' });
+    assert.match(same1.text, /"status":"enabled"/);
   });
 
   it('max_decoder_header_table_size.toml: http2.maxDecoderHeaderTableSize is the SETTINGS_HEADER_TABLE_SIZE sent', async () => {
