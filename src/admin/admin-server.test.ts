@@ -156,7 +156,7 @@ describe('admin API reads', () => {
       {
         name: 'svc@api',
         provider: 'api',
-        type: 'loadBalancer',
+        type: 'loadbalancer',
         // Traefik's inline configuration (admin/traefik-config.ts), SetDefaults' defaults present.
         loadBalancer: {
           servers: [{ url: 'http://127.0.0.1:9' }],
@@ -206,9 +206,9 @@ describe('admin API reads', () => {
     assert.deepEqual(
       list.map((m) => [m.name, m.type, m.status]),
       [
-        ['add@api', 'addPrefix', 'enabled'],
+        ['add@api', 'addprefix', 'enabled'],
         ['both@api', 'chain', 'enabled'],
-        ['strip@api', 'stripPrefix', 'enabled'],
+        ['strip@api', 'stripprefix', 'enabled'],
       ],
     );
     assert.deepEqual(list[0]?.config, { prefix: '/v1' });

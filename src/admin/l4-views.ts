@@ -7,17 +7,20 @@ import {
   disabledMiddlewareView,
   disabledNames,
   disabledObject,
+  middlewareKind,
   record,
   strings,
   text,
 } from './disabled-views.ts';
-import { traefikInlineConfig } from './traefik-config.ts';
+import { traefikInlineConfig, traefikType } from './traefik-config.ts';
 import {
   counts,
   hasError,
   issuesOf,
   type MiddlewareView,
   type ObjectStatus,
+  objectStatus,
+  routerStatus,
   type SectionCounts,
 } from './views.ts';
 
@@ -56,6 +59,8 @@ export interface L4RouterView {
   readonly using: readonly string[];
   readonly service: string;
   readonly status: ObjectStatus;
+  /** Traefik's `error` (traefik-errors.ts). */
+  readonly error?: readonly string[];
   readonly issues: readonly string[];
 }
 
@@ -68,8 +73,10 @@ export interface L4ServerView {
 export interface L4ServiceView {
   readonly name: string;
   readonly provider: string;
-  readonly type: 'loadBalancer' | 'weighted' | 'unknown';
+  /** Traefik's lowercased kind: `loadbalancer`, `weighted`; absent when it has none. */
+  readonly type?: string;
   readonly status: ObjectStatus;
+  readonly error?: readonly string[];
   readonly issues: readonly string[];
   readonly servers?: readonly L4ServerView[];
   /** Traefik's field: server address → `UP` or `DOWN` (TCP load balancers that were built). */
@@ -132,7 +139,7 @@ function routerView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object, eps: L4Ent
       entryPoints,
       using,
       service,
-      status: built && !o.disabled && !hasError(issues) ? 'enabled' : 'disabled',
+      ...routerStatus(snap, kind, o.name, undefined, issues, !built || o.disabled || hasError(issues)),
       issues: issues.map(formatIssue),
     };
   }
@@ -156,7 +163,7 @@ function routerView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object, eps: L4Ent
     middlewares: strings(v['middlewares']).map((m) => qualifyRef(m, o.name)),
     service,
     ...(tls === undefined ? {} : { tls: tls ?? {} }),
-    status: built && !o.disabled && !hasError(issues) ? 'enabled' : 'disabled',
+    ...routerStatus(snap, kind, o.name, rule, issues, !built || o.disabled || hasError(issues)),
     issues: issues.map(formatIssue),
   };
 }
@@ -191,9 +198,9 @@ function serviceView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object): L4Servic
   const base = {
     name: o.name,
     provider: providerNameOf(o.name),
-    type,
+    ...traefikType(type),
     ...(o.disabled || type === 'unknown' ? {} : traefikInlineConfig(type, v[type])),
-    status: off ? 'disabled' : 'enabled',
+    ...objectStatus(snap, kind, o.name, issues, off),
   } as const;
   if (type === 'weighted') {
     const children = record(v['weighted'])['services'];
@@ -222,8 +229,8 @@ function middlewareView(snap: RuntimeSnapshot, o: L4Object): MiddlewareView {
   const d = { kind: 'tcp', section: 'middlewares', name: o.name, parsed: o.parsed, value: o.value } as const;
   const view = disabledMiddlewareView(d, issues);
   // From the configuration object itself (view.config is a redacted copy): built once per object.
-  const inline = o.disabled ? {} : traefikInlineConfig(view.type, o.value['config']);
-  return { ...view, ...inline, status: o.disabled || hasError(issues) ? 'disabled' : 'enabled' };
+  const inline = o.disabled ? {} : traefikInlineConfig(middlewareKind(d).type, o.value['config']);
+  return { ...view, ...inline, ...objectStatus(snap, 'tcp', o.name, issues, o.disabled || hasError(issues)) };
 }
 
 /** The views of one section (`routers`, `services`, or TCP `middlewares`), sorted by name. */

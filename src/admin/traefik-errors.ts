@@ -1,0 +1,168 @@
+/**
+ * Traefik's `error` list and `status` of an API object (pkg/config/runtime RouterInfo, ServiceInfo,
+ * MiddlewareInfo and their TCP/UDP kin: `Err []string json:"error,omitempty"`, AddError), from our
+ * located issues of that object. Where we know the situation, the string is Traefik's own words:
+ *
+ * - a router's entry point that does not exist: `entryPoint "x" doesn't exist` (non-critical), and
+ *   `no valid entryPoint for this router` (critical) when none is left (runtime_http.go,
+ *   runtime_tcp.go, runtime_udp.go GetRoutersByEntryPoints); such a router is not built further;
+ * - a router's build error, the first one Traefik meets only (buildEntryPointHandler `continue`s
+ *   after it, pkg/server/router/router.go): its service (`the service "s@p" does not exist`,
+ *   BuildHTTP; a service disabled by its own errors: those, joined by ", "), then its middlewares
+ *   from the last (alice builds the chain from its end; `middleware "m@p" does not exist`,
+ *   pkg/server/middleware/middlewares.go BuildChain), then its rule (pkg/muxer/http mux.go
+ *   AddRoute and parser.go parse: `error while parsing rule R: error while parsing rule R:
+ *   unsupported function: F`, `error while parsing rule R: error while adding rule R: error while
+ *   adding rule M: unexpected number of parameters; got 2, expected one of [1]`);
+ * - a service without a type: `the service "s@p" does not have any type defined` (`the UDP
+ *   service …` for UDP; pkg/server/service/service.go, tcp/service.go, udp/service.go), with two:
+ *   `cannot create service: multi-types service not supported, …`;
+ * - a middleware without a type: `invalid middleware "m@p" configuration: invalid middleware type
+ *   or middleware does not exist`, with two: `cannot create middleware: multi-types middleware not
+ *   supported, …` (buildConstructor).
+ *
+ * Any other error is ours, written without its file position (`http.routers.r@file.tls…: …`); a
+ * warning Traefik has no counterpart for (a service without servers, a deprecated option…) stays in
+ * `issues` only and leaves the status `enabled`, as Traefik's would be. Computed when the API is
+ * asked, never on the request path.
+ */
+
+import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import { providerOf } from '../core/qualified-name.ts';
+
+export type TraefikStatus = 'enabled' | 'warning' | 'disabled';
+
+export interface ErrorContext {
+  readonly kind: 'http' | 'tcp' | 'udp';
+  /** The object's qualified name (`r@file`). */
+  readonly name: string;
+  /** A router's rule, for Traefik's rule errors. */
+  readonly rule?: string;
+  /** Traefik's errors of another object of the same kind (a router's service or middleware). */
+  readonly errorsOf?: (section: 'services' | 'middlewares', name: string) => readonly string[];
+}
+
+/** Traefik's GetQualifiedName: a name without `@` is read in the owner's provider. */
+function qualified(name: string, owner: string): string {
+  const p = providerOf(owner);
+  return name.includes('@') || p === '' ? name : `${name}@${p}`;
+}
+
+const NO_VALID_EP = 'no valid entryPoint for this router';
+
+/** One issue in Traefik's words, or undefined when we know no Traefik counterpart. */
+function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): string | undefined {
+  const m = i.message;
+  const ep = /^entry point `(.+)` does not exist/.exec(m);
+  if (ep !== null) return `entryPoint "${ep[1]}" doesn't exist`;
+  const missing = /^(service|middleware) `(.+)` does not exist(?: in the (?:tcp|udp) section)?$/.exec(m);
+  if (missing !== null) {
+    const q = qualified(missing[2]!, ctx.name);
+    if (missing[1] === 'middleware') return `middleware "${q}" does not exist`;
+    return ctx.kind === 'udp' ? `the UDP service "${q}" does not exist` : `the service "${q}" does not exist`;
+  }
+  const off = /^(service|middleware) `(.+)` is disabled because of its own errors$/.exec(m);
+  if (off !== null) {
+    const q = qualified(off[2]!, ctx.name);
+    // Traefik's BuildHTTP on a disabled service: its errors joined (strings.Join(conf.Err, ", ")).
+    if (seen.has(q)) return undefined;
+    seen.add(q);
+    const errs = ctx.errorsOf?.(off[1] === 'service' ? 'services' : 'middlewares', q) ?? [];
+    return errs.length > 0 ? errs.join(', ') : undefined;
+  }
+  if (m === 'a service needs a type')
+    return `the ${ctx.kind === 'udp' ? 'UDP service' : 'service'} "${ctx.name}" does not have any type defined`;
+  if (m.startsWith('a service has exactly one type'))
+    return 'cannot create service: multi-types service not supported, consider declaring two different pieces of service instead';
+  if (m === 'a middleware needs a type')
+    return `invalid middleware "${ctx.name}" configuration: invalid middleware type or middleware does not exist`;
+  if (m.startsWith('a middleware has exactly one type'))
+    return 'cannot create middleware: multi-types middleware not supported, consider declaring two different pieces of middleware instead';
+  if (m.startsWith('invalid rule: ') && ctx.kind === 'http' && ctx.rule !== undefined)
+    return ruleText(m, ctx.rule);
+  return undefined;
+}
+
+/** Traefik's HTTP muxer's error for a rule our compiler refused, when it is one Traefik words alike. */
+function ruleText(message: string, rule: string): string | undefined {
+  const parsing = `error while parsing rule ${rule}`;
+  let x = /^invalid rule: unknown matcher "([^"]+)"/.exec(message);
+  // vulcand/predicate's parse error, wrapped by parser.parse, then by AddRoute.
+  if (x !== null) return `${parsing}: ${parsing}: unsupported function: ${x[1]}`;
+  x = /^invalid rule: (\w+) expects (\d+(?: or \d+)*) arguments?, got (\d+)/.exec(message);
+  // expectNParameters' error, wrapped by addRule (the matcher), parser.parse, AddRoute; an `&&` or
+  // `||` adds addRule's wrappings of its operands: only a single matcher is worded here.
+  if (x !== null && !/&&|\|\|/.test(rule)) {
+    const expected = x[2]!.split(' or ').join(' ');
+    return `${parsing}: error while adding rule ${rule}: error while adding rule ${x[1]}: unexpected number of parameters; got ${x[3]}, expected one of [${expected}]`;
+  }
+  return undefined;
+}
+
+/** Where a router's issue stands in Traefik's build order (lower first); entry points aside. */
+function buildOrder(i: ConfigIssue): number {
+  const key = i.path[3];
+  if (key === 'service') return 0;
+  // Middlewares from the last: alice's Then calls the constructors from the end of the chain.
+  if (key === 'middlewares') return 1 + (1000 - Number(i.path[4] ?? 0)) / 10000;
+  if (key === 'rule') return 2;
+  return 3;
+}
+
+/**
+ * Traefik's `error` list for an object with issues `issues` (its own, as views.ts issuesOf
+ * selects them). Empty when Traefik would have none.
+ */
+export function traefikErrors(issues: readonly ConfigIssue[], ctx: ErrorContext): string[] {
+  const out: string[] = [];
+  const add = (s: string): void => {
+    if (!out.includes(s)) out.push(s);
+  };
+  const seen = new Set<string>([ctx.name]);
+  const texts = (i: ConfigIssue): string | undefined => {
+    const t = traefikText(i, ctx, seen);
+    if (t !== undefined) return t;
+    // Ours, unlocated; a warning of ours alone is not Traefik's (status stays enabled).
+    if (i.severity !== 'error') return undefined;
+    const { file: _f, line: _l, col: _c, ...unlocated } = i;
+    return formatIssue(unlocated);
+  };
+  const isRouter = ctx.rule !== undefined || issues.some((i) => i.path[1] === 'routers');
+  if (!isRouter) {
+    for (const i of issues) {
+      const t = texts(i);
+      if (t !== undefined) add(t);
+    }
+    return out;
+  }
+  const eps = issues.filter((i) => i.path[3] === 'entryPoints');
+  for (const i of eps) {
+    const t = texts(i);
+    if (t !== undefined) add(t);
+  }
+  if (eps.some((i) => i.severity === 'error')) {
+    add(NO_VALID_EP);
+    return out;
+  }
+  // The first build error, as Traefik stops building the router there.
+  const build = issues
+    .filter((i) => i.path[3] !== 'entryPoints')
+    .map((i) => ({ i, t: texts(i) }))
+    .filter((x): x is { i: ConfigIssue; t: string } => x.t !== undefined)
+    .sort((a, b) => buildOrder(a.i) - buildOrder(b.i));
+  if (build[0] !== undefined) add(build[0].t);
+  return out;
+}
+
+/**
+ * Traefik's status: `disabled` as our own view decides it (the object is not in force), else
+ * `warning` with an error Traefik would have, else `enabled`.
+ */
+export function traefikStatusOf(disabled: boolean, errors: readonly string[]): TraefikStatus {
+  return disabled ? 'disabled' : errors.length > 0 ? 'warning' : 'enabled';
+}
+
+/** `{ error }` when there is any (Go's omitempty), else nothing. */
+export function errorField(errors: readonly string[]): { readonly error?: readonly string[] } {
+  return errors.length === 0 ? {} : { error: errors };
+}
