@@ -70,7 +70,9 @@ export function disabledRouterView(
     rule,
     priority: Number.isInteger(priority) && priority !== 0 ? priority : defaultPriority(rule),
     entryPoints: eps.length > 0 ? eps : allEntryPoints,
-    middlewares: strings(r['middlewares']).map((m) => qualify(m, provider)),
+    ...(strings(r['middlewares']).length === 0
+      ? {}
+      : { middlewares: strings(r['middlewares']).map((m) => qualify(m, provider)) }),
     service: qualify(text(r['service']), provider),
     // A root router's, as written (Traefik's applyDefaultObservabilityModel fills every router in).
     ...(r['parentRefs'] === undefined

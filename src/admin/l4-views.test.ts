@@ -109,7 +109,6 @@ describe('admin API, layer 4 views', () => {
         priority: -1,
         entryPoints: ['web'],
         using: [],
-        middlewares: [],
         service: 'nowhere@file',
         status: 'disabled',
         // Traefik's words (pkg/server/service/tcp/service.go BuildTCP).
@@ -138,7 +137,6 @@ describe('admin API, layer 4 views', () => {
         priority: 'HostSNI(`a.example`)'.length,
         entryPoints: ['web'],
         using: ['web'],
-        middlewares: [],
         service: 'both@file',
         tls: { passthrough: true, domains: [] },
         status: 'enabled',

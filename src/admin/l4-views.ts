@@ -22,6 +22,7 @@ import {
   objectStatus,
   routerStatus,
   type SectionCounts,
+  usedByField,
 } from './views.ts';
 
 /*
@@ -82,8 +83,8 @@ export interface L4ServiceView {
   /** Traefik's field: server address → `UP` or `DOWN` (TCP load balancers that were built). */
   readonly serverStatus?: Readonly<Record<string, 'UP' | 'DOWN'>>;
   readonly services?: readonly string[];
-  /** The routers that name it. */
-  readonly usedBy: readonly string[];
+  /** The routers that name it; absent when none (Traefik's omitempty). */
+  readonly usedBy?: readonly string[];
   /** Traefik's inline configuration of an enabled one: `loadBalancer` or `weighted` (traefik-config.ts). */
   readonly [traefikKey: string]: unknown;
 }
@@ -160,7 +161,10 @@ function routerView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object, eps: L4Ent
     priority,
     entryPoints,
     using,
-    middlewares: strings(v['middlewares']).map((m) => qualifyRef(m, o.name)),
+    // Absent when empty (Traefik's TCPRouter `json:"middlewares,omitempty"`).
+    ...(strings(v['middlewares']).length === 0
+      ? {}
+      : { middlewares: strings(v['middlewares']).map((m) => qualifyRef(m, o.name)) }),
     service,
     ...(tls === undefined ? {} : { tls: tls ?? {} }),
     ...routerStatus(snap, kind, o.name, rule, issues, !built || o.disabled || hasError(issues)),
@@ -190,9 +194,11 @@ function serviceView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object): L4Servic
           : 'unknown';
   const tcpNode = kind === 'tcp' ? snap.tcp.services.get(o.name) : undefined;
   const node = tcpNode ?? (kind === 'udp' ? snap.udp.services.get(o.name) : undefined);
-  const usedBy = objects(snap, kind, 'routers')
-    .filter((r) => qualifyRef(text(r.value['service']), r.name) === o.name)
-    .map((r) => r.name);
+  const usedBy = usedByField(
+    objects(snap, kind, 'routers')
+      .filter((r) => qualifyRef(text(r.value['service']), r.name) === o.name)
+      .map((r) => r.name),
+  );
   // Only services a router uses are built: one that is not, with issues, was left out.
   const off = o.disabled || hasError(issues) || (node === undefined && issues.length > 0);
   const base = {
@@ -207,20 +213,20 @@ function serviceView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object): L4Servic
     const services = (Array.isArray(children) ? children : []).map((c) =>
       qualifyRef(text(record(c)['name']), o.name),
     );
-    return { ...base, issues: lines, services, usedBy };
+    return { ...base, issues: lines, services, ...usedBy };
   }
   const written = record(v['loadBalancer'])['servers'];
   const addresses = (Array.isArray(written) ? written : []).map((s) => text(record(s)['address']));
   const states = tcpNode?.serverStates?.() ?? null;
   if (states === null)
-    return { ...base, issues: lines, servers: addresses.map((address) => ({ address })), usedBy };
+    return { ...base, issues: lines, servers: addresses.map((address) => ({ address })), ...usedBy };
   const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
   const servers = states.map((s): L4ServerView => {
     serverStatus[s.address] = s.up ? 'UP' : 'DOWN';
     if (!s.up) lines.push(`server ${s.address} is down`);
     return { address: s.address, status: s.up ? 'up' : 'down' };
   });
-  return { ...base, issues: lines, servers, serverStatus, usedBy };
+  return { ...base, issues: lines, servers, serverStatus, ...usedBy };
 }
 
 function middlewareView(snap: RuntimeSnapshot, o: L4Object): MiddlewareView {

@@ -39,7 +39,8 @@ export interface RouterView {
   /** A bigint for an internal router's Go math.MaxInt-based priority (written exactly). */
   readonly priority: number | bigint;
   readonly entryPoints: readonly string[];
-  readonly middlewares: readonly string[];
+  /** Absent when empty (Traefik's `json:"middlewares,omitempty"`). */
+  readonly middlewares?: readonly string[];
   /** Absent for a parent router (multi-layer routing), whose children name services. */
   readonly service?: string;
   /**
@@ -211,7 +212,7 @@ export function routerView(
     // A child router (parentRefs) gets no default entry points: it is reached through its parents
     // only (Traefik's mergeConfiguration, pkg/server/aggregator.go: `router.ParentRefs == nil`).
     entryPoints: r.entryPoints ?? (r.parentRefs === undefined ? allEntryPoints : []),
-    middlewares: r.middlewares.map((m) => qualify(m, provider)),
+    ...(r.middlewares.length === 0 ? {} : { middlewares: r.middlewares.map((m) => qualify(m, provider)) }),
     ...(r.service === undefined ? {} : { service: qualify(r.service, provider) }),
     // Only root routers take it (a child router has none in Traefik's API either).
     ...(r.parentRefs === undefined ? { observability: observabilityView(r.observability) } : {}),
@@ -305,6 +306,37 @@ function mergeSorted(a: readonly string[], b: readonly string[] | undefined): st
   return [...new Set([...a, ...(b ?? [])])].sort();
 }
 
+/** `{ usedBy }` unless empty (Traefik's `json:"usedBy,omitempty"`). */
+export function usedByField(list: readonly string[] | undefined): { readonly usedBy?: readonly string[] } {
+  return list === undefined || list.length === 0 ? {} : { usedBy: list };
+}
+
+const builtCache = new WeakMap<RuntimeSnapshot, ReadonlySet<string>>();
+
+/**
+ * The services Traefik would build: those its routers name and the services under them (its
+ * service manager builds a service when a router asks for it, BuildHTTP; only then has it a
+ * serverStatus, runtime ServiceInfo UpdateServerStatus). Once per snapshot.
+ */
+function builtServices(snapshot: RuntimeSnapshot): ReadonlySet<string> {
+  let built = builtCache.get(snapshot);
+  if (built !== undefined) return built;
+  const out = new Set<string>();
+  const todo: string[] = [];
+  for (const [name, r] of Object.entries(snapshot.config.http.routers))
+    if (r.service !== undefined) todo.push(qualify(r.service, providerOf(name)));
+  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+    if (out.has(name)) continue;
+    out.add(name);
+    const cfg = snapshot.config.http.services[name];
+    if (cfg !== undefined)
+      for (const ref of serviceReferences(cfg)) todo.push(qualify(ref.name, providerOf(name)));
+  }
+  built = out;
+  builtCache.set(snapshot, built);
+  return built;
+}
+
 interface InternalViews {
   readonly routers: readonly RouterView[];
   readonly services: readonly ServiceView[];
@@ -326,8 +358,9 @@ export function internalViews(snapshot: RuntimeSnapshot, objs: InternalObjects):
     objs.routers.filter((r) => pick(r).includes(name)).map((r) => r.name);
   const v: InternalViews = {
     routers: objs.routers.map(
-      (r): RouterView => ({
+      ({ middlewares, ...r }): RouterView => ({
         ...r,
+        ...(middlewares.length === 0 ? {} : { middlewares }),
         provider: 'internal',
         observability: DEFAULT_OBSERVABILITY,
         status: 'enabled',
@@ -340,9 +373,11 @@ export function internalViews(snapshot: RuntimeSnapshot, objs: InternalObjects):
         provider: 'internal',
         status: 'enabled',
         issues: [],
-        usedBy: mergeSorted(
-          users((r) => [r.service], name),
-          u.services.get(name),
+        ...usedByField(
+          mergeSorted(
+            users((r) => [r.service], name),
+            u.services.get(name),
+          ),
         ),
       }),
     ),
@@ -355,9 +390,11 @@ export function internalViews(snapshot: RuntimeSnapshot, objs: InternalObjects):
         provider: 'internal',
         status: 'enabled',
         issues: [],
-        usedBy: mergeSorted(
-          users((r) => r.middlewares, m.name),
-          u.middlewares.get(m.name),
+        ...usedByField(
+          mergeSorted(
+            users((r) => r.middlewares, m.name),
+            u.middlewares.get(m.name),
+          ),
         ),
       }),
     ),
@@ -408,7 +445,7 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
     ...objectStatus(snapshot, 'http', name, own, node === undefined || hasError(own)),
     ...(cfg.middlewares === undefined ? {} : { middlewares: cfg.middlewares }),
   };
-  const used = { usedBy: usedBy(snapshot).services.get(name) ?? [] };
+  const used = usedByField(usedBy(snapshot).services.get(name));
   if (cfg.kind !== 'loadBalancer') {
     const services = serviceReferences(cfg).map((r) => qualify(r.name, provider));
     return { ...base, issues, services, ...used };
@@ -437,10 +474,12 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
       },
     };
   });
-  // Traefik marks every server UP when it builds the service, then as its health check finds it.
+  // Traefik marks every server UP when it builds the service, then as its health check finds it;
+  // a service no router uses is never built: no serverStatus (GetAllStatus nil, omitempty).
+  if (!builtServices(snapshot).has(name)) return { ...base, issues, servers, ...used };
   const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
   for (const s of servers) serverStatus[s.url] = s.status === 'up' ? 'UP' : 'DOWN';
-  return { ...base, issues, servers, serverStatus, ...used };
+  return { ...base, issues, servers, ...(servers.length === 0 ? {} : { serverStatus }), ...used };
 }
 
 export function serviceViews(snapshot: RuntimeSnapshot): ServiceView[] {
@@ -468,7 +507,7 @@ export function middlewareView(snapshot: RuntimeSnapshot, name: string): Middlew
     ...objectStatus(snapshot, 'http', name, issues, !snapshot.middlewares.has(name) || hasError(issues)),
     issues: issues.map(formatIssue),
     config: cfg.config,
-    usedBy: usedBy(snapshot).middlewares.get(name) ?? [],
+    ...usedByField(usedBy(snapshot).middlewares.get(name)),
   };
 }
 
