@@ -64,10 +64,11 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
   const off = /^(service|middleware) `(.+)` is disabled because of its own errors$/.exec(m);
   if (off !== null) {
     const q = qualified(off[2]!, ctx.name);
+    const section = off[1] === 'service' ? 'services' : 'middlewares';
     // Traefik's BuildHTTP on a disabled service: its errors joined (strings.Join(conf.Err, ", ")).
-    if (seen.has(q)) return undefined;
-    seen.add(q);
-    const errs = ctx.errorsOf?.(off[1] === 'service' ? 'services' : 'middlewares', q) ?? [];
+    if (seen.has(`${section}/${q}`)) return undefined;
+    seen.add(`${section}/${q}`);
+    const errs = ctx.errorsOf?.(section, q) ?? [];
     return errs.length > 0 ? errs.join(', ') : undefined;
   }
   if (m === 'a service needs a type')
@@ -118,7 +119,7 @@ export function traefikErrors(issues: readonly ConfigIssue[], ctx: ErrorContext)
   const add = (s: string): void => {
     if (!out.includes(s)) out.push(s);
   };
-  const seen = new Set<string>([ctx.name]);
+  const seen = new Set<string>();
   const texts = (i: ConfigIssue): string | undefined => {
     const t = traefikText(i, ctx, seen);
     if (t !== undefined) return t;
