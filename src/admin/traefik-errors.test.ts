@@ -66,6 +66,27 @@ describe("Traefik's error strings (pkg/config/runtime AddError)", () => {
     ]);
   });
 
+  it("words a TCP router's rule errors as Traefik's manager.go", () => {
+    const tcp = (message: string) => issue('error', message, ['tcp', 'routers', 'r@file', 'rule'], at);
+    const rule = 'Host(`mydomain.com`)';
+    assert.deepEqual(
+      traefikErrors([tcp('invalid rule: unknown matcher "Host"; use HostSNI (at offset 0 of the rule)')], {
+        kind: 'tcp',
+        name: 'r@file',
+        rule,
+      }),
+      ['invalid rule: "Host(`mydomain.com`)" , unsupported function: Host'],
+    );
+    assert.deepEqual(
+      traefikErrors([tcp('a HostSNI with a name needs `tls` on the router')], {
+        kind: 'tcp',
+        name: 'r@file',
+        rule: 'HostSNI(`a.test`)',
+      }),
+      ['invalid rule: "HostSNI(`a.test`)" , has HostSNI matcher, but no TLS on router'],
+    );
+  });
+
   it("gives a router the errors of the service that disabled it; ours unlocated; our warnings are not Traefik's", () => {
     const svc = issue('error', 'a service needs a type', ['http', 'services', 's@file'], at);
     const errorsOf = (section: string, name: string) =>

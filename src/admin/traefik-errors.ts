@@ -13,7 +13,9 @@
  *   pkg/server/middleware/middlewares.go BuildChain), then its rule (pkg/muxer/http mux.go
  *   AddRoute and parser.go parse: `error while parsing rule R: error while parsing rule R:
  *   unsupported function: F`, `error while parsing rule R: error while adding rule R: error while
- *   adding rule M: unexpected number of parameters; got 2, expected one of [1]`);
+ *   adding rule M: unexpected number of parameters; got 2, expected one of [1]`; a TCP router's
+ *   `invalid rule: "R" , unsupported function: F` and `invalid rule: "R" , has HostSNI matcher, but
+ *   no TLS on router`, pkg/server/router/tcp/manager.go);
  * - a service without a type: `the service "s@p" does not have any type defined` (`the UDP
  *   service …` for UDP; pkg/server/service/service.go, tcp/service.go, udp/service.go), with two:
  *   `cannot create service: multi-types service not supported, …`;
@@ -81,6 +83,26 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
     return 'cannot create middleware: multi-types middleware not supported, consider declaring two different pieces of middleware instead';
   if (m.startsWith('invalid rule: ') && ctx.kind === 'http' && ctx.rule !== undefined)
     return ruleText(m, ctx.rule);
+  if (ctx.kind === 'tcp' && ctx.rule !== undefined) return tcpRuleText(m, ctx.rule);
+  return undefined;
+}
+
+/** Go's %q of a string of printable ASCII (JSON's quoting is the same there); else undefined. */
+function goQuote(s: string): string | undefined {
+  return /^[\x20-\x7e]*$/.test(s) ? JSON.stringify(s) : undefined;
+}
+
+/**
+ * Traefik's TCP router manager's rule errors (pkg/server/router/tcp/manager.go: `invalid rule: %q
+ * , %w` of ParseHostSNI's predicate error; a named HostSNI without `tls`).
+ */
+function tcpRuleText(message: string, rule: string): string | undefined {
+  const q = goQuote(rule);
+  if (q === undefined) return undefined;
+  const x = /^invalid rule: unknown matcher "([^"]+)"/.exec(message);
+  if (x !== null) return `invalid rule: ${q} , unsupported function: ${x[1]}`;
+  if (message.startsWith('a HostSNI with a name needs `tls`'))
+    return `invalid rule: ${q} , has HostSNI matcher, but no TLS on router`;
   return undefined;
 }
 

@@ -1522,6 +1522,10 @@ ${API}
     entrypoints=["unknown-entrypoint"]
     service = "service1"
     rule = "HostSNI(\`mydomain.com\`)"
+  [tcp.routers.router4]
+    entrypoints=["websecure"]
+    service = "service1"
+    rule = "Host(\`mydomain.com\`)"
 
 [tcp.services]
   [tcp.services.service1]
@@ -1556,6 +1560,10 @@ ${API}
       assert.ok(body.includes('entryPoint \\"unknown-entrypoint\\" doesn\'t exist'), `${kind}: ${body}`);
       assert.ok(body.includes('no valid entryPoint for this router'), `${kind}: ${body}`);
     }
+    // TestTCPRouterConfigErrors: router4 has an unsupported rule (Traefik's manager.go words).
+    const router4 = await api(proxy, '/api/tcp/routers/router4@file');
+    assert.ok(router4.includes('invalid rule: \\"Host(`mydomain.com`)\\"'), router4);
+    assert.match(router4, /"status":"disabled"/);
   });
 
   // integration/fixtures/service_errors.toml
