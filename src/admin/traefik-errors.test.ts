@@ -66,6 +66,30 @@ describe("Traefik's error strings (pkg/config/runtime AddError)", () => {
     ]);
   });
 
+  it('adds the TLS options conflicts after the build error, one per host (a warning alone)', () => {
+    const conflict = router(
+      ['tls', 'options'],
+      'routers on a.test, b.test (entry point websecure) ask for different TLS options: the default TLS options are used there',
+      'warning',
+    );
+    const ghost = router(['middlewares', 0], 'middleware `unknown` does not exist');
+    assert.deepEqual(
+      traefikErrors([conflict, ghost], { kind: 'http', name: 'r@file', rule: 'Host(`a.test`)' }),
+      [
+        'middleware "unknown@file" does not exist',
+        'found different TLS options for routers on the same host a.test, so using the default TLS options instead',
+        'found different TLS options for routers on the same host b.test, so using the default TLS options instead',
+      ],
+    );
+    const unknown = router(['tls', 'options'], 'unknown TLS options `nope`');
+    assert.deepEqual(
+      traefikErrors([ghost, unknown], { kind: 'http', name: 'r@file', rule: 'Host(`a.test`)' }),
+      ['building router handler: unknown TLS options: nope@file'],
+    );
+    const alone = traefikErrors([conflict], { kind: 'http', name: 'r@file', rule: 'Host(`a.test`)' });
+    assert.equal(traefikStatusOf(false, alone), 'warning');
+  });
+
   it("words a TCP router's rule errors as Traefik's manager.go", () => {
     const tcp = (message: string) => issue('error', message, ['tcp', 'routers', 'r@file', 'rule'], at);
     const rule = 'Host(`mydomain.com`)';

@@ -7,7 +7,8 @@
  *   `no valid entryPoint for this router` (critical) when none is left (runtime_http.go,
  *   runtime_tcp.go, runtime_udp.go GetRoutersByEntryPoints); such a router is not built further;
  * - a router's build error, the first one Traefik meets only (buildEntryPointHandler `continue`s
- *   after it, pkg/server/router/router.go): its service (`the service "s@p" does not exist`,
+ *   after it, pkg/server/router/router.go): unknown TLS options (`building router handler: unknown
+ *   TLS options: o@p`, tls.Manager.Get), its service (`the service "s@p" does not exist`,
  *   BuildHTTP; a service disabled by its own errors: those, joined by ", "), then its middlewares
  *   from the last (alice builds the chain from its end; `middleware "m@p" does not exist`,
  *   pkg/server/middleware/middlewares.go BuildChain), then its rule (pkg/muxer/http mux.go
@@ -16,6 +17,8 @@
  *   adding rule M: unexpected number of parameters; got 2, expected one of [1]`; a TCP router's
  *   `invalid rule: "R" , unsupported function: F` and `invalid rule: "R" , has HostSNI matcher, but
  *   no TLS on router`, pkg/server/router/tcp/manager.go);
+ * - routers on one host asking for different TLS options: `found different TLS options for routers
+ *   on the same host h, so using the default TLS options instead` (non-critical: `warning`);
  * - a service without a type: `the service "s@p" does not have any type defined` (`the UDP
  *   service …` for UDP; pkg/server/service/service.go, tcp/service.go, udp/service.go), with two:
  *   `cannot create service: multi-types service not supported, …`;
@@ -73,6 +76,12 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
     const errs = ctx.errorsOf?.(section, q) ?? [];
     return errs.length > 0 ? errs.join(', ') : undefined;
   }
+  const tlsOptions = /^unknown TLS options `(.+)`$/.exec(m);
+  if (tlsOptions !== null && ctx.kind === 'http') {
+    // buildRouterHandler's check of the options before anything else (tls.Manager.Get).
+    const o = tlsOptions[1]!;
+    return `building router handler: unknown TLS options: ${o === 'default' ? o : qualified(o, ctx.name)}`;
+  }
   if (m === 'a service needs a type')
     return `the ${ctx.kind === 'udp' ? 'UDP service' : 'service'} "${ctx.name}" does not have any type defined`;
   if (m.startsWith('a service has exactly one type'))
@@ -125,6 +134,8 @@ function ruleText(message: string, rule: string): string | undefined {
 /** Where a router's issue stands in Traefik's build order (lower first); entry points aside. */
 function buildOrder(i: ConfigIssue): number {
   const key = i.path[3];
+  // buildRouterHandler checks the TLS options first, then buildHTTPHandler the service.
+  if (key === 'tls') return -1;
   if (key === 'service') return 0;
   // Middlewares from the last: alice's Then calls the constructors from the end of the chain.
   if (key === 'middlewares') return 1 + (1000 - Number(i.path[4] ?? 0)) / 10000;
@@ -169,12 +180,27 @@ export function traefikErrors(issues: readonly ConfigIssue[], ctx: ErrorContext)
   }
   // The first build error, as Traefik stops building the router there.
   const build = issues
-    .filter((i) => i.path[3] !== 'entryPoints')
+    .filter((i) => i.path[3] !== 'entryPoints' && tlsConflict(i) === undefined)
     .map((i) => ({ i, t: texts(i) }))
     .filter((x): x is { i: ConfigIssue; t: string } => x.t !== undefined)
     .sort((a, b) => buildOrder(a.i) - buildOrder(b.i));
   if (build[0] !== undefined) add(build[0].t);
+  // Then the TLS options conflicts, non-critical, that Traefik's TCP manager adds once the HTTP
+  // handlers are built (pkg/server/router/tcp/manager.go buildEntryPointHandler), one per host.
+  for (const i of issues) for (const t of tlsConflict(i) ?? []) add(t);
   return out;
+}
+
+/** Traefik's TLS options conflict errors for our issue saying so, one per host; else undefined. */
+function tlsConflict(i: ConfigIssue): string[] | undefined {
+  const x = /^routers on (.+?)(?: \(entry point [^)]*\))? ask for different TLS options/.exec(i.message);
+  if (x === null) return undefined;
+  return x[1]!
+    .split(', ')
+    .map(
+      (h) =>
+        `found different TLS options for routers on the same host ${h}, so using the default TLS options instead`,
+    );
 }
 
 /**
