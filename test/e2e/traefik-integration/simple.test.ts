@@ -15,6 +15,7 @@ import type { ProxyProcess } from '../../helpers/proxy-process.ts';
 import { header, rawRequest } from '../../helpers/raw-client.ts';
 import { runCli } from '../../helpers/run-cli.ts';
 import { startFixture, startWhoami, type Whoami } from './fixture.ts';
+import { startL4Fixture } from './fixture-tcp.ts';
 
 const open: { close(): Promise<unknown> }[] = [];
 function track<T extends { close(): Promise<unknown> } | ProxyProcess>(x: T): T {
@@ -1605,6 +1606,67 @@ ${API}
     assert.match(await api(proxy, '/api/http/services/service1@file'), /"status":"disabled"/);
     assert.match(await api(proxy, '/api/http/services/service2@file'), /"status":"enabled"/);
   });
+
+  // integration/fixtures/tcp/service_errors.toml and udp/service_errors.toml (the API on its
+  // own `traefik` entry point): Traefik's `error` of a service without a type, in its words.
+  for (const [name, kind, routers, typeless] of [
+    [
+      'TestTCPServiceConfigErrors',
+      'tcp',
+      `[tcp.routers]
+  [tcp.routers.router1]
+    service = "service1"
+    rule = "HostSNI(\`snitest.net\`)"
+
+  [tcp.routers.router2]
+    service = "service2"
+    rule = "HostSNI(\`snitest.com\`)"
+`,
+      'the service \\"service1@file\\" does not have any type defined',
+    ],
+    [
+      'TestUDPServiceConfigErrors',
+      'udp',
+      `[udp.routers]
+  [udp.routers.router1]
+    service = "service1"
+
+  [udp.routers.router2]
+    service = "service2"
+`,
+      'the UDP service \\"service1@file\\" does not have any type defined',
+    ],
+  ] as const) {
+    it(`${name}: a ${kind} service without a type is disabled with Traefik's error, the other enabled`, async () => {
+      const proxy = track(
+        await startL4Fixture(`[entryPoints]
+  [entryPoints.websecure]
+    address = ":4443"
+  [entryPoints.udp]
+    address = ":4443/udp"
+  [entryPoints.traefik]
+    address = ":8080"
+
+${API}
+[providers.file]
+  filename = "{{ .SelfFilename }}"
+
+${routers}
+[${kind}.services]
+  [${kind}.services.service1]
+
+  [${kind}.services.service2]
+    [${kind}.services.service2.loadBalancer]
+      [[${kind}.services.service2.loadBalancer.servers]]
+        address = "127.0.0.1:9010"
+`),
+      );
+      const list = await api(proxy, `/api/${kind}/services`);
+      assert.ok(list.includes(`["${typeless}"]`), list);
+      assert.match(await api(proxy, `/api/${kind}/services/service1@file`), /"status":"disabled"/);
+      assert.match(await api(proxy, `/api/${kind}/services/service2@file`), /"status":"enabled"/);
+    });
+  }
 
   it('TestPrintHelp: --help prints the usage, no crash', async () => {
     const r = await runCli(['--help']);
