@@ -40,6 +40,15 @@ describe("Traefik's error strings (pkg/config/runtime AddError)", () => {
     assert.deepEqual(traefikErrors(issues, { kind: 'http', name: 'r@file', rule: 'Nope(`x`)' }), [
       'middleware "b@docker" does not exist',
     ]);
+    const none = issue(
+      'error',
+      'router has no service and no child routers',
+      ['http', 'routers', 'r@file'],
+      at,
+    );
+    assert.deepEqual(traefikErrors([...issues, none], { kind: 'http', name: 'r@file', rule: 'Nope(`x`)' }), [
+      'the service is missing on the router',
+    ]);
     const withService = [...issues, router(['service'], 'service `s` does not exist')];
     assert.deepEqual(traefikErrors(withService, { kind: 'udp', name: 'r@file' }), [
       'the UDP service "s@file" does not exist',

@@ -8,7 +8,8 @@
  *   runtime_tcp.go, runtime_udp.go GetRoutersByEntryPoints); such a router is not built further;
  * - a router's build error, the first one Traefik meets only (buildEntryPointHandler `continue`s
  *   after it, pkg/server/router/router.go): unknown TLS options (`building router handler: unknown
- *   TLS options: o@p`, tls.Manager.Get), its service (`the service "s@p" does not exist`,
+ *   TLS options: o@p`, tls.Manager.Get), its service (`the service is missing on the router` when it
+ *   names none) (`the service "s@p" does not exist`,
  *   BuildHTTP; a service disabled by its own errors: those, joined by ", "), then its middlewares
  *   from the last (alice builds the chain from its end; `middleware "m@p" does not exist`,
  *   pkg/server/middleware/middlewares.go BuildChain), then its rule (pkg/muxer/http mux.go
@@ -82,6 +83,9 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
     const o = tlsOptions[1]!;
     return `building router handler: unknown TLS options: ${o === 'default' ? o : qualified(o, ctx.name)}`;
   }
+  // buildHTTPHandler (pkg/server/router/router.go), for a router that is no parent.
+  if (m === 'router has no service and no child routers' && ctx.kind === 'http')
+    return 'the service is missing on the router';
   if (m === 'a service needs a type')
     return `the ${ctx.kind === 'udp' ? 'UDP service' : 'service'} "${ctx.name}" does not have any type defined`;
   if (m.startsWith('a service has exactly one type'))
@@ -136,7 +140,7 @@ function buildOrder(i: ConfigIssue): number {
   const key = i.path[3];
   // buildRouterHandler checks the TLS options first, then buildHTTPHandler the service.
   if (key === 'tls') return -1;
-  if (key === 'service') return 0;
+  if (key === 'service' || i.message.startsWith('router has no service')) return 0;
   // Middlewares from the last: alice's Then calls the constructors from the end of the chain.
   if (key === 'middlewares') return 1 + (1000 - Number(i.path[4] ?? 0)) / 10000;
   if (key === 'rule') return 2;
