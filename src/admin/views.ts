@@ -82,8 +82,8 @@ export interface ServiceView {
   readonly name: string;
   readonly provider: string;
   /**
-   * 'unknown' for a disabled service whose kind cannot be told; absent for an internal service
-   * (Traefik's extractType finds no kind in its empty configuration: `type` omitted).
+   * Traefik's lowercased kind (`loadbalancer`, traefikType); absent for a service whose kind
+   * cannot be told and for an internal service (Traefik's extractType finds none: omitted).
    */
   readonly type?: string;
   readonly status: ObjectStatus;
