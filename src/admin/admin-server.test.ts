@@ -129,7 +129,6 @@ describe('admin API reads', () => {
         rule: 'Host(`a.example`)',
         priority: 'Host(`a.example`)'.length,
         entryPoints: ['web', 'traefik'],
-        middlewares: [],
         service: 'svc@api',
         observability: { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' },
         status: 'enabled',
@@ -156,7 +155,7 @@ describe('admin API reads', () => {
       {
         name: 'svc@api',
         provider: 'api',
-        type: 'loadBalancer',
+        type: 'loadbalancer',
         // Traefik's inline configuration (admin/traefik-config.ts), SetDefaults' defaults present.
         loadBalancer: {
           servers: [{ url: 'http://127.0.0.1:9' }],
@@ -183,8 +182,9 @@ describe('admin API reads', () => {
     // Traefik's usedBy: the routers naming it directly (a chain's members are not counted).
     const both = (await a.json('/api/http/middlewares/both')).body as { usedBy: string[] };
     assert.deepEqual(both.usedBy, ['api@api']);
-    const strip = (await a.json('/api/http/middlewares/strip')).body as { usedBy: string[] };
-    assert.deepEqual(strip.usedBy, []);
+    // No router: no usedBy (Traefik's omitempty).
+    const strip = (await a.json('/api/http/middlewares/strip')).body as { usedBy?: string[] };
+    assert.equal(strip.usedBy, undefined);
   });
 
   it('names the children of a service that is not a load balancer', async (t) => {
@@ -206,9 +206,9 @@ describe('admin API reads', () => {
     assert.deepEqual(
       list.map((m) => [m.name, m.type, m.status]),
       [
-        ['add@api', 'addPrefix', 'enabled'],
+        ['add@api', 'addprefix', 'enabled'],
         ['both@api', 'chain', 'enabled'],
-        ['strip@api', 'stripPrefix', 'enabled'],
+        ['strip@api', 'stripprefix', 'enabled'],
       ],
     );
     assert.deepEqual(list[0]?.config, { prefix: '/v1' });

@@ -8,7 +8,7 @@ import { defaultPriority } from '../router/index.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 import { observabilityView } from './observability-view.ts';
 import { redactSecrets } from './redact.ts';
-import { traefikInlineConfig, traefikServiceConfig } from './traefik-config.ts';
+import { traefikInlineConfig, traefikServiceConfig, traefikType } from './traefik-config.ts';
 import type { MiddlewareView, RouterView, ServiceView } from './views.ts';
 
 /*
@@ -70,7 +70,9 @@ export function disabledRouterView(
     rule,
     priority: Number.isInteger(priority) && priority !== 0 ? priority : defaultPriority(rule),
     entryPoints: eps.length > 0 ? eps : allEntryPoints,
-    middlewares: strings(r['middlewares']).map((m) => qualify(m, provider)),
+    ...(strings(r['middlewares']).length === 0
+      ? {}
+      : { middlewares: strings(r['middlewares']).map((m) => qualify(m, provider)) }),
     service: qualify(text(r['service']), provider),
     // A root router's, as written (Traefik's applyDefaultObservabilityModel fills every router in).
     ...(r['parentRefs'] === undefined
@@ -107,7 +109,7 @@ export function disabledServiceView(d: DisabledObject, issues: readonly ConfigIs
   return {
     name: d.name,
     provider: providerNameOf(d.name),
-    type: type ?? 'unknown',
+    ...traefikType(type),
     // Traefik shows a disabled object's configuration too (with its `err`): when it parsed.
     ...(d.parsed && d.kind === undefined && type !== undefined
       ? disabledInline(d.value, () => traefikServiceConfig(d.value as ServiceConfig))
@@ -117,16 +119,27 @@ export function disabledServiceView(d: DisabledObject, issues: readonly ConfigIs
   };
 }
 
-export function disabledMiddlewareView(d: DisabledObject, issues: readonly ConfigIssue[]): MiddlewareView {
+/**
+ * A middleware's key of its kind (`rateLimit`; `unknown` when it cannot be told) and its options:
+ * parsed, `{ type, config }`; as written, `{ <type>: <options> }` (one key when valid).
+ */
+export function middlewareKind(d: Pick<DisabledObject, 'parsed' | 'value'>): {
+  type: string;
+  config: unknown;
+} {
   const r = record(d.value);
-  // Parsed: `{ type, config }`; as written: `{ <type>: <options> }` (one key when valid).
   const keys = Object.keys(r);
   const type = d.parsed ? text(r['type']) : keys.length === 1 ? keys[0]! : 'unknown';
   const config = d.parsed ? r['config'] : keys.length === 1 ? r[keys[0]!] : d.value;
+  return { type, config };
+}
+
+export function disabledMiddlewareView(d: DisabledObject, issues: readonly ConfigIssue[]): MiddlewareView {
+  const { type, config } = middlewareKind(d);
   return {
     name: d.name,
     provider: providerNameOf(d.name),
-    type,
+    ...traefikType(type, config),
     ...(d.parsed ? disabledInline(d.value, () => traefikInlineConfig(type, config)) : {}),
     status: 'disabled',
     issues: issues.map(formatIssue),

@@ -109,9 +109,10 @@ describe('admin API, layer 4 views', () => {
         priority: -1,
         entryPoints: ['web'],
         using: [],
-        middlewares: [],
         service: 'nowhere@file',
         status: 'disabled',
+        // Traefik's words (pkg/server/service/tcp/service.go BuildTCP).
+        error: ['the service "nowhere@file" does not exist'],
         issues: [
           'dyn.yaml:6:66: tcp.routers.broken@file.service: service `nowhere` does not exist in the tcp section',
         ],
@@ -136,7 +137,6 @@ describe('admin API, layer 4 views', () => {
         priority: 'HostSNI(`a.example`)'.length,
         entryPoints: ['web'],
         using: ['web'],
-        middlewares: [],
         service: 'both@file',
         tls: { passthrough: true, domains: [] },
         status: 'enabled',
@@ -160,7 +160,7 @@ describe('admin API, layer 4 views', () => {
     assert.deepEqual(r.body, {
       name: 'echo@file',
       provider: 'file',
-      type: 'loadBalancer',
+      type: 'loadbalancer',
       // Traefik's inline configuration (traefik-config.ts): Go durations, `tls: false` omitted.
       loadBalancer: {
         servers: [{ address: live }, { address: dead }],
@@ -189,8 +189,8 @@ describe('admin API, layer 4 views', () => {
       list.map((s) => [s.name, s.type, s.status]),
       [
         ['both@file', 'weighted', 'enabled'],
-        ['echo@file', 'loadBalancer', 'enabled'],
-        ['unused@file', 'loadBalancer', 'enabled'],
+        ['echo@file', 'loadbalancer', 'enabled'],
+        ['unused@file', 'loadbalancer', 'enabled'],
       ],
     );
     assert.deepEqual((list[0] as unknown as { services: string[] }).services, ['echo@file']);
@@ -202,7 +202,7 @@ describe('admin API, layer 4 views', () => {
       {
         name: 'local@file',
         provider: 'file',
-        type: 'ipAllowList',
+        type: 'ipallowlist',
         ipAllowList: { sourceRange: ['127.0.0.1/32'] },
         status: 'enabled',
         issues: [],
@@ -222,7 +222,7 @@ describe('admin API, layer 4 views', () => {
     assert.deepEqual((await a.json('/api/udp/services/dns')).body, {
       name: 'dns@file',
       provider: 'file',
-      type: 'loadBalancer',
+      type: 'loadbalancer',
       loadBalancer: { servers: [{ address: '127.0.0.1:5353' }] },
       status: 'enabled',
       issues: [],
@@ -248,13 +248,13 @@ describe('admin API, layer 4 views', () => {
     const o = (await a.json('/api/overview')).body as Record<string, unknown>;
     assert.deepEqual(o['tcp'], {
       routers: { total: 3, warnings: 0, errors: 1 },
-      // echo has a server down: a warning.
-      services: { total: 3, warnings: 1, errors: 0 },
+      // echo has a server down: its serverStatus says so, its status stays enabled (Traefik's).
+      services: { total: 3, warnings: 0, errors: 0 },
       middlewares: { total: 1, warnings: 0, errors: 0 },
     });
     assert.deepEqual(o['udp'], {
-      // dns lost its entry point to other: a warning.
-      routers: { total: 2, warnings: 1, errors: 0 },
+      // dns lost its entry point to other: Traefik logs it (no AddError), the status stays enabled.
+      routers: { total: 2, warnings: 0, errors: 0 },
       services: { total: 1, warnings: 0, errors: 0 },
     });
     // Their issues are in their views, not in the overview's list.

@@ -7,18 +7,22 @@ import {
   disabledMiddlewareView,
   disabledNames,
   disabledObject,
+  middlewareKind,
   record,
   strings,
   text,
 } from './disabled-views.ts';
-import { traefikInlineConfig } from './traefik-config.ts';
+import { traefikInlineConfig, traefikType } from './traefik-config.ts';
 import {
   counts,
   hasError,
   issuesOf,
   type MiddlewareView,
   type ObjectStatus,
+  objectStatus,
+  routerStatus,
   type SectionCounts,
+  usedByField,
 } from './views.ts';
 
 /*
@@ -56,6 +60,8 @@ export interface L4RouterView {
   readonly using: readonly string[];
   readonly service: string;
   readonly status: ObjectStatus;
+  /** Traefik's `error` (traefik-errors.ts). */
+  readonly error?: readonly string[];
   readonly issues: readonly string[];
 }
 
@@ -68,15 +74,17 @@ export interface L4ServerView {
 export interface L4ServiceView {
   readonly name: string;
   readonly provider: string;
-  readonly type: 'loadBalancer' | 'weighted' | 'unknown';
+  /** Traefik's lowercased kind: `loadbalancer`, `weighted`; absent when it has none. */
+  readonly type?: string;
   readonly status: ObjectStatus;
+  readonly error?: readonly string[];
   readonly issues: readonly string[];
   readonly servers?: readonly L4ServerView[];
   /** Traefik's field: server address → `UP` or `DOWN` (TCP load balancers that were built). */
   readonly serverStatus?: Readonly<Record<string, 'UP' | 'DOWN'>>;
   readonly services?: readonly string[];
-  /** The routers that name it. */
-  readonly usedBy: readonly string[];
+  /** The routers that name it; absent when none (Traefik's omitempty). */
+  readonly usedBy?: readonly string[];
   /** Traefik's inline configuration of an enabled one: `loadBalancer` or `weighted` (traefik-config.ts). */
   readonly [traefikKey: string]: unknown;
 }
@@ -132,7 +140,7 @@ function routerView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object, eps: L4Ent
       entryPoints,
       using,
       service,
-      status: built && !o.disabled && !hasError(issues) ? 'enabled' : 'disabled',
+      ...routerStatus(snap, kind, o.name, undefined, issues, !built || o.disabled || hasError(issues)),
       issues: issues.map(formatIssue),
     };
   }
@@ -153,10 +161,13 @@ function routerView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object, eps: L4Ent
     priority,
     entryPoints,
     using,
-    middlewares: strings(v['middlewares']).map((m) => qualifyRef(m, o.name)),
+    // Absent when empty (Traefik's TCPRouter `json:"middlewares,omitempty"`).
+    ...(strings(v['middlewares']).length === 0
+      ? {}
+      : { middlewares: strings(v['middlewares']).map((m) => qualifyRef(m, o.name)) }),
     service,
     ...(tls === undefined ? {} : { tls: tls ?? {} }),
-    status: built && !o.disabled && !hasError(issues) ? 'enabled' : 'disabled',
+    ...routerStatus(snap, kind, o.name, rule, issues, !built || o.disabled || hasError(issues)),
     issues: issues.map(formatIssue),
   };
 }
@@ -183,37 +194,39 @@ function serviceView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object): L4Servic
           : 'unknown';
   const tcpNode = kind === 'tcp' ? snap.tcp.services.get(o.name) : undefined;
   const node = tcpNode ?? (kind === 'udp' ? snap.udp.services.get(o.name) : undefined);
-  const usedBy = objects(snap, kind, 'routers')
-    .filter((r) => qualifyRef(text(r.value['service']), r.name) === o.name)
-    .map((r) => r.name);
+  const usedBy = usedByField(
+    objects(snap, kind, 'routers')
+      .filter((r) => qualifyRef(text(r.value['service']), r.name) === o.name)
+      .map((r) => r.name),
+  );
   // Only services a router uses are built: one that is not, with issues, was left out.
   const off = o.disabled || hasError(issues) || (node === undefined && issues.length > 0);
   const base = {
     name: o.name,
     provider: providerNameOf(o.name),
-    type,
+    ...traefikType(type),
     ...(o.disabled || type === 'unknown' ? {} : traefikInlineConfig(type, v[type])),
-    status: off ? 'disabled' : 'enabled',
+    ...objectStatus(snap, kind, o.name, issues, off),
   } as const;
   if (type === 'weighted') {
     const children = record(v['weighted'])['services'];
     const services = (Array.isArray(children) ? children : []).map((c) =>
       qualifyRef(text(record(c)['name']), o.name),
     );
-    return { ...base, issues: lines, services, usedBy };
+    return { ...base, issues: lines, services, ...usedBy };
   }
   const written = record(v['loadBalancer'])['servers'];
   const addresses = (Array.isArray(written) ? written : []).map((s) => text(record(s)['address']));
   const states = tcpNode?.serverStates?.() ?? null;
   if (states === null)
-    return { ...base, issues: lines, servers: addresses.map((address) => ({ address })), usedBy };
+    return { ...base, issues: lines, servers: addresses.map((address) => ({ address })), ...usedBy };
   const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
   const servers = states.map((s): L4ServerView => {
     serverStatus[s.address] = s.up ? 'UP' : 'DOWN';
     if (!s.up) lines.push(`server ${s.address} is down`);
     return { address: s.address, status: s.up ? 'up' : 'down' };
   });
-  return { ...base, issues: lines, servers, serverStatus, usedBy };
+  return { ...base, issues: lines, servers, serverStatus, ...usedBy };
 }
 
 function middlewareView(snap: RuntimeSnapshot, o: L4Object): MiddlewareView {
@@ -222,8 +235,8 @@ function middlewareView(snap: RuntimeSnapshot, o: L4Object): MiddlewareView {
   const d = { kind: 'tcp', section: 'middlewares', name: o.name, parsed: o.parsed, value: o.value } as const;
   const view = disabledMiddlewareView(d, issues);
   // From the configuration object itself (view.config is a redacted copy): built once per object.
-  const inline = o.disabled ? {} : traefikInlineConfig(view.type, o.value['config']);
-  return { ...view, ...inline, status: o.disabled || hasError(issues) ? 'disabled' : 'enabled' };
+  const inline = o.disabled ? {} : traefikInlineConfig(middlewareKind(d).type, o.value['config']);
+  return { ...view, ...inline, ...objectStatus(snap, 'tcp', o.name, issues, o.disabled || hasError(issues)) };
 }
 
 /** The views of one section (`routers`, `services`, or TCP `middlewares`), sorted by name. */

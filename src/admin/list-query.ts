@@ -28,14 +28,8 @@ type Item = Readonly<Record<string, unknown>>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const list = (v: unknown): readonly string[] => (Array.isArray(v) ? (v as string[]) : []);
 
-/**
- * Traefik's status of an object: `disabled`, `warning` (enabled, with issues: the API lists
- * them under `issues` where Traefik has `error`) or `enabled`.
- */
-export function traefikStatus(item: Item): string {
-  if (item['status'] === 'disabled') return 'disabled';
-  return list(item['issues']).length > 0 ? 'warning' : 'enabled';
-}
+/** An object's status: the views carry Traefik's (`enabled`, `warning`, `disabled`). */
+const traefikStatus = (item: Item): string => str(item['status']);
 
 /** A router's service and middlewares as its configuration writes them (not qualified). */
 export interface Written {
@@ -70,8 +64,8 @@ function positiveInt(q: URLSearchParams, key: string, fallback: number): number 
 
 function keep(kind: ListKind, item: Item, q: URLSearchParams, asWritten: WrittenOf | undefined): boolean {
   const status = q.get('status') ?? '';
-  // A certificate view carries Traefik's own status (enabled, warning, expired).
-  const own = kind === 'certificates' ? str(item['status']) : traefikStatus(item);
+  // Every view carries Traefik's own status (a certificate's: enabled, warning, expired).
+  const own = traefikStatus(item);
   if (status !== '' && own.toLowerCase() !== status.toLowerCase()) return false;
   const search = (q.get('search') ?? '').toLowerCase();
   if (search !== '') {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { traefikInlineConfig } from './traefik-config.ts';
+import { traefikInlineConfig, traefikType } from './traefik-config.ts';
 
 describe("Traefik's inline configuration", () => {
   it("writes status ranges as Traefik's strings and leaves our own keys out", () => {
@@ -25,5 +25,13 @@ describe("Traefik's inline configuration", () => {
     assert.deepEqual(traefikInlineConfig('rateLimit', c), {
       rateLimit: { average: 1, period: '1m0s', burst: 1 },
     });
+  });
+
+  it("types an object as Traefik's extractType, lowercased: a plugin by its name, none without a kind", () => {
+    assert.deepEqual(traefikType('rateLimit'), { type: 'ratelimit' });
+    assert.deepEqual(traefikType('highestRandomWeight'), { type: 'highestrandomweight' });
+    assert.deepEqual(traefikType('plugin', { name: 'MyPlugin', options: {} }), { type: 'myplugin' });
+    assert.deepEqual(traefikType('unknown'), {});
+    assert.deepEqual(traefikType(undefined), {});
   });
 });

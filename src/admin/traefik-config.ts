@@ -226,3 +226,19 @@ export function traefikServiceConfig(cfg: ServiceConfig): Json {
   serviceCache.set(cfg, out);
   return out;
 }
+
+/**
+ * Traefik's `type` of a service or middleware: `strings.ToLower(extractType(…))`
+ * (pkg/api/handler_http.go, handler_tcp.go, handler_udp.go): the Go field name of its kind,
+ * lowercased (`loadbalancer`, `ratelimit`, `ipallowlist`), a plugin's own name for a plugin
+ * (extractType's PluginConf map), none when it has no kind (`omitempty`). `key` is our key of the
+ * kind (`rateLimit`, `plugin`); `config` its configuration (a plugin's `{ name, options }`).
+ */
+export function traefikType(key: string | undefined, config?: unknown): { readonly type?: string } {
+  if (key === undefined || key === '' || key === 'unknown') return {};
+  if (key === 'plugin') {
+    const name = (config as { name?: unknown } | null | undefined)?.name;
+    return typeof name === 'string' && name !== '' ? { type: name.toLowerCase() } : {};
+  }
+  return { type: key.toLowerCase() };
+}

@@ -1,6 +1,5 @@
 import type { HttpSection } from '../config/dynamic/schema.ts';
 import { serviceReferences } from '../config/dynamic/service-references.ts';
-import type { ServiceConfig } from '../config/dynamic/services.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { providerNameOf, providerOf, qualify } from '../core/qualified-name.ts';
 import { defaultPriority } from '../router/index.ts';
@@ -20,14 +19,16 @@ import {
   observabilityView,
   type RouterObservabilityView,
 } from './observability-view.ts';
-import { traefikInlineConfig, traefikServiceConfig } from './traefik-config.ts';
+import { traefikInlineConfig, traefikServiceConfig, traefikType } from './traefik-config.ts';
+import { type ErrorContext, errorField, traefikErrors, traefikStatusOf } from './traefik-errors.ts';
 
 /*
  * The JSON the admin API serves (and the dashboard reads). Everything is derived from one
  * snapshot, read once per request, so that a view never mixes generations.
  */
 
-export type ObjectStatus = 'enabled' | 'disabled';
+/** Traefik's statuses (pkg/config/runtime StatusEnabled, StatusWarning, StatusDisabled). */
+export type ObjectStatus = 'enabled' | 'warning' | 'disabled';
 
 export interface RouterView {
   readonly name: string;
@@ -38,7 +39,8 @@ export interface RouterView {
   /** A bigint for an internal router's Go math.MaxInt-based priority (written exactly). */
   readonly priority: number | bigint;
   readonly entryPoints: readonly string[];
-  readonly middlewares: readonly string[];
+  /** Absent when empty (Traefik's `json:"middlewares,omitempty"`). */
+  readonly middlewares?: readonly string[];
   /** Absent for a parent router (multi-layer routing), whose children name services. */
   readonly service?: string;
   /**
@@ -55,6 +57,8 @@ export interface RouterView {
     readonly domains?: readonly unknown[];
   };
   readonly status: ObjectStatus;
+  /** Traefik's `error` (admin/traefik-errors.ts), absent when empty as Go's omitempty. */
+  readonly error?: readonly string[];
   readonly issues: readonly string[];
 }
 
@@ -78,11 +82,12 @@ export interface ServiceView {
   readonly name: string;
   readonly provider: string;
   /**
-   * 'unknown' for a disabled service whose kind cannot be told; absent for an internal service
-   * (Traefik's extractType finds no kind in its empty configuration: `type` omitted).
+   * Traefik's lowercased kind (`loadbalancer`, traefikType); absent for a service whose kind
+   * cannot be told and for an internal service (Traefik's extractType finds none: omitted).
    */
-  readonly type?: ServiceConfig['kind'] | 'unknown';
+  readonly type?: string;
   readonly status: ObjectStatus;
+  readonly error?: readonly string[];
   readonly issues: readonly string[];
   readonly servers?: readonly ServerView[];
   /** Traefik's map of a load balancer's servers: URL → UP or DOWN (runtime ServiceInfo GetAllStatus). */
@@ -99,8 +104,10 @@ export interface ServiceView {
 export interface MiddlewareView {
   readonly name: string;
   readonly provider: string;
-  readonly type: string;
+  /** Traefik's lowercased kind (traefikType); absent when it has none. */
+  readonly type?: string;
   readonly status: ObjectStatus;
+  readonly error?: readonly string[];
   readonly issues: readonly string[];
   readonly config: unknown;
   /** The routers that name it (Traefik's usedBy). */
@@ -158,6 +165,31 @@ export function hasError(issues: readonly ConfigIssue[]): boolean {
   return issues.some((i) => i.severity === 'error');
 }
 
+/**
+ * The Traefik errors of the `kind` objects of `snapshot` (traefik-errors.ts), for a router whose
+ * service or middleware is disabled by its own: Traefik's router then shows those.
+ */
+export function errorsOfObjects(
+  snapshot: RuntimeSnapshot,
+  kind: 'http' | 'tcp' | 'udp',
+  visiting: Set<string> = new Set(),
+): NonNullable<ErrorContext['errorsOf']> {
+  return (section, name) => {
+    const key = `${section}/${name}`;
+    if (visiting.has(key)) return [];
+    visiting.add(key);
+    try {
+      return traefikErrors(issuesOf(snapshot, section, name, kind), {
+        kind,
+        name,
+        errorsOf: errorsOfObjects(snapshot, kind, visiting),
+      });
+    } finally {
+      visiting.delete(key);
+    }
+  };
+}
+
 export function routerView(
   snapshot: RuntimeSnapshot,
   name: string,
@@ -167,7 +199,9 @@ export function routerView(
   const issues = issuesOf(snapshot, 'routers', name);
   if (r === undefined) {
     const d = disabledObject(snapshot, 'routers', name);
-    return d === undefined ? undefined : disabledRouterView(d, issues, allEntryPoints);
+    if (d === undefined) return undefined;
+    const v = disabledRouterView(d, issues, allEntryPoints);
+    return { ...v, ...routerStatus(snapshot, 'http', name, v.rule, issues, true) };
   }
   const provider = providerOf(name);
   const view: RouterView = {
@@ -178,7 +212,7 @@ export function routerView(
     // A child router (parentRefs) gets no default entry points: it is reached through its parents
     // only (Traefik's mergeConfiguration, pkg/server/aggregator.go: `router.ParentRefs == nil`).
     entryPoints: r.entryPoints ?? (r.parentRefs === undefined ? allEntryPoints : []),
-    middlewares: r.middlewares.map((m) => qualify(m, provider)),
+    ...(r.middlewares.length === 0 ? {} : { middlewares: r.middlewares.map((m) => qualify(m, provider)) }),
     ...(r.service === undefined ? {} : { service: qualify(r.service, provider) }),
     // Only root routers take it (a child router has none in Traefik's API either).
     ...(r.parentRefs === undefined ? { observability: observabilityView(r.observability) } : {}),
@@ -192,10 +226,43 @@ export function routerView(
             ...(r.tls.domains.length === 0 ? {} : { domains: r.tls.domains }),
           },
         }),
-    status: snapshot.routers.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
+    ...routerStatus(snapshot, 'http', name, r.rule, issues, !snapshot.routers.has(name) || hasError(issues)),
     issues: issues.map(formatIssue),
   };
   return view;
+}
+
+/**
+ * A router's Traefik `status` and `error` (traefik-errors.ts): `off` says whether it is out of
+ * force here.
+ */
+export function routerStatus(
+  snapshot: RuntimeSnapshot,
+  kind: 'http' | 'tcp' | 'udp',
+  name: string,
+  rule: string | undefined,
+  issues: readonly ConfigIssue[],
+  off: boolean,
+): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
+  const errors = traefikErrors(issues, {
+    kind,
+    name,
+    ...(rule === undefined ? {} : { rule }),
+    errorsOf: errorsOfObjects(snapshot, kind),
+  });
+  return { status: traefikStatusOf(off, errors), ...errorField(errors) };
+}
+
+/** An object's Traefik `status` and `error` that is not a router (traefik-errors.ts). */
+export function objectStatus(
+  snapshot: RuntimeSnapshot,
+  kind: 'http' | 'tcp' | 'udp',
+  name: string,
+  issues: readonly ConfigIssue[],
+  off: boolean,
+): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
+  const errors = traefikErrors(issues, { kind, name, errorsOf: errorsOfObjects(snapshot, kind) });
+  return { status: traefikStatusOf(off, errors), ...errorField(errors) };
 }
 
 /** Every object of a section, those left out because of errors included, sorted by name. */
@@ -239,6 +306,37 @@ function mergeSorted(a: readonly string[], b: readonly string[] | undefined): st
   return [...new Set([...a, ...(b ?? [])])].sort();
 }
 
+/** `{ usedBy }` unless empty (Traefik's `json:"usedBy,omitempty"`). */
+export function usedByField(list: readonly string[] | undefined): { readonly usedBy?: readonly string[] } {
+  return list === undefined || list.length === 0 ? {} : { usedBy: list };
+}
+
+const builtCache = new WeakMap<RuntimeSnapshot, ReadonlySet<string>>();
+
+/**
+ * The services Traefik would build: those its routers name and the services under them (its
+ * service manager builds a service when a router asks for it, BuildHTTP; only then has it a
+ * serverStatus, runtime ServiceInfo UpdateServerStatus). Once per snapshot.
+ */
+function builtServices(snapshot: RuntimeSnapshot): ReadonlySet<string> {
+  let built = builtCache.get(snapshot);
+  if (built !== undefined) return built;
+  const out = new Set<string>();
+  const todo: string[] = [];
+  for (const [name, r] of Object.entries(snapshot.config.http.routers))
+    if (r.service !== undefined) todo.push(qualify(r.service, providerOf(name)));
+  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+    if (out.has(name)) continue;
+    out.add(name);
+    const cfg = snapshot.config.http.services[name];
+    if (cfg !== undefined)
+      for (const ref of serviceReferences(cfg)) todo.push(qualify(ref.name, providerOf(name)));
+  }
+  built = out;
+  builtCache.set(snapshot, built);
+  return built;
+}
+
 interface InternalViews {
   readonly routers: readonly RouterView[];
   readonly services: readonly ServiceView[];
@@ -260,8 +358,9 @@ export function internalViews(snapshot: RuntimeSnapshot, objs: InternalObjects):
     objs.routers.filter((r) => pick(r).includes(name)).map((r) => r.name);
   const v: InternalViews = {
     routers: objs.routers.map(
-      (r): RouterView => ({
+      ({ middlewares, ...r }): RouterView => ({
         ...r,
+        ...(middlewares.length === 0 ? {} : { middlewares }),
         provider: 'internal',
         observability: DEFAULT_OBSERVABILITY,
         status: 'enabled',
@@ -274,9 +373,11 @@ export function internalViews(snapshot: RuntimeSnapshot, objs: InternalObjects):
         provider: 'internal',
         status: 'enabled',
         issues: [],
-        usedBy: mergeSorted(
-          users((r) => [r.service], name),
-          u.services.get(name),
+        ...usedByField(
+          mergeSorted(
+            users((r) => [r.service], name),
+            u.services.get(name),
+          ),
         ),
       }),
     ),
@@ -285,12 +386,15 @@ export function internalViews(snapshot: RuntimeSnapshot, objs: InternalObjects):
         // Already in Traefik's shape (internal-views.ts): its configuration under its type's key.
         [m.type]: m.config,
         ...m,
+        ...traefikType(m.type),
         provider: 'internal',
         status: 'enabled',
         issues: [],
-        usedBy: mergeSorted(
-          users((r) => r.middlewares, m.name),
-          u.middlewares.get(m.name),
+        ...usedByField(
+          mergeSorted(
+            users((r) => r.middlewares, m.name),
+            u.middlewares.get(m.name),
+          ),
         ),
       }),
     ),
@@ -325,21 +429,23 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
   const cfg = snapshot.config.http.services[name];
   if (cfg === undefined) {
     const d = disabledObject(snapshot, 'services', name);
-    return d === undefined ? undefined : disabledServiceView(d, issuesOf(snapshot, 'services', name));
+    if (d === undefined) return undefined;
+    const own = issuesOf(snapshot, 'services', name);
+    return { ...disabledServiceView(d, own), ...objectStatus(snapshot, 'http', name, own, true) };
   }
   const provider = providerOf(name);
   const node = snapshot.services.get(name);
-  const issues = issuesOf(snapshot, 'services', name).map(formatIssue);
-  const errors = hasError(issuesOf(snapshot, 'services', name));
+  const own = issuesOf(snapshot, 'services', name);
+  const issues = own.map(formatIssue);
   const base = {
     name,
     provider: providerNameOf(name),
-    type: cfg.kind,
+    ...traefikType(cfg.kind),
     ...traefikServiceConfig(cfg),
-    status: node !== undefined && !errors ? ('enabled' as const) : ('disabled' as const),
+    ...objectStatus(snapshot, 'http', name, own, node === undefined || hasError(own)),
     ...(cfg.middlewares === undefined ? {} : { middlewares: cfg.middlewares }),
   };
-  const used = { usedBy: usedBy(snapshot).services.get(name) ?? [] };
+  const used = usedByField(usedBy(snapshot).services.get(name));
   if (cfg.kind !== 'loadBalancer') {
     const services = serviceReferences(cfg).map((r) => qualify(r.name, provider));
     return { ...base, issues, services, ...used };
@@ -368,10 +474,12 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
       },
     };
   });
-  // Traefik marks every server UP when it builds the service, then as its health check finds it.
+  // Traefik marks every server UP when it builds the service, then as its health check finds it;
+  // a service no router uses is never built: no serverStatus (GetAllStatus nil, omitempty).
+  if (!builtServices(snapshot).has(name)) return { ...base, issues, servers, ...used };
   const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
   for (const s of servers) serverStatus[s.url] = s.status === 'up' ? 'UP' : 'DOWN';
-  return { ...base, issues, servers, serverStatus, ...used };
+  return { ...base, issues, servers, ...(servers.length === 0 ? {} : { serverStatus }), ...used };
 }
 
 export function serviceViews(snapshot: RuntimeSnapshot): ServiceView[] {
@@ -388,17 +496,18 @@ export function middlewareView(snapshot: RuntimeSnapshot, name: string): Middlew
   const issues = issuesOf(snapshot, 'middlewares', name);
   if (cfg === undefined) {
     const d = disabledObject(snapshot, 'middlewares', name);
-    return d === undefined ? undefined : disabledMiddlewareView(d, issues);
+    if (d === undefined) return undefined;
+    return { ...disabledMiddlewareView(d, issues), ...objectStatus(snapshot, 'http', name, issues, true) };
   }
   return {
     name,
     provider: providerNameOf(name),
-    type: cfg.type,
+    ...traefikType(cfg.type, cfg.config),
     ...traefikInlineConfig(cfg.type, cfg.config),
-    status: snapshot.middlewares.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
+    ...objectStatus(snapshot, 'http', name, issues, !snapshot.middlewares.has(name) || hasError(issues)),
     issues: issues.map(formatIssue),
     config: cfg.config,
-    usedBy: usedBy(snapshot).middlewares.get(name) ?? [],
+    ...usedByField(usedBy(snapshot).middlewares.get(name)),
   };
 }
 
@@ -412,15 +521,15 @@ export function middlewareViews(snapshot: RuntimeSnapshot): MiddlewareView[] {
 }
 
 /**
- * An object counts as an error when disabled, else as a warning when it has any issue (Traefik's
- * overview counts its `disabled` and `warning` statuses; our views say `enabled` with issues).
+ * Traefik's overview counts (pkg/api/handler_overview.go getHTTPSection…): `disabled` objects as
+ * errors, `warning` ones as warnings.
  */
-export function counts(views: readonly { status: ObjectStatus; issues: readonly string[] }[]): SectionCounts {
+export function counts(views: readonly { status: ObjectStatus }[]): SectionCounts {
   let warnings = 0;
   let errors = 0;
   for (const v of views) {
     if (v.status === 'disabled') errors++;
-    else if (v.issues.length > 0) warnings++;
+    else if (v.status === 'warning') warnings++;
   }
   return { total: views.length, warnings, errors };
 }

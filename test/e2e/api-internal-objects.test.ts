@@ -135,7 +135,7 @@ http:
       [
         [
           'dashboard_redirect@internal',
-          'redirectRegex',
+          'redirectregex',
           {
             regex: String.raw`^(http:\/\/(\[[\w:.]+\]|[\w\._-]+)(:\d+)?)\/$`,
             replacement: '$' + '{1}/dashboard/',
@@ -145,14 +145,14 @@ http:
         ],
         [
           'dashboard_stripprefix@internal',
-          'stripPrefix',
+          'stripprefix',
           { prefixes: ['/dashboard/', '/dashboard'] },
           ['dashboard@internal'],
         ],
         // getRedirectPort: the port of websecure's configured address (`:0` here).
         [
           'redirect-web-to-websecure@internal',
-          'redirectScheme',
+          'redirectscheme',
           { scheme: 'https', port: '0', permanent: true },
           ['web-to-websecure@internal'],
         ],

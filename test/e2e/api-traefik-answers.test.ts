@@ -202,3 +202,107 @@ tls:
     await unknown.text();
   });
 });
+
+/**
+ * Traefik's `error` and `status` (pkg/config/runtime AddError), its lowercased `type`
+ * (pkg/api/handler_http.go extractType) and its omitempty fields, through the real proxy: what a
+ * script written for Traefik's API reads (admin/traefik-errors.ts, docs/admin-api.md).
+ */
+describe("the API's objects as Traefik writes them: error, status, type", () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await startBackend();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: { insecure: true }
+http:
+  routers:
+    partial: { rule: "Path(\`/p\`)", service: app, entryPoints: [web, nope] }
+    nowhere: { rule: "Path(\`/n\`)", service: app, entryPoints: [nope] }
+    plain: { rule: "Path(\`/a\`)", service: app }
+    ghost: { rule: "Path(\`/g\`)", service: app, middlewares: [ghost] }
+    typeless: { rule: "Path(\`/t\`)", service: typeless }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+    idle: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+    empty: { loadBalancer: { servers: [] } }
+    typeless: {}
+  middlewares:
+    rl: { rateLimit: { average: 10 } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  type Obj = Record<string, unknown>;
+  const json = async <T = Obj>(path: string): Promise<T> => {
+    const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}${path}`);
+    assert.equal(r.status, 200, path);
+    return (await r.json()) as T;
+  };
+
+  it("routers: Traefik's error strings, warning for an entry point missing among others", async () => {
+    const routers = await json<Obj[]>('/api/http/routers');
+    const by = new Map(routers.map((r) => [r['name'], r]));
+    const view = (n: string) => [by.get(n)?.['status'], by.get(n)?.['error']];
+    assert.deepEqual(view('partial@file'), ['warning', ['entryPoint "nope" doesn\'t exist']]);
+    assert.deepEqual(view('nowhere@file'), [
+      'disabled',
+      ['entryPoint "nope" doesn\'t exist', 'no valid entryPoint for this router'],
+    ]);
+    assert.deepEqual(view('ghost@file'), ['disabled', ['middleware "ghost@file" does not exist']]);
+    assert.deepEqual(view('typeless@file'), [
+      'disabled',
+      ['the service "typeless@file" does not have any type defined'],
+    ]);
+    // Nothing wrong: no `error`, and no empty `middlewares` (omitempty); our issues stay beside.
+    const plain = by.get('plain@file')!;
+    assert.equal(plain['status'], 'enabled');
+    assert.ok(!('error' in plain) && !('middlewares' in plain), JSON.stringify(plain));
+    assert.deepEqual(plain['issues'], []);
+    assert.ok((by.get('ghost@file')!['issues'] as string[]).some((i) => i.includes('ghost')));
+    // Traefik's status filter and the overview count the warning.
+    const warned = await json<Obj[]>('/api/http/routers?status=warning');
+    assert.deepEqual(
+      warned.map((r) => r['name']),
+      ['partial@file'],
+    );
+    const overview = await json<{ http: { routers: Obj } }>('/api/overview');
+    assert.deepEqual(overview.http.routers, { total: 7, warnings: 1, errors: 3 });
+  });
+
+  it('services and middlewares: lowercased type, serverStatus only when a router uses it, no empty usedBy', async () => {
+    const services = await json<Obj[]>('/api/http/services');
+    const by = new Map(services.map((s) => [s['name'], s]));
+    const app = by.get('app@file')!;
+    assert.equal(app['type'], 'loadbalancer');
+    assert.deepEqual(app['serverStatus'], { [backend.url]: 'UP' });
+    // No router: never built by Traefik, so no serverStatus; no usedBy (omitempty).
+    const idle = by.get('idle@file')!;
+    assert.equal(idle['status'], 'enabled');
+    assert.ok(!('serverStatus' in idle) && !('usedBy' in idle), JSON.stringify(idle));
+    // A warning of ours (no servers) that Traefik has not: enabled, no error, the issue kept.
+    const empty = by.get('empty@file')!;
+    assert.equal(empty['status'], 'enabled');
+    assert.ok(!('error' in empty), JSON.stringify(empty));
+    assert.ok((empty['issues'] as string[]).length > 0);
+    // No kind: no type (extractType finds none), disabled with Traefik's words.
+    const typeless = by.get('typeless@file')!;
+    assert.ok(!('type' in typeless), JSON.stringify(typeless));
+    assert.deepEqual(typeless['error'], ['the service "typeless@file" does not have any type defined']);
+    const rl = await json('/api/http/middlewares/rl@file');
+    assert.equal(rl['type'], 'ratelimit');
+    assert.deepEqual(rl['rateLimit'], { average: 10, period: '1s', burst: 1 });
+    assert.ok(!('usedBy' in rl), JSON.stringify(rl));
+  });
+});

@@ -249,6 +249,8 @@ providers:
     assert.equal(typo.rule, 'Path(`/typo`)');
     assert.equal(typo.service, 'nowhere@file');
     assert.match(typo.issues.join('\n'), /service `nowhere` does not exist/);
+    // Traefik's words beside ours (pkg/server/service/service.go BuildHTTP).
+    assert.deepEqual(typo.error, ['the service "nowhere@file" does not exist']);
     assert.match(
       routers.find((r) => r.name === 'to-bad@file')!.issues.join('\n'),
       /service `bad` is disabled because of its own errors/,
@@ -258,9 +260,9 @@ providers:
       services.map((x) => [x.name, x.type, x.status]),
       [
         ['api@internal', undefined, 'enabled'],
-        ['bad@file', 'loadBalancer', 'disabled'],
+        ['bad@file', 'loadbalancer', 'disabled'],
         ['dashboard@internal', undefined, 'enabled'],
-        ['good@file', 'loadBalancer', 'enabled'],
+        ['good@file', 'loadbalancer', 'enabled'],
         ['noop@internal', undefined, 'enabled'],
         ['prometheus@internal', undefined, 'enabled'],
       ],
@@ -268,7 +270,7 @@ providers:
     const middlewares = await api<MiddlewareView[]>('http/middlewares');
     assert.deepEqual(
       middlewares.map((m) => [m.name, m.type, m.status, m.config]),
-      [['bad@file', 'replacePath', 'disabled', { path: '/a%zz' }]],
+      [['bad@file', 'replacepath', 'disabled', { path: '/a%zz' }]],
     );
     assert.match(middlewares[0]!.issues.join('\n'), /invalid percent-encoding/);
     const one = await api<RouterView>('http/routers/typo');

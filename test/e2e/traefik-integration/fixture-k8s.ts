@@ -223,6 +223,9 @@ export function ourSide(raw: Obj): Obj {
       const p = providerOf(name);
       const conf: Obj | undefined = raw[proto]?.[`${kind}s`]?.[name];
       let c: Obj;
+      // Traefik's `type` is the kind's key lowercased (`stripprefix`): the key it names.
+      const key: string =
+        Object.keys(o).find((k) => k !== 'type' && k.toLowerCase() === o['type']) ?? o['type'];
       if (kind === 'router') {
         const tls =
           o['tls'] === undefined ? undefined : clean({ ...o['tls'], domains: nonEmpty(o['tls'].domains) });
@@ -237,22 +240,22 @@ export function ourSide(raw: Obj): Obj {
         });
       } else if (kind === 'middleware') {
         // An HTTP middleware carries Traefik's inline configuration (admin/traefik-config.ts).
-        c = { [o['type']]: o[o['type']] ?? o['config'] };
-        if (o['type'] === 'chain')
+        c = { [key]: o[key] ?? o['config'] };
+        if (key === 'chain')
           c['chain'] = { middlewares: o['config'].middlewares.map((m: string) => asWritten(m, p)) };
-      } else if (proto === 'http' && o[o['type']] !== undefined) {
+      } else if (proto === 'http' && o[key] !== undefined) {
         // Traefik's inline configuration of an HTTP service (admin/traefik-config.ts).
-        const inline: Obj = { ...o[o['type']] };
+        const inline: Obj = { ...o[key] };
         if (inline['serversTransport'] !== undefined)
           inline['serversTransport'] = asWritten(inline['serversTransport'], p);
         // Traefik's CRD provider builds dynamic.Mirroring without SetDefaults (crd
         // kubernetes_http.go): its unset mirrorBody and maxBodySize are absent, where ours shows
         // the defaults in force (docs/migrating-from-traefik.md, "The API's objects").
-        if (o['type'] === 'mirroring') {
+        if (key === 'mirroring') {
           if (inline['mirrorBody'] === true) delete inline['mirrorBody'];
           if (inline['maxBodySize'] === -1) delete inline['maxBodySize'];
         }
-        c = { [o['type']]: inline };
+        c = { [key]: inline };
       } else {
         c = serviceConfig(conf, p);
       }

@@ -180,10 +180,17 @@ describe('traefik integration/https_test.go', () => {
   });
 
   // integration/fixtures/https/https_tls_options.toml, with the v3 test's routers 4 and 5
-  // (snitest.net, asking options foo and baz) that TestWithConflictingTLSOptions uses.
+  // (snitest.net, asking options foo and baz) that TestWithConflictingTLSOptions uses, and the API
+  // on Traefik's default :8080 that the Go tests read.
   const HTTPS_TLS_OPTIONS = `[entryPoints]
   [entryPoints.web-secure]
     address = ":4443"
+  [entryPoints.traefik]
+    address = ":8080"
+
+[api]
+  dashboard = false
+  insecure = true
 
 [providers.file]
   filename = "{{ .SelfFilename }}"
@@ -266,11 +273,13 @@ describe('traefik integration/https_test.go', () => {
     const r3 = await attempt(port, { servername: 'snitest.org', maxVersion: 'TLSv1.1' });
     assert.ok(r3 instanceof Error, 'TLS 1.1 served where bar asks 1.2');
     assert.match(r3.message, /version|protocol/i);
-    // Traefik's API shows router3's "unknown TLS options: unknown@file"; ours logs the issue.
     assert.ok(
       errorIssues(p, 0).some((i) => /router3/.test(i) && /unknown/.test(i)),
       JSON.stringify(errorIssues(p, 0)),
     );
+    // Go's try.BodyContains on /api/rawdata: router3's Traefik error.
+    const raw = await httpRequest(p.ports['traefik']!, { path: '/api/rawdata' });
+    assert.ok(raw.text.includes('unknown TLS options: unknown@file'), raw.text);
   });
 
   it('TestWithConflictingTLSOptions: snitest.net, asked foo and baz, gets the default options (TLS 1.1 refused)', async () => {
@@ -280,11 +289,22 @@ describe('traefik integration/https_test.go', () => {
     const r = await attempt(port, { servername: 'snitest.net', maxVersion: 'TLSv1.1' });
     assert.ok(r instanceof Error, 'TLS 1.1 served: the conflict did not fall back to the default options');
     assert.ok(
-      // Traefik: "found different TLS options for routers on the same host snitest.net, so using
-      // the default TLS options instead" in the API's router errors; ours, a located warning.
+      // Ours, a located warning in the log.
       p.logs.some((l) => /routers on snitest\.net.*ask for different TLS options/.test(JSON.stringify(l))),
       'the conflict on snitest.net is not reported',
     );
+    // Go's try.BodyContains on /api/rawdata: Traefik's words, on routers left in `warning`.
+    const raw = await httpRequest(p.ports['traefik']!, { path: '/api/rawdata' });
+    assert.ok(
+      raw.text.includes(
+        'found different TLS options for routers on the same host snitest.net, so using the default TLS options instead',
+      ),
+      raw.text,
+    );
+    const r4 = JSON.parse(
+      (await httpRequest(p.ports['traefik']!, { path: '/api/http/routers/router4@file' })).text,
+    );
+    assert.equal(r4.status, 'warning');
   });
 
   // integration/fixtures/https/https_sni_strict.toml

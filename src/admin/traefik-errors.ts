@@ -1,0 +1,221 @@
+/**
+ * Traefik's `error` list and `status` of an API object (pkg/config/runtime RouterInfo, ServiceInfo,
+ * MiddlewareInfo and their TCP/UDP kin: `Err []string json:"error,omitempty"`, AddError), from our
+ * located issues of that object. Where we know the situation, the string is Traefik's own words:
+ *
+ * - a router's entry point that does not exist: `entryPoint "x" doesn't exist` (non-critical), and
+ *   `no valid entryPoint for this router` (critical) when none is left (runtime_http.go,
+ *   runtime_tcp.go, runtime_udp.go GetRoutersByEntryPoints); such a router is not built further;
+ * - a router's build error, the first one Traefik meets only (buildEntryPointHandler `continue`s
+ *   after it, pkg/server/router/router.go): unknown TLS options (`building router handler: unknown
+ *   TLS options: o@p`, tls.Manager.Get), its service (`the service is missing on the router` when it
+ *   names none) (`the service "s@p" does not exist`,
+ *   BuildHTTP; a service disabled by its own errors: those, joined by ", "), then its middlewares
+ *   from the last (alice builds the chain from its end; `middleware "m@p" does not exist`,
+ *   pkg/server/middleware/middlewares.go BuildChain), then its rule (pkg/muxer/http mux.go
+ *   AddRoute and parser.go parse: `error while parsing rule R: error while parsing rule R:
+ *   unsupported function: F`, `error while parsing rule R: error while adding rule R: error while
+ *   adding rule M: unexpected number of parameters; got 2, expected one of [1]`; a TCP router's
+ *   `invalid rule: "R" , unsupported function: F` and `invalid rule: "R" , has HostSNI matcher, but
+ *   no TLS on router`, pkg/server/router/tcp/manager.go);
+ * - routers on one host asking for different TLS options: `found different TLS options for routers
+ *   on the same host h, so using the default TLS options instead` (non-critical: `warning`);
+ * - a service without a type: `the service "s@p" does not have any type defined` (`the UDP
+ *   service …` for UDP; pkg/server/service/service.go, tcp/service.go, udp/service.go), with two:
+ *   `cannot create service: multi-types service not supported, …`;
+ * - a middleware without a type: `invalid middleware "m@p" configuration: invalid middleware type
+ *   or middleware does not exist`, with two: `cannot create middleware: multi-types middleware not
+ *   supported, …` (buildConstructor).
+ *
+ * Any other error is ours, written without its file position (`http.routers.r@file.tls…: …`); a
+ * warning Traefik has no counterpart for (a service without servers, a deprecated option…) stays in
+ * `issues` only and leaves the status `enabled`, as Traefik's would be. Computed when the API is
+ * asked, never on the request path.
+ */
+
+import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import { providerOf } from '../core/qualified-name.ts';
+
+export type TraefikStatus = 'enabled' | 'warning' | 'disabled';
+
+export interface ErrorContext {
+  readonly kind: 'http' | 'tcp' | 'udp';
+  /** The object's qualified name (`r@file`). */
+  readonly name: string;
+  /** A router's rule, for Traefik's rule errors. */
+  readonly rule?: string;
+  /** Traefik's errors of another object of the same kind (a router's service or middleware). */
+  readonly errorsOf?: (section: 'services' | 'middlewares', name: string) => readonly string[];
+}
+
+/** Traefik's GetQualifiedName: a name without `@` is read in the owner's provider. */
+function qualified(name: string, owner: string): string {
+  const p = providerOf(owner);
+  return name.includes('@') || p === '' ? name : `${name}@${p}`;
+}
+
+const NO_VALID_EP = 'no valid entryPoint for this router';
+
+/** One issue in Traefik's words, or undefined when we know no Traefik counterpart. */
+function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): string | undefined {
+  const m = i.message;
+  const ep = /^entry point `(.+)` does not exist/.exec(m);
+  if (ep !== null) return `entryPoint "${ep[1]}" doesn't exist`;
+  const missing = /^(service|middleware) `(.+)` does not exist(?: in the (?:tcp|udp) section)?$/.exec(m);
+  if (missing !== null) {
+    const q = qualified(missing[2]!, ctx.name);
+    if (missing[1] === 'middleware') return `middleware "${q}" does not exist`;
+    return ctx.kind === 'udp' ? `the UDP service "${q}" does not exist` : `the service "${q}" does not exist`;
+  }
+  const off = /^(service|middleware) `(.+)` is disabled because of its own errors$/.exec(m);
+  if (off !== null) {
+    const q = qualified(off[2]!, ctx.name);
+    const section = off[1] === 'service' ? 'services' : 'middlewares';
+    // Traefik's BuildHTTP on a disabled service: its errors joined (strings.Join(conf.Err, ", ")).
+    if (seen.has(`${section}/${q}`)) return undefined;
+    seen.add(`${section}/${q}`);
+    const errs = ctx.errorsOf?.(section, q) ?? [];
+    return errs.length > 0 ? errs.join(', ') : undefined;
+  }
+  const tlsOptions = /^unknown TLS options `(.+)`$/.exec(m);
+  if (tlsOptions !== null && ctx.kind === 'http') {
+    // buildRouterHandler's check of the options before anything else (tls.Manager.Get).
+    const o = tlsOptions[1]!;
+    return `building router handler: unknown TLS options: ${o === 'default' ? o : qualified(o, ctx.name)}`;
+  }
+  // buildHTTPHandler (pkg/server/router/router.go), for a router that is no parent.
+  if (m === 'router has no service and no child routers' && ctx.kind === 'http')
+    return 'the service is missing on the router';
+  if (m === 'a service needs a type')
+    return `the ${ctx.kind === 'udp' ? 'UDP service' : 'service'} "${ctx.name}" does not have any type defined`;
+  if (m.startsWith('a service has exactly one type'))
+    return 'cannot create service: multi-types service not supported, consider declaring two different pieces of service instead';
+  if (m === 'a middleware needs a type')
+    return `invalid middleware "${ctx.name}" configuration: invalid middleware type or middleware does not exist`;
+  if (m.startsWith('a middleware has exactly one type'))
+    return 'cannot create middleware: multi-types middleware not supported, consider declaring two different pieces of middleware instead';
+  if (m.startsWith('invalid rule: ') && ctx.kind === 'http' && ctx.rule !== undefined)
+    return ruleText(m, ctx.rule);
+  if (ctx.kind === 'tcp' && ctx.rule !== undefined) return tcpRuleText(m, ctx.rule);
+  return undefined;
+}
+
+/** Go's %q of a string of printable ASCII (JSON's quoting is the same there); else undefined. */
+function goQuote(s: string): string | undefined {
+  return /^[\x20-\x7e]*$/.test(s) ? JSON.stringify(s) : undefined;
+}
+
+/**
+ * Traefik's TCP router manager's rule errors (pkg/server/router/tcp/manager.go: `invalid rule: %q
+ * , %w` of ParseHostSNI's predicate error; a named HostSNI without `tls`).
+ */
+function tcpRuleText(message: string, rule: string): string | undefined {
+  const q = goQuote(rule);
+  if (q === undefined) return undefined;
+  const x = /^invalid rule: unknown matcher "([^"]+)"/.exec(message);
+  if (x !== null) return `invalid rule: ${q} , unsupported function: ${x[1]}`;
+  if (message.startsWith('a HostSNI with a name needs `tls`'))
+    return `invalid rule: ${q} , has HostSNI matcher, but no TLS on router`;
+  return undefined;
+}
+
+/** Traefik's HTTP muxer's error for a rule our compiler refused, when it is one Traefik words alike. */
+function ruleText(message: string, rule: string): string | undefined {
+  const parsing = `error while parsing rule ${rule}`;
+  let x = /^invalid rule: unknown matcher "([^"]+)"/.exec(message);
+  // vulcand/predicate's parse error, wrapped by parser.parse, then by AddRoute.
+  if (x !== null) return `${parsing}: ${parsing}: unsupported function: ${x[1]}`;
+  x = /^invalid rule: (\w+) expects (\d+(?: or \d+)*) arguments?, got (\d+)/.exec(message);
+  // expectNParameters' error, wrapped by addRule (the matcher), parser.parse, AddRoute; an `&&` or
+  // `||` adds addRule's wrappings of its operands: only a single matcher is worded here.
+  if (x !== null && !/&&|\|\|/.test(rule)) {
+    const expected = x[2]!.split(' or ').join(' ');
+    return `${parsing}: error while adding rule ${rule}: error while adding rule ${x[1]}: unexpected number of parameters; got ${x[3]}, expected one of [${expected}]`;
+  }
+  return undefined;
+}
+
+/** Where a router's issue stands in Traefik's build order (lower first); entry points aside. */
+function buildOrder(i: ConfigIssue): number {
+  const key = i.path[3];
+  // buildRouterHandler checks the TLS options first, then buildHTTPHandler the service.
+  if (key === 'tls') return -1;
+  if (key === 'service' || i.message.startsWith('router has no service')) return 0;
+  // Middlewares from the last: alice's Then calls the constructors from the end of the chain.
+  if (key === 'middlewares') return 1 + (1000 - Number(i.path[4] ?? 0)) / 10000;
+  if (key === 'rule') return 2;
+  return 3;
+}
+
+/**
+ * Traefik's `error` list for an object with issues `issues` (its own, as views.ts issuesOf
+ * selects them). Empty when Traefik would have none.
+ */
+export function traefikErrors(issues: readonly ConfigIssue[], ctx: ErrorContext): string[] {
+  const out: string[] = [];
+  const add = (s: string): void => {
+    if (!out.includes(s)) out.push(s);
+  };
+  const seen = new Set<string>();
+  const texts = (i: ConfigIssue): string | undefined => {
+    const t = traefikText(i, ctx, seen);
+    if (t !== undefined) return t;
+    // Ours, unlocated; a warning of ours alone is not Traefik's (status stays enabled).
+    if (i.severity !== 'error') return undefined;
+    const { file: _f, line: _l, col: _c, ...unlocated } = i;
+    return formatIssue(unlocated);
+  };
+  const isRouter = ctx.rule !== undefined || issues.some((i) => i.path[1] === 'routers');
+  if (!isRouter) {
+    for (const i of issues) {
+      const t = texts(i);
+      if (t !== undefined) add(t);
+    }
+    return out;
+  }
+  const eps = issues.filter((i) => i.path[3] === 'entryPoints');
+  for (const i of eps) {
+    const t = texts(i);
+    if (t !== undefined) add(t);
+  }
+  if (eps.some((i) => i.severity === 'error')) {
+    add(NO_VALID_EP);
+    return out;
+  }
+  // The first build error, as Traefik stops building the router there.
+  const build = issues
+    .filter((i) => i.path[3] !== 'entryPoints' && tlsConflict(i) === undefined)
+    .map((i) => ({ i, t: texts(i) }))
+    .filter((x): x is { i: ConfigIssue; t: string } => x.t !== undefined)
+    .sort((a, b) => buildOrder(a.i) - buildOrder(b.i));
+  if (build[0] !== undefined) add(build[0].t);
+  // Then the TLS options conflicts, non-critical, that Traefik's TCP manager adds once the HTTP
+  // handlers are built (pkg/server/router/tcp/manager.go buildEntryPointHandler), one per host.
+  for (const i of issues) for (const t of tlsConflict(i) ?? []) add(t);
+  return out;
+}
+
+/** Traefik's TLS options conflict errors for our issue saying so, one per host; else undefined. */
+function tlsConflict(i: ConfigIssue): string[] | undefined {
+  const x = /^routers on (.+?)(?: \(entry point [^)]*\))? ask for different TLS options/.exec(i.message);
+  if (x === null) return undefined;
+  return x[1]!
+    .split(', ')
+    .map(
+      (h) =>
+        `found different TLS options for routers on the same host ${h}, so using the default TLS options instead`,
+    );
+}
+
+/**
+ * Traefik's status: `disabled` as our own view decides it (the object is not in force), else
+ * `warning` with an error Traefik would have, else `enabled`.
+ */
+export function traefikStatusOf(disabled: boolean, errors: readonly string[]): TraefikStatus {
+  return disabled ? 'disabled' : errors.length > 0 ? 'warning' : 'enabled';
+}
+
+/** `{ error }` when there is any (Go's omitempty), else nothing. */
+export function errorField(errors: readonly string[]): { readonly error?: readonly string[] } {
+  return errors.length === 0 ? {} : { error: errors };
+}
