@@ -2,6 +2,7 @@ import { parseAddress } from '../config/static/address.ts';
 import { INTERNAL_ENTRY_POINT } from '../config/static/admin-entry-points.ts';
 import { REDIRECTION_PRIORITY } from '../config/static/redirection-priority.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
+import { http01EntryPoints } from '../config/static/tls-entry-points.ts';
 import { defaultPriority } from '../router/index.ts';
 import { ACME_CHALLENGE_RULE, normalizeName, redirectionRule } from '../runtime/internal-routes.ts';
 
@@ -185,13 +186,9 @@ export function internalObjects(config: StaticConfig): InternalObjects {
   }
   // acme: the httpChallenge entry points, once each, `acme-http-bypass` for those with
   // allowACMEByPass (no ruleSyntax, no priority there: its rule's length, as our views show).
-  const eps: string[] = [];
-  const bypass: string[] = [];
-  for (const resolver of Object.values(config.certificatesResolvers ?? {})) {
-    const ep = resolver.acme?.httpChallenge?.entryPoint;
-    if (ep === undefined || eps.includes(ep) || bypass.includes(ep)) continue;
-    (config.entryPoints[ep]?.allowACMEByPass === true ? bypass : eps).push(ep);
-  }
+  const http01 = http01EntryPoints(config);
+  const eps = http01.entryPoints.filter((ep) => !http01.bypass.has(ep));
+  const bypass = [...http01.bypass];
   if (eps.length > 0)
     router('acme-http', {
       rule: ACME_CHALLENGE_RULE,
