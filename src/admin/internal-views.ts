@@ -1,10 +1,10 @@
-import { parseAddress } from '../config/static/address.ts';
 import { INTERNAL_ENTRY_POINT } from '../config/static/admin-entry-points.ts';
 import { REDIRECTION_PRIORITY } from '../config/static/redirection-priority.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
 import { http01EntryPoints } from '../config/static/tls-entry-points.ts';
 import { defaultPriority } from '../router/index.ts';
 import { ACME_CHALLENGE_RULE, normalizeName, redirectionRule } from '../runtime/internal-routes.ts';
+import { redirectPort } from '../runtime/redirections.ts';
 
 /*
  * The `@internal` routers, services and middlewares that Traefik's internal provider puts into its
@@ -170,9 +170,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
       middlewares: [`redirect-${name}@internal`],
       service: 'noop@internal',
     });
-    // getRedirectPort: `:port` as is, else the port of the target entry point's address.
-    const to = r.to.startsWith(':') ? undefined : parseAddress(config.entryPoints[r.to]?.address ?? '');
-    const port = to === undefined ? r.to.slice(1) : 'error' in to ? '' : String(to.port);
+    const port = redirectPort(config.entryPoints, r.to);
     // Go's omitempty on RedirectScheme's fields.
     middlewares.push({
       name: `redirect-${name}@internal`,
