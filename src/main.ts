@@ -1305,7 +1305,8 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
         });
   if (rest !== undefined) supervise(rest);
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
-  const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
+  // TLS loads when a configuration first wants it (below): the build with it is the one logged.
+  const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions, { tlsOnDemand: true });
   let controlServing = false;
   if (plane.role === 'control') {
     const control = plane.control;
