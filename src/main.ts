@@ -31,7 +31,11 @@ import {
 } from './config/static/admin-entry-points.ts';
 import type { AcmeResolverConfig, EntryPointConfig, StaticConfig } from './config/static/schema.ts';
 import { securityNotices } from './config/static/security-notices.ts';
-import { ingressNginxNonTlsEntryPoints, tlsEntryPoints } from './config/static/tls-entry-points.ts';
+import {
+  http01EntryPoints,
+  ingressNginxNonTlsEntryPoints,
+  tlsEntryPoints,
+} from './config/static/tls-entry-points.ts';
 import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
 import { type ClientTlsFields, clientTlsOptions } from './core/client-tls.ts';
 import { LogFile } from './core/log-file.ts';
@@ -432,7 +436,6 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
   const stoppable: { stop(): void }[] = [];
   let http01: import('./tls/acme/index.ts').Http01Store | null = null;
   let alpn: AlpnChallenges | null = null;
-  const http01Eps: string[] = [];
   let acmeState: (() => AcmeState) | null = null;
   let acmeMirror: AcmeMirror | null = null;
   if (resolvers.length > 0 && plane.role === 'worker') {
@@ -442,8 +445,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
     acmeMirror = mirror;
     http01 = mirror.http01;
     alpn = mirror.tlsAlpn01;
-    for (const [name, r] of resolvers) {
-      if (r.acme.httpChallenge !== undefined) http01Eps.push(r.acme.httpChallenge.entryPoint);
+    for (const [name] of resolvers) {
       const view: ResolverView = {
         ensure: () => {},
         certificates: () => mirror.certificatesOf(name),
@@ -492,7 +494,6 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       if (a.httpChallenge !== undefined) challenge.push('http-01');
       if (a.tlsChallenge !== undefined) challenge.push('tls-alpn-01');
       if (a.dnsChallenge !== undefined) challenge.push('dns-01');
-      if (a.httpChallenge !== undefined) http01Eps.push(a.httpChallenge.entryPoint);
       const m: import('./tls/acme/index.ts').CertificateManager = new acme.CertificateManager(
         {
           caServer: a.caServer,
@@ -574,9 +575,8 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       ? {}
       : {
           acmeHttp01: {
-            // One route per entry point, however many resolvers use it (Traefik's `uniq`).
-            entryPoints: [...new Set(http01Eps)],
-            bypass: new Set(http01Eps.filter((ep) => config.entryPoints[ep]?.allowACMEByPass === true)),
+            // One route per entry point, however many resolvers use it.
+            ...http01EntryPoints(config),
             lookup: (p: string) => http01Store.lookupPath(p),
           },
         }),
@@ -1302,7 +1302,8 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
         });
   if (rest !== undefined) supervise(rest);
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
-  const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
+  // A configuration that first wants TLS is built twice: only the build with TLS is logged.
+  const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions, { tlsOnDemand: true });
   /**
    * TLS joins the build options of a proxy started without it, then the configuration is built
    * again: when a configuration first terminates TLS, or a first ClientHello arrives (the gate's

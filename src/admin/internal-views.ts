@@ -1,9 +1,10 @@
-import { parseAddress } from '../config/static/address.ts';
 import { INTERNAL_ENTRY_POINT } from '../config/static/admin-entry-points.ts';
 import { REDIRECTION_PRIORITY } from '../config/static/redirection-priority.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
+import { http01EntryPoints } from '../config/static/tls-entry-points.ts';
 import { defaultPriority } from '../router/index.ts';
 import { ACME_CHALLENGE_RULE, normalizeName, redirectionRule } from '../runtime/internal-routes.ts';
+import { redirectPort } from '../runtime/redirections.ts';
 
 /*
  * The `@internal` routers, services and middlewares that Traefik's internal provider puts into its
@@ -169,9 +170,7 @@ export function internalObjects(config: StaticConfig): InternalObjects {
       middlewares: [`redirect-${name}@internal`],
       service: 'noop@internal',
     });
-    // getRedirectPort: `:port` as is, else the port of the target entry point's address.
-    const to = r.to.startsWith(':') ? undefined : parseAddress(config.entryPoints[r.to]?.address ?? '');
-    const port = to === undefined ? r.to.slice(1) : 'error' in to ? '' : String(to.port);
+    const port = redirectPort(config.entryPoints, r.to);
     // Go's omitempty on RedirectScheme's fields.
     middlewares.push({
       name: `redirect-${name}@internal`,
@@ -185,13 +184,9 @@ export function internalObjects(config: StaticConfig): InternalObjects {
   }
   // acme: the httpChallenge entry points, once each, `acme-http-bypass` for those with
   // allowACMEByPass (no ruleSyntax, no priority there: its rule's length, as our views show).
-  const eps: string[] = [];
-  const bypass: string[] = [];
-  for (const resolver of Object.values(config.certificatesResolvers ?? {})) {
-    const ep = resolver.acme?.httpChallenge?.entryPoint;
-    if (ep === undefined || eps.includes(ep) || bypass.includes(ep)) continue;
-    (config.entryPoints[ep]?.allowACMEByPass === true ? bypass : eps).push(ep);
-  }
+  const http01 = http01EntryPoints(config);
+  const eps = http01.entryPoints.filter((ep) => !http01.bypass.has(ep));
+  const bypass = [...http01.bypass];
   if (eps.length > 0)
     router('acme-http', {
       rule: ACME_CHALLENGE_RULE,

@@ -38,6 +38,23 @@ export function shuffledStart<P extends Picker>(picker: P, random: () => number 
 }
 
 /**
+ * The pickers of layer 4 (TCP and UDP) services, from a random start (shuffledStart), as Traefik
+ * builds them (tcp/service.go, udp/service.go): round robin over `count` servers, which have no
+ * weight there, and smooth weighted round robin over a weighted service's children. Nothing is
+ * counted in flight. Build time only.
+ */
+export function shuffledRoundRobin(count: number): Picker {
+  const servers = Array.from({ length: count }, () => ({ weight: 1 }));
+  return shuffledStart(createPicker('roundRobin', servers, { inFlight: new Int32Array(count) }));
+}
+
+/** See shuffledRoundRobin. */
+export function shuffledWeighted(weights: readonly number[]): Picker {
+  const children = weights.map((weight) => ({ weight }));
+  return shuffledStart(createPicker('wrr', children, { inFlight: new Int32Array(weights.length) }));
+}
+
+/**
  * Builds the picker for one service's servers, once per snapshot. Weights are copied now, so later
  * edits to `servers` have no effect; `state.inFlight` is read live on every pick. `random` returns
  * a number in [0, 1) and is injectable so tests are deterministic.

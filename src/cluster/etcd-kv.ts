@@ -6,7 +6,7 @@
  */
 import type { AcmeStoreTls } from '../config/index.ts';
 import { engineRequest, readBody } from '../providers/engine-client.ts';
-import { etcdHint } from '../providers/etcd/index.ts';
+import { b64, etcdHint, prefixEnd, unb64 } from '../providers/etcd/index.ts';
 import type { SharedStore } from '../tls/acme/shared-store.ts';
 import { StoreError, withTimeout } from './store-error.ts';
 import { StoreTls } from './store-tls.ts';
@@ -49,7 +49,7 @@ export class EtcdKv implements SharedStore {
   async list(prefix: string): Promise<ReadonlyMap<string, string>> {
     const r = await this.#call<RangeResponse>('/v3/kv/range', {
       key: b64(prefix),
-      range_end: prefixEnd(prefix).toString('base64'),
+      range_end: b64(prefixEnd(prefix)),
     });
     return new Map((r.kvs ?? []).map((kv) => [unb64(kv.key ?? ''), unb64(kv.value ?? '')]));
   }
@@ -143,19 +143,4 @@ export class EtcdKv implements SharedStore {
     this.#token = token;
     return token;
   }
-}
-
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
-const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
-
-/** etcd's prefix range end: the prefix with its last byte incremented. */
-function prefixEnd(prefix: string): Buffer {
-  const b = Buffer.from(prefix, 'utf8');
-  for (let i = b.length - 1; i >= 0; i--) {
-    if (b[i]! < 0xff) {
-      b[i] = b[i]! + 1;
-      return b.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
 }

@@ -17,9 +17,9 @@ export interface RequestOrigin {
 }
 
 /**
- * The exchange of a stream whose header list is well-formed HTTP/2 (own-fields.ts), built as
- * session.ts builds it for the node engine: the same request rules (parseH2Request), path policy,
- * forwarded fields and WebSocket key; a ParseError is the status to answer instead.
+ * The exchange of a stream whose header list is well-formed HTTP/2 (own-fields.ts; node's
+ * session checked it for session.ts), for either engine: the request rules (parseH2Request),
+ * path policy, forwarded fields and WebSocket key; a ParseError is the status to answer instead.
  */
 export function streamExchange(
   sink: ClientSink,

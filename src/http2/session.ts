@@ -1,15 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import { unwrapIp } from '../core/ip.ts';
-import type { RequestHead, RequestTls } from '../core/request.ts';
+import type { RequestTls } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
-import { canonicalPath, canonicalQuery } from '../http1/request-path.ts';
 import { type EntryPointContext, outlivedKeepAlive } from '../proxy/entry-point-context.ts';
-import { Exchange } from '../proxy/exchange.ts';
-import { applyForwardedHeaders, forwardedProto } from '../proxy/forwarded.ts';
+import type { Exchange } from '../proxy/exchange.ts';
 import type { UpstreamAffinity } from '../upstream/affinity.ts';
-import { parseH2Request } from './request.ts';
+import { type RequestOrigin, streamExchange } from './own-request.ts';
 import type { Http2Settings } from './settings.ts';
 import { H2_ENHANCE_YOUR_CALM, Http2StreamSink, type StreamOwner } from './stream-sink.ts';
 
@@ -25,14 +22,14 @@ function startQueued(s: H2Session): void {
  * (resets streams faster than `maxResetsPerSecond`): a flood costs the client its connection,
  * never the proxy its health.
  */
-export class H2Session implements StreamOwner, Timed {
+export class H2Session implements StreamOwner, Timed, RequestOrigin {
   /** The session's own upstream pools (NTLM, Negotiate servers); closed with it. */
   affinity: UpstreamAffinity | null = null;
   readonly ctx: EntryPointContext;
   readonly clientIp: string;
   readonly trusted: boolean;
   /** session.socket on TLS (node's proxy to the TLSSocket, the same object for the whole session). */
-  readonly #tls: RequestTls | undefined;
+  readonly tls: RequestTls | undefined;
   deadline = 0;
   tickerSlot = -1;
   readonly #session: ServerHttp2Session;
@@ -65,7 +62,7 @@ export class H2Session implements StreamOwner, Timed {
     this.trusted = ctx.isTrusted(this.clientIp);
     const socket = session.socket;
     // Duck-typed: importing node:tls here would load it in proxies that have no TLS.
-    this.#tls =
+    this.tls =
       (socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
         ? (socket as unknown as RequestTls)
         : undefined;
@@ -124,47 +121,15 @@ export class H2Session implements StreamOwner, Timed {
     // END_STREAM on the HEADERS frame: the request has no body.
     const endStream = stream.endAfterHeaders;
     const sink = new Http2StreamSink(stream, this, endStream);
-    const ctx = this.ctx;
-    const parsed = parseH2Request(raw, endStream, ctx.limits.maxHeaderCount);
-    if (parsed instanceof ParseError) {
-      this.#refuse(sink, parsed);
+    // The same request rules, path policy, forwarded fields and WebSocket key as the own
+    // engine's streams (own-request.ts).
+    const ex = streamExchange(sink, this, raw, endStream);
+    if (ex instanceof ParseError) {
+      this.#refuse(sink, ex);
       return;
     }
-    const path = canonicalPath(parsed.path, ctx.pathPolicy);
-    if (path instanceof ParseError) {
-      this.#refuse(sink, path);
-      return;
-    }
-    if (parsed.upgrade === 'websocket') {
-      // The backend gets an HTTP/1.1 WebSocket handshake: its key is ours to make (RFC 8441 has
-      // none), and the Accept that comes back is checked against it (Http2StreamSink.upgrade).
-      parsed.headers.delete('sec-websocket-key');
-      parsed.headers.append('Sec-WebSocket-Key', randomBytes(16).toString('base64'));
-    }
-    const req: RequestHead = {
-      method: parsed.method,
-      path,
-      query: canonicalQuery(parsed.query, ctx.pathPolicy),
-      host: parsed.host,
-      hostPort: parsed.hostPort,
-      headers: parsed.headers,
-      clientIp: this.clientIp,
-      scheme: ctx.scheme,
-      entryPoint: ctx.name,
-      tls: this.#tls,
-      omitForwardedFor: false,
-    };
-    applyForwardedHeaders(
-      parsed.headers,
-      this.trusted,
-      this.clientIp,
-      forwardedProto(ctx.scheme, parsed.upgrade),
-      parsed.authority,
-      parsed.hostPort,
-      ctx.schemeHeaders,
-    );
     this.#queue.push(sink);
-    this.#queued.push(new Exchange(sink, ctx, parsed, req));
+    this.#queued.push(ex);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(startQueued, this);

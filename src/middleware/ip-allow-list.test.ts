@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { middlewareSchemas } from '../config/dynamic/middlewares.ts';
-import { hostOf, maskIPv6, rejectingIp } from './ip-allow-list.ts';
+import { hostOf, rejectingIp } from './ip-allow-list.ts';
+import { maskIPv6 } from './source-key.ts';
 import { build, makeRequest } from './test-request.ts';
 
 /**
@@ -138,6 +139,8 @@ describe('ipAllowList', () => {
     assert.equal(wide.onRequest?.(from('2001:db8:1:2::5')), undefined);
     assert.equal(maskIPv6('2001:db8:1:2::5', 64), '2001:db8:1:2:0:0:0:0');
     assert.equal(maskIPv6('192.0.2.1', 64), '192.0.2.1');
+    assert.equal(maskIPv6('2001:db8:1:2::5', 64, true), '2001:db8:1:2:0:0:0:0/64');
+    assert.equal(maskIPv6('192.0.2.1', 64, true), '192.0.2.1');
   });
 
   it('refuses an empty sourceRange, bad ranges and bad statuses in the schema', () => {

@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
 import type { IpAllowListConfig } from '../config/dynamic/access-middlewares.ts';
-import { type IpBlock, ipBlockContains, parseIPv6, parseIpBlock } from '../core/ip.ts';
+import { type IpBlock, ipBlockContains, parseIpBlock } from '../core/ip.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import { forwardedFor } from './source-key.ts';
+import { ipStrategyAddress } from './source-key.ts';
 
 /** Which address of a request the allow list checks; '' = none (rejected). */
 type ClientAddress = (req: RequestHead) => string;
@@ -90,43 +90,7 @@ export function hostOf(addr: string): string {
 
 /** Traefik's IPStrategy.Get() for the allow list: depth, then excludedIPs, then the peer. */
 export function clientAddress(s: IpAllowListConfig['ipStrategy']): ClientAddress {
-  if (s === undefined) return (req) => req.clientIp;
-  const subnet = s.ipv6Subnet;
-  // ipv6Subnet applies to the peer and to depth (Traefik: RemoteAddr and Depth strategies).
-  const finish = subnet > 0 ? (ip: string) => maskIPv6(ip, subnet) : (ip: string) => ip;
-  if (s.depth > 0) {
-    const depth = s.depth;
-    return (req) => {
-      // Empty entries count, as Traefik's pkg/ip DepthStrategy splits the field on commas.
-      const list = forwardedFor(req, true);
-      return list.length < depth ? '' : finish(list[list.length - depth]!);
-    };
-  }
-  if (s.excludedIPs.length > 0) {
-    const blocks = s.excludedIPs.map((t) => parseIpBlock(t)).filter((b): b is IpBlock => b !== undefined);
-    const scratch = new Uint16Array(8);
-    return (req) => {
-      const list = forwardedFor(req);
-      for (let i = list.length - 1; i >= 0; i--) {
-        const ip = list[i]!;
-        if (!blocks.some((b) => ipBlockContains(b, ip, scratch))) return ip;
-      }
-      return '';
-    };
-  }
-  return subnet > 0 ? (req) => maskIPv6(req.clientIp, subnet) : (req) => req.clientIp;
-}
-
-/** `2001:db8:1:2::5` with 64 → `2001:db8:1:2:0:0:0:0`: the subnet's first address. IPv4 is kept. */
-export function maskIPv6(ip: string, bits: number): string {
-  if (!ip.includes(':')) return ip;
-  const g = new Uint16Array(8);
-  if (!parseIPv6(ip, g)) return ip;
-  for (let k = 0; k < 8; k++) {
-    const keep = Math.min(16, Math.max(0, bits - k * 16));
-    g[k] = g[k]! & (keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff);
-  }
-  return Array.from(g, (x) => x.toString(16)).join(':');
+  return s === undefined ? (req) => req.clientIp : ipStrategyAddress(s, false);
 }
 
 export const ipAllowListFactory: MiddlewareFactory<IpAllowListConfig> = {

@@ -31,12 +31,27 @@ export function sourceKey(c: SourceCriterionConfig | undefined, byDefault?: Defa
     return (req) => req.headers.get(lname) ?? '';
   }
   const s = c.ipStrategy;
-  if (s === undefined) return peer;
+  // A key: an IPv6 client's subnet with its length (`2001:db8:1:2:0:0:0:0/64`).
+  return s === undefined ? peer : ipStrategyAddress(s, true);
+}
+
+/**
+ * Traefik's IPStrategy.Get() (pkg/ip), for a limit's key and the ipAllowList's check alike: the
+ * `depth`-th address from the right of X-Forwarded-For ('' when it has fewer), else the first
+ * one from the right not in `excludedIPs` ('' when all are), else the peer. `ipv6Subnet` groups
+ * the peer and a depth's address by subnet (maskIPv6, with its length when `withBits`), not an
+ * excludedIPs one: Traefik's PoolStrategy returns the address as is.
+ */
+export function ipStrategyAddress(
+  s: NonNullable<SourceCriterionConfig['ipStrategy']>,
+  withBits: boolean,
+): (req: RequestHead) => string {
   const subnet = s.ipv6Subnet;
-  const finish = subnet > 0 ? (ip: string) => maskV6(ip, subnet) : (ip: string) => ip;
+  const finish = subnet > 0 ? (ip: string) => maskIPv6(ip, subnet, withBits) : (ip: string) => ip;
   if (s.depth > 0) {
     const depth = s.depth;
     return (req) => {
+      // Empty entries count, as Traefik's pkg/ip DepthStrategy splits the field on commas.
       const list = forwardedFor(req, true);
       return list.length >= depth ? finish(list[list.length - depth]!) : '';
     };
@@ -48,13 +63,12 @@ export function sourceKey(c: SourceCriterionConfig | undefined, byDefault?: Defa
       const list = forwardedFor(req);
       for (let i = list.length - 1; i >= 0; i--) {
         const ip = list[i]!;
-        // Not grouped by ipv6Subnet: Traefik's PoolStrategy (pkg/ip) returns the address as is.
         if (!blocks.some((b) => ipBlockContains(b, ip, scratch))) return ip;
       }
       return '';
     };
   }
-  return subnet > 0 ? (req) => maskV6(req.clientIp, subnet) : peer;
+  return subnet > 0 ? (req) => maskIPv6(req.clientIp, subnet, withBits) : peer;
 }
 
 function peer(req: RequestHead): string {
@@ -85,8 +99,11 @@ export function forwardedFor(req: RequestHead, keepEmpty = false): string[] {
   return out;
 }
 
-/** `2001:db8:1:2::5` with /64 → `2001:db8:1:2::` as a key: one bucket per subnet. */
-function maskV6(ip: string, bits: number): string {
+/**
+ * `2001:db8:1:2::5` with 64 → `2001:db8:1:2:0:0:0:0`, the subnet's first address (`withBits`:
+ * `2001:db8:1:2:0:0:0:0/64`, a limit's key). IPv4, and what does not parse, is kept as is.
+ */
+export function maskIPv6(ip: string, bits: number, withBits = false): string {
   if (!ip.includes(':')) return ip;
   const g = new Uint16Array(8);
   if (!parseIPv6(ip, g)) return ip;
@@ -94,5 +111,6 @@ function maskV6(ip: string, bits: number): string {
     const keep = Math.min(16, Math.max(0, bits - k * 16));
     g[k] = g[k]! & (keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff);
   }
-  return `${Array.from(g, (x) => x.toString(16)).join(':')}/${bits}`;
+  const masked = Array.from(g, (x) => x.toString(16)).join(':');
+  return withBits ? `${masked}/${bits}` : masked;
 }

@@ -79,6 +79,7 @@ describe('sourceKey', () => {
 
   it('groups IPv6 clients by subnet', () => {
     const key = sourceKey({ ipStrategy: { depth: 0, excludedIPs: [], ipv6Subnet: 64 }, requestHost: false });
+    assert.equal(key(from('2001:db8:1:2::5')), '2001:db8:1:2:0:0:0:0/64');
     assert.equal(key(from('2001:db8:1:2::5')), key(from('2001:db8:1:2:ffff::9')));
     assert.notEqual(key(from('2001:db8:1:2::5')), key(from('2001:db8:1:3::5')));
   });

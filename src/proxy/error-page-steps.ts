@@ -10,21 +10,9 @@
  * middlewares before the `errors` one (ExchangeTries.onUpstreamHead). Only such pages make one.
  */
 import type { DirectResponse, RequestHead } from '../core/request.ts';
-import {
-  type BodyTransform,
-  type Lease,
-  type Middleware,
-  type RequestControl,
-  SUSPEND,
-} from '../middleware/middleware.ts';
-import type {
-  FailoverNode,
-  MirroringNode,
-  ResolveSink,
-  ServiceNode,
-  ServiceRuntime,
-  ServiceStep,
-} from '../runtime/types.ts';
+import type { Lease, Middleware } from '../middleware/middleware.ts';
+import type { ServiceRuntime, ServiceStep } from '../runtime/types.ts';
+import { StepRun } from './step-run.ts';
 
 /** What the exchange hears from a page's run. */
 export interface PageStepHost {
@@ -42,93 +30,49 @@ export interface PageStepHost {
   readonly done: boolean;
 }
 
-export class PageStepRun implements RequestControl, ResolveSink {
+/**
+ * The page request's run (StepRun): a middleware's answer, failure or the load balancer below
+ * them goes to the exchange (PageStepHost); `ran` keeps the middlewares that let it through.
+ * The page request has no body and its answer is the client's as it comes: nothing to transform.
+ */
+export class PageStepRun extends StepRun {
   /** The page request as the middlewares see and change it. */
   readonly head: RequestHead;
   /** The middlewares whose request phase let it through, in order (their response phase applies). */
   readonly ran: Middleware[] = [];
   readonly #host: PageStepHost;
-  #node: ServiceNode;
-  #chain: readonly Middleware[];
-  #at = 0;
-  #waiting = false;
-  serviceStep: ServiceStep | null = null;
 
   constructor(head: RequestHead, step: ServiceStep, host: PageStepHost) {
+    super(head, step.middlewares, step.inner);
     this.head = head;
     this.#host = host;
-    this.#chain = step.middlewares;
-    this.#node = step.inner;
   }
 
-  run(): void {
-    const head = this.head;
-    for (;;) {
-      if (this.#at < this.#chain.length) {
-        const m = this.#chain[this.#at++]!;
-        if (m.onRequest === undefined) {
-          this.ran.push(m);
-          continue;
-        }
-        let r: ReturnType<NonNullable<Middleware['onRequest']>>;
-        try {
-          r = m.onRequest(head, this);
-        } catch (e) {
-          this.#host.pageFailed(e);
-          return;
-        }
-        if (r === SUSPEND) {
-          this.#waiting = true;
-          return;
-        }
-        if (r !== undefined) {
-          this.#host.pageAnswered(r, this);
-          return;
-        }
-        this.ran.push(m);
-        continue;
-      }
-      this.serviceStep = null;
-      const lb = this.#node.resolve(head, this);
-      const step = this.serviceStep as ServiceStep | null;
-      if (lb === undefined && step !== null) {
-        this.#chain = step.middlewares;
-        this.#at = 0;
-        this.#node = step.inner;
-        continue;
-      }
-      this.#host.pageResolved(lb, this);
-      return;
-    }
+  protected get over(): boolean {
+    return this.#host.done;
   }
 
-  // ---- RequestControl
+  protected answered(r: DirectResponse): void {
+    this.#host.pageAnswered(r, this);
+  }
 
-  resume(response?: DirectResponse): void {
-    if (!this.#waiting || this.#host.done) return;
-    this.#waiting = false;
-    if (response !== undefined) this.#host.pageAnswered(response, this);
-    else {
-      this.ran.push(this.#chain[this.#at - 1]!);
-      this.run();
-    }
+  protected failed(e: unknown): void {
+    this.#host.pageFailed(e);
+  }
+
+  protected resolved(lb: ServiceRuntime | undefined): void {
+    this.#host.pageResolved(lb, this);
+  }
+
+  protected override passed(m: Middleware): void {
+    this.ran.push(m);
   }
 
   onEnd(lease: Lease): void {
     this.#host.onEnd(lease);
   }
 
-  /** The page request has no body and its answer is the client's as it comes: nothing to transform. */
-  transformBody(_t: BodyTransform): void {}
-
-  // ---- ResolveSink: a page starts no mirror or failover (as the exchange's own page).
-
   addSetCookie(line: string): void {
     this.#host.addSetCookie(line);
-  }
-  mirrorThrough(_node: MirroringNode): void {}
-  failoverThrough(_node: FailoverNode): void {}
-  serviceMiddlewares(step: ServiceStep): void {
-    this.serviceStep = step;
   }
 }

@@ -1057,16 +1057,16 @@ export abstract class ExchangeCore
             );
           };
     const trace = this.trace;
-    state.start(
+    state.start({
       req,
-      host,
+      hostHeader: host,
+      forwardedFor: this.forwardedFor,
       body,
-      this.forwardedFor,
-      this.ctx.ticker,
-      this.ctx.logger,
+      ticker: this.ctx.ticker,
+      logger: this.ctx.logger,
       count,
-      trace === null ? null : { trace, ex: this },
-    );
+      trace: trace === null ? null : { trace, ex: this },
+    });
   }
 
   // ---- failures of the client or of our own code

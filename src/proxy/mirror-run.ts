@@ -7,22 +7,19 @@
  * (Traefik's mirror writes the mirrors' answers nowhere), one that suspends (forwardAuth, a
  * rateLimit or inFlightReq queue) resumes it later. Then what is below the steps is resolved
  * and the copy sent as the middlewares left it. Their response phases have nothing to act on:
- * a mirror's answer reaches no client. Only mirrors with service middlewares make one.
+ * a mirror's answer reaches no client. Only mirrors with service middlewares make one. A body
+ * transform (grpcWeb) changes what the server is sent and answers: a copy has no client to
+ * answer, and its body is the recorded request's, sent as it came (StepRun's transformBody).
  */
 import { REQUEST, settleFields } from '../core/field-values.ts';
 import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
-import {
-  type BodyTransform,
-  type Lease,
-  type Middleware,
-  type RequestControl,
-  SUSPEND,
-} from '../middleware/middleware.ts';
-import type { FailoverNode, MirroringNode, ResolveSink, ServiceNode, ServiceStep } from '../runtime/types.ts';
+import type { Lease } from '../middleware/middleware.ts';
+import type { ServiceRuntime } from '../runtime/types.ts';
 import { MirrorCopy } from './mirror-request.ts';
 import type { MirrorState, SendEnv } from './mirror-state.ts';
+import { StepRun } from './step-run.ts';
 
-export class MirrorRun implements RequestControl, ResolveSink {
+export class MirrorRun extends StepRun {
   readonly #state: MirrorState;
   readonly #index: number;
   readonly #head: RequestHead;
@@ -30,14 +27,9 @@ export class MirrorRun implements RequestControl, ResolveSink {
   #host: string;
   readonly #forwardedFor: string | null;
   readonly #env: SendEnv;
-  #node: ServiceNode;
-  #chain: readonly Middleware[] = [];
-  #at = 0;
-  #waiting = false;
   #over = false;
   #leases: Lease[] | null = null;
   readonly #began = performance.now();
-  serviceStep: ServiceStep | null = null;
 
   constructor(
     state: MirrorState,
@@ -47,6 +39,7 @@ export class MirrorRun implements RequestControl, ResolveSink {
     forwardedFor: string | null,
     env: SendEnv,
   ) {
+    super(head, [], state.node.mirrors[index]!.node);
     this.#state = state;
     this.#index = index;
     this.#head = head;
@@ -54,57 +47,30 @@ export class MirrorRun implements RequestControl, ResolveSink {
     this.#host = host;
     this.#forwardedFor = forwardedFor;
     this.#env = env;
-    this.#node = state.node.mirrors[index]!.node;
   }
 
-  /** Runs the middlewares from where it stands, then resolves and sends the copy. */
-  run(): void {
-    const head = this.#head;
-    for (;;) {
-      if (this.#at < this.#chain.length) {
-        const m = this.#chain[this.#at++]!;
-        if (m.onRequest === undefined) continue;
-        let r: ReturnType<NonNullable<Middleware['onRequest']>>;
-        try {
-          r = m.onRequest(head, this);
-        } catch (e) {
-          this.#env.logger.error('mirror middleware failed', {
-            mirror: this.#state.node.mirrors[this.#index]!.name,
-            error: String(e),
-          });
-          this.#answered({ status: 500 });
-          return;
-        }
-        if (r === SUSPEND) {
-          this.#waiting = true;
-          return;
-        }
-        if (r !== undefined) {
-          this.#answered(r);
-          return;
-        }
-        continue;
-      }
-      this.serviceStep = null;
-      const lb = this.#node.resolve(head, this);
-      const step = this.serviceStep as ServiceStep | null;
-      if (lb === undefined && step !== null) {
-        // The services above chose one with middlewares of its own: they run next.
-        this.#chain = step.middlewares;
-        this.#at = 0;
-        this.#node = step.inner;
-        continue;
-      }
-      this.#send(lb);
-      return;
-    }
+  protected get over(): boolean {
+    return this.#over;
   }
 
-  #send(lb: ReturnType<ServiceNode['resolve']>): void {
+  protected failed(e: unknown): void {
+    this.#env.logger.error('mirror middleware failed', {
+      mirror: this.#state.node.mirrors[this.#index]!.name,
+      error: String(e),
+    });
+    this.answered({ status: 500 });
+  }
+
+  /** The middlewares ran: the copy is sent to a server of `lb`. */
+  protected resolved(lb: ServiceRuntime | undefined): void {
+    this.#send(lb);
+  }
+
+  #send(lb: ServiceRuntime | undefined): void {
     const head = this.#head;
     // A field a middleware made that needs it is settled before it is written (as #dispatch).
     if (head.headers.unsettled && settleFields(head.headers, REQUEST) !== null) {
-      this.#answered({ status: 400 });
+      this.answered({ status: 400 });
       return;
     }
     const h = head.headers.get('host');
@@ -123,7 +89,7 @@ export class MirrorRun implements RequestControl, ResolveSink {
   }
 
   /** A middleware answered: the copy goes no further (its answer reaches no one). */
-  #answered(r: DirectResponse): void {
+  protected answered(r: DirectResponse): void {
     this.#state.report(this.#index, {
       ok: true,
       status: r.status,
@@ -145,15 +111,6 @@ export class MirrorRun implements RequestControl, ResolveSink {
     for (const l of leases) l.release({ status, networkError, headMs: ms, totalMs: ms });
   }
 
-  // ---- RequestControl
-
-  resume(response?: DirectResponse): void {
-    if (!this.#waiting || this.#over) return;
-    this.#waiting = false;
-    if (response !== undefined) this.#answered(response);
-    else this.run();
-  }
-
   onEnd(lease: Lease): void {
     if (this.#over) {
       const ms = performance.now() - this.#began;
@@ -164,28 +121,16 @@ export class MirrorRun implements RequestControl, ResolveSink {
     else this.#leases.push(lease);
   }
 
-  /**
-   * A body transform (grpcWeb) changes what the server is sent and answers: a copy has no
-   * client to answer, and its body is the recorded request's. It is sent as it came.
-   */
-  transformBody(_t: BodyTransform): void {}
-
   /** forwardAuth's `forwardBody`: the recorded body (none when the mirror sends none). */
   readBody(limit: number, overStatus: number, done: (body: Buffer) => void): void {
     const body = this.#env.body ?? Buffer.alloc(0);
     queueMicrotask(() => {
       if (this.#over) return;
-      if (limit >= 0 && body.length > limit) this.#answered({ status: overStatus });
+      if (limit >= 0 && body.length > limit) this.answered({ status: overStatus });
       else done(body);
     });
   }
 
-  // ---- ResolveSink: a copy sets no cookie and starts no other mirror or failover.
-
+  /** A copy sets no cookie (nor starts another mirror or failover: StepRun). */
   addSetCookie(_line: string): void {}
-  mirrorThrough(_node: MirroringNode): void {}
-  failoverThrough(_node: FailoverNode): void {}
-  serviceMiddlewares(step: ServiceStep): void {
-    this.serviceStep = step;
-  }
 }

@@ -43,13 +43,29 @@ export type MirrorCount = (
 /** Mirrors never hold a connection for ever, even against a server that never answers. */
 const MIRROR_TIMEOUT_MS = 60_000;
 
-/** What every copy of one request shares: its recorded body and the ways it is counted. */
+/**
+ * What every copy of one request shares: its recorded body (or null) and the ways it is counted:
+ * `count`, with metrics on, counts each copy a server took on its service.
+ */
 export interface SendEnv {
   readonly body: Buffer | null;
   readonly ticker: Ticker;
   readonly logger: Logger;
   readonly count: MirrorCount | null;
   readonly trace: MirrorTracing | null;
+}
+
+/**
+ * A request's copies to send (MirrorState.start): the request, its Host, and `forwardedFor`,
+ * the address each copy appends to X-Forwarded-For when its head is written (Traefik's mirror
+ * sends a clone of the request through its proxy, which appends the peer to each), or null;
+ * what the request's frozen form holds wins over these. One object per mirrored request, the
+ * copies' SendEnv too.
+ */
+export interface MirrorSend extends SendEnv {
+  readonly req: RequestHead;
+  readonly hostHeader: string;
+  readonly forwardedFor: string | null;
 }
 
 /** A traced request's mirrors: its RequestTrace and the exchange it reads the request from. */
@@ -152,51 +168,30 @@ export class MirrorState {
   /**
    * Sends the copies (at most once), on a later turn of the event loop: the primary's answer,
    * already written, is flushed first (Traefik's mirroring hands its copies to its routine pool,
-   * mirror.go ServeHTTP). `body` is the recorded request body, or null; `count`, with metrics on,
-   * counts each copy a server took on its service. `forwardedFor`: the address each copy appends
-   * to X-Forwarded-For when its head is written (Traefik's mirror sends a clone of the request
-   * through its proxy, which appends the peer to each), or null.
+   * mirror.go ServeHTTP). `s` says what to send and how to count it (MirrorSend).
    */
-  start(
-    req: RequestHead,
-    hostHeader: string,
-    body: Buffer | null,
-    forwardedFor: string | null,
-    ticker: Ticker,
-    logger: Logger,
-    count: MirrorCount | null = null,
-    trace: MirrorTracing | null = null,
-  ): void {
+  start(s: MirrorSend): void {
     if (this.#started) return;
     this.#started = true;
     setImmediate(() => {
       try {
-        this.#send(req, hostHeader, body, forwardedFor, ticker, logger, count, trace);
+        this.#send(s);
       } catch (e) {
         // Nothing about a mirror may reach the client, nor the process.
-        logger.error('mirror failed to start', { error: String(e) });
+        s.logger.error('mirror failed to start', { error: String(e) });
       }
     });
   }
 
-  #send(
-    req: RequestHead,
-    hostHeader: string,
-    body: Buffer | null,
-    forwardedFor: string | null,
-    ticker: Ticker,
-    logger: Logger,
-    count: MirrorCount | null,
-    trace: MirrorTracing | null,
-  ): void {
+  #send(s: MirrorSend): void {
+    const { req, body } = s;
     const f = this.#frozen;
-    if (f !== null) hostHeader = f.host;
+    const hostHeader = f === null ? s.hostHeader : f.host;
     const method = f === null ? req.method : f.method;
     const target = f === null ? mirrorTarget(req) : f.target;
     const headers = f === null ? req.headers : f.headers;
-    if (f !== null) forwardedFor = f.forwardedFor;
+    const forwardedFor = f === null ? s.forwardedFor : f.forwardedFor;
     const copy = new MirrorCopy(method, target, headers, body, forwardedFor);
-    const env: SendEnv = { body, ticker, logger, count, trace };
     for (const i of this.#chosen) {
       const mirror = this.node.mirrors[i]!;
       if (mirror.stepped === true) {
@@ -215,10 +210,10 @@ export class MirrorState {
           omitForwardedFor: f === null ? req.omitForwardedFor : f.omitForwardedFor,
           tls: req.tls,
         };
-        new MirrorRun(this, i, head, hostHeader, forwardedFor, env).run();
+        new MirrorRun(this, i, head, hostHeader, forwardedFor, s).run();
         continue;
       }
-      this.send(i, mirror.node.resolve(req, DISCARD), req, copy, hostHeader, env, null);
+      this.send(i, mirror.node.resolve(req, DISCARD), req, copy, hostHeader, s, null);
     }
   }
 

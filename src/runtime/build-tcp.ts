@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { createPicker, type Picker, shuffledStart } from '../balancer/index.ts';
+import { type Picker, shuffledRoundRobin, shuffledWeighted } from '../balancer/index.ts';
 import { parseServerAddress } from '../config/dynamic/server-address.ts';
 import type {
   TcpHealthCheckConfig,
@@ -144,13 +144,7 @@ class TcpLoadBalancer implements TcpServiceNode {
     this.servers = servers;
     // Traefik's TCP servers have no weight: round robin, from a random server (Traefik shuffles
     // them when it builds the load balancer, tcp/service.go).
-    this.#picker = shuffledStart(
-      createPicker(
-        'roundRobin',
-        servers.map(() => ({ weight: 1 })),
-        { inFlight: new Int32Array(servers.length) },
-      ),
-    );
+    this.#picker = shuffledRoundRobin(servers.length);
     this.#health = health;
     this.#accept = health === null ? undefined : (i) => health.up(i);
   }
@@ -183,13 +177,7 @@ class TcpWeighted implements TcpServiceNode {
   constructor(name: string, children: readonly TcpServiceNode[], weights: readonly number[]) {
     this.name = name;
     this.#children = children;
-    this.#picker = shuffledStart(
-      createPicker(
-        'wrr',
-        weights.map((weight) => ({ weight })),
-        { inFlight: new Int32Array(children.length) },
-      ),
-    );
+    this.#picker = shuffledWeighted(weights);
     this.#accept = (i) => children[i]!.available();
   }
 

@@ -1,4 +1,4 @@
-import { createPicker, type Picker, shuffledStart } from '../balancer/index.ts';
+import { type Picker, shuffledRoundRobin, shuffledWeighted } from '../balancer/index.ts';
 import { parseServerAddress } from '../config/dynamic/server-address.ts';
 import type { UdpSectionConfig } from '../config/dynamic/tcp.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
@@ -14,13 +14,7 @@ class UdpLoadBalancer implements UdpServiceNode {
     this.name = name;
     this.servers = servers;
     // From a random server, as Traefik shuffles them when it builds the load balancer (udp/service.go).
-    this.#picker = shuffledStart(
-      createPicker(
-        'roundRobin',
-        servers.map(() => ({ weight: 1 })),
-        { inFlight: new Int32Array(servers.length) },
-      ),
-    );
+    this.#picker = shuffledRoundRobin(servers.length);
   }
 
   pick(): UdpServerRuntime | undefined {
@@ -37,13 +31,7 @@ class UdpWeighted implements UdpServiceNode {
   constructor(name: string, children: readonly UdpServiceNode[], weights: readonly number[]) {
     this.name = name;
     this.#children = children;
-    this.#picker = shuffledStart(
-      createPicker(
-        'wrr',
-        weights.map((weight) => ({ weight })),
-        { inFlight: new Int32Array(children.length) },
-      ),
-    );
+    this.#picker = shuffledWeighted(weights);
   }
 
   pick(): UdpServerRuntime | undefined {

@@ -51,6 +51,12 @@ export interface WatcherOptions {
    * throttles provider updates the same way).
    */
   readonly firstApplyWaitMs?: number;
+  /**
+   * The composition root loads TLS when a snapshot first wants it (`tlsWanted`, built without
+   * TLS: a proxy started without it) and then applies again: such a snapshot is logged at debug
+   * only, so that the configuration's "configuration applied" is the one that has its TLS.
+   */
+  readonly tlsOnDemand?: boolean;
 }
 
 /**
@@ -83,6 +89,7 @@ export class ConfigWatcher {
   /** Providers whose first update has not arrived yet; null once the first apply happened. */
   #waitingFor: Set<string> | null;
   readonly #firstApplyWaitMs: number;
+  readonly #tlsOnDemand: boolean;
 
   readonly #buildOptions: BuildOptions;
 
@@ -101,6 +108,7 @@ export class ConfigWatcher {
     this.#logger = logger;
     this.#waitingFor = new Set();
     this.#firstApplyWaitMs = options.firstApplyWaitMs ?? 2000;
+    this.#tlsOnDemand = options.tlsOnDemand === true;
   }
 
   get generation(): number {
@@ -292,11 +300,14 @@ export class ConfigWatcher {
     // In-flight requests of the old generation keep their pools until their response ends:
     // a closed pool destroys sockets as they are released, never under a running exchange.
     this.#cache.retain(result.pools, result.sharedKeys);
-    this.#logger.info('configuration applied', {
+    const applied = {
       generation,
       ...result.counts,
       ...(disabled.size > 0 ? { disabled: disabled.size } : {}),
-    });
+    };
+    if (this.#tlsOnDemand && result.snapshot.tlsWanted && result.snapshot.tls === null)
+      this.#logger.debug('configuration applied, TLS loading', applied);
+    else this.#logger.info('configuration applied', applied);
     // Warnings found while building (a certificate expired or without its intermediates, routers
     // disagreeing about TLS options) are logged once, not again at every reload that keeps them.
     const warnings = new Set(

@@ -54,7 +54,11 @@ export function normalizeName(name: string): string {
     .join('-');
 }
 
-function internalRoute(
+/**
+ * A router of the proxy's own on `entryPoint`: its one middleware `mw` (which answers, or marks
+ * the request for the admin server), then `service` (none: the middleware answers them all).
+ */
+export function internalRoute(
   name: string,
   rule: string,
   /** Undefined: the rule's length, as a configured router without `priority`. */
@@ -62,6 +66,7 @@ function internalRoute(
   entryPoint: string,
   mw: Middleware,
   observe: Observe,
+  service: ServiceNode = NO_SERVICE,
 ): RouteEntry<RouteTarget> {
   return {
     name,
@@ -71,7 +76,7 @@ function internalRoute(
     value: {
       router: name,
       middlewares: [mw],
-      service: NO_SERVICE,
+      service,
       timeouts: NO_TIMEOUTS,
       retry: null,
       guards: [],

@@ -26,6 +26,7 @@ import type { RequestHead } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import { compileRule, type RouteEntry } from '../router/index.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
+import { internalRoute } from './internal-routes.ts';
 import type { Observe } from './observe.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { LoadBalancerNode } from './service-nodes.ts';
@@ -237,28 +238,8 @@ export class InternalServices {
       const observe = observeOn(r.entryPoint);
       const mw = new IdentityMiddleware(identityPrefix(this.#opts.secret, r.service, 'entryPoint', false));
       const service = this.#node(r.service, cache, pools);
-      const entry = (name: string, rule: string, priority: number): RouteEntry<RouteTarget> => ({
-        name,
-        rule,
-        priority,
-        entryPoints: [r.entryPoint],
-        value: {
-          router: name,
-          middlewares: [mw],
-          service,
-          timeouts: NO_TIMEOUTS,
-          retry: null,
-          guards: [],
-          bodyPhase: false,
-          children: null,
-          errorPages: null,
-          buffering: null,
-          logged: observe.logged,
-          metered: observe.metered,
-          traced: observe.traced,
-          httpRoute: rule,
-        },
-      });
+      const entry = (name: string, rule: string, priority: number): RouteEntry<RouteTarget> =>
+        internalRoute(name, rule, priority, r.entryPoint, mw, observe, service);
       out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));
       // api.debug: Traefik's `debug` router (pkg/provider/traefik/internal.go apiConfiguration),
       // PathPrefix(`/debug`) to api@internal, here under api.basePath as the API's own paths.

@@ -8,11 +8,20 @@ function locationPort(port: number, scheme: string): string {
   return portSuffix(scheme, port === 0 ? '' : String(port));
 }
 
-/** The configured port of redirection target `to`: an entry point name or a bare `:port`. */
-function redirectPort(config: StaticConfig, to: string): number {
-  if (to.startsWith(':')) return Number(to.slice(1));
-  const a = parseAddress(config.entryPoints[to]?.address ?? '');
-  return 'error' in a ? 0 : a.port;
+/**
+ * The configured port of redirection target `to` (an entry point name or a bare `:port`) as
+ * Traefik's getRedirectPort writes it in the redirectScheme middleware (pkg/provider/traefik/
+ * internal.go): the `:port`'s digits, else the target entry point's address's port ('0' for
+ * `:0`), '' when that address does not parse. The API's internal views show this text; the
+ * proxy reads it as a number (`Number('')` is 0: no port in the Location, as for an unbound one).
+ */
+export function redirectPort(
+  entryPoints: Readonly<Record<string, { readonly address: string }>>,
+  to: string,
+): string {
+  if (to.startsWith(':')) return to.slice(1);
+  const a = parseAddress(entryPoints[to]?.address ?? '');
+  return 'error' in a ? '' : String(a.port);
 }
 
 export interface EntryPointRedirections {
@@ -37,7 +46,7 @@ export function entryPointRedirections(config: StaticConfig): EntryPointRedirect
     if (r === undefined) continue;
     const red: Redirection = {
       scheme: r.scheme,
-      port: locationPort(redirectPort(config, r.to), r.scheme),
+      port: locationPort(Number(redirectPort(config.entryPoints, r.to)), r.scheme),
       permanent: r.permanent,
       priority: r.priority,
       to: r.to,

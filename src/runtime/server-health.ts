@@ -8,7 +8,7 @@ import {
   DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
 } from '../health/active-options.ts';
 import { OutlierDetector } from '../health/outlier-detector.ts';
-import type { ProbeTls } from '../health/probe.ts';
+import type { ProbeTarget } from '../health/probe.ts';
 import { SlowStart } from '../health/slow-start.ts';
 
 type ActiveMonitorModule = typeof import('../health/active-monitor.ts');
@@ -17,21 +17,9 @@ type ActiveMonitorModule = typeof import('../health/active-monitor.ts');
 export const activeMonitorModule = (): ActiveMonitorModule =>
   loadModule<ActiveMonitorModule>(import.meta.url, '../health/active-monitor.ts');
 
-export interface HealthTarget {
+/** A server as its health checks see it: where a probe goes (ProbeTarget), and its URL. */
+export interface HealthTarget extends ProbeTarget {
   readonly url: string;
-  readonly host: string;
-  readonly port: number;
-  readonly authority: string;
-  /** The server URL's path and query: what the check's `path` resolves against (as in Traefik). */
-  readonly path?: string;
-  /** An `https://` server's TLS, so that its HTTP health check speaks TLS too (as Traefik's). */
-  readonly tls?: ProbeTls;
-  /** TLS for a probe redirected to an https:// URL on `host` (the service's transport). */
-  readonly redirectTls?: (host: string) => ProbeTls | string;
-  /** An `h2c://` server: probes speak HTTP/2. */
-  readonly h2c?: boolean;
-  /** A URL no request can be sent to: every probe fails with this reason (server-url.ts). */
-  readonly unusable?: string;
 }
 
 export interface ServerHealthOptions {

@@ -11,7 +11,7 @@ import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, CONNECT_TUNNEL } from '../http1/r
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
 import type { DedicatedSource } from './affinity.ts';
 import { type HeadWriter, queueHead } from './head-flush.ts';
-import { RW_NONE, RwDeadlines, rwTimeoutMessage } from './rw-deadlines.ts';
+import { RwDeadlines, rwDeadlineCame } from './rw-deadlines.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
 import { isTlsProtocolError, tlsConnectError, tlsRejected } from './tls-errors.ts';
 
@@ -304,7 +304,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     }
     const rw = this.#rw;
     if (rw !== null && (state === S_HEAD || state === S_BODY)) {
-      this.#rwDeadline(rw, user, state, now);
+      rwDeadlineCame(this, rw, now, this.pendingBytes, user, state === S_BODY, this.uses > 1);
       return;
     }
     this.destroy();
@@ -325,26 +325,6 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
         this.uses > 1,
       );
     }
-  }
-
-  /**
-   * A readTimeout/writeTimeout deadline (or the response-header one beside them) came: which
-   * one ran out decides the message; writes that progressed re-arm instead. Before the response
-   * head the client gets 504, as Traefik's error handler answers a net.Error timeout
-   * (pkg/proxy/httputil/proxy.go); after it the response is broken.
-   */
-  #rwDeadline(rw: RwDeadlines, user: UpstreamUser | null, state: number, now: number): void {
-    const kind = rw.expired(now, this.pendingBytes);
-    if (kind === RW_NONE) {
-      this.deadline = rw.soonest();
-      return;
-    }
-    this.destroy();
-    user?.onUpstreamError(
-      new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', rwTimeoutMessage(kind)),
-      state === S_BODY ? 'body' : 'head',
-      this.uses > 1,
-    );
   }
 
   #onConnect(): void {

@@ -6,7 +6,7 @@ import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, CONNECT_TUNNEL } from '../http1/request-head.ts';
 import { h2RequestFields, h2Response, headerListOf, trailersObject } from './h2-fields.ts';
 import type { UpstreamSession } from './h2-session.ts';
-import { RW_NONE, RwDeadlines, rwTimeoutMessage } from './rw-deadlines.ts';
+import { RwDeadlines, rwDeadlineCame } from './rw-deadlines.ts';
 import {
   type OutgoingRequest,
   TUNNEL_RESET,
@@ -341,17 +341,7 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     if (rw !== null && (state === S_WAIT || state === S_BODY)) {
       // Per-operation deadlines of this stream (upstream/rw-deadlines.ts): RST_STREAM(CANCEL)
       // for it alone; before the head the client gets 504 (Traefik's net.Error timeout).
-      const kind = rw.expired(now, this.pendingBytes);
-      if (kind === RW_NONE) {
-        this.deadline = rw.soonest();
-        return;
-      }
-      this.destroy();
-      user?.onUpstreamError(
-        new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', rwTimeoutMessage(kind)),
-        state === S_BODY ? 'body' : 'head',
-        false,
-      );
+      rwDeadlineCame(this, rw, now, this.pendingBytes, user, state === S_BODY, false);
       return;
     }
     this.#untime();

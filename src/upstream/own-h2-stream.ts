@@ -14,7 +14,7 @@ import { KeptBody } from './own-h2-kept.ts';
 import type { OwnH2Session } from './own-h2-session.ts';
 import { OwnH2Tunnel } from './own-h2-tunnel.ts';
 import { OwnH2Upload } from './own-h2-upload.ts';
-import { RW_NONE, RwDeadlines, rwTimeoutMessage } from './rw-deadlines.ts';
+import { RwDeadlines, rwDeadlineCame } from './rw-deadlines.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
 
 const S_NEW = 0;
@@ -282,17 +282,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     if (rw !== null && (state === S_WAIT || state === S_BODY)) {
       // Per-operation deadlines of this stream (upstream/rw-deadlines.ts): RST_STREAM(CANCEL)
       // for it alone; before the head the client gets 504 (Traefik's net.Error timeout).
-      const kind = rw.expired(now, this.#up.pending);
-      if (kind === RW_NONE) {
-        this.deadline = rw.soonest();
-        return;
-      }
-      this.destroy();
-      user?.onUpstreamError(
-        new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', rwTimeoutMessage(kind)),
-        state === S_BODY ? 'body' : 'head',
-        false,
-      );
+      rwDeadlineCame(this, rw, now, this.#up.pending, user, state === S_BODY, false);
       return;
     }
     this.#untime();

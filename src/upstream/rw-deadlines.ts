@@ -1,3 +1,6 @@
+import { ProxyError } from '../core/errors.ts';
+import type { UpstreamUser } from './stream.ts';
+
 /**
  * Traefik v3.8's `forwardingTimeouts.readTimeout` and `writeTimeout` (traefik/traefik#12716, as
  * #13747 arms them: pkg/proxy/fast/connpool.go, `timeoutReader.Read` and `conn.Write`) for one
@@ -108,6 +111,36 @@ export class RwDeadlines {
     if (this.header !== 0 && this.header <= now) return RW_HEADER;
     return RW_NONE;
   }
+}
+
+/**
+ * A readTimeout/writeTimeout deadline (or the response-header one beside them) of `s`, an
+ * HTTP/1.1 connection or an HTTP/2 stream, came (`now`; `pending`: bytes still queued for the
+ * server): writes that progressed re-arm it (`s.deadline`); else `s` is destroyed and `user`
+ * hears which timeout ran out, a 504 before the response head (`inBody` false), as Traefik's
+ * error handler answers a net.Error timeout (pkg/proxy/httputil/proxy.go), a broken response
+ * after it. `reused`: the connection served before (HTTP/1.1).
+ */
+export function rwDeadlineCame(
+  s: { deadline: number; destroy(): void },
+  rw: RwDeadlines,
+  now: number,
+  pending: number,
+  user: UpstreamUser | null,
+  inBody: boolean,
+  reused: boolean,
+): void {
+  const kind = rw.expired(now, pending);
+  if (kind === RW_NONE) {
+    s.deadline = rw.soonest();
+    return;
+  }
+  s.destroy();
+  user?.onUpstreamError(
+    new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', rwTimeoutMessage(kind)),
+    inBody ? 'body' : 'head',
+    reused,
+  );
 }
 
 /** What the client's error says for each timeout. */

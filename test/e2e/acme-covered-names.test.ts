@@ -51,6 +51,7 @@ certificatesResolvers:
       caServer: "${ca.directoryUrl}"
       storage: "${join(dir, 'acme.json')}"
       caCertificates: ["${caFile}"]
+      keyType: EC256 # RSA-4096, the default, takes seconds a key; not what this tests
       httpChallenge: { entryPoint: web }
 tls:
   certificates:

@@ -45,6 +45,7 @@ certificatesResolvers:
       caServer: "${ca.directoryUrl}"
       storage: "${join(dir, `${s.resolver}.json`)}"
       caCertificates: ["${join(dir, 'pebble-ca.pem')}"]
+      keyType: EC256 # RSA-4096, the default, takes seconds a key; not what this tests
       dnsChallenge:
         provider: ${s.provider}
         resolvers: ["${s.dns}"]

@@ -230,6 +230,7 @@ async function startDnsWorld(
       caServer: "${ca.directoryUrl}"
       storage: "${join(dir, 'acme.json')}"
       caCertificates: ["${caFile}"]
+      keyType: EC256 # RSA-4096, the default, takes seconds a key; not what this tests
       dnsChallenge: ${dnsChallenge}
 `,
     config: (resolvers, routers) => `entryPoints:

@@ -44,6 +44,7 @@ describe('workers: ACME runs in the control plane, challenges and certificates r
       caServer: "${ca.directoryUrl}"
       storage: "${storage}"
       caCertificates: ["${caFile}"]
+      keyType: EC256 # RSA-4096, the default, takes seconds a key; not what this tests
       ${challenge}
 `;
     proxy = await startWorkers({

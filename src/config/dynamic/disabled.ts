@@ -1,7 +1,7 @@
 import { providerOf } from '../../core/qualified-name.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import type { DynamicConfig } from './schema.ts';
-import { HTTP_SECTIONS, type HttpSection } from './sections.ts';
+import { HTTP_SECTIONS, type HttpSection, SINGULAR } from './sections.ts';
 import { serviceMiddlewareReferences, serviceReferences } from './service-references.ts';
 
 /**
@@ -98,13 +98,6 @@ export function references(http: DynamicConfig['http'], section: HttpSection, na
   }
   return out;
 }
-
-const SINGULAR: Record<HttpSection, string> = {
-  routers: 'router',
-  services: 'service',
-  middlewares: 'middleware',
-  serversTransports: 'serversTransport',
-};
 
 export interface Pruned {
   /** The configuration without the disabled objects. */

@@ -1,15 +1,7 @@
-import type { ConfigIssue } from '../issues.ts';
-import type { DynamicSource } from './merge.ts';
-import { deepEqual, skipped } from './merge.ts';
+import type { DynamicSource, Merging } from './merge.ts';
+import { mergeNamed } from './merge.ts';
 import type { DynamicConfig, HttpSection } from './schema.ts';
 import { TCP_SECTIONS, UDP_SECTIONS } from './sections.ts';
-
-const SINGULAR: Record<string, string> = {
-  routers: 'router',
-  services: 'service',
-  middlewares: 'middleware',
-  serversTransports: 'serversTransport',
-};
 
 /**
  * The `tcp` and `udp` part of merging one provider's files (merge.ts does `http` and `tls`): a
@@ -17,14 +9,7 @@ const SINGULAR: Record<string, string> = {
  * warning (as Traefik's pkg/provider/file/file.go loadFileConfigFromDirectory: "TCP router already
  * configured, skipping"). `origin` keys are `tcp:routers/name`.
  */
-export function mergeLayer4(
-  src: DynamicSource,
-  index: number,
-  config: DynamicConfig,
-  origin: Map<string, number>,
-  sources: readonly DynamicSource[],
-  issues: ConfigIssue[],
-): void {
+export function mergeLayer4(src: DynamicSource, index: number, config: DynamicConfig, m: Merging): void {
   for (const kind of ['tcp', 'udp'] as const) {
     const from = src.config[kind] as Record<string, Record<string, unknown>> | undefined;
     if (from === undefined) continue;
@@ -34,23 +19,8 @@ export function mergeLayer4(
       into = Object.fromEntries(sections.map((s) => [s, {}]));
       (config as { [k: string]: unknown })[kind] = into;
     }
-    for (const section of sections) {
-      const target = into[section]!;
-      for (const [name, value] of Object.entries(from[section] ?? {})) {
-        const key = `${kind}:${section}/${name}`;
-        const firstIndex = origin.get(key);
-        if (firstIndex === undefined) {
-          origin.set(key, index);
-          target[name] = value;
-          continue;
-        }
-        if (Object.hasOwn(target, name) && deepEqual(target[name], value)) continue;
-        const first = sources[firstIndex]!;
-        issues.push(
-          skipped(`${kind} ${SINGULAR[section]} \`${name}\``, first.file, src, [kind, section, name]),
-        );
-      }
-    }
+    for (const section of sections)
+      mergeNamed(m, src, index, kind, section, from[section] ?? {}, into[section]!);
   }
 }
 

@@ -3,7 +3,7 @@ import { type Locator, noLocation } from '../locator.ts';
 import { mergeLayer4 } from './merge-l4.ts';
 import type { ObjectRef } from './parse.ts';
 import type { DynamicConfig } from './schema.ts';
-import { emptyDynamicConfig, HTTP_SECTIONS, type HttpSection } from './sections.ts';
+import { emptyDynamicConfig, HTTP_SECTIONS, type HttpSection, SINGULAR } from './sections.ts';
 
 /** One file's parsed configuration, as merged into its provider's configuration. */
 export interface DynamicSource {
@@ -22,13 +22,6 @@ export interface MergedDynamic {
   readonly disabled: readonly ObjectRef[];
 }
 
-const SINGULAR: Record<HttpSection, string> = {
-  routers: 'router',
-  services: 'service',
-  middlewares: 'middleware',
-  serversTransports: 'serversTransport',
-};
-
 /**
  * Merges the files of one provider, in their order (the folder's files sorted by name). A name
  * defined again in a later file keeps its first definition: the later one is skipped with a
@@ -43,27 +36,15 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
   const disabled: ObjectRef[] = [];
   /** Where merged tls entries came from: source index and their key (array index or name) there. */
   const tlsOrigin = new Map<string, { index: number; at: string | number }>();
+  const merging: Merging = { origin, sources, issues };
   sources.forEach((src, index) => {
     for (const ref of src.disabled ?? []) {
       disabled.push(ref);
       origin.set(`${ref.kind === undefined ? '' : `${ref.kind}:`}${ref.section}/${ref.name}`, index);
     }
-    mergeLayer4(src, index, config, origin, sources, issues);
-    for (const section of HTTP_SECTIONS) {
-      const target = config.http[section] as Record<string, unknown>;
-      for (const [name, value] of Object.entries(src.config.http[section])) {
-        const key = `${section}/${name}`;
-        const firstIndex = origin.get(key);
-        if (firstIndex === undefined) {
-          origin.set(key, index);
-          target[name] = value;
-          continue;
-        }
-        if (Object.hasOwn(target, name) && deepEqual(target[name], value)) continue;
-        const first = sources[firstIndex]!;
-        issues.push(skipped(`${SINGULAR[section]} \`${name}\``, first.file, src, ['http', section, name]));
-      }
-    }
+    mergeLayer4(src, index, config, merging);
+    for (const section of HTTP_SECTIONS)
+      mergeNamed(merging, src, index, 'http', section, src.config.http[section], config.http[section]);
     // TLS: certificates add up; an options set or store named again keeps its first definition.
     const tls = src.config.tls;
     tls.certificates.forEach((c, i) => {
@@ -102,6 +83,46 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
     return src.locate ? src.locate(path, target, offset) : { file: src.file, exact: false };
   };
   return { config, issues, locate, disabled };
+}
+
+/** What merging one provider's files carries from file to file. */
+export interface Merging {
+  /** Where each object was met first (source index), by key: `section/name`, `tcp:section/name`. */
+  readonly origin: Map<string, number>;
+  readonly sources: readonly DynamicSource[];
+  readonly issues: ConfigIssue[];
+}
+
+/**
+ * The `kind` objects of one section of file `index` (`src`), `from`, added to `target`: a name
+ * met in an earlier file keeps its first definition and this one is skipped with a warning,
+ * silently when both are identical.
+ */
+export function mergeNamed(
+  m: Merging,
+  src: DynamicSource,
+  index: number,
+  kind: 'http' | 'tcp' | 'udp',
+  section: HttpSection,
+  from: Readonly<Record<string, unknown>>,
+  target: Record<string, unknown>,
+): void {
+  const prefix = kind === 'http' ? '' : `${kind}:`;
+  const label = kind === 'http' ? '' : `${kind} `;
+  for (const [name, value] of Object.entries(from)) {
+    const key = `${prefix}${section}/${name}`;
+    const firstIndex = m.origin.get(key);
+    if (firstIndex === undefined) {
+      m.origin.set(key, index);
+      target[name] = value;
+      continue;
+    }
+    if (Object.hasOwn(target, name) && deepEqual(target[name], value)) continue;
+    const first = m.sources[firstIndex]!;
+    m.issues.push(
+      skipped(`${label}${SINGULAR[section]} \`${name}\``, first.file, src, [kind, section, name]),
+    );
+  }
 }
 
 /**

@@ -13,6 +13,14 @@ export const DYNAMIC_SECTIONS = ['http', 'tcp', 'udp', 'tls'] as const;
 export const HTTP_SECTIONS = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
 export type HttpSection = (typeof HTTP_SECTIONS)[number];
 
+/** A section's object in a message: `router \`name\``. */
+export const SINGULAR: Readonly<Record<HttpSection, string>> = {
+  routers: 'router',
+  services: 'service',
+  middlewares: 'middleware',
+  serversTransports: 'serversTransport',
+};
+
 export const TCP_SECTIONS = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
 export const UDP_SECTIONS = ['routers', 'services'] as const;
 

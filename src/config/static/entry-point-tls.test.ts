@@ -9,7 +9,7 @@ import {
   REDIRECTION_PRIORITY,
   redirectionIssues,
 } from './entry-point-tls.ts';
-import { ingressNginxNonTlsEntryPoints } from './tls-entry-points.ts';
+import { http01EntryPoints, ingressNginxNonTlsEntryPoints } from './tls-entry-points.ts';
 
 function errors(schema: z.ZodType, input: unknown): string[] {
   const r = schema.safeParse(input, { reportInput: true });
@@ -122,5 +122,26 @@ describe('ingressNginxNonTlsEntryPoints (Traefik v3.7.x, #13629)', () => {
 
   it('leaves out a listened name the static configuration does not define (the implicit admin entry point)', () => {
     assert.deepEqual(ingressNginxNonTlsEntryPoints({ web: plain }, ['web', 'traefik']), ['web']);
+  });
+});
+
+describe('http01EntryPoints (Traefik internal.go acme)', () => {
+  it('lists each httpChallenge entry point once, in the resolvers order, and those with allowACMEByPass', () => {
+    const got = http01EntryPoints({
+      entryPoints: { web: {}, alt: { allowACMEByPass: true }, other: { allowACMEByPass: false } },
+      certificatesResolvers: {
+        a: { acme: { httpChallenge: { entryPoint: 'alt' } } },
+        b: { acme: { httpChallenge: { entryPoint: 'web' } } },
+        c: { acme: {} },
+        d: {},
+        e: { acme: { httpChallenge: { entryPoint: 'alt' } } },
+        f: { acme: { httpChallenge: { entryPoint: 'web' } } },
+      },
+    });
+    assert.deepEqual(got, { entryPoints: ['alt', 'web'], bypass: new Set(['alt']) });
+  });
+
+  it('is empty without resolvers', () => {
+    assert.deepEqual(http01EntryPoints({ entryPoints: { web: {} } }), { entryPoints: [], bypass: new Set() });
   });
 });

@@ -40,3 +40,36 @@ export function ingressNginxNonTlsEntryPoints(
     })
     .sort();
 }
+
+/**
+ * The entry points that answer ACME http-01 challenges: each resolver's
+ * `acme.httpChallenge.entryPoint`, once each in the resolvers' order, and those of them with
+ * `allowACMEByPass` (their route yields to the entry point's redirection: the
+ * `acme-http-bypass` router), as Traefik's pkg/provider/traefik/internal.go `acme` splits them. One answer for
+ * the proxy's routes (control plane and workers) and the API's internal views.
+ */
+export function http01EntryPoints(config: {
+  readonly entryPoints: Readonly<Record<string, { readonly allowACMEByPass?: boolean }>>;
+  readonly certificatesResolvers?:
+    | Readonly<
+        Record<
+          string,
+          {
+            readonly acme?:
+              | { readonly httpChallenge?: { readonly entryPoint: string } | undefined }
+              | undefined;
+          }
+        >
+      >
+    | undefined;
+}): { entryPoints: string[]; bypass: Set<string> } {
+  const entryPoints: string[] = [];
+  const bypass = new Set<string>();
+  for (const resolver of Object.values(config.certificatesResolvers ?? {})) {
+    const ep = resolver.acme?.httpChallenge?.entryPoint;
+    if (ep === undefined || entryPoints.includes(ep)) continue;
+    entryPoints.push(ep);
+    if (config.entryPoints[ep]?.allowACMEByPass === true) bypass.add(ep);
+  }
+  return { entryPoints, bypass };
+}

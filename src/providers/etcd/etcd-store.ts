@@ -146,16 +146,18 @@ export function etcdHint(message: string): string {
     : message;
 }
 
-function b64(s: string | Buffer): string {
+/** etcd's JSON gateway (grpc-gateway) carries keys and values as base64: text or bytes in. */
+export function b64(s: string | Buffer): string {
   return (typeof s === 'string' ? Buffer.from(s, 'utf8') : s).toString('base64');
 }
 
-function unb64(s: string): string {
+/** A key or value from etcd's JSON gateway, as text. */
+export function unb64(s: string): string {
   return Buffer.from(s, 'base64').toString('utf8');
 }
 
 /** etcd's prefix range end: the prefix with its last byte incremented (clientv3.GetPrefixRangeEnd). */
-function prefixEnd(prefix: string): Buffer {
+export function prefixEnd(prefix: string): Buffer {
   const b = Buffer.from(prefix, 'utf8');
   for (let i = b.length - 1; i >= 0; i--) {
     if (b[i]! < 0xff) {

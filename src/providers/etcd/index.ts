@@ -1,1 +1,1 @@
-export { EtcdStore, etcdHint } from './etcd-store.ts';
+export { b64, EtcdStore, etcdHint, prefixEnd, unb64 } from './etcd-store.ts';

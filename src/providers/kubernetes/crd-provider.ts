@@ -2,13 +2,11 @@ import type { KubernetesCrdProviderConfig } from '../../config/static/providers.
 import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
 import { crdConfig } from './crd-config.ts';
-import type { ResourceSpec } from './informer.ts';
+import { NODES, type ResourceSpec, SERVICE_RESOURCES } from './informer.ts';
 import { attachKubernetesMeta } from './kube-build.ts';
 import { runKubeProvider } from './kube-watch.ts';
 
 const CRD = '/apis/traefik.io/v1alpha1';
-/** Nodes (cluster-scoped), for nodePortLB. */
-export const NODES: ResourceSpec = { prefix: '/api/v1', plural: 'nodes', clusterScoped: true };
 
 /**
  * Traefik's Kubernetes CRD provider (pkg/provider/kubernetes/crd): the ten `traefik.io/v1alpha1`
@@ -51,10 +49,7 @@ export class KubernetesCrdProvider implements Provider {
       ingressRouteUDPs: crd('ingressrouteudps'),
       middlewareTCPs: crd('middlewaretcps'),
       serversTransportTCPs: crd('serverstransporttcps'),
-      services: { prefix: '/api/v1', plural: 'services' },
-      // Traefik leaves Helm's release secrets out (they are large and never certificates).
-      secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
-      endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+      ...SERVICE_RESOURCES,
       // Traefik's CRD client watches ConfigMaps too (client.go WatchAll), for rootCAs `configMap`.
       configMaps: { prefix: '/api/v1', plural: 'configmaps' },
       // Traefik's CRD client watches Nodes (for nodePortLB) unless disableClusterScopeResources.

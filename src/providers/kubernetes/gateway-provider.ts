@@ -4,6 +4,7 @@ import type { Provider, ProviderUpdate } from '../provider.ts';
 import type { CrdRegistry } from './gateway-backends.ts';
 import { gatewayConfig, gatewayUpdate } from './gateway-config.ts';
 import { StatusWriter } from './gateway-status.ts';
+import { SERVICE_RESOURCES } from './informer.ts';
 import { runKubeProvider } from './kube-watch.ts';
 
 /**
@@ -63,9 +64,7 @@ export class KubernetesGatewayProvider implements Provider {
       // `v1` (Standard since Gateway API v1.5; the v1.6.1 CRDs Traefik v3.8 requires serve it), as
       // Traefik's newest client lists them (GatewayV1().ReferenceGrants).
       referenceGrants: { prefix: gw, plural: 'referencegrants' },
-      services: { prefix: '/api/v1', plural: 'services' },
-      secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
-      endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+      ...SERVICE_RESOURCES,
       // Traefik's client always follows every Namespace (cluster-scoped): their labels decide
       // the listeners' `allowedRoutes.namespaces.from: Selector`.
       namespaces: { prefix: '/api/v1', plural: 'namespaces', clusterScoped: true },

@@ -36,6 +36,20 @@ export interface ResourceSpec {
 }
 
 /**
+ * What the CRD, Ingress and Gateway providers follow besides their own kinds, as Traefik's
+ * clients: Services, Secrets without Helm's release secrets (`owner!=helm`: they are large and
+ * never certificates) and EndpointSlices (`discovery.k8s.io/v1`).
+ */
+export const SERVICE_RESOURCES = {
+  services: { prefix: '/api/v1', plural: 'services' },
+  secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
+  endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+} as const satisfies Record<string, ResourceSpec>;
+
+/** Nodes (cluster-scoped), for nodePortLB. */
+export const NODES: ResourceSpec = { prefix: '/api/v1', plural: 'nodes', clusterScoped: true };
+
+/**
  * client-go's reflector, for one resource and namespace list: list, then watch from the list's
  * resourceVersion; each event updates the local store and calls `changed`. A watch the server
  * ends (they time out) is started again from the last resourceVersion seen; a 410 Gone (the

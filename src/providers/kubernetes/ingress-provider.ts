@@ -1,9 +1,8 @@
 import type { KubernetesIngressProviderConfig } from '../../config/static/providers.ts';
 import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
-import { NODES } from './crd-provider.ts';
 import { StatusWriter } from './gateway-status.ts';
-import type { ResourceSpec } from './informer.ts';
+import { NODES, type ResourceSpec, SERVICE_RESOURCES } from './informer.ts';
 import { ingressConfig } from './ingress-config.ts';
 import { attachKubernetesMeta } from './kube-build.ts';
 import { runKubeProvider } from './kube-watch.ts';
@@ -42,9 +41,7 @@ export class KubernetesIngressProvider implements Provider {
         plural: 'ingresses',
         ...(cfg.labelSelector === '' ? {} : { labelSelector: cfg.labelSelector }),
       },
-      services: { prefix: '/api/v1', plural: 'services' },
-      secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
-      endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+      ...SERVICE_RESOURCES,
       // Cluster-scoped, as Traefik's ingress client: IngressClasses unless either option turns
       // their lookup off, Nodes (for service.nodeportlb) unless disableClusterScopeResources.
       ingressClasses:

@@ -493,11 +493,10 @@ export class CertificateManager {
   }
 
   /**
-   * The store failed mid-way (no order without it: it holds the locks), or registering the
-   * shared account did (the CA): retry with backoff.
+   * `entry` failed with `e`: one more failure, the next try after the backoff, or later when
+   * the CA said so (an ACME problem's Retry-After). Returns the delay (ms).
    */
-  #storeFailed(entry: Entry, e: unknown): void {
-    if (this.#stopped) return;
+  #retryLater(entry: Entry, e: unknown): number {
     entry.failures++;
     const hinted = e instanceof AcmeProblemError ? (e.retryAfterMs ?? 0) : 0;
     const delay = Math.max(
@@ -506,6 +505,16 @@ export class CertificateManager {
     );
     entry.dueAt = this.#wallNow() + delay;
     entry.lastError = (e as Error).message;
+    return delay;
+  }
+
+  /**
+   * The store failed mid-way (no order without it: it holds the locks), or registering the
+   * shared account did (the CA): retry with backoff.
+   */
+  #storeFailed(entry: Entry, e: unknown): void {
+    if (this.#stopped) return;
+    const delay = this.#retryLater(entry, e);
     const store = (e as Error).name === 'StoreError';
     this.#log.error(
       store
@@ -584,14 +593,7 @@ export class CertificateManager {
       kc = await this.#obtain(entry);
     } catch (e) {
       if (this.#stopped) return;
-      entry.failures++;
-      const hinted = e instanceof AcmeProblemError ? (e.retryAfterMs ?? 0) : 0;
-      const delay = Math.max(
-        backoffDelay(entry.failures, this.#opts.retryInitialMs ?? 60_000, RETRY_CAP_MS),
-        hinted,
-      );
-      entry.dueAt = this.#wallNow() + delay;
-      entry.lastError = (e as Error).message;
+      const delay = this.#retryLater(entry, e);
       this.#log.error('acme certificate request failed', {
         domains: entry.domains,
         error: (e as Error).message,

@@ -9,17 +9,18 @@ import type { ProxyProcess, StartOptions } from '../../helpers/proxy-process.ts'
 import { startFixture } from './fixture.ts';
 
 /**
- * startFixture, keeping the fixture's `[api] insecure` (which adaptFixture drops) on its `traefik`
- * entry point: declared at Traefik's :8080 when the fixture leaves it to the default, then moved
- * to 127.0.0.1:0 like every entry point (`ports.traefik`).
+ * startFixture, keeping the fixture's `[api] insecure` on its `traefik` entry point: declared at
+ * Traefik's :8080 when the fixture leaves it to the default (adaptFixture then keeps `[api]`),
+ * then moved to 127.0.0.1:0 like every entry point (`ports.traefik`).
  */
 export function startFixtureWithApi(
   text: string,
   vars: Readonly<Record<string, string>> = {},
   opts: Partial<StartOptions> = {},
 ): Promise<ProxyProcess> {
-  let t = text.replace(/^\[api\][ \t]*\n/m, '[api] # insecure kept, on the traefik entry point\n');
-  if (!/^\s*\[entryPoints\.traefik\]/im.test(t)) t += '\n[entryPoints.traefik]\n  address = ":8080"\n';
+  const t = /^\s*\[entryPoints\.traefik\]/im.test(text)
+    ? text
+    : `${text}\n[entryPoints.traefik]\n  address = ":8080"\n`;
   return startFixture(t, vars, opts);
 }
 

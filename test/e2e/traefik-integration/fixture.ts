@@ -1,8 +1,9 @@
 /**
  * Traefik's integration fixtures (integration/fixtures/*.toml in traefik/traefik) run by our proxy:
  * the Go template's fields filled in, every entry point moved to 127.0.0.1:0 (the bound ports are
- * read back by entry point name), `[api] insecure` dropped (it would open :8080), and the file
- * provider pointed at the static file itself, as Traefik's `{{ .SelfFilename }}` does.
+ * read back by entry point name), an `[api]` table with `insecure = true` dropped whole when the
+ * fixture declares no `traefik` entry point (it would open Traefik's :8080), and the file provider
+ * pointed at the static file itself, as Traefik's `{{ .SelfFilename }}` does.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import { type ProxyProcess, type StartOptions, startProxy } from '../../helpers/
 export const CONFIG_NAME = 'traffic.toml';
 
 export function adaptFixture(text: string, vars: Readonly<Record<string, string>> = {}): string {
-  return text
+  const adapted = text
     .replace(/\{\{ *\.SelfFilename *\}\}/g, CONFIG_NAME)
     .replace(/\{\{ *\.(\w+) *\}\}/g, (_, name: string) => {
       const v = vars[name];
@@ -20,9 +21,21 @@ export function adaptFixture(text: string, vars: Readonly<Record<string, string>
     })
     .split('\n')
     .map(entryPointAddress())
-    .join('\n')
-    .replace(/^\[api\]\s*\n\s*insecure\s*=\s*true\s*\n/gm, '');
+    .join('\n');
+  if (TRAEFIK_ENTRY_POINT.test(adapted)) return adapted;
+  return adapted.replace(API_TABLE, (table: string, _header: string, keys: string) =>
+    INSECURE.test(keys) ? '' : table,
+  );
 }
+
+/**
+ * The `[api]` table: its header, then its lines up to the next table header (`[x]` or `[[x]]`)
+ * or the end, whatever the order of its keys (TOML).
+ */
+const API_TABLE = /^(\s*\[\s*api\s*\][ \t]*(?:#.*)?\n)((?:(?!\s*\[).*(?:\n|$))*)/gim;
+/** A fixture's own `traefik` entry point (moved to 127.0.0.1:0 like the others). */
+const TRAEFIK_ENTRY_POINT = /^\s*\[\s*entryPoints\.traefik\s*[\].]/im;
+const INSECURE = /^\s*insecure\s*=\s*true\s*(?:#.*)?$/m;
 
 /** A line mapper that moves the addresses of `[entryPoints.*]` tables (only) to 127.0.0.1:0. */
 function entryPointAddress(): (line: string) => string {
