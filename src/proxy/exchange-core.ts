@@ -51,6 +51,8 @@ const FAILOVER_MEM_BYTES = 1 << 20;
  * http.Error(w, "Request body too large", 413) (the text and a newline, plain text, nosniff).
  */
 const FAILOVER_TOO_LARGE = goHttpError(413, 'Request body too large');
+/** oxy's buffer: a body over `maxRequestBodyBytes` (its text, as http.StatusText). */
+const BUFFER_TOO_LARGE: DirectResponse = { status: 413, body: statusText(413) };
 
 /**
  * The state of a request that met a failover on statuses (`errors`, Traefik v3.7, or our
@@ -414,7 +416,7 @@ export abstract class ExchangeCore
       if (this.spool === null) this.#spoolBody(buffering);
       else if (buffering.maxRequestBodyBytes > 0 && this.spool.length > buffering.maxRequestBodyBytes) {
         // Already read whole by a middleware before it (forwardAuth's forwardBody).
-        this.#refuseBody(413);
+        this.#refuseBody(BUFFER_TOO_LARGE);
       } else {
         this.mwRan = mws.length;
         this.#dispatch();
@@ -432,14 +434,14 @@ export abstract class ExchangeCore
     const max = b.maxRequestBodyBytes > 0 ? b.maxRequestBodyBytes : -1;
     // oxy checks the announced length first: refused before a byte of the body is read.
     if (this.#announcedOver(max)) {
-      this.#refuseBody(413);
+      this.#refuseBody(BUFFER_TOO_LARGE);
       return;
     }
     // Its memory part counts in the overload manager's request-body budget (set at admission).
     this.#startSpool(
       new SpooledBody(b.memRequestBodyBytes, this.body!.budget),
       max,
-      413,
+      BUFFER_TOO_LARGE,
       'maxRequestBodyBytes',
     );
   }
@@ -450,13 +452,13 @@ export abstract class ExchangeCore
   }
 
   /**
-   * Reads the request body into `spool` (answered `overStatus` past `max`, `what` naming it,
+   * Reads the request body into `spool` (answered `over` past `max`, `what` naming it,
    * `spanError` marked on a traced request's span then).
    */
-  #startSpool(spool: SpooledBody, max: number, overStatus: number, what: string, spanError?: string): void {
+  #startSpool(spool: SpooledBody, max: number, over: DirectResponse, what: string, spanError?: string): void {
     this.spool = spool;
     this.#awaitingBody = true;
-    this.body!.attach(new SpoolSink(spool, this, max, overStatus, what, spanError));
+    this.body!.attach(new SpoolSink(spool, this, max, over, what, spanError));
     this.client.resumeBody();
   }
 
@@ -469,11 +471,11 @@ export abstract class ExchangeCore
     this.respondDirect({ status: 503, headers: gate.retryAfterHeaders, body: statusText(503) });
   }
 
-  /** A body refused for its size: answered `status`, and the connection closed after it. */
-  #refuseBody(status: number, spanError?: string): void {
+  /** A body refused for its size: answered `answer`, and the connection closed after it. */
+  #refuseBody(answer: DirectResponse, spanError?: string): void {
     if (spanError !== undefined) this.trace?.middlewareFailed(spanError, this.req);
     this.closeAfter = true;
-    this.respondDirect({ status, body: statusText(status) });
+    this.respondDirect(answer);
   }
 
   /** True (and answered 500) when the spool could not keep the body. */
@@ -528,7 +530,7 @@ export abstract class ExchangeCore
     this.#startSpool(
       new SpooledBody(FAILOVER_MEM_BYTES, this.body!.budget),
       limit,
-      413,
+      FAILOVER_TOO_LARGE,
       "the failover's errors.maxRequestBodyBytes",
     );
   }
@@ -604,10 +606,10 @@ export abstract class ExchangeCore
   /**
    * The whole request body, in memory, for a suspended middleware (forwardAuth's `forwardBody`):
    * `done` is called later (never from within this call) with its bytes; a body over `limit`
-   * bytes (< 0: none) is answered `overStatus` and `done` is never called. The server then gets
+   * bytes (< 0: none) is answered `over` and `done` is never called. The server then gets
    * the same bytes, with a Content-Length (the body is replayed like the buffering middleware's).
    */
-  readBody(limit: number, overStatus: number, done: (body: Buffer) => void, overSpanError?: string): void {
+  readBody(limit: number, over: DirectResponse, done: (body: Buffer) => void, overSpanError?: string): void {
     if (this.body === null) {
       queueMicrotask(() => done(Buffer.alloc(0)));
       return;
@@ -615,11 +617,11 @@ export abstract class ExchangeCore
     if (this.spool !== null) {
       // Read already (an earlier middleware): the same bytes, or over this one's limit.
       const spool = this.spool;
-      void spool.settled().then(() => this.#deliverBody(spool, limit, overStatus, done, overSpanError));
+      void spool.settled().then(() => this.#deliverBody(spool, limit, over, done, overSpanError));
       return;
     }
     if (this.#announcedOver(limit)) {
-      queueMicrotask(() => this.#refuseBody(overStatus, overSpanError));
+      queueMicrotask(() => this.#refuseBody(over, overSpanError));
       return;
     }
     // All in memory, as Traefik's io.ReadAll: `limit` bounds it when set. Those bytes count in
@@ -633,7 +635,7 @@ export abstract class ExchangeCore
     this.#startSpool(
       new SpooledBody(Number.MAX_SAFE_INTEGER, counted, true),
       limit,
-      overStatus,
+      over,
       "the middleware's maxBodySize",
       overSpanError,
     );
@@ -642,13 +644,13 @@ export abstract class ExchangeCore
   #deliverBody(
     spool: SpooledBody,
     limit: number,
-    overStatus: number,
+    over: DirectResponse,
     done: (body: Buffer) => void,
     overSpanError?: string,
   ): void {
     if (this.done || this.#spoolFailed(spool)) return;
     if (limit >= 0 && spool.length > limit) {
-      this.#refuseBody(overStatus, overSpanError);
+      this.#refuseBody(over, overSpanError);
       return;
     }
     try {
@@ -959,7 +961,7 @@ export abstract class ExchangeCore
       this.#bodyReader = null;
       const spool = this.spool!;
       spool.settled().then(
-        () => (reader === null ? this.#bodySpooled() : this.#deliverBody(spool, -1, 0, reader)),
+        () => (reader === null ? this.#bodySpooled() : this.#deliverBody(spool, -1, BUFFER_TOO_LARGE, reader)),
         (e: unknown) => this.onInternalError(e),
       );
       return;
@@ -1071,15 +1073,11 @@ export abstract class ExchangeCore
    * The client sent a malformed body (or too slowly: 408): answer `status` if we still can, else
    * break both sides.
    */
-  failBody(reason: string, status = 400, spanError?: string): void {
+  failBody(reason: string, status = 400, spanError?: string, answer?: DirectResponse): void {
     if (this.done) return;
     if (spanError !== undefined) this.trace?.middlewareFailed(spanError, this.req);
     this.ctx.logger.debug('bad request body', { reason, entryPoint: this.ctx.name });
-    this.abandon(
-      status,
-      true,
-      status === 413 && this.foPass?.spooling === true ? FAILOVER_TOO_LARGE : undefined,
-    );
+    this.abandon(status, true, answer);
   }
 
   /**

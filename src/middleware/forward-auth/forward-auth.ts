@@ -18,7 +18,10 @@ import { AuthCall, type AuthVerdict, DEFAULT_MAX_AUTH_BODY } from './auth-call.t
 import { AuthRequest, type AuthRequestOptions } from './auth-request.ts';
 
 const FAILED: DirectResponse = { status: 500, body: '' };
-/** Traefik's forward.go: an auth answer past maxResponseBodySize (errResponseBodyTooLarge). */
+/**
+ * Traefik's forward.go: an auth answer past maxResponseBodySize (errResponseBodyTooLarge), and a
+ * request body past maxBodySize with forwardBody (errBodyTooLarge): rw.WriteHeader(401), no body.
+ */
 const TOO_LARGE: DirectResponse = { status: 401, body: '' };
 /** Traefik drops these from the auth server's refusal before relaying it (forward.go hopHeaders). */
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -143,7 +146,7 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     if (this.#bodyLimit !== null && ctl.readBody !== undefined) {
       // Traefik's forwardBody: the body is read whole first (which ends streaming, as its docs
       // say); one over maxBodySize gets 401 (forward.go: errBodyTooLarge → StatusUnauthorized).
-      ctl.readBody(this.#bodyLimit, 401, (body) => this.#ask(req, ctl, body, true), this.#bodyTooLarge);
+      ctl.readBody(this.#bodyLimit, TOO_LARGE, (body) => this.#ask(req, ctl, body, true), this.#bodyTooLarge);
       return SUSPEND;
     }
     return this.#ask(req, ctl, null, false);
