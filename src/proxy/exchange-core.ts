@@ -961,7 +961,8 @@ export abstract class ExchangeCore
       this.#bodyReader = null;
       const spool = this.spool!;
       spool.settled().then(
-        () => (reader === null ? this.#bodySpooled() : this.#deliverBody(spool, -1, BUFFER_TOO_LARGE, reader)),
+        () =>
+          reader === null ? this.#bodySpooled() : this.#deliverBody(spool, -1, BUFFER_TOO_LARGE, reader),
         (e: unknown) => this.onInternalError(e),
       );
       return;
