@@ -203,6 +203,8 @@ export abstract class ExchangeCore
   /** The request body, read whole before sending (buffering middleware), or null. */
   protected spool: SpooledBody | null = null;
   #awaitingBody = false;
+  /** The index of the buffering whose read of the body the middlewares wait for, or -1. */
+  #gateAt = -1;
   /** A middleware waiting for the whole request body (`readBody`), or null. */
   #bodyReader: ((body: Buffer) => void) | null = null;
   status = 0;
@@ -356,8 +358,7 @@ export abstract class ExchangeCore
         return;
       }
     }
-    // Detailed tracing: the body is read after the request phases, Traefik's buffering before
-    // what follows it, whose spans wait for it.
+    // Detailed tracing: the spans after the buffering's wait for the body (RequestTrace).
     if (this.trace?.detailed && route.buffering !== null && this.body !== null) this.trace.holdForBody();
     this.#runMiddlewares(0);
   }
@@ -367,11 +368,24 @@ export abstract class ExchangeCore
     this.#runMiddlewares(from);
   }
 
-  #runMiddlewares(from: number): void {
-    const mws = this.route!.middlewares;
-    for (let i = from; i < mws.length; i++) {
+  /**
+   * Runs the route's middlewares from `from` (`opened`: group `from`'s spans are open already,
+   * detailed tracing). A `buffering` among them stops the walk at its index until the body is
+   * read whole, as Traefik's buffering (oxy's buffer.ServeHTTP) reads it before it calls its
+   * `next`: those after it see the request only then, and a body it refuses (413) never.
+   */
+  #runMiddlewares(from: number, opened = false): void {
+    const route = this.route!;
+    const mws = route.middlewares;
+    // One field test for a route without a buffering.
+    let end = mws.length;
+    if (route.buffering !== null && this.body !== null) {
+      const at = route.bufferingAt ?? end;
+      if (at < end && (at > from || (at === from && !opened))) end = at;
+    }
+    for (let i = from; i < end; i++) {
       const mw = mws[i]!;
-      if (this.trace?.detailed) this.trace.middleware(this.route!, i);
+      if (this.trace?.detailed && !(opened && i === from)) this.trace.middleware(route, i);
       if (mw.onRequest === undefined) continue;
       const r = mw.onRequest(this.req, this);
       if (r === undefined) continue;
@@ -390,6 +404,12 @@ export abstract class ExchangeCore
         return;
       if (this.retry !== null && this.retryAnswer(i, r.status)) return;
       this.respondDirect(r);
+      return;
+    }
+    if (end < mws.length) {
+      // At the buffering: its span opens, then the body is read (or was, by an earlier reader).
+      if (this.trace?.detailed && !(opened && end === from)) this.trace.middleware(route, end);
+      if (!this.#bufferingGate(end)) this.#runMiddlewares(end, true);
       return;
     }
     this.mwRan = mws.length;
@@ -424,6 +444,30 @@ export abstract class ExchangeCore
       return;
     }
     this.#dispatch();
+  }
+
+  /**
+   * The route's buffering, at index `at` of its middlewares: false when the body is read whole
+   * already and within its limit (the walk goes on); else it is being read (the walk resumes at
+   * `at` once it is, #bodySpooled) or refused (413). Its answer is seen by the middlewares
+   * before it only, as oxy writes it on the writer it was given.
+   */
+  #bufferingGate(at: number): boolean {
+    const b = this.route!.buffering!;
+    const spool = this.spool;
+    if (spool === null) {
+      this.mwRan = at;
+      this.#gateAt = at;
+      this.#spoolBody(b);
+      return true;
+    }
+    if (b.maxRequestBodyBytes > 0 && spool.length > b.maxRequestBodyBytes) {
+      // Read already by a middleware before it (forwardAuth's forwardBody, a retry's attempt).
+      this.mwRan = at;
+      this.#refuseBody(BUFFER_TOO_LARGE);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -494,6 +538,13 @@ export abstract class ExchangeCore
     // Detailed tracing: the spans after the buffering start now (RequestTrace.holdForBody).
     this.trace?.bodyRead();
     try {
+      const at = this.#gateAt;
+      if (at >= 0) {
+        // Read at a buffering among the middlewares: those after it run now.
+        this.#gateAt = -1;
+        this.#runMiddlewares(at, true);
+        return;
+      }
       const fp = this.foPass;
       if (fp?.spooling === true) {
         const step = fp.pendingStep;
