@@ -379,10 +379,7 @@ export abstract class ExchangeCore
     const mws = route.middlewares;
     // One field test for a route without a buffering.
     let end = mws.length;
-    if (route.buffering !== null && this.body !== null) {
-      const at = route.bufferingAt ?? end;
-      if (at < end && (at > from || (at === from && !opened))) end = at;
-    }
+    if (route.buffering !== null && this.body !== null) end = this.#nextGate(from, opened);
     for (let i = from; i < end; i++) {
       const mw = mws[i]!;
       if (this.trace?.detailed && !(opened && i === from)) this.trace.middleware(route, i);
@@ -407,7 +404,7 @@ export abstract class ExchangeCore
       return;
     }
     if (end < mws.length) {
-      // At the buffering: its span opens, then the body is read (or was, by an earlier reader).
+      // At a buffering: its span opens, then the body is read (or was, by an earlier reader).
       if (this.trace?.detailed && !(opened && end === from)) this.trace.middleware(route, end);
       if (!this.#bufferingGate(end)) this.#runMiddlewares(end, true);
       return;
@@ -427,47 +424,80 @@ export abstract class ExchangeCore
       return;
     }
     if (this.trace?.detailed) this.trace.middleware(this.route!, mws.length);
-    const buffering = this.route!.buffering;
-    if (buffering !== null && this.body !== null) {
-      // Until the body is read whole, an answer (413, a failed read) is the buffering
-      // middleware's: as oxy writes it on the writer it was given, only the middlewares before
-      // it see it (their headers, an errors page), not those after it.
-      this.mwRan = this.route!.bufferingAt ?? mws.length;
-      if (this.spool === null) this.#spoolBody(buffering);
-      else if (buffering.maxRequestBodyBytes > 0 && this.spool.length > buffering.maxRequestBodyBytes) {
-        // Already read whole by a middleware before it (forwardAuth's forwardBody).
-        this.#refuseBody(BUFFER_TOO_LARGE);
-      } else {
-        this.mwRan = mws.length;
-        this.#dispatch();
-      }
-      return;
-    }
+    // A buffering after the last middleware with a phase (or one not placed: test routes).
+    if (this.route!.buffering !== null && this.body !== null && this.#bufferingGate(mws.length)) return;
+    this.mwRan = mws.length;
     this.#dispatch();
   }
 
   /**
-   * The route's buffering, at index `at` of its middlewares: false when the body is read whole
-   * already and within its limit (the walk goes on); else it is being read (the walk resumes at
-   * `at` once it is, #bodySpooled) or refused (413). Its answer is seen by the middlewares
-   * before it only, as oxy writes it on the writer it was given.
+   * The index of the route's first buffering the walk from `from` stops at (`opened`: the one
+   * at `from` was passed already), else the count of middlewares.
+   */
+  #nextGate(from: number, opened: boolean): number {
+    const route = this.route!;
+    const n = route.middlewares.length;
+    const gates = route.bufferings;
+    if (gates === undefined) return n;
+    for (let k = 0; k < gates.length; k++) {
+      const at = gates[k]!.at;
+      if (at >= n) return n;
+      if (at > from || (at === from && !opened)) return at;
+    }
+    return n;
+  }
+
+  /**
+   * The route's bufferings at index `at` of its middlewares (`at` = their count: those after the
+   * last middleware): false when the body is read whole already and within their limits (the
+   * walk goes on); else it is being read, with the first one's settings (the walk resumes at
+   * `at` once it is, #bodySpooled), or refused (413). Until the body is read whole, an answer
+   * (413, a failed read) is the buffering middleware's: as oxy writes it on the writer it was
+   * given, only the middlewares before it see it (their headers, an errors page).
    */
   #bufferingGate(at: number): boolean {
-    const b = this.route!.buffering!;
-    const spool = this.spool;
-    if (spool === null) {
+    if (this.spool === null) {
+      const gates = this.route!.bufferings;
+      let spec = this.route!.buffering!;
+      if (gates !== undefined)
+        for (let k = 0; k < gates.length; k++)
+          if (gates[k]!.at >= at) {
+            spec = gates[k]!.spec;
+            break;
+          }
       this.mwRan = at;
       this.#gateAt = at;
-      this.#spoolBody(b);
+      this.#spoolBody(spec);
       return true;
     }
-    if (b.maxRequestBodyBytes > 0 && spool.length > b.maxRequestBodyBytes) {
-      // Read already by a middleware before it (forwardAuth's forwardBody, a retry's attempt).
-      this.mwRan = at;
-      this.#refuseBody(BUFFER_TOO_LARGE);
-      return true;
+    return this.#overGates(at);
+  }
+
+  /**
+   * True (and answered 413) when the body read whole is over the limit of a buffering at `at`
+   * (at the end: any from there; not placed: the route's last), as each of Traefik's buffering
+   * middlewares reads it again with its own limit.
+   */
+  #overGates(at: number): boolean {
+    const route = this.route!;
+    const size = this.spool!.length;
+    const gates = route.bufferings;
+    let over = false;
+    if (gates === undefined) {
+      const max = route.buffering!.maxRequestBodyBytes;
+      over = max > 0 && size > max;
+    } else {
+      const last = at >= route.middlewares.length;
+      for (let k = 0; k < gates.length && !over; k++) {
+        const g = gates[k]!;
+        if (g.at === at || (last && g.at > at))
+          over = g.spec.maxRequestBodyBytes > 0 && size > g.spec.maxRequestBodyBytes;
+      }
     }
-    return false;
+    if (!over) return false;
+    this.mwRan = at;
+    this.#refuseBody(BUFFER_TOO_LARGE);
+    return true;
   }
 
   /**
@@ -540,9 +570,14 @@ export abstract class ExchangeCore
     try {
       const at = this.#gateAt;
       if (at >= 0) {
-        // Read at a buffering among the middlewares: those after it run now.
+        // Read at a buffering: the others there check their limits, then what follows runs.
         this.#gateAt = -1;
-        this.#runMiddlewares(at, true);
+        if (this.#overGates(at)) return;
+        if (at < this.route!.middlewares.length) this.#runMiddlewares(at, true);
+        else {
+          this.mwRan = at;
+          this.#dispatch();
+        }
         return;
       }
       const fp = this.foPass;

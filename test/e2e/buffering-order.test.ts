@@ -68,6 +68,8 @@ http:
   routers:
     refused: { rule: "PathPrefix(\`/refused\`)", middlewares: [tiny, others-only], service: be }
     order: { rule: "PathPrefix(\`/order\`)", middlewares: [buf, auth], service: be }
+    twice: { rule: "PathPrefix(\`/twice\`)", middlewares: [tiny, others-only, buf], service: be }
+    twice-late: { rule: "PathPrefix(\`/late\`)", middlewares: [buf, auth, tiny], service: be }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
@@ -100,8 +102,28 @@ http:
     assert.equal(backendGot.filter((b) => b.url.startsWith('/refused')).length, 0);
   });
 
+  it('with several bufferings, the first reads the body and each checks its own limit where it stands', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    // The first (10 bytes) refuses before the ipAllowList runs; the last (1000) never gets to.
+    const first = await curl(['--data-binary', 'x'.repeat(100), `${base}/twice/a`]);
+    assert.equal(first.status, 413);
+    // Read by the first (1000 bytes), past the forwardAuth, refused by the last (10 bytes).
+    const asked = authSawWhole.length;
+    const last = await curl([
+      '-H',
+      'Transfer-Encoding: chunked',
+      '--data-binary',
+      'x'.repeat(100),
+      `${base}/late/b`,
+    ]);
+    assert.equal(last.status, 413);
+    assert.equal(authSawWhole.length, asked + 1, 'the forwardAuth between them was asked');
+    assert.equal(backendGot.filter((b) => b.url.startsWith('/twice') || b.url.startsWith('/late')).length, 0);
+  });
+
   it('calls a forwardAuth after it only once the client sent the whole body', async () => {
     clientSentAll = false;
+    authSawWhole.length = 0;
     const asked = new Promise<void>((resolve) => {
       authCalled = resolve;
     });
