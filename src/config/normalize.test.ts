@@ -324,13 +324,23 @@ describe('deprecated keys Traefik v3 still reads', () => {
     assert.equal(h.config.sslHost, 'secure.test');
   });
 
-  it('reads ipWhiteList as ipAllowList, with a deprecation warning', () => {
+  it('reads ipWhiteList as its own type (Traefik v3 pkg/middlewares/ipwhitelist), with a deprecation warning', () => {
     const r = dyn('http:\n  middlewares:\n    w:\n      ipWhiteList: { sourceRange: ["10.0.0.0/8"] }\n');
     assert.deepEqual(r.lines, [
-      'dyn.yaml:4:7: warning: http.middlewares.w.ipAllowList: `ipWhiteList` is deprecated: it is read as `ipAllowList`',
+      'dyn.yaml:4:7: warning: http.middlewares.w.ipWhiteList: `ipWhiteList` is deprecated: please use `ipAllowList` instead',
     ]);
     const w = r.config!.http.middlewares['w'];
-    assert.ok(w?.type === 'ipAllowList');
+    assert.ok(w?.type === 'ipWhiteList');
     assert.deepEqual(w.config.sourceRange, ['10.0.0.0/8']);
+  });
+
+  it("refuses ipWhiteList's rejectStatusCode, which only ipAllowList has (dynamic.IPWhiteList)", () => {
+    const r = dyn(
+      'http:\n  middlewares:\n    w:\n      ipWhiteList: { sourceRange: ["10.0.0.0/8"], rejectStatusCode: 404 }\n',
+    );
+    assert.ok(
+      r.lines.some((l) => l.includes('rejectStatusCode')),
+      r.lines.join('\n'),
+    );
   });
 });

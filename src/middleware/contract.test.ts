@@ -38,6 +38,7 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   errors: { status: ['500-599'], service: 'pages' },
   grpcWeb: { allowOrigins: ['*'] },
   ipAllowList: { sourceRange: ['0.0.0.0/0', '::/0'] },
+  ipWhiteList: { sourceRange: ['0.0.0.0/0', '::/0'] },
   encodedCharacters: {},
   basicAuth: { users: ['user:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ='] },
   digestAuth: { users: ['user:traefik:0d4f9b3d4c4d1e0f2a9b8c7d6e5f4a3b'] },

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { IpAllowListConfig } from '../config/dynamic/access-middlewares.ts';
+import type { IpAllowListConfig, IpWhiteListConfig } from '../config/dynamic/access-middlewares.ts';
 import { type IpBlock, ipBlockContains, parseIpBlock } from '../core/ip.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
@@ -93,16 +93,30 @@ export function clientAddress(s: IpAllowListConfig['ipStrategy']): ClientAddress
   return s === undefined ? (req) => req.clientIp : ipStrategyAddress(s, false);
 }
 
+function createIpList(config: IpWhiteListConfig, status: number): IpAllowListMiddleware | { error: string } {
+  const blocks: IpBlock[] = [];
+  for (const r of config.sourceRange) {
+    const b = parseIpBlock(r);
+    if (b === undefined) return { error: `invalid sourceRange entry ${JSON.stringify(r)}` };
+    blocks.push(b);
+  }
+  return new IpAllowListMiddleware(blocks, clientAddress(config.ipStrategy), status);
+}
+
 export const ipAllowListFactory: MiddlewareFactory<IpAllowListConfig> = {
   type: 'ipAllowList',
   create(config) {
-    const blocks: IpBlock[] = [];
-    for (const r of config.sourceRange) {
-      const b = parseIpBlock(r);
-      if (b === undefined) return { error: `invalid sourceRange entry ${JSON.stringify(r)}` };
-      blocks.push(b);
-    }
-    const status = config.rejectStatusCode === 0 ? 403 : config.rejectStatusCode;
-    return new IpAllowListMiddleware(blocks, clientAddress(config.ipStrategy), status);
+    return createIpList(config, config.rejectStatusCode === 0 ? 403 : config.rejectStatusCode);
+  },
+};
+
+/**
+ * Traefik v3's deprecated `ipWhiteList` (pkg/middlewares/ipwhitelist): the same check, always
+ * 403 (its reject has no status option), its span named `IPWhiteLister`.
+ */
+export const ipWhiteListFactory: MiddlewareFactory<IpWhiteListConfig> = {
+  type: 'ipWhiteList',
+  create(config) {
+    return createIpList(config, 403);
   },
 };

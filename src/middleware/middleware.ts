@@ -38,11 +38,11 @@ export interface RequestControl {
   /**
    * For a middleware that returned SUSPEND: the whole request body, in memory (forwardAuth's
    * `forwardBody`). `done` comes later with its bytes; a body over `limit` bytes (< 0: none) is
-   * answered `overStatus` by the proxy and `done` never comes. The server gets the same bytes.
+   * answered `over` by the proxy and `done` never comes. The server gets the same bytes.
    * Absent where there is no body to read (explain's dry runs). `overSpanError`: what that
    * answer marks on a traced request's span.
    */
-  readBody?(limit: number, overStatus: number, done: (body: Buffer) => void, overSpanError?: string): void;
+  readBody?(limit: number, over: DirectResponse, done: (body: Buffer) => void, overSpanError?: string): void;
   /**
    * The user the request claims or authenticated as, for the access log's ClientUsername (as
    * Traefik's basicAuth, digestAuth and forwardAuth set accesslog.ClientUsername). Absent where

@@ -38,6 +38,7 @@ const loaders: {
   errors: () => load<typeof import('./errors.ts')>('./errors.ts').errorsFactory,
   grpcWeb: () => load<typeof import('./grpc-web.ts')>('./grpc-web.ts').grpcWebFactory,
   ipAllowList: () => load<typeof import('./ip-allow-list.ts')>('./ip-allow-list.ts').ipAllowListFactory,
+  ipWhiteList: () => load<typeof import('./ip-allow-list.ts')>('./ip-allow-list.ts').ipWhiteListFactory,
   encodedCharacters: () =>
     load<typeof import('./encoded-characters.ts')>('./encoded-characters.ts').encodedCharactersFactory,
   basicAuth: () => load<typeof import('./auth/basic-auth.ts')>('./auth/basic-auth.ts').basicAuthFactory,

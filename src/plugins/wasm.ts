@@ -27,6 +27,8 @@ export const FEATURE_BUFFER_REQUEST = 1;
 export const FEATURE_BUFFER_RESPONSE = 2;
 export const FEATURE_TRAILERS = 4;
 
+/** buffer_request reads with no limit: this answer is never given. */
+const NO_LIMIT_ANSWER: DirectResponse = { status: 413, body: statusText(413) };
 const KIND_REQUEST = 0;
 const KIND_RESPONSE = 1;
 
@@ -310,7 +312,7 @@ export class WasmMiddleware implements Host {
     if ((this.features & FEATURE_BUFFER_REQUEST) !== 0 && ctl.readBody !== undefined && mayHaveBody(req)) {
       const read = ctl.readBody.bind(ctl);
       return new Promise<DirectResponse | undefined>((resolve, reject) => {
-        read(-1, 413, (body) => {
+        read(-1, NO_LIMIT_ANSWER, (body) => {
           try {
             resolve(this.#handleRequest(new RequestState(req, this.features, body)));
           } catch (e) {

@@ -51,6 +51,8 @@ const FAILOVER_MEM_BYTES = 1 << 20;
  * http.Error(w, "Request body too large", 413) (the text and a newline, plain text, nosniff).
  */
 const FAILOVER_TOO_LARGE = goHttpError(413, 'Request body too large');
+/** oxy's buffer: a body over `maxRequestBodyBytes` (its text, as http.StatusText). */
+const BUFFER_TOO_LARGE: DirectResponse = { status: 413, body: statusText(413) };
 
 /**
  * The state of a request that met a failover on statuses (`errors`, Traefik v3.7, or our
@@ -201,6 +203,8 @@ export abstract class ExchangeCore
   /** The request body, read whole before sending (buffering middleware), or null. */
   protected spool: SpooledBody | null = null;
   #awaitingBody = false;
+  /** The index of the buffering whose read of the body the middlewares wait for, or -1. */
+  #gateAt = -1;
   /** A middleware waiting for the whole request body (`readBody`), or null. */
   #bodyReader: ((body: Buffer) => void) | null = null;
   status = 0;
@@ -358,8 +362,7 @@ export abstract class ExchangeCore
         return;
       }
     }
-    // Detailed tracing: the body is read after the request phases, Traefik's buffering before
-    // what follows it, whose spans wait for it.
+    // Detailed tracing: the spans after the buffering's wait for the body (RequestTrace).
     if (this.trace?.detailed && route.buffering !== null && this.body !== null) this.trace.holdForBody();
     this.#runMiddlewares(0);
   }
@@ -369,11 +372,21 @@ export abstract class ExchangeCore
     this.#runMiddlewares(from);
   }
 
-  #runMiddlewares(from: number): void {
-    const mws = this.route!.middlewares;
-    for (let i = from; i < mws.length; i++) {
+  /**
+   * Runs the route's middlewares from `from` (`opened`: group `from`'s spans are open already,
+   * detailed tracing). A `buffering` among them stops the walk at its index until the body is
+   * read whole, as Traefik's buffering (oxy's buffer.ServeHTTP) reads it before it calls its
+   * `next`: those after it see the request only then, and a body it refuses (413) never.
+   */
+  #runMiddlewares(from: number, opened = false): void {
+    const route = this.route!;
+    const mws = route.middlewares;
+    // One field test for a route without a buffering.
+    let end = mws.length;
+    if (route.buffering !== null && this.body !== null) end = this.#nextGate(from, opened);
+    for (let i = from; i < end; i++) {
       const mw = mws[i]!;
-      if (this.trace?.detailed) this.trace.middleware(this.route!, i);
+      if (this.trace?.detailed && !(opened && i === from)) this.trace.middleware(route, i);
       if (mw.onRequest === undefined) continue;
       const r = mw.onRequest(this.req, this);
       if (r === undefined) continue;
@@ -394,6 +407,12 @@ export abstract class ExchangeCore
       this.respondDirect(r);
       return;
     }
+    if (end < mws.length) {
+      // At a buffering: its span opens, then the body is read (or was, by an earlier reader).
+      if (this.trace?.detailed && !(opened && end === from)) this.trace.middleware(route, end);
+      if (!this.#bufferingGate(end)) this.#runMiddlewares(end, true);
+      return;
+    }
     this.mwRan = mws.length;
     const children = this.route!.children;
     if (children !== null) {
@@ -409,23 +428,80 @@ export abstract class ExchangeCore
       return;
     }
     if (this.trace?.detailed) this.trace.middleware(this.route!, mws.length);
-    const buffering = this.route!.buffering;
-    if (buffering !== null && this.body !== null) {
-      // Until the body is read whole, an answer (413, a failed read) is the buffering
-      // middleware's: as oxy writes it on the writer it was given, only the middlewares before
-      // it see it (their headers, an errors page), not those after it.
-      this.mwRan = this.route!.bufferingAt ?? mws.length;
-      if (this.spool === null) this.#spoolBody(buffering);
-      else if (buffering.maxRequestBodyBytes > 0 && this.spool.length > buffering.maxRequestBodyBytes) {
-        // Already read whole by a middleware before it (forwardAuth's forwardBody).
-        this.#refuseBody(413);
-      } else {
-        this.mwRan = mws.length;
-        this.#dispatch();
-      }
-      return;
-    }
+    // A buffering after the last middleware with a phase (or one not placed: test routes).
+    if (this.route!.buffering !== null && this.body !== null && this.#bufferingGate(mws.length)) return;
+    this.mwRan = mws.length;
     this.#dispatch();
+  }
+
+  /**
+   * The index of the route's first buffering the walk from `from` stops at (`opened`: the one
+   * at `from` was passed already), else the count of middlewares.
+   */
+  #nextGate(from: number, opened: boolean): number {
+    const route = this.route!;
+    const n = route.middlewares.length;
+    const gates = route.bufferings;
+    if (gates === undefined) return n;
+    for (let k = 0; k < gates.length; k++) {
+      const at = gates[k]!.at;
+      if (at >= n) return n;
+      if (at > from || (at === from && !opened)) return at;
+    }
+    return n;
+  }
+
+  /**
+   * The route's bufferings at index `at` of its middlewares (`at` = their count: those after the
+   * last middleware): false when the body is read whole already and within their limits (the
+   * walk goes on); else it is being read, with the first one's settings (the walk resumes at
+   * `at` once it is, #bodySpooled), or refused (413). Until the body is read whole, an answer
+   * (413, a failed read) is the buffering middleware's: as oxy writes it on the writer it was
+   * given, only the middlewares before it see it (their headers, an errors page).
+   */
+  #bufferingGate(at: number): boolean {
+    if (this.spool === null) {
+      const gates = this.route!.bufferings;
+      let spec = this.route!.buffering!;
+      if (gates !== undefined)
+        for (let k = 0; k < gates.length; k++)
+          if (gates[k]!.at >= at) {
+            spec = gates[k]!.spec;
+            break;
+          }
+      this.mwRan = at;
+      this.#gateAt = at;
+      this.#spoolBody(spec);
+      return true;
+    }
+    return this.#overGates(at);
+  }
+
+  /**
+   * True (and answered 413) when the body read whole is over the limit of a buffering at `at`
+   * (at the end: any from there; not placed: the route's last), as each of Traefik's buffering
+   * middlewares reads it again with its own limit.
+   */
+  #overGates(at: number): boolean {
+    const route = this.route!;
+    const size = this.spool!.length;
+    const gates = route.bufferings;
+    let over = false;
+    if (gates === undefined) {
+      const max = route.buffering!.maxRequestBodyBytes;
+      over = max > 0 && size > max;
+    } else {
+      const last = at >= route.middlewares.length;
+      for (let k = 0; k < gates.length && !over; k++) {
+        const g = gates[k]!;
+        if (g.at === at || (last && g.at > at))
+          over = g.spec.maxRequestBodyBytes > 0 && size > g.spec.maxRequestBodyBytes;
+      }
+    }
+    if (!over) return false;
+    this.mwRan = at;
+    this.#refuseBody(BUFFER_TOO_LARGE);
+    return true;
   }
 
   /**
@@ -436,14 +512,14 @@ export abstract class ExchangeCore
     const max = b.maxRequestBodyBytes > 0 ? b.maxRequestBodyBytes : -1;
     // oxy checks the announced length first: refused before a byte of the body is read.
     if (this.#announcedOver(max)) {
-      this.#refuseBody(413);
+      this.#refuseBody(BUFFER_TOO_LARGE);
       return;
     }
     // Its memory part counts in the overload manager's request-body budget (set at admission).
     this.#startSpool(
       new SpooledBody(b.memRequestBodyBytes, this.body!.budget),
       max,
-      413,
+      BUFFER_TOO_LARGE,
       'maxRequestBodyBytes',
     );
   }
@@ -454,13 +530,13 @@ export abstract class ExchangeCore
   }
 
   /**
-   * Reads the request body into `spool` (answered `overStatus` past `max`, `what` naming it,
+   * Reads the request body into `spool` (answered `over` past `max`, `what` naming it,
    * `spanError` marked on a traced request's span then).
    */
-  #startSpool(spool: SpooledBody, max: number, overStatus: number, what: string, spanError?: string): void {
+  #startSpool(spool: SpooledBody, max: number, over: DirectResponse, what: string, spanError?: string): void {
     this.spool = spool;
     this.#awaitingBody = true;
-    this.body!.attach(new SpoolSink(spool, this, max, overStatus, what, spanError));
+    this.body!.attach(new SpoolSink(spool, this, max, over, what, spanError));
     this.client.resumeBody();
   }
 
@@ -473,11 +549,11 @@ export abstract class ExchangeCore
     this.respondDirect({ status: 503, headers: gate.retryAfterHeaders, body: statusText(503) });
   }
 
-  /** A body refused for its size: answered `status`, and the connection closed after it. */
-  #refuseBody(status: number, spanError?: string): void {
+  /** A body refused for its size: answered `answer`, and the connection closed after it. */
+  #refuseBody(answer: DirectResponse, spanError?: string): void {
     if (spanError !== undefined) this.trace?.middlewareFailed(spanError, this.req);
     this.closeAfter = true;
-    this.respondDirect({ status, body: statusText(status) });
+    this.respondDirect(answer);
   }
 
   /** True (and answered 500) when the spool could not keep the body. */
@@ -496,6 +572,18 @@ export abstract class ExchangeCore
     // Detailed tracing: the spans after the buffering start now (RequestTrace.holdForBody).
     this.trace?.bodyRead();
     try {
+      const at = this.#gateAt;
+      if (at >= 0) {
+        // Read at a buffering: the others there check their limits, then what follows runs.
+        this.#gateAt = -1;
+        if (this.#overGates(at)) return;
+        if (at < this.route!.middlewares.length) this.#runMiddlewares(at, true);
+        else {
+          this.mwRan = at;
+          this.#dispatch();
+        }
+        return;
+      }
       const fp = this.foPass;
       if (fp?.spooling === true) {
         const step = fp.pendingStep;
@@ -532,7 +620,7 @@ export abstract class ExchangeCore
     this.#startSpool(
       new SpooledBody(FAILOVER_MEM_BYTES, this.body!.budget),
       limit,
-      413,
+      FAILOVER_TOO_LARGE,
       "the failover's errors.maxRequestBodyBytes",
     );
   }
@@ -608,10 +696,10 @@ export abstract class ExchangeCore
   /**
    * The whole request body, in memory, for a suspended middleware (forwardAuth's `forwardBody`):
    * `done` is called later (never from within this call) with its bytes; a body over `limit`
-   * bytes (< 0: none) is answered `overStatus` and `done` is never called. The server then gets
+   * bytes (< 0: none) is answered `over` and `done` is never called. The server then gets
    * the same bytes, with a Content-Length (the body is replayed like the buffering middleware's).
    */
-  readBody(limit: number, overStatus: number, done: (body: Buffer) => void, overSpanError?: string): void {
+  readBody(limit: number, over: DirectResponse, done: (body: Buffer) => void, overSpanError?: string): void {
     if (this.body === null) {
       queueMicrotask(() => done(Buffer.alloc(0)));
       return;
@@ -619,11 +707,11 @@ export abstract class ExchangeCore
     if (this.spool !== null) {
       // Read already (an earlier middleware): the same bytes, or over this one's limit.
       const spool = this.spool;
-      void spool.settled().then(() => this.#deliverBody(spool, limit, overStatus, done, overSpanError));
+      void spool.settled().then(() => this.#deliverBody(spool, limit, over, done, overSpanError));
       return;
     }
     if (this.#announcedOver(limit)) {
-      queueMicrotask(() => this.#refuseBody(overStatus, overSpanError));
+      queueMicrotask(() => this.#refuseBody(over, overSpanError));
       return;
     }
     // All in memory, as Traefik's io.ReadAll: `limit` bounds it when set. Those bytes count in
@@ -637,7 +725,7 @@ export abstract class ExchangeCore
     this.#startSpool(
       new SpooledBody(Number.MAX_SAFE_INTEGER, counted, true),
       limit,
-      overStatus,
+      over,
       "the middleware's maxBodySize",
       overSpanError,
     );
@@ -646,13 +734,13 @@ export abstract class ExchangeCore
   #deliverBody(
     spool: SpooledBody,
     limit: number,
-    overStatus: number,
+    over: DirectResponse,
     done: (body: Buffer) => void,
     overSpanError?: string,
   ): void {
     if (this.done || this.#spoolFailed(spool)) return;
     if (limit >= 0 && spool.length > limit) {
-      this.#refuseBody(overStatus, overSpanError);
+      this.#refuseBody(over, overSpanError);
       return;
     }
     try {
@@ -963,7 +1051,8 @@ export abstract class ExchangeCore
       this.#bodyReader = null;
       const spool = this.spool!;
       spool.settled().then(
-        () => (reader === null ? this.#bodySpooled() : this.#deliverBody(spool, -1, 0, reader)),
+        () =>
+          reader === null ? this.#bodySpooled() : this.#deliverBody(spool, -1, BUFFER_TOO_LARGE, reader),
         (e: unknown) => this.onInternalError(e),
       );
       return;
@@ -1075,15 +1164,11 @@ export abstract class ExchangeCore
    * The client sent a malformed body (or too slowly: 408): answer `status` if we still can, else
    * break both sides.
    */
-  failBody(reason: string, status = 400, spanError?: string): void {
+  failBody(reason: string, status = 400, spanError?: string, answer?: DirectResponse): void {
     if (this.done) return;
     if (spanError !== undefined) this.trace?.middlewareFailed(spanError, this.req);
     this.ctx.logger.debug('bad request body', { reason, entryPoint: this.ctx.name });
-    this.abandon(
-      status,
-      true,
-      status === 413 && this.foPass?.spooling === true ? FAILOVER_TOO_LARGE : undefined,
-    );
+    this.abandon(status, true, answer);
   }
 
   /**

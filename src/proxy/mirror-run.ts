@@ -122,11 +122,11 @@ export class MirrorRun extends StepRun {
   }
 
   /** forwardAuth's `forwardBody`: the recorded body (none when the mirror sends none). */
-  readBody(limit: number, overStatus: number, done: (body: Buffer) => void): void {
+  readBody(limit: number, over: DirectResponse, done: (body: Buffer) => void): void {
     const body = this.#env.body ?? Buffer.alloc(0);
     queueMicrotask(() => {
       if (this.#over) return;
-      if (limit >= 0 && body.length > limit) this.answered({ status: overStatus });
+      if (limit >= 0 && body.length > limit) this.answered(over);
       else done(body);
     });
   }

@@ -1,10 +1,14 @@
+import type { DirectResponse } from '../core/request.ts';
 import type { SpooledBody } from '../core/spooled-body.ts';
 import type { UpstreamStream } from '../upstream/stream.ts';
 
 /** What the spool tells the exchange. */
 export interface SpoolListener {
-  /** `spanError`: what the refusal marks on a traced request's span (forwardAuth's limit). */
-  failBody(reason: string, status?: number, spanError?: string): void;
+  /**
+   * `spanError`: what the refusal marks on a traced request's span (forwardAuth's limit);
+   * `answer`: the refusal itself (else `status` with its text).
+   */
+  failBody(reason: string, status?: number, spanError?: string, answer?: DirectResponse): void;
   /** A memory-only body went over the overload manager's request-body budget. */
   shedBody(): void;
   onUpstreamDrain(): void;
@@ -21,47 +25,48 @@ export class SpoolSink implements UpstreamStream {
   readonly #spool: SpooledBody;
   readonly #listener: SpoolListener;
   readonly #max: number;
-  readonly #overStatus: number;
+  readonly #over: DirectResponse;
   readonly #what: string;
   readonly #spanError: string | undefined;
-  #over = false;
+  #overLimit = false;
   readonly #drain: () => void;
 
   /**
-   * `max` < 0: no limit; past it the request is answered `overStatus` (`what` names the limit,
+   * `max` < 0: no limit; past it the request is answered `over` (`what` names the limit,
    * `spanError` is the span error of the middleware whose limit it is, if any).
    */
   constructor(
     spool: SpooledBody,
     listener: SpoolListener,
     max: number,
-    overStatus: number,
+    over: DirectResponse,
     what: string,
     spanError?: string,
   ) {
     this.#spool = spool;
     this.#listener = listener;
     this.#max = max;
-    this.#overStatus = overStatus;
+    this.#over = over;
     this.#what = what;
     this.#spanError = spanError;
     this.#drain = () => listener.onUpstreamDrain();
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
-    if (this.#over) return true;
+    if (this.#overLimit) return true;
     if (this.#max >= 0 && this.#spool.length + (end - start) > this.#max) {
-      this.#over = true;
+      this.#overLimit = true;
       this.#listener.failBody(
         `request body larger than ${this.#what} (${this.#max})`,
-        this.#overStatus,
+        this.#over.status,
         this.#spanError,
+        this.#over,
       );
       return true;
     }
     const ok = this.#spool.add(buf, start, end, this.#drain);
     if (this.#spool.overBudget) {
-      this.#over = true;
+      this.#overLimit = true;
       this.#listener.shedBody();
     }
     return ok;

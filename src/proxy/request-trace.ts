@@ -187,9 +187,9 @@ export class RequestTrace {
   }
 
   /**
-   * Detailed: the route has `buffering` and the request a body, which the exchange reads after
-   * the request phases; the spans of the middlewares after the buffering wait for it (released
-   * by bodyRead, or by an answer or call of one of them, dropped if the body is refused).
+   * Detailed: the route has `buffering` and the request a body, which the exchange reads where
+   * the buffering stands; the spans after the Buffer span in its group wait for it (released by
+   * bodyRead, or by an answer or call of a middleware after it, dropped if the body is refused).
    */
   holdForBody(): void {
     if (this.#detailed !== null) this.#holdBody = true;

@@ -78,6 +78,7 @@ import {
 } from './service-nodes.ts';
 import { StickyCookie } from './sticky.ts';
 import {
+  type BufferingGate,
   type ChildRoutes,
   type DetailedSpan,
   type ErrorPage,
@@ -945,7 +946,7 @@ interface LiftedChain {
   /** Innermost first; `at` counts in `middlewares`. */
   readonly errorPages: ErrorPage[] | null;
   readonly buffering: BufferingSpec | null;
-  readonly bufferingAt: number | undefined;
+  readonly bufferings: BufferingGate[] | undefined;
   readonly bodyPhase: boolean;
   /** Detailed tracing only: the spans before each kept middleware, and after the last. */
   readonly spans: DetailedSpan[][] | null;
@@ -982,7 +983,7 @@ function liftChain(
   const middlewares: Middleware[] = [];
   let errorPages: ErrorPage[] | null = null;
   let buffering: BufferingSpec | null = null;
-  let bufferingAt: number | undefined;
+  let bufferings: BufferingGate[] | undefined;
   let bodyPhase = false;
   for (let k = 0; k < all.length; k++) {
     const m = all[k]!;
@@ -1005,7 +1006,9 @@ function liftChain(
     }
     if (m.buffering !== undefined) {
       buffering = m.buffering;
-      bufferingAt = middlewares.length;
+      const gate: BufferingGate = { at: offset + middlewares.length, spec: m.buffering };
+      if (bufferings === undefined) bufferings = [gate];
+      else bufferings.push(gate);
     }
     if (m.guard !== undefined) guards.push(m.guard);
     if (m.errorPage !== undefined) {
@@ -1035,7 +1038,7 @@ function liftChain(
       spans?.push([]);
     }
   }
-  return { middlewares, retry, guards, errorPages, buffering, bufferingAt, bodyPhase, spans };
+  return { middlewares, retry, guards, errorPages, buffering, bufferings, bodyPhase, spans };
 }
 
 function routeTarget(
@@ -1062,7 +1065,7 @@ function routeTarget(
     bodyPhase: c.bodyPhase,
     errorPages: c.errorPages,
     buffering: c.buffering,
-    bufferingAt: c.bufferingAt,
+    bufferings: c.bufferings,
     logged: observe.logged,
     metered: observe.metered,
     traced: observe.traced,
@@ -1132,7 +1135,12 @@ function targetAfterStep(
     bodyPhase: route.bodyPhase || c.bodyPhase,
     errorPages: pages,
     buffering: c.buffering ?? route.buffering,
-    bufferingAt: c.buffering !== null && c.bufferingAt !== undefined ? c.bufferingAt + n : route.bufferingAt,
+    bufferings:
+      c.bufferings === undefined
+        ? route.bufferings
+        : route.bufferings === undefined
+          ? c.bufferings
+          : [...route.bufferings, ...c.bufferings],
     afterServiceMiddlewares: true,
     ...(detailed === undefined ? {} : { detailed }),
   };

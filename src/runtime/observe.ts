@@ -79,6 +79,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   headers: 'Headers',
   inFlightReq: 'InFlightReq',
   ipAllowList: 'IPAllowLister',
+  ipWhiteList: 'IPWhiteLister',
   jwt: 'JWT',
   passTLSClientCert: 'PassClientTLSCert',
   plugin: 'Plugin',

@@ -201,10 +201,17 @@ export interface RouteTarget {
   readonly bodyPhase: boolean;
   /** The chain's error pages (`errors`), innermost first; null for most routes. */
   readonly errorPages: readonly ErrorPage[] | null;
-  /** The chain's `buffering` (the last one wins), or null: the request body is read whole first. */
+  /**
+   * The chain's last `buffering` (its retryExpression decides on the tries), or null: the request
+   * body is read whole before the middlewares after the first one run.
+   */
   readonly buffering: BufferingSpec | null;
-  /** That `buffering` middleware's index in `middlewares` (absent: none, or not known). */
-  readonly bufferingAt?: number | undefined;
+  /**
+   * Each `buffering` of the chain, in order, with its index in `middlewares` (absent: not known,
+   * the last one's limit is checked after every middleware): the first reads the body, each
+   * checks its own limit there, as Traefik's buffering middlewares each read it in turn.
+   */
+  readonly bufferings?: readonly BufferingGate[] | undefined;
   /**
    * Whether its requests are access-logged, counted and traced when those are on (runtime/
    * observe.ts): its router's `observability` and its entry point's, `addInternals` for the
@@ -566,3 +573,9 @@ export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   },
   udp: { entryPoint: () => null, routers: new Map(), services: new Map() },
 };
+
+/** A `buffering` middleware in a route's chain: its index in `middlewares`, and its settings. */
+export interface BufferingGate {
+  readonly at: number;
+  readonly spec: BufferingSpec;
+}

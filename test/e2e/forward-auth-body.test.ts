@@ -162,6 +162,12 @@ http:
       },
     );
     assert.equal(chunked.status, 401);
+    // forward.go: rw.WriteHeader(http.StatusUnauthorized) and nothing else: no body, no type.
+    for (const r of [announced, chunked]) {
+      assert.equal(r.body.length, 0);
+      assert.deepEqual(r.headers['content-length'], ['0']);
+      assert.equal(r.headers['content-type'], undefined);
+    }
     assert.equal(authBodies.length, asked, 'the auth server was not asked');
     assert.equal(backendBodies.filter((x) => x.url.startsWith('/small/')).length, 0);
     // At the limit, it goes through.

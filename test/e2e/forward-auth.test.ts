@@ -21,6 +21,19 @@ function authHandler(req: IncomingMessage, res: ServerResponse): void {
     res.end('forbidden');
     return;
   }
+  // Locations Go's url.Parse accepts and WHATWG's parser refuses (a port over 65535), and one
+  // both refuse (a port that is not a number).
+  const odd = /\/odd-location\/(\w+)$/.exec(uri);
+  if (odd !== null) {
+    const locations: Record<string, string> = {
+      port: 'http://login.test:99999/next?x=1',
+      schemeless: '//login.test:99999/p',
+      bad: 'http://login.test:8o/',
+    };
+    res.writeHead(302, { Location: locations[odd[1]!]! });
+    res.end();
+    return;
+  }
   if (uri.endsWith('/login-needed')) {
     res.writeHead(302, { Location: '/login?next=1' });
     res.end();
@@ -171,6 +184,19 @@ http:
     assert.deepEqual(r.headers.location, [`${auth.url}/login?next=1`]);
     const kept = await curl([`${trusted}/trusting/login-needed`]);
     assert.deepEqual(kept.headers.location, ['/login?next=1']);
+  });
+
+  it("resolves the refusal's Location with Go's url.Parse rules: a port over 65535 passes, a bad port is a 500", async () => {
+    // forward.go: forwardResponse.Location() (url.Parse against the auth request's URL), then
+    // redirectURL.String(); an error of url.Parse answers 500.
+    const port = await curl([`${base}/app/odd-location/port`]);
+    assert.equal(port.status, 302);
+    assert.deepEqual(port.headers.location, ['http://login.test:99999/next?x=1']);
+    const schemeless = await curl([`${base}/app/odd-location/schemeless`]);
+    assert.equal(schemeless.status, 302);
+    assert.deepEqual(schemeless.headers.location, ['http://login.test:99999/p']);
+    const bad = await curl([`${base}/app/odd-location/bad`]);
+    assert.equal(bad.status, 500);
   });
 
   it('keeps the request method and trusted X-Forwarded-* when asked to', async () => {

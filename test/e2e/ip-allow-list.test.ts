@@ -65,7 +65,7 @@ http:
     assert.equal(lan.body.toString(), 'Not Found');
   });
 
-  it('reads ipWhiteList as ipAllowList (403 by default)', async () => {
+  it('reads ipWhiteList, the deprecated type (always 403)', async () => {
     const r = await curl([`http://127.0.0.1:${web}/old`]);
     assert.equal(r.status, 403);
     assert.equal(r.body.toString(), 'Forbidden');

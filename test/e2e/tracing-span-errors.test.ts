@@ -82,6 +82,7 @@ http:
     big: { rule: "PathPrefix(\`/big\`)", service: app, middlewares: [askBody], ${detailed} }
     deny: { rule: "PathPrefix(\`/deny\`)", service: app, middlewares: [deny, hdr], ${detailed} }
     deny-min: { rule: "PathPrefix(\`/min/deny\`)", service: app, middlewares: [deny] }
+    old-deny: { rule: "PathPrefix(\`/old/deny\`)", service: app, middlewares: [oldDeny], ${detailed} }
     deep: { rule: "PathPrefix(\`/deep\`)", service: app, middlewares: [deep] }
     shallow: { rule: "PathPrefix(\`/shallow\`)", service: app, middlewares: [shallow] }
     bad: { rule: "PathPrefix(\`/bad\`)", service: app, middlewares: [bad], ${detailed} }
@@ -98,6 +99,7 @@ http:
     askAway: { forwardAuth: { address: "${away.url}/verify" } }
     askBody: { forwardAuth: { address: "${app.url}/verify", forwardBody: true, maxBodySize: 4 } }
     deny: { ipAllowList: { sourceRange: ["192.0.2.0/24"] } }
+    oldDeny: { ipWhiteList: { sourceRange: ["192.0.2.0/24"] } }
     deep: { ipAllowList: { sourceRange: ["192.0.2.0/24"], ipStrategy: { depth: 2 } } }
     shallow: { ipAllowList: { sourceRange: ["192.0.2.0/24"], ipStrategy: { depth: 1 } } }
     buf: { buffering: { maxRequestBodyBytes: 4 } }
@@ -217,6 +219,17 @@ http:
     });
     // The entry point's 403 does not clear it there, and the Headers after it never ran.
     assert.deepEqual(spans.map((s) => s.name).sort(), ['EntryPoint', 'IPAllowLister', 'Router']);
+  });
+
+  it('ipWhiteList (the deprecated type) has its own span name, IPWhiteLister, as in Traefik v3', async () => {
+    // pkg/middlewares/ipwhitelist: typeName "IPWhiteLister", the same refusal and span error.
+    const { status, spans } = await traced('/old/deny');
+    assert.equal(status, 403);
+    assert.deepEqual(one(spans, 'IPWhiteLister').status, {
+      code: ERROR,
+      message: 'Rejecting IP 127.0.0.1: "127.0.0.1" matched none of the trusted IPs',
+    });
+    assert.deepEqual(spans.map((s) => s.name).sort(), ['EntryPoint', 'IPWhiteLister', 'Router']);
   });
 
   it("ipAllowList at minimal verbosity: the entry point's span carries the error", async () => {

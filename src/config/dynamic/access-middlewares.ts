@@ -35,6 +35,16 @@ export const IpAllowListSchema = strictObject({
     .default(0),
 });
 
+/**
+ * Traefik v3's deprecated `ipWhiteList` (pkg/middlewares/ipwhitelist, dynamic.IPWhiteList): its
+ * own type, with `sourceRange` and `ipStrategy` only (no `rejectStatusCode`: always 403), and its
+ * own tracing name, `IPWhiteLister`.
+ */
+export const IpWhiteListSchema = strictObject({
+  sourceRange: IpAllowListSchema.shape.sourceRange,
+  ipStrategy: IpAllowListSchema.shape.ipStrategy,
+});
+
 /** Traefik v3.6's middleware: every escape is refused unless allowed (all false by default). */
 export const EncodedCharactersSchema = strictObject({
   allowEncodedSlash: z.boolean().default(false),
@@ -155,6 +165,7 @@ export const JwtSchema = strictObject({
 export type { ClientTlsConfig } from './client-tls.ts';
 export type JwtConfig = z.output<typeof JwtSchema>;
 export type IpAllowListConfig = z.output<typeof IpAllowListSchema>;
+export type IpWhiteListConfig = z.output<typeof IpWhiteListSchema>;
 export type EncodedCharactersConfig = z.output<typeof EncodedCharactersSchema>;
 export type BasicAuthConfig = z.output<typeof BasicAuthSchema>;
 export type DigestAuthConfig = z.output<typeof DigestAuthSchema>;

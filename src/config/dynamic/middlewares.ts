@@ -6,6 +6,7 @@ import {
   EncodedCharactersSchema,
   ForwardAuthSchema,
   IpAllowListSchema,
+  IpWhiteListSchema,
   JwtSchema,
 } from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
@@ -306,6 +307,7 @@ export const middlewareSchemas = {
   errors: ErrorsSchema,
   grpcWeb: GrpcWebSchema,
   ipAllowList: IpAllowListSchema,
+  ipWhiteList: IpWhiteListSchema,
   encodedCharacters: EncodedCharactersSchema,
   basicAuth: BasicAuthSchema,
   digestAuth: DigestAuthSchema,

@@ -120,8 +120,10 @@ registerShape(middleware, {
   kind: 'object',
   shape: middlewareSchemas,
   unsupported: TRAEFIK_MIDDLEWARES.filter((t) => !isMiddlewareType(t)),
-  deprecated: {},
-  aliases: { ipWhiteList: 'ipAllowList' },
+  // Traefik v3 builds ipWhiteList with its own package (pkg/server/middleware/middlewares.go:
+  // "Middleware %q of type IPWhiteList is deprecated, please use IPAllowList instead.").
+  deprecated: { ipWhiteList: 'please use `ipAllowList` instead' },
+  aliases: {},
   removed: {},
 });
 

@@ -1,5 +1,6 @@
 import type { ForwardAuthConfig } from '../../config/dynamic/access-middlewares.ts';
 import { compileGoRegexp } from '../../config/dynamic/go-regexp.ts';
+import { serverUrlParseError } from '../../config/dynamic/server-url.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../../core/request.ts';
 import type { Ticker } from '../../core/ticker.ts';
@@ -13,12 +14,15 @@ import {
   type RequestPhaseValue,
   SUSPEND,
 } from '../middleware.ts';
-import { goHttpRedirect } from '../redirect-response.ts';
+import { goHttpRedirect, goLocationPath } from '../redirect-response.ts';
 import { AuthCall, type AuthVerdict, DEFAULT_MAX_AUTH_BODY } from './auth-call.ts';
 import { AuthRequest, type AuthRequestOptions } from './auth-request.ts';
 
 const FAILED: DirectResponse = { status: 500, body: '' };
-/** Traefik's forward.go: an auth answer past maxResponseBodySize (errResponseBodyTooLarge). */
+/**
+ * Traefik's forward.go: an auth answer past maxResponseBodySize (errResponseBodyTooLarge), and a
+ * request body past maxBodySize with forwardBody (errBodyTooLarge): rw.WriteHeader(401), no body.
+ */
 const TOO_LARGE: DirectResponse = { status: 401, body: '' };
 /** Traefik drops these from the auth server's refusal before relaying it (forward.go hopHeaders). */
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -143,7 +147,7 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     if (this.#bodyLimit !== null && ctl.readBody !== undefined) {
       // Traefik's forwardBody: the body is read whole first (which ends streaming, as its docs
       // say); one over maxBodySize gets 401 (forward.go: errBodyTooLarge → StatusUnauthorized).
-      ctl.readBody(this.#bodyLimit, 401, (body) => this.#ask(req, ctl, body, true), this.#bodyTooLarge);
+      ctl.readBody(this.#bodyLimit, TOO_LARGE, (body) => this.#ask(req, ctl, body, true), this.#bodyTooLarge);
       return SUSPEND;
     }
     return this.#ask(req, ctl, null, false);
@@ -301,12 +305,36 @@ export const forwardAuthFactory: MiddlewareFactory<ForwardAuthConfig> = {
   },
 };
 
+const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
+/**
+ * Go's Response.Location(): `location` parsed with url.Parse against the auth request's URL
+ * `base` (URL.Parse → ResolveReference), as its String() writes it; undefined when url.Parse
+ * refuses it (forward.go then answers 500). What Go refuses is Go's rule (serverUrlParseError:
+ * control characters, bad escapes, a bad port or host character…); what it accepts and WHATWG's
+ * parser refuses too (a port over 65535, a `<` in a host) is written as Go writes an absolute
+ * URL (goLocationPath: the scheme lowercased, the path escaped as EscapedPath), a
+ * scheme-relative one taking the base's scheme.
+ */
+function goResolvedLocation(location: string, base: string): string | undefined {
+  if (serverUrlParseError(location) !== undefined) return undefined;
+  const url = URL.parse(location, base);
+  if (url !== null) return url.href;
+  let abs = location;
+  if (location.startsWith('//')) abs = `${base.slice(0, base.indexOf(':') + 1)}${location}`;
+  else if (!HAS_SCHEME.test(location)) return location;
+  const rest = abs.search(/[?#]/);
+  const head = rest === -1 ? abs : abs.slice(0, rest);
+  const written = goLocationPath(head);
+  return written === undefined ? undefined : written + (rest === -1 ? '' : abs.slice(rest));
+}
+
 /**
  * An auth server's refusal as the client gets it, as Traefik's forwardAuth and the ingress-nginx
  * snippet's auth part relay it: its fields but `notRelayed` and those its Connection names, its
  * body, and its first Location made absolute against the auth request's URL `base` (Go's
- * Response.Location()), or kept as it came when `base` is null (preserveLocationHeader); a
- * Location that cannot be resolved is a 500.
+ * Response.Location(), goResolvedLocation), or kept as it came when `base` is null
+ * (preserveLocationHeader); a Location Go's url.Parse refuses is a 500.
  */
 export function authRefusal(
   res: UpstreamResponse,
@@ -329,12 +357,8 @@ export function authRefusal(
   if (location !== undefined && location !== '') {
     if (base === null) headers.push(['Location', location]);
     else {
-      let abs: string;
-      try {
-        abs = new URL(location, base).href;
-      } catch {
-        return FAILED;
-      }
+      const abs = goResolvedLocation(location, base);
+      if (abs === undefined) return FAILED;
       headers.push(['Location', abs]);
     }
   }
