@@ -2,7 +2,9 @@
  * Objects that validation disables, reported by providers other than the file provider, in the
  * admin API of the real proxy: the HTTP provider (a YAML document fetched from an endpoint) and
  * the Consul KV provider (keys, read as labels are) each give a router of every kind naming a
- * service that does not exist, and Consul a TCP router whose priority is not a number. Traefik's
+ * service that does not exist, Consul a TCP router whose priority is not a number, the HTTP
+ * provider TCP and UDP services naming a service that does not exist and a TCP middleware with a
+ * bad source range. Traefik's
  * runtime configuration keeps every such object with status `disabled` and its `error` list
  * (pkg/config/runtime runtime.go NewConfig, AddError; pkg/api handler_tcp.go, handler_udp.go,
  * handler_overview.go): each shows in its own kind's section, its status filter, the overview's
@@ -40,9 +42,15 @@ const ENDPOINT_BODY = `http:
 tcp:
   routers:
     broken: { entryPoints: [tcp], rule: "HostSNI(\`*\`)", service: nowhere }
+  services:
+    wrr: { weighted: { services: [{ name: nowhere }] } }
+  middlewares:
+    bad: { ipAllowList: { sourceRange: ["not-an-ip"] } }
 udp:
   routers:
     broken: { entryPoints: [dgram], service: nowhere }
+  services:
+    wrr: { weighted: { services: [{ name: nowhere }] } }
 `;
 
 describe('disabled objects of the HTTP and Consul KV providers in the admin API (e2e)', () => {
@@ -131,6 +139,28 @@ describe('disabled objects of the HTTP and Consul KV providers in the admin API 
     assert.equal(one.status, 'disabled');
   });
 
+  it('lists the disabled TCP and UDP services and the TCP middleware of the HTTP provider', async () => {
+    assert.deepEqual(view(await api<ObjectJson[]>('tcp/services')), [
+      ['wrr@http', 'disabled', ['the service "nowhere@http" does not exist']],
+    ]);
+    assert.deepEqual(view(await api<ObjectJson[]>('udp/services')), [
+      ['wrr@http', 'disabled', ['the UDP service "nowhere@http" does not exist']],
+    ]);
+    // Traefik's words for a bad source range are ipallowlist.New's; ours, unlocated, stand here.
+    assert.deepEqual(view(await api<ObjectJson[]>('tcp/middlewares')), [
+      [
+        'bad@http',
+        'disabled',
+        [
+          'tcp.middlewares.bad@http.ipAllowList.sourceRange[0]: "not-an-ip" is not an IP address or CIDR block',
+        ],
+      ],
+    ]);
+    // Not shown as HTTP objects.
+    assert.deepEqual(own(await api<ObjectJson[]>('http/services')), []);
+    assert.deepEqual(own(await api<ObjectJson[]>('http/middlewares')), []);
+  });
+
   it('filters them by status, counts them in the overview and shows them in rawdata', async () => {
     const names = (list: readonly ObjectJson[]) => list.map((o) => o.name);
     assert.deepEqual(names(await api<ObjectJson[]>('tcp/routers?status=disabled')), [
@@ -148,6 +178,9 @@ describe('disabled objects of the HTTP and Consul KV providers in the admin API 
     assert.deepEqual([http.warnings, http.errors], [0, 2]);
     assert.deepEqual(o['tcp']!['routers'], { total: 3, warnings: 0, errors: 3 });
     assert.deepEqual(o['udp']!['routers'], { total: 2, warnings: 0, errors: 2 });
+    assert.deepEqual(o['tcp']!['services'], { total: 1, warnings: 0, errors: 1 });
+    assert.deepEqual(o['tcp']!['middlewares'], { total: 1, warnings: 0, errors: 1 });
+    assert.deepEqual(o['udp']!['services'], { total: 1, warnings: 0, errors: 1 });
     const raw = await api<Record<string, Record<string, { status?: string; error?: string[] }>>>('rawdata');
     const ownKeys = (o: object | undefined) => Object.keys(o ?? {}).filter((k) => !k.endsWith('@internal'));
     assert.deepEqual(ownKeys(raw['routers']).sort(), ['broken@http', 'kv@consul']);
@@ -157,11 +190,27 @@ describe('disabled objects of the HTTP and Consul KV providers in the admin API 
       'typo@consul',
     ]);
     assert.deepEqual(Object.keys(raw['udpRouters'] ?? {}).sort(), ['broken@http', 'kv@consul']);
-    for (const key of ['routers', 'tcpRouters', 'udpRouters'])
+    assert.deepEqual(ownKeys(raw['tcpServices']), ['wrr@http']);
+    assert.deepEqual(ownKeys(raw['tcpMiddlewares']), ['bad@http']);
+    assert.deepEqual(ownKeys(raw['udpServices']), ['wrr@http']);
+    for (const key of ['routers', 'tcpRouters', 'udpRouters', 'tcpServices', 'tcpMiddlewares', 'udpServices'])
       for (const name of ownKeys(raw[key])) {
         const v = raw[key]![name]!;
         assert.equal(v.status, 'disabled', `${key} ${name}`);
         assert.ok((v.error ?? []).length > 0, `${key} ${name} error`);
       }
+  });
+
+  it('counts them in the metrics, each in the section of its kind', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    const count = (section: string) =>
+      new RegExp(
+        `^traffic_config_disabled_objects\\{section="${section.replace('.', '\\.')}"\\} (\\d+)$`,
+        'm',
+      ).exec(text)?.[1];
+    assert.deepEqual(
+      ['routers', 'tcp.routers', 'tcp.services', 'tcp.middlewares', 'udp.routers', 'udp.services'].map(count),
+      ['2', '3', '1', '1', '2', '1'],
+    );
   });
 });
