@@ -21,6 +21,7 @@ import { waitForLogFrom } from '../helpers/wait.ts';
 
 interface ObjectJson {
   readonly name: string;
+  readonly provider?: string;
   readonly status: string;
   readonly error?: readonly string[];
 }
@@ -212,5 +213,110 @@ describe('disabled objects of the HTTP and Consul KV providers in the admin API 
       ['routers', 'tcp.routers', 'tcp.services', 'tcp.middlewares', 'udp.routers', 'udp.services'].map(count),
       ['2', '3', '1', '1', '2', '1'],
     );
+  });
+});
+
+/**
+ * The file provider's routers naming objects of the HTTP provider: one disabled by its own errors,
+ * one that does not exist. Each provider's checks know only its own objects; the build of the
+ * merged configuration finds these. Traefik's runtime configuration holds every provider's
+ * objects, so its router errors are those of a reference within one provider: the disabled
+ * service's own errors (BuildHTTP, tcp/udp BuildTCP/BuildUDP), or `the service "x@p" does not
+ * exist`.
+ */
+describe("routers naming another provider's disabled or missing objects (e2e)", () => {
+  let endpoint: Server;
+  let proxy: ProxyProcess;
+  let admin = 0;
+
+  before(async () => {
+    endpoint = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/yaml' }).end(`http:
+  services:
+    wrr: { weighted: { services: [{ name: nowhere }] } }
+tcp:
+  services:
+    wrr: { weighted: { services: [{ name: nowhere }] } }
+udp:
+  services:
+    wrr: { weighted: { services: [{ name: nowhere }] } }
+`);
+    });
+    await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/traefik.yaml`;
+    proxy = await startProxy({
+      config: `${providersHead('100ms', ENTRY_POINTS)}  http:
+    endpoint: "${url}"
+    pollInterval: 100ms
+  file:
+    filename: dynamic.yaml
+`,
+      files: {
+        'dynamic.yaml': `http:
+  routers:
+    off: { rule: "Path(\`/off\`)", service: wrr@http }
+    ghost: { rule: "Path(\`/ghost\`)", service: ghost@http }
+tcp:
+  routers:
+    off: { entryPoints: [tcp], rule: "HostSNI(\`*\`)", service: wrr@http }
+    ghost: { entryPoints: [tcp], rule: "HostSNI(\`*\`)", service: ghost@http }
+udp:
+  routers:
+    off: { entryPoints: [dgram], service: wrr@http }
+    ghost: { entryPoints: [dgram], service: ghost@http }
+`,
+      },
+    });
+    admin = proxy.ports['traefik'] ?? 0;
+    const reported = (p: string) =>
+      proxy.logs.some((x) => x.msg === 'configuration error' && x.provider === p);
+    for (let from = 0; ; ) {
+      const l = await waitForLogFrom(proxy, from, (x) => x.msg === 'configuration applied');
+      from = proxy.logs.indexOf(l) + 1;
+      if (reported('http')) break;
+    }
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await new Promise<void>((r) => endpoint?.close(() => r()));
+  });
+
+  const list = async (path: string) => {
+    const r = await fetch(`http://127.0.0.1:${admin}/api/${path}`);
+    const all = (await r.json()) as ObjectJson[];
+    return all.filter((o) => o.provider === 'file').map((o) => [o.name, o.status, o.error ?? []]);
+  };
+
+  it("shows each router disabled with Traefik's error", async () => {
+    const off = ['the service "nowhere@http" does not exist'];
+    assert.deepEqual(await list('http/routers'), [
+      ['ghost@file', 'disabled', ['the service "ghost@http" does not exist']],
+      ['off@file', 'disabled', off],
+    ]);
+    assert.deepEqual(await list('tcp/routers'), [
+      ['ghost@file', 'disabled', ['the service "ghost@http" does not exist']],
+      ['off@file', 'disabled', off],
+    ]);
+    assert.deepEqual(await list('udp/routers'), [
+      ['ghost@file', 'disabled', ['the UDP service "ghost@http" does not exist']],
+      ['off@file', 'disabled', ['the UDP service "nowhere@http" does not exist']],
+    ]);
+  });
+
+  it('counts them as errors in the overview and finds them by the disabled filter', async () => {
+    const o = (await (await fetch(`http://127.0.0.1:${admin}/api/overview`)).json()) as Record<
+      string,
+      Record<string, { total: number; warnings: number; errors: number }>
+    >;
+    assert.deepEqual(o['tcp']!['routers'], { total: 2, warnings: 0, errors: 2 });
+    assert.deepEqual(o['udp']!['routers'], { total: 2, warnings: 0, errors: 2 });
+    assert.equal(o['http']!['routers']!.errors, 2);
+    for (const kind of ['http', 'tcp', 'udp'])
+      assert.deepEqual(
+        (await list(`${kind}/routers?status=disabled`)).map((x) => x[0]),
+        ['ghost@file', 'off@file'],
+        kind,
+      );
   });
 });
