@@ -1,4 +1,3 @@
-import { leftOut } from '../config/dynamic/disabled.ts';
 import { type ParsedDynamic, parseDynamicData } from '../config/dynamic/parse.ts';
 import { type RuleChecker, validateDynamic } from '../config/dynamic/validate.ts';
 import { type ConfigIssue, type ConfigPath, hasErrors, issue, sortIssues } from '../config/issues.ts';
@@ -71,7 +70,7 @@ function checked(
     config: validated.config,
     issues: sortIssues([...extraIssues, ...parsed.issues, ...validated.issues]),
     locate: parsed.locate,
-    disabled: leftOut(parsed.disabled, parsed.config, validated.config),
+    disabled: validated.disabled,
   };
 }
 

@@ -27,9 +27,9 @@ export interface DisabledObject {
  * Every object a provider's configuration left out, for the admin API: `records`, those its
  * reading dropped (the schema's, with their kind), then the `http`, `tcp` and `udp` objects of
  * `before` that the checks across objects dropped from `after` (a reference to nothing, a bad
- * rule). One list for every provider, the file provider's and the others': Traefik's runtime
- * configuration keeps each such object, status `disabled` with its `error` list, in its own
- * kind's section (pkg/config/runtime runtime.go NewConfig, AddError).
+ * rule). validateDynamic gives it for every provider, the file provider's and the others':
+ * Traefik's runtime configuration keeps each such object, status `disabled` with its `error`
+ * list, in its own kind's section (pkg/config/runtime runtime.go NewConfig, AddError).
  */
 export function leftOut(
   records: readonly ObjectRef[],

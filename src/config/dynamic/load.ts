@@ -1,6 +1,6 @@
 import { type ConfigIssue, sortIssues } from '../issues.ts';
 import type { Locator } from '../yaml-source.ts';
-import { type DisabledObject, leftOut, objectAt } from './disabled.ts';
+import { type DisabledObject, objectAt } from './disabled.ts';
 import { type DynamicSource, mergeDynamic } from './merge.ts';
 import { parseDynamic } from './parse.ts';
 import type { DynamicConfig } from './schema.ts';
@@ -62,7 +62,6 @@ export function loadDynamic(
     disabled: merged.disabled,
   });
   issues.push(...validated.issues);
-  const disabled = leftOut(merged.disabled, merged.config, validated.config);
   // What cannot be left out object by object keeps the provider's last good configuration whole.
   const whole =
     unparsed || merged.issues.some((i) => i.severity === 'error' && objectAt(i.path) === undefined);
@@ -70,6 +69,6 @@ export function loadDynamic(
     config: whole ? undefined : validated.config,
     issues: sortIssues(issues),
     locate: merged.locate,
-    disabled,
+    disabled: validated.disabled,
   };
 }
