@@ -142,4 +142,50 @@ describe("Traefik's error strings (pkg/config/runtime AddError)", () => {
     assert.deepEqual(e, []);
     assert.equal(traefikStatusOf(false, e), 'enabled');
   });
+
+  it("words a reference to another provider's object the build found missing or disabled as Traefik", () => {
+    const errorsOf = (_section: string, name: string) =>
+      name === 'wrr@http' ? ['the service "nowhere@http" does not exist'] : [];
+    const tcp = (message: string) => issue('warning', message, ['tcp', 'routers', 'a@file', 'service'], at);
+    assert.deepEqual(
+      traefikErrors([tcp('unknown TCP service wrr@http; it is left out')], {
+        kind: 'tcp',
+        name: 'a@file',
+        errorsOf,
+      }),
+      ['the service "nowhere@http" does not exist'],
+    );
+    assert.deepEqual(
+      traefikErrors([tcp('unknown TCP service ghost@http; it is left out')], {
+        kind: 'tcp',
+        name: 'a@file',
+        errorsOf,
+      }),
+      ['the service "ghost@http" does not exist'],
+    );
+    assert.deepEqual(
+      traefikErrors([router(['service'], 'unknown service ghost')], {
+        kind: 'http',
+        name: 'r@file',
+        errorsOf,
+      }),
+      ['the service "ghost@file" does not exist'],
+    );
+    assert.deepEqual(
+      traefikErrors([router(['middlewares', 0], 'unknown middleware m@docker')], {
+        kind: 'http',
+        name: 'r@file',
+      }),
+      ['middleware "m@docker" does not exist'],
+    );
+    const udp = issue(
+      'error',
+      'UDP service `ghost@http` cannot be built',
+      ['udp', 'routers', 'u@file', 'service'],
+      at,
+    );
+    assert.deepEqual(traefikErrors([udp], { kind: 'udp', name: 'u@file', errorsOf }), [
+      'the UDP service "ghost@http" does not exist',
+    ]);
+  });
 });

@@ -77,6 +77,24 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
     const errs = ctx.errorsOf?.(section, q) ?? [];
     return errs.length > 0 ? errs.join(', ') : undefined;
   }
+  // A reference to another provider's object, which only the build of the merged configuration
+  // resolves (each provider's checks know its own objects): Traefik's runtime configuration holds
+  // every provider's objects, so its words are the same as within one provider — the object's
+  // own errors when it is disabled (BuildHTTP, BuildTCP, BuildUDP on a disabled or failing
+  // service), else that it does not exist.
+  const across =
+    /^unknown (?:TCP |UDP )?(service|middleware) (\S+?)(?:; it is left out)?$/.exec(m) ??
+    /^UDP (service) `(.+)` cannot be built(?:; it is left out)?$/.exec(m);
+  if (across !== null) {
+    const q = qualified(across[2]!, ctx.name);
+    const section = across[1] === 'service' ? 'services' : 'middlewares';
+    if (seen.has(`${section}/${q}`)) return undefined;
+    seen.add(`${section}/${q}`);
+    const errs = ctx.errorsOf?.(section, q) ?? [];
+    if (errs.length > 0) return errs.join(', ');
+    if (section === 'middlewares') return `middleware "${q}" does not exist`;
+    return ctx.kind === 'udp' ? `the UDP service "${q}" does not exist` : `the service "${q}" does not exist`;
+  }
   const tlsOptions = /^unknown TLS options `(.+)`$/.exec(m);
   if (tlsOptions !== null && ctx.kind === 'http') {
     // buildRouterHandler's check of the options before anything else (tls.Manager.Get).

@@ -1,6 +1,4 @@
-import type { DisabledObject } from '../config/dynamic/disabled.ts';
 import { type ParsedDynamic, parseDynamicData } from '../config/dynamic/parse.ts';
-import { HTTP_SECTIONS } from '../config/dynamic/schema.ts';
 import { type RuleChecker, validateDynamic } from '../config/dynamic/validate.ts';
 import { type ConfigIssue, type ConfigPath, hasErrors, issue, sortIssues } from '../config/issues.ts';
 import { isPlainObject } from '../config/schema-helpers.ts';
@@ -68,23 +66,11 @@ function checked(
     locate: parsed.locate,
     disabled: parsed.disabled,
   });
-  const disabled: DisabledObject[] = parsed.disabled.map((r) => ({
-    section: r.section,
-    name: r.name,
-    parsed: r.parsed ?? false,
-    value: r.value,
-  }));
-  for (const section of HTTP_SECTIONS) {
-    const kept = validated.config.http[section];
-    for (const [name, value] of Object.entries(parsed.config.http[section])) {
-      if (!Object.hasOwn(kept, name)) disabled.push({ section, name, parsed: true, value });
-    }
-  }
   return {
     config: validated.config,
     issues: sortIssues([...extraIssues, ...parsed.issues, ...validated.issues]),
     locate: parsed.locate,
-    disabled,
+    disabled: validated.disabled,
   };
 }
 
@@ -115,15 +101,5 @@ export function updateFromYaml(
   const parsed = parseDynamicData(top, src.locate);
   if (parsed.config === undefined || (opts.wholeDecode === true && hasErrors(parsed.issues)))
     return { config: undefined, issues: sortIssues([...src.issues, ...parsed.issues]) };
-  const validated = validateDynamic(parsed.config, {
-    ...validation,
-    provider,
-    locate: parsed.locate,
-    disabled: parsed.disabled,
-  });
-  return {
-    config: validated.config,
-    issues: sortIssues([...src.issues, ...parsed.issues, ...validated.issues]),
-    locate: parsed.locate,
-  };
+  return checked(parsed, provider, validation, src.issues);
 }

@@ -1,5 +1,6 @@
 import { providerOf } from '../../core/qualified-name.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
+import type { ObjectRef } from './parse.ts';
 import type { DynamicConfig } from './schema.ts';
 import { HTTP_SECTIONS, type HttpSection, SINGULAR } from './sections.ts';
 import { serviceMiddlewareReferences, serviceReferences } from './service-references.ts';
@@ -21,6 +22,41 @@ export interface DisabledObject {
   readonly parsed: boolean;
   readonly value: unknown;
 }
+
+/**
+ * Every object a provider's configuration left out, for the admin API: `records`, those its
+ * reading dropped (the schema's, with their kind), then the `http`, `tcp` and `udp` objects of
+ * `before` that the checks across objects dropped from `after` (a reference to nothing, a bad
+ * rule). validateDynamic gives it for every provider, the file provider's and the others':
+ * Traefik's runtime configuration keeps each such object, status `disabled` with its `error`
+ * list, in its own kind's section (pkg/config/runtime runtime.go NewConfig, AddError).
+ */
+export function leftOut(
+  records: readonly ObjectRef[],
+  before: DynamicConfig,
+  after: DynamicConfig,
+): DisabledObject[] {
+  const disabled: DisabledObject[] = records.map((r) => ({
+    ...(r.kind === undefined ? {} : { kind: r.kind }),
+    section: r.section,
+    name: r.name,
+    parsed: r.parsed ?? false,
+    value: r.value,
+  }));
+  for (const kind of [undefined, 'tcp', 'udp'] as const) {
+    const from = (kind === undefined ? before.http : before[kind]) as Sections | undefined;
+    const kept = (kind === undefined ? after.http : after[kind]) as Sections | undefined;
+    for (const section of HTTP_SECTIONS) {
+      for (const [name, value] of Object.entries(from?.[section] ?? {})) {
+        if (!Object.hasOwn(kept?.[section] ?? {}, name))
+          disabled.push({ ...(kind === undefined ? {} : { kind }), section, name, parsed: true, value });
+      }
+    }
+  }
+  return disabled;
+}
+
+type Sections = Partial<Record<HttpSection, Record<string, unknown>>>;
 
 /** `section/name` (`tcp:section/name` for layer 4): the key of an object in the sets below. */
 export function objectKey(section: HttpSection, name: string, kind?: 'tcp' | 'udp'): string {

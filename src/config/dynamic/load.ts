@@ -3,7 +3,7 @@ import type { Locator } from '../yaml-source.ts';
 import { type DisabledObject, objectAt } from './disabled.ts';
 import { type DynamicSource, mergeDynamic } from './merge.ts';
 import { parseDynamic } from './parse.ts';
-import { type DynamicConfig, HTTP_SECTIONS } from './schema.ts';
+import type { DynamicConfig } from './schema.ts';
 import { type ValidateOptions, validateDynamic } from './validate.ts';
 
 /** The text of one file of a provider. */
@@ -62,30 +62,6 @@ export function loadDynamic(
     disabled: merged.disabled,
   });
   issues.push(...validated.issues);
-  const disabled: DisabledObject[] = merged.disabled.map((r) => ({
-    ...(r.kind === undefined ? {} : { kind: r.kind }),
-    section: r.section,
-    name: r.name,
-    parsed: r.parsed ?? false,
-    value: r.value,
-  }));
-  for (const section of HTTP_SECTIONS) {
-    const kept = validated.config.http[section];
-    for (const [name, value] of Object.entries(merged.config.http[section])) {
-      if (!Object.hasOwn(kept, name)) disabled.push({ section, name, parsed: true, value });
-    }
-  }
-  // Layer 4 objects validation left out (a reference to nothing, a bad rule), for the admin API.
-  for (const kind of ['tcp', 'udp'] as const) {
-    const before = merged.config[kind] as Record<string, Record<string, unknown>> | undefined;
-    const after = validated.config[kind] as Record<string, Record<string, unknown>> | undefined;
-    for (const section of HTTP_SECTIONS) {
-      for (const [name, value] of Object.entries(before?.[section] ?? {})) {
-        if (!Object.hasOwn(after?.[section] ?? {}, name))
-          disabled.push({ kind, section, name, parsed: true, value });
-      }
-    }
-  }
   // What cannot be left out object by object keeps the provider's last good configuration whole.
   const whole =
     unparsed || merged.issues.some((i) => i.severity === 'error' && objectAt(i.path) === undefined);
@@ -93,6 +69,6 @@ export function loadDynamic(
     config: whole ? undefined : validated.config,
     issues: sortIssues(issues),
     locate: merged.locate,
-    disabled,
+    disabled: validated.disabled,
   };
 }

@@ -2,6 +2,7 @@ import { providerOf } from '../../core/qualified-name.ts';
 import { INTERNAL_PROVIDER, internalServiceProblem } from '../internal-services.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { type Locator, noLocation, type Target } from '../yaml-source.ts';
+import { type DisabledObject, leftOut } from './disabled.ts';
 import type { ObjectRef } from './parse.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
@@ -63,6 +64,11 @@ export interface ValidatedDynamic {
   /** The usable part: every object with an error, and everything that depends on it, removed. */
   readonly config: DynamicConfig;
   readonly issues: ConfigIssue[];
+  /**
+   * Every object left out, `opts.disabled` and those these checks left out, each of its kind
+   * (disabled.ts leftOut): the one list of every provider, for the admin API.
+   */
+  readonly disabled: DisabledObject[];
 }
 
 /**
@@ -401,7 +407,7 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
         'domains',
       ]))
         report(w.severity, w.message, w.path);
-  return { config: l4, issues };
+  return { config: l4, issues, disabled: leftOut(opts.disabled ?? [], config, l4) };
 }
 
 /** Chains: missing members, cycles, and members that are themselves disabled, to a fixpoint. */
