@@ -7,7 +7,8 @@
  *   `no valid entryPoint for this router` (critical) when none is left (runtime_http.go,
  *   runtime_tcp.go, runtime_udp.go GetRoutersByEntryPoints); such a router is not built further;
  * - a router's build error, the first one Traefik meets only (buildEntryPointHandler `continue`s
- *   after it, pkg/server/router/router.go): unknown TLS options (`building router handler: unknown
+ *   after it, pkg/server/router/router.go): a priority above the users' (`the router priority P
+ *   exceeds the max user-defined priority M`, checked before the build), unknown TLS options (`building router handler: unknown
  *   TLS options: o@p`, tls.Manager.Get), its service (`the service is missing on the router` when it
  *   names none) (`the service "s@p" does not exist`,
  *   BuildHTTP; a service disabled by its own errors: those, joined by ", "), then its middlewares
@@ -86,6 +87,8 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
   // buildHTTPHandler (pkg/server/router/router.go), for a router that is no parent.
   if (m === 'router has no service and no child routers' && ctx.kind === 'http')
     return 'the service is missing on the router';
+  // buildEntryPointHandler's first check, in Traefik's words already (schema-helpers.ts).
+  if (/^the router priority -?\d+ exceeds the max user-defined priority \d+$/.test(m)) return m;
   if (m === 'a service needs a type')
     return `the ${ctx.kind === 'udp' ? 'UDP service' : 'service'} "${ctx.name}" does not have any type defined`;
   if (m.startsWith('a service has exactly one type'))
@@ -138,6 +141,8 @@ function ruleText(message: string, rule: string): string | undefined {
 /** Where a router's issue stands in Traefik's build order (lower first); entry points aside. */
 function buildOrder(i: ConfigIssue): number {
   const key = i.path[3];
+  // buildEntryPointHandler checks the priority before building the router (router.go).
+  if (key === 'priority') return -2;
   // buildRouterHandler checks the TLS options first, then buildHTTPHandler the service.
   if (key === 'tls') return -1;
   if (key === 'service' || i.message.startsWith('router has no service')) return 0;
