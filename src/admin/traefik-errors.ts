@@ -36,6 +36,7 @@
 
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { providerOf } from '../core/qualified-name.ts';
+import { HTTP_GRAMMAR, parseRuleWith, type RuleAst } from '../router/index.ts';
 
 export type TraefikStatus = 'enabled' | 'warning' | 'disabled';
 
@@ -129,13 +130,53 @@ function ruleText(message: string, rule: string): string | undefined {
   // vulcand/predicate's parse error, wrapped by parser.parse, then by AddRoute.
   if (x !== null) return `${parsing}: ${parsing}: unsupported function: ${x[1]}`;
   x = /^invalid rule: (\w+) expects (\d+(?: or \d+)*) arguments?, got (\d+)/.exec(message);
-  // expectNParameters' error, wrapped by addRule (the matcher), parser.parse, AddRoute; an `&&` or
-  // `||` adds addRule's wrappings of its operands: only a single matcher is worded here.
-  if (x !== null && !/&&|\|\|/.test(rule)) {
-    const expected = x[2]!.split(' or ').join(' ');
-    return `${parsing}: error while adding rule ${rule}: error while adding rule ${x[1]}: unexpected number of parameters; got ${x[3]}, expected one of [${expected}]`;
-  }
-  return undefined;
+  if (x === null) return undefined;
+  // The operators' wrappings before the matcher that failed (addRule wraps only an operator's left
+  // operand's error), from the rule read again with no argument count enforced.
+  const wraps = operatorWraps(rule);
+  if (wraps === undefined) return undefined;
+  const adding = `${parsing}: error while adding rule ${rule}: ${wraps}`;
+  // rules.CheckRule runs first: no argument at all is its error (pkg/rules/parser.go).
+  if (x[3] === '0') return `${adding}error while checking rule ${x[1]}: no args for matcher ${x[1]}`;
+  // expectNParameters' error, wrapped by addRule (the matcher), parser.parse, AddRoute.
+  const expected = x[2]!.split(' or ').join(' ');
+  return `${adding}error while adding rule ${x[1]}: unexpected number of parameters; got ${x[3]}, expected one of [${expected}]`;
+}
+
+/** The HTTP grammar with any argument count (0 to 64), to find the matcher Traefik fails on. */
+const COUNTS = Array.from({ length: 65 }, (_, i) => i);
+const ANY_ARITY = {
+  arity: Object.fromEntries(Object.keys(HTTP_GRAMMAR.arity).map((k) => [k, COUNTS])),
+  hints: HTTP_GRAMMAR.hints,
+} as unknown as typeof HTTP_GRAMMAR;
+
+/**
+ * `error while adding rule and: ` (or `or`) once per operator whose left operand holds the first
+ * matcher with a wrong argument count (pkg/muxer/http/mux.go addRule: the left operand's error is
+ * wrapped, the right one's returned as is). vulcand/predicate reads `a && b && c` as Go does,
+ * `(a && b) && c`; a `!` before parentheses swaps the operators (rules' invert, De Morgan).
+ * Undefined when the rule cannot be read so.
+ */
+function operatorWraps(rule: string): string | undefined {
+  const parsed = parseRuleWith(rule, ANY_ARITY);
+  if (!parsed.ok) return undefined;
+  const bad = (m: Extract<RuleAst<string>, { type: 'matcher' }>): boolean =>
+    !(HTTP_GRAMMAR.arity as Readonly<Record<string, readonly number[]>>)[m.name]?.includes(m.args.length);
+  const walk = (n: RuleAst<string>, negated: boolean): string | undefined => {
+    if (n.type === 'matcher') return bad(n) ? '' : undefined;
+    if (n.type === 'not') return walk(n.operand, !negated);
+    const op = (n.type === 'and') !== negated ? 'and' : 'or';
+    const k = n.children.length;
+    for (let i = 0; i < k; i++) {
+      const inner = walk(n.children[i]!, negated);
+      if (inner === undefined) continue;
+      // Left-nested: child 0 is the left operand of every one of the k - 1 operators, child i > 0
+      // the right operand of the i-th and the left one of the k - 1 - i above it.
+      return `error while adding rule ${op}: `.repeat(i === 0 ? k - 1 : k - 1 - i) + inner;
+    }
+    return undefined;
+  };
+  return walk(parsed.ast as RuleAst<string>, false);
 }
 
 /** Where a router's issue stands in Traefik's build order (lower first); entry points aside. */

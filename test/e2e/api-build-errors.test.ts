@@ -36,6 +36,9 @@ http:
     badrule:
       rule: "Nope(\`x\`)"
       service: hc
+    arity:
+      rule: "Path(\`/a\`, \`/b\`) && Host(\`x\`)"
+      service: s
   services:
     s:
       loadBalancer:
@@ -72,6 +75,15 @@ http:
     const web = await fetch(`http://127.0.0.1:${proxy.ports['web']}/high`);
     assert.equal(web.status, 404);
     await web.arrayBuffer();
+  });
+
+  it("words a wrong argument count inside && as Traefik's muxer (pkg/muxer/http/mux.go addRule)", async () => {
+    const r = await get('/api/http/routers/arity@file');
+    const rule = 'Path(`/a`, `/b`) && Host(`x`)';
+    assert.equal(r['status'], 'disabled');
+    assert.deepEqual(r['error'], [
+      `error while parsing rule ${rule}: error while adding rule ${rule}: error while adding rule and: error while adding rule Path: unexpected number of parameters; got 2, expected one of [1]`,
+    ]);
   });
 
   it('shows a broken service or middleware no router uses enabled, without error, its issues kept', async () => {
