@@ -118,3 +118,59 @@ http:
     );
   });
 });
+
+describe('a health check path given as a URL (Traefik v3.6.8, pkg/healthcheck/healthcheck.go newRequest)', () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+  let other: Backend;
+  before(async () => {
+    backend = await startBackend((_req, res) => res.end('ok'));
+    other = await startBackend((_req, res) => res.end('ok'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+http:
+  routers:
+    r:
+      rule: "PathPrefix(\`/\`)"
+      service: s
+  services:
+    s:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+        healthCheck: { path: "${other.url}/health", interval: 1s, timeout: 1s }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+    await other?.close();
+  });
+
+  it('keeps the service, fails its check (503), probes no other host', async () => {
+    const s = (await (
+      await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/http/services/s@file`)
+    ).json()) as Record<string, unknown>;
+    assert.equal(s['status'], 'enabled');
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 503; i++) {
+      const r = await fetch(`http://127.0.0.1:${proxy.ports['web']}/x`);
+      status = r.status;
+      await r.arrayBuffer();
+      if (status !== 503) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(status, 503);
+    const after = (await (
+      await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/http/services/s@file`)
+    ).json()) as Record<string, unknown>;
+    assert.deepEqual(after['serverStatus'], { [backend.url]: 'DOWN' });
+    assert.equal(other.seen.length, 0);
+    assert.ok(!backend.seen.some((x) => x.url.includes('health')));
+  });
+});
