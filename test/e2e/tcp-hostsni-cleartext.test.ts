@@ -33,6 +33,8 @@ tcp:
     echo:
       loadBalancer:
         servers: [{ address: "${echo.address}" }]
+    unusedbad:
+      weighted: { services: [{ name: nowhere }] }
 `,
     });
   });
@@ -51,5 +53,17 @@ tcp:
     ]);
     const got = await tcpExchange(proxy.ports['tcpep']!, 'hello', { untilData: 'hello', ms: 5_000 });
     assert.equal(got.data.toString('latin1'), 'hello');
+  });
+
+  it('shows a broken TCP service no router uses enabled, without error (Traefik never builds it)', async () => {
+    const s = (await (
+      await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/tcp/services/unusedbad@file`)
+    ).json()) as Record<string, unknown>;
+    assert.equal(s['status'], 'enabled');
+    assert.equal(s['error'], undefined);
+    assert.ok(
+      (s['issues'] as string[]).some((i) => i.includes('nowhere')),
+      JSON.stringify(s),
+    );
   });
 });
