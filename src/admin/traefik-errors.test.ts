@@ -96,6 +96,22 @@ describe("Traefik's error strings (pkg/config/runtime AddError)", () => {
     );
   });
 
+  it("words a path without '/' and a non-ASCII Host as Traefik's matchers (pkg/muxer/http/matcher.go)", () => {
+    const err = (rule: string, message: string) =>
+      traefikErrors([router(['rule'], message)], { kind: 'http', name: 'r@file', rule })[0];
+    const head = (r: string) => `error while parsing rule ${r}: error while adding rule ${r}: `;
+    let r = 'Host(`x`) && PathPrefix(`api`)';
+    assert.equal(
+      err(r, 'invalid rule: PathPrefix: the path must start with "/"; got "api" (at offset 13 of the rule)'),
+      `${head(r)}error while adding rule PathPrefix: path "api" does not start with a '/'`,
+    );
+    r = 'Host(`é.test`) || Path(`/`)';
+    assert.equal(
+      err(r, 'invalid rule: Host: non-ASCII characters are not allowed in "é.test"; use the punycode form'),
+      `${head(r)}error while adding rule or: error while adding rule Host: invalid value "é.test" for Host matcher, non-ASCII characters are not allowed`,
+    );
+  });
+
   it('adds the TLS options conflicts after the build error, one per host (a warning alone)', () => {
     const conflict = router(
       ['tls', 'options'],

@@ -129,11 +129,18 @@ function ruleText(message: string, rule: string): string | undefined {
   let x = /^invalid rule: unknown matcher "([^"]+)"/.exec(message);
   // vulcand/predicate's parse error, wrapped by parser.parse, then by AddRoute.
   if (x !== null) return `${parsing}: ${parsing}: unsupported function: ${x[1]}`;
+  const value = matcherValueText(message);
+  if (value !== undefined) {
+    const wraps = operatorWraps(rule, (m) => m.name === value.matcher && m.args[0]?.value === value.arg);
+    return wraps === undefined
+      ? undefined
+      : `${parsing}: error while adding rule ${rule}: ${wraps}${value.text}`;
+  }
   x = /^invalid rule: (\w+) expects (\d+(?: or \d+)*) arguments?, got (\d+)/.exec(message);
   if (x === null) return undefined;
   // The operators' wrappings before the matcher that failed (addRule wraps only an operator's left
   // operand's error), from the rule read again with no argument count enforced.
-  const wraps = operatorWraps(rule);
+  const wraps = operatorWraps(rule, (m) => !ARITY[m.name]?.includes(m.args.length));
   if (wraps === undefined) return undefined;
   const adding = `${parsing}: error while adding rule ${rule}: ${wraps}`;
   // rules.CheckRule runs first: no argument at all is its error (pkg/rules/parser.go).
@@ -141,6 +148,47 @@ function ruleText(message: string, rule: string): string | undefined {
   // expectNParameters' error, wrapped by addRule (the matcher), parser.parse, AddRoute.
   const expected = x[2]!.split(' or ').join(' ');
   return `${adding}error while adding rule ${x[1]}: unexpected number of parameters; got ${x[3]}, expected one of [${expected}]`;
+}
+
+type MatcherAst = Extract<RuleAst<string>, { type: 'matcher' }>;
+const ARITY = HTTP_GRAMMAR.arity as Readonly<Record<string, readonly number[]>>;
+
+/** Go's %q of a string without control characters, quotes or backslashes (JSON's is the same). */
+function goQuoteText(s: string): string | undefined {
+  return /^[^\x00-\x1f\x7f"\\\u2028\u2029]*$/.test(s) ? JSON.stringify(s) : undefined;
+}
+
+/**
+ * A matcher's bad value, in Traefik's words where its matcher says them (pkg/muxer/http
+ * matcher.go: path and pathPrefix, host), wrapped by addRule: `error while adding rule M: …`.
+ */
+function matcherValueText(message: string): { matcher: string; arg: string; text: string } | undefined {
+  const q = '"((?:[^"\\\\]|\\\\.)*)"';
+  let x = new RegExp(`^invalid rule: (Path|PathPrefix): the path must start with "/"; got ${q}`).exec(
+    message,
+  );
+  if (x !== null) {
+    const arg = JSON.parse(`"${x[2]}"`) as string;
+    const g = goQuoteText(arg);
+    if (g === undefined) return undefined;
+    return {
+      matcher: x[1]!,
+      arg,
+      text: `error while adding rule ${x[1]}: path ${g} does not start with a '/'`,
+    };
+  }
+  x = new RegExp(`^invalid rule: Host: non-ASCII characters are not allowed in ${q}`).exec(message);
+  if (x !== null) {
+    const arg = JSON.parse(`"${x[1]}"`) as string;
+    const g = goQuoteText(arg);
+    if (g === undefined) return undefined;
+    return {
+      matcher: 'Host',
+      arg,
+      text: `error while adding rule Host: invalid value ${g} for Host matcher, non-ASCII characters are not allowed`,
+    };
+  }
+  return undefined;
 }
 
 /** The HTTP grammar with any argument count (0 to 64), to find the matcher Traefik fails on. */
@@ -157,11 +205,9 @@ const ANY_ARITY = {
  * `(a && b) && c`; a `!` before parentheses swaps the operators (rules' invert, De Morgan).
  * Undefined when the rule cannot be read so.
  */
-function operatorWraps(rule: string): string | undefined {
+function operatorWraps(rule: string, bad: (m: MatcherAst) => boolean): string | undefined {
   const parsed = parseRuleWith(rule, ANY_ARITY);
   if (!parsed.ok) return undefined;
-  const bad = (m: Extract<RuleAst<string>, { type: 'matcher' }>): boolean =>
-    !(HTTP_GRAMMAR.arity as Readonly<Record<string, readonly number[]>>)[m.name]?.includes(m.args.length);
   const walk = (n: RuleAst<string>, negated: boolean): string | undefined => {
     if (n.type === 'matcher') return bad(n) ? '' : undefined;
     if (n.type === 'not') return walk(n.operand, !negated);

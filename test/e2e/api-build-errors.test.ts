@@ -39,6 +39,9 @@ http:
     arity:
       rule: "Path(\`/a\`, \`/b\`) && Host(\`x\`)"
       service: s
+    nopath:
+      rule: "Host(\`x\`) && PathPrefix(\`api\`)"
+      service: s
   services:
     s:
       loadBalancer:
@@ -83,6 +86,15 @@ http:
     assert.equal(r['status'], 'disabled');
     assert.deepEqual(r['error'], [
       `error while parsing rule ${rule}: error while adding rule ${rule}: error while adding rule and: error while adding rule Path: unexpected number of parameters; got 2, expected one of [1]`,
+    ]);
+  });
+
+  it("words a path without '/' as Traefik's matcher (pkg/muxer/http/matcher.go pathPrefix)", async () => {
+    const r = await get('/api/http/routers/nopath@file');
+    const rule = 'Host(`x`) && PathPrefix(`api`)';
+    assert.equal(r['status'], 'disabled');
+    assert.deepEqual(r['error'], [
+      `error while parsing rule ${rule}: error while adding rule ${rule}: error while adding rule PathPrefix: path "api" does not start with a '/'`,
     ]);
   });
 
