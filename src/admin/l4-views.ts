@@ -119,6 +119,68 @@ function objects(snap: RuntimeSnapshot, kind: L4Kind, section: HttpSection): L4O
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+const reachedCache = new WeakMap<RuntimeSnapshot, Map<L4Kind, ReadonlySet<string>>>();
+
+/**
+ * The services and middlewares (`services/n`, `middlewares/n`) Traefik builds, so the only ones
+ * that can carry its errors: those of the routers its managers get to build, and what is under
+ * them. A TCP router is built past its entry points, its rule's parse and its TLS options (a named
+ * HostSNI without `tls` does not stop it), its service first, then its middlewares if the service
+ * built (pkg/server/router/tcp/manager.go addTCPHandlers, buildTCPHandler); a UDP router past its
+ * entry points (pkg/server/router/udp/router.go). A weighted service builds its children.
+ */
+function reachedL4(snap: RuntimeSnapshot, kind: L4Kind): ReadonlySet<string> {
+  let byKind = reachedCache.get(snap);
+  if (byKind === undefined) {
+    byKind = new Map();
+    reachedCache.set(snap, byKind);
+  }
+  const done = byKind.get(kind);
+  if (done !== undefined) return done;
+  const out = new Set<string>();
+  const services = new Map(objects(snap, kind, 'services').map((o) => [o.name, o]));
+  const serviceOk = (n: string): boolean => {
+    const o = services.get(n);
+    return o !== undefined && !o.disabled && !hasError(issuesOf(snap, 'services', n, kind));
+  };
+  const todo: string[] = [];
+  for (const r of objects(snap, kind, 'routers')) {
+    const stopped = issuesOf(snap, 'routers', r.name, kind).some(
+      (i) =>
+        i.severity === 'error' &&
+        (i.path[3] === 'entryPoints' ||
+          i.path[3] === 'tls' ||
+          (i.path[3] === 'rule' && !i.message.startsWith('a HostSNI with a name needs'))),
+    );
+    const service = qualifyRef(text(r.value['service']), r.name);
+    if (stopped || service === '') continue;
+    todo.push(service);
+    if (serviceOk(service))
+      for (const m of strings(r.value['middlewares'])) out.add(`middlewares/${qualifyRef(m, r.name)}`);
+  }
+  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+    if (out.has(`services/${n}`)) continue;
+    out.add(`services/${n}`);
+    const children = record(services.get(n)?.value['weighted'])['services'];
+    if (Array.isArray(children)) for (const c of children) todo.push(qualifyRef(text(record(c)['name']), n));
+  }
+  byKind.set(kind, out);
+  return out;
+}
+
+/** Traefik's status of a TCP/UDP service or middleware: `enabled` without error if never built. */
+function l4ObjectStatus(
+  snap: RuntimeSnapshot,
+  kind: L4Kind,
+  section: 'services' | 'middlewares',
+  name: string,
+  issues: Parameters<typeof objectStatus>[3],
+  off: boolean,
+): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
+  if (!reachedL4(snap, kind).has(`${section}/${name}`)) return { status: 'enabled' };
+  return objectStatus(snap, kind, name, issues, off);
+}
+
 /** Names of one section's objects (for lookups by short name). */
 export function l4Names(snap: RuntimeSnapshot, kind: L4Kind, section: HttpSection): string[] {
   return objects(snap, kind, section).map((o) => o.name);
@@ -206,7 +268,7 @@ function serviceView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object): L4Servic
     provider: providerNameOf(o.name),
     ...traefikType(type),
     ...(o.disabled || type === 'unknown' ? {} : traefikInlineConfig(type, v[type])),
-    ...objectStatus(snap, kind, o.name, issues, off),
+    ...l4ObjectStatus(snap, kind, 'services', o.name, issues, off),
   } as const;
   if (type === 'weighted') {
     const children = record(v['weighted'])['services'];
@@ -236,7 +298,11 @@ function middlewareView(snap: RuntimeSnapshot, o: L4Object): MiddlewareView {
   const view = disabledMiddlewareView(d, issues);
   // From the configuration object itself (view.config is a redacted copy): built once per object.
   const inline = o.disabled ? {} : traefikInlineConfig(middlewareKind(d).type, o.value['config']);
-  return { ...view, ...inline, ...objectStatus(snap, 'tcp', o.name, issues, o.disabled || hasError(issues)) };
+  return {
+    ...view,
+    ...inline,
+    ...l4ObjectStatus(snap, 'tcp', 'middlewares', o.name, issues, o.disabled || hasError(issues)),
+  };
 }
 
 /** The views of one section (`routers`, `services`, or TCP `middlewares`), sorted by name. */

@@ -75,6 +75,43 @@ describe("Traefik's error strings (pkg/config/runtime AddError)", () => {
     ]);
   });
 
+  it("wraps a wrong argument count inside && and || as addRule does (the left operand's error only)", () => {
+    const err = (rule: string, message: string) =>
+      traefikErrors([router(['rule'], message)], { kind: 'http', name: 'r@file', rule })[0];
+    const two = 'invalid rule: Path expects 1 argument, got 2; combine several values with "||"';
+    const head = (r: string) => `error while parsing rule ${r}: error while adding rule ${r}: `;
+    const tail = 'error while adding rule Path: unexpected number of parameters; got 2, expected one of [1]';
+    let r = 'Path(`/a`, `/b`) && Host(`x`)';
+    assert.equal(err(r, two), `${head(r)}error while adding rule and: ${tail}`);
+    r = 'Host(`x`) && Path(`/a`, `/b`)';
+    assert.equal(err(r, two), `${head(r)}${tail}`);
+    r = 'Host(`x`) && Path(`/a`, `/b`) && Method(`GET`)';
+    assert.equal(err(r, two), `${head(r)}error while adding rule and: ${tail}`);
+    r = 'Host(`x`) || !(Path(`/a`, `/b`) && Method(`GET`))';
+    assert.equal(err(r, two), `${head(r)}error while adding rule or: ${tail}`);
+    r = 'Host(`x`) || Path()';
+    assert.equal(
+      err(r, 'invalid rule: Path expects 1 argument, got 0'),
+      `${head(r)}error while checking rule Path: no args for matcher Path`,
+    );
+  });
+
+  it("words a path without '/' and a non-ASCII Host as Traefik's matchers (pkg/muxer/http/matcher.go)", () => {
+    const err = (rule: string, message: string) =>
+      traefikErrors([router(['rule'], message)], { kind: 'http', name: 'r@file', rule })[0];
+    const head = (r: string) => `error while parsing rule ${r}: error while adding rule ${r}: `;
+    let r = 'Host(`x`) && PathPrefix(`api`)';
+    assert.equal(
+      err(r, 'invalid rule: PathPrefix: the path must start with "/"; got "api" (at offset 13 of the rule)'),
+      `${head(r)}error while adding rule PathPrefix: path "api" does not start with a '/'`,
+    );
+    r = 'Host(`é.test`) || Path(`/`)';
+    assert.equal(
+      err(r, 'invalid rule: Host: non-ASCII characters are not allowed in "é.test"; use the punycode form'),
+      `${head(r)}error while adding rule or: error while adding rule Host: invalid value "é.test" for Host matcher, non-ASCII characters are not allowed`,
+    );
+  });
+
   it('adds the TLS options conflicts after the build error, one per host (a warning alone)', () => {
     const conflict = router(
       ['tls', 'options'],

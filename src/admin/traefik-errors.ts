@@ -7,7 +7,8 @@
  *   `no valid entryPoint for this router` (critical) when none is left (runtime_http.go,
  *   runtime_tcp.go, runtime_udp.go GetRoutersByEntryPoints); such a router is not built further;
  * - a router's build error, the first one Traefik meets only (buildEntryPointHandler `continue`s
- *   after it, pkg/server/router/router.go): unknown TLS options (`building router handler: unknown
+ *   after it, pkg/server/router/router.go): a priority above the users' (`the router priority P
+ *   exceeds the max user-defined priority M`, checked before the build), unknown TLS options (`building router handler: unknown
  *   TLS options: o@p`, tls.Manager.Get), its service (`the service is missing on the router` when it
  *   names none) (`the service "s@p" does not exist`,
  *   BuildHTTP; a service disabled by its own errors: those, joined by ", "), then its middlewares
@@ -35,6 +36,7 @@
 
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { providerOf } from '../core/qualified-name.ts';
+import { HTTP_GRAMMAR, parseRuleWith, type RuleAst } from '../router/index.ts';
 
 export type TraefikStatus = 'enabled' | 'warning' | 'disabled';
 
@@ -104,6 +106,8 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
   // buildHTTPHandler (pkg/server/router/router.go), for a router that is no parent.
   if (m === 'router has no service and no child routers' && ctx.kind === 'http')
     return 'the service is missing on the router';
+  // buildEntryPointHandler's first check, in Traefik's words already (schema-helpers.ts).
+  if (/^the router priority -?\d+ exceeds the max user-defined priority \d+$/.test(m)) return m;
   if (m === 'a service needs a type')
     return `the ${ctx.kind === 'udp' ? 'UDP service' : 'service'} "${ctx.name}" does not have any type defined`;
   if (m.startsWith('a service has exactly one type'))
@@ -143,19 +147,107 @@ function ruleText(message: string, rule: string): string | undefined {
   let x = /^invalid rule: unknown matcher "([^"]+)"/.exec(message);
   // vulcand/predicate's parse error, wrapped by parser.parse, then by AddRoute.
   if (x !== null) return `${parsing}: ${parsing}: unsupported function: ${x[1]}`;
+  const value = matcherValueText(message);
+  if (value !== undefined) {
+    const wraps = operatorWraps(rule, (m) => m.name === value.matcher && m.args[0]?.value === value.arg);
+    return wraps === undefined
+      ? undefined
+      : `${parsing}: error while adding rule ${rule}: ${wraps}${value.text}`;
+  }
   x = /^invalid rule: (\w+) expects (\d+(?: or \d+)*) arguments?, got (\d+)/.exec(message);
-  // expectNParameters' error, wrapped by addRule (the matcher), parser.parse, AddRoute; an `&&` or
-  // `||` adds addRule's wrappings of its operands: only a single matcher is worded here.
-  if (x !== null && !/&&|\|\|/.test(rule)) {
-    const expected = x[2]!.split(' or ').join(' ');
-    return `${parsing}: error while adding rule ${rule}: error while adding rule ${x[1]}: unexpected number of parameters; got ${x[3]}, expected one of [${expected}]`;
+  if (x === null) return undefined;
+  // The operators' wrappings before the matcher that failed (addRule wraps only an operator's left
+  // operand's error), from the rule read again with no argument count enforced.
+  const wraps = operatorWraps(rule, (m) => !ARITY[m.name]?.includes(m.args.length));
+  if (wraps === undefined) return undefined;
+  const adding = `${parsing}: error while adding rule ${rule}: ${wraps}`;
+  // rules.CheckRule runs first: no argument at all is its error (pkg/rules/parser.go).
+  if (x[3] === '0') return `${adding}error while checking rule ${x[1]}: no args for matcher ${x[1]}`;
+  // expectNParameters' error, wrapped by addRule (the matcher), parser.parse, AddRoute.
+  const expected = x[2]!.split(' or ').join(' ');
+  return `${adding}error while adding rule ${x[1]}: unexpected number of parameters; got ${x[3]}, expected one of [${expected}]`;
+}
+
+type MatcherAst = Extract<RuleAst<string>, { type: 'matcher' }>;
+const ARITY = HTTP_GRAMMAR.arity as Readonly<Record<string, readonly number[]>>;
+
+/** Go's %q of a string without control characters, quotes or backslashes (JSON's is the same). */
+function goQuoteText(s: string): string | undefined {
+  return /^[^\x00-\x1f\x7f"\\\u2028\u2029]*$/.test(s) ? JSON.stringify(s) : undefined;
+}
+
+/**
+ * A matcher's bad value, in Traefik's words where its matcher says them (pkg/muxer/http
+ * matcher.go: path and pathPrefix, host), wrapped by addRule: `error while adding rule M: …`.
+ */
+function matcherValueText(message: string): { matcher: string; arg: string; text: string } | undefined {
+  const q = '"((?:[^"\\\\]|\\\\.)*)"';
+  let x = new RegExp(`^invalid rule: (Path|PathPrefix): the path must start with "/"; got ${q}`).exec(
+    message,
+  );
+  if (x !== null) {
+    const arg = JSON.parse(`"${x[2]}"`) as string;
+    const g = goQuoteText(arg);
+    if (g === undefined) return undefined;
+    return {
+      matcher: x[1]!,
+      arg,
+      text: `error while adding rule ${x[1]}: path ${g} does not start with a '/'`,
+    };
+  }
+  x = new RegExp(`^invalid rule: Host: non-ASCII characters are not allowed in ${q}`).exec(message);
+  if (x !== null) {
+    const arg = JSON.parse(`"${x[1]}"`) as string;
+    const g = goQuoteText(arg);
+    if (g === undefined) return undefined;
+    return {
+      matcher: 'Host',
+      arg,
+      text: `error while adding rule Host: invalid value ${g} for Host matcher, non-ASCII characters are not allowed`,
+    };
   }
   return undefined;
+}
+
+/** The HTTP grammar with any argument count (0 to 64), to find the matcher Traefik fails on. */
+const COUNTS = Array.from({ length: 65 }, (_, i) => i);
+const ANY_ARITY = {
+  arity: Object.fromEntries(Object.keys(HTTP_GRAMMAR.arity).map((k) => [k, COUNTS])),
+  hints: HTTP_GRAMMAR.hints,
+} as unknown as typeof HTTP_GRAMMAR;
+
+/**
+ * `error while adding rule and: ` (or `or`) once per operator whose left operand holds the first
+ * matcher with a wrong argument count (pkg/muxer/http/mux.go addRule: the left operand's error is
+ * wrapped, the right one's returned as is). vulcand/predicate reads `a && b && c` as Go does,
+ * `(a && b) && c`; a `!` before parentheses swaps the operators (rules' invert, De Morgan).
+ * Undefined when the rule cannot be read so.
+ */
+function operatorWraps(rule: string, bad: (m: MatcherAst) => boolean): string | undefined {
+  const parsed = parseRuleWith(rule, ANY_ARITY);
+  if (!parsed.ok) return undefined;
+  const walk = (n: RuleAst<string>, negated: boolean): string | undefined => {
+    if (n.type === 'matcher') return bad(n) ? '' : undefined;
+    if (n.type === 'not') return walk(n.operand, !negated);
+    const op = (n.type === 'and') !== negated ? 'and' : 'or';
+    const k = n.children.length;
+    for (let i = 0; i < k; i++) {
+      const inner = walk(n.children[i]!, negated);
+      if (inner === undefined) continue;
+      // Left-nested: child 0 is the left operand of every one of the k - 1 operators, child i > 0
+      // the right operand of the i-th and the left one of the k - 1 - i above it.
+      return `error while adding rule ${op}: `.repeat(i === 0 ? k - 1 : k - 1 - i) + inner;
+    }
+    return undefined;
+  };
+  return walk(parsed.ast as RuleAst<string>, false);
 }
 
 /** Where a router's issue stands in Traefik's build order (lower first); entry points aside. */
 function buildOrder(i: ConfigIssue): number {
   const key = i.path[3];
+  // buildEntryPointHandler checks the priority before building the router (router.go).
+  if (key === 'priority') return -2;
   // buildRouterHandler checks the TLS options first, then buildHTTPHandler the service.
   if (key === 'tls') return -1;
   if (key === 'service' || i.message.startsWith('router has no service')) return 0;

@@ -273,12 +273,67 @@ export function objectNames(snapshot: RuntimeSnapshot, section: HttpSection): st
 interface UsedBy {
   readonly services: ReadonlyMap<string, string[]>;
   readonly middlewares: ReadonlyMap<string, string[]>;
+  /**
+   * The services Traefik builds (BuildHTTP): those of the routers it gets to build, and the
+   * services under them. Only those have a serverStatus (runtime ServiceInfo UpdateServerStatus).
+   */
+  readonly builtServices: ReadonlySet<string>;
+  /** The services and middlewares Traefik builds: only those can carry its errors. */
+  readonly reached: ReadonlySet<string>;
 }
 const usedByCache = new WeakMap<RuntimeSnapshot, UsedBy>();
 
+/** A router, in force or left out, with its service and middlewares qualified. */
+interface RouterRefs {
+  readonly name: string;
+  readonly service: string | undefined;
+  readonly middlewares: readonly string[];
+  /**
+   * Traefik builds its handler (buildRouterHandler): it has a valid entry point
+   * (GetRoutersByEntryPoints), a priority under the users' and known TLS options
+   * (buildEntryPointHandler, pkg/server/router/router.go). Its service is then built before its
+   * middlewares and before its rule is added to the muxer (buildHTTPHandler, then muxer.AddRoute):
+   * a router disabled by a middleware or its rule still has its service built.
+   */
+  readonly built: boolean;
+}
+
+function routerRefs(snapshot: RuntimeSnapshot): RouterRefs[] {
+  const out: RouterRefs[] = [];
+  for (const name of objectNames(snapshot, 'routers')) {
+    const r = snapshot.config.http.routers[name];
+    const provider = providerOf(name);
+    if (r !== undefined) {
+      out.push({
+        name,
+        service: r.service === undefined ? undefined : qualify(r.service, provider),
+        middlewares: r.middlewares.map((m) => qualify(m, provider)),
+        built: true,
+      });
+      continue;
+    }
+    const d = disabledObject(snapshot, 'routers', name);
+    if (d === undefined) continue;
+    const v = disabledRouterView(d, [], []);
+    const early = issuesOf(snapshot, 'routers', name).some(
+      (i) =>
+        i.severity === 'error' &&
+        (i.path[3] === 'entryPoints' || i.path[3] === 'priority' || i.path[3] === 'tls'),
+    );
+    out.push({
+      name,
+      service: v.service === undefined || v.service === '' ? undefined : v.service,
+      middlewares: v.middlewares ?? [],
+      built: !early,
+    });
+  }
+  return out;
+}
+
 /**
- * Which routers name each service and middleware, by name (Traefik's runtime PopulateUsedBy:
- * a router's own service and middlewares), computed once per snapshot.
+ * Which routers name each service and middleware, by name (Traefik's runtime PopulateUsedBy: every
+ * router's own service and middlewares, a disabled router's too), and what Traefik builds, computed
+ * once per snapshot.
  */
 function usedBy(snapshot: RuntimeSnapshot): UsedBy {
   let u = usedByCache.get(snapshot);
@@ -290,15 +345,62 @@ function usedBy(snapshot: RuntimeSnapshot): UsedBy {
     if (l === undefined) m.set(key, [router]);
     else if (!l.includes(router)) l.push(router);
   };
-  for (const name of Object.keys(snapshot.config.http.routers).sort()) {
-    const r = snapshot.config.http.routers[name]!;
-    const provider = providerOf(name);
-    if (r.service !== undefined) add(services, qualify(r.service, provider), name);
-    for (const m of r.middlewares) add(middlewares, qualify(m, provider), name);
+  const refs = routerRefs(snapshot);
+  for (const r of refs) {
+    if (r.service !== undefined) add(services, r.service, r.name);
+    for (const m of r.middlewares) add(middlewares, m, r.name);
   }
-  u = { services, middlewares };
+  const builtServices = new Set<string>();
+  const reached = new Set<string>();
+  const serviceOk = (name: string): boolean =>
+    disabledObject(snapshot, 'services', name) === undefined &&
+    !hasError(issuesOf(snapshot, 'services', name));
+  const todo: string[] = [];
+  const mws: string[] = [];
+  for (const r of refs) {
+    if (!r.built || r.service === undefined) continue;
+    todo.push(r.service);
+    // buildHTTPHandler returns on its service's error, before the middlewares' chain is built.
+    if (serviceOk(r.service)) mws.push(...r.middlewares);
+  }
+  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+    if (builtServices.has(name)) continue;
+    builtServices.add(name);
+    reached.add(`services/${name}`);
+    const cfg = snapshot.config.http.services[name];
+    if (cfg !== undefined)
+      for (const ref of serviceReferences(cfg)) todo.push(qualify(ref.name, providerOf(name)));
+  }
+  for (let name = mws.pop(); name !== undefined; name = mws.pop()) {
+    if (reached.has(`middlewares/${name}`)) continue;
+    reached.add(`middlewares/${name}`);
+    // A chain builds its members (pkg/middlewares/chain, BuildChain in its provider's context).
+    const cfg = snapshot.config.http.middlewares[name];
+    if (cfg?.type === 'chain') {
+      const members = (cfg.config as { middlewares?: readonly string[] }).middlewares ?? [];
+      for (const m of members) mws.push(qualify(m, providerOf(name)));
+    }
+  }
+  u = { services, middlewares, builtServices, reached };
   usedByCache.set(snapshot, u);
   return u;
+}
+
+/**
+ * Traefik builds only the services and middlewares its routers reach, and records an object's
+ * errors when it builds it (pkg/server/service/service.go BuildHTTP, pkg/server/middleware
+ * middlewares.go buildConstructor): one no router reaches is `enabled` without `error` there,
+ * however broken (its located `issues` stay here for the operator).
+ */
+function httpObjectStatus(
+  snapshot: RuntimeSnapshot,
+  section: 'services' | 'middlewares',
+  name: string,
+  issues: readonly ConfigIssue[],
+  off: boolean,
+): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
+  if (!usedBy(snapshot).reached.has(`${section}/${name}`)) return { status: 'enabled' };
+  return objectStatus(snapshot, 'http', name, issues, off);
 }
 
 /** `a` and `b` merged, sorted, once each (Traefik's PopulateUsedBy sorts usedBy). */
@@ -309,32 +411,6 @@ function mergeSorted(a: readonly string[], b: readonly string[] | undefined): st
 /** `{ usedBy }` unless empty (Traefik's `json:"usedBy,omitempty"`). */
 export function usedByField(list: readonly string[] | undefined): { readonly usedBy?: readonly string[] } {
   return list === undefined || list.length === 0 ? {} : { usedBy: list };
-}
-
-const builtCache = new WeakMap<RuntimeSnapshot, ReadonlySet<string>>();
-
-/**
- * The services Traefik would build: those its routers name and the services under them (its
- * service manager builds a service when a router asks for it, BuildHTTP; only then has it a
- * serverStatus, runtime ServiceInfo UpdateServerStatus). Once per snapshot.
- */
-function builtServices(snapshot: RuntimeSnapshot): ReadonlySet<string> {
-  let built = builtCache.get(snapshot);
-  if (built !== undefined) return built;
-  const out = new Set<string>();
-  const todo: string[] = [];
-  for (const [name, r] of Object.entries(snapshot.config.http.routers))
-    if (r.service !== undefined) todo.push(qualify(r.service, providerOf(name)));
-  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
-    if (out.has(name)) continue;
-    out.add(name);
-    const cfg = snapshot.config.http.services[name];
-    if (cfg !== undefined)
-      for (const ref of serviceReferences(cfg)) todo.push(qualify(ref.name, providerOf(name)));
-  }
-  built = out;
-  builtCache.set(snapshot, built);
-  return built;
 }
 
 interface InternalViews {
@@ -431,7 +507,7 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
     const d = disabledObject(snapshot, 'services', name);
     if (d === undefined) return undefined;
     const own = issuesOf(snapshot, 'services', name);
-    return { ...disabledServiceView(d, own), ...objectStatus(snapshot, 'http', name, own, true) };
+    return { ...disabledServiceView(d, own), ...httpObjectStatus(snapshot, 'services', name, own, true) };
   }
   const provider = providerOf(name);
   const node = snapshot.services.get(name);
@@ -442,7 +518,7 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
     provider: providerNameOf(name),
     ...traefikType(cfg.kind),
     ...traefikServiceConfig(cfg),
-    ...objectStatus(snapshot, 'http', name, own, node === undefined || hasError(own)),
+    ...httpObjectStatus(snapshot, 'services', name, own, node === undefined || hasError(own)),
     ...(cfg.middlewares === undefined ? {} : { middlewares: cfg.middlewares }),
   };
   const used = usedByField(usedBy(snapshot).services.get(name));
@@ -476,7 +552,7 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
   });
   // Traefik marks every server UP when it builds the service, then as its health check finds it;
   // a service no router uses is never built: no serverStatus (GetAllStatus nil, omitempty).
-  if (!builtServices(snapshot).has(name)) return { ...base, issues, servers, ...used };
+  if (!usedBy(snapshot).builtServices.has(name)) return { ...base, issues, servers, ...used };
   const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
   for (const s of servers) serverStatus[s.url] = s.status === 'up' ? 'UP' : 'DOWN';
   return { ...base, issues, servers, ...(servers.length === 0 ? {} : { serverStatus }), ...used };
@@ -497,14 +573,23 @@ export function middlewareView(snapshot: RuntimeSnapshot, name: string): Middlew
   if (cfg === undefined) {
     const d = disabledObject(snapshot, 'middlewares', name);
     if (d === undefined) return undefined;
-    return { ...disabledMiddlewareView(d, issues), ...objectStatus(snapshot, 'http', name, issues, true) };
+    return {
+      ...disabledMiddlewareView(d, issues),
+      ...httpObjectStatus(snapshot, 'middlewares', name, issues, true),
+    };
   }
   return {
     name,
     provider: providerNameOf(name),
     ...traefikType(cfg.type, cfg.config),
     ...traefikInlineConfig(cfg.type, cfg.config),
-    ...objectStatus(snapshot, 'http', name, issues, !snapshot.middlewares.has(name) || hasError(issues)),
+    ...httpObjectStatus(
+      snapshot,
+      'middlewares',
+      name,
+      issues,
+      !snapshot.middlewares.has(name) || hasError(issues),
+    ),
     issues: issues.map(formatIssue),
     config: cfg.config,
     ...usedByField(usedBy(snapshot).middlewares.get(name)),

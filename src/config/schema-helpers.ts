@@ -85,17 +85,26 @@ export const observabilitySection = nullAsEmpty(
 
 /**
  * The highest priority a configured router may have: the ones above are the proxy's own routers'
- * (ACME http-01, entry point redirections). Traefik's maxUserPriority is math.MaxInt - 1000, and
- * a router above it is disabled with this error (pkg/server/router/router.go and
- * router/tcp/manager.go); ours is the same distance below the largest exact integer.
+ * (ACME http-01, entry point redirections). Traefik's maxUserPriority is math.MaxInt - 1000
+ * (9223372036854774807), and an HTTP router above it is disabled with this error
+ * (pkg/server/router/router.go buildEntryPointHandler); a JS number is exact only up to 2^53 - 1,
+ * so ours is the same distance below that largest exact integer (the proxy's own routers sit
+ * above it), and a priority between the two, which Traefik accepts, is refused here.
  */
 export const MAX_USER_PRIORITY = Number.MAX_SAFE_INTEGER - 1000;
+
+/** Traefik's words: `the router priority %d exceeds the max user-defined priority %d`. */
+export function priorityTooHigh(priority: unknown): string {
+  const n = typeof priority === 'number' && Number.isInteger(priority) ? BigInt(priority) : priority;
+  return `the router priority ${String(n)} exceeds the max user-defined priority ${MAX_USER_PRIORITY}`;
+}
 
 /** A router's `priority`: 0 (Traefik's default) is the rule's length; negative values are kept. */
 export const routerPriority = z
   .number()
+  // Checked first, and alone: past 2^53 zod's int check would add its own words.
+  .max(MAX_USER_PRIORITY, { error: (iss) => priorityTooHigh(iss.input), abort: true })
   .int()
-  .max(MAX_USER_PRIORITY, `the router priority exceeds the max user-defined priority ${MAX_USER_PRIORITY}`)
   .default(0);
 
 /** Names of a record (routers, services, …) chosen by the user. */

@@ -10,6 +10,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { PeerCertificate, SecureContext } from 'node:tls';
+import { healthCheckPathIsUrl } from '../config/dynamic/services.ts';
 import { type ActiveCheckOptions, MAX_REDIRECTS, statusAccepted } from './active-options.ts';
 import { GRPC_HEALTH_HEADERS, GRPC_HEALTH_PATH, GRPC_HEALTH_REQUEST, judgeGrpcHealth } from './probe-grpc.ts';
 import { sendH2Probe } from './probe-h2.ts';
@@ -119,6 +120,14 @@ class ProbeRun {
     const port = this.#opts.port ?? this.#target.port;
     if (this.#opts.mode === 'tcp') {
       this.#tcp(port);
+      return;
+    }
+    if (healthCheckPathIsUrl(this.#opts.path)) {
+      // Traefik v3.6.8's newRequest (pkg/healthcheck/healthcheck.go): the check fails, no request.
+      this.#finish(
+        false,
+        `health check path must be a relative URL, got: ${JSON.stringify(this.#opts.path)}`,
+      );
       return;
     }
     const path = resolvePath(this.#opts.path, this.#target.path ?? '/');

@@ -14,5 +14,5 @@ export type { HeaderHint, HostHint, PathHint, RuleHints } from './rule/hints.ts'
 export { hostMatcherValues, sniHosts } from './rule/hints.ts';
 export type { CompileContext, RuleMatcher } from './rule/matchers.ts';
 export type { ParseResult } from './rule/parser.ts';
-export { parseRule } from './rule/parser.ts';
+export { HTTP_GRAMMAR, parseRule, parseRuleWith } from './rule/parser.ts';
 export { parseRuleSyntax, parseRuleV2 } from './rule/parser-v2.ts';

@@ -78,8 +78,27 @@ export function buildPerObject(
     const whole: ConfigIssue[] = [];
     const found: ConfigIssue[] = [];
     const seen = new Set<string>();
+    // Modelled copies (`<ep>-<router>`) in a core.strictTLSOptions conflict: router → entry points.
+    const strictCopies = new Map<string, Set<string>>();
     for (const raw of result.issues) {
       if (raw.severity !== 'error') continue;
+      const copy = strictConflictCopy(raw, config, opts.entryPointModel?.all);
+      if (copy !== undefined) {
+        const eps = strictCopies.get(copy.router) ?? new Set<string>();
+        if (!eps.has(copy.entryPoint)) {
+          eps.add(copy.entryPoint);
+          // Traefik disables only the copy on the entry point of the conflict; the router's other
+          // copies serve (its entry point model's modelRouterNames, pkg/server/aggregator.go).
+          errors.push({
+            ...raw,
+            severity: 'warning',
+            path: ['http', 'routers', copy.router, ...raw.path.slice(3)],
+            message: `${raw.message} on entry point ${copy.entryPoint} (its copy ${String(raw.path[2])}); the router serves its other entry points`,
+          });
+        }
+        strictCopies.set(copy.router, eps);
+        continue;
+      }
       const i = atModelledRouter(raw, config, opts.entryPointModel?.all);
       const once = `${i.path.join('\u0000')}\u0001${i.message}`;
       if (seen.has(once)) continue;
@@ -106,6 +125,13 @@ export function buildPerObject(
       config = next;
       continue;
     }
+    if (strictCopies.size > 0) {
+      const dropped = withoutEntryPoints(config, strictCopies, opts.entryPointModel);
+      config = dropped.config;
+      // A router whose every copy is in a conflict is left out, as before.
+      for (const name of dropped.none) roots.add(objectKey('routers', name));
+    }
+    if (roots.size === 0 && strictCopies.size > 0) continue;
     if (roots.size === 0) return { ok: true, result, config, disabled, errors };
     // The build repeats a failed middleware's error on every router and chain using it: those
     // are dependants, and get an error naming the object they need instead.
@@ -130,6 +156,54 @@ export function buildPerObject(
     disabled.push(...pruned.disabled);
     config = pruned.config;
   }
+}
+
+const STRICT_CONFLICT = ': core.strictTLSOptions disables them';
+
+/**
+ * The router and entry point of a modelled copy (`<ep>-<router>`) that a core.strictTLSOptions
+ * conflict disables (tls/sni.ts), else undefined.
+ */
+function strictConflictCopy(
+  i: ConfigIssue,
+  config: DynamicConfig,
+  entryPoints: readonly string[] | undefined,
+): { router: string; entryPoint: string } | undefined {
+  if (!i.message.endsWith(STRICT_CONFLICT) || entryPoints === undefined) return undefined;
+  const p = i.path;
+  if (p[0] !== 'http' || p[1] !== 'routers' || typeof p[2] !== 'string') return undefined;
+  const name = p[2];
+  if (Object.hasOwn(config.http.routers, name)) return undefined;
+  for (const ep of entryPoints) {
+    if (!name.startsWith(`${ep}-`)) continue;
+    const router = name.slice(ep.length + 1);
+    if (Object.hasOwn(config.http.routers, router)) return { router, entryPoint: ep };
+  }
+  return undefined;
+}
+
+/**
+ * `config` with each router of `drop` off those entry points (its written or default ones), and
+ * the routers left with none (kept as they were, for the caller to leave out).
+ */
+function withoutEntryPoints(
+  config: DynamicConfig,
+  drop: ReadonlyMap<string, ReadonlySet<string>>,
+  model: BuildOptions['entryPointModel'],
+): { config: DynamicConfig; none: string[] } {
+  const routers = { ...config.http.routers };
+  const none: string[] = [];
+  for (const [name, eps] of drop) {
+    const r = routers[name];
+    if (r === undefined) continue;
+    const had =
+      r.entryPoints ??
+      (model !== undefined && model.defaults.length > 0 ? model.defaults : (model?.all ?? []));
+    const left = had.filter((ep) => !eps.has(ep));
+    if (left.length === 0) none.push(name);
+    else routers[name] = { ...r, entryPoints: left };
+  }
+  return { config: { ...config, http: { ...config.http, routers } }, none };
 }
 
 /**

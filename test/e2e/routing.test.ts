@@ -437,7 +437,7 @@ http:
     assert.equal(backend.seen.length, 0);
     assert.match(
       JSON.stringify(proxy.logs),
-      /http\.routers\.greedy\.priority: the router priority exceeds the max user-defined priority 9007199254739991/,
+      /http\.routers\.greedy\.priority: the router priority 9007199254740991 exceeds the max user-defined priority 9007199254739991/,
     );
     assert.doesNotMatch(JSON.stringify(proxy.logs), /http\.routers\.high\.priority/);
   });

@@ -79,7 +79,7 @@ udp:
       ['web'],
     );
     assert.deepEqual(r.lines, [
-      'dyn.yaml:3:16: tcp.routers.a.rule: a HostSNI with a name needs `tls` on the router (a cleartext connection has no server name); cleartext routers use HostSNI(`*`)',
+      'dyn.yaml:3:16: tcp.routers.a.rule: a HostSNI with a name needs `tls` on the router (a cleartext connection has no server name); cleartext routers use HostSNI(`*`). The router is kept, as in Traefik: its HostSNI never matches, the rest of its rule still routes',
       'dyn.yaml:3:47: tcp.routers.a.service: service `s` is disabled because of its own errors',
       'dyn.yaml:4:16: tcp.routers.b.rule: invalid rule: ALPN: "acme-tls/1" is reserved for ACME challenges (at offset 5 of the rule)',
       'dyn.yaml:4:47: tcp.routers.b.service: service `s` is disabled because of its own errors',

@@ -11,6 +11,11 @@ type Report = (severity: ConfigIssue['severity'], message: string, path: ConfigP
 /** A HostSNI with a name: only a TLS connection has a server name (Traefik's router check). */
 const NAMED_HOST_SNI = /hostsni\s*\(\s*[`"](?!\*[`"])/i;
 
+/** The rule's first HostSNI matcher as written (Traefik's ParseHostSNI `domains[0]`), or ''. */
+function firstHostSni(rule: string): string {
+  return /hostsni\s*\(\s*[`"][^`"]*[`"]/i.exec(rule)?.[0] ?? '';
+}
+
 /** The values of a rule's HostSNI matchers (backquoted or double-quoted). */
 const HOST_SNI_VALUES = /hostsni\s*\(\s*([`"])([^`"]*)\1/gi;
 
@@ -147,13 +152,16 @@ export function validateLayer4(
       if (e !== undefined) {
         report('error', `invalid rule: ${e.message} (at offset ${e.offset} of the rule)`, [...base, 'rule']);
         ok = false;
-      } else if (r.tls === undefined && NAMED_HOST_SNI.test(r.rule)) {
+      } else if (r.tls === undefined && NAMED_HOST_SNI.test(firstHostSni(r.rule))) {
+        // Traefik's TCP manager adds this error (the router shows `disabled`) but no `continue`:
+        // the route is still added to the cleartext muxer (pkg/server/router/tcp/manager.go
+        // addTCPHandlers), where the HostSNI never matches (no server name) and the rest of the
+        // rule still can (`|| ClientIP(…)`). Only the first HostSNI counts (`domains[0] != "*"`).
         report(
           'error',
-          'a HostSNI with a name needs `tls` on the router (a cleartext connection has no server name); cleartext routers use HostSNI(`*`)',
+          'a HostSNI with a name needs `tls` on the router (a cleartext connection has no server name); cleartext routers use HostSNI(`*`). The router is kept, as in Traefik: its HostSNI never matches, the rest of its rule still routes',
           [...base, 'rule'],
         );
-        ok = false;
       }
       if (!knownEntryPoints(r.entryPoints, eps, base, report)) ok = false;
       r.middlewares.forEach((m, i) => {

@@ -8,6 +8,7 @@ import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
 import { serverUrlPath, unusableServerUrl } from './server-url.ts';
 import { serviceMiddlewareReferences } from './service-references.ts';
+import { healthCheckPathIsUrl } from './services.ts';
 import type { RouterTlsDomainConfig } from './tls.ts';
 import { routerTlsDomainWarnings, tlsSectionWarnings } from './tls-warnings.ts';
 import { knownEntryPoints, validateLayer4 } from './validate-l4.ts';
@@ -266,6 +267,13 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
             key,
           ]);
         }
+      }
+      if (hc.path !== undefined && hc.mode !== 'tcp' && healthCheckPathIsUrl(hc.path)) {
+        report(
+          'warning',
+          'path must be a path (with an optional query), not a URL: every check fails and the servers are down (as in Traefik v3.6.8)',
+          [...base, 'healthCheck', 'path'],
+        );
       }
     }
     if (lb.strategy === 'hrw' && lb.sticky !== undefined) {

@@ -1,0 +1,188 @@
+/**
+ * What Traefik builds, and so which objects carry its errors and a serverStatus, through the real
+ * proxy's API:
+ * - a router above the users' priority: Traefik's `the router priority P exceeds the max
+ *   user-defined priority M` (pkg/server/router/router.go buildEntryPointHandler);
+ * - a broken service or middleware no router uses is never built (pkg/server/service/service.go
+ *   BuildHTTP, pkg/server/middleware/middlewares.go buildConstructor): `enabled`, no `error`;
+ * - a router disabled by its rule had its service built first (buildHTTPHandler, then
+ *   muxer.AddRoute): the service has its serverStatus, its health check runs, its usedBy names
+ *   the router (runtime PopulateUsedBy takes every router).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+describe('API: what Traefik builds', () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+  before(async () => {
+    backend = await startBackend((_req, res) => res.end('ok'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+http:
+  routers:
+    high:
+      rule: "Path(\`/high\`)"
+      priority: 9007199254740000
+      service: s
+    badrule:
+      rule: "Nope(\`x\`)"
+      service: hc
+    arity:
+      rule: "Path(\`/a\`, \`/b\`) && Host(\`x\`)"
+      service: s
+    nopath:
+      rule: "Host(\`x\`) && PathPrefix(\`api\`)"
+      service: s
+  services:
+    s:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+    hc:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+        healthCheck: { path: /health, interval: 1s, timeout: 1s }
+    unusedbad:
+      weighted: { services: [{ name: nowhere }] }
+  middlewares:
+    unusedmw:
+      chain: { middlewares: [nowhere] }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  const get = async (path: string) => {
+    const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}${path}`);
+    assert.equal(r.status, 200, path);
+    return (await r.json()) as Record<string, unknown>;
+  };
+
+  it("words a priority above the users' as Traefik", async () => {
+    const r = await get('/api/http/routers/high@file');
+    assert.equal(r['status'], 'disabled');
+    assert.deepEqual(r['error'], [
+      'the router priority 9007199254740000 exceeds the max user-defined priority 9007199254739991',
+    ]);
+    const web = await fetch(`http://127.0.0.1:${proxy.ports['web']}/high`);
+    assert.equal(web.status, 404);
+    await web.arrayBuffer();
+  });
+
+  it("words a wrong argument count inside && as Traefik's muxer (pkg/muxer/http/mux.go addRule)", async () => {
+    const r = await get('/api/http/routers/arity@file');
+    const rule = 'Path(`/a`, `/b`) && Host(`x`)';
+    assert.equal(r['status'], 'disabled');
+    assert.deepEqual(r['error'], [
+      `error while parsing rule ${rule}: error while adding rule ${rule}: error while adding rule and: error while adding rule Path: unexpected number of parameters; got 2, expected one of [1]`,
+    ]);
+  });
+
+  it("words a path without '/' as Traefik's matcher (pkg/muxer/http/matcher.go pathPrefix)", async () => {
+    const r = await get('/api/http/routers/nopath@file');
+    const rule = 'Host(`x`) && PathPrefix(`api`)';
+    assert.equal(r['status'], 'disabled');
+    assert.deepEqual(r['error'], [
+      `error while parsing rule ${rule}: error while adding rule ${rule}: error while adding rule PathPrefix: path "api" does not start with a '/'`,
+    ]);
+  });
+
+  it('shows a broken service or middleware no router uses enabled, without error, its issues kept', async () => {
+    const s = await get('/api/http/services/unusedbad@file');
+    assert.equal(s['status'], 'enabled');
+    assert.equal(s['error'], undefined);
+    assert.ok(
+      (s['issues'] as string[]).some((i) => i.includes('nowhere')),
+      JSON.stringify(s),
+    );
+    const m = await get('/api/http/middlewares/unusedmw@file');
+    assert.equal(m['status'], 'enabled');
+    assert.equal(m['error'], undefined);
+    assert.ok(
+      (m['issues'] as string[]).some((i) => i.includes('nowhere')),
+      JSON.stringify(m),
+    );
+  });
+
+  it('builds the service of a router disabled by its rule: serverStatus, health check, usedBy', async () => {
+    const r = await get('/api/http/routers/badrule@file');
+    assert.equal(r['status'], 'disabled');
+    const s = await get('/api/http/services/hc@file');
+    assert.equal(s['status'], 'enabled');
+    assert.deepEqual(s['serverStatus'], { [backend.url]: 'UP' });
+    assert.deepEqual(s['usedBy'], ['badrule@file']);
+    for (let i = 0; i < 100 && !backend.seen.some((x) => x.url === '/health'); i++)
+      await new Promise((res) => setTimeout(res, 100));
+    assert.ok(
+      backend.seen.some((x) => x.url === '/health'),
+      'the health check ran',
+    );
+  });
+});
+
+describe('a health check path given as a URL (Traefik v3.6.8, pkg/healthcheck/healthcheck.go newRequest)', () => {
+  let proxy: ProxyProcess;
+  let backend: Backend;
+  let other: Backend;
+  before(async () => {
+    backend = await startBackend((_req, res) => res.end('ok'));
+    other = await startBackend((_req, res) => res.end('ok'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+http:
+  routers:
+    r:
+      rule: "PathPrefix(\`/\`)"
+      service: s
+  services:
+    s:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+        healthCheck: { path: "${other.url}/health", interval: 1s, timeout: 1s }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+    await other?.close();
+  });
+
+  it('keeps the service, fails its check (503), probes no other host', async () => {
+    const s = (await (
+      await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/http/services/s@file`)
+    ).json()) as Record<string, unknown>;
+    assert.equal(s['status'], 'enabled');
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 503; i++) {
+      const r = await fetch(`http://127.0.0.1:${proxy.ports['web']}/x`);
+      status = r.status;
+      await r.arrayBuffer();
+      if (status !== 503) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(status, 503);
+    const after = (await (
+      await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/http/services/s@file`)
+    ).json()) as Record<string, unknown>;
+    assert.deepEqual(after['serverStatus'], { [backend.url]: 'DOWN' });
+    assert.equal(other.seen.length, 0);
+    assert.ok(!backend.seen.some((x) => x.url.includes('health')));
+  });
+});
