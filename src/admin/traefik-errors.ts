@@ -171,9 +171,12 @@ function ruleText(message: string, rule: string): string | undefined {
 type MatcherAst = Extract<RuleAst<string>, { type: 'matcher' }>;
 const ARITY = HTTP_GRAMMAR.arity as Readonly<Record<string, readonly number[]>>;
 
-/** Go's %q of a string without control characters, quotes or backslashes (JSON's is the same). */
+/**
+ * Go's %q of a string without control characters (C0, DEL, C1: not printable to Go either), quotes
+ * or backslashes (JSON's is the same).
+ */
 function goQuoteText(s: string): string | undefined {
-  return /^[^\x00-\x1f\x7f"\\\u2028\u2029]*$/.test(s) ? JSON.stringify(s) : undefined;
+  return /^[^\p{Cc}"\\\u2028\u2029]*$/u.test(s) ? JSON.stringify(s) : undefined;
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { PeerCertificate, SecureContext } from 'node:tls';
-import { healthCheckPathIsUrl } from '../config/dynamic/services.ts';
+import { healthCheckPathIsUrl } from '../config/dynamic/health-check-path.ts';
 import { type ActiveCheckOptions, MAX_REDIRECTS, statusAccepted } from './active-options.ts';
 import { GRPC_HEALTH_HEADERS, GRPC_HEALTH_PATH, GRPC_HEALTH_REQUEST, judgeGrpcHealth } from './probe-grpc.ts';
 import { sendH2Probe } from './probe-h2.ts';

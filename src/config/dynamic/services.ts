@@ -183,15 +183,6 @@ const sticky = strictObject({ cookie: nullAsEmpty(cookie).prefault({}) });
 
 /** Ours: per-service timeouts. Routers take the same keys and win over the service's. */
 
-/**
- * A health check `path` with a scheme or an authority (`http://…`, `//host/…`; `\\host`, which
- * WHATWG URL parsing reads as one): Traefik v3.6.8's newRequest refuses it at each check ("health
- * check path must be a relative URL", pkg/healthcheck/healthcheck.go), so the service is built and
- * its servers are found down. So here (health/probe.ts), never probing another host.
- */
-export function healthCheckPathIsUrl(path: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:|^[/\\]{2}/i.test(path);
-}
 export const timeouts = strictObject({
   /** From the start of the request until the response head, across every try (0 = none). */
   total: duration.default(0),

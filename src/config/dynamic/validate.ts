@@ -3,12 +3,12 @@ import { INTERNAL_PROVIDER, internalServiceProblem } from '../internal-services.
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { type Locator, noLocation, type Target } from '../yaml-source.ts';
 import { type DisabledObject, leftOut } from './disabled.ts';
+import { healthCheckPathIsUrl } from './health-check-path.ts';
 import type { ObjectRef } from './parse.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
 import { serverUrlPath, unusableServerUrl } from './server-url.ts';
 import { serviceMiddlewareReferences } from './service-references.ts';
-import { healthCheckPathIsUrl } from './services.ts';
 import type { RouterTlsDomainConfig } from './tls.ts';
 import { routerTlsDomainWarnings, tlsSectionWarnings } from './tls-warnings.ts';
 import { knownEntryPoints, validateLayer4 } from './validate-l4.ts';
