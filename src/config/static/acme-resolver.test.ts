@@ -117,10 +117,13 @@ describe('certificatesResolvers.<name>.acme.eab', () => {
     assert.deepEqual(load('      eab: { kid: k, hmacEncoded: "c2VjcmV0LWtleQ==" }\n').lines, []);
   });
 
-  it('refuses a key lego cannot decode, and a missing kid', () => {
-    assert.deepEqual(load('      eab: { kid: k, hmacEncoded: "not+base64/url" }\n').lines, [
-      'static.yaml:9:35: certificatesResolvers.le.acme.eab.hmacEncoded: not a base64url key (lego could not decode it either)',
+  // Traefik's ValidateConfiguration checks only the storage; lego fails the registration.
+  it('loads a key lego cannot decode with a warning, and refuses a missing kid', () => {
+    const r = load('      eab: { kid: k, hmacEncoded: "not+base64/url" }\n');
+    assert.deepEqual(r.lines, [
+      'static.yaml:9:35: warning: certificatesResolvers.le.acme.eab.hmacEncoded: every certificate order of this resolver fails (acme: could not decode hmac key): its routers serve without its certificates, as in Traefik',
     ]);
+    assert.equal(r.acme?.eab?.hmacEncoded, 'not+base64/url');
     assert.equal(load('      eab: { hmacEncoded: c2VjcmV0 }\n').lines.length, 1);
   });
 });
@@ -166,8 +169,17 @@ describe('certificatesResolvers.<name>.acme.caServer', () => {
     assert.equal(other.acme?.caServer, 'https://127.0.0.1:14000/dir');
   });
 
-  it('refuses what is not a URL', () => {
-    assert.equal(load('      caServer: not a url\n').lines.length, 1);
+  // Traefik's ValidateConfiguration checks only the storage; lego's api.New fails each order.
+  it('loads what Go cannot get with a warning (an unexpanded placeholder, another scheme)', () => {
+    const r = load('      caServer: "${ACME_CA_SERVER}"\n');
+    assert.deepEqual(r.lines, [
+      'static.yaml:9:17: warning: certificatesResolvers.le.acme.caServer: every certificate order of this resolver fails (get directory at \'${ACME_CA_SERVER}\': Get "${ACME_CA_SERVER}": unsupported protocol scheme ""): its routers serve without its certificates, as in Traefik',
+    ]);
+    assert.equal(r.acme?.caServer, '${ACME_CA_SERVER}');
+    assert.match(
+      load('      caServer: ftp://ca.test/dir\n').lines.join(),
+      /unsupported protocol scheme "ftp"/,
+    );
   });
 });
 

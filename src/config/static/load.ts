@@ -7,6 +7,7 @@ import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
+import { acmeCaServerProblem, acmeEabProblem } from './eab.ts';
 import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
 import {
   ACCESS_LOG_FORMATS,
@@ -260,19 +261,35 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
   return out;
 }
 
-/** A Let's Encrypt ACME v1 caServer, read as its v2 URL by the schema: logged by Traefik's getSafeACMECAServer. */
+const unusableResolver = (why: string): string =>
+  `every certificate order of this resolver fails (${why}): its routers serve without its certificates, as in Traefik`;
+
+/**
+ * A Let's Encrypt ACME v1 caServer, read as its v2 URL by the schema: logged by Traefik's
+ * getSafeACMECAServer. A caServer or EAB key the resolver cannot use (eab.ts): Traefik starts and
+ * its orders fail.
+ */
 function caServerWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const resolvers = isPlainObject(merged) ? merged['certificatesResolvers'] : undefined;
   if (!isPlainObject(resolvers)) return out;
   for (const [name, r] of Object.entries(resolvers)) {
     const acme = isPlainObject(r) ? r['acme'] : undefined;
+    const hmac = isPlainObject(acme) && isPlainObject(acme['eab']) ? acme['eab']['hmacEncoded'] : undefined;
+    const eabProblem = typeof hmac === 'string' && hmac !== '' ? acmeEabProblem(hmac) : undefined;
+    if (eabProblem !== undefined) {
+      const path = ['certificatesResolvers', name, 'acme', 'eab', 'hmacEncoded'];
+      const { exact: _, ...where } = locate(path);
+      out.push(issue('warning', unusableResolver(eabProblem), path, where));
+    }
     const v = isPlainObject(acme) ? acme['caServer'] : undefined;
     if (typeof v !== 'string' || v === '') continue;
     const safe = safeAcmeCaServer(v);
-    if (safe === v) continue;
     const path = ['certificatesResolvers', name, 'acme', 'caServer'];
     const { exact: _, ...where } = locate(path);
+    const problem = acmeCaServerProblem(safe);
+    if (problem !== undefined) out.push(issue('warning', unusableResolver(problem), path, where));
+    if (safe === v) continue;
     out.push(
       issue(
         'warning',

@@ -12,7 +12,6 @@ import {
 } from '../schema-helpers.ts';
 import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
-import { decodeEabHmac } from './eab.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 import { overloadSchema } from './overload.ts';
 import {
@@ -828,15 +827,12 @@ const dnsChallenge = strictObject({
 /**
  * Traefik's `eab` (External Account Binding, RFC 8555 §7.3.4): the key identifier and MAC key a
  * CA such as ZeroSSL or Google gives with the customer account, sent when the ACME account is
- * registered. `hmacEncoded` is read as lego reads it (base64url, padded or not); one lego cannot
- * decode is refused here, where Traefik starts and fails every registration with it.
+ * registered. `hmacEncoded` is read as lego reads it (base64url, padded or not, eab.ts).
  */
 const eab = strictObject({
   kid: z.string().min(1),
-  hmacEncoded: z
-    .string()
-    .min(1)
-    .refine((v) => decodeEabHmac(v) !== undefined, 'not a base64url key (lego could not decode it either)'),
+  /** One lego cannot decode loads, with a warning (load.ts), as Traefik: the resolver's orders fail. */
+  hmacEncoded: z.string().min(1),
 });
 
 /**
@@ -864,8 +860,8 @@ export function safeAcmeCaServer(v: string): string {
 const acme = strictObject({
   /** Traefik: optional; without one the ACME account has no contact address. */
   email: z.string().default(''),
-  /** Rewritten as Traefik's getSafeACMECAServer (safeAcmeCaServer; load.ts warns). */
-  caServer: z.string().default(LE_PRODUCTION_DIRECTORY).transform(safeAcmeCaServer).pipe(z.string().url()),
+  /** Rewritten as Traefik's getSafeACMECAServer (safeAcmeCaServer; load.ts warns); not a URL: a warning (eab.ts acmeCaServerProblem). */
+  caServer: z.string().default(LE_PRODUCTION_DIRECTORY).transform(safeAcmeCaServer),
   /** A file (mode 0600), or a store shared by several instances (acme-storage.ts). */
   storage: z
     .string()

@@ -1,0 +1,93 @@
+/**
+ * A resolver whose caServer Go cannot get (an unexpanded `${ACME_CA_SERVER}`) or whose EAB key
+ * lego cannot decode: Traefik's static ValidateConfiguration (pkg/config/static/static_config.go)
+ * checks only the storage, so it starts; every order of that resolver fails (lego's api.New,
+ * RegisterWithExternalAccountBinding), logged, and its routers serve with the default
+ * certificate. The proxy refused such a static file before. No CA is contacted.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+describe('a certificate resolver no order can use', () => {
+  let dir: string;
+  let backend: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'acme-unusable-e2e-'));
+    backend = await startBackend((_req, res) => res.end('site'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  websecure:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+certificatesResolvers:
+  placeholder:
+    acme:
+      email: admin@example.test
+      caServer: "\${ACME_CA_SERVER}"
+      storage: "${join(dir, 'a.json')}"
+      httpChallenge: { entryPoint: web }
+  badeab:
+    acme:
+      email: admin@example.test
+      caServer: "https://127.0.0.1:9/directory"
+      storage: "${join(dir, 'b.json')}"
+      eab: { kid: k, hmacEncoded: "not+base64/url" }
+      httpChallenge: { entryPoint: web }
+http:
+  routers:
+    a: { rule: "Host(\`a.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: placeholder } }
+    b: { rule: "Host(\`b.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: badeab } }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts, with a located warning for each resolver', () => {
+    const warned = proxy.logs
+      .filter((l) => l.level === 'raw')
+      .map((l) => String(l.msg))
+      .filter((i) => i.includes('every certificate order of this resolver fails'));
+    assert.equal(warned.length, 2, JSON.stringify(warned));
+    assert.match(
+      warned.join('\n'),
+      /:\d+:\d+: warning: certificatesResolvers\.placeholder\.acme\.caServer: .*unsupported protocol scheme ""/,
+    );
+    assert.match(
+      warned.join('\n'),
+      /certificatesResolvers\.badeab\.acme\.eab\.hmacEncoded: .*could not decode hmac key/,
+    );
+  });
+
+  for (const [host, error] of [
+    ['a.test', /get directory at '\$\{ACME_CA_SERVER\}'/],
+    ['b.test', /could not decode hmac key/],
+  ] as const) {
+    it(`serves ${host} with the default certificate and logs its failed order`, async () => {
+      const port = proxy.ports['websecure']!;
+      const r = await curl(['-k', '--resolve', `${host}:${port}:127.0.0.1`, `https://${host}:${port}/`]);
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), 'site');
+      const l = await proxy.waitForLog(
+        (x) => x.msg === 'acme certificate request failed' && JSON.stringify(x['domains']).includes(host),
+      );
+      assert.match(String(l['error']), error);
+    });
+  }
+});
