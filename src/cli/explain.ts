@@ -197,7 +197,6 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
       build: buildTls,
       entryPoints: tlsEps,
       generated: new GeneratedDefaultCertificate(),
-      resolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
     },
   };
 }

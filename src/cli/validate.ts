@@ -116,7 +116,6 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
       // A certificate file without its intermediates: a warning, as the proxy logs it.
       roots: new TrustedRoots(),
       build: buildTls,
-      resolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
     },
     found,
   );

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { z } from 'zod';
 import { formatIssue } from '../issues.ts';
 import { fromZodIssues } from '../zod-issues.ts';
+import { loadDynamic } from './load.ts';
 import {
   CIPHER_SUITES,
   CURVES,
@@ -251,5 +252,33 @@ describe('router tls', () => {
         'warning http.routers.r.tls.domains.0.sans.1: invalid domain name "bad/name"',
       ],
     );
+  });
+});
+
+// Traefik starts with both (pkg/provider/acme/provider.go watchNewDomains warns; getDefaultCertificate).
+describe('tls.stores.default.defaultGeneratedCert warnings', () => {
+  const lines = (store: string, certResolvers?: string[]) =>
+    loadDynamic([{ file: 'dyn.yaml', text: `tls:\n  stores:\n    default:\n${store}` }], {
+      ...(certResolvers === undefined ? {} : { certResolvers }),
+    }).issues.map(formatIssue);
+
+  it('beside defaultCertificate: defaultCertificate is used', () => {
+    assert.deepEqual(
+      lines(
+        '      defaultCertificate: { certFile: a.pem, keyFile: a.key }\n      defaultGeneratedCert: { resolver: le, domain: { main: a.test } }\n',
+        ['le'],
+      ),
+      [
+        'dyn.yaml:5:7: warning: tls.stores.default.defaultGeneratedCert: defaultCertificate and defaultGeneratedCert cannot be defined at the same time: defaultCertificate is used, as in Traefik',
+      ],
+    );
+  });
+
+  it('an unknown resolver: nothing ordered, the names looked up all the same', () => {
+    const store = '      defaultGeneratedCert: { resolver: le, domain: { main: a.test } }\n';
+    assert.deepEqual(lines(store, ['le']), []);
+    assert.deepEqual(lines(store, ['other']), [
+      "dyn.yaml:4:31: warning: tls.stores.default.defaultGeneratedCert.resolver: unknown certificate resolver `le` (certificatesResolvers in the static configuration): nothing is ordered, and the default certificate is the store's certificate for these names if any, else the generated one, as in Traefik",
+    ]);
   });
 });

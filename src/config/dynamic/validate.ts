@@ -8,7 +8,7 @@ import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts
 import { serverUrlPath, unusableServerUrl } from './server-url.ts';
 import { serviceMiddlewareReferences } from './service-references.ts';
 import type { RouterTlsDomainConfig } from './tls.ts';
-import { routerTlsDomainWarnings, tlsSectionWarnings } from './tls-warnings.ts';
+import { defaultGeneratedCertWarnings, routerTlsDomainWarnings, tlsSectionWarnings } from './tls-warnings.ts';
 import { knownEntryPoints, validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
 
@@ -384,6 +384,8 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
   // tcp and udp: their own references and rules (validate-l4.ts).
   const l4 = validateLayer4(prune(config, disabled), opts, report, resolveName);
   for (const w of tlsSectionWarnings(config.tls)) report(w.severity, w.message, w.path);
+  for (const w of defaultGeneratedCertWarnings(config.tls, opts.certResolvers))
+    report(w.severity, w.message, w.path, 'key');
   const routerDomains: [
     string,
     Readonly<Record<string, { tls?: { domains: RouterTlsDomainConfig[] } | undefined }>>,
