@@ -120,7 +120,7 @@ export function buildTls(
       issues.push({
         severity: 'error',
         // Unusable: the set exists but could not be built (its own error says why).
-        message: `${Object.hasOwn(config.tls.options, qualified) ? 'unusable' : 'unknown'} TLS options \`${options}\``,
+        message: `${Object.hasOwn(config.tls.options, qualified) ? 'unusable' : 'unknown'} TLS options \`${options ?? qualified}\``,
         path: ['http', 'routers', name, 'tls', 'options'],
       });
       continue;
