@@ -643,7 +643,8 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       const defaultStore = snap.config.tls.stores['default'];
       const g =
         defaultStore?.defaultCertificate === undefined ? defaultStore?.defaultGeneratedCert : undefined;
-      if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);
+      const gNames = g === undefined ? [] : [g.domain.main, ...g.domain.sans];
+      if (g !== undefined && orderable(gNames)) byName.get(g.resolver)?.ensure(gNames);
       for (const t of tailscale) t.endPass();
     },
   };

@@ -20,6 +20,7 @@ export function isDomainName(v: string): boolean {
 export function routerTlsDomainWarnings(
   domains: readonly RouterTlsDomainConfig[],
   path: ConfigPath,
+  served = 'the router is served',
 ): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   domains.forEach((d, i) => {
@@ -32,7 +33,7 @@ export function routerTlsDomainWarnings(
       out.push(
         issue(
           'warning',
-          `invalid domain name "${name}": no certificate can be obtained for this entry (the router is served, as in Traefik, whose resolver's order fails)`,
+          `invalid domain name "${name}": no certificate can be obtained for this entry (${served}, as in Traefik, whose resolver's order fails)`,
           at,
         ),
       );
@@ -129,6 +130,12 @@ export function defaultGeneratedCertWarnings(
   const g = store?.defaultGeneratedCert;
   if (g === undefined) return [];
   const path = [...root, 'stores', DEFAULT_TLS_NAME, 'defaultGeneratedCert'];
+  // Traefik's sanitizeDomains takes any name; the resolver's order fails (watchNewDomains logs it).
+  const names = routerTlsDomainWarnings(
+    [g.domain],
+    [...path, 'domain'],
+    'the generated certificate serves',
+  ).map((w) => ({ ...w, path: w.path.filter((_, i) => i !== path.length + 1) }));
   if (store?.defaultCertificate !== undefined) {
     return [
       issue(
@@ -138,8 +145,9 @@ export function defaultGeneratedCertWarnings(
       ),
     ];
   }
-  if (certResolvers === undefined || certResolvers.includes(g.resolver)) return [];
+  if (certResolvers === undefined || certResolvers.includes(g.resolver)) return names;
   return [
+    ...names,
     issue(
       'warning',
       `unknown certificate resolver \`${g.resolver}\` (certificatesResolvers in the static configuration): nothing is ordered, and the default certificate is the store's certificate for these names if any, else the generated one, as in Traefik`,

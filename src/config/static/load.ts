@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
+import { routerTlsDomainWarnings } from '../dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue, sortIssues } from '../issues.ts';
 import { normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
@@ -117,6 +118,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     ...caServerWarnings(merged, locate),
     ...formatWarnings(merged, locate, (path) => overrideOrigin(overrides, data, path)),
     ...fileProviderWarnings(r.data, locate),
+    ...entryPointDomainWarnings(r.data, locate),
     ...addressWarnings(r.data, locate, (path) => overrideOrigin(overrides, data, path)),
   );
   const config = resolvePaths(r.data, opts.file);
@@ -257,6 +259,27 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
         where,
       ),
     );
+  }
+  return out;
+}
+
+/**
+ * An entry point's `http.tls.domains` name no certificate can hold (a `${DOMAIN}` placeholder):
+ * Traefik gives these to its routers as plain strings (applyModel) that only the resolver's
+ * order uses, failing at run time; a warning here, and the entry is not ordered (main.ts).
+ */
+function entryPointDomainWarnings(config: StaticConfig, locate: Locator): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const [name, ep] of Object.entries(config.entryPoints)) {
+    const domains = ep.http?.tls?.domains ?? [];
+    for (const w of routerTlsDomainWarnings(
+      domains,
+      ['entryPoints', name, 'http', 'tls', 'domains'],
+      'its routers are served',
+    )) {
+      const { exact: _, ...where } = locate(w.path);
+      out.push(issue(w.severity, w.message, w.path, where));
+    }
   }
   return out;
 }
