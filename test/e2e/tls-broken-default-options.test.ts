@@ -5,7 +5,8 @@
  * would use the default options is closed (the HTTPS forwarder, "special closing route" for the
  * routers without options), while the cleartext routers and the routers with other options serve.
  * Here the whole configuration was refused, so nothing served (or, TLS loaded on demand, the
- * ClientHellos waited 10 s for a configuration that never came).
+ * ClientHellos waited 10 s for a configuration that never came). A certificate given as an empty
+ * string is left out alone too (it refused the whole file).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -38,6 +39,7 @@ http:
 tls:
   certificates:
     - { certFile: c.pem, keyFile: c.key }
+    - { certFile: "", keyFile: "" }
   options:
     default:
       clientAuth: { caFiles: [gone-ca.pem], clientAuthType: RequireAndVerifyClientCert }
@@ -63,6 +65,17 @@ tls:
     assert.match(
       String(l['issue']),
       /:\d+:\d+: tls\.options\.default\.clientAuth\.caFiles\[0\]: .*gone-ca\.pem/,
+    );
+  });
+
+  // Traefik's FileOrContent reads "" as content without PEM data: that certificate alone fails.
+  it('leaves out a certificate given empty, with a located error', async () => {
+    const l = await proxy.waitForLog(
+      (x) => x.msg === 'configuration error' && String(x['issue']).includes('tls.certificates[1].certFile'),
+    );
+    assert.match(
+      String(l['issue']),
+      /:\d+:\d+: tls\.certificates\[1\]\.certFile: empty: no file and no PEM data/,
     );
   });
 

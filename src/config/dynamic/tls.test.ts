@@ -154,7 +154,6 @@ describe('dynamic tls section', () => {
       }),
       [
         'certificates[0].keyFile: required key `keyFile` is missing (expected a string)',
-        'certificates[1].certFile: must not be empty',
         'certificates[1].store: unknown key `store` (did you mean `stores`?)',
         'stores.default.defaultCertificate.keyFile: required key `keyFile` is missing (expected a string)',
         'option: unknown key `option` (did you mean `options`?)',

@@ -66,8 +66,12 @@ const clientAuthType = oneOf(CLIENT_AUTH_TYPES, 'clientAuthType');
 /** A name that may be given empty: Traefik reads `certResolver: ""` as no resolver. */
 export const optionalName = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
 
-/** A path to a PEM file, or the PEM itself (Traefik's FileOrContent). */
-const fileOrContent = z.string().refine((v) => v.trim() !== '', 'must not be empty');
+/**
+ * A path to a PEM file, or the PEM itself (Traefik's FileOrContent). Empty loads: Traefik reads it
+ * as content without PEM data when it builds the certificate or options set, which alone fails
+ * (tls-options.ts resolvePem says so, located; the rest serves).
+ */
+const fileOrContent = z.string();
 
 /**
  * `{ main, sans }`: the names one certificate must cover (an entry point's `http.tls.domains`, the
