@@ -347,14 +347,14 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     const resolver = router.tls?.certResolver;
     if (opts.certResolvers !== undefined && resolver !== undefined && resolver !== '') {
       if (!opts.certResolvers.includes(resolver)) {
-        // Traefik logs "Router uses a nonexistent certificate resolver" and serves the router
-        // with its default certificate; a browser then refuses it. An error says why at once.
+        // Traefik logs "Router uses a nonexistent certificate resolver" (cmd/traefik/traefik.go
+        // setupServer, a configuration listener) and serves the router with the store's
+        // certificates (the default one when none covers its names): a warning, router served.
         report(
-          'error',
-          `certificate resolver \`${resolver}\` does not exist (certificatesResolvers of the static configuration)`,
+          'warning',
+          `certificate resolver \`${resolver}\` does not exist (certificatesResolvers of the static configuration): nothing is ordered, and the router is served with the store's certificates, as in Traefik`,
           [...base, 'tls', 'certResolver'],
         );
-        ok = false;
       }
     }
     router.middlewares.forEach((m, i) => {

@@ -264,13 +264,33 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
 }
 
 /**
- * An entry point's `http.tls.domains` name no certificate can hold (a `${DOMAIN}` placeholder):
+ * An entry point's `http.tls.certResolver` that names no resolver, and its `http.tls.domains`
+ * names no certificate can hold (a `${DOMAIN}` placeholder):
  * Traefik gives these to its routers as plain strings (applyModel) that only the resolver's
  * order uses, failing at run time; a warning here, and the entry is not ordered (main.ts).
  */
 function entryPointDomainWarnings(config: StaticConfig, locate: Locator): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const [name, ep] of Object.entries(config.entryPoints)) {
+    // Traefik gives it to the routers (applyModel), which it serves with the store's certificates,
+    // logging "Router uses a nonexistent certificate resolver" (cmd/traefik/traefik.go).
+    const resolver = ep.http?.tls?.certResolver;
+    if (
+      resolver !== undefined &&
+      resolver !== '' &&
+      !Object.hasOwn(config.certificatesResolvers ?? {}, resolver)
+    ) {
+      const path = ['entryPoints', name, 'http', 'tls', 'certResolver'];
+      const { exact: _, ...where } = locate(path);
+      out.push(
+        issue(
+          'warning',
+          `certificate resolver \`${resolver}\` does not exist (certificatesResolvers): nothing is ordered, and its routers are served with the store's certificates, as in Traefik`,
+          path,
+          where,
+        ),
+      );
+    }
     const domains = ep.http?.tls?.domains ?? [];
     for (const w of routerTlsDomainWarnings(
       domains,

@@ -1332,16 +1332,6 @@ export const staticConfigSchema = strictObject(
   for (const i of redirectionIssues(eps)) {
     ctx.addIssue({ code: 'custom', message: i.message, path: [...i.path] });
   }
-  for (const [name, ep] of Object.entries(v.entryPoints)) {
-    const resolver = ep.http.tls?.certResolver;
-    if (resolver === undefined || resolver === '' || Object.hasOwn(v.certificatesResolvers ?? {}, resolver))
-      continue;
-    ctx.addIssue({
-      code: 'custom',
-      message: `certificate resolver \`${resolver}\` does not exist (certificatesResolvers)`,
-      path: ['entryPoints', name, 'http', 'tls', 'certResolver'],
-    });
-  }
   for (const [name, r] of Object.entries(v.certificatesResolvers ?? {})) {
     const ep = r.acme?.httpChallenge?.entryPoint;
     if (ep !== undefined && !Object.hasOwn(v.entryPoints, ep)) {
