@@ -2,7 +2,8 @@
  * A resolver whose caServer Go cannot get (an unexpanded `${ACME_CA_SERVER}`) or whose EAB key
  * lego cannot decode: Traefik's static ValidateConfiguration (pkg/config/static/static_config.go)
  * checks only the storage, so it starts; every order of that resolver fails (lego's api.New,
- * RegisterWithExternalAccountBinding), logged, and its routers serve with the default
+ * RegisterWithExternalAccountBinding; Go's x509 refusing a non-ASCII `emailAddresses` entry in
+ * the CSR), logged, and its routers serve with the default
  * certificate. The proxy refused such a static file before. No CA is contacted.
  */
 import assert from 'node:assert/strict';
@@ -43,10 +44,18 @@ certificatesResolvers:
       storage: "${join(dir, 'b.json')}"
       eab: { kid: k, hmacEncoded: "not+base64/url" }
       httpChallenge: { entryPoint: web }
+  nonascii:
+    acme:
+      email: admin@example.test
+      caServer: "https://127.0.0.1:9/directory"
+      storage: "${join(dir, 'c.json')}"
+      emailAddresses: ["opé@example.test"]
+      httpChallenge: { entryPoint: web }
 http:
   routers:
     a: { rule: "Host(\`a.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: placeholder } }
     b: { rule: "Host(\`b.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: badeab } }
+    c: { rule: "Host(\`c.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: nonascii } }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
@@ -64,7 +73,7 @@ http:
       .filter((l) => l.level === 'raw')
       .map((l) => String(l.msg))
       .filter((i) => i.includes('every certificate order of this resolver fails'));
-    assert.equal(warned.length, 2, JSON.stringify(warned));
+    assert.equal(warned.length, 3, JSON.stringify(warned));
     assert.match(
       warned.join('\n'),
       /:\d+:\d+: warning: certificatesResolvers\.placeholder\.acme\.caServer: .*unsupported protocol scheme ""/,
@@ -78,6 +87,7 @@ http:
   for (const [host, error] of [
     ['a.test', /get directory at '\$\{ACME_CA_SERVER\}'/],
     ['b.test', /could not decode hmac key/],
+    ['c.test', /cannot be encoded as an IA5String/],
   ] as const) {
     it(`serves ${host} with the default certificate and logs its failed order`, async () => {
       const port = proxy.ports['websecure']!;

@@ -33,3 +33,13 @@ export function acmeCaServerProblem(caServer: string): string | undefined {
 export function acmeEabProblem(hmacEncoded: string): string | undefined {
   return decodeEabHmac(hmacEncoded) === undefined ? 'acme: could not decode hmac key' : undefined;
 }
+
+/**
+ * Go's x509.CreateCertificateRequest refuses an rfc822Name that is not an IA5String (7-bit
+ * ASCII), so lego fails every order with such an `emailAddresses` entry: its error, or undefined.
+ */
+export function acmeEmailAddressesProblem(list: readonly string[]): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: IA5 is 7-bit ASCII, controls included
+  const bad = list.find((v) => !/^[\x00-\x7f]*$/.test(v));
+  return bad === undefined ? undefined : `x509: ${JSON.stringify(bad)} cannot be encoded as an IA5String`;
+}

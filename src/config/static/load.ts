@@ -8,7 +8,7 @@ import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
-import { acmeCaServerProblem, acmeEabProblem } from './eab.ts';
+import { acmeCaServerProblem, acmeEabProblem, acmeEmailAddressesProblem } from './eab.ts';
 import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
 import {
   ACCESS_LOG_FORMATS,
@@ -324,6 +324,16 @@ function caServerWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
       const path = ['certificatesResolvers', name, 'acme', 'eab', 'hmacEncoded'];
       const { exact: _, ...where } = locate(path);
       out.push(issue('warning', unusableResolver(eabProblem), path, where));
+    }
+    const emails = isPlainObject(acme) ? acme['emailAddresses'] : undefined;
+    if (Array.isArray(emails)) {
+      emails.forEach((e, i) => {
+        const p = typeof e === 'string' ? acmeEmailAddressesProblem([e]) : undefined;
+        if (p === undefined) return;
+        const path = ['certificatesResolvers', name, 'acme', 'emailAddresses', i];
+        const { exact: _, ...where } = locate(path);
+        out.push(issue('warning', unusableResolver(p), path, where));
+      });
     }
     const v = isPlainObject(acme) ? acme['caServer'] : undefined;
     if (typeof v !== 'string' || v === '') continue;

@@ -910,18 +910,8 @@ const acme = strictObject({
    * rfc822Name entries of the certificate request's subjectAltName (not account contacts:
    * that is `email`). Most public CAs refuse such a request; private ACME CAs may sign them.
    */
-  emailAddresses: z
-    .array(
-      z
-        .string()
-        .min(1)
-        .refine(
-          // biome-ignore lint/suspicious/noControlCharactersInRegex: IA5 is 7-bit ASCII, controls included
-          (v) => /^[\x00-\x7f]+$/.test(v),
-          'not ASCII: an rfc822Name is an IA5String (lego could not put it in the request either)',
-        ),
-    )
-    .default([]),
+  // One that is not ASCII loads with a warning (load.ts): Go refuses the CSR, every order fails.
+  emailAddresses: z.array(z.string().min(1)).default([]),
   /**
    * Traefik v3.6's `disableCommonName`: CSRs without a subject common name (lego's
    * CSROptions/ObtainRequest; the names are in the subjectAltName either way).

@@ -8,7 +8,7 @@
  * at 1 h, or longer when the CA's Retry-After says so).
  */
 
-import { acmeCaServerProblem, decodeEabHmac } from '../../config/static/eab.ts';
+import { acmeCaServerProblem, acmeEmailAddressesProblem, decodeEabHmac } from '../../config/static/eab.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { certificateInfo, type KeyAndCert, type KeyType } from '../x509/index.ts';
@@ -251,7 +251,8 @@ export class CertificateManager {
   #startSession(stored: StoredAccount | undefined): void {
     // A caServer or EAB key no order can use: Traefik starts and every order fails (eab.ts); no
     // session then, and #obtain fails each with lego's error, logged and retried as any failure.
-    this.#unusable = acmeCaServerProblem(this.#opts.caServer);
+    this.#unusable =
+      acmeCaServerProblem(this.#opts.caServer) ?? acmeEmailAddressesProblem(this.#opts.emailAddresses ?? []);
     const e = this.#opts.eab;
     let eab: { kid: string; macKey: Buffer } | undefined;
     if (e !== undefined) {
