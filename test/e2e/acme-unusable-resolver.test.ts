@@ -3,7 +3,8 @@
  * lego cannot decode: Traefik's static ValidateConfiguration (pkg/config/static/static_config.go)
  * checks only the storage, so it starts; every order of that resolver fails (lego's api.New,
  * RegisterWithExternalAccountBinding; Go's x509 refusing a non-ASCII `emailAddresses` entry in
- * the CSR), logged, and its routers serve with the default
+ * the CSR; no challenge at all, getClient's "ACME challenge not specified"), logged, and its
+ * routers serve with the default
  * certificate. The proxy refused such a static file before. No CA is contacted.
  */
 import assert from 'node:assert/strict';
@@ -51,11 +52,17 @@ certificatesResolvers:
       storage: "${join(dir, 'c.json')}"
       emailAddresses: ["opé@example.test"]
       httpChallenge: { entryPoint: web }
+  nochallenge:
+    acme:
+      email: admin@example.test
+      caServer: "https://127.0.0.1:9/directory"
+      storage: "${join(dir, 'd.json')}"
 http:
   routers:
     a: { rule: "Host(\`a.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: placeholder } }
     b: { rule: "Host(\`b.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: badeab } }
     c: { rule: "Host(\`c.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: nonascii } }
+    d: { rule: "Host(\`d.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: nochallenge } }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
@@ -73,7 +80,7 @@ http:
       .filter((l) => l.level === 'raw')
       .map((l) => String(l.msg))
       .filter((i) => i.includes('every certificate order of this resolver fails'));
-    assert.equal(warned.length, 3, JSON.stringify(warned));
+    assert.equal(warned.length, 4, JSON.stringify(warned));
     assert.match(
       warned.join('\n'),
       /:\d+:\d+: warning: certificatesResolvers\.placeholder\.acme\.caServer: .*unsupported protocol scheme ""/,
@@ -88,6 +95,7 @@ http:
     ['a.test', /get directory at '\$\{ACME_CA_SERVER\}'/],
     ['b.test', /could not decode hmac key/],
     ['c.test', /cannot be encoded as an IA5String/],
+    ['d.test', /ACME challenge not specified/],
   ] as const) {
     it(`serves ${host} with the default certificate and logs its failed order`, async () => {
       const port = proxy.ports['websecure']!;

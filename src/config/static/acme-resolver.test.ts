@@ -197,8 +197,13 @@ describe('certificatesResolvers.<name>.acme: the challenges', () => {
     assert.ok(r.acme?.httpChallenge && r.acme.tlsChallenge);
   });
 
-  it('refuses none, as Traefik\'s getClient ("ACME challenge not specified")', () => {
-    assert.equal(load3('      email: a@example.com\n').lines.length, 1);
+  // Traefik starts; its getClient fails each order ("ACME challenge not specified").
+  it('loads none with a warning: every order of the resolver fails, as Traefik\'s getClient', () => {
+    const r = load3('      email: a@example.com\n');
+    assert.deepEqual(r.lines, [
+      "static.yaml:6:5: warning: certificatesResolvers.le.acme: every certificate order of this resolver fails (cannot get ACME client ACME challenge not specified, please select TLS or HTTP or DNS Challenge): its routers serve without its certificates, as in Traefik",
+    ]);
+    assert.equal(r.acme?.email, 'a@example.com');
   });
 });
 

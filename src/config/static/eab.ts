@@ -43,3 +43,7 @@ export function acmeEmailAddressesProblem(list: readonly string[]): string | und
   const bad = list.find((v) => !/^[\x00-\x7f]*$/.test(v));
   return bad === undefined ? undefined : `x509: ${JSON.stringify(bad)} cannot be encoded as an IA5String`;
 }
+
+/** Traefik's getClient error for a resolver with no challenge (pkg/provider/acme/provider.go). */
+export const ACME_NO_CHALLENGE =
+  'cannot get ACME client ACME challenge not specified, please select TLS or HTTP or DNS Challenge';

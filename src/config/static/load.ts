@@ -8,7 +8,7 @@ import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
-import { acmeCaServerProblem, acmeEabProblem, acmeEmailAddressesProblem } from './eab.ts';
+import { ACME_NO_CHALLENGE, acmeCaServerProblem, acmeEabProblem, acmeEmailAddressesProblem } from './eab.ts';
 import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
 import {
   ACCESS_LOG_FORMATS,
@@ -324,6 +324,14 @@ function caServerWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
       const path = ['certificatesResolvers', name, 'acme', 'eab', 'hmacEncoded'];
       const { exact: _, ...where } = locate(path);
       out.push(issue('warning', unusableResolver(eabProblem), path, where));
+    }
+    if (
+      isPlainObject(acme) &&
+      !['httpChallenge', 'tlsChallenge', 'dnsChallenge'].some((k) => acme[k] !== undefined)
+    ) {
+      const path = ['certificatesResolvers', name, 'acme'];
+      const { exact: _, ...where } = locate(path, 'key');
+      out.push(issue('warning', unusableResolver(ACME_NO_CHALLENGE), path, where));
     }
     const emails = isPlainObject(acme) ? acme['emailAddresses'] : undefined;
     if (Array.isArray(emails)) {

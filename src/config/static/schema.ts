@@ -946,16 +946,9 @@ const acme = strictObject({
       path: ['clientTimeout'],
     });
   }
-  // Traefik's getClient refuses none ("ACME challenge not specified"); several are each given a
-  // lego solver, one chosen per authorization (tls/acme/obtain-certificate.ts chooseChallenge).
-  const n = [v.httpChallenge, v.tlsChallenge, v.dnsChallenge].filter((c) => c !== undefined).length;
-  if (n === 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'set one of httpChallenge, tlsChallenge, dnsChallenge (or several)',
-      params: { expected: 'a challenge type' },
-    });
-  }
+  // Several challenges are each given a lego solver, one chosen per authorization
+  // (tls/acme/obtain-certificate.ts chooseChallenge). None: Traefik starts, and its getClient fails
+  // every order ("ACME challenge not specified"): load.ts warns, the manager fails its orders.
 });
 
 /**

@@ -8,7 +8,12 @@
  * at 1 h, or longer when the CA's Retry-After says so).
  */
 
-import { acmeCaServerProblem, acmeEmailAddressesProblem, decodeEabHmac } from '../../config/static/eab.ts';
+import {
+  ACME_NO_CHALLENGE,
+  acmeCaServerProblem,
+  acmeEmailAddressesProblem,
+  decodeEabHmac,
+} from '../../config/static/eab.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { certificateInfo, type KeyAndCert, type KeyType } from '../x509/index.ts';
@@ -251,8 +256,11 @@ export class CertificateManager {
   #startSession(stored: StoredAccount | undefined): void {
     // A caServer or EAB key no order can use: Traefik starts and every order fails (eab.ts); no
     // session then, and #obtain fails each with lego's error, logged and retried as any failure.
+    const challenges = this.#opts.challenge;
     this.#unusable =
-      acmeCaServerProblem(this.#opts.caServer) ?? acmeEmailAddressesProblem(this.#opts.emailAddresses ?? []);
+      (typeof challenges !== 'string' && challenges.length === 0 ? ACME_NO_CHALLENGE : undefined) ??
+      acmeCaServerProblem(this.#opts.caServer) ??
+      acmeEmailAddressesProblem(this.#opts.emailAddresses ?? []);
     const e = this.#opts.eab;
     let eab: { kid: string; macKey: Buffer } | undefined;
     if (e !== undefined) {
