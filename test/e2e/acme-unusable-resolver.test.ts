@@ -52,6 +52,13 @@ certificatesResolvers:
       storage: "${join(dir, 'c.json')}"
       emailAddresses: ["opé@example.test"]
       httpChallenge: { entryPoint: web }
+  skipped:
+    acme:
+      email: admin@example.test
+      caServer: "https://127.0.0.1:9/directory"
+      storage: "${join(dir, 'e.json')}"
+      clientTimeout: 10s
+      httpChallenge: { entryPoint: web }
   nochallenge:
     acme:
       email: admin@example.test
@@ -63,6 +70,7 @@ http:
     b: { rule: "Host(\`b.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: badeab } }
     c: { rule: "Host(\`c.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: nonascii } }
     d: { rule: "Host(\`d.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: nochallenge } }
+    e: { rule: "Host(\`e.test\`)", entryPoints: [websecure], service: be, tls: { certResolver: skipped } }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
@@ -89,6 +97,25 @@ http:
       warned.join('\n'),
       /certificatesResolvers\.badeab\.acme\.eab\.hmacEncoded: .*could not decode hmac key/,
     );
+  });
+
+  // Traefik's Provider.Init refuses it; cmd/traefik/traefik.go skips the resolver.
+  it('skips a resolver Traefik cannot initialize, and serves its router', async () => {
+    const raw = proxy.logs.filter((l) => l.level === 'raw').map((l) => String(l.msg));
+    assert.ok(
+      raw.some((m) =>
+        /certificatesResolvers\.skipped\.acme\.clientTimeout: .*the resolver is skipped/.test(m),
+      ),
+      JSON.stringify(raw),
+    );
+    const port = proxy.ports['websecure']!;
+    const r = await curl(['-k', '--resolve', `e.test:${port}:127.0.0.1`, `https://e.test:${port}/`]);
+    assert.equal(r.status, 200);
+    const w = await proxy.waitForLog(
+      (l) =>
+        l.msg === 'configuration warning' && String(l['issue']).includes('http.routers.e.tls.certResolver'),
+    );
+    assert.match(String(w['issue']), /certificate resolver `skipped` does not exist/);
   });
 
   for (const [host, error] of [

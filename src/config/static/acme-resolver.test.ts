@@ -36,10 +36,13 @@ describe('certificatesResolvers.<name>.acme: the HTTP client timeouts', () => {
     assert.equal(none.acme?.clientTimeout, 0);
   });
 
-  it("refuses a clientTimeout below clientResponseHeaderTimeout, as Traefik's Provider.Init", () => {
-    assert.deepEqual(load('      clientTimeout: 10s\n').lines, [
-      'static.yaml:9:22: certificatesResolvers.le.acme.clientTimeout: clientTimeout must be at least clientResponseHeaderTimeout',
+  // Traefik's Provider.Init refuses it and cmd/traefik/traefik.go skips the resolver.
+  it('skips a resolver whose clientTimeout is below clientResponseHeaderTimeout, with a warning', () => {
+    const r = load('      clientTimeout: 10s\n');
+    assert.deepEqual(r.lines, [
+      "static.yaml:9:22: warning: certificatesResolvers.le.acme.clientTimeout: clientTimeout must be at least clientResponseHeaderTimeout: the resolver is skipped (routers naming it are served with the store's certificates), as in Traefik",
     ]);
+    assert.equal(r.acme, undefined);
     assert.equal(load('      clientTimeout: 0\n').lines.length, 1);
   });
 });
@@ -198,10 +201,10 @@ describe('certificatesResolvers.<name>.acme: the challenges', () => {
   });
 
   // Traefik starts; its getClient fails each order ("ACME challenge not specified").
-  it('loads none with a warning: every order of the resolver fails, as Traefik\'s getClient', () => {
+  it("loads none with a warning: every order of the resolver fails, as Traefik's getClient", () => {
     const r = load3('      email: a@example.com\n');
     assert.deepEqual(r.lines, [
-      "static.yaml:6:5: warning: certificatesResolvers.le.acme: every certificate order of this resolver fails (cannot get ACME client ACME challenge not specified, please select TLS or HTTP or DNS Challenge): its routers serve without its certificates, as in Traefik",
+      'static.yaml:6:5: warning: certificatesResolvers.le.acme: every certificate order of this resolver fails (cannot get ACME client ACME challenge not specified, please select TLS or HTTP or DNS Challenge): its routers serve without its certificates, as in Traefik',
     ]);
     assert.equal(r.acme?.email, 'a@example.com');
   });

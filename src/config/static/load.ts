@@ -113,6 +113,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (!r.success || issues.some((i) => i.severity === 'error')) {
     return { issues, data: merged };
   }
+  issues.push(...skippedResolvers(r.data, locate));
   issues.push(
     ...keyTypeWarnings(merged, locate),
     ...caServerWarnings(merged, locate),
@@ -300,6 +301,33 @@ function entryPointDomainWarnings(config: StaticConfig, locate: Locator): Config
       const { exact: _, ...where } = locate(w.path);
       out.push(issue(w.severity, w.message, w.path, where));
     }
+  }
+  return out;
+}
+
+/**
+ * Resolvers Traefik's Provider.Init refuses ("clientTimeout must be at least
+ * clientResponseHeaderTimeout"): cmd/traefik/traefik.go logs "The ACME resolve is skipped from the
+ * resolvers list" and goes on without them, so routers naming one are served with the store's
+ * certificates. Taken out of `config` here, with a warning.
+ */
+function skippedResolvers(config: StaticConfig, locate: Locator): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const resolvers = config.certificatesResolvers ?? {};
+  for (const [name, r] of Object.entries(resolvers)) {
+    const a = r.acme;
+    if (a === undefined || a.clientTimeout >= a.clientResponseHeaderTimeout) continue;
+    const path = ['certificatesResolvers', name, 'acme', 'clientTimeout'];
+    const { exact: _, ...where } = locate(path);
+    out.push(
+      issue(
+        'warning',
+        "clientTimeout must be at least clientResponseHeaderTimeout: the resolver is skipped (routers naming it are served with the store's certificates), as in Traefik",
+        path,
+        where,
+      ),
+    );
+    delete resolvers[name];
   }
   return out;
 }
