@@ -6,7 +6,8 @@
  * routers without options), while the cleartext routers and the routers with other options serve.
  * Here the whole configuration was refused, so nothing served (or, TLS loaded on demand, the
  * ClientHellos waited 10 s for a configuration that never came). A certificate given as an empty
- * string is left out alone too (it refused the whole file).
+ * string is left out alone too, and so is a named options set with an unknown cipher suite (they
+ * refused the whole file).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -34,6 +35,7 @@ http:
     plain: { rule: "Host(\`plain.test\`)", entryPoints: [web], service: be }
     a: { rule: "Host(\`a.test\`)", entryPoints: [websecure], service: be, tls: {} }
     b: { rule: "Host(\`b.test\`)", entryPoints: [websecure], service: be, tls: { options: modern } }
+    c: { rule: "Host(\`c.test\`)", entryPoints: [websecure], service: be, tls: { options: weird } }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 tls:
@@ -44,6 +46,7 @@ tls:
     default:
       clientAuth: { caFiles: [gone-ca.pem], clientAuthType: RequireAndVerifyClientCert }
     modern: { minVersion: VersionTLS12 }
+    weird: { cipherSuites: [TLS_NOT_A_SUITE] }
 `,
       files: { 'c.pem': cert.certPem, 'c.key': cert.keyPem },
     });
@@ -79,6 +82,18 @@ tls:
     );
   });
 
+  // Traefik's decoder takes the string; buildTLSConfig refuses it ("invalid CipherSuite"), for
+  // that set alone: its routers' handshakes are closed, the rest serves.
+  it('leaves out a named options set with an unknown cipher suite, with a located error', () => {
+    const errors = proxy.logs.filter((l) => l.level === 'error').map((l) => String(l['issue']));
+    assert.ok(
+      errors.some((e) =>
+        /:\d+:\d+: tls\.options\.weird\.cipherSuites\[0\]: unknown cipher suite "TLS_NOT_A_SUITE"/.test(e),
+      ),
+      JSON.stringify(errors),
+    );
+  });
+
   it('serves cleartext and the router with other options', async () => {
     const plain = await curl(['-H', 'Host: plain.test', `http://127.0.0.1:${proxy.ports['web']}/`]);
     assert.equal(plain.status, 200);
@@ -90,7 +105,7 @@ tls:
 
   it('closes the ClientHellos that would use the default options, at once', async () => {
     const port = proxy.ports['websecure']!;
-    for (const servername of ['a.test', 'unknown.test']) {
+    for (const servername of ['a.test', 'unknown.test', 'c.test']) {
       const h = await handshake({ port, servername, timeoutMs: 5_000 });
       assert.equal(h.ok, false, servername);
       assert.notEqual(h.ok === false ? h.error : '', 'timeout', servername);
