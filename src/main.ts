@@ -569,7 +569,6 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             source: `${sourceOf(name)}:${c.domains.join(',')}`,
           })),
         ),
-      resolvers: new Set(byName.keys()),
     },
     ...(http01Store === null
       ? {}
@@ -643,8 +642,12 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             : [c.ok ? c.hostSNIs.filter((h) => h !== '*' && !h.startsWith('**.')) : []];
         for (const d of domains) if (orderable(d) && !(sans && covered(d))) m.ensure(d);
       }
-      const g = snap.config.tls.stores['default']?.defaultGeneratedCert;
-      if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);
+      // Not beside defaultCertificate, which has precedence (Traefik's acme provider watchNewDomains).
+      const defaultStore = snap.config.tls.stores['default'];
+      const g =
+        defaultStore?.defaultCertificate === undefined ? defaultStore?.defaultGeneratedCert : undefined;
+      const gNames = g === undefined ? [] : [g.domain.main, ...g.domain.sans];
+      if (g !== undefined && orderable(gNames)) byName.get(g.resolver)?.ensure(gNames);
       for (const t of tailscale) t.endPass();
     },
   };

@@ -198,7 +198,6 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
       entryPoints: tlsEps,
       generated: new GeneratedDefaultCertificate(),
       strictOptions: config.core?.strictTLSOptions === true,
-      resolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
     },
   };
 }

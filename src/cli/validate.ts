@@ -117,7 +117,6 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
       roots: new TrustedRoots(),
       build: buildTls,
       strictOptions: config.core?.strictTLSOptions === true,
-      resolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
     },
     found,
   );

@@ -35,7 +35,7 @@ export interface ProbeTarget {
   /** An `h2c://` server: probes speak HTTP/2 with prior knowledge (it may not speak HTTP/1.1). */
   readonly h2c?: boolean;
   /**
-   * A server URL no request can be sent to (config/dynamic/server-url.ts): every probe fails
+   * A server URL (config/dynamic/server-url.ts) or TCP address (server-address.ts) no request can be sent to: every probe fails
    * with this reason at once, as Traefik's do in Go's transport.
    */
   readonly unusable?: string;

@@ -21,6 +21,8 @@ export function tcpProbe(
   opts: TcpProbeOptions,
   signal: AbortSignal,
 ): Promise<ProbeResult> {
+  // An address no dial can use (config/dynamic/server-address.ts): down, without a lookup.
+  if (target.unusable !== undefined) return Promise.resolve({ ok: false, reason: target.unusable });
   return new Promise((resolve) => {
     let settled = false;
     let stream: Socket | import('node:tls').TLSSocket | null = null;

@@ -173,6 +173,15 @@ class UdpSession implements Timed {
     // A server that is gone answers with ICMP port unreachable: node reports it on the
     // connected socket as ECONNREFUSED. The session ends; the next datagram opens a new one.
     s.on('error', (e: NodeJS.ErrnoException) => this.#failed(e));
+    const unusable = this.#server.unusable;
+    if (unusable !== undefined) {
+      // An address no dial can use (config/dynamic/server-address.ts): Traefik's net.Dial fails.
+      this.#last = o.ticker.now;
+      this.deadline = this.#last + o.timeoutMs;
+      o.ticker.add(this);
+      this.#failed(Object.assign(new Error(unusable), { code: 'ENOTFOUND' }));
+      return;
+    }
     s.connect(this.#server.port, this.#server.host, () => {
       const q = this.#queue;
       this.#queue = null;

@@ -6,7 +6,6 @@ import {
   references,
 } from '../config/dynamic/disabled.ts';
 import type { DynamicConfig, HttpSection, RouterConfig } from '../config/dynamic/schema.ts';
-import { DEFAULT_TLS_NAME } from '../config/dynamic/sections.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
 import { type BuildOptions, type BuildResult, buildSnapshot } from './build-snapshot.ts';
@@ -50,8 +49,11 @@ export type PerObjectBuild =
  * named TLS options set that cannot be built (a caFile that cannot be read) is left out with its
  * error, and the routers naming it are treated as naming options that do not exist (their
  * handshakes are refused), as Traefik's tlsmanager `Get` fails for them alone ("building TLS
- * config", pkg/tls/tlsmanager.go) while the other routers serve. Any other error about TLS options
- * (the `default` set, which every router without options uses) or stores refuses the build whole.
+ * config", pkg/tls/tlsmanager.go) while the other routers serve. The `default` set too: Traefik's
+ * buildEntryPointHandler (pkg/server/router/tcp/manager.go) logs "Error during the build of the
+ * default TLS configuration" and its nil config closes every ClientHello that would use it (the
+ * HTTPS forwarder, the routers without options: "special closing route"), while cleartext and
+ * the routers with other options serve. Any other error about stores refuses the build whole.
  */
 export function buildPerObject(
   merged: DynamicConfig,
@@ -232,10 +234,10 @@ function atModelledRouter(
   return i;
 }
 
-/** `tls.options.<name>…` → name, for a set other than `default`; else undefined. */
+/** `tls.options.<name>…` → name (`default` included); else undefined. */
 function optionsSetAt(path: ConfigIssue['path']): string | undefined {
   if (path[0] !== 'tls' || path[1] !== 'options' || typeof path[2] !== 'string') return undefined;
-  return path[2] === DEFAULT_TLS_NAME ? undefined : path[2];
+  return path[2];
 }
 
 /** `tls.certificates[i]` → i; the default store's defaultCertificate → 'default'; else undefined. */

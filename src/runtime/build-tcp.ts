@@ -317,11 +317,13 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
         service: qualified,
         transport,
         tls: serverTls,
+        unusable: a.unusable,
       });
       targets.push({
         host: a.host,
         port: a.port,
         authority: s.address,
+        ...(a.unusable === undefined ? {} : { unusable: a.unusable }),
         ...(serverTls === null ? {} : { tls: serverTls }),
       });
     }

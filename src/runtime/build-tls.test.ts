@@ -13,11 +13,7 @@ const mainOnly = selfSignedCertificate(['acme-default.test']);
 const fileCert = selfSignedCertificate(['file.test']);
 const bothInFile = selfSignedCertificate(['www.acme-default.test', 'acme-default.test', 'other.test']);
 
-function build(
-  yaml: string,
-  resolvers?: readonly string[],
-  extra: readonly { certPem: string; keyPem: string }[] = [],
-) {
+function build(yaml: string, extra: readonly { certPem: string; keyPem: string }[] = []) {
   const parsed = parseDynamic(yaml, 'dyn.yaml');
   assert.ok(parsed.config, JSON.stringify(parsed.issues));
   // Named as after the merge of providers: `name@file`.
@@ -39,7 +35,6 @@ function build(
       generated,
       build: buildTls,
       extraCertificates: () => extra.map((c, i) => ({ ...c, source: `acme:${i}` })),
-      ...(resolvers === undefined ? {} : { resolvers: new Set(resolvers) }),
     },
     issues,
     (p) => {
@@ -61,17 +56,17 @@ const WITH_GENERATED = `tls:
 // every one of the domains (CertificateStore.GetCertificate), whoever put it there.
 describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
   it("serves the store's certificate for main and sans as the default once there is one", () => {
-    const { tls, issues } = build(WITH_GENERATED, ['le'], [mainOnly, acmeCert]);
+    const { tls, issues } = build(WITH_GENERATED, [mainOnly, acmeCert]);
     assert.deepEqual(issues, []);
     assert.equal(tls.store.defaultCertificate.certPem, acmeCert.certPem);
     assert.equal(tls.store.defaultCertificate.generated, false);
   });
 
   it('serves the generated certificate while none has all the names (main alone is not enough)', () => {
-    const none = build(WITH_GENERATED, ['le']);
+    const none = build(WITH_GENERATED);
     assert.deepEqual(none.issues, []);
     assert.equal(none.tls.store.defaultCertificate.certPem, generated.get().certPem);
-    const partial = build(WITH_GENERATED, ['le'], [mainOnly]);
+    const partial = build(WITH_GENERATED, [mainOnly]);
     assert.equal(partial.tls.store.defaultCertificate.certPem, generated.get().certPem);
   });
 
@@ -84,36 +79,33 @@ describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
     default:
       defaultGeneratedCert: { resolver: le, domain: { main: ACME-Default.test., sans: [WWW.acme-default.test] } }
 `,
-      ['le'],
     );
     assert.deepEqual(issues, []);
     assert.equal(tls.store.defaultCertificate.certPem, bothInFile.certPem);
   });
 
-  it('rejects an unknown resolver, naming the key', () => {
-    const { issues } = build(WITH_GENERATED, ['other'], [acmeCert]);
-    assert.equal(issues.length, 1);
-    assert.equal(issues[0]!.severity, 'error');
-    assert.deepEqual(issues[0]!.path, ['tls', 'stores', 'default', 'defaultGeneratedCert', 'resolver']);
-    assert.match(issues[0]!.message, /unknown certificate resolver `le`/);
-    // Without any resolver at all (no certificatesResolvers), the same.
-    assert.equal(build(WITH_GENERATED).issues[0]?.severity, 'error');
+  // Traefik's getDefaultCertificate looks the domains up whatever the resolver (validate.ts warns
+  // when it does not exist: tls-warnings.ts defaultGeneratedCertWarnings).
+  it('takes a certificate with the names whatever the resolver, else the generated one', () => {
+    const { tls, issues } = build(WITH_GENERATED, [acmeCert]);
+    assert.deepEqual(issues, []);
+    assert.equal(tls.store.defaultCertificate.certPem, acmeCert.certPem);
+    assert.equal(build(WITH_GENERATED).tls.store.defaultCertificate.certPem, generated.get().certPem);
   });
 
-  it('rejects defaultGeneratedCert next to defaultCertificate, and keeps the configured default out of doubt', () => {
-    const { issues } = build(
+  // Traefik's acme provider (watchNewDomains) warns and gives defaultCertificate precedence.
+  it('ignores defaultGeneratedCert next to defaultCertificate: defaultCertificate serves', () => {
+    const { tls, issues } = build(
       `tls:
   stores:
     default:
       defaultCertificate: { certFile: f.pem, keyFile: f.key }
       defaultGeneratedCert: { resolver: le, domain: { main: acme-default.test } }
 `,
-      ['le'],
       [acmeCert],
     );
-    assert.equal(issues.length, 1);
-    assert.equal(issues[0]!.severity, 'error');
-    assert.match(issues[0]!.message, /exclude each other/);
+    assert.deepEqual(issues, []);
+    assert.equal(tls.store.defaultCertificate.certPem, fileCert.certPem);
   });
 
   it('keeps the configured defaultCertificate, or the generated one, when the option is absent', () => {
@@ -124,7 +116,7 @@ describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
 `);
     assert.deepEqual(configured.issues, []);
     assert.equal(configured.tls.store.defaultCertificate.certPem, fileCert.certPem);
-    const none = build('tls: {}\n', [], [acmeCert]);
+    const none = build('tls: {}\n', [acmeCert]);
     assert.equal(none.tls.store.defaultCertificate.certPem, generated.get().certPem);
   });
 });

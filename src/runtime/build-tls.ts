@@ -26,8 +26,6 @@ export interface TlsBuildOptions {
   readonly roots?: TrustedRoots;
   /** Certificates obtained by ACME resolvers, served like configured ones. */
   readonly extraCertificates?: () => readonly CertInput[];
-  /** The names of the static configuration's resolvers (`tls.stores.default.defaultGeneratedCert`). */
-  readonly resolvers?: ReadonlySet<string>;
   /**
    * Routers left out because their TLS options do not exist (build-per-object.ts), by name:
    * their hosts keep that name, which matches no options set, so their TLS handshakes are
@@ -66,35 +64,18 @@ export interface SnapshotTls {
  * (main and sans, main.ts ensure), and the default certificate is the store's certificate for
  * all those names, whoever provided it (that one, a file's, another resolver's), as Traefik's
  * pkg/tls/tlsmanager.go getDefaultCertificate finds it (sanitizeDomains: lower case, no trailing
- * dot; CertificateStore.GetCertificate); until there is one, the generated one serves. Here the
- * option excludes `defaultCertificate` and its resolver must exist (errors; Traefik warns and
- * prefers defaultCertificate, and looks the domains up whatever the resolver).
+ * dot; CertificateStore.GetCertificate); until there is one, the generated one serves. Beside
+ * `defaultCertificate` it is ignored with Traefik's warning (pkg/provider/acme/provider.go
+ * watchNewDomains: "cannot be defined at the same time", defaultCertificate has precedence); a
+ * resolver that does not exist orders nothing, and the domains are looked up all the same
+ * (getDefaultCertificate reads them whatever the resolver): a warning.
  */
-function acmeDefault(
-  config: DynamicConfig,
-  opts: TlsBuildOptions,
-  issues: ConfigIssue[],
-): string[] | undefined {
+function acmeDefault(config: DynamicConfig): string[] | undefined {
   const store = config.tls.stores['default'];
   const g = store?.defaultGeneratedCert;
   if (g === undefined) return undefined;
-  const path = ['tls', 'stores', 'default', 'defaultGeneratedCert'];
-  if (store?.defaultCertificate !== undefined) {
-    issues.push({
-      severity: 'error',
-      message: 'defaultCertificate and defaultGeneratedCert exclude each other: keep one',
-      path,
-    });
-    return undefined;
-  }
-  if (opts.resolvers?.has(g.resolver) !== true) {
-    issues.push({
-      severity: 'error',
-      message: `unknown certificate resolver \`${g.resolver}\` (certificatesResolvers in the static configuration)`,
-      path: [...path, 'resolver'],
-    });
-    return undefined;
-  }
+  // Both warned about by validate.ts (config/dynamic/tls-warnings.ts defaultGeneratedCertWarnings).
+  if (store?.defaultCertificate !== undefined) return undefined;
   return [g.domain.main, ...g.domain.sans].map((d) => d.trim().toLowerCase().replace(/\.$/, ''));
 }
 
@@ -114,7 +95,7 @@ export function buildTls(
   const certs = certificatesFromConfig(config.tls, read);
   issues.push(...certs.issues);
   const all = [...certs.certs, ...(opts.extraCertificates?.() ?? [])];
-  const defaultFor = acmeDefault(config, opts, issues);
+  const defaultFor = acmeDefault(config);
   const built = CertStore.build(all, certs.defaultCert, {
     generated: opts.generated,
     ...(defaultFor === undefined ? {} : { defaultFor }),
@@ -146,7 +127,7 @@ export function buildTls(
       issues.push({
         severity: 'error',
         // Unusable: the set exists but could not be built (its own error says why).
-        message: `${Object.hasOwn(config.tls.options, qualified) ? 'unusable' : 'unknown'} TLS options \`${options}\``,
+        message: `${Object.hasOwn(config.tls.options, qualified) ? 'unusable' : 'unknown'} TLS options \`${options ?? qualified}\``,
         path: ['http', 'routers', name, 'tls', 'options'],
       });
       continue;

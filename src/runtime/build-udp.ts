@@ -71,7 +71,14 @@ export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext
         if ('error' in a) {
           ctx.issue(['udp', 'services', qualified, 'loadBalancer', 'servers', i, 'address'], a.error);
           ok = false;
-        } else servers.push({ address: s.address, host: a.host, port: a.port, service: qualified });
+        } else
+          servers.push({
+            address: s.address,
+            host: a.host,
+            port: a.port,
+            service: qualified,
+            unusable: a.unusable,
+          });
       });
       return ok ? new UdpLoadBalancer(qualified, servers) : null;
     },

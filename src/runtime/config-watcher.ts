@@ -339,13 +339,28 @@ export class ConfigWatcher {
   #locate(i: ConfigIssue): ConfigIssue {
     if (i.file !== undefined) return i;
     const name = namedAt(i.path);
-    if (name === undefined) return i;
+    if (name === undefined || (i.path[0] === 'tls' && !name.includes('@'))) return this.#locateShared(i);
     const sep = name.lastIndexOf('@');
     const state = sep === -1 ? undefined : this.#lastGood.get(name.slice(sep + 1));
     if (state?.locate === undefined) return i;
     const local = [i.path[0]!, i.path[1]!, name.slice(0, sep), ...i.path.slice(3)];
     const { exact: _, ...where } = state.locate(local, 'value');
     return where.file === undefined ? i : { ...i, ...where };
+  }
+
+  /**
+   * A build issue about the `tls` section's shared parts (certificates, the default store, the
+   * `default` options set), which merge across providers unqualified: located in the first
+   * provider whose files hold that path.
+   */
+  #locateShared(i: ConfigIssue): ConfigIssue {
+    if (i.path[0] !== 'tls') return i;
+    for (const state of this.#lastGood.values()) {
+      if (state.locate === undefined) continue;
+      const { exact: _, ...where } = state.locate(i.path, 'value');
+      if (where.file !== undefined) return { ...i, ...where };
+    }
+    return i;
   }
 }
 

@@ -383,6 +383,8 @@ export interface TcpServerRuntime {
   readonly service: string;
   readonly transport: TcpTransport;
   readonly tls: TcpServerTls | null;
+  /** Set: the address cannot be dialled (config/dynamic/server-address.ts); every dial fails with this. */
+  readonly unusable: string | undefined;
 }
 
 /** A TCP service of any kind (load balancer, weighted), built per snapshot. */
@@ -455,6 +457,8 @@ export interface UdpServerRuntime {
   readonly port: number;
   /** The load balancer's qualified name. */
   readonly service: string;
+  /** Set: the address cannot be dialled (config/dynamic/server-address.ts); sessions end at once. */
+  readonly unusable: string | undefined;
 }
 
 /** A UDP service (load balancer or weighted), built per snapshot. */

@@ -90,6 +90,8 @@ export type ReadFile = (path: string) => string;
 /** A certFile/keyFile/caFiles value: the PEM itself, or the content of the file it names. */
 export function resolvePem(value: string, read: ReadFile): { pem: string } | { error: string } {
   if (isInlinePem(value)) return { pem: value };
+  // Traefik's FileOrContent: not a file, so content, in which Go finds no PEM data.
+  if (value.trim() === '') return { error: 'empty: no file and no PEM data (failed to find any PEM data)' };
   try {
     return { pem: read(value) };
   } catch (err) {

@@ -8,6 +8,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { MiddlewareView, OverviewView, RouterView, ServiceView } from '../../src/admin/views.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { launchChromium, openPage } from '../helpers/browser.ts';
+import { curl } from '../helpers/curl.ts';
 import { killDescendants } from '../helpers/descendants.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -328,8 +329,10 @@ providers:
   });
 });
 
+// Traefik logs "Router uses a nonexistent certificate resolver" (cmd/traefik/traefik.go
+// setupServer) and serves the router with the store's certificates.
 describe('a certResolver that names no resolver', () => {
-  it('disables its router with an error instead of serving it with the generated certificate', async (t) => {
+  it('serves its router with the default certificate, with a located warning, as Traefik', async (t) => {
     const a = await backend(t, 'a');
     const text = `http:
   routers:
@@ -353,9 +356,14 @@ providers:
     t.after(() => proxy.stop());
     const file = join(proxy.dir, 'dyn.yaml');
     const applied = await waitApplied(proxy, 1);
-    assert.equal(applied.disabled, 1);
-    assert.deepEqual(errorIssues(proxy, 0), [
-      `${positionOf(file, text, 'letsencrypt')}: http.routers.secure.tls.certResolver: certificate resolver \`letsencrypt\` does not exist (certificatesResolvers of the static configuration)`,
+    assert.equal(applied.disabled, undefined);
+    assert.deepEqual(errorIssues(proxy, 0), []);
+    const warned = proxy.logs
+      .filter((l) => l.msg === 'configuration warning')
+      .map((l) => String(l['issue']))
+      .filter((i) => i.includes('certResolver'));
+    assert.deepEqual(warned, [
+      `${positionOf(file, text, 'letsencrypt')}: warning: http.routers.secure.tls.certResolver: certificate resolver \`letsencrypt\` does not exist (certificatesResolvers of the static configuration): nothing is ordered, and the router is served with the store's certificates, as in Traefik`,
     ]);
     const status = (host: string) =>
       new Promise<number>((resolve, reject) => {
@@ -376,7 +384,43 @@ providers:
         req.end();
       });
     assert.equal(await status('other.test'), 200);
-    assert.equal(await status('secure.test'), 404, 'the disabled router serves nothing');
+    assert.equal(await status('secure.test'), 200, 'served, over the default certificate');
+  });
+
+  it('on an entry point: the proxy starts, with a located warning, and its routers are served', async (t) => {
+    const a = await backend(t, 'a');
+    const proxy = await startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: { certResolver: letsencrypt } }
+log: { level: INFO }
+providers:
+  file:
+    filename: dyn.yaml
+`,
+      files: {
+        'dyn.yaml': `http:\n  routers:\n    r: { rule: "Host(\`r.test\`)", service: app }\n  services:\n    app: { loadBalancer: { servers: [{ url: "${a.url}" }] } }\n`,
+      },
+    });
+    t.after(() => proxy.stop());
+    const raw = proxy.logs.filter((l) => l.level === 'raw').map((l) => String(l.msg));
+    assert.ok(
+      raw.some((m) =>
+        /:\d+:\d+: warning: entryPoints\.websecure\.http\.tls\.certResolver: certificate resolver `letsencrypt` does not exist/.test(
+          m,
+        ),
+      ),
+      JSON.stringify(raw),
+    );
+    await waitApplied(proxy, 1);
+    const r = await curl([
+      '-k',
+      '--resolve',
+      `r.test:${proxy.port}:127.0.0.1`,
+      `https://r.test:${proxy.port}/`,
+    ]);
+    assert.equal(r.status, 200, r.stderr);
   });
 });
 

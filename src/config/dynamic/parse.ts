@@ -12,6 +12,7 @@ import {
   HTTP_SECTIONS,
   type HttpSection,
 } from './schema.ts';
+import { DEFAULT_TLS_NAME } from './sections.ts';
 
 /** A named object of the dynamic configuration: `routers/api` (of `http`, or of `tcp`/`udp` by `kind`). */
 export interface ObjectRef {
@@ -102,6 +103,19 @@ function objectOf(path: ConfigPath): ObjectRef | undefined {
     : { kind: path[0], section, name: String(path[2]) };
 }
 
+/**
+ * `tls.options.<name>…` for a set other than `default`: a value Traefik's decoder takes but its
+ * tlsmanager refuses when it builds the set (an unknown cipher suite, curve, clientAuthType…)
+ * fails that set alone there (buildTLSConfig; its routers' handshakes closed): the set is left
+ * out, and its routers are served as naming options that do not exist (closing route). The
+ * `default` set, which every router without options uses, still refuses the file.
+ */
+function namedOptionsSetOf(path: ConfigPath): string | undefined {
+  if (path.length < 4 || path[0] !== 'tls' || path[1] !== 'options' || typeof path[2] !== 'string')
+    return undefined;
+  return path[2] === DEFAULT_TLS_NAME ? undefined : path[2];
+}
+
 function validateShape(
   data: Record<string, unknown>,
   locate: Locator,
@@ -110,8 +124,15 @@ function validateShape(
   if (first.success) return { config: first.data, issues: [], disabled: [] };
   const issues = fromZodIssues(first.error.issues, { locate });
   const disabled = new Map<string, ObjectRef>();
+  const brokenSets = new Set<string>();
   for (const zi of first.error.issues) {
-    const ref = objectOf(zi.path.filter((p): p is string | number => typeof p !== 'symbol'));
+    const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const set = namedOptionsSetOf(path);
+    if (set !== undefined) {
+      brokenSets.add(set);
+      continue;
+    }
+    const ref = objectOf(path);
     if (ref === undefined) return { issues, disabled: [] };
     disabled.set(`${ref.kind ?? 'http'}:${ref.section}/${ref.name}`, ref);
   }
@@ -132,6 +153,13 @@ function validateShape(
     }
     disabled.set(key, { ...ref, value: part[ref.section]![ref.name] });
     delete part[ref.section]![ref.name];
+  }
+  if (brokenSets.size > 0) {
+    const tls = { ...(pruned['tls'] as Record<string, unknown>) };
+    const options = { ...(tls['options'] as Record<string, unknown>) };
+    for (const name of brokenSets) delete options[name];
+    tls['options'] = options;
+    pruned['tls'] = tls;
   }
   const second = dynamicConfigSchema.safeParse(pruned);
   if (!second.success) return { issues, disabled: [] };

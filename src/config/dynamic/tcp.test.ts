@@ -86,12 +86,39 @@ udp:
       'dyn.yaml:5:41: tcp.routers.c.service: service `s` is disabled because of its own errors',
       'dyn.yaml:5:58: tcp.routers.c.entryPoints[0]: entry point `nowhere` does not exist',
       'dyn.yaml:6:41: tcp.routers.d.service: service `ghost` does not exist in the tcp section',
-      'dyn.yaml:8:47: tcp.services.s.loadBalancer.servers[0].address: invalid address "10.0.0.1": expected host:port (expected host:port)',
+      'dyn.yaml:8:47: tcp.services.s.loadBalancer.servers[0].address: address 10.0.0.1: missing port in address (expected host:port)',
       'dyn.yaml:10:36: tcp.serversTransports.t.proxyProtocol.version: must be 1 or 2',
       'dyn.yaml:13:19: udp.routers.u.service: service `s` is disabled because of its own errors',
       'dyn.yaml:15:41: udp.services.s.weighted.services[0].name: service `missing` does not exist in the udp section',
     ]);
     assert.deepEqual(Object.keys(r.config?.tcp?.routers ?? {}), []);
+  });
+
+  // Traefik's BuildTCP/BuildUDP only split the address (net.SplitHostPort); the dial fails later.
+  it('loads an address whose host or port no dial can use, with a warning, and refuses one that does not split', () => {
+    const r = check(
+      `tcp:
+  routers:
+    a: { rule: "HostSNI(\`*\`)", service: s }
+  services:
+    s: { loadBalancer: { servers: [{ address: "lab1.\${PROXY_DOMAIN}:34197" }, { address: "127.0.0.1:\${PORT}" }] } }
+    t: { loadBalancer: { servers: [{ address: "a:b:1" }] } }
+udp:
+  routers:
+    u: { service: s }
+  services:
+    s: { loadBalancer: { servers: [{ address: "lab1.\${PROXY_DOMAIN}:34197" }] } }
+`,
+      ['web'],
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:5:47: warning: tcp.services.s.loadBalancer.servers[0].address: no connection can be made to this address: every one sent to this server fails (lookup lab1.${PROXY_DOMAIN}: no such host), as in Traefik',
+      'dyn.yaml:5:90: warning: tcp.services.s.loadBalancer.servers[1].address: no connection can be made to this address: every one sent to this server fails (address 127.0.0.1:${PORT}: invalid port), as in Traefik',
+      'dyn.yaml:6:47: tcp.services.t.loadBalancer.servers[0].address: address a:b:1: too many colons in address (expected host:port)',
+      'dyn.yaml:11:47: warning: udp.services.s.loadBalancer.servers[0].address: no connection can be made to this address: every one sent to this server fails (lookup lab1.${PROXY_DOMAIN}: no such host), as in Traefik',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.tcp?.routers ?? {}), ['a']);
+    assert.deepEqual(Object.keys(r.config?.udp?.routers ?? {}), ['u']);
   });
 
   // paerser fills the Go int from the text: "2" (a quoted YAML value, a label, a KV value) is 2.

@@ -20,6 +20,7 @@ export function isDomainName(v: string): boolean {
 export function routerTlsDomainWarnings(
   domains: readonly RouterTlsDomainConfig[],
   path: ConfigPath,
+  served = 'the router is served',
 ): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   domains.forEach((d, i) => {
@@ -32,7 +33,7 @@ export function routerTlsDomainWarnings(
       out.push(
         issue(
           'warning',
-          `invalid domain name "${name}": no certificate can be obtained for this entry (the router is served, as in Traefik, whose resolver's order fails)`,
+          `invalid domain name "${name}": no certificate can be obtained for this entry (${served}, as in Traefik, whose resolver's order fails)`,
           at,
         ),
       );
@@ -111,4 +112,46 @@ export function tlsSectionWarnings(tls: TlsSectionConfig, root: ConfigPath = ['t
     }
   }
   return out;
+}
+
+/**
+ * `tls.stores.default.defaultGeneratedCert` where Traefik starts with a warning (runtime/build-tls.ts
+ * acmeDefault does what Traefik does): beside `defaultCertificate`, which has precedence
+ * (pkg/provider/acme/provider.go watchNewDomains), or naming a resolver the static configuration
+ * lacks (nothing orders it; pkg/tls/tlsmanager.go getDefaultCertificate looks the names up all
+ * the same, else the generated certificate). `certResolvers` undefined: not checked. Zod-free.
+ */
+export function defaultGeneratedCertWarnings(
+  tls: TlsSectionConfig,
+  certResolvers: readonly string[] | undefined,
+  root: ConfigPath = ['tls'],
+): ConfigIssue[] {
+  const store = tls.stores[DEFAULT_TLS_NAME];
+  const g = store?.defaultGeneratedCert;
+  if (g === undefined) return [];
+  const path = [...root, 'stores', DEFAULT_TLS_NAME, 'defaultGeneratedCert'];
+  // Traefik's sanitizeDomains takes any name; the resolver's order fails (watchNewDomains logs it).
+  const names = routerTlsDomainWarnings(
+    [g.domain],
+    [...path, 'domain'],
+    'the generated certificate serves',
+  ).map((w) => ({ ...w, path: w.path.filter((_, i) => i !== path.length + 1) }));
+  if (store?.defaultCertificate !== undefined) {
+    return [
+      issue(
+        'warning',
+        'defaultCertificate and defaultGeneratedCert cannot be defined at the same time: defaultCertificate is used, as in Traefik',
+        path,
+      ),
+    ];
+  }
+  if (certResolvers === undefined || certResolvers.includes(g.resolver)) return names;
+  return [
+    ...names,
+    issue(
+      'warning',
+      `unknown certificate resolver \`${g.resolver}\` (certificatesResolvers in the static configuration): nothing is ordered, and the default certificate is the store's certificate for these names if any, else the generated one, as in Traefik`,
+      [...path, 'resolver'],
+    ),
+  ];
 }

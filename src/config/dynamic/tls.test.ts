@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { z } from 'zod';
 import { formatIssue } from '../issues.ts';
 import { fromZodIssues } from '../zod-issues.ts';
+import { loadDynamic } from './load.ts';
 import {
   CIPHER_SUITES,
   CURVES,
@@ -159,7 +160,6 @@ describe('dynamic tls section', () => {
       }),
       [
         'certificates[0].keyFile: required key `keyFile` is missing (expected a string)',
-        'certificates[1].certFile: must not be empty',
         'certificates[1].store: unknown key `store` (did you mean `stores`?)',
         'stores.default.defaultCertificate.keyFile: required key `keyFile` is missing (expected a string)',
         'option: unknown key `option` (did you mean `options`?)',
@@ -167,7 +167,7 @@ describe('dynamic tls section', () => {
     );
   });
 
-  it('accepts a default generated certificate from a resolver, and checks its domain', () => {
+  it('accepts a default generated certificate from a resolver, its domain as plain strings', () => {
     const r = tlsSectionSchema.parse({
       stores: {
         default: {
@@ -179,13 +179,12 @@ describe('dynamic tls section', () => {
       resolver: 'le',
       domain: { main: 'example.com', sans: ['*.example.com'] },
     });
-    assert.deepEqual(
-      errors(tlsSectionSchema, {
+    // Plain strings, as Traefik reads them (its sanitizeDomains takes any): a warning, below.
+    assert.equal(
+      tlsSectionSchema.safeParse({
         stores: { default: { defaultGeneratedCert: { resolver: 'le', domain: { main: 'a b' } } } },
-      }),
-      [
-        'stores.default.defaultGeneratedCert.domain.main: invalid domain name "a b" (expected a DNS name such as example.com or *.example.com)',
-      ],
+      }).success,
+      true,
     );
   });
 
@@ -257,5 +256,45 @@ describe('router tls', () => {
         'warning http.routers.r.tls.domains.0.sans.1: invalid domain name "bad/name"',
       ],
     );
+  });
+});
+
+// Traefik starts with both (pkg/provider/acme/provider.go watchNewDomains warns; getDefaultCertificate).
+describe('tls.stores.default.defaultGeneratedCert warnings', () => {
+  const lines = (store: string, certResolvers?: string[]) =>
+    loadDynamic([{ file: 'dyn.yaml', text: `tls:\n  stores:\n    default:\n${store}` }], {
+      ...(certResolvers === undefined ? {} : { certResolvers }),
+    }).issues.map(formatIssue);
+
+  it('beside defaultCertificate: defaultCertificate is used', () => {
+    assert.deepEqual(
+      lines(
+        '      defaultCertificate: { certFile: a.pem, keyFile: a.key }\n      defaultGeneratedCert: { resolver: le, domain: { main: a.test } }\n',
+        ['le'],
+      ),
+      [
+        'dyn.yaml:5:7: warning: tls.stores.default.defaultGeneratedCert: defaultCertificate and defaultGeneratedCert cannot be defined at the same time: defaultCertificate is used, as in Traefik',
+      ],
+    );
+  });
+
+  it('a name no certificate can hold: nothing ordered, the generated certificate serves', () => {
+    assert.deepEqual(
+      lines(
+        '      defaultGeneratedCert: { resolver: le, domain: { main: "lab.${DOMAIN}", sans: [ok.test] } }\n',
+        ['le'],
+      ),
+      [
+        'dyn.yaml:4:55: warning: tls.stores.default.defaultGeneratedCert.domain.main: invalid domain name "lab.${DOMAIN}": no certificate can be obtained for this entry (the generated certificate serves, as in Traefik, whose resolver\'s order fails)',
+      ],
+    );
+  });
+
+  it('an unknown resolver: nothing ordered, the names looked up all the same', () => {
+    const store = '      defaultGeneratedCert: { resolver: le, domain: { main: a.test } }\n';
+    assert.deepEqual(lines(store, ['le']), []);
+    assert.deepEqual(lines(store, ['other']), [
+      "dyn.yaml:4:31: warning: tls.stores.default.defaultGeneratedCert.resolver: unknown certificate resolver `le` (certificatesResolvers in the static configuration): nothing is ordered, and the default certificate is the store's certificate for these names if any, else the generated one, as in Traefik",
+    ]);
   });
 });

@@ -22,7 +22,7 @@ export * from './tls-names.ts';
 /** Warnings of a `tls` section (zod-free: the file provider's validation reports them). */
 export { tlsSectionWarnings } from './tls-warnings.ts';
 
-import { isDomainName, UNAVAILABLE_SUITES } from './tls-warnings.ts';
+import { UNAVAILABLE_SUITES } from './tls-warnings.ts';
 
 /** Traefik's name of the options set and store used when none is named (sections.ts). */
 export { DEFAULT_TLS_NAME };
@@ -66,21 +66,20 @@ const clientAuthType = oneOf(CLIENT_AUTH_TYPES, 'clientAuthType');
 /** A name that may be given empty: Traefik reads `certResolver: ""` as no resolver. */
 export const optionalName = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
 
-/** A path to a PEM file, or the PEM itself (Traefik's FileOrContent). */
-const fileOrContent = z.string().refine((v) => v.trim() !== '', 'must not be empty');
+/**
+ * A path to a PEM file, or the PEM itself (Traefik's FileOrContent). Empty loads: Traefik reads it
+ * as content without PEM data when it builds the certificate or options set, which alone fails
+ * (tls-options.ts resolvePem says so, located; the rest serves).
+ */
+const fileOrContent = z.string();
 
-/** A DNS name (wildcard `*.` first label allowed) or an IP literal. */
-export const domainName = z.string().superRefine((v, ctx) => {
-  if (isDomainName(v)) return;
-  ctx.addIssue({
-    code: 'custom',
-    message: `invalid domain name "${v}"`,
-    params: { expected: 'a DNS name such as example.com or *.example.com' },
-  });
-});
-
-/** `{ main, sans }`: the names one certificate must cover. */
-export const tlsDomain = strictObject({ main: domainName, sans: z.array(domainName).default([]) });
+/**
+ * `{ main, sans }`: the names one certificate must cover (an entry point's `http.tls.domains`, the
+ * default store's `defaultGeneratedCert.domain`). Plain strings, as Traefik reads them: only a
+ * resolver's order uses them, and fails at run time for a name no certificate can hold (a
+ * `${DOMAIN}` placeholder); tls-warnings.ts warns, and such an entry is not ordered (main.ts).
+ */
+export const tlsDomain = strictObject({ main: z.string(), sans: z.array(z.string()).default([]) });
 
 const alpnProtocol = z
   .string()
@@ -170,7 +169,7 @@ export const tlsSectionSchema = strictObject({
  * A router's `tls.domains` entry: any names load, as Traefik reads them (plain strings, only its
  * resolver uses them); routerTlsDomainWarnings says which cannot be ordered.
  */
-export const routerTlsDomain = strictObject({ main: z.string(), sans: z.array(z.string()).default([]) });
+export const routerTlsDomain = tlsDomain;
 
 /** A router's `tls` block: its presence makes the router HTTPS-only. */
 export const routerTls = strictObject({

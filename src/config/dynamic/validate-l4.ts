@@ -3,6 +3,7 @@ import type { ConfigIssue, ConfigPath } from '../issues.ts';
 import type { Target } from '../yaml-source.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import type { DynamicConfig } from './schema.ts';
+import { parseServerAddress } from './server-address.ts';
 import type { TcpSectionConfig, UdpSectionConfig } from './tcp.ts';
 import type { Ref, ValidateOptions } from './validate.ts';
 
@@ -90,6 +91,23 @@ export function validateLayer4(
           'key',
         );
       }
+    }
+  }
+
+  // Traefik checks only that a server address splits into host and port (BuildTCP, BuildUDP in
+  // pkg/server/service/tcp and udp service.go); one no dial can use loads, and its connections fail.
+  for (const kind of ['tcp', 'udp'] as const) {
+    for (const [name, svc] of Object.entries(config[kind]?.services ?? {})) {
+      if (svc.kind !== 'loadBalancer') continue;
+      svc.loadBalancer.servers.forEach((srv, i) => {
+        const a = parseServerAddress(srv.address);
+        if (!('unusable' in a) || a.unusable === undefined) return;
+        report(
+          'warning',
+          `no connection can be made to this address: every one sent to this server fails (${a.unusable}), as in Traefik`,
+          [kind, 'services', name, 'loadBalancer', 'servers', i, 'address'],
+        );
+      });
     }
   }
 

@@ -261,13 +261,14 @@ describe('validateDynamic', () => {
     assert.deepEqual(Object.keys(none.config?.http.routers ?? {}), []);
   });
 
-  it('disables a router whose certResolver names no resolver of the static configuration', () => {
+  // Traefik logs "Router uses a nonexistent certificate resolver" and serves the router.
+  it('serves a router whose certResolver names no resolver of the static configuration, with a warning', () => {
     const text = `${base}  routers:\n    a: { rule: "Host(\`a.test\`)", service: svc, tls: { certResolver: le } }\n    b: { rule: "Host(\`b.test\`)", service: svc, tls: { certResolver: prod } }\n`;
     const r = check(text, { certResolvers: ['prod'] });
     assert.deepEqual(r.lines, [
-      'dyn.yaml:9:69: http.routers.a.tls.certResolver: certificate resolver `le` does not exist (certificatesResolvers of the static configuration)',
+      "dyn.yaml:9:69: warning: http.routers.a.tls.certResolver: certificate resolver `le` does not exist (certificatesResolvers of the static configuration): nothing is ordered, and the router is served with the store's certificates, as in Traefik",
     ]);
-    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['b']);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['a', 'b']);
     assert.equal(check(text, { certResolvers: [] }).lines.length, 2, 'no resolver at all');
   });
 

@@ -10,7 +10,7 @@ import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts
 import { serverUrlPath, unusableServerUrl } from './server-url.ts';
 import { serviceMiddlewareReferences } from './service-references.ts';
 import type { RouterTlsDomainConfig } from './tls.ts';
-import { routerTlsDomainWarnings, tlsSectionWarnings } from './tls-warnings.ts';
+import { defaultGeneratedCertWarnings, routerTlsDomainWarnings, tlsSectionWarnings } from './tls-warnings.ts';
 import { knownEntryPoints, validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
 
@@ -361,14 +361,14 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     const resolver = router.tls?.certResolver;
     if (opts.certResolvers !== undefined && resolver !== undefined && resolver !== '') {
       if (!opts.certResolvers.includes(resolver)) {
-        // Traefik logs "Router uses a nonexistent certificate resolver" and serves the router
-        // with its default certificate; a browser then refuses it. An error says why at once.
+        // Traefik logs "Router uses a nonexistent certificate resolver" (cmd/traefik/traefik.go
+        // setupServer, a configuration listener) and serves the router with the store's
+        // certificates (the default one when none covers its names): a warning, router served.
         report(
-          'error',
-          `certificate resolver \`${resolver}\` does not exist (certificatesResolvers of the static configuration)`,
+          'warning',
+          `certificate resolver \`${resolver}\` does not exist (certificatesResolvers of the static configuration): nothing is ordered, and the router is served with the store's certificates, as in Traefik`,
           [...base, 'tls', 'certResolver'],
         );
-        ok = false;
       }
     }
     router.middlewares.forEach((m, i) => {
@@ -398,6 +398,8 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
   // tcp and udp: their own references and rules (validate-l4.ts).
   const l4 = validateLayer4(prune(config, disabled), opts, report, resolveName);
   for (const w of tlsSectionWarnings(config.tls)) report(w.severity, w.message, w.path);
+  for (const w of defaultGeneratedCertWarnings(config.tls, opts.certResolvers))
+    report(w.severity, w.message, w.path, 'key');
   const routerDomains: [
     string,
     Readonly<Record<string, { tls?: { domains: RouterTlsDomainConfig[] } | undefined }>>,

@@ -36,10 +36,13 @@ describe('certificatesResolvers.<name>.acme: the HTTP client timeouts', () => {
     assert.equal(none.acme?.clientTimeout, 0);
   });
 
-  it("refuses a clientTimeout below clientResponseHeaderTimeout, as Traefik's Provider.Init", () => {
-    assert.deepEqual(load('      clientTimeout: 10s\n').lines, [
-      'static.yaml:9:22: certificatesResolvers.le.acme.clientTimeout: clientTimeout must be at least clientResponseHeaderTimeout',
+  // Traefik's Provider.Init refuses it and cmd/traefik/traefik.go skips the resolver.
+  it('skips a resolver whose clientTimeout is below clientResponseHeaderTimeout, with a warning', () => {
+    const r = load('      clientTimeout: 10s\n');
+    assert.deepEqual(r.lines, [
+      "static.yaml:9:22: warning: certificatesResolvers.le.acme.clientTimeout: clientTimeout must be at least clientResponseHeaderTimeout: the resolver is skipped (routers naming it are served with the store's certificates), as in Traefik",
     ]);
+    assert.equal(r.acme, undefined);
     assert.equal(load('      clientTimeout: 0\n').lines.length, 1);
   });
 });
@@ -117,10 +120,13 @@ describe('certificatesResolvers.<name>.acme.eab', () => {
     assert.deepEqual(load('      eab: { kid: k, hmacEncoded: "c2VjcmV0LWtleQ==" }\n').lines, []);
   });
 
-  it('refuses a key lego cannot decode, and a missing kid', () => {
-    assert.deepEqual(load('      eab: { kid: k, hmacEncoded: "not+base64/url" }\n').lines, [
-      'static.yaml:9:35: certificatesResolvers.le.acme.eab.hmacEncoded: not a base64url key (lego could not decode it either)',
+  // Traefik's ValidateConfiguration checks only the storage; lego fails the registration.
+  it('loads a key lego cannot decode with a warning, and refuses a missing kid', () => {
+    const r = load('      eab: { kid: k, hmacEncoded: "not+base64/url" }\n');
+    assert.deepEqual(r.lines, [
+      'static.yaml:9:35: warning: certificatesResolvers.le.acme.eab.hmacEncoded: every certificate order of this resolver fails (acme: could not decode hmac key): its routers serve without its certificates, as in Traefik',
     ]);
+    assert.equal(r.acme?.eab?.hmacEncoded, 'not+base64/url');
     assert.equal(load('      eab: { hmacEncoded: c2VjcmV0 }\n').lines.length, 1);
   });
 });
@@ -137,9 +143,10 @@ describe('certificatesResolvers.<name>.acme: preferredChain, profile, emailAddre
     assert.deepEqual(load('').acme?.emailAddresses, []);
   });
 
-  it('refuses an email address an rfc822Name cannot hold', () => {
+  // Traefik starts; Go's x509.CreateCertificateRequest then fails every order of the resolver.
+  it('loads an email address an rfc822Name cannot hold, with a warning', () => {
     assert.deepEqual(load('      emailAddresses: [ "opé@example.com" ]\n').lines, [
-      'static.yaml:9:25: certificatesResolvers.le.acme.emailAddresses[0]: not ASCII: an rfc822Name is an IA5String (lego could not put it in the request either)',
+      'static.yaml:9:25: warning: certificatesResolvers.le.acme.emailAddresses[0]: every certificate order of this resolver fails (x509: "opé@example.com" cannot be encoded as an IA5String): its routers serve without its certificates, as in Traefik',
     ]);
   });
 });
@@ -166,8 +173,17 @@ describe('certificatesResolvers.<name>.acme.caServer', () => {
     assert.equal(other.acme?.caServer, 'https://127.0.0.1:14000/dir');
   });
 
-  it('refuses what is not a URL', () => {
-    assert.equal(load('      caServer: not a url\n').lines.length, 1);
+  // Traefik's ValidateConfiguration checks only the storage; lego's api.New fails each order.
+  it('loads what Go cannot get with a warning (an unexpanded placeholder, another scheme)', () => {
+    const r = load('      caServer: "${ACME_CA_SERVER}"\n');
+    assert.deepEqual(r.lines, [
+      'static.yaml:9:17: warning: certificatesResolvers.le.acme.caServer: every certificate order of this resolver fails (get directory at \'${ACME_CA_SERVER}\': Get "${ACME_CA_SERVER}": unsupported protocol scheme ""): its routers serve without its certificates, as in Traefik',
+    ]);
+    assert.equal(r.acme?.caServer, '${ACME_CA_SERVER}');
+    assert.match(
+      load('      caServer: ftp://ca.test/dir\n').lines.join(),
+      /unsupported protocol scheme "ftp"/,
+    );
   });
 });
 
@@ -184,8 +200,13 @@ describe('certificatesResolvers.<name>.acme: the challenges', () => {
     assert.ok(r.acme?.httpChallenge && r.acme.tlsChallenge);
   });
 
-  it('refuses none, as Traefik\'s getClient ("ACME challenge not specified")', () => {
-    assert.equal(load3('      email: a@example.com\n').lines.length, 1);
+  // Traefik starts; its getClient fails each order ("ACME challenge not specified").
+  it("loads none with a warning: every order of the resolver fails, as Traefik's getClient", () => {
+    const r = load3('      email: a@example.com\n');
+    assert.deepEqual(r.lines, [
+      'static.yaml:6:5: warning: certificatesResolvers.le.acme: every certificate order of this resolver fails (cannot get ACME client ACME challenge not specified, please select TLS or HTTP or DNS Challenge): its routers serve without its certificates, as in Traefik',
+    ]);
+    assert.equal(r.acme?.email, 'a@example.com');
   });
 });
 

@@ -9,6 +9,7 @@ import {
   REDIRECTION_PRIORITY,
   redirectionIssues,
 } from './entry-point-tls.ts';
+import { loadStaticConfig } from './load.ts';
 import { http01EntryPoints, ingressNginxNonTlsEntryPoints } from './tls-entry-points.ts';
 
 function errors(schema: z.ZodType, input: unknown): string[] {
@@ -93,6 +94,29 @@ describe('entry point http.tls', () => {
       'certResolver: wrong type: got 3 (expected a string)',
       'domains[0].main: required key `main` is missing (expected a string)',
       'option: unknown key `option` (did you mean `options`?)',
+    ]);
+  });
+});
+
+// Traefik gives them to the routers as plain strings (applyModel); only the resolver's order fails.
+describe('entryPoints.<name>.http.tls.domains names no certificate can hold', () => {
+  it('load with a located warning', () => {
+    const text = `entryPoints:
+  websecure:
+    address: ":443"
+    http:
+      tls:
+        certResolver: le
+        domains: [{ main: "\${DOMAIN}", sans: ["*.example.com"] }]
+certificatesResolvers:
+  le: { acme: { email: a@example.com, httpChallenge: { entryPoint: websecure } } }
+`;
+    const r = loadStaticConfig({ file: 'static.yaml', readFile: () => text, argv: [], env: {} });
+    assert.deepEqual(r.config?.entryPoints['websecure']?.http?.tls?.domains, [
+      { main: '${DOMAIN}', sans: ['*.example.com'] },
+    ]);
+    assert.deepEqual(r.issues.map(formatIssue), [
+      'static.yaml:7:27: warning: entryPoints.websecure.http.tls.domains[0].main: invalid domain name "${DOMAIN}": no certificate can be obtained for this entry (its routers are served, as in Traefik, whose resolver\'s order fails)',
     ]);
   });
 });

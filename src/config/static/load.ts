@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
+import { routerTlsDomainWarnings } from '../dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue, sortIssues } from '../issues.ts';
 import { normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
+import { ACME_NO_CHALLENGE, acmeCaServerProblem, acmeEabProblem, acmeEmailAddressesProblem } from './eab.ts';
 import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
 import {
   ACCESS_LOG_FORMATS,
@@ -111,11 +113,13 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (!r.success || issues.some((i) => i.severity === 'error')) {
     return { issues, data: merged };
   }
+  issues.push(...skippedResolvers(r.data, locate));
   issues.push(
     ...keyTypeWarnings(merged, locate),
     ...caServerWarnings(merged, locate),
     ...formatWarnings(merged, locate, (path) => overrideOrigin(overrides, data, path)),
     ...fileProviderWarnings(r.data, locate),
+    ...entryPointDomainWarnings(r.data, locate),
     ...addressWarnings(r.data, locate, (path) => overrideOrigin(overrides, data, path)),
   );
   const config = resolvePaths(r.data, opts.file);
@@ -260,19 +264,121 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
   return out;
 }
 
-/** A Let's Encrypt ACME v1 caServer, read as its v2 URL by the schema: logged by Traefik's getSafeACMECAServer. */
+/**
+ * An entry point's `http.tls.certResolver` that names no resolver, and its `http.tls.domains`
+ * names no certificate can hold (a `${DOMAIN}` placeholder):
+ * Traefik gives these to its routers as plain strings (applyModel) that only the resolver's
+ * order uses, failing at run time; a warning here, and the entry is not ordered (main.ts).
+ */
+function entryPointDomainWarnings(config: StaticConfig, locate: Locator): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const [name, ep] of Object.entries(config.entryPoints)) {
+    // Traefik gives it to the routers (applyModel), which it serves with the store's certificates,
+    // logging "Router uses a nonexistent certificate resolver" (cmd/traefik/traefik.go).
+    const resolver = ep.http?.tls?.certResolver;
+    if (
+      resolver !== undefined &&
+      resolver !== '' &&
+      !Object.hasOwn(config.certificatesResolvers ?? {}, resolver)
+    ) {
+      const path = ['entryPoints', name, 'http', 'tls', 'certResolver'];
+      const { exact: _, ...where } = locate(path);
+      out.push(
+        issue(
+          'warning',
+          `certificate resolver \`${resolver}\` does not exist (certificatesResolvers): nothing is ordered, and its routers are served with the store's certificates, as in Traefik`,
+          path,
+          where,
+        ),
+      );
+    }
+    const domains = ep.http?.tls?.domains ?? [];
+    for (const w of routerTlsDomainWarnings(
+      domains,
+      ['entryPoints', name, 'http', 'tls', 'domains'],
+      'its routers are served',
+    )) {
+      const { exact: _, ...where } = locate(w.path);
+      out.push(issue(w.severity, w.message, w.path, where));
+    }
+  }
+  return out;
+}
+
+/**
+ * Resolvers Traefik's Provider.Init refuses ("clientTimeout must be at least
+ * clientResponseHeaderTimeout"): cmd/traefik/traefik.go logs "The ACME resolve is skipped from the
+ * resolvers list" and goes on without them, so routers naming one are served with the store's
+ * certificates. Taken out of `config` here, with a warning.
+ */
+function skippedResolvers(config: StaticConfig, locate: Locator): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const resolvers = config.certificatesResolvers ?? {};
+  for (const [name, r] of Object.entries(resolvers)) {
+    const a = r.acme;
+    if (a === undefined || a.clientTimeout >= a.clientResponseHeaderTimeout) continue;
+    const path = ['certificatesResolvers', name, 'acme', 'clientTimeout'];
+    const { exact: _, ...where } = locate(path);
+    out.push(
+      issue(
+        'warning',
+        "clientTimeout must be at least clientResponseHeaderTimeout: the resolver is skipped (routers naming it are served with the store's certificates), as in Traefik",
+        path,
+        where,
+      ),
+    );
+    delete resolvers[name];
+  }
+  return out;
+}
+
+const unusableResolver = (why: string): string =>
+  `every certificate order of this resolver fails (${why}): its routers serve without its certificates, as in Traefik`;
+
+/**
+ * A Let's Encrypt ACME v1 caServer, read as its v2 URL by the schema: logged by Traefik's
+ * getSafeACMECAServer. A caServer or EAB key the resolver cannot use (eab.ts): Traefik starts and
+ * its orders fail.
+ */
 function caServerWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const resolvers = isPlainObject(merged) ? merged['certificatesResolvers'] : undefined;
   if (!isPlainObject(resolvers)) return out;
   for (const [name, r] of Object.entries(resolvers)) {
     const acme = isPlainObject(r) ? r['acme'] : undefined;
+    const hmac = isPlainObject(acme) && isPlainObject(acme['eab']) ? acme['eab']['hmacEncoded'] : undefined;
+    const eabProblem = typeof hmac === 'string' && hmac !== '' ? acmeEabProblem(hmac) : undefined;
+    if (eabProblem !== undefined) {
+      const path = ['certificatesResolvers', name, 'acme', 'eab', 'hmacEncoded'];
+      const { exact: _, ...where } = locate(path);
+      out.push(issue('warning', unusableResolver(eabProblem), path, where));
+    }
+    if (
+      isPlainObject(acme) &&
+      !['httpChallenge', 'tlsChallenge', 'dnsChallenge'].some((k) => acme[k] !== undefined)
+    ) {
+      const path = ['certificatesResolvers', name, 'acme'];
+      const { exact: _, ...where } = locate(path, 'key');
+      out.push(issue('warning', unusableResolver(ACME_NO_CHALLENGE), path, where));
+    }
+    const emails = isPlainObject(acme) ? acme['emailAddresses'] : undefined;
+    if (Array.isArray(emails)) {
+      emails.forEach((e, i) => {
+        const p = typeof e === 'string' ? acmeEmailAddressesProblem([e]) : undefined;
+        if (p === undefined) return;
+        const path = ['certificatesResolvers', name, 'acme', 'emailAddresses', i];
+        const { exact: _, ...where } = locate(path);
+        out.push(issue('warning', unusableResolver(p), path, where));
+      });
+    }
     const v = isPlainObject(acme) ? acme['caServer'] : undefined;
     if (typeof v !== 'string' || v === '') continue;
     const safe = safeAcmeCaServer(v);
-    if (safe === v) continue;
     const path = ['certificatesResolvers', name, 'acme', 'caServer'];
     const { exact: _, ...where } = locate(path);
+    const problem = acmeCaServerProblem(safe);
+    if (problem !== undefined) out.push(issue('warning', unusableResolver(problem), path, where));
+    if (safe === v) continue;
     out.push(
       issue(
         'warning',

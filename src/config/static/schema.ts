@@ -12,7 +12,6 @@ import {
 } from '../schema-helpers.ts';
 import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
-import { decodeEabHmac } from './eab.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 import { overloadSchema } from './overload.ts';
 import {
@@ -828,15 +827,12 @@ const dnsChallenge = strictObject({
 /**
  * Traefik's `eab` (External Account Binding, RFC 8555 §7.3.4): the key identifier and MAC key a
  * CA such as ZeroSSL or Google gives with the customer account, sent when the ACME account is
- * registered. `hmacEncoded` is read as lego reads it (base64url, padded or not); one lego cannot
- * decode is refused here, where Traefik starts and fails every registration with it.
+ * registered. `hmacEncoded` is read as lego reads it (base64url, padded or not, eab.ts).
  */
 const eab = strictObject({
   kid: z.string().min(1),
-  hmacEncoded: z
-    .string()
-    .min(1)
-    .refine((v) => decodeEabHmac(v) !== undefined, 'not a base64url key (lego could not decode it either)'),
+  /** One lego cannot decode loads, with a warning (load.ts), as Traefik: the resolver's orders fail. */
+  hmacEncoded: z.string().min(1),
 });
 
 /**
@@ -864,8 +860,8 @@ export function safeAcmeCaServer(v: string): string {
 const acme = strictObject({
   /** Traefik: optional; without one the ACME account has no contact address. */
   email: z.string().default(''),
-  /** Rewritten as Traefik's getSafeACMECAServer (safeAcmeCaServer; load.ts warns). */
-  caServer: z.string().default(LE_PRODUCTION_DIRECTORY).transform(safeAcmeCaServer).pipe(z.string().url()),
+  /** Rewritten as Traefik's getSafeACMECAServer (safeAcmeCaServer; load.ts warns); not a URL: a warning (eab.ts acmeCaServerProblem). */
+  caServer: z.string().default(LE_PRODUCTION_DIRECTORY).transform(safeAcmeCaServer),
   /** A file (mode 0600), or a store shared by several instances (acme-storage.ts). */
   storage: z
     .string()
@@ -914,18 +910,8 @@ const acme = strictObject({
    * rfc822Name entries of the certificate request's subjectAltName (not account contacts:
    * that is `email`). Most public CAs refuse such a request; private ACME CAs may sign them.
    */
-  emailAddresses: z
-    .array(
-      z
-        .string()
-        .min(1)
-        .refine(
-          // biome-ignore lint/suspicious/noControlCharactersInRegex: IA5 is 7-bit ASCII, controls included
-          (v) => /^[\x00-\x7f]+$/.test(v),
-          'not ASCII: an rfc822Name is an IA5String (lego could not put it in the request either)',
-        ),
-    )
-    .default([]),
+  // One that is not ASCII loads with a warning (load.ts): Go refuses the CSR, every order fails.
+  emailAddresses: z.array(z.string().min(1)).default([]),
   /**
    * Traefik v3.6's `disableCommonName`: CSRs without a subject common name (lego's
    * CSROptions/ObtainRequest; the names are in the subjectAltName either way).
@@ -951,25 +937,11 @@ const acme = strictObject({
   tlsChallenge: nullAsEmpty(strictObject({ delay: duration.default(0) })).optional(),
   dnsChallenge: dnsChallenge.optional(),
 }).superRefine((v, ctx) => {
-  // As Traefik's Provider.Init: "clientTimeout must be at least clientResponseHeaderTimeout" (0
-  // included: no overall limit with a response-head limit is refused there too).
-  if (v.clientTimeout < v.clientResponseHeaderTimeout) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'clientTimeout must be at least clientResponseHeaderTimeout',
-      path: ['clientTimeout'],
-    });
-  }
-  // Traefik's getClient refuses none ("ACME challenge not specified"); several are each given a
-  // lego solver, one chosen per authorization (tls/acme/obtain-certificate.ts chooseChallenge).
-  const n = [v.httpChallenge, v.tlsChallenge, v.dnsChallenge].filter((c) => c !== undefined).length;
-  if (n === 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'set one of httpChallenge, tlsChallenge, dnsChallenge (or several)',
-      params: { expected: 'a challenge type' },
-    });
-  }
+  // Traefik's Provider.Init refuses a clientTimeout below clientResponseHeaderTimeout (0 included),
+  // and cmd/traefik/traefik.go then skips the resolver: load.ts does the same, with a warning.
+  // Several challenges are each given a lego solver, one chosen per authorization
+  // (tls/acme/obtain-certificate.ts chooseChallenge). None: Traefik starts, and its getClient fails
+  // every order ("ACME challenge not specified"): load.ts warns, the manager fails its orders.
 });
 
 /**
@@ -1339,16 +1311,6 @@ export const staticConfigSchema = strictObject(
   );
   for (const i of redirectionIssues(eps)) {
     ctx.addIssue({ code: 'custom', message: i.message, path: [...i.path] });
-  }
-  for (const [name, ep] of Object.entries(v.entryPoints)) {
-    const resolver = ep.http.tls?.certResolver;
-    if (resolver === undefined || resolver === '' || Object.hasOwn(v.certificatesResolvers ?? {}, resolver))
-      continue;
-    ctx.addIssue({
-      code: 'custom',
-      message: `certificate resolver \`${resolver}\` does not exist (certificatesResolvers)`,
-      path: ['entryPoints', name, 'http', 'tls', 'certResolver'],
-    });
   }
   for (const [name, r] of Object.entries(v.certificatesResolvers ?? {})) {
     const ep = r.acme?.httpChallenge?.entryPoint;

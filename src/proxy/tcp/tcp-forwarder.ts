@@ -201,6 +201,11 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
     const preamble = v === 0 ? null : encodeProxyHeader(v, this.#socket);
     this.#client = client;
     this.#initial = initial;
+    // An address no dial can use (a host that is no name): Traefik's dial fails, so does ours.
+    if (server.unusable !== undefined) {
+      this.failed('unreachable', server.unusable);
+      return;
+    }
     this.#dial = dialTcp(
       {
         host: server.host,

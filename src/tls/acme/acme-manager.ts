@@ -8,7 +8,12 @@
  * at 1 h, or longer when the CA's Retry-After says so).
  */
 
-import { decodeEabHmac } from '../../config/static/eab.ts';
+import {
+  ACME_NO_CHALLENGE,
+  acmeCaServerProblem,
+  acmeEmailAddressesProblem,
+  decodeEabHmac,
+} from '../../config/static/eab.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { certificateInfo, type KeyAndCert, type KeyType } from '../x509/index.ts';
@@ -154,6 +159,8 @@ export class CertificateManager {
   #index = new Map<string, Entry>();
   readonly #listeners = new Set<CertificateListener>();
   #session: AccountSession | undefined;
+  /** Why no order of this resolver can succeed (its caServer or EAB key), set by start(). */
+  #unusable: string | undefined;
   #started = false;
   #stopped = false;
   #running = false;
@@ -247,13 +254,21 @@ export class CertificateManager {
   }
 
   #startSession(stored: StoredAccount | undefined): void {
+    // A caServer or EAB key no order can use: Traefik starts and every order fails (eab.ts); no
+    // session then, and #obtain fails each with lego's error, logged and retried as any failure.
+    const challenges = this.#opts.challenge;
+    this.#unusable =
+      (typeof challenges !== 'string' && challenges.length === 0 ? ACME_NO_CHALLENGE : undefined) ??
+      acmeCaServerProblem(this.#opts.caServer) ??
+      acmeEmailAddressesProblem(this.#opts.emailAddresses ?? []);
     const e = this.#opts.eab;
     let eab: { kid: string; macKey: Buffer } | undefined;
     if (e !== undefined) {
       const macKey = decodeEabHmac(e.hmacEncoded);
-      if (macKey === undefined) throw new Error('acme eab.hmacEncoded is not base64url');
-      eab = { kid: e.kid, macKey };
+      if (macKey === undefined) this.#unusable ??= 'acme: could not decode hmac key';
+      else eab = { kid: e.kid, macKey };
     }
+    if (this.#unusable !== undefined) return;
     this.#session = new AccountSession(
       {
         caServer: this.#opts.caServer,
@@ -639,7 +654,8 @@ export class CertificateManager {
     const keyPem = entry.cert?.keyPem;
     const signal = this.#abort.signal;
     const session = this.#session;
-    if (session === undefined) return Promise.reject(new Error('certificate manager not started'));
+    if (session === undefined)
+      return Promise.reject(new Error(this.#unusable ?? 'certificate manager not started'));
     return session.run(signal, (client) =>
       obtainCertificate(client, {
         domains,
