@@ -112,9 +112,12 @@ udp:
       ['web'],
     );
     assert.deepEqual(r.lines, [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
       'dyn.yaml:5:47: warning: tcp.services.s.loadBalancer.servers[0].address: no connection can be made to this address: every one sent to this server fails (lookup lab1.${PROXY_DOMAIN}: no such host), as in Traefik',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
       'dyn.yaml:5:90: warning: tcp.services.s.loadBalancer.servers[1].address: no connection can be made to this address: every one sent to this server fails (address 127.0.0.1:${PORT}: invalid port), as in Traefik',
       'dyn.yaml:6:47: tcp.services.t.loadBalancer.servers[0].address: address a:b:1: too many colons in address (expected host:port)',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
       'dyn.yaml:11:47: warning: udp.services.s.loadBalancer.servers[0].address: no connection can be made to this address: every one sent to this server fails (lookup lab1.${PROXY_DOMAIN}: no such host), as in Traefik',
     ]);
     assert.deepEqual(Object.keys(r.config?.tcp?.routers ?? {}), ['a']);

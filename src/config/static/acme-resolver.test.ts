@@ -175,10 +175,13 @@ describe('certificatesResolvers.<name>.acme.caServer', () => {
 
   // Traefik's ValidateConfiguration checks only the storage; lego's api.New fails each order.
   it('loads what Go cannot get with a warning (an unexpanded placeholder, another scheme)', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
     const r = load('      caServer: "${ACME_CA_SERVER}"\n');
     assert.deepEqual(r.lines, [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
       'static.yaml:9:17: warning: certificatesResolvers.le.acme.caServer: every certificate order of this resolver fails (get directory at \'${ACME_CA_SERVER}\': Get "${ACME_CA_SERVER}": unsupported protocol scheme ""): its routers serve without its certificates, as in Traefik',
     ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
     assert.equal(r.acme?.caServer, '${ACME_CA_SERVER}');
     assert.match(
       load('      caServer: ftp://ca.test/dir\n').lines.join(),

@@ -113,9 +113,11 @@ certificatesResolvers:
 `;
     const r = loadStaticConfig({ file: 'static.yaml', readFile: () => text, argv: [], env: {} });
     assert.deepEqual(r.config?.entryPoints['websecure']?.http?.tls?.domains, [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
       { main: '${DOMAIN}', sans: ['*.example.com'] },
     ]);
     assert.deepEqual(r.issues.map(formatIssue), [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
       'static.yaml:7:27: warning: entryPoints.websecure.http.tls.domains[0].main: invalid domain name "${DOMAIN}": no certificate can be obtained for this entry (its routers are served, as in Traefik, whose resolver\'s order fails)',
     ]);
   });

@@ -936,7 +936,6 @@ const acme = strictObject({
   httpChallenge: strictObject({ entryPoint: z.string().min(1), delay: duration.default(0) }).optional(),
   tlsChallenge: nullAsEmpty(strictObject({ delay: duration.default(0) })).optional(),
   dnsChallenge: dnsChallenge.optional(),
-}).superRefine((v, ctx) => {
   // Traefik's Provider.Init refuses a clientTimeout below clientResponseHeaderTimeout (0 included),
   // and cmd/traefik/traefik.go then skips the resolver: load.ts does the same, with a warning.
   // Several challenges are each given a lego solver, one chosen per authorization
