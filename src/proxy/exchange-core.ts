@@ -428,7 +428,7 @@ export abstract class ExchangeCore
       return;
     }
     if (this.trace?.detailed) this.trace.middleware(this.route!, mws.length);
-    // A buffering after the last middleware with a phase (or one not placed: test routes).
+    // A buffering after the last middleware with a phase.
     if (this.route!.buffering !== null && this.body !== null && this.#bufferingGate(mws.length)) return;
     this.mwRan = mws.length;
     this.#dispatch();
@@ -441,8 +441,7 @@ export abstract class ExchangeCore
   #nextGate(from: number, opened: boolean): number {
     const route = this.route!;
     const n = route.middlewares.length;
-    const gates = route.bufferings;
-    if (gates === undefined) return n;
+    const gates = route.bufferings!;
     for (let k = 0; k < gates.length; k++) {
       const at = gates[k]!.at;
       if (at >= n) return n;
@@ -461,14 +460,13 @@ export abstract class ExchangeCore
    */
   #bufferingGate(at: number): boolean {
     if (this.spool === null) {
-      const gates = this.route!.bufferings;
+      const gates = this.route!.bufferings!;
       let spec = this.route!.buffering!;
-      if (gates !== undefined)
-        for (let k = 0; k < gates.length; k++)
-          if (gates[k]!.at >= at) {
-            spec = gates[k]!.spec;
-            break;
-          }
+      for (let k = 0; k < gates.length; k++)
+        if (gates[k]!.at >= at) {
+          spec = gates[k]!.spec;
+          break;
+        }
       this.mwRan = at;
       this.#gateAt = at;
       this.#spoolBody(spec);
@@ -479,24 +477,19 @@ export abstract class ExchangeCore
 
   /**
    * True (and answered 413) when the body read whole is over the limit of a buffering at `at`
-   * (at the end: any from there; not placed: the route's last), as each of Traefik's buffering
-   * middlewares reads it again with its own limit.
+   * (at the end: any from there), as each of Traefik's buffering middlewares reads it again with
+   * its own limit.
    */
   #overGates(at: number): boolean {
     const route = this.route!;
     const size = this.spool!.length;
-    const gates = route.bufferings;
+    const gates = route.bufferings!;
+    const last = at >= route.middlewares.length;
     let over = false;
-    if (gates === undefined) {
-      const max = route.buffering!.maxRequestBodyBytes;
-      over = max > 0 && size > max;
-    } else {
-      const last = at >= route.middlewares.length;
-      for (let k = 0; k < gates.length && !over; k++) {
-        const g = gates[k]!;
-        if (g.at === at || (last && g.at > at))
-          over = g.spec.maxRequestBodyBytes > 0 && size > g.spec.maxRequestBodyBytes;
-      }
+    for (let k = 0; k < gates.length && !over; k++) {
+      const g = gates[k]!;
+      if (g.at === at || (last && g.at > at))
+        over = g.spec.maxRequestBodyBytes > 0 && size > g.spec.maxRequestBodyBytes;
     }
     if (!over) return false;
     this.mwRan = at;

@@ -301,6 +301,9 @@ export function harness(opts: HarnessOptions = {}): Harness {
     bodyPhase: (opts.middlewares ?? []).some((m) => m.onResponseBody !== undefined),
     errorPages: opts.errorPages ?? null,
     buffering: opts.buffering ?? null,
+    // After the last middleware, as a buffering that ends a chain.
+    bufferings:
+      opts.buffering === undefined ? null : [{ at: (opts.middlewares ?? []).length, spec: opts.buffering }],
     logged: true,
     metered: true,
     traced: true,

@@ -946,7 +946,7 @@ interface LiftedChain {
   /** Innermost first; `at` counts in `middlewares`. */
   readonly errorPages: ErrorPage[] | null;
   readonly buffering: BufferingSpec | null;
-  readonly bufferings: BufferingGate[] | undefined;
+  readonly bufferings: BufferingGate[] | null;
   readonly bodyPhase: boolean;
   /** Detailed tracing only: the spans before each kept middleware, and after the last. */
   readonly spans: DetailedSpan[][] | null;
@@ -983,7 +983,7 @@ function liftChain(
   const middlewares: Middleware[] = [];
   let errorPages: ErrorPage[] | null = null;
   let buffering: BufferingSpec | null = null;
-  let bufferings: BufferingGate[] | undefined;
+  let bufferings: BufferingGate[] | null = null;
   let bodyPhase = false;
   for (let k = 0; k < all.length; k++) {
     const m = all[k]!;
@@ -1007,7 +1007,7 @@ function liftChain(
     if (m.buffering !== undefined) {
       buffering = m.buffering;
       const gate: BufferingGate = { at: offset + middlewares.length, spec: m.buffering };
-      if (bufferings === undefined) bufferings = [gate];
+      if (bufferings === null) bufferings = [gate];
       else bufferings.push(gate);
     }
     if (m.guard !== undefined) guards.push(m.guard);
@@ -1136,9 +1136,9 @@ function targetAfterStep(
     errorPages: pages,
     buffering: c.buffering ?? route.buffering,
     bufferings:
-      c.bufferings === undefined
+      c.bufferings === null
         ? route.bufferings
-        : route.bufferings === undefined
+        : route.bufferings === null
           ? c.bufferings
           : [...route.bufferings, ...c.bufferings],
     afterServiceMiddlewares: true,

@@ -84,6 +84,7 @@ export function internalRoute(
       children: null,
       errorPages: null,
       buffering: null,
+      bufferings: null,
       logged: observe.logged,
       metered: observe.metered,
       traced: observe.traced,

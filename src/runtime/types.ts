@@ -207,11 +207,11 @@ export interface RouteTarget {
    */
   readonly buffering: BufferingSpec | null;
   /**
-   * Each `buffering` of the chain, in order, with its index in `middlewares` (absent: not known,
-   * the last one's limit is checked after every middleware): the first reads the body, each
-   * checks its own limit there, as Traefik's buffering middlewares each read it in turn.
+   * Each `buffering` of the chain, in order, with its index in `middlewares` (null when there is
+   * none, as `buffering`): the first reads the body, each checks its own limit there, as
+   * Traefik's buffering middlewares each read it in turn.
    */
-  readonly bufferings?: readonly BufferingGate[] | undefined;
+  readonly bufferings: readonly BufferingGate[] | null;
   /**
    * Whether its requests are access-logged, counted and traced when those are on (runtime/
    * observe.ts): its router's `observability` and its entry point's, `addInternals` for the
