@@ -265,11 +265,10 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     const servers: TcpServerRuntime[] = [];
     const targets: ProbeTarget[] = [];
     for (const [i, s] of lb.servers.entries()) {
-      const a = parseServerAddress(s.address);
-      if ('error' in a) {
-        ctx.err(['tcp', 'services', qualified, 'loadBalancer', 'servers', i, 'address'], a.error);
-        return null;
-      }
+      const a = parseServerAddress(s.address, 'tcp');
+      // Traefik's BuildTCP skips such a server ("Failed to split host port"); the validation
+      // warned about it (validate-l4.ts).
+      if ('error' in a) continue;
       let serverTls: TcpServerTls | null = null;
       if (s.tls) {
         tls ??= loadUpstreamTls({

@@ -65,22 +65,20 @@ export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext
     udp.services,
     (qualified, svc) => {
       const servers: UdpServerRuntime[] = [];
-      let ok = true;
-      svc.loadBalancer.servers.forEach((s, i) => {
-        const a = parseServerAddress(s.address);
-        if ('error' in a) {
-          ctx.issue(['udp', 'services', qualified, 'loadBalancer', 'servers', i, 'address'], a.error);
-          ok = false;
-        } else
-          servers.push({
-            address: s.address,
-            host: a.host,
-            port: a.port,
-            service: qualified,
-            unusable: a.unusable,
-          });
-      });
-      return ok ? new UdpLoadBalancer(qualified, servers) : null;
+      for (const s of svc.loadBalancer.servers) {
+        const a = parseServerAddress(s.address, 'udp');
+        // Traefik's BuildUDP skips such a server ("Failed to split host port"); the validation
+        // warned about it (validate-l4.ts).
+        if ('error' in a) continue;
+        servers.push({
+          address: s.address,
+          host: a.host,
+          port: a.port,
+          service: qualified,
+          unusable: a.unusable,
+        });
+      }
+      return new UdpLoadBalancer(qualified, servers);
     },
     (qualified, kids, weights) => new UdpWeighted(qualified, kids, weights),
     services,

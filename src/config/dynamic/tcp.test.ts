@@ -67,7 +67,7 @@ udp:
     c: { rule: "HostSNI(\`*\`)", service: s, entryPoints: [nowhere] }
     d: { rule: "HostSNI(\`*\`)", service: ghost }
   services:
-    s: { loadBalancer: { servers: [{ address: "10.0.0.1" }] } }
+    s: { loadBalancer: { servers: [{ address: "10.0.0.1" }], serversTransport: nowhere } }
   serversTransports:
     t: { proxyProtocol: { version: 3 } }
 udp:
@@ -86,7 +86,9 @@ udp:
       'dyn.yaml:5:41: tcp.routers.c.service: service `s` is disabled because of its own errors',
       'dyn.yaml:5:58: tcp.routers.c.entryPoints[0]: entry point `nowhere` does not exist',
       'dyn.yaml:6:41: tcp.routers.d.service: service `ghost` does not exist in the tcp section',
-      'dyn.yaml:8:47: tcp.services.s.loadBalancer.servers[0].address: address 10.0.0.1: missing port in address (expected host:port)',
+      'dyn.yaml:8:35: warning: tcp.services.s.loadBalancer.servers: no server of this service is left: its connections are closed',
+      'dyn.yaml:8:47: warning: tcp.services.s.loadBalancer.servers[0].address: server `10.0.0.1` is left out of its service, the others serve (address 10.0.0.1: missing port in address), as Traefik\'s BuildTCP skips it: "Failed to split host port"',
+      'dyn.yaml:8:80: tcp.services.s.loadBalancer.serversTransport: serversTransport `nowhere` does not exist in the tcp section',
       'dyn.yaml:10:36: tcp.serversTransports.t.proxyProtocol.version: must be 1 or 2',
       'dyn.yaml:13:19: udp.routers.u.service: service `s` is disabled because of its own errors',
       'dyn.yaml:15:41: udp.services.s.weighted.services[0].name: service `missing` does not exist in the udp section',
@@ -94,20 +96,21 @@ udp:
     assert.deepEqual(Object.keys(r.config?.tcp?.routers ?? {}), []);
   });
 
-  // Traefik's BuildTCP/BuildUDP only split the address (net.SplitHostPort); the dial fails later.
-  it('loads an address whose host or port no dial can use, with a warning, and refuses one that does not split', () => {
+  // Traefik's BuildTCP/BuildUDP only split the address (net.SplitHostPort), skipping the server
+  // that does not split; the dial reads the port (a number or a service name) and the host.
+  it('loads an address whose host or port no dial can use, with a warning, and leaves out one that does not split', () => {
     const r = check(
       `tcp:
   routers:
     a: { rule: "HostSNI(\`*\`)", service: s }
   services:
     s: { loadBalancer: { servers: [{ address: "lab1.\${PROXY_DOMAIN}:34197" }, { address: "127.0.0.1:\${PORT}" }] } }
-    t: { loadBalancer: { servers: [{ address: "a:b:1" }] } }
+    t: { loadBalancer: { servers: [{ address: "a:b:1" }, { address: "10.0.0.1:99999" }, { address: "db:gopher" }] } }
 udp:
   routers:
     u: { service: s }
   services:
-    s: { loadBalancer: { servers: [{ address: "lab1.\${PROXY_DOMAIN}:34197" }] } }
+    s: { loadBalancer: { servers: [{ address: "lab1.\${PROXY_DOMAIN}:34197" }, { address: "10.0.0.1" }] } }
 `,
       ['web'],
     );
@@ -115,12 +118,15 @@ udp:
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
       'dyn.yaml:5:47: warning: tcp.services.s.loadBalancer.servers[0].address: no connection can be made to this address: every one sent to this server fails (lookup lab1.${PROXY_DOMAIN}: no such host), as in Traefik',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
-      'dyn.yaml:5:90: warning: tcp.services.s.loadBalancer.servers[1].address: no connection can be made to this address: every one sent to this server fails (address 127.0.0.1:${PORT}: invalid port), as in Traefik',
-      'dyn.yaml:6:47: tcp.services.t.loadBalancer.servers[0].address: address a:b:1: too many colons in address (expected host:port)',
+      'dyn.yaml:5:90: warning: tcp.services.s.loadBalancer.servers[1].address: no connection can be made to this address: every one sent to this server fails (lookup tcp/${PORT}: unknown port), as in Traefik',
+      'dyn.yaml:6:47: warning: tcp.services.t.loadBalancer.servers[0].address: server `a:b:1` is left out of its service, the others serve (address a:b:1: too many colons in address), as Traefik\'s BuildTCP skips it: "Failed to split host port"',
+      'dyn.yaml:6:69: warning: tcp.services.t.loadBalancer.servers[1].address: no connection can be made to this address: every one sent to this server fails (address 99999: invalid port), as in Traefik',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder left unexpanded, the case
       'dyn.yaml:11:47: warning: udp.services.s.loadBalancer.servers[0].address: no connection can be made to this address: every one sent to this server fails (lookup lab1.${PROXY_DOMAIN}: no such host), as in Traefik',
+      'dyn.yaml:11:90: warning: udp.services.s.loadBalancer.servers[1].address: server `10.0.0.1` is left out of its service, the others serve (address 10.0.0.1: missing port in address), as Traefik\'s BuildUDP skips it: "Failed to split host port"',
     ]);
     assert.deepEqual(Object.keys(r.config?.tcp?.routers ?? {}), ['a']);
+    assert.deepEqual(Object.keys(r.config?.tcp?.services ?? {}), ['s', 't']);
     assert.deepEqual(Object.keys(r.config?.udp?.routers ?? {}), ['u']);
   });
 

@@ -11,7 +11,6 @@ import {
 } from '../schema-helpers.ts';
 import { registerShape } from '../schema-walk.ts';
 import { checkIpOrCidr } from '../static/address.ts';
-import { parseServerAddress } from './server-address.ts';
 import { optionalName, routerTlsDomain } from './tls.ts';
 
 /*
@@ -19,12 +18,11 @@ import { optionalName, routerTlsDomain } from './tls.ts';
  * udp_config.go, tcp_middlewares.go). Keys Traefik has and we lack are reported by name.
  */
 
-export { parseServerAddress } from './server-address.ts';
-
-const serverAddress = z.string().superRefine((v, ctx) => {
-  const r = parseServerAddress(v);
-  if ('error' in r) ctx.addIssue({ code: 'custom', message: r.error, params: { expected: 'host:port' } });
-});
+/*
+ * A server's address is any string, as Traefik decodes it: one that does not split into host and
+ * port leaves that server out of its service, with a warning (validate-l4.ts, server-address.ts).
+ */
+const serverAddress = z.string();
 
 /** A Traefik duration where a negative value means "never" (read here as -1). */
 export const signedDuration = z.unknown().transform((value, ctx): number => {

@@ -95,19 +95,38 @@ export function validateLayer4(
   }
 
   // Traefik checks only that a server address splits into host and port (BuildTCP, BuildUDP in
-  // pkg/server/service/tcp and udp service.go); one no dial can use loads, and its connections fail.
+  // pkg/server/service/tcp and udp service.go): a server whose address does not is skipped with an
+  // error log ("Failed to split host port") and the service built with the others, no error on
+  // the service (its status stays enabled); one no dial can use loads, and its connections fail.
   for (const kind of ['tcp', 'udp'] as const) {
     for (const [name, svc] of Object.entries(config[kind]?.services ?? {})) {
       if (svc.kind !== 'loadBalancer') continue;
-      svc.loadBalancer.servers.forEach((srv, i) => {
-        const a = parseServerAddress(srv.address);
-        if (!('unusable' in a) || a.unusable === undefined) return;
+      const servers = svc.loadBalancer.servers;
+      let skipped = 0;
+      servers.forEach((srv, i) => {
+        const at = [kind, 'services', name, 'loadBalancer', 'servers', i, 'address'];
+        const a = parseServerAddress(srv.address, kind);
+        if ('error' in a) {
+          skipped++;
+          report(
+            'warning',
+            `server \`${srv.address}\` is left out of its service, the others serve (${a.error}), as Traefik's ${kind === 'tcp' ? 'BuildTCP' : 'BuildUDP'} skips it: "Failed to split host port"`,
+            at,
+          );
+        } else if (a.unusable !== undefined) {
+          report(
+            'warning',
+            `no connection can be made to this address: every one sent to this server fails (${a.unusable}), as in Traefik`,
+            at,
+          );
+        }
+      });
+      if (skipped > 0 && skipped === servers.length)
         report(
           'warning',
-          `no connection can be made to this address: every one sent to this server fails (${a.unusable}), as in Traefik`,
-          [kind, 'services', name, 'loadBalancer', 'servers', i, 'address'],
+          `no server of this service is left: its ${kind === 'tcp' ? 'connections are closed' : 'datagrams are dropped'}`,
+          [kind, 'services', name, 'loadBalancer', 'servers'],
         );
-      });
     }
   }
 
