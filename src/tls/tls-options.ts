@@ -21,6 +21,7 @@ import {
 import { UNAVAILABLE_SUITES } from '../config/dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
+import { ALERT_INTERNAL_ERROR, ALERT_UNRECOGNIZED_NAME, alertUnderTls } from './alerts.ts';
 import type { CertStore, StoredCertificate } from './cert-store.ts';
 
 /*
@@ -345,16 +346,21 @@ export function tlsServerOptions(
     key: fallback.keyPem,
     requestCert: options.requestCert,
     rejectUnauthorized: options.rejectUnauthorized,
-    SNICallback(servername, cb) {
+    SNICallback(this: unknown, servername, cb) {
       let found: ReturnType<CertStore['lookup']>;
       try {
         found = store.lookup(servername, options);
       } catch (err) {
+        // Go: an error from GetCertificate is alertInternalError (alerts.ts).
+        alertUnderTls(this, ALERT_INTERNAL_ERROR);
         cb(err as Error);
         return;
       }
-      if (found === undefined) cb(new Error(`strict SNI: no certificate for "${servername}"`));
-      else cb(null, found.secureContext);
+      if (found === undefined) {
+        // Traefik's GetCertificate under sniStrict returns no certificate: unrecognized_name.
+        alertUnderTls(this, ALERT_UNRECOGNIZED_NAME);
+        cb(new Error(`strict SNI: no certificate for "${servername}"`));
+      } else cb(null, found.secureContext);
     },
   };
   const protocols = options.alpnProtocols;
