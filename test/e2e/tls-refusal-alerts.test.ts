@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { run, selfSignedCertificate } from '../helpers/tls-certs.ts';
 
@@ -80,6 +81,17 @@ tls:
   it('sends unrecognized_name under sniStrict for an unknown name, and without SNI (node client)', async () => {
     assert.equal(await nodeHandshake(port, 'unknown.test'), 'ERR_SSL_TLSV1_UNRECOGNIZED_NAME');
     assert.equal(await nodeHandshake(port, undefined), 'ERR_SSL_TLSV1_UNRECOGNIZED_NAME');
+  });
+
+  it('curl reports the alert', async () => {
+    const r = await curl([
+      '-k',
+      '--resolve',
+      `unknown.test:${port}:127.0.0.1`,
+      `https://unknown.test:${port}/`,
+    ]);
+    assert.equal(r.exitCode, 35, r.stderr);
+    assert.match(r.stderr, /unrecognized name/i);
   });
 
   it('sends unrecognized_name to acme-tls/1 without a pending challenge (node client)', async () => {
