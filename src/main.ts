@@ -488,6 +488,21 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
     for (const [name, r] of resolvers) {
       const a = r.acme;
       const sharedStore = openSharedStore(parseAcmeStorage(a.storage));
+      if (sharedStore === undefined) {
+        // Traefik's Provider.Init reads the account first (CheckFile: mode, then the JSON); when
+        // it cannot, cmd/traefik/traefik.go skips the resolver with an error and its routers are
+        // served with the store's certificates, as naming an unknown resolver. The file is left
+        // as it is: nothing of this resolver will save over it.
+        try {
+          new acme.AcmeStorage(a.storage, logger).check();
+        } catch (e) {
+          logger.error(`The ACME resolver "${name}" is skipped from the resolvers list`, {
+            resolver: name,
+            error: `unable to get ACME account: ${(e as Error).message}`,
+          });
+          continue;
+        }
+      }
       const dnsProvider = dnsProviders.get(name);
       // Every challenge configured, as Traefik's getClient sets a lego solver for each.
       const challenge: ('http-01' | 'tls-alpn-01' | 'dns-01')[] = [];
@@ -531,7 +546,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
     }
     const real = byName;
     acmeState = () => ({
-      certificates: resolvers.map(([name]) => [name, real.get(name)!.certificates()] as const),
+      certificates: resolvers.map(([name]) => [name, real.get(name)?.certificates() ?? []] as const),
       http01: stores.http01.entries(),
       tlsAlpn01: stores.tlsAlpn01.entries(),
     });

@@ -1,10 +1,14 @@
 import type { Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import { DEFAULT_TLS_NAME } from '../config/dynamic/sections.ts';
 import type { Logger } from '../core/logger.ts';
 import type { SnapshotRef } from '../runtime/types.ts';
 import {
+  ALERT_UNRECOGNIZED_NAME,
   type CompiledTlsOptions,
   checkClientCert,
+  recordVersionOf,
+  refuseWithAlert,
   SessionTicketKeys,
   type StoredCertificate,
   tlsServerOptions,
@@ -25,6 +29,11 @@ export interface OcspHook {
 }
 
 const ACME_TLS_ALPN = 'acme-tls/1';
+
+/** Why #serverFor has no server: close at once, or send Go's unrecognized_name alert first. */
+const CLOSE = 0;
+const UNRECOGNIZED_NAME = 1;
+type Refusal = typeof CLOSE | typeof UNRECOGNIZED_NAME;
 
 /**
  * A connection's own secure handler, kept on its TCP socket: node's TLS server hands us the
@@ -107,8 +116,12 @@ export class TlsFront {
     onSecure?: (socket: TLSSocket) => void,
   ): void {
     const server = this.#serverFor(socket, hello.serverName, hello.alpn, options);
-    if (server === undefined) {
+    if (server === CLOSE) {
       socket.destroy();
+      return;
+    }
+    if (server === UNRECOGNIZED_NAME) {
+      refuseWithAlert(socket, ALERT_UNRECOGNIZED_NAME, recordVersionOf(buffered));
       return;
     }
     if (onSecure !== undefined) (socket as Tagged)[ON_SECURE] = onSecure;
@@ -134,21 +147,27 @@ export class TlsFront {
     sni: string | undefined,
     alpn: readonly string[],
     options: string | undefined,
-  ): TlsServer | undefined {
+  ): TlsServer | Refusal {
     if (alpn.includes(ACME_TLS_ALPN)) {
       // Traefik's tlsmanager Get (isACMETLS): a ClientHello offering acme-tls/1 gets a pending
-      // challenge's certificate or none, whatever else it offers and whatever the options.
+      // challenge's certificate or none, whatever else it offers and whatever the options; none
+      // is Go's unrecognized_name alert (tls/alerts.ts).
       const cert = sni === undefined ? undefined : this.#challenges?.lookup(sni);
-      return cert === undefined ? undefined : challengeServer(cert, this.#handshakeTimeoutMs);
+      if (cert !== undefined) return challengeServer(cert, this.#handshakeTimeoutMs);
+      // The default options broken: Traefik's acmeTLSALPNHandler is its brokenTLSRouter then.
+      return this.#ref.current.tls?.options.has(DEFAULT_TLS_NAME) === true ? UNRECOGNIZED_NAME : CLOSE;
     }
     const tls = this.#ref.current.tls;
-    if (tls === null) return undefined;
+    if (tls === null) return CLOSE;
     const o = tls.options.get(options ?? tls.routerFor(this.#entryPoint).optionsFor(sni));
-    if (o === undefined) return undefined;
+    // Options that could not be built: Traefik's brokenTLSRouter closes at once, no alert
+    // (pkg/server/router/tcp/router.go).
+    if (o === undefined) return CLOSE;
     let fallback = tls.store.defaultCertificate;
     if (sni === undefined) {
       const found = tls.store.lookup(undefined, o, socket.localAddress);
-      if (found === undefined) return undefined; // sniStrict: no SNI, no certificate
+      // sniStrict, no SNI: Traefik's GetCertificate has no certificate, Go says unrecognized_name.
+      if (found === undefined) return UNRECOGNIZED_NAME;
       fallback = found.certificate;
     }
     let byCert = this.#servers.get(o);

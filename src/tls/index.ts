@@ -9,12 +9,21 @@
  *                   listening: tls.createServer(tlsServerOptions(o, store, fallback))
  *   per connection: parseClientHello(first bytes) → name = router.optionsFor(sni) → o = options.get(name)
  *                   (missing → close); fallback = store.defaultCertificate, or without SNI
- *                   store.lookup(undefined, o, localAddress)?.certificate (undefined → close: sniStrict);
+ *                   store.lookup(undefined, o, localAddress)?.certificate (undefined: sniStrict, refuseWithAlert
+ *                   unrecognized_name, as Go's server);
  *                   socket.pause(); socket.unshift(bytes); server.emit('connection', socket)
  *   on 'secureConnection': checkClientCert(socket, o.clientAuthType) → a reason closes it
  *   per request:    router.misdirected(socket.servername, head.host) → 421
  * handshake.test.ts (`startFront`) is this wiring, tested with real clients.
  */
+export {
+  ALERT_INTERNAL_ERROR,
+  ALERT_UNRECOGNIZED_NAME,
+  alertRecord,
+  alertUnderTls,
+  recordVersionOf,
+  refuseWithAlert,
+} from './alerts.ts';
 export {
   type CertInput,
   type CertLookup,

@@ -106,7 +106,38 @@ describe('compileTlsOptions', () => {
       opensslCa(),
       'junk',
     ]);
-    assert.deepEqual(r, { error: 'no PEM certificate found', index: 1 });
+    assert.deepEqual(r, { error: 'no PEM certificate found', at: ['clientAuth', 'caFiles', 1] });
+  });
+});
+
+describe("what Traefik's decoder takes and its buildTLSConfig refuses or ignores", () => {
+  const refused = (input: TlsOptionsInput) => {
+    const r = compileTlsOptions('o', tlsOptionsSchema.parse(input), []);
+    assert.ok('error' in r, JSON.stringify(r));
+    return `${(r.at ?? []).join('.')}: ${r.error}`;
+  };
+
+  it('refuses an unknown cipher suite, curve or clientAuthType, and a verifying type without caFiles, at its path', () => {
+    assert.match(
+      refused({ cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_NOPE'] }),
+      /^cipherSuites\.1: unknown cipher suite "TLS_NOPE"/,
+    );
+    assert.match(refused({ curvePreferences: ['P-256'] }), /^curvePreferences\.0: unknown curve "P-256"/);
+    assert.match(
+      refused({ clientAuth: { clientAuthType: 'Sometimes' } }),
+      /^clientAuth\.clientAuthType: unknown clientAuthType "Sometimes"/,
+    );
+    assert.match(
+      refused({ clientAuth: { clientAuthType: 'VerifyClientCertIfGiven' } }),
+      /^clientAuth\.caFiles: clientAuthType VerifyClientCertIfGiven needs caFiles/,
+    );
+  });
+
+  // pkg/tls/tlsmanager.go: `if minConst, exists := MinVersion[…]; exists`: Go's defaults then.
+  it("gives an unknown minVersion or maxVersion Go's default, TLS 1.2 to 1.3", () => {
+    const o = compile({ minVersion: 'TLS1.0', maxVersion: 'VersionTLS14' });
+    assert.deepEqual([o.context.minVersion, o.context.maxVersion], ['TLSv1.2', 'TLSv1.3']);
+    assert.equal(compile({ maxVersion: 'nope', minVersion: 'VersionTLS13' }).context.minVersion, 'TLSv1.3');
   });
 });
 

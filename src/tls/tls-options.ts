@@ -10,14 +10,18 @@ import { DEFAULT_TLS_NAME } from '../config/dynamic/sections.ts';
 import type { TlsOptionsConfig, TlsSectionConfig } from '../config/dynamic/tls.ts';
 import {
   CIPHER_SUITES,
+  CLIENT_AUTH_TYPES,
   type ClientAuthType,
   CURVES,
   isInlinePem,
   TLS_VERSIONS,
   TLS13_SUITES,
+  type TlsVersionName,
 } from '../config/dynamic/tls-names.ts';
+import { UNAVAILABLE_SUITES } from '../config/dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
+import { ALERT_INTERNAL_ERROR, ALERT_UNRECOGNIZED_NAME, alertUnderTls } from './alerts.ts';
 import type { CertStore, StoredCertificate } from './cert-store.ts';
 
 /*
@@ -152,25 +156,84 @@ function verifyMode(type: ClientAuthType): { requestCert: boolean; rejectUnautho
   }
 }
 
+/**
+ * What Traefik's buildTLSConfig (pkg/tls/tlsmanager.go) refuses in a set its decoder took: a
+ * clientAuthType it does not know or that verifies without caFiles ("invalid clientAuthType: …,
+ * CAFiles is required"), a cipher suite or curve it does not know. The error and where, from the
+ * set's root; undefined when the set can be built.
+ */
+function refusedByTraefik(config: TlsOptionsConfig): { error: string; at: ConfigPath } | undefined {
+  const type = config.clientAuth.clientAuthType;
+  if (!(CLIENT_AUTH_TYPES as readonly string[]).includes(type)) {
+    return {
+      error: `unknown clientAuthType "${type}" (expected one of ${CLIENT_AUTH_TYPES.join(', ')})`,
+      at: ['clientAuth', 'clientAuthType'],
+    };
+  }
+  if (
+    (type === 'VerifyClientCertIfGiven' || type === 'RequireAndVerifyClientCert') &&
+    config.clientAuth.caFiles.length === 0
+  ) {
+    return {
+      error: `clientAuthType ${type} needs caFiles: the CAs that client certificates are verified against`,
+      at: ['clientAuth', 'caFiles'],
+    };
+  }
+  const suites = config.cipherSuites ?? [];
+  for (const [i, suite] of suites.entries()) {
+    if (CIPHER_SUITES[suite] === undefined && UNAVAILABLE_SUITES[suite] === undefined) {
+      return {
+        error: `unknown cipher suite "${suite}" (expected a Go cipher suite name such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, Traefik's list)`,
+        at: ['cipherSuites', i],
+      };
+    }
+  }
+  for (const [i, curve] of (config.curvePreferences ?? []).entries()) {
+    if (CURVES[curve] === undefined) {
+      return {
+        error: `unknown curve "${curve}" (expected one of ${Object.keys(CURVES).join(', ')})`,
+        at: ['curvePreferences', i],
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A minVersion or maxVersion Traefik's buildTLSConfig does not know is not set (`if minConst,
+ * exists := MinVersion[…]; exists`), so Go's crypto/tls default applies: TLS 1.2 as a server's
+ * minimum (Go 1.22+: tls10server=0, the default under Traefik v3.6's go.mod, `go 1.24.0`) and TLS 1.3 as its
+ * maximum, which are ours. tls-warnings.ts warns about it.
+ */
+const GO_DEFAULT_MIN: TlsVersionName = 'VersionTLS12';
+const GO_DEFAULT_MAX: TlsVersionName = 'VersionTLS13';
+const knownVersion = (v: string | undefined, fallback: TlsVersionName): TlsVersionName =>
+  v !== undefined && Object.hasOwn(TLS_VERSIONS, v) ? (v as TlsVersionName) : fallback;
+
 /** Builds one options set from its config and the CA PEMs its caFiles resolved to. */
 export function compileTlsOptions(
   name: string,
   config: TlsOptionsConfig,
   caPems: readonly string[] = [],
-): { options: CompiledTlsOptions } | { error: string; index?: number } {
+): { options: CompiledTlsOptions } | { error: string; at?: ConfigPath } {
   for (const [index, pem] of caPems.entries()) {
     const error = checkCaPem(pem);
-    if (error !== undefined) return { error, index };
+    if (error !== undefined) return { error, at: ['clientAuth', 'caFiles', index] };
   }
-  const legacy = config.minVersion === 'VersionTLS10' || config.minVersion === 'VersionTLS11';
+  const refused = refusedByTraefik(config);
+  if (refused !== undefined) return refused;
+  const clientAuthType = config.clientAuth.clientAuthType as ClientAuthType;
+  const minVersion = knownVersion(config.minVersion, GO_DEFAULT_MIN);
+  const maxVersion = knownVersion(config.maxVersion, GO_DEFAULT_MAX);
+  const legacy = minVersion === 'VersionTLS10' || minVersion === 'VersionTLS11';
   // No renegotiation (client-initiated renegotiation is a CPU denial of service, and none of
   // HTTP/1.1's or HTTP/2's needs it); no compression (CRIME). OpenSSL 3 compresses nothing by
   // default; saying so keeps it true whatever the build.
   let secureOptions = constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_COMPRESSION;
   if (config.disableSessionTickets) secureOptions |= constants.SSL_OP_NO_TICKET;
   const context: SecureContextOptions = {
-    minVersion: TLS_VERSIONS[config.minVersion],
-    maxVersion: TLS_VERSIONS[config.maxVersion ?? 'VersionTLS13'],
+    minVersion: TLS_VERSIONS[minVersion],
+    maxVersion: TLS_VERSIONS[maxVersion],
     ciphers: cipherList(config, legacy),
     honorCipherOrder: true,
     secureOptions,
@@ -179,7 +242,6 @@ export function compileTlsOptions(
     config.curvePreferences !== undefined && config.curvePreferences.length > 0
       ? [...new Set(config.curvePreferences.map((c) => CURVES[c]))].join(':')
       : DEFAULT_GROUPS;
-  const clientAuthType = config.clientAuth.clientAuthType;
   if (clientAuthType !== 'NoClientCert' && caPems.length > 0) context.ca = [...caPems];
   const mode = verifyMode(clientAuthType);
   const fingerprint = createHash('sha256')
@@ -237,8 +299,7 @@ export function compileTlsOptionsSets(
     const r = compileTlsOptions(name, config, caPems);
     if ('options' in r) options.set(name, r.options);
     else {
-      const at = r.index === undefined ? path : [...path, 'clientAuth', 'caFiles', r.index];
-      issues.push(issue('error', r.error, at));
+      issues.push(issue('error', r.error, r.at === undefined ? path : [...path, ...r.at]));
     }
   }
   return { options, issues };
@@ -285,16 +346,21 @@ export function tlsServerOptions(
     key: fallback.keyPem,
     requestCert: options.requestCert,
     rejectUnauthorized: options.rejectUnauthorized,
-    SNICallback(servername, cb) {
+    SNICallback(this: unknown, servername, cb) {
       let found: ReturnType<CertStore['lookup']>;
       try {
         found = store.lookup(servername, options);
       } catch (err) {
+        // Go: an error from GetCertificate is alertInternalError (alerts.ts).
+        alertUnderTls(this, ALERT_INTERNAL_ERROR);
         cb(err as Error);
         return;
       }
-      if (found === undefined) cb(new Error(`strict SNI: no certificate for "${servername}"`));
-      else cb(null, found.secureContext);
+      if (found === undefined) {
+        // Traefik's GetCertificate under sniStrict returns no certificate: unrecognized_name.
+        alertUnderTls(this, ALERT_UNRECOGNIZED_NAME);
+        cb(new Error(`strict SNI: no certificate for "${servername}"`));
+      } else cb(null, found.secureContext);
     },
   };
   const protocols = options.alpnProtocols;

@@ -104,11 +104,12 @@ function objectOf(path: ConfigPath): ObjectRef | undefined {
 }
 
 /**
- * `tls.options.<name>…` for a set other than `default`: a value Traefik's decoder takes but its
- * tlsmanager refuses when it builds the set (an unknown cipher suite, curve, clientAuthType…)
- * fails that set alone there (buildTLSConfig; its routers' handshakes closed): the set is left
- * out, and its routers are served as naming options that do not exist (closing route). The
- * `default` set, which every router without options uses, still refuses the file.
+ * `tls.options.<name>…` for a set other than `default`: a value the schema refuses (a wrong type,
+ * an unknown key) leaves that set out, and its routers are served as naming options that do not
+ * exist (closing route). The values Traefik's decoder takes as strings and its tlsmanager refuses
+ * when it builds the set (an unknown cipher suite, curve, clientAuthType; buildTLSConfig) pass
+ * the schema and fail the set when it is compiled (src/tls/tls-options.ts), the `default` one
+ * too. Any other issue in the `default` set still refuses the file.
  */
 function namedOptionsSetOf(path: ConfigPath): string | undefined {
   if (path.length < 4 || path[0] !== 'tls' || path[1] !== 'options' || typeof path[2] !== 'string')

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { DEFAULT_TLS_NAME } from './sections.ts';
 import type { RouterTlsDomainConfig, TlsSectionConfig } from './tls.ts';
+import { TLS_VERSIONS } from './tls-names.ts';
 
 const DNS_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
 
@@ -87,6 +88,22 @@ export function tlsSectionWarnings(tls: TlsSectionConfig, root: ConfigPath = ['t
     }
   });
   for (const [name, o] of Object.entries(tls.options)) {
+    // Traefik's buildTLSConfig sets only a version it knows (pkg/tls/tlsmanager.go: `if minConst,
+    // exists := MinVersion[…]; exists`): another does nothing, and Go's default applies.
+    for (const [key, fallback] of [
+      ['minVersion', 'TLS 1.2 minimum'],
+      ['maxVersion', 'TLS 1.3 maximum'],
+    ] as const) {
+      const v = o[key];
+      if (v === undefined || Object.hasOwn(TLS_VERSIONS, v)) continue;
+      out.push(
+        issue(
+          'warning',
+          `unknown TLS version "${v}" is ignored, as in Traefik: Go's default applies (${fallback}; expected one of ${Object.keys(TLS_VERSIONS).join(', ')})`,
+          [...root, 'options', name, key],
+        ),
+      );
+    }
     o.cipherSuites?.forEach((suite, i) => {
       const why = UNAVAILABLE_SUITES[suite];
       if (why !== undefined) {

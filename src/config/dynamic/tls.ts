@@ -1,14 +1,7 @@
 import { z } from 'zod';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { DEFAULT_TLS_NAME } from './sections.ts';
-import {
-  CIPHER_SUITES,
-  CLIENT_AUTH_TYPES,
-  type ClientAuthType,
-  CURVES,
-  TLS_VERSIONS,
-  type TlsVersionName,
-} from './tls-names.ts';
+import { CIPHER_SUITES, type ClientAuthType, type TlsVersionName } from './tls-names.ts';
 
 /*
  * The dynamic `tls` section and the router-level `tls` block, with Traefik v3's keys
@@ -26,8 +19,6 @@ import { UNAVAILABLE_SUITES } from './tls-warnings.ts';
 
 /** Traefik's name of the options set and store used when none is named (sections.ts). */
 export { DEFAULT_TLS_NAME };
-
-const VERSION_NAMES = Object.keys(TLS_VERSIONS) as TlsVersionName[];
 
 function oneOf<T extends string>(
   known: readonly T[],
@@ -49,10 +40,10 @@ function oneOf<T extends string>(
   });
 }
 
-const tlsVersion = oneOf(VERSION_NAMES, 'TLS version');
 /**
  * A Go cipher suite name. The RC4 and 3DES ones Traefik accepts (pkg/tls/cipher.go) load too, as
  * names this OpenSSL build cannot offer: src/tls leaves them out, and tlsSectionWarnings says so.
+ * For a servers transport; a TLS options set takes any string (below).
  */
 export const cipherSuite = oneOf(
   [...Object.keys(CIPHER_SUITES), ...Object.keys(UNAVAILABLE_SUITES)],
@@ -60,9 +51,16 @@ export const cipherSuite = oneOf(
   {},
   "a Go cipher suite name such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (Traefik's list)",
 );
-const curve = oneOf(Object.keys(CURVES), 'curve');
-const clientAuthType = oneOf(CLIENT_AUTH_TYPES, 'clientAuthType');
 
+/*
+ * In a TLS options set, versions, cipher suites, curves and clientAuthType are plain strings, as
+ * Traefik's decoder reads them (pkg/tls/tls.go Options): its tlsmanager checks them when it
+ * builds the set (pkg/tls/tlsmanager.go buildTLSConfig), which alone fails for an unknown suite,
+ * curve or clientAuthType, and which ignores an unknown minVersion/maxVersion. src/tls
+ * (compileTlsOptions) does the same here: the set is left out with a located error (the
+ * `default` one too: its ClientHellos are closed, the rest serves), and an unknown version has
+ * Go's default, with a warning (tlsSectionWarnings).
+ */
 /** A name that may be given empty: Traefik reads `certResolver: ""` as no resolver. */
 export const optionalName = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
 
@@ -87,21 +85,19 @@ const alpnProtocol = z
 
 const clientAuth = strictObject({
   caFiles: z.array(fileOrContent).default([]),
-  /** Absent: RequireAndVerifyClientCert when caFiles are given, else NoClientCert (as Traefik). */
-  clientAuthType: clientAuthType.optional(),
-}).transform((v, ctx) => {
-  const type: ClientAuthType =
-    v.clientAuthType ?? (v.caFiles.length > 0 ? 'RequireAndVerifyClientCert' : 'NoClientCert');
-  const verifies = type === 'VerifyClientCertIfGiven' || type === 'RequireAndVerifyClientCert';
-  if (verifies && v.caFiles.length === 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `clientAuthType ${type} needs caFiles: the CAs that client certificates are verified against`,
-      path: ['caFiles'],
-      params: { expected: 'a list of CA certificate files' },
-    });
-    return z.NEVER;
-  }
+  /**
+   * Absent (or empty): RequireAndVerifyClientCert when caFiles are given, else NoClientCert (as
+   * Traefik). An unknown one, or one that verifies without caFiles, fails the set when it is
+   * built (tls-options.ts), as Traefik's buildTLSConfig.
+   */
+  clientAuthType: z.string().optional(),
+}).transform((v) => {
+  const type: ClientAuthType | (string & {}) =
+    v.clientAuthType !== undefined && v.clientAuthType !== ''
+      ? v.clientAuthType
+      : v.caFiles.length > 0
+        ? 'RequireAndVerifyClientCert'
+        : 'NoClientCert';
   return { caFiles: v.caFiles, clientAuthType: type };
 });
 
@@ -114,13 +110,14 @@ const VERSION_ORDER: Readonly<Record<TlsVersionName, number>> = {
 
 export const tlsOptionsSchema = strictObject(
   {
-    minVersion: tlsVersion.default('VersionTLS12'),
-    /** Absent: the highest this build supports (TLS 1.3). */
-    maxVersion: tlsVersion.optional(),
+    /** Absent or unknown: TLS 1.2, Go's server default since Go 1.22 (tls-options.ts). */
+    minVersion: z.string().default('VersionTLS12'),
+    /** Absent or unknown: the highest this build supports (TLS 1.3), as Go's. */
+    maxVersion: z.string().optional(),
     /** Absent: ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2, every TLS 1.3 suite. */
-    cipherSuites: z.array(cipherSuite).optional(),
-    /** Absent: OpenSSL's default groups. */
-    curvePreferences: z.array(curve).optional(),
+    cipherSuites: z.array(z.string()).optional(),
+    /** Absent: Go's default groups (tls-options.ts DEFAULT_GROUPS). */
+    curvePreferences: z.array(z.string()).optional(),
     clientAuth: nullAsEmpty(clientAuth).prefault({}),
     /** Refuse handshakes without SNI or whose SNI matches no certificate. */
     sniStrict: z.boolean().default(false),
@@ -134,7 +131,9 @@ export const tlsOptionsSchema = strictObject(
   ['echKeys'],
   { since: { echKeys: "in TLS options (Traefik's encrypted ClientHello, traefik/traefik#13758)" } },
 ).superRefine((v, ctx) => {
-  if (v.maxVersion !== undefined && VERSION_ORDER[v.maxVersion] < VERSION_ORDER[v.minVersion]) {
+  const max = v.maxVersion === undefined ? undefined : VERSION_ORDER[v.maxVersion as TlsVersionName];
+  const min = VERSION_ORDER[v.minVersion as TlsVersionName];
+  if (max !== undefined && min !== undefined && max < min) {
     ctx.addIssue({
       code: 'custom',
       message: `maxVersion ${v.maxVersion} is below minVersion ${v.minVersion}`,

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { createLogger, silentLogger } from '../../core/logger.ts';
+import { silentLogger } from '../../core/logger.ts';
 import { selfSignedCertificate } from '../x509/index.ts';
 import { AcmeStorage, AcmeStorageError } from './acme-storage.ts';
 
@@ -119,15 +119,30 @@ describe('AcmeStorage', () => {
     assert.deepEqual(s.load('le'), { certificates: [] });
   });
 
-  it('tightens a file readable by others to 0600 and says so', (t) => {
+  // Traefik's CheckFile (pkg/provider/acme/local_store_unix.go): the resolver is then skipped.
+  it("check refuses a file readable by others, in Traefik's words, and leaves it as it is", (t) => {
     const file = join(tempDir(t), 'acme.json');
     writeFileSync(file, '{}');
     chmodSync(file, 0o644);
-    const lines: string[] = [];
-    const logger = createLogger({ level: 'warn', format: 'json', write: (l) => lines.push(l) });
-    new AcmeStorage(file, logger).load('le');
+    assert.throws(
+      () => new AcmeStorage(file, silentLogger).check(),
+      (e: Error) =>
+        e instanceof AcmeStorageError &&
+        e.message === `permissions 644 for ${file} are too open, please use 600`,
+    );
+    assert.equal(statSync(file).mode & 0o777, 0o644);
+  });
+
+  it('check creates a missing file empty with mode 0600, and refuses a corrupt one', (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'new', 'acme.json');
+    new AcmeStorage(file, silentLogger).check();
     assert.equal(statSync(file).mode & 0o777, 0o600);
-    assert.match(lines.join(''), /mode 0600/);
+    assert.equal(readFileSync(file, 'utf8'), '');
+    new AcmeStorage(file, silentLogger).check();
+    writeFileSync(file, '{ not json');
+    assert.throws(() => new AcmeStorage(file, silentLogger).check(), AcmeStorageError);
+    assert.equal(readFileSync(file, 'utf8'), '{ not json');
   });
 
   it('refuses to read a corrupt file and moves it aside on the next save instead of losing it', (t) => {

@@ -12,7 +12,6 @@
  */
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import {
-  chmodSync,
   closeSync,
   fsyncSync,
   mkdirSync,
@@ -70,19 +69,44 @@ export class AcmeStorage {
     this.#logger = logger;
   }
 
+  /**
+   * Traefik's check before a resolver starts (pkg/provider/acme/local_store_unix.go CheckFile,
+   * then LocalStore.get's json.Unmarshal, both reached from Provider.Init's GetAccount): a file
+   * that does not exist is created empty with mode 0600; one whose mode lets group or others in
+   * is refused ("permissions 644 for FILE are too open, please use 600"), and so is one that
+   * cannot be read or is not a JSON object. Throws AcmeStorageError with the reason; the caller
+   * skips the resolver as cmd/traefik/traefik.go does ("The ACME resolve is skipped from the
+   * resolvers list"), and the file is left as it is. Unlike Go's os.Create, a missing folder is
+   * made (mode 0700), as every save here does.
+   */
+  check(): void {
+    let mode: number;
+    try {
+      mode = statSync(this.file).mode & 0o777;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new AcmeStorageError(`cannot read ${this.file}: ${(e as Error).message}`, { cause: e });
+      try {
+        mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+        closeSync(openSync(this.file, 'wx', 0o600));
+      } catch (err) {
+        // Made meanwhile by another resolver sharing the file: fine; else Traefik's error too.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new AcmeStorageError(`cannot create ${this.file}: ${(err as Error).message}`, { cause: err });
+      }
+      return;
+    }
+    if ((mode & 0o077) !== 0)
+      throw new AcmeStorageError(
+        `permissions ${mode.toString(8)} for ${this.file} are too open, please use 600`,
+      );
+    this.#readAll();
+  }
+
   /** The resolver's section; empty when the file does not exist. Throws AcmeStorageError when unreadable. */
   load(resolver: string): ResolverData {
     const all = this.#readAll();
     if (all === undefined) return { certificates: [] };
-    const mode = statSync(this.file).mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      // Traefik refuses to start here; fixing it is kinder and just as safe.
-      this.#logger.warn('acme storage file was readable by others; setting mode 0600', {
-        file: this.file,
-        mode: mode.toString(8),
-      });
-      chmodSync(this.file, 0o600);
-    }
     return decodeResolver(all[resolver]);
   }
 

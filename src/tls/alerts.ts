@@ -1,0 +1,69 @@
+import type { Socket } from 'node:net';
+
+/*
+ * The TLS alert a refused handshake ends with, as Go's crypto/tls server sends it where Traefik
+ * refuses one (pkg/tls/tlsmanager.go Get: its GetCertificate returns no certificate and no error
+ * for a ClientHello offering acme-tls/1 with no pending challenge, or an sniStrict set without a
+ * certificate for the name, so that Go's getCertificate answers errNoCertificates, which
+ * handshake_server.go / handshake_server_tls13.go turn into alertUnrecognizedName; an error from
+ * GetCertificate is alertInternalError). The record is in plaintext (no keys yet), fatal (Go's
+ * sendAlertLocked: every alert but close_notify and no_renegotiation), and its record version is
+ * Go's writeRecordLocked's: the negotiated version, TLS 1.2 (0x0303) for TLS 1.3. Only written
+ * on refusal: nothing here runs for a connection that is served.
+ */
+
+/** RFC 8446 6.2 unrecognized_name. */
+export const ALERT_UNRECOGNIZED_NAME = 112;
+/** RFC 8446 6.2 internal_error. */
+export const ALERT_INTERNAL_ERROR = 80;
+
+const TLS12 = 0x0303;
+const TLS10 = 0x0301;
+
+/** A fatal alert record: content type 21, `version`, length 2, level 2 (fatal), `description`. */
+export function alertRecord(description: number, version = TLS12): Buffer {
+  return Buffer.from([21, version >> 8, version & 0xff, 0, 2, 2, description]);
+}
+
+/**
+ * The record version Go would write for this ClientHello (the first handshake record, as the
+ * dispatcher read it): the client's legacy_version, at most TLS 1.2 (a TLS 1.3 client says 0x0303
+ * there; TLS 1.3 records say TLS 1.2), TLS 1.2 when it cannot be read.
+ */
+export function recordVersionOf(clientHello: Uint8Array): number {
+  // record header (5) + handshake type (1) + length (3) → legacy_version
+  if (clientHello.length < 11 || clientHello[0] !== 22 || clientHello[5] !== 1) return TLS12;
+  const v = (clientHello[9]! << 8) | clientHello[10]!;
+  return Math.max(TLS10, Math.min(v, TLS12));
+}
+
+/** How long a refused client may take to accept 7 bytes before its socket is destroyed anyway. */
+const FLUSH_LIMIT_MS = 1_000;
+
+/**
+ * Sends a fatal alert and closes, as Go's server does (the alert, then the connection closed): the
+ * socket is destroyed once the record is written, or after FLUSH_LIMIT_MS at most.
+ */
+export function refuseWithAlert(socket: Socket, description: number, version = TLS12): void {
+  if (socket.destroyed) return;
+  const destroy = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(destroy, FLUSH_LIMIT_MS);
+  timer.unref();
+  socket.on('error', destroy);
+  socket.once('finish', destroy);
+  socket.end(alertRecord(description, version));
+}
+
+/**
+ * The same from node's SNICallback, where a handshake is refused once node's TLS socket has taken
+ * the connection: the record is written on the TCP socket under it (`_parent`, as listeners/tls-front
+ * reads it), before the callback's error makes node destroy both (the write of 7 bytes completes at
+ * once: node writes to the socket before queueing).
+ */
+export function alertUnderTls(tlsSocket: unknown, description: number): void {
+  const raw = (tlsSocket as { _parent?: Socket } | undefined)?._parent;
+  if (raw !== undefined && !raw.destroyed && raw.writable) raw.write(alertRecord(description));
+}
