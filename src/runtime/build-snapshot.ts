@@ -807,10 +807,13 @@ export function buildSnapshot(
       : HttpRouter.build(secureRoutes, cache.rules, opts.providersPrecedence, opts.cnameFlattening).router;
   // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
   // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
-  // does not refuse the whole configuration for them. Validation reports most of them as errors
-  // before any build (validate-l4.ts).
+  // does not refuse the whole configuration for them, logged at ERROR as Traefik's TCP and UDP
+  // managers log a router they leave out (pkg/server/router/tcp/manager.go addTCPHandlers,
+  // `logger.Error().Err(err)`, a service that does not exist among them; udp/router.go).
+  // Validation reports most of them as errors before any build (validate-l4.ts): what is left
+  // here is what needs another provider's objects.
   const l4Issue = (path: (string | number)[], message: string): void => {
-    issues.push({ severity: 'warning', message: `${message}; it is left out`, path });
+    issues.push({ severity: 'warning', message: `${message}; it is left out`, path, logAs: 'error' });
   };
   const tcpBuild = buildTcpRoutes(config.tcp, {
     logger,
