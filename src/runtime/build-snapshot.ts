@@ -138,6 +138,11 @@ export interface BuildOptions {
   /** Default entry points and entry point middlewares (static `asDefault`, `http.middlewares`). */
   readonly entryPointModel?: EntryPointModel;
   /**
+   * Router → the entry points whose `<ep>-<router>` copy a core.strictTLSOptions conflict
+   * disabled (build-per-object.ts): those copies are not made, the others keep their names.
+   */
+  readonly droppedCopies?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
    * `addInternals` of the access log, metrics and tracing: whether the proxy's own routers (and
    * routers to an `@internal` service) are observed. Absent = none is (Traefik's default).
    */
@@ -182,7 +187,8 @@ export function buildSnapshot(
 ): BuildResult {
   const issues: ConfigIssue[] = [];
   const pools = new Set<ServerPool>();
-  if (opts.entryPointModel !== undefined) config = applyEntryPointModel(config, opts.entryPointModel);
+  if (opts.entryPointModel !== undefined)
+    config = applyEntryPointModel(config, opts.entryPointModel, opts.droppedCopies);
   const http = config.http;
   const internals = opts.addInternals ?? NO_INTERNALS;
   // A service without a serversTransport gets the schema's defaults, as an empty one would.

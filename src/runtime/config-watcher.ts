@@ -356,7 +356,23 @@ export class ConfigWatcher {
     if (state?.locate === undefined) return i;
     const local = [i.path[0]!, i.path[1]!, name.slice(0, sep), ...i.path.slice(3)];
     const { exact: _, ...where } = state.locate(local, 'value');
-    return where.file === undefined ? i : { ...i, ...where };
+    if (where.file !== undefined) return { ...i, ...where };
+    // A modelled copy (`<ep>-<router>`, entry-point-model.ts) is not in the file: located at the
+    // router it was made from, named as the build names it.
+    const router =
+      i.path[0] === 'http' && i.path[1] === 'routers' ? this.#modelledFrom(local[2]!) : undefined;
+    if (router === undefined) return i;
+    const { exact: __, ...at } = state.locate([i.path[0]!, i.path[1]!, router, ...i.path.slice(3)], 'value');
+    return at.file === undefined ? i : { ...i, ...at };
+  }
+
+  /** The router `<ep>-<router>` was made from by the entry point model, if it is such a name. */
+  #modelledFrom(name: string | number): string | undefined {
+    const text = String(name);
+    for (const ep of this.#buildOptions.entryPointModel?.all ?? []) {
+      if (text.startsWith(`${ep}-`) && text.length > ep.length + 1) return text.slice(ep.length + 1);
+    }
+    return undefined;
   }
 
   /**
