@@ -359,20 +359,15 @@ export class ConfigWatcher {
     if (where.file !== undefined) return { ...i, ...where };
     // A modelled copy (`<ep>-<router>`, entry-point-model.ts) is not in the file: located at the
     // router it was made from, named as the build names it.
-    const router =
-      i.path[0] === 'http' && i.path[1] === 'routers' ? this.#modelledFrom(local[2]!) : undefined;
-    if (router === undefined) return i;
-    const { exact: __, ...at } = state.locate([i.path[0]!, i.path[1]!, router, ...i.path.slice(3)], 'value');
-    return at.file === undefined ? i : { ...i, ...at };
-  }
-
-  /** The router `<ep>-<router>` was made from by the entry point model, if it is such a name. */
-  #modelledFrom(name: string | number): string | undefined {
-    const text = String(name);
+    if (i.path[0] !== 'http' || i.path[1] !== 'routers') return i;
+    const copy = String(local[2]);
     for (const ep of this.#buildOptions.entryPointModel?.all ?? []) {
-      if (text.startsWith(`${ep}-`) && text.length > ep.length + 1) return text.slice(ep.length + 1);
+      if (!copy.startsWith(`${ep}-`) || copy.length <= ep.length + 1) continue;
+      const from = [i.path[0], i.path[1], copy.slice(ep.length + 1), ...i.path.slice(3)];
+      const { exact: __, ...at } = state.locate(from, 'value');
+      if (at.file !== undefined) return { ...i, ...at };
     }
-    return undefined;
+    return i;
   }
 
   /**
