@@ -112,10 +112,12 @@ http:
     const port = proxy.ports['websecure']!;
     const r = await curl(['-k', '--resolve', `e.test:${port}:127.0.0.1`, `https://e.test:${port}/`]);
     assert.equal(r.status, 200);
+    // The router naming it: at ERROR, as Traefik's "Router uses a nonexistent certificate resolver".
     const w = await proxy.waitForLog(
       (l) =>
-        l.msg === 'configuration warning' && String(l['issue']).includes('http.routers.e.tls.certResolver'),
+        l.msg === 'configuration error' && String(l['issue']).includes('http.routers.e.tls.certResolver'),
     );
+    assert.equal(w.level, 'error');
     assert.match(String(w['issue']), /certificate resolver `skipped` does not exist/);
   });
 
