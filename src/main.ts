@@ -18,7 +18,7 @@ import { objectAt } from './config/dynamic/disabled.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import type { TcpServersTransportConfig } from './config/dynamic/tcp.ts';
 import { isDomainName } from './config/dynamic/tls-warnings.ts';
-import { type ConfigIssue, formatIssue, hasErrors } from './config/issues.ts';
+import { type ConfigIssue, formatIssue, hasErrors, issueLogFields, issueLogLine } from './config/issues.ts';
 import { schemaDefaults } from './config/schema-defaults.ts';
 import { parseAcmeStorage } from './config/static/acme-storage.ts';
 import { parseAddress } from './config/static/address.ts';
@@ -740,7 +740,11 @@ async function setupPlugins(
   return { host, middlewares: pluginMiddlewares(host) };
 }
 
-async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
+async function run(
+  given: StaticConfig,
+  source: ConfigLookup,
+  staticWarnings: readonly ConfigIssue[],
+): Promise<number> {
   // log.filePath (relative to the working folder, as Traefik and the access log read it): the
   // file, rotated by the control plane (or the only process); workers append to it.
   let logFile: LogFile | undefined;
@@ -755,6 +759,8 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
         onError: (m) => process.emitWarning(m),
       });
     } catch (e) {
+      // No logger: the static file's warnings go where they went before it existed.
+      for (const i of staticWarnings) process.stderr.write(`${formatIssue(i)}\n`);
       process.stderr.write(
         `traffic: cannot open the log file ${given.log.filePath}: ${(e as Error).message}\n`,
       );
@@ -785,6 +791,15 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   const logger = plane.role === 'worker' ? rootLogger.child({ worker: plane.data.slot }) : rootLogger;
   // Options that lower the guard, said once at startup as Traefik says them (not by each worker).
   if (plane.role !== 'worker') {
+    // The static file's warnings, held until now: structured lines at WARN like every other
+    // (ERROR for those Traefik logs as errors: ConfigIssue.logAs), located in the message
+    // (`file:line:col: warning: key: …`) and in fields: Traefik's runCmd (cmd/traefik/traefik.go)
+    // sets its logger up first, and the static configuration's checks (SetEffectiveConfiguration,
+    // the deprecation notices, getLogLevel, the resolvers' setup) log through it.
+    for (const i of staticWarnings) {
+      const { level, text } = issueLogLine(i);
+      logger[level](text, issueLogFields(i));
+    }
     for (const n of securityNotices(given)) logger[n.level](n.msg, n.fields);
   }
   // Traefik's setupServer (cmd/traefik/traefik.go): with spiffe.workloadAPIAddr, the X.509 SVID is
@@ -1754,9 +1769,13 @@ async function main(): Promise<number> {
         return undefined;
       });
       if (loaded === undefined) return 1;
-      for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
-      if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
-      return run(loaded.config, source);
+      if (loaded.config === undefined || hasErrors(loaded.issues)) {
+        // No logger without a configuration: its errors (and warnings) as the terminal shows them.
+        for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
+        return 1;
+      }
+      // Its warnings wait for the logger (run), which writes them as every other line.
+      return run(loaded.config, source, loaded.issues);
     }
   }
 }

@@ -632,8 +632,8 @@ export class AdminServer {
   }
 
   #explain(snap: RuntimeSnapshot, q: URLSearchParams): Reply {
-    const entryPoint = q.get('entryPoint') ?? this.#entryPointNames[0];
-    if (entryPoint === undefined) return fail(400, 'there is no entry point to explain for');
+    const entryPoint = q.get('entryPoint') ?? this.#explainDefault();
+    if (typeof entryPoint !== 'string') return fail(400, entryPoint.error);
     // Any entry point: routers (and the internal services) may be on the admin ones too.
     if (!this.#deps.entryPoints.some((e) => e.name === entryPoint))
       return fail(400, `unknown entry point \`${entryPoint}\``);
@@ -650,6 +650,26 @@ export class AdminServer {
     });
     if ('error' in head) return fail(400, head.error);
     return { status: 200, body: explain(snap, entryPoint, head) };
+  }
+
+  /**
+   * The entry point explain takes without `entryPoint=`: the first default one; without any
+   * (only a UDP or the `traefik` entry point is `asDefault`), the only HTTP entry point, else an
+   * error naming them.
+   */
+  #explainDefault(): string | { error: string } {
+    const first = this.#entryPointNames[0];
+    if (first !== undefined) return first;
+    const udp = new Set(this.#l4EntryPoints.udp);
+    const http = this.#deps.entryPoints.map((e) => e.name).filter((n) => !udp.has(n));
+    if (http.length === 1) return http[0]!;
+    if (http.length === 0) return { error: 'there is no HTTP entry point to explain for' };
+    return {
+      error: `there is no default entry point: name one with entryPoint= (${http
+        .sort()
+        .map((n) => `\`${n}\``)
+        .join(', ')})`,
+    };
   }
 
   #config(req: IncomingMessage, res: ServerResponse, method: string, url: URL): Promise<void> | void {

@@ -15,6 +15,12 @@ export interface ConfigIssue {
   /** 1-based, in UTF-16 code units (as editors count them for BMP text). */
   readonly col?: number;
   readonly expected?: string;
+  /**
+   * A warning (the configuration still applies) that is logged at ERROR, as Traefik logs the same
+   * situation (`log.Error()`): an object its build leaves out, a resolver it skips, a log level
+   * it cannot read. `traffic validate` and the API still show it as a warning.
+   */
+  readonly logAs?: 'error';
 }
 
 /** Where an issue points: a file position, or nothing when the value came from a flag or env. */
@@ -49,6 +55,33 @@ export function formatIssue(i: ConfigIssue): string {
   const path = i.path.length > 0 ? `${formatPath(i.path)}: ` : '';
   const expected = i.expected !== undefined ? ` (expected ${i.expected})` : '';
   return `${where}${severity}${path}${i.message}${expected}`;
+}
+
+/**
+ * An issue as log fields beside its formatted message: `file`, `line`, `col` (when it came from
+ * a file) and `key`, its path as formatPath writes it.
+ */
+export function issueLogFields(i: ConfigIssue): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  if (i.file !== undefined) out['file'] = i.file;
+  if (i.line !== undefined) out['line'] = i.line;
+  if (i.col !== undefined) out['col'] = i.col;
+  if (i.path.length > 0) out['key'] = formatPath(i.path);
+  return out;
+}
+
+/** `i`, logged at ERROR (ConfigIssue.logAs). */
+export function loggedAsError(i: ConfigIssue): ConfigIssue {
+  return { ...i, logAs: 'error' };
+}
+
+/**
+ * How a configuration issue is logged: its level (ERROR for an error or a warning Traefik logs
+ * as one, else WARN) and its text, formatIssue's without `warning: ` at ERROR.
+ */
+export function issueLogLine(i: ConfigIssue): { level: 'warn' | 'error'; text: string } {
+  if (i.severity === 'warning' && i.logAs === undefined) return { level: 'warn', text: formatIssue(i) };
+  return { level: 'error', text: formatIssue(i.severity === 'error' ? i : { ...i, severity: 'error' }) };
 }
 
 export function hasErrors(issues: readonly ConfigIssue[]): boolean {

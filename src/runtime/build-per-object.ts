@@ -69,36 +69,40 @@ export function buildPerObject(
   const brokenOptions = new Map<string, RouterConfig>();
   // Errors of named options sets left out, reported once (each pass compiles the sets again).
   const brokenSets = new Set<string>();
+  // Modelled copies (`<ep>-<router>`) a core.strictTLSOptions conflict disabled: router → the
+  // entry points of those copies, which the next passes do not make (BuildOptions.droppedCopies).
+  const droppedCopies = new Map<string, Set<string>>();
   // Each pass leaves out at least one object that is still there: this ends.
   for (;;) {
-    const passOpts =
+    const tlsOpts =
       brokenOptions.size === 0 || opts.tls === undefined
         ? opts
         : { ...opts, tls: { ...opts.tls, brokenOptions } };
+    const passOpts = droppedCopies.size === 0 ? tlsOpts : { ...tlsOpts, droppedCopies };
     const result = buildSnapshot(config, generation, cache, logger, passOpts);
     const roots = new Set<string>();
     const whole: ConfigIssue[] = [];
     const found: ConfigIssue[] = [];
     const seen = new Set<string>();
-    // Modelled copies (`<ep>-<router>`) in a core.strictTLSOptions conflict: router → entry points.
-    const strictCopies = new Map<string, Set<string>>();
+    // Copies disabled in this pass: their errors are all kept (one per host in conflict).
+    const droppedNow = new Set<string>();
     for (const raw of result.issues) {
       if (raw.severity !== 'error') continue;
       const copy = strictConflictCopy(raw, config, opts.entryPointModel?.all);
       if (copy !== undefined) {
-        const eps = strictCopies.get(copy.router) ?? new Set<string>();
+        // Traefik disables only the copy on the entry point of the conflict, which its API lists
+        // as `<ep>-<router>` with the error; the router's other copies serve under their own
+        // `<ep>-<router>` names (applyModel's modelRouterNames, pkg/server/aggregator.go).
+        const name = String(raw.path[2]);
+        const eps = droppedCopies.get(copy.router) ?? new Set<string>();
+        droppedCopies.set(copy.router, eps);
         if (!eps.has(copy.entryPoint)) {
           eps.add(copy.entryPoint);
-          // Traefik disables only the copy on the entry point of the conflict; the router's other
-          // copies serve (its entry point model's modelRouterNames, pkg/server/aggregator.go).
-          errors.push({
-            ...raw,
-            severity: 'warning',
-            path: ['http', 'routers', copy.router, ...raw.path.slice(3)],
-            message: `${raw.message} on entry point ${copy.entryPoint} (its copy ${String(raw.path[2])}); the router serves its other entry points`,
-          });
+          droppedNow.add(name);
+          const value = result.snapshot.config.http.routers[name];
+          disabled.push({ section: 'routers', name, parsed: value !== undefined, value });
         }
-        strictCopies.set(copy.router, eps);
+        if (droppedNow.has(name)) errors.push(raw);
         continue;
       }
       const i = atModelledRouter(raw, config, opts.entryPointModel?.all);
@@ -127,13 +131,7 @@ export function buildPerObject(
       config = next;
       continue;
     }
-    if (strictCopies.size > 0) {
-      const dropped = withoutEntryPoints(config, strictCopies, opts.entryPointModel);
-      config = dropped.config;
-      // A router whose every copy is in a conflict is left out, as before.
-      for (const name of dropped.none) roots.add(objectKey('routers', name));
-    }
-    if (roots.size === 0 && strictCopies.size > 0) continue;
+    if (roots.size === 0 && droppedNow.size > 0) continue;
     if (roots.size === 0) return { ok: true, result, config, disabled, errors };
     // The build repeats a failed middleware's error on every router and chain using it: those
     // are dependants, and get an error naming the object they need instead.
@@ -182,30 +180,6 @@ function strictConflictCopy(
     if (Object.hasOwn(config.http.routers, router)) return { router, entryPoint: ep };
   }
   return undefined;
-}
-
-/**
- * `config` with each router of `drop` off those entry points (its written or default ones), and
- * the routers left with none (kept as they were, for the caller to leave out).
- */
-function withoutEntryPoints(
-  config: DynamicConfig,
-  drop: ReadonlyMap<string, ReadonlySet<string>>,
-  model: BuildOptions['entryPointModel'],
-): { config: DynamicConfig; none: string[] } {
-  const routers = { ...config.http.routers };
-  const none: string[] = [];
-  for (const [name, eps] of drop) {
-    const r = routers[name];
-    if (r === undefined) continue;
-    const had =
-      r.entryPoints ??
-      (model !== undefined && model.defaults.length > 0 ? model.defaults : (model?.all ?? []));
-    const left = had.filter((ep) => !eps.has(ep));
-    if (left.length === 0) none.push(name);
-    else routers[name] = { ...r, entryPoints: left };
-  }
-  return { config: { ...config, http: { ...config.http, routers } }, none };
 }
 
 /**

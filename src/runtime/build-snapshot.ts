@@ -138,6 +138,11 @@ export interface BuildOptions {
   /** Default entry points and entry point middlewares (static `asDefault`, `http.middlewares`). */
   readonly entryPointModel?: EntryPointModel;
   /**
+   * Router → the entry points whose `<ep>-<router>` copy a core.strictTLSOptions conflict
+   * disabled (build-per-object.ts): those copies are not made, the others keep their names.
+   */
+  readonly droppedCopies?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
    * `addInternals` of the access log, metrics and tracing: whether the proxy's own routers (and
    * routers to an `@internal` service) are observed. Absent = none is (Traefik's default).
    */
@@ -182,7 +187,8 @@ export function buildSnapshot(
 ): BuildResult {
   const issues: ConfigIssue[] = [];
   const pools = new Set<ServerPool>();
-  if (opts.entryPointModel !== undefined) config = applyEntryPointModel(config, opts.entryPointModel);
+  if (opts.entryPointModel !== undefined)
+    config = applyEntryPointModel(config, opts.entryPointModel, opts.droppedCopies);
   const http = config.http;
   const internals = opts.addInternals ?? NO_INTERNALS;
   // A service without a serversTransport gets the schema's defaults, as an empty one would.
@@ -807,10 +813,13 @@ export function buildSnapshot(
       : HttpRouter.build(secureRoutes, cache.rules, opts.providersPrecedence, opts.cnameFlattening).router;
   // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
   // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
-  // does not refuse the whole configuration for them. Validation reports most of them as errors
-  // before any build (validate-l4.ts).
+  // does not refuse the whole configuration for them, logged at ERROR as Traefik's TCP and UDP
+  // managers log a router they leave out (pkg/server/router/tcp/manager.go addTCPHandlers,
+  // `logger.Error().Err(err)`, a service that does not exist among them; udp/router.go).
+  // Validation reports most of them as errors before any build (validate-l4.ts): what is left
+  // here is what needs another provider's objects.
   const l4Issue = (path: (string | number)[], message: string): void => {
-    issues.push({ severity: 'warning', message: `${message}; it is left out`, path });
+    issues.push({ severity: 'warning', message: `${message}; it is left out`, path, logAs: 'error' });
   };
   const tcpBuild = buildTcpRoutes(config.tcp, {
     logger,

@@ -1,6 +1,6 @@
 import { type DisabledObject, objectAt, objectKey } from '../config/dynamic/disabled.ts';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
-import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import { type ConfigIssue, formatIssue, issueLogLine } from '../config/issues.ts';
 import type { Locator } from '../config/yaml-source.ts';
 import type { Logger } from '../core/logger.ts';
 import { collectYoung } from '../core/settle-heap.ts';
@@ -182,8 +182,13 @@ export class ConfigWatcher {
     const { config, issues } = update;
     const errors = issues.filter((i) => i.severity === 'error');
     for (const i of issues) {
-      if (i.severity === 'warning')
-        this.#logger.warn('configuration warning', { provider, issue: formatIssue(i) });
+      if (i.severity !== 'warning') continue;
+      // ERROR for what Traefik logs as an error (ConfigIssue.logAs).
+      const { level, text } = issueLogLine(i);
+      this.#logger[level](level === 'warn' ? 'configuration warning' : 'configuration error', {
+        provider,
+        issue: text,
+      });
     }
     const waiting = this.#waitingFor;
     if (waiting !== null) waiting.delete(provider);
@@ -310,13 +315,19 @@ export class ConfigWatcher {
     else this.#logger.info('configuration applied', applied);
     // Warnings found while building (a certificate expired or without its intermediates, routers
     // disagreeing about TLS options) are logged once, not again at every reload that keeps them.
-    const warnings = new Set(
-      result.issues.filter((i) => i.severity === 'warning').map((i) => formatIssue(this.#locate(i))),
-    );
-    for (const w of warnings) {
-      if (!this.#buildWarnings.has(w)) this.#logger.warn('configuration warning', { issue: w });
+    // Those Traefik logs as errors (a TCP or UDP router left out for another provider's missing
+    // service: ConfigIssue.logAs) at ERROR.
+    const warnings = new Map<string, 'warn' | 'error'>();
+    for (const i of result.issues) {
+      if (i.severity !== 'warning') continue;
+      const { level, text } = issueLogLine(this.#locate(i));
+      warnings.set(text, level);
     }
-    this.#buildWarnings = warnings;
+    for (const [w, level] of warnings) {
+      if (this.#buildWarnings.has(w)) continue;
+      this.#logger[level](level === 'warn' ? 'configuration warning' : 'configuration error', { issue: w });
+    }
+    this.#buildWarnings = new Set(warnings.keys());
     const outcome: ApplyOutcome = { applied: true, generation, issues, provider, built: built.config };
     for (const fn of this.#listeners) fn(outcome);
     return outcome;
@@ -345,7 +356,18 @@ export class ConfigWatcher {
     if (state?.locate === undefined) return i;
     const local = [i.path[0]!, i.path[1]!, name.slice(0, sep), ...i.path.slice(3)];
     const { exact: _, ...where } = state.locate(local, 'value');
-    return where.file === undefined ? i : { ...i, ...where };
+    if (where.file !== undefined) return { ...i, ...where };
+    // A modelled copy (`<ep>-<router>`, entry-point-model.ts) is not in the file: located at the
+    // router it was made from, named as the build names it.
+    if (i.path[0] !== 'http' || i.path[1] !== 'routers') return i;
+    const copy = String(local[2]);
+    for (const ep of this.#buildOptions.entryPointModel?.all ?? []) {
+      if (!copy.startsWith(`${ep}-`) || copy.length <= ep.length + 1) continue;
+      const from = [i.path[0], i.path[1], copy.slice(ep.length + 1), ...i.path.slice(3)];
+      const { exact: __, ...at } = state.locate(from, 'value');
+      if (at.file !== undefined) return { ...i, ...at };
+    }
+    return i;
   }
 
   /**

@@ -85,7 +85,7 @@ http:
 
   it('starts, with a located warning for each resolver', () => {
     const warned = proxy.logs
-      .filter((l) => l.level === 'raw')
+      .filter((l) => l.level === 'warn')
       .map((l) => String(l.msg))
       .filter((i) => i.includes('every certificate order of this resolver fails'));
     assert.equal(warned.length, 4, JSON.stringify(warned));
@@ -101,7 +101,8 @@ http:
 
   // Traefik's Provider.Init refuses it; cmd/traefik/traefik.go skips the resolver.
   it('skips a resolver Traefik cannot initialize, and serves its router', async () => {
-    const raw = proxy.logs.filter((l) => l.level === 'raw').map((l) => String(l.msg));
+    // At ERROR, as Traefik's "The ACME resolve is skipped from the resolvers list".
+    const raw = proxy.logs.filter((l) => l.level === 'error').map((l) => String(l.msg));
     assert.ok(
       raw.some((m) =>
         /certificatesResolvers\.skipped\.acme\.clientTimeout: .*the resolver is skipped/.test(m),
@@ -111,10 +112,12 @@ http:
     const port = proxy.ports['websecure']!;
     const r = await curl(['-k', '--resolve', `e.test:${port}:127.0.0.1`, `https://e.test:${port}/`]);
     assert.equal(r.status, 200);
+    // The router naming it: at ERROR, as Traefik's "Router uses a nonexistent certificate resolver".
     const w = await proxy.waitForLog(
       (l) =>
-        l.msg === 'configuration warning' && String(l['issue']).includes('http.routers.e.tls.certResolver'),
+        l.msg === 'configuration error' && String(l['issue']).includes('http.routers.e.tls.certResolver'),
     );
+    assert.equal(w.level, 'error');
     assert.match(String(w['issue']), /certificate resolver `skipped` does not exist/);
   });
 

@@ -332,7 +332,7 @@ providers:
 // Traefik logs "Router uses a nonexistent certificate resolver" (cmd/traefik/traefik.go
 // setupServer) and serves the router with the store's certificates.
 describe('a certResolver that names no resolver', () => {
-  it('serves its router with the default certificate, with a located warning, as Traefik', async (t) => {
+  it('serves its router with the default certificate, with a located line at ERROR, as Traefik', async (t) => {
     const a = await backend(t, 'a');
     const text = `http:
   routers:
@@ -357,14 +357,11 @@ providers:
     const file = join(proxy.dir, 'dyn.yaml');
     const applied = await waitApplied(proxy, 1);
     assert.equal(applied.disabled, undefined);
-    assert.deepEqual(errorIssues(proxy, 0), []);
-    const warned = proxy.logs
-      .filter((l) => l.msg === 'configuration warning')
-      .map((l) => String(l['issue']))
-      .filter((i) => i.includes('certResolver'));
-    assert.deepEqual(warned, [
-      `${positionOf(file, text, 'letsencrypt')}: warning: http.routers.secure.tls.certResolver: certificate resolver \`letsencrypt\` does not exist (certificatesResolvers of the static configuration): nothing is ordered, and the router is served with the store's certificates, as in Traefik`,
+    // Logged at ERROR as Traefik's log.Error() there, the router still served (not disabled).
+    assert.deepEqual(errorIssues(proxy, 0), [
+      `${positionOf(file, text, 'letsencrypt')}: http.routers.secure.tls.certResolver: certificate resolver \`letsencrypt\` does not exist (certificatesResolvers of the static configuration): nothing is ordered, and the router is served with the store's certificates, as in Traefik`,
     ]);
+    assert.equal(proxy.logs.find((l) => l.msg === 'configuration error')?.level, 'error');
     const status = (host: string) =>
       new Promise<number>((resolve, reject) => {
         const req = httpsRequest(
@@ -404,10 +401,11 @@ providers:
       },
     });
     t.after(() => proxy.stop());
-    const raw = proxy.logs.filter((l) => l.level === 'raw').map((l) => String(l.msg));
+    // At ERROR, as Traefik logs "Router uses a nonexistent certificate resolver".
+    const raw = proxy.logs.filter((l) => l.level === 'error').map((l) => String(l.msg));
     assert.ok(
       raw.some((m) =>
-        /:\d+:\d+: warning: entryPoints\.websecure\.http\.tls\.certResolver: certificate resolver `letsencrypt` does not exist/.test(
+        /:\d+:\d+: entryPoints\.websecure\.http\.tls\.certResolver: certificate resolver `letsencrypt` does not exist/.test(
           m,
         ),
       ),

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type FakeConsul, startFakeConsul } from '../helpers/fake-consul.ts';
 import { providersHead } from '../helpers/provider-config.ts';
-import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
 
 interface ObjectJson {
@@ -299,6 +299,23 @@ udp:
       ['ghost@file', 'disabled', ['the UDP service "ghost@http" does not exist']],
       ['off@file', 'disabled', ['the UDP service "nowhere@http" does not exist']],
     ]);
+  });
+
+  // Traefik's TCP and UDP managers log the router they leave out with `logger.Error()`
+  // (pkg/server/router/tcp/manager.go addTCPHandlers, "the service does not exist" among them).
+  it('logs each TCP and UDP router left out at ERROR, located in its file', async () => {
+    const about = (l: LogLine): string => String(l['issue'] ?? '');
+    for (const kind of ['tcp', 'udp'])
+      for (const name of ['ghost', 'off'])
+        await proxy.waitForLog((l) => about(l).includes(`${kind}.routers.${name}@file.service: `));
+    const lines = proxy.logs.filter((l) => /^\S*dynamic\.yaml:\d+:\d+: (tcp|udp)\.routers\./.test(about(l)));
+    assert.equal(lines.length, 4, JSON.stringify(lines));
+    assert.deepEqual(
+      lines.filter(
+        (l) => l.level !== 'error' || l.msg !== 'configuration error' || /warning: /.test(about(l)),
+      ),
+      [],
+    );
   });
 
   it('counts them as errors in the overview and finds them by the disabled filter', async () => {

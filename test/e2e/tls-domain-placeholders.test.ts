@@ -45,7 +45,7 @@ tls:
   });
 
   it('starts with a located warning for each name, and serves the router over TLS', async () => {
-    const raw = proxy.logs.filter((l) => l.level === 'raw').map((l) => String(l.msg));
+    const raw = proxy.logs.filter((l) => l.level === 'warn').map((l) => String(l.msg));
     assert.ok(
       raw.some((m) =>
         /:\d+:\d+: warning: entryPoints\.websecure\.http\.tls\.domains\[0\]\.main: invalid domain name/.test(

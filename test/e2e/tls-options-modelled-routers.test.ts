@@ -40,6 +40,9 @@ describe('TLS options refused on a router split over several entry points', () =
   ep2:
     address: "127.0.0.1:0"
     http: { tls: {} }
+  traefik:
+    address: "127.0.0.1:0"
+api: {}
 providers:
   file: { filename: dyn.yaml }
 `,
@@ -87,10 +90,50 @@ ${options}`,
     const elsewhere = await httpsGet(p.ports['ep2']!, { servername: 'a.test' });
     assert.equal(elsewhere.status, 200);
     assert.equal(elsewhere.body, 'served');
-    const error = p.logs.find((l) => l.msg === 'configuration error');
-    assert.match(
-      String(error?.['issue']),
-      /dyn\.yaml:\d+:\d+: (warning: )?http\.routers\.(both|one)\.tls: routers on a\.test/,
+    const errors = p.logs.filter((l) => l.msg === 'configuration error').map((l) => String(l['issue']));
+    // The copy in the conflict, located at the router it was made from, named as Traefik names it.
+    assert.ok(
+      errors.some((e) =>
+        /dyn\.yaml:3:\d+: http\.routers\.ep1-both\.tls: routers on a\.test \(entry point ep1\)/.test(e),
+      ),
+      JSON.stringify(errors),
+    );
+    // The API lists Traefik's copies: the one in the conflict disabled with its error, the other
+    // enabled under its `<ep>-<router>` name; no `both` (applyModel, pkg/server/aggregator.go).
+    const r = await fetch(`http://127.0.0.1:${p.ports['traefik']}/api/http/routers?search=both`);
+    const list = (await r.json()) as {
+      name: string;
+      status: string;
+      entryPoints: string[];
+      error?: string[];
+    }[];
+    assert.deepEqual(
+      list.map((x) => [x.name, x.status, x.entryPoints, (x.error ?? []).length > 0]),
+      [
+        ['ep1-both@file', 'disabled', ['ep1'], true],
+        ['ep2-both@file', 'enabled', ['ep2'], false],
+      ],
+    );
+  });
+
+  it('core.strictTLSOptions: a conflict on every entry point disables each copy, listed as Traefik lists them', async () => {
+    const p = await proxy(
+      'core: { strictTLSOptions: true }\n',
+      `    both: { rule: "Host(\`a.test\`)", service: s, entryPoints: [ep1, ep2], tls: { options: o12 } }
+    one: { rule: "Host(\`a.test\`) && Path(\`/x\`)", service: s, entryPoints: [ep1, ep2], tls: { options: o13 } }
+`,
+      `    o12: { maxVersion: VersionTLS12 }
+    o13: { minVersion: VersionTLS13 }
+`,
+    );
+    for (const ep of ['ep1', 'ep2'])
+      assert.equal((await httpsGet(p.ports[ep]!, { servername: 'a.test' })).status, 404, ep);
+    assert.equal((await httpsGet(p.ports['ep1']!, { servername: 'b.test' })).status, 200);
+    const r = await fetch(`http://127.0.0.1:${p.ports['traefik']}/api/http/routers?status=disabled`);
+    const list = (await r.json()) as { name: string }[];
+    assert.deepEqual(
+      list.map((x) => x.name),
+      ['ep1-both@file', 'ep1-one@file', 'ep2-both@file', 'ep2-one@file'],
     );
   });
 

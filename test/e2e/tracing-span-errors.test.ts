@@ -147,9 +147,10 @@ http:
     assert.equal(status, 500);
     const fa = one(spans, 'ForwardAuth');
     assert.equal(fa.status.code, ERROR);
-    assert.ok(
-      fa.status.message.startsWith(`Error calling http://127.0.0.1:${dead}/verify. Cause: `),
+    // Go's client error, as Traefik's span carries it.
+    assert.equal(
       fa.status.message,
+      `Error calling http://127.0.0.1:${dead}/verify. Cause: Get "http://127.0.0.1:${dead}/verify": dial tcp 127.0.0.1:${dead}: connect: connection refused`,
     );
     // The auth call's own span has none (Traefik marks the request's context, not the call's).
     assert.equal(one(spans, 'AuthRequest').status.code, UNSET);
@@ -161,10 +162,7 @@ http:
     assert.equal(status, 500);
     const fa = one(spans, 'ForwardAuth');
     assert.equal(fa.status.code, ERROR);
-    assert.ok(
-      fa.status.message.startsWith(`Error reading body ${cut.url}/verify. Cause: `),
-      fa.status.message,
-    );
+    assert.equal(fa.status.message, `Error reading body ${cut.url}/verify. Cause: unexpected EOF`);
   });
 
   it("forwardAuth's refusal with a Location it cannot read: 'Error reading response location header …'", async () => {

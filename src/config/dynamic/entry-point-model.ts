@@ -86,7 +86,11 @@ function mergeObservability(
   };
 }
 
-export function applyEntryPointModel(config: DynamicConfig, model: EntryPointModel): DynamicConfig {
+export function applyEntryPointModel(
+  config: DynamicConfig,
+  model: EntryPointModel,
+  dropped?: ReadonlyMap<string, ReadonlySet<string>>,
+): DynamicConfig {
   if (model.defaultRuleSyntax !== undefined) config = withDefaultRuleSyntax(config, model.defaultRuleSyntax);
   const anyModel =
     model.everyEntryPoint || model.middlewares.size > 0 || model.observability.size > 0 || model.tls.size > 0;
@@ -113,7 +117,11 @@ export function applyEntryPointModel(config: DynamicConfig, model: EntryPointMod
       continue;
     }
     const plain: string[] = [];
+    const gone = dropped?.get(name);
     for (const ep of eps) {
+      // A copy a core.strictTLSOptions conflict disabled: left out, the others keep their
+      // `<ep>-<router>` names (Traefik disables that copy alone, modelRouterNames unchanged).
+      if (gone?.has(ep) === true) continue;
       if (!hasModel(model, ep)) {
         plain.push(ep);
         continue;

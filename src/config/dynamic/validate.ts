@@ -1,6 +1,6 @@
 import { providerOf } from '../../core/qualified-name.ts';
 import { INTERNAL_PROVIDER, internalServiceProblem } from '../internal-services.ts';
-import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
+import { type ConfigIssue, type ConfigPath, issue, loggedAsError } from '../issues.ts';
 import { type Locator, noLocation, type Target } from '../yaml-source.ts';
 import { type DisabledObject, leftOut } from './disabled.ts';
 import { healthCheckPathIsUrl } from './health-check-path.ts';
@@ -127,9 +127,11 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     message: string,
     path: ConfigPath,
     target: Target = 'value',
+    logAsError = false,
   ) => {
     const { exact: _, ...where } = locate(path, target);
-    issues.push(issue(severity, message, path, where));
+    const found = issue(severity, message, path, where);
+    issues.push(logAsError ? loggedAsError(found) : found);
   };
   /**
    * `name` as referred to by `owner` (an object of this provider): one without `@` is read in the
@@ -364,10 +366,13 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
         // Traefik logs "Router uses a nonexistent certificate resolver" (cmd/traefik/traefik.go
         // setupServer, a configuration listener) and serves the router with the store's
         // certificates (the default one when none covers its names): a warning, router served.
+        // Logged at ERROR, as Traefik's log.Error() (ConfigIssue.logAs).
         report(
           'warning',
           `certificate resolver \`${resolver}\` does not exist (certificatesResolvers of the static configuration): nothing is ordered, and the router is served with the store's certificates, as in Traefik`,
           [...base, 'tls', 'certResolver'],
+          'value',
+          true,
         );
       }
     }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
 import { routerTlsDomainWarnings } from '../dynamic/tls-warnings.ts';
-import { type ConfigIssue, type ConfigPath, issue, sortIssues } from '../issues.ts';
+import { type ConfigIssue, type ConfigPath, issue, loggedAsError, sortIssues } from '../issues.ts';
 import { normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
@@ -229,7 +229,8 @@ function fileProviderWarnings(config: StaticConfig, locate: Locator): ConfigIssu
     const { exact: _, ...where } = locate(path, 'key');
     const message =
       'the file provider does not start: neither `filename` nor `directory` is set (Traefik: "error using file configuration provider, neither filename nor directory is defined", and it runs without the provider)';
-    return [issue('warning', message, path, where)];
+    // At ERROR, as the aggregator's log.Error() ("Cannot start the provider").
+    return [loggedAsError(issue('warning', message, path, where))];
   }
   if (!fp?.filename || !fp.directory) return [];
   const path = ['providers', 'file', 'filename'];
@@ -283,12 +284,15 @@ function entryPointDomainWarnings(config: StaticConfig, locate: Locator): Config
     ) {
       const path = ['entryPoints', name, 'http', 'tls', 'certResolver'];
       const { exact: _, ...where } = locate(path);
+      // At ERROR, as Traefik's log.Error() there.
       out.push(
-        issue(
-          'warning',
-          `certificate resolver \`${resolver}\` does not exist (certificatesResolvers): nothing is ordered, and its routers are served with the store's certificates, as in Traefik`,
-          path,
-          where,
+        loggedAsError(
+          issue(
+            'warning',
+            `certificate resolver \`${resolver}\` does not exist (certificatesResolvers): nothing is ordered, and its routers are served with the store's certificates, as in Traefik`,
+            path,
+            where,
+          ),
         ),
       );
     }
@@ -319,12 +323,15 @@ function skippedResolvers(config: StaticConfig, locate: Locator): ConfigIssue[] 
     if (a === undefined || a.clientTimeout >= a.clientResponseHeaderTimeout) continue;
     const path = ['certificatesResolvers', name, 'acme', 'clientTimeout'];
     const { exact: _, ...where } = locate(path);
+    // Logged at ERROR, as Traefik's log.Error() there.
     out.push(
-      issue(
-        'warning',
-        "clientTimeout must be at least clientResponseHeaderTimeout: the resolver is skipped (routers naming it are served with the store's certificates), as in Traefik",
-        path,
-        where,
+      loggedAsError(
+        issue(
+          'warning',
+          "clientTimeout must be at least clientResponseHeaderTimeout: the resolver is skipped (routers naming it are served with the store's certificates), as in Traefik",
+          path,
+          where,
+        ),
       ),
     );
     delete resolvers[name];
@@ -463,13 +470,15 @@ function formatWarnings(
     const set = from === undefined ? '' : ` (set by ${from})`;
     if (read === undefined)
       // Traefik's getLogLevel (cmd/traefik/logger.go): zerolog.ParseLevel fails, it logs an
-      // error and runs at ERROR.
+      // error (log.Error(), so shown at the ERROR level it falls back to) and runs at ERROR.
       out.push(
-        issue(
-          'warning',
-          `invalid log level ${JSON.stringify(text)}${set}: the level is ERROR, as Traefik sets it ("Unspecified or invalid log level, setting the level to default (ERROR)"); one of DEBUG, INFO, WARN, ERROR`,
-          path,
-          where,
+        loggedAsError(
+          issue(
+            'warning',
+            `invalid log level ${JSON.stringify(text)}${set}: the level is ERROR, as Traefik sets it ("Unspecified or invalid log level, setting the level to default (ERROR)"); one of DEBUG, INFO, WARN, ERROR`,
+            path,
+            where,
+          ),
         ),
       );
     else if (read.nearest)

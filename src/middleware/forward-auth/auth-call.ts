@@ -20,15 +20,23 @@ export interface AuthVerdict {
   /**
    * No usable answer (refused, reset, timeout: Traefik answers 500), or `tooLarge`: its body went
    * past the limit; `inBody`: its head had come (what failed is the reading of its body).
+   * `cause`: the upstream's error, or `timeout` (the call's deadline), when that is what failed.
    */
-  failed(call: AuthCall, reason: string, tooLarge: boolean, inBody: boolean): void;
+  failed(call: AuthCall, reason: string, tooLarge: boolean, inBody: boolean, cause?: AuthFailureCause): void;
 }
+
+/** What made an auth call fail, for the verdicts that word it as Go does (core/go-net-error.ts). */
+export type AuthFailureCause =
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'upstream'; readonly error: ProxyError; readonly phase: 'connect' | 'head' | 'body' };
 
 /**
  * The auth server's answer is read whole; past this it is refused when `maxResponseBodySize` is
  * not set (Traefik's -1 means no limit; ours is this).
  */
 export const DEFAULT_MAX_AUTH_BODY = 4 * 1024 * 1024;
+
+const TIMEOUT: AuthFailureCause = { kind: 'timeout' };
 
 /**
  * One request to the auth server for one suspended client request: a user of the auth server's
@@ -126,16 +134,16 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
     return true;
   }
 
-  #fail(reason: string, tooLarge = false): void {
+  #fail(reason: string, tooLarge = false, cause?: AuthFailureCause): void {
     const stream = this.#stream;
     if (stream !== null) stream.destroy();
     const inBody = this.#res !== null;
-    if (this.#finish()) this.#verdict.failed(this, reason, tooLarge, inBody);
+    if (this.#finish()) this.#verdict.failed(this, reason, tooLarge, inBody, cause);
   }
 
   onDeadline(): void {
     if (this.#stream === null && !this.#finished) this.#pool.cancel(this);
-    this.#fail('timeout');
+    this.#fail('timeout', false, TIMEOUT);
   }
 
   /** Lease: the client request ended (normally after our verdict; early when the client left). */
@@ -207,7 +215,7 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
       this.#pool.acquire(this, this.#out.method, true);
       return;
     }
-    this.#fail(`${err.code}: ${err.message}`);
+    this.#fail(`${err.code}: ${err.message}`, false, { kind: 'upstream', error: err, phase });
   }
 
   onInternalError(e: unknown): void {

@@ -1,6 +1,7 @@
 import type { ForwardAuthConfig } from '../../config/dynamic/access-middlewares.ts';
 import { compileGoRegexp } from '../../config/dynamic/go-regexp.ts';
 import { serverUrlParseError } from '../../config/dynamic/server-url.ts';
+import { goClientTimeout, goNetError, goUrlError, joinHostPort } from '../../core/go-net-error.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../../core/request.ts';
 import type { Ticker } from '../../core/ticker.ts';
@@ -15,7 +16,7 @@ import {
   SUSPEND,
 } from '../middleware.ts';
 import { goHttpRedirect, goLocationPath } from '../redirect-response.ts';
-import { AuthCall, type AuthVerdict, DEFAULT_MAX_AUTH_BODY } from './auth-call.ts';
+import { AuthCall, type AuthFailureCause, type AuthVerdict, DEFAULT_MAX_AUTH_BODY } from './auth-call.ts';
 import { AuthRequest, type AuthRequestOptions } from './auth-request.ts';
 
 const FAILED: DirectResponse = { status: 500, body: '' };
@@ -87,6 +88,8 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
   readonly #target: string;
   readonly #authority: string;
   readonly #options: AuthRequestOptions;
+  /** `host:port` of `address`, as Go's errors name what they dialled. */
+  readonly #remote: string;
   readonly #copy: readonly string[];
   /** `headerField`, lowercased: the auth answer's field the access log shows as the user. */
   readonly #userField: string | undefined;
@@ -123,6 +126,11 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     this.#address = config.address;
     this.#target = `${url.pathname}${url.search}`;
     this.#authority = url.host;
+    // The address Go's dialer names (its errors'), default port added: `127.0.0.1:80`, `[::1]:443`.
+    this.#remote = joinHostPort(
+      url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      url.port !== '' ? url.port : url.protocol === 'https:' ? 443 : 80,
+    );
     this.#options = {
       method: config.preserveRequestMethod ? null : 'GET',
       allowed: config.authRequestHeaders.map((n) => n.toLowerCase()),
@@ -175,21 +183,27 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     return r;
   }
 
-  failed(call: AuthCall, reason: string, tooLarge: boolean, inBody: boolean): void {
-    this.#logger.debug('forwardAuth: no answer from the auth server', {
-      middleware: this.#name,
-      address: this.#address,
-      reason,
-    });
+  failed(call: AuthCall, reason: string, tooLarge: boolean, inBody: boolean, cause?: AuthFailureCause): void {
+    // Traefik's forwardAuth.ServeHTTP (pkg/middlewares/auth/forward.go): when the call fails,
+    // `logger.Debug().Err(forwardErr).Msgf("Error calling %s", fa.address)` and the span marked
+    // "Error calling %s. Cause: %s" (observability.SetStatusErrorf); when reading the answer's
+    // body fails, "Error reading body %s" likewise. The error is Go's client's, in its words
+    // (core/go-net-error.ts): `Get "<address>": dial tcp …: connect: connection refused`; the
+    // body's read error is not wrapped in a url.Error.
+    const what = inBody ? 'Error reading body' : 'Error calling';
+    const error = cause === undefined ? reason : this.#goError(cause, inBody, call.req.method);
+    this.#logger.debug(`${what} ${this.#address}`, { middleware: this.#name, error });
     if (tooLarge && this.#answerLimitSet) call.resolve(TOO_LARGE);
     else if (!call.traced) call.resolve(FAILED);
-    else {
-      // Traefik's forwardAuth.ServeHTTP marks the span (observability.SetStatusErrorf) when the
-      // call fails, "Error calling %s. Cause: %s", or when reading its answer's body does, "Error
-      // reading body %s. Cause: %s" (the cause in our words, not Go's).
-      const what = inBody ? 'Error reading body' : 'Error calling';
-      call.resolve({ ...FAILED, spanError: `${what} ${this.#address}. Cause: ${reason}` });
-    }
+    else call.resolve({ ...FAILED, spanError: `${what} ${this.#address}. Cause: ${error}` });
+  }
+
+  #goError(cause: AuthFailureCause, inBody: boolean, clientMethod: string): string {
+    const err =
+      cause.kind === 'timeout'
+        ? goClientTimeout(inBody)
+        : goNetError(cause.error, inBody ? 'body' : cause.phase, this.#remote);
+    return inBody ? err : goUrlError(this.#options.method ?? clientMethod, this.#address, err);
   }
 
   answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void {
