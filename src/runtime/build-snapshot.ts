@@ -320,6 +320,7 @@ export function buildSnapshot(
             svc.weighted.services.map((s) => s.weight),
             sticky,
             headers.some((h) => h !== null) ? headers : null,
+            svc.weighted.healthCheck !== undefined,
           );
         }
         break;
@@ -335,6 +336,7 @@ export function buildSnapshot(
             qualified,
             kids as ServiceNode[],
             svc.highestRandomWeight.services.map((s) => s.weight),
+            svc.highestRandomWeight.healthCheck !== undefined,
           );
         }
         break;
