@@ -3,6 +3,8 @@
  * proxy's API:
  * - a router above the users' priority: Traefik's `the router priority P exceeds the max
  *   user-defined priority M` (pkg/server/router/router.go buildEntryPointHandler);
+ * - a weighted service with `healthCheck` over a child without one: Traefik's `cannot register…`
+ *   (pkg/server/service/service.go getWRRServiceHandler), the service and its router disabled;
  * - a broken service or middleware no router uses is never built (pkg/server/service/service.go
  *   BuildHTTP, pkg/server/middleware/middlewares.go buildConstructor): `enabled`, no `error`;
  * - a router disabled by its rule had its service built first (buildHTTPHandler, then
@@ -42,7 +44,12 @@ http:
     nopath:
       rule: "Host(\`x\`) && PathPrefix(\`api\`)"
       service: s
+    wsp:
+      rule: "Path(\`/wsp\`)"
+      service: wsp
   services:
+    wsp:
+      weighted: { services: [{ name: s }], healthCheck: {} }
     s:
       loadBalancer:
         servers: [{ url: "${backend.url}" }]
@@ -96,6 +103,20 @@ http:
     assert.deepEqual(r['error'], [
       `error while parsing rule ${rule}: error while adding rule ${rule}: error while adding rule PathPrefix: path "api" does not start with a '/'`,
     ]);
+  });
+
+  it("refuses a weighted healthCheck over a child without one, in Traefik's words (getWRRServiceHandler)", async () => {
+    const text =
+      'cannot register s as updater for wsp@file: healthCheck not enabled in config for this weighted service';
+    const s = await get('/api/http/services/wsp@file');
+    assert.equal(s['status'], 'disabled');
+    assert.deepEqual(s['error'], [text]);
+    const r = await get('/api/http/routers/wsp@file');
+    assert.equal(r['status'], 'disabled');
+    assert.deepEqual(r['error'], [text]);
+    const web = await fetch(`http://127.0.0.1:${proxy.ports['web']}/wsp`);
+    assert.equal(web.status, 404);
+    await web.arrayBuffer();
   });
 
   it('shows a broken service or middleware no router uses enabled, without error, its issues kept', async () => {
