@@ -62,6 +62,7 @@ import {
   type Observe,
   observeOf,
 } from './observe.ts';
+import type { HealthKeyOwner } from './reached.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { routerTree } from './router-tree.ts';
 import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
@@ -98,6 +99,11 @@ export interface BuildResult {
   readonly pools: ReadonlySet<ServerPool>;
   /** Keys of the shared objects (health, limits, breakers) the snapshot uses. */
   readonly sharedKeys: ReadonlySet<string>;
+  /**
+   * Of those, the health checks, with their service: those of services no router reaches are
+   * not kept (runtime/reached.ts withoutUnreachedHealth), as Traefik builds no other.
+   */
+  readonly healthKeys: ReadonlyMap<string, HealthKeyOwner>;
   readonly counts: { routers: number; services: number; middlewares: number };
 }
 
@@ -192,6 +198,7 @@ export function buildSnapshot(
 
   // --- services (built on first use, so that parents find their children)
   const sharedKeys = new Set<string>();
+  const healthKeys = new Map<string, HealthKeyOwner>();
   const shared = <T extends object>(key: string, create: () => T): T => {
     sharedKeys.add(key);
     return cache.shared(key, create);
@@ -283,6 +290,7 @@ export function buildSnapshot(
           err,
           opts.activeHealth,
           kubernetesServiceOf(svc) ?? null,
+          healthKeys,
         );
         break;
       case 'weighted': {
@@ -820,6 +828,7 @@ export function buildSnapshot(
     defaultEntryPoints: opts.defaultEntryPoints,
     err: l4Issue,
     warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+    healthKey: (key, service) => healthKeys.set(key, { kind: 'tcp', service }),
     ...(opts.activeHealth !== undefined ? { activeHealth: opts.activeHealth } : {}),
     ...(opts.defaultTcpTransport !== undefined ? { defaultTransport: opts.defaultTcpTransport } : {}),
   });
@@ -913,6 +922,7 @@ export function buildSnapshot(
     issues,
     pools,
     sharedKeys,
+    healthKeys,
     counts: { routers: routes.length, services: services.size, middlewares: built.size },
   };
 }
@@ -1160,6 +1170,7 @@ function buildLoadBalancer(
   err: (path: (string | number)[], message: string) => void,
   hub: ActiveHealthHub | undefined,
   kubernetes: KubernetesServiceRef | null,
+  healthKeys: Map<string, HealthKeyOwner>,
 ): LoadBalancerNode | null {
   let transport = defaultTransport;
   let tname = '';
@@ -1325,6 +1336,7 @@ function buildLoadBalancer(
     if (previous !== undefined) {
       for (let i = 0; i < urls.length; i++) if (!previous.has(urls[i]!)) fresh.add(i);
     }
+    healthKeys.set(key, { kind: 'http', service: name });
     health = shared(
       key,
       () =>

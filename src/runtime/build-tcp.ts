@@ -48,6 +48,8 @@ export interface TcpBuildContext {
   readonly warn: (path: (string | number)[], message: string) => void;
   /** Workers: health checks probe in the control plane only (src/workers/health-hub.ts). */
   readonly activeHealth?: ActiveHealthHub;
+  /** Told the shared key of each service's health check (BuildResult.healthKeys). */
+  readonly healthKey?: (key: string, service: string) => void;
   /** The static `tcpServersTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: TcpServersTransportConfig;
 }
@@ -331,6 +333,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     // The same key in the control plane and in every worker: the hub's name for this check.
     const healthKey = `tcp-health|${qualified}|${JSON.stringify([lb.servers, hc, tls?.ok === true ? tls.tls.id : null])}`;
     const hub = ctx.activeHealth === undefined ? null : { hub: ctx.activeHealth, key: healthKey };
+    if (hc !== undefined && servers.length > 0) ctx.healthKey?.(healthKey, qualified);
     const health =
       hc === undefined || servers.length === 0
         ? null
