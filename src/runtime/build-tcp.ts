@@ -174,13 +174,23 @@ class TcpWeighted implements TcpServiceNode {
   readonly name: string;
   readonly #children: readonly TcpServiceNode[];
   readonly #picker: Picker;
-  readonly #accept: (i: number) => boolean;
+  /**
+   * With `healthCheck`, the children with a usable server; without, undefined: every child gets
+   * its share, as Traefik v3.5+'s WRRLoadBalancer learns a child's status only through the
+   * updater a parent with `healthCheck` registers (pkg/server/service/tcp/service.go BuildTCP).
+   */
+  readonly #accept: ((i: number) => boolean) | undefined;
 
-  constructor(name: string, children: readonly TcpServiceNode[], weights: readonly number[]) {
+  constructor(
+    name: string,
+    children: readonly TcpServiceNode[],
+    weights: readonly number[],
+    healthCheck: boolean,
+  ) {
     this.name = name;
     this.#children = children;
     this.#picker = shuffledWeighted(weights);
-    this.#accept = (i) => children[i]!.available();
+    this.#accept = healthCheck ? (i) => children[i]!.available() : undefined;
   }
 
   available(): boolean {
@@ -347,7 +357,15 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
   const buildService = serviceTree<TcpSectionConfig['services'][string], TcpServiceNode>(
     tcp.services,
     (qualified, svc) => buildLoadBalancer(qualified, svc.loadBalancer),
-    (qualified, kids, weights) => new TcpWeighted(qualified, kids, weights),
+    (qualified, kids, weights) => {
+      const spec = tcp.services[qualified];
+      return new TcpWeighted(
+        qualified,
+        kids,
+        weights,
+        spec?.kind === 'weighted' && spec.weighted.healthCheck !== undefined,
+      );
+    },
     services,
   );
 
