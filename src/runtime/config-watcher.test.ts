@@ -211,3 +211,44 @@ ${SERVICES}`),
     assert.equal(w.lines.filter((l) => l.msg === 'configuration applied').length, 1);
   });
 });
+
+describe('ConfigWatcher, health checks', () => {
+  it("keeps the health checks of the services Traefik builds only (routers' trees, error pages, a router disabled by its rule)", async (t) => {
+    const file = new PushProvider('file');
+    const w = start(t, [file]);
+    const applied = w.outcome();
+    const lb = (name: string) =>
+      `    ${name}: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }], healthCheck: { path: /h, interval: 1h } } }\n`;
+    file.push(
+      update(`http:
+  routers:
+    r: { rule: "Path(\`/r\`)", service: w }
+    pages: { rule: "Path(\`/p\`)", service: main, middlewares: [oops] }
+    badrule: { rule: "Nope(\`x\`)", service: ruled }
+    mirrored: { rule: "Path(\`/m\`)", service: m }
+  middlewares:
+    oops: { errors: { status: ["500"], service: page, query: / } }
+  services:
+    w: { weighted: { services: [{ name: child }] } }
+    m: { mirroring: { service: main, mirrors: [{ name: copy, percent: 10 }] } }
+${['child', 'main', 'page', 'ruled', 'copy', 'lonely'].map(lb).join('')}`),
+    );
+    assert.equal((await applied).applied, true);
+    const closed = Object.fromEntries(
+      [...w.ref.current.services].map(([n, node]) => [
+        n,
+        (node as { health?: { closed: boolean } | null }).health?.closed,
+      ]),
+    );
+    assert.deepEqual(closed, {
+      'w@file': undefined,
+      'm@file': undefined,
+      'child@file': false,
+      'main@file': false,
+      'page@file': false,
+      'ruled@file': false,
+      'copy@file': false,
+      'lonely@file': true,
+    });
+  });
+});

@@ -138,9 +138,10 @@ export interface HttpReached {
 const httpCache = new WeakMap<RuntimeSnapshot, HttpReached>();
 
 /** What Traefik builds of the snapshot's HTTP section (HttpReached), once per snapshot. */
-export function httpReached(snapshot: RuntimeSnapshot, refs = httpRouterRefs(snapshot)): HttpReached {
+export function httpReached(snapshot: RuntimeSnapshot, routers?: readonly RouterRefs[]): HttpReached {
   const done = httpCache.get(snapshot);
   if (done !== undefined) return done;
+  const refs = routers ?? httpRouterRefs(snapshot);
   const builtServices = new Set<string>();
   const reached = new Set<string>();
   const serviceOk = (name: string): boolean =>
