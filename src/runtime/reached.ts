@@ -144,9 +144,12 @@ export function httpReached(snapshot: RuntimeSnapshot, routers?: readonly Router
   const refs = routers ?? httpRouterRefs(snapshot);
   const builtServices = new Set<string>();
   const reached = new Set<string>();
+  // Services with an error, indexed once (a configuration is applied with this, not only asked).
+  const failed = new Set<unknown>();
+  for (const i of snapshot.issues)
+    if (i.severity === 'error' && i.path[0] === 'http' && i.path[1] === 'services') failed.add(i.path[2]);
   const serviceOk = (name: string): boolean =>
-    disabledObject(snapshot, 'services', name) === undefined &&
-    !hasError(issuesOf(snapshot, 'services', name));
+    disabledObject(snapshot, 'services', name) === undefined && !failed.has(name);
   const todo: string[] = [];
   const mws: string[] = [];
   for (const r of refs) {
