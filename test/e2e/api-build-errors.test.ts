@@ -12,6 +12,7 @@
  *   the router (runtime PopulateUsedBy takes every router).
  */
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -215,7 +216,17 @@ describe("health checks run for the services routers reach only (Traefik's Launc
   let idle: Backend;
   const probes = { used: new Counter(), idle: new Counter() };
   let usedFails = false;
+  /** A TCP server whose service (with a health check) no TCP router uses: counts connections. */
+  let tcpIdle: NetServer;
+  let tcpIdleAddress = '';
+  let tcpConnections = 0;
   before(async () => {
+    tcpIdle = createNetServer((c) => {
+      tcpConnections++;
+      c.destroy();
+    });
+    await new Promise<void>((resolve) => tcpIdle.listen(0, '127.0.0.1', resolve));
+    tcpIdleAddress = `127.0.0.1:${(tcpIdle.address() as AddressInfo).port}`;
     used = await startBackend((req, res) => {
       if (req.url === '/health') probes.used.inc();
       res.statusCode = req.url === '/health' && usedFails ? 500 : 200;
@@ -243,6 +254,7 @@ providers:
     await proxy?.stop();
     await used?.close();
     await idle?.close();
+    await new Promise((resolve) => tcpIdle?.close(resolve));
   });
 
   /** `used` behind a router, `idle` behind one only with `idleRouted`. */
@@ -259,6 +271,12 @@ ${idleRouted ? '    idle: { rule: "Path(`/idle`)", service: idle }\n' : ''}  ser
       loadBalancer:
         servers: [{ url: "${idle.url}" }]
         healthCheck: { path: /health, interval: 200ms, timeout: 1s }
+tcp:
+  services:
+    tcpidle:
+      loadBalancer:
+        servers: [{ address: "${tcpIdleAddress}" }]
+        healthCheck: { interval: 200ms, timeout: 1s }
 `;
   }
 
@@ -278,6 +296,7 @@ ${idleRouted ? '    idle: { rule: "Path(`/idle`)", service: idle }\n' : ''}  ser
     // Two probes of the routed service, the same interval: the other would have been probed too.
     await probes.used.reach(2, 'two probes of the routed service');
     assert.equal(probes.idle.value, 0, 'the service no router uses is never probed');
+    assert.equal(tcpConnections, 0, 'nor the TCP one');
     assert.equal(await serverStatus('idle'), undefined, 'nor built (no serverStatus)');
 
     let mark = proxy.logs.length;
