@@ -13,9 +13,11 @@ import type {
   MiddlewareConfig,
   RouterConfig,
   ServersTransportConfig,
+  ServiceConfig,
   TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import { serverUrlPath, unusableServerUrl } from '../config/dynamic/server-url.ts';
+import { parentHealthCheckRefusal } from '../config/dynamic/service-references.ts';
 import type { TcpServersTransportConfig } from '../config/dynamic/tcp.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
@@ -249,6 +251,19 @@ export function buildSnapshot(
     stepsUnder.set(step, [step, ...(stepsUnder.get(node) ?? [])]);
     return step;
   };
+  /**
+   * A parent's `healthCheck` over its children (built first, as Traefik's getWRRServiceHandler
+   * builds each child before registering with it): false, with Traefik's error, when a child
+   * cannot report its health. Validation refused it already within a provider; this finds it
+   * across providers.
+   */
+  const healthCheckTaken = (qualified: string, svc: ServiceConfig): boolean => {
+    const provider = providerOf(qualified);
+    const refused = parentHealthCheckRefusal(qualified, svc, (n) => http.services[qualify(n, provider)]);
+    if (refused === undefined) return true;
+    err(['http', 'services', qualified, ...refused.path], refused.message);
+    return false;
+  };
   const buildServiceNode = (qualified: string): ServiceNode | null => {
     const done = services.get(qualified);
     if (done !== undefined) return done;
@@ -308,7 +323,7 @@ export function buildSnapshot(
                 `service:${qualified}/weighted.services.${i}`,
               );
         });
-        if (kids.every((k) => k !== null)) {
+        if (kids.every((k) => k !== null) && healthCheckTaken(qualified, svc)) {
           hasStep = kids.some((k) => stepped.has(k!));
           kidsOf = kids;
           const sticky = svc.weighted.sticky
@@ -337,7 +352,7 @@ export function buildSnapshot(
         const kids = svc.highestRandomWeight.services.map((s, i) =>
           childWith(s.name, s.middlewares, ['highestRandomWeight', 'services', i, 'middlewares']),
         );
-        if (kids.every((k) => k !== null)) {
+        if (kids.every((k) => k !== null) && healthCheckTaken(qualified, svc)) {
           hasStep = kids.some((k) => stepped.has(k!));
           kidsOf = kids;
           node = new HighestRandomWeightNode(

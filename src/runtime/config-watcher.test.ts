@@ -252,3 +252,42 @@ ${['child', 'main', 'page', 'ruled', 'copy', 'lonely'].map(lb).join('')}`),
     });
   });
 });
+
+describe('ConfigWatcher, a parent healthCheck across providers', () => {
+  it("refuses a weighted healthCheck over another provider's child without one, in Traefik's words", async (t) => {
+    const file = new PushProvider('file');
+    const api = new PushProvider('api');
+    const w = start(t, [file, api]);
+    const applied = w.outcome();
+    const r = loadDynamic(
+      [
+        {
+          file: 'dyn.yaml',
+          text: `http:
+  routers:
+    r: { rule: "Path(\`/\`)", service: w }
+  services:
+    w: { weighted: { services: [{ name: c@api }], healthCheck: {} } }
+`,
+        },
+      ],
+      { provider: 'file', checkRule, knownProviders: ['api'] },
+    );
+    assert.deepEqual(texts(r.issues), []);
+    file.push({ config: r.config, issues: r.issues, disabled: r.disabled });
+    api.push(
+      update(`http:\n  services:\n    c: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }\n`),
+    );
+    assert.equal((await applied).applied, true);
+    const snap = w.ref.current;
+    assert.deepEqual([...snap.disabled.keys()].sort(), ['routers/r@file', 'services/w@file']);
+    assert.ok(
+      texts(snap.issues).some((i) =>
+        i.endsWith(
+          'http.services.w@file.weighted.services[0].name: cannot register c@api as updater for w@file: healthCheck not enabled in config for this weighted service',
+        ),
+      ),
+      texts(snap.issues).join('\n'),
+    );
+  });
+});
