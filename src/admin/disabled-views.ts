@@ -1,11 +1,10 @@
-import { type DisabledObject, objectKey } from '../config/dynamic/disabled.ts';
-import type { HttpSection } from '../config/dynamic/schema.ts';
+import type { DisabledObject } from '../config/dynamic/disabled.ts';
 import { SERVICE_KINDS } from '../config/dynamic/sections.ts';
 import type { ServiceConfig } from '../config/dynamic/services.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { providerNameOf, providerOf } from '../core/qualified-name.ts';
 import { defaultPriority } from '../router/index.ts';
-import type { RuntimeSnapshot } from '../runtime/types.ts';
+import { disabledNames, disabledObject, type Kind, record, strings, text } from '../runtime/reached.ts';
 import { observabilityView } from './observability-view.ts';
 import { redactSecrets } from './redact.ts';
 import { traefikInlineConfig, traefikServiceConfig, traefikType } from './traefik-config.ts';
@@ -17,41 +16,10 @@ import type { MiddlewareView, RouterView, ServiceView } from './views.ts';
  * schema refused it: every field is read for what it is, and missing or odd ones are left empty.
  */
 
-export function record(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-export function text(v: unknown): string {
-  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
-}
-
-export function strings(v: unknown): string[] {
-  if (typeof v === 'string') return v === '' ? [] : v.split(',').map((x) => x.trim());
-  return Array.isArray(v) ? v.map(text).filter((x) => x !== '') : [];
-}
+export { disabledNames, disabledObject, type Kind, record, strings, text };
 
 function qualify(name: string, provider: string): string {
   return name === '' || name.includes('@') || provider === '' ? name : `${name}@${provider}`;
-}
-
-/** `http` (absent), `tcp` or `udp`: which part of the configuration an object is in. */
-export type Kind = 'tcp' | 'udp' | undefined;
-
-/** The disabled object of `section` (of `kind`) named `name`, if the snapshot left one out. */
-export function disabledObject(
-  snapshot: RuntimeSnapshot,
-  section: HttpSection,
-  name: string,
-  kind?: Kind,
-): DisabledObject | undefined {
-  return snapshot.disabled.get(objectKey(section, name, kind));
-}
-
-/** Names of the disabled objects of one section of `kind` (absent: `http`). */
-export function disabledNames(snapshot: RuntimeSnapshot, section: HttpSection, kind?: Kind): string[] {
-  const out: string[] = [];
-  for (const d of snapshot.disabled.values()) if (d.section === section && d.kind === kind) out.push(d.name);
-  return out;
 }
 
 export function disabledRouterView(

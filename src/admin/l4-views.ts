@@ -1,17 +1,10 @@
 import type { HttpSection } from '../config/dynamic/schema.ts';
 import { formatIssue } from '../config/issues.ts';
-import { providerNameOf, providerOf } from '../core/qualified-name.ts';
+import { providerNameOf } from '../core/qualified-name.ts';
 import { compileTcpRule, defaultTcpPriority } from '../router/tcp/index.ts';
+import { type L4Object, l4Objects, l4Reached, qualifyRef } from '../runtime/reached.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
-import {
-  disabledMiddlewareView,
-  disabledNames,
-  disabledObject,
-  middlewareKind,
-  record,
-  strings,
-  text,
-} from './disabled-views.ts';
+import { disabledMiddlewareView, middlewareKind, record, strings, text } from './disabled-views.ts';
 import { traefikInlineConfig, traefikType } from './traefik-config.ts';
 import {
   counts,
@@ -89,85 +82,6 @@ export interface L4ServiceView {
   readonly [traefikKey: string]: unknown;
 }
 
-interface L4Object {
-  readonly name: string;
-  readonly value: Record<string, unknown>;
-  readonly disabled: boolean;
-  /** False for an object the schema refused: `value` is as written. */
-  readonly parsed: boolean;
-}
-
-/** A reference written in `owner`'s provider, qualified as the merge qualified names. */
-function qualifyRef(ref: string, owner: string): string {
-  const provider = providerOf(owner);
-  return ref === '' || ref.includes('@') || provider === '' ? ref : `${ref}@${provider}`;
-}
-
-/** Every object of one section, those left out because of errors included, sorted by name. */
-function objects(snap: RuntimeSnapshot, kind: L4Kind, section: HttpSection): L4Object[] {
-  const part = snap.config[kind] as Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined;
-  const out: L4Object[] = Object.entries(part?.[section] ?? {}).map(([name, value]) => ({
-    name,
-    value: record(value),
-    disabled: false,
-    parsed: true,
-  }));
-  for (const name of disabledNames(snap, section, kind)) {
-    const d = disabledObject(snap, section, name, kind);
-    out.push({ name, value: record(d?.value), disabled: true, parsed: d?.parsed ?? false });
-  }
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-const reachedCache = new WeakMap<RuntimeSnapshot, Map<L4Kind, ReadonlySet<string>>>();
-
-/**
- * The services and middlewares (`services/n`, `middlewares/n`) Traefik builds, so the only ones
- * that can carry its errors: those of the routers its managers get to build, and what is under
- * them. A TCP router is built past its entry points, its rule's parse and its TLS options (a named
- * HostSNI without `tls` does not stop it), its service first, then its middlewares if the service
- * built (pkg/server/router/tcp/manager.go addTCPHandlers, buildTCPHandler); a UDP router past its
- * entry points (pkg/server/router/udp/router.go). A weighted service builds its children.
- */
-function reachedL4(snap: RuntimeSnapshot, kind: L4Kind): ReadonlySet<string> {
-  let byKind = reachedCache.get(snap);
-  if (byKind === undefined) {
-    byKind = new Map();
-    reachedCache.set(snap, byKind);
-  }
-  const done = byKind.get(kind);
-  if (done !== undefined) return done;
-  const out = new Set<string>();
-  const services = new Map(objects(snap, kind, 'services').map((o) => [o.name, o]));
-  const serviceOk = (n: string): boolean => {
-    const o = services.get(n);
-    return o !== undefined && !o.disabled && !hasError(issuesOf(snap, 'services', n, kind));
-  };
-  const todo: string[] = [];
-  for (const r of objects(snap, kind, 'routers')) {
-    const stopped = issuesOf(snap, 'routers', r.name, kind).some(
-      (i) =>
-        i.severity === 'error' &&
-        (i.path[3] === 'entryPoints' ||
-          i.path[3] === 'tls' ||
-          (i.path[3] === 'rule' && !i.message.startsWith('a HostSNI with a name needs'))),
-    );
-    const service = qualifyRef(text(r.value['service']), r.name);
-    if (stopped || service === '') continue;
-    todo.push(service);
-    if (serviceOk(service))
-      for (const m of strings(r.value['middlewares'])) out.add(`middlewares/${qualifyRef(m, r.name)}`);
-  }
-  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
-    if (out.has(`services/${n}`)) continue;
-    out.add(`services/${n}`);
-    const children = record(services.get(n)?.value['weighted'])['services'];
-    if (Array.isArray(children)) for (const c of children) todo.push(qualifyRef(text(record(c)['name']), n));
-  }
-  byKind.set(kind, out);
-  return out;
-}
-
 /** Traefik's status of a TCP/UDP service or middleware: `enabled` without error if never built. */
 function l4ObjectStatus(
   snap: RuntimeSnapshot,
@@ -177,13 +91,13 @@ function l4ObjectStatus(
   issues: Parameters<typeof objectStatus>[3],
   off: boolean,
 ): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
-  if (!reachedL4(snap, kind).has(`${section}/${name}`)) return { status: 'enabled' };
+  if (!l4Reached(snap, kind).has(`${section}/${name}`)) return { status: 'enabled' };
   return objectStatus(snap, kind, name, issues, off);
 }
 
 /** Names of one section's objects (for lookups by short name). */
 export function l4Names(snap: RuntimeSnapshot, kind: L4Kind, section: HttpSection): string[] {
-  return objects(snap, kind, section).map((o) => o.name);
+  return l4Objects(snap, kind, section).map((o) => o.name);
 }
 
 function routerView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object, eps: L4EntryPoints): L4RouterView {
@@ -257,7 +171,7 @@ function serviceView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object): L4Servic
   const tcpNode = kind === 'tcp' ? snap.tcp.services.get(o.name) : undefined;
   const node = tcpNode ?? (kind === 'udp' ? snap.udp.services.get(o.name) : undefined);
   const usedBy = usedByField(
-    objects(snap, kind, 'routers')
+    l4Objects(snap, kind, 'routers')
       .filter((r) => qualifyRef(text(r.value['service']), r.name) === o.name)
       .map((r) => r.name),
   );
@@ -312,7 +226,7 @@ export function l4Views(
   section: 'routers' | 'services' | 'middlewares',
   eps: L4EntryPoints,
 ): (L4RouterView | L4ServiceView | MiddlewareView)[] {
-  const all = objects(snap, kind, section);
+  const all = l4Objects(snap, kind, section);
   if (section === 'routers') return all.map((o) => routerView(snap, kind, o, eps));
   if (section === 'services') return all.map((o) => serviceView(snap, kind, o));
   return kind === 'tcp' ? all.map((o) => middlewareView(snap, o)) : [];
@@ -326,7 +240,7 @@ export function l4View(
   name: string,
   eps: L4EntryPoints,
 ): unknown {
-  const o = objects(snap, kind, section).find((x) => x.name === name);
+  const o = l4Objects(snap, kind, section).find((x) => x.name === name);
   if (o === undefined) return undefined;
   if (section === 'routers') return routerView(snap, kind, o, eps);
   if (section === 'middlewares') return middlewareView(snap, o);

@@ -26,7 +26,11 @@
  *   `cannot create service: multi-types service not supported, …`;
  * - a middleware without a type: `invalid middleware "m@p" configuration: invalid middleware type
  *   or middleware does not exist`, with two: `cannot create middleware: multi-types middleware not
- *   supported, …` (buildConstructor).
+ *   supported, …` (buildConstructor);
+ * - a weighted or highestRandomWeight service with `healthCheck` over a child that cannot report
+ *   its health: `cannot register c as updater for s@p: healthCheck not enabled in config for this
+ *   weighted service`, `child service c of s@p not a healthcheck.StatusUpdater (http.HandlerFunc)`
+ *   (pkg/server/service/service.go getWRRServiceHandler).
  *
  * Any other error is ours, written without its file position (`http.routers.r@file.tls…: …`); a
  * warning Traefik has no counterpart for (a service without servers, a deprecated option…) stays in
@@ -106,6 +110,13 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
   // buildHTTPHandler (pkg/server/router/router.go), for a router that is no parent.
   if (m === 'router has no service and no child routers' && ctx.kind === 'http')
     return 'the service is missing on the router';
+  // A parent's healthCheck over a child that cannot report its health: Traefik's words already
+  // (getWRRServiceHandler, getHRWServiceHandler; config/dynamic/service-references.ts).
+  if (
+    /^cannot register \S+ as updater for \S+: /.test(m) ||
+    /^child service \S+ of \S+ not a healthcheck\./.test(m)
+  )
+    return m;
   // buildEntryPointHandler's first check, in Traefik's words already (schema-helpers.ts).
   if (/^the router priority -?\d+ exceeds the max user-defined priority \d+$/.test(m)) return m;
   if (m === 'a service needs a type')

@@ -1,14 +1,20 @@
-import type { HttpSection } from '../config/dynamic/schema.ts';
 import { serviceReferences } from '../config/dynamic/service-references.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { providerNameOf, providerOf, qualify } from '../core/qualified-name.ts';
 import { defaultPriority } from '../router/index.ts';
 import type { ReloadStatus } from '../runtime/config-watcher.ts';
+import {
+  type HttpReached,
+  hasError,
+  httpReached,
+  httpRouterRefs,
+  issuesOf,
+  objectNames,
+} from '../runtime/reached.ts';
 import { LoadBalancerNode } from '../runtime/service-nodes.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 import {
   disabledMiddlewareView,
-  disabledNames,
   disabledObject,
   disabledRouterView,
   disabledServiceView,
@@ -151,19 +157,7 @@ const SHOWN_KINDS = new Set(['http', 'tcp', 'udp']);
 
 const NO_POOL: PoolView = { idle: 0, busy: 0, connecting: 0, opened: 0, closed: 0, reused: 0 };
 
-/** The snapshot's issues about one object of `kind` (`http`, `tcp`, `udp`). */
-export function issuesOf(
-  snapshot: RuntimeSnapshot,
-  section: HttpSection,
-  name: string,
-  kind: 'http' | 'tcp' | 'udp' = 'http',
-): ConfigIssue[] {
-  return snapshot.issues.filter((i) => i.path[0] === kind && i.path[1] === section && i.path[2] === name);
-}
-
-export function hasError(issues: readonly ConfigIssue[]): boolean {
-  return issues.some((i) => i.severity === 'error');
-}
+export { hasError, issuesOf, objectNames };
 
 /**
  * The Traefik errors of the `kind` objects of `snapshot` (traefik-errors.ts), for a router whose
@@ -265,75 +259,16 @@ export function objectStatus(
   return { status: traefikStatusOf(off, errors), ...errorField(errors) };
 }
 
-/** Every object of a section, those left out because of errors included, sorted by name. */
-export function objectNames(snapshot: RuntimeSnapshot, section: HttpSection): string[] {
-  return [...Object.keys(snapshot.config.http[section]), ...disabledNames(snapshot, section)].sort();
-}
-
-interface UsedBy {
+interface UsedBy extends HttpReached {
   readonly services: ReadonlyMap<string, string[]>;
   readonly middlewares: ReadonlyMap<string, string[]>;
-  /**
-   * The services Traefik builds (BuildHTTP): those of the routers it gets to build, and the
-   * services under them. Only those have a serverStatus (runtime ServiceInfo UpdateServerStatus).
-   */
-  readonly builtServices: ReadonlySet<string>;
-  /** The services and middlewares Traefik builds: only those can carry its errors. */
-  readonly reached: ReadonlySet<string>;
 }
 const usedByCache = new WeakMap<RuntimeSnapshot, UsedBy>();
 
-/** A router, in force or left out, with its service and middlewares qualified. */
-interface RouterRefs {
-  readonly name: string;
-  readonly service: string | undefined;
-  readonly middlewares: readonly string[];
-  /**
-   * Traefik builds its handler (buildRouterHandler): it has a valid entry point
-   * (GetRoutersByEntryPoints), a priority under the users' and known TLS options
-   * (buildEntryPointHandler, pkg/server/router/router.go). Its service is then built before its
-   * middlewares and before its rule is added to the muxer (buildHTTPHandler, then muxer.AddRoute):
-   * a router disabled by a middleware or its rule still has its service built.
-   */
-  readonly built: boolean;
-}
-
-function routerRefs(snapshot: RuntimeSnapshot): RouterRefs[] {
-  const out: RouterRefs[] = [];
-  for (const name of objectNames(snapshot, 'routers')) {
-    const r = snapshot.config.http.routers[name];
-    const provider = providerOf(name);
-    if (r !== undefined) {
-      out.push({
-        name,
-        service: r.service === undefined ? undefined : qualify(r.service, provider),
-        middlewares: r.middlewares.map((m) => qualify(m, provider)),
-        built: true,
-      });
-      continue;
-    }
-    const d = disabledObject(snapshot, 'routers', name);
-    if (d === undefined) continue;
-    const v = disabledRouterView(d, [], []);
-    const early = issuesOf(snapshot, 'routers', name).some(
-      (i) =>
-        i.severity === 'error' &&
-        (i.path[3] === 'entryPoints' || i.path[3] === 'priority' || i.path[3] === 'tls'),
-    );
-    out.push({
-      name,
-      service: v.service === undefined || v.service === '' ? undefined : v.service,
-      middlewares: v.middlewares ?? [],
-      built: !early,
-    });
-  }
-  return out;
-}
-
 /**
  * Which routers name each service and middleware, by name (Traefik's runtime PopulateUsedBy: every
- * router's own service and middlewares, a disabled router's too), and what Traefik builds, computed
- * once per snapshot.
+ * router's own service and middlewares, a disabled router's too), and what Traefik builds
+ * (runtime/reached.ts), computed once per snapshot.
  */
 function usedBy(snapshot: RuntimeSnapshot): UsedBy {
   let u = usedByCache.get(snapshot);
@@ -345,43 +280,12 @@ function usedBy(snapshot: RuntimeSnapshot): UsedBy {
     if (l === undefined) m.set(key, [router]);
     else if (!l.includes(router)) l.push(router);
   };
-  const refs = routerRefs(snapshot);
+  const refs = httpRouterRefs(snapshot);
   for (const r of refs) {
     if (r.service !== undefined) add(services, r.service, r.name);
     for (const m of r.middlewares) add(middlewares, m, r.name);
   }
-  const builtServices = new Set<string>();
-  const reached = new Set<string>();
-  const serviceOk = (name: string): boolean =>
-    disabledObject(snapshot, 'services', name) === undefined &&
-    !hasError(issuesOf(snapshot, 'services', name));
-  const todo: string[] = [];
-  const mws: string[] = [];
-  for (const r of refs) {
-    if (!r.built || r.service === undefined) continue;
-    todo.push(r.service);
-    // buildHTTPHandler returns on its service's error, before the middlewares' chain is built.
-    if (serviceOk(r.service)) mws.push(...r.middlewares);
-  }
-  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
-    if (builtServices.has(name)) continue;
-    builtServices.add(name);
-    reached.add(`services/${name}`);
-    const cfg = snapshot.config.http.services[name];
-    if (cfg !== undefined)
-      for (const ref of serviceReferences(cfg)) todo.push(qualify(ref.name, providerOf(name)));
-  }
-  for (let name = mws.pop(); name !== undefined; name = mws.pop()) {
-    if (reached.has(`middlewares/${name}`)) continue;
-    reached.add(`middlewares/${name}`);
-    // A chain builds its members (pkg/middlewares/chain, BuildChain in its provider's context).
-    const cfg = snapshot.config.http.middlewares[name];
-    if (cfg?.type === 'chain') {
-      const members = (cfg.config as { middlewares?: readonly string[] }).middlewares ?? [];
-      for (const m of members) mws.push(qualify(m, providerOf(name)));
-    }
-  }
-  u = { services, middlewares, builtServices, reached };
+  u = { services, middlewares, ...httpReached(snapshot, refs) };
   usedByCache.set(snapshot, u);
   return u;
 }

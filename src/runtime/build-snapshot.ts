@@ -13,9 +13,11 @@ import type {
   MiddlewareConfig,
   RouterConfig,
   ServersTransportConfig,
+  ServiceConfig,
   TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import { serverUrlPath, unusableServerUrl } from '../config/dynamic/server-url.ts';
+import { parentHealthCheckRefusal } from '../config/dynamic/service-references.ts';
 import type { TcpServersTransportConfig } from '../config/dynamic/tcp.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
@@ -62,6 +64,7 @@ import {
   type Observe,
   observeOf,
 } from './observe.ts';
+import type { HealthKeyOwner } from './reached.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { routerTree } from './router-tree.ts';
 import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
@@ -98,6 +101,11 @@ export interface BuildResult {
   readonly pools: ReadonlySet<ServerPool>;
   /** Keys of the shared objects (health, limits, breakers) the snapshot uses. */
   readonly sharedKeys: ReadonlySet<string>;
+  /**
+   * Of those, the health checks, with their service: those of services no router reaches are
+   * not kept (runtime/reached.ts withoutUnreachedHealth), as Traefik builds no other.
+   */
+  readonly healthKeys: ReadonlyMap<string, HealthKeyOwner>;
   readonly counts: { routers: number; services: number; middlewares: number };
 }
 
@@ -198,6 +206,7 @@ export function buildSnapshot(
 
   // --- services (built on first use, so that parents find their children)
   const sharedKeys = new Set<string>();
+  const healthKeys = new Map<string, HealthKeyOwner>();
   const shared = <T extends object>(key: string, create: () => T): T => {
     sharedKeys.add(key);
     return cache.shared(key, create);
@@ -248,6 +257,19 @@ export function buildSnapshot(
     stepsUnder.set(step, [step, ...(stepsUnder.get(node) ?? [])]);
     return step;
   };
+  /**
+   * A parent's `healthCheck` over its children (built first, as Traefik's getWRRServiceHandler
+   * builds each child before registering with it): false, with Traefik's error, when a child
+   * cannot report its health. Validation refused it already within a provider; this finds it
+   * across providers.
+   */
+  const healthCheckTaken = (qualified: string, svc: ServiceConfig): boolean => {
+    const provider = providerOf(qualified);
+    const refused = parentHealthCheckRefusal(qualified, svc, (n) => http.services[qualify(n, provider)]);
+    if (refused === undefined) return true;
+    err(['http', 'services', qualified, ...refused.path], refused.message);
+    return false;
+  };
   const buildServiceNode = (qualified: string): ServiceNode | null => {
     const done = services.get(qualified);
     if (done !== undefined) return done;
@@ -289,6 +311,7 @@ export function buildSnapshot(
           err,
           opts.activeHealth,
           kubernetesServiceOf(svc) ?? null,
+          healthKeys,
         );
         break;
       case 'weighted': {
@@ -306,7 +329,7 @@ export function buildSnapshot(
                 `service:${qualified}/weighted.services.${i}`,
               );
         });
-        if (kids.every((k) => k !== null)) {
+        if (kids.every((k) => k !== null) && healthCheckTaken(qualified, svc)) {
           hasStep = kids.some((k) => stepped.has(k!));
           kidsOf = kids;
           const sticky = svc.weighted.sticky
@@ -326,6 +349,7 @@ export function buildSnapshot(
             svc.weighted.services.map((s) => s.weight),
             sticky,
             headers.some((h) => h !== null) ? headers : null,
+            svc.weighted.healthCheck !== undefined,
           );
         }
         break;
@@ -334,13 +358,14 @@ export function buildSnapshot(
         const kids = svc.highestRandomWeight.services.map((s, i) =>
           childWith(s.name, s.middlewares, ['highestRandomWeight', 'services', i, 'middlewares']),
         );
-        if (kids.every((k) => k !== null)) {
+        if (kids.every((k) => k !== null) && healthCheckTaken(qualified, svc)) {
           hasStep = kids.some((k) => stepped.has(k!));
           kidsOf = kids;
           node = new HighestRandomWeightNode(
             qualified,
             kids as ServiceNode[],
             svc.highestRandomWeight.services.map((s) => s.weight),
+            svc.highestRandomWeight.healthCheck !== undefined,
           );
         }
         break;
@@ -827,6 +852,7 @@ export function buildSnapshot(
     defaultEntryPoints: opts.defaultEntryPoints,
     err: l4Issue,
     warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+    healthKey: (key, service) => healthKeys.set(key, { kind: 'tcp', service }),
     ...(opts.activeHealth !== undefined ? { activeHealth: opts.activeHealth } : {}),
     ...(opts.defaultTcpTransport !== undefined ? { defaultTransport: opts.defaultTcpTransport } : {}),
   });
@@ -920,6 +946,7 @@ export function buildSnapshot(
     issues,
     pools,
     sharedKeys,
+    healthKeys,
     counts: { routers: routes.length, services: services.size, middlewares: built.size },
   };
 }
@@ -1167,6 +1194,7 @@ function buildLoadBalancer(
   err: (path: (string | number)[], message: string) => void,
   hub: ActiveHealthHub | undefined,
   kubernetes: KubernetesServiceRef | null,
+  healthKeys: Map<string, HealthKeyOwner>,
 ): LoadBalancerNode | null {
   let transport = defaultTransport;
   let tname = '';
@@ -1332,6 +1360,7 @@ function buildLoadBalancer(
     if (previous !== undefined) {
       for (let i = 0; i < urls.length; i++) if (!previous.has(urls[i]!)) fresh.add(i);
     }
+    healthKeys.set(key, { kind: 'http', service: name });
     health = shared(
       key,
       () =>

@@ -48,6 +48,8 @@ export interface TcpBuildContext {
   readonly warn: (path: (string | number)[], message: string) => void;
   /** Workers: health checks probe in the control plane only (src/workers/health-hub.ts). */
   readonly activeHealth?: ActiveHealthHub;
+  /** Told the shared key of each service's health check (BuildResult.healthKeys). */
+  readonly healthKey?: (key: string, service: string) => void;
   /** The static `tcpServersTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: TcpServersTransportConfig;
 }
@@ -172,13 +174,23 @@ class TcpWeighted implements TcpServiceNode {
   readonly name: string;
   readonly #children: readonly TcpServiceNode[];
   readonly #picker: Picker;
-  readonly #accept: (i: number) => boolean;
+  /**
+   * With `healthCheck`, the children with a usable server; without, undefined: every child gets
+   * its share, as Traefik v3.5+'s WRRLoadBalancer learns a child's status only through the
+   * updater a parent with `healthCheck` registers (pkg/server/service/tcp/service.go BuildTCP).
+   */
+  readonly #accept: ((i: number) => boolean) | undefined;
 
-  constructor(name: string, children: readonly TcpServiceNode[], weights: readonly number[]) {
+  constructor(
+    name: string,
+    children: readonly TcpServiceNode[],
+    weights: readonly number[],
+    healthCheck: boolean,
+  ) {
     this.name = name;
     this.#children = children;
     this.#picker = shuffledWeighted(weights);
-    this.#accept = (i) => children[i]!.available();
+    this.#accept = healthCheck ? (i) => children[i]!.available() : undefined;
   }
 
   available(): boolean {
@@ -330,6 +342,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     // The same key in the control plane and in every worker: the hub's name for this check.
     const healthKey = `tcp-health|${qualified}|${JSON.stringify([lb.servers, hc, tls?.ok === true ? tls.tls.id : null])}`;
     const hub = ctx.activeHealth === undefined ? null : { hub: ctx.activeHealth, key: healthKey };
+    if (hc !== undefined && servers.length > 0) ctx.healthKey?.(healthKey, qualified);
     const health =
       hc === undefined || servers.length === 0
         ? null
@@ -343,7 +356,15 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
   const buildService = serviceTree<TcpSectionConfig['services'][string], TcpServiceNode>(
     tcp.services,
     (qualified, svc) => buildLoadBalancer(qualified, svc.loadBalancer),
-    (qualified, kids, weights) => new TcpWeighted(qualified, kids, weights),
+    (qualified, kids, weights) => {
+      const spec = tcp.services[qualified];
+      return new TcpWeighted(
+        qualified,
+        kids,
+        weights,
+        spec?.kind === 'weighted' && spec.weighted.healthCheck !== undefined,
+      );
+    },
     services,
   );
 

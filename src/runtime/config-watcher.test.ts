@@ -211,3 +211,83 @@ ${SERVICES}`),
     assert.equal(w.lines.filter((l) => l.msg === 'configuration applied').length, 1);
   });
 });
+
+describe('ConfigWatcher, health checks', () => {
+  it("keeps the health checks of the services Traefik builds only (routers' trees, error pages, a router disabled by its rule)", async (t) => {
+    const file = new PushProvider('file');
+    const w = start(t, [file]);
+    const applied = w.outcome();
+    const lb = (name: string) =>
+      `    ${name}: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }], healthCheck: { path: /h, interval: 1h } } }\n`;
+    file.push(
+      update(`http:
+  routers:
+    r: { rule: "Path(\`/r\`)", service: w }
+    pages: { rule: "Path(\`/p\`)", service: main, middlewares: [oops] }
+    badrule: { rule: "Nope(\`x\`)", service: ruled }
+    mirrored: { rule: "Path(\`/m\`)", service: m }
+  middlewares:
+    oops: { errors: { status: ["500"], service: page, query: / } }
+  services:
+    w: { weighted: { services: [{ name: child }] } }
+    m: { mirroring: { service: main, mirrors: [{ name: copy, percent: 10 }] } }
+${['child', 'main', 'page', 'ruled', 'copy', 'lonely'].map(lb).join('')}`),
+    );
+    assert.equal((await applied).applied, true);
+    const closed = Object.fromEntries(
+      [...w.ref.current.services].map(([n, node]) => [
+        n,
+        (node as { health?: { closed: boolean } | null }).health?.closed,
+      ]),
+    );
+    assert.deepEqual(closed, {
+      'w@file': undefined,
+      'm@file': undefined,
+      'child@file': false,
+      'main@file': false,
+      'page@file': false,
+      'ruled@file': false,
+      'copy@file': false,
+      'lonely@file': true,
+    });
+  });
+});
+
+describe('ConfigWatcher, a parent healthCheck across providers', () => {
+  it("refuses a weighted healthCheck over another provider's child without one, in Traefik's words", async (t) => {
+    const file = new PushProvider('file');
+    const api = new PushProvider('api');
+    const w = start(t, [file, api]);
+    const applied = w.outcome();
+    const r = loadDynamic(
+      [
+        {
+          file: 'dyn.yaml',
+          text: `http:
+  routers:
+    r: { rule: "Path(\`/\`)", service: w }
+  services:
+    w: { weighted: { services: [{ name: c@api }], healthCheck: {} } }
+`,
+        },
+      ],
+      { provider: 'file', checkRule, knownProviders: ['api'] },
+    );
+    assert.deepEqual(texts(r.issues), []);
+    file.push({ config: r.config, issues: r.issues, disabled: r.disabled });
+    api.push(
+      update(`http:\n  services:\n    c: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }\n`),
+    );
+    assert.equal((await applied).applied, true);
+    const snap = w.ref.current;
+    assert.deepEqual([...snap.disabled.keys()].sort(), ['routers/r@file', 'services/w@file']);
+    assert.ok(
+      texts(snap.issues).some((i) =>
+        i.endsWith(
+          'http.services.w@file.weighted.services[0].name: cannot register c@api as updater for w@file: healthCheck not enabled in config for this weighted service',
+        ),
+      ),
+      texts(snap.issues).join('\n'),
+    );
+  });
+});

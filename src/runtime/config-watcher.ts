@@ -8,6 +8,7 @@ import type { Provider, ProviderUpdate } from '../providers/provider.ts';
 import { buildPerObject } from './build-per-object.ts';
 import type { BuildOptions } from './build-snapshot.ts';
 import { mergeProviders } from './merge-providers.ts';
+import { withoutUnreachedHealth } from './reached.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import type { SnapshotRef } from './types.ts';
 
@@ -301,10 +302,12 @@ export class ConfigWatcher {
     this.#generation = generation;
     this.#applied++;
     this.#lastAppliedAt = Date.now();
-    this.#ref.swap({ ...result.snapshot, issues, disabled });
+    const snapshot = { ...result.snapshot, issues, disabled };
+    this.#ref.swap(snapshot);
     // In-flight requests of the old generation keep their pools until their response ends:
     // a closed pool destroys sockets as they are released, never under a running exchange.
-    this.#cache.retain(result.pools, result.sharedKeys);
+    // Health checks run only for the services routers reach (Traefik builds no other).
+    this.#cache.retain(result.pools, withoutUnreachedHealth(snapshot, result.sharedKeys, result.healthKeys));
     const applied = {
       generation,
       ...result.counts,

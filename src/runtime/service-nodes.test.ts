@@ -9,6 +9,7 @@ import type { UpstreamPool } from '../upstream/pool.ts';
 import { ServerHealth } from './server-health.ts';
 import {
   FailoverServiceNode,
+  HighestRandomWeightNode,
   LoadBalancerNode,
   MirroringServiceNode,
   PercentMirror,
@@ -225,6 +226,17 @@ describe('parent services', () => {
     b.up = false;
     assert.equal(w.resolve(req(), new Sink()), undefined);
     assert.equal(w.available(), false);
+  });
+
+  it('without healthCheck, gives every child its share, available or not (Traefik wrr/hrw without updaters)', () => {
+    const a = child('a@file');
+    const b = child('b@file', false);
+    const w = new WeightedNode('w@file', [a, b], [1, 1], null, null, false);
+    const names = new Set<string | undefined>();
+    for (let i = 0; i < 4; i++) names.add(w.resolve(req(), new Sink())?.name ?? 'none');
+    assert.deepEqual([...names].sort(), ['a@file', 'none'], 'b, down, is picked and resolves to no server');
+    const h = new HighestRandomWeightNode('h@file', [child('x@file', false)], [1], false);
+    assert.equal(h.resolve(req(), new Sink()), undefined, 'its only child is picked though down');
   });
 
   it("sets the picked child's headers on the request (Traefik's WRRService headers)", () => {

@@ -201,16 +201,31 @@ export class StatusNode implements ServiceNode, ServiceRuntime {
 export type ChildHeaders = readonly (readonly [string, string])[] | null;
 
 /**
- * Weighted services (canary, A/B): smooth WRR over the children that are available. `headers`
- * (null when no child has any): per child, set on the request when it is picked, as Traefik's
- * getServiceHandler wraps such a child (req.Header.Set of each).
+ * The acceptance test of a parent over `children`: with `healthCheck` on the parent, the children
+ * with a usable server; without, none (every child gets its share, and one with no usable server
+ * answers 503), as Traefik's balancers take their children's status only through the updaters
+ * a parent with `healthCheck` registers (pkg/server/service/service.go getWRRServiceHandler,
+ * getHRWServiceHandler: `if config.HealthCheck == nil { continue }`).
+ */
+function childrenAccept(
+  children: readonly ServiceNode[],
+  healthCheck: boolean,
+): ((i: number) => boolean) | undefined {
+  return healthCheck ? (i) => children[i]!.available() : undefined;
+}
+
+/**
+ * Weighted services (canary, A/B): smooth WRR over the children (with `healthCheck`, those that
+ * are available). `headers` (null when no child has any): per child, set on the request when it
+ * is picked, as Traefik's getServiceHandler wraps such a child (req.Header.Set of each).
  */
 export class WeightedNode implements ServiceNode {
   readonly name: string;
   readonly #children: readonly ServiceNode[];
   readonly #picker: SmoothWeightedRoundRobinPicker;
   readonly #sticky: StickyCookie | null;
-  readonly #accept: (i: number) => boolean;
+  /** Undefined without `healthCheck`: the pick takes any child, as Traefik's wrr.Balancer. */
+  readonly #accept: ((i: number) => boolean) | undefined;
   readonly #headers: readonly ChildHeaders[] | null;
 
   constructor(
@@ -219,6 +234,7 @@ export class WeightedNode implements ServiceNode {
     weights: readonly number[],
     sticky: StickyCookie | null,
     headers: readonly ChildHeaders[] | null = null,
+    healthCheck = true,
   ) {
     this.name = name;
     this.#children = children;
@@ -227,7 +243,7 @@ export class WeightedNode implements ServiceNode {
       new SmoothWeightedRoundRobinPicker(toWeights(weights.map((weight) => ({ weight })))),
     );
     this.#sticky = sticky;
-    this.#accept = (i) => children[i]!.available();
+    this.#accept = childrenAccept(children, healthCheck);
     this.#headers = headers;
   }
 
@@ -241,7 +257,8 @@ export class WeightedNode implements ServiceNode {
     if (sticky !== null) {
       const found = sticky.lookup(req.headers.get('cookie'));
       const c = found >> 1;
-      if (found >= 0 && this.#children[c]!.available()) {
+      const accept = this.#accept;
+      if (found >= 0 && (accept === undefined || accept(c))) {
         if ((found & 1) === 1) sink.addSetCookie(sticky.setCookieLine(c));
         return this.#child(c, req, sink);
       }
@@ -264,16 +281,22 @@ export class HighestRandomWeightNode implements ServiceNode {
   readonly name: string;
   readonly #children: readonly ServiceNode[];
   readonly #hasher: RendezvousHasher;
-  readonly #accept: (i: number) => boolean;
+  /** Undefined without `healthCheck`: any child, as Traefik's hrw.Balancer. */
+  readonly #accept: ((i: number) => boolean) | undefined;
 
-  constructor(name: string, children: readonly ServiceNode[], weights: readonly number[]) {
+  constructor(
+    name: string,
+    children: readonly ServiceNode[],
+    weights: readonly number[],
+    healthCheck = true,
+  ) {
     this.name = name;
     this.#children = children;
     this.#hasher = new RendezvousHasher(
       children.map((c) => c.name),
       weights,
     );
-    this.#accept = (i) => children[i]!.available();
+    this.#accept = childrenAccept(children, healthCheck);
   }
 
   available(): boolean {

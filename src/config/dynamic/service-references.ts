@@ -74,3 +74,86 @@ export function serviceMiddlewareReferences(
   }
   return out;
 }
+
+/**
+ * Why a parent with `healthCheck` cannot follow this child's health, in Traefik's words, or
+ * undefined when it can: the child's balancer refuses the parent's updater unless it has a
+ * `healthCheck` of its own (RegisterStatusUpdater of pkg/server/service/loadbalancer wrr, p2c,
+ * hrw, leasttime, failover, mirroring; a mirroring registers it on its main service too).
+ * `lookup` finds a service by the name a reference writes, in the referring service's provider;
+ * undefined (another provider's) is not judged here.
+ */
+export function statusUpdaterRefusal(
+  svc: ServiceConfig,
+  lookup: (name: string) => ServiceConfig | undefined,
+  seen: Set<ServiceConfig> = new Set(),
+): string | undefined {
+  const off = (what: string): string => `healthCheck not enabled in config for this ${what} service`;
+  switch (svc.kind) {
+    case 'loadBalancer': {
+      if (svc.loadBalancer.healthCheck !== undefined) return undefined;
+      const s = svc.loadBalancer.strategy;
+      return off(s === 'p2c' ? 'P2C' : s === 'hrw' ? 'HRW' : s === 'leasttime' ? 'LeastTime' : 'weighted');
+    }
+    case 'weighted':
+      return svc.weighted.healthCheck === undefined ? off('weighted') : undefined;
+    case 'highestRandomWeight':
+      return svc.highestRandomWeight.healthCheck === undefined ? off('HRW') : undefined;
+    case 'failover':
+      return svc.failover.healthCheck === undefined ? off('failover') : undefined;
+    case 'mirroring': {
+      if (svc.mirroring.healthCheck === undefined) return off('mirroring');
+      const main = lookup(svc.mirroring.service);
+      // A cycle is reported by the service graph's own check.
+      if (main === undefined || seen.has(main)) return undefined;
+      seen.add(svc);
+      const inner = statusUpdaterRefusal(main, lookup, seen);
+      return inner === undefined ? undefined : `cannot register service of mirroring as updater: ${inner}`;
+    }
+  }
+}
+
+/**
+ * A `weighted` or `highestRandomWeight` service with `healthCheck` registers itself with each
+ * child (Traefik's getWRRServiceHandler, getHRWServiceHandler): the first child that refuses
+ * fails the service's build, in Traefik's words (`parent`: the service's qualified name), at the
+ * path (below the service) of the child's reference. A weighted child with `status` or `headers`
+ * is a plain handler there, which cannot take it. Undefined when every child takes it.
+ */
+export function parentHealthCheckRefusal(
+  parent: string,
+  svc: ServiceConfig,
+  lookup: (name: string) => ServiceConfig | undefined,
+): { message: string; path: (string | number)[] } | undefined {
+  const children =
+    svc.kind === 'weighted' && svc.weighted.healthCheck !== undefined
+      ? svc.weighted.services.map((s, i) => ({ s, path: ['weighted', 'services', i] }))
+      : svc.kind === 'highestRandomWeight' && svc.highestRandomWeight.healthCheck !== undefined
+        ? svc.highestRandomWeight.services.map((s, i) => ({
+            s,
+            path: ['highestRandomWeight', 'services', i],
+          }))
+        : [];
+  for (const { s, path } of children) {
+    if ('status' in s && s.status !== undefined) {
+      return {
+        message: `child service ${s.name} of ${parent} not a healthcheck.StatusUpdater (http.HandlerFunc)`,
+        path: [...path, 'status'],
+      };
+    }
+    if ('headers' in s && s.headers !== undefined) {
+      return {
+        message: `child service ${s.name} of ${parent} not a healthcheck.StatusUpdater (http.HandlerFunc)`,
+        path: [...path, 'headers'],
+      };
+    }
+    const child = lookup(s.name);
+    const why = child === undefined ? undefined : statusUpdaterRefusal(child, lookup);
+    if (why !== undefined)
+      return {
+        message: `cannot register ${s.name} as updater for ${parent}: ${why}`,
+        path: [...path, 'name'],
+      };
+  }
+  return undefined;
+}

@@ -232,7 +232,10 @@ const weightedRef = strictObject({
   middlewares: serviceMiddlewares.optional(),
 });
 
-/** Traefik: with `healthCheck: {}` a parent follows its children's health. Ours always does. */
+/**
+ * `healthCheck: {}`: a weighted or highestRandomWeight parent follows its children's health, and
+ * every child must report it (validate-services.ts, as Traefik's RegisterStatusUpdater).
+ */
 const parentHealthCheck = strictObject({});
 
 /**

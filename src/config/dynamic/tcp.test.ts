@@ -190,6 +190,27 @@ udp:
     assert.equal(svc.loadBalancer.healthCheck?.port, undefined, '0 = the server’s port');
   });
 
+  it('refuses a weighted healthCheck over a child without one, in Traefik`s words (v3.5+ BuildTCP)', () => {
+    const r = check(`tcp:
+  routers:
+    db: { rule: "HostSNI(\`*\`)", service: w }
+  services:
+    plain: { loadBalancer: { servers: [{ address: "10.0.0.1:5432" }] } }
+    checked: { loadBalancer: { servers: [{ address: "10.0.0.1:5432" }], healthCheck: {} } }
+    w: { weighted: { services: [{ name: checked }, { name: plain }], healthCheck: {} } }
+    inner: { weighted: { services: [{ name: checked }] } }
+    outer: { weighted: { services: [{ name: inner }], healthCheck: {} } }
+    fine: { weighted: { services: [{ name: checked }], healthCheck: {} } }
+    noCheck: { weighted: { services: [{ name: plain }] } }
+`);
+    assert.deepEqual(r.lines.sort(), [
+      'dyn.yaml:3:42: tcp.routers.db.service: service `w` is disabled because of its own errors',
+      'dyn.yaml:7:60: tcp.services.w.weighted.services[1].name: cannot register plain as updater for w: healthCheck not enabled in config for this weighted service',
+      'dyn.yaml:9:45: tcp.services.outer.weighted.services[0].name: cannot register inner as updater for outer: healthCheck not enabled in config for this weighted service',
+    ]);
+    for (const ok of ['fine', 'noCheck', 'inner']) assert.ok(r.config?.tcp?.services[ok], ok);
+  });
+
   it("treats keys Traefik's TCP types have not (a router's observability, a transport's peerCertSANs) as unknown", () => {
     const r = check(`tcp:
   routers:

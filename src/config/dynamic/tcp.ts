@@ -137,7 +137,8 @@ const tcpWeighted = strictObject({
   /**
    * Traefik v3.5's TCPWeightedRoundRobin.HealthCheck (pkg/config/dynamic/tcp_config.go): with
    * `healthCheck: {}` the weighted service follows its children's health, skipping a child whose
-   * servers are all down (pkg/tcp/wrr_load_balancer.go SetStatus). Ours always does, as for HTTP.
+   * servers are all down (pkg/tcp/wrr_load_balancer.go SetStatus); without it, every child gets
+   * its share. Each child must then have a health check (validate-l4.ts serviceGraph).
    */
   healthCheck: nullAsEmpty(strictObject({})).optional(),
 });

@@ -297,8 +297,33 @@ function serviceGraph(
         ok = false;
       } else if (l !== undefined) out.push({ name: l, path });
     });
-    if (ok) edges.set(name, out);
-    else off.add(`${kind}:services/${name}`);
+    if (!ok) {
+      off.add(`${kind}:services/${name}`);
+      continue;
+    }
+    edges.set(name, out);
+    // Traefik v3.5+'s BuildTCP (pkg/server/service/tcp/service.go): a weighted service with
+    // `healthCheck` registers with each child once built, which refuses unless it has a health
+    // check of its own (pkg/tcp wrr_load_balancer.go RegisterStatusUpdater).
+    const parentCheck = (svc.weighted as { healthCheck?: object }).healthCheck;
+    if (kind !== 'tcp' || parentCheck === undefined || out.some((c) => isOff(`tcp:services/${c.name}`)))
+      continue;
+    for (const c of out) {
+      const child = (part as TcpSectionConfig).services[c.name];
+      const checked =
+        child?.kind === 'loadBalancer'
+          ? child.loadBalancer.healthCheck !== undefined
+          : child?.weighted.healthCheck !== undefined;
+      if (child === undefined || checked) continue;
+      const written = String(svc.weighted.services[Number(c.path[5])]?.name);
+      report(
+        'error',
+        `cannot register ${written} as updater for ${name}: healthCheck not enabled in config for this weighted service`,
+        c.path,
+      );
+      off.add(`${kind}:services/${name}`);
+      break;
+    }
   }
   checkReferenceGraph({
     edges,

@@ -1,6 +1,7 @@
 import type { ConfigIssue, ConfigPath } from '../issues.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import type { DynamicConfig, HttpSection } from './schema.ts';
+import { parentHealthCheckRefusal } from './service-references.ts';
 import { serviceReferences } from './services.ts';
 import type { Ref } from './validate.ts';
 
@@ -16,6 +17,8 @@ export function checkServiceGraph(
   resolveName: (name: string, owner?: string) => Ref,
   usable: (section: HttpSection, what: string, name: string, path: ConfigPath) => boolean,
   report: (severity: ConfigIssue['severity'], message: string, path: ConfigPath) => void,
+  /** The provider whose objects these are (Traefik's errors name services qualified). */
+  provider: string,
 ): void {
   const isOff = (name: string): boolean => disabled.has(`services/${name}`) || broken.has(`services/${name}`);
   const children = new Map<string, { name: string; path: ConfigPath }[]>();
@@ -30,8 +33,22 @@ export function checkServiceGraph(
       else if (!usable('services', 'service', ref.name, path)) ok = false;
       else if (r.kind === 'local') local.push({ name: r.name, path });
     }
-    if (ok) children.set(name, local);
-    else disabled.add(`services/${name}`);
+    if (!ok) {
+      disabled.add(`services/${name}`);
+      continue;
+    }
+    children.set(name, local);
+    // Its children build first (Traefik's getWRRServiceHandler), so a child's own errors come first.
+    if (local.some((c) => isOff(c.name))) continue;
+    const lookup = (n: string) => {
+      const r = resolveName(n, name);
+      return r.kind === 'local' ? http.services[r.name] : undefined;
+    };
+    const refused = parentHealthCheckRefusal(`${name}@${provider}`, svc, lookup);
+    if (refused !== undefined) {
+      report('error', refused.message, ['http', 'services', name, ...refused.path]);
+      disabled.add(`services/${name}`);
+    }
   }
 
   checkReferenceGraph({

@@ -44,6 +44,36 @@ describe('validateDynamic', () => {
     assert.deepEqual(w.weighted.services[1], { name: 'gone-80', weight: 2, status: 500 });
   });
 
+  it('refuses a weighted or hrw healthCheck over a child that cannot report its health, in Traefik`s words', () => {
+    const r = check(`http:
+  services:
+    plain: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9001" }] } }
+    p2c: { loadBalancer: { strategy: p2c, servers: [{ url: "http://127.0.0.1:9001" }] } }
+    checked: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9001" }], healthCheck: { path: /h } } }
+    w: { weighted: { services: [{ name: checked }, { name: plain }], healthCheck: {} } }
+    h: { highestRandomWeight: { services: [{ name: p2c }], healthCheck: {} } }
+    st: { weighted: { services: [{ name: x, status: 500 }], healthCheck: {} } }
+    m: { mirroring: { service: plain, healthCheck: {} } }
+    overM: { weighted: { services: [{ name: m }], healthCheck: {} } }
+    wOff: { weighted: { services: [{ name: plain }] } }
+    overW: { weighted: { services: [{ name: wOff }], healthCheck: {} } }
+    fine: { weighted: { services: [{ name: checked }, { name: w2 }], healthCheck: {} } }
+    w2: { weighted: { services: [{ name: checked }], healthCheck: {} } }
+    noCheck: { weighted: { services: [{ name: plain }] } }
+  routers:
+    r: { rule: "PathPrefix(\`/\`)", service: w }
+`);
+    assert.deepEqual(r.lines.sort(), [
+      'dyn.yaml:10:45: http.services.overM.weighted.services[0].name: cannot register m as updater for overM@file: cannot register service of mirroring as updater: healthCheck not enabled in config for this weighted service',
+      'dyn.yaml:12:45: http.services.overW.weighted.services[0].name: cannot register wOff as updater for overW@file: healthCheck not enabled in config for this weighted service',
+      'dyn.yaml:17:44: http.routers.r.service: service `w` is disabled because of its own errors',
+      'dyn.yaml:6:60: http.services.w.weighted.services[1].name: cannot register plain as updater for w@file: healthCheck not enabled in config for this weighted service',
+      'dyn.yaml:7:52: http.services.h.highestRandomWeight.services[0].name: cannot register p2c as updater for h@file: healthCheck not enabled in config for this P2C service',
+      'dyn.yaml:8:53: http.services.st.weighted.services[0].status: child service x of st@file not a healthcheck.StatusUpdater (http.HandlerFunc)',
+    ]);
+    for (const ok of ['fine', 'w2', 'noCheck', 'm', 'wOff']) assert.ok(r.config?.http.services[ok], ok);
+  });
+
   it('checks the services a service refers to: missing ones, cycles, and disabled children', () => {
     const r = check(`http:
   services:

@@ -313,7 +313,7 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     }
     if (!ok) disabled.add(`services/${name}`);
   }
-  checkServiceGraph(http, disabled, broken, resolveName, usable, report);
+  checkServiceGraph(http, disabled, broken, resolveName, usable, report, provider);
 
   for (const [name, mw] of Object.entries(http.middlewares)) {
     if (mw.type === 'inFlightReq' && mw.config.amount <= 0) {

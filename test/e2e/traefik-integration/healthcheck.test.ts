@@ -443,9 +443,7 @@ ${lb('wsp1', '{{ .Server1 }}')}${lb('wsp2', '{{ .Server2 }}')}${lb('wsp3', '{{ .
       url = "{{ .Server1 }}"
 `;
 
-  it('TestPropagateNoHealthCheck: a weighted healthCheck over a child without one disables the router', {
-    todo: 'a parent healthCheck over a child without one is accepted here (a parent always skips a child with no usable server); Traefik refuses the service',
-  }, async () => {
+  it('TestPropagateNoHealthCheck: a weighted healthCheck over a child without one disables the router', async () => {
     const [w1] = await whoamis(1);
     const p = await start(propagateNoHealthCheck, servers([w1!]));
     assert.equal((await get(p.ports.web!, 'root.localhost')).status, 404);
@@ -489,9 +487,7 @@ ${HEALTH}
       url = "{{ .Server2 }}"
 `;
 
-  it('TestPropagateReload (before the reload): without healthCheck, the weighted service still sends to a child that is down', {
-    todo: 'a weighted parent skips a child with no usable server here even without healthCheck (docs/migrating-from-traefik.md "Active health checks"); Traefik sends it its share, answered 503',
-  }, async () => {
+  it('TestPropagateReload (before the reload): without healthCheck, the weighted service still sends to a child that is down', async () => {
     const [w1, w2] = await whoamis(2);
     const p = await start(reload(false), servers([w1!, w2!]));
     const mark = p.logs.length;

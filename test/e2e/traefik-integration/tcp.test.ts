@@ -920,13 +920,13 @@ describe('traefik integration/tcp_test.go: Postgres', () => {
 });
 
 describe('traefik integration/tcp_healthcheck_test.go', () => {
-  // integration/fixtures/tcp_healthcheck/simple.toml; `{{.Server1}}:8080` is the whole address here.
-  it('TestSimpleConfiguration: a server whose health check fails leaves the weighted rotation', async () => {
-    const tcp1 = track(await startWhoamiTcp('whoamitcp1'));
-    const tcp2 = track(await startWhoamiTcp('whoamitcp2'));
-    const p = track(
-      await startFixture(
-        `[global]
+  /**
+   * integration/fixtures/tcp_healthcheck/simple.toml; `{{.Server1}}:8080` is the whole address
+   * here. Without `parentCheck` the weighted service has no `healthCheck`, without `childCheck`
+   * service2 none.
+   */
+  const simple = (parentCheck = true, childCheck = true): string =>
+    `[global]
   checkNewVersion = false
   sendAnonymousUsage = false
 
@@ -953,7 +953,7 @@ describe('traefik integration/tcp_healthcheck_test.go', () => {
 
 [tcp.services]
   [tcp.services.weightedservice.weighted]
-    [tcp.services.weightedservice.weighted.healthCheck]
+${parentCheck ? '' : '#'}    [tcp.services.weightedservice.weighted.healthCheck]
     [[tcp.services.weightedservice.weighted.services]]
       name = "service1"
       weight = 1
@@ -971,17 +971,19 @@ describe('traefik integration/tcp_healthcheck_test.go', () => {
       address = "{{.Server1}}"
 
   [tcp.services.service2.loadBalancer]
-    [tcp.services.service2.loadBalancer.healthCheck]
-      interval = "500ms"
-      timeout = "500ms"
-      send = "PING"
-      expect = "Received: PING"
+${childCheck ? '' : '#'}    [tcp.services.service2.loadBalancer.healthCheck]
+${childCheck ? '' : '#'}      interval = "500ms"
+${childCheck ? '' : '#'}      timeout = "500ms"
+${childCheck ? '' : '#'}      send = "PING"
+${childCheck ? '' : '#'}      expect = "Received: PING"
     [[tcp.services.service2.loadBalancer.servers]]
       address = "{{.Server2}}"
-`,
-        { Server1: tcp1.address, Server2: tcp2.address },
-      ),
-    );
+`;
+
+  it('TestSimpleConfiguration: a server whose health check fails leaves the weighted rotation', async () => {
+    const tcp1 = track(await startWhoamiTcp('whoamitcp1'));
+    const tcp2 = track(await startWhoamiTcp('whoamitcp2'));
+    const p = track(await startFixture(simple(), { Server1: tcp1.address, Server2: tcp2.address }));
     const port = p.ports.tcp!;
     const count = { whoamitcp1: 0, whoamitcp2: 0 };
     for (let i = 0; i < 4; i++) {
@@ -994,5 +996,47 @@ describe('traefik integration/tcp_healthcheck_test.go', () => {
     await tcp2.close();
     await p.waitForLog((l) => l.msg === 'server down' && String(l['server']).includes(String(tcp2.port)));
     for (let i = 0; i < 3; i++) assert.match(await guessWho(port), /whoamitcp1/);
+  });
+
+  // Ours: the same fixture without the parent's healthCheck. Traefik v3.5+'s BuildTCP registers
+  // the parent with its children only with it (pkg/server/service/tcp/service.go), so its
+  // WRRLoadBalancer keeps giving the down child its share, whose connections are closed.
+  it('without healthCheck on the weighted service, its down child still gets its share (closed)', async () => {
+    const tcp1 = track(await startWhoamiTcp('whoamitcp1'));
+    const tcp2 = track(await startWhoamiTcp('whoamitcp2'));
+    const p = track(await startFixture(simple(false), { Server1: tcp1.address, Server2: tcp2.address }));
+    await tcp2.close();
+    await p.waitForLog((l) => l.msg === 'server down' && String(l['server']).includes(String(tcp2.port)));
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++)
+      outcomes.push(
+        await guessWho(p.ports.tcp!).then(
+          (o) => o.trim(),
+          () => 'closed',
+        ),
+      );
+    assert.ok(outcomes.includes('closed'), outcomes.join());
+    assert.ok(
+      outcomes.some((o) => o.includes('whoamitcp1')),
+      outcomes.join(),
+    );
+  });
+
+  // Ours: the parent's healthCheck over a child without one: Traefik's BuildTCP fails ("cannot
+  // register … as updater"), so the router is disabled and its connections are closed.
+  it('a weighted healthCheck over a child without one disables the router, in Traefik`s words', async () => {
+    const tcp1 = track(await startWhoamiTcp('whoamitcp1'));
+    const tcp2 = track(await startWhoamiTcp('whoamitcp2'));
+    const p = track(
+      await startFixture(simple(true, false), { Server1: tcp1.address, Server2: tcp2.address }),
+    );
+    await assert.rejects(guessWho(p.ports.tcp!));
+    assert.ok(
+      p.logs.some((l) =>
+        String(l['issue']).includes(
+          'cannot register service2 as updater for weightedservice: healthCheck not enabled in config for this weighted service',
+        ),
+      ),
+    );
   });
 });
