@@ -16,6 +16,7 @@ import { type GatewayObjects, type GatewayOptions, gatewayConfig, gatewayUpdate 
 import { listenerRouterName } from './gateway-isolation.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
+import type { Obj } from './kube-build.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
 
@@ -878,7 +879,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       type: 'RequestHeaderModifier',
       requestHeaderModifier: { set: [{ name: 'x', value: '1' }] },
     };
-    const { config, issues } = build({
+    const { config, issues, statuses } = build({
       gatewayClasses: [gatewayClassFor()],
       gateways: [gw],
       httpRoutes: [
@@ -932,9 +933,16 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.equal(config.http.services[sv(two, 'default', 'a', 1)]?.middlewares, undefined);
     assert.equal(config.http.services[sv(two, 'default', 'a', 2)], undefined);
     assert.ok(config.http.middlewares[`${sv(two, 'default', 'a', 0)}-requestheadermodifier-0`]);
+    // Traefik's loadService: InvalidKind, "Cannot load filters on HTTPBackendRef <group>/<kind>/<ns>/<name>: …".
+    const cannot =
+      'Cannot load filters on HTTPBackendRef core/Service/default/a: filter 0: unsupported filter RequestMirror';
     assert.ok(
-      issues.some((i) => i.includes('rule 0 backendRef 2: filter 0: unsupported filter RequestMirror')),
+      issues.some((i) => i.includes(`rule 0: ${cannot}`)),
+      issues.join('\n'),
     );
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+    assert.equal(parent?.conditions.find((c) => c['type'] === 'ResolvedRefs')?.['message'], cannot);
     assert.deepEqual(config.http.routers[one]?.middlewares, []);
     assert.deepEqual(config.http.services[sv(one, 'default', 'a', 0)]?.middlewares, [
       `${sv(one, 'default', 'a', 0)}-requestheadermodifier-0`,
@@ -942,8 +950,103 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     const w = config.http.services[`${bad}-wrr`];
     assert.ok(w?.kind === 'weighted');
     assert.deepEqual(w.weighted.services, [{ name: sv(bad, 'default', 'a', 0), weight: 1, status: 500 }]);
+    assert.ok(issues.some((i) => i.includes(`rule 2: ${cannot}`)));
+  });
+
+  it('refuses a backend whose filter cannot load before its kind or port is looked at, and builds a TraefikService backendRef`s filters without applying them', () => {
+    const hdr = {
+      type: 'RequestHeaderModifier',
+      requestHeaderModifier: { set: [{ name: 'x', value: '1' }] },
+    };
+    const missing = {
+      type: 'ExtensionRef',
+      extensionRef: { group: 'example.com', kind: 'Filter', name: 'f' },
+    };
+    const { config, issues, statuses } = build(
+      {
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [gw],
+        httpRoutes: [
+          httpRouteFor('default', 'r', {
+            parentRefs: [{ name: 'gw' }],
+            rules: [
+              {
+                matches: [{ path: { value: '/ts' } }],
+                backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'ts', filters: [hdr] }],
+              },
+              {
+                // No port and a bad filter: the filter is what Traefik reports.
+                matches: [{ path: { value: '/noport' } }],
+                backendRefs: [{ name: 'a', filters: [missing] }],
+              },
+            ],
+          }),
+        ],
+        services: apps.slice(0, 1),
+        endpointSlices: apps.slice(2, 3),
+      },
+      { crd: { namespaces: [] } },
+    );
+    const keys = Object.keys(config.http.routers);
+    const ts = named(keys, 'httproute-default-r-gw-default-gw-ep-web-0');
+    const noport = named(keys, 'httproute-default-r-gw-default-gw-ep-web-1');
+    // Traefik's loadService: the CRD provider's TraefikService builder returns no service, so the
+    // filters' middlewares are built (conf.HTTP.Middlewares) and applied nowhere.
+    const w = config.http.services[`${ts}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(w.weighted.services, [{ name: 'default-ts@kubernetescrd', weight: 1 }]);
+    assert.ok(config.http.middlewares[`${sv(ts, 'default', 'ts', 0)}-requestheadermodifier-0`]);
+    const n = config.http.services[`${noport}-wrr`];
+    assert.ok(n?.kind === 'weighted');
+    assert.deepEqual(n.weighted.services, [{ name: sv(noport, 'default', 'a', 0), weight: 1, status: 500 }]);
+    const cannot =
+      'Cannot load filters on HTTPBackendRef core/Service/default/a: filter 0: unsupported filter extension ref example.com/Filter/f';
     assert.ok(
-      issues.some((i) => i.includes('rule 2 backendRef 0: filter 0: unsupported filter RequestMirror')),
+      issues.some((i) => i.includes(cannot)),
+      issues.join('\n'),
+    );
+    assert.ok(!issues.some((i) => i.includes('port is required')), issues.join('\n'));
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+  });
+
+  it('refuses a cross-provider backendRef that names a namespace, and reports the last failing rule`s ResolvedRefs (traefik/traefik#13322, loadHTTPRoute)', () => {
+    const { config, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              matches: [{ path: { value: '/missing' } }],
+              backendRefs: [{ name: 'nope', port: 80 }],
+            },
+            {
+              matches: [{ path: { value: '/x' } }],
+              backendRefs: [
+                { group: 'traefik.io', kind: 'TraefikService', name: 'svc@file', namespace: 'default' },
+              ],
+            },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    const x = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1');
+    const w = config.http.services[`${x}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    // Normalized, as Traefik's provider.Normalize of that name.
+    assert.deepEqual(w.weighted.services, [{ name: `${x}-svc-default-svc-file-0`, weight: 1, status: 500 }]);
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=False/RefNotPermitted',
+    ]);
+    assert.match(
+      String(parent?.conditions.find((c) => c['type'] === 'ResolvedRefs')?.['message']),
+      /namespace is not allowed with a cross-provider reference/,
     );
   });
 

@@ -9,12 +9,11 @@ import {
   type Backends,
   backendServiceName,
   backends,
-  type CrdRegistry,
   isInternalService,
   registerChildren,
   routerChildren,
 } from './gateway-backends.ts';
-import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
+import { type CrdRegistry, filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { frontendTls } from './gateway-frontend-tls.ts';
 import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { dropChildlessListenerRouters, listenerRouters } from './gateway-isolation.ts';
@@ -553,7 +552,9 @@ function routeConfig(
           : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross, crd),
       );
       for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
-      const failure = ruleBackends.find((x) => x.failure !== undefined)?.failure;
+      // Traefik's loadHTTPRoute / loadGRPCRoute: the last failing router's condition (its last
+      // failing backendRef's, loadWRRService) is the parent's.
+      const failure = ruleBackends.findLast((x) => x.failure !== undefined)?.failure;
       if (failure !== undefined)
         resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);
       rules.forEach((rule, ri) => {
@@ -673,12 +674,14 @@ function routers(
     // Traefik (traefik/traefik#13367): each router its own service per backendRef.
     const perRouter = routerChildren(name, service);
     const names = chain.names;
-    // Traefik v3.7 (traefik/traefik#12544, named since #13367 by httproute.go loadHTTPService):
-    // a backendRef's filters are its own service's middlewares, `<service>-<filter type>-<index>`
+    // Traefik v3.7 (traefik/traefik#12544, named since #13367 by httproute.go loadService): a
+    // backendRef's filters are its own service's middlewares, `<service>-<filter type>-<index>`
     // with `<service>` the router's `<router>-svc-<ns>-<name>-<backendRef index>`, run after the
     // router's when that backend is picked, with the route's namespace for an ExtensionRef
-    // (v3.7.7, traefik/traefik#13462); a filter it cannot load refuses the backend: its share
-    // answers 500. A TraefikService backend has no service of ours: its weighted child carries them.
+    // (v3.7.7, traefik/traefik#13462). Filters that cannot load refused the backend already
+    // (backends(): its child answers 500, ResolvedRefs=False). A TraefikService backend has no
+    // service of the provider's (the CRD provider's backend builder returns none): Traefik builds
+    // its filters' middlewares and applies them nowhere (`if service != nil`), as here.
     const active = kind === 'HTTPRoute' ? activeRefs(rule.backendRefs ?? []) : [];
     // backends() gives one child per backendRef taking traffic, in order.
     let children =
@@ -695,13 +698,8 @@ function routers(
               index: at,
             });
             const backendChain = filterMiddlewares(b, filters, svc, ns, path, where, crd);
-            if ('error' in backendChain) {
-              b.error(where, `rule ${ri} backendRef ${at}: ${backendChain.error}`);
-              return { name: svc, weight: c['weight'], status: 500 };
-            }
-            if (backendChain.names.length === 0) return c;
             const own = perRouter.lbs.get(String(c['name']));
-            if (own === undefined) return { ...c, middlewares: backendChain.names };
+            if ('error' in backendChain || backendChain.names.length === 0 || own === undefined) return c;
             const had = (own.service['middlewares'] as string[] | undefined) ?? [];
             own.service = { ...own.service, middlewares: [...had, ...backendChain.names] };
             return c;
