@@ -95,6 +95,12 @@ describe('Gateway API: filters of each of several backendRefs (e2e)', () => {
         ],
       }),
     );
+    kube.apply(
+      httpRouteFor('shop', 'elsewhere', {
+        parentRefs: [{ name: 'gw', sectionName: 'nope' }],
+        rules: [{ backendRefs: [{ name: 'missing', port: 80 }] }],
+      }),
+    );
     proxy = await startProxy({
       config: `entryPoints:
   web:
@@ -168,6 +174,22 @@ providers:
     assert.equal(
       resolved?.message,
       'Cannot load filters on HTTPBackendRef core/Service/shop/a: filter 0: unsupported filter RequestMirror',
+    );
+  });
+
+  it('writes ResolvedRefs from the backends of a parent that matches no listener (Traefik v3.8)', async () => {
+    const written = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/shop\/httproutes\/elsewhere\/status$/,
+      ),
+      'the route`s status',
+    );
+    const parent = (
+      written['status'] as { parents: { conditions: { type: string; status: string; reason: string }[] }[] }
+    ).parents[0];
+    assert.deepEqual(
+      parent?.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+      ['Accepted=False/NoMatchingParent', 'ResolvedRefs=False/BackendNotFound'],
     );
   });
 

@@ -1010,6 +1010,30 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
   });
 
+  it('reports ResolvedRefs from the backends for a parent that attaches to no listener (Traefik v3.8 matchingGatewayListenersForParentRef)', () => {
+    const { config, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw', sectionName: 'nope' }],
+          rules: [{ backendRefs: [{ name: 'missing', port: 80 }] }],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    assert.deepEqual(
+      Object.keys(config.http.routers).filter((n) => n.startsWith('httproute-')),
+      [],
+    );
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), [
+      'Accepted=False/NoMatchingParent',
+      'ResolvedRefs=False/BackendNotFound',
+    ]);
+  });
+
   it('refuses a cross-provider backendRef that names a namespace, and reports the last failing rule`s ResolvedRefs (traefik/traefik#13322, loadHTTPRoute)', () => {
     const { config, statuses } = build({
       gatewayClasses: [gatewayClassFor()],

@@ -504,6 +504,21 @@ function routeConfig(
       'No listener matches the parentRef',
     );
     let resolved = condition(route, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found');
+    // Traefik v3.8 (matchingGatewayListenersForParentRef keeps every listener of the parent, "so
+    // that ResolvedRefs is reported even for parentRefs that match no listener"; loadHTTPRoute
+    // runs for each of them, attached or not): the backends decide ResolvedRefs, whether the
+    // route is accepted there or not. Of several failing routers, loadHTTPRoute / loadGRPCRoute
+    // keep the last one's condition (and loadWRRService its last failing backendRef's).
+    if (ofGateway.length > 0) {
+      ruleBackends ??= rules.map((r, ri) =>
+        kind === 'GRPCRoute'
+          ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
+          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross, crd),
+      );
+      const failure = ruleBackends.findLast((x) => x.failure !== undefined)?.failure;
+      if (failure !== undefined)
+        resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);
+    }
     const matching = ofGateway.filter(
       (a) =>
         (parent.sectionName === undefined || a.listener.name === parent.sectionName) &&
@@ -546,17 +561,8 @@ function routeConfig(
       a.status.attachedRoutes++;
       if (!a.attached || a.entryPoint === undefined) continue;
       accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
-      ruleBackends ??= rules.map((r, ri) =>
-        kind === 'GRPCRoute'
-          ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
-          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross, crd),
-      );
-      for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
-      // Traefik's loadHTTPRoute / loadGRPCRoute: the last failing router's condition (its last
-      // failing backendRef's, loadWRRService) is the parent's.
-      const failure = ruleBackends.findLast((x) => x.failure !== undefined)?.failure;
-      if (failure !== undefined)
-        resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);
+      // Computed above (ofGateway holds this listener).
+      for (const rb of ruleBackends!) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
       rules.forEach((rule, ri) => {
         routers(
           b,
