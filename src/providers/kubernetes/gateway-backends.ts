@@ -235,13 +235,17 @@ export function backends(
       out.fail(reason, message);
       out.refused(id, weight);
     };
+    // Traefik's loadHTTPRoute sends a rule whose one backendRef is internal (`…@internal`) to it
+    // without loadService: neither its namespace nor its filters are looked at.
+    const single = (rule.backendRefs ?? []).length === 1 && isInternalService(ref);
     // Traefik's loadService (traefik/traefik#13322): a cross-provider name (`name@provider`) with
     // a namespace is refused before anything else.
-    if (ref.namespace !== undefined && ref.namespace !== '' && (ref.name ?? '').includes('@')) {
+    if (!single && ref.namespace !== undefined && ref.namespace !== '' && (ref.name ?? '').includes('@')) {
       fail('RefNotPermitted', `${what}: namespace is not allowed with a cross-provider reference`);
       continue;
     }
     if (
+      !single &&
       !grants.allows({
         fromKind: 'HTTPRoute',
         fromNamespace: ns,
@@ -257,7 +261,9 @@ export function backends(
     // Traefik's loadService (httproute.go, traefik/traefik#12544): the backendRef's filters are
     // loaded next, whatever its kind, with the route's namespace (traefik/traefik#13462); one that
     // cannot be loaded refuses the backend, InvalidKind, "Cannot load filters on HTTPBackendRef …".
-    const filtersError = filterError((ref.filters ?? []) as readonly HttpRouteFilter[], ns, crd);
+    const filtersError = single
+      ? undefined
+      : filterError((ref.filters ?? []) as readonly HttpRouteFilter[], ns, crd);
     if (filtersError !== undefined) {
       fail(
         'InvalidKind',

@@ -1034,6 +1034,35 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     ]);
   });
 
+  it('sends a rule whose one backendRef is internal to it without looking at its namespace or filters (loadHTTPRoute, before loadService)', () => {
+    const { config, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              backendRefs: [
+                {
+                  group: 'traefik.io',
+                  kind: 'TraefikService',
+                  name: 'api@internal',
+                  namespace: 'elsewhere',
+                  filters: [{ type: 'RequestMirror' }],
+                },
+              ],
+            },
+          ],
+        }),
+      ],
+    });
+    const r = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
+    assert.equal(config.http.routers[r]?.service, 'api@internal');
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+  });
+
   it('refuses a cross-provider backendRef that names a namespace, and reports the last failing rule`s ResolvedRefs (traefik/traefik#13322, loadHTTPRoute)', () => {
     const { config, statuses } = build({
       gatewayClasses: [gatewayClassFor()],

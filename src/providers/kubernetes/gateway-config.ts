@@ -688,7 +688,10 @@ function routers(
     // (backends(): its child answers 500, ResolvedRefs=False). A TraefikService backend has no
     // service of the provider's (the CRD provider's backend builder returns none): Traefik builds
     // its filters' middlewares and applies them nowhere (`if service != nil`), as here.
-    const active = kind === 'HTTPRoute' ? activeRefs(rule.backendRefs ?? []) : [];
+    // A rule whose one backendRef is internal goes to it without loadService (below): its
+    // filters are not built.
+    const internalOnly = (rule.backendRefs ?? []).length === 1 && isInternalService(rule.backendRefs![0]!);
+    const active = kind === 'HTTPRoute' && !internalOnly ? activeRefs(rule.backendRefs ?? []) : [];
     // backends() gives one child per backendRef taking traffic, in order.
     let children =
       active.length !== perRouter.children.length

@@ -264,6 +264,13 @@ class L4Build {
     const ns = ref.namespace !== undefined && ref.namespace !== '' ? ref.namespace : routeNs;
     const refName = ref.name ?? '';
     const what = `Cannot load ${this.#kind} BackendRef ${group}/${kind}/${ns}/${refName}`;
+    // traefik/traefik#13322 (tcproute.go / tlsroute.go loadTCPService / loadTLSService): a
+    // cross-provider name (`name@provider`) with a namespace is refused before anything else.
+    if (ref.namespace !== undefined && ref.namespace !== '' && refName.includes('@'))
+      return this.#fail(
+        'RefNotPermitted',
+        `${what}: namespace is not allowed with a cross-provider reference`,
+      );
     const granted = this.#grants.allows({
       fromKind: this.#kind,
       fromNamespace: routeNs,
