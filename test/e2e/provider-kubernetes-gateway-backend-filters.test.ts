@@ -96,6 +96,17 @@ describe('Gateway API: filters of each of several backendRefs (e2e)', () => {
       }),
     );
     kube.apply(
+      httpRouteFor('shop', 'zero', {
+        parentRefs: [{ name: 'gw' }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/zero' } }],
+            backendRefs: [{ name: 'a', port: 80, weight: 0 }],
+          },
+        ],
+      }),
+    );
+    kube.apply(
       httpRouteFor('shop', 'elsewhere', {
         parentRefs: [{ name: 'gw', sectionName: 'nope' }],
         rules: [{ backendRefs: [{ name: 'missing', port: 80 }] }],
@@ -191,6 +202,15 @@ providers:
       parent?.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
       ['Accepted=False/NoMatchingParent', 'ResolvedRefs=False/BackendNotFound'],
     );
+  });
+
+  it('answers 503 "no available server" for a rule whose backendRefs all weigh 0, as Traefik`s weighted service without children', async () => {
+    const get = async () => {
+      const r = await fetch(`http://127.0.0.1:${web}/zero`);
+      return { status: r.status, text: await r.text() };
+    };
+    await untilApplied(proxy, 0, async () => (await get()).status !== 404);
+    assert.deepEqual(await get(), { status: 503, text: 'no available server\n' });
   });
 
   it('applies a TraefikService backendRef`s filters nowhere, as Traefik (its CRD builder gives no service to carry them)', async () => {

@@ -1063,6 +1063,35 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
   });
 
+  it('routes a rule with no backendRef taking traffic to its `<router>-wrr` without a server (Traefik`s weighted service without children, 503)', () => {
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            { matches: [{ path: { value: '/zero' } }], backendRefs: [{ name: 'a', port: 80, weight: 0 }] },
+            { matches: [{ path: { value: '/none' } }] },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    for (const ri of [0, 1]) {
+      const r = named(Object.keys(config.http.routers), `httproute-default-r-gw-default-gw-ep-web-${ri}`);
+      assert.equal(config.http.routers[r]?.service, `${r}-wrr`);
+      const s = config.http.services[`${r}-wrr`];
+      assert.ok(s?.kind === 'loadBalancer');
+      assert.deepEqual(s.loadBalancer.servers, []);
+    }
+    assert.ok(
+      !issues.some((i) => i.includes('no usable backendRefs') || i.includes('servers')),
+      issues.join('\n'),
+    );
+  });
+
   it('refuses a cross-provider backendRef that names a namespace, and reports the last failing rule`s ResolvedRefs (traefik/traefik#13322, loadHTTPRoute)', () => {
     const { config, statuses } = build({
       gatewayClasses: [gatewayClassFor()],

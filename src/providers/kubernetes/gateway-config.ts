@@ -397,19 +397,18 @@ export function gatewayUpdate(
     ...built.issues,
     ...extraIssues,
   ]);
-  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why), and
-  // `deny-unknown-host` has no server on purpose.
+  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why),
+  // `deny-unknown-host` has no server on purpose, nor does a rule's `<router>-wrr` without a
+  // backendRef taking traffic (Traefik's weighted service without children).
   const quiet = (i: ConfigIssue): boolean =>
     i.severity === 'warning' &&
     i.path[1] === 'services' &&
     i.path[4] === 'servers' &&
-    ((i.path[0] === 'http' && String(i.path[2]).endsWith(REDIRECT_SERVICE)) ||
+    ((i.path[0] === 'http' && String(i.path[2]).split('@')[0]!.endsWith('-wrr')) ||
       (i.path[0] === 'tcp' &&
         (String(i.path[2]).endsWith('-err-lb') || String(i.path[2]).split('@')[0] === DENY_UNKNOWN_HOST)));
   return { ...u, issues: u.issues.filter((i) => !quiet(i)) };
 }
-
-const REDIRECT_SERVICE = '-redirect';
 
 type RouteKind = 'HTTPRoute' | 'GRPCRoute';
 
@@ -693,7 +692,7 @@ function routers(
     const internalOnly = (rule.backendRefs ?? []).length === 1 && isInternalService(rule.backendRefs![0]!);
     const active = kind === 'HTTPRoute' && !internalOnly ? activeRefs(rule.backendRefs ?? []) : [];
     // backends() gives one child per backendRef taking traffic, in order.
-    let children =
+    const children =
       active.length !== perRouter.children.length
         ? perRouter.children
         : perRouter.children.map((c, i) => {
@@ -714,14 +713,15 @@ function routers(
             return c;
           });
     if (children.length === 0) {
-      if (!chain.redirects) {
-        b.error(where, `rule ${ri}: no usable backendRefs`);
-        return;
-      }
-      // A redirect answers by itself: its router needs a service all the same, with no server.
-      b.services[`${name}${REDIRECT_SERVICE}`] = { loadBalancer: { servers: [] } };
-      b.source('http/services', `${name}${REDIRECT_SERVICE}`, where);
-      children = [{ name: `${name}${REDIRECT_SERVICE}`, weight: 1 }];
+      // Traefik's loadWRRService / loadGRPCService: the rule's `<router>-wrr` has no child (no
+      // backendRefs, or all of weight 0, which its wrr Balancer's Add ignores), so a request no
+      // redirect answers gets the balancer's 503 "no available server". A weighted service needs
+      // a child here: a load balancer without servers, under that name, answers the same.
+      b.services[`${name}-wrr`] = { loadBalancer: { servers: [] } };
+      b.source('http/services', `${name}-wrr`, where);
+      b.routers[name] = routerOf(built, a, `${name}-wrr`, names);
+      b.source('http/routers', name, where);
+      return;
     }
     // Traefik's loadHTTPRoute: a rule whose one backendRef is an internal TraefikService
     // (`api@internal`…) has it as the router's own service, the only place an internal service

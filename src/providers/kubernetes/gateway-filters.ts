@@ -111,8 +111,8 @@ interface FilterEntry {
  * `<parent>-<type>-<i>`, of the middleware of the same name (gateway-middlewares.ts);
  * ExtensionRef to a Traefik Middleware (`traefik.io`/`Middleware`) names the CRD provider's
  * `<ns>-<name>@kubernetescrd`. A ReplacePrefixMatch takes the match's path (`/` by default) as
- * the prefix to replace. Ours: the middlewares run in the filters' order (Traefik's come out of a
- * Go map, in no set order). `CORS` → a `headers` middleware (corsHeaders, Traefik v3.8). An
+ * the prefix to replace. The middlewares run in the filters' order (Traefik's loadMiddlewares keeps
+ * them in a slice since its traefik/traefik#13367 httproute.go). `CORS` → a `headers` middleware (corsHeaders, Traefik v3.8). An
  * unsupported filter (RequestMirror …) is an error. Nothing is registered here.
  */
 function loadFilters(
