@@ -517,6 +517,10 @@ function routeConfig(
       const failure = ruleBackends.findLast((x) => x.failure !== undefined)?.failure;
       if (failure !== undefined)
         resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);
+      // Its loadHTTPServers / loadGRPCServers record the BackendTLSPolicies' ancestors for each
+      // of those listeners too, the route attached there or not.
+      for (const a of ofGateway)
+        for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
     }
     const matching = ofGateway.filter(
       (a) =>
@@ -560,8 +564,6 @@ function routeConfig(
       a.status.attachedRoutes++;
       if (!a.attached || a.entryPoint === undefined) continue;
       accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
-      // Computed above (ofGateway holds this listener).
-      for (const rb of ruleBackends!) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
       rules.forEach((rule, ri) => {
         routers(
           b,
