@@ -585,7 +585,9 @@ function routeConfig(
     parents.push({
       parentRef: parent, // as the route wrote it (Traefik's)
       controllerName: CONTROLLER,
-      conditions: [accepted, resolved],
+      // Traefik v3.8's loadHTTPRoutes: a parent without listeners (a ListenerSet its Gateway does
+      // not allow) loads nothing, and its status has no ResolvedRefs condition.
+      conditions: ofGateway.length > 0 ? [accepted, resolved] : [accepted],
     });
   }
   if (parents.length === 0) return;
