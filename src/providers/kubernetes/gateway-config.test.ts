@@ -1053,12 +1053,18 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
                 },
               ],
             },
+            {
+              matches: [{ path: { value: '/zero' } }],
+              backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'api@internal', weight: 0 }],
+            },
           ],
         }),
       ],
     });
-    const r = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
-    assert.equal(config.http.routers[r]?.service, 'api@internal');
+    for (const ri of [0, 1]) {
+      const r = named(Object.keys(config.http.routers), `httproute-default-r-gw-default-gw-ep-web-${ri}`);
+      assert.equal(config.http.routers[r]?.service, 'api@internal');
+    }
     const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
     assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
   });

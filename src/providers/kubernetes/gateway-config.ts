@@ -716,6 +716,15 @@ function routers(
             own.service = { ...own.service, middlewares: [...had, ...backendChain.names] };
             return c;
           });
+    // Traefik's loadHTTPRoute: a rule whose one backendRef is an internal TraefikService
+    // (`api@internal`…) has it as the router's own service, whatever its weight, the only place an
+    // internal service may be used (a weighted child cannot be one); refused (crossProviderNamespaces,
+    // rest@internal), it is the weighted service's refused share below.
+    if (kind === 'HTTPRoute' && internalOnly && service.failure === undefined) {
+      b.routers[name] = routerOf(built, a, String(rule.backendRefs![0]!.name), names);
+      b.source('http/routers', name, where);
+      return;
+    }
     if (children.length === 0) {
       // Traefik's loadWRRService / loadGRPCService: the rule's `<router>-wrr` has no child (no
       // backendRefs, or all of weight 0, which its wrr Balancer's Add ignores), so a request no
@@ -724,24 +733,6 @@ function routers(
       b.services[`${name}-wrr`] = { loadBalancer: { servers: [] } };
       b.source('http/services', `${name}-wrr`, where);
       b.routers[name] = routerOf(built, a, `${name}-wrr`, names);
-      b.source('http/routers', name, where);
-      return;
-    }
-    // Traefik's loadHTTPRoute: a rule whose one backendRef is an internal TraefikService
-    // (`api@internal`…) has it as the router's own service, the only place an internal service
-    // may be used (a weighted child cannot be one).
-    const refs = rule.backendRefs ?? [];
-    const ref = refs.length === 1 ? refs[0]! : undefined;
-    const only = children.length === 1 ? children[0]! : undefined;
-    if (
-      kind === 'HTTPRoute' &&
-      ref !== undefined &&
-      isInternalService(ref) &&
-      only !== undefined &&
-      only['status'] === undefined &&
-      only['name'] === ref.name
-    ) {
-      b.routers[name] = routerOf(built, a, String(ref.name), names);
       b.source('http/routers', name, where);
       return;
     }

@@ -93,10 +93,9 @@ function corsHeaders(c: CorsFilter): Obj {
   return out;
 }
 
-/** The middleware names of a router, in filter order; `redirects` when one answers by itself. */
+/** The middleware names of a router (or a backendRef's service), in filter order. */
 export interface FilterChain {
   readonly names: string[];
-  readonly redirects: boolean;
 }
 
 /** A filter's middleware: built here (`mw`), or the CRD provider's (an ExtensionRef, no `mw`). */
@@ -121,9 +120,8 @@ function loadFilters(
   ns: string,
   matchPath: string | undefined,
   crd: CrdRegistry,
-): { entries: FilterEntry[]; redirects: boolean } | { error: string } {
+): { entries: FilterEntry[] } | { error: string } {
   const entries: FilterEntry[] = [];
-  let redirects = false;
   const prefix = matchPath ?? '/';
   for (const [i, f] of filters.entries()) {
     const name = normalize(`${parent}-${(f.type ?? '').toLowerCase()}-${i}`);
@@ -153,7 +151,6 @@ function loadFilters(
             statusCode: r.statusCode ?? 302,
           },
         };
-        redirects = true;
         break;
       }
       case 'URLRewrite': {
@@ -190,7 +187,7 @@ function loadFilters(
     }
     entries.push({ name, mw });
   }
-  return { entries, redirects };
+  return { entries };
 }
 
 /**
@@ -227,7 +224,7 @@ export function filterMiddlewares(
     b.middlewares[e.name] = e.mw;
     b.source('http/middlewares', e.name, where);
   }
-  return { names: r.entries.map((e) => e.name), redirects: r.redirects };
+  return { names: r.entries.map((e) => e.name) };
 }
 
 function headerEdits(h: HeaderFilter | undefined): Obj {
