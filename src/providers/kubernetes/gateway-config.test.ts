@@ -1098,6 +1098,38 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     );
   });
 
+  it('builds no router for a rule whose one internal backendRef crossProviderNamespaces refuses (Traefik`s router without service)', () => {
+    const { config, statuses } = build(
+      {
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [gw],
+        httpRoutes: [
+          httpRouteFor('default', 'r', {
+            parentRefs: [{ name: 'gw' }],
+            rules: [
+              {
+                matches: [{ path: { value: '/api' } }],
+                backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'api@internal' }],
+              },
+              { matches: [{ path: { value: '/a' } }], backendRefs: [{ name: 'a', port: 80 }] },
+            ],
+          }),
+        ],
+        services: apps.slice(0, 1),
+        endpointSlices: apps.slice(2, 3),
+      },
+      { crossProviderNamespaces: ['trusted'] },
+    );
+    const routers = Object.keys(config.http.routers).filter((n) => n.startsWith('httproute-'));
+    assert.equal(routers.length, 1, routers.join());
+    assert.ok(routers[0]!.startsWith('httproute-default-r-gw-default-gw-ep-web-1-'));
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=False/RefNotPermitted',
+    ]);
+  });
+
   it('refuses a cross-provider backendRef that names a namespace, and reports the last failing rule`s ResolvedRefs (traefik/traefik#13322, loadHTTPRoute)', () => {
     const { config, statuses } = build({
       gatewayClasses: [gatewayClassFor()],

@@ -720,10 +720,17 @@ function routers(
     // (`api@internal`…) has it as the router's own service, whatever its weight, the only place an
     // internal service may be used (a weighted child cannot be one); refused (crossProviderNamespaces,
     // rest@internal), it is the weighted service's refused share below.
-    if (kind === 'HTTPRoute' && internalOnly && service.failure === undefined) {
-      b.routers[name] = routerOf(built, a, String(rule.backendRefs![0]!.name), names);
-      b.source('http/routers', name, where);
-      return;
+    if (kind === 'HTTPRoute' && internalOnly) {
+      const target = String(rule.backendRefs![0]!.name);
+      if (service.failure === undefined) {
+        b.routers[name] = routerOf(built, a, target, names);
+        b.source('http/routers', name, where);
+        return;
+      }
+      // Refused by crossProviderNamespaces: Traefik's router has no service, which its router
+      // manager does not serve ("the service is missing on the router"). rest@internal stays a
+      // refused share answering 500 (ours, GHSA-96qj-4jj5-wcjc).
+      if (target !== 'rest@internal') return;
     }
     if (children.length === 0) {
       // Traefik's loadWRRService / loadGRPCService: the rule's `<router>-wrr` has no child (no
