@@ -96,6 +96,29 @@ describe('Gateway API: filters of each of several backendRefs (e2e)', () => {
       }),
     );
     kube.apply(
+      httpRouteFor('shop', 'missingmw', {
+        parentRefs: [{ name: 'gw' }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/missingmw' } }],
+            backendRefs: [
+              {
+                name: 'a',
+                port: 80,
+                filters: [
+                  {
+                    type: 'ExtensionRef',
+                    extensionRef: { group: 'traefik.io', kind: 'Middleware', name: 'ghost' },
+                  },
+                ],
+              },
+              { name: 'b', port: 80 },
+            ],
+          },
+        ],
+      }),
+    );
+    kube.apply(
       httpRouteFor('shop', 'zero', {
         parentRefs: [{ name: 'gw' }],
         rules: [
@@ -211,6 +234,28 @@ providers:
     };
     await untilApplied(proxy, 0, async () => (await get()).status !== 404);
     assert.deepEqual(await get(), { status: 503, text: 'no available server\n' });
+  });
+
+  it('keeps ResolvedRefs=True for an ExtensionRef to a Middleware that does not exist, and the route`s router fails to build (404), as Traefik', async () => {
+    // Traefik's CRD filter builder only names `<ns>-<name>@kubernetescrd`; its service manager then
+    // fails the service's middleware chain ("middleware … does not exist"), and the router with it.
+    await untilApplied(proxy, 0, async () => (await fetch(`http://127.0.0.1:${web}/zero`)).status !== 404);
+    const r = await fetch(`http://127.0.0.1:${web}/missingmw`);
+    assert.equal(r.status, 404);
+    await r.text();
+    const written = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/shop\/httproutes\/missingmw\/status$/,
+      ),
+      'the route`s status',
+    );
+    const parent = (
+      written['status'] as { parents: { conditions: { type: string; status: string; reason: string }[] }[] }
+    ).parents[0];
+    assert.deepEqual(
+      parent?.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+      ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
+    );
   });
 
   it('applies a TraefikService backendRef`s filters nowhere, as Traefik (its CRD builder gives no service to carry them)', async () => {
