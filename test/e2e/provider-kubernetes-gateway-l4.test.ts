@@ -240,7 +240,9 @@ providers:
       .ancestors;
     assert.deepEqual(
       ancestors.map((a) => a.ancestorRef.sectionName),
-      ['reenc'],
+      // Traefik's loadTLSRoutes loads the route for each listener of its Gateway, and
+      // loadTLSServers records the policy's ancestor for each, attached there or not.
+      ['web', 'tcp', 'pass', 'term', 'reenc'],
     );
   });
 
