@@ -1130,6 +1130,24 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     ]);
   });
 
+  it('does not load the backendRefs of a rule whose own filters cannot load: they leave ResolvedRefs alone (loadHTTPRoute)', () => {
+    const { config, statuses, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ filters: [{ type: 'RequestMirror' }], backendRefs: [{ name: 'missing', port: 80 }] }],
+        }),
+      ],
+    });
+    const r = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
+    assert.equal(config.http.routers[r]?.service, `${r}-err-wrr`);
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    assert.ok(!issues.some((i) => i.includes('missing')), issues.join('\n'));
+  });
+
   it('refuses a cross-provider backendRef that names a namespace, and reports the last failing rule`s ResolvedRefs (traefik/traefik#13322, loadHTTPRoute)', () => {
     const { config, statuses } = build({
       gatewayClasses: [gatewayClassFor()],

@@ -13,7 +13,7 @@ import {
   registerChildren,
   routerChildren,
 } from './gateway-backends.ts';
-import { type CrdRegistry, filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
+import { type CrdRegistry, filterError, filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { frontendTls } from './gateway-frontend-tls.ts';
 import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { dropChildlessListenerRouters, listenerRouters } from './gateway-isolation.ts';
@@ -509,10 +509,14 @@ function routeConfig(
     // route is accepted there or not. Of several failing routers, loadHTTPRoute / loadGRPCRoute
     // keep the last one's condition (and loadWRRService its last failing backendRef's).
     if (ofGateway.length > 0) {
+      // A rule whose own filters cannot load routes to `<router>-err-wrr` without loading its
+      // backendRefs (loadHTTPRoute / loadGRPCRoute): they count for nothing, ResolvedRefs included.
       ruleBackends ??= rules.map((r, ri) =>
-        kind === 'GRPCRoute'
-          ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
-          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross, crd),
+        ruleFiltersFail(kind, r, ns, crd)
+          ? NO_BACKENDS
+          : kind === 'GRPCRoute'
+            ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
+            : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross, crd),
       );
       const failure = ruleBackends.findLast((x) => x.failure !== undefined)?.failure;
       if (failure !== undefined)
@@ -601,6 +605,23 @@ function routeConfig(
   });
 }
 
+/** Traefik's loadGRPCMiddlewares: a GRPCRoute takes RequestHeaderModifier and ExtensionRef only. */
+function grpcUnsupportedFilter(kind: RouteKind, rule: Rule): HttpRouteFilter | undefined {
+  return kind === 'GRPCRoute'
+    ? (rule.filters ?? []).find((f) => f.type !== 'RequestHeaderModifier' && f.type !== 'ExtensionRef')
+    : undefined;
+}
+
+/** Whether a rule's own filters cannot load (its routers then answer from `<router>-err-wrr`). */
+function ruleFiltersFail(kind: RouteKind, rule: Rule, ns: string, crd: CrdRegistry): boolean {
+  return (
+    grpcUnsupportedFilter(kind, rule) !== undefined || filterError(rule.filters ?? [], ns, crd) !== undefined
+  );
+}
+
+/** The backends of a rule whose backendRefs are not loaded. */
+const NO_BACKENDS: Backends = { children: [], templates: new Map(), failure: undefined, uses: [] };
+
 function routers(
   b: KubeBuild,
   route: KubeObject,
@@ -619,10 +640,7 @@ function routers(
   const ns = route.metadata.namespace ?? 'default';
   const matches = rule.matches === undefined || rule.matches.length === 0 ? [{}] : rule.matches;
   // Traefik's loadGRPCMiddlewares: a GRPCRoute takes RequestHeaderModifier and ExtensionRef only.
-  const unsupported =
-    kind === 'GRPCRoute'
-      ? (rule.filters ?? []).find((f) => f.type !== 'RequestHeaderModifier' && f.type !== 'ExtensionRef')
-      : undefined;
+  const unsupported = grpcUnsupportedFilter(kind, rule);
   matches.forEach((m: Match & GrpcMatch, mi) => {
     const matched = kind === 'GRPCRoute' ? grpcMatchRule(m, hosts) : matchRule(m, hosts);
     if ('error' in matched) {
