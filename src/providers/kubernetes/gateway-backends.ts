@@ -224,7 +224,8 @@ export function backends(
   const out = new BackendsBuilder(b, where);
   for (const [index, ref] of (rule.backendRefs ?? []).entries()) {
     const kind = ref.kind ?? 'Service';
-    const group = ref.group ?? '';
+    // Traefik's loadService: an empty group is `core`, and so is `core` written out.
+    const group = ref.group === 'core' ? '' : (ref.group ?? '');
     const to = ref.namespace ?? ns;
     const what = `backend ${group}/${kind}/${to}/${ref.name ?? ''}`;
     const weight = ref.weight ?? 1;

@@ -1148,6 +1148,25 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.ok(!issues.some((i) => i.includes('missing')), issues.join('\n'));
   });
 
+  it('takes a backendRef whose group is written `core` as a core Service (Traefik`s groupCore)', () => {
+    const { config } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ group: 'core', kind: 'Service', name: 'a', port: 80 }] }],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    const r = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
+    const w = config.http.services[`${r}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(w.weighted.services, [{ name: sv(r, 'default', 'a', 0), weight: 1 }]);
+  });
+
   it('refuses a cross-provider backendRef that names a namespace, and reports the last failing rule`s ResolvedRefs (traefik/traefik#13322, loadHTTPRoute)', () => {
     const { config, statuses } = build({
       gatewayClasses: [gatewayClassFor()],
