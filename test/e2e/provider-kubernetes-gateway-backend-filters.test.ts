@@ -2,13 +2,16 @@
  * Gateway API backendRef filters on a rule with several backendRefs (Traefik v3.7,
  * traefik/traefik#12544: each backendRef's filters are its own service's middlewares) in the real
  * proxy against the API server on loopback: each answer carries the response header of the
- * backendRef that took it.
+ * backendRef that took it; a backendRef whose filters cannot load answers its share 500 with the
+ * route's `ResolvedRefs=False`, `InvalidKind`; a TraefikService backendRef's filters are applied
+ * nowhere (Traefik's httproute.go loadService).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
 import {
+  crdObject,
   endpointSliceFor,
   gatewayClassFor,
   gatewayFor,
@@ -17,7 +20,7 @@ import {
 } from '../helpers/kube-objects.ts';
 import { freePort } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { untilApplied } from '../helpers/wait.ts';
+import { untilApplied, within } from '../helpers/wait.ts';
 
 describe('Gateway API: filters of each of several backendRefs (e2e)', () => {
   let a: Backend;
@@ -60,6 +63,78 @@ describe('Gateway API: filters of each of several backendRefs (e2e)', () => {
         ],
       }),
     );
+    kube.apply(
+      httpRouteFor('shop', 'bad', {
+        parentRefs: [{ name: 'gw' }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/bad' } }],
+            backendRefs: [
+              {
+                name: 'a',
+                port: 80,
+                filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'b', port: 80 } } }],
+              },
+              { name: 'b', port: 80 },
+            ],
+          },
+        ],
+      }),
+    );
+    kube.apply(
+      crdObject('TraefikService', 'shop', 'ts', { weighted: { services: [{ name: 'a', port: 80 }] } }),
+    );
+    kube.apply(
+      httpRouteFor('shop', 'ts', {
+        parentRefs: [{ name: 'gw' }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/ts' } }],
+            backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'ts', filters: mark('ts') }],
+          },
+        ],
+      }),
+    );
+    kube.apply(
+      httpRouteFor('shop', 'missingmw', {
+        parentRefs: [{ name: 'gw' }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/missingmw' } }],
+            backendRefs: [
+              {
+                name: 'a',
+                port: 80,
+                filters: [
+                  {
+                    type: 'ExtensionRef',
+                    extensionRef: { group: 'traefik.io', kind: 'Middleware', name: 'ghost' },
+                  },
+                ],
+              },
+              { name: 'b', port: 80 },
+            ],
+          },
+        ],
+      }),
+    );
+    kube.apply(
+      httpRouteFor('shop', 'zero', {
+        parentRefs: [{ name: 'gw' }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/zero' } }],
+            backendRefs: [{ name: 'a', port: 80, weight: 0 }],
+          },
+        ],
+      }),
+    );
+    kube.apply(
+      httpRouteFor('shop', 'elsewhere', {
+        parentRefs: [{ name: 'gw', sectionName: 'nope' }],
+        rules: [{ backendRefs: [{ name: 'missing', port: 80 }] }],
+      }),
+    );
     proxy = await startProxy({
       config: `entryPoints:
   web:
@@ -70,6 +145,9 @@ api: {}
 log: { level: INFO }
 providers:
   providersThrottleDuration: 50ms
+  kubernetesCRD:
+    endpoint: "${kube.url}"
+    token: test-token
   kubernetesGateway:
     endpoint: "${kube.url}"
     token: test-token
@@ -99,6 +177,96 @@ providers:
       seen.add(who!);
     }
     assert.deepEqual([...seen].sort(), ['a', 'b']);
+  });
+
+  it('answers 500 for the share of a backendRef whose filter cannot load, the route`s ResolvedRefs=False InvalidKind (Traefik`s loadService)', async () => {
+    const get = async () => {
+      const r = await fetch(`http://127.0.0.1:${web}/bad`);
+      return { status: r.status, text: await r.text() };
+    };
+    await untilApplied(proxy, 0, async () => (await get()).status === 200);
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await get();
+      seen.push(r.status === 500 ? `500 ${r.text}` : r.text.split(' ')[0]!);
+    }
+    // Smooth weighted round robin over two equal children: one of each per two requests.
+    assert.deepEqual(seen.sort(), ['500 ', '500 ', 'b', 'b']);
+    const written = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/shop\/httproutes\/bad\/status$/,
+      ),
+      'the route`s status',
+    );
+    const parent = (
+      written['status'] as {
+        parents: { conditions: { type: string; status: string; reason: string; message: string }[] }[];
+      }
+    ).parents[0];
+    const resolved = parent?.conditions.find((c) => c.type === 'ResolvedRefs');
+    assert.equal(`${resolved?.status}/${resolved?.reason}`, 'False/InvalidKind');
+    assert.equal(
+      resolved?.message,
+      'Cannot load filters on HTTPBackendRef core/Service/shop/a: filter 0: unsupported filter RequestMirror',
+    );
+  });
+
+  it('writes ResolvedRefs from the backends of a parent that matches no listener (Traefik v3.8)', async () => {
+    const written = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/shop\/httproutes\/elsewhere\/status$/,
+      ),
+      'the route`s status',
+    );
+    const parent = (
+      written['status'] as { parents: { conditions: { type: string; status: string; reason: string }[] }[] }
+    ).parents[0];
+    assert.deepEqual(
+      parent?.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+      ['Accepted=False/NoMatchingParent', 'ResolvedRefs=False/BackendNotFound'],
+    );
+  });
+
+  it('answers 503 "no available server" for a rule whose backendRefs all weigh 0, as Traefik`s weighted service without children', async () => {
+    const get = async () => {
+      const r = await fetch(`http://127.0.0.1:${web}/zero`);
+      return { status: r.status, text: await r.text() };
+    };
+    await untilApplied(proxy, 0, async () => (await get()).status !== 404);
+    assert.deepEqual(await get(), { status: 503, text: 'no available server\n' });
+  });
+
+  it('keeps ResolvedRefs=True for an ExtensionRef to a Middleware that does not exist, and the route`s router fails to build (404), as Traefik', async () => {
+    // Traefik's CRD filter builder only names `<ns>-<name>@kubernetescrd`; its service manager then
+    // fails the service's middleware chain ("middleware … does not exist"), and the router with it.
+    await untilApplied(proxy, 0, async () => (await fetch(`http://127.0.0.1:${web}/zero`)).status !== 404);
+    const r = await fetch(`http://127.0.0.1:${web}/missingmw`);
+    assert.equal(r.status, 404);
+    await r.text();
+    const written = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/shop\/httproutes\/missingmw\/status$/,
+      ),
+      'the route`s status',
+    );
+    const parent = (
+      written['status'] as { parents: { conditions: { type: string; status: string; reason: string }[] }[] }
+    ).parents[0];
+    assert.deepEqual(
+      parent?.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+      ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
+    );
+  });
+
+  it('applies a TraefikService backendRef`s filters nowhere, as Traefik (its CRD builder gives no service to carry them)', async () => {
+    const get = async () => {
+      const r = await fetch(`http://127.0.0.1:${web}/ts`);
+      return { status: r.status, text: await r.text(), by: r.headers.get('x-answered-by') };
+    };
+    await untilApplied(proxy, 0, async () => (await get()).status === 200);
+    const r = await get();
+    assert.equal(r.text, 'a -');
+    assert.equal(r.by, null);
   });
 
   it('names them after the backendRef`s own service, as its middlewares (Traefik`s httproute.go, traefik/traefik#13367)', async () => {

@@ -240,7 +240,9 @@ providers:
       .ancestors;
     assert.deepEqual(
       ancestors.map((a) => a.ancestorRef.sectionName),
-      ['reenc'],
+      // Traefik's loadTLSRoutes loads the route for each listener of its Gateway, and
+      // loadTLSServers records the policy's ancestor for each, attached there or not.
+      ['web', 'tcp', 'pass', 'term', 'reenc'],
     );
   });
 
@@ -386,7 +388,15 @@ providers:
         a.controllerName,
         a.conditions.map((c) => `${c.type}=${c.status}`),
       ]),
-      [['gw', 'web', 'traefik.io/gateway-controller', ['ResolvedRefs=True', 'Accepted=True']]],
+      // Traefik v3.8's loadHTTPRoutes loads the route for every listener of its parent Gateway
+      // (matchingGatewayListenersForParentRef keeps them all), and loadHTTPServers records the
+      // policy's ancestor for each: the TCP and TLS listeners too, whatever the sectionName.
+      ['web', 'tcp', 'pass', 'term', 'reenc'].map((l) => [
+        'gw',
+        l,
+        'traefik.io/gateway-controller',
+        ['ResolvedRefs=True', 'Accepted=True'],
+      ]),
     );
   });
 

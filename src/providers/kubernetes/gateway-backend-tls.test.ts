@@ -20,7 +20,9 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
   const b = gatewayConfig(
     {
       gatewayClasses: ko([gatewayClassFor()]),
-      gateways: ko([gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])]),
+      gateways: ko(
+        objs.gateways ?? [gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])],
+      ),
       httpRoutes: ko(
         objs.httpRoutes ?? [
           httpRouteFor('default', 'app', {
@@ -126,6 +128,37 @@ describe('Gateway API BackendTLSPolicy (v1) → serversTransport', () => {
     });
     assert.deepEqual(ancestors(statuses, 'tls'), [
       ['gw/http', 'ResolvedRefs=True/ResolvedRefs', 'Accepted=True/Accepted'],
+    ]);
+  });
+
+  it('records the policy`s ancestors for each listener of the route`s parent Gateway, the route attached there or not (Traefik v3.8 loadHTTPRoutes)', () => {
+    const { statuses } = build({
+      gateways: [
+        gatewayFor('default', 'gw', [
+          { name: 'http', port: 8000, protocol: 'HTTP' },
+          { name: 'other', port: 8000, protocol: 'HTTP', hostname: 'other.example' },
+        ]),
+      ],
+      httpRoutes: [
+        httpRouteFor('default', 'app', {
+          parentRefs: [{ name: 'gw', sectionName: 'http' }],
+          rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }],
+        }),
+      ],
+      configMaps: [caMap],
+      backendTLSPolicies: [
+        policy('tls', {
+          targetRefs: [target],
+          validation: {
+            hostname: 'secure.internal',
+            caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'ca' }],
+          },
+        }),
+      ],
+    });
+    assert.deepEqual(ancestors(statuses, 'tls'), [
+      ['gw/http', 'ResolvedRefs=True/ResolvedRefs', 'Accepted=True/Accepted'],
+      ['gw/other', 'ResolvedRefs=True/ResolvedRefs', 'Accepted=True/Accepted'],
     ]);
   });
 

@@ -5,6 +5,7 @@ import {
   type PolicyUse,
   registerPolicyTransport,
 } from './gateway-backend-tls.ts';
+import { type CrdRegistry, crdRefused, filterError, type HttpRouteFilter } from './gateway-filters.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
 import { normalize } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
@@ -223,7 +224,8 @@ export function backends(
   const out = new BackendsBuilder(b, where);
   for (const [index, ref] of (rule.backendRefs ?? []).entries()) {
     const kind = ref.kind ?? 'Service';
-    const group = ref.group ?? '';
+    // Traefik's loadService: an empty group is `core`, and so is `core` written out.
+    const group = ref.group === 'core' ? '' : (ref.group ?? '');
     const to = ref.namespace ?? ns;
     const what = `backend ${group}/${kind}/${to}/${ref.name ?? ''}`;
     const weight = ref.weight ?? 1;
@@ -234,7 +236,17 @@ export function backends(
       out.fail(reason, message);
       out.refused(id, weight);
     };
+    // Traefik's loadHTTPRoute sends a rule whose one backendRef is internal (`…@internal`) to it
+    // without loadService: neither its namespace nor its filters are looked at.
+    const single = (rule.backendRefs ?? []).length === 1 && isInternalService(ref);
+    // Traefik's loadService (traefik/traefik#13322): a cross-provider name (`name@provider`) with
+    // a namespace is refused before anything else.
+    if (!single && ref.namespace !== undefined && ref.namespace !== '' && (ref.name ?? '').includes('@')) {
+      fail('RefNotPermitted', `${what}: namespace is not allowed with a cross-provider reference`);
+      continue;
+    }
     if (
+      !single &&
       !grants.allows({
         fromKind: 'HTTPRoute',
         fromNamespace: ns,
@@ -245,6 +257,19 @@ export function backends(
       })
     ) {
       fail('RefNotPermitted', `${what}: another namespace without a ReferenceGrant there`);
+      continue;
+    }
+    // Traefik's loadService (httproute.go, traefik/traefik#12544): the backendRef's filters are
+    // loaded next, whatever its kind, with the route's namespace (traefik/traefik#13462); one that
+    // cannot be loaded refuses the backend, InvalidKind, "Cannot load filters on HTTPBackendRef …".
+    const filtersError = single
+      ? undefined
+      : filterError((ref.filters ?? []) as readonly HttpRouteFilter[], ns, crd);
+    if (filtersError !== undefined) {
+      fail(
+        'InvalidKind',
+        `Cannot load filters on HTTPBackendRef ${group === '' ? 'core' : group}/${kind}/${to}/${ref.name ?? ''}: ${filtersError}`,
+      );
       continue;
     }
     if (group === 'traefik.io' && kind === 'TraefikService' && ref.name !== undefined) {
@@ -420,30 +445,6 @@ export function backendTLS(
  */
 export function tlsScheme(transport: PolicyTransport | undefined): { scheme?: string } {
   return transport === undefined ? {} : { scheme: 'https' };
-}
-
-/**
- * What Traefik's FillExtensionBuilderRegistry (pkg/provider/kubernetes/crd/kubernetes.go) gives
- * the Gateway provider: with the kubernetesCRD provider configured, its `namespaces` (empty: all);
- * `null` when it is not configured.
- */
-export type CrdRegistry = { readonly namespaces: readonly string[] } | null;
-
-/**
- * Why a reference to the CRD provider's `kind` (Middleware, TraefikService) in namespace `ns` is
- * refused, as Traefik: no builder registered for it without the CRD provider ("unsupported …"),
- * a namespace the CRD provider does not watch ("namespace … is not allowed"); undefined: allowed.
- */
-export function crdRefused(
-  crd: CrdRegistry,
-  what: string,
-  kind: string,
-  name: string,
-  ns: string,
-): string | undefined {
-  if (crd === null) return `unsupported ${what} traefik.io/${kind}/${name}`;
-  if (crd.namespaces.length > 0 && !crd.namespaces.includes(ns)) return `namespace "${ns}" is not allowed`;
-  return undefined;
 }
 
 /**

@@ -16,6 +16,7 @@ import { type GatewayObjects, type GatewayOptions, gatewayConfig, gatewayUpdate 
 import { listenerRouterName } from './gateway-isolation.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
+import type { Obj } from './kube-build.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
 
@@ -878,7 +879,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       type: 'RequestHeaderModifier',
       requestHeaderModifier: { set: [{ name: 'x', value: '1' }] },
     };
-    const { config, issues } = build({
+    const { config, issues, statuses } = build({
       gatewayClasses: [gatewayClassFor()],
       gateways: [gw],
       httpRoutes: [
@@ -932,9 +933,16 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.equal(config.http.services[sv(two, 'default', 'a', 1)]?.middlewares, undefined);
     assert.equal(config.http.services[sv(two, 'default', 'a', 2)], undefined);
     assert.ok(config.http.middlewares[`${sv(two, 'default', 'a', 0)}-requestheadermodifier-0`]);
+    // Traefik's loadService: InvalidKind, "Cannot load filters on HTTPBackendRef <group>/<kind>/<ns>/<name>: …".
+    const cannot =
+      'Cannot load filters on HTTPBackendRef core/Service/default/a: filter 0: unsupported filter RequestMirror';
     assert.ok(
-      issues.some((i) => i.includes('rule 0 backendRef 2: filter 0: unsupported filter RequestMirror')),
+      issues.some((i) => i.includes(`rule 0: ${cannot}`)),
+      issues.join('\n'),
     );
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+    assert.equal(parent?.conditions.find((c) => c['type'] === 'ResolvedRefs')?.['message'], cannot);
     assert.deepEqual(config.http.routers[one]?.middlewares, []);
     assert.deepEqual(config.http.services[sv(one, 'default', 'a', 0)]?.middlewares, [
       `${sv(one, 'default', 'a', 0)}-requestheadermodifier-0`,
@@ -942,8 +950,260 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     const w = config.http.services[`${bad}-wrr`];
     assert.ok(w?.kind === 'weighted');
     assert.deepEqual(w.weighted.services, [{ name: sv(bad, 'default', 'a', 0), weight: 1, status: 500 }]);
+    assert.ok(issues.some((i) => i.includes(`rule 2: ${cannot}`)));
+  });
+
+  it('refuses a backend whose filter cannot load before its kind or port is looked at, and builds a TraefikService backendRef`s filters without applying them', () => {
+    const hdr = {
+      type: 'RequestHeaderModifier',
+      requestHeaderModifier: { set: [{ name: 'x', value: '1' }] },
+    };
+    const missing = {
+      type: 'ExtensionRef',
+      extensionRef: { group: 'example.com', kind: 'Filter', name: 'f' },
+    };
+    const { config, issues, statuses } = build(
+      {
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [gw],
+        httpRoutes: [
+          httpRouteFor('default', 'r', {
+            parentRefs: [{ name: 'gw' }],
+            rules: [
+              {
+                matches: [{ path: { value: '/ts' } }],
+                backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'ts', filters: [hdr] }],
+              },
+              {
+                // No port and a bad filter: the filter is what Traefik reports.
+                matches: [{ path: { value: '/noport' } }],
+                backendRefs: [{ name: 'a', filters: [missing] }],
+              },
+            ],
+          }),
+        ],
+        services: apps.slice(0, 1),
+        endpointSlices: apps.slice(2, 3),
+      },
+      { crd: { namespaces: [] } },
+    );
+    const keys = Object.keys(config.http.routers);
+    const ts = named(keys, 'httproute-default-r-gw-default-gw-ep-web-0');
+    const noport = named(keys, 'httproute-default-r-gw-default-gw-ep-web-1');
+    // Traefik's loadService: the CRD provider's TraefikService builder returns no service, so the
+    // filters' middlewares are built (conf.HTTP.Middlewares) and applied nowhere.
+    const w = config.http.services[`${ts}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(w.weighted.services, [{ name: 'default-ts@kubernetescrd', weight: 1 }]);
+    assert.ok(config.http.middlewares[`${sv(ts, 'default', 'ts', 0)}-requestheadermodifier-0`]);
+    const n = config.http.services[`${noport}-wrr`];
+    assert.ok(n?.kind === 'weighted');
+    assert.deepEqual(n.weighted.services, [{ name: sv(noport, 'default', 'a', 0), weight: 1, status: 500 }]);
+    const cannot =
+      'Cannot load filters on HTTPBackendRef core/Service/default/a: filter 0: unsupported filter extension ref example.com/Filter/f';
     assert.ok(
-      issues.some((i) => i.includes('rule 2 backendRef 0: filter 0: unsupported filter RequestMirror')),
+      issues.some((i) => i.includes(cannot)),
+      issues.join('\n'),
+    );
+    assert.ok(!issues.some((i) => i.includes('port is required')), issues.join('\n'));
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+  });
+
+  it('reports ResolvedRefs from the backends for a parent that attaches to no listener (Traefik v3.8 matchingGatewayListenersForParentRef)', () => {
+    const { config, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw', sectionName: 'nope' }],
+          rules: [{ backendRefs: [{ name: 'missing', port: 80 }] }],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    assert.deepEqual(
+      Object.keys(config.http.routers).filter((n) => n.startsWith('httproute-')),
+      [],
+    );
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), [
+      'Accepted=False/NoMatchingParent',
+      'ResolvedRefs=False/BackendNotFound',
+    ]);
+  });
+
+  it('sends a rule whose one backendRef is internal to it without looking at its namespace or filters (loadHTTPRoute, before loadService)', () => {
+    const { config, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              backendRefs: [
+                {
+                  group: 'traefik.io',
+                  kind: 'TraefikService',
+                  name: 'api@internal',
+                  namespace: 'elsewhere',
+                  filters: [{ type: 'RequestMirror' }],
+                },
+              ],
+            },
+            {
+              matches: [{ path: { value: '/zero' } }],
+              backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'api@internal', weight: 0 }],
+            },
+          ],
+        }),
+      ],
+    });
+    for (const ri of [0, 1]) {
+      const r = named(Object.keys(config.http.routers), `httproute-default-r-gw-default-gw-ep-web-${ri}`);
+      assert.equal(config.http.routers[r]?.service, 'api@internal');
+    }
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+  });
+
+  it('routes a rule with no backendRef taking traffic to its `<router>-wrr` without a server (Traefik`s weighted service without children, 503)', () => {
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            { matches: [{ path: { value: '/zero' } }], backendRefs: [{ name: 'a', port: 80, weight: 0 }] },
+            { matches: [{ path: { value: '/none' } }] },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    for (const ri of [0, 1]) {
+      const r = named(Object.keys(config.http.routers), `httproute-default-r-gw-default-gw-ep-web-${ri}`);
+      assert.equal(config.http.routers[r]?.service, `${r}-wrr`);
+      const s = config.http.services[`${r}-wrr`];
+      assert.ok(s?.kind === 'loadBalancer');
+      assert.deepEqual(s.loadBalancer.servers, []);
+    }
+    assert.ok(
+      !issues.some((i) => i.includes('no usable backendRefs') || i.includes('servers')),
+      issues.join('\n'),
+    );
+  });
+
+  it('builds no router for a rule whose one internal backendRef crossProviderNamespaces refuses (Traefik`s router without service)', () => {
+    const { config, statuses } = build(
+      {
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [gw],
+        httpRoutes: [
+          httpRouteFor('default', 'r', {
+            parentRefs: [{ name: 'gw' }],
+            rules: [
+              {
+                matches: [{ path: { value: '/api' } }],
+                backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'api@internal' }],
+              },
+              { matches: [{ path: { value: '/a' } }], backendRefs: [{ name: 'a', port: 80 }] },
+            ],
+          }),
+        ],
+        services: apps.slice(0, 1),
+        endpointSlices: apps.slice(2, 3),
+      },
+      { crossProviderNamespaces: ['trusted'] },
+    );
+    const routers = Object.keys(config.http.routers).filter((n) => n.startsWith('httproute-'));
+    assert.equal(routers.length, 1, routers.join());
+    assert.ok(routers[0]!.startsWith('httproute-default-r-gw-default-gw-ep-web-1-'));
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=False/RefNotPermitted',
+    ]);
+  });
+
+  it('does not load the backendRefs of a rule whose own filters cannot load: they leave ResolvedRefs alone (loadHTTPRoute)', () => {
+    const { config, statuses, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ filters: [{ type: 'RequestMirror' }], backendRefs: [{ name: 'missing', port: 80 }] }],
+        }),
+      ],
+    });
+    const r = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
+    assert.equal(config.http.routers[r]?.service, `${r}-err-wrr`);
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    assert.ok(!issues.some((i) => i.includes('missing')), issues.join('\n'));
+  });
+
+  it('takes a backendRef whose group is written `core` as a core Service (Traefik`s groupCore)', () => {
+    const { config } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ group: 'core', kind: 'Service', name: 'a', port: 80 }] }],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    const r = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
+    const w = config.http.services[`${r}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(w.weighted.services, [{ name: sv(r, 'default', 'a', 0), weight: 1 }]);
+  });
+
+  it('refuses a cross-provider backendRef that names a namespace, and reports the last failing rule`s ResolvedRefs (traefik/traefik#13322, loadHTTPRoute)', () => {
+    const { config, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              matches: [{ path: { value: '/missing' } }],
+              backendRefs: [{ name: 'nope', port: 80 }],
+            },
+            {
+              matches: [{ path: { value: '/x' } }],
+              backendRefs: [
+                { group: 'traefik.io', kind: 'TraefikService', name: 'svc@file', namespace: 'default' },
+              ],
+            },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    const x = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1');
+    const w = config.http.services[`${x}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    // Normalized, as Traefik's provider.Normalize of that name.
+    assert.deepEqual(w.weighted.services, [{ name: `${x}-svc-default-svc-file-0`, weight: 1, status: 500 }]);
+    const parent = (statusOf(statuses, 'HTTPRoute', 'r')['parents'] as { conditions: Obj[] }[])[0];
+    assert.deepEqual(conds(parent?.conditions), [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=False/RefNotPermitted',
+    ]);
+    assert.match(
+      String(parent?.conditions.find((c) => c['type'] === 'ResolvedRefs')?.['message']),
+      /namespace is not allowed with a cross-provider reference/,
     );
   });
 

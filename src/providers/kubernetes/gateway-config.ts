@@ -9,12 +9,11 @@ import {
   type Backends,
   backendServiceName,
   backends,
-  type CrdRegistry,
   isInternalService,
   registerChildren,
   routerChildren,
 } from './gateway-backends.ts';
-import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
+import { type CrdRegistry, filterError, filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { frontendTls } from './gateway-frontend-tls.ts';
 import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { dropChildlessListenerRouters, listenerRouters } from './gateway-isolation.ts';
@@ -398,19 +397,18 @@ export function gatewayUpdate(
     ...built.issues,
     ...extraIssues,
   ]);
-  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why), and
-  // `deny-unknown-host` has no server on purpose.
+  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why),
+  // `deny-unknown-host` has no server on purpose, nor does a rule's `<router>-wrr` without a
+  // backendRef taking traffic (Traefik's weighted service without children).
   const quiet = (i: ConfigIssue): boolean =>
     i.severity === 'warning' &&
     i.path[1] === 'services' &&
     i.path[4] === 'servers' &&
-    ((i.path[0] === 'http' && String(i.path[2]).endsWith(REDIRECT_SERVICE)) ||
+    ((i.path[0] === 'http' && String(i.path[2]).split('@')[0]!.endsWith('-wrr')) ||
       (i.path[0] === 'tcp' &&
         (String(i.path[2]).endsWith('-err-lb') || String(i.path[2]).split('@')[0] === DENY_UNKNOWN_HOST)));
   return { ...u, issues: u.issues.filter((i) => !quiet(i)) };
 }
-
-const REDIRECT_SERVICE = '-redirect';
 
 type RouteKind = 'HTTPRoute' | 'GRPCRoute';
 
@@ -505,6 +503,29 @@ function routeConfig(
       'No listener matches the parentRef',
     );
     let resolved = condition(route, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found');
+    // Traefik v3.8 (matchingGatewayListenersForParentRef keeps every listener of the parent, "so
+    // that ResolvedRefs is reported even for parentRefs that match no listener"; loadHTTPRoute
+    // runs for each of them, attached or not): the backends decide ResolvedRefs, whether the
+    // route is accepted there or not. Of several failing routers, loadHTTPRoute / loadGRPCRoute
+    // keep the last one's condition (and loadWRRService its last failing backendRef's).
+    if (ofGateway.length > 0) {
+      // A rule whose own filters cannot load routes to `<router>-err-wrr` without loading its
+      // backendRefs (loadHTTPRoute / loadGRPCRoute): they count for nothing, ResolvedRefs included.
+      ruleBackends ??= rules.map((r, ri) =>
+        ruleFiltersFail(kind, r, ns, crd)
+          ? NO_BACKENDS
+          : kind === 'GRPCRoute'
+            ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
+            : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross, crd),
+      );
+      const failure = ruleBackends.findLast((x) => x.failure !== undefined)?.failure;
+      if (failure !== undefined)
+        resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);
+      // Its loadHTTPServers / loadGRPCServers record the BackendTLSPolicies' ancestors for each
+      // of those listeners too, the route attached there or not.
+      for (const a of ofGateway)
+        for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
+    }
     const matching = ofGateway.filter(
       (a) =>
         (parent.sectionName === undefined || a.listener.name === parent.sectionName) &&
@@ -547,15 +568,6 @@ function routeConfig(
       a.status.attachedRoutes++;
       if (!a.attached || a.entryPoint === undefined) continue;
       accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
-      ruleBackends ??= rules.map((r, ri) =>
-        kind === 'GRPCRoute'
-          ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
-          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross, crd),
-      );
-      for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
-      const failure = ruleBackends.find((x) => x.failure !== undefined)?.failure;
-      if (failure !== undefined)
-        resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);
       rules.forEach((rule, ri) => {
         routers(
           b,
@@ -577,7 +589,9 @@ function routeConfig(
     parents.push({
       parentRef: parent, // as the route wrote it (Traefik's)
       controllerName: CONTROLLER,
-      conditions: [accepted, resolved],
+      // Traefik v3.8's loadHTTPRoutes: a parent without listeners (a ListenerSet its Gateway does
+      // not allow) loads nothing, and its status has no ResolvedRefs condition.
+      conditions: ofGateway.length > 0 ? [accepted, resolved] : [accepted],
     });
   }
   if (parents.length === 0) return;
@@ -590,6 +604,23 @@ function routeConfig(
     status: { parents: [...current.filter((p) => p['controllerName'] !== CONTROLLER), ...parents] },
   });
 }
+
+/** Traefik's loadGRPCMiddlewares: a GRPCRoute takes RequestHeaderModifier and ExtensionRef only. */
+function grpcUnsupportedFilter(kind: RouteKind, rule: Rule): HttpRouteFilter | undefined {
+  return kind === 'GRPCRoute'
+    ? (rule.filters ?? []).find((f) => f.type !== 'RequestHeaderModifier' && f.type !== 'ExtensionRef')
+    : undefined;
+}
+
+/** Whether a rule's own filters cannot load (its routers then answer from `<router>-err-wrr`). */
+function ruleFiltersFail(kind: RouteKind, rule: Rule, ns: string, crd: CrdRegistry): boolean {
+  return (
+    grpcUnsupportedFilter(kind, rule) !== undefined || filterError(rule.filters ?? [], ns, crd) !== undefined
+  );
+}
+
+/** The backends of a rule whose backendRefs are not loaded. */
+const NO_BACKENDS: Backends = { children: [], templates: new Map(), failure: undefined, uses: [] };
 
 function routers(
   b: KubeBuild,
@@ -609,10 +640,7 @@ function routers(
   const ns = route.metadata.namespace ?? 'default';
   const matches = rule.matches === undefined || rule.matches.length === 0 ? [{}] : rule.matches;
   // Traefik's loadGRPCMiddlewares: a GRPCRoute takes RequestHeaderModifier and ExtensionRef only.
-  const unsupported =
-    kind === 'GRPCRoute'
-      ? (rule.filters ?? []).find((f) => f.type !== 'RequestHeaderModifier' && f.type !== 'ExtensionRef')
-      : undefined;
+  const unsupported = grpcUnsupportedFilter(kind, rule);
   matches.forEach((m: Match & GrpcMatch, mi) => {
     const matched = kind === 'GRPCRoute' ? grpcMatchRule(m, hosts) : matchRule(m, hosts);
     if ('error' in matched) {
@@ -673,15 +701,20 @@ function routers(
     // Traefik (traefik/traefik#13367): each router its own service per backendRef.
     const perRouter = routerChildren(name, service);
     const names = chain.names;
-    // Traefik v3.7 (traefik/traefik#12544, named since #13367 by httproute.go loadHTTPService):
-    // a backendRef's filters are its own service's middlewares, `<service>-<filter type>-<index>`
+    // Traefik v3.7 (traefik/traefik#12544, named since #13367 by httproute.go loadService): a
+    // backendRef's filters are its own service's middlewares, `<service>-<filter type>-<index>`
     // with `<service>` the router's `<router>-svc-<ns>-<name>-<backendRef index>`, run after the
     // router's when that backend is picked, with the route's namespace for an ExtensionRef
-    // (v3.7.7, traefik/traefik#13462); a filter it cannot load refuses the backend: its share
-    // answers 500. A TraefikService backend has no service of ours: its weighted child carries them.
-    const active = kind === 'HTTPRoute' ? activeRefs(rule.backendRefs ?? []) : [];
+    // (v3.7.7, traefik/traefik#13462). Filters that cannot load refused the backend already
+    // (backends(): its child answers 500, ResolvedRefs=False). A TraefikService backend has no
+    // service of the provider's (the CRD provider's backend builder returns none): Traefik builds
+    // its filters' middlewares and applies them nowhere (`if service != nil`), as here.
+    // A rule whose one backendRef is internal goes to it without loadService (below): its
+    // filters are not built.
+    const internalOnly = (rule.backendRefs ?? []).length === 1 && isInternalService(rule.backendRefs![0]!);
+    const active = kind === 'HTTPRoute' && !internalOnly ? activeRefs(rule.backendRefs ?? []) : [];
     // backends() gives one child per backendRef taking traffic, in order.
-    let children =
+    const children =
       active.length !== perRouter.children.length
         ? perRouter.children
         : perRouter.children.map((c, i) => {
@@ -695,42 +728,36 @@ function routers(
               index: at,
             });
             const backendChain = filterMiddlewares(b, filters, svc, ns, path, where, crd);
-            if ('error' in backendChain) {
-              b.error(where, `rule ${ri} backendRef ${at}: ${backendChain.error}`);
-              return { name: svc, weight: c['weight'], status: 500 };
-            }
-            if (backendChain.names.length === 0) return c;
             const own = perRouter.lbs.get(String(c['name']));
-            if (own === undefined) return { ...c, middlewares: backendChain.names };
+            if ('error' in backendChain || backendChain.names.length === 0 || own === undefined) return c;
             const had = (own.service['middlewares'] as string[] | undefined) ?? [];
             own.service = { ...own.service, middlewares: [...had, ...backendChain.names] };
             return c;
           });
-    if (children.length === 0) {
-      if (!chain.redirects) {
-        b.error(where, `rule ${ri}: no usable backendRefs`);
+    // Traefik's loadHTTPRoute: a rule whose one backendRef is an internal TraefikService
+    // (`api@internal`…) has it as the router's own service, whatever its weight, the only place an
+    // internal service may be used (a weighted child cannot be one); refused (crossProviderNamespaces,
+    // rest@internal), it is the weighted service's refused share below.
+    if (kind === 'HTTPRoute' && internalOnly) {
+      const target = String(rule.backendRefs![0]!.name);
+      if (service.failure === undefined) {
+        b.routers[name] = routerOf(built, a, target, names);
+        b.source('http/routers', name, where);
         return;
       }
-      // A redirect answers by itself: its router needs a service all the same, with no server.
-      b.services[`${name}${REDIRECT_SERVICE}`] = { loadBalancer: { servers: [] } };
-      b.source('http/services', `${name}${REDIRECT_SERVICE}`, where);
-      children = [{ name: `${name}${REDIRECT_SERVICE}`, weight: 1 }];
+      // Refused by crossProviderNamespaces: Traefik's router has no service, which its router
+      // manager does not serve ("the service is missing on the router"). rest@internal stays a
+      // refused share answering 500 (ours, GHSA-96qj-4jj5-wcjc).
+      if (target !== 'rest@internal') return;
     }
-    // Traefik's loadHTTPRoute: a rule whose one backendRef is an internal TraefikService
-    // (`api@internal`…) has it as the router's own service, the only place an internal service
-    // may be used (a weighted child cannot be one).
-    const refs = rule.backendRefs ?? [];
-    const ref = refs.length === 1 ? refs[0]! : undefined;
-    const only = children.length === 1 ? children[0]! : undefined;
-    if (
-      kind === 'HTTPRoute' &&
-      ref !== undefined &&
-      isInternalService(ref) &&
-      only !== undefined &&
-      only['status'] === undefined &&
-      only['name'] === ref.name
-    ) {
-      b.routers[name] = routerOf(built, a, String(ref.name), names);
+    if (children.length === 0) {
+      // Traefik's loadWRRService / loadGRPCService: the rule's `<router>-wrr` has no child (no
+      // backendRefs, or all of weight 0, which its wrr Balancer's Add ignores), so a request no
+      // redirect answers gets the balancer's 503 "no available server". A weighted service needs
+      // a child here: a load balancer without servers, under that name, answers the same.
+      b.services[`${name}-wrr`] = { loadBalancer: { servers: [] } };
+      b.source('http/services', `${name}-wrr`, where);
+      b.routers[name] = routerOf(built, a, `${name}-wrr`, names);
       b.source('http/routers', name, where);
       return;
     }

@@ -1,6 +1,29 @@
-import { type CrdRegistry, crdRefused } from './gateway-backends.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
 import { normalize, quoteMeta } from './kube-build.ts';
+
+/**
+ * What Traefik's FillExtensionBuilderRegistry (pkg/provider/kubernetes/crd/kubernetes.go) gives
+ * the Gateway provider: with the kubernetesCRD provider configured, its `namespaces` (empty: all);
+ * `null` when it is not configured.
+ */
+export type CrdRegistry = { readonly namespaces: readonly string[] } | null;
+
+/**
+ * Why a reference to the CRD provider's `kind` (Middleware, TraefikService) in namespace `ns` is
+ * refused, as Traefik: no builder registered for it without the CRD provider ("unsupported …"),
+ * a namespace the CRD provider does not watch ("namespace … is not allowed"); undefined: allowed.
+ */
+export function crdRefused(
+  crd: CrdRegistry,
+  what: string,
+  kind: string,
+  name: string,
+  ns: string,
+): string | undefined {
+  if (crd === null) return `unsupported ${what} traefik.io/${kind}/${name}`;
+  if (crd.namespaces.length > 0 && !crd.namespaces.includes(ns)) return `namespace "${ns}" is not allowed`;
+  return undefined;
+}
 
 interface HeaderFilter {
   readonly set?: readonly { readonly name: string; readonly value: string }[];
@@ -70,36 +93,38 @@ function corsHeaders(c: CorsFilter): Obj {
   return out;
 }
 
-/** The middleware names of a router, in filter order; `redirects` when one answers by itself. */
+/** The middleware names of a router (or a backendRef's service), in filter order. */
 export interface FilterChain {
   readonly names: string[];
-  readonly redirects: boolean;
+}
+
+/** A filter's middleware: built here (`mw`), or the CRD provider's (an ExtensionRef, no `mw`). */
+interface FilterEntry {
+  readonly name: string;
+  readonly mw?: Obj;
 }
 
 /**
- * The middlewares of one router built from its rule's filters, as Traefik's loadMiddlewares
- * (pkg/provider/kubernetes/gateway/httproute.go): each filter is `<router>-<type>-<i>`, of the
- * middleware of the same name (gateway-middlewares.ts); ExtensionRef to a Traefik Middleware
- * (`traefik.io`/`Middleware`) names the CRD provider's `<ns>-<name>@kubernetescrd`. A
- * ReplacePrefixMatch takes the match's path (`/` by default) as the prefix to replace. Ours: the
- * middlewares run in the filters' order (Traefik's come out of a Go map, in no set order).
- * `CORS` → a `headers` middleware (corsHeaders, Traefik v3.8). An unsupported filter
- * (RequestMirror …) is an error: the router answers 500 (gateway-config.ts).
+ * The middlewares of one router (or backendRef service) built from filters, as Traefik's
+ * loadMiddlewares (pkg/provider/kubernetes/gateway/httproute.go): each filter is
+ * `<parent>-<type>-<i>`, of the middleware of the same name (gateway-middlewares.ts);
+ * ExtensionRef to a Traefik Middleware (`traefik.io`/`Middleware`) names the CRD provider's
+ * `<ns>-<name>@kubernetescrd`. A ReplacePrefixMatch takes the match's path (`/` by default) as
+ * the prefix to replace. The middlewares run in the filters' order (Traefik's loadMiddlewares keeps
+ * them in a slice since its traefik/traefik#13367 httproute.go). `CORS` → a `headers` middleware (corsHeaders, Traefik v3.8). An
+ * unsupported filter (RequestMirror …) is an error. Nothing is registered here.
  */
-export function filterMiddlewares(
-  b: KubeBuild,
+function loadFilters(
   filters: readonly HttpRouteFilter[],
-  router: string,
+  parent: string,
   ns: string,
   matchPath: string | undefined,
-  where: string,
-  crd: CrdRegistry = { namespaces: [] },
-): FilterChain | { error: string } {
-  const names: string[] = [];
-  let redirects = false;
+  crd: CrdRegistry,
+): { entries: FilterEntry[] } | { error: string } {
+  const entries: FilterEntry[] = [];
   const prefix = matchPath ?? '/';
   for (const [i, f] of filters.entries()) {
-    const name = normalize(`${router}-${(f.type ?? '').toLowerCase()}-${i}`);
+    const name = normalize(`${parent}-${(f.type ?? '').toLowerCase()}-${i}`);
     let mw: Obj;
     switch (f.type) {
       case 'RequestHeaderModifier':
@@ -126,7 +151,6 @@ export function filterMiddlewares(
             statusCode: r.statusCode ?? 302,
           },
         };
-        redirects = true;
         break;
       }
       case 'URLRewrite': {
@@ -155,17 +179,52 @@ export function filterMiddlewares(
           };
         const refused = crdRefused(crd, 'filter extension ref', 'Middleware', e.name, ns);
         if (refused !== undefined) return { error: `filter ${i}: ${refused}` };
-        names.push(`${normalize(`${ns}-${e.name}`)}@kubernetescrd`);
+        entries.push({ name: `${normalize(`${ns}-${e.name}`)}@kubernetescrd` });
         continue;
       }
       default:
         return { error: `filter ${i}: unsupported filter ${f.type ?? '(no type)'}` };
     }
-    b.middlewares[name] = mw;
-    b.source('http/middlewares', name, where);
-    names.push(name);
+    entries.push({ name, mw });
   }
-  return { names, redirects };
+  return { entries };
+}
+
+/**
+ * Why `filters` cannot be loaded (loadFilters), or undefined: whether they load does not depend
+ * on the router or the match they are built for.
+ */
+export function filterError(
+  filters: readonly HttpRouteFilter[],
+  ns: string,
+  crd: CrdRegistry = { namespaces: [] },
+): string | undefined {
+  const r = loadFilters(filters, '', ns, undefined, crd);
+  return 'error' in r ? r.error : undefined;
+}
+
+/**
+ * The middlewares of `parent` (a router, or a backendRef's service) built from `filters`
+ * (loadFilters), registered in the configuration: their names in filter order, or the error
+ * (the router answers 500, gateway-config.ts).
+ */
+export function filterMiddlewares(
+  b: KubeBuild,
+  filters: readonly HttpRouteFilter[],
+  parent: string,
+  ns: string,
+  matchPath: string | undefined,
+  where: string,
+  crd: CrdRegistry = { namespaces: [] },
+): FilterChain | { error: string } {
+  const r = loadFilters(filters, parent, ns, matchPath, crd);
+  if ('error' in r) return r;
+  for (const e of r.entries) {
+    if (e.mw === undefined) continue;
+    b.middlewares[e.name] = e.mw;
+    b.source('http/middlewares', e.name, where);
+  }
+  return { names: r.entries.map((e) => e.name) };
 }
 
 function headerEdits(h: HeaderFilter | undefined): Obj {

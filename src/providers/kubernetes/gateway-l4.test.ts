@@ -673,6 +673,39 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
     assert.ok((trusted.data['tcp'] as { routers: Record<string, unknown> }).routers[intName]);
   });
 
+  it('refuses a cross-provider TraefikService backendRef that names a namespace (traefik/traefik#13322)', () => {
+    const r = build({
+      gateways: [tcpGateway],
+      tcpRoutes: [
+        tcpRouteFor('default', 'ns', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [
+            {
+              backendRefs: [
+                { group: 'traefik.io', kind: 'TraefikService', name: 'db@file', namespace: 'default' },
+              ],
+            },
+          ],
+        }),
+      ],
+    });
+    const router = rn('tcproute-default-ns-gw-default-gw-ep-tcp-0');
+    const tcp = r.data['tcp'] as {
+      services: Record<string, { weighted?: { services: { name: string }[] } }>;
+    };
+    assert.deepEqual(
+      tcp.services[`${router}-wrr`]?.weighted?.services.map((c) => c.name),
+      [`${router}-err-lb`],
+    );
+    const c = (
+      statusOf(r.statuses, 'TCPRoute', 'ns').status['parents'] as {
+        conditions: { reason: string; message: string }[];
+      }[]
+    )[0]!.conditions[1]!;
+    assert.equal(c.reason, 'RefNotPermitted');
+    assert.match(c.message, /namespace is not allowed with a cross-provider reference/);
+  });
+
   it('scopes the provider as Traefik`s gateways, gatewayClasses and disableGatewayClassStatus options', () => {
     const [a, aSlice] = svc('default', 'app', 80, ['10.0.0.1'], 8080);
     const objs = {

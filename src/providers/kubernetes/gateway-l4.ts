@@ -102,10 +102,10 @@ export function l4RouteConfig(
       const tlsPolicies = kind === 'TLSRoute' ? policies : undefined;
       const built = new L4Build(b, grants, route, kind, a, hosts ?? [], where, cross, tlsPolicies);
       resolved = built.resolved;
-      if (ok && a.attached && a.entryPoint !== undefined) {
-        built.commit();
-        for (const uses of built.policyUses) tlsPolicies?.record(uses, a.gw.metadata.name, a.listener.name);
-      }
+      if (ok && a.attached && a.entryPoint !== undefined) built.commit();
+      // Traefik's loadTLSRoutes loads the route for every listener of its parent Gateway, and
+      // loadTLSServers records the policy's ancestor for each, the route attached there or not.
+      for (const uses of built.policyUses) tlsPolicies?.record(uses, a.gw.metadata.name, a.listener.name);
     }
     parents.push({
       parentRef: parent, // as the route wrote it (Traefik's)
@@ -264,6 +264,13 @@ class L4Build {
     const ns = ref.namespace !== undefined && ref.namespace !== '' ? ref.namespace : routeNs;
     const refName = ref.name ?? '';
     const what = `Cannot load ${this.#kind} BackendRef ${group}/${kind}/${ns}/${refName}`;
+    // traefik/traefik#13322 (tcproute.go / tlsroute.go loadTCPService / loadTLSService): a
+    // cross-provider name (`name@provider`) with a namespace is refused before anything else.
+    if (ref.namespace !== undefined && ref.namespace !== '' && refName.includes('@'))
+      return this.#fail(
+        'RefNotPermitted',
+        `${what}: namespace is not allowed with a cross-provider reference`,
+      );
     const granted = this.#grants.allows({
       fromKind: this.#kind,
       fromNamespace: routeNs,

@@ -125,10 +125,14 @@ describe('Gateway API ListenerSet (v1) as Traefik v3.8', () => {
         reason === 'Accepted',
       );
       // A route naming a ListenerSet of ours gets a status either way.
+      // Traefik v3.8's loadHTTPRoutes: a ListenerSet it does not allow has no listeners, so
+      // nothing is loaded for it and its parent status has no ResolvedRefs.
       const route = statusOf(b.statuses, 'HTTPRoute', 'r');
-      assert.equal(
-        conds((route.status['parents'] as { conditions: unknown }[])[0]!.conditions)[0],
-        reason === 'Accepted' ? 'Accepted=True/Accepted' : 'Accepted=False/NoMatchingParent',
+      assert.deepEqual(
+        conds((route.status['parents'] as { conditions: unknown }[])[0]!.conditions),
+        reason === 'Accepted'
+          ? ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']
+          : ['Accepted=False/NoMatchingParent'],
       );
     }
     // `Same`: a ListenerSet of the Gateway's namespace.

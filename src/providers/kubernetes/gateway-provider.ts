@@ -1,8 +1,8 @@
 import type { KubernetesGatewayProviderConfig } from '../../config/static/providers.ts';
 import type { ProviderValidation } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
-import type { CrdRegistry } from './gateway-backends.ts';
 import { gatewayConfig, gatewayUpdate } from './gateway-config.ts';
+import type { CrdRegistry } from './gateway-filters.ts';
 import { StatusWriter } from './gateway-status.ts';
 import { SERVICE_RESOURCES } from './informer.ts';
 import { runKubeProvider } from './kube-watch.ts';

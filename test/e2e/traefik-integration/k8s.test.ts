@@ -181,7 +181,7 @@ describe('traefik integration/k8s_test.go', () => {
     ));
 
   it('TestGatewayConfiguration: GatewayClass, Gateways, HTTPRoute, TCPRoute and TLSRoute as rawdata-gateway.json', {
-    todo: "rawdata-gateway.json predates the Traefik versions our Gateway provider follows: router names hashed over their parts since v3.7.11 (makeRouterName, GHSA-fgjj-px3w-67xx), v3.8's listener isolation (`listener-<ep>-<http|https>-…` parent routers, the routes' routers their children), TLS listeners that take TLSRoutes only (the fixture's Terminate listener has a TCPRoute) and the `deny-unknown-host` TCP router; the index holds no newer rawdata-gateway.json",
+    todo: "rawdata-gateway.json (traefik/traefik 1b318274, the newest of the 7 stored versions, all before v3.6.25/v3.7.6) predates the Traefik versions our Gateway provider follows: router names hashed over their parts since v3.7.11 (makeRouterName, GHSA-fgjj-px3w-67xx), one service per router and backendRef (traefik/traefik#13367, `<router>-svc-default-whoami-0` for the shared `default-whoami-http-80`), v3.8's listener isolation (`listener-<ep>-<http|https>-…` parent routers, the routes' routers their children), TLS listeners that take TLSRoutes only (the fixture's Terminate listener has a TCPRoute) and the `deny-unknown-host` TCP router; field by field in docs/migrating-from-traefik.md",
   }, async () => {
     // The Gateway listeners name entry points by port: they get free loopback ports, written in
     // both the static configuration and the Gateways.
