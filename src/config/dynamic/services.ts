@@ -253,13 +253,16 @@ const weightedChild = strictObject({
 });
 
 const weighted = strictObject({
-  services: z.array(nullAsEmpty(weightedChild)).min(1, 'a weighted service needs at least one service'),
+  // None is a service that answers 503 `no available server`, as Traefik's wrr.Balancer without
+  // children (nextServer: errNoAvailableServer).
+  services: z.array(nullAsEmpty(weightedChild)).default([]),
   sticky: nullAsEmpty(sticky).optional(),
   healthCheck: nullAsEmpty(parentHealthCheck).optional(),
 });
 
 const highestRandomWeight = strictObject({
-  services: z.array(nullAsEmpty(weightedRef)).min(1, 'needs at least one service'),
+  // None: 503 `no available server`, as Traefik's hrw.Balancer without children.
+  services: z.array(nullAsEmpty(weightedRef)).default([]),
   healthCheck: nullAsEmpty(parentHealthCheck).optional(),
 });
 
