@@ -154,7 +154,9 @@ describe('loadStaticConfig: defaults', () => {
   });
 
   it("takes a zero idleTimeout, as Traefik passes it to Go's server (readTimeout's value, or none)", () => {
-    const r = load(`${minimal}    transport:\n      respondingTimeouts: { idleTimeout: 0s, readTimeout: 0s }\n`);
+    const r = load(
+      `${minimal}    transport:\n      respondingTimeouts: { idleTimeout: 0s, readTimeout: 0s }\n`,
+    );
     assert.deepEqual(r.issues, []);
     assert.equal(r.config?.entryPoints['web']?.transport.respondingTimeouts.idleTimeout, 0);
   });
