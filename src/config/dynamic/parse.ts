@@ -1,6 +1,6 @@
 import type { ConfigIssue, ConfigPath } from '../issues.ts';
 import { issue, sortIssues } from '../issues.ts';
-import { normalizeConfig } from '../normalize.ts';
+import { type NormalizeOptions, normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
 import type { Locator } from '../yaml-source.ts';
@@ -74,9 +74,24 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
       if (DYNAMIC_SECTIONS.some((d) => d === k.toLowerCase())) picked[k] = v;
     }
   }
-  const r = parseDynamicData(picked, src.locate);
+  const r = parseDynamicData(picked, src.locate, { standalone: FILE_DECODER });
   return { ...r, issues: sortIssues([...src.issues, ...r.issues]) };
 }
+
+/** Middleware types whose field Traefik tags allowEmpty (pkg/config/dynamic/middlewares.go). */
+const EMPTY_MIDDLEWARES: ReadonlySet<string> = new Set(['compress', 'contentType']);
+
+/**
+ * The structs Traefik's file decoder refuses empty (see NormalizeOptions.standalone): the root's
+ * `http`, `tcp`, `udp` and `tls` (dynamic.Configuration: no allowEmpty) and a middleware's type
+ * but `compress` and `contentType`. Other structs are read as empty, as for Traefik's allowEmpty
+ * ones (a router's `tls`, `sticky.cookie`, a service's `healthCheck`).
+ */
+const FILE_DECODER = {
+  emptySection: (path: ConfigPath): boolean =>
+    path.length === 1 ||
+    (path.length === 4 && path[1] === 'middlewares' && !EMPTY_MIDDLEWARES.has(String(path[3]))),
+};
 
 /**
  * Reads a configuration that is already plain data (a provider's labels, keys or objects decoded
@@ -85,9 +100,12 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
 export function parseDynamicData(
   data: Record<string, unknown>,
   locate: Locator,
-  opts: { readonly quietCase?: boolean } = {},
+  opts: Pick<NormalizeOptions, 'quietCase' | 'standalone'> = {},
 ): ParsedDynamic {
   const norm = normalizeConfig(data, dynamicConfigSchema, { locate, ...opts });
+  // Traefik's decoder refuses the whole file (file.DecodeContent: "cannot decode configuration
+  // data"): nothing of it is applied.
+  if (norm.refused === true) return { issues: norm.issues, locate: norm.locate, disabled: [] };
   const normalized = isPlainObject(norm.data) ? norm.data : {};
   const r = validateShape(normalized, norm.locate);
   return { ...r, issues: sortIssues([...norm.issues, ...r.issues]), locate: norm.locate };

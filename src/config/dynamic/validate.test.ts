@@ -100,7 +100,6 @@ describe('validateDynamic', () => {
     const r = check(
       `${base}  routers:
     a: { rule: "Path(\`/\`)", service: nope, middlewares: [strip, ghost] }
-  serversTransports: {}
 `.replace('servers: [{', 'serversTransport: tt\n        servers: [{'),
     );
     assert.deepEqual(r.lines, [
@@ -307,7 +306,7 @@ describe('validateDynamic', () => {
     const r = check(`http:
   middlewares:
     none: { inFlightReq: { amount: 0 } }
-    unset: { inFlightReq: {} }
+    unset: { inFlightReq: { sourceCriterion: { requestHost: true } } }
 tcp:
   middlewares:
     shut: { inFlightConn: { amount: -1 } }

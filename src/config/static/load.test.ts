@@ -161,6 +161,18 @@ describe('loadStaticConfig: defaults', () => {
     assert.equal(r.config?.entryPoints['web']?.transport.respondingTimeouts.idleTimeout, 0);
   });
 
+  it("refuses an empty map (`experimental.plugins: {}`), as Traefik's decoder does, and takes its allowEmpty sections", () => {
+    const r = load(`${minimal}experimental:\n  plugins: {}\nping: {}\naccessLog: {}\n`);
+    assert.equal(r.config, undefined);
+    assert.deepEqual(
+      r.lines.map((l) => l.replace(/^conf\/static\.yaml:\d+:\d+: /, '')),
+      [
+        'experimental.plugins: `plugins` cannot be a standalone element: an empty section here makes Traefik refuse the whole file (paerser: it needs at least one key under it)',
+      ],
+    );
+    assert.deepEqual(load(`${minimal}ping: {}\naccessLog: {}\n`).issues, []);
+  });
+
   it('resolves relative provider paths against the working directory, as Traefik does', () => {
     const r = load(`${minimal}providers:\n  file: { filename: dynamic.yaml }\n`);
     assert.deepEqual(r.config?.providers.file, {
