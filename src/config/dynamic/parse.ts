@@ -87,7 +87,7 @@ const EMPTY_MIDDLEWARES: ReadonlySet<string> = new Set(['compress', 'contentType
  * but `compress` and `contentType`. Other structs are read as empty, as for Traefik's allowEmpty
  * ones (a router's `tls`, `sticky.cookie`, a service's `healthCheck`).
  */
-const FILE_DECODER = {
+export const FILE_DECODER: NonNullable<NormalizeOptions['standalone']> = {
   emptySection: (path: ConfigPath): boolean =>
     path.length === 1 ||
     (path.length === 4 && path[1] === 'middlewares' && !EMPTY_MIDDLEWARES.has(String(path[3]))),
