@@ -135,7 +135,7 @@ describe('parseDynamic', () => {
   it('loads router observability and responseForwarding, and reports an unknown strategy and an empty weighted service', () => {
     const r = lines(`http:
   routers:
-    r: { rule: "Host(\`a\`)", service: s, observability: {} }
+    r: { rule: "Host(\`a\`)", service: s, observability: { accessLogs: false } }
   services:
     s:
       loadBalancer:
@@ -278,6 +278,12 @@ describe('an empty section (Traefik\'s decoder: "cannot be a standalone element"
     refused('http:\n  routers:\n    r:\n');
     refused('http:\n  middlewares:\n    m:\n      headers: {}\n');
     refused('http:\n  middlewares:\n    m:\n      headers:\n        customRequestHeaders: {}\n');
+    refused('http:\n  services:\n    s:\n      loadBalancer: {}\n');
+    refused('tcp:\n  services:\n    s:\n      weighted: {}\n');
+    refused(
+      'http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{ url: "http://a" }]\n        healthCheck: {}\n',
+    );
+    refused('http:\n  routers:\n    r: { rule: "Path(`/`)", service: s, observability: {} }\n');
     // An empty TOML table, as bajman/stackdash's middlewares.toml (test/corpus/traefik).
     const toml = parseDynamic('[http.middlewares.auth.basicAuth]\n', 'dyn.toml');
     assert.equal(toml.config, undefined);
@@ -294,6 +300,10 @@ http:
       loadBalancer:
         servers: [{ url: "http://127.0.0.1:9001" }]
         sticky: { cookie: {} }
+    w:
+      weighted:
+        services: [{ name: s }]
+        healthCheck: {}
   middlewares:
     gz: { compress: {} }
     ct: { contentType: {} }

@@ -81,16 +81,34 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
 /** Middleware types whose field Traefik tags allowEmpty (pkg/config/dynamic/middlewares.go). */
 const EMPTY_MIDDLEWARES: ReadonlySet<string> = new Set(['compress', 'contentType']);
 
+/** A load balancer's structs Traefik does not tag allowEmpty (pkg/config/dynamic/http_config.go). */
+const STRICT_LOAD_BALANCER: ReadonlySet<string> = new Set(['healthCheck', 'responseForwarding']);
+
 /**
- * The structs Traefik's file decoder refuses empty (see NormalizeOptions.standalone): the root's
- * `http`, `tcp`, `udp` and `tls` (dynamic.Configuration: no allowEmpty) and a middleware's type
- * but `compress` and `contentType`. Other structs are read as empty, as for Traefik's allowEmpty
- * ones (a router's `tls`, `sticky.cookie`, a service's `healthCheck`).
+ * The structs Traefik's file decoder refuses empty (see NormalizeOptions.standalone), from the
+ * tags of pkg/config/dynamic: the root's `http`, `tcp`, `udp` and `tls` (dynamic.Configuration),
+ * a middleware's type but `compress` and `contentType`, a service's type (`loadBalancer`,
+ * `weighted`, `mirroring`, `failover`), a router's `observability`, an HTTP load balancer's
+ * `healthCheck` and `responseForwarding`. Other structs are read as empty, as Traefik reads its
+ * allowEmpty ones (a router's `tls`, `sticky`, `sticky.cookie`, a weighted or mirroring
+ * service's `healthCheck`).
  */
 export const FILE_DECODER: NonNullable<NormalizeOptions['standalone']> = {
-  emptySection: (path: ConfigPath): boolean =>
-    path.length === 1 ||
-    (path.length === 4 && path[1] === 'middlewares' && !EMPTY_MIDDLEWARES.has(String(path[3]))),
+  emptySection: (path: ConfigPath): boolean => {
+    if (path.length === 1) return true;
+    if (path.length === 4) {
+      if (path[1] === 'middlewares') return !EMPTY_MIDDLEWARES.has(String(path[3]));
+      if (path[1] === 'services') return true;
+      return path[1] === 'routers' && path[3] === 'observability';
+    }
+    return (
+      path.length === 5 &&
+      path[0] === 'http' &&
+      path[1] === 'services' &&
+      path[3] === 'loadBalancer' &&
+      STRICT_LOAD_BALANCER.has(String(path[4]))
+    );
+  },
 };
 
 /**
