@@ -127,6 +127,17 @@ function defaultTcpTransport(t: NonNullable<StaticConfig['tcpServersTransport']>
   };
 }
 
+/**
+ * Go's http.Server.idleTimeout(), which Traefik's entry points run on (createHTTPServer in
+ * pkg/server/server_entrypoint_tcp.go passes respondingTimeouts as they are): an idleTimeout of 0
+ * takes readTimeout's value, and with both 0 an idle connection has no limit: a deadline at
+ * Infinity, which the ticker's sweep never reaches (the connection code is unchanged).
+ */
+function goIdleTimeout(idleMs: number, readMs: number): number {
+  if (idleMs > 0) return idleMs;
+  return readMs > 0 ? readMs : Number.POSITIVE_INFINITY;
+}
+
 function entryPointContext(
   name: string,
   ep: EntryPointConfig,
@@ -154,7 +165,7 @@ function entryPointContext(
     cnameFlattening,
     aliasHeaders: aliasHeadersPolicy(ep.http.aliasHeadersStrategy, ep.http.underscoreHeadersStrategy),
     readHeaderTimeoutMs: t.readHeaderTimeout,
-    idleTimeoutMs: t.idleTimeout,
+    idleTimeoutMs: goIdleTimeout(t.idleTimeout, t.readTimeout),
     readTimeoutMs: t.readTimeout,
     writeTimeoutMs: t.writeTimeout,
     keepAliveMaxRequests: ep.transport.keepAliveMaxRequests,

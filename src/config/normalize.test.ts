@@ -165,10 +165,19 @@ describe('reading values as Traefik does', () => {
   });
 
   it('skips null values and empty sections, as if absent', () => {
-    const r = dyn('http:\n  routers:\n  services:\n  middlewares:\n    gone:\ntls:\n');
+    // `http` keeps one key with a value: with none, it would have nothing under it (below).
+    const r = dyn('http:\n  routers:\n  services:\n  middlewares:\n    gz: { compress: {} }\ntls:\n');
     assert.deepEqual(r.lines, []);
     assert.deepEqual(r.config!.http.routers, {});
-    assert.deepEqual(r.config!.http.middlewares, {});
+    assert.deepEqual(Object.keys(r.config!.http.middlewares), ['gz']);
+  });
+
+  it('refuses a map whose entries are all null: paerser drops them, and the map has nothing under it', () => {
+    // paerser file/raw_node.go decodeRaw skips nil values; nodes_metadata.go then refuses the
+    // map node without children ("middlewares cannot be a standalone element").
+    const r = dyn('http:\n  middlewares:\n    gone:\n');
+    assert.equal(r.config, undefined);
+    assert.match(r.lines.join('\n'), /http\.middlewares: `middlewares` cannot be a standalone element/);
   });
 
   it('ignores unknown top-level keys with a warning (YAML anchors), and keeps unknown nested keys errors', () => {

@@ -37,6 +37,16 @@ export interface NormalizeOptions {
    * convention: `loadbalancer.server.port` is how everyone writes them).
    */
   readonly quietCase?: boolean;
+  /**
+   * A file read by Traefik's file decoder (paerser parser/nodes_metadata.go addMetadata): an
+   * element of a map or struct type with nothing under it (`routers: {}`, `http: {}`, an empty
+   * TOML table) is refused, "<key> cannot be a standalone element", and the whole file with it,
+   * unless its field is tagged allowEmpty. Every map here (maps are never allowEmpty; a map of
+   * raw values, a plugin's options, excepted); of the structs, those `emptySection` names (given
+   * the canonical path): the others are read as empty, which Traefik does for its allowEmpty
+   * ones (`tls: {}` on a router, `compress: {}`).
+   */
+  readonly standalone?: { readonly emptySection?: (path: ConfigPath) => boolean };
 }
 
 export interface Normalized {
@@ -44,6 +54,8 @@ export interface Normalized {
   readonly issues: ConfigIssue[];
   /** Takes canonical paths. */
   readonly locate: Locator;
+  /** An element Traefik's file decoder refuses the whole file for (see `standalone`). */
+  readonly refused?: true;
 }
 
 /** Canonical key → the key as written, for the branches where a key was renamed. */
@@ -104,6 +116,17 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
     issues.push(issue(severity, message, pathOf(path), where));
   };
   const passThrough = new Set((opts.passThrough ?? []).map((k) => k.toLowerCase()));
+  let refused = false;
+  const standalone = (at: Chain, path: Chain) => {
+    refused = true;
+    const key = path?.seg ?? '';
+    warn(
+      `\`${key}\` cannot be a standalone element: an empty section here makes Traefik refuse the whole file (paerser: it needs at least one key under it)`,
+      at,
+      path,
+      'error',
+    );
+  };
 
   const walk = (
     value: unknown,
@@ -120,14 +143,17 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
         const out: Record<string, unknown> = {};
         let map: PathMap | undefined;
         const element = describeSchema(node.value);
+        let entries = 0;
         for (const k in value) {
           const v = value[k];
           if (v === null) continue;
+          entries++;
           const [nv, child] = walk(v, element, { up: orig, seg: k }, { up: canon, seg: k }, depth + 1);
           if (nv === DROP) continue;
           out[k] = nv;
           if (child !== undefined) map = mapped(map, k, { original: k, child });
         }
+        if (entries === 0 && opts.standalone !== undefined && !isRawMap(node.value)) standalone(orig, canon);
         return [out, map];
       }
       case 'array': {
@@ -177,11 +203,19 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       value === true ||
       value === '' ||
       (typeof value === 'string' && value.trim().toLowerCase() === 'true')
-    )
+    ) {
+      if (opts.standalone?.emptySection?.(pathOf(canon)) === true) standalone(orig, canon);
       return [{}];
+    }
     if (value === false || (typeof value === 'string' && value.trim().toLowerCase() === 'false'))
       return [DROP];
     if (!isPlainObject(value)) return [value];
+    if (
+      opts.standalone?.emptySection !== undefined &&
+      !hasNonNull(value) &&
+      opts.standalone.emptySection(pathOf(canon))
+    )
+      standalone(orig, canon);
     const { known: lowerKnown, unsupported: lowerUnsupported, aliases: lowerAliases } = lookupOf(node);
     const out: Record<string, unknown> = {};
     let writtenAs: Map<string, string> | undefined;
@@ -293,7 +327,19 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
     map === undefined
       ? opts.locate
       : (path, target, offset) => opts.locate(original(path, map), target, offset);
-  return { data: out === DROP ? {} : out, issues, locate };
+  return { data: out === DROP ? {} : out, issues, locate, ...(refused ? { refused: true as const } : {}) };
+}
+
+/** No key with a value: paerser drops null values, so such a map has no children. */
+function hasNonNull(v: Record<string, unknown>): boolean {
+  for (const k in v) if (v[k] !== null) return true;
+  return false;
+}
+
+/** A map of raw values (Go's map[string]interface{}: a plugin's options), filled as it is. */
+function isRawMap(element: z.core.$ZodType): boolean {
+  const t = element._zod.def.type;
+  return t === 'unknown' || t === 'any';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type ParsedDynamic, parseDynamicData } from '../config/dynamic/parse.ts';
+import { FILE_DECODER, type ParsedDynamic, parseDynamicData } from '../config/dynamic/parse.ts';
 import { type RuleChecker, validateDynamic } from '../config/dynamic/validate.ts';
 import { type ConfigIssue, type ConfigPath, hasErrors, issue, sortIssues } from '../config/issues.ts';
 import { isPlainObject } from '../config/schema-helpers.ts';
@@ -86,7 +86,14 @@ export function updateFromYaml(
   source: string,
   provider: string,
   validation: ProviderValidation,
-  opts: { readonly wholeDecode?: boolean } = {},
+  opts: {
+    readonly wholeDecode?: boolean;
+    /**
+     * Decoded as Traefik's file decoder does (the HTTP provider: paerser file.DecodeContent), which
+     * refuses an empty map or section; the REST provider's JSON decoder does not.
+     */
+    readonly fileDecoder?: boolean;
+  } = {},
 ): ProviderUpdate {
   const src = parseYaml(text, source);
   if (src.data === undefined) return { config: undefined, issues: src.issues };
@@ -98,7 +105,11 @@ export function updateFromYaml(
       issues: [issue('error', 'the configuration must be a map (key: value)', [], where)],
     };
   }
-  const parsed = parseDynamicData(top, src.locate);
+  const parsed = parseDynamicData(
+    top,
+    src.locate,
+    opts.fileDecoder === true ? { standalone: FILE_DECODER } : {},
+  );
   if (parsed.config === undefined || (opts.wholeDecode === true && hasErrors(parsed.issues)))
     return { config: undefined, issues: sortIssues([...src.issues, ...parsed.issues]) };
   return checked(parsed, provider, validation, src.issues);

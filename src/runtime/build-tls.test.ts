@@ -116,7 +116,7 @@ describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
 `);
     assert.deepEqual(configured.issues, []);
     assert.equal(configured.tls.store.defaultCertificate.certPem, fileCert.certPem);
-    const none = build('tls: {}\n', [acmeCert]);
+    const none = build('tls:\n', [acmeCert]);
     assert.equal(none.tls.store.defaultCertificate.certPem, generated.get().certPem);
   });
 });

@@ -205,7 +205,7 @@ ${SERVICES}`),
     // Nothing is applied while a provider has not been heard from.
     await new Promise<void>((resolve) => setImmediate(resolve));
     assert.deepEqual(w.outcomes, []);
-    api.push({ config: update('http: {}\n').config, issues: [] });
+    api.push({ config: update('http:\n').config, issues: [] });
     const o = await applied;
     assert.equal(o.generation, 1);
     assert.equal(w.lines.filter((l) => l.msg === 'configuration applied').length, 1);

@@ -519,6 +519,49 @@ providers:
   });
 });
 
+describe('a file of the folder with an empty section (`middlewares: {}`)', () => {
+  it('rejects the folder whole, as Traefik\'s decoder refuses the file (paerser: "cannot be a standalone element"), and applies it once a key is under it', async (t) => {
+    const a = await backend(t, 'a');
+    const b = await backend(t, 'b');
+    const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-standalone-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+      return file;
+    };
+    write('one.yaml', route('one', '/one', a.url));
+    const proxy = await startProxy({ config: staticWith(`    directory: "${dir}"`) });
+    t.after(() => proxy.stop());
+    assert.equal((await get(proxy, '/one')).body, 'a');
+    const generation = currentGeneration(proxy);
+
+    // As Advokat-Babayki/docker-homelab-core's dynamic.yml (test/corpus/traefik): Traefik logs
+    // "middlewares cannot be a standalone element (type map[string]*dynamic.Middleware)" and
+    // applies nothing of the folder; one.yaml's change waits with it.
+    let from = proxy.logs.length;
+    const two = write('two.yaml', 'http:\n  middlewares: {}\n');
+    write('one.yaml', route('one', '/one', b.url));
+    await waitForLogFrom(
+      proxy,
+      from,
+      (l) => l.msg === 'configuration rejected' && String(l.issue).startsWith(`${two}:`),
+    );
+    assert.match(
+      rejectedIssues(proxy, from).join('\n'),
+      /http\.middlewares: `middlewares` cannot be a standalone element/,
+    );
+    assert.equal((await get(proxy, '/one')).body, 'a', 'the last good configuration serves');
+    assert.equal(currentGeneration(proxy), generation);
+
+    from = proxy.logs.length;
+    write('two.yaml', 'http:\n  middlewares:\n    gz:\n      compress: {}\n');
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration applied');
+    assert.equal((await get(proxy, '/one')).body, 'b');
+  });
+});
+
 describe('a providers.file with neither filename nor directory', () => {
   it('starts without the file provider, with a warning, as Traefik starts without it', async (t) => {
     // Traefik's file provider fails in Provide ("neither filename nor directory is defined"), its

@@ -49,7 +49,18 @@ http:
     credentials: { rule: "PathPrefix(\`/credentials\`)", service: be, middlewares: [credentials] }
     secure: { rule: "PathPrefix(\`/secure\`)", service: be, middlewares: [secure] }
     lists: { rule: "PathPrefix(\`/lists\`)", service: be, middlewares: [lists] }
+    csp: { rule: "PathPrefix(\`/csp\`)", service: be, middlewares: [csp] }
   middlewares:
+    # A CSP written as a YAML block (Padumond/traefik-proxy in the corpus): Traefik loads it.
+    csp:
+      headers:
+        contentSecurityPolicy: |
+          default-src 'self';
+          img-src 'self' data:
+        customResponseHeaders:
+          X-Robots-Tag: >
+            noindex,
+            nofollow
     custom:
       headers:
         customRequestHeaders: { Host: "backend.test", User-Agent: "", X-Forwarded-For: "", X-Added: "yes" }
@@ -91,6 +102,22 @@ http:
   after(async () => {
     await proxy?.stop();
     await backend?.close();
+  });
+
+  it("response values with line breaks load and go out as Go's server writes them: over HTTP/1.1 each CR/LF a space, ends trimmed; over HTTP/2 dropped", async () => {
+    const r = await curl([`http://127.0.0.1:${port('web')}/csp`]);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.headers['content-security-policy'], ["default-src 'self'; img-src 'self' data:"]);
+    assert.deepEqual(r.headers['x-robots-tag'], ['noindex, nofollow']);
+    const h2 = await curl([
+      '--http2',
+      '--cacert',
+      pki.ca.certFile,
+      `https://127.0.0.1:${port('secure')}/csp`,
+    ]);
+    assert.equal(h2.status, 200);
+    assert.equal(h2.headers['content-security-policy'], undefined);
+    assert.equal(h2.headers['x-robots-tag'], undefined);
   });
 
   it('custom request headers: a Host override, an empty value removing the field (X-Forwarded-For entirely)', async () => {

@@ -49,7 +49,7 @@ describe('HTTP provider (e2e)', () => {
   file:
     filename: dynamic.yaml
 `,
-      files: { 'dynamic.yaml': 'http: {}\n' },
+      files: { 'dynamic.yaml': 'http:\n' },
     });
     web = proxy.ports['web'] ?? 0;
     admin = proxy.ports['traefik'] ?? 0;

@@ -32,6 +32,10 @@ function config(be: Backend, silent: SilentUpstream, unaccepting: UnacceptingUps
     address: "127.0.0.1:0"
     transport:
       respondingTimeouts: { readHeaderTimeout: 60s, idleTimeout: 60s, readTimeout: 500ms }
+  idleZero:
+    address: "127.0.0.1:0"
+    transport:
+      respondingTimeouts: { readHeaderTimeout: 60s, idleTimeout: 0s, readTimeout: 500ms }
 log: { level: INFO }
 http:
   routers:
@@ -91,7 +95,7 @@ describe('timeouts', () => {
     await Promise.all([be?.close(), silent?.close(), unaccepting?.close()]);
   });
 
-  async function open(t: TestContext, entryPoint: 'hdr' | 'idle' | 'body'): Promise<RawConn> {
+  async function open(t: TestContext, entryPoint: 'hdr' | 'idle' | 'body' | 'idleZero'): Promise<RawConn> {
     const port = proxy.ports[entryPoint];
     assert.ok(port !== undefined, `entry point ${entryPoint} is listening`);
     const c = await RawConn.open(port);
@@ -153,6 +157,21 @@ describe('timeouts', () => {
     const closed = await c.waitClosed();
     assert.equal(closed.ended, true, 'closed with a FIN');
     assert.equal(closed.error, undefined);
+    assert.equal(c.received().length, bytes, 'no 408 or other bytes on an idle connection');
+  });
+
+  it("closes an idle keep-alive connection after readTimeout when idleTimeout is 0, as Go's server", async (t) => {
+    // Traefik passes idleTimeout to Go's http.Server as it is (createHTTPServer), whose
+    // idleTimeout() takes ReadTimeout's value for 0: 'idleZero' has readTimeout 500ms, and a
+    // 60s readHeaderTimeout, so that only the idle timer can close the connection.
+    const c = await open(t, 'idleZero');
+    c.write(get('/ok'));
+    const res = await c.readResponse();
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('connection'), undefined, 'the response keeps the connection');
+    const bytes = c.received().length;
+    const closed = await c.waitClosed();
+    assert.equal(closed.ended, true, 'closed with a FIN');
     assert.equal(c.received().length, bytes, 'no 408 or other bytes on an idle connection');
   });
 

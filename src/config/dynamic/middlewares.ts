@@ -48,6 +48,18 @@ const PlainText = z.string().refine((v) => !FORBIDDEN_VALUE_CHAR.test(v), 'must 
 /** A header value: its wire bytes (see wireBytes). */
 const PlainValue = PlainText.transform(wireBytes);
 
+/**
+ * A value the headers middleware writes into the response head. Traefik loads one with line
+ * breaks (a CSP written as a YAML block, `contentSecurityPolicy: |`): Go's server turns each CR,
+ * LF and NUL into a space over HTTP/1.1 and drops the field over HTTP/2, and so do our writers
+ * for any response field (core/field-values.ts settles it): nothing to refuse here.
+ */
+const ResponseValue = z.string().transform(wireBytes);
+const ResponseHeaderMap = z.record(
+  HeaderName,
+  z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(ResponseValue),
+);
+
 /** A Go (RE2) regular expression that must translate and compile. */
 const GoRegexp = z.string().superRefine((src, ctx) => {
   const r = compileGoRegexp(src);
@@ -66,15 +78,15 @@ const DEPRECATED_HEADERS: Readonly<Record<string, string>> = {
 export const HeadersSchema = strictObject(
   {
     customRequestHeaders: HeaderMap.optional(),
-    customResponseHeaders: HeaderMap.optional(),
+    customResponseHeaders: ResponseHeaderMap.optional(),
     accessControlAllowCredentials: z.boolean().optional(),
     // Traefik joins these lists with ',' as they are (header.go): an item may itself be a list
-    // ("GET, POST"), so only what would break the field (CR, LF, NUL) is refused.
-    accessControlAllowHeaders: z.array(PlainValue).optional(),
-    accessControlAllowMethods: z.array(PlainValue).optional(),
+    // ("GET, POST"), so only NUL is refused; line breaks become spaces, as Go writes them.
+    accessControlAllowHeaders: z.array(ResponseValue).optional(),
+    accessControlAllowMethods: z.array(ResponseValue).optional(),
     accessControlAllowOriginList: z.array(PlainValue).optional(),
     accessControlAllowOriginListRegex: z.array(GoRegexp).optional(),
-    accessControlExposeHeaders: z.array(PlainValue).optional(),
+    accessControlExposeHeaders: z.array(ResponseValue).optional(),
     accessControlMaxAge: z.number().int().optional(),
     addVaryHeader: z.boolean().optional(),
     allowedHosts: z.array(PlainValue).optional(),
@@ -85,15 +97,15 @@ export const HeadersSchema = strictObject(
     stsPreload: z.boolean().optional(),
     forceSTSHeader: z.boolean().optional(),
     frameDeny: z.boolean().optional(),
-    customFrameOptionsValue: PlainValue.optional(),
+    customFrameOptionsValue: ResponseValue.optional(),
     contentTypeNosniff: z.boolean().optional(),
     browserXssFilter: z.boolean().optional(),
-    customBrowserXSSValue: PlainValue.optional(),
-    contentSecurityPolicy: PlainValue.optional(),
-    contentSecurityPolicyReportOnly: PlainValue.optional(),
-    publicKey: PlainValue.optional(),
-    referrerPolicy: PlainValue.optional(),
-    permissionsPolicy: PlainValue.optional(),
+    customBrowserXSSValue: ResponseValue.optional(),
+    contentSecurityPolicy: ResponseValue.optional(),
+    contentSecurityPolicyReportOnly: ResponseValue.optional(),
+    publicKey: ResponseValue.optional(),
+    referrerPolicy: ResponseValue.optional(),
+    permissionsPolicy: ResponseValue.optional(),
     isDevelopment: z.boolean().optional(),
     /** Deprecated: redirect plain HTTP requests to https (301; 307 with sslTemporaryRedirect). */
     sslRedirect: z.boolean().optional(),
@@ -103,7 +115,7 @@ export const HeadersSchema = strictObject(
     /** Deprecated: also redirect HTTPS requests whose host is not sslHost. */
     sslForceHost: z.boolean().optional(),
     /** Deprecated: the Feature-Policy response header. */
-    featurePolicy: PlainValue.optional(),
+    featurePolicy: ResponseValue.optional(),
   },
   [],
   { deprecated: DEPRECATED_HEADERS },

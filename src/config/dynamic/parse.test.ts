@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatIssue } from '../issues.ts';
-import { parseDynamic } from './parse.ts';
+import { parseDynamic, parseDynamicData } from './parse.ts';
 
 const good = `http:
   routers:
@@ -135,7 +135,7 @@ describe('parseDynamic', () => {
   it('loads router observability and responseForwarding, and reports an unknown strategy (an empty weighted service loads: Traefik answers 503)', () => {
     const r = lines(`http:
   routers:
-    r: { rule: "Host(\`a\`)", service: s, observability: {} }
+    r: { rule: "Host(\`a\`)", service: s, observability: { accessLogs: false } }
   services:
     s:
       loadBalancer:
@@ -252,5 +252,67 @@ describe('parseDynamic', () => {
       }
     ).http.services['lb'];
     assert.equal(svc?.loadBalancer.healthCheck.scheme, 'http');
+  });
+});
+
+describe('an empty section (Traefik\'s decoder: "cannot be a standalone element")', () => {
+  const refused = (text: string) => {
+    const r = lines(text);
+    assert.equal(r.config, undefined, 'the whole file is refused');
+    assert.ok(
+      r.lines.some((l) => l.includes('cannot be a standalone element')),
+      r.lines.join('\n'),
+    );
+    return r.lines;
+  };
+
+  it('refuses the whole file for an empty map or a struct that is not allowEmpty', () => {
+    assert.deepEqual(refused('http:\n  middlewares: {}\n'), [
+      'dyn.yaml:2:3: http.middlewares: `middlewares` cannot be a standalone element: an empty section here makes Traefik refuse the whole file (paerser: it needs at least one key under it)',
+    ]);
+    refused('http: {}\n');
+    refused('tls: {}\n');
+    refused('tcp:\n  services: {}\n');
+    // paerser drops null values: a map whose entries are all null has nothing under it.
+    refused('http:\n  routers:\n    r:\n');
+    refused('http:\n  middlewares:\n    m:\n      headers: {}\n');
+    refused('http:\n  middlewares:\n    m:\n      headers:\n        customRequestHeaders: {}\n');
+    refused('http:\n  services:\n    s:\n      loadBalancer: {}\n');
+    refused('tcp:\n  services:\n    s:\n      weighted: {}\n');
+    refused(
+      'http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{ url: "http://a" }]\n        healthCheck: {}\n',
+    );
+    refused('http:\n  routers:\n    r: { rule: "Path(`/`)", service: s, observability: {} }\n');
+    // An empty TOML table, as bajman/stackdash's middlewares.toml (test/corpus/traefik).
+    const toml = parseDynamic('[http.middlewares.auth.basicAuth]\n', 'dyn.toml');
+    assert.equal(toml.config, undefined);
+    assert.match(toml.issues.map(formatIssue).join('\n'), /basicAuth` cannot be a standalone element/);
+  });
+
+  it("takes the allowEmpty ones (a router's tls, compress, contentType, sticky.cookie) and a null key", () => {
+    const r = lines(`entryPoints:
+http:
+  routers:
+    r: { rule: "Host(\`a\`)", service: s, tls: {} }
+  services:
+    s:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:9001" }]
+        sticky: { cookie: {} }
+    w:
+      weighted:
+        services: [{ name: s }]
+        healthCheck: {}
+  middlewares:
+    gz: { compress: {} }
+    ct: { contentType: {} }
+`);
+    assert.deepEqual(r.lines, []);
+    assert.notEqual(r.config, undefined);
+  });
+
+  it("does not apply to a provider's data (labels, keys): they cannot spell an empty section", () => {
+    const r = parseDynamicData({ http: { middlewares: {} } }, () => ({ exact: false }));
+    assert.deepEqual(r.issues, []);
   });
 });

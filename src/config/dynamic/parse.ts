@@ -1,6 +1,6 @@
 import type { ConfigIssue, ConfigPath } from '../issues.ts';
 import { issue, sortIssues } from '../issues.ts';
-import { normalizeConfig } from '../normalize.ts';
+import { type NormalizeOptions, normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
 import type { Locator } from '../yaml-source.ts';
@@ -74,9 +74,42 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
       if (DYNAMIC_SECTIONS.some((d) => d === k.toLowerCase())) picked[k] = v;
     }
   }
-  const r = parseDynamicData(picked, src.locate);
+  const r = parseDynamicData(picked, src.locate, { standalone: FILE_DECODER });
   return { ...r, issues: sortIssues([...src.issues, ...r.issues]) };
 }
+
+/** Middleware types whose field Traefik tags allowEmpty (pkg/config/dynamic/middlewares.go). */
+const EMPTY_MIDDLEWARES: ReadonlySet<string> = new Set(['compress', 'contentType']);
+
+/** A load balancer's structs Traefik does not tag allowEmpty (pkg/config/dynamic/http_config.go). */
+const STRICT_LOAD_BALANCER: ReadonlySet<string> = new Set(['healthCheck', 'responseForwarding']);
+
+/**
+ * The structs Traefik's file decoder refuses empty (see NormalizeOptions.standalone), from the
+ * tags of pkg/config/dynamic: the root's `http`, `tcp`, `udp` and `tls` (dynamic.Configuration),
+ * a middleware's type but `compress` and `contentType`, a service's type (`loadBalancer`,
+ * `weighted`, `mirroring`, `failover`), a router's `observability`, an HTTP load balancer's
+ * `healthCheck` and `responseForwarding`. Other structs are read as empty, as Traefik reads its
+ * allowEmpty ones (a router's `tls`, `sticky`, `sticky.cookie`, a weighted or mirroring
+ * service's `healthCheck`).
+ */
+export const FILE_DECODER: NonNullable<NormalizeOptions['standalone']> = {
+  emptySection: (path: ConfigPath): boolean => {
+    if (path.length === 1) return true;
+    if (path.length === 4) {
+      if (path[1] === 'middlewares') return !EMPTY_MIDDLEWARES.has(String(path[3]));
+      if (path[1] === 'services') return true;
+      return path[1] === 'routers' && path[3] === 'observability';
+    }
+    return (
+      path.length === 5 &&
+      path[0] === 'http' &&
+      path[1] === 'services' &&
+      path[3] === 'loadBalancer' &&
+      STRICT_LOAD_BALANCER.has(String(path[4]))
+    );
+  },
+};
 
 /**
  * Reads a configuration that is already plain data (a provider's labels, keys or objects decoded
@@ -85,9 +118,12 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
 export function parseDynamicData(
   data: Record<string, unknown>,
   locate: Locator,
-  opts: { readonly quietCase?: boolean } = {},
+  opts: Pick<NormalizeOptions, 'quietCase' | 'standalone'> = {},
 ): ParsedDynamic {
   const norm = normalizeConfig(data, dynamicConfigSchema, { locate, ...opts });
+  // Traefik's decoder refuses the whole file (file.DecodeContent: "cannot decode configuration
+  // data"): nothing of it is applied.
+  if (norm.refused === true) return { issues: norm.issues, locate: norm.locate, disabled: [] };
   const normalized = isPlainObject(norm.data) ? norm.data : {};
   const r = validateShape(normalized, norm.locate);
   return { ...r, issues: sortIssues([...norm.issues, ...r.issues]), locate: norm.locate };

@@ -130,7 +130,6 @@ describe('validateDynamic', () => {
     const r = check(
       `${base}  routers:
     a: { rule: "Path(\`/\`)", service: nope, middlewares: [strip, ghost] }
-  serversTransports: {}
 `.replace('servers: [{', 'serversTransport: tt\n        servers: [{'),
     );
     assert.deepEqual(r.lines, [
@@ -324,10 +323,10 @@ describe('validateDynamic', () => {
 
   it('warns about services without servers or with only zero weights, and keeps them', () => {
     const r = check(
-      'http:\n  services:\n    a: { loadBalancer: {} }\n    b: { loadBalancer: { servers: [{ url: "http://h:1", weight: 0 }] } }\n',
+      'http:\n  services:\n    a: { loadBalancer: { servers: [] } }\n    b: { loadBalancer: { servers: [{ url: "http://h:1", weight: 0 }] } }\n',
     );
     assert.deepEqual(r.lines, [
-      'dyn.yaml:3:10: warning: http.services.a.loadBalancer.servers: the service has no servers: its requests get 503',
+      'dyn.yaml:3:35: warning: http.services.a.loadBalancer.servers: the service has no servers: its requests get 503',
       'dyn.yaml:4:35: warning: http.services.b.loadBalancer.servers: every server has weight 0: the service gets no traffic',
     ]);
     assert.deepEqual(Object.keys(r.config?.http.services ?? {}), ['a', 'b']);
@@ -337,7 +336,7 @@ describe('validateDynamic', () => {
     const r = check(`http:
   middlewares:
     none: { inFlightReq: { amount: 0 } }
-    unset: { inFlightReq: {} }
+    unset: { inFlightReq: { sourceCriterion: { requestHost: true } } }
 tcp:
   middlewares:
     shut: { inFlightConn: { amount: -1 } }

@@ -145,17 +145,32 @@ describe('loadStaticConfig: defaults', () => {
     assert.equal(r.config?.log.level, 'debug');
   });
 
-  it('refuses a zero header or idle timeout, which would close every connection at once', () => {
-    const r = load(
-      `${minimal}    transport:\n      respondingTimeouts: { readHeaderTimeout: 0s, idleTimeout: 0 }\n`,
+  it('refuses a zero header timeout (ours), which would close every connection at once', () => {
+    const r = load(`${minimal}    transport:\n      respondingTimeouts: { readHeaderTimeout: 0s }\n`);
+    assert.deepEqual(
+      r.lines.map((l) => l.replace(/^conf\/static\.yaml:\d+:\d+: /, '')),
+      ['entryPoints.web.transport.respondingTimeouts.readHeaderTimeout: must be greater than 0'],
     );
+  });
+
+  it("takes a zero idleTimeout, as Traefik passes it to Go's server (readTimeout's value, or none)", () => {
+    const r = load(
+      `${minimal}    transport:\n      respondingTimeouts: { idleTimeout: 0s, readTimeout: 0s }\n`,
+    );
+    assert.deepEqual(r.issues, []);
+    assert.equal(r.config?.entryPoints['web']?.transport.respondingTimeouts.idleTimeout, 0);
+  });
+
+  it("refuses an empty map (`experimental.plugins: {}`), as Traefik's decoder does, and takes its allowEmpty sections", () => {
+    const r = load(`${minimal}experimental:\n  plugins: {}\nping: {}\naccessLog: {}\n`);
+    assert.equal(r.config, undefined);
     assert.deepEqual(
       r.lines.map((l) => l.replace(/^conf\/static\.yaml:\d+:\d+: /, '')),
       [
-        'entryPoints.web.transport.respondingTimeouts.readHeaderTimeout: must be greater than 0',
-        'entryPoints.web.transport.respondingTimeouts.idleTimeout: must be greater than 0',
+        'experimental.plugins: `plugins` cannot be a standalone element: an empty section here makes Traefik refuse the whole file (paerser: it needs at least one key under it)',
       ],
     );
+    assert.deepEqual(load(`${minimal}ping: {}\naccessLog: {}\n`).issues, []);
   });
 
   it('resolves relative provider paths against the working directory, as Traefik does', () => {

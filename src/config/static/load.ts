@@ -69,9 +69,12 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
       return { issues };
     }
     // Keys, scalars and lists read as Traefik reads them; the dynamic sections are left to parseDynamic.
+    // Traefik's file decoder refuses an empty map (`entryPoints: {}`, `experimental.plugins: {}`):
+    // it does not start. Its empty structs are allowEmpty sections (`ping: {}`) but for a few.
     const norm = normalizeConfig(raw, staticConfigSchema, {
       locate: src.locate,
       passThrough: DYNAMIC_SECTIONS,
+      standalone: {},
     });
     issues.push(...norm.issues);
     locate = norm.locate;

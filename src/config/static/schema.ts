@@ -116,8 +116,13 @@ const respondingTimeouts = strictObject({
   readHeaderTimeout: positiveDuration.default(10_000),
   /** Whole request, body included; 0 = none. */
   readTimeout: duration.default(60_000),
-  /** Keep-alive connection idle between requests. */
-  idleTimeout: positiveDuration.default(180_000),
+  /**
+   * Keep-alive connection idle between requests. 0 is Go's http.Server rule, which Traefik's
+   * entry points take as they are (pkg/server/server_entrypoint_tcp.go createHTTPServer; x/net's
+   * http2.ConfigureServer the same for HTTP/2): readTimeout's value, or no limit when that is 0
+   * too (main.ts goIdleTimeout).
+   */
+  idleTimeout: duration.default(180_000),
   /**
    * Traefik's (Go's WriteTimeout): from a request's head to the last byte of its response;
    * exceeded, the HTTP/1.1 connection is closed and an HTTP/2 stream reset. 0 = none.

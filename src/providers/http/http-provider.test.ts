@@ -58,6 +58,16 @@ describe('HttpProvider', () => {
     assert.equal(seen[0]?.['x-token'], 's3cret');
   });
 
+  it("refuses a body with an empty map, as Traefik's file decoder (paerser) refuses it", async (t) => {
+    const url = await endpoint(t, () => ({ body: 'http:\n  routers: {}\n' }));
+    const update = await watch(t, { endpoint: url }).next();
+    assert.equal(update.config, undefined);
+    assert.ok(
+      update.issues.some((i) => i.message.includes('`routers` cannot be a standalone element')),
+      JSON.stringify(update.issues),
+    );
+  });
+
   it('reports a body that does not parse with its line, once, then takes the fixed body', async (t) => {
     let body = 'http:\n  routers: [\n';
     let polls = 0;

@@ -42,7 +42,11 @@ export class HttpProvider implements Provider {
       const hash = createHash('sha256').update(body).digest('hex');
       if (hash !== last) {
         last = hash;
-        yield updateFromYaml(body.toString('utf8'), this.#cfg.endpoint, this.name, this.#validation);
+        // Traefik's HTTP provider decodes the body with its file decoder (pkg/provider/http:
+        // file.DecodeContent), whose rules apply (an empty `routers: {}` refuses it).
+        yield updateFromYaml(body.toString('utf8'), this.#cfg.endpoint, this.name, this.#validation, {
+          fileDecoder: true,
+        });
       }
       if (!(await sleep(this.#cfg.pollInterval, signal))) return;
     }
