@@ -6,6 +6,7 @@ import { RateLimitMiddleware } from '../middleware/rate-limit.ts';
 import type { MetricWriter } from '../observability/metrics/index.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
 import type { ConfigWatcher } from './config-watcher.ts';
+import { httpReached } from './reached.ts';
 import { LoadBalancerNode } from './service-nodes.ts';
 import type { SnapshotRef } from './types.ts';
 
@@ -29,18 +30,23 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
   return (w) => {
     const snap = ref.current;
     const pools = new Map<ServerPool, string>();
+    // Traefik's gauge exists for the services it built (those a router reaches): their health
+    // checkers set it (pkg/healthcheck); an unreached service's checks are stopped here.
+    const built = httpReached(snap).builtServices;
     for (const [name, node] of snap.services) {
       if (!(node instanceof LoadBalancerNode)) continue;
       let inFlight = 0;
+      const reached = built.has(name);
       for (const s of node.servers) {
         const labels = { service: name, server: s.url };
         // Traefik's: 1 when the server takes traffic, 0 when down, ejected or failing its check.
-        w.gauge(
-          'traefik_service_server_up',
-          'service server is up, described by gauge value of 0 or 1.',
-          { service: name, url: s.url },
-          node.health === null || node.health.isUp(s.index) ? 1 : 0,
-        );
+        if (reached)
+          w.gauge(
+            'traefik_service_server_up',
+            'service server is up, described by gauge value of 0 or 1.',
+            { service: name, url: s.url },
+            node.health === null || node.health.isUp(s.index) ? 1 : 0,
+          );
         inFlight += node.inFlight[s.index] ?? 0;
         w.gauge(
           'traffic_service_server_in_flight_requests',

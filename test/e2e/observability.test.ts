@@ -62,6 +62,7 @@ http:
   services:
     ok: { loadBalancer: { servers: [{ url: "${ok.url}" }] } }
     bad: { loadBalancer: { servers: [{ url: "${failing.url}" }] } }
+    unused: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9/" }] } }
 `,
     });
   });
@@ -104,6 +105,8 @@ http:
         5 * 5,
     );
     assert.equal(sample(text, 'traefik_service_server_up', { service: 'ok@file', url: ok.url }), 1);
+    // Traefik builds (and its health checkers set the gauge of) only the services routers reach.
+    assert.equal(sample(text, 'traefik_service_server_up', { service: 'unused@file' }), undefined);
     assert.ok((sample(text, 'traefik_config_reloads_total', {}) ?? 0) >= 1);
     // Traefik sets the gauge to float64(time.Now().Unix()): whole seconds.
     const lastReload = sample(text, 'traefik_config_last_reload_success', {}) ?? 0;
