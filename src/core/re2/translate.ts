@@ -17,6 +17,7 @@
  * - refused: lookarounds and backreferences (not RE2), repeat counts over 1000 (RE2's limit).
  * JS regexps backtrack: unlike RE2 there is no linear-time guarantee (see the router docs).
  */
+import { goRegexpError, goRegexpErrorText } from './go-errors.ts';
 import { complement, cpEscape, POSIX, parseEscape, Re2Error, rangesToClassBody } from './syntax.ts';
 
 export interface Re2Options {
@@ -33,7 +34,13 @@ export type Re2Result =
       /** Capture group names by group number (index 0, the whole match, is undefined). */
       groupNames: readonly (string | undefined)[];
     }
-  | { ok: false; message: string; index: number };
+  | {
+      ok: false;
+      message: string;
+      index: number;
+      /** Go's regexp.Compile error text, when Go refuses the pattern too (go-errors.ts). */
+      go?: string;
+    };
 
 const MAX_REPEAT = 1000;
 
@@ -56,7 +63,6 @@ class Translator {
   #out = '';
   #globalI = false;
   readonly #frames: Frame[] = [];
-  readonly #names = new Set<string>();
   readonly #captures: boolean;
   /** Capture group names by number, when captures are kept. */
   readonly groupNames: (string | undefined)[] = [undefined];
@@ -100,12 +106,12 @@ class Translator {
           this.#i++;
           break;
         case '^':
-          this.#out += frame.m ? '(?<![^\\n])' : '^';
           this.#i++;
+          this.#assertion(frame.m ? '(?<![^\\n])' : '^');
           break;
         case '$':
-          this.#out += frame.m ? '(?![^\\n])' : '$';
           this.#i++;
+          this.#assertion(frame.m ? '(?![^\\n])' : '$');
           break;
         case '*':
         case '+':
@@ -128,6 +134,20 @@ class Translator {
     if (this.#frames.length > 1) throw new Re2Error('missing closing ")"', open.openAt);
     this.#closeWraps(open);
     return { source: this.#out, flags: this.#globalI ? 'iu' : 'u' };
+  }
+
+  /**
+   * An empty-width assertion. Go repeats one (`^*`, `\\b+`: an operand like any other); JS refuses
+   * a quantifier on it, but not on a group holding it, so a repeated one is put in `(?:…)`.
+   */
+  #assertion(js: string): void {
+    const next = this.#p[this.#i];
+    const repeated =
+      next === '*' ||
+      next === '+' ||
+      next === '?' ||
+      (next === '{' && /^\{\d+(,\d*)?\}/.test(this.#p.slice(this.#i)));
+    this.#out += repeated ? `(?:${js})` : js;
   }
 
   #literal(cp: number): string {
@@ -194,9 +214,7 @@ class Translator {
     if (named && !rest.startsWith('<=') && !rest.startsWith('<!')) {
       const name = named[1]!;
       if (!/^\w+$/.test(name)) throw new Re2Error(`invalid capture group name ${JSON.stringify(name)}`, at);
-      if (this.#names.has(name))
-        throw new Re2Error(`duplicate capture group name ${JSON.stringify(name)}`, at);
-      this.#names.add(name);
+      // Go accepts a name twice (its templates read the first group of that name).
       this.#frames.push(inherit());
       this.#out += this.#capture(name);
       this.#i = at + 2 + named[0].length;
@@ -269,7 +287,7 @@ class Translator {
         this.#out += e.js;
         return;
       case 'assert':
-        this.#out += e.js;
+        this.#assertion(e.js);
         return;
       case 'quote': {
         const end = this.#p.indexOf('\\E', this.#i);
@@ -356,22 +374,29 @@ class Translator {
   }
 }
 
-/** Translates and compiles a Go RE2 pattern. */
+/**
+ * Translates and compiles a Go RE2 pattern. What Go's parser refuses is refused (go-errors.ts),
+ * with Go's error text in `go`, even where JS would read it (`(x{2}){501}`); the message is ours
+ * when the translator has one.
+ */
 export function compileRe2(pattern: string, opts: Re2Options = {}): Re2Result {
   let translated: { source: string; flags: string };
+  const goError = goRegexpError(pattern);
+  const go = goError === undefined ? {} : { go: goRegexpErrorText(goError) };
   const t = new Translator(pattern, opts.captures ?? false);
   try {
     translated = t.translate();
   } catch (e) {
-    if (e instanceof Re2Error) return { ok: false, message: e.message, index: e.index };
+    if (e instanceof Re2Error) return { ok: false, message: e.message, index: e.index, ...go };
     throw e;
   }
+  if (go.go !== undefined) return { ok: false, message: go.go, index: 0, ...go };
   try {
     const regexp = new RegExp(translated.source, translated.flags + (opts.flags ?? ''));
     return { ok: true, regexp, groupNames: t.groupNames };
   } catch (e) {
     const detail =
       e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '') : '';
-    return { ok: false, message: `invalid regular expression: ${detail}`, index: 0 };
+    return { ok: false, message: go.go ?? `invalid regular expression: ${detail}`, index: 0, ...go };
   }
 }
