@@ -161,6 +161,11 @@ export function issuesOf(
   return snapshot.issues.filter((i) => i.path[0] === kind && i.path[1] === section && i.path[2] === name);
 }
 
+/** `value[key]` of an object as written (anything), or undefined. */
+function fieldOf(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
 export function hasError(issues: readonly ConfigIssue[]): boolean {
   return issues.some((i) => i.severity === 'error');
 }
@@ -201,7 +206,10 @@ export function routerView(
     const d = disabledObject(snapshot, 'routers', name);
     if (d === undefined) return undefined;
     const v = disabledRouterView(d, issues, allEntryPoints);
-    return { ...v, ...routerStatus(snapshot, 'http', name, v.rule, issues, true) };
+    return {
+      ...v,
+      ...routerStatus(snapshot, 'http', name, v.rule, issues, true, fieldOf(d.value, 'ruleSyntax')),
+    };
   }
   const provider = providerOf(name);
   const view: RouterView = {
@@ -226,7 +234,15 @@ export function routerView(
             ...(r.tls.domains.length === 0 ? {} : { domains: r.tls.domains }),
           },
         }),
-    ...routerStatus(snapshot, 'http', name, r.rule, issues, !snapshot.routers.has(name) || hasError(issues)),
+    ...routerStatus(
+      snapshot,
+      'http',
+      name,
+      r.rule,
+      issues,
+      !snapshot.routers.has(name) || hasError(issues),
+      r.ruleSyntax,
+    ),
     issues: issues.map(formatIssue),
   };
   return view;
@@ -243,11 +259,13 @@ export function routerStatus(
   rule: string | undefined,
   issues: readonly ConfigIssue[],
   off: boolean,
+  ruleSyntax?: unknown,
 ): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
   const errors = traefikErrors(issues, {
     kind,
     name,
     ...(rule === undefined ? {} : { rule }),
+    ...(typeof ruleSyntax === 'string' ? { ruleSyntax } : {}),
     errorsOf: errorsOfObjects(snapshot, kind),
   });
   return { status: traefikStatusOf(off, errors), ...errorField(errors) };

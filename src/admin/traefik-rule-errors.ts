@@ -1,0 +1,903 @@
+/**
+ * Traefik's error for a rule it refuses, word for word, found by reading the rule as Traefik does
+ * rather than from our own parser's verdict:
+ *
+ * 1. Go's go/parser.ParseExpr (vulcand/predicate's Parse starts there): a syntax error is Go's
+ *    scanner.ErrorList text, `L:C: msg` (line, byte column), the first error only (Go drops the
+ *    others on the same line);
+ * 2. vulcand/predicate's parse of the Go tree (parse.go: `unsupported function: F`, `x is not
+ *    defined`, `*ast.ParenExpr is not supported`, `unsupported function argument type: 'CHAR'`,
+ *    `expected identifier, got: *ast.CallExpr`), rules.NewParser's functions building the
+ *    rules.Tree (pkg/rules/parser.go; `!` inverts, De Morgan);
+ * 3. the muxer's addRule (pkg/muxer/http/mux.go, pkg/muxer/tcp/mux.go): rules.CheckRule (`no args
+ *    for matcher M`, `empty args for matcher M, [a ]`), the argument count, then the matcher's own
+ *    check (pkg/muxer/http/matcher.go, pkg/muxer/tcp/matcher.go: a path without `/`, a non-ASCII
+ *    host, Go's regexp errors, pkg/ip/checker.go's CIDR errors with Go's net/netip texts, HostSNI's
+ *    host check, ALPN's `acme-tls/1`).
+ *
+ * Undefined where the rule uses what this reading does not follow (numbers, Go's other operators
+ * and keywords, a type mismatch that Go's reflect would report, a second syntax error on a later
+ * line): the caller then keeps our own words. Computed when the API is asked, never per request.
+ */
+
+import { domainToASCII } from 'node:url';
+import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
+import { isAscii } from '../router/rule/text.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Go's scanner (go/scanner), for the tokens a rule uses.
+
+type Kind =
+  | 'IDENT'
+  | 'STRING'
+  | 'CHAR'
+  | 'LPAREN'
+  | 'RPAREN'
+  | 'COMMA'
+  | 'LAND'
+  | 'LOR'
+  | 'AND'
+  | 'OR'
+  | 'NOT'
+  | 'SEMI'
+  | 'EOF'
+  | 'ILLEGAL';
+
+interface Tok {
+  readonly kind: Kind;
+  /** UTF-16 offset in the rule. */
+  readonly pos: number;
+  /** The literal's source text (IDENT, STRING, CHAR, ILLEGAL); `\n` for an inserted semicolon. */
+  readonly lit: string;
+  /** A STRING's value. */
+  readonly value?: string;
+  /** The scanner's error at this token (reported when the parser reaches it). */
+  readonly error?: { readonly pos: number; readonly msg: string };
+}
+
+/** What this reading does not follow: the caller keeps our words. */
+class Unsupported extends Error {}
+
+/** Go's syntax error: `pos` is a UTF-16 offset, made `line:col` (byte column) when reported. */
+class GoSyntaxError extends Error {
+  readonly pos: number;
+  constructor(pos: number, msg: string) {
+    super(msg);
+    this.pos = pos;
+  }
+}
+
+const KEYWORDS = new Set(
+  'break case chan const continue default defer else fallthrough for func go goto if import interface map package range return select struct switch type var'.split(
+    ' ',
+  ),
+);
+
+/** Go's %#U of a rune, for the printable ASCII ones (others: undefined). */
+function hashU(ch: string): string | undefined {
+  const cp = ch.codePointAt(0)!;
+  if (cp < 0x20 || cp > 0x7e) return undefined;
+  return `U+${cp.toString(16).toUpperCase().padStart(4, '0')} '${ch}'`;
+}
+
+function scan(src: string): Tok[] {
+  const toks: Tok[] = [];
+  let i = 0;
+  let insertSemi = false;
+  const n = src.length;
+  for (;;) {
+    while (i < n) {
+      const c = src[i]!;
+      if (c === ' ' || c === '\t' || c === '\r' || (c === '\n' && !insertSemi)) i++;
+      else break;
+    }
+    if (i >= n) {
+      if (insertSemi) toks.push({ kind: 'SEMI', pos: n, lit: '\n' });
+      toks.push({ kind: 'EOF', pos: n, lit: '' });
+      return toks;
+    }
+    const start = i;
+    const c = src[i]!;
+    if (c === '\n') {
+      toks.push({ kind: 'SEMI', pos: i, lit: '\n' });
+      insertSemi = false;
+      i++;
+      continue;
+    }
+    if (/[\p{L}_]/u.test(c)) {
+      const m = /^[\p{L}_][\p{L}\p{Nd}_]*/u.exec(src.slice(i))!;
+      if (KEYWORDS.has(m[0])) throw new Unsupported();
+      toks.push({ kind: 'IDENT', pos: start, lit: m[0] });
+      i += m[0].length;
+      insertSemi = true;
+      continue;
+    }
+    const semiBefore: boolean = insertSemi;
+    insertSemi = false;
+    switch (c) {
+      case '`': {
+        const end = src.indexOf('`', i + 1);
+        if (end < 0) {
+          toks.push({
+            kind: 'STRING',
+            pos: start,
+            lit: src.slice(start),
+            error: { pos: start, msg: 'raw string literal not terminated' },
+          });
+          i = n;
+        } else {
+          const raw = src.slice(i + 1, end).replaceAll('\r', '');
+          toks.push({ kind: 'STRING', pos: start, lit: `\`${raw}\``, value: raw });
+          i = end + 1;
+        }
+        insertSemi = true;
+        continue;
+      }
+      case '"': {
+        const s = interpreted(src, i);
+        toks.push({
+          kind: 'STRING',
+          pos: start,
+          lit: src.slice(start, s.end),
+          ...(s.value === undefined ? {} : { value: s.value }),
+          ...(s.error === undefined ? {} : { error: s.error }),
+        });
+        i = s.end;
+        insertSemi = true;
+        continue;
+      }
+      case "'": {
+        // A one-character rune literal is a CHAR; anything else, Go's texts vary by version.
+        const m = /^'([^'\\\n])'/u.exec(src.slice(i));
+        if (m === null) throw new Unsupported();
+        toks.push({ kind: 'CHAR', pos: start, lit: m[0] });
+        i += m[0].length;
+        insertSemi = true;
+        continue;
+      }
+      case '(':
+        toks.push({ kind: 'LPAREN', pos: start, lit: '' });
+        i++;
+        continue;
+      case ')':
+        toks.push({ kind: 'RPAREN', pos: start, lit: '' });
+        i++;
+        insertSemi = true;
+        continue;
+      case ',':
+        toks.push({ kind: 'COMMA', pos: start, lit: '' });
+        i++;
+        continue;
+      case '&':
+      case '|': {
+        const twice = src[i + 1] === c;
+        // `&^`, `&=`, `|=` are Go's too: not followed here.
+        if (!twice && (src[i + 1] === '=' || src[i + 1] === '^')) throw new Unsupported();
+        const kind = c === '&' ? (twice ? 'LAND' : 'AND') : twice ? 'LOR' : 'OR';
+        toks.push({ kind, pos: start, lit: '' });
+        i += twice ? 2 : 1;
+        continue;
+      }
+      case '!':
+        if (src[i + 1] === '=') throw new Unsupported();
+        toks.push({ kind: 'NOT', pos: start, lit: '' });
+        i++;
+        continue;
+    }
+    // Go's other operators and numbers are tokens this reading does not follow.
+    if (/[0-9.+\-*/%^<>=:;[\]{}~]/.test(c)) throw new Unsupported();
+    // Anything else is an illegal character to Go's scanner (`@`, `#`, `$`, `?`, `\`…).
+    const ch = String.fromCodePoint(src.codePointAt(i)!);
+    const u = hashU(ch);
+    if (u === undefined) throw new Unsupported();
+    toks.push({ kind: 'ILLEGAL', pos: start, lit: ch, error: { pos: start, msg: `illegal character ${u}` } });
+    i += ch.length;
+    // go/scanner keeps insertSemi across an illegal character.
+    insertSemi = semiBefore;
+  }
+}
+
+/** A Go interpreted string literal at `start`; Go's escapes, or an error Go words alike in every version. */
+function interpreted(
+  src: string,
+  start: number,
+): { end: number; value?: string; error?: { pos: number; msg: string } } {
+  let i = start + 1;
+  let value = '';
+  for (;;) {
+    const c = src[i];
+    if (c === undefined || c === '\n') {
+      return { end: i, error: { pos: start, msg: 'string literal not terminated' } };
+    }
+    i++;
+    if (c === '"') return { end: i, value };
+    if (c !== '\\') {
+      value += c;
+      continue;
+    }
+    const e = src[i];
+    const simple: Record<string, string> = {
+      a: '\x07',
+      b: '\b',
+      f: '\f',
+      n: '\n',
+      r: '\r',
+      t: '\t',
+      v: '\v',
+      '\\': '\\',
+      '"': '"',
+    };
+    if (e !== undefined && simple[e] !== undefined) {
+      value += simple[e];
+      i++;
+      continue;
+    }
+    const hex = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
+    const digits = hex > 0 ? src.slice(i + 1, i + 1 + hex) : '';
+    if (hex > 0 && new RegExp(`^[0-9A-Fa-f]{${hex}}$`).test(digits)) {
+      const cp = Number.parseInt(digits, 16);
+      if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) throw new Unsupported();
+      // \x is a byte: only ASCII ones make the same string here.
+      if (e === 'x' && cp > 0x7f) throw new Unsupported();
+      value += String.fromCodePoint(cp);
+      i += 1 + hex;
+      continue;
+    }
+    if (
+      e !== undefined &&
+      /^[0-7]{3}$/.test(src.slice(i, i + 3)) &&
+      Number.parseInt(src.slice(i, i + 3), 8) < 0x80
+    ) {
+      value += String.fromCharCode(Number.parseInt(src.slice(i, i + 3), 8));
+      i += 3;
+      continue;
+    }
+    // An unknown or short escape: Go's wording has changed across versions.
+    throw new Unsupported();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go's parser (go/parser ParseExpr), for the expressions a rule is made of.
+
+type Expr =
+  | { readonly t: 'ident'; readonly name: string }
+  | { readonly t: 'lit'; readonly kind: 'STRING' | 'CHAR'; readonly value: string }
+  | { readonly t: 'paren'; readonly x: Expr }
+  | { readonly t: 'not'; readonly x: Expr }
+  | { readonly t: 'binary'; readonly op: BinaryOp; readonly x: Expr; readonly y: Expr }
+  | { readonly t: 'call'; readonly fun: Expr; readonly args: readonly Expr[] };
+
+/** `&&`, `||`, and Go's `&` and `|`, which predicate refuses (`| is not supported`). */
+type BinaryOp = 'and' | 'or' | '&' | '|';
+
+/** go/token precedences of the binary operators read here. */
+const PREC: Partial<Record<Kind, readonly [number, BinaryOp]>> = {
+  LOR: [1, 'or'],
+  LAND: [2, 'and'],
+  OR: [4, '|'],
+  AND: [5, '&'],
+};
+
+const TOKEN_TEXT: Record<Kind, string> = {
+  IDENT: 'IDENT',
+  STRING: 'STRING',
+  CHAR: 'CHAR',
+  LPAREN: '(',
+  RPAREN: ')',
+  COMMA: ',',
+  LAND: '&&',
+  LOR: '||',
+  AND: '&',
+  OR: '|',
+  NOT: '!',
+  SEMI: ';',
+  EOF: 'EOF',
+  ILLEGAL: 'ILLEGAL',
+};
+
+class GoParser {
+  readonly #toks: Tok[];
+  #k = -1;
+  tok!: Tok;
+
+  constructor(toks: Tok[]) {
+    this.#toks = toks;
+    this.next();
+  }
+
+  next(): void {
+    this.#k = Math.min(this.#k + 1, this.#toks.length - 1);
+    this.tok = this.#toks[this.#k]!;
+    // The scanner reports its error as the parser reaches the token.
+    if (this.tok.error !== undefined) throw new GoSyntaxError(this.tok.error.pos, this.tok.error.msg);
+  }
+
+  /** go/parser errorExpected: `expected X, found Y`. */
+  errorExpected(what: string): never {
+    const t = this.tok;
+    let found: string;
+    if (t.kind === 'SEMI' && t.lit === '\n') found = 'newline';
+    else if (t.kind === 'IDENT' || t.kind === 'STRING' || t.kind === 'CHAR') found = t.lit;
+    else found = `'${TOKEN_TEXT[t.kind]}'`;
+    throw new GoSyntaxError(t.pos, `expected ${what}, found ${found}`);
+  }
+
+  expect(kind: Kind): void {
+    if (this.tok.kind !== kind) this.errorExpected(`'${TOKEN_TEXT[kind]}'`);
+    this.next();
+  }
+
+  parseExpr(prec1 = 1): Expr {
+    let x = this.parseUnary();
+    for (;;) {
+      const [prec, op] = PREC[this.tok.kind] ?? [0, 'or'];
+      if (prec < prec1) return x;
+      this.next();
+      const y = this.parseExpr(prec + 1);
+      x = { t: 'binary', op, x, y };
+    }
+  }
+
+  parseUnary(): Expr {
+    if (this.tok.kind === 'NOT') {
+      this.next();
+      return { t: 'not', x: this.parseUnary() };
+    }
+    let x = this.parseOperand();
+    while (this.tok.kind === 'LPAREN') x = this.parseCall(x);
+    return x;
+  }
+
+  parseOperand(): Expr {
+    const t = this.tok;
+    switch (t.kind) {
+      case 'IDENT':
+        this.next();
+        return { t: 'ident', name: t.lit };
+      case 'STRING':
+      case 'CHAR':
+        this.next();
+        return { t: 'lit', kind: t.kind, value: t.value ?? t.lit };
+      case 'LPAREN': {
+        this.next();
+        const x = this.parseExpr();
+        this.expect('RPAREN');
+        return { t: 'paren', x };
+      }
+      default:
+        return this.errorExpected('operand');
+    }
+  }
+
+  /** The current token's kind (read afresh: next() moves it). */
+  kind(): Kind {
+    return this.tok.kind;
+  }
+
+  /** The current token is a semicolon the scanner inserted at a newline or the end. */
+  atNewline(): boolean {
+    return this.tok.kind === 'SEMI' && this.tok.lit === '\n';
+  }
+
+  parseCall(fun: Expr): Expr {
+    this.next();
+    const args: Expr[] = [];
+    while (this.kind() !== 'RPAREN' && this.kind() !== 'EOF') {
+      args.push(this.parseExpr());
+      // go/parser atComma.
+      if (this.kind() === 'COMMA') {
+        this.next();
+        continue;
+      }
+      if (this.kind() !== 'RPAREN') {
+        const nl = this.atNewline() ? ' before newline' : '';
+        throw new GoSyntaxError(this.tok.pos, `missing ','${nl} in argument list`);
+      }
+      break;
+    }
+    // go/parser expectClosing.
+    if (this.atNewline())
+      throw new GoSyntaxError(this.tok.pos, "missing ',' before newline in argument list");
+    this.expect('RPAREN');
+    return { t: 'call', fun, args };
+  }
+}
+
+/** go/parser.ParseExpr: the tree, or Go's error text (`1:13: expected operand, found 'EOF'`). */
+function parseGoExpr(rule: string): { ok: true; x: Expr } | { ok: false; text: string } {
+  try {
+    const p = new GoParser(scan(rule));
+    const x = p.parseExpr();
+    if (p.atNewline()) p.next();
+    p.expect('EOF');
+    return { ok: true, x };
+  } catch (e) {
+    if (!(e instanceof GoSyntaxError)) throw e;
+    // Go goes on after the first error; one on a later line would be counted too.
+    if (rule.indexOf('\n', e.pos) >= 0) throw new Unsupported();
+    // token.File: a line starts after each newline, but not after one that ends the text.
+    let lineStart = 0;
+    let line = 1;
+    for (
+      let i = rule.indexOf('\n');
+      i >= 0 && i < e.pos && i + 1 < rule.length;
+      i = rule.indexOf('\n', i + 1)
+    ) {
+      line++;
+      lineStart = i + 1;
+    }
+    const col = Buffer.byteLength(rule.slice(lineStart, e.pos), 'utf8') + 1;
+    return { ok: false, text: `${line}:${col}: ${e.message}` };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// vulcand/predicate over rules.NewParser's functions: the rules.Tree.
+
+type Tree =
+  | { readonly op: 'and' | 'or'; readonly left: Tree; readonly right: Tree }
+  | {
+      readonly op: 'leaf';
+      readonly matcher: string;
+      readonly not: boolean;
+      readonly values: readonly string[];
+    };
+
+/** Traefik's rules.invert: `!` on an operator swaps it and inverts both sides (De Morgan). */
+function invert(t: Tree): Tree {
+  if (t.op === 'leaf') return { ...t, not: !t.not };
+  return { op: t.op === 'and' ? 'or' : 'and', left: invert(t.left), right: invert(t.right) };
+}
+
+class PredicateError extends Error {}
+
+const GO_TYPE: Record<Expr['t'], string> = {
+  ident: '*ast.Ident',
+  lit: '*ast.BasicLit',
+  paren: '*ast.ParenExpr',
+  not: '*ast.UnaryExpr',
+  binary: '*ast.BinaryExpr',
+  call: '*ast.CallExpr',
+};
+
+/** rules.NewParser's function names: each matcher as written, lower, UPPER and Title case. */
+function functionNames(matchers: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const name of matchers) {
+    const lower = name.toLowerCase();
+    m.set(name, name);
+    m.set(lower, name);
+    m.set(name.toUpperCase(), name);
+    m.set(lower[0]!.toUpperCase() + lower.slice(1), name);
+  }
+  return m;
+}
+
+/** predicate's parse: a Tree, a string (a bare literal), or a thrown PredicateError / Unsupported. */
+function predicate(x: Expr, fns: Map<string, string>): Tree | string {
+  switch (x.t) {
+    case 'binary': {
+      const a = predicate(x.x, fns);
+      const b = predicate(x.y, fns);
+      // getJoinFunction: no function for Go's other operators.
+      if (x.op !== 'and' && x.op !== 'or') throw new PredicateError(`${x.op} is not supported`);
+      // andFunc/orFunc called by reflect with a non-TreeBuilder: a reflect panic's text.
+      if (typeof a === 'string' || typeof b === 'string') throw new Unsupported();
+      return { op: x.op, left: a, right: b };
+    }
+    case 'paren':
+      return predicate(x.x, fns);
+    case 'not': {
+      const a = predicate(x.x, fns);
+      if (typeof a === 'string') throw new Unsupported();
+      return invert(a);
+    }
+    default: {
+      const v = evaluate(x, fns);
+      return v;
+    }
+  }
+}
+
+/** predicate's evaluateExpr. */
+function evaluate(x: Expr, fns: Map<string, string>): Tree | string {
+  switch (x.t) {
+    case 'lit':
+      if (x.kind === 'CHAR') throw new PredicateError("unsupported function argument type: 'CHAR'");
+      return x.value;
+    case 'ident':
+      throw new PredicateError(`${x.name} is not defined`);
+    case 'call': {
+      if (x.fun.t !== 'ident') throw new PredicateError(`expected identifier, got: ${GO_TYPE[x.fun.t]}`);
+      const matcher = fns.get(x.fun.name);
+      if (matcher === undefined) throw new PredicateError(`unsupported function: ${x.fun.name}`);
+      const values: string[] = [];
+      for (const a of x.args) {
+        const v = evaluate(a, fns);
+        // A matcher called by reflect with a TreeBuilder argument: a reflect panic's text.
+        if (typeof v !== 'string') throw new Unsupported();
+        values.push(v);
+      }
+      return { op: 'leaf', matcher, not: false, values };
+    }
+    default:
+      throw new PredicateError(`${GO_TYPE[x.t]} is not supported`);
+  }
+}
+
+/** Parsed by predicate: the Tree, or predicate's error, or `notTree` for a value that is no rule. */
+function readRule(
+  rule: string,
+  matchers: readonly string[],
+): { tree: Tree } | { goError: string } | { predicateError: string } | { notTree: true } {
+  const parsed = parseGoExpr(rule);
+  if (!parsed.ok) return { goError: parsed.text };
+  try {
+    const t = predicate(parsed.x, functionNames(matchers));
+    return typeof t === 'string' ? { notTree: true } : { tree: t };
+  } catch (e) {
+    if (e instanceof PredicateError) return { predicateError: e.message };
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The matchers' own checks.
+
+/** Go's strconv.Quote (%q), or undefined for a string holding what it would escape otherwise. */
+export function goQuote(s: string): string | undefined {
+  try {
+    return quote(s);
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
+
+/** Go's strconv.Quote where this file knows its escapes; else Unsupported. */
+function quote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (cp >= 0x20 && cp < 0x7f) out += ch;
+    else if (cp === 7) out += '\\a';
+    else if (cp === 8) out += '\\b';
+    else if (cp === 12) out += '\\f';
+    else if (cp === 10) out += '\\n';
+    else if (cp === 13) out += '\\r';
+    else if (cp === 9) out += '\\t';
+    else if (cp === 11) out += '\\v';
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
+    else throw new Unsupported();
+  }
+  return `${out}"`;
+}
+
+/** regexp.Compile's error text for `pattern`, or undefined when Go compiles it. */
+function goRegexp(pattern: string): string | undefined {
+  const e = goRegexpError(pattern);
+  return e === undefined ? undefined : goRegexpErrorText(e);
+}
+
+/** Go's netip.ParseAddr error text for `s`, or undefined when it parses. */
+function parseAddrError(s: string): string | undefined {
+  const err = (msg: string, at?: string): string =>
+    `ParseAddr(${quote(s)}): ${msg}${at === undefined || at === '' ? '' : ` (at ${quote(at)})`}`;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '.') {
+      const m = ipv4Error(s);
+      return m === undefined ? undefined : err(m.msg, m.at);
+    }
+    if (s[i] === ':') return ipv6Error(s, err);
+    if (s[i] === '%') return err('missing IPv6 address');
+  }
+  return err('unable to parse IP');
+}
+
+/** netip parseIPv4's error. */
+function ipv4Error(s: string): { msg: string; at?: string } | undefined {
+  let val = 0;
+  let pos = 0;
+  let digLen = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c >= '0' && c <= '9') {
+      if (digLen === 1 && val === 0) return { msg: 'IPv4 field has octet with leading zero' };
+      val = val * 10 + Number(c);
+      digLen++;
+      if (val > 255) return { msg: 'IPv4 field has value >255' };
+    } else if (c === '.') {
+      if (i === 0 || i === s.length - 1 || s[i - 1] === '.') {
+        return { msg: 'IPv4 field must have at least one digit', at: s.slice(i) };
+      }
+      if (pos === 3) return { msg: 'IPv4 address too long' };
+      pos++;
+      val = 0;
+      digLen = 0;
+    } else {
+      return { msg: 'unexpected character', at: s.slice(i) };
+    }
+  }
+  if (pos < 3) return { msg: 'IPv4 address too short' };
+  return undefined;
+}
+
+/** netip parseIPv6's error. */
+function ipv6Error(input: string, err: (msg: string, at?: string) => string): string | undefined {
+  let s = input;
+  const z = s.indexOf('%');
+  let zoned = false;
+  if (z !== -1) {
+    if (z === s.length - 1) return err('zone must be a non-empty string');
+    s = s.slice(0, z);
+    zoned = true;
+  }
+  let ellipsis = -1;
+  if (s.startsWith('::')) {
+    ellipsis = 0;
+    s = s.slice(2);
+    if (s === '') return zoned ? ZONED : undefined;
+  }
+  let i = 0;
+  while (i < 16) {
+    let off = 0;
+    let acc = 0;
+    for (; off < s.length; off++) {
+      const d = Number.parseInt(s[off]!, 16);
+      if (!/[0-9a-fA-F]/.test(s[off]!)) break;
+      acc = acc * 16 + d;
+      if (acc > 0xffff) return err('IPv6 field has value >=2^16', s);
+    }
+    if (off === 0) return err('each colon-separated field must have at least one digit', s);
+    if (off < s.length && s[off] === '.') {
+      if (ellipsis < 0 && i !== 12)
+        return err('embedded IPv4 address must replace the final 2 fields of the address', s);
+      if (i + 4 > 16) return err('too many hex fields to fit an embedded IPv4 at the end of the address', s);
+      const v4 = ipv4Error(s);
+      if (v4 !== undefined) {
+        const inner = `ParseAddr(${quote(s)}): ${v4.msg}${v4.at === undefined ? '' : ` (at ${quote(v4.at)})`}`;
+        return err(inner, s);
+      }
+      s = '';
+      i += 4;
+      break;
+    }
+    i += 2;
+    s = s.slice(off);
+    if (s === '') break;
+    if (s[0] !== ':') return err('unexpected character, want colon', s);
+    if (s.length === 1) return err('colon must be followed by more characters', s);
+    s = s.slice(1);
+    if (s[0] === ':') {
+      if (ellipsis >= 0) return err('multiple :: in address', s);
+      ellipsis = i;
+      s = s.slice(1);
+      if (s === '') break;
+    }
+  }
+  if (s !== '') return err('trailing garbage after address', s);
+  if (i < 16) {
+    if (ellipsis < 0) return err('address string too short');
+  } else if (ellipsis >= 0) {
+    return err('the :: must expand to at least one field of zeros');
+  }
+  return zoned ? ZONED : undefined;
+}
+
+/** An IPv6 address that parsed with a zone: valid to ParseAddr, refused in a prefix. */
+const ZONED = '\0zoned';
+
+/** Traefik's ip.NewChecker error for one value: ParseAddr, else ParsePrefix (pkg/ip/checker.go). */
+function ipCheckerError(v: string): string | undefined {
+  const addr = parseAddrError(v);
+  if (addr === undefined || addr === ZONED) return undefined;
+  const p = (msg: string): string => `parsing CIDR trusted IPs ${v}: netip.ParsePrefix(${quote(v)}): ${msg}`;
+  const slash = v.lastIndexOf('/');
+  if (slash < 0) return p("no '/'");
+  const ip = v.slice(0, slash);
+  const e = parseAddrError(ip);
+  if (e === ZONED) return p('IPv6 zones cannot be present in a prefix');
+  if (e !== undefined) return p(e);
+  const bits = v.slice(slash + 1);
+  // Go 1.22+: no sign or leading zero (strconv.Atoi would take them).
+  if (!/^(0|[1-9][0-9]*)$/.test(bits) || bits.length > 18) return p(`bad bits after slash: ${quote(bits)}`);
+  const max = ip.includes(':') ? 128 : 32;
+  if (Number(bits) > max) return p('prefix length out of range');
+  return undefined;
+}
+
+const HTTP_MATCHERS = {
+  ClientIP: [1],
+  Method: [1],
+  Host: [1],
+  HostRegexp: [1],
+  Path: [1],
+  PathRegexp: [1],
+  PathPrefix: [1],
+  Header: [2],
+  HeaderRegexp: [2],
+  Query: [1, 2],
+  QueryRegexp: [1, 2],
+} as const satisfies Record<string, readonly number[]>;
+
+/** pkg/muxer/http/matcher.go: the matcher's own error for its values, after the count check. */
+function httpMatcherError(matcher: string, v: readonly string[]): string | undefined {
+  const a = v[0]!;
+  switch (matcher) {
+    case 'ClientIP': {
+      const e = ipCheckerError(a);
+      return e === undefined ? undefined : `initializing IP checker for ClientIP matcher: ${e}`;
+    }
+    case 'Host':
+      return isAscii(a)
+        ? undefined
+        : `invalid value ${quote(a)} for Host matcher, non-ASCII characters are not allowed`;
+    case 'HostRegexp': {
+      if (!isAscii(a))
+        return `invalid value ${quote(a)} for HostRegexp matcher, non-ASCII characters are not allowed`;
+      const e = goRegexp(a);
+      return e === undefined ? undefined : `compiling HostRegexp matcher: ${e}`;
+    }
+    case 'Path':
+    case 'PathPrefix':
+      return a.startsWith('/') ? undefined : `path ${quote(a)} does not start with a '/'`;
+    case 'PathRegexp': {
+      // Traefik's pathRegexp says PathPrefix.
+      const e = goRegexp(a);
+      return e === undefined ? undefined : `compiling PathPrefix matcher: ${e}`;
+    }
+    case 'HeaderRegexp': {
+      const e = goRegexp(v[1]!);
+      return e === undefined ? undefined : `compiling HeaderRegexp matcher: ${e}`;
+    }
+    case 'QueryRegexp': {
+      if (v.length === 1) return undefined;
+      const e = goRegexp(v[1]!);
+      return e === undefined ? undefined : `compiling QueryRegexp matcher: ${e}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** rules.CheckRule's error. */
+function checkRuleError(t: Extract<Tree, { op: 'leaf' }>): string | undefined {
+  if (t.values.length === 0) return `no args for matcher ${t.matcher}`;
+  if (t.values.some((v) => v === '')) return `empty args for matcher ${t.matcher}, [${t.values.join(' ')}]`;
+  return undefined;
+}
+
+/** pkg/muxer/http/mux.go addRule: the first error, wrapped as it wraps them. */
+function httpAddRule(t: Tree): string | undefined {
+  if (t.op !== 'leaf') {
+    const left = httpAddRule(t.left);
+    if (left !== undefined) return `error while adding rule ${t.op}: ${left}`;
+    return httpAddRule(t.right);
+  }
+  const check = checkRuleError(t);
+  if (check !== undefined) return `error while checking rule ${t.matcher}: ${check}`;
+  const counts: readonly number[] = HTTP_MATCHERS[t.matcher as keyof typeof HTTP_MATCHERS];
+  if (!counts.includes(t.values.length)) {
+    return `error while adding rule ${t.matcher}: unexpected number of parameters; got ${t.values.length}, expected one of [${counts.join(' ')}]`;
+  }
+  const e = httpMatcherError(t.matcher, t.values);
+  return e === undefined ? undefined : `error while adding rule ${t.matcher}: ${e}`;
+}
+
+/** Traefik v2's HTTP matchers (pkg/muxer/http matcher_v2.go httpFuncsV2), for `ruleSyntax: v2`. */
+const HTTP_MATCHERS_V2 = [
+  'ClientIP',
+  'Method',
+  'Host',
+  'HostHeader',
+  'HostRegexp',
+  'Path',
+  'PathPrefix',
+  'Headers',
+  'HeadersRegexp',
+  'Query',
+];
+
+/**
+ * Traefik's error for an HTTP router's rule, as pkg/muxer/http AddRoute returns it (`error while
+ * parsing rule R: …`); undefined when Traefik accepts the rule or this reading cannot tell.
+ * `syntax`: the router's ruleSyntax. A `v2` rule's syntax and predicate errors are read with v2's
+ * functions (SyntaxParser.parse picks the parser; its matchers' own checks, gorilla/mux's, are
+ * not followed); with none given, a rule v3 accepts is read as v2 (`core.defaultRuleSyntax`).
+ */
+export function traefikHttpRuleError(rule: string, syntax?: string): string | undefined {
+  try {
+    const parsing = `error while parsing rule ${rule}`;
+    const parseStage = (matchers: readonly string[]): string | Tree => {
+      const r = readRule(rule, matchers);
+      // parser.parse wraps predicate's errors, AddRoute wraps parser.parse's.
+      if ('goError' in r) return `${parsing}: ${parsing}: ${r.goError}`;
+      if ('predicateError' in r) return `${parsing}: ${parsing}: ${r.predicateError}`;
+      if ('notTree' in r) return `${parsing}: ${parsing}`;
+      return r.tree;
+    };
+    if (syntax !== 'v2') {
+      const r = parseStage(Object.keys(HTTP_MATCHERS));
+      if (typeof r === 'string') return r;
+      const added = httpAddRule(r);
+      if (added !== undefined) return `${parsing}: error while adding rule ${rule}: ${added}`;
+      if (syntax !== undefined) return undefined;
+    }
+    const v2 = parseStage(HTTP_MATCHERS_V2);
+    return typeof v2 === 'string' ? v2 : undefined;
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TCP rules (pkg/muxer/tcp), as the TCP router manager reports them.
+
+const TCP_MATCHERS = ['ALPN', 'ClientIP', 'HostSNI', 'HostSNIRegexp'];
+
+/** The host check of pkg/muxer/tcp/matcher.go hostSNI: `[[:word:].-:]+`, else its IDNA form. */
+const HOST_OR_IP = /^[0-9A-Za-z_.\-:]+$/;
+
+function tcpMatcherError(t: Extract<Tree, { op: 'leaf' }>): string | undefined {
+  const check = checkRuleError(t);
+  if (check !== undefined) return check;
+  if (t.values.length !== 1) return `unexpected number of parameters; got ${t.values.length}, expected 1`;
+  const a = t.values[0]!;
+  switch (t.matcher) {
+    case 'ALPN':
+      return a === 'acme-tls/1'
+        ? `invalid protocol value for ALPN matcher, ${quote(a)} is not allowed`
+        : undefined;
+    case 'ClientIP': {
+      const e = ipCheckerError(a);
+      return e === undefined ? undefined : `initializing IP checker for ClientIP matcher: ${e}`;
+    }
+    case 'HostSNI': {
+      if (a === '*' || HOST_OR_IP.test(a)) return undefined;
+      // idna.Lookup.ToASCII; WHATWG's domainToASCII is close (it refuses what Lookup refuses
+      // in practice: bad labels, forbidden code points).
+      if (isAscii(a)) return `invalid value for HostSNI matcher, ${quote(a)} is not a valid hostname`;
+      const ascii = domainToASCII(a);
+      if (ascii !== '' && HOST_OR_IP.test(ascii)) return undefined;
+      return `invalid value for HostSNI matcher, ${quote(a)} is not a valid hostname`;
+    }
+    case 'HostSNIRegexp': {
+      if (!isAscii(a)) return `invalid value for HostSNIRegexp matcher, ${quote(a)} is not a valid hostname`;
+      const e = goRegexp(a);
+      return e === undefined ? undefined : `compiling HostSNIRegexp matcher: ${e}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** pkg/muxer/tcp/mux.go addRule: the first error, not wrapped. */
+function tcpAddRule(t: Tree): string | undefined {
+  if (t.op !== 'leaf') return tcpAddRule(t.left) ?? tcpAddRule(t.right);
+  return tcpMatcherError(t);
+}
+
+/**
+ * Traefik's errors for a TCP router's rule (v3 syntax): `parse`, the TCP manager's
+ * `invalid rule: "R" , …` of ParseHostSNI (predicate's reading, before anything else is built);
+ * `add`, the muxer's `error while adding rule R: …` (its AddRoute, after the service is built).
+ * Undefined when Traefik accepts the rule or this reading cannot tell.
+ */
+export function traefikTcpRuleError(rule: string): { parse: string } | { add: string } | undefined {
+  try {
+    const r = readRule(rule, TCP_MATCHERS);
+    const invalid = `invalid rule: ${quote(rule)} , `;
+    if ('goError' in r) return { parse: invalid + r.goError };
+    if ('predicateError' in r) return { parse: invalid + r.predicateError };
+    if ('notTree' in r) return { parse: `${invalid}error while parsing rule ${rule}` };
+    const added = tcpAddRule(r.tree);
+    return added === undefined ? undefined : { add: `error while adding rule ${rule}: ${added}` };
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
