@@ -400,3 +400,11 @@ export function compileRe2(pattern: string, opts: Re2Options = {}): Re2Result {
     return { ok: false, message: go.go ?? `invalid regular expression: ${detail}`, index: 0, ...go };
   }
 }
+
+/**
+ * Go's regexp.Compile text after ours, when they differ (` (Go: error parsing regexp: …)`), for a
+ * refusal's message; empty when ours is Go's or Go has none.
+ */
+export function goErrorSuffix(r: { readonly message: string; readonly go?: string }): string {
+  return r.go === undefined || r.go === r.message ? '' : ` (Go: ${r.go})`;
+}

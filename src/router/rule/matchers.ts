@@ -4,7 +4,7 @@
  */
 
 import { ipBlockContains, parseIpBlock } from '../../core/ip.ts';
-import { compileRe2, type Re2Result } from '../../core/re2/index.ts';
+import { compileRe2, goErrorSuffix, type Re2Result } from '../../core/re2/index.ts';
 import type { RequestHead } from '../../core/request.ts';
 import type { MatcherNode, RuleArg, RuleError } from './ast.ts';
 import { normalizeRuleHost } from './hints.ts';
@@ -50,7 +50,10 @@ function regexp(ctx: CompileContext, name: string, arg: RuleArg): RegExp | RuleE
   if (r.ok) return r.regexp;
   // Within a backtick string, pattern index i is at rule offset `offset + 1 + i`.
   const offset = arg.raw ? arg.offset + 1 + r.index : arg.offset;
-  return { message: `${name}: ${r.message} in regular expression ${JSON.stringify(arg.value)}`, offset };
+  return {
+    message: `${name}: ${r.message} in regular expression ${JSON.stringify(arg.value)}${goErrorSuffix(r)}`,
+    offset,
+  };
 }
 
 function hostFail(message: string, offset: number): HostPredicateResult {

@@ -6,7 +6,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { type IpBlock, ipBlockContains, parseIpBlock } from '../../core/ip.ts';
-import { compileRe2 } from '../../core/re2/index.ts';
+import { compileRe2, goErrorSuffix } from '../../core/re2/index.ts';
 import type { RuleAst, RuleError, RuleGrammar } from '../rule/ast.ts';
 import { parseRuleWith } from '../rule/parser.ts';
 import { parseTcpRuleV2 } from './tcp-rule-v2.ts';
@@ -136,7 +136,7 @@ function leaf(node: Extract<RuleAst<TcpMatcherName>, { type: 'matcher' }>): TcpM
         }
       }
       const re = compileRe2(a.value);
-      if (!re.ok) throw new TcpCompileError(`HostSNIRegexp: ${re.message}`, a.offset);
+      if (!re.ok) throw new TcpCompileError(`HostSNIRegexp: ${re.message}${goErrorSuffix(re)}`, a.offset);
       const regexp = re.regexp;
       return (c) => regexp.test(c.serverName);
     }
