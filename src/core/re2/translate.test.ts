@@ -184,4 +184,13 @@ describe('compileRe2 refusals', () => {
     assert.ok(!re('x\\b+').test('xy'));
     assert.ok(re('(?m)^?b').test('ab'));
   });
+
+  it('repeats what comes before a flag group (Go pushes nothing for `(?i)`), under the new flags', () => {
+    const r = re('^x,(?i)+a$');
+    assert.ok(r.test('x,,A'));
+    assert.ok(!r.test('X,,A'));
+    assert.ok(re('^\\A(?U)?x').test('x'));
+    // (?U) makes the repeat that follows it lazy.
+    assert.equal(re('a(?U)+').exec('aaa')?.[0], 'a');
+  });
 });

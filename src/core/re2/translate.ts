@@ -116,9 +116,7 @@ class Translator {
         case '*':
         case '+':
         case '?':
-          this.#out += c;
-          this.#i++;
-          this.#lazy(frame);
+          this.#repeat(frame);
           break;
         case '{':
           this.#brace(frame);
@@ -141,13 +139,29 @@ class Translator {
    * a quantifier on it, but not on a group holding it, so a repeated one is put in `(?:…)`.
    */
   #assertion(js: string): void {
-    const next = this.#p[this.#i];
-    const repeated =
-      next === '*' ||
-      next === '+' ||
-      next === '?' ||
-      (next === '{' && /^\{\d+(,\d*)?\}/.test(this.#p.slice(this.#i)));
-    this.#out += repeated ? `(?:${js})` : js;
+    this.#out += this.#repeatFollows(true) ? `(?:${js})` : js;
+  }
+
+  /**
+   * Whether a repeat operator comes next (`*`, `+`, `?`, a valid `{n,m}`); with `pastFlags`, after
+   * any flag groups (`(?i)`), which Go's parser puts nothing on its stack for: `a(?i)+` repeats `a`.
+   */
+  #repeatFollows(pastFlags: boolean): boolean {
+    let rest = this.#p.slice(this.#i);
+    if (pastFlags) rest = rest.replace(/^(?:\(\?[imsU]*(?:-[imsU]+)?\))*/, '');
+    const next = rest[0];
+    return next === '*' || next === '+' || next === '?' || (next === '{' && /^\{\d+(,\d*)?\}/.test(rest));
+  }
+
+  /** The repeat operator at the cursor, with its laziness under the frame's flags. */
+  #repeat(frame: Frame): void {
+    if (this.#p[this.#i] === '{') {
+      this.#brace(frame);
+      return;
+    }
+    this.#out += this.#p[this.#i];
+    this.#i++;
+    this.#lazy(frame);
   }
 
   #literal(cp: number): string {
@@ -230,7 +244,7 @@ class Translator {
     if (
       !flags ||
       (flags[2] !== undefined && flags[2] === '') ||
-      (flags[1] === '' && flags[2] === undefined)
+      (flags[1] === '' && flags[2] === undefined && flags[3] !== ')')
     ) {
       throw new Re2Error('invalid or unsupported Perl syntax after "(?"', at);
     }
@@ -250,16 +264,31 @@ class Translator {
       this.#frames.push({ ...next, baseI: next.i, wraps: 0, openAt: at });
       return;
     }
-    // `(?flags)` changes the flags up to the end of the enclosing group.
-    const changedI = next.i !== frame.i;
+    // `(?flags)` changes the flags up to the end of the enclosing group; flag groups in a row
+    // act as one.
+    const wasI = frame.i;
     frame.i = next.i;
     frame.m = next.m;
     frame.s = next.s;
     frame.u = next.u;
-    if (!changedI) return;
+    for (;;) {
+      const more = /^\(\?([imsU]*)(?:-([imsU]+))?\)/.exec(p.slice(this.#i));
+      if (more === null) break;
+      const set = (f: string, was: boolean): boolean =>
+        (more[2] ?? '').includes(f) ? false : more[1]!.includes(f) ? true : was;
+      frame.i = set('i', frame.i);
+      frame.m = set('m', frame.m);
+      frame.s = set('s', frame.s);
+      frame.u = set('U', frame.u);
+      this.#i += more[0].length;
+    }
+    // A repeat right after them repeats what came before (Go pushes nothing for flags), under
+    // the new flags (`(?U)`); it goes before the new case-folding group opens.
+    if (this.#repeatFollows(false) && this.#out !== '') this.#repeat(frame);
+    if (frame.i === wasI) return;
     if (this.#out === '' && this.#frames.length === 1) {
-      this.#globalI = next.i;
-      frame.baseI = next.i;
+      this.#globalI = frame.i;
+      frame.baseI = frame.i;
       return;
     }
     this.#openWrap(frame);
