@@ -50,6 +50,8 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     ];
     for (const [rule, goErr] of lines)
       assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
+    // Another scanner error after the first error: Go counts it (`(and 1 more errors)`); ours is kept.
+    assert.equal(traefikHttpRuleError('Host(`a`) && ) @', 'v3'), undefined);
     // A later line could hold more errors (Go counts them): ours is kept.
     assert.equal(traefikHttpRuleError('Host(`a`) && )\n&& )', 'v3'), undefined);
   });

@@ -61,9 +61,12 @@ class Unsupported extends Error {}
 /** Go's syntax error: `pos` is a UTF-16 offset, made `line:col` (byte column) when reported. */
 class GoSyntaxError extends Error {
   readonly pos: number;
-  constructor(pos: number, msg: string) {
+  /** Reported by the scanner (go/scanner's error handler), not the parser. */
+  readonly scanner: boolean;
+  constructor(pos: number, msg: string, scanner = false) {
     super(msg);
     this.pos = pos;
+    this.scanner = scanner;
   }
 }
 
@@ -310,7 +313,7 @@ class GoParser {
     this.#k = Math.min(this.#k + 1, this.#toks.length - 1);
     this.tok = this.#toks[this.#k]!;
     // The scanner reports its error as the parser reaches the token.
-    if (this.tok.error !== undefined) throw new GoSyntaxError(this.tok.error.pos, this.tok.error.msg);
+    if (this.tok.error !== undefined) throw new GoSyntaxError(this.tok.error.pos, this.tok.error.msg, true);
   }
 
   /** go/parser errorExpected: `expected X, found Y`. */
@@ -406,16 +409,20 @@ class GoParser {
 
 /** go/parser.ParseExpr: the tree, or Go's error text (`1:13: expected operand, found 'EOF'`). */
 function parseGoExpr(rule: string): { ok: true; x: Expr } | { ok: false; text: string } {
+  const toks = scan(rule);
   try {
-    const p = new GoParser(scan(rule));
+    const p = new GoParser(toks);
     const x = p.parseExpr();
     if (p.atNewline()) p.next();
     p.expect('EOF');
     return { ok: true, x };
   } catch (e) {
     if (!(e instanceof GoSyntaxError)) throw e;
-    // Go goes on after the first error; one on a later line would be counted too.
+    // Go goes on after the first error: a parser error on a later line, or any other scanner error
+    // (go/scanner reports each; the parser drops only its own on a line that has one), would be
+    // counted too (`… (and 2 more errors)`), if Go's recovery reaches it.
     if (rule.indexOf('\n', e.pos) >= 0) throw new Unsupported();
+    if (toks.filter((t) => t.error !== undefined).length > (e.scanner ? 1 : 0)) throw new Unsupported();
     // token.File: a line starts after each newline, but not after one that ends the text.
     let lineStart = 0;
     let line = 1;
