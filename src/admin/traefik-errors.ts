@@ -36,8 +36,9 @@
  */
 
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import { goQuote } from '../core/go-string.ts';
 import { providerOf } from '../core/qualified-name.ts';
-import { goQuote, traefikHttpRuleError, traefikTcpRuleError } from './traefik-rule-errors.ts';
+import { traefikHttpRuleError, traefikTcpRuleError } from './traefik-rule-errors.ts';
 
 export type TraefikStatus = 'enabled' | 'warning' | 'disabled';
 

@@ -21,6 +21,8 @@
  */
 
 import { domainToASCII } from 'node:url';
+import { traefikIpCheckerError } from '../core/go-netip.ts';
+import { goQuote } from '../core/go-string.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
 import { isAscii } from '../router/rule/text.ts';
 
@@ -552,168 +554,17 @@ function readRule(
 // ---------------------------------------------------------------------------------------------
 // The matchers' own checks.
 
-/** Go's strconv.Quote (%q), or undefined for a string holding what it would escape otherwise. */
-export function goQuote(s: string): string | undefined {
-  try {
-    return quote(s);
-  } catch (e) {
-    if (e instanceof Unsupported) return undefined;
-    throw e;
-  }
-}
-
-/** Go's strconv.Quote where this file knows its escapes; else Unsupported. */
-function quote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (cp >= 0x20 && cp < 0x7f) out += ch;
-    else if (cp === 7) out += '\\a';
-    else if (cp === 8) out += '\\b';
-    else if (cp === 12) out += '\\f';
-    else if (cp === 10) out += '\\n';
-    else if (cp === 13) out += '\\r';
-    else if (cp === 9) out += '\\t';
-    else if (cp === 11) out += '\\v';
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else if (/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
-    else throw new Unsupported();
-  }
-  return `${out}"`;
-}
-
 /** regexp.Compile's error text for `pattern`, or undefined when Go compiles it. */
 function goRegexp(pattern: string): string | undefined {
   const e = goRegexpError(pattern);
   return e === undefined ? undefined : goRegexpErrorText(e);
 }
 
-/** Go's netip.ParseAddr error text for `s`, or undefined when it parses. */
-function parseAddrError(s: string): string | undefined {
-  const err = (msg: string, at?: string): string =>
-    `ParseAddr(${quote(s)}): ${msg}${at === undefined || at === '' ? '' : ` (at ${quote(at)})`}`;
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === '.') {
-      const m = ipv4Error(s);
-      return m === undefined ? undefined : err(m.msg, m.at);
-    }
-    if (s[i] === ':') return ipv6Error(s, err);
-    if (s[i] === '%') return err('missing IPv6 address');
-  }
-  return err('unable to parse IP');
-}
-
-/** netip parseIPv4's error. */
-function ipv4Error(s: string): { msg: string; at?: string } | undefined {
-  let val = 0;
-  let pos = 0;
-  let digLen = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c >= '0' && c <= '9') {
-      if (digLen === 1 && val === 0) return { msg: 'IPv4 field has octet with leading zero' };
-      val = val * 10 + Number(c);
-      digLen++;
-      if (val > 255) return { msg: 'IPv4 field has value >255' };
-    } else if (c === '.') {
-      if (i === 0 || i === s.length - 1 || s[i - 1] === '.') {
-        return { msg: 'IPv4 field must have at least one digit', at: s.slice(i) };
-      }
-      if (pos === 3) return { msg: 'IPv4 address too long' };
-      pos++;
-      val = 0;
-      digLen = 0;
-    } else {
-      return { msg: 'unexpected character', at: s.slice(i) };
-    }
-  }
-  if (pos < 3) return { msg: 'IPv4 address too short' };
-  return undefined;
-}
-
-/** netip parseIPv6's error. */
-function ipv6Error(input: string, err: (msg: string, at?: string) => string): string | undefined {
-  let s = input;
-  const z = s.indexOf('%');
-  let zoned = false;
-  if (z !== -1) {
-    if (z === s.length - 1) return err('zone must be a non-empty string');
-    s = s.slice(0, z);
-    zoned = true;
-  }
-  let ellipsis = -1;
-  if (s.startsWith('::')) {
-    ellipsis = 0;
-    s = s.slice(2);
-    if (s === '') return zoned ? ZONED : undefined;
-  }
-  let i = 0;
-  while (i < 16) {
-    let off = 0;
-    let acc = 0;
-    for (; off < s.length; off++) {
-      const d = Number.parseInt(s[off]!, 16);
-      if (!/[0-9a-fA-F]/.test(s[off]!)) break;
-      acc = acc * 16 + d;
-      if (acc > 0xffff) return err('IPv6 field has value >=2^16', s);
-    }
-    if (off === 0) return err('each colon-separated field must have at least one digit', s);
-    if (off < s.length && s[off] === '.') {
-      if (ellipsis < 0 && i !== 12)
-        return err('embedded IPv4 address must replace the final 2 fields of the address', s);
-      if (i + 4 > 16) return err('too many hex fields to fit an embedded IPv4 at the end of the address', s);
-      const v4 = ipv4Error(s);
-      if (v4 !== undefined) {
-        const inner = `ParseAddr(${quote(s)}): ${v4.msg}${v4.at === undefined ? '' : ` (at ${quote(v4.at)})`}`;
-        return err(inner, s);
-      }
-      s = '';
-      i += 4;
-      break;
-    }
-    i += 2;
-    s = s.slice(off);
-    if (s === '') break;
-    if (s[0] !== ':') return err('unexpected character, want colon', s);
-    if (s.length === 1) return err('colon must be followed by more characters', s);
-    s = s.slice(1);
-    if (s[0] === ':') {
-      if (ellipsis >= 0) return err('multiple :: in address', s);
-      ellipsis = i;
-      s = s.slice(1);
-      if (s === '') break;
-    }
-  }
-  if (s !== '') return err('trailing garbage after address', s);
-  if (i < 16) {
-    if (ellipsis < 0) return err('address string too short');
-  } else if (ellipsis >= 0) {
-    return err('the :: must expand to at least one field of zeros');
-  }
-  return zoned ? ZONED : undefined;
-}
-
-/** An IPv6 address that parsed with a zone: valid to ParseAddr, refused in a prefix. */
-const ZONED = '\0zoned';
-
-/** Traefik's ip.NewChecker error for one value: ParseAddr, else ParsePrefix (pkg/ip/checker.go). */
-function ipCheckerError(v: string): string | undefined {
-  const addr = parseAddrError(v);
-  if (addr === undefined || addr === ZONED) return undefined;
-  const p = (msg: string): string => `parsing CIDR trusted IPs ${v}: netip.ParsePrefix(${quote(v)}): ${msg}`;
-  const slash = v.lastIndexOf('/');
-  if (slash < 0) return p("no '/'");
-  const ip = v.slice(0, slash);
-  const e = parseAddrError(ip);
-  if (e === ZONED) return p('IPv6 zones cannot be present in a prefix');
-  if (e !== undefined) return p(e);
-  const bits = v.slice(slash + 1);
-  // Go 1.22+: no sign or leading zero (strconv.Atoi would take them).
-  if (!/^(0|[1-9][0-9]*)$/.test(bits) || bits.length > 18) return p(`bad bits after slash: ${quote(bits)}`);
-  const max = ip.includes(':') ? 128 : 32;
-  if (Number(bits) > max) return p('prefix length out of range');
-  return undefined;
+/** Go's strconv.Quote, or Unsupported where this file does not know Go's escapes. */
+function quote(s: string): string {
+  const q = goQuote(s);
+  if (q === undefined) throw new Unsupported();
+  return q;
 }
 
 const HTTP_MATCHERS = {
@@ -735,7 +586,7 @@ function httpMatcherError(matcher: string, v: readonly string[]): string | undef
   const a = v[0]!;
   switch (matcher) {
     case 'ClientIP': {
-      const e = ipCheckerError(a);
+      const e = traefikIpCheckerError(a);
       return e === undefined ? undefined : `initializing IP checker for ClientIP matcher: ${e}`;
     }
     case 'Host':
@@ -860,7 +711,7 @@ function tcpMatcherError(t: Extract<Tree, { op: 'leaf' }>): string | undefined {
         ? `invalid protocol value for ALPN matcher, ${quote(a)} is not allowed`
         : undefined;
     case 'ClientIP': {
-      const e = ipCheckerError(a);
+      const e = traefikIpCheckerError(a);
       return e === undefined ? undefined : `initializing IP checker for ClientIP matcher: ${e}`;
     }
     case 'HostSNI': {

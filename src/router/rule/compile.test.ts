@@ -208,3 +208,14 @@ describe("a regexp Go refuses, in our words and Go's (core/re2/go-errors.ts)", (
     );
   });
 });
+
+describe("a ClientIP Traefik's checker refuses, in our words and its own (core/go-netip.ts)", () => {
+  it("adds Traefik's ip checker text with Go's net/netip words", () => {
+    const r = compileRule('ClientIP(`10.0.0.0/33`)');
+    assert.ok(!r.ok);
+    assert.equal(
+      r.error.message,
+      'ClientIP: "10.0.0.0/33" is not an IP address or CIDR block (Traefik: parsing CIDR trusted IPs 10.0.0.0/33: netip.ParsePrefix("10.0.0.0/33"): prefix length out of range)',
+    );
+  });
+});

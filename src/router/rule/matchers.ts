@@ -3,6 +3,7 @@
  * values; per request they compare strings and allocate nothing on the common paths.
  */
 
+import { ipCheckerSuffix } from '../../core/go-netip.ts';
 import { ipBlockContains, parseIpBlock } from '../../core/ip.ts';
 import { compileRe2, goErrorSuffix, type Re2Result } from '../../core/re2/index.ts';
 import type { RequestHead } from '../../core/request.ts';
@@ -237,7 +238,10 @@ function create(node: MatcherNode, ctx: CompileContext): MatcherResult {
     case 'ClientIP': {
       const block = parseIpBlock(a0.value);
       if (block === undefined) {
-        return fail(`ClientIP: ${JSON.stringify(a0.value)} is not an IP address or CIDR block`, a0.offset);
+        return fail(
+          `ClientIP: ${JSON.stringify(a0.value)} is not an IP address or CIDR block${ipCheckerSuffix(a0.value)}`,
+          a0.offset,
+        );
       }
       const scratch = new Uint16Array(8);
       return { ok: true, match: (req) => ipBlockContains(block, req.clientIp, scratch) };
