@@ -3,8 +3,9 @@
  * rather than from our own parser's verdict:
  *
  * 1. Go's go/parser.ParseExpr (vulcand/predicate's Parse starts there): a syntax error is Go's
- *    scanner.ErrorList text, `L:C: msg` (line, byte column), the first error only (Go drops the
- *    others on the same line);
+ *    scanner.ErrorList text, `L:C: msg` (line, byte column) of the first error, `(and N more
+ *    errors)` after it, as Go's recovery finds them (every scanner error; a parser error only on
+ *    a line without one);
  * 2. vulcand/predicate's parse of the Go tree (parse.go: `unsupported function: F`, `x is not
  *    defined`, `*ast.ParenExpr is not supported`, `unsupported function argument type: 'CHAR'`,
  *    `expected identifier, got: *ast.CallExpr`), rules.NewParser's functions building the
@@ -16,8 +17,8 @@
  *    host check, ALPN's `acme-tls/1`).
  *
  * Undefined where the rule uses what this reading does not follow (numbers, Go's other operators
- * and keywords, a type mismatch that Go's reflect would report, a second syntax error on a later
- * line): the caller then keeps our own words. Computed when the API is asked, never per request.
+ * and keywords, a type mismatch that Go's reflect would report): the caller then keeps our own
+ * words. Computed when the API is asked, never per request.
  */
 
 import { domainToASCII } from 'node:url';
@@ -59,18 +60,6 @@ interface Tok {
 
 /** What this reading does not follow: the caller keeps our words. */
 class Unsupported extends Error {}
-
-/** Go's syntax error: `pos` is a UTF-16 offset, made `line:col` (byte column) when reported. */
-class GoSyntaxError extends Error {
-  readonly pos: number;
-  /** Reported by the scanner (go/scanner's error handler), not the parser. */
-  readonly scanner: boolean;
-  constructor(pos: number, msg: string, scanner = false) {
-    super(msg);
-    this.pos = pos;
-    this.scanner = scanner;
-  }
-}
 
 const KEYWORDS = new Set(
   'break case chan const continue default defer else fallthrough for func go goto if import interface map package range return select struct switch type var'.split(
@@ -271,7 +260,9 @@ type Expr =
   | { readonly t: 'paren'; readonly x: Expr }
   | { readonly t: 'not'; readonly x: Expr }
   | { readonly t: 'binary'; readonly op: BinaryOp; readonly x: Expr; readonly y: Expr }
-  | { readonly t: 'call'; readonly fun: Expr; readonly args: readonly Expr[] };
+  | { readonly t: 'call'; readonly fun: Expr; readonly args: readonly Expr[] }
+  /** What go/parser makes of a missing operand (only with errors, never read). */
+  | { readonly t: 'bad' };
 
 /** `&&`, `||`, and Go's `&` and `|`, which predicate refuses (`| is not supported`). */
 type BinaryOp = 'and' | 'or' | '&' | '|';
@@ -301,33 +292,65 @@ const TOKEN_TEXT: Record<Kind, string> = {
   ILLEGAL: 'ILLEGAL',
 };
 
+/** One of Go's syntax errors: `pos` a UTF-16 offset, made `line:col` (byte column) when told. */
+interface GoError {
+  readonly pos: number;
+  readonly line: number;
+  readonly msg: string;
+}
+
+/** go/parser's bailout: more than ten errors stop it. */
+class Bailout extends Error {}
+
+/**
+ * go/parser for the expressions a rule is made of, recovering as Go's does (errorExpected,
+ * expect's `make progress`, atComma's inserted comma, advance to the end after a missing
+ * operand), so that its error list is Go's: the scanner's errors all, the parser's dropped on a
+ * line that already has one (go/parser error, without AllErrors).
+ */
 class GoParser {
   readonly #toks: Tok[];
+  readonly #lineOf: (pos: number) => number;
   #k = -1;
   tok!: Tok;
+  readonly errors: GoError[] = [];
 
-  constructor(toks: Tok[]) {
+  constructor(toks: Tok[], lineOf: (pos: number) => number) {
     this.#toks = toks;
+    this.#lineOf = lineOf;
     this.next();
   }
 
   next(): void {
     this.#k = Math.min(this.#k + 1, this.#toks.length - 1);
     this.tok = this.#toks[this.#k]!;
-    // The scanner reports its error as the parser reaches the token.
-    if (this.tok.error !== undefined) throw new GoSyntaxError(this.tok.error.pos, this.tok.error.msg, true);
+    // go/scanner reports through its error handler, which adds every error.
+    const e = this.tok.error;
+    if (e !== undefined) {
+      this.errors.push({ pos: e.pos, line: this.#lineOf(e.pos), msg: e.msg });
+    }
   }
 
-  /** go/parser errorExpected: `expected X, found Y`. */
-  errorExpected(what: string): never {
+  /** go/parser error: dropped on the line of the last error; past ten, a bailout. */
+  error(pos: number, msg: string): void {
+    const line = this.#lineOf(pos);
+    const n = this.errors.length;
+    if (n > 0 && this.errors[n - 1]!.line === line) return;
+    if (n > 10) throw new Bailout();
+    this.errors.push({ pos, line, msg });
+  }
+
+  /** go/parser errorExpected: `expected X, found Y` at the current token. */
+  errorExpected(what: string): void {
     const t = this.tok;
     let found: string;
     if (t.kind === 'SEMI' && t.lit === '\n') found = 'newline';
     else if (t.kind === 'IDENT' || t.kind === 'STRING' || t.kind === 'CHAR') found = t.lit;
     else found = `'${TOKEN_TEXT[t.kind]}'`;
-    throw new GoSyntaxError(t.pos, `expected ${what}, found ${found}`);
+    this.error(t.pos, `expected ${what}, found ${found}`);
   }
 
+  /** go/parser expect (and expect2): the error if another token, and progress either way. */
   expect(kind: Kind): void {
     if (this.tok.kind !== kind) this.errorExpected(`'${TOKEN_TEXT[kind]}'`);
     this.next();
@@ -336,7 +359,7 @@ class GoParser {
   parseExpr(prec1 = 1): Expr {
     let x = this.parseUnary();
     for (;;) {
-      const [prec, op] = PREC[this.tok.kind] ?? [0, 'or'];
+      const [prec, op] = PREC[this.kind()] ?? [0, 'or'];
       if (prec < prec1) return x;
       this.next();
       const y = this.parseExpr(prec + 1);
@@ -350,7 +373,7 @@ class GoParser {
       return { t: 'not', x: this.parseUnary() };
     }
     let x = this.parseOperand();
-    while (this.tok.kind === 'LPAREN') x = this.parseCall(x);
+    while (this.kind() === 'LPAREN') x = this.parseCall(x);
     return x;
   }
 
@@ -371,7 +394,10 @@ class GoParser {
         return { t: 'paren', x };
       }
       default:
-        return this.errorExpected('operand');
+        this.errorExpected('operand');
+        // advance(stmtStart): no statement keyword in a rule, so to the end.
+        while (this.kind() !== 'EOF') this.next();
+        return { t: 'bad' };
     }
   }
 
@@ -390,20 +416,19 @@ class GoParser {
     const args: Expr[] = [];
     while (this.kind() !== 'RPAREN' && this.kind() !== 'EOF') {
       args.push(this.parseExpr());
-      // go/parser atComma.
-      if (this.kind() === 'COMMA') {
-        this.next();
-        continue;
-      }
-      if (this.kind() !== 'RPAREN') {
+      // go/parser atComma: a missing comma is reported and "inserted"; the token is skipped.
+      if (this.kind() !== 'COMMA') {
+        if (this.kind() === 'RPAREN') break;
         const nl = this.atNewline() ? ' before newline' : '';
-        throw new GoSyntaxError(this.tok.pos, `missing ','${nl} in argument list`);
+        this.error(this.tok.pos, `missing ','${nl} in argument list`);
       }
-      break;
+      this.next();
     }
     // go/parser expectClosing.
-    if (this.atNewline())
-      throw new GoSyntaxError(this.tok.pos, "missing ',' before newline in argument list");
+    if (this.kind() !== 'RPAREN' && this.atNewline()) {
+      this.error(this.tok.pos, "missing ',' before newline in argument list");
+      this.next();
+    }
     this.expect('RPAREN');
     return { t: 'call', fun, args };
   }
@@ -412,33 +437,32 @@ class GoParser {
 /** go/parser.ParseExpr: the tree, or Go's error text (`1:13: expected operand, found 'EOF'`). */
 function parseGoExpr(rule: string): { ok: true; x: Expr } | { ok: false; text: string } {
   const toks = scan(rule);
+  // token.File: a line starts after each newline, but not after one that ends the text.
+  const starts = [0];
+  for (let i = rule.indexOf('\n'); i >= 0 && i + 1 < rule.length; i = rule.indexOf('\n', i + 1)) {
+    starts.push(i + 1);
+  }
+  const lineOf = (pos: number): number => {
+    let line = 1;
+    while (line < starts.length && starts[line]! <= pos) line++;
+    return line;
+  };
+  const p = new GoParser(toks, lineOf);
+  let x: Expr = { t: 'bad' };
   try {
-    const p = new GoParser(toks);
-    const x = p.parseExpr();
+    x = p.parseExpr();
     if (p.atNewline()) p.next();
     p.expect('EOF');
-    return { ok: true, x };
   } catch (e) {
-    if (!(e instanceof GoSyntaxError)) throw e;
-    // Go goes on after the first error: a parser error on a later line, or any other scanner error
-    // (go/scanner reports each; the parser drops only its own on a line that has one), would be
-    // counted too (`… (and 2 more errors)`), if Go's recovery reaches it.
-    if (rule.indexOf('\n', e.pos) >= 0) throw new Unsupported();
-    if (toks.filter((t) => t.error !== undefined).length > (e.scanner ? 1 : 0)) throw new Unsupported();
-    // token.File: a line starts after each newline, but not after one that ends the text.
-    let lineStart = 0;
-    let line = 1;
-    for (
-      let i = rule.indexOf('\n');
-      i >= 0 && i < e.pos && i + 1 < rule.length;
-      i = rule.indexOf('\n', i + 1)
-    ) {
-      line++;
-      lineStart = i + 1;
-    }
-    const col = Buffer.byteLength(rule.slice(lineStart, e.pos), 'utf8') + 1;
-    return { ok: false, text: `${line}:${col}: ${e.message}` };
+    if (!(e instanceof Bailout)) throw e;
   }
+  if (p.errors.length === 0) return { ok: true, x };
+  // ErrorList.Sort, then Error(): the first, and how many more.
+  const errors = [...p.errors].sort((a, b) => a.pos - b.pos || (a.msg < b.msg ? -1 : a.msg > b.msg ? 1 : 0));
+  const first = errors[0]!;
+  const col = Buffer.byteLength(rule.slice(starts[first.line - 1]!, first.pos), 'utf8') + 1;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : '';
+  return { ok: false, text: `${first.line}:${col}: ${first.msg}${more}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,6 +492,7 @@ const GO_TYPE: Record<Expr['t'], string> = {
   not: '*ast.UnaryExpr',
   binary: '*ast.BinaryExpr',
   call: '*ast.CallExpr',
+  bad: '*ast.BadExpr',
 };
 
 /** rules.NewParser's function names: each matcher as written, lower, UPPER and Title case. */
