@@ -158,7 +158,7 @@ function tcpRuleUnread(ctx: ErrorContext): boolean {
 }
 
 /** Where a router's issue stands in Traefik's build order (lower first); entry points aside. */
-function buildOrder(i: ConfigIssue, ctx: ErrorContext): number {
+function buildOrder(i: ConfigIssue, tcpUnread: () => boolean): number {
   const key = i.path[3];
   // buildEntryPointHandler checks the priority before building the router (router.go).
   if (key === 'priority') return -2;
@@ -168,7 +168,7 @@ function buildOrder(i: ConfigIssue, ctx: ErrorContext): number {
   // Middlewares from the last: alice's Then calls the constructors from the end of the chain.
   if (key === 'middlewares') return 1 + (1000 - Number(i.path[4] ?? 0)) / 10000;
   // A TCP rule that predicate cannot read is refused before the service is built (manager.go).
-  if (key === 'rule') return ctx.kind === 'tcp' && tcpRuleUnread(ctx) ? -0.5 : 2;
+  if (key === 'rule') return tcpUnread() ? -0.5 : 2;
   return 3;
 }
 
@@ -207,12 +207,18 @@ export function traefikErrors(issues: readonly ConfigIssue[], ctx: ErrorContext)
     add(NO_VALID_EP);
     return out;
   }
+  let unread: boolean | undefined;
+  const tcpUnread = (): boolean => {
+    unread ??= ctx.kind === 'tcp' && tcpRuleUnread(ctx);
+    return unread;
+  };
   // The first build error, as Traefik stops building the router there.
   const build = issues
     .filter((i) => i.path[3] !== 'entryPoints' && tlsConflict(i) === undefined)
     .map((i) => ({ i, t: texts(i) }))
     .filter((x): x is { i: ConfigIssue; t: string } => x.t !== undefined)
-    .sort((a, b) => buildOrder(a.i, ctx) - buildOrder(b.i, ctx));
+    .map((x) => ({ ...x, order: buildOrder(x.i, tcpUnread) }))
+    .sort((a, b) => a.order - b.order);
   if (build[0] !== undefined) add(build[0].t);
   // Then the TLS options conflicts, non-critical, that Traefik's TCP manager adds once the HTTP
   // handlers are built (pkg/server/router/tcp/manager.go buildEntryPointHandler), one per host.
