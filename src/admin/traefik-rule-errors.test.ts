@@ -59,6 +59,16 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     ];
     for (const [rule, goErr] of more)
       assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
+    // Mistakes people make: single quotes, a host without quotes and with a port.
+    const common: [string, string][] = [
+      ["Host('example.com')", '1:6: illegal rune literal'],
+      ["Host('a)", '1:6: rune literal not terminated'],
+      ['Host(example.com:8080)', "1:17: missing ',' in argument list"],
+      ['Host(`a`):8080', "1:10: expected 'EOF', found ':'"],
+      ['Host(`a`) && Path(`/`).', "1:24: expected selector or type assertion, found 'EOF'"],
+    ];
+    for (const [rule, goErr] of common)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
   });
 
   it("words what vulcand/predicate refuses in a parsed rule as predicate's parse.go", () => {
@@ -72,11 +82,20 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
       ['Host(`a`)(`b`)', 'expected identifier, got: *ast.CallExpr'],
       ['Host(`a`) | Path(`/`)', '| is not supported'],
       ['Host(`a`) & Path(`/`)', '& is not supported'],
+      ['Host(example.com)', 'example.com is not defined'],
+      ['Host(`a`) == Path(`/`)', '== is not supported'],
+      ['-Host(`a`)', '- is not supported'],
+      ['a.Host(`x`)', 'unsupported function: a.Host'],
+      ['Host(`a`).b(`x`)', 'expected selector identifier, got: *ast.CallExpr'],
+      ['Host(`a`.b)', 'unsupported selector type: *ast.BasicLit'],
     ];
     for (const [rule, text] of cases)
       assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${text}`, rule);
     // A literal alone is no TreeBuilder: parser.parse's error, without a cause.
     assert.equal(traefikHttpRuleError('`a`', 'v3'), parsing('`a`'));
+    assert.equal(traefikHttpRuleError('443', 'v3'), parsing('443'));
+    // A number where a matcher wants a string: Go's reflect panics, in words not followed here.
+    assert.equal(traefikHttpRuleError('Host(443)', 'v3'), undefined);
     // Spellings rules.NewParser registers: as written, lower, UPPER, Title.
     for (const r of ['pathprefix(`/`)', 'PATHPREFIX(`/`)', 'Pathprefix(`/`)']) {
       assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);

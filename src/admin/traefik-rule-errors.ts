@@ -7,8 +7,9 @@
  *    errors)` after it, as Go's recovery finds them (every scanner error; a parser error only on
  *    a line without one);
  * 2. vulcand/predicate's parse of the Go tree (parse.go: `unsupported function: F`, `x is not
- *    defined`, `*ast.ParenExpr is not supported`, `unsupported function argument type: 'CHAR'`,
- *    `expected identifier, got: *ast.CallExpr`), rules.NewParser's functions building the
+ *    defined`, `example.com is not defined`, `*ast.ParenExpr is not supported`, `== is not
+ *    supported`, `unsupported function argument type: 'CHAR'`, `expected identifier, got:
+ *    *ast.CallExpr`), rules.NewParser's functions building the
  *    rules.Tree (pkg/rules/parser.go; `!` inverts, De Morgan);
  * 3. the muxer's addRule (pkg/muxer/http/mux.go, pkg/muxer/tcp/mux.go): rules.CheckRule (`no args
  *    for matcher M`, `empty args for matcher M, [a ]`), the argument count, then the matcher's own
@@ -16,9 +17,10 @@
  *    host, Go's regexp errors, pkg/ip/checker.go's CIDR errors with Go's net/netip texts, HostSNI's
  *    host check, ALPN's `acme-tls/1`).
  *
- * Undefined where the rule uses what this reading does not follow (numbers, Go's other operators
- * and keywords, a type mismatch that Go's reflect would report): the caller then keeps our own
- * words. Computed when the API is asked, never per request.
+ * Undefined where the rule uses what this reading does not follow (Go's keywords, brackets,
+ * comments, assignments, non-decimal numbers, escapes in a rune literal, an unknown escape in a
+ * string, whose texts vary by Go version; a type mismatch that Go's reflect would report, such as
+ * a number given to a matcher): the caller then keeps our own words. Computed when the API is asked, never per request.
  */
 
 import { domainToASCII } from 'node:url';
@@ -37,11 +39,15 @@ type Kind =
   | 'LPAREN'
   | 'RPAREN'
   | 'COMMA'
+  | 'INT'
+  | 'FLOAT'
   | 'LAND'
   | 'LOR'
-  | 'AND'
-  | 'OR'
+  /** Go's other binary (or unary) operators: `==`, `-`, `&`, `|`…, the operator in `lit`. */
+  | 'OP'
   | 'NOT'
+  | 'PERIOD'
+  | 'COLON'
   | 'SEMI'
   | 'EOF'
   | 'ILLEGAL';
@@ -50,7 +56,7 @@ interface Tok {
   readonly kind: Kind;
   /** UTF-16 offset in the rule. */
   readonly pos: number;
-  /** The literal's source text (IDENT, STRING, CHAR, ILLEGAL); `\n` for an inserted semicolon. */
+  /** The literal's source text (IDENT, STRING, CHAR, INT, FLOAT, ILLEGAL), an OP's operator; `\n` for an inserted semicolon. */
   readonly lit: string;
   /** A STRING's value. */
   readonly value?: string;
@@ -72,6 +78,29 @@ function hashU(ch: string): string | undefined {
   const cp = ch.codePointAt(0)!;
   if (cp < 0x20 || cp > 0x7e) return undefined;
   return `U+${cp.toString(16).toUpperCase().padStart(4, '0')} '${ch}'`;
+}
+
+/** Go's operators a rule may hold; Unsupported for Go's others (assignments, brackets, `<-`…). */
+function operator(src: string, i: number): { kind: Kind; text: string } | undefined {
+  const three = src.slice(i, i + 3);
+  const two = src.slice(i, i + 2);
+  if (['<<=', '>>=', '&^=', '...'].includes(three)) throw new Unsupported();
+  if (['+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', ':=', '++', '--', '<-', '//', '/*'].includes(two)) {
+    throw new Unsupported();
+  }
+  if (two === '&&') return { kind: 'LAND', text: two };
+  if (two === '||') return { kind: 'LOR', text: two };
+  if (['&^', '<<', '>>', '==', '!=', '<=', '>='].includes(two)) return { kind: 'OP', text: two };
+  const c = src[i]!;
+  if ('&|+-*/%^<>'.includes(c)) return { kind: 'OP', text: c };
+  if (c === '!') return { kind: 'NOT', text: c };
+  if (c === ':') return { kind: 'COLON', text: c };
+  if (c === '.') {
+    if (/[0-9]/.test(src[i + 1] ?? '')) throw new Unsupported();
+    return { kind: 'PERIOD', text: c };
+  }
+  if ('=~[]{};'.includes(c)) throw new Unsupported();
+  return undefined;
 }
 
 function scan(src: string): Tok[] {
@@ -141,11 +170,28 @@ function scan(src: string): Tok[] {
         continue;
       }
       case "'": {
-        // A one-character rune literal is a CHAR; anything else, Go's texts vary by version.
-        const m = /^'([^'\\\n])'/u.exec(src.slice(i));
-        if (m === null) throw new Unsupported();
-        toks.push({ kind: 'CHAR', pos: start, lit: m[0] });
-        i += m[0].length;
+        // go/scanner scanRune (its escapes are not followed here).
+        let j = i + 1;
+        let runes = 0;
+        while (j < n && src[j] !== "'" && src[j] !== '\n') {
+          if (src[j] === '\\') throw new Unsupported();
+          j += String.fromCodePoint(src.codePointAt(j)!).length;
+          runes++;
+        }
+        const closed = src[j] === "'";
+        const end = closed ? j + 1 : j;
+        const msg = !closed
+          ? 'rune literal not terminated'
+          : runes !== 1
+            ? 'illegal rune literal'
+            : undefined;
+        toks.push({
+          kind: 'CHAR',
+          pos: start,
+          lit: src.slice(start, end),
+          ...(msg === undefined ? {} : { error: { pos: start, msg } }),
+        });
+        i = end;
         insertSemi = true;
         continue;
       }
@@ -162,24 +208,22 @@ function scan(src: string): Tok[] {
         toks.push({ kind: 'COMMA', pos: start, lit: '' });
         i++;
         continue;
-      case '&':
-      case '|': {
-        const twice = src[i + 1] === c;
-        // `&^`, `&=`, `|=` are Go's too: not followed here.
-        if (!twice && (src[i + 1] === '=' || src[i + 1] === '^')) throw new Unsupported();
-        const kind = c === '&' ? (twice ? 'LAND' : 'AND') : twice ? 'LOR' : 'OR';
-        toks.push({ kind, pos: start, lit: '' });
-        i += twice ? 2 : 1;
-        continue;
-      }
-      case '!':
-        if (src[i + 1] === '=') throw new Unsupported();
-        toks.push({ kind: 'NOT', pos: start, lit: '' });
-        i++;
-        continue;
     }
-    // Go's other operators and numbers are tokens this reading does not follow.
-    if (/[0-9.+\-*/%^<>=:;[\]{}~]/.test(c)) throw new Unsupported();
+    if (c >= '0' && c <= '9') {
+      // Plain decimal numbers; Go's other forms (hex, octal, exponents, `_`) are not followed.
+      const m = /^(0|[1-9][0-9]{0,17})(\.[0-9]+)?(?![0-9A-Za-z_.])/.exec(src.slice(i));
+      if (m === null) throw new Unsupported();
+      toks.push({ kind: m[2] === undefined ? 'INT' : 'FLOAT', pos: start, lit: m[0] });
+      i += m[0].length;
+      insertSemi = true;
+      continue;
+    }
+    const op = operator(src, i);
+    if (op !== undefined) {
+      toks.push({ kind: op.kind, pos: start, lit: op.text });
+      i += op.text.length;
+      continue;
+    }
     // Anything else is an illegal character to Go's scanner (`@`, `#`, `$`, `?`, `\`…).
     const ch = String.fromCodePoint(src.codePointAt(i)!);
     const u = hashU(ch);
@@ -256,41 +300,49 @@ function interpreted(
 
 type Expr =
   | { readonly t: 'ident'; readonly name: string }
-  | { readonly t: 'lit'; readonly kind: 'STRING' | 'CHAR'; readonly value: string }
+  | { readonly t: 'lit'; readonly kind: 'STRING' | 'CHAR' | 'INT' | 'FLOAT'; readonly value: string }
   | { readonly t: 'paren'; readonly x: Expr }
   | { readonly t: 'not'; readonly x: Expr }
-  | { readonly t: 'binary'; readonly op: BinaryOp; readonly x: Expr; readonly y: Expr }
+  /** Go's other unary operators (`-x`, `+x`, `^x`, `&x`), which predicate refuses. */
+  | { readonly t: 'unary'; readonly op: string; readonly x: Expr }
+  | { readonly t: 'star'; readonly x: Expr }
+  | { readonly t: 'sel'; readonly x: Expr; readonly name: string }
+  | { readonly t: 'binary'; readonly op: string; readonly x: Expr; readonly y: Expr }
   | { readonly t: 'call'; readonly fun: Expr; readonly args: readonly Expr[] }
   /** What go/parser makes of a missing operand (only with errors, never read). */
   | { readonly t: 'bad' };
 
-/** `&&`, `||`, and Go's `&` and `|`, which predicate refuses (`| is not supported`). */
-type BinaryOp = 'and' | 'or' | '&' | '|';
-
-/** go/token precedences of the binary operators read here. */
-const PREC: Partial<Record<Kind, readonly [number, BinaryOp]>> = {
-  LOR: [1, 'or'],
-  LAND: [2, 'and'],
-  OR: [4, '|'],
-  AND: [5, '&'],
-};
+/** go/token precedences of Go's binary operators; `&&` and `||` are predicate's and/or. */
+function precedence(t: Tok): number {
+  if (t.kind === 'LOR') return 1;
+  if (t.kind === 'LAND') return 2;
+  if (t.kind !== 'OP') return 0;
+  if (['==', '!=', '<', '<=', '>', '>='].includes(t.lit)) return 3;
+  if (['+', '-', '|', '^'].includes(t.lit)) return 4;
+  return 5;
+}
 
 const TOKEN_TEXT: Record<Kind, string> = {
   IDENT: 'IDENT',
   STRING: 'STRING',
   CHAR: 'CHAR',
+  INT: 'INT',
+  FLOAT: 'FLOAT',
   LPAREN: '(',
   RPAREN: ')',
   COMMA: ',',
   LAND: '&&',
   LOR: '||',
-  AND: '&',
-  OR: '|',
+  OP: '',
   NOT: '!',
+  PERIOD: '.',
+  COLON: ':',
   SEMI: ';',
   EOF: 'EOF',
   ILLEGAL: 'ILLEGAL',
 };
+
+const LITERALS: readonly Kind[] = ['IDENT', 'STRING', 'CHAR', 'INT', 'FLOAT'];
 
 /** One of Go's syntax errors: `pos` a UTF-16 offset, made `line:col` (byte column) when told. */
 interface GoError {
@@ -345,8 +397,8 @@ class GoParser {
     const t = this.tok;
     let found: string;
     if (t.kind === 'SEMI' && t.lit === '\n') found = 'newline';
-    else if (t.kind === 'IDENT' || t.kind === 'STRING' || t.kind === 'CHAR') found = t.lit;
-    else found = `'${TOKEN_TEXT[t.kind]}'`;
+    else if (LITERALS.includes(t.kind)) found = t.lit;
+    else found = `'${t.kind === 'OP' ? t.lit : TOKEN_TEXT[t.kind]}'`;
     this.error(t.pos, `expected ${what}, found ${found}`);
   }
 
@@ -359,22 +411,50 @@ class GoParser {
   parseExpr(prec1 = 1): Expr {
     let x = this.parseUnary();
     for (;;) {
-      const [prec, op] = PREC[this.kind()] ?? [0, 'or'];
+      const t = this.tok;
+      const prec = precedence(t);
       if (prec < prec1) return x;
       this.next();
       const y = this.parseExpr(prec + 1);
-      x = { t: 'binary', op, x, y };
+      x = { t: 'binary', op: t.kind === 'LAND' ? 'and' : t.kind === 'LOR' ? 'or' : t.lit, x, y };
     }
   }
 
   parseUnary(): Expr {
-    if (this.tok.kind === 'NOT') {
+    const t = this.tok;
+    if (t.kind === 'NOT') {
       this.next();
       return { t: 'not', x: this.parseUnary() };
     }
+    if (t.kind === 'OP' && ['+', '-', '^', '&'].includes(t.lit)) {
+      this.next();
+      return { t: 'unary', op: t.lit, x: this.parseUnary() };
+    }
+    if (t.kind === 'OP' && t.lit === '*') {
+      this.next();
+      return { t: 'star', x: this.parseUnary() };
+    }
+    // parsePrimaryExpr: calls and selectors.
     let x = this.parseOperand();
-    while (this.kind() === 'LPAREN') x = this.parseCall(x);
-    return x;
+    for (;;) {
+      if (this.kind() === 'LPAREN') {
+        x = this.parseCall(x);
+      } else if (this.kind() === 'PERIOD') {
+        this.next();
+        if (this.kind() === 'IDENT') {
+          x = { t: 'sel', x, name: this.tok.lit };
+          this.next();
+        } else {
+          // A type assertion, `x.(T)`, is not followed here.
+          if (this.kind() === 'LPAREN') throw new Unsupported();
+          this.errorExpected('selector or type assertion');
+          this.next();
+          x = { t: 'sel', x, name: '_' };
+        }
+      } else {
+        return x;
+      }
+    }
   }
 
   parseOperand(): Expr {
@@ -385,6 +465,8 @@ class GoParser {
         return { t: 'ident', name: t.lit };
       case 'STRING':
       case 'CHAR':
+      case 'INT':
+      case 'FLOAT':
         this.next();
         return { t: 'lit', kind: t.kind, value: t.value ?? t.lit };
       case 'LPAREN': {
@@ -490,10 +572,16 @@ const GO_TYPE: Record<Expr['t'], string> = {
   lit: '*ast.BasicLit',
   paren: '*ast.ParenExpr',
   not: '*ast.UnaryExpr',
+  unary: '*ast.UnaryExpr',
+  star: '*ast.StarExpr',
+  sel: '*ast.SelectorExpr',
   binary: '*ast.BinaryExpr',
   call: '*ast.CallExpr',
   bad: '*ast.BadExpr',
 };
+
+/** A value predicate's parse makes: a rules.Tree, or a literal's Go value. */
+type Value = Tree | string | number;
 
 /** rules.NewParser's function names: each matcher as written, lower, UPPER and Title case. */
 function functionNames(matchers: readonly string[]): Map<string, string> {
@@ -508,8 +596,8 @@ function functionNames(matchers: readonly string[]): Map<string, string> {
   return m;
 }
 
-/** predicate's parse: a Tree, a string (a bare literal), or a thrown PredicateError / Unsupported. */
-function predicate(x: Expr, fns: Map<string, string>): Tree | string {
+/** predicate's parse: a Value, or a thrown PredicateError / Unsupported. */
+function predicate(x: Expr, fns: Map<string, string>): Value {
   switch (x.t) {
     case 'binary': {
       const a = predicate(x.x, fns);
@@ -517,39 +605,61 @@ function predicate(x: Expr, fns: Map<string, string>): Tree | string {
       // getJoinFunction: no function for Go's other operators.
       if (x.op !== 'and' && x.op !== 'or') throw new PredicateError(`${x.op} is not supported`);
       // andFunc/orFunc called by reflect with a non-TreeBuilder: a reflect panic's text.
-      if (typeof a === 'string' || typeof b === 'string') throw new Unsupported();
+      if (typeof a !== 'object' || typeof b !== 'object') throw new Unsupported();
       return { op: x.op, left: a, right: b };
     }
     case 'paren':
       return predicate(x.x, fns);
+    case 'unary':
+      // getJoinFunction before the operand is read.
+      throw new PredicateError(`${x.op} is not supported`);
     case 'not': {
       const a = predicate(x.x, fns);
-      if (typeof a === 'string') throw new Unsupported();
+      if (typeof a !== 'object') throw new Unsupported();
       return invert(a);
     }
-    default: {
-      const v = evaluate(x, fns);
-      return v;
-    }
+    default:
+      return evaluate(x, fns);
   }
 }
 
+/** predicate's evaluateSelector: `a.b.c`, or its error for a selector on anything else. */
+function selector(x: Extract<Expr, { t: 'sel' }>): string {
+  const fields = [x.name];
+  let base: Expr = x.x;
+  while (base.t === 'sel') {
+    fields.unshift(base.name);
+    base = base.x;
+  }
+  if (base.t !== 'ident') throw new PredicateError(`unsupported selector type: ${GO_TYPE[base.t]}`);
+  fields.unshift(base.name);
+  return fields.join('.');
+}
+
 /** predicate's evaluateExpr. */
-function evaluate(x: Expr, fns: Map<string, string>): Tree | string {
+function evaluate(x: Expr, fns: Map<string, string>): Value {
   switch (x.t) {
     case 'lit':
+      // literalToValue: strings, ints and floats; any other kind is refused.
       if (x.kind === 'CHAR') throw new PredicateError("unsupported function argument type: 'CHAR'");
-      return x.value;
+      return x.kind === 'STRING' ? x.value : Number(x.value);
     case 'ident':
       throw new PredicateError(`${x.name} is not defined`);
+    case 'sel':
+      throw new PredicateError(`${selector(x)} is not defined`);
     case 'call': {
-      if (x.fun.t !== 'ident') throw new PredicateError(`expected identifier, got: ${GO_TYPE[x.fun.t]}`);
-      const matcher = fns.get(x.fun.name);
-      if (matcher === undefined) throw new PredicateError(`unsupported function: ${x.fun.name}`);
+      let name: string;
+      if (x.fun.t === 'ident') name = x.fun.name;
+      else if (x.fun.t === 'sel' && x.fun.x.t === 'ident') name = `${x.fun.x.name}.${x.fun.name}`;
+      else if (x.fun.t === 'sel')
+        throw new PredicateError(`expected selector identifier, got: ${GO_TYPE[x.fun.x.t]}`);
+      else throw new PredicateError(`expected identifier, got: ${GO_TYPE[x.fun.t]}`);
+      const matcher = fns.get(name);
+      if (matcher === undefined) throw new PredicateError(`unsupported function: ${name}`);
       const values: string[] = [];
       for (const a of x.args) {
         const v = evaluate(a, fns);
-        // A matcher called by reflect with a TreeBuilder argument: a reflect panic's text.
+        // A matcher called by reflect with another type: a reflect panic's text.
         if (typeof v !== 'string') throw new Unsupported();
         values.push(v);
       }
@@ -569,7 +679,7 @@ function readRule(
   if (!parsed.ok) return { goError: parsed.text };
   try {
     const t = predicate(parsed.x, functionNames(matchers));
-    return typeof t === 'string' ? { notTree: true } : { tree: t };
+    return typeof t !== 'object' ? { notTree: true } : { tree: t };
   } catch (e) {
     if (e instanceof PredicateError) return { predicateError: e.message };
     throw e;
