@@ -37,6 +37,12 @@ http:
     syntax:
       rule: "Host(\`a\`) &&"
       service: s
+    quotes:
+      rule: "Host('example.com')"
+      service: s
+    bare:
+      rule: "Host(example.com)"
+      service: s
     regexp:
       rule: "PathRegexp(\`^/(?=a)\`)"
       service: s
@@ -93,6 +99,13 @@ tcp:
     assert.deepEqual(await errorOf('http', 'syntax'), [
       `${parsing(rule)}: 1:13: expected operand, found 'EOF'`,
     ]);
+  });
+
+  it('words the common mistakes as Traefik: single quotes, a host without quotes', async () => {
+    let rule = "Host('example.com')";
+    assert.deepEqual(await errorOf('http', 'quotes'), [`${parsing(rule)}: 1:6: illegal rune literal`]);
+    rule = 'Host(example.com)';
+    assert.deepEqual(await errorOf('http', 'bare'), [`${parsing(rule)}: example.com is not defined`]);
   });
 
   it("words a bad regexp as Go's regexp/syntax, wrapped by Traefik's matcher", async () => {
