@@ -192,5 +192,9 @@ describe('compileRe2 refusals', () => {
     assert.ok(re('^\\A(?U)?x').test('x'));
     // (?U) makes the repeat that follows it lazy.
     assert.equal(re('a(?U)+').exec('aaa')?.[0], 'a');
+    // A repeat of a repeat across a flag group: Go's (?:a*)+.
+    assert.equal(re('^a*(?i)+b').exec('aaB')?.[0], 'aaB');
+    assert.equal(re('(ab){2}(?i)?c').exec('ababC')?.[0], 'ababC');
+    assert.equal(re('x\\Qyz\\E(?i)+').exec('xyzz')?.[0], 'xyzz');
   });
 });

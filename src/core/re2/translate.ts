@@ -56,6 +56,8 @@ interface Frame {
   /** `(?i:` modifier groups opened by mid-group flags, closed at `|` and `)`. */
   wraps: number;
   openAt: number;
+  /** Where the group starts in the output (its `(`), for a repeat of the group. */
+  openOut: number;
 }
 class Translator {
   readonly #p: string;
@@ -64,6 +66,10 @@ class Translator {
   #globalI = false;
   readonly #frames: Frame[] = [];
   readonly #captures: boolean;
+  /** Where the last operand starts in the output (-1: none since a `(` or `|`), and whether a
+   * repeat follows it: Go repeats a repeat across flag groups (`a*(?i)+` is `(?:a*)+`). */
+  #atom = -1;
+  #quantified = false;
   /** Capture group names by number, when captures are kept. */
   readonly groupNames: (string | undefined)[] = [undefined];
 
@@ -74,10 +80,24 @@ class Translator {
 
   translate(): { source: string; flags: string } {
     const p = this.#p;
-    this.#frames.push({ i: false, m: false, s: false, u: false, baseI: false, wraps: 0, openAt: 0 });
+    this.#frames.push({
+      i: false,
+      m: false,
+      s: false,
+      u: false,
+      baseI: false,
+      wraps: 0,
+      openAt: 0,
+      openOut: 0,
+    });
     while (this.#i < p.length) {
       const c = p[this.#i]!;
       const frame = this.#frames[this.#frames.length - 1]!;
+      const before = this.#out.length;
+      const operand = (): void => {
+        this.#atom = before;
+        this.#quantified = false;
+      };
       switch (c) {
         case '(':
           this.#group(frame);
@@ -88,28 +108,38 @@ class Translator {
           this.#out += ')';
           this.#frames.pop();
           this.#i++;
+          this.#atom = frame.openOut;
+          this.#quantified = false;
           break;
         case '|':
           this.#closeWraps(frame);
           this.#out += '|';
           if (frame.i !== frame.baseI) this.#openWrap(frame);
           this.#i++;
+          this.#atom = -1;
+          this.#quantified = false;
           break;
         case '[':
+          operand();
           this.#out += this.#class();
           break;
         case '\\':
+          // `\Q…\E` is one operand per character (none when empty).
+          if (p[this.#i + 1] !== 'Q') operand();
           this.#escapeOutside();
           break;
         case '.':
+          operand();
           this.#out += frame.s ? '[\\s\\S]' : '[^\\n]';
           this.#i++;
           break;
         case '^':
+          operand();
           this.#i++;
           this.#assertion(frame.m ? '(?<![^\\n])' : '^');
           break;
         case '$':
+          operand();
           this.#i++;
           this.#assertion(frame.m ? '(?![^\\n])' : '$');
           break;
@@ -122,6 +152,7 @@ class Translator {
           this.#brace(frame);
           break;
         default: {
+          operand();
           const cp = p.codePointAt(this.#i)!;
           this.#out += this.#literal(cp);
           this.#i += cp > 0xffff ? 2 : 1;
@@ -162,6 +193,7 @@ class Translator {
     this.#out += this.#p[this.#i];
     this.#i++;
     this.#lazy(frame);
+    this.#quantified = true;
   }
 
   #literal(cp: number): string {
@@ -193,6 +225,8 @@ class Translator {
     const m = /^\{(\d+)(,(\d*))?\}/.exec(this.#p.slice(this.#i));
     if (!m) {
       // Go reads a `{` that does not start a valid repeat as a literal.
+      this.#atom = this.#out.length;
+      this.#quantified = false;
       this.#out += '\\{';
       this.#i++;
       return;
@@ -205,12 +239,17 @@ class Translator {
     this.#out += m[0];
     this.#i += m[0].length;
     this.#lazy(frame);
+    this.#quantified = true;
   }
 
   #group(frame: Frame): void {
     const p = this.#p;
     const at = this.#i;
-    const inherit = (): Frame => ({ ...frame, baseI: frame.i, wraps: 0, openAt: at });
+    const inherit = (): Frame => {
+      this.#atom = -1;
+      this.#quantified = false;
+      return { ...frame, baseI: frame.i, wraps: 0, openAt: at, openOut: this.#out.length };
+    };
     if (p[at + 1] !== '?') {
       this.#frames.push(inherit());
       this.#out += this.#capture(undefined);
@@ -260,8 +299,9 @@ class Translator {
     };
     this.#i = at + 2 + flags[0].length;
     if (flags[3] === ':') {
+      this.#frames.push({ ...next, baseI: next.i, wraps: 0, openAt: at, openOut: this.#out.length });
       this.#out += next.i === frame.i ? '(?:' : next.i ? '(?i:' : '(?-i:';
-      this.#frames.push({ ...next, baseI: next.i, wraps: 0, openAt: at });
+      this.#atom = -1;
       return;
     }
     // `(?flags)` changes the flags up to the end of the enclosing group; flag groups in a row
@@ -284,7 +324,13 @@ class Translator {
     }
     // A repeat right after them repeats what came before (Go pushes nothing for flags), under
     // the new flags (`(?U)`); it goes before the new case-folding group opens.
-    if (this.#repeatFollows(false) && this.#out !== '') this.#repeat(frame);
+    if (this.#repeatFollows(false) && this.#out !== '') {
+      // A repeat of a repeat: JS wants the first in a group.
+      if (this.#quantified && this.#atom >= 0) {
+        this.#out = `${this.#out.slice(0, this.#atom)}(?:${this.#out.slice(this.#atom)})`;
+      }
+      this.#repeat(frame);
+    }
     if (frame.i === wasI) return;
     if (this.#out === '' && this.#frames.length === 1) {
       this.#globalI = frame.i;
@@ -321,7 +367,11 @@ class Translator {
       case 'quote': {
         const end = this.#p.indexOf('\\E', this.#i);
         const text = end === -1 ? this.#p.slice(this.#i) : this.#p.slice(this.#i, end);
-        for (const ch of text) this.#out += this.#literal(ch.codePointAt(0)!);
+        for (const ch of text) {
+          this.#atom = this.#out.length;
+          this.#quantified = false;
+          this.#out += this.#literal(ch.codePointAt(0)!);
+        }
         this.#i = end === -1 ? this.#p.length : end + 2;
         return;
       }
