@@ -66,6 +66,9 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
       ['Host(example.com:8080)', "1:17: missing ',' in argument list"],
       ['Host(`a`):8080', "1:10: expected 'EOF', found ':'"],
       ['Host(`a`) && Path(`/`).', "1:24: expected selector or type assertion, found 'EOF'"],
+      // Typographic quotes and dashes pasted from a document.
+      ['Host(“a”)', "1:6: illegal character U+201C '“' (and 1 more errors)"],
+      ['Host(`a`) – Path(`/`)', "1:11: illegal character U+2013 '–'"],
     ];
     for (const [rule, goErr] of common)
       assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);

@@ -73,10 +73,10 @@ const KEYWORDS = new Set(
   ),
 );
 
-/** Go's %#U of a rune, for the printable ASCII ones (others: undefined). */
+/** Go's %#U of a rune (`U+201C '“'`), for the printable ones (strconv.IsPrint); else undefined. */
 function hashU(ch: string): string | undefined {
   const cp = ch.codePointAt(0)!;
-  if (cp < 0x20 || cp > 0x7e) return undefined;
+  if (cp === 0x20 || !/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) return undefined;
   return `U+${cp.toString(16).toUpperCase().padStart(4, '0')} '${ch}'`;
 }
 
