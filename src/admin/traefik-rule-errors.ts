@@ -127,7 +127,7 @@ function scan(src: string): Tok[] {
       i++;
       continue;
     }
-    if (/[\p{L}_]/u.test(c)) {
+    if (/^[\p{L}_]/u.test(String.fromCodePoint(src.codePointAt(i)!))) {
       const m = /^[\p{L}_][\p{L}\p{Nd}_]*/u.exec(src.slice(i))!;
       if (KEYWORDS.has(m[0])) throw new Unsupported();
       toks.push({ kind: 'IDENT', pos: start, lit: m[0] });
