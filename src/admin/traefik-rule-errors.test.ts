@@ -66,6 +66,8 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
       ['Host(example.com:8080)', "1:17: missing ',' in argument list"],
       ['Host(`a`):8080', "1:10: expected 'EOF', found ':'"],
       ['Host(`a`) && Path(`/`).', "1:24: expected selector or type assertion, found 'EOF'"],
+      // A regexp's backslash in a double-quoted Go string.
+      ['PathRegexp("^/a\\.b")', '1:17: unknown escape sequence'],
       // Typographic quotes and dashes pasted from a document.
       ['Host(“a”)', "1:6: illegal character U+201C '“' (and 1 more errors)"],
       ['Host(`a`) – Path(`/`)', "1:11: illegal character U+2013 '–'"],

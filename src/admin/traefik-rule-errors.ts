@@ -18,9 +18,9 @@
  *    host check, ALPN's `acme-tls/1`).
  *
  * Undefined where the rule uses what this reading does not follow (Go's keywords, brackets,
- * comments, assignments, non-decimal numbers, escapes in a rune literal, an unknown escape in a
- * string, whose texts vary by Go version; a type mismatch that Go's reflect would report, such as
- * a number given to a matcher): the caller then keeps our own words. Computed when the API is asked, never per request.
+ * comments, assignments, numbers other than plain decimals, NUL or a byte order mark; a type
+ * mismatch that Go's reflect would report, such as a number given to a matcher; a `\x` byte past
+ * ASCII in a string): the caller then keeps our own words. Computed when the API is asked, never per request.
  */
 
 import { domainToASCII } from 'node:url';
@@ -60,8 +60,8 @@ interface Tok {
   readonly lit: string;
   /** A STRING's value. */
   readonly value?: string;
-  /** The scanner's error at this token (reported when the parser reaches it). */
-  readonly error?: { readonly pos: number; readonly msg: string };
+  /** The scanner's errors at this token (reported when the parser reaches it). */
+  readonly errors?: readonly { readonly pos: number; readonly msg: string }[];
 }
 
 /** What this reading does not follow: the caller keeps our words. */
@@ -73,11 +73,11 @@ const KEYWORDS = new Set(
   ),
 );
 
-/** Go's %#U of a rune (`U+201C '“'`), for the printable ones (strconv.IsPrint); else undefined. */
-function hashU(ch: string): string | undefined {
+/** Go's %#U of a rune: `U+201C '“'`, or `U+00A0` alone for one strconv.IsPrint refuses. */
+function hashU(ch: string): string {
   const cp = ch.codePointAt(0)!;
-  if (cp === 0x20 || !/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) return undefined;
-  return `U+${cp.toString(16).toUpperCase().padStart(4, '0')} '${ch}'`;
+  const u = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  return cp === 0x20 || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch) ? `${u} '${ch}'` : u;
 }
 
 /** Go's operators a rule may hold; Unsupported for Go's others (assignments, brackets, `<-`…). */
@@ -145,7 +145,7 @@ function scan(src: string): Tok[] {
             kind: 'STRING',
             pos: start,
             lit: src.slice(start),
-            error: { pos: start, msg: 'raw string literal not terminated' },
+            errors: [{ pos: start, msg: 'raw string literal not terminated' }],
           });
           i = n;
         } else {
@@ -156,42 +156,17 @@ function scan(src: string): Tok[] {
         insertSemi = true;
         continue;
       }
-      case '"': {
-        const s = interpreted(src, i);
-        toks.push({
-          kind: 'STRING',
-          pos: start,
-          lit: src.slice(start, s.end),
-          ...(s.value === undefined ? {} : { value: s.value }),
-          ...(s.error === undefined ? {} : { error: s.error }),
-        });
-        i = s.end;
-        insertSemi = true;
-        continue;
-      }
+      case '"':
       case "'": {
-        // go/scanner scanRune (its escapes are not followed here).
-        let j = i + 1;
-        let runes = 0;
-        while (j < n && src[j] !== "'" && src[j] !== '\n') {
-          if (src[j] === '\\') throw new Unsupported();
-          j += String.fromCodePoint(src.codePointAt(j)!).length;
-          runes++;
-        }
-        const closed = src[j] === "'";
-        const end = closed ? j + 1 : j;
-        const msg = !closed
-          ? 'rune literal not terminated'
-          : runes !== 1
-            ? 'illegal rune literal'
-            : undefined;
+        const q = quoted(src, i);
         toks.push({
-          kind: 'CHAR',
+          kind: c === '"' ? 'STRING' : 'CHAR',
           pos: start,
-          lit: src.slice(start, end),
-          ...(msg === undefined ? {} : { error: { pos: start, msg } }),
+          lit: src.slice(start, q.end),
+          ...(q.value === undefined ? {} : { value: q.value }),
+          ...(q.errors.length === 0 ? {} : { errors: q.errors }),
         });
-        i = end;
+        i = q.end;
         insertSemi = true;
         continue;
       }
@@ -211,7 +186,8 @@ function scan(src: string): Tok[] {
     }
     if (c >= '0' && c <= '9') {
       // Plain decimal numbers; Go's other forms (hex, octal, exponents, `_`) are not followed.
-      const m = /^(0|[1-9][0-9]{0,17})(\.[0-9]+)?(?![0-9A-Za-z_.])/.exec(src.slice(i));
+      // Another letter ends the number (`41ab` is 41, then ab), as go/scanner's scanNumber.
+      const m = /^(0|[1-9][0-9]{0,17})(\.[0-9]+)?(?![0-9_.eEpPixXoObB])/.exec(src.slice(i));
       if (m === null) throw new Unsupported();
       toks.push({ kind: m[2] === undefined ? 'INT' : 'FLOAT', pos: start, lit: m[0] });
       i += m[0].length;
@@ -226,73 +202,116 @@ function scan(src: string): Tok[] {
     }
     // Anything else is an illegal character to Go's scanner (`@`, `#`, `$`, `?`, `\`…).
     const ch = String.fromCodePoint(src.codePointAt(i)!);
+    // NUL, a byte order mark, a lone surrogate (invalid UTF-8): go/scanner's other texts.
+    if (ch === '\0' || ch === '\ufeff' || /^[\ud800-\udfff]$/.test(ch)) throw new Unsupported();
     const u = hashU(ch);
-    if (u === undefined) throw new Unsupported();
-    toks.push({ kind: 'ILLEGAL', pos: start, lit: ch, error: { pos: start, msg: `illegal character ${u}` } });
+    toks.push({
+      kind: 'ILLEGAL',
+      pos: start,
+      lit: ch,
+      errors: [{ pos: start, msg: `illegal character ${u}` }],
+    });
     i += ch.length;
     // go/scanner keeps insertSemi across an illegal character.
     insertSemi = semiBefore;
   }
 }
 
-/** A Go interpreted string literal at `start`; Go's escapes, or an error Go words alike in every version. */
-function interpreted(
+type ScanError = { pos: number; msg: string };
+
+/** go/scanner digitVal. */
+function digitVal(c: string | undefined): number {
+  if (c === undefined) return 16;
+  if (c >= '0' && c <= '9') return c.charCodeAt(0) - 48;
+  if (c >= 'a' && c <= 'f') return c.charCodeAt(0) - 87;
+  if (c >= 'A' && c <= 'F') return c.charCodeAt(0) - 55;
+  return 16;
+}
+
+/**
+ * go/scanner scanEscape at `j` (the character after the backslash): where it stops (at the
+ * offending character when it fails), the code point (a byte for `\x` and octal), or its error.
+ */
+function scanEscape(
   src: string,
-  start: number,
-): { end: number; value?: string; error?: { pos: number; msg: string } } {
-  let i = start + 1;
-  let value = '';
-  for (;;) {
-    const c = src[i];
-    if (c === undefined || c === '\n') {
-      return { end: i, error: { pos: start, msg: 'string literal not terminated' } };
-    }
-    i++;
-    if (c === '"') return { end: i, value };
-    if (c !== '\\') {
-      value += c;
-      continue;
-    }
-    const e = src[i];
-    const simple: Record<string, string> = {
-      a: '\x07',
-      b: '\b',
-      f: '\f',
-      n: '\n',
-      r: '\r',
-      t: '\t',
-      v: '\v',
-      '\\': '\\',
-      '"': '"',
-    };
-    if (e !== undefined && simple[e] !== undefined) {
-      value += simple[e];
-      i++;
-      continue;
-    }
-    const hex = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
-    const digits = hex > 0 ? src.slice(i + 1, i + 1 + hex) : '';
-    if (hex > 0 && new RegExp(`^[0-9A-Fa-f]{${hex}}$`).test(digits)) {
-      const cp = Number.parseInt(digits, 16);
-      if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) throw new Unsupported();
-      // \x is a byte: only ASCII ones make the same string here.
-      if (e === 'x' && cp > 0x7f) throw new Unsupported();
-      value += String.fromCodePoint(cp);
-      i += 1 + hex;
-      continue;
-    }
-    if (
-      e !== undefined &&
-      /^[0-7]{3}$/.test(src.slice(i, i + 3)) &&
-      Number.parseInt(src.slice(i, i + 3), 8) < 0x80
-    ) {
-      value += String.fromCharCode(Number.parseInt(src.slice(i, i + 3), 8));
-      i += 3;
-      continue;
-    }
-    // An unknown or short escape: Go's wording has changed across versions.
-    throw new Unsupported();
+  j: number,
+  quote: string,
+): { end: number; cp?: number; byte?: boolean; error?: ScanError } {
+  const offs = j;
+  const c = src[j];
+  const simple: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92 };
+  if (c !== undefined && (simple[c] !== undefined || c === quote)) {
+    return { end: j + 1, cp: c === quote ? quote.charCodeAt(0) : simple[c]! };
   }
+  let n: number;
+  let base: number;
+  let max: number;
+  if (c !== undefined && c >= '0' && c <= '7') [n, base, max] = [3, 8, 255];
+  else if (c === 'x') [n, base, max, j] = [2, 16, 255, j + 1];
+  else if (c === 'u') [n, base, max, j] = [4, 16, 0x10ffff, j + 1];
+  else if (c === 'U') [n, base, max, j] = [8, 16, 0x10ffff, j + 1];
+  else {
+    const msg = c === undefined ? 'escape sequence not terminated' : 'unknown escape sequence';
+    return { end: j, error: { pos: offs, msg } };
+  }
+  let x = 0;
+  for (; n > 0; n--, j++) {
+    const d = digitVal(src[j]);
+    if (d >= base) {
+      if (src[j] === undefined) return { end: j, error: { pos: j, msg: 'escape sequence not terminated' } };
+      const u = hashU(String.fromCodePoint(src.codePointAt(j)!));
+      return { end: j, error: { pos: j, msg: `illegal character ${u} in escape sequence` } };
+    }
+    x = x * base + d;
+  }
+  if (x > max || (x >= 0xd800 && x < 0xe000)) {
+    return { end: j, error: { pos: offs, msg: 'escape sequence is invalid Unicode code point' } };
+  }
+  return { end: j, cp: x, byte: max === 255 };
+}
+
+/**
+ * go/scanner scanString (`"`) or scanRune (`'`) at `start`: where the literal ends, its errors
+ * (each one Go reports), and its value when it has no error and holds text only (a `\x` or octal
+ * byte past ASCII would make a string JS does not hold: no value).
+ */
+function quoted(src: string, start: number): { end: number; value?: string; errors: ScanError[] } {
+  const quote = src[start]!;
+  const errors: ScanError[] = [];
+  let j = start + 1;
+  let value = '';
+  let opaque = false;
+  let runes = 0;
+  let valid = true;
+  for (;;) {
+    const c = src[j];
+    if (c === undefined || c === '\n') {
+      if (quote === '"') errors.push({ pos: start, msg: 'string literal not terminated' });
+      else if (valid) errors.push({ pos: start, msg: 'rune literal not terminated' });
+      valid = false;
+      break;
+    }
+    const ch = String.fromCodePoint(src.codePointAt(j)!);
+    j += ch.length;
+    if (ch === quote) break;
+    runes++;
+    if (ch !== '\\') {
+      value += ch;
+      continue;
+    }
+    const e = scanEscape(src, j, quote);
+    j = e.end;
+    if (e.error !== undefined) {
+      errors.push(e.error);
+      valid = false;
+    } else if (e.byte === true && e.cp! > 0x7f) {
+      opaque = true;
+    } else {
+      value += String.fromCodePoint(e.cp!);
+    }
+  }
+  if (quote === "'" && valid && runes !== 1) errors.push({ pos: start, msg: 'illegal rune literal' });
+  return { end: j, errors, ...(errors.length === 0 && !opaque ? { value } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,7 +319,12 @@ function interpreted(
 
 type Expr =
   | { readonly t: 'ident'; readonly name: string }
-  | { readonly t: 'lit'; readonly kind: 'STRING' | 'CHAR' | 'INT' | 'FLOAT'; readonly value: string }
+  /** `value`: a string's (undefined when JS cannot hold it), a number's source. */
+  | {
+      readonly t: 'lit';
+      readonly kind: 'STRING' | 'CHAR' | 'INT' | 'FLOAT';
+      readonly value: string | undefined;
+    }
   | { readonly t: 'paren'; readonly x: Expr }
   | { readonly t: 'not'; readonly x: Expr }
   /** Go's other unary operators (`-x`, `+x`, `^x`, `&x`), which predicate refuses. */
@@ -377,10 +401,8 @@ class GoParser {
     this.#k = Math.min(this.#k + 1, this.#toks.length - 1);
     this.tok = this.#toks[this.#k]!;
     // go/scanner reports through its error handler, which adds every error.
-    const e = this.tok.error;
-    if (e !== undefined) {
+    for (const e of this.tok.errors ?? [])
       this.errors.push({ pos: e.pos, line: this.#lineOf(e.pos), msg: e.msg });
-    }
   }
 
   /** go/parser error: dropped on the line of the last error; past ten, a bailout. */
@@ -468,7 +490,7 @@ class GoParser {
       case 'INT':
       case 'FLOAT':
         this.next();
-        return { t: 'lit', kind: t.kind, value: t.value ?? t.lit };
+        return { t: 'lit', kind: t.kind, value: t.kind === 'INT' || t.kind === 'FLOAT' ? t.lit : t.value };
       case 'LPAREN': {
         this.next();
         const x = this.parseExpr();
@@ -642,6 +664,7 @@ function evaluate(x: Expr, fns: Map<string, string>): Value {
     case 'lit':
       // literalToValue: strings, ints and floats; any other kind is refused.
       if (x.kind === 'CHAR') throw new PredicateError("unsupported function argument type: 'CHAR'");
+      if (x.value === undefined) throw new Unsupported();
       return x.kind === 'STRING' ? x.value : Number(x.value);
     case 'ident':
       throw new PredicateError(`${x.name} is not defined`);
