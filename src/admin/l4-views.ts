@@ -143,7 +143,15 @@ function routerView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object, eps: L4Ent
       : { middlewares: strings(v['middlewares']).map((m) => qualifyRef(m, o.name)) }),
     service,
     ...(tls === undefined ? {} : { tls: tls ?? {} }),
-    ...routerStatus(snap, kind, o.name, rule, issues, !built || o.disabled || hasError(issues)),
+    ...routerStatus(
+      snap,
+      kind,
+      o.name,
+      rule,
+      issues,
+      !built || o.disabled || hasError(issues),
+      v['ruleSyntax'],
+    ),
     issues: issues.map(formatIssue),
   };
 }

@@ -155,6 +155,29 @@ describe("Traefik's error strings (pkg/config/runtime AddError)", () => {
       }),
       ['invalid rule: "HostSNI(`a.test`)" , has HostSNI matcher, but no TLS on router'],
     );
+    // ParseHostSNI fails before the service is built; a bad value is found after it (manager.go).
+    const missing = issue(
+      'error',
+      'service `ghost` does not exist in the tcp section',
+      ['tcp', 'routers', 'r@file', 'service'],
+      at,
+    );
+    assert.deepEqual(
+      traefikErrors([missing, tcp('invalid rule: unexpected end of rule')], {
+        kind: 'tcp',
+        name: 'r@file',
+        rule: 'HostSNI(`a`) ||',
+      }),
+      [`invalid rule: "HostSNI(\`a\`) ||" , 1:16: expected operand, found 'EOF'`],
+    );
+    assert.deepEqual(
+      traefikErrors([missing, tcp('invalid rule: ClientIP: "x" is not an IP address or CIDR block')], {
+        kind: 'tcp',
+        name: 'r@file',
+        rule: 'ClientIP(`x`)',
+      }),
+      ['the service "ghost@file" does not exist'],
+    );
   });
 
   it("gives a router the errors of the service that disabled it; ours unlocated; our warnings are not Traefik's", () => {

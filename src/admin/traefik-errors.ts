@@ -13,12 +13,13 @@
  *   names none) (`the service "s@p" does not exist`,
  *   BuildHTTP; a service disabled by its own errors: those, joined by ", "), then its middlewares
  *   from the last (alice builds the chain from its end; `middleware "m@p" does not exist`,
- *   pkg/server/middleware/middlewares.go BuildChain), then its rule (pkg/muxer/http mux.go
- *   AddRoute and parser.go parse: `error while parsing rule R: error while parsing rule R:
- *   unsupported function: F`, `error while parsing rule R: error while adding rule R: error while
- *   adding rule M: unexpected number of parameters; got 2, expected one of [1]`; a TCP router's
- *   `invalid rule: "R" , unsupported function: F` and `invalid rule: "R" , has HostSNI matcher, but
- *   no TLS on router`, pkg/server/router/tcp/manager.go);
+ *   pkg/server/middleware/middlewares.go BuildChain), then its rule, read again as Traefik reads
+ *   it (traefik-rule-errors.ts; pkg/muxer/http mux.go AddRoute and parser.go parse: `error while
+ *   parsing rule R: error while parsing rule R: 1:13: expected operand, found 'EOF'`, `error while
+ *   parsing rule R: error while adding rule R: error while adding rule M: unexpected number of
+ *   parameters; got 2, expected one of [1]`; a TCP router's `invalid rule: "R" , unsupported
+ *   function: F` before its service, `error while adding rule R: …` after it, and `invalid rule:
+ *   "R" , has HostSNI matcher, but no TLS on router`, pkg/server/router/tcp/manager.go);
  * - routers on one host asking for different TLS options: `found different TLS options for routers
  *   on the same host h, so using the default TLS options instead` (non-critical: `warning`);
  * - a service without a type: `the service "s@p" does not have any type defined` (`the UDP
@@ -39,8 +40,9 @@
  */
 
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import { goQuote } from '../core/go-string.ts';
 import { providerOf } from '../core/qualified-name.ts';
-import { HTTP_GRAMMAR, parseRuleWith, type RuleAst } from '../router/index.ts';
+import { traefikHttpRuleError, traefikTcpRuleError } from './traefik-rule-errors.ts';
 
 export type TraefikStatus = 'enabled' | 'warning' | 'disabled';
 
@@ -50,6 +52,8 @@ export interface ErrorContext {
   readonly name: string;
   /** A router's rule, for Traefik's rule errors. */
   readonly rule?: string;
+  /** The router's `ruleSyntax`: a `v2` rule's errors stay ours. */
+  readonly ruleSyntax?: string;
   /** Traefik's errors of another object of the same kind (a router's service or middleware). */
   readonly errorsOf?: (section: 'services' | 'middlewares', name: string) => readonly string[];
 }
@@ -127,138 +131,45 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
     return `invalid middleware "${ctx.name}" configuration: invalid middleware type or middleware does not exist`;
   if (m.startsWith('a middleware has exactly one type'))
     return 'cannot create middleware: multi-types middleware not supported, consider declaring two different pieces of middleware instead';
-  if (m.startsWith('invalid rule: ') && ctx.kind === 'http' && ctx.rule !== undefined)
-    return ruleText(m, ctx.rule);
-  if (ctx.kind === 'tcp' && ctx.rule !== undefined) return tcpRuleText(m, ctx.rule);
+  if (ctx.rule === undefined || ctx.kind === 'udp') return undefined;
+  if (m.startsWith('invalid rule: ')) return ruleText(ctx, ctx.rule);
+  if (ctx.kind === 'tcp') return tcpTlsText(m, ctx.rule);
   return undefined;
 }
 
-/** Go's %q of a string of printable ASCII (JSON's quoting is the same there); else undefined. */
-function goQuote(s: string): string | undefined {
-  return /^[\x20-\x7e]*$/.test(s) ? JSON.stringify(s) : undefined;
-}
-
 /**
- * Traefik's TCP router manager's rule errors (pkg/server/router/tcp/manager.go: `invalid rule: %q
- * , %w` of ParseHostSNI's predicate error; a named HostSNI without `tls`).
+ * Traefik's TCP router manager's `invalid rule: "R" , has HostSNI matcher, but no TLS on router`
+ * (pkg/server/router/tcp/manager.go addTCPHandlers) for our issue saying so.
  */
-function tcpRuleText(message: string, rule: string): string | undefined {
+function tcpTlsText(message: string, rule: string): string | undefined {
+  if (!message.startsWith('a HostSNI with a name needs `tls`')) return undefined;
   const q = goQuote(rule);
-  if (q === undefined) return undefined;
-  const x = /^invalid rule: unknown matcher "([^"]+)"/.exec(message);
-  if (x !== null) return `invalid rule: ${q} , unsupported function: ${x[1]}`;
-  if (message.startsWith('a HostSNI with a name needs `tls`'))
-    return `invalid rule: ${q} , has HostSNI matcher, but no TLS on router`;
-  return undefined;
-}
-
-/** Traefik's HTTP muxer's error for a rule our compiler refused, when it is one Traefik words alike. */
-function ruleText(message: string, rule: string): string | undefined {
-  const parsing = `error while parsing rule ${rule}`;
-  let x = /^invalid rule: unknown matcher "([^"]+)"/.exec(message);
-  // vulcand/predicate's parse error, wrapped by parser.parse, then by AddRoute.
-  if (x !== null) return `${parsing}: ${parsing}: unsupported function: ${x[1]}`;
-  const value = matcherValueText(message);
-  if (value !== undefined) {
-    const wraps = operatorWraps(rule, (m) => m.name === value.matcher && m.args[0]?.value === value.arg);
-    return wraps === undefined
-      ? undefined
-      : `${parsing}: error while adding rule ${rule}: ${wraps}${value.text}`;
-  }
-  x = /^invalid rule: (\w+) expects (\d+(?: or \d+)*) arguments?, got (\d+)/.exec(message);
-  if (x === null) return undefined;
-  // The operators' wrappings before the matcher that failed (addRule wraps only an operator's left
-  // operand's error), from the rule read again with no argument count enforced.
-  const wraps = operatorWraps(rule, (m) => !ARITY[m.name]?.includes(m.args.length));
-  if (wraps === undefined) return undefined;
-  const adding = `${parsing}: error while adding rule ${rule}: ${wraps}`;
-  // rules.CheckRule runs first: no argument at all is its error (pkg/rules/parser.go).
-  if (x[3] === '0') return `${adding}error while checking rule ${x[1]}: no args for matcher ${x[1]}`;
-  // expectNParameters' error, wrapped by addRule (the matcher), parser.parse, AddRoute.
-  const expected = x[2]!.split(' or ').join(' ');
-  return `${adding}error while adding rule ${x[1]}: unexpected number of parameters; got ${x[3]}, expected one of [${expected}]`;
-}
-
-type MatcherAst = Extract<RuleAst<string>, { type: 'matcher' }>;
-const ARITY = HTTP_GRAMMAR.arity as Readonly<Record<string, readonly number[]>>;
-
-/**
- * Go's %q of a string without control characters (C0, DEL, C1: not printable to Go either), quotes
- * or backslashes (JSON's is the same).
- */
-function goQuoteText(s: string): string | undefined {
-  return /^[^\p{Cc}"\\\u2028\u2029]*$/u.test(s) ? JSON.stringify(s) : undefined;
+  return q === undefined ? undefined : `invalid rule: ${q} , has HostSNI matcher, but no TLS on router`;
 }
 
 /**
- * A matcher's bad value, in Traefik's words where its matcher says them (pkg/muxer/http
- * matcher.go: path and pathPrefix, host), wrapped by addRule: `error while adding rule M: …`.
+ * Traefik's error for a rule our compiler refused: the rule read again as Traefik reads it
+ * (traefik-rule-errors.ts: Go's parser, vulcand/predicate, the muxers' addRule and matchers), so
+ * that a syntax error, a bad regexp, ClientIP or value, an empty argument or a wrong count is
+ * Traefik's text, in Traefik's order. Undefined (ours is kept) where that reading cannot tell,
+ * and for a `v2` rule's errors past its parse (gorilla/mux's matchers).
  */
-function matcherValueText(message: string): { matcher: string; arg: string; text: string } | undefined {
-  const q = '"((?:[^"\\\\]|\\\\.)*)"';
-  let x = new RegExp(`^invalid rule: (Path|PathPrefix): the path must start with "/"; got ${q}`).exec(
-    message,
-  );
-  if (x !== null) {
-    const arg = JSON.parse(`"${x[2]}"`) as string;
-    const g = goQuoteText(arg);
-    if (g === undefined) return undefined;
-    return {
-      matcher: x[1]!,
-      arg,
-      text: `error while adding rule ${x[1]}: path ${g} does not start with a '/'`,
-    };
-  }
-  x = new RegExp(`^invalid rule: Host: non-ASCII characters are not allowed in ${q}`).exec(message);
-  if (x !== null) {
-    const arg = JSON.parse(`"${x[1]}"`) as string;
-    const g = goQuoteText(arg);
-    if (g === undefined) return undefined;
-    return {
-      matcher: 'Host',
-      arg,
-      text: `error while adding rule Host: invalid value ${g} for Host matcher, non-ASCII characters are not allowed`,
-    };
-  }
-  return undefined;
+function ruleText(ctx: ErrorContext, rule: string): string | undefined {
+  if (ctx.kind === 'http') return traefikHttpRuleError(rule, ctx.ruleSyntax);
+  if (ctx.ruleSyntax === 'v2') return undefined;
+  const t = traefikTcpRuleError(rule);
+  return t === undefined ? undefined : 'parse' in t ? t.parse : t.add;
 }
 
-/** The HTTP grammar with any argument count (0 to 64), to find the matcher Traefik fails on. */
-const COUNTS = Array.from({ length: 65 }, (_, i) => i);
-const ANY_ARITY = {
-  arity: Object.fromEntries(Object.keys(HTTP_GRAMMAR.arity).map((k) => [k, COUNTS])),
-  hints: HTTP_GRAMMAR.hints,
-} as unknown as typeof HTTP_GRAMMAR;
-
-/**
- * `error while adding rule and: ` (or `or`) once per operator whose left operand holds the first
- * matcher with a wrong argument count (pkg/muxer/http/mux.go addRule: the left operand's error is
- * wrapped, the right one's returned as is). vulcand/predicate reads `a && b && c` as Go does,
- * `(a && b) && c`; a `!` before parentheses swaps the operators (rules' invert, De Morgan).
- * Undefined when the rule cannot be read so.
- */
-function operatorWraps(rule: string, bad: (m: MatcherAst) => boolean): string | undefined {
-  const parsed = parseRuleWith(rule, ANY_ARITY);
-  if (!parsed.ok) return undefined;
-  const walk = (n: RuleAst<string>, negated: boolean): string | undefined => {
-    if (n.type === 'matcher') return bad(n) ? '' : undefined;
-    if (n.type === 'not') return walk(n.operand, !negated);
-    const op = (n.type === 'and') !== negated ? 'and' : 'or';
-    const k = n.children.length;
-    for (let i = 0; i < k; i++) {
-      const inner = walk(n.children[i]!, negated);
-      if (inner === undefined) continue;
-      // Left-nested: child 0 is the left operand of every one of the k - 1 operators, child i > 0
-      // the right operand of the i-th and the left one of the k - 1 - i above it.
-      return `error while adding rule ${op}: `.repeat(i === 0 ? k - 1 : k - 1 - i) + inner;
-    }
-    return undefined;
-  };
-  return walk(parsed.ast as RuleAst<string>, false);
+/** Whether a TCP router's rule is one predicate cannot read (ParseHostSNI fails). */
+function tcpRuleUnread(ctx: ErrorContext): boolean {
+  if (ctx.rule === undefined || ctx.ruleSyntax === 'v2') return false;
+  const t = traefikTcpRuleError(ctx.rule);
+  return t !== undefined && 'parse' in t;
 }
 
 /** Where a router's issue stands in Traefik's build order (lower first); entry points aside. */
-function buildOrder(i: ConfigIssue): number {
+function buildOrder(i: ConfigIssue, tcpUnread: () => boolean): number {
   const key = i.path[3];
   // buildEntryPointHandler checks the priority before building the router (router.go).
   if (key === 'priority') return -2;
@@ -267,7 +178,8 @@ function buildOrder(i: ConfigIssue): number {
   if (key === 'service' || i.message.startsWith('router has no service')) return 0;
   // Middlewares from the last: alice's Then calls the constructors from the end of the chain.
   if (key === 'middlewares') return 1 + (1000 - Number(i.path[4] ?? 0)) / 10000;
-  if (key === 'rule') return 2;
+  // A TCP rule that predicate cannot read is refused before the service is built (manager.go).
+  if (key === 'rule') return tcpUnread() ? -0.5 : 2;
   return 3;
 }
 
@@ -306,12 +218,18 @@ export function traefikErrors(issues: readonly ConfigIssue[], ctx: ErrorContext)
     add(NO_VALID_EP);
     return out;
   }
+  let unread: boolean | undefined;
+  const tcpUnread = (): boolean => {
+    unread ??= ctx.kind === 'tcp' && tcpRuleUnread(ctx);
+    return unread;
+  };
   // The first build error, as Traefik stops building the router there.
   const build = issues
     .filter((i) => i.path[3] !== 'entryPoints' && tlsConflict(i) === undefined)
     .map((i) => ({ i, t: texts(i) }))
     .filter((x): x is { i: ConfigIssue; t: string } => x.t !== undefined)
-    .sort((a, b) => buildOrder(a.i) - buildOrder(b.i));
+    .map((x) => ({ ...x, order: buildOrder(x.i, tcpUnread) }))
+    .sort((a, b) => a.order - b.order);
   if (build[0] !== undefined) add(build[0].t);
   // Then the TLS options conflicts, non-critical, that Traefik's TCP manager adds once the HTTP
   // handlers are built (pkg/server/router/tcp/manager.go buildEntryPointHandler), one per host.

@@ -159,6 +159,11 @@ const NO_POOL: PoolView = { idle: 0, busy: 0, connecting: 0, opened: 0, closed: 
 
 export { hasError, issuesOf, objectNames };
 
+/** `value[key]` of an object as written (anything), or undefined. */
+function fieldOf(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
 /**
  * The Traefik errors of the `kind` objects of `snapshot` (traefik-errors.ts), for a router whose
  * service or middleware is disabled by its own: Traefik's router then shows those.
@@ -195,7 +200,10 @@ export function routerView(
     const d = disabledObject(snapshot, 'routers', name);
     if (d === undefined) return undefined;
     const v = disabledRouterView(d, issues, allEntryPoints);
-    return { ...v, ...routerStatus(snapshot, 'http', name, v.rule, issues, true) };
+    return {
+      ...v,
+      ...routerStatus(snapshot, 'http', name, v.rule, issues, true, fieldOf(d.value, 'ruleSyntax')),
+    };
   }
   const provider = providerOf(name);
   const view: RouterView = {
@@ -220,7 +228,15 @@ export function routerView(
             ...(r.tls.domains.length === 0 ? {} : { domains: r.tls.domains }),
           },
         }),
-    ...routerStatus(snapshot, 'http', name, r.rule, issues, !snapshot.routers.has(name) || hasError(issues)),
+    ...routerStatus(
+      snapshot,
+      'http',
+      name,
+      r.rule,
+      issues,
+      !snapshot.routers.has(name) || hasError(issues),
+      r.ruleSyntax,
+    ),
     issues: issues.map(formatIssue),
   };
   return view;
@@ -237,11 +253,13 @@ export function routerStatus(
   rule: string | undefined,
   issues: readonly ConfigIssue[],
   off: boolean,
+  ruleSyntax?: unknown,
 ): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
   const errors = traefikErrors(issues, {
     kind,
     name,
     ...(rule === undefined ? {} : { rule }),
+    ...(typeof ruleSyntax === 'string' ? { ruleSyntax } : {}),
     errorsOf: errorsOfObjects(snapshot, kind),
   });
   return { status: traefikStatusOf(off, errors), ...errorField(errors) };

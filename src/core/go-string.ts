@@ -116,3 +116,28 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   '\\': '\\',
   '"': '"',
 };
+
+/**
+ * Go's strconv.Quote (`%q`): `"`, `\\`, C escapes, `\xNN` for other control bytes, printable
+ * Unicode as is; undefined for a string holding a character whose escape this does not know
+ * (a non-printable one beyond ASCII).
+ */
+export function goQuote(s: string): string | undefined {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (cp >= 0x20 && cp < 0x7f) out += ch;
+    else if (cp === 7) out += '\\a';
+    else if (cp === 8) out += '\\b';
+    else if (cp === 12) out += '\\f';
+    else if (cp === 10) out += '\\n';
+    else if (cp === 13) out += '\\r';
+    else if (cp === 9) out += '\\t';
+    else if (cp === 11) out += '\\v';
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
+    else return undefined;
+  }
+  return `${out}"`;
+}

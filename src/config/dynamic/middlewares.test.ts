@@ -86,8 +86,9 @@ describe('Go regexp translation', () => {
     assert.ok(re('^(?i)/api').test('/API'));
   });
 
-  it('refuses empty flag groups, with a clear message', () => {
-    assert.match(error('a(?)b'), /invalid or unsupported Perl syntax/);
+  it("takes an empty flag group as Go does (a no-op), and refuses Go's malformed ones", () => {
+    assert.ok(re('^a(?)b$').test('ab'));
+    assert.match(error('a(?-)b'), /invalid or unsupported Perl syntax/);
   });
 
   it('refuses syntax errors with the pattern and the offset in the message', () => {

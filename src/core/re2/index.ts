@@ -1,1 +1,1 @@
-export { compileRe2, type Re2Options, type Re2Result } from './translate.ts';
+export { compileRe2, goErrorSuffix, type Re2Options, type Re2Result } from './translate.ts';

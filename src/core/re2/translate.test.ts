@@ -166,12 +166,35 @@ describe('compileRe2 refusals', () => {
     rejects('[a', /missing closing "]"/, 0);
     rejects('[z-a]', /invalid character class range/, 1);
     rejects('[[:foo:]]', /invalid character class/);
-    rejects('(?P<a>x)(?P<a>y)', /duplicate/);
+    // Go accepts a capture name twice (go-errors.test.ts).
+    assert.ok(compileRe2('(?P<a>x)(?P<a>y)').ok);
     rejects('(?x)a', /invalid or unsupported/);
   });
 
-  it('refuses what JS cannot compile', () => {
-    rejects('a**', /invalid regular expression/);
-    rejects('\\p{NoSuchScript}', /invalid regular expression/);
+  it("refuses what Go refuses, in Go's words where JS has none of its own", () => {
+    rejects('a**', /^error parsing regexp: invalid nested repetition operator: `\*\*`$/);
+    rejects('\\p{NoSuchScript}', /invalid/);
+    // JS would read this one; Go's nested repeats exceed 1000 copies.
+    rejects('(x{2}){501}', /^error parsing regexp: invalid repeat count: `\{501\}`$/);
+  });
+
+  it('repeats an assertion as Go does (JS wants it in a group)', () => {
+    assert.ok(re('^*a').test('a'));
+    assert.ok(re('x\\b+').test('x y'));
+    assert.ok(!re('x\\b+').test('xy'));
+    assert.ok(re('(?m)^?b').test('ab'));
+  });
+
+  it('repeats what comes before a flag group (Go pushes nothing for `(?i)`), under the new flags', () => {
+    const r = re('^x,(?i)+a$');
+    assert.ok(r.test('x,,A'));
+    assert.ok(!r.test('X,,A'));
+    assert.ok(re('^\\A(?U)?x').test('x'));
+    // (?U) makes the repeat that follows it lazy.
+    assert.equal(re('a(?U)+').exec('aaa')?.[0], 'a');
+    // A repeat of a repeat across a flag group: Go's (?:a*)+.
+    assert.equal(re('^a*(?i)+b').exec('aaB')?.[0], 'aaB');
+    assert.equal(re('(ab){2}(?i)?c').exec('ababC')?.[0], 'ababC');
+    assert.equal(re('x\\Qyz\\E(?i)+').exec('xyzz')?.[0], 'xyzz');
   });
 });

@@ -17,6 +17,7 @@
  * - refused: lookarounds and backreferences (not RE2), repeat counts over 1000 (RE2's limit).
  * JS regexps backtrack: unlike RE2 there is no linear-time guarantee (see the router docs).
  */
+import { goRegexpError, goRegexpErrorText } from './go-errors.ts';
 import { complement, cpEscape, POSIX, parseEscape, Re2Error, rangesToClassBody } from './syntax.ts';
 
 export interface Re2Options {
@@ -33,7 +34,13 @@ export type Re2Result =
       /** Capture group names by group number (index 0, the whole match, is undefined). */
       groupNames: readonly (string | undefined)[];
     }
-  | { ok: false; message: string; index: number };
+  | {
+      ok: false;
+      message: string;
+      index: number;
+      /** Go's regexp.Compile error text, when Go refuses the pattern too (go-errors.ts). */
+      go?: string;
+    };
 
 const MAX_REPEAT = 1000;
 
@@ -49,6 +56,8 @@ interface Frame {
   /** `(?i:` modifier groups opened by mid-group flags, closed at `|` and `)`. */
   wraps: number;
   openAt: number;
+  /** Where the group starts in the output (its `(`), for a repeat of the group. */
+  openOut: number;
 }
 class Translator {
   readonly #p: string;
@@ -56,8 +65,11 @@ class Translator {
   #out = '';
   #globalI = false;
   readonly #frames: Frame[] = [];
-  readonly #names = new Set<string>();
   readonly #captures: boolean;
+  /** Where the last operand starts in the output (-1: none since a `(` or `|`), and whether a
+   * repeat follows it: Go repeats a repeat across flag groups (`a*(?i)+` is `(?:a*)+`). */
+  #atom = -1;
+  #quantified = false;
   /** Capture group names by number, when captures are kept. */
   readonly groupNames: (string | undefined)[] = [undefined];
 
@@ -68,10 +80,24 @@ class Translator {
 
   translate(): { source: string; flags: string } {
     const p = this.#p;
-    this.#frames.push({ i: false, m: false, s: false, u: false, baseI: false, wraps: 0, openAt: 0 });
+    this.#frames.push({
+      i: false,
+      m: false,
+      s: false,
+      u: false,
+      baseI: false,
+      wraps: 0,
+      openAt: 0,
+      openOut: 0,
+    });
     while (this.#i < p.length) {
       const c = p[this.#i]!;
       const frame = this.#frames[this.#frames.length - 1]!;
+      const before = this.#out.length;
+      const operand = (): void => {
+        this.#atom = before;
+        this.#quantified = false;
+      };
       switch (c) {
         case '(':
           this.#group(frame);
@@ -82,42 +108,51 @@ class Translator {
           this.#out += ')';
           this.#frames.pop();
           this.#i++;
+          this.#atom = frame.openOut;
+          this.#quantified = false;
           break;
         case '|':
           this.#closeWraps(frame);
           this.#out += '|';
           if (frame.i !== frame.baseI) this.#openWrap(frame);
           this.#i++;
+          this.#atom = -1;
+          this.#quantified = false;
           break;
         case '[':
+          operand();
           this.#out += this.#class();
           break;
         case '\\':
+          // `\Q…\E` is one operand per character (none when empty).
+          if (p[this.#i + 1] !== 'Q') operand();
           this.#escapeOutside();
           break;
         case '.':
+          operand();
           this.#out += frame.s ? '[\\s\\S]' : '[^\\n]';
           this.#i++;
           break;
         case '^':
-          this.#out += frame.m ? '(?<![^\\n])' : '^';
+          operand();
           this.#i++;
+          this.#assertion(frame.m ? '(?<![^\\n])' : '^');
           break;
         case '$':
-          this.#out += frame.m ? '(?![^\\n])' : '$';
+          operand();
           this.#i++;
+          this.#assertion(frame.m ? '(?![^\\n])' : '$');
           break;
         case '*':
         case '+':
         case '?':
-          this.#out += c;
-          this.#i++;
-          this.#lazy(frame);
+          this.#repeat(frame);
           break;
         case '{':
           this.#brace(frame);
           break;
         default: {
+          operand();
           const cp = p.codePointAt(this.#i)!;
           this.#out += this.#literal(cp);
           this.#i += cp > 0xffff ? 2 : 1;
@@ -128,6 +163,37 @@ class Translator {
     if (this.#frames.length > 1) throw new Re2Error('missing closing ")"', open.openAt);
     this.#closeWraps(open);
     return { source: this.#out, flags: this.#globalI ? 'iu' : 'u' };
+  }
+
+  /**
+   * An empty-width assertion. Go repeats one (`^*`, `\\b+`: an operand like any other); JS refuses
+   * a quantifier on it, but not on a group holding it, so a repeated one is put in `(?:…)`.
+   */
+  #assertion(js: string): void {
+    this.#out += this.#repeatFollows(true) ? `(?:${js})` : js;
+  }
+
+  /**
+   * Whether a repeat operator comes next (`*`, `+`, `?`, a valid `{n,m}`); with `pastFlags`, after
+   * any flag groups (`(?i)`), which Go's parser puts nothing on its stack for: `a(?i)+` repeats `a`.
+   */
+  #repeatFollows(pastFlags: boolean): boolean {
+    let rest = this.#p.slice(this.#i);
+    if (pastFlags) rest = rest.replace(/^(?:\(\?[imsU]*(?:-[imsU]+)?\))*/, '');
+    const next = rest[0];
+    return next === '*' || next === '+' || next === '?' || (next === '{' && /^\{\d+(,\d*)?\}/.test(rest));
+  }
+
+  /** The repeat operator at the cursor, with its laziness under the frame's flags. */
+  #repeat(frame: Frame): void {
+    if (this.#p[this.#i] === '{') {
+      this.#brace(frame);
+      return;
+    }
+    this.#out += this.#p[this.#i];
+    this.#i++;
+    this.#lazy(frame);
+    this.#quantified = true;
   }
 
   #literal(cp: number): string {
@@ -159,6 +225,8 @@ class Translator {
     const m = /^\{(\d+)(,(\d*))?\}/.exec(this.#p.slice(this.#i));
     if (!m) {
       // Go reads a `{` that does not start a valid repeat as a literal.
+      this.#atom = this.#out.length;
+      this.#quantified = false;
       this.#out += '\\{';
       this.#i++;
       return;
@@ -171,12 +239,17 @@ class Translator {
     this.#out += m[0];
     this.#i += m[0].length;
     this.#lazy(frame);
+    this.#quantified = true;
   }
 
   #group(frame: Frame): void {
     const p = this.#p;
     const at = this.#i;
-    const inherit = (): Frame => ({ ...frame, baseI: frame.i, wraps: 0, openAt: at });
+    const inherit = (): Frame => {
+      this.#atom = -1;
+      this.#quantified = false;
+      return { ...frame, baseI: frame.i, wraps: 0, openAt: at, openOut: this.#out.length };
+    };
     if (p[at + 1] !== '?') {
       this.#frames.push(inherit());
       this.#out += this.#capture(undefined);
@@ -194,9 +267,7 @@ class Translator {
     if (named && !rest.startsWith('<=') && !rest.startsWith('<!')) {
       const name = named[1]!;
       if (!/^\w+$/.test(name)) throw new Re2Error(`invalid capture group name ${JSON.stringify(name)}`, at);
-      if (this.#names.has(name))
-        throw new Re2Error(`duplicate capture group name ${JSON.stringify(name)}`, at);
-      this.#names.add(name);
+      // Go accepts a name twice (its templates read the first group of that name).
       this.#frames.push(inherit());
       this.#out += this.#capture(name);
       this.#i = at + 2 + named[0].length;
@@ -212,7 +283,7 @@ class Translator {
     if (
       !flags ||
       (flags[2] !== undefined && flags[2] === '') ||
-      (flags[1] === '' && flags[2] === undefined)
+      (flags[1] === '' && flags[2] === undefined && flags[3] !== ')')
     ) {
       throw new Re2Error('invalid or unsupported Perl syntax after "(?"', at);
     }
@@ -228,20 +299,42 @@ class Translator {
     };
     this.#i = at + 2 + flags[0].length;
     if (flags[3] === ':') {
+      this.#frames.push({ ...next, baseI: next.i, wraps: 0, openAt: at, openOut: this.#out.length });
       this.#out += next.i === frame.i ? '(?:' : next.i ? '(?i:' : '(?-i:';
-      this.#frames.push({ ...next, baseI: next.i, wraps: 0, openAt: at });
+      this.#atom = -1;
       return;
     }
-    // `(?flags)` changes the flags up to the end of the enclosing group.
-    const changedI = next.i !== frame.i;
+    // `(?flags)` changes the flags up to the end of the enclosing group; flag groups in a row
+    // act as one.
+    const wasI = frame.i;
     frame.i = next.i;
     frame.m = next.m;
     frame.s = next.s;
     frame.u = next.u;
-    if (!changedI) return;
+    for (;;) {
+      const more = /^\(\?([imsU]*)(?:-([imsU]+))?\)/.exec(p.slice(this.#i));
+      if (more === null) break;
+      const set = (f: string, was: boolean): boolean =>
+        (more[2] ?? '').includes(f) ? false : more[1]!.includes(f) ? true : was;
+      frame.i = set('i', frame.i);
+      frame.m = set('m', frame.m);
+      frame.s = set('s', frame.s);
+      frame.u = set('U', frame.u);
+      this.#i += more[0].length;
+    }
+    // A repeat right after them repeats what came before (Go pushes nothing for flags), under
+    // the new flags (`(?U)`); it goes before the new case-folding group opens.
+    if (this.#repeatFollows(false) && this.#out !== '') {
+      // A repeat of a repeat: JS wants the first in a group.
+      if (this.#quantified && this.#atom >= 0) {
+        this.#out = `${this.#out.slice(0, this.#atom)}(?:${this.#out.slice(this.#atom)})`;
+      }
+      this.#repeat(frame);
+    }
+    if (frame.i === wasI) return;
     if (this.#out === '' && this.#frames.length === 1) {
-      this.#globalI = next.i;
-      frame.baseI = next.i;
+      this.#globalI = frame.i;
+      frame.baseI = frame.i;
       return;
     }
     this.#openWrap(frame);
@@ -269,12 +362,16 @@ class Translator {
         this.#out += e.js;
         return;
       case 'assert':
-        this.#out += e.js;
+        this.#assertion(e.js);
         return;
       case 'quote': {
         const end = this.#p.indexOf('\\E', this.#i);
         const text = end === -1 ? this.#p.slice(this.#i) : this.#p.slice(this.#i, end);
-        for (const ch of text) this.#out += this.#literal(ch.codePointAt(0)!);
+        for (const ch of text) {
+          this.#atom = this.#out.length;
+          this.#quantified = false;
+          this.#out += this.#literal(ch.codePointAt(0)!);
+        }
         this.#i = end === -1 ? this.#p.length : end + 2;
         return;
       }
@@ -356,22 +453,37 @@ class Translator {
   }
 }
 
-/** Translates and compiles a Go RE2 pattern. */
+/**
+ * Translates and compiles a Go RE2 pattern. What Go's parser refuses is refused (go-errors.ts),
+ * with Go's error text in `go`, even where JS would read it (`(x{2}){501}`); the message is ours
+ * when the translator has one.
+ */
 export function compileRe2(pattern: string, opts: Re2Options = {}): Re2Result {
   let translated: { source: string; flags: string };
+  const goError = goRegexpError(pattern);
+  const go = goError === undefined ? {} : { go: goRegexpErrorText(goError) };
   const t = new Translator(pattern, opts.captures ?? false);
   try {
     translated = t.translate();
   } catch (e) {
-    if (e instanceof Re2Error) return { ok: false, message: e.message, index: e.index };
+    if (e instanceof Re2Error) return { ok: false, message: e.message, index: e.index, ...go };
     throw e;
   }
+  if (go.go !== undefined) return { ok: false, message: go.go, index: 0, ...go };
   try {
     const regexp = new RegExp(translated.source, translated.flags + (opts.flags ?? ''));
     return { ok: true, regexp, groupNames: t.groupNames };
   } catch (e) {
     const detail =
       e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '') : '';
-    return { ok: false, message: `invalid regular expression: ${detail}`, index: 0 };
+    return { ok: false, message: go.go ?? `invalid regular expression: ${detail}`, index: 0, ...go };
   }
+}
+
+/**
+ * Go's regexp.Compile text after ours, when they differ (` (Go: error parsing regexp: …)`), for a
+ * refusal's message; empty when ours is Go's or Go has none.
+ */
+export function goErrorSuffix(r: { readonly message: string; readonly go?: string }): string {
+  return r.go === undefined || r.go === r.message ? '' : ` (Go: ${r.go})`;
 }

@@ -190,3 +190,32 @@ describe('hostMatcherValues (Traefik ParseDomains)', () => {
     assert.deepEqual(values('!(!Host(`twice.com`)) && !PathPrefix(`/p`)'), ['twice.com']);
   });
 });
+
+describe("a regexp Go refuses, in our words and Go's (core/re2/go-errors.ts)", () => {
+  it("adds Go's regexp.Compile text where ours differs, and gives Go's alone where JS had none", () => {
+    const look = compileRule('PathRegexp(`^/(?=a)`)');
+    assert.ok(!look.ok);
+    assert.match(look.error.message, /^PathRegexp: lookahead and lookbehind are not supported by RE2/);
+    assert.ok(
+      look.error.message.endsWith(' (Go: error parsing regexp: invalid or unsupported Perl syntax: `(?=`)'),
+      look.error.message,
+    );
+    const nested = compileRule('HostRegexp(`(x{2}){501}`)');
+    assert.ok(!nested.ok);
+    assert.equal(
+      nested.error.message,
+      'HostRegexp: error parsing regexp: invalid repeat count: `{501}` in regular expression "(x{2}){501}"',
+    );
+  });
+});
+
+describe("a ClientIP Traefik's checker refuses, in our words and its own (core/go-netip.ts)", () => {
+  it("adds Traefik's ip checker text with Go's net/netip words", () => {
+    const r = compileRule('ClientIP(`10.0.0.0/33`)');
+    assert.ok(!r.ok);
+    assert.equal(
+      r.error.message,
+      'ClientIP: "10.0.0.0/33" is not an IP address or CIDR block (Traefik: parsing CIDR trusted IPs 10.0.0.0/33: netip.ParsePrefix("10.0.0.0/33"): prefix length out of range)',
+    );
+  });
+});

@@ -3,8 +3,9 @@
  * values; per request they compare strings and allocate nothing on the common paths.
  */
 
+import { ipCheckerSuffix } from '../../core/go-netip.ts';
 import { ipBlockContains, parseIpBlock } from '../../core/ip.ts';
-import { compileRe2, type Re2Result } from '../../core/re2/index.ts';
+import { compileRe2, goErrorSuffix, type Re2Result } from '../../core/re2/index.ts';
 import type { RequestHead } from '../../core/request.ts';
 import type { MatcherNode, RuleArg, RuleError } from './ast.ts';
 import { normalizeRuleHost } from './hints.ts';
@@ -50,7 +51,10 @@ function regexp(ctx: CompileContext, name: string, arg: RuleArg): RegExp | RuleE
   if (r.ok) return r.regexp;
   // Within a backtick string, pattern index i is at rule offset `offset + 1 + i`.
   const offset = arg.raw ? arg.offset + 1 + r.index : arg.offset;
-  return { message: `${name}: ${r.message} in regular expression ${JSON.stringify(arg.value)}`, offset };
+  return {
+    message: `${name}: ${r.message} in regular expression ${JSON.stringify(arg.value)}${goErrorSuffix(r)}`,
+    offset,
+  };
 }
 
 function hostFail(message: string, offset: number): HostPredicateResult {
@@ -234,7 +238,10 @@ function create(node: MatcherNode, ctx: CompileContext): MatcherResult {
     case 'ClientIP': {
       const block = parseIpBlock(a0.value);
       if (block === undefined) {
-        return fail(`ClientIP: ${JSON.stringify(a0.value)} is not an IP address or CIDR block`, a0.offset);
+        return fail(
+          `ClientIP: ${JSON.stringify(a0.value)} is not an IP address or CIDR block${ipCheckerSuffix(a0.value)}`,
+          a0.offset,
+        );
       }
       const scratch = new Uint16Array(8);
       return { ok: true, match: (req) => ipBlockContains(block, req.clientIp, scratch) };

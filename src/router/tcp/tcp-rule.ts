@@ -5,8 +5,9 @@
  * combined with `&&`, `||`, `!` and parentheses, as HTTP rules are (the same lexer and parser).
  */
 import { domainToASCII } from 'node:url';
+import { ipCheckerSuffix } from '../../core/go-netip.ts';
 import { type IpBlock, ipBlockContains, parseIpBlock } from '../../core/ip.ts';
-import { compileRe2 } from '../../core/re2/index.ts';
+import { compileRe2, goErrorSuffix } from '../../core/re2/index.ts';
 import type { RuleAst, RuleError, RuleGrammar } from '../rule/ast.ts';
 import { parseRuleWith } from '../rule/parser.ts';
 import { parseTcpRuleV2 } from './tcp-rule-v2.ts';
@@ -136,7 +137,7 @@ function leaf(node: Extract<RuleAst<TcpMatcherName>, { type: 'matcher' }>): TcpM
         }
       }
       const re = compileRe2(a.value);
-      if (!re.ok) throw new TcpCompileError(`HostSNIRegexp: ${re.message}`, a.offset);
+      if (!re.ok) throw new TcpCompileError(`HostSNIRegexp: ${re.message}${goErrorSuffix(re)}`, a.offset);
       const regexp = re.regexp;
       return (c) => regexp.test(c.serverName);
     }
@@ -144,7 +145,7 @@ function leaf(node: Extract<RuleAst<TcpMatcherName>, { type: 'matcher' }>): TcpM
       const block: IpBlock | undefined = parseIpBlock(a.value);
       if (block === undefined) {
         throw new TcpCompileError(
-          `ClientIP: ${JSON.stringify(a.value)} is not an IP address or CIDR block`,
+          `ClientIP: ${JSON.stringify(a.value)} is not an IP address or CIDR block${ipCheckerSuffix(a.value)}`,
           a.offset,
         );
       }

@@ -1,0 +1,919 @@
+/**
+ * Traefik's error for a rule it refuses, word for word, found by reading the rule as Traefik does
+ * rather than from our own parser's verdict:
+ *
+ * 1. Go's go/parser.ParseExpr (vulcand/predicate's Parse starts there): a syntax error is Go's
+ *    scanner.ErrorList text, `L:C: msg` (line, byte column) of the first error, `(and N more
+ *    errors)` after it, as Go's recovery finds them (every scanner error; a parser error only on
+ *    a line without one);
+ * 2. vulcand/predicate's parse of the Go tree (parse.go: `unsupported function: F`, `x is not
+ *    defined`, `example.com is not defined`, `*ast.ParenExpr is not supported`, `== is not
+ *    supported`, `unsupported function argument type: 'CHAR'`, `expected identifier, got:
+ *    *ast.CallExpr`), rules.NewParser's functions building the
+ *    rules.Tree (pkg/rules/parser.go; `!` inverts, De Morgan);
+ * 3. the muxer's addRule (pkg/muxer/http/mux.go, pkg/muxer/tcp/mux.go): rules.CheckRule (`no args
+ *    for matcher M`, `empty args for matcher M, [a ]`), the argument count, then the matcher's own
+ *    check (pkg/muxer/http/matcher.go, pkg/muxer/tcp/matcher.go: a path without `/`, a non-ASCII
+ *    host, Go's regexp errors, pkg/ip/checker.go's CIDR errors with Go's net/netip texts, HostSNI's
+ *    host check, ALPN's `acme-tls/1`).
+ *
+ * Undefined where the rule uses what this reading does not follow (Go's keywords, brackets,
+ * comments, assignments, numbers other than plain decimals, NUL or a byte order mark; a type
+ * mismatch that Go's reflect would report, such as a number given to a matcher; a `\x` byte past
+ * ASCII in a string): the caller then keeps our own words. Computed when the API is asked, never per request.
+ */
+
+import { domainToASCII } from 'node:url';
+import { traefikIpCheckerError } from '../core/go-netip.ts';
+import { goQuote } from '../core/go-string.ts';
+import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
+import { isAscii } from '../router/rule/text.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Go's scanner (go/scanner), for the tokens a rule uses.
+
+type Kind =
+  | 'IDENT'
+  | 'STRING'
+  | 'CHAR'
+  | 'LPAREN'
+  | 'RPAREN'
+  | 'COMMA'
+  | 'INT'
+  | 'FLOAT'
+  | 'LAND'
+  | 'LOR'
+  /** Go's other binary (or unary) operators: `==`, `-`, `&`, `|`…, the operator in `lit`. */
+  | 'OP'
+  | 'NOT'
+  | 'PERIOD'
+  | 'COLON'
+  | 'SEMI'
+  | 'EOF'
+  | 'ILLEGAL';
+
+interface Tok {
+  readonly kind: Kind;
+  /** UTF-16 offset in the rule. */
+  readonly pos: number;
+  /** The literal's source text (IDENT, STRING, CHAR, INT, FLOAT, ILLEGAL), an OP's operator; `\n` for an inserted semicolon. */
+  readonly lit: string;
+  /** A STRING's value. */
+  readonly value?: string;
+  /** The scanner's errors at this token (reported when the parser reaches it). */
+  readonly errors?: readonly { readonly pos: number; readonly msg: string }[];
+}
+
+/** What this reading does not follow: the caller keeps our words. */
+class Unsupported extends Error {}
+
+const KEYWORDS = new Set(
+  'break case chan const continue default defer else fallthrough for func go goto if import interface map package range return select struct switch type var'.split(
+    ' ',
+  ),
+);
+
+/** Go's %#U of a rune: `U+201C '“'`, or `U+00A0` alone for one strconv.IsPrint refuses. */
+function hashU(ch: string): string {
+  const cp = ch.codePointAt(0)!;
+  const u = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  return cp === 0x20 || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch) ? `${u} '${ch}'` : u;
+}
+
+/** Go's operators a rule may hold; Unsupported for Go's others (assignments, brackets, `<-`…). */
+function operator(src: string, i: number): { kind: Kind; text: string } | undefined {
+  const three = src.slice(i, i + 3);
+  const two = src.slice(i, i + 2);
+  if (['<<=', '>>=', '&^=', '...'].includes(three)) throw new Unsupported();
+  if (['+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', ':=', '++', '--', '<-', '//', '/*'].includes(two)) {
+    throw new Unsupported();
+  }
+  if (two === '&&') return { kind: 'LAND', text: two };
+  if (two === '||') return { kind: 'LOR', text: two };
+  if (['&^', '<<', '>>', '==', '!=', '<=', '>='].includes(two)) return { kind: 'OP', text: two };
+  const c = src[i]!;
+  if ('&|+-*/%^<>'.includes(c)) return { kind: 'OP', text: c };
+  if (c === '!') return { kind: 'NOT', text: c };
+  if (c === ':') return { kind: 'COLON', text: c };
+  if (c === '.') {
+    if (/[0-9]/.test(src[i + 1] ?? '')) throw new Unsupported();
+    return { kind: 'PERIOD', text: c };
+  }
+  if ('=~[]{};'.includes(c)) throw new Unsupported();
+  return undefined;
+}
+
+function scan(src: string): Tok[] {
+  const toks: Tok[] = [];
+  let i = 0;
+  let insertSemi = false;
+  const n = src.length;
+  for (;;) {
+    while (i < n) {
+      const c = src[i]!;
+      if (c === ' ' || c === '\t' || c === '\r' || (c === '\n' && !insertSemi)) i++;
+      else break;
+    }
+    if (i >= n) {
+      if (insertSemi) toks.push({ kind: 'SEMI', pos: n, lit: '\n' });
+      toks.push({ kind: 'EOF', pos: n, lit: '' });
+      return toks;
+    }
+    const start = i;
+    const c = src[i]!;
+    if (c === '\n') {
+      toks.push({ kind: 'SEMI', pos: i, lit: '\n' });
+      insertSemi = false;
+      i++;
+      continue;
+    }
+    if (/^[\p{L}_]/u.test(String.fromCodePoint(src.codePointAt(i)!))) {
+      const m = /^[\p{L}_][\p{L}\p{Nd}_]*/u.exec(src.slice(i))!;
+      if (KEYWORDS.has(m[0])) throw new Unsupported();
+      toks.push({ kind: 'IDENT', pos: start, lit: m[0] });
+      i += m[0].length;
+      insertSemi = true;
+      continue;
+    }
+    const semiBefore: boolean = insertSemi;
+    insertSemi = false;
+    switch (c) {
+      case '`': {
+        const end = src.indexOf('`', i + 1);
+        if (end < 0) {
+          toks.push({
+            kind: 'STRING',
+            pos: start,
+            lit: src.slice(start),
+            errors: [{ pos: start, msg: 'raw string literal not terminated' }],
+          });
+          i = n;
+        } else {
+          const raw = src.slice(i + 1, end).replaceAll('\r', '');
+          toks.push({ kind: 'STRING', pos: start, lit: `\`${raw}\``, value: raw });
+          i = end + 1;
+        }
+        insertSemi = true;
+        continue;
+      }
+      case '"':
+      case "'": {
+        const q = quoted(src, i);
+        toks.push({
+          kind: c === '"' ? 'STRING' : 'CHAR',
+          pos: start,
+          lit: src.slice(start, q.end),
+          ...(q.value === undefined ? {} : { value: q.value }),
+          ...(q.errors.length === 0 ? {} : { errors: q.errors }),
+        });
+        i = q.end;
+        insertSemi = true;
+        continue;
+      }
+      case '(':
+        toks.push({ kind: 'LPAREN', pos: start, lit: '' });
+        i++;
+        continue;
+      case ')':
+        toks.push({ kind: 'RPAREN', pos: start, lit: '' });
+        i++;
+        insertSemi = true;
+        continue;
+      case ',':
+        toks.push({ kind: 'COMMA', pos: start, lit: '' });
+        i++;
+        continue;
+    }
+    if (c >= '0' && c <= '9') {
+      // Plain decimal numbers; Go's other forms (hex, octal, exponents, `_`) are not followed.
+      // Another letter ends the number (`41ab` is 41, then ab), as go/scanner's scanNumber.
+      const m = /^(0|[1-9][0-9]{0,17})(\.[0-9]+)?(?![0-9_.eEpPixXoObB])/.exec(src.slice(i));
+      if (m === null) throw new Unsupported();
+      toks.push({ kind: m[2] === undefined ? 'INT' : 'FLOAT', pos: start, lit: m[0] });
+      i += m[0].length;
+      insertSemi = true;
+      continue;
+    }
+    const op = operator(src, i);
+    if (op !== undefined) {
+      toks.push({ kind: op.kind, pos: start, lit: op.text });
+      i += op.text.length;
+      continue;
+    }
+    // Anything else is an illegal character to Go's scanner (`@`, `#`, `$`, `?`, `\`…).
+    const ch = String.fromCodePoint(src.codePointAt(i)!);
+    // NUL, a byte order mark, a lone surrogate (invalid UTF-8): go/scanner's other texts.
+    if (ch === '\0' || ch === '\ufeff' || /^[\ud800-\udfff]$/.test(ch)) throw new Unsupported();
+    const u = hashU(ch);
+    toks.push({
+      kind: 'ILLEGAL',
+      pos: start,
+      lit: ch,
+      errors: [{ pos: start, msg: `illegal character ${u}` }],
+    });
+    i += ch.length;
+    // go/scanner keeps insertSemi across an illegal character.
+    insertSemi = semiBefore;
+  }
+}
+
+type ScanError = { pos: number; msg: string };
+
+/** go/scanner digitVal. */
+function digitVal(c: string | undefined): number {
+  if (c === undefined) return 16;
+  if (c >= '0' && c <= '9') return c.charCodeAt(0) - 48;
+  if (c >= 'a' && c <= 'f') return c.charCodeAt(0) - 87;
+  if (c >= 'A' && c <= 'F') return c.charCodeAt(0) - 55;
+  return 16;
+}
+
+/**
+ * go/scanner scanEscape at `j` (the character after the backslash): where it stops (at the
+ * offending character when it fails), the code point (a byte for `\x` and octal), or its error.
+ */
+function scanEscape(
+  src: string,
+  j: number,
+  quote: string,
+): { end: number; cp?: number; byte?: boolean; error?: ScanError } {
+  const offs = j;
+  const c = src[j];
+  const simple: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92 };
+  if (c !== undefined && (simple[c] !== undefined || c === quote)) {
+    return { end: j + 1, cp: c === quote ? quote.charCodeAt(0) : simple[c]! };
+  }
+  let n: number;
+  let base: number;
+  let max: number;
+  if (c !== undefined && c >= '0' && c <= '7') [n, base, max] = [3, 8, 255];
+  else if (c === 'x') [n, base, max, j] = [2, 16, 255, j + 1];
+  else if (c === 'u') [n, base, max, j] = [4, 16, 0x10ffff, j + 1];
+  else if (c === 'U') [n, base, max, j] = [8, 16, 0x10ffff, j + 1];
+  else {
+    const msg = c === undefined ? 'escape sequence not terminated' : 'unknown escape sequence';
+    return { end: j, error: { pos: offs, msg } };
+  }
+  let x = 0;
+  for (; n > 0; n--, j++) {
+    const d = digitVal(src[j]);
+    if (d >= base) {
+      if (src[j] === undefined) return { end: j, error: { pos: j, msg: 'escape sequence not terminated' } };
+      const u = hashU(String.fromCodePoint(src.codePointAt(j)!));
+      return { end: j, error: { pos: j, msg: `illegal character ${u} in escape sequence` } };
+    }
+    x = x * base + d;
+  }
+  if (x > max || (x >= 0xd800 && x < 0xe000)) {
+    return { end: j, error: { pos: offs, msg: 'escape sequence is invalid Unicode code point' } };
+  }
+  return { end: j, cp: x, byte: max === 255 };
+}
+
+/**
+ * go/scanner scanString (`"`) or scanRune (`'`) at `start`: where the literal ends, its errors
+ * (each one Go reports), and its value when it has no error and holds text only (a `\x` or octal
+ * byte past ASCII would make a string JS does not hold: no value).
+ */
+function quoted(src: string, start: number): { end: number; value?: string; errors: ScanError[] } {
+  const quote = src[start]!;
+  const errors: ScanError[] = [];
+  let j = start + 1;
+  let value = '';
+  let opaque = false;
+  let runes = 0;
+  let valid = true;
+  for (;;) {
+    const c = src[j];
+    if (c === undefined || c === '\n') {
+      if (quote === '"') errors.push({ pos: start, msg: 'string literal not terminated' });
+      else if (valid) errors.push({ pos: start, msg: 'rune literal not terminated' });
+      valid = false;
+      break;
+    }
+    const ch = String.fromCodePoint(src.codePointAt(j)!);
+    j += ch.length;
+    if (ch === quote) break;
+    runes++;
+    if (ch !== '\\') {
+      value += ch;
+      continue;
+    }
+    const e = scanEscape(src, j, quote);
+    j = e.end;
+    if (e.error !== undefined) {
+      errors.push(e.error);
+      valid = false;
+    } else if (e.byte === true && e.cp! > 0x7f) {
+      opaque = true;
+    } else {
+      value += String.fromCodePoint(e.cp!);
+    }
+  }
+  if (quote === "'" && valid && runes !== 1) errors.push({ pos: start, msg: 'illegal rune literal' });
+  return { end: j, errors, ...(errors.length === 0 && !opaque ? { value } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go's parser (go/parser ParseExpr), for the expressions a rule is made of.
+
+type Expr =
+  | { readonly t: 'ident'; readonly name: string }
+  /** `value`: a string's (undefined when JS cannot hold it), a number's source. */
+  | {
+      readonly t: 'lit';
+      readonly kind: 'STRING' | 'CHAR' | 'INT' | 'FLOAT';
+      readonly value: string | undefined;
+    }
+  | { readonly t: 'paren'; readonly x: Expr }
+  | { readonly t: 'not'; readonly x: Expr }
+  /** Go's other unary operators (`-x`, `+x`, `^x`, `&x`), which predicate refuses. */
+  | { readonly t: 'unary'; readonly op: string; readonly x: Expr }
+  | { readonly t: 'star'; readonly x: Expr }
+  | { readonly t: 'sel'; readonly x: Expr; readonly name: string }
+  | { readonly t: 'binary'; readonly op: string; readonly x: Expr; readonly y: Expr }
+  | { readonly t: 'call'; readonly fun: Expr; readonly args: readonly Expr[] }
+  /** What go/parser makes of a missing operand (only with errors, never read). */
+  | { readonly t: 'bad' };
+
+/** go/token precedences of Go's binary operators; `&&` and `||` are predicate's and/or. */
+function precedence(t: Tok): number {
+  if (t.kind === 'LOR') return 1;
+  if (t.kind === 'LAND') return 2;
+  if (t.kind !== 'OP') return 0;
+  if (['==', '!=', '<', '<=', '>', '>='].includes(t.lit)) return 3;
+  if (['+', '-', '|', '^'].includes(t.lit)) return 4;
+  return 5;
+}
+
+const TOKEN_TEXT: Record<Kind, string> = {
+  IDENT: 'IDENT',
+  STRING: 'STRING',
+  CHAR: 'CHAR',
+  INT: 'INT',
+  FLOAT: 'FLOAT',
+  LPAREN: '(',
+  RPAREN: ')',
+  COMMA: ',',
+  LAND: '&&',
+  LOR: '||',
+  OP: '',
+  NOT: '!',
+  PERIOD: '.',
+  COLON: ':',
+  SEMI: ';',
+  EOF: 'EOF',
+  ILLEGAL: 'ILLEGAL',
+};
+
+const LITERALS: readonly Kind[] = ['IDENT', 'STRING', 'CHAR', 'INT', 'FLOAT'];
+
+/** One of Go's syntax errors: `pos` a UTF-16 offset, made `line:col` (byte column) when told. */
+interface GoError {
+  readonly pos: number;
+  readonly line: number;
+  readonly msg: string;
+}
+
+/** go/parser's bailout: more than ten errors stop it. */
+class Bailout extends Error {}
+
+/**
+ * go/parser for the expressions a rule is made of, recovering as Go's does (errorExpected,
+ * expect's `make progress`, atComma's inserted comma, advance to the end after a missing
+ * operand), so that its error list is Go's: the scanner's errors all, the parser's dropped on a
+ * line that already has one (go/parser error, without AllErrors).
+ */
+class GoParser {
+  readonly #toks: Tok[];
+  readonly #lineOf: (pos: number) => number;
+  #k = -1;
+  tok!: Tok;
+  readonly errors: GoError[] = [];
+
+  constructor(toks: Tok[], lineOf: (pos: number) => number) {
+    this.#toks = toks;
+    this.#lineOf = lineOf;
+    this.next();
+  }
+
+  next(): void {
+    this.#k = Math.min(this.#k + 1, this.#toks.length - 1);
+    this.tok = this.#toks[this.#k]!;
+    // go/scanner reports through its error handler, which adds every error.
+    for (const e of this.tok.errors ?? [])
+      this.errors.push({ pos: e.pos, line: this.#lineOf(e.pos), msg: e.msg });
+  }
+
+  /** go/parser error: dropped on the line of the last error; past ten, a bailout. */
+  error(pos: number, msg: string): void {
+    const line = this.#lineOf(pos);
+    const n = this.errors.length;
+    if (n > 0 && this.errors[n - 1]!.line === line) return;
+    if (n > 10) throw new Bailout();
+    this.errors.push({ pos, line, msg });
+  }
+
+  /** go/parser errorExpected: `expected X, found Y` at the current token. */
+  errorExpected(what: string): void {
+    const t = this.tok;
+    let found: string;
+    if (t.kind === 'SEMI' && t.lit === '\n') found = 'newline';
+    else if (LITERALS.includes(t.kind)) found = t.lit;
+    else found = `'${t.kind === 'OP' ? t.lit : TOKEN_TEXT[t.kind]}'`;
+    this.error(t.pos, `expected ${what}, found ${found}`);
+  }
+
+  /** go/parser expect (and expect2): the error if another token, and progress either way. */
+  expect(kind: Kind): void {
+    if (this.tok.kind !== kind) this.errorExpected(`'${TOKEN_TEXT[kind]}'`);
+    this.next();
+  }
+
+  parseExpr(prec1 = 1): Expr {
+    let x = this.parseUnary();
+    for (;;) {
+      const t = this.tok;
+      const prec = precedence(t);
+      if (prec < prec1) return x;
+      this.next();
+      const y = this.parseExpr(prec + 1);
+      x = { t: 'binary', op: t.kind === 'LAND' ? 'and' : t.kind === 'LOR' ? 'or' : t.lit, x, y };
+    }
+  }
+
+  parseUnary(): Expr {
+    const t = this.tok;
+    if (t.kind === 'NOT') {
+      this.next();
+      return { t: 'not', x: this.parseUnary() };
+    }
+    if (t.kind === 'OP' && ['+', '-', '^', '&'].includes(t.lit)) {
+      this.next();
+      return { t: 'unary', op: t.lit, x: this.parseUnary() };
+    }
+    if (t.kind === 'OP' && t.lit === '*') {
+      this.next();
+      return { t: 'star', x: this.parseUnary() };
+    }
+    // parsePrimaryExpr: calls and selectors.
+    let x = this.parseOperand();
+    for (;;) {
+      if (this.kind() === 'LPAREN') {
+        x = this.parseCall(x);
+      } else if (this.kind() === 'PERIOD') {
+        this.next();
+        if (this.kind() === 'IDENT') {
+          x = { t: 'sel', x, name: this.tok.lit };
+          this.next();
+        } else {
+          // A type assertion, `x.(T)`, is not followed here.
+          if (this.kind() === 'LPAREN') throw new Unsupported();
+          this.errorExpected('selector or type assertion');
+          this.next();
+          x = { t: 'sel', x, name: '_' };
+        }
+      } else {
+        return x;
+      }
+    }
+  }
+
+  parseOperand(): Expr {
+    const t = this.tok;
+    switch (t.kind) {
+      case 'IDENT':
+        this.next();
+        return { t: 'ident', name: t.lit };
+      case 'STRING':
+      case 'CHAR':
+      case 'INT':
+      case 'FLOAT':
+        this.next();
+        return { t: 'lit', kind: t.kind, value: t.kind === 'INT' || t.kind === 'FLOAT' ? t.lit : t.value };
+      case 'LPAREN': {
+        this.next();
+        const x = this.parseExpr();
+        this.expect('RPAREN');
+        return { t: 'paren', x };
+      }
+      default:
+        this.errorExpected('operand');
+        // advance(stmtStart): no statement keyword in a rule, so to the end.
+        while (this.kind() !== 'EOF') this.next();
+        return { t: 'bad' };
+    }
+  }
+
+  /** The current token's kind (read afresh: next() moves it). */
+  kind(): Kind {
+    return this.tok.kind;
+  }
+
+  /** The current token is a semicolon the scanner inserted at a newline or the end. */
+  atNewline(): boolean {
+    return this.tok.kind === 'SEMI' && this.tok.lit === '\n';
+  }
+
+  parseCall(fun: Expr): Expr {
+    this.next();
+    const args: Expr[] = [];
+    while (this.kind() !== 'RPAREN' && this.kind() !== 'EOF') {
+      args.push(this.parseExpr());
+      // go/parser atComma: a missing comma is reported and "inserted"; the token is skipped.
+      if (this.kind() !== 'COMMA') {
+        if (this.kind() === 'RPAREN') break;
+        const nl = this.atNewline() ? ' before newline' : '';
+        this.error(this.tok.pos, `missing ','${nl} in argument list`);
+      }
+      this.next();
+    }
+    // go/parser expectClosing.
+    if (this.kind() !== 'RPAREN' && this.atNewline()) {
+      this.error(this.tok.pos, "missing ',' before newline in argument list");
+      this.next();
+    }
+    this.expect('RPAREN');
+    return { t: 'call', fun, args };
+  }
+}
+
+/** go/parser.ParseExpr: the tree, or Go's error text (`1:13: expected operand, found 'EOF'`). */
+function parseGoExpr(rule: string): { ok: true; x: Expr } | { ok: false; text: string } {
+  const toks = scan(rule);
+  // token.File: a line starts after each newline, but not after one that ends the text.
+  const starts = [0];
+  for (let i = rule.indexOf('\n'); i >= 0 && i + 1 < rule.length; i = rule.indexOf('\n', i + 1)) {
+    starts.push(i + 1);
+  }
+  const lineOf = (pos: number): number => {
+    let line = 1;
+    while (line < starts.length && starts[line]! <= pos) line++;
+    return line;
+  };
+  const p = new GoParser(toks, lineOf);
+  let x: Expr = { t: 'bad' };
+  try {
+    x = p.parseExpr();
+    if (p.atNewline()) p.next();
+    p.expect('EOF');
+  } catch (e) {
+    if (!(e instanceof Bailout)) throw e;
+  }
+  if (p.errors.length === 0) return { ok: true, x };
+  // ErrorList.Sort, then Error(): the first, and how many more.
+  const errors = [...p.errors].sort((a, b) => a.pos - b.pos || (a.msg < b.msg ? -1 : a.msg > b.msg ? 1 : 0));
+  const first = errors[0]!;
+  const col = Buffer.byteLength(rule.slice(starts[first.line - 1]!, first.pos), 'utf8') + 1;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : '';
+  return { ok: false, text: `${first.line}:${col}: ${first.msg}${more}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// vulcand/predicate over rules.NewParser's functions: the rules.Tree.
+
+type Tree =
+  | { readonly op: 'and' | 'or'; readonly left: Tree; readonly right: Tree }
+  | {
+      readonly op: 'leaf';
+      readonly matcher: string;
+      readonly not: boolean;
+      readonly values: readonly string[];
+    };
+
+/** Traefik's rules.invert: `!` on an operator swaps it and inverts both sides (De Morgan). */
+function invert(t: Tree): Tree {
+  if (t.op === 'leaf') return { ...t, not: !t.not };
+  return { op: t.op === 'and' ? 'or' : 'and', left: invert(t.left), right: invert(t.right) };
+}
+
+class PredicateError extends Error {}
+
+const GO_TYPE: Record<Expr['t'], string> = {
+  ident: '*ast.Ident',
+  lit: '*ast.BasicLit',
+  paren: '*ast.ParenExpr',
+  not: '*ast.UnaryExpr',
+  unary: '*ast.UnaryExpr',
+  star: '*ast.StarExpr',
+  sel: '*ast.SelectorExpr',
+  binary: '*ast.BinaryExpr',
+  call: '*ast.CallExpr',
+  bad: '*ast.BadExpr',
+};
+
+/** A value predicate's parse makes: a rules.Tree, or a literal's Go value. */
+type Value = Tree | string | number;
+
+/** rules.NewParser's function names: each matcher as written, lower, UPPER and Title case. */
+function functionNames(matchers: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const name of matchers) {
+    const lower = name.toLowerCase();
+    m.set(name, name);
+    m.set(lower, name);
+    m.set(name.toUpperCase(), name);
+    m.set(lower[0]!.toUpperCase() + lower.slice(1), name);
+  }
+  return m;
+}
+
+/** predicate's parse: a Value, or a thrown PredicateError / Unsupported. */
+function predicate(x: Expr, fns: Map<string, string>): Value {
+  switch (x.t) {
+    case 'binary': {
+      const a = predicate(x.x, fns);
+      const b = predicate(x.y, fns);
+      // getJoinFunction: no function for Go's other operators.
+      if (x.op !== 'and' && x.op !== 'or') throw new PredicateError(`${x.op} is not supported`);
+      // andFunc/orFunc called by reflect with a non-TreeBuilder: a reflect panic's text.
+      if (typeof a !== 'object' || typeof b !== 'object') throw new Unsupported();
+      return { op: x.op, left: a, right: b };
+    }
+    case 'paren':
+      return predicate(x.x, fns);
+    case 'unary':
+      // getJoinFunction before the operand is read.
+      throw new PredicateError(`${x.op} is not supported`);
+    case 'not': {
+      const a = predicate(x.x, fns);
+      if (typeof a !== 'object') throw new Unsupported();
+      return invert(a);
+    }
+    default:
+      return evaluate(x, fns);
+  }
+}
+
+/** predicate's evaluateSelector: `a.b.c`, or its error for a selector on anything else. */
+function selector(x: Extract<Expr, { t: 'sel' }>): string {
+  const fields = [x.name];
+  let base: Expr = x.x;
+  while (base.t === 'sel') {
+    fields.unshift(base.name);
+    base = base.x;
+  }
+  if (base.t !== 'ident') throw new PredicateError(`unsupported selector type: ${GO_TYPE[base.t]}`);
+  fields.unshift(base.name);
+  return fields.join('.');
+}
+
+/** predicate's evaluateExpr. */
+function evaluate(x: Expr, fns: Map<string, string>): Value {
+  switch (x.t) {
+    case 'lit':
+      // literalToValue: strings, ints and floats; any other kind is refused.
+      if (x.kind === 'CHAR') throw new PredicateError("unsupported function argument type: 'CHAR'");
+      if (x.value === undefined) throw new Unsupported();
+      return x.kind === 'STRING' ? x.value : Number(x.value);
+    case 'ident':
+      throw new PredicateError(`${x.name} is not defined`);
+    case 'sel':
+      throw new PredicateError(`${selector(x)} is not defined`);
+    case 'call': {
+      let name: string;
+      if (x.fun.t === 'ident') name = x.fun.name;
+      else if (x.fun.t === 'sel' && x.fun.x.t === 'ident') name = `${x.fun.x.name}.${x.fun.name}`;
+      else if (x.fun.t === 'sel')
+        throw new PredicateError(`expected selector identifier, got: ${GO_TYPE[x.fun.x.t]}`);
+      else throw new PredicateError(`expected identifier, got: ${GO_TYPE[x.fun.t]}`);
+      const matcher = fns.get(name);
+      if (matcher === undefined) throw new PredicateError(`unsupported function: ${name}`);
+      const values: string[] = [];
+      for (const a of x.args) {
+        const v = evaluate(a, fns);
+        // A matcher called by reflect with another type: a reflect panic's text.
+        if (typeof v !== 'string') throw new Unsupported();
+        values.push(v);
+      }
+      return { op: 'leaf', matcher, not: false, values };
+    }
+    default:
+      throw new PredicateError(`${GO_TYPE[x.t]} is not supported`);
+  }
+}
+
+/** Parsed by predicate: the Tree, or predicate's error, or `notTree` for a value that is no rule. */
+function readRule(
+  rule: string,
+  matchers: readonly string[],
+): { tree: Tree } | { goError: string } | { predicateError: string } | { notTree: true } {
+  const parsed = parseGoExpr(rule);
+  if (!parsed.ok) return { goError: parsed.text };
+  try {
+    const t = predicate(parsed.x, functionNames(matchers));
+    return typeof t !== 'object' ? { notTree: true } : { tree: t };
+  } catch (e) {
+    if (e instanceof PredicateError) return { predicateError: e.message };
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The matchers' own checks.
+
+/** regexp.Compile's error text for `pattern`, or undefined when Go compiles it. */
+function goRegexp(pattern: string): string | undefined {
+  const e = goRegexpError(pattern);
+  return e === undefined ? undefined : goRegexpErrorText(e);
+}
+
+/** Go's strconv.Quote, or Unsupported where this file does not know Go's escapes. */
+function quote(s: string): string {
+  const q = goQuote(s);
+  if (q === undefined) throw new Unsupported();
+  return q;
+}
+
+const HTTP_MATCHERS = {
+  ClientIP: [1],
+  Method: [1],
+  Host: [1],
+  HostRegexp: [1],
+  Path: [1],
+  PathRegexp: [1],
+  PathPrefix: [1],
+  Header: [2],
+  HeaderRegexp: [2],
+  Query: [1, 2],
+  QueryRegexp: [1, 2],
+} as const satisfies Record<string, readonly number[]>;
+
+/** pkg/muxer/http/matcher.go: the matcher's own error for its values, after the count check. */
+function httpMatcherError(matcher: string, v: readonly string[]): string | undefined {
+  const a = v[0]!;
+  switch (matcher) {
+    case 'ClientIP': {
+      const e = traefikIpCheckerError(a);
+      return e === undefined ? undefined : `initializing IP checker for ClientIP matcher: ${e}`;
+    }
+    case 'Host':
+      return isAscii(a)
+        ? undefined
+        : `invalid value ${quote(a)} for Host matcher, non-ASCII characters are not allowed`;
+    case 'HostRegexp': {
+      if (!isAscii(a))
+        return `invalid value ${quote(a)} for HostRegexp matcher, non-ASCII characters are not allowed`;
+      const e = goRegexp(a);
+      return e === undefined ? undefined : `compiling HostRegexp matcher: ${e}`;
+    }
+    case 'Path':
+    case 'PathPrefix':
+      return a.startsWith('/') ? undefined : `path ${quote(a)} does not start with a '/'`;
+    case 'PathRegexp': {
+      // Traefik's pathRegexp says PathPrefix.
+      const e = goRegexp(a);
+      return e === undefined ? undefined : `compiling PathPrefix matcher: ${e}`;
+    }
+    case 'HeaderRegexp': {
+      const e = goRegexp(v[1]!);
+      return e === undefined ? undefined : `compiling HeaderRegexp matcher: ${e}`;
+    }
+    case 'QueryRegexp': {
+      if (v.length === 1) return undefined;
+      const e = goRegexp(v[1]!);
+      return e === undefined ? undefined : `compiling QueryRegexp matcher: ${e}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** rules.CheckRule's error. */
+function checkRuleError(t: Extract<Tree, { op: 'leaf' }>): string | undefined {
+  if (t.values.length === 0) return `no args for matcher ${t.matcher}`;
+  if (t.values.some((v) => v === '')) return `empty args for matcher ${t.matcher}, [${t.values.join(' ')}]`;
+  return undefined;
+}
+
+/** pkg/muxer/http/mux.go addRule: the first error, wrapped as it wraps them. */
+function httpAddRule(t: Tree): string | undefined {
+  if (t.op !== 'leaf') {
+    const left = httpAddRule(t.left);
+    if (left !== undefined) return `error while adding rule ${t.op}: ${left}`;
+    return httpAddRule(t.right);
+  }
+  const check = checkRuleError(t);
+  if (check !== undefined) return `error while checking rule ${t.matcher}: ${check}`;
+  const counts: readonly number[] = HTTP_MATCHERS[t.matcher as keyof typeof HTTP_MATCHERS];
+  if (!counts.includes(t.values.length)) {
+    return `error while adding rule ${t.matcher}: unexpected number of parameters; got ${t.values.length}, expected one of [${counts.join(' ')}]`;
+  }
+  const e = httpMatcherError(t.matcher, t.values);
+  return e === undefined ? undefined : `error while adding rule ${t.matcher}: ${e}`;
+}
+
+/** Traefik v2's HTTP matchers (pkg/muxer/http matcher_v2.go httpFuncsV2), for `ruleSyntax: v2`. */
+const HTTP_MATCHERS_V2 = [
+  'ClientIP',
+  'Method',
+  'Host',
+  'HostHeader',
+  'HostRegexp',
+  'Path',
+  'PathPrefix',
+  'Headers',
+  'HeadersRegexp',
+  'Query',
+];
+
+/**
+ * Traefik's error for an HTTP router's rule, as pkg/muxer/http AddRoute returns it (`error while
+ * parsing rule R: …`); undefined when Traefik accepts the rule or this reading cannot tell.
+ * `syntax`: the router's ruleSyntax. A `v2` rule's syntax and predicate errors are read with v2's
+ * functions (SyntaxParser.parse picks the parser; its matchers' own checks, gorilla/mux's, are
+ * not followed); with none given, a rule v3 accepts is read as v2 (`core.defaultRuleSyntax`).
+ */
+export function traefikHttpRuleError(rule: string, syntax?: string): string | undefined {
+  try {
+    const parsing = `error while parsing rule ${rule}`;
+    const parseStage = (matchers: readonly string[]): string | Tree => {
+      const r = readRule(rule, matchers);
+      // parser.parse wraps predicate's errors, AddRoute wraps parser.parse's.
+      if ('goError' in r) return `${parsing}: ${parsing}: ${r.goError}`;
+      if ('predicateError' in r) return `${parsing}: ${parsing}: ${r.predicateError}`;
+      if ('notTree' in r) return `${parsing}: ${parsing}`;
+      return r.tree;
+    };
+    if (syntax !== 'v2') {
+      const r = parseStage(Object.keys(HTTP_MATCHERS));
+      if (typeof r === 'string') return r;
+      const added = httpAddRule(r);
+      if (added !== undefined) return `${parsing}: error while adding rule ${rule}: ${added}`;
+      if (syntax !== undefined) return undefined;
+    }
+    const v2 = parseStage(HTTP_MATCHERS_V2);
+    return typeof v2 === 'string' ? v2 : undefined;
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TCP rules (pkg/muxer/tcp), as the TCP router manager reports them.
+
+const TCP_MATCHERS = ['ALPN', 'ClientIP', 'HostSNI', 'HostSNIRegexp'];
+
+/** The host check of pkg/muxer/tcp/matcher.go hostSNI: `[[:word:].-:]+`, else its IDNA form. */
+const HOST_OR_IP = /^[0-9A-Za-z_.\-:]+$/;
+
+function tcpMatcherError(t: Extract<Tree, { op: 'leaf' }>): string | undefined {
+  const check = checkRuleError(t);
+  if (check !== undefined) return check;
+  if (t.values.length !== 1) return `unexpected number of parameters; got ${t.values.length}, expected 1`;
+  const a = t.values[0]!;
+  switch (t.matcher) {
+    case 'ALPN':
+      return a === 'acme-tls/1'
+        ? `invalid protocol value for ALPN matcher, ${quote(a)} is not allowed`
+        : undefined;
+    case 'ClientIP': {
+      const e = traefikIpCheckerError(a);
+      return e === undefined ? undefined : `initializing IP checker for ClientIP matcher: ${e}`;
+    }
+    case 'HostSNI': {
+      if (a === '*' || HOST_OR_IP.test(a)) return undefined;
+      // idna.Lookup.ToASCII; WHATWG's domainToASCII is close (it refuses what Lookup refuses
+      // in practice: bad labels, forbidden code points).
+      if (isAscii(a)) return `invalid value for HostSNI matcher, ${quote(a)} is not a valid hostname`;
+      const ascii = domainToASCII(a);
+      if (ascii !== '' && HOST_OR_IP.test(ascii)) return undefined;
+      return `invalid value for HostSNI matcher, ${quote(a)} is not a valid hostname`;
+    }
+    case 'HostSNIRegexp': {
+      if (!isAscii(a)) return `invalid value for HostSNIRegexp matcher, ${quote(a)} is not a valid hostname`;
+      const e = goRegexp(a);
+      return e === undefined ? undefined : `compiling HostSNIRegexp matcher: ${e}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** pkg/muxer/tcp/mux.go addRule: the first error, not wrapped. */
+function tcpAddRule(t: Tree): string | undefined {
+  if (t.op !== 'leaf') return tcpAddRule(t.left) ?? tcpAddRule(t.right);
+  return tcpMatcherError(t);
+}
+
+/**
+ * Traefik's errors for a TCP router's rule (v3 syntax): `parse`, the TCP manager's
+ * `invalid rule: "R" , …` of ParseHostSNI (predicate's reading, before anything else is built);
+ * `add`, the muxer's `error while adding rule R: …` (its AddRoute, after the service is built).
+ * Undefined when Traefik accepts the rule or this reading cannot tell.
+ */
+export function traefikTcpRuleError(rule: string): { parse: string } | { add: string } | undefined {
+  try {
+    const r = readRule(rule, TCP_MATCHERS);
+    const invalid = `invalid rule: ${quote(rule)} , `;
+    if ('goError' in r) return { parse: invalid + r.goError };
+    if ('predicateError' in r) return { parse: invalid + r.predicateError };
+    if ('notTree' in r) return { parse: `${invalid}error while parsing rule ${rule}` };
+    const added = tcpAddRule(r.tree);
+    return added === undefined ? undefined : { add: `error while adding rule ${rule}: ${added}` };
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
