@@ -143,8 +143,7 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
  */
 function tcpTlsText(message: string, rule: string): string | undefined {
   if (!message.startsWith('a HostSNI with a name needs `tls`')) return undefined;
-  const q = goQuote(rule);
-  return q === undefined ? undefined : `invalid rule: ${q} , has HostSNI matcher, but no TLS on router`;
+  return `invalid rule: ${goQuote(rule)} , has HostSNI matcher, but no TLS on router`;
 }
 
 /**

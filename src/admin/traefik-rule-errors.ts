@@ -718,13 +718,6 @@ function goRegexp(pattern: string): string | undefined {
   return e === undefined ? undefined : goRegexpErrorText(e);
 }
 
-/** Go's strconv.Quote, or Unsupported where this file does not know Go's escapes. */
-function quote(s: string): string {
-  const q = goQuote(s);
-  if (q === undefined) throw new Unsupported();
-  return q;
-}
-
 const HTTP_MATCHERS = {
   ClientIP: [1],
   Method: [1],
@@ -750,16 +743,16 @@ function httpMatcherError(matcher: string, v: readonly string[]): string | undef
     case 'Host':
       return isAscii(a)
         ? undefined
-        : `invalid value ${quote(a)} for Host matcher, non-ASCII characters are not allowed`;
+        : `invalid value ${goQuote(a)} for Host matcher, non-ASCII characters are not allowed`;
     case 'HostRegexp': {
       if (!isAscii(a))
-        return `invalid value ${quote(a)} for HostRegexp matcher, non-ASCII characters are not allowed`;
+        return `invalid value ${goQuote(a)} for HostRegexp matcher, non-ASCII characters are not allowed`;
       const e = goRegexp(a);
       return e === undefined ? undefined : `compiling HostRegexp matcher: ${e}`;
     }
     case 'Path':
     case 'PathPrefix':
-      return a.startsWith('/') ? undefined : `path ${quote(a)} does not start with a '/'`;
+      return a.startsWith('/') ? undefined : `path ${goQuote(a)} does not start with a '/'`;
     case 'PathRegexp': {
       // Traefik's pathRegexp says PathPrefix.
       const e = goRegexp(a);
@@ -866,7 +859,7 @@ function tcpMatcherError(t: Extract<Tree, { op: 'leaf' }>): string | undefined {
   switch (t.matcher) {
     case 'ALPN':
       return a === 'acme-tls/1'
-        ? `invalid protocol value for ALPN matcher, ${quote(a)} is not allowed`
+        ? `invalid protocol value for ALPN matcher, ${goQuote(a)} is not allowed`
         : undefined;
     case 'ClientIP': {
       const e = traefikIpCheckerError(a);
@@ -876,13 +869,14 @@ function tcpMatcherError(t: Extract<Tree, { op: 'leaf' }>): string | undefined {
       if (a === '*' || HOST_OR_IP.test(a)) return undefined;
       // idna.Lookup.ToASCII; WHATWG's domainToASCII is close (it refuses what Lookup refuses
       // in practice: bad labels, forbidden code points).
-      if (isAscii(a)) return `invalid value for HostSNI matcher, ${quote(a)} is not a valid hostname`;
+      if (isAscii(a)) return `invalid value for HostSNI matcher, ${goQuote(a)} is not a valid hostname`;
       const ascii = domainToASCII(a);
       if (ascii !== '' && HOST_OR_IP.test(ascii)) return undefined;
-      return `invalid value for HostSNI matcher, ${quote(a)} is not a valid hostname`;
+      return `invalid value for HostSNI matcher, ${goQuote(a)} is not a valid hostname`;
     }
     case 'HostSNIRegexp': {
-      if (!isAscii(a)) return `invalid value for HostSNIRegexp matcher, ${quote(a)} is not a valid hostname`;
+      if (!isAscii(a))
+        return `invalid value for HostSNIRegexp matcher, ${goQuote(a)} is not a valid hostname`;
       const e = goRegexp(a);
       return e === undefined ? undefined : `compiling HostSNIRegexp matcher: ${e}`;
     }
@@ -906,7 +900,7 @@ function tcpAddRule(t: Tree): string | undefined {
 export function traefikTcpRuleError(rule: string): { parse: string } | { add: string } | undefined {
   try {
     const r = readRule(rule, TCP_MATCHERS);
-    const invalid = `invalid rule: ${quote(rule)} , `;
+    const invalid = `invalid rule: ${goQuote(rule)} , `;
     if ('goError' in r) return { parse: invalid + r.goError };
     if ('predicateError' in r) return { parse: invalid + r.predicateError };
     if ('notTree' in r) return { parse: `${invalid}error while parsing rule ${rule}` };

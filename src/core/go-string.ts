@@ -117,12 +117,14 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   '"': '"',
 };
 
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+
 /**
- * Go's strconv.Quote (`%q`): `"`, `\\`, C escapes, `\xNN` for other control bytes, printable
- * Unicode as is; undefined for a string holding a character whose escape this does not know
- * (a non-printable one beyond ASCII).
+ * Go's strconv.Quote (`%q`): `"`, `\\`, C escapes, `\xNN` for other ASCII control bytes,
+ * printable Unicode (unicode.IsPrint: letters, marks, numbers, punctuation, symbols) as is, any
+ * other character as `\uNNNN` or `\UNNNNNNNN` (strconv's appendEscapedRune).
  */
-export function goQuote(s: string): string | undefined {
+export function goQuote(s: string): string {
   let out = '"';
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
@@ -136,8 +138,9 @@ export function goQuote(s: string): string | undefined {
     else if (cp === 9) out += '\\t';
     else if (cp === 11) out += '\\v';
     else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else if (/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
-    else return undefined;
+    else if (PRINTABLE.test(ch)) out += ch;
+    else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, '0')}`;
+    else out += `\\U${cp.toString(16).padStart(8, '0')}`;
   }
   return `${out}"`;
 }

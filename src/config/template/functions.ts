@@ -1,6 +1,7 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { posix } from 'node:path';
+import { goQuote } from '../../core/go-string.ts';
 import { compileGoRegexp } from '../dynamic/middlewares.ts';
 import { goString, type TemplateFunction, truthy } from './exec.ts';
 import { emptyHostTable, extraFunctions, type HostTable } from './sprig-extra.ts';
@@ -23,11 +24,6 @@ const list = (v: unknown): unknown[] => {
   if (v === null || v === undefined) return [];
   throw new Error(`${goString(v)} is not a list`);
 };
-
-/** Go's %q for a string. */
-function goQuote(s: string): string {
-  return JSON.stringify(s).replace(/\\u007f/g, '\\x7f');
-}
 
 function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;

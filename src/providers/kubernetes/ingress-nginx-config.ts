@@ -1,4 +1,5 @@
 import type { ConfigIssue } from '../../config/issues.ts';
+import { goQuote } from '../../core/go-string.ts';
 import type { SourceOf } from '../dynamic-data.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -105,11 +106,6 @@ const MIN_PRIORITY = -2147483648;
 
 /** ingress-nginx's path check (internal/ingress/inspector/rules.go), Traefik's strictPathTypeRegexp. */
 const STRICT_PATH = /^\/[A-Za-z0-9._\-/]*$/;
-
-/** Go's %q for the rules' strings (Traefik writes `Host("x")`, `PathPrefix("/")`). */
-export function goQuote(s: string): string {
-  return JSON.stringify(s);
-}
 
 /**
  * Ingresses for ingress-nginx as Traefik's kubernetesIngressNGINX provider reads them
