@@ -172,7 +172,10 @@ providers:
     });
     assert.equal(got.status, 200);
     assert.equal(got.body, 'backend ok');
-    assert.deepEqual(readdirSync(disk).sort(), ['access.log', 'filler'], 'no acme.json, no temporary file');
+    // acme.json is the empty file made at start (Traefik's CheckFile creates it, mode 0600): no
+    // temporary file beside it, and nothing written into it.
+    assert.deepEqual(readdirSync(disk).sort(), ['access.log', 'acme.json', 'filler'], 'no temporary file');
+    assert.equal(readFileSync(join(disk, 'acme.json')).length, 0, 'acme.json as made at start');
     idle = footprint(pid);
   });
 
