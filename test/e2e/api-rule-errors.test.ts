@@ -61,6 +61,16 @@ http:
     gonames:
       rule: "PathRegexp(\`^/(?P<n>a)(?P<n>b)$\`)"
       service: s
+    lines:
+      rule: |
+        Path(\`/lines\`)
+        && Host(\`a\`)
+      service: s
+    folded:
+      rule: >-
+        Path(\`/folded\`)
+        && Method(\`GET\`)
+      service: s
   services:
     s:
       loadBalancer:
@@ -99,6 +109,17 @@ tcp:
     assert.deepEqual(await errorOf('http', 'syntax'), [
       `${parsing(rule)}: 1:13: expected operand, found 'EOF'`,
     ]);
+  });
+
+  it("refuses a rule whose next line starts with && (Go inserts a semicolon after ')'), as Traefik; a folded one serves", async () => {
+    const rule = 'Path(`/lines`)\n&& Host(`a`)\n';
+    assert.deepEqual(await errorOf('http', 'lines'), [`${parsing(rule)}: 2:1: expected 'EOF', found '&&'`]);
+    const refused = await fetch(`http://127.0.0.1:${proxy.ports['web']}/lines`, { headers: { host: 'a' } });
+    assert.equal(refused.status, 404);
+    await refused.arrayBuffer();
+    const folded = await fetch(`http://127.0.0.1:${proxy.ports['web']}/folded`);
+    assert.equal(folded.status, 200);
+    assert.equal(await folded.text(), 'ok');
   });
 
   it('words the common mistakes as Traefik: single quotes, a host without quotes', async () => {

@@ -38,7 +38,25 @@ export function tokenize(rule: string): LexResult {
   while (i < n) {
     const c = rule.charCodeAt(i);
     // Go's scanner treats exactly these as white space between tokens.
-    if (c === 32 || c === 9 || c === 10 || c === 13) {
+    if (c === 32 || c === 9 || c === 13) {
+      i++;
+      continue;
+    }
+    if (c === 10) {
+      // Go's scanner inserts a semicolon at a line break after an identifier, a string or `)`,
+      // which ParseExpr takes only at the very end: a rule written over lines (a YAML `|` block)
+      // with `&&` starting the next line is a syntax error in Traefik (go/scanner, then
+      // go/parser ParseExprFrom), its router disabled; so here.
+      const last = tokens[tokens.length - 1];
+      if (
+        last !== undefined &&
+        (last.kind === 'ident' || last.kind === 'string' || last.kind === 'rparen') &&
+        rule.slice(i + 1).trim() !== ''
+      )
+        return err(
+          'a line break after an identifier, a string or `)` ends the rule for Traefik (Go inserts a semicolon there): end the line with `&&` or `||` instead, or fold the rule (`>-`)',
+          i,
+        );
       i++;
       continue;
     }

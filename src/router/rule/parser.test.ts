@@ -51,8 +51,17 @@ describe('parseRule grammar', () => {
     assert.equal(parsed('!!Method(`GET`)'), '!!Method(GET)');
   });
 
-  it('accepts whitespace, tabs and newlines between tokens', () => {
-    assert.equal(parsed(' \tHost( `a` )\n&&\r\n Path(`/`) '), 'and[Host(a) Path(/)]');
+  it('accepts whitespace, tabs and newlines between tokens where Go inserts no semicolon', () => {
+    assert.equal(parsed(' \tHost( `a` ) &&\r\n Path(`/`) \n'), 'and[Host(a) Path(/)]');
+    assert.equal(parsed('(\nHost(\n`a`,\n) ||\n!\nPath(`/`))\n\n'), 'or[Host(a) !Path(/)]');
+    assert.equal(parsed('Host(`a\nb`)'), 'Host(a\nb)');
+  });
+
+  it("rejects a line break after an identifier, a string or ')' before more of the rule, as Go's scanner inserts a semicolon there", () => {
+    assert.equal(error('Host(`a`)\n&& Path(`/`)').offset, 9);
+    assert.equal(error('Host(`a`\n)').offset, 8);
+    assert.equal(error('Host\n(`a`)').offset, 4);
+    assert.match(error('Host(`a`)\n|| Path(`/`)').message, /semicolon/);
   });
 
   it('reads backtick strings raw', () => {
