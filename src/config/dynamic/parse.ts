@@ -78,8 +78,37 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
   return { ...r, issues: sortIssues([...src.issues, ...r.issues]) };
 }
 
-/** Middleware types whose field Traefik tags allowEmpty (pkg/config/dynamic/middlewares.go). */
-const EMPTY_MIDDLEWARES: ReadonlySet<string> = new Set(['compress', 'contentType']);
+/**
+ * Middleware types whose field Traefik does not tag allowEmpty (pkg/config/dynamic/middlewares.go
+ * as read, v3.6: only `compress` and `contentType` are). A type that version lacks
+ * (`encodedCharacters`, v3.6.4; the Gateway filters' own) is read as empty, its tag unknown.
+ */
+const STRICT_MIDDLEWARES: ReadonlySet<string> = new Set([
+  'addPrefix',
+  'stripPrefix',
+  'stripPrefixRegex',
+  'replacePath',
+  'replacePathRegex',
+  'chain',
+  'ipWhiteList',
+  'ipAllowList',
+  'headers',
+  'errors',
+  'rateLimit',
+  'redirectRegex',
+  'redirectScheme',
+  'basicAuth',
+  'digestAuth',
+  'forwardAuth',
+  'inFlightReq',
+  'buffering',
+  'circuitBreaker',
+  'passTLSClientCert',
+  'retry',
+  'grpcWeb',
+  // TCP middlewares (pkg/config/dynamic/tcp_middlewares.go): none is tagged allowEmpty.
+  'inFlightConn',
+]);
 
 /** A load balancer's structs Traefik does not tag allowEmpty (pkg/config/dynamic/http_config.go). */
 const STRICT_LOAD_BALANCER: ReadonlySet<string> = new Set(['healthCheck', 'responseForwarding']);
@@ -87,7 +116,7 @@ const STRICT_LOAD_BALANCER: ReadonlySet<string> = new Set(['healthCheck', 'respo
 /**
  * The structs Traefik's file decoder refuses empty (see NormalizeOptions.standalone), from the
  * tags of pkg/config/dynamic: the root's `http`, `tcp`, `udp` and `tls` (dynamic.Configuration),
- * a middleware's type but `compress` and `contentType`, a service's type (`loadBalancer`,
+ * a middleware's type of v3.6 but `compress` and `contentType`, a service's type (`loadBalancer`,
  * `weighted`, `mirroring`, `failover`), a router's `observability`, an HTTP load balancer's
  * `healthCheck` and `responseForwarding`. Other structs are read as empty, as Traefik reads its
  * allowEmpty ones (a router's `tls`, `sticky`, `sticky.cookie`, a weighted or mirroring
@@ -97,7 +126,7 @@ export const FILE_DECODER: NonNullable<NormalizeOptions['standalone']> = {
   emptySection: (path: ConfigPath): boolean => {
     if (path.length === 1) return true;
     if (path.length === 4) {
-      if (path[1] === 'middlewares') return !EMPTY_MIDDLEWARES.has(String(path[3]));
+      if (path[1] === 'middlewares') return STRICT_MIDDLEWARES.has(String(path[3]));
       if (path[1] === 'services') return true;
       return path[1] === 'routers' && path[3] === 'observability';
     }
