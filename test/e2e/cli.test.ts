@@ -140,6 +140,36 @@ describe('traffic CLI', () => {
     ]);
   });
 
+  it("validate reports a static file's checks across keys beside a refused key, in one run", async () => {
+    // A traefik.toml with a typo (dashbord) and two entry point names that name none: the
+    // typo hid the other two (and the log level warning) until it was fixed.
+    const text = `[entryPoints.web]
+  address = "127.0.0.1:0"
+  [entryPoints.web.http.redirections.entryPoint]
+    to = "websecur"
+    scheme = "https"
+[api]
+  dashbord = true
+[log]
+  level = "VERBOSE"
+[certificatesResolvers.le.acme]
+  storage = "acme.json"
+  [certificatesResolvers.le.acme.httpChallenge]
+    entryPoint = "webb"
+`;
+    writeFileSync(path('traefik.toml'), text);
+    const r = await runCli(['validate', `--configFile=${path('traefik.toml')}`]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const at = (needle: string) => positionOf(path('traefik.toml'), text, needle);
+    assert.deepEqual(lines(r.stdout), [
+      `${at('"websecur"')}: entryPoints.web.http.redirections.entryPoint.to: unknown entry point \`websecur\``,
+      `${at('dashbord')}: api.dashbord: unknown key \`dashbord\` (did you mean \`dashboard\`?)`,
+      `${at('"VERBOSE"')}: warning: log.level: invalid log level "VERBOSE": the level is ERROR, as Traefik sets it ("Unspecified or invalid log level, setting the level to default (ERROR)"); one of DEBUG, INFO, WARN, ERROR`,
+      `${at('"webb"')}: certificatesResolvers.le.acme.httpChallenge.entryPoint: unknown entry point \`webb\``,
+      'configuration has 3 errors',
+    ]);
+  });
+
   it('takes the configuration file from -c, --configFile= or TRAFFIC_CONFIGFILE', async () => {
     const results = await Promise.all([
       runCli(['validate', '-c', path('good.yaml')]),
