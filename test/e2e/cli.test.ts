@@ -170,6 +170,16 @@ describe('traffic CLI', () => {
     ]);
   });
 
+  it('validate names the key of a string left unquoted in a TOML file and shows the quotes', async () => {
+    writeFileSync(path('unquoted.toml'), '[entryPoints.websecure]\n  address = :8443\n');
+    const r = await runCli(['validate', `--configFile=${path('unquoted.toml')}`]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.deepEqual(lines(r.stdout), [
+      `${path('unquoted.toml')}:2:13: entryPoints.websecure.address: TOML syntax error: Unexpected character (a string needs quotes in TOML: address = ":8443")`,
+      'configuration has 1 error',
+    ]);
+  });
+
   it('takes the configuration file from -c, --configFile= or TRAFFIC_CONFIGFILE', async () => {
     const results = await Promise.all([
       runCli(['validate', '-c', path('good.yaml')]),
