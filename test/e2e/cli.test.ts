@@ -157,10 +157,10 @@ describe('traffic CLI', () => {
   [certificatesResolvers.le.acme.httpChallenge]
     entryPoint = "webb"
 `;
-    writeFileSync(path('traefik.toml'), text);
-    const r = await runCli(['validate', `--configFile=${path('traefik.toml')}`]);
+    writeFileSync(path('cross-keys.toml'), text);
+    const r = await runCli(['validate', `--configFile=${path('cross-keys.toml')}`]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    const at = (needle: string) => positionOf(path('traefik.toml'), text, needle);
+    const at = (needle: string) => positionOf(path('cross-keys.toml'), text, needle);
     assert.deepEqual(lines(r.stdout), [
       `${at('"websecur"')}: entryPoints.web.http.redirections.entryPoint.to: unknown entry point \`websecur\``,
       `${at('dashbord')}: api.dashbord: unknown key \`dashbord\` (did you mean \`dashboard\`?)`,

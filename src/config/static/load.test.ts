@@ -521,7 +521,7 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.equal(r.config, undefined);
     assert.match(
       formatIssue(r.issues[0]!),
-      /^\/nonexistent\/traffic\.yaml: cannot read the configuration file \(ENOENT/,
+      /^\/nonexistent\/traffic\.yaml: cannot read the configuration file \(ENOENT: it does not exist\)$/,
     );
   });
 });

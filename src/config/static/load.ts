@@ -56,7 +56,12 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     try {
       text = (opts.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(opts.file);
     } catch (err) {
-      const reason = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
+      const code = (err as { code?: string }).code;
+      // As the file provider says it (providers/file/read-sources.ts); Traefik: `configuration file "…" not found`.
+      const reason =
+        code === 'ENOENT'
+          ? 'ENOENT: it does not exist'
+          : (code ?? (err instanceof Error ? err.message : String(err)));
       issues.push(issue('error', `cannot read the configuration file (${reason})`, [], { file: opts.file }));
       return { issues };
     }
