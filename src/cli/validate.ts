@@ -61,9 +61,16 @@ export async function runValidate(
     const update = loadSources(opts, opts);
     issues.push(...update.issues);
     if (update.config !== undefined && config !== undefined) {
-      issues.push(...(await tlsIssues(config, update)));
+      issues.push(...(await tlsIssues(config.entryPoints, config.core?.strictTLSOptions === true, update)));
       issues.push(...(await shadowIssues(config, update)));
       issues.push(...(await pluginIssues(update, plugins?.catalog, plugins?.unchecked)));
+    } else if (update.config !== undefined) {
+      // The static file has errors: the certificates of the dynamic files are read all the same
+      // (unreadable files, keys that do not match), so that one run reports them too. What
+      // depends on the static entry points and options (router TLS, the default certificate)
+      // waits for a valid static file.
+      const found = await tlsIssues({}, false, update);
+      issues.push(...found.filter((i) => i.path[0] === 'tls' && i.path[1] === 'certificates'));
     }
     const http = update.config?.http;
     if (http !== undefined) {
@@ -90,10 +97,14 @@ export async function runValidate(
  * What building the TLS state finds (unreadable files, mismatched keys, unknown options or
  * resolvers), located in the files. The TLS modules are loaded only when there is TLS to check.
  */
-async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<ConfigIssue[]> {
+async function tlsIssues(
+  entryPoints: StaticConfig['entryPoints'],
+  strictOptions: boolean,
+  update: ProviderUpdate,
+): Promise<ConfigIssue[]> {
   const dynamic = update.config;
   if (dynamic === undefined) return [];
-  const tlsEps = tlsEntryPoints(config.entryPoints);
+  const tlsEps = tlsEntryPoints(entryPoints);
   const t = dynamic.tls;
   const routerTls = Object.values(dynamic.http.routers).some((r) => r.tls !== undefined);
   const hasTls =
@@ -116,7 +127,7 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
       // A certificate file without its intermediates: a warning, as the proxy logs it.
       roots: new TrustedRoots(),
       build: buildTls,
-      strictOptions: config.core?.strictTLSOptions === true,
+      strictOptions,
     },
     found,
   );

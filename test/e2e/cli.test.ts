@@ -170,6 +170,31 @@ describe('traffic CLI', () => {
     ]);
   });
 
+  it('validate reads the certificate files of the dynamic files when the static file has errors', async () => {
+    const dynamic = `http:
+  routers:
+    r: { rule: "Host(\`a.test\`)", service: s, tls: {} }
+  services:
+    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }
+tls:
+  certificates:
+    - certFile: ${path('absent.crt')}
+      keyFile: ${path('absent.key')}
+`;
+    writeFileSync(path('certs-dynamic.yaml'), dynamic);
+    const text = `entryPoints:\n  web:\n    adress: "127.0.0.1:0"\nproviders:\n  file:\n    filename: ${path('certs-dynamic.yaml')}\n`;
+    writeFileSync(path('certs-static.yaml'), text);
+    const r = await runCli(['validate', '--config', path('certs-static.yaml')]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const at = (needle: string) => positionOf(path('certs-dynamic.yaml'), dynamic, needle);
+    assert.deepEqual(lines(r.stdout), [
+      `${at(path('absent.crt'))}: tls.certificates[0].certFile: cannot read ${path('absent.crt')}: ENOENT`,
+      `${at(path('absent.key'))}: tls.certificates[0].keyFile: cannot read ${path('absent.key')}: ENOENT`,
+      `${positionOf(path('certs-static.yaml'), text, 'adress')}: entryPoints.web.adress: unknown key \`adress\` (did you mean \`address\`?)`,
+      'configuration has 3 errors',
+    ]);
+  });
+
   it('validate names the key of a string left unquoted in a TOML file and shows the quotes', async () => {
     writeFileSync(path('unquoted.toml'), '[entryPoints.websecure]\n  address = :8443\n');
     const r = await runCli(['validate', `--configFile=${path('unquoted.toml')}`]);
