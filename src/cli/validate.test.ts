@@ -326,7 +326,11 @@ certificatesResolvers:
     const file = join(dir, 'traffic.yaml');
     const missing = await validate(file, [], {});
     assert.equal(missing.code, 1);
-    assert.match(missing.lines[0]!, /traffic\.yaml: .*\(provider exec\): .*EXEC_PATH/);
+    // Located at the resolver's provider, as every other issue.
+    assert.match(
+      missing.lines[0]!,
+      /traffic\.yaml:9:33: certificatesResolvers\.dns\.acme\.dnsChallenge \(provider exec\): .*EXEC_PATH/,
+    );
     assert.deepEqual(await validate(file, [], { EXEC_PATH: '/usr/local/bin/dns-hook' }), {
       code: 0,
       lines: ['configuration OK: 0 routers, 0 services, 0 middlewares'],
@@ -348,8 +352,8 @@ certificatesResolvers:
     const r = await validate(join(dir, 'traffic.yaml'), [], { EXEC_PATH: '/usr/local/bin/dns-hook' });
     assert.equal(r.code, 0);
     assert.deepEqual(r.lines, [
-      `${join(dir, 'traffic.yaml')}: warning: certificatesResolvers.dns.acme.dnsChallenge.delayBeforeCheck: \`delayBeforeCheck\` is deprecated: use \`propagation.delayBeforeChecks\``,
-      `${join(dir, 'traffic.yaml')}: warning: certificatesResolvers.dns.acme.dnsChallenge.disablePropagationCheck: \`disablePropagationCheck\` is deprecated: use \`propagation.disableChecks\``,
+      `${join(dir, 'traffic.yaml')}:8:57: warning: certificatesResolvers.dns.acme.dnsChallenge.delayBeforeCheck: \`delayBeforeCheck\` is deprecated: use \`propagation.delayBeforeChecks\``,
+      `${join(dir, 'traffic.yaml')}:8:86: warning: certificatesResolvers.dns.acme.dnsChallenge.disablePropagationCheck: \`disablePropagationCheck\` is deprecated: use \`propagation.disableChecks\``,
       'configuration OK: 0 routers, 0 services, 0 middlewares',
     ]);
   });

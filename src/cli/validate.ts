@@ -1,15 +1,17 @@
 import {
   type ConfigIssue,
+  type ConfigPath,
   formatIssue,
   loadStaticConfig,
   type RuleChecker,
   sortIssues,
 } from '../config/index.ts';
+import type { Place } from '../config/issues.ts';
 import { defaultEntryPoints } from '../config/static/admin-entry-points.ts';
 import { tlsEntryPoints } from '../config/static/entry-point-tls.ts';
 import { salvageStatic } from '../config/static/salvage.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
-import type { Locator } from '../config/yaml-source.ts';
+import { type Locator, noLocation } from '../config/yaml-source.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { PluginCatalog } from '../plugins/catalog.ts';
 import {
@@ -41,7 +43,7 @@ export async function runValidate(
     ...(checkBreakerExpression !== undefined ? { checkBreakerExpression } : {}),
   };
   const config = loaded.config;
-  if (config !== undefined) issues.push(...(await dnsProviderIssues(config, env, configFile)));
+  if (config !== undefined) issues.push(...(await dnsProviderIssues(config, env, configFile, loaded.locate)));
   const plugins = config === undefined ? undefined : await localPlugins(config, configFile, loaded.locate);
   if (plugins !== undefined) issues.push(...plugins.issues);
   // With errors in the static file, the dynamic files it names are checked all the same, from
@@ -61,9 +63,16 @@ export async function runValidate(
     const update = loadSources(opts, opts);
     issues.push(...update.issues);
     if (update.config !== undefined && config !== undefined) {
-      issues.push(...(await tlsIssues(config, update)));
+      issues.push(...(await tlsIssues(config.entryPoints, config.core?.strictTLSOptions === true, update)));
       issues.push(...(await shadowIssues(config, update)));
       issues.push(...(await pluginIssues(update, plugins?.catalog, plugins?.unchecked)));
+    } else if (update.config !== undefined) {
+      // The static file has errors: the certificates of the dynamic files are read all the same
+      // (unreadable files, keys that do not match), so that one run reports them too. What
+      // depends on the static entry points and options (router TLS, the default certificate)
+      // waits for a valid static file.
+      const found = await tlsIssues({}, false, update);
+      issues.push(...found.filter((i) => i.path[0] === 'tls' && i.path[1] === 'certificates'));
     }
     const http = update.config?.http;
     if (http !== undefined) {
@@ -90,10 +99,14 @@ export async function runValidate(
  * What building the TLS state finds (unreadable files, mismatched keys, unknown options or
  * resolvers), located in the files. The TLS modules are loaded only when there is TLS to check.
  */
-async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<ConfigIssue[]> {
+async function tlsIssues(
+  entryPoints: StaticConfig['entryPoints'],
+  strictOptions: boolean,
+  update: ProviderUpdate,
+): Promise<ConfigIssue[]> {
   const dynamic = update.config;
   if (dynamic === undefined) return [];
-  const tlsEps = tlsEntryPoints(config.entryPoints);
+  const tlsEps = tlsEntryPoints(entryPoints);
   const t = dynamic.tls;
   const routerTls = Object.values(dynamic.http.routers).some((r) => r.tls !== undefined);
   const hasTls =
@@ -116,7 +129,7 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
       // A certificate file without its intermediates: a warning, as the proxy logs it.
       roots: new TrustedRoots(),
       build: buildTls,
-      strictOptions: config.core?.strictTLSOptions === true,
+      strictOptions,
     },
     found,
   );
@@ -204,21 +217,24 @@ async function dnsProviderIssues(
   config: StaticConfig,
   env: NodeJS.ProcessEnv,
   file: string | undefined,
+  locate: Locator | undefined,
 ): Promise<ConfigIssue[]> {
   const withDns = Object.entries(config.certificatesResolvers ?? {}).filter(([, r]) => r.acme?.dnsChallenge);
   if (withDns.length === 0) return [];
   const { dnsProvidersFor, dnsChallengeDeprecations } = await import('../tls/acme/index.ts');
-  const where = file === undefined ? {} : { file };
+  // At the key in the file (line:col), as every other issue; the file alone when it is not there
+  // (a flag or variable set it).
+  const where = (path: ConfigPath): Place => {
+    const { exact: _, ...at } = (locate ?? noLocation)(path);
+    const inFile = file === undefined ? {} : { file };
+    return at.line !== undefined ? { ...inFile, ...at } : inFile;
+  };
   const out: ConfigIssue[] = [];
   for (const [name, r] of withDns) {
     const dnsChallenge = r.acme?.dnsChallenge;
     for (const d of dnsChallenge === undefined ? [] : dnsChallengeDeprecations(dnsChallenge)) {
-      out.push({
-        severity: 'warning',
-        message: d.message,
-        path: ['certificatesResolvers', name, 'acme', 'dnsChallenge', d.key],
-        ...where,
-      });
+      const path = ['certificatesResolvers', name, 'acme', 'dnsChallenge', d.key];
+      out.push({ severity: 'warning', message: d.message, path, ...where(path) });
     }
   }
   const { errors } = dnsProvidersFor(
@@ -231,6 +247,13 @@ async function dnsProviderIssues(
         (await import('../providers/ecs/aws-client.ts')).resolveCredentials('', '', e, signal),
     },
   );
-  for (const e of errors) out.push({ severity: 'error', message: e.message, path: [], ...where });
+  // The message names the resolver's dnsChallenge: located at its provider.
+  for (const e of errors)
+    out.push({
+      severity: 'error',
+      message: e.message,
+      path: [],
+      ...where(['certificatesResolvers', e.resolver, 'acme', 'dnsChallenge', 'provider']),
+    });
   return out;
 }

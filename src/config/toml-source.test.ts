@@ -68,6 +68,24 @@ describe('TOML files', () => {
     assert.match(dup[0]!, /^b\.toml:3:1: TOML syntax error: /);
   });
 
+  it('names the key and shows the quotes of a string left unquoted, as YAML allows', () => {
+    const text =
+      '[entryPoints.websecure]\n  address = :8443 # TLS\n[[http.services.a.loadBalancer.servers]]\n  url = http://127.0.0.1:1\n';
+    assert.deepEqual(parseDynamic(text, 'c.toml').issues.map(formatIssue), [
+      'c.toml:2:13: entryPoints.websecure.address: TOML syntax error: Unexpected character (a string needs quotes in TOML: address = ":8443")',
+    ]);
+    const list = parseDynamic('[http.routers.r]\n  entryPoints = [web, "websecure"]\n', 'd.toml').issues.map(
+      formatIssue,
+    );
+    assert.deepEqual(list, [
+      'd.toml:2:18: http.routers.r.entryPoints: TOML syntax error: Unexpected character (strings need quotes in TOML: entryPoints = ["web", "websecure"])',
+    ]);
+    // Not a quoting matter: the parser's own words only.
+    assert.deepEqual(parseDynamic('[a]\n  x = "abc\n', 'e.toml').issues.map(formatIssue), [
+      'e.toml:2:11: TOML syntax error: Unterminated string constant',
+    ]);
+  });
+
   it('reports a string too long for the parser as such, not as a syntax error (found by fuzzing)', () => {
     const text = `[http.middlewares.m.headers.customRequestHeaders]\n  X = "${'x'.repeat(200_000)}"\n`;
     const issues = parseDynamic(text, 'big.toml').issues.map(formatIssue);

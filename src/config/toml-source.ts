@@ -37,11 +37,16 @@ export function parseToml(text: string, file: string): YamlSource {
     // toml-eslint-parser overflows the stack on a basic string of ~120,000 characters or more
     // (it spreads the string's code points into one call): the file is not wrong, only beyond
     // what the parser can take, and saying "syntax error" would send the reader looking for one.
-    const text =
+    const said =
       err instanceof RangeError
         ? `TOML file too large for the parser (a value of about 100,000 characters or more?): ${message}`
         : `TOML syntax error: ${message}`;
-    const issues: ConfigIssue[] = [issue('error', text, [], where)];
+    const bare = where.line === undefined ? undefined : unquotedValue(text, where.line);
+    const issues: ConfigIssue[] = [
+      bare === undefined
+        ? issue('error', said, [], where)
+        : issue('error', `${said} (${bare.hint})`, bare.path, where),
+    ];
     return { file, data: undefined, issues, locate: () => ({ file, exact: false }) };
   }
   const spots = new Map<string, Spot>();
@@ -113,4 +118,42 @@ function valueAt(node: AST.TOMLNode, offset: number | undefined, at: (o: number)
     if (quoted === node.value.length && offset <= quoted) return { ...at(start + 1 + offset), exact: true };
   }
   return { ...at(start), exact: false };
+}
+
+/** A TOML number, boolean or date, which needs no quotes (TOML 1.0's grammar, loosely). */
+const TOML_BARE =
+  /^(?:true|false|[+-]?(?:inf|nan)|[+-]?\d[\d_]*(?:\.[\d_]+)?(?:[eE][+-]?\d+)?|0x[\da-fA-F_]+|0o[0-7_]+|0b[01_]+|\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+)?(?:Z|[+-]\d{2}:\d{2})?|\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/;
+
+/**
+ * A YAML habit in a TOML file: a string left unquoted (`address = :8443`, `level = DEBUG`,
+ * `rule = Host(...)`, `entryPoints = [web]`), which the parser reports as "Unexpected character"
+ * or "Must be a newline". Says which key, and how to write it. Only on the line of the error.
+ */
+function unquotedValue(text: string, line: number): { hint: string; path: ConfigPath } | undefined {
+  const lines = text.split('\n');
+  const m = /^\s*([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*=\s*(.*?)\s*$/.exec(lines[line - 1] ?? '');
+  if (m === null) return undefined;
+  const [, key, written] = m as unknown as [string, string, string];
+  // A comment after a value that is not quoted is not part of it.
+  const value = /^["']/.test(written) ? written : written.replace(/\s+#.*$/, '');
+  const bare = (v: string) => v !== '' && !/^["'[{]/.test(v) && !TOML_BARE.test(v);
+  let hint: string | undefined;
+  if (bare(value)) hint = `a string needs quotes in TOML: ${key} = ${JSON.stringify(value)}`;
+  else {
+    const list = /^\[(.*)\]$/.exec(value);
+    const items = list?.[1]?.split(',').map((v) => v.trim()) ?? [];
+    if (items.some(bare))
+      hint = `strings need quotes in TOML: ${key} = [${items.map((v) => (bare(v) ? JSON.stringify(v) : v)).join(', ')}]`;
+  }
+  if (hint === undefined) return undefined;
+  // The table the key is in: the nearest header above it.
+  let table: string[] = [];
+  for (let i = line - 2; i >= 0; i--) {
+    const h = /^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$/.exec(lines[i]!);
+    if (h !== null) {
+      table = h[1]!.split('.').map((p) => p.trim().replace(/^["']|["']$/g, ''));
+      break;
+    }
+  }
+  return { hint, path: [...table, ...key.split('.')] };
 }

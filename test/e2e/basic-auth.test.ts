@@ -3,11 +3,14 @@
  * SHA-1) and openssl passwd -apr1, users inline and in a watched usersFile.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import { htpasswd, htpasswdBytes, opensslApr1 } from '../helpers/htpasswd.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { runCli } from '../helpers/run-cli.ts';
 
 /** "café" in ISO-8859-1 and in UTF-8. */
 const LATIN1 = Buffer.from('caf\xe9', 'latin1');
@@ -162,5 +165,66 @@ log: { level: DEBUG }
     await proxy.waitForLog((l) => l.msg === 'usersFile reloaded' && proxy.logs.indexOf(l) >= before, 10_000);
     assert.equal((await curl(['-u', 'file-user:f-secret', `${base}/files`])).status, 401);
     assert.equal((await curl(['-u', 'new-user:n-secret', `${base}/files`])).status, 200);
+  });
+});
+
+/*
+ * Hashes Traefik loads and never matches (go-http-auth's CheckSecret knows bcrypt, MD5-crypt and
+ * {SHA}; any other `$magic$salt$hash` is computed as MD5-crypt, so a SHA-crypt `$6$` never
+ * matches): a migrating user who pastes `openssl passwd -6` or a plain password gets 401 with the
+ * right password, as in Traefik, and `traffic validate` warns at the line. `openssl passwd -1`
+ * (`$1$`) is MD5-crypt and lets in.
+ */
+describe('basicAuth hashes Traefik never matches', () => {
+  it('answers 401 for them with the right password, and validate names each line', async (t) => {
+    const backend = await startBackend((_req, res) => res.end('ok'));
+    t.after(() => backend.close());
+    const passwd = (flag: string, password: string) =>
+      execFileSync('openssl', ['passwd', flag, password], { encoding: 'utf8' }).trim();
+    const proxy = await startProxy({
+      files: {
+        'dyn.yaml': `http:
+  middlewares:
+    auth:
+      basicAuth:
+        users:
+          - 'md5crypt:${passwd('-1', 'one')}'
+          - 'sha512crypt:${passwd('-6', 'six')}'
+          - 'plain:text'
+  routers:
+    app: { rule: "PathPrefix(\`/\`)", middlewares: [auth], service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+      },
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+providers:
+  file: { filename: dyn.yaml }
+`,
+    });
+    t.after(() => proxy.stop());
+    const base = `http://127.0.0.1:${proxy.port}/`;
+    assert.equal((await curl(['-u', 'md5crypt:one', base])).status, 200);
+    assert.equal((await curl(['-u', 'sha512crypt:six', base])).status, 401);
+    assert.equal((await curl(['-u', 'plain:text', base])).status, 401);
+
+    const v = await runCli(['validate', '--config', proxy.configPath], { cwd: proxy.dir });
+    assert.equal(v.code, 0, v.stdout);
+    const dyn = join(proxy.dir, 'dyn.yaml');
+    assert.match(
+      v.stdout,
+      new RegExp(
+        `${dyn}:7:13: warning: http\\.middlewares\\.auth\\.basicAuth\\.users\\[1\\]: user \`sha512crypt\` never authenticates`,
+      ),
+    );
+    assert.match(
+      v.stdout,
+      new RegExp(
+        `${dyn}:8:13: warning: http\\.middlewares\\.auth\\.basicAuth\\.users\\[2\\]: user \`plain\` never authenticates`,
+      ),
+    );
+    assert.doesNotMatch(v.stdout, /md5crypt/);
   });
 });

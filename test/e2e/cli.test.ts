@@ -140,6 +140,71 @@ describe('traffic CLI', () => {
     ]);
   });
 
+  it("validate reports a static file's checks across keys beside a refused key, in one run", async () => {
+    // A traefik.toml with a typo (dashbord) and two entry point names that name none: the
+    // typo hid the other two (and the log level warning) until it was fixed.
+    const text = `[entryPoints.web]
+  address = "127.0.0.1:0"
+  [entryPoints.web.http.redirections.entryPoint]
+    to = "websecur"
+    scheme = "https"
+[api]
+  dashbord = true
+[log]
+  level = "VERBOSE"
+[certificatesResolvers.le.acme]
+  storage = "acme.json"
+  [certificatesResolvers.le.acme.httpChallenge]
+    entryPoint = "webb"
+`;
+    writeFileSync(path('cross-keys.toml'), text);
+    const r = await runCli(['validate', `--configFile=${path('cross-keys.toml')}`]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const at = (needle: string) => positionOf(path('cross-keys.toml'), text, needle);
+    assert.deepEqual(lines(r.stdout), [
+      `${at('"websecur"')}: entryPoints.web.http.redirections.entryPoint.to: unknown entry point \`websecur\``,
+      `${at('dashbord')}: api.dashbord: unknown key \`dashbord\` (did you mean \`dashboard\`?)`,
+      `${at('"VERBOSE"')}: warning: log.level: invalid log level "VERBOSE": the level is ERROR, as Traefik sets it ("Unspecified or invalid log level, setting the level to default (ERROR)"); one of DEBUG, INFO, WARN, ERROR`,
+      `${at('"webb"')}: certificatesResolvers.le.acme.httpChallenge.entryPoint: unknown entry point \`webb\``,
+      'configuration has 3 errors',
+    ]);
+  });
+
+  it('validate reads the certificate files of the dynamic files when the static file has errors', async () => {
+    const dynamic = `http:
+  routers:
+    r: { rule: "Host(\`a.test\`)", service: s, tls: {} }
+  services:
+    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }
+tls:
+  certificates:
+    - certFile: ${path('absent.crt')}
+      keyFile: ${path('absent.key')}
+`;
+    writeFileSync(path('certs-dynamic.yaml'), dynamic);
+    const text = `entryPoints:\n  web:\n    adress: "127.0.0.1:0"\nproviders:\n  file:\n    filename: ${path('certs-dynamic.yaml')}\n`;
+    writeFileSync(path('certs-static.yaml'), text);
+    const r = await runCli(['validate', '--config', path('certs-static.yaml')]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const at = (needle: string) => positionOf(path('certs-dynamic.yaml'), dynamic, needle);
+    assert.deepEqual(lines(r.stdout), [
+      `${at(path('absent.crt'))}: tls.certificates[0].certFile: cannot read ${path('absent.crt')}: ENOENT`,
+      `${at(path('absent.key'))}: tls.certificates[0].keyFile: cannot read ${path('absent.key')}: ENOENT`,
+      `${positionOf(path('certs-static.yaml'), text, 'adress')}: entryPoints.web.adress: unknown key \`adress\` (did you mean \`address\`?)`,
+      'configuration has 3 errors',
+    ]);
+  });
+
+  it('validate names the key of a string left unquoted in a TOML file and shows the quotes', async () => {
+    writeFileSync(path('unquoted.toml'), '[entryPoints.websecure]\n  address = :8443\n');
+    const r = await runCli(['validate', `--configFile=${path('unquoted.toml')}`]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.deepEqual(lines(r.stdout), [
+      `${path('unquoted.toml')}:2:13: entryPoints.websecure.address: TOML syntax error: Unexpected character (a string needs quotes in TOML: address = ":8443")`,
+      'configuration has 1 error',
+    ]);
+  });
+
   it('takes the configuration file from -c, --configFile= or TRAFFIC_CONFIGFILE', async () => {
     const results = await Promise.all([
       runCli(['validate', '-c', path('good.yaml')]),

@@ -422,6 +422,46 @@ providers:
   });
 });
 
+describe('a tls.certificates entry the schema refuses', () => {
+  // Traefik's tlsmanager UpdateConfigs (pkg/tls/tlsmanager.go) logs "Unable to append
+  // certificate" for a certificate it cannot load and applies the rest: one entry without a
+  // keyFile must not take the file's routers down, and validate reports it with the file's
+  // other problems in one run.
+  it('is left out with a located error, the rest of the file applies, and validate reports the rest too', async (t) => {
+    const a = await backend(t, 'a');
+    const text = `http:
+  routers:
+    app: { rule: "PathPrefix(\`/\`)", service: app }
+    typo: { rule: "PathPrefix(/x)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${a.url}" }] } }
+tls:
+  certificates:
+    - certFile: missing-key.crt
+`;
+    const proxy = await startProxy({
+      config: staticWith('    filename: dyn.yaml'),
+      files: { 'dyn.yaml': text },
+    });
+    t.after(() => proxy.stop());
+    const file = join(proxy.dir, 'dyn.yaml');
+    await waitApplied(proxy, 1);
+    assert.deepEqual(await get(proxy, '/'), { status: 200, body: 'a' });
+    const keyFile = `${positionOf(file, text, 'certFile')}: tls.certificates[0].keyFile: required key \`keyFile\` is missing (expected a string)`;
+    assert.ok(
+      errorIssues(proxy, 0).includes(keyFile),
+      `${keyFile} in ${JSON.stringify(errorIssues(proxy, 0))}`,
+    );
+    const v = await runCli(['validate', '--config', proxy.configPath], { cwd: proxy.dir });
+    assert.equal(v.code, 1, v.stdout);
+    assert.ok(v.stdout.includes(`${keyFile}\n`), v.stdout);
+    assert.match(
+      v.stdout,
+      new RegExp(`${escapeRegExp(file)}:4:\\d+: http\\.routers\\.typo\\.rule: invalid rule`),
+    );
+  });
+});
+
 describe('the file provider under a busy folder', () => {
   it('reloads a change while another file of the folder is rewritten every 10 ms', async (t) => {
     const a = await backend(t, 'a');

@@ -126,4 +126,41 @@ describe('dashboard in the real proxy (headless chromium)', () => {
     assert.equal(await server(a, 'up').count(), 1);
     assert.deepEqual(errors, []);
   });
+
+  // The internal routers' priorities are Go's math.MaxInt (ping) and math.MaxInt - 1 (an entry
+  // point redirection), as Traefik's pkg/provider/traefik/internal.go sets them: the page shows
+  // the API's digits, not a double's 9223372036854776000 for both.
+  it("shows the internal routers' priorities exactly, math.MaxInt and math.MaxInt - 1", async (t) => {
+    const proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    http:
+      redirections:
+        entryPoint: { to: websecure, scheme: https }
+  websecure:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+api: {}
+ping: {}
+`,
+      waitForConfig: false,
+    });
+    t.after(() => proxy.stop());
+    const { page, errors, close } = await openPage(
+      browser,
+      `http://127.0.0.1:${proxy.ports['traefik']}/dashboard/`,
+    );
+    t.after(close);
+    page.setDefaultTimeout(DOM_TIMEOUT_MS);
+    const priority = async (name: string): Promise<string | null> => {
+      const row = page.locator(`[data-testid="router-row"][data-name="${name}"]`);
+      await row.waitFor();
+      return row.locator('td.num').textContent();
+    };
+    assert.equal(await priority('ping@internal'), '9223372036854775807');
+    assert.equal(await priority('web-to-websecure@internal'), '9223372036854775806');
+    assert.deepEqual(errors, []);
+  });
 });

@@ -85,6 +85,15 @@ export const APP_JS = String.raw`(() => {
 
   const list = (v) => (Array.isArray(v) ? v.map(String) : []);
   const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  // A router's priority as the API wrote it: the internal routers' are Go's math.MaxInt and
+  // math.MaxInt - 1 (Traefik's pkg/provider/traefik/internal.go), past a double's exact range,
+  // so JSON.parse keeps their text (exactInts); a rounded 9223372036854776000 would show both alike.
+  const intText = (v) => (typeof v === 'string' && /^-?[0-9]+$/.test(v) ? v : String(num(v)));
+  // JSON.parse's reviver sees each number's source text (ES2026 JSON.parse source text access).
+  const exactInts = (key, v, context) =>
+    key === 'priority' && typeof v === 'number' && !Number.isSafeInteger(v) && context && typeof context.source === 'string'
+      ? context.source
+      : v;
   const serviceHref = (name) => '#/services/' + encodeURIComponent(name);
 
   function when(ms) {
@@ -311,7 +320,7 @@ export const APP_JS = String.raw`(() => {
         el('td', { text: list(r.middlewares).join(', ') }),
         el('td', null, r.service ? el('a', { href: serviceHref(String(r.service)), text: r.service }) : ''),
         el('td', { text: r.provider ?? '' }),
-        el('td', { class: 'num', text: num(r.priority) }));
+        el('td', { class: 'num', text: intText(r.priority) }));
     });
     slot.body.replaceChildren(table('Routers', [
       { label: 'Name' }, { label: 'Status' }, { label: 'Rule' }, { label: 'Entry points' },
@@ -533,7 +542,7 @@ export const APP_JS = String.raw`(() => {
       if (raw.get(path) === res.text) return;
       let data;
       try {
-        data = JSON.parse(res.text);
+        data = JSON.parse(res.text, exactInts);
       } catch {
         errors.push('/api/' + path + ' answered something that is not JSON');
         return;

@@ -182,6 +182,18 @@ function namedOptionsSetOf(path: ConfigPath): string | undefined {
   return path[2] === DEFAULT_TLS_NAME ? undefined : path[2];
 }
 
+/**
+ * `tls.certificates[i]…`: a certificate the schema refuses (no `keyFile`, an unknown key) is left
+ * out and the rest of the file applies, as Traefik's tlsmanager UpdateConfigs (pkg/tls/
+ * tlsmanager.go) logs "Unable to append certificate" for that certificate and goes on. A
+ * `tls.certificates` that is not a list still refuses the file (Traefik's decoder refuses it).
+ */
+function certificateOf(path: ConfigPath): number | undefined {
+  return path.length >= 3 && path[0] === 'tls' && path[1] === 'certificates' && typeof path[2] === 'number'
+    ? path[2]
+    : undefined;
+}
+
 function validateShape(
   data: Record<string, unknown>,
   locate: Locator,
@@ -191,11 +203,17 @@ function validateShape(
   const issues = fromZodIssues(first.error.issues, { locate });
   const disabled = new Map<string, ObjectRef>();
   const brokenSets = new Set<string>();
+  const brokenCertificates = new Set<number>();
   for (const zi of first.error.issues) {
     const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
     const set = namedOptionsSetOf(path);
     if (set !== undefined) {
       brokenSets.add(set);
+      continue;
+    }
+    const certificate = certificateOf(path);
+    if (certificate !== undefined) {
+      brokenCertificates.add(certificate);
       continue;
     }
     const ref = objectOf(path);
@@ -220,11 +238,16 @@ function validateShape(
     disabled.set(key, { ...ref, value: part[ref.section]![ref.name] });
     delete part[ref.section]![ref.name];
   }
-  if (brokenSets.size > 0) {
+  if (brokenSets.size > 0 || brokenCertificates.size > 0) {
     const tls = { ...(pruned['tls'] as Record<string, unknown>) };
-    const options = { ...(tls['options'] as Record<string, unknown>) };
-    for (const name of brokenSets) delete options[name];
-    tls['options'] = options;
+    if (brokenSets.size > 0) {
+      const options = { ...(tls['options'] as Record<string, unknown>) };
+      for (const name of brokenSets) delete options[name];
+      tls['options'] = options;
+    }
+    if (brokenCertificates.size > 0) {
+      tls['certificates'] = (tls['certificates'] as unknown[]).filter((_, i) => !brokenCertificates.has(i));
+    }
     pruned['tls'] = tls;
   }
   const second = dynamicConfigSchema.safeParse(pruned);

@@ -1,3 +1,4 @@
+import { hashKind } from '../../core/htpasswd-kind.ts';
 import { providerOf } from '../../core/qualified-name.ts';
 import { INTERNAL_PROVIDER, internalServiceProblem } from '../internal-services.ts';
 import { type ConfigIssue, type ConfigPath, issue, loggedAsError } from '../issues.ts';
@@ -323,6 +324,23 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
         ['http', 'middlewares', name, 'inFlightReq', 'amount'],
       );
     }
+  }
+  for (const [name, mw] of Object.entries(http.middlewares)) {
+    if (mw.type !== 'basicAuth') continue;
+    // Traefik loads any `name:hash` line and checks it with go-http-auth's CheckSecret, which
+    // knows bcrypt, MD5-crypt and {SHA} only: a plain-text password or a SHA-crypt hash (`$5$`,
+    // `$6$`, what `openssl passwd` and `mkpasswd` make by default) is loaded and never matches.
+    // The middleware logs it at start; a warning here says so before (the users file is read
+    // by the middleware only).
+    mw.config.users.forEach((line, i) => {
+      const colon = line.indexOf(':');
+      if (hashKind(line.slice(colon + 1)) !== 'unsupported') return;
+      report(
+        'warning',
+        `user \`${line.slice(0, colon)}\` never authenticates, as in Traefik: its password is not a hash Traefik checks (bcrypt \`$2y$\`, \`$apr1$\`, \`$1$\` or \`{SHA}\`, as \`htpasswd -nB user\` makes)`,
+        ['http', 'middlewares', name, 'basicAuth', 'users', i],
+      );
+    });
   }
   for (const [name, mw] of Object.entries(config.tcp?.middlewares ?? {})) {
     if (mw.type === 'inFlightConn' && mw.config.amount <= 0) {

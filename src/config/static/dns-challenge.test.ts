@@ -42,6 +42,13 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
     ]);
   });
 
+  it('points a typo of a supported provider at it', () => {
+    assert.match(
+      load('{ provider: cloudfare }').lines[0]!,
+      /^static\.yaml:8:33: certificatesResolvers\.le\.acme\.dnsChallenge\.provider: `cloudfare` is not supported yet \(did you mean `cloudflare`\?\) \(supported: acme-dns, /,
+    );
+  });
+
   it('requires managementUrl for challtestsrv only', () => {
     assert.deepEqual(load('{ provider: challtestsrv }').lines, [
       'static.yaml:8:7: certificatesResolvers.le.acme.dnsChallenge.managementUrl: required key `managementUrl` is missing (the challtestsrv provider needs it)',

@@ -536,7 +536,7 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.equal(r.config, undefined);
     assert.match(
       formatIssue(r.issues[0]!),
-      /^\/nonexistent\/traffic\.yaml: cannot read the configuration file \(ENOENT/,
+      /^\/nonexistent\/traffic\.yaml: cannot read the configuration file \(ENOENT: it does not exist\)$/,
     );
   });
 });
@@ -788,5 +788,43 @@ describe('loadStaticConfig: providers.kubernetesGateway scoping (Traefik`s keys)
       iso.lines.some((l) => /gatewayIsolation.*not supported/.test(l)),
       iso.lines.join('\n'),
     );
+  });
+});
+
+describe('loadStaticConfig: every problem in one run', () => {
+  it('reports the checks across keys and the format warnings beside a refused key', () => {
+    const r = load(`entryPoints:
+  web:
+    address: "127.0.0.1:8080"
+    http:
+      redirections:
+        entryPoint: { to: websecur, scheme: https }
+api:
+  dashbord: true
+log:
+  level: VERBOSE
+certificatesResolvers:
+  le:
+    acme:
+      storage: acme.json
+      httpChallenge: { entryPoint: webb }
+`);
+    assert.equal(r.config, undefined);
+    assert.deepEqual(r.lines.sort(), [
+      'conf/static.yaml:10:10: warning: log.level: invalid log level "VERBOSE": the level is ERROR, as Traefik sets it ("Unspecified or invalid log level, setting the level to default (ERROR)"); one of DEBUG, INFO, WARN, ERROR',
+      'conf/static.yaml:15:36: certificatesResolvers.le.acme.httpChallenge.entryPoint: unknown entry point `webb`',
+      'conf/static.yaml:6:27: entryPoints.web.http.redirections.entryPoint.to: unknown entry point `websecur`',
+      'conf/static.yaml:8:3: api.dashbord: unknown key `dashbord` (did you mean `dashboard`?)',
+    ]);
+  });
+
+  it('says nothing more about a key it had to leave out', () => {
+    const r = load(
+      'entryPoints:\n  web:\n    address: 5\n    http:\n      redirections:\n        entryPoint: { to: web }\n',
+    );
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:3:14: entryPoints.web.address: invalid address "5" (expected host:port, :port or [ipv6]:port)',
+      'conf/static.yaml:6:27: entryPoints.web.http.redirections.entryPoint.to: entry point `web` cannot redirect to itself',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import type { z } from 'zod';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
 import { routerTlsDomainWarnings } from '../dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue, loggedAsError, sortIssues } from '../issues.ts';
@@ -55,7 +56,12 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     try {
       text = (opts.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(opts.file);
     } catch (err) {
-      const reason = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
+      const code = (err as { code?: string }).code;
+      // As the file provider says it (providers/file/read-sources.ts); Traefik: `configuration file "…" not found`.
+      const reason =
+        code === 'ENOENT'
+          ? 'ENOENT: it does not exist'
+          : (code ?? (err instanceof Error ? err.message : String(err)));
       issues.push(issue('error', `cannot read the configuration file (${reason})`, [], { file: opts.file }));
       return { issues };
     }
@@ -111,6 +117,9 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
       origin: (path) => overrideOrigin(overrides, data, path),
     });
     issues.push(...sortIssues(found));
+    const origin = (path: ConfigPath) => overrideOrigin(overrides, data, path);
+    issues.push(...crossKeyIssues(merged, r.error.issues, found, locate, origin));
+    issues.push(...formatWarnings(merged, locate, origin));
   }
 
   if (!r.success || issues.some((i) => i.severity === 'error')) {
@@ -429,6 +438,52 @@ function addressWarnings(
     );
   }
   return out;
+}
+
+/**
+ * One run reports every problem (`traffic validate`): the checks across keys (the schema's last
+ * superRefine: a redirection's or an HTTP challenge's entry point, the experimental gates) run
+ * only on data whose every key passed, so a typo anywhere hid them until it was fixed. They run
+ * again here on the data without the refused keys; what they find that the first pass did not
+ * (and that is not about a key left out) is added. The configuration stays refused either way.
+ */
+function crossKeyIssues(
+  merged: unknown,
+  refused: readonly z.core.$ZodIssue[],
+  found: readonly ConfigIssue[],
+  locate: Locator,
+  origin: (path: ConfigPath) => string | undefined,
+): ConfigIssue[] {
+  if (!isPlainObject(merged)) return [];
+  const pruned = structuredClone(merged) as Record<string, unknown>;
+  const left: ConfigPath[] = [];
+  for (const zi of refused) {
+    const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const keys = zi.code === 'unrecognized_keys' ? zi.keys.map((k) => [...path, k]) : [path];
+    for (const at of keys) {
+      if (at.length === 0) return [];
+      let parent: unknown = pruned;
+      for (const seg of at.slice(0, -1))
+        parent =
+          isPlainObject(parent) || Array.isArray(parent)
+            ? (parent as Record<string | number, unknown>)[seg]
+            : undefined;
+      if (isPlainObject(parent)) delete parent[String(at.at(-1))];
+      else if (Array.isArray(parent) && typeof at.at(-1) === 'number')
+        parent[at.at(-1) as number] = undefined;
+      left.push(at);
+    }
+  }
+  const again = staticConfigSchema.safeParse(pruned, { reportInput: true });
+  if (again.success) return [];
+  const seen = new Set(found.map((i) => `${i.path.join('.')}|${i.message}`));
+  // About a key left out, or about the object that lost it (a plugin without its moduleName).
+  const prefix = (a: ConfigPath, b: ConfigPath) => a.length <= b.length && a.every((seg, k) => seg === b[k]);
+  const touches = (path: ConfigPath) => left.some((l) => prefix(l, path) || prefix(path, l));
+  return fromZodIssues(
+    again.error.issues.filter((zi) => zi.code === 'custom'),
+    { locate, origin },
+  ).filter((i) => !touches(i.path) && !seen.has(`${i.path.join('.')}|${i.message}`));
 }
 
 /**

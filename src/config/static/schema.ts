@@ -10,6 +10,7 @@ import {
   spiffeSection,
   strictObject,
 } from '../schema-helpers.ts';
+import { suggest } from '../zod-issues.ts';
 import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
@@ -751,7 +752,8 @@ const dnsChallengeProvider = z.string().transform((value, ctx): DnsChallengeProv
   if (found !== undefined) return found;
   ctx.addIssue({
     code: 'custom',
-    message: `\`${value}\` is not supported yet (supported: ${DNS_CHALLENGE_PROVIDERS.join(', ')})`,
+    // A typo of a supported name (`cloudfare`) is pointed at it.
+    message: `\`${value}\` is not supported yet${suggest(value, DNS_CHALLENGE_PROVIDERS)} (supported: ${DNS_CHALLENGE_PROVIDERS.join(', ')})`,
   });
   return z.NEVER;
 });

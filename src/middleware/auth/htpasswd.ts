@@ -6,14 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export type HashKind = 'bcrypt' | 'md5crypt' | 'sha1' | 'unsupported';
-
-export function hashKind(hash: string): HashKind {
-  if (/^\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) return 'bcrypt';
-  if (hash.startsWith('{SHA}')) return 'sha1';
-  if (/^\$[^$]+\$[^$]*\$[./0-9A-Za-z]{22}$/.test(hash)) return 'md5crypt';
-  return 'unsupported';
-}
+export { type HashKind, hashKind } from '../../core/htpasswd-kind.ts';
 
 /**
  * Checks the cheap kinds (SHA-1, MD5-crypt: ~1000 MD5 rounds) on the calling thread. `password`
