@@ -293,8 +293,11 @@ tls:
   });
 
   it('run without any entry point refuses to start instead of exiting 0 with nothing to do', async () => {
+    // A folder of its own: a configuration file another test writes into `dir` would be found.
+    const cwd = path('no-config-a');
+    mkdirSync(cwd, { recursive: true });
     const r = await runCli(['run'], {
-      cwd: dir,
+      cwd,
       env: { TRAFFIC_CONFIGFILE: '', HOME: path('no-home'), XDG_CONFIG_HOME: '' },
     });
     assert.equal(r.code, 1, r.stderr);
@@ -302,14 +305,16 @@ tls:
   });
 
   it('run without --config says where it looked for a configuration file when there is none', async () => {
+    const cwd = path('no-config-b');
+    mkdirSync(cwd, { recursive: true });
     const r = await runCli(['run'], {
-      cwd: dir,
+      cwd,
       env: { TRAFFIC_CONFIGFILE: '', HOME: path('no-home'), XDG_CONFIG_HOME: path('no-xdg') },
     });
     assert.equal(r.code, 1, r.stderr);
     assert.ok(
       r.stderr.includes(
-        `no configuration file was found in /etc/traefik, ${path('no-xdg')}, ${path('no-home/.config')}, ${dir} (traffic.yaml, traffic.yml, traffic.toml, traefik.toml, traefik.yaml, traefik.yml); name one with --config`,
+        `no configuration file was found in /etc/traefik, ${path('no-xdg')}, ${path('no-home/.config')}, ${cwd} (traffic.yaml, traffic.yml, traffic.toml, traefik.toml, traefik.yaml, traefik.yml); name one with --config`,
       ),
       r.stderr,
     );
