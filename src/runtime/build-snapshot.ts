@@ -17,7 +17,7 @@ import type {
   TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import { serverUrlPath, unusableServerUrl } from '../config/dynamic/server-url.ts';
-import { parentHealthCheckRefusal } from '../config/dynamic/service-references.ts';
+import { failoverFollowsMain, parentHealthCheckRefusal } from '../config/dynamic/service-references.ts';
 import type { TcpServersTransportConfig } from '../config/dynamic/tcp.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
@@ -380,15 +380,19 @@ export function buildSnapshot(
         const statusCodes = errorStatus.length > 0 ? errorStatus : (f.statusCodes ?? []);
         // A fallback with service middlewares taken on a status: the exchange runs them then
         // (ExchangeCore.enterFallbackStep), above them only the middlewares above the failover.
-        if (main !== null && fallback !== null) {
+        // Traefik's getFailoverServiceHandler: refused when the main service (or, with
+        // `healthCheck`, the fallback) cannot report its health, unless `errors.status` is set.
+        if (main !== null && fallback !== null && healthCheckTaken(qualified, svc)) {
           hasStep = stepped.has(main) || stepped.has(fallback);
           kidsOf = [main, fallback];
+          const provider = providerOf(qualified);
           node = new FailoverServiceNode(
             qualified,
             main,
             fallback,
             statusCodes,
             errorStatus.length > 0 ? { maxRequestBodyBytes: f.errors!.maxRequestBodyBytes } : null,
+            failoverFollowsMain(svc, (n) => http.services[qualify(n, provider)]),
           );
         }
         break;

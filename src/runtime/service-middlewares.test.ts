@@ -77,7 +77,7 @@ describe('service middlewares in the snapshot (Traefik v3.7)', () => {
         guarded: { middlewares: ['mw'], ...lb(9002) },
         zipped: { middlewares: ['zip'], ...lb(9003) },
         mirror: { mirroring: { service: 'plain', mirrors: [{ name: 'guarded', percent: 10 }] } },
-        fo: { failover: { service: 'plain', fallback: 'guarded', statusCodes: ['500'] } },
+        fo: { failover: { service: 'plain', fallback: 'guarded', errors: { status: ['500'] } } },
       },
       middlewares: {
         mw: mark,

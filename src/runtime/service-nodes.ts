@@ -310,13 +310,19 @@ export class HighestRandomWeightNode implements ServiceNode {
   }
 }
 
-/** Failover: the main service while it has a usable server, else the fallback. */
+/**
+ * Failover: the main service while it reports a usable server, else the fallback (Traefik's
+ * failover.go ServeHTTP on handlerStatus). `followsMain` false (a main that cannot report its
+ * health, built only with `errors.status`: getFailoverServiceHandler ignores the refused
+ * registration): the main's status stays up and only its answers send a request to the fallback.
+ */
 export class FailoverServiceNode implements FailoverNode {
   readonly name: string;
   readonly fallback: ServiceNode;
   readonly statusCodes: readonly StatusRange[];
   readonly errors: FailoverErrors | null;
   readonly #main: ServiceNode;
+  readonly #followsMain: boolean;
 
   constructor(
     name: string,
@@ -324,24 +330,28 @@ export class FailoverServiceNode implements FailoverNode {
     fallback: ServiceNode,
     statusCodes: readonly StatusRange[],
     errors: FailoverErrors | null = null,
+    followsMain = true,
   ) {
     this.name = name;
     this.#main = main;
     this.fallback = fallback;
     this.statusCodes = statusCodes;
     this.errors = errors;
+    this.#followsMain = followsMain;
   }
 
   available(): boolean {
-    return this.#main.available() || this.fallback.available();
+    return !this.#followsMain || this.#main.available() || this.fallback.available();
   }
 
   resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
-    if (this.#main.available()) {
+    const follows = this.#followsMain;
+    if (!follows || this.#main.available()) {
       if (this.statusCodes.length > 0) sink.failoverThrough(this);
       const lb = this.#main.resolve(req, sink);
       // Stopped at the main service's middlewares: the exchange runs them, then goes on below.
-      if (lb !== undefined || sink.serviceStep !== null) return lb;
+      // Not following the main's health: its own answer (Traefik calls the main handler).
+      if (lb !== undefined || sink.serviceStep !== null || !follows) return lb;
     }
     return this.fallback.resolve(req, sink);
   }

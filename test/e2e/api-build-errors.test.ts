@@ -5,6 +5,8 @@
  *   user-defined priority M` (pkg/server/router/router.go buildEntryPointHandler);
  * - a weighted service with `healthCheck` over a child without one: Traefik's `cannot register…`
  *   (pkg/server/service/service.go getWRRServiceHandler), the service and its router disabled;
+ * - a failover whose main service (or, with `healthCheck`, fallback) cannot report its health,
+ *   unless `errors.status` is set: the same words (getFailoverServiceHandler);
  * - a broken service or middleware no router uses is never built (pkg/server/service/service.go
  *   BuildHTTP, pkg/server/middleware/middlewares.go buildConstructor): `enabled`, no `error`;
  * - a router disabled by its rule had its service built first (buildHTTPHandler, then
@@ -49,9 +51,31 @@ http:
     wsp:
       rule: "Path(\`/wsp\`)"
       service: wsp
+    fo:
+      rule: "Path(\`/fo\`)"
+      service: fo
+    fomirror:
+      rule: "Path(\`/fomirror\`)"
+      service: fomirror
+    fohc:
+      rule: "Path(\`/fohc\`)"
+      service: fohc
+    fostatus:
+      rule: "Path(\`/fostatus\`)"
+      service: fostatus
   services:
     wsp:
       weighted: { services: [{ name: s }], healthCheck: {} }
+    fo:
+      failover: { service: s, fallback: hc }
+    mirrored:
+      mirroring: { service: hc }
+    fomirror:
+      failover: { service: mirrored, fallback: hc }
+    fohc:
+      failover: { service: hc, fallback: s, healthCheck: {} }
+    fostatus:
+      failover: { service: s, fallback: hc, errors: { status: ["500"] } }
     s:
       loadBalancer:
         servers: [{ url: "${backend.url}" }]
@@ -119,6 +143,41 @@ http:
     const web = await fetch(`http://127.0.0.1:${proxy.ports['web']}/wsp`);
     assert.equal(web.status, 404);
     await web.arrayBuffer();
+  });
+
+  it("refuses a failover whose main service (or, with healthCheck, fallback) cannot report its health unless errors.status is set, in Traefik's words (getFailoverServiceHandler)", async () => {
+    const cases: [string, string][] = [
+      [
+        'fo',
+        'cannot register s as updater for fo@file: healthCheck not enabled in config for this weighted service',
+      ],
+      [
+        'fomirror',
+        'cannot register mirrored as updater for fomirror@file: healthCheck not enabled in config for this mirroring service',
+      ],
+      [
+        'fohc',
+        'cannot register s as updater for fohc@file: healthCheck not enabled in config for this weighted service',
+      ],
+    ];
+    for (const [name, text] of cases) {
+      const s = await get(`/api/http/services/${name}@file`);
+      assert.equal(s['status'], 'disabled', name);
+      assert.deepEqual(s['error'], [text]);
+      const r = await get(`/api/http/routers/${name}@file`);
+      assert.equal(r['status'], 'disabled', name);
+      assert.deepEqual(r['error'], [text]);
+      const web = await fetch(`http://127.0.0.1:${proxy.ports['web']}/${name}`);
+      assert.equal(web.status, 404, name);
+      await web.arrayBuffer();
+    }
+    // With errors.status the main's refused registration is let go: built, its answer relayed.
+    const s = await get('/api/http/services/fostatus@file');
+    assert.equal(s['status'], 'enabled');
+    assert.equal(s['error'], undefined);
+    const web = await fetch(`http://127.0.0.1:${proxy.ports['web']}/fostatus`);
+    assert.equal(web.status, 200);
+    assert.equal(await web.text(), 'ok');
   });
 
   it('shows a broken service or middleware no router uses enabled, without error, its issues kept', async () => {

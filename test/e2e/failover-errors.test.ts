@@ -83,6 +83,7 @@ describe('failover errors (Traefik v3.7)', () => {
   let main404: Backend;
   let fallback: Backend;
   let failing: Backend;
+  let checked503: Backend;
   let proxy: ProxyProcess;
   let base = '';
   let closed = 0;
@@ -92,11 +93,13 @@ describe('failover errors (Traefik v3.7)', () => {
   before(async () => {
     hints503 = await earlyHints(503);
     hints200 = await earlyHints(200);
-    [main503, main404, fallback, failing] = await Promise.all([
+    [main503, main404, fallback, failing, checked503] = await Promise.all([
       Backend.start('main', 503),
       Backend.start('main404', 404),
       Backend.start('fallback', 200),
       Backend.start('failing', 500),
+      // Healthy to its health check, 503 to requests: a main that reports its health.
+      Backend.start('main', (req) => (req.url === '/health' ? 200 : 503)),
     ]);
     closed = await freePort();
     const svc = (name: string, url: string): string =>
@@ -119,6 +122,7 @@ http:
     r9: { rule: "PathPrefix(\`/hints-fo\`)", service: hintsfo }
     r10: { rule: "PathPrefix(\`/hints-ok\`)", service: hintsok }
     r11: { rule: "PathPrefix(\`/retried\`)", service: bothfail, middlewares: [retry500] }
+    r12: { rule: "PathPrefix(\`/emptymain\`)", service: emptymain }
   middlewares:
     retry500: { retry: { attempts: 2, initialInterval: 1ms, status: ["500"] } }
   services:
@@ -130,7 +134,13 @@ ${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallb
     notlisted: { failover: { service: main404, fallback: fallback, errors: { status: ["500-599"] } } }
     refused: { failover: { service: down, fallback: fallback, errors: { status: ["502"] } } }
     bothfail: { failover: { service: main, fallback: failing, errors: { status: ["500-599"] } } }
-    nostatus: { failover: { service: main, fallback: fallback, errors: { maxRequestBodyBytes: 5 } } }
+    checked:
+      loadBalancer:
+        servers: [{ url: "${checked503.url}" }]
+        healthCheck: { path: /health, interval: 10s, timeout: 5s }
+    empty: { loadBalancer: { servers: [] } }
+    nostatus: { failover: { service: checked, fallback: fallback, errors: { maxRequestBodyBytes: 5 } } }
+    emptymain: { failover: { service: empty, fallback: fallback, errors: { status: ["500"] } } }
     fbrefused: { failover: { service: main, fallback: down, errors: { status: ["503"] } } }
 `,
     });
@@ -141,7 +151,7 @@ ${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallb
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([main503, main404, fallback, failing].map((b) => b?.close()));
+    await Promise.all([main503, main404, fallback, failing, checked503].map((b) => b?.close()));
     for (const h of [hints503, hints200]) h?.server.close();
   });
 
@@ -264,6 +274,15 @@ ${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallb
     assert.equal(r.body.toString(), 'main 503');
     assert.ok(!fallback.urls().includes('/nostatus/x'));
   });
+
+  it("relays the 503 of a main service that cannot report its health and has no server, as Traefik's failover stays on it", async () => {
+    // getFailoverServiceHandler lets the main's refused RegisterStatusUpdater go with
+    // errors.status: its status stays up (SetHandler), only its answers (here a 503 not listed)
+    // could send the request to the fallback. It used to go to the fallback.
+    const r = await curl([`${base}/emptymain/x`]);
+    assert.equal(r.status, 503);
+    assert.ok(!fallback.urls().includes('/emptymain/x'));
+  });
 });
 
 describe('failover statusCodes (ours) with a fallback that has no usable server', () => {
@@ -271,7 +290,12 @@ describe('failover statusCodes (ours) with a fallback that has no usable server'
   let closed = 0;
   // A large body, so that it is still streaming when the head is judged.
   const big = 'y'.repeat(300_000);
-  const server = createServer((_req, res) => {
+  // Healthy to its health check (a failover's main service must report its health), 503 else.
+  const server = createServer((req, res) => {
+    if (req.url === '/health') {
+      res.end('ok');
+      return;
+    }
     res.statusCode = 503;
     res.end(big);
   });
@@ -288,7 +312,10 @@ http:
   routers:
     r: { rule: "PathPrefix(\`/\`)", service: fo }
   services:
-    big: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${(server.address() as AddressInfo).port}" }] } }
+    big:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:${(server.address() as AddressInfo).port}" }]
+        healthCheck: { path: /health, interval: 10s, timeout: 5s }
     gone:
       loadBalancer:
         servers: [{ url: "http://127.0.0.1:${closed}" }]

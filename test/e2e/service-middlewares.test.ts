@@ -159,6 +159,9 @@ describe('service middlewares through the proxy', () => {
         middlewares: [mark-a]
         fallback: b
         fallbackMiddlewares: [mark-b]
+        # The main service cannot report its health (Traefik refuses the failover without
+        # errors.status, getFailoverServiceHandler): it answers 503, which falls back.
+        errors: { status: ["503"] }
     empty: { loadBalancer: { servers: [] } }
     mirrored:
       middlewares: [outer]

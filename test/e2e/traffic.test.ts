@@ -832,8 +832,10 @@ describe('failover', () => {
   before(async () => {
     primary = await TestBackend.start('primary');
     fallback = await TestBackend.start('fallback');
-    unavailable = await TestBackend.start('always-503', (_req, res) => {
-      res.statusCode = 503;
+    // Healthy to its health check (a failover's main service must report its health, Traefik's
+    // getFailoverServiceHandler), 503 to every request.
+    unavailable = await TestBackend.start('always-503', (req, res) => {
+      res.statusCode = req.url === '/health' ? 200 : 503;
       res.end('main is overloaded');
     });
     proxy = await startWith(`${staticPart()}http:
@@ -846,7 +848,7 @@ describe('failover', () => {
         servers: [{ url: "${primary.url}" }]
         healthCheck: ${HEALTH}
     fallback: { loadBalancer: { servers: [{ url: "${fallback.url}" }] } }
-    always-503: { loadBalancer: { servers: [{ url: "${unavailable.url}" }] } }
+    always-503: { loadBalancer: { servers: [{ url: "${unavailable.url}" }], healthCheck: ${HEALTH} } }
     fo: { failover: { service: primary, fallback: fallback } }
     by-status: { failover: { service: always-503, fallback: fallback, statusCodes: [503] } }
 `);

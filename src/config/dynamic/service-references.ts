@@ -125,6 +125,7 @@ export function parentHealthCheckRefusal(
   svc: ServiceConfig,
   lookup: (name: string) => ServiceConfig | undefined,
 ): { message: string; path: (string | number)[] } | undefined {
+  if (svc.kind === 'failover') return failoverRefusal(parent, svc, lookup);
   const children =
     svc.kind === 'weighted' && svc.weighted.healthCheck !== undefined
       ? svc.weighted.services.map((s, i) => ({ s, path: ['weighted', 'services', i] }))
@@ -156,4 +157,49 @@ export function parentHealthCheckRefusal(
       };
   }
   return undefined;
+}
+
+/**
+ * A failover registers itself with its main service (Traefik v3.7+ getFailoverServiceHandler,
+ * pkg/server/service/service.go): refused when the main service cannot report its health, unless
+ * `errors.status` lists some status (`isErrorDefined`: the failover is then built, and follows
+ * the main's answers only). With `healthCheck` on the failover it also registers with its
+ * fallback, refused the same way. Main first, as Traefik builds it first.
+ */
+function failoverRefusal(
+  parent: string,
+  svc: ServiceConfig & { kind: 'failover' },
+  lookup: (name: string) => ServiceConfig | undefined,
+): { message: string; path: (string | number)[] } | undefined {
+  const f = svc.failover;
+  if (!failoverFollowsMain(svc, lookup) && !((f.errors?.status?.length ?? 0) > 0)) {
+    const why = statusUpdaterRefusal(lookup(f.service)!, lookup);
+    return {
+      message: `cannot register ${f.service} as updater for ${parent}: ${why}`,
+      path: ['failover', 'service'],
+    };
+  }
+  if (f.healthCheck === undefined) return undefined;
+  const fallback = lookup(f.fallback);
+  const why = fallback === undefined ? undefined : statusUpdaterRefusal(fallback, lookup);
+  return why === undefined
+    ? undefined
+    : {
+        message: `cannot register ${f.fallback} as updater for ${parent}: ${why}`,
+        path: ['failover', 'fallback'],
+      };
+}
+
+/**
+ * The failover follows its main service's health: the main takes its updater (Traefik's
+ * getFailoverServiceHandler: RegisterStatusUpdater succeeded). Otherwise (allowed only with
+ * `errors.status`) the main's status stays up as SetHandler set it, and the failover switches on
+ * the main's answers only. A main in another provider (lookup undefined) is not judged: true.
+ */
+export function failoverFollowsMain(
+  svc: ServiceConfig & { kind: 'failover' },
+  lookup: (name: string) => ServiceConfig | undefined,
+): boolean {
+  const main = lookup(svc.failover.service);
+  return main === undefined || statusUpdaterRefusal(main, lookup) === undefined;
 }

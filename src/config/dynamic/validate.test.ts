@@ -74,12 +74,52 @@ describe('validateDynamic', () => {
     for (const ok of ['fine', 'w2', 'noCheck', 'm', 'wOff']) assert.ok(r.config?.http.services[ok], ok);
   });
 
+  it('refuses a failover whose main service cannot report its health unless errors.status is set, and with healthCheck its fallback too, in Traefik`s words', () => {
+    // Traefik v3.7+ pkg/server/service/service.go getFailoverServiceHandler.
+    const r = check(`http:
+  services:
+    plain: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9001" }] } }
+    checked: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9001" }], healthCheck: { path: /h } } }
+    m: { mirroring: { service: checked } }
+    plainMain: { failover: { service: plain, fallback: checked } }
+    mirrorMain: { failover: { service: m, fallback: checked } }
+    codesMain: { failover: { service: plain, fallback: checked, statusCodes: [503] } }
+    byStatus: { failover: { service: plain, fallback: plain, errors: { status: ["503"] } } }
+    noStatus: { failover: { service: plain, fallback: checked, errors: { maxRequestBodyBytes: 5 } } }
+    fine: { failover: { service: checked, fallback: plain } }
+    fbPlain: { failover: { service: checked, fallback: plain, healthCheck: {} } }
+    fbFine: { failover: { service: checked, fallback: fine2, healthCheck: {} } }
+    fine2: { failover: { service: checked, fallback: checked, healthCheck: {} } }
+    overFine: { weighted: { services: [{ name: fine }], healthCheck: {} } }
+  routers:
+    r: { rule: "PathPrefix(\`/\`)", service: plainMain }
+`);
+    assert.deepEqual(r.lines.sort(), [
+      'dyn.yaml:10:38: http.services.noStatus.failover.service: cannot register plain as updater for noStatus@file: healthCheck not enabled in config for this weighted service',
+      'dyn.yaml:12:56: http.services.fbPlain.failover.fallback: cannot register plain as updater for fbPlain@file: healthCheck not enabled in config for this weighted service',
+      'dyn.yaml:15:48: http.services.overFine.weighted.services[0].name: cannot register fine as updater for overFine@file: healthCheck not enabled in config for this failover service',
+      'dyn.yaml:17:44: http.routers.r.service: service `plainMain` is disabled because of its own errors',
+      'dyn.yaml:6:39: http.services.plainMain.failover.service: cannot register plain as updater for plainMain@file: healthCheck not enabled in config for this weighted service',
+      'dyn.yaml:7:40: http.services.mirrorMain.failover.service: cannot register m as updater for mirrorMain@file: healthCheck not enabled in config for this mirroring service',
+      'dyn.yaml:8:39: http.services.codesMain.failover.service: cannot register plain as updater for codesMain@file: healthCheck not enabled in config for this weighted service',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.services ?? {}).sort(), [
+      'byStatus',
+      'checked',
+      'fbFine',
+      'fine',
+      'fine2',
+      'm',
+      'plain',
+    ]);
+  });
+
   it('checks the services a service refers to: missing ones, cycles, and disabled children', () => {
     const r = check(`http:
   services:
     svc: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9001" }] } }
     w: { weighted: { services: [{ name: svc }, { name: ghost }] } }
-    a: { failover: { service: b, fallback: svc } }
+    a: { failover: { service: b, fallback: svc, errors: { status: ["500"] } } }
     b: { mirroring: { service: a } }
     top: { weighted: { services: [{ name: a }] } }
   routers:
