@@ -26,7 +26,7 @@ import { GeneratedDefaultCertificate } from '../../src/tls/index.ts';
  */
 function environmental(line: string, providers: ReadonlySet<string>): boolean {
   if (/: cannot read .*ENOENT/.test(line) || /: unknown plugin `/.test(line)) return true;
-  const ref = /: unknown (?:service|middleware) `?[^\s`@]+@([\w-]+)/.exec(line);
+  const ref = /: unknown (?:service|middleware|TLS options) `?[^\s`@]+@([\w-]+)/.exec(line);
   return ref !== null && !providers.has(ref[1]!) && ref[1] !== 'internal';
 }
 
