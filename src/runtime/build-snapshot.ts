@@ -832,14 +832,24 @@ export function buildSnapshot(
     opts.providersPrecedence,
     opts.cnameFlattening,
   );
+  const refused = new Set<string>();
   for (const e of errors) {
+    refused.add(e.name);
     err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
   }
-  // Rules were reported once above; the HTTPS table has the same rules.
-  const secure =
-    secureRoutes.length === 0
-      ? null
-      : HttpRouter.build(secureRoutes, cache.rules, opts.providersPrecedence, opts.cnameFlattening).router;
+  // The HTTPS table: a rule in both tables was reported above; a router with `tls` is in this one
+  // only, and its rule's error disables it as well (Traefik's router manager builds every router
+  // of an entry point alike: a rule that does not parse disables it, TLS or not).
+  let secure: HttpRouter<RouteTarget> | null = null;
+  if (secureRoutes.length > 0) {
+    const built = HttpRouter.build(secureRoutes, cache.rules, opts.providersPrecedence, opts.cnameFlattening);
+    secure = built.router;
+    for (const e of built.errors) {
+      if (refused.has(e.name)) continue;
+      refused.add(e.name);
+      err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
+    }
+  }
   // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
   // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
   // does not refuse the whole configuration for them, logged at ERROR as Traefik's TCP and UDP

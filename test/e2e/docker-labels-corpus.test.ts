@@ -14,16 +14,18 @@
  * mistake in the file that Traefik refuses too, explained in the manifest).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import type { DynamicConfig } from '../../src/config/dynamic/schema.ts';
 import { type ConfigIssue, formatIssue } from '../../src/config/issues.ts';
 import { dockerProviderSchema } from '../../src/config/static/providers.ts';
 import { compileConstraints } from '../../src/providers/docker/constraints.ts';
 import { type ContainerInfo, containersConfig } from '../../src/providers/docker/docker-config.ts';
 import { updateFromData } from '../../src/providers/dynamic-data.ts';
 import { checkRule } from '../../src/runtime/rule-checks.ts';
+import { CorpusBuilder } from '../helpers/corpus-build.ts';
 import { ROOT } from '../helpers/proxy-process.ts';
 
 interface Entry {
@@ -38,6 +40,11 @@ interface Entry {
   readonly options?: Readonly<Record<string, unknown>>;
   readonly mistakes?: readonly { readonly match: string; readonly why: string }[];
   readonly note?: string;
+  /**
+   * The build pass (test/helpers/corpus-build.ts): the objects the proxy's build leaves out of
+   * what the labels give, each with its error, and why Traefik leaves it out too. Absent = none.
+   */
+  readonly build?: readonly { readonly error: string; readonly why: string }[];
 }
 
 const CORPUS = join(ROOT, 'test', 'corpus', 'docker-compose');
@@ -148,7 +155,11 @@ export function composeContainers(text: string, project: string, env: Readonly<R
   return containers;
 }
 
-function issuesOf(entry: Entry): { issues: readonly ConfigIssue[]; containers: number } {
+function issuesOf(entry: Entry): {
+  issues: readonly ConfigIssue[];
+  containers: number;
+  config: DynamicConfig | undefined;
+} {
   const env = entry.env ?? {};
   const text = readFileSync(join(CORPUS, entry.local), 'utf8');
   const project = entry.repo
@@ -173,8 +184,11 @@ function issuesOf(entry: Entry): { issues: readonly ConfigIssue[]; containers: n
     built.issues,
     { quietCase: true },
   );
-  return { issues: update.issues, containers: containers.length };
+  return { issues: update.issues, containers: containers.length, config: update.config };
 }
+
+const builder = new CorpusBuilder();
+after(() => builder.close());
 
 describe('corpus of real docker-compose files with Traefik labels', () => {
   it('has at least 40 files from at least 30 repositories, each with its source and commit', () => {
@@ -188,6 +202,10 @@ describe('corpus of real docker-compose files with Traefik labels', () => {
           (f.mistakes ?? []).every((m) => m.why.length > 20),
           f.local,
         );
+      assert.ok(
+        (f.build ?? []).every((b) => b.why.length > 20),
+        f.local,
+      );
     }
   });
 
@@ -202,8 +220,20 @@ describe('corpus of real docker-compose files with Traefik labels', () => {
 
   for (const entry of manifest.files) {
     it(`${entry.repo}: ${entry.path} (${entry.outcome})`, () => {
-      const { issues, containers } = issuesOf(entry);
+      const { issues, containers, config } = issuesOf(entry);
       assert.ok(containers > 0, 'no service with traefik labels');
+      // The build pass: what the proxy's build leaves out of what loaded, as Traefik's would.
+      const built = config === undefined ? [] : builder.build(new Map([['docker', config]]));
+      if (process.env['CORPUS_BUILD_DUMP'] !== undefined)
+        appendFileSync(
+          process.env['CORPUS_BUILD_DUMP'],
+          `${JSON.stringify({ local: entry.local, built })}\n`,
+        );
+      assert.deepEqual(
+        built,
+        (entry.build ?? []).map((b) => b.error),
+        'build outcome',
+      );
       const errors = issues.filter((i) => i.severity === 'error').map(formatIssue);
       const report = issues.map(formatIssue).join('\n');
       if (entry.outcome === 'loads') {

@@ -32,10 +32,11 @@
  *   skipped without an error would otherwise pass.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import type { DynamicConfig } from '../../src/config/dynamic/schema.ts';
 import type { RuleChecker } from '../../src/config/dynamic/validate.ts';
 import { type ConfigIssue, formatIssue } from '../../src/config/issues.ts';
 import {
@@ -47,6 +48,7 @@ import { type CrdObjects, crdConfig } from '../../src/providers/kubernetes/crd-c
 import type { KubeObject } from '../../src/providers/kubernetes/informer.ts';
 import { ingressConfig } from '../../src/providers/kubernetes/ingress-config.ts';
 import { checkRule } from '../../src/runtime/rule-checks.ts';
+import { CorpusBuilder } from '../helpers/corpus-build.ts';
 import { ROOT } from '../helpers/proxy-process.ts';
 import { selfSignedCertificate } from '../helpers/tls-certs.ts';
 
@@ -71,6 +73,12 @@ interface Entry {
   /** The other providers its Traefik runs (`file`): their objects (`x@file`) are taken as there. */
   readonly providers?: readonly string[];
   readonly note?: string;
+  /**
+   * The build pass (test/helpers/corpus-build.ts), on the repository's first file for all of its
+   * files (built together): the objects the proxy's build leaves out of what the providers give,
+   * each with its error, and why Traefik leaves it out too. Absent = none.
+   */
+  readonly build?: readonly { readonly error: string; readonly why: string }[];
 }
 
 const CORPUS = join(ROOT, 'test', 'corpus', 'kubernetes');
@@ -194,6 +202,8 @@ interface Built {
   readonly issues: ConfigIssue[];
   /** The objects that gave at least one router (`ingressroute ns/name`, `ingress ns/name`). */
   readonly routed: Set<string>;
+  /** What each provider gives (its usable part), for the build pass. */
+  readonly configs: Map<string, DynamicConfig>;
 }
 
 function build(c: Cluster, entries: readonly Entry[]): Built {
@@ -267,7 +277,10 @@ function build(c: Cluster, entries: readonly Entry[]): Built {
       }
     }
   }
-  return { issues: [...u1.issues, ...u2.issues], routed };
+  const configs = new Map<string, DynamicConfig>();
+  if (u1.config !== undefined) configs.set('kubernetescrd', u1.config);
+  if (u2.config !== undefined) configs.set('kubernetes', u2.config);
+  return { issues: [...u1.issues, ...u2.issues], routed, configs };
 }
 
 /**
@@ -357,13 +370,13 @@ for (const f of manifest.files) {
 function errorsByFile(
   entries: readonly Entry[],
   renameV2: boolean,
-): { errors: Map<Entry, string[]>; unrouted: Map<Entry, string[]> } {
+): { errors: Map<Entry, string[]>; unrouted: Map<Entry, string[]>; configs: Map<string, DynamicConfig> } {
   const ns = entries.find((e) => e.namespace !== undefined)?.namespace ?? 'default';
   const parsed = entries.map((e) => parseFile(e, ns));
   const owner = new Map<string, Entry>();
   for (const p of parsed) for (const o of p.objects) owner.set(keyOf(o), p.entry);
   const objects = parsed.flatMap((p) => p.objects);
-  const { issues, routed } = load(clusterOf(objects, renameV2), entries);
+  const { issues, routed, configs } = load(clusterOf(objects, renameV2), entries);
   const out = new Map<Entry, string[]>(entries.map((e) => [e, []]));
   for (const i of issues) {
     if (i.severity !== 'error') continue;
@@ -386,8 +399,11 @@ function errorsByFile(
       if (route && !routed.has(keyOf(o))) unrouted.get(p.entry)!.push(keyOf(o));
     }
   }
-  return { errors: out, unrouted };
+  return { errors: out, unrouted, configs };
 }
+
+const builder = new CorpusBuilder();
+after(() => builder.close());
 
 describe('corpus of real Kubernetes manifests for Traefik', () => {
   it('has at least 50 files from at least 50 repositories, each with its source and commit', () => {
@@ -397,6 +413,7 @@ describe('corpus of real Kubernetes manifests for Traefik', () => {
       assert.match(f.commit, /^[0-9a-f]{40}$/, f.local);
       assert.equal(f.local, `${f.repo.replace('/', '__')}/${f.path}`);
       for (const m of f.mistakes ?? []) assert.ok(m.why.length > 20, f.local);
+      for (const b of f.build ?? []) assert.ok(b.why.length > 20, f.local);
     }
   });
 
@@ -415,7 +432,20 @@ describe('corpus of real Kubernetes manifests for Traefik', () => {
         } else assert.deepEqual(p.yamlErrors, [], p.entry.local);
       }
       const usable = entries.filter((e) => e.outcome !== 'refused');
-      const { errors, unrouted } = errorsByFile(usable, true);
+      const { errors, unrouted, configs } = errorsByFile(usable, true);
+      // The build pass: what the proxy's build leaves out of what the providers give, as
+      // Traefik's would, recorded on the repository's first file.
+      const built = builder.build(configs);
+      if (process.env['CORPUS_BUILD_DUMP'] !== undefined)
+        appendFileSync(
+          process.env['CORPUS_BUILD_DUMP'],
+          `${JSON.stringify({ local: entries[0]!.local, built })}\n`,
+        );
+      assert.deepEqual(
+        built,
+        usable.flatMap((e) => e.build ?? []).map((b) => b.error),
+        'build outcome',
+      );
       // References to objects outside the repository: each must be reported (somewhere in it).
       const elsewhere = usable.flatMap((e) => e.elsewhere ?? []);
       const all = [...errors.values()].flat();

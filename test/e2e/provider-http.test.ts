@@ -107,6 +107,28 @@ describe('HTTP provider (e2e)', () => {
     body = routes(['one', 'two']);
   });
 
+  it("disables a TLS router whose rule the build refuses (v2's PathPrefix with two values), as a cleartext one", async () => {
+    // The HTTP provider does not know core.defaultRuleSyntax: a rule valid in v2 loads, and the
+    // build refuses it in v3 (Traefik's router manager: the rule does not parse, the router is
+    // disabled with the error), with `tls` too (found by the corpus build pass, Benerman/Nexus).
+    const from = proxy.logs.length;
+    body = routes(
+      ['one', 'two'],
+      '    v2tls: { rule: "PathPrefix(`/a`, `/b`)", service: svc, tls: {} }\n    v2plain: { rule: "PathPrefix(`/c`, `/d`)", service: svc }\n',
+    );
+    await waitForLogFrom(proxy, from, applied);
+    for (const name of ['v2tls@http', 'v2plain@http']) {
+      const r = (await (await fetch(`http://127.0.0.1:${admin}/api/http/routers/${name}`)).json()) as {
+        status: string;
+        error?: string[];
+      };
+      assert.equal(r.status, 'disabled', name);
+      assert.match(String(r.error), /PathPrefix expects 1 argument, got 2/, name);
+    }
+    assert.equal((await get(web, '/one')).status, 200);
+    body = routes(['one', 'two']);
+  });
+
   it('keeps serving while the endpoint fails, shows it down in the API and the metrics, then recovers', async () => {
     let from = proxy.logs.length;
     status = 500;

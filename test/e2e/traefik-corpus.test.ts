@@ -6,11 +6,12 @@
  * rule checker, the files of one provider directory (`group`) together.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import {
   type ConfigIssue,
+  type DynamicConfig,
   type DynamicText,
   formatIssue,
   loadDynamic,
@@ -18,6 +19,7 @@ import {
 } from '../../src/config/index.ts';
 // As `traffic validate` and the proxy check rules: HTTP rules, and TCP rules in their language.
 import { checkRule } from '../../src/runtime/rule-checks.ts';
+import { CorpusBuilder } from '../helpers/corpus-build.ts';
 import { ROOT } from '../helpers/proxy-process.ts';
 
 interface Entry {
@@ -37,6 +39,12 @@ interface Entry {
    * the Go templates that read it (`{{ env "DOMAIN" }}`): set while the files are loaded.
    */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The build pass (test/helpers/corpus-build.ts): the objects of this file that the proxy's
+   * build leaves out, each with its error as the test prints it, and why Traefik leaves it out
+   * too (its source). Absent = none.
+   */
+  readonly build?: readonly { readonly error: string; readonly why: string }[];
 }
 
 const CORPUS = join(ROOT, 'test', 'corpus', 'traefik');
@@ -47,11 +55,19 @@ const ALL_INTERNAL: ReadonlySet<string> = new Set(['api', 'dashboard', 'ping', '
 /** Errors that follow from another object's: not a finding of their own. */
 const CONSEQUENCE = /is disabled because of its own errors/;
 
-function issuesOf(entry: Entry): ConfigIssue[] {
+interface Loaded {
+  readonly issues: ConfigIssue[];
+  /** The usable part of a dynamic file (with its group), for the build pass. */
+  readonly config?: DynamicConfig;
+  /** The file each build error's object is defined in. */
+  readonly fileOf?: (path: readonly (string | number)[]) => string | undefined;
+}
+
+function issuesOf(entry: Entry): Loaded {
   const file = join(CORPUS, entry.local);
   if (entry.kind === 'static') {
     // Its dynamic sections are not read (Traefik ignores them in the static file): a warning.
-    return loadStaticConfig({ file, argv: [], env: {} }).issues;
+    return { issues: loadStaticConfig({ file, argv: [], env: {} }).issues };
   }
   // In name order, as the file provider reads a folder (a name defined twice: the first kept).
   const members = manifest.files
@@ -69,18 +85,46 @@ function issuesOf(entry: Entry): ConfigIssue[] {
   const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
   Object.assign(process.env, env);
   try {
-    return loadDynamic(texts, {
+    const loaded = loadDynamic(texts, {
       checkRule,
       provider: 'file',
       internalServices: ALL_INTERNAL,
       knownProviders,
-    }).issues.filter((i) => i.file === file);
+    });
+    const locate = loaded.locate;
+    return {
+      issues: loaded.issues.filter((i) => i.file === file),
+      ...(loaded.config === undefined ? {} : { config: loaded.config }),
+      // Build errors name the qualified object (`name@file`): its file is where `name` is.
+      fileOf: (path) =>
+        locate?.(path.slice(0, 3).map((p, i) => (i === 2 ? String(p).replace(/@file$/, '') : p))).file,
+    };
   } finally {
     for (const [k, v] of saved) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
   }
+}
+
+const builder = new CorpusBuilder();
+after(() => builder.close());
+
+/** This file's objects that the build leaves out, with their errors (a group is built once). */
+const builtGroups = new Map<string, readonly string[]>();
+function buildOutcome(entry: Entry, loaded: Loaded): readonly string[] {
+  if (loaded.config === undefined) return [];
+  const key = entry.group ?? entry.local;
+  let lines = builtGroups.get(key);
+  if (lines === undefined) {
+    lines = builder.build(new Map([['file', loaded.config]]));
+    builtGroups.set(key, lines);
+  }
+  const file = join(CORPUS, entry.local);
+  return lines.filter((l) => {
+    const path = l.slice(0, l.indexOf(': ')).split('.');
+    return entry.group === undefined || loaded.fileOf?.(path) === file;
+  });
 }
 
 describe('corpus of real Traefik files', () => {
@@ -95,12 +139,29 @@ describe('corpus of real Traefik files', () => {
           (f.mistakes ?? []).every((m) => m.why.length > 20),
           f.local,
         );
+      assert.ok(
+        (f.build ?? []).every((b) => b.why.length > 20),
+        f.local,
+      );
     }
   });
 
   for (const entry of manifest.files) {
     it(`${entry.repo}: ${entry.path} (${entry.outcome})`, () => {
-      const issues = issuesOf(entry);
+      const loaded = issuesOf(entry);
+      const issues = loaded.issues;
+      // The build pass: what the proxy's build leaves out of what loaded, as Traefik's would.
+      const built = buildOutcome(entry, loaded);
+      if (process.env['CORPUS_BUILD_DUMP'] !== undefined)
+        appendFileSync(
+          process.env['CORPUS_BUILD_DUMP'],
+          `${JSON.stringify({ local: entry.local, built })}\n`,
+        );
+      assert.deepEqual(
+        built,
+        (entry.build ?? []).map((b) => b.error),
+        'build outcome',
+      );
       const errors = issues.filter((i) => i.severity === 'error');
       const lines = errors.map(formatIssue);
       const report = issues.map(formatIssue).join('\n');
