@@ -161,7 +161,10 @@ export async function runExplain(
  * here), asDefault entry points and entry point middlewares, the static serversTransport, TLS
  * entry points (certificates checked) and entry point redirections.
  */
-async function buildOptions(config: StaticConfig, configFile: string | undefined): Promise<BuildOptions> {
+export async function buildOptions(
+  config: StaticConfig,
+  configFile: string | undefined,
+): Promise<BuildOptions> {
   const { redirections } = entryPointRedirections(config);
   // The local plugins are imported and their middlewares made, as the proxy makes them (none runs).
   const declared = config.experimental?.localPlugins ?? {};

@@ -94,6 +94,39 @@ describe('runValidate', () => {
     ]);
   });
 
+  it('reports what the build disables, as the proxy and traffic explain do, located in the file', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': staticYaml,
+      'dynamic.yaml': `http:
+  routers:
+    r:
+      rule: "PathPrefix(\`/\`)"
+      middlewares: [auth]
+      service: s
+  middlewares:
+    auth:
+      basicAuth:
+        users: []
+    other:
+      basicAuth:
+        usersFile: ./missing-users
+  services:
+    s:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:9" }]
+`,
+    });
+    const r = await validate(join(dir, 'traffic.yaml'));
+    const file = join(dir, 'dynamic.yaml');
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.lines, [
+      `${file}:5:21: http.routers.r.middlewares[0]: middleware \`auth@file\` is disabled because of its own errors`,
+      `${file}:8:5: http.middlewares.auth: no users: basicAuth needs at least one user`,
+      `${file}:11:5: http.middlewares.other: cannot read usersFile "./missing-users": ENOENT`,
+      'configuration has 3 errors',
+    ]);
+  });
+
   it('reports unknown keys, a missing service and a bad duration together', async (t) => {
     const dir = await dirWith(t, {
       // The file provider reads the folder, the static file in it too (its dynamic sections).

@@ -66,6 +66,7 @@ export async function runValidate(
       issues.push(...(await tlsIssues(config.entryPoints, config.core?.strictTLSOptions === true, update)));
       issues.push(...(await shadowIssues(config, update)));
       issues.push(...(await pluginIssues(update, plugins?.catalog, plugins?.unchecked)));
+      issues.push(...(await buildIssues(config, configFile, update, issues, plugins?.unchecked)));
     } else if (update.config !== undefined) {
       // The static file has errors: the certificates of the dynamic files are read all the same
       // (unreadable files, keys that do not match), so that one run reports them too. What
@@ -142,6 +143,65 @@ async function tlsIssues(
     const { exact: _, ...where } = locate(local, 'value');
     return where.file === undefined ? { ...i, path: local } : { ...i, path: local, ...where };
   });
+}
+
+/**
+ * What building the configuration as the proxy builds it disables (a basicAuth without users, a
+ * usersFile that cannot be read, a router whose middleware is disabled…), as `traffic explain`
+ * and the running proxy report it, located in the files; those already reported are not repeated.
+ * Nothing connects: the build's pools are lazy and closed at once.
+ */
+async function buildIssues(
+  config: StaticConfig,
+  configFile: string | undefined,
+  update: ProviderUpdate,
+  known: readonly ConfigIssue[],
+  /** Catalog plugins not installed yet: their middlewares are not checked, nor what they cause. */
+  unchecked: ReadonlySet<string> = new Set(),
+): Promise<ConfigIssue[]> {
+  if (update.config === undefined) return [];
+  const skipped: string[] = [];
+  for (const [name, m] of Object.entries(update.config.http.middlewares))
+    if (m.type === 'plugin' && unchecked.has(m.config.name)) skipped.push(name);
+  const concernsSkipped = (i: ConfigIssue, path: ConfigIssue['path']): boolean =>
+    skipped.some((n) => (path[1] === 'middlewares' && path[2] === n) || i.message.includes(`\`${n}@file\``));
+  const [{ buildOptions }, { buildPerObject }, { mergeProviders }, { ResourceCache }, { Ticker }] =
+    await Promise.all([
+      import('./explain.ts'),
+      import('../runtime/build-per-object.ts'),
+      import('../runtime/merge-providers.ts'),
+      import('../runtime/resource-cache.ts'),
+      import('../core/ticker.ts'),
+    ]);
+  const ticker = new Ticker();
+  const cache = new ResourceCache(ticker);
+  let errors: readonly ConfigIssue[];
+  try {
+    const merged = mergeProviders(new Map([['file', update.config]]));
+    errors = buildPerObject(merged, 1, cache, silentLogger, await buildOptions(config, configFile)).errors;
+  } finally {
+    cache.closeAll();
+    ticker.stop();
+  }
+  // The file provider's names (`a@file` → `a`), as the load's issues name them.
+  const local = (i: ConfigIssue): ConfigIssue['path'] =>
+    i.path.map((seg) => (typeof seg === 'string' ? seg.replace(/@file$/, '') : seg));
+  const seen = new Set(known.map((i) => `${local(i).join('.')}\n${i.message}`));
+  const locate = update.locate;
+  const out: ConfigIssue[] = [];
+  for (const i of errors) {
+    const path = local(i);
+    const key = `${path.join('.')}\n${i.message}`;
+    if (seen.has(key) || concernsSkipped(i, path)) continue;
+    seen.add(key);
+    if (i.file !== undefined || locate === undefined) {
+      out.push({ ...i, path });
+      continue;
+    }
+    const { exact: _, ...where } = locate(path, 'key');
+    out.push(where.file === undefined ? { ...i, path } : { ...i, path, ...where });
+  }
+  return out;
 }
 
 /**
