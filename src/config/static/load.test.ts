@@ -173,6 +173,21 @@ describe('loadStaticConfig: defaults', () => {
     assert.deepEqual(load(`${minimal}ping: {}\naccessLog: {}\n`).issues, []);
   });
 
+  it("refuses an entry point's struct Traefik does not tag allowEmpty (`http: {}`), takes proxyProtocol empty", () => {
+    // pkg/config/static/entrypoints.go EntryPoint: only proxyProtocol and http3 are allowEmpty.
+    for (const key of ['transport', 'forwardedHeaders', 'http', 'http2', 'udp', 'observability']) {
+      const r = load(`${minimal}    ${key}: {}\n`);
+      assert.equal(r.config, undefined, key);
+      assert.deepEqual(
+        r.lines.map((l) => l.replace(/^conf\/static\.yaml:\d+:\d+: /, '')),
+        [
+          `entryPoints.web.${key}: \`${key}\` cannot be a standalone element: an empty section here makes Traefik refuse the whole file (paerser: it needs at least one key under it)`,
+        ],
+      );
+    }
+    assert.deepEqual(load(`${minimal}    proxyProtocol: {}\n`).issues, []);
+  });
+
   it('resolves relative provider paths against the working directory, as Traefik does', () => {
     const r = load(`${minimal}providers:\n  file: { filename: dynamic.yaml }\n`);
     assert.deepEqual(r.config?.providers.file, {
@@ -429,7 +444,8 @@ describe('loadStaticConfig: issues with positions', () => {
   // server_entrypoint_tcp.go) listens with Go's net.Listen("tcp", address): "" and "host:" are
   // port 0, a port the system chooses.
   it('loads an entry point without an address or port, listening on a port the system chooses, with a warning', () => {
-    const none = load('entryPoints:\n  web:\n    transport: {}\n');
+    // (`transport: {}` is refused whole, as Traefik's decoder refuses it: a key under it.)
+    const none = load('entryPoints:\n  web:\n    reusePort: false\n');
     assert.equal(none.config?.entryPoints['web']?.address, '');
     assert.deepEqual(none.lines, [
       "conf/static.yaml:2:3: warning: entryPoints.web.address: no address: the entry point listens on a port the system chooses, on every interface, as Traefik (Go's net.Listen)",

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
 import { routerTlsDomainWarnings } from '../dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue, loggedAsError, sortIssues } from '../issues.ts';
-import { normalizeConfig } from '../normalize.ts';
+import { matchesPath, normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
@@ -20,6 +20,20 @@ import {
   safeAcmeCaServer,
   staticConfigSchema,
 } from './schema.ts';
+
+/**
+ * An entry point's structs Traefik does not tag allowEmpty (pkg/config/static/entrypoints.go,
+ * EntryPoint, v3.6): `transport`, `forwardedHeaders`, `http`, `http2`, `udp`, `observability`
+ * refuse the file empty, Traefik does not start; its `proxyProtocol` and `http3` are allowEmpty.
+ */
+const STATIC_STRICT: readonly (readonly string[])[] = [
+  'transport',
+  'forwardedHeaders',
+  'http',
+  'http2',
+  'udp',
+  'observability',
+].map((k) => ['entryPoints', '*', k]);
 
 export interface LoadStaticOptions {
   /** The static YAML file; without one, the configuration comes from flags and env alone. */
@@ -80,7 +94,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     const norm = normalizeConfig(raw, staticConfigSchema, {
       locate: src.locate,
       passThrough: DYNAMIC_SECTIONS,
-      standalone: {},
+      standalone: { emptySection: (path) => matchesPath(path, STATIC_STRICT) },
     });
     issues.push(...norm.issues);
     locate = norm.locate;
