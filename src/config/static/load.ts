@@ -22,18 +22,41 @@ import {
 } from './schema.ts';
 
 /**
- * An entry point's structs Traefik does not tag allowEmpty (pkg/config/static/entrypoints.go,
- * EntryPoint, v3.6): `transport`, `forwardedHeaders`, `http`, `http2`, `udp`, `observability`
- * refuse the file empty, Traefik does not start; its `proxyProtocol` and `http3` are allowEmpty.
+ * The static structs Traefik does not tag allowEmpty (file:"allowEmpty"), refused empty: Traefik
+ * does not start. From v3.6's pkg/config/static/static_config.go (Configuration: `global`,
+ * `serversTransport`, `tcpServersTransport`, `providers`, `metrics`, `experimental`, `core`,
+ * `spiffe`; ServersTransport's `forwardingTimeouts`; CertificateResolver's `acme`) and entrypoints.go (EntryPoint: `transport`, `forwardedHeaders`, `http`, `http2`, `udp`,
+ * `observability`; HTTPConfig's `redirections` and its `entryPoint`; EntryPointsTransport's
+ * `lifeCycle` and `respondingTimeouts`). Tagged allowEmpty there, so taken empty: `api`, `ping`,
+ * `log`, `accessLog`, `tracing`, `hostResolver`, `ocsp`, every provider, an entry
+ * point's `proxyProtocol`, `http3` and `http.tls`, a resolver's `tailscale`, a transport's `spiffe`
+ * and `tls`. Providers' `file` has no allowEmpty tag either, but Traefik's own integration fixtures
+ * (integration/fixtures/https/https_tls_options.toml, TestWithTLSOptions) start with an empty
+ * `[providers.file]`: it stays taken empty (the provider does not start, with a warning).
  */
 const STATIC_STRICT: readonly (readonly string[])[] = [
-  'transport',
-  'forwardedHeaders',
-  'http',
-  'http2',
-  'udp',
-  'observability',
-].map((k) => ['entryPoints', '*', k]);
+  ...[
+    'global',
+    'serversTransport',
+    'tcpServersTransport',
+    'providers',
+    'metrics',
+    'experimental',
+    'core',
+    'spiffe',
+  ].map((k) => [k]),
+  ['serversTransport', 'forwardingTimeouts'],
+  ['certificatesResolvers', '*', 'acme'],
+  ...['transport', 'forwardedHeaders', 'http', 'http2', 'udp', 'observability'].map((k) => [
+    'entryPoints',
+    '*',
+    k,
+  ]),
+  ['entryPoints', '*', 'http', 'redirections'],
+  ['entryPoints', '*', 'http', 'redirections', 'entryPoint'],
+  ['entryPoints', '*', 'transport', 'lifeCycle'],
+  ['entryPoints', '*', 'transport', 'respondingTimeouts'],
+];
 
 export interface LoadStaticOptions {
   /** The static YAML file; without one, the configuration comes from flags and env alone. */
