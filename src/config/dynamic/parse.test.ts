@@ -343,6 +343,10 @@ describe('an empty section (Traefik\'s decoder: "cannot be a standalone element"
         'tls:\n  stores:\n    default:\n      defaultGeneratedCert: {}\n',
         'tls.stores.default.defaultGeneratedCert',
       ],
+      [
+        'tls:\n  stores:\n    default:\n      defaultGeneratedCert: { resolver: le, domain: {} }\n',
+        'tls.stores.default.defaultGeneratedCert.domain',
+      ],
     ];
     for (const [text, path] of cases) {
       const key = path.split('.').at(-1);

@@ -120,7 +120,7 @@ const STRICT_MIDDLEWARES: ReadonlySet<string> = new Set([
  * tcp_config.go (TCPServersLoadBalancer's `healthCheck`), middlewares.go (RateLimit's and
  * InFlightReq's `sourceCriterion` and its `ipStrategy`, ForwardAuth's `tls`, PassTLSClientCert's
  * `info` and its `subject` and `issuer`) and pkg/tls/tls.go (Options' `clientAuth`, Store's
- * `defaultCertificate` and `defaultGeneratedCert`). Tagged allowEmpty there, so read as empty here:
+ * `defaultCertificate` and `defaultGeneratedCert`, GeneratedCert's `domain`). Tagged allowEmpty there, so read as empty here:
  * a router's `tls` (HTTP and TCP), a load balancer's `sticky` and `sticky.cookie`, a weighted,
  * mirroring or failover service's `healthCheck`, a transport's `spiffe`, a TCP load balancer's
  * `proxyProtocol`, a TCP transport's `tls` and `tls.spiffe`, ipAllowList's and ipWhiteList's
@@ -144,6 +144,7 @@ const STRICT_NESTED: readonly (readonly string[])[] = [
   ['tls', 'options', '*', 'clientAuth'],
   ['tls', 'stores', '*', 'defaultCertificate'],
   ['tls', 'stores', '*', 'defaultGeneratedCert'],
+  ['tls', 'stores', '*', 'defaultGeneratedCert', 'domain'],
 ];
 
 /**
