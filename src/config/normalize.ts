@@ -153,7 +153,14 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
           out[k] = nv;
           if (child !== undefined) map = mapped(map, k, { original: k, child });
         }
-        if (entries === 0 && opts.standalone !== undefined && !isRawMap(node.value)) standalone(orig, canon);
+        // A map of raw values (a plugin's) is refused empty too where the caller names it: paerser
+        // reads raw only what is under it (nodes_metadata.go add: addRawValue for its children).
+        if (
+          entries === 0 &&
+          opts.standalone !== undefined &&
+          (!isRawMap(node.value) || opts.standalone.emptySection?.(pathOf(canon)) === true)
+        )
+          standalone(orig, canon);
         return [out, map];
       }
       case 'array': {
@@ -337,6 +344,13 @@ function hasNonNull(v: Record<string, unknown>): boolean {
 }
 
 /** A map of raw values (Go's map[string]interface{}: a plugin's options), filled as it is. */
+/** Whether `path` is one of `patterns` (`*`: any one segment): the tables of `standalone`. */
+export function matchesPath(path: ConfigPath, patterns: readonly (readonly string[])[]): boolean {
+  return patterns.some(
+    (p) => p.length === path.length && p.every((seg, i) => seg === '*' || seg === path[i]),
+  );
+}
+
 function isRawMap(element: z.core.$ZodType): boolean {
   const t = element._zod.def.type;
   return t === 'unknown' || t === 'any';

@@ -602,6 +602,57 @@ describe('a file of the folder with an empty section (`middlewares: {}`)', () =>
   });
 });
 
+describe('a nested struct left empty (`forwardingTimeouts: {}`, `ipStrategy: {}`)', () => {
+  it('rejects the file whole for one Traefik does not tag allowEmpty, and loads one it does', async (t) => {
+    const a = await backend(t, 'a');
+    const b = await backend(t, 'b');
+    const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-nested-standalone-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (text: string): string => {
+      const file = join(dir, 'one.yaml');
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+      return file;
+    };
+    write(route('one', '/one', a.url));
+    const proxy = await startProxy({ config: staticWith(`    directory: "${dir}"`) });
+    t.after(() => proxy.stop());
+    assert.equal((await get(proxy, '/one')).body, 'a');
+    const generation = currentGeneration(proxy);
+
+    // ServersTransport.ForwardingTimeouts has no allowEmpty tag (pkg/config/dynamic/http_config.go):
+    // Traefik's decoder refuses the file, and the router's change waits with it.
+    let from = proxy.logs.length;
+    const one = write(
+      `${route('one', '/one', b.url)}  serversTransports:\n    slow:\n      forwardingTimeouts: {}\n`,
+    );
+    await waitForLogFrom(
+      proxy,
+      from,
+      (l) => l.msg === 'configuration rejected' && String(l.issue).startsWith(`${one}:`),
+    );
+    assert.match(
+      rejectedIssues(proxy, from).join('\n'),
+      /http\.serversTransports\.slow\.forwardingTimeouts: `forwardingTimeouts` cannot be a standalone element/,
+    );
+    assert.equal((await get(proxy, '/one')).body, 'a', 'the last good configuration serves');
+    assert.equal(currentGeneration(proxy), generation);
+
+    // IPAllowList.IPStrategy is tagged allowEmpty (middlewares.go): read as the remote address.
+    from = proxy.logs.length;
+    write(`http:
+  routers:
+    one: { rule: "PathPrefix(\`/one\`)", service: one, middlewares: [lan] }
+  middlewares:
+    lan: { ipAllowList: { sourceRange: ["127.0.0.0/8"], ipStrategy: {} } }
+  services:
+    one: { loadBalancer: { servers: [{ url: "${b.url}" }] } }
+`);
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration applied');
+    assert.equal((await get(proxy, '/one')).body, 'b');
+  });
+});
+
 describe('a providers.file with neither filename nor directory', () => {
   it('starts without the file provider, with a warning, as Traefik starts without it', async (t) => {
     // Traefik's file provider fails in Provide ("neither filename nor directory is defined"), its

@@ -289,6 +289,97 @@ describe('an empty section (Traefik\'s decoder: "cannot be a standalone element"
     assert.match(toml.issues.map(formatIssue).join('\n'), /basicAuth` cannot be a standalone element/);
   });
 
+  it('refuses the nested structs Traefik does not tag allowEmpty, whole file, at the key', () => {
+    const cases: [string, string][] = [
+      // http_config.go: ServersTransport.ForwardingTimeouts, ServersLoadBalancer.PassiveHealthCheck
+      // and ResponseForwarding, WeightedRoundRobin.Sticky (the load balancer's is allowEmpty).
+      [
+        'http:\n  serversTransports:\n    t:\n      forwardingTimeouts: {}\n',
+        'http.serversTransports.t.forwardingTimeouts',
+      ],
+      [
+        'http:\n  services:\n    s:\n      loadBalancer: { servers: [{ url: "http://a" }], passiveHealthCheck: {} }\n',
+        'http.services.s.loadBalancer.passiveHealthCheck',
+      ],
+      [
+        'http:\n  services:\n    s:\n      loadBalancer: { servers: [{ url: "http://a" }], responseForwarding: {} }\n',
+        'http.services.s.loadBalancer.responseForwarding',
+      ],
+      [
+        'http:\n  services:\n    w:\n      weighted: { services: [{ name: a }], sticky: {} }\n',
+        'http.services.w.weighted.sticky',
+      ],
+      // tcp_config.go: TCPServersLoadBalancer.HealthCheck.
+      [
+        'tcp:\n  services:\n    s:\n      loadBalancer: { servers: [{ address: "127.0.0.1:1" }], healthCheck: {} }\n',
+        'tcp.services.s.loadBalancer.healthCheck',
+      ],
+      // middlewares.go: SourceCriterion and its IPStrategy, ForwardAuth.TLS, PassTLSClientCert.Info,
+      // Plugin (a map).
+      [
+        'http:\n  middlewares:\n    m:\n      rateLimit: { average: 1, sourceCriterion: {} }\n',
+        'http.middlewares.m.rateLimit.sourceCriterion',
+      ],
+      [
+        'http:\n  middlewares:\n    m:\n      inFlightReq: { amount: 1, sourceCriterion: { ipStrategy: {} } }\n',
+        'http.middlewares.m.inFlightReq.sourceCriterion.ipStrategy',
+      ],
+      [
+        'http:\n  middlewares:\n    m:\n      forwardAuth: { address: "http://a", tls: {} }\n',
+        'http.middlewares.m.forwardAuth.tls',
+      ],
+      [
+        'http:\n  middlewares:\n    m:\n      passTLSClientCert: { info: {} }\n',
+        'http.middlewares.m.passTLSClientCert.info',
+      ],
+      [
+        'http:\n  middlewares:\n    m:\n      passTLSClientCert: { info: { issuer: {} } }\n',
+        'http.middlewares.m.passTLSClientCert.info.issuer',
+      ],
+      ['http:\n  middlewares:\n    m:\n      plugin: {}\n', 'http.middlewares.m.plugin'],
+      // pkg/tls/tls.go: Options.ClientAuth, Store.DefaultCertificate, Store.DefaultGeneratedCert.
+      ['tls:\n  options:\n    o:\n      clientAuth: {}\n', 'tls.options.o.clientAuth'],
+      [
+        'tls:\n  stores:\n    default:\n      defaultGeneratedCert: {}\n',
+        'tls.stores.default.defaultGeneratedCert',
+      ],
+      [
+        'tls:\n  stores:\n    default:\n      defaultGeneratedCert: { resolver: le, domain: {} }\n',
+        'tls.stores.default.defaultGeneratedCert.domain',
+      ],
+    ];
+    for (const [text, path] of cases) {
+      const key = path.split('.').at(-1);
+      const all = refused(text);
+      assert.ok(
+        all.some((l) => l.includes(`: ${path}: \`${key}\` cannot be a standalone element`)),
+        `${path}\n${all.join('\n')}`,
+      );
+    }
+  });
+
+  it("takes the nested allowEmpty ones: spiffe, a TCP router's tls, proxyProtocol, ipStrategy of ipAllowList", () => {
+    const r = lines(`http:
+  serversTransports:
+    t: { spiffe: {} }
+  middlewares:
+    ip: { ipAllowList: { sourceRange: ["127.0.0.1"], ipStrategy: {} } }
+tcp:
+  routers:
+    r: { rule: "HostSNI(\`*\`)", service: s, tls: {} }
+  services:
+    s:
+      loadBalancer: { servers: [{ address: "127.0.0.1:1" }], proxyProtocol: {} }
+  serversTransports:
+    tt: { tls: { spiffe: {} } }
+`);
+    assert.deepEqual(
+      r.lines.filter((l) => l.includes('standalone')),
+      [],
+    );
+    assert.notEqual(r.config, undefined, r.lines.join('\n'));
+  });
+
   it("takes the allowEmpty ones (a router's tls, compress, contentType, sticky.cookie) and a null key", () => {
     const r = lines(`entryPoints:
 http:

@@ -1,6 +1,6 @@
 import type { ConfigIssue, ConfigPath } from '../issues.ts';
 import { issue, sortIssues } from '../issues.ts';
-import { type NormalizeOptions, normalizeConfig } from '../normalize.ts';
+import { matchesPath, type NormalizeOptions, normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
 import type { Locator } from '../yaml-source.ts';
@@ -106,21 +106,53 @@ const STRICT_MIDDLEWARES: ReadonlySet<string> = new Set([
   'passTLSClientCert',
   'retry',
   'grpcWeb',
+  // Plugin map[string]PluginConf: a map, never allowEmpty (`plugin: {}` is refused).
+  'plugin',
   // TCP middlewares (pkg/config/dynamic/tcp_middlewares.go): none is tagged allowEmpty.
   'inFlightConn',
 ]);
 
-/** A load balancer's structs Traefik does not tag allowEmpty (pkg/config/dynamic/http_config.go). */
-const STRICT_LOAD_BALANCER: ReadonlySet<string> = new Set(['healthCheck', 'responseForwarding']);
+/**
+ * The nested structs Traefik does not tag allowEmpty (file:"allowEmpty"), as canonical paths where
+ * `*` is any name. Read from v3.6's pkg/config/dynamic/http_config.go (ServersLoadBalancer's
+ * `healthCheck`, `passiveHealthCheck`, `responseForwarding`; WeightedRoundRobin's `sticky`, whose
+ * tag, unlike the load balancer's, has no allowEmpty; ServersTransport's `forwardingTimeouts`),
+ * tcp_config.go (TCPServersLoadBalancer's `healthCheck`), middlewares.go (RateLimit's and
+ * InFlightReq's `sourceCriterion` and its `ipStrategy`, ForwardAuth's `tls`, PassTLSClientCert's
+ * `info` and its `subject` and `issuer`) and pkg/tls/tls.go (Options' `clientAuth`, Store's
+ * `defaultCertificate` and `defaultGeneratedCert`, GeneratedCert's `domain`). Tagged allowEmpty there, so read as empty here:
+ * a router's `tls` (HTTP and TCP), a load balancer's `sticky` and `sticky.cookie`, a weighted,
+ * mirroring or failover service's `healthCheck`, a transport's `spiffe`, a TCP load balancer's
+ * `proxyProtocol`, a TCP transport's `tls` and `tls.spiffe`, ipAllowList's and ipWhiteList's
+ * `ipStrategy`.
+ */
+const STRICT_NESTED: readonly (readonly string[])[] = [
+  ['http', 'services', '*', 'loadBalancer', 'healthCheck'],
+  ['http', 'services', '*', 'loadBalancer', 'passiveHealthCheck'],
+  ['http', 'services', '*', 'loadBalancer', 'responseForwarding'],
+  ['http', 'services', '*', 'weighted', 'sticky'],
+  ['http', 'serversTransports', '*', 'forwardingTimeouts'],
+  ['tcp', 'services', '*', 'loadBalancer', 'healthCheck'],
+  ['http', 'middlewares', '*', 'rateLimit', 'sourceCriterion'],
+  ['http', 'middlewares', '*', 'rateLimit', 'sourceCriterion', 'ipStrategy'],
+  ['http', 'middlewares', '*', 'inFlightReq', 'sourceCriterion'],
+  ['http', 'middlewares', '*', 'inFlightReq', 'sourceCriterion', 'ipStrategy'],
+  ['http', 'middlewares', '*', 'forwardAuth', 'tls'],
+  ['http', 'middlewares', '*', 'passTLSClientCert', 'info'],
+  ['http', 'middlewares', '*', 'passTLSClientCert', 'info', 'subject'],
+  ['http', 'middlewares', '*', 'passTLSClientCert', 'info', 'issuer'],
+  ['tls', 'options', '*', 'clientAuth'],
+  ['tls', 'stores', '*', 'defaultCertificate'],
+  ['tls', 'stores', '*', 'defaultGeneratedCert'],
+  ['tls', 'stores', '*', 'defaultGeneratedCert', 'domain'],
+];
 
 /**
  * The structs Traefik's file decoder refuses empty (see NormalizeOptions.standalone), from the
  * tags of pkg/config/dynamic: the root's `http`, `tcp`, `udp` and `tls` (dynamic.Configuration),
  * a middleware's type of v3.6 but `compress` and `contentType`, a service's type (`loadBalancer`,
- * `weighted`, `mirroring`, `failover`), a router's `observability`, an HTTP load balancer's
- * `healthCheck` and `responseForwarding`. Other structs are read as empty, as Traefik reads its
- * allowEmpty ones (a router's `tls`, `sticky`, `sticky.cookie`, a weighted or mirroring
- * service's `healthCheck`).
+ * `weighted`, `mirroring`, `failover`), a router's `observability`, and STRICT_NESTED. Other
+ * structs are read as empty, as Traefik reads its allowEmpty ones.
  */
 export const FILE_DECODER: NonNullable<NormalizeOptions['standalone']> = {
   emptySection: (path: ConfigPath): boolean => {
@@ -128,15 +160,9 @@ export const FILE_DECODER: NonNullable<NormalizeOptions['standalone']> = {
     if (path.length === 4) {
       if (path[1] === 'middlewares') return STRICT_MIDDLEWARES.has(String(path[3]));
       if (path[1] === 'services') return true;
-      return path[1] === 'routers' && path[3] === 'observability';
+      if (path[1] === 'routers' && path[3] === 'observability') return true;
     }
-    return (
-      path.length === 5 &&
-      path[0] === 'http' &&
-      path[1] === 'services' &&
-      path[3] === 'loadBalancer' &&
-      STRICT_LOAD_BALANCER.has(String(path[4]))
-    );
+    return matchesPath(path, STRICT_NESTED);
   },
 };
 

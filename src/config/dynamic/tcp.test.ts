@@ -191,12 +191,14 @@ udp:
   });
 
   it('refuses a weighted healthCheck over a child without one, in Traefik`s words (v3.5+ BuildTCP)', () => {
+    // (A load balancer's `healthCheck: {}` is refused whole: TCPServersLoadBalancer.HealthCheck is not
+    // tagged allowEmpty, tcp_config.go; a weighted one's is.)
     const r = check(`tcp:
   routers:
     db: { rule: "HostSNI(\`*\`)", service: w }
   services:
     plain: { loadBalancer: { servers: [{ address: "10.0.0.1:5432" }] } }
-    checked: { loadBalancer: { servers: [{ address: "10.0.0.1:5432" }], healthCheck: {} } }
+    checked: { loadBalancer: { servers: [{ address: "10.0.0.1:5432" }], healthCheck: { interval: 10s } } }
     w: { weighted: { services: [{ name: checked }, { name: plain }], healthCheck: {} } }
     inner: { weighted: { services: [{ name: checked }] } }
     outer: { weighted: { services: [{ name: inner }], healthCheck: {} } }

@@ -86,7 +86,11 @@ describe('static experimental section', () => {
   });
 
   it('chooses the HTTP/2 engine: own by default, node from the file or the environment, nothing else', () => {
-    assert.equal(load('experimental: {}\n').config?.experimental?.http2Engine, 'own');
+    // (`experimental: {}` is refused whole, as Traefik's decoder refuses it: a key under it.)
+    assert.equal(
+      load('experimental:\n  abortOnPluginFailure: false\n').config?.experimental?.http2Engine,
+      'own',
+    );
     assert.equal(load('experimental:\n  http2Engine: node\n').config?.experimental?.http2Engine, 'node');
     const env = loadStaticConfig({
       file: 'conf/static.yaml',

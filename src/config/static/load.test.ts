@@ -173,6 +173,45 @@ describe('loadStaticConfig: defaults', () => {
     assert.deepEqual(load(`${minimal}ping: {}\naccessLog: {}\n`).issues, []);
   });
 
+  it("refuses an entry point's struct Traefik does not tag allowEmpty (`http: {}`), takes proxyProtocol empty", () => {
+    // pkg/config/static/entrypoints.go EntryPoint: only proxyProtocol and http3 are allowEmpty.
+    for (const key of ['transport', 'forwardedHeaders', 'http', 'http2', 'udp', 'observability']) {
+      const r = load(`${minimal}    ${key}: {}\n`);
+      assert.equal(r.config, undefined, key);
+      assert.deepEqual(
+        r.lines.map((l) => l.replace(/^conf\/static\.yaml:\d+:\d+: /, '')),
+        [
+          `entryPoints.web.${key}: \`${key}\` cannot be a standalone element: an empty section here makes Traefik refuse the whole file (paerser: it needs at least one key under it)`,
+        ],
+      );
+    }
+    assert.deepEqual(load(`${minimal}    proxyProtocol: {}\n`).issues, []);
+    // static_config.go: Configuration's, Providers' `file`, a resolver's `acme`; entrypoints.go's
+    // HTTPConfig and EntryPointsTransport structs.
+    for (const [text, path] of [
+      ['metrics: {}\n', 'metrics'],
+      ['core: {}\n', 'core'],
+      ['experimental: {}\n', 'experimental'],
+      ['serversTransport:\n  forwardingTimeouts: {}\n', 'serversTransport.forwardingTimeouts'],
+      ['certificatesResolvers:\n  le:\n    acme: {}\n', 'certificatesResolvers.le.acme'],
+      ['    http:\n      redirections: {}\n', 'entryPoints.web.http.redirections'],
+      ['    transport:\n      respondingTimeouts: {}\n', 'entryPoints.web.transport.respondingTimeouts'],
+    ] as const) {
+      const r = load(`${minimal}${text}`);
+      assert.equal(r.config, undefined, path);
+      assert.ok(
+        r.lines.some((l) => l.includes(`: ${path}: \``) && l.includes('cannot be a standalone element')),
+        `${path}\n${r.lines.join('\n')}`,
+      );
+    }
+    // allowEmpty: api, ping, log, accessLog, hostResolver, a provider but file, an entry point's http.tls.
+    const ok = load(
+      `${minimal}    http:\n      tls: {}\napi: {}\nping: {}\nlog: {}\naccessLog: {}\nproviders:\n  docker: {}\n`,
+    );
+    assert.equal(ok.lines.filter((l) => l.includes('standalone')).join('\n'), '');
+    assert.notEqual(ok.config, undefined, ok.lines.join('\n'));
+  });
+
   it('resolves relative provider paths against the working directory, as Traefik does', () => {
     const r = load(`${minimal}providers:\n  file: { filename: dynamic.yaml }\n`);
     assert.deepEqual(r.config?.providers.file, {
@@ -384,7 +423,8 @@ describe('loadStaticConfig: issues with positions', () => {
 
   it("takes Traefik's core.defaultRuleSyntax v3 and v2, and refuses anything else", () => {
     assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v3 }\n`).issues, []);
-    assert.deepEqual(load(`${minimal}core: {}\n`).config?.core, {
+    // `core: {}` is refused whole (static_config.go Core: not allowEmpty).
+    assert.deepEqual(load(`${minimal}core: { strictTLSOptions: false }\n`).config?.core, {
       defaultRuleSyntax: 'v3',
       strictTLSOptions: false,
     });
@@ -415,7 +455,7 @@ describe('loadStaticConfig: issues with positions', () => {
   it("takes Traefik v3.8's core.strictTLSOptions (default false), in the file and as a flag", () => {
     assert.equal(load(`${minimal}core: { strictTLSOptions: true }\n`).config?.core?.strictTLSOptions, true);
     assert.equal(load(minimal, ['--core.strictTLSOptions=true']).config?.core?.strictTLSOptions, true);
-    assert.equal(load(`${minimal}core: {}\n`).config?.core?.strictTLSOptions, false);
+    assert.equal(load(`${minimal}core: { defaultRuleSyntax: v3 }\n`).config?.core?.strictTLSOptions, false);
   });
 
   it('points a missing required key at its parent', () => {
@@ -429,7 +469,8 @@ describe('loadStaticConfig: issues with positions', () => {
   // server_entrypoint_tcp.go) listens with Go's net.Listen("tcp", address): "" and "host:" are
   // port 0, a port the system chooses.
   it('loads an entry point without an address or port, listening on a port the system chooses, with a warning', () => {
-    const none = load('entryPoints:\n  web:\n    transport: {}\n');
+    // (`transport: {}` is refused whole, as Traefik's decoder refuses it: a key under it.)
+    const none = load('entryPoints:\n  web:\n    reusePort: false\n');
     assert.equal(none.config?.entryPoints['web']?.address, '');
     assert.deepEqual(none.lines, [
       "conf/static.yaml:2:3: warning: entryPoints.web.address: no address: the entry point listens on a port the system chooses, on every interface, as Traefik (Go's net.Listen)",
@@ -474,9 +515,21 @@ describe('loadStaticConfig: issues with positions', () => {
         fp,
       );
     }
-    // `file:` with nothing under it is no provider at all (paerser drops a null value): no word.
+    // `file:` with nothing under it is no provider at all (paerser drops a null value), and
+    // `providers` is then empty: refused whole, as Traefik's decoder refuses it (Providers is not
+    // tagged allowEmpty, static_config.go).
     const nil = load(`${minimal}providers:\n  file:\n`);
-    assert.deepEqual([nil.lines, nil.config?.providers.file], [[], undefined]);
+    assert.deepEqual(
+      [nil.lines, nil.config],
+      [
+        [
+          'conf/static.yaml:4:1: providers: `providers` cannot be a standalone element: an empty section here makes Traefik refuse the whole file (paerser: it needs at least one key under it)',
+        ],
+        undefined,
+      ],
+    );
+    const nilBeside = load(`${minimal}providers:\n  file:\n  docker: {}\n`);
+    assert.deepEqual([nilBeside.lines, nilBeside.config?.providers.file], [[], undefined]);
     // An empty `filename` is none, as in Traefik: the folder is read.
     const dir = load(`${minimal}providers:\n  file: { filename: "", directory: /etc/d }\n`);
     assert.deepEqual(dir.lines, []);

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
 import { routerTlsDomainWarnings } from '../dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue, loggedAsError, sortIssues } from '../issues.ts';
-import { normalizeConfig } from '../normalize.ts';
+import { matchesPath, normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
@@ -20,6 +20,43 @@ import {
   safeAcmeCaServer,
   staticConfigSchema,
 } from './schema.ts';
+
+/**
+ * The static structs Traefik does not tag allowEmpty (file:"allowEmpty"), refused empty: Traefik
+ * does not start. From v3.6's pkg/config/static/static_config.go (Configuration: `global`,
+ * `serversTransport`, `tcpServersTransport`, `providers`, `metrics`, `experimental`, `core`,
+ * `spiffe`; ServersTransport's `forwardingTimeouts`; CertificateResolver's `acme`) and entrypoints.go (EntryPoint: `transport`, `forwardedHeaders`, `http`, `http2`, `udp`,
+ * `observability`; HTTPConfig's `redirections` and its `entryPoint`; EntryPointsTransport's
+ * `lifeCycle` and `respondingTimeouts`). Tagged allowEmpty there, so taken empty: `api`, `ping`,
+ * `log`, `accessLog`, `tracing`, `hostResolver`, `ocsp`, every provider, an entry
+ * point's `proxyProtocol`, `http3` and `http.tls`, a resolver's `tailscale`, a transport's `spiffe`
+ * and `tls`. Providers' `file` has no allowEmpty tag either, but Traefik's own integration fixtures
+ * (integration/fixtures/https/https_tls_options.toml, TestWithTLSOptions) start with an empty
+ * `[providers.file]`: it stays taken empty (the provider does not start, with a warning).
+ */
+const STATIC_STRICT: readonly (readonly string[])[] = [
+  ...[
+    'global',
+    'serversTransport',
+    'tcpServersTransport',
+    'providers',
+    'metrics',
+    'experimental',
+    'core',
+    'spiffe',
+  ].map((k) => [k]),
+  ['serversTransport', 'forwardingTimeouts'],
+  ['certificatesResolvers', '*', 'acme'],
+  ...['transport', 'forwardedHeaders', 'http', 'http2', 'udp', 'observability'].map((k) => [
+    'entryPoints',
+    '*',
+    k,
+  ]),
+  ['entryPoints', '*', 'http', 'redirections'],
+  ['entryPoints', '*', 'http', 'redirections', 'entryPoint'],
+  ['entryPoints', '*', 'transport', 'lifeCycle'],
+  ['entryPoints', '*', 'transport', 'respondingTimeouts'],
+];
 
 export interface LoadStaticOptions {
   /** The static YAML file; without one, the configuration comes from flags and env alone. */
@@ -80,7 +117,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     const norm = normalizeConfig(raw, staticConfigSchema, {
       locate: src.locate,
       passThrough: DYNAMIC_SECTIONS,
-      standalone: {},
+      standalone: { emptySection: (path) => matchesPath(path, STATIC_STRICT) },
     });
     issues.push(...norm.issues);
     locate = norm.locate;
