@@ -42,6 +42,7 @@
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { goQuote } from '../core/go-string.ts';
 import { providerOf } from '../core/qualified-name.ts';
+import { traefikMiddlewareError } from './traefik-middleware-errors.ts';
 import { traefikHttpRuleError, traefikTcpRuleError } from './traefik-rule-errors.ts';
 
 export type TraefikStatus = 'enabled' | 'warning' | 'disabled';
@@ -56,6 +57,8 @@ export interface ErrorContext {
   readonly ruleSyntax?: string;
   /** Traefik's errors of another object of the same kind (a router's service or middleware). */
   readonly errorsOf?: (section: 'services' | 'middlewares', name: string) => readonly string[];
+  /** A middleware as written (or parsed), for its constructor's errors (traefik-middleware-errors.ts). */
+  readonly written?: unknown;
 }
 
 /** Traefik's GetQualifiedName: a name without `@` is read in the owner's provider. */
@@ -69,6 +72,10 @@ const NO_VALID_EP = 'no valid entryPoint for this router';
 /** One issue in Traefik's words, or undefined when we know no Traefik counterpart. */
 function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): string | undefined {
   const m = i.message;
+  if (i.path[1] === 'middlewares') {
+    const mw = traefikMiddlewareError(i, ctx.written);
+    if (mw !== undefined) return mw;
+  }
   const ep = /^entry point `(.+)` does not exist/.exec(m);
   if (ep !== null) return `entryPoint "${ep[1]}" doesn't exist`;
   const missing = /^(service|middleware) `(.+)` does not exist(?: in the (?:tcp|udp) section)?$/.exec(m);

@@ -1,0 +1,213 @@
+/**
+ * Traefik's error for a middleware whose constructor refuses its configuration, word for word,
+ * from our located issue and the middleware as written. Traefik records the constructor's error on
+ * the middleware and on every router whose chain builds it (pkg/server/middleware/middlewares.go
+ * BuildChain: `b.configs[name].AddError(err, true)`, then the router's buildEntryPointHandler
+ * AddError): traefik-errors.ts propagates it to the router.
+ *
+ * - redirectRegex: Go's regexp.Compile error as is (pkg/middlewares/redirect/redirect.go
+ *   newRedirect);
+ * - replacePathRegex: `error compiling regular expression R: <Go's error>`, R as written, Go's on
+ *   the trimmed text (replacepathregex/replace_path_regex.go New);
+ * - stripPrefixRegex: Go's error for the trimmed text (stripprefixregex/strip_prefix_regex.go);
+ * - headers' accessControlAllowOriginListRegex: `error occurred during origin parsing: <Go's
+ *   error>` (headers/header.go NewHeader);
+ * - ipAllowList / ipWhiteList (HTTP and TCP): `sourceRange is empty, IPAllowLister not created`,
+ *   `cannot parse CIDRs [a b]: parsing CIDR trusted IPs …` (`cannot parse CIDR whitelist …` for
+ *   ipWhiteList; ipallowlist/ip_allowlist.go, tcp/ipallowlist, ipwhitelist New; pkg/ip/checker.go);
+ * - an ipStrategy's excludedIPs, read only without a depth or cloudflareDepth (dynamic.IPStrategy
+ *   Get: the checker's error as is), under ipAllowList or a sourceCriterion;
+ * - a sourceCriterion with two of ipStrategy, requestHeaderName, requestHost (middlewares
+ *   GetSourceExtractor: `iPStrategy and RequestHeaderName are mutually exclusive`…), bare for
+ *   rateLimit (ratelimiter/rate_limiter.go New), wrapped as `error creating requests limiter: …`
+ *   for inFlightReq (inflightreq/inflight_req.go New);
+ * - errors' status: strconv.Atoi's error for the first block it cannot read
+ *   (pkg/types/http_code_range.go NewHTTPCodeRanges, customerrors New);
+ * - retry's attempts: `incorrect (or empty) value for attempt (N)` (retry/retry.go New).
+ *
+ * Undefined where Traefik's constructor has no error for what we refuse (ours is then kept).
+ * Computed when the API is asked, never per request.
+ */
+
+import type { ConfigIssue } from '../config/issues.ts';
+import { traefikIpCheckerError } from '../core/go-netip.ts';
+import { goQuote } from '../core/go-string.ts';
+import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
+
+type Rec = Readonly<Record<string, unknown>>;
+
+function rec(v: unknown): Rec | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
+}
+
+/** The middleware type's configuration from the object as written or as parsed (`{ type, config }`). */
+function typeConfig(written: unknown, type: string): Rec | undefined {
+  const w = rec(written);
+  if (w === undefined) return undefined;
+  const own = rec(w[type]);
+  if (own !== undefined) return own;
+  return w['type'] === type ? rec(w['config']) : undefined;
+}
+
+function strings(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}
+
+/** The regexp an issue is about: the value as written, else the one our message quotes. */
+function regexOf(i: ConfigIssue, conf: Rec | undefined, key: string): string | undefined {
+  const index = i.path[5];
+  const v = conf?.[key];
+  if (typeof index === 'number') {
+    const l = strings(v);
+    if (l?.[index] !== undefined) return l[index];
+  } else if (typeof v === 'string') return v;
+  const q = /^invalid regular expression ("(?:[^"\\]|\\.)*")/.exec(i.message);
+  if (q === null) return undefined;
+  try {
+    return JSON.parse(q[1]!) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Go's regexp.Compile error text for `re`, or undefined when Go compiles it. */
+function goCompileError(re: string): string | undefined {
+  const e = goRegexpError(re);
+  return e === undefined ? undefined : goRegexpErrorText(e);
+}
+
+/** Go's strings.TrimSpace. */
+function trimSpace(s: string): string {
+  return s.replace(/^[\t\n\v\f\r \u0085\u00a0]+|[\t\n\v\f\r \u0085\u00a0]+$/g, '');
+}
+
+/** Go's `%s` of a []string: `[a b]`. */
+function goList(l: readonly string[]): string {
+  return `[${l.join(' ')}]`;
+}
+
+/** The first value of `l` Traefik's ip checker refuses, with its error. */
+function firstCheckerError(l: readonly string[]): string | undefined {
+  for (const v of l) {
+    const e = traefikIpCheckerError(v);
+    if (e !== undefined) return e;
+  }
+  return undefined;
+}
+
+/** dynamic.IPStrategy's Get error: excludedIPs are read only without a depth. */
+function ipStrategyError(s: Rec | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  const positive = (v: unknown): boolean => typeof v === 'number' && v > 0;
+  if (positive(s['depth']) || positive(s['cloudflareDepth'])) return undefined;
+  const l = strings(s['excludedIPs']);
+  return l === undefined ? undefined : firstCheckerError(l);
+}
+
+/** middlewares.GetSourceExtractor's error for a sourceCriterion. */
+function sourceCriterionError(c: Rec | undefined): string | undefined {
+  if (c === undefined) return undefined;
+  const ip = c['ipStrategy'] !== undefined && c['ipStrategy'] !== null;
+  const header = typeof c['requestHeaderName'] === 'string' && c['requestHeaderName'] !== '';
+  const host = c['requestHost'] === true;
+  if (ip && header) return 'iPStrategy and RequestHeaderName are mutually exclusive';
+  if (ip && host) return 'iPStrategy and RequestHost are mutually exclusive';
+  if (header && host) return 'requestHost and RequestHeaderName are mutually exclusive';
+  return ip ? ipStrategyError(rec(c['ipStrategy'])) : undefined;
+}
+
+/** strconv.Atoi's error for `s`, or undefined when it reads. */
+function atoiError(s: string): string | undefined {
+  const q = goQuote(s);
+  if (q === undefined) return undefined;
+  if (!/^[+-]?\d+$/.test(s)) return `strconv.Atoi: parsing ${q}: invalid syntax`;
+  const n = BigInt(s);
+  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) return `strconv.Atoi: parsing ${q}: value out of range`;
+  return undefined;
+}
+
+/** NewHTTPCodeRanges' error: the first block whose low or high code Atoi refuses. */
+function statusRangesError(l: readonly string[]): string | undefined {
+  for (const block of l) {
+    const codes = block.split('-');
+    const low = atoiError(codes[0]!);
+    if (low !== undefined) return low;
+    const high = atoiError(codes[1] ?? codes[0]!);
+    if (high !== undefined) return high;
+  }
+  return undefined;
+}
+
+/**
+ * Traefik's constructor error for middleware issue `i` (path `[kind, 'middlewares', name, type,
+ * …]`), `written` the middleware as written (or parsed); undefined when Traefik has none for it.
+ */
+export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string | undefined {
+  if (i.path[1] !== 'middlewares' || i.severity !== 'error') return undefined;
+  const type = i.path[3];
+  const key = i.path[4];
+  if (typeof type !== 'string') return undefined;
+  const conf = typeConfig(written, type);
+  switch (type) {
+    case 'redirectRegex':
+    case 'replacePathRegex':
+    case 'stripPrefixRegex': {
+      if (key !== 'regex') return undefined;
+      const re = regexOf(i, conf, 'regex');
+      if (re === undefined) return undefined;
+      if (type === 'redirectRegex') return goCompileError(re);
+      const e = goCompileError(trimSpace(re));
+      if (e === undefined || type === 'stripPrefixRegex') return e;
+      return `error compiling regular expression ${re}: ${e}`;
+    }
+    case 'headers': {
+      if (key !== 'accessControlAllowOriginListRegex') return undefined;
+      const re = regexOf(i, conf, key);
+      const e = re === undefined ? undefined : goCompileError(re);
+      return e === undefined ? undefined : `error occurred during origin parsing: ${e}`;
+    }
+    case 'ipAllowList':
+    case 'ipWhiteList': {
+      const lister = type === 'ipAllowList' ? 'IPAllowLister' : 'IPWhiteLister';
+      const range = strings(conf?.['sourceRange']) ?? [];
+      if (key === 'sourceRange' || key === undefined) {
+        if (range.length === 0 && conf !== undefined)
+          return key === 'sourceRange' || /sourceRange/.test(i.message)
+            ? `sourceRange is empty, ${lister} not created`
+            : undefined;
+        const e = firstCheckerError(range);
+        if (e === undefined) return undefined;
+        return type === 'ipAllowList'
+          ? `cannot parse CIDRs ${goList(range)}: ${e}`
+          : `cannot parse CIDR whitelist ${goList(range)}: ${e}`;
+      }
+      if (key === 'ipStrategy') {
+        // The source range is read first: its error, if any, is Traefik's.
+        if (range.length === 0 || firstCheckerError(range) !== undefined) return undefined;
+        return ipStrategyError(rec(conf?.['ipStrategy']));
+      }
+      return undefined;
+    }
+    case 'rateLimit':
+    case 'inFlightReq': {
+      if (key !== 'sourceCriterion') return undefined;
+      const e = sourceCriterionError(rec(conf?.['sourceCriterion']));
+      if (e === undefined) return undefined;
+      return type === 'inFlightReq' ? `error creating requests limiter: ${e}` : e;
+    }
+    case 'errors': {
+      if (key !== 'status') return undefined;
+      const l = strings(conf?.['status']);
+      return l === undefined ? undefined : statusRangesError(l);
+    }
+    case 'retry': {
+      if (key !== 'attempts') return undefined;
+      const n = conf?.['attempts'] ?? 0;
+      return typeof n === 'number' && Number.isInteger(n) && n <= 0
+        ? `incorrect (or empty) value for attempt (${n})`
+        : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
