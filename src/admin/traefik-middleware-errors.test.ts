@@ -100,6 +100,27 @@ describe("a middleware constructor's error in Traefik's words (traefik-middlewar
     });
   }
 
+  it("words forwardAuth's authResponseHeadersRegex, an error of its build on the middleware itself (forward_auth.go NewForward)", () => {
+    const i = issue(
+      'error',
+      'authResponseHeadersRegex: invalid regular expression "a(": missing closing ")" (at offset 1)',
+      ['http', 'middlewares', 'fa@file'],
+      at,
+    );
+    const text = 'error compiling regular expression a(: error parsing regexp: missing closing ): `a(`';
+    assert.equal(
+      traefikMiddlewareError(i, { forwardAuth: { address: 'http://a', authResponseHeadersRegex: 'a(' } }),
+      text,
+    );
+    assert.equal(
+      traefikMiddlewareError(i, {
+        type: 'forwardAuth',
+        config: { address: 'http://a', authResponseHeadersRegex: 'a(' },
+      }),
+      text,
+    );
+  });
+
   it('takes the regexp from our message when the middleware as written is not at hand', () => {
     const i = mw(
       'http',

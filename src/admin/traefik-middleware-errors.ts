@@ -10,6 +10,8 @@
  * - replacePathRegex: `error compiling regular expression R: <Go's error>`, R as written, Go's on
  *   the trimmed text (replacepathregex/replace_path_regex.go New);
  * - stripPrefixRegex: Go's error for the trimmed text (stripprefixregex/strip_prefix_regex.go);
+ * - forwardAuth's authResponseHeadersRegex: `error compiling regular expression R: <Go's error>`
+ *   (forwardauth/forward_auth.go NewForward);
  * - headers' accessControlAllowOriginListRegex: `error occurred during origin parsing: <Go's
  *   error>` (headers/header.go NewHeader);
  * - ipAllowList / ipWhiteList (HTTP and TCP): `sourceRange is empty, IPAllowLister not created`,
@@ -49,19 +51,28 @@ function typeConfig(written: unknown, type: string): Rec | undefined {
   return w['type'] === type ? rec(w['config']) : undefined;
 }
 
+/** The type of a middleware as written (its one key) or parsed (`{ type, config }`). */
+function typeOf(written: unknown): string | undefined {
+  const w = rec(written);
+  if (w === undefined) return undefined;
+  if (typeof w['type'] === 'string' && 'config' in w) return w['type'];
+  const keys = Object.keys(w);
+  return keys.length === 1 ? keys[0] : undefined;
+}
+
 function strings(v: unknown): string[] | undefined {
   return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
 }
 
 /** The regexp an issue is about: the value as written, else the one our message quotes. */
 function regexOf(i: ConfigIssue, conf: Rec | undefined, key: string): string | undefined {
-  const index = i.path[5];
+  const index = i.path.length === 3 ? undefined : i.path[5];
   const v = conf?.[key];
   if (typeof index === 'number') {
     const l = strings(v);
     if (l?.[index] !== undefined) return l[index];
   } else if (typeof v === 'string') return v;
-  const q = /^invalid regular expression ("(?:[^"\\]|\\.)*")/.exec(i.message);
+  const q = /^(?:\w+: )?invalid regular expression ("(?:[^"\\]|\\.)*")/.exec(i.message);
   if (q === null) return undefined;
   try {
     return JSON.parse(q[1]!) as string;
@@ -144,8 +155,11 @@ function statusRangesError(l: readonly string[]): string | undefined {
  */
 export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string | undefined {
   if (i.path[1] !== 'middlewares' || i.severity !== 'error') return undefined;
-  const type = i.path[3];
-  const key = i.path[4];
+  // An error of the build (the middleware's factory) is on the middleware itself, its field first
+  // in the message (`authResponseHeadersRegex: …`): its type is the one the middleware has.
+  const field = i.path.length === 3 ? /^(\w+): /.exec(i.message)?.[1] : undefined;
+  const type = i.path.length === 3 ? (field === undefined ? undefined : typeOf(written)) : i.path[3];
+  const key = i.path.length === 3 ? field : i.path[4];
   if (typeof type !== 'string') return undefined;
   const conf = typeConfig(written, type);
   switch (type) {
@@ -159,6 +173,12 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
       const e = goCompileError(trimSpace(re));
       if (e === undefined || type === 'stripPrefixRegex') return e;
       return `error compiling regular expression ${re}: ${e}`;
+    }
+    case 'forwardAuth': {
+      if (key !== 'authResponseHeadersRegex') return undefined;
+      const re = regexOf(i, conf, key);
+      const e = re === undefined || re === '' ? undefined : goCompileError(re);
+      return e === undefined ? undefined : `error compiling regular expression ${re}: ${e}`;
     }
     case 'headers': {
       if (key !== 'accessControlAllowOriginListRegex') return undefined;

@@ -52,6 +52,11 @@ const CASES: readonly (readonly [string, string, string])[] = [
     'strconv.Atoi: parsing "5x0": invalid syntax',
   ],
   ['rt', '{ retry: { attempts: -1 } }', 'incorrect (or empty) value for attempt (-1)'],
+  [
+    'fa',
+    '{ forwardAuth: { address: "http://127.0.0.1:1", authResponseHeadersRegex: "a(" } }',
+    'error compiling regular expression a(: error parsing regexp: missing closing ): `a(`',
+  ],
 ];
 
 describe("API: middleware constructor errors in Traefik's words", () => {
