@@ -91,6 +91,13 @@ describe("a middleware constructor's error in Traefik's words (traefik-middlewar
     ],
     // A class (5xx) is refused by Traefik's Atoi.
     [['errors', 'status', 0], { errors: { status: ['5xx'] } }, 'strconv.Atoi: parsing "5xx": invalid syntax'],
+    [
+      ['circuitBreaker', 'expression'],
+      { circuitBreaker: { expression: 'NetworkErrorRatio() > ' } },
+      "1:23: expected operand, found 'EOF'",
+    ],
+    // Past Go's parse (predicate's own checks), ours stays.
+    [['circuitBreaker', 'expression'], { circuitBreaker: { expression: 'Nope() > 0.5' } }, undefined],
     [['retry', 'attempts'], { retry: { attempts: 0 } }, 'incorrect (or empty) value for attempt (0)'],
     [['retry', 'attempts'], { retry: { attempts: 2 } }, undefined],
   ];
@@ -118,6 +125,19 @@ describe("a middleware constructor's error in Traefik's words (traefik-middlewar
         config: { address: 'http://a', authResponseHeadersRegex: 'a(' },
       }),
       text,
+    );
+  });
+
+  it("words buffering's retryExpression Go cannot parse, an error of its build (oxy buffer Retry)", () => {
+    const i = issue(
+      'error',
+      'retryExpression: expected a condition at offset 19, found the end of the expression',
+      ['http', 'middlewares', 'bf@file'],
+      at,
+    );
+    assert.equal(
+      traefikMiddlewareError(i, { buffering: { retryExpression: 'IsNetworkError() &&' } }),
+      "1:20: expected operand, found 'EOF'",
     );
   });
 

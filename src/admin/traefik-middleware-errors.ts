@@ -25,6 +25,11 @@
  *   for inFlightReq (inflightreq/inflight_req.go New);
  * - errors' status: strconv.Atoi's error for the first block it cannot read
  *   (pkg/types/http_code_range.go NewHTTPCodeRanges, customerrors New);
+ * - circuitBreaker's expression, buffering's retryExpression that Go's parser refuses: Go's
+ *   go/parser.ParseExpr text as is (`1:23: expected operand, found 'EOF'`), as vulcand/oxy's
+ *   parseExpression (cbreaker/predicates.go, buffer's Retry option) returns predicate's Parse
+ *   error unwrapped, and Traefik's circuitbreaker and buffering New return oxy's; a predicate
+ *   or type error past the parse keeps ours;
  * - retry's attempts: `incorrect (or empty) value for attempt (N)` (retry/retry.go New).
  *
  * Undefined where Traefik's constructor has no error for what we refuse (ours is then kept).
@@ -35,6 +40,7 @@ import type { ConfigIssue } from '../config/issues.ts';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
 import { goQuote } from '../core/go-string.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
+import { goParseExprError } from './traefik-rule-errors.ts';
 
 type Rec = Readonly<Record<string, unknown>>;
 
@@ -179,6 +185,13 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
       const re = regexOf(i, conf, key);
       const e = re === undefined || re === '' ? undefined : goCompileError(re);
       return e === undefined ? undefined : `error compiling regular expression ${re}: ${e}`;
+    }
+    case 'circuitBreaker':
+    case 'buffering': {
+      const field = type === 'circuitBreaker' ? 'expression' : 'retryExpression';
+      if (key !== field) return undefined;
+      const x = conf?.[field];
+      return typeof x === 'string' && x !== '' ? goParseExprError(x) : undefined;
     }
     case 'headers': {
       if (key !== 'accessControlAllowOriginListRegex') return undefined;

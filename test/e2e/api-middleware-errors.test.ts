@@ -53,6 +53,12 @@ const CASES: readonly (readonly [string, string, string])[] = [
   ],
   ['rt', '{ retry: { attempts: -1 } }', 'incorrect (or empty) value for attempt (-1)'],
   [
+    'cb',
+    '{ circuitBreaker: { expression: "NetworkErrorRatio() > " } }',
+    "1:23: expected operand, found 'EOF'",
+  ],
+  ['bf', '{ buffering: { retryExpression: "IsNetworkError() &&" } }', "1:20: expected operand, found 'EOF'"],
+  [
     'fa',
     '{ forwardAuth: { address: "http://127.0.0.1:1", authResponseHeadersRegex: "a(" } }',
     'error compiling regular expression a(: error parsing regexp: missing closing ): `a(`',
