@@ -64,6 +64,17 @@ describe("a middleware constructor's error in Traefik's words (traefik-middlewar
       { ipAllowList: { sourceRange: ['10.0.0.0/8'], ipStrategy: { depth: 1, excludedIPs: ['1.2.3'] } } },
       undefined,
     ],
+    // ipv6Subnet out of Traefik's range, checked with a depth or without excludedIPs.
+    [
+      ['ipAllowList', 'ipStrategy', 'ipv6Subnet'],
+      { ipAllowList: { sourceRange: ['10.0.0.0/8'], ipStrategy: { depth: 1, ipv6Subnet: 129 } } },
+      'invalid IPv6 subnet 129 value, should be greater to 0 and lower or equal to 128',
+    ],
+    [
+      ['rateLimit', 'sourceCriterion', 'ipStrategy', 'ipv6Subnet'],
+      { rateLimit: { sourceCriterion: { ipStrategy: { excludedIPs: ['10.0.0.1'], ipv6Subnet: 129 } } } },
+      undefined,
+    ],
     [
       ['rateLimit', 'sourceCriterion'],
       { rateLimit: { sourceCriterion: { ipStrategy: {}, requestHeaderName: 'x' } } },

@@ -112,13 +112,23 @@ function firstCheckerError(l: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** dynamic.IPStrategy's Get error: excludedIPs are read only without a depth. */
+/**
+ * dynamic.IPStrategy's Get error: with a depth, its ipv6Subnet's check; else excludedIPs' checker
+ * when there are any; else the ipv6Subnet's check (`invalid IPv6 subnet N value, should be
+ * greater to 0 and lower or equal to 128`).
+ */
 function ipStrategyError(s: Rec | undefined): string | undefined {
   if (s === undefined) return undefined;
   const positive = (v: unknown): boolean => typeof v === 'number' && v > 0;
-  if (positive(s['depth']) || positive(s['cloudflareDepth'])) return undefined;
-  const l = strings(s['excludedIPs']);
-  return l === undefined ? undefined : firstCheckerError(l);
+  const subnet = s['ipv6Subnet'];
+  const subnetError =
+    typeof subnet === 'number' && Number.isInteger(subnet) && (subnet <= 0 || subnet > 128)
+      ? `invalid IPv6 subnet ${subnet} value, should be greater to 0 and lower or equal to 128`
+      : undefined;
+  if (positive(s['depth'])) return subnetError;
+  if (positive(s['cloudflareDepth'])) return undefined;
+  const l = strings(s['excludedIPs']) ?? [];
+  return l.length > 0 ? firstCheckerError(l) : subnetError;
 }
 
 /** middlewares.GetSourceExtractor's error for a sourceCriterion. */

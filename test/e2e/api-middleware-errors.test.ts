@@ -90,12 +90,17 @@ ${routers}    r-chain:
       rule: "Path(\`/chain\`)"
       service: s
       middlewares: [ch]
+    r-chain2:
+      rule: "Path(\`/chain2\`)"
+      service: s
+      middlewares: [ch2]
   services:
     s:
       loadBalancer:
         servers: [{ url: "${backend.url}" }]
   middlewares:
 ${middlewares}    ch: { chain: { middlewares: [rt] } }
+    ch2: { chain: { middlewares: [nowhere] } }
 tcp:
   routers:
     t:
@@ -141,6 +146,12 @@ tcp:
     const web = await fetch(`http://127.0.0.1:${proxy.ports['web']}/chain`);
     assert.equal(web.status, 404);
     await web.arrayBuffer();
+  });
+
+  it("a chain naming a middleware that does not exist: BuildChain's words on the chain and its router", async () => {
+    const text = 'middleware "nowhere@file" does not exist';
+    assert.deepEqual((await get('/api/http/middlewares/ch2@file'))['error'], [text]);
+    assert.deepEqual((await get('/api/http/routers/r-chain2@file'))['error'], [text]);
   });
 
   it("a TCP ipAllowList's CIDR error (pkg/middlewares/tcp/ipallowlist New)", async () => {
