@@ -69,8 +69,11 @@ function qualified(name: string, owner: string): string {
 
 const NO_VALID_EP = 'no valid entryPoint for this router';
 
-/** One issue in Traefik's words, or undefined when we know no Traefik counterpart. */
-function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): string | undefined {
+/**
+ * One issue in Traefik's words, or undefined when we know no Traefik counterpart; null when
+ * Traefik stops at an earlier error of the same object (none for this one).
+ */
+function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): string | null | undefined {
   const m = i.message;
   if (i.path[1] === 'middlewares') {
     const mw = traefikMiddlewareError(i, ctx.written);
@@ -201,7 +204,7 @@ export function traefikErrors(issues: readonly ConfigIssue[], ctx: ErrorContext)
   const seen = new Set<string>();
   const texts = (i: ConfigIssue): string | undefined => {
     const t = traefikText(i, ctx, seen);
-    if (t !== undefined) return t;
+    if (t !== undefined) return t ?? undefined;
     // Ours, unlocated; a warning of ours alone is not Traefik's (status stays enabled).
     if (i.severity !== 'error') return undefined;
     const { file: _f, line: _l, col: _c, ...unlocated } = i;

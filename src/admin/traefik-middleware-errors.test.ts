@@ -10,7 +10,7 @@ const mw = (kind: 'http' | 'tcp', path: (string | number)[], message = 'ours') =
 
 describe("a middleware constructor's error in Traefik's words (traefik-middleware-errors.ts)", () => {
   /** Issue path below the middleware, the middleware as written, Traefik's text (undefined: ours). */
-  const table: readonly (readonly [(string | number)[], unknown, string | undefined])[] = [
+  const table: readonly (readonly [(string | number)[], unknown, string | null | undefined])[] = [
     [
       ['redirectRegex', 'regex'],
       { redirectRegex: { regex: 'a(b' } },
@@ -111,6 +111,18 @@ describe("a middleware constructor's error in Traefik's words (traefik-middlewar
     [['circuitBreaker', 'expression'], { circuitBreaker: { expression: 'Nope() > 0.5' } }, undefined],
     [['retry', 'attempts'], { retry: { attempts: 0 } }, 'incorrect (or empty) value for attempt (0)'],
     [['retry', 'attempts'], { retry: { attempts: 2 } }, undefined],
+    [
+      ['retry', 'status', 0],
+      { retry: { attempts: 2, status: ['5o0'] } },
+      'creating HTTP code ranges: strconv.Atoi: parsing "5o0": invalid syntax',
+    ],
+    // The attempts are checked first: a status error then is not Traefik's.
+    [['retry', 'status', 0], { retry: { attempts: 0, status: ['5o0'] } }, null],
+    [
+      ['retry', 'status'],
+      { retry: { attempts: 0, disableRetryOnNetworkError: true } },
+      'retry middleware requires at least HTTP status codes or retry on TCP',
+    ],
   ];
   for (const [path, written, text] of table) {
     it(`${path.join('.')} of ${JSON.stringify(written)}`, () => {
@@ -182,6 +194,16 @@ describe("a middleware constructor's error in Traefik's words (traefik-middlewar
         errorsOf: () => traefikErrors(own, { kind: 'tcp', name: 'm@file', written }),
       }),
       [text],
+    );
+    // Only the constructor's first error: one Traefik never reaches is not shown.
+    const retry = { retry: { attempts: 0, status: ['5o0'] } };
+    assert.deepEqual(
+      traefikErrors([mw('http', ['retry', 'attempts']), mw('http', ['retry', 'status', 0])], {
+        kind: 'http',
+        name: 'm@file',
+        written: retry,
+      }),
+      ['incorrect (or empty) value for attempt (0)'],
     );
     // Without Traefik's words, ours unlocated, as before.
     assert.deepEqual(

@@ -30,7 +30,9 @@
  *   parseExpression (cbreaker/predicates.go, buffer's Retry option) returns predicate's Parse
  *   error unwrapped, and Traefik's circuitbreaker and buffering New return oxy's; a predicate
  *   or type error past the parse keeps ours;
- * - retry's attempts: `incorrect (or empty) value for attempt (N)` (retry/retry.go New).
+ * - retry: `retry middleware requires at least HTTP status codes or retry on TCP`, `incorrect (or
+ *   empty) value for attempt (N)`, `creating HTTP code ranges: strconv.Atoi: …`, in that order
+ *   (retry/retry.go New, v3.7).
  *
  * Undefined where Traefik's constructor has no error for what we refuse (ours is then kept).
  * Computed when the API is asked, never per request.
@@ -167,9 +169,11 @@ function statusRangesError(l: readonly string[]): string | undefined {
 
 /**
  * Traefik's constructor error for middleware issue `i` (path `[kind, 'middlewares', name, type,
- * …]`), `written` the middleware as written (or parsed); undefined when Traefik has none for it.
+ * …]`), `written` the middleware as written (or parsed); undefined when Traefik has none for it
+ * (ours is kept); null when Traefik's constructor stops at an earlier error of the same
+ * middleware, so that this one is not Traefik's (nor shown in its `error`).
  */
-export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string | undefined {
+export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string | null | undefined {
   if (i.path[1] !== 'middlewares' || i.severity !== 'error') return undefined;
   // An error of the build (the middleware's factory) is on the middleware itself, its field first
   // in the message (`authResponseHeadersRegex: …`): its type is the one the middleware has.
@@ -226,7 +230,7 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
       }
       if (key === 'ipStrategy') {
         // The source range is read first: its error, if any, is Traefik's.
-        if (range.length === 0 || firstCheckerError(range) !== undefined) return undefined;
+        if (range.length === 0 || firstCheckerError(range) !== undefined) return null;
         return ipStrategyError(rec(conf?.['ipStrategy']));
       }
       return undefined;
@@ -244,11 +248,22 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
       return l === undefined ? undefined : statusRangesError(l);
     }
     case 'retry': {
-      if (key !== 'attempts') return undefined;
+      // retry.New's order (v3.7): no status while network errors are not retried, the attempts,
+      // then the status ranges.
+      const status = strings(conf?.['status']) ?? [];
+      const nothing = 'retry middleware requires at least HTTP status codes or retry on TCP';
+      if (conf?.['disableRetryOnNetworkError'] === true && status.length === 0)
+        return key === 'status' || key === 'disableRetryOnNetworkError' ? nothing : null;
       const n = conf?.['attempts'] ?? 0;
-      return typeof n === 'number' && Number.isInteger(n) && n <= 0
-        ? `incorrect (or empty) value for attempt (${n})`
-        : undefined;
+      const attempts =
+        typeof n === 'number' && Number.isInteger(n) && n <= 0
+          ? `incorrect (or empty) value for attempt (${n})`
+          : undefined;
+      if (key === 'attempts') return attempts;
+      if (key !== 'status') return undefined;
+      if (attempts !== undefined) return null;
+      const e = statusRangesError(status);
+      return e === undefined ? undefined : `creating HTTP code ranges: ${e}`;
     }
     default:
       return undefined;

@@ -52,6 +52,13 @@ const CASES: readonly (readonly [string, string, string])[] = [
     'strconv.Atoi: parsing "5x0": invalid syntax',
   ],
   ['rt', '{ retry: { attempts: -1 } }', 'incorrect (or empty) value for attempt (-1)'],
+  // Only the first error retry.New meets: the attempts before the status.
+  ['rt2', '{ retry: { attempts: 0, status: ["5o0"] } }', 'incorrect (or empty) value for attempt (0)'],
+  [
+    'rs',
+    '{ retry: { attempts: 2, status: ["5o0"] } }',
+    'creating HTTP code ranges: strconv.Atoi: parsing "5o0": invalid syntax',
+  ],
   [
     'cb',
     '{ circuitBreaker: { expression: "NetworkErrorRatio() > " } }',
