@@ -27,6 +27,13 @@ describe("a middleware constructor's error in Traefik's words (traefik-middlewar
       { stripPrefixRegex: { regex: ['/a', '(?i'] } },
       'error parsing regexp: invalid or unsupported Perl syntax: `(?i`',
     ],
+    // The constructor stops at the first regexp Go refuses: a later one's error is not Traefik's.
+    [['stripPrefixRegex', 'regex', 1], { stripPrefixRegex: { regex: ['a(', '(?i'] } }, null],
+    [
+      ['headers', 'accessControlAllowOriginListRegex', 1],
+      { headers: { accessControlAllowOriginListRegex: ['*', 'b('] } },
+      null,
+    ],
     [
       ['headers', 'accessControlAllowOriginListRegex', 0],
       { headers: { accessControlAllowOriginListRegex: ['[z-a]'] } },

@@ -89,6 +89,22 @@ function regexOf(i: ConfigIssue, conf: Rec | undefined, key: string): string | u
   }
 }
 
+/**
+ * Whether a regexp before the one issue `i` is about (in the list `conf[key]`) fails Go's
+ * compile: the constructor stops there, so this one's error is not Traefik's.
+ */
+function earlierFails(
+  i: ConfigIssue,
+  conf: Rec | undefined,
+  key: string,
+  prep: (s: string) => string,
+): boolean {
+  const index = i.path[5];
+  const l = strings(conf?.[key]);
+  if (typeof index !== 'number' || l === undefined) return false;
+  return l.slice(0, index).some((x) => goCompileError(prep(x)) !== undefined);
+}
+
 /** Go's regexp.Compile error text for `re`, or undefined when Go compiles it. */
 function goCompileError(re: string): string | undefined {
   const e = goRegexpError(re);
@@ -187,6 +203,7 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
     case 'replacePathRegex':
     case 'stripPrefixRegex': {
       if (key !== 'regex') return undefined;
+      if (type === 'stripPrefixRegex' && earlierFails(i, conf, key, (x) => trimSpace(x))) return null;
       const re = regexOf(i, conf, 'regex');
       if (re === undefined) return undefined;
       if (type === 'redirectRegex') return goCompileError(re);
@@ -209,6 +226,7 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
     }
     case 'headers': {
       if (key !== 'accessControlAllowOriginListRegex') return undefined;
+      if (earlierFails(i, conf, key, (x) => x)) return null;
       const re = regexOf(i, conf, key);
       const e = re === undefined ? undefined : goCompileError(re);
       return e === undefined ? undefined : `error occurred during origin parsing: ${e}`;
