@@ -171,6 +171,19 @@ describe("a middleware constructor's error in Traefik's words (traefik-middlewar
     );
   });
 
+  it("words a chain cycle as BuildChain's checkRecursion", () => {
+    const i = issue(
+      'error',
+      'chain cycle: loop → loop2 → loop',
+      ['http', 'middlewares', 'loop@file', 'chain', 'middlewares'],
+      at,
+    );
+    assert.equal(
+      traefikMiddlewareError(i, undefined),
+      'could not instantiate middleware loop@file: recursion detected in loop@file->loop2@file->loop@file',
+    );
+  });
+
   it('takes the regexp from our message when the middleware as written is not at hand', () => {
     const i = mw(
       'http',

@@ -34,6 +34,9 @@
  *   empty) value for attempt (N)`, `creating HTTP code ranges: strconv.Atoi: …`, in that order
  *   (retry/retry.go New, v3.7).
  *
+ * - a chain cycle: `could not instantiate middleware m@p: recursion detected in m@p->n@p->m@p`
+ *   (middlewares.go checkRecursion), the cycle read from the chain the issue is about.
+ *
  * Undefined where Traefik's constructor has no error for what we refuse (ours is then kept).
  * Computed when the API is asked, never per request.
  */
@@ -41,6 +44,7 @@
 import type { ConfigIssue } from '../config/issues.ts';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
 import { goQuote } from '../core/go-string.ts';
+import { providerOf } from '../core/qualified-name.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
 import { goParseExprError } from './traefik-rule-errors.ts';
 
@@ -191,6 +195,14 @@ function statusRangesError(l: readonly string[]): string | undefined {
  */
 export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string | null | undefined {
   if (i.path[1] !== 'middlewares' || i.severity !== 'error') return undefined;
+  const cycle = /^chain cycle: (.+)$/.exec(i.message);
+  if (cycle !== null && typeof i.path[2] === 'string') {
+    // BuildChain's checkRecursion, the chain entered at this one: `could not instantiate
+    // middleware m@p: recursion detected in m@p->n@p->m@p`.
+    const p = providerOf(i.path[2]);
+    const names = cycle[1]!.split(' → ').map((n) => (n.includes('@') || p === '' ? n : `${n}@${p}`));
+    return `could not instantiate middleware ${names.at(-1)}: recursion detected in ${names.join('->')}`;
+  }
   // An error of the build (the middleware's factory) is on the middleware itself, its field first
   // in the message (`authResponseHeadersRegex: …`): its type is the one the middleware has.
   const field = i.path.length === 3 ? /^(\w+): /.exec(i.message)?.[1] : undefined;

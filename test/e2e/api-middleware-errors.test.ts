@@ -97,6 +97,10 @@ ${routers}    r-chain:
       rule: "Path(\`/chain\`)"
       service: s
       middlewares: [ch]
+    r-loop:
+      rule: "Path(\`/loop\`)"
+      service: s
+      middlewares: [loop]
     r-chain2:
       rule: "Path(\`/chain2\`)"
       service: s
@@ -108,6 +112,8 @@ ${routers}    r-chain:
   middlewares:
 ${middlewares}    ch: { chain: { middlewares: [rt] } }
     ch2: { chain: { middlewares: [nowhere] } }
+    loop: { chain: { middlewares: [loop2] } }
+    loop2: { chain: { middlewares: [loop] } }
 tcp:
   routers:
     t:
@@ -159,6 +165,13 @@ tcp:
     const text = 'middleware "nowhere@file" does not exist';
     assert.deepEqual((await get('/api/http/middlewares/ch2@file'))['error'], [text]);
     assert.deepEqual((await get('/api/http/routers/r-chain2@file'))['error'], [text]);
+  });
+
+  it("a chain cycle: checkRecursion's words on the chain and its router", async () => {
+    const text =
+      'could not instantiate middleware loop@file: recursion detected in loop@file->loop2@file->loop@file';
+    assert.deepEqual((await get('/api/http/middlewares/loop@file'))['error'], [text]);
+    assert.deepEqual((await get('/api/http/routers/r-loop@file'))['error'], [text]);
   });
 
   it("a TCP ipAllowList's CIDR error (pkg/middlewares/tcp/ipallowlist New)", async () => {
