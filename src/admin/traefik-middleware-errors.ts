@@ -23,6 +23,8 @@
  *   GetSourceExtractor: `iPStrategy and RequestHeaderName are mutually exclusive`…), bare for
  *   rateLimit (ratelimiter/rate_limiter.go New), wrapped as `error creating requests limiter: …`
  *   for inFlightReq (inflightreq/inflight_req.go New);
+ * - rateLimit's negative period: `negative value not valid for period: -1s` (Go's Duration
+ *   String), after its source criterion;
  * - errors' status: strconv.Atoi's error for the first block it cannot read
  *   (pkg/types/http_code_range.go NewHTTPCodeRanges, customerrors New);
  * - circuitBreaker's expression, buffering's retryExpression that Go's parser refuses: Go's
@@ -42,6 +44,7 @@
  */
 
 import type { ConfigIssue } from '../config/issues.ts';
+import { durationString, parseGoDuration } from '../core/go-duration.ts';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
 import { goQuote } from '../core/go-string.ts';
 import { providerOf } from '../core/qualified-name.ts';
@@ -165,6 +168,21 @@ function sourceCriterionError(c: Rec | undefined): string | undefined {
   return ip ? ipStrategyError(rec(c['ipStrategy'])) : undefined;
 }
 
+/**
+ * Traefik's ptypes.Duration of a value as written, in nanoseconds (Set: an integer is seconds,
+ * else time.ParseDuration); undefined when it does not read.
+ */
+function traefikDuration(v: unknown): bigint | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) * 1_000_000_000n : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (/^[+-]?\d+$/.test(v)) return BigInt(v) * 1_000_000_000n;
+  try {
+    return parseGoDuration(v);
+  } catch {
+    return undefined;
+  }
+}
+
 /** strconv.Atoi's error for `s`, or undefined when it reads. */
 function atoiError(s: string): string | undefined {
   const q = goQuote(s);
@@ -267,6 +285,14 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
     }
     case 'rateLimit':
     case 'inFlightReq': {
+      if (type === 'rateLimit' && key === 'period') {
+        // rate_limiter.go New: the source criterion first, then `period < 0`.
+        if (sourceCriterionError(rec(conf?.['sourceCriterion'])) !== undefined) return null;
+        const ns = traefikDuration(conf?.['period']);
+        return ns !== undefined && ns < 0n
+          ? `negative value not valid for period: ${durationString(ns)}`
+          : undefined;
+      }
       if (key !== 'sourceCriterion') return undefined;
       const e = sourceCriterionError(rec(conf?.['sourceCriterion']));
       if (e === undefined) return undefined;

@@ -51,6 +51,7 @@ const CASES: readonly (readonly [string, string, string])[] = [
     '{ errors: { status: ["500", "5x0"], service: s, query: "/" } }',
     'strconv.Atoi: parsing "5x0": invalid syntax',
   ],
+  ['rl', '{ rateLimit: { average: 1, period: -1500ms } }', 'negative value not valid for period: -1.5s'],
   ['rt', '{ retry: { attempts: -1 } }', 'incorrect (or empty) value for attempt (-1)'],
   // Only the first error retry.New meets: the attempts before the status.
   ['rt2', '{ retry: { attempts: 0, status: ["5o0"] } }', 'incorrect (or empty) value for attempt (0)'],
