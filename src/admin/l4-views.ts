@@ -88,11 +88,11 @@ function l4ObjectStatus(
   kind: L4Kind,
   section: 'services' | 'middlewares',
   name: string,
-  issues: Parameters<typeof objectStatus>[3],
+  issues: Parameters<typeof objectStatus>[4],
   off: boolean,
 ): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
   if (!l4Reached(snap, kind).has(`${section}/${name}`)) return { status: 'enabled' };
-  return objectStatus(snap, kind, name, issues, off);
+  return objectStatus(snap, kind, section, name, issues, off);
 }
 
 /** Names of one section's objects (for lookups by short name). */

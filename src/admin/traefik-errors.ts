@@ -42,6 +42,7 @@
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { goQuote } from '../core/go-string.ts';
 import { providerOf } from '../core/qualified-name.ts';
+import { traefikMiddlewareError } from './traefik-middleware-errors.ts';
 import { traefikHttpRuleError, traefikTcpRuleError } from './traefik-rule-errors.ts';
 
 export type TraefikStatus = 'enabled' | 'warning' | 'disabled';
@@ -56,6 +57,8 @@ export interface ErrorContext {
   readonly ruleSyntax?: string;
   /** Traefik's errors of another object of the same kind (a router's service or middleware). */
   readonly errorsOf?: (section: 'services' | 'middlewares', name: string) => readonly string[];
+  /** A middleware as written (or parsed), for its constructor's errors (traefik-middleware-errors.ts). */
+  readonly written?: unknown;
 }
 
 /** Traefik's GetQualifiedName: a name without `@` is read in the owner's provider. */
@@ -66,9 +69,16 @@ function qualified(name: string, owner: string): string {
 
 const NO_VALID_EP = 'no valid entryPoint for this router';
 
-/** One issue in Traefik's words, or undefined when we know no Traefik counterpart. */
-function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): string | undefined {
+/**
+ * One issue in Traefik's words, or undefined when we know no Traefik counterpart; null when
+ * Traefik stops at an earlier error of the same object (none for this one).
+ */
+function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): string | null | undefined {
   const m = i.message;
+  if (i.path[1] === 'middlewares') {
+    const mw = traefikMiddlewareError(i, ctx.written);
+    if (mw !== undefined) return mw;
+  }
   const ep = /^entry point `(.+)` does not exist/.exec(m);
   if (ep !== null) return `entryPoint "${ep[1]}" doesn't exist`;
   const missing = /^(service|middleware) `(.+)` does not exist(?: in the (?:tcp|udp) section)?$/.exec(m);
@@ -194,7 +204,7 @@ export function traefikErrors(issues: readonly ConfigIssue[], ctx: ErrorContext)
   const seen = new Set<string>();
   const texts = (i: ConfigIssue): string | undefined => {
     const t = traefikText(i, ctx, seen);
-    if (t !== undefined) return t;
+    if (t !== undefined) return t ?? undefined;
     // Ours, unlocated; a warning of ours alone is not Traefik's (status stays enabled).
     if (i.severity !== 'error') return undefined;
     const { file: _f, line: _l, col: _c, ...unlocated } = i;

@@ -569,6 +569,21 @@ function parseGoExpr(rule: string): { ok: true; x: Expr } | { ok: false; text: s
   return { ok: false, text: `${first.line}:${col}: ${first.msg}${more}` };
 }
 
+/**
+ * Go's go/parser.ParseExpr error text for an expression (`1:23: expected operand, found 'EOF'`),
+ * which vulcand/predicate's Parse returns as is; undefined when Go parses it or this reading
+ * cannot tell (a circuit breaker's or buffering's expression: traefik-middleware-errors.ts).
+ */
+export function goParseExprError(expr: string): string | undefined {
+  try {
+    const r = parseGoExpr(expr);
+    return r.ok ? undefined : r.text;
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // vulcand/predicate over rules.NewParser's functions: the rules.Tree.
 

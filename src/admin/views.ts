@@ -182,6 +182,7 @@ export function errorsOfObjects(
         kind,
         name,
         errorsOf: errorsOfObjects(snapshot, kind, visiting),
+        written: writtenOf(snapshot, kind, section, name),
       });
     } finally {
       visiting.delete(key);
@@ -265,15 +266,37 @@ export function routerStatus(
   return { status: traefikStatusOf(off, errors), ...errorField(errors) };
 }
 
+/**
+ * A service or middleware as written when its errors disabled it (else as in force), for its
+ * constructor's errors in Traefik's words (traefik-middleware-errors.ts).
+ */
+function writtenOf(
+  snapshot: RuntimeSnapshot,
+  kind: 'http' | 'tcp' | 'udp',
+  section: 'services' | 'middlewares',
+  name: string,
+): unknown {
+  const d = disabledObject(snapshot, section, name, kind === 'http' ? undefined : kind);
+  if (d !== undefined) return d.value;
+  if (kind !== 'http') return undefined;
+  return snapshot.config.http[section][name];
+}
+
 /** An object's Traefik `status` and `error` that is not a router (traefik-errors.ts). */
 export function objectStatus(
   snapshot: RuntimeSnapshot,
   kind: 'http' | 'tcp' | 'udp',
+  section: 'services' | 'middlewares',
   name: string,
   issues: readonly ConfigIssue[],
   off: boolean,
 ): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
-  const errors = traefikErrors(issues, { kind, name, errorsOf: errorsOfObjects(snapshot, kind) });
+  const errors = traefikErrors(issues, {
+    kind,
+    name,
+    errorsOf: errorsOfObjects(snapshot, kind),
+    written: writtenOf(snapshot, kind, section, name),
+  });
   return { status: traefikStatusOf(off, errors), ...errorField(errors) };
 }
 
@@ -322,7 +345,7 @@ function httpObjectStatus(
   off: boolean,
 ): { readonly status: ObjectStatus; readonly error?: readonly string[] } {
   if (!usedBy(snapshot).reached.has(`${section}/${name}`)) return { status: 'enabled' };
-  return objectStatus(snapshot, 'http', name, issues, off);
+  return objectStatus(snapshot, 'http', section, name, issues, off);
 }
 
 /** `a` and `b` merged, sorted, once each (Traefik's PopulateUsedBy sorts usedBy). */
