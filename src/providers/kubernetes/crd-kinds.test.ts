@@ -129,7 +129,7 @@ describe('Traefik CRD kinds → configuration', () => {
     );
   });
 
-  it('builds a failover TraefikService over Kubernetes Services, with errors and healthCheck (Traefik v3.7, PR #12733)', () => {
+  it('builds a failover TraefikService over Kubernetes Services, with errors (Traefik v3.7, PR #12733)', () => {
     const [sa, ea] = app('main-svc', '10.0.0.1');
     const [sb, eb] = app('backup-svc', '10.0.0.2');
     const { config, issues } = build({
@@ -141,18 +141,20 @@ describe('Traefik CRD kinds → configuration', () => {
             service: { name: 'main-svc', port: 80 },
             fallback: { name: 'backup-svc', port: 80 },
             errors: { status: ['500-504'], maxRequestBodyBytes: 1048576 },
-            healthCheck: {},
           },
         }),
       ],
     });
+    // No healthCheck here: a Kubernetes Service's load balancer has none (the CRD's healthCheck is
+    // for ExternalName services only), so a failover healthCheck, which follows the fallback's
+    // health, would be refused as Traefik v3.7's getFailoverServiceHandler refuses it.
     assert.deepEqual(issues, []);
     const fo = config.http.services['default-my-failover'];
     assert.ok(fo?.kind === 'failover');
     assert.equal(fo.failover.service, 'default-main-svc-80');
     assert.equal(fo.failover.fallback, 'default-backup-svc-80');
     assert.deepEqual(fo.failover.errors, { status: [{ from: 500, to: 504 }], maxRequestBodyBytes: 1048576 });
-    assert.deepEqual(fo.failover.healthCheck, {});
+    assert.equal(fo.failover.healthCheck, undefined);
     const main = config.http.services['default-main-svc-80'];
     assert.ok(main?.kind === 'loadBalancer');
     assert.deepEqual(
@@ -205,6 +207,9 @@ describe('Traefik CRD kinds → configuration', () => {
           failover: {
             service: { name: 'split', kind: 'TraefikService', middlewares: [{ name: 'mark-a' }] },
             fallback: { name: 'mirror', kind: 'TraefikService', middlewares: [{ name: 'mark-b' }] },
+            // The main service reports no health (weighted without healthCheck): Traefik takes
+            // the failover only with errors.status (getFailoverServiceHandler).
+            errors: { status: ['500-599'] },
           },
         }),
       ],
