@@ -27,6 +27,7 @@ import { domainToASCII } from 'node:url';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
 import { goQuote } from '../core/go-string.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
+import { matcherSpellings } from '../router/rule/parser.ts';
 import { isAscii } from '../router/rule/text.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -620,19 +621,6 @@ const GO_TYPE: Record<Expr['t'], string> = {
 /** A value predicate's parse makes: a rules.Tree, or a literal's Go value. */
 type Value = Tree | string | number;
 
-/** rules.NewParser's function names: each matcher as written, lower, UPPER and Title case. */
-function functionNames(matchers: readonly string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const name of matchers) {
-    const lower = name.toLowerCase();
-    m.set(name, name);
-    m.set(lower, name);
-    m.set(name.toUpperCase(), name);
-    m.set(lower[0]!.toUpperCase() + lower.slice(1), name);
-  }
-  return m;
-}
-
 /** predicate's parse: a Value, or a thrown PredicateError / Unsupported. */
 function predicate(x: Expr, fns: Map<string, string>): Value {
   switch (x.t) {
@@ -716,7 +704,7 @@ function readRule(
   const parsed = parseGoExpr(rule);
   if (!parsed.ok) return { goError: parsed.text };
   try {
-    const t = predicate(parsed.x, functionNames(matchers));
+    const t = predicate(parsed.x, matcherSpellings(matchers));
     return typeof t !== 'object' ? { notTree: true } : { tree: t };
   } catch (e) {
     if (e instanceof PredicateError) return { predicateError: e.message };

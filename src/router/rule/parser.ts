@@ -27,10 +27,13 @@ export type ParseResult<N extends string = MatcherName> =
 /** Deeper nesting than this is certainly not a hand-written rule; refuse it before the stack does. */
 const MAX_DEPTH = 200;
 
-/** The spellings Traefik registers for each matcher name (as written, lower, upper, Capitalised). */
-function spellings<N extends string>(arity: Readonly<Record<N, readonly number[]>>): ReadonlyMap<string, N> {
+/**
+ * The spellings Traefik registers for each matcher name (as written, lower, upper, Capitalised:
+ * rules.NewParser's function names).
+ */
+export function matcherSpellings<N extends string>(names: readonly N[]): Map<string, N> {
   const m = new Map<string, N>();
-  for (const name of Object.keys(arity) as N[]) {
+  for (const name of names) {
     const lower = name.toLowerCase();
     m.set(name, name);
     m.set(lower, name);
@@ -253,7 +256,7 @@ export function parseRuleWith<N extends string>(rule: string, grammar: RuleGramm
   if (!lexed.ok) return lexed;
   let names = compiledSpellings.get(grammar) as ReadonlyMap<string, N> | undefined;
   if (names === undefined) {
-    names = spellings(grammar.arity);
+    names = matcherSpellings(Object.keys(grammar.arity) as N[]);
     compiledSpellings.set(grammar, names);
   }
   try {
