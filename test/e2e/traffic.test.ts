@@ -1075,8 +1075,10 @@ describe('rateLimit', () => {
     depth: { rule: "PathPrefix(\`/depth\`)", service: be, middlewares: [rl-depth], entryPoints: [edge] }
     paced: { rule: "PathPrefix(\`/paced\`)", service: be, middlewares: [rl-paced], entryPoints: [web] }
     by-key: { rule: "PathPrefix(\`/by-key\`)", service: be, middlewares: [rl-key], entryPoints: [web] }
+    no-key: { rule: "PathPrefix(\`/no-key\`)", service: be, middlewares: [rl-nokey], entryPoints: [web] }
   middlewares:
     rl-key: { rateLimit: { average: 1, period: 10s, burst: 1, sourceCriterion: { requestHeaderName: X-Key } } }
+    rl-nokey: { rateLimit: { average: 1, period: 10s, burst: 1, sourceCriterion: { requestHeaderName: "" } } }
     rl-paced: { rateLimit: { average: 1, period: 1s, burst: 1 } }
     rl-plain: { rateLimit: { ${limit} } }
     rl-spoof: { rateLimit: { ${limit} } }
@@ -1147,6 +1149,17 @@ describe('rateLimit', () => {
     assert.equal(await get('127.0.0.2', 'k1'), 200);
     assert.equal(await get('127.0.0.1', 'k1'), 429, 'the key, not the address, is the source');
     assert.equal(await get('127.0.0.1', 'k2'), 200);
+  });
+
+  it('takes an empty requestHeaderName as not set: keyed on the peer address (Traefik GetSourceExtractor)', async () => {
+    const get = (localAddress: string, key?: string) =>
+      send(agent, proxy.port, '/no-key', {
+        localAddress,
+        ...(key === undefined ? {} : { headers: { 'x-key': key } }),
+      }).then((r) => r.status);
+    assert.equal(await get('127.0.0.3'), 200);
+    assert.equal(await get('127.0.0.3', 'other'), 429, 'the same peer, whatever its headers');
+    assert.equal(await get('127.0.0.4'), 200, 'another peer has its own bucket');
   });
 
   it('with ipStrategy depth 1 behind a trusted proxy, gives each X-Forwarded-For client its own bucket', async () => {

@@ -33,7 +33,13 @@ export const ipStrategy = strictObject({
  */
 const sourceCriterion = strictObject({
   ipStrategy: ipStrategy.optional(),
-  requestHeaderName: z.string().regex(TOKEN, 'must be a valid header field name').optional(),
+  // An empty one is not set, as Traefik's GetSourceExtractor tests `RequestHeaderName == ""`
+  // (pkg/middlewares/middleware.go).
+  requestHeaderName: z
+    .string()
+    .refine((s) => s === '' || TOKEN.test(s), 'must be a valid header field name')
+    .transform((s) => (s === '' ? undefined : s))
+    .optional(),
   requestHost: z.boolean().default(false),
 }).superRefine((v, ctx) => {
   const set = [v.ipStrategy !== undefined, v.requestHeaderName !== undefined, v.requestHost].filter(Boolean);
