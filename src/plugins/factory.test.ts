@@ -170,10 +170,11 @@ describe('plugin middleware', () => {
         config: { name: 'stamp', options: {} },
       },
     );
-    // From a file, `stamp:` with no value is dropped (as Traefik's decoder drops it): the error says so.
+    // From a file, `stamp:` with no value is dropped (as Traefik's decoder drops it), which leaves
+    // `plugin` empty: Traefik's decoder refuses the file for it (paerser), so here.
     const file = parseDynamic('http:\n  middlewares:\n    a:\n      plugin:\n        stamp:\n', 'd.yaml');
     assert.deepEqual(file.issues.map(formatIssue), [
-      'd.yaml:5:9: http.middlewares.a.plugin: a plugin middleware names its plugin (one without options takes `{}`: `myPlugin: {}`) (expected plugin: { <name from experimental.localPlugins>: { …options } })',
+      'd.yaml:4:7: http.middlewares.a.plugin: `plugin` cannot be a standalone element: an empty section here makes Traefik refuse the whole file (paerser: it needs at least one key under it)',
     ]);
     const two = dynamicConfigSchema.safeParse({ http: { middlewares: { a: { plugin: { x: {}, y: {} } } } } });
     assert.equal(two.success, false);
