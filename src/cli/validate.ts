@@ -134,15 +134,18 @@ async function tlsIssues(
     },
     found,
   );
-  const locate = update.locate;
-  return found.map((i) => {
-    if (i.file !== undefined || locate === undefined) return i;
-    const local = i.path.map((seg, k) =>
-      k === 2 && typeof seg === 'string' ? seg.replace(/@file$/, '') : seg,
-    );
-    const { exact: _, ...where } = locate(local, 'value');
-    return where.file === undefined ? { ...i, path: local } : { ...i, path: local, ...where };
-  });
+  return found.map((i) => inFiles(i, update.locate, 'value'));
+}
+
+/**
+ * An issue of a build over the file provider's configuration as the load's issues are: its names
+ * as written (`a@file` → `a`), located in the files at `target` unless it already is.
+ */
+function inFiles(i: ConfigIssue, locate: Locator | undefined, target: 'key' | 'value'): ConfigIssue {
+  const path = i.path.map((seg) => (typeof seg === 'string' ? seg.replace(/@file$/, '') : seg));
+  if (i.file !== undefined || locate === undefined) return { ...i, path };
+  const { exact: _, ...where } = locate(path, target);
+  return where.file === undefined ? { ...i, path } : { ...i, path, ...where };
 }
 
 /**
@@ -183,23 +186,15 @@ async function buildIssues(
     cache.closeAll();
     ticker.stop();
   }
-  // The file provider's names (`a@file` → `a`), as the load's issues name them.
-  const local = (i: ConfigIssue): ConfigIssue['path'] =>
-    i.path.map((seg) => (typeof seg === 'string' ? seg.replace(/@file$/, '') : seg));
-  const seen = new Set(known.map((i) => `${local(i).join('.')}\n${i.message}`));
-  const locate = update.locate;
+  const keyOf = (i: ConfigIssue): string => `${i.path.join('.')}\n${i.message}`;
+  const seen = new Set(known.map((i) => keyOf(inFiles(i, undefined, 'key'))));
   const out: ConfigIssue[] = [];
-  for (const i of errors) {
-    const path = local(i);
-    const key = `${path.join('.')}\n${i.message}`;
-    if (seen.has(key) || concernsSkipped(i, path)) continue;
+  for (const e of errors) {
+    const i = inFiles(e, update.locate, 'key');
+    const key = keyOf(i);
+    if (seen.has(key) || concernsSkipped(i, i.path)) continue;
     seen.add(key);
-    if (i.file !== undefined || locate === undefined) {
-      out.push({ ...i, path });
-      continue;
-    }
-    const { exact: _, ...where } = locate(path, 'key');
-    out.push(where.file === undefined ? { ...i, path } : { ...i, path, ...where });
+    out.push(i);
   }
   return out;
 }
