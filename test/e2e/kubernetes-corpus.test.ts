@@ -38,13 +38,20 @@ import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import type { DynamicConfig } from '../../src/config/dynamic/schema.ts';
 import type { RuleChecker } from '../../src/config/dynamic/validate.ts';
-import { type ConfigIssue, formatIssue } from '../../src/config/issues.ts';
+import { type ConfigIssue, formatIssue, issue } from '../../src/config/issues.ts';
 import {
   kubernetesCrdProviderSchema,
   kubernetesIngressProviderSchema,
 } from '../../src/config/static/providers.ts';
 import { updateFromData } from '../../src/providers/dynamic-data.ts';
 import { type CrdObjects, crdConfig } from '../../src/providers/kubernetes/crd-config.ts';
+import {
+  CONTROLLER,
+  type GatewayObjects,
+  gatewayConfig,
+  gatewayUpdate,
+} from '../../src/providers/kubernetes/gateway-config.ts';
+import type { Condition } from '../../src/providers/kubernetes/gateway-status.ts';
 import type { KubeObject } from '../../src/providers/kubernetes/informer.ts';
 import { ingressConfig } from '../../src/providers/kubernetes/ingress-config.ts';
 import { checkRule } from '../../src/runtime/rule-checks.ts';
@@ -70,6 +77,11 @@ interface Entry {
   readonly crdOptions?: Readonly<Record<string, unknown>>;
   /** The Ingress provider's options it runs with (its `ingressClass`). */
   readonly ingressOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * The Gateway provider's entry points (name → port) when its Traefik does not run the Helm
+   * chart's `web` :8000 and `websecure` :8443 (a listener goes to the entry point of its port).
+   */
+  readonly entryPointPorts?: Readonly<Record<string, number>>;
   /** The other providers its Traefik runs (`file`): their objects (`x@file`) are taken as there. */
   readonly providers?: readonly string[];
   readonly note?: string;
@@ -99,6 +111,26 @@ const CRD_KINDS: Readonly<Record<string, keyof CrdObjects>> = {
   MiddlewareTCP: 'middlewareTCPs',
   ServersTransportTCP: 'serversTransportTCPs',
 };
+/**
+ * The Gateway provider's kinds (group gateway.networking.k8s.io), as its informers list them
+ * (gateway-provider.ts). The API server serves an object applied at any of a CRD's served versions
+ * at the others too (v1beta1 HTTPRoutes are read as v1), so the version is not checked here.
+ */
+const GW_GROUP = 'gateway.networking.k8s.io/';
+const GW_KINDS: Readonly<Record<string, keyof GatewayObjects>> = {
+  GatewayClass: 'gatewayClasses',
+  Gateway: 'gateways',
+  HTTPRoute: 'httpRoutes',
+  GRPCRoute: 'grpcRoutes',
+  TCPRoute: 'tcpRoutes',
+  TLSRoute: 'tlsRoutes',
+  ReferenceGrant: 'referenceGrants',
+  BackendTLSPolicy: 'backendTLSPolicies',
+  ListenerSet: 'listenerSets',
+};
+const GW_ROUTES = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute']);
+/** The entry points of Traefik's Helm chart (and of k3s's and RKE2's bundled Traefik). */
+const HELM_ENTRY_POINTS: Readonly<Record<string, number>> = { web: 8000, websecure: 8443 };
 const INTERNAL = new Set(['api', 'dashboard', 'ping', 'prometheus']);
 const PEM = selfSignedCertificate(['corpus.test']);
 /** `test:test` (Apache's htpasswd -m). */
@@ -133,6 +165,12 @@ const keyOf = (o: Obj): string =>
 
 interface Cluster {
   crd: Record<string, KubeObject[]>;
+  /** The Gateway API objects, by GatewayObjects field; Gateways and GatewayClasses by `ns/name`. */
+  gateway: Record<string, KubeObject[]>;
+  gateways: Map<string, KubeObject>;
+  gatewayClasses: Map<string, KubeObject>;
+  /** Entry points for the listeners of the Gateways added as the rest of the cluster. */
+  entryPoints: Record<string, number>;
   ingresses: KubeObject[];
   services: Map<string, Obj>;
   secrets: Map<string, Obj>;
@@ -142,6 +180,10 @@ interface Cluster {
 function clusterOf(objects: readonly Obj[], renameV2: boolean): Cluster {
   const c: Cluster = {
     crd: {},
+    gateway: {},
+    gateways: new Map(),
+    gatewayClasses: new Map(),
+    entryPoints: {},
     ingresses: [],
     services: new Map(),
     secrets: new Map(),
@@ -155,6 +197,15 @@ function clusterOf(objects: readonly Obj[], renameV2: boolean): Cluster {
       const list = c.crd[field] ?? [];
       list.push(o as KubeObject);
       c.crd[field] = list;
+    } else if (o.apiVersion?.startsWith(GW_GROUP) === true && GW_KINDS[o.kind ?? ''] !== undefined) {
+      if (o.kind === 'Gateway') c.gateways.set(id, o as KubeObject);
+      else if (o.kind === 'GatewayClass') c.gatewayClasses.set(o.metadata.name, o as KubeObject);
+      else {
+        const f = GW_KINDS[o.kind ?? '']!;
+        const list = c.gateway[f] ?? [];
+        list.push(o as KubeObject);
+        c.gateway[f] = list;
+      }
     } else if (o.apiVersion === 'networking.k8s.io/v1' && o.kind === 'Ingress')
       c.ingresses.push(o as KubeObject);
     else if (o.apiVersion === 'v1' && o.kind === 'Service') c.services.set(id, o);
@@ -258,18 +309,90 @@ function build(c: Cluster, entries: readonly Entry[]): Built {
   // Both providers run side by side (Traefik's Helm chart enables both): each may name the other's.
   // Rules as Traefik v3 reads them by default (core.defaultRuleSyntax v3), a route's `syntax` aside.
   const v3Rules: RuleChecker = (rule, language, syntax) => checkRule(rule, language, syntax ?? 'v3');
-  const validation = (other: string) => ({
+  const validation = (...other: string[]) => ({
     checkRule: v3Rules,
     internalServices: INTERNAL,
-    knownProviders: [other, ...others],
+    knownProviders: [...other, ...others],
   });
-  const u1 = updateFromData(crd.data, 'kubernetescrd', crd.sourceOf, validation('kubernetes'), crd.issues);
-  const u2 = updateFromData(ing.data, 'kubernetes', ing.sourceOf, validation('kubernetescrd'), ing.issues);
-  const routed = new Set<string>();
-  for (const [u, b] of [
+  const u1 = updateFromData(
+    crd.data,
+    'kubernetescrd',
+    crd.sourceOf,
+    validation('kubernetes', 'kubernetesgateway'),
+    crd.issues,
+  );
+  const u2 = updateFromData(
+    ing.data,
+    'kubernetes',
+    ing.sourceOf,
+    validation('kubernetescrd', 'kubernetesgateway'),
+    ing.issues,
+  );
+  const runs: [ReturnType<typeof updateFromData>, { sourceOf: typeof crd.sourceOf }][] = [
     [u1, crd],
     [u2, ing],
-  ] as const) {
+  ];
+  const issues = [...u1.issues, ...u2.issues];
+  const configs = new Map<string, DynamicConfig>();
+  if (u1.config !== undefined) configs.set('kubernetescrd', u1.config);
+  if (u2.config !== undefined) configs.set('kubernetes', u2.config);
+  // The Gateway provider beside them (its Helm chart's `providers.kubernetesGateway`), when the
+  // repository holds Gateway API objects: the CRD provider runs, so an ExtensionRef to a
+  // Middleware and a backendRef to a TraefikService are its objects (Traefik's
+  // FillExtensionBuilderRegistry).
+  if (c.gateways.size > 0 || Object.keys(c.gateway).length > 0) {
+    const gw = gatewayConfig(
+      {
+        gatewayClasses: [...c.gatewayClasses.values()],
+        gateways: [...c.gateways.values()],
+        httpRoutes: c.gateway['httpRoutes'] ?? [],
+        grpcRoutes: c.gateway['grpcRoutes'] ?? [],
+        tcpRoutes: c.gateway['tcpRoutes'] ?? [],
+        tlsRoutes: c.gateway['tlsRoutes'] ?? [],
+        referenceGrants: c.gateway['referenceGrants'] ?? [],
+        backendTLSPolicies: c.gateway['backendTLSPolicies'] ?? [],
+        listenerSets: c.gateway['listenerSets'] ?? [],
+        configMaps: [...c.configMaps.values()] as unknown as KubeObject[],
+        namespaces: [],
+        ...common,
+      },
+      {
+        allowEmptyServices: false,
+        allowExternalNameServices: false,
+        entryPointPorts: Object.assign(
+          {},
+          c.entryPoints,
+          ...entries.map((e) => e.entryPointPorts ?? HELM_ENTRY_POINTS),
+        ) as Record<string, number>,
+      },
+    );
+    const u3 = gatewayUpdate(gw, 'kubernetesgateway', validation('kubernetescrd', 'kubernetes'));
+    runs.push([u3, gw]);
+    issues.push(...u3.issues);
+    // A route a Gateway does not take: its parent status says why (Traefik logs nothing).
+    for (const st of gw.statuses) {
+      if (!GW_ROUTES.has(st.kind)) continue;
+      const parents = (
+        st.status as { parents?: { parentRef?: { name?: string }; conditions?: Condition[] }[] }
+      ).parents;
+      for (const p of parents ?? [])
+        for (const cond of p.conditions ?? [])
+          if (cond.status === 'False')
+            issues.push(
+              issue(
+                'error',
+                `parent ${p.parentRef?.name}: ${cond.type} ${cond.reason}: ${cond.message}`,
+                [],
+                {
+                  file: `${st.kind.toLowerCase()} ${st.object.metadata.namespace}/${st.object.metadata.name}`,
+                },
+              ),
+            );
+    }
+    if (u3.config !== undefined) configs.set('kubernetesgateway', u3.config);
+  }
+  const routed = new Set<string>();
+  for (const [u, b] of runs) {
     for (const proto of ['http', 'tcp', 'udp'] as const) {
       for (const name of Object.keys(u.config?.[proto]?.routers ?? {})) {
         const where = b.sourceOf([proto, 'routers', name]);
@@ -277,10 +400,93 @@ function build(c: Cluster, entries: readonly Entry[]): Built {
       }
     }
   }
-  const configs = new Map<string, DynamicConfig>();
-  if (u1.config !== undefined) configs.set('kubernetescrd', u1.config);
-  if (u2.config !== undefined) configs.set('kubernetes', u2.config);
-  return { issues: [...u1.issues, ...u2.issues], routed, configs };
+  return { issues, routed, configs };
+}
+
+interface ParentRef {
+  group?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  sectionName?: string;
+}
+
+interface WantedListener {
+  protocol: string;
+  port: number;
+}
+
+/**
+ * The Gateway API objects the repository names and does not hold, as the rest of the cluster: the
+ * GatewayClass of its Gateways (Traefik's, as its Helm chart creates `traefik`), and the Gateways
+ * its routes' parentRefs name (the Helm chart's or another repository's), with a listener for
+ * each sectionName asked (HTTPS on `websecure` when the name says so, its certificate added as a
+ * Secret; TCP and TLS on an entry point of their own), else `web` (HTTP on :8000), admitting the
+ * routes of every namespace.
+ */
+function completeGateways(c: Cluster): void {
+  for (const g of c.gateways.values()) {
+    const name = (g['spec'] as { gatewayClassName?: string } | undefined)?.gatewayClassName;
+    if (name === undefined || c.gatewayClasses.has(name)) continue;
+    c.gatewayClasses.set(name, {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name },
+      spec: { controllerName: CONTROLLER },
+    } as unknown as KubeObject);
+  }
+  const wanted = new Map<string, Map<string, WantedListener>>();
+  for (const kind of GW_ROUTES) {
+    for (const r of c.gateway[GW_KINDS[kind]!] ?? []) {
+      const refs = (r as { spec?: { parentRefs?: ParentRef[] } }).spec?.parentRefs ?? [];
+      for (const ref of refs) {
+        if (
+          (ref.kind ?? 'Gateway') !== 'Gateway' ||
+          (ref.group ?? GW_GROUP.slice(0, -1)) !== GW_GROUP.slice(0, -1)
+        )
+          continue;
+        const id = `${ref.namespace ?? r.metadata.namespace}/${ref.name}`;
+        if (c.gateways.has(id)) continue;
+        const listeners = wanted.get(id) ?? new Map<string, WantedListener>();
+        const secure = /secure|https|tls|443/i.test(ref.sectionName ?? '');
+        const l: WantedListener =
+          kind === 'TCPRoute'
+            ? { protocol: 'TCP', port: 9000 + listeners.size }
+            : kind === 'TLSRoute'
+              ? { protocol: 'TLS', port: 9100 + listeners.size }
+              : secure
+                ? { protocol: 'HTTPS', port: HELM_ENTRY_POINTS['websecure']! }
+                : { protocol: 'HTTP', port: HELM_ENTRY_POINTS['web']! };
+        listeners.set(ref.sectionName ?? 'web', l);
+        wanted.set(id, listeners);
+      }
+    }
+  }
+  for (const [id, listeners] of wanted) {
+    const [namespace, name] = id.split('/') as [string, string];
+    c.gateways.set(id, {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name, namespace },
+      spec: {
+        gatewayClassName: 'traefik',
+        listeners: [...listeners].map(([lname, l]) => ({
+          name: lname,
+          protocol: l.protocol,
+          port: l.port,
+          allowedRoutes: { namespaces: { from: 'All' } },
+          ...(l.protocol === 'HTTPS'
+            ? { tls: { mode: 'Terminate', certificateRefs: [{ name: `${name}-corpus-tls` }] } }
+            : l.protocol === 'TLS'
+              ? { tls: { mode: 'Passthrough' } }
+              : {}),
+        })),
+      },
+    } as unknown as KubeObject);
+    for (const l of listeners.values())
+      if (l.protocol === 'TCP' || l.protocol === 'TLS') c.entryPoints[`corpus-${l.port}`] = l.port;
+  }
+  if (wanted.size > 0) completeGateways(c);
 }
 
 /**
@@ -288,13 +494,16 @@ function build(c: Cluster, entries: readonly Entry[]): Built {
  * the issues of the last build.
  */
 function load(c: Cluster, entries: readonly Entry[]): Built {
+  completeGateways(c);
   for (let round = 0; round < 20; round++) {
     const built = build(c, entries);
     const issues = built.issues;
     let added = false;
     for (const i of issues) {
       if (i.severity !== 'error') continue;
-      let m = /service ([^/\s]+)\/([^\s:]+) not found/.exec(i.message);
+      let m =
+        /service ([^/\s]+)\/([^\s:]+) not found/.exec(i.message) ??
+        /BackendRef ([^/\s]+)\/([^\s:]+): service not found/.exec(i.message);
       if (m !== null && !c.services.has(`${m[1]}/${m[2]}`)) {
         c.services.set(`${m[1]}/${m[2]}`, {
           apiVersion: 'v1',
@@ -305,7 +514,9 @@ function load(c: Cluster, entries: readonly Entry[]): Built {
         added = true;
         continue;
       }
-      m = /service ([^/\s]+)\/(\S+) has no port (\S+)/.exec(i.message);
+      m =
+        /service ([^/\s]+)\/(\S+) has no port (\S+)/.exec(i.message) ??
+        /BackendRef ([^/\s]+)\/(\S+): service port (\d+) not found/.exec(i.message);
       if (m !== null) {
         const svc = c.services.get(`${m[1]}/${m[2]}`);
         const ports = ((svc?.['spec'] as { ports?: ServicePort[] } | undefined)?.ports ??
@@ -395,7 +606,8 @@ function errorsByFile(
       const group = renameV2 && o.apiVersion === V2 ? V3 : o.apiVersion;
       const route =
         (group === V3 && ['IngressRoute', 'IngressRouteTCP', 'IngressRouteUDP'].includes(o.kind ?? '')) ||
-        (group === 'networking.k8s.io/v1' && o.kind === 'Ingress');
+        (group === 'networking.k8s.io/v1' && o.kind === 'Ingress') ||
+        (group?.startsWith(GW_GROUP) === true && GW_ROUTES.has(o.kind ?? ''));
       if (route && !routed.has(keyOf(o))) unrouted.get(p.entry)!.push(keyOf(o));
     }
   }
