@@ -1,13 +1,17 @@
 /**
  * The corpus of real Kubernetes manifests written for Traefik (test/corpus/kubernetes/MANIFEST.json),
- * fed to the Kubernetes CRD and Ingress providers' conversion (crdConfig, ingressConfig, then
- * updateFromData with the proxy's rule checker: the code the proxy runs on its informers' stores).
+ * fed to the Kubernetes CRD, Ingress and Gateway providers' conversion (crdConfig, ingressConfig,
+ * gatewayConfig, then updateFromData/gatewayUpdate with the proxy's rule checker: the code the
+ * proxy runs on its informers' stores).
  *
  * The rule, per repository (its files applied together, as `kubectl apply -f <dir>`):
  *
  * - The objects are sorted as the informers list them: `traefik.io/v1alpha1` kinds to the CRD
- *   provider, `networking.k8s.io/v1` Ingresses to the Ingress provider, core Services, Secrets and
- *   ConfigMaps to both. Traefik v3 watches no other group: `traefik.containo.us/v1alpha1` (v2's,
+ *   provider, `networking.k8s.io/v1` Ingresses to the Ingress provider, `gateway.networking.k8s.io`
+ *   kinds (GatewayClass, Gateway, HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, ReferenceGrant,
+ *   BackendTLSPolicy, ListenerSet) to the Gateway provider, which runs when a repository holds
+ *   some, its listeners on the Helm chart's entry points (`web` :8000, `websecure` :8443, or the
+ *   entry's `entryPointPorts`); core Services, Secrets and ConfigMaps to all. Traefik v3 watches no other group: `traefik.containo.us/v1alpha1` (v2's,
  *   removed in v3: the WatchAll of pkg/provider/kubernetes/crd/client.go starts traefikio/v1alpha1
  *   informers only) and `extensions/v1beta1` Ingresses are not read, so such a file builds nothing
  *   as it is (nor here: crd-provider.ts lists /apis/traefik.io/v1alpha1). A file of v2's group is
@@ -19,8 +23,10 @@
  *   (one ready endpoint per port), Traefik's IngressClass `traefik` exists (its Helm chart and k3s
  *   install it), and what the manifests name but do not hold is added as the provider asks for it
  *   (a Service with the port named, a Secret with a certificate and a CA, or with one user for
- *   basicAuth/digestAuth, a ConfigMap with a CA). Objects without a namespace go to the
- *   repository's (`namespace` in the manifest, else `default`), as `kubectl apply -n`.
+ *   basicAuth/digestAuth, a ConfigMap with a CA; Traefik's GatewayClass for a Gateway's class, a
+ *   Gateway with the listeners a route's parentRefs name, admitting every namespace). Objects
+ *   without a namespace go to the repository's (`namespace` in the manifest, else `default`), as
+ *   `kubectl apply -n`.
  * - A reference to a Traefik object (Middleware, TraefikService, TLSOption, ServersTransport…)
  *   that the repository does not hold is an error we keep: such files list it under `elsewhere`
  *   (the object is defined outside the repository, usually by the Helm chart's values).
@@ -28,8 +34,10 @@
  *   names a feature that is not supported yet), `mistake` (errors from a mistake that Traefik v3
  *   refuses too, each explained), `ignored` (Traefik v3 reads none of its objects), `refused`
  *   (kubectl refuses the file: it is not YAML that the API server takes). Every route of a file
- *   that loads (IngressRoute, IngressRouteTCP, IngressRouteUDP, Ingress) must give a router: one
- *   skipped without an error would otherwise pass.
+ *   that loads (IngressRoute, IngressRouteTCP, IngressRouteUDP, Ingress, HTTPRoute, GRPCRoute,
+ *   TCPRoute, TLSRoute) must give a router: one skipped without an error would otherwise pass. A
+ *   Gateway API route that no listener takes is an error of its file, with the condition of its
+ *   parent status that says why (Traefik logs nothing then).
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
