@@ -27,7 +27,14 @@ import {
 } from './gateway-listeners.ts';
 import { listenerSetAllowed, listenerSetStatus, listenerSetsOf } from './gateway-listenersets.ts';
 import { gatewayRouterName, hostnames, type Match, matchRule } from './gateway-match.ts';
-import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
+import {
+  type Condition,
+  condition,
+  GATEWAY_CONTROLLER,
+  objectPath,
+  routeParents,
+  type StatusUpdate,
+} from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { KubeBuild, type Obj } from './kube-build.ts';
 import { ReferenceGrants } from './reference-grants.ts';
@@ -91,8 +98,6 @@ export interface GatewayOptions {
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
-
-export const CONTROLLER = 'traefik.io/gateway-controller';
 
 /**
  * The Gateway API features Traefik v3.8 claims in its GatewayClasses' `status.supportedFeatures`
@@ -176,7 +181,7 @@ export function gatewayConfig(
   const classes = new Set<string>();
   const onlyClasses = opts.gatewayClasses ?? [];
   for (const c of objs.gatewayClasses) {
-    if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== CONTROLLER) continue;
+    if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== GATEWAY_CONTROLLER) continue;
     // Traefik's gatewayClasses option: the other classes are not handled.
     if (onlyClasses.length > 0 && !onlyClasses.includes(c.metadata.name)) continue;
     classes.add(c.metadata.name);
@@ -584,20 +589,19 @@ function routeConfig(
     }
     parents.push({
       parentRef: parent, // as the route wrote it (Traefik's)
-      controllerName: CONTROLLER,
+      controllerName: GATEWAY_CONTROLLER,
       // Traefik v3.8's loadHTTPRoutes: a parent without listeners (a ListenerSet its Gateway does
       // not allow) loads nothing, and its status has no ResolvedRefs condition.
       conditions: ofGateway.length > 0 ? [accepted, resolved] : [accepted],
     });
   }
   if (parents.length === 0) return;
-  // Traefik keeps the parents other controllers wrote.
-  const current = (route as { status?: { parents?: readonly Obj[] } }).status?.parents ?? [];
+  // Traefik's client: ours, then the parents other controllers wrote (routeParents).
   statuses.push({
     kind,
     object: route,
     path: objectPath(route, kind === 'GRPCRoute' ? 'grpcroutes' : 'httproutes'),
-    status: { parents: [...current.filter((p) => p['controllerName'] !== CONTROLLER), ...parents] },
+    status: { parents: routeParents(route, parents) },
   });
 }
 
