@@ -107,3 +107,55 @@ providers:
     assert.deepEqual(parents[1], theirs);
   });
 });
+
+describe('Gateway API: statusAddress from a Service (e2e)', () => {
+  let kube: FakeKube;
+  let proxy: ProxyProcess;
+  const lb = (ingress: unknown[]) => {
+    const svc = serviceFor('kube-system', 'traefik');
+    svc['status'] = { loadBalancer: { ingress } };
+    return svc;
+  };
+
+  before(async () => {
+    kube = await startFakeKube();
+    const webPort = await freePort();
+    kube.apply(lb([{ ip: '192.0.2.10' }]));
+    kube.apply(gatewayClassFor());
+    kube.apply(gatewayFor('shop', 'gw', [{ name: 'http', port: webPort, protocol: 'HTTP' }]));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:${webPort}"
+log: { level: INFO }
+providers:
+  providersThrottleDuration: 50ms
+  kubernetesGateway:
+    endpoint: "${kube.url}"
+    token: test-token
+    statusAddress:
+      service: { name: traefik, namespace: kube-system }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await kube?.close();
+  });
+
+  it('writes the Service`s load-balancer addresses into the Gateway`s status, and again when they change (Traefik`s gatewayAddresses)', async () => {
+    const gwStatus = /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/shop\/gateways\/gw\/status$/;
+    const addresses = (o: Record<string, unknown>) => (o['status'] as { addresses?: unknown }).addresses;
+    const first = await within(kube.waitForWrite(gwStatus), 'the Gateway`s status');
+    assert.deepEqual(addresses(first), [{ type: 'IPAddress', value: '192.0.2.10' }]);
+    const from = kube.seen.length;
+    // An entry with an IP is its IP, else its hostname.
+    kube.apply(lb([{ hostname: 'lb.example' }, { ip: '192.0.2.11', hostname: 'ignored.example' }]));
+    const second = await within(kube.waitForWrite(gwStatus, from), 'the Gateway`s status after the change');
+    assert.deepEqual(addresses(second), [
+      { type: 'Hostname', value: 'lb.example' },
+      { type: 'IPAddress', value: '192.0.2.11' },
+    ]);
+  });
+});
