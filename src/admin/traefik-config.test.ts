@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { traefikInlineConfig, traefikType } from './traefik-config.ts';
+import type { ServiceConfig } from '../config/dynamic/services.ts';
+import { traefikInlineConfig, traefikServiceConfig, traefikType } from './traefik-config.ts';
 
 describe("Traefik's inline configuration", () => {
   it("writes status ranges as Traefik's strings and leaves our own keys out", () => {
@@ -17,6 +18,28 @@ describe("Traefik's inline configuration", () => {
     assert.deepEqual(traefikInlineConfig('retry', retry), {
       retry: { attempts: 3, initialInterval: '100ms', status: ['500-599', '404'] },
     });
+  });
+
+  it('writes a weighted service as Traefik\'s WRRService: weight 0 kept (*int), status never (json:"-"), no children: {}', () => {
+    const cfg = {
+      kind: 'weighted',
+      weighted: {
+        services: [
+          { name: 'a', weight: 0 },
+          { name: 'b', weight: 2, status: 500 },
+        ],
+      },
+    } as unknown as ServiceConfig;
+    assert.deepEqual(traefikServiceConfig(cfg), {
+      weighted: {
+        services: [
+          { name: 'a', weight: 0 },
+          { name: 'b', weight: 2 },
+        ],
+      },
+    });
+    const empty = { kind: 'weighted', weighted: { services: [] } } as unknown as ServiceConfig;
+    assert.deepEqual(traefikServiceConfig(empty), { weighted: {} });
   });
 
   it('is built once per configuration object', () => {

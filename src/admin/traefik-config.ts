@@ -62,6 +62,15 @@ const MAP_KEYS = new Set([
 /** Pointer fields whose json tag has no omitempty: written whatever their value. */
 const ALWAYS_KEYS = new Set(['passHostHeader', 'followRedirects', 'mirrorBody', 'maxBodySize']);
 
+/**
+ * A weighted (or highestRandomWeight) child, Traefik's WRRService (dynamic/http_config.go): its
+ * `weight` is an `*int` with omitempty, so a weight of 0 is written (`"weight": 0`, the Gateway
+ * API provider's backendRefs of weight 0); its `status` (the Gateway API provider's refused
+ * backends) is `json:"-"`, never written.
+ */
+const CHILD_KEEP_ZERO = new Set(['weight']);
+const CHILD_HIDDEN = new Set(['status']);
+
 /** Keys that are ours alone, by the Traefik key of the object they are in (left out). */
 const OURS: Readonly<Record<string, readonly string[]>> = {
   loadBalancer: ['hashOn', 'slowStart', 'timeouts', 'maxInFlight', 'queue'],
@@ -172,14 +181,15 @@ function goJson(key: string, value: unknown, top = false): unknown {
   const ours = OURS[key] ?? [];
   const defaults = BUILD_DEFAULTS[key] ?? {};
   const out: Json = {};
+  const child = key === 'services[]';
   for (const [k, v] of Object.entries(value as Json)) {
-    if (ours.includes(k)) continue;
+    if (ours.includes(k) || (child && CHILD_HIDDEN.has(k))) continue;
     if (k in defaults && defaults[k] === v) continue;
     let w: unknown = v;
     if (DURATION_KEYS.has(k) && typeof v === 'number') w = v === 0 ? 0 : goDuration(v);
     else if (key === 'healthCheck' && k === 'status') w = statusValue(v);
     else w = goJson(k, v);
-    if (!ALWAYS_KEYS.has(k) && isEmpty(k, w)) continue;
+    if (!ALWAYS_KEYS.has(k) && !(child && CHILD_KEEP_ZERO.has(k) && w === 0) && isEmpty(k, w)) continue;
     out[k] = w;
   }
   return out;

@@ -126,6 +126,7 @@ describe('Gateway API: filters of each of several backendRefs (e2e)', () => {
             matches: [{ path: { type: 'PathPrefix', value: '/zero' } }],
             backendRefs: [{ name: 'a', port: 80, weight: 0 }],
           },
+          { matches: [{ path: { type: 'PathPrefix', value: '/nobackend' } }] },
         ],
       }),
     );
@@ -227,13 +228,43 @@ providers:
     );
   });
 
-  it('answers 503 "no available server" for a rule whose backendRefs all weigh 0, as Traefik`s weighted service without children', async () => {
-    const get = async () => {
-      const r = await fetch(`http://127.0.0.1:${web}/zero`);
+  it('answers 503 "no available server" for a rule whose backendRefs all weigh 0 or that has none, and shows its `-wrr` as a weighted service, as Traefik`s loadService', async () => {
+    const get = async (path: string) => {
+      const r = await fetch(`http://127.0.0.1:${web}${path}`);
       return { status: r.status, text: await r.text() };
     };
-    await untilApplied(proxy, 0, async () => (await get()).status !== 404);
-    assert.deepEqual(await get(), { status: 503, text: 'no available server\n' });
+    await untilApplied(proxy, 0, async () => (await get('/zero')).status !== 404);
+    assert.deepEqual(await get('/zero'), { status: 503, text: 'no available server\n' });
+    assert.deepEqual(await get('/nobackend'), { status: 503, text: 'no available server\n' });
+    // The API shows each rule's `<router>-wrr` as Traefik builds it: a weighted service, its
+    // children of weight 0 (their load balancers built too) or none; it was a load balancer
+    // without servers here.
+    const api = async <T>(path: string): Promise<T> => {
+      const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}${path}`);
+      assert.equal(r.status, 200, path);
+      return (await r.json()) as T;
+    };
+    type Shown = {
+      name: string;
+      loadBalancer?: unknown;
+      weighted?: { services?: { name: string; weight: number }[] };
+    };
+    const services = await api<Shown[]>('/api/http/services?search=httproute-shop-zero');
+    const wrr = services.filter((s) => /^httproute-shop-zero-.*-wrr@kubernetesgateway$/.test(s.name));
+    assert.equal(wrr.length, 2, JSON.stringify(services.map((s) => s.name)));
+    const children = wrr.map((s) => {
+      assert.equal(s.loadBalancer, undefined, s.name);
+      assert.ok(s.weighted !== undefined, s.name);
+      return (s.weighted.services ?? []).map((c) => c.weight);
+    });
+    assert.deepEqual(
+      children.sort((x, y) => x.length - y.length),
+      [[], [0]],
+    );
+    const zeroChild = services.find((s) =>
+      /^httproute-shop-zero-.*-svc-shop-a-0@kubernetesgateway$/.test(s.name),
+    );
+    assert.ok(zeroChild?.loadBalancer !== undefined, JSON.stringify(services.map((s) => s.name)));
   });
 
   it('keeps ResolvedRefs=True for an ExtensionRef to a Middleware that does not exist, and the route`s router fails to build (404), as Traefik', async () => {

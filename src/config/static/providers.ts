@@ -374,7 +374,8 @@ export const kubernetesGatewayProviderSchema = strictObject(
     /** Traefik's disableGatewayClassStatus: our GatewayClasses' status is left to another writer. */
     disableGatewayClassStatus: z.boolean().default(false),
   },
-  // Traefik's per-Gateway address isolation (DstIP routers from a provisioned Service): not done.
+  // Traefik's per-Gateway address isolation (its reference page: each Gateway's routers get a DstIP
+  // matcher for the IP of a Service provisioned for it): not done, this proxy has no DstIP matcher.
   ['gatewayIsolation'],
 );
 

@@ -162,6 +162,58 @@ describe('Gateway API BackendTLSPolicy (v1) → serversTransport', () => {
     ]);
   });
 
+  it('orders the ancestors as Traefik v3.8 writes them: one recorded again goes last; then other controllers`, then ours not recorded this time', () => {
+    const tls = policy('tls', {
+      targetRefs: [target],
+      validation: {
+        hostname: 'secure.internal',
+        caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'ca' }],
+      },
+    }) as { status?: unknown };
+    const ref = (name: string, sectionName: string) => ({
+      group: 'gateway.networking.k8s.io',
+      kind: 'Gateway',
+      namespace: 'default',
+      name,
+      sectionName,
+    });
+    const accepted = [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '' }];
+    tls.status = {
+      ancestors: [
+        {
+          ancestorRef: ref('gone', 'http'),
+          controllerName: 'traefik.io/gateway-controller',
+          conditions: accepted,
+        },
+        { ancestorRef: ref('theirs', 'http'), controllerName: 'example.com/other', conditions: accepted },
+      ],
+    };
+    const { statuses } = build({
+      gateways: [
+        gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }]),
+        gatewayFor('default', 'gw2', [{ name: 'http', port: 8000, protocol: 'HTTP' }]),
+      ],
+      httpRoutes: [
+        // Recorded for gw then gw2, then for gw again by the second route.
+        httpRouteFor('default', 'a1', {
+          parentRefs: [{ name: 'gw' }, { name: 'gw2' }],
+          rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }],
+        }),
+        httpRouteFor('default', 'a2', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }],
+        }),
+      ],
+      configMaps: [caMap],
+      backendTLSPolicies: [tls],
+    });
+    // status.go RecordBackendTLSPolicyStatus, client.go UpdateBackendTLSPolicyStatus.
+    assert.deepEqual(
+      ancestors(statuses, 'tls').map((a) => a[0]),
+      ['gw2/http', 'gw/http', 'theirs/http', 'gone/http'],
+    );
+  });
+
   it('gives each route`s service of the policy`s backend its own transport, named as that service', () => {
     const route = (name: string) =>
       httpRouteFor('default', name, {

@@ -5,11 +5,16 @@
  * a backend Service port's policy gives, registered under the name of each service using it
  * (registerPolicyTransport), and the policies' statuses (`status.ancestors`).
  */
-import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
+import {
+  type Condition,
+  condition,
+  GATEWAY_CONTROLLER,
+  objectPath,
+  type StatusUpdate,
+} from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
 
-const CONTROLLER = 'traefik.io/gateway-controller';
 const GROUP = 'gateway.networking.k8s.io';
 
 interface PolicySpec {
@@ -247,30 +252,58 @@ export class BackendTLSPolicies {
         name: gateway,
         sectionName: listener,
       };
-      entry.entries.set(JSON.stringify(ancestorRef), {
+      // Traefik v3.8's RecordBackendTLSPolicyStatus (status.go): an ancestor recorded again
+      // replaces the earlier one, at the end of the list.
+      const key = ancestorKey(ancestorRef);
+      entry.entries.delete(key);
+      entry.entries.set(key, {
         ancestorRef,
-        controllerName: CONTROLLER,
+        controllerName: GATEWAY_CONTROLLER,
         conditions: use.conditions,
       });
     }
   }
 
-  /** The policies' statuses: ours, after the ancestors other controllers wrote. */
+  /**
+   * The policies' statuses, as Traefik's UpdateBackendTLSPolicyStatus (client.go): ours, then the
+   * ancestors other controllers wrote, then ours of an earlier build this one did not record
+   * (Traefik keeps them: "statuses for Traefik gateway controller but not for the same Gateway").
+   */
   statuses(): StatusUpdate[] {
     const out: StatusUpdate[] = [];
     for (const { policy, entries } of this.#ancestors.values()) {
       const current = (policy as { status?: { ancestors?: readonly Obj[] } }).status?.ancestors ?? [];
+      const recorded = new Set(entries.keys());
+      const stale = current.filter(
+        (a) => a['controllerName'] === GATEWAY_CONTROLLER && !recorded.has(ancestorKey(a['ancestorRef'])),
+      );
       out.push({
         kind: 'BackendTLSPolicy',
         object: policy,
         path: objectPath(policy, 'backendtlspolicies'),
         status: {
-          ancestors: [...current.filter((a) => a['controllerName'] !== CONTROLLER), ...entries.values()],
+          ancestors: [
+            ...entries.values(),
+            ...current.filter((a) => a['controllerName'] !== GATEWAY_CONTROLLER),
+            ...stale,
+          ],
         },
       });
     }
     return out;
   }
+}
+
+/** An ancestorRef as `record` keys it (its fields in Traefik's ParentReference order). */
+function ancestorKey(ref: unknown): string {
+  const r = (ref ?? {}) as Obj;
+  return JSON.stringify({
+    group: r['group'],
+    kind: r['kind'],
+    namespace: r['namespace'],
+    name: r['name'],
+    sectionName: r['sectionName'],
+  });
 }
 
 /**

@@ -56,9 +56,12 @@ export class BackendsBuilder {
     this.#failure = { reason, message };
   }
 
-  /** A child by name (weight 0 takes no traffic and is left out). */
+  /**
+   * A child by name. Weight 0 is kept, as Traefik's loadService lists every backendRef (its wrr
+   * Balancer's Add then ignores a weight of 0: it takes no traffic).
+   */
   child(name: string, weight: number): void {
-    if (weight > 0) this.#children.push({ name, weight });
+    this.#children.push({ name, weight });
   }
 
   /**
@@ -66,7 +69,6 @@ export class BackendsBuilder {
    * named after the router and the backendRef (`ref`) that answers 500 (WRRService.Status).
    */
   refused(ref: BackendIdentity, weight: number, status = 500): void {
-    if (weight <= 0) return;
     const c = { name: '', weight, status };
     this.#children.push(c);
     this.#templates.set(c, ref);
@@ -87,7 +89,6 @@ export class BackendsBuilder {
   ): void {
     if (lb !== undefined) {
       const template = this.#b.detachService(lb);
-      if (weight <= 0) return;
       const c = { name: '', weight };
       this.#children.push(c);
       this.#templates.set(c, { ...ref, lb: template, transport });
@@ -350,11 +351,6 @@ export function backends(
     if (lb === undefined) out.refused(id, weight);
   }
   return out.result();
-}
-
-/** The backendRefs that take traffic (weight above 0). */
-export function activeRefs(refs: readonly BackendRef[]): BackendRef[] {
-  return refs.filter((r) => (r.weight ?? 1) > 0);
 }
 
 /**

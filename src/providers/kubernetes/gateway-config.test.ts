@@ -1069,7 +1069,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
   });
 
-  it('routes a rule with no backendRef taking traffic to its `<router>-wrr` without a server (Traefik`s weighted service without children, 503)', () => {
+  it('routes a rule with no backendRef taking traffic to its `<router>-wrr`, a weighted service (its children of weight 0, or none), as Traefik`s loadService', () => {
     const { config, issues } = build({
       gatewayClasses: [gatewayClassFor()],
       gateways: [gw],
@@ -1079,19 +1079,32 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
           rules: [
             { matches: [{ path: { value: '/zero' } }], backendRefs: [{ name: 'a', port: 80, weight: 0 }] },
             { matches: [{ path: { value: '/none' } }] },
+            {
+              matches: [{ path: { value: '/refused' } }],
+              backendRefs: [{ name: 'a', namespace: 'other', port: 80, weight: 0 }],
+            },
           ],
         }),
       ],
       services: apps.slice(0, 1),
       endpointSlices: apps.slice(2, 3),
     });
-    for (const ri of [0, 1]) {
-      const r = named(Object.keys(config.http.routers), `httproute-default-r-gw-default-gw-ep-web-${ri}`);
+    const router = (ri: number) =>
+      named(Object.keys(config.http.routers), `httproute-default-r-gw-default-gw-ep-web-${ri}`);
+    const wrr = (ri: number) => {
+      const r = router(ri);
       assert.equal(config.http.routers[r]?.service, `${r}-wrr`);
       const s = config.http.services[`${r}-wrr`];
-      assert.ok(s?.kind === 'loadBalancer');
-      assert.deepEqual(s.loadBalancer.servers, []);
-    }
+      assert.ok(s?.kind === 'weighted');
+      return s.weighted.services.map((c) => ({ name: c.name, weight: c.weight, status: c.status }));
+    };
+    // Weight 0: the child and its load balancer are built; its wrr Balancer gives it no traffic.
+    const zero = router(0);
+    assert.deepEqual(wrr(0), [{ name: `${zero}-svc-default-a-0`, weight: 0, status: undefined }]);
+    assert.equal(config.http.services[`${zero}-svc-default-a-0`]?.kind, 'loadBalancer');
+    assert.deepEqual(wrr(1), []);
+    // A refused backendRef of weight 0 keeps its child answering 500 (WRRService.Status).
+    assert.deepEqual(wrr(2), [{ name: `${router(2)}-svc-other-a-0`, weight: 0, status: 500 }]);
     assert.ok(
       !issues.some((i) => i.includes('no usable backendRefs') || i.includes('servers')),
       issues.join('\n'),

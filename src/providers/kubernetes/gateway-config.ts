@@ -4,7 +4,6 @@ import type { ProviderUpdate } from '../provider.ts';
 import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
 import { BackendTLSPolicies } from './gateway-backend-tls.ts';
 import {
-  activeRefs,
   type BackendRef,
   type Backends,
   backendServiceName,
@@ -28,7 +27,14 @@ import {
 } from './gateway-listeners.ts';
 import { listenerSetAllowed, listenerSetStatus, listenerSetsOf } from './gateway-listenersets.ts';
 import { gatewayRouterName, hostnames, type Match, matchRule } from './gateway-match.ts';
-import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
+import {
+  type Condition,
+  condition,
+  GATEWAY_CONTROLLER,
+  objectPath,
+  routeParents,
+  type StatusUpdate,
+} from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { KubeBuild, type Obj } from './kube-build.ts';
 import { ReferenceGrants } from './reference-grants.ts';
@@ -92,8 +98,6 @@ export interface GatewayOptions {
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
-
-export const CONTROLLER = 'traefik.io/gateway-controller';
 
 /**
  * The Gateway API features Traefik v3.8 claims in its GatewayClasses' `status.supportedFeatures`
@@ -177,7 +181,7 @@ export function gatewayConfig(
   const classes = new Set<string>();
   const onlyClasses = opts.gatewayClasses ?? [];
   for (const c of objs.gatewayClasses) {
-    if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== CONTROLLER) continue;
+    if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== GATEWAY_CONTROLLER) continue;
     // Traefik's gatewayClasses option: the other classes are not handled.
     if (onlyClasses.length > 0 && !onlyClasses.includes(c.metadata.name)) continue;
     classes.add(c.metadata.name);
@@ -383,9 +387,8 @@ function gatewayConditionsOf(gw: KubeObject, mine: readonly Attach[], accepted: 
 }
 
 /**
- * The provider's update from a build: validated, less the "no servers" warning of the services
- * of redirect-only rules (their router's redirect answers every request: Traefik gives them an
- * empty weighted service, which ours cannot be) and of the TCP routes' refused backendRefs.
+ * The provider's update from a build: validated, less the "no servers" warning of the TCP
+ * routes' refused backendRefs and of `deny-unknown-host`.
  */
 export function gatewayUpdate(
   built: ReturnType<typeof gatewayConfig>,
@@ -398,15 +401,13 @@ export function gatewayUpdate(
     ...extraIssues,
   ]);
   // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why),
-  // `deny-unknown-host` has no server on purpose, nor does a rule's `<router>-wrr` without a
-  // backendRef taking traffic (Traefik's weighted service without children).
+  // and `deny-unknown-host` has no server on purpose.
   const quiet = (i: ConfigIssue): boolean =>
     i.severity === 'warning' &&
+    i.path[0] === 'tcp' &&
     i.path[1] === 'services' &&
     i.path[4] === 'servers' &&
-    ((i.path[0] === 'http' && String(i.path[2]).split('@')[0]!.endsWith('-wrr')) ||
-      (i.path[0] === 'tcp' &&
-        (String(i.path[2]).endsWith('-err-lb') || String(i.path[2]).split('@')[0] === DENY_UNKNOWN_HOST)));
+    (String(i.path[2]).endsWith('-err-lb') || String(i.path[2]).split('@')[0] === DENY_UNKNOWN_HOST);
   return { ...u, issues: u.issues.filter((i) => !quiet(i)) };
 }
 
@@ -588,20 +589,19 @@ function routeConfig(
     }
     parents.push({
       parentRef: parent, // as the route wrote it (Traefik's)
-      controllerName: CONTROLLER,
+      controllerName: GATEWAY_CONTROLLER,
       // Traefik v3.8's loadHTTPRoutes: a parent without listeners (a ListenerSet its Gateway does
       // not allow) loads nothing, and its status has no ResolvedRefs condition.
       conditions: ofGateway.length > 0 ? [accepted, resolved] : [accepted],
     });
   }
   if (parents.length === 0) return;
-  // Traefik keeps the parents other controllers wrote.
-  const current = (route as { status?: { parents?: readonly Obj[] } }).status?.parents ?? [];
+  // Traefik's client: ours, then the parents other controllers wrote (routeParents).
   statuses.push({
     kind,
     object: route,
     path: objectPath(route, kind === 'GRPCRoute' ? 'grpcroutes' : 'httproutes'),
-    status: { parents: [...current.filter((p) => p['controllerName'] !== CONTROLLER), ...parents] },
+    status: { parents: routeParents(route, parents) },
   });
 }
 
@@ -712,8 +712,8 @@ function routers(
     // A rule whose one backendRef is internal goes to it without loadService (below): its
     // filters are not built.
     const internalOnly = (rule.backendRefs ?? []).length === 1 && isInternalService(rule.backendRefs![0]!);
-    const active = kind === 'HTTPRoute' && !internalOnly ? activeRefs(rule.backendRefs ?? []) : [];
-    // backends() gives one child per backendRef taking traffic, in order.
+    const active = kind === 'HTTPRoute' && !internalOnly ? (rule.backendRefs ?? []) : [];
+    // backends() gives one child per backendRef (weight 0 included, as Traefik's loadService), in order.
     const children =
       active.length !== perRouter.children.length
         ? perRouter.children
@@ -750,18 +750,10 @@ function routers(
       // refused share answering 500 (ours, GHSA-96qj-4jj5-wcjc).
       if (target !== 'rest@internal') return;
     }
-    if (children.length === 0) {
-      // Traefik's loadWRRService / loadGRPCService: the rule's `<router>-wrr` has no child (no
-      // backendRefs, or all of weight 0, which its wrr Balancer's Add ignores), so a request no
-      // redirect answers gets the balancer's 503 "no available server". A weighted service needs
-      // a child here: a load balancer without servers, under that name, answers the same.
-      b.services[`${name}-wrr`] = { loadBalancer: { servers: [] } };
-      b.source('http/services', `${name}-wrr`, where);
-      b.routers[name] = routerOf(built, a, `${name}-wrr`, names);
-      b.source('http/routers', name, where);
-      return;
-    }
     registerChildren(b, children, perRouter.lbs, where);
+    // Traefik's loadService / loadGRPCService: the rule's `<router>-wrr` is a weighted service
+    // even without children (no backendRefs), and with children of weight 0 only (which its wrr
+    // Balancer's Add ignores): a request no redirect answers gets its 503 "no available server".
     b.services[`${name}-wrr`] = { weighted: { services: children } };
     b.source('http/services', `${name}-wrr`, where);
     b.routers[name] = routerOf(built, a, `${name}-wrr`, names);

@@ -21,12 +21,17 @@ import {
   parentListeners,
 } from './gateway-listeners.ts';
 import { gatewayRouterName, hostnames } from './gateway-match.ts';
-import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
+import {
+  type Condition,
+  condition,
+  GATEWAY_CONTROLLER,
+  objectPath,
+  routeParents,
+  type StatusUpdate,
+} from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import type { KubeBuild, Obj, SliceJson } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
-
-const CONTROLLER = 'traefik.io/gateway-controller';
 
 export type L4Kind = 'TCPRoute' | 'TLSRoute';
 
@@ -109,18 +114,17 @@ export function l4RouteConfig(
     }
     parents.push({
       parentRef: parent, // as the route wrote it (Traefik's)
-      controllerName: CONTROLLER,
+      controllerName: GATEWAY_CONTROLLER,
       conditions: resolved === undefined ? [accepted] : [accepted, resolved],
     });
   }
   if (parents.length === 0) return;
-  // Traefik keeps the parents other controllers wrote.
-  const current = (route as { status?: { parents?: readonly Obj[] } }).status?.parents ?? [];
+  // Traefik's client: ours, then the parents other controllers wrote (routeParents).
   statuses.push({
     kind,
     object: route,
     path: objectPath(route, kind === 'TCPRoute' ? 'tcproutes' : 'tlsroutes'),
-    status: { parents: [...current.filter((p) => p['controllerName'] !== CONTROLLER), ...parents] },
+    status: { parents: routeParents(route, parents) },
   });
 }
 

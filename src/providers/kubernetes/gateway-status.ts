@@ -49,10 +49,24 @@ export function objectPath(o: KubeObject, plural: string, clusterScoped = false,
   return `/apis/gateway.networking.k8s.io/${version}${ns}/${plural}/${encodeURIComponent(o.metadata.name)}`;
 }
 
-/** A value with every `lastTransitionTime` left out, as JSON with sorted keys (for comparison). */
+/** The Gateway API controller name Traefik writes its status entries under. */
+export const GATEWAY_CONTROLLER = 'traefik.io/gateway-controller';
+
+/**
+ * The lists several controllers write into, compared as sets, as Traefik's client
+ * (routeParentStatusesEqual, policyAncestorStatusesEqual in client.go): entries reordered are no
+ * change, so no write.
+ */
+const SET_KEYS = new Set(['parents', 'ancestors']);
+
+/**
+ * A value with every `lastTransitionTime` left out, as JSON with sorted keys (for comparison);
+ * a route's `parents` and a policy's `ancestors` as a sorted list.
+ */
 function canonical(v: unknown): string {
   return JSON.stringify(v, (k, x: unknown) => {
     if (k === 'lastTransitionTime') return undefined;
+    if (SET_KEYS.has(k) && Array.isArray(x)) return x.map((e) => canonical(e)).sort();
     if (x !== null && typeof x === 'object' && !Array.isArray(x))
       return Object.fromEntries(Object.entries(x as Obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return x;
@@ -61,6 +75,16 @@ function canonical(v: unknown): string {
 
 export function statusEqual(current: unknown, next: Obj): boolean {
   return canonical(current ?? {}) === canonical(next);
+}
+
+/**
+ * A route's `status.parents` as Traefik's client writes them (UpdateHTTPRouteStatus,
+ * UpdateGRPCRouteStatus, UpdateTCPRouteStatus, UpdateTLSRouteStatus in client.go): ours in the
+ * order the build made them, then the parents other controllers wrote, in their order.
+ */
+export function routeParents(route: KubeObject, ours: readonly Obj[]): Obj[] {
+  const current = (route as { status?: { parents?: readonly Obj[] } }).status?.parents ?? [];
+  return [...ours, ...current.filter((p) => p['controllerName'] !== GATEWAY_CONTROLLER)];
 }
 
 /**
@@ -80,8 +104,11 @@ export function withTransitionTimes(current: unknown, next: unknown, now: string
           typeof prev['lastTransitionTime'] === 'string';
         return { ...c, lastTransitionTime: keep ? prev['lastTransitionTime'] : now };
       }
-      // Listeners and parents: pair them with the current ones by name / parentRef.
-      const match = old.find((o) => sameEntry(o, c)) ?? old[i];
+      // Listeners, parents and ancestors: pair them with the current ones by name / parentRef /
+      // ancestorRef (their order may change); a listener without a match, by index.
+      const match =
+        old.find((o) => sameEntry(o, c)) ??
+        (c?.['parentRef'] === undefined && c?.['ancestorRef'] === undefined ? old[i] : undefined);
       return withTransitionTimes(match, n, now);
     });
   }
@@ -96,7 +123,9 @@ export function withTransitionTimes(current: unknown, next: unknown, now: string
 
 function sameEntry(a: Obj, b: Obj): boolean {
   if (typeof b['name'] === 'string') return a['name'] === b['name'];
+  if (a['controllerName'] !== b['controllerName']) return false;
   if (b['parentRef'] !== undefined) return canonical(a['parentRef']) === canonical(b['parentRef']);
+  if (b['ancestorRef'] !== undefined) return canonical(a['ancestorRef']) === canonical(b['ancestorRef']);
   return false;
 }
 
