@@ -54,12 +54,11 @@ import {
 import { updateFromData } from '../../src/providers/dynamic-data.ts';
 import { type CrdObjects, crdConfig } from '../../src/providers/kubernetes/crd-config.ts';
 import {
-  CONTROLLER,
   type GatewayObjects,
   gatewayConfig,
   gatewayUpdate,
 } from '../../src/providers/kubernetes/gateway-config.ts';
-import type { Condition } from '../../src/providers/kubernetes/gateway-status.ts';
+import { type Condition, GATEWAY_CONTROLLER } from '../../src/providers/kubernetes/gateway-status.ts';
 import type { KubeObject } from '../../src/providers/kubernetes/informer.ts';
 import { ingressConfig } from '../../src/providers/kubernetes/ingress-config.ts';
 import { checkRule } from '../../src/runtime/rule-checks.ts';
@@ -440,7 +439,7 @@ function completeGateways(c: Cluster): void {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'GatewayClass',
       metadata: { name },
-      spec: { controllerName: CONTROLLER },
+      spec: { controllerName: GATEWAY_CONTROLLER },
     } as unknown as KubeObject);
   }
   const wanted = new Map<string, Map<string, WantedListener>>();
