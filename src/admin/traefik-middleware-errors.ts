@@ -25,8 +25,8 @@
  *   for inFlightReq (inflightreq/inflight_req.go New);
  * - rateLimit's negative period: `negative value not valid for period: -1s` (Go's Duration
  *   String), after its source criterion;
- * - errors' status: strconv.Atoi's error for the first block it cannot read
- *   (pkg/types/http_code_range.go NewHTTPCodeRanges, customerrors New);
+ * - errors' status, then a statusRewrites key: strconv.Atoi's error for the first block it cannot
+ *   read, a class `5xx` included (pkg/types/http_code_range.go NewHTTPCodeRanges, customerrors New);
  * - circuitBreaker's expression, buffering's retryExpression that Go's parser refuses: Go's
  *   go/parser.ParseExpr text as is (`1:23: expected operand, found 'EOF'`), as vulcand/oxy's
  *   parseExpression (cbreaker/predicates.go, buffer's Retry option) returns predicate's Parse
@@ -299,9 +299,14 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
       return type === 'inFlightReq' ? `error creating requests limiter: ${e}` : e;
     }
     case 'errors': {
-      if (key !== 'status') return undefined;
       const l = strings(conf?.['status']);
-      return l === undefined ? undefined : statusRangesError(l);
+      if (key === 'status') return l === undefined ? undefined : statusRangesError(l);
+      // customerrors New reads `status` first, then each statusRewrites key with
+      // NewHTTPCodeRanges (`5xx` too is Atoi's error).
+      const k = i.path[5];
+      if (key !== 'statusRewrites' || typeof k !== 'string') return undefined;
+      if (l !== undefined && statusRangesError(l) !== undefined) return null;
+      return statusRangesError([k]);
     }
     case 'retry': {
       // retry.New's order (v3.7): no status while network errors are not retried, the attempts,

@@ -51,6 +51,23 @@ const CASES: readonly (readonly [string, string, string])[] = [
     '{ errors: { status: ["500", "5x0"], service: s, query: "/" } }',
     'strconv.Atoi: parsing "5x0": invalid syntax',
   ],
+  // A class (5xx) is no status to Traefik's NewHTTPCodeRanges (strconv.Atoi): loaded as one here
+  // before, the router served.
+  [
+    'er5',
+    '{ errors: { status: ["5xx"], service: s, query: "/" } }',
+    'strconv.Atoi: parsing "5xx": invalid syntax',
+  ],
+  [
+    'erw',
+    '{ errors: { status: ["500"], statusRewrites: { "4xx": 404 }, service: s, query: "/" } }',
+    'strconv.Atoi: parsing "4xx": invalid syntax',
+  ],
+  [
+    'rs5',
+    '{ retry: { attempts: 2, status: ["5xx"] } }',
+    'creating HTTP code ranges: strconv.Atoi: parsing "5xx": invalid syntax',
+  ],
   ['rl', '{ rateLimit: { average: 1, period: -1500ms } }', 'negative value not valid for period: -1.5s'],
   ['rt', '{ retry: { attempts: -1 } }', 'incorrect (or empty) value for attempt (-1)'],
   // Only the first error retry.New meets: the attempts before the status.
@@ -94,7 +111,10 @@ log: { level: INFO }
 api: {}
 http:
   routers:
-${routers}    r-chain:
+${routers}    r-ok:
+      rule: "Path(\`/ok\`)"
+      service: s
+    r-chain:
       rule: "Path(\`/chain\`)"
       service: s
       middlewares: [ch]
@@ -152,6 +172,19 @@ tcp:
       assert.deepEqual(r['error'], [text]);
     });
   }
+
+  it('a router whose middleware Traefik refuses serves nothing; the rest of the file serves', async () => {
+    for (const [path, status] of [
+      ['/er5', 404],
+      ['/rs5', 404],
+      ['/erw', 404],
+      ['/ok', 200],
+    ] as const) {
+      const r = await fetch(`http://127.0.0.1:${proxy.ports['web']}${path}`);
+      assert.equal(r.status, status, path);
+      await r.arrayBuffer();
+    }
+  });
 
   it("a chain holding a refused middleware carries its error, as its router (chain.New's BuildChain)", async () => {
     const text = 'incorrect (or empty) value for attempt (-1)';

@@ -11,17 +11,18 @@ export interface StatusRange {
 
 /**
  * One status spec: `503`, `"503"`, `"5xx"` or `"500-504"`. Traefik's own keys take single codes
- * or Go-style `"500-599"` strings (errors middleware, retry status); the class form is Caddy's.
+ * or Go-style `"500-599"` strings (errors middleware, retry status); the class form is Caddy's and
+ * only our own keys take it (`classes`): Traefik's NewHTTPCodeRanges refuses `5xx` (Atoi).
  * The numbers are read as Traefik's types.NewHTTPCodeRanges reads them (pkg/types/
  * http_code_range.go): strconv.Atoi of each side of the `-`, nothing checked beyond that, so
  * `"400-999"` or `"0-599"` load (a status is always 100-999 on the wire), and a range whose
  * ends are reversed loads and never matches. Spaces around the parts are allowed here (Atoi
  * refuses them).
  */
-export function parseStatusRange(input: unknown): StatusRange | { error: string } {
+export function parseStatusRange(input: unknown, classes = true): StatusRange | { error: string } {
   const text = typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : null;
   if (text === null) return { error: `invalid status ${JSON.stringify(input)}` };
-  let m = /^([1-5])xx$/i.exec(text);
+  let m = classes ? /^([1-5])xx$/i.exec(text) : null;
   if (m !== null) {
     const c = Number(m[1]) * 100;
     return { from: c, to: c + 99 };

@@ -3,7 +3,7 @@ import { duration } from '../duration.ts';
 import { strictObject } from '../schema-helpers.ts';
 import { checkIpOrCidr } from '../static/address.ts';
 import { clientTls } from './client-tls.ts';
-import { statusRanges } from './status-ranges.ts';
+import { traefikStatusRanges } from './status-ranges.ts';
 
 /*
  * Middlewares that shape traffic and guard services: circuitBreaker, retry, rateLimit and
@@ -69,7 +69,7 @@ export const RetrySchema = z
     /** None by default: the next try goes at once (Traefik's ZeroBackOff). */
     initialInterval: duration.default(0),
     /** Also retry responses with these statuses (Traefik v3.7+). Absent = network errors only. */
-    status: statusRanges.optional(),
+    status: traefikStatusRanges.optional(),
     disableRetryOnNetworkError: z.boolean().default(false),
     /** Retry POST, PATCH and LOCK too on a listed status (their side effect may repeat). */
     retryNonIdempotentMethod: z.boolean().default(false),
