@@ -68,6 +68,18 @@ const CASES: readonly (readonly [string, string, string])[] = [
     '{ retry: { attempts: 2, status: ["5xx"] } }',
     'creating HTTP code ranges: strconv.Atoi: parsing "5xx": invalid syntax',
   ],
+  // ipv6Subnet set to 0 is IPStrategy.Get's error where it is read (with a depth, or without
+  // excludedIPs); it was read as not set here.
+  [
+    'sub0',
+    '{ ipAllowList: { sourceRange: ["10.0.0.0/8"], ipStrategy: { ipv6Subnet: 0 } } }',
+    'invalid IPv6 subnet 0 value, should be greater to 0 and lower or equal to 128',
+  ],
+  [
+    'rl0',
+    '{ rateLimit: { average: 1, sourceCriterion: { ipStrategy: { depth: 1, ipv6Subnet: 0 } } } }',
+    'invalid IPv6 subnet 0 value, should be greater to 0 and lower or equal to 128',
+  ],
   ['rl', '{ rateLimit: { average: 1, period: -1500ms } }', 'negative value not valid for period: -1.5s'],
   ['rt', '{ retry: { attempts: -1 } }', 'incorrect (or empty) value for attempt (-1)'],
   // Only the first error retry.New meets: the attempts before the status.
@@ -114,6 +126,10 @@ http:
 ${routers}    r-ok:
       rule: "Path(\`/ok\`)"
       service: s
+    r-subx:
+      rule: "Path(\`/subx\`)"
+      service: s
+      middlewares: [subx]
     r-chain:
       rule: "Path(\`/chain\`)"
       service: s
@@ -131,7 +147,8 @@ ${routers}    r-ok:
       loadBalancer:
         servers: [{ url: "${backend.url}" }]
   middlewares:
-${middlewares}    ch: { chain: { middlewares: [rt] } }
+${middlewares}    subx: { ipAllowList: { sourceRange: ["127.0.0.1"], ipStrategy: { excludedIPs: ["10.0.0.1"], ipv6Subnet: 200 } } }
+    ch: { chain: { middlewares: [rt] } }
     ch2: { chain: { middlewares: [nowhere] } }
     loop: { chain: { middlewares: [loop2] } }
     loop2: { chain: { middlewares: [loop] } }
@@ -184,6 +201,13 @@ tcp:
       assert.equal(r.status, status, path);
       await r.arrayBuffer();
     }
+  });
+
+  it("an ipv6Subnet beside excludedIPs is never read by Traefik's IPStrategy.Get: it loads, whatever its value", async () => {
+    const mw = await get('/api/http/middlewares/subx@file');
+    assert.equal(mw['status'], 'enabled', JSON.stringify(mw));
+    const r = await get('/api/http/routers/r-subx@file');
+    assert.equal(r['status'], 'enabled', JSON.stringify(r));
   });
 
   it("a chain holding a refused middleware carries its error, as its router (chain.New's BuildChain)", async () => {

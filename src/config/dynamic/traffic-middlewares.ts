@@ -22,8 +22,25 @@ export const ipStrategy = strictObject({
   depth: z.number().int().nonnegative().default(0),
   /** Walk X-Forwarded-For from the right and take the first address not in these. */
   excludedIPs: z.array(ipOrCidr).default([]),
-  /** Group IPv6 clients by this prefix length (0 = whole address). */
-  ipv6Subnet: z.number().int().min(0).max(128).default(0),
+  /**
+   * Group IPv6 clients by this prefix length (0 after parsing = whole address). Traefik's
+   * IPStrategy.Get (pkg/config/dynamic/middlewares.go) checks a set value (`*int`) only where it is
+   * used, with a depth or without excludedIPs: there 0, a negative value or one over 128 is its
+   * error, which fails the middleware (its routers disabled); beside excludedIPs (PoolStrategy)
+   * it is never read.
+   */
+  ipv6Subnet: z.number().int().optional(),
+}).transform((s, ctx) => {
+  const n = s.ipv6Subnet;
+  const used = s.depth > 0 || s.excludedIPs.length === 0;
+  if (n !== undefined && used && (n <= 0 || n > 128)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ipv6Subnet'],
+      message: `invalid IPv6 subnet ${n} value, should be greater to 0 and lower or equal to 128`,
+    });
+  }
+  return { ...s, ipv6Subnet: n !== undefined && used ? n : 0 };
 });
 
 /**
