@@ -47,6 +47,11 @@ const CASES: readonly (readonly [string, string, string])[] = [
     'error creating requests limiter: requestHost and RequestHeaderName are mutually exclusive',
   ],
   [
+    'rlx',
+    '{ rateLimit: { average: 1, sourceCriterion: { ipStrategy: { depth: 1 }, requestHeaderName: "X-Key" } } }',
+    'iPStrategy and RequestHeaderName are mutually exclusive',
+  ],
+  [
     'er',
     '{ errors: { status: ["500", "5x0"], service: s, query: "/" } }',
     'strconv.Atoi: parsing "5x0": invalid syntax',
@@ -195,6 +200,7 @@ tcp:
       ['/er5', 404],
       ['/rs5', 404],
       ['/erw', 404],
+      ['/rlx', 404],
       ['/ok', 200],
     ] as const) {
       const r = await fetch(`http://127.0.0.1:${proxy.ports['web']}${path}`);
