@@ -10,7 +10,7 @@ import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
 import { ACME_NO_CHALLENGE, acmeCaServerProblem, acmeEabProblem, acmeEmailAddressesProblem } from './eab.ts';
-import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
+import { applyOverrides, envOverrides, flagOverrides, type Override, overrideOrigin } from './overrides.ts';
 import {
   ACCESS_LOG_FORMATS,
   ACME_KEY_TYPES,
@@ -27,12 +27,16 @@ import {
  * `serversTransport`, `tcpServersTransport`, `providers`, `metrics`, `experimental`, `core`,
  * `spiffe`; ServersTransport's `forwardingTimeouts`; CertificateResolver's `acme`) and entrypoints.go (EntryPoint: `transport`, `forwardedHeaders`, `http`, `http2`, `udp`,
  * `observability`; HTTPConfig's `redirections` and its `entryPoint`; EntryPointsTransport's
- * `lifeCycle` and `respondingTimeouts`). Tagged allowEmpty there, so taken empty: `api`, `ping`,
- * `log`, `accessLog`, `tracing`, `hostResolver`, `ocsp`, every provider, an entry
- * point's `proxyProtocol`, `http3` and `http.tls`, a resolver's `tailscale`, a transport's `spiffe`
- * and `tls`. Providers' `file` has no allowEmpty tag either, but Traefik's own integration fixtures
- * (integration/fixtures/https/https_tls_options.toml, TestWithTLSOptions) start with an empty
- * `[providers.file]`: it stays taken empty (the provider does not start, with a warning).
+ * `lifeCycle` and `respondingTimeouts`), Providers' `file` (the v3 fixture
+ * integration/fixtures/https/https_tls_options.toml sets its `filename`; only the v1/v2 one had an
+ * empty `[providers.file]`) and pkg/types/logs.go (AccessLog's `filters` and `fields`,
+ * AccessLogFields' `headers`). Tagged allowEmpty there, so taken empty: `api`, `ping`, `log`,
+ * `accessLog` and its `otlp`, `tracing` and its exporters, `hostResolver`, `ocsp`, every other
+ * provider, every metrics exporter (pkg/types/metrics.go), an ACME resolver's `httpChallenge`,
+ * `tlsChallenge` and `dnsChallenge` (pkg/provider/acme/provider.go Configuration), an entry
+ * point's `proxyProtocol`, `http3` and `http.tls`, a resolver's `tailscale`, a transport's
+ * `spiffe` and `tls`. The same tags decide flags and env variables (paerser's label metadata):
+ * `--metrics` alone, `TRAEFIK_PROVIDERS_FILE=true`, are refused as well (standaloneOverrides).
  */
 const STATIC_STRICT: readonly (readonly string[])[] = [
   ...[
@@ -45,6 +49,10 @@ const STATIC_STRICT: readonly (readonly string[])[] = [
     'core',
     'spiffe',
   ].map((k) => [k]),
+  ['providers', 'file'],
+  ['accessLog', 'filters'],
+  ['accessLog', 'fields'],
+  ['accessLog', 'fields', 'headers'],
   ['serversTransport', 'forwardingTimeouts'],
   ['certificatesResolvers', '*', 'acme'],
   ...['transport', 'forwardedHeaders', 'http', 'http2', 'udp', 'observability'].map((k) => [
@@ -57,6 +65,32 @@ const STATIC_STRICT: readonly (readonly string[])[] = [
   ['entryPoints', '*', 'transport', 'lifeCycle'],
   ['entryPoints', '*', 'transport', 'respondingTimeouts'],
 ];
+
+/**
+ * A flag or env variable that turns on a section Traefik does not tag allowEmpty (`--metrics`,
+ * `TRAEFIK_PROVIDERS_FILE=true`, `--entryPoints.web.http2`) with nothing under it: paerser's flag
+ * and env decoders read it as a node without children, which addMetadata refuses ("metrics cannot
+ * be a standalone element"), and Traefik does not start.
+ */
+function standaloneOverrides(overrides: readonly Override[], merged: Record<string, unknown>): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const o of overrides) {
+    if (!isPlainObject(o.value) || Object.keys(o.value).length > 0) continue;
+    const path = o.path.map(String);
+    if (!matchesPath(path, STATIC_STRICT)) continue;
+    let here: unknown = merged;
+    for (const k of path) here = isPlainObject(here) ? here[k] : undefined;
+    if (isPlainObject(here) && Object.values(here).some((v) => v !== null && v !== undefined)) continue;
+    out.push(
+      issue(
+        'error',
+        `\`${path.at(-1)}\` cannot be a standalone element: a section turned on with nothing under it makes Traefik refuse to start (paerser: it needs at least one key under it) (set by ${o.origin})`,
+        path,
+      ),
+    );
+  }
+  return out;
+}
 
 export interface LoadStaticOptions {
   /** The static YAML file; without one, the configuration comes from flags and env alone. */
@@ -132,6 +166,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   issues.push(...env.issues, ...flags.issues);
   const overrides = [...env.overrides, ...flags.overrides];
   let merged = applyOverrides(data, overrides);
+  issues.push(...standaloneOverrides(overrides, merged));
   // Traefik's SetEffectiveConfiguration (pkg/config/static/static_config.go): a configuration
   // that defines no entry point gets `http` on `:80`. Without any file we keep refusing to start
   // (main.ts says where it looked), rather than listen on :80 for a proxy nobody configured.
