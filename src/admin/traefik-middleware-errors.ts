@@ -43,10 +43,10 @@
  * Computed when the API is asked, never per request.
  */
 
+import { goHttpCodeRanges } from '../config/dynamic/status-range.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { durationString, parseGoDuration } from '../core/go-duration.ts';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
-import { goQuote } from '../core/go-string.ts';
 import { providerOf } from '../core/qualified-name.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
 import { goParseExprError } from './traefik-rule-errors.ts';
@@ -183,26 +183,10 @@ function traefikDuration(v: unknown): bigint | undefined {
   }
 }
 
-/** strconv.Atoi's error for `s`, or undefined when it reads. */
-function atoiError(s: string): string | undefined {
-  const q = goQuote(s);
-  if (q === undefined) return undefined;
-  if (!/^[+-]?\d+$/.test(s)) return `strconv.Atoi: parsing ${q}: invalid syntax`;
-  const n = BigInt(s);
-  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) return `strconv.Atoi: parsing ${q}: value out of range`;
-  return undefined;
-}
-
 /** NewHTTPCodeRanges' error: the first block whose low or high code Atoi refuses. */
 function statusRangesError(l: readonly string[]): string | undefined {
-  for (const block of l) {
-    const codes = block.split('-');
-    const low = atoiError(codes[0]!);
-    if (low !== undefined) return low;
-    const high = atoiError(codes[1] ?? codes[0]!);
-    if (high !== undefined) return high;
-  }
-  return undefined;
+  const r = goHttpCodeRanges(l);
+  return 'error' in r ? r.error : undefined;
 }
 
 /**

@@ -3,6 +3,8 @@
  * statuses in a process that never loads `zod` (docs/performance.md, "Memory at rest").
  */
 
+import { goQuote } from '../../core/go-string.ts';
+
 /** An inclusive range of HTTP status codes. */
 export interface StatusRange {
   readonly from: number;
@@ -41,4 +43,31 @@ export function inRanges(ranges: readonly StatusRange[], status: number): boolea
     if (status >= r.from && status <= r.to) return true;
   }
   return false;
+}
+
+/** Go's strconv.Atoi error text for `s`, or undefined when it reads (an int64). */
+export function goAtoiError(s: string): string | undefined {
+  const q = goQuote(s);
+  if (!/^[+-]?\d+$/.test(s)) return `strconv.Atoi: parsing ${q}: invalid syntax`;
+  const n = BigInt(s);
+  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) return `strconv.Atoi: parsing ${q}: value out of range`;
+  return undefined;
+}
+
+/**
+ * Traefik's types.NewHTTPCodeRanges (pkg/types/http_code_range.go), exactly: each block split on
+ * `-`, its first two parts read with strconv.Atoi (one part: both ends), nothing else checked; the
+ * first error fails the whole list, with Atoi's text.
+ */
+export function goHttpCodeRanges(blocks: readonly string[]): StatusRange[] | { error: string } {
+  const out: StatusRange[] = [];
+  for (const block of blocks) {
+    const codes = block.split('-');
+    const low = codes[0]!;
+    const high = codes[1] ?? low;
+    const e = goAtoiError(low) ?? goAtoiError(high);
+    if (e !== undefined) return { error: e };
+    out.push({ from: Number(low), to: Number(high) });
+  }
+  return out;
 }

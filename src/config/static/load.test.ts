@@ -936,3 +936,15 @@ describe("static sections Traefik does not tag allowEmpty, in the file, flags an
     }
   });
 });
+
+describe('accessLog.filters.statusCodes, read as Traefik reads them', () => {
+  it("loads a list NewHTTPCodeRanges cannot read, with Traefik's error as a warning", () => {
+    const r = load(`${minimal}accessLog:\n  filters:\n    statusCodes: ["200", "4xx"]\n`);
+    assert.deepEqual(r.config?.accessLog?.filters?.statusCodes, ['200', '4xx']);
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:6:18: warning: accessLog.filters.statusCodes: Failed to create new HTTP code ranges: strconv.Atoi: parsing "4xx": invalid syntax: the access log has no status filter (as Traefik)',
+    ]);
+    // Any numbers Atoi reads load without a word.
+    assert.deepEqual(load(`${minimal}accessLog:\n  filters:\n    statusCodes: ["0-999", 404]\n`).lines, []);
+  });
+});

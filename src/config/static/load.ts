@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
+import { goHttpCodeRanges } from '../dynamic/status-range.ts';
 import { routerTlsDomainWarnings } from '../dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue, loggedAsError, sortIssues } from '../issues.ts';
 import { matchesPath, normalizeConfig } from '../normalize.ts';
@@ -202,6 +203,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     ...keyTypeWarnings(merged, locate),
     ...caServerWarnings(merged, locate),
     ...formatWarnings(merged, locate, (path) => overrideOrigin(overrides, data, path)),
+    ...accessLogStatusWarnings(r.data, locate),
     ...fileProviderWarnings(r.data, locate),
     ...entryPointDomainWarnings(r.data, locate),
     ...addressWarnings(r.data, locate, (path) => overrideOrigin(overrides, data, path)),
@@ -565,6 +567,28 @@ function crossKeyIssues(
  * common format unless `json`, `common` or `genericCLF` (pkg/middlewares/accesslog/logger.go
  * NewHandler logs "Unsupported access log format"). The schema reads them so; a warning here.
  */
+/**
+ * accessLog.filters.statusCodes that Traefik's types.NewHTTPCodeRanges cannot read (`4xx`, `5o0`):
+ * its accesslog NewHandler logs "Failed to create new HTTP code ranges" with Atoi's error and goes
+ * on without a status filter (observability/access-log.ts does the same).
+ */
+function accessLogStatusWarnings(config: StaticConfig, locate: Locator): ConfigIssue[] {
+  const codes = config.accessLog?.filters?.statusCodes;
+  if (codes === undefined) return [];
+  const r = goHttpCodeRanges(codes);
+  if (!('error' in r)) return [];
+  const path = ['accessLog', 'filters', 'statusCodes'];
+  const { exact: _, ...where } = locate(path);
+  return [
+    issue(
+      'warning',
+      `Failed to create new HTTP code ranges: ${r.error}: the access log has no status filter (as Traefik)`,
+      path,
+      where,
+    ),
+  ];
+}
+
 function formatWarnings(
   merged: unknown,
   locate: Locator,
