@@ -446,9 +446,35 @@ function caServerWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
       const { exact: _, ...where } = locate(path);
       out.push(issue('warning', unusableResolver(eabProblem), path, where));
     }
+    // Traefik's getClient sets an HTTP-01 solver only for a non-empty `entryPoint` and a DNS-01 one
+    // only for a non-empty `provider` (both sections are allowEmpty): an empty one is no challenge.
+    const solver = (k: string, key: string): boolean | undefined => {
+      const c = isPlainObject(acme) ? acme[k] : undefined;
+      if (c === undefined || c === null || c === false) return undefined;
+      return isPlainObject(c) && typeof c[key] === 'string' && c[key] !== '';
+    };
+    for (const [k, key, kind] of [
+      ['httpChallenge', 'entryPoint', 'HTTP-01'],
+      ['dnsChallenge', 'provider', 'DNS-01'],
+    ] as const) {
+      if (solver(k, key) !== false) continue;
+      const path = ['certificatesResolvers', name, 'acme', k];
+      const { exact: _, ...where } = locate(path, 'key');
+      out.push(
+        issue(
+          'warning',
+          `\`${k}\` without \`${key}\` sets no ${kind} solver (Traefik's getClient uses it only with one): it is ignored`,
+          path,
+          where,
+        ),
+      );
+    }
+    const tls = isPlainObject(acme) ? acme['tlsChallenge'] : undefined;
     if (
       isPlainObject(acme) &&
-      !['httpChallenge', 'tlsChallenge', 'dnsChallenge'].some((k) => acme[k] !== undefined)
+      solver('httpChallenge', 'entryPoint') !== true &&
+      solver('dnsChallenge', 'provider') !== true &&
+      (tls === undefined || tls === null || tls === false)
     ) {
       const path = ['certificatesResolvers', name, 'acme'];
       const { exact: _, ...where } = locate(path, 'key');
