@@ -25,8 +25,8 @@
  *   for inFlightReq (inflightreq/inflight_req.go New);
  * - rateLimit's negative period: `negative value not valid for period: -1s` (Go's Duration
  *   String), after its source criterion;
- * - errors' status: strconv.Atoi's error for the first block it cannot read
- *   (pkg/types/http_code_range.go NewHTTPCodeRanges, customerrors New);
+ * - errors' status, then a statusRewrites key: strconv.Atoi's error for the first block it cannot
+ *   read, a class `5xx` included (pkg/types/http_code_range.go NewHTTPCodeRanges, customerrors New);
  * - circuitBreaker's expression, buffering's retryExpression that Go's parser refuses: Go's
  *   go/parser.ParseExpr text as is (`1:23: expected operand, found 'EOF'`), as vulcand/oxy's
  *   parseExpression (cbreaker/predicates.go, buffer's Retry option) returns predicate's Parse
@@ -43,10 +43,10 @@
  * Computed when the API is asked, never per request.
  */
 
+import { goHttpCodeRanges } from '../config/dynamic/status-range.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { durationString, parseGoDuration } from '../core/go-duration.ts';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
-import { goQuote } from '../core/go-string.ts';
 import { providerOf } from '../core/qualified-name.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
 import { goParseExprError } from './traefik-rule-errors.ts';
@@ -183,26 +183,10 @@ function traefikDuration(v: unknown): bigint | undefined {
   }
 }
 
-/** strconv.Atoi's error for `s`, or undefined when it reads. */
-function atoiError(s: string): string | undefined {
-  const q = goQuote(s);
-  if (q === undefined) return undefined;
-  if (!/^[+-]?\d+$/.test(s)) return `strconv.Atoi: parsing ${q}: invalid syntax`;
-  const n = BigInt(s);
-  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) return `strconv.Atoi: parsing ${q}: value out of range`;
-  return undefined;
-}
-
 /** NewHTTPCodeRanges' error: the first block whose low or high code Atoi refuses. */
 function statusRangesError(l: readonly string[]): string | undefined {
-  for (const block of l) {
-    const codes = block.split('-');
-    const low = atoiError(codes[0]!);
-    if (low !== undefined) return low;
-    const high = atoiError(codes[1] ?? codes[0]!);
-    if (high !== undefined) return high;
-  }
-  return undefined;
+  const r = goHttpCodeRanges(l);
+  return 'error' in r ? r.error : undefined;
 }
 
 /**
@@ -299,9 +283,14 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
       return type === 'inFlightReq' ? `error creating requests limiter: ${e}` : e;
     }
     case 'errors': {
-      if (key !== 'status') return undefined;
       const l = strings(conf?.['status']);
-      return l === undefined ? undefined : statusRangesError(l);
+      if (key === 'status') return l === undefined ? undefined : statusRangesError(l);
+      // customerrors New reads `status` first, then each statusRewrites key with
+      // NewHTTPCodeRanges (`5xx` too is Atoi's error).
+      const k = i.path[5];
+      if (key !== 'statusRewrites' || typeof k !== 'string') return undefined;
+      if (l !== undefined && statusRangesError(l) !== undefined) return null;
+      return statusRangesError([k]);
     }
     case 'retry': {
       // retry.New's order (v3.7): no status while network errors are not retried, the attempts,

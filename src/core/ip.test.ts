@@ -111,4 +111,15 @@ describe('ClientIP blocks', () => {
       assert.equal(parseIpBlock(s), undefined, s);
     }
   });
+
+  it("takes an IPv6 zone on an address and compares without it, as Traefik's checker (canonicalAddr)", () => {
+    assert.ok(contains('fe80::1%eth0', 'fe80::1'));
+    assert.ok(contains('fe80::1%eth0', 'fe80::1%eth1'));
+    assert.ok(contains('fe80::/10', 'fe80::1%eth0'));
+    assert.ok(!contains('fe80::1%eth0', 'fe80::2%eth0'));
+    // Go's netip.ParseAddr: an empty zone, or one on an IPv4 address, is no address.
+    assert.ok(!contains('fe80::/10', 'fe80::1%'));
+    for (const s of ['fe80::1%', '10.0.0.1%eth0', 'fe80::1%eth0/64'])
+      assert.equal(parseIpBlock(s), undefined, s);
+  });
 });

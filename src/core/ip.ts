@@ -105,10 +105,29 @@ function v4Mask(bits: number): number {
   return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
 }
 
-/** Parses `ip` or `ip/bits` as Go's ip.Checker does. Returns undefined when invalid. */
+/**
+ * `s` without its IPv6 zone (`fe80::1%eth0` → `fe80::1`), as Traefik's ip checker compares
+ * addresses (pkg/ip/checker.go canonicalAddr: netip's `WithZone("")`, so an address matches with
+ * any zone or none); undefined for an empty zone or a zone on what is no IPv6 text, which Go's
+ * netip.ParseAddr refuses. `s` itself when it has none (nothing allocated).
+ */
+export function withoutZone(s: string): string | undefined {
+  const z = s.indexOf('%');
+  if (z === -1) return s;
+  if (z === s.length - 1) return undefined;
+  const addr = s.slice(0, z);
+  return addr.includes(':') ? addr : undefined;
+}
+
+/**
+ * Parses `ip` or `ip/bits` as Traefik's ip.Checker does (netip.ParseAddr, else ParsePrefix): an
+ * address may carry an IPv6 zone, dropped (canonicalAddr), a prefix may not (ParsePrefix: "IPv6
+ * zones cannot be present in a prefix"). Returns undefined when invalid.
+ */
 export function parseIpBlock(text: string): IpBlock | undefined {
   const slash = text.indexOf('/');
-  const addr = slash === -1 ? text : text.slice(0, slash);
+  const addr = slash === -1 ? withoutZone(text) : text.slice(0, slash);
+  if (addr === undefined) return undefined;
   let bits = -1;
   if (slash !== -1) {
     const b = text.slice(slash + 1);
@@ -147,7 +166,10 @@ export function ipBlockContains(block: IpBlock, ip: string, scratch: Uint16Array
     const v4 = parseIPv4(ip);
     return v4 >= 0 && (v4 & block.mask) >>> 0 === block.net;
   }
-  if (!parseIPv6(ip, scratch)) return false;
+  // A link-local peer's address carries its zone (node writes `fe80::1%eth0`), ignored as
+  // Traefik's checker ignores it (canonicalAddr); only such an address is copied.
+  const a = withoutZone(ip);
+  if (a === undefined || !parseIPv6(a, scratch)) return false;
   if (isV4Mapped(scratch)) {
     if (block.v !== 4) return false;
     const v4 = ((scratch[6]! << 16) | scratch[7]!) >>> 0;

@@ -1,6 +1,7 @@
 import { close, mkdir, open, write } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubernetesObjectRef, KubernetesServiceRef } from '../config/dynamic/kubernetes-meta.ts';
+import { goHttpCodeRanges } from '../config/dynamic/status-range.ts';
 import type { AccessLogConfig } from '../config/static/schema.ts';
 import type { HeaderList } from '../core/headers.ts';
 import { isResponseHop } from '../core/hop-fields.ts';
@@ -454,11 +455,14 @@ class RecordFilter {
   /** null when no filter is configured: everything is kept (as Traefik with empty filters). */
   static from(f: AccessLogFilters): RecordFilter | null {
     let status: Uint8Array | null = null;
-    for (const range of f.statusCodes) {
-      const m = /^\s*(\d{3})(?:-(\d{3}))?\s*$/.exec(range);
-      if (m === null) throw new Error(`access log: invalid status code range "${range}"`);
+    // Traefik's NewHandler: ranges NewHTTPCodeRanges cannot read are no status filter at all (the
+    // configuration warns of it); any numbers else, a reversed range keeping nothing.
+    const ranges = goHttpCodeRanges(f.statusCodes);
+    for (const r of 'error' in ranges ? [] : ranges) {
       status ??= new Uint8Array(1000);
-      status.fill(1, Number(m[1]), Number(m[2] ?? m[1]) + 1);
+      const from = Math.max(r.from, 0);
+      const to = Math.min(r.to, 999);
+      if (from <= to) status.fill(1, from, to + 1);
     }
     if (status === null && !f.retryAttempts && f.minDuration <= 0) return null;
     return new RecordFilter(status, f.retryAttempts, f.minDuration);

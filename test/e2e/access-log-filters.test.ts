@@ -87,6 +87,33 @@ describe('access log filters, fields and rotation', () => {
     );
   });
 
+  it("starts with statusCodes Traefik's NewHTTPCodeRanges cannot read, and filters on no status", async (t) => {
+    // pkg/middlewares/accesslog/logger.go NewHandler logs "Failed to create new HTTP code ranges"
+    // and goes on; the static file was refused here (`4xx`).
+    const be = await backend(t);
+    const file = tempFile(t, 'access.json');
+    const proxy = await start(
+      t,
+      config(be, `  format: json\n  filePath: "${file}"\n  filters: { statusCodes: ["404", "4xx"] }`),
+    );
+    assert.ok(
+      proxy.logs.some((l) =>
+        JSON.stringify(l).includes('Failed to create new HTTP code ranges: strconv.Atoi'),
+      ),
+      JSON.stringify(proxy.logs),
+    );
+    await send(t, proxy, 'GET /app/ok HTTP/1.1\r\nHost: shop.test', 200);
+    await send(t, proxy, 'GET /nowhere HTTP/1.1\r\nHost: shop.test', 404);
+    await stop(proxy);
+    assert.deepEqual(
+      records(file).map((r) => [r.RequestPath, r.DownstreamStatus]),
+      [
+        ['/app/ok', 200],
+        ['/nowhere', 404],
+      ],
+    );
+  });
+
   it('redacts a request header named in fields.headers.names, case-insensitively, and drops the rest', async (t) => {
     const be = await backend(t);
     const file = tempFile(t, 'access.json');

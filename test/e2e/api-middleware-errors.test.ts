@@ -47,9 +47,43 @@ const CASES: readonly (readonly [string, string, string])[] = [
     'error creating requests limiter: requestHost and RequestHeaderName are mutually exclusive',
   ],
   [
+    'rlx',
+    '{ rateLimit: { average: 1, sourceCriterion: { ipStrategy: { depth: 1 }, requestHeaderName: "X-Key" } } }',
+    'iPStrategy and RequestHeaderName are mutually exclusive',
+  ],
+  [
     'er',
     '{ errors: { status: ["500", "5x0"], service: s, query: "/" } }',
     'strconv.Atoi: parsing "5x0": invalid syntax',
+  ],
+  // A class (5xx) is no status to Traefik's NewHTTPCodeRanges (strconv.Atoi): loaded as one here
+  // before, the router served.
+  [
+    'er5',
+    '{ errors: { status: ["5xx"], service: s, query: "/" } }',
+    'strconv.Atoi: parsing "5xx": invalid syntax',
+  ],
+  [
+    'erw',
+    '{ errors: { status: ["500"], statusRewrites: { "4xx": 404 }, service: s, query: "/" } }',
+    'strconv.Atoi: parsing "4xx": invalid syntax',
+  ],
+  [
+    'rs5',
+    '{ retry: { attempts: 2, status: ["5xx"] } }',
+    'creating HTTP code ranges: strconv.Atoi: parsing "5xx": invalid syntax',
+  ],
+  // ipv6Subnet set to 0 is IPStrategy.Get's error where it is read (with a depth, or without
+  // excludedIPs); it was read as not set here.
+  [
+    'sub0',
+    '{ ipAllowList: { sourceRange: ["10.0.0.0/8"], ipStrategy: { ipv6Subnet: 0 } } }',
+    'invalid IPv6 subnet 0 value, should be greater to 0 and lower or equal to 128',
+  ],
+  [
+    'rl0',
+    '{ rateLimit: { average: 1, sourceCriterion: { ipStrategy: { depth: 1, ipv6Subnet: 0 } } } }',
+    'invalid IPv6 subnet 0 value, should be greater to 0 and lower or equal to 128',
   ],
   ['rl', '{ rateLimit: { average: 1, period: -1500ms } }', 'negative value not valid for period: -1.5s'],
   ['rt', '{ retry: { attempts: -1 } }', 'incorrect (or empty) value for attempt (-1)'],
@@ -94,7 +128,14 @@ log: { level: INFO }
 api: {}
 http:
   routers:
-${routers}    r-chain:
+${routers}    r-ok:
+      rule: "Path(\`/ok\`)"
+      service: s
+    r-subx:
+      rule: "Path(\`/subx\`)"
+      service: s
+      middlewares: [subx]
+    r-chain:
       rule: "Path(\`/chain\`)"
       service: s
       middlewares: [ch]
@@ -111,7 +152,8 @@ ${routers}    r-chain:
       loadBalancer:
         servers: [{ url: "${backend.url}" }]
   middlewares:
-${middlewares}    ch: { chain: { middlewares: [rt] } }
+${middlewares}    subx: { ipAllowList: { sourceRange: ["127.0.0.1"], ipStrategy: { excludedIPs: ["10.0.0.1"], ipv6Subnet: 200 } } }
+    ch: { chain: { middlewares: [rt] } }
     ch2: { chain: { middlewares: [nowhere] } }
     loop: { chain: { middlewares: [loop2] } }
     loop2: { chain: { middlewares: [loop] } }
@@ -152,6 +194,27 @@ tcp:
       assert.deepEqual(r['error'], [text]);
     });
   }
+
+  it('a router whose middleware Traefik refuses serves nothing; the rest of the file serves', async () => {
+    for (const [path, status] of [
+      ['/er5', 404],
+      ['/rs5', 404],
+      ['/erw', 404],
+      ['/rlx', 404],
+      ['/ok', 200],
+    ] as const) {
+      const r = await fetch(`http://127.0.0.1:${proxy.ports['web']}${path}`);
+      assert.equal(r.status, status, path);
+      await r.arrayBuffer();
+    }
+  });
+
+  it("an ipv6Subnet beside excludedIPs is never read by Traefik's IPStrategy.Get: it loads, whatever its value", async () => {
+    const mw = await get('/api/http/middlewares/subx@file');
+    assert.equal(mw['status'], 'enabled', JSON.stringify(mw));
+    const r = await get('/api/http/routers/r-subx@file');
+    assert.equal(r['status'], 'enabled', JSON.stringify(r));
+  });
 
   it("a chain holding a refused middleware carries its error, as its router (chain.New's BuildChain)", async () => {
     const text = 'incorrect (or empty) value for attempt (-1)';

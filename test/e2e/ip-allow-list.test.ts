@@ -32,6 +32,8 @@ http:
     old-name: { ipWhiteList: { sourceRange: ["10.0.0.0/8"] } }
     client: { ipAllowList: { sourceRange: ["203.0.113.0/24"], ipStrategy: { depth: 1 } } }
     client2: { ipAllowList: { sourceRange: ["203.0.113.0/24"], ipStrategy: { depth: 2 } } }
+    zoned: { ipAllowList: { sourceRange: ["fe80::1%eth0"], ipStrategy: { depth: 1 } } }
+    link-local: { ipAllowList: { sourceRange: ["fe80::/10"], ipStrategy: { depth: 1 } } }
     strict-path: { encodedCharacters: {} }
     slash-ok: { encodedCharacters: { allowEncodedSlash: true } }
   routers:
@@ -42,6 +44,9 @@ http:
     second: { rule: "PathPrefix(\`/second\`)", middlewares: [client2], service: be }
     strict: { rule: "PathPrefix(\`/strict\`)", middlewares: [strict-path], service: be }
     slash: { rule: "PathPrefix(\`/slash\`)", middlewares: [slash-ok], service: be }
+    zoned: { rule: "PathPrefix(\`/zoned\`)", middlewares: [zoned], service: be }
+    link-local: { rule: "PathPrefix(\`/link-local\`)", middlewares: [link-local], service: be }
+    zoned-rule: { rule: "ClientIP(\`fe80::1%eth0\`) || PathPrefix(\`/zoned-rule\`)", service: be }
     plain: { rule: "PathPrefix(\`/plain\`)", service: be }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
@@ -104,6 +109,20 @@ http:
     assert.equal((await curl([...empty, `http://127.0.0.1:${trusted}/second`])).status, 403);
     const full = ['-H', 'X-Forwarded-For: 198.51.100.9, 203.0.113.5, 198.51.100.7'];
     assert.equal((await curl([...full, `http://127.0.0.1:${trusted}/second`])).status, 200);
+  });
+
+  it("takes an IPv6 zone on an address and ignores it, as Traefik's ip checker (netip, canonicalAddr)", async () => {
+    // pkg/ip/checker.go: netip.ParseAddr takes `fe80::1%eth0`, and both sides are compared
+    // without their zone. Both the zoned sourceRange and the ClientIP rule were refused here.
+    const from = async (xff: string, path: string) =>
+      (await curl(['-H', `X-Forwarded-For: ${xff}`, `http://127.0.0.1:${trusted}${path}`])).status;
+    assert.equal(await from('fe80::1', '/zoned'), 200);
+    assert.equal(await from('fe80::1%eth9', '/zoned'), 200);
+    assert.equal(await from('fe80::2%eth0', '/zoned'), 403);
+    // An empty zone is no address to Go's ParseAddr.
+    assert.equal(await from('fe80::1%', '/zoned'), 403);
+    assert.equal(await from('fe80::abcd%eth0', '/link-local'), 200);
+    assert.equal((await curl([`http://127.0.0.1:${web}/zoned-rule`])).status, 200);
   });
 
   it('refuses encoded characters the middleware does not allow, with 400', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { strictObject } from '../schema-helpers.ts';
-import { parseStatusRange, type StatusRange, statusRanges } from './status-ranges.ts';
+import { parseStatusRange, type StatusRange, traefikStatusRanges } from './status-ranges.ts';
 
 /*
  * Schemas of the middlewares that work on bodies (their body phase), with Traefik v3's keys.
@@ -78,7 +78,7 @@ const rewriteTarget = z
  * `statusRewrites` maps it to).
  */
 export const ErrorsSchema = strictObject({
-  status: statusRanges.default([]),
+  status: traefikStatusRanges.default([]),
   /** Traefik v3.4: status (or range) → the status the client gets instead. */
   statusRewrites: z.record(z.string(), rewriteTarget).default({}),
   service: z.string().min(1, 'the service serving the error pages is required'),
@@ -98,7 +98,7 @@ export const ErrorsSchema = strictObject({
 }).transform((c, ctx) => {
   const rewrites: { from: StatusRange; to: number }[] = [];
   for (const [k, to] of Object.entries(c.statusRewrites)) {
-    const from = parseStatusRange(k);
+    const from = parseStatusRange(k, false);
     if ('error' in from) {
       ctx.addIssue({ code: 'custom', path: ['statusRewrites', k], message: from.error });
       continue;

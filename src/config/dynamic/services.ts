@@ -4,7 +4,7 @@ import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { DEFAULT_HEALTH_CHECK_INTERVAL_MS, DEFAULT_HEALTH_CHECK_TIMEOUT_MS } from './health-defaults.ts';
 import { SERVICE_KINDS } from './sections.ts';
 import { serverUrlParseError, unusableServerUrl } from './server-url.ts';
-import { statusRanges } from './status-ranges.ts';
+import { statusRanges, traefikStatusRanges } from './status-ranges.ts';
 
 /*
  * HTTP services in the shape of Traefik v3's (`pkg/config/dynamic/http_config.go`): a service is
@@ -302,7 +302,7 @@ const mirroring = strictObject({
  * MaxRequestBodyBytes: -1, no limit; past it 413). No `status` = no failover on statuses.
  */
 const failoverErrors = strictObject({
-  status: statusRanges.optional(),
+  status: traefikStatusRanges.optional(),
   maxRequestBodyBytes: z.number().int().default(-1),
 });
 

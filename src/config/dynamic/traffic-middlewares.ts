@@ -3,7 +3,7 @@ import { duration } from '../duration.ts';
 import { strictObject } from '../schema-helpers.ts';
 import { checkIpOrCidr } from '../static/address.ts';
 import { clientTls } from './client-tls.ts';
-import { statusRanges } from './status-ranges.ts';
+import { traefikStatusRanges } from './status-ranges.ts';
 
 /*
  * Middlewares that shape traffic and guard services: circuitBreaker, retry, rateLimit and
@@ -22,8 +22,25 @@ export const ipStrategy = strictObject({
   depth: z.number().int().nonnegative().default(0),
   /** Walk X-Forwarded-For from the right and take the first address not in these. */
   excludedIPs: z.array(ipOrCidr).default([]),
-  /** Group IPv6 clients by this prefix length (0 = whole address). */
-  ipv6Subnet: z.number().int().min(0).max(128).default(0),
+  /**
+   * Group IPv6 clients by this prefix length (0 after parsing = whole address). Traefik's
+   * IPStrategy.Get (pkg/config/dynamic/middlewares.go) checks a set value (`*int`) only where it is
+   * used, with a depth or without excludedIPs: there 0, a negative value or one over 128 is its
+   * error, which fails the middleware (its routers disabled); beside excludedIPs (PoolStrategy)
+   * it is never read.
+   */
+  ipv6Subnet: z.number().int().optional(),
+}).transform((s, ctx) => {
+  const n = s.ipv6Subnet;
+  const used = s.depth > 0 || s.excludedIPs.length === 0;
+  if (n !== undefined && used && (n <= 0 || n > 128)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ipv6Subnet'],
+      message: `invalid IPv6 subnet ${n} value, should be greater to 0 and lower or equal to 128`,
+    });
+  }
+  return { ...s, ipv6Subnet: n !== undefined && used ? n : 0 };
 });
 
 /**
@@ -69,7 +86,7 @@ export const RetrySchema = z
     /** None by default: the next try goes at once (Traefik's ZeroBackOff). */
     initialInterval: duration.default(0),
     /** Also retry responses with these statuses (Traefik v3.7+). Absent = network errors only. */
-    status: statusRanges.optional(),
+    status: traefikStatusRanges.optional(),
     disableRetryOnNetworkError: z.boolean().default(false),
     /** Retry POST, PATCH and LOCK too on a listed status (their side effect may repeat). */
     retryNonIdempotentMethod: z.boolean().default(false),

@@ -211,6 +211,24 @@ describe('certificatesResolvers.<name>.acme: the challenges', () => {
     ]);
     assert.equal(r.acme?.email, 'a@example.com');
   });
+
+  // Traefik's Configuration tags the three challenges allowEmpty; getClient sets an HTTP-01 solver
+  // only for a non-empty entryPoint and a DNS-01 one for a non-empty provider. Both were refused.
+  it('loads httpChallenge and dnsChallenge without their key as no solver, with a warning', () => {
+    const empty = load3('      httpChallenge: {}\n      dnsChallenge: {}\n');
+    assert.equal(empty.acme?.httpChallenge, undefined);
+    assert.equal(empty.acme?.dnsChallenge, undefined);
+    assert.deepEqual(empty.lines, [
+      "static.yaml:7:7: warning: certificatesResolvers.le.acme.httpChallenge: `httpChallenge` without `entryPoint` sets no HTTP-01 solver (Traefik's getClient uses it only with one): it is ignored",
+      "static.yaml:8:7: warning: certificatesResolvers.le.acme.dnsChallenge: `dnsChallenge` without `provider` sets no DNS-01 solver (Traefik's getClient uses it only with one): it is ignored",
+      'static.yaml:6:5: warning: certificatesResolvers.le.acme: every certificate order of this resolver fails (cannot get ACME client ACME challenge not specified, please select TLS or HTTP or DNS Challenge): its routers serve without its certificates, as in Traefik',
+    ]);
+    // Beside a usable challenge, that one serves.
+    const tls = load3('      httpChallenge: {}\n      tlsChallenge: {}\n');
+    assert.equal(tls.acme?.httpChallenge, undefined);
+    assert.ok(tls.acme?.tlsChallenge);
+    assert.equal(tls.lines.length, 1, tls.lines.join('\n'));
+  });
 });
 
 describe('certificatesResolvers.<name>.acme.disableCommonName', () => {

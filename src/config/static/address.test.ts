@@ -47,12 +47,14 @@ describe('parseAddress', () => {
 
 describe('checkIpOrCidr', () => {
   it('accepts addresses and CIDR blocks of both families', () => {
-    for (const ok of ['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7', '0.0.0.0/0'])
+    // An IPv6 zone on an address: Traefik's checker (netip.ParseAddr) takes it and ignores it.
+    for (const ok of ['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7', '0.0.0.0/0', 'fe80::1%eth0'])
       assert.equal(checkIpOrCidr(ok), undefined, ok);
   });
 
   it('rejects names and out-of-range prefixes', () => {
-    for (const bad of ['example.com', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/x'])
+    const zoned = ['fe80::1%eth0/64', 'fe80::1%', '10.0.0.1%eth0'];
+    for (const bad of ['example.com', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/x', ...zoned])
       assert.ok(checkIpOrCidr(bad), bad);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { withoutZone } from '../../core/ip.ts';
 
 export interface ListenAddress {
   /** undefined = every interface (`:8080`). IPv6 literals come without brackets. */
@@ -97,10 +98,16 @@ export function parseAddress(address: string): ListenAddress | { error: string }
   return { host, port, ...mark };
 }
 
-/** An IP address or a CIDR block (`10.0.0.0/8`, `::1`, `fd00::/8`). */
+/**
+ * An IP address or a CIDR block (`10.0.0.0/8`, `::1`, `fd00::/8`). An address may carry an IPv6
+ * zone (`fe80::1%eth0`), which Traefik's ip checker parses (netip.ParseAddr) and ignores
+ * (pkg/ip/checker.go canonicalAddr); a block may not (netip.ParsePrefix refuses it).
+ */
 export function checkIpOrCidr(text: string): string | undefined {
   const slash = text.indexOf('/');
-  const ip = slash === -1 ? text : text.slice(0, slash);
+  const ip = slash === -1 ? withoutZone(text) : text.slice(0, slash);
+  if (ip === undefined) return `"${text}" is not an IP address or CIDR block`;
+  if (slash !== -1 && ip.includes('%')) return `"${text}": IPv6 zones cannot be present in a prefix`;
   const family = isIP(ip);
   if (family === 0) return `"${text}" is not an IP address or CIDR block`;
   if (slash === -1) return undefined;

@@ -503,7 +503,7 @@ describe('loadStaticConfig: issues with positions', () => {
   it('starts without the file provider when it has neither filename nor directory, with a warning (as Traefik)', () => {
     // Traefik's pkg/provider/file/file.go Provide fails ("neither filename nor directory is
     // defined"), which its aggregator logs ("Cannot start the provider"), and Traefik runs on.
-    for (const fp of ['file: { watch: true }', 'file: {}', 'file: { filename: "", directory: "" }']) {
+    for (const fp of ['file: { watch: true }', 'file: { filename: "", directory: "" }']) {
       const r = load(`${minimal}providers:\n  ${fp}\n`);
       assert.ok(r.config !== undefined, fp);
       assert.equal(r.config.providers.file, undefined, fp);
@@ -879,5 +879,72 @@ certificatesResolvers:
       'conf/static.yaml:3:14: entryPoints.web.address: invalid address "5" (expected host:port, :port or [ipv6]:port)',
       'conf/static.yaml:6:27: entryPoints.web.http.redirections.entryPoint.to: entry point `web` cannot redirect to itself',
     ]);
+  });
+});
+
+describe("static sections Traefik does not tag allowEmpty, in the file, flags and env (paerser's addMetadata)", () => {
+  const refusedLine = (r: ReturnType<typeof load>) =>
+    r.lines.find((l) => l.includes('cannot be a standalone element'));
+
+  it('refuses an empty providers.file, accessLog.filters, accessLog.fields and its headers in the file', () => {
+    // static_config.go Providers.File and logs.go AccessLog.Filters/Fields, AccessLogFields.Headers
+    // have no allowEmpty tag; Traefik's v3 fixture https_tls_options.toml sets a filename.
+    for (const [text, key] of [
+      ['providers:\n  file: {}\n', 'file'],
+      ['accessLog:\n  filters: {}\n', 'filters'],
+      ['accessLog:\n  fields: {}\n', 'fields'],
+      ['accessLog:\n  fields:\n    headers: {}\n', 'headers'],
+    ] as const) {
+      const r = load(`${minimal}${text}`);
+      assert.equal(r.config, undefined, text);
+      assert.match(refusedLine(r) ?? '', new RegExp(`\`${key}\` cannot be a standalone element`), text);
+    }
+  });
+
+  it('takes the allowEmpty ones empty: metrics exporters, tracing and access-log otlp, ACME tlsChallenge', () => {
+    for (const text of [
+      'metrics:\n  prometheus: {}\n',
+      'tracing:\n  otlp: {}\n',
+      'accessLog:\n  otlp: {}\nexperimental:\n  otlpLogs: true\n',
+      'accessLog:\n  filters:\n    retryAttempts: true\n',
+    ]) {
+      const r = load(`${minimal}${text}`);
+      assert.equal(refusedLine(r), undefined, `${text}: ${r.lines.join('; ')}`);
+    }
+  });
+
+  it('refuses a flag or env variable that turns such a section on with nothing under it', () => {
+    for (const [argv, env, origin] of [
+      [['--providers.file'], {}, '--providers.file'],
+      [['--metrics'], {}, '--metrics'],
+      [['--accesslog.filters=true'], {}, '--accesslog.filters'],
+      [[], { TRAEFIK_PROVIDERS_FILE: 'true' }, 'TRAEFIK_PROVIDERS_FILE'],
+      [[], { TRAEFIK_ENTRYPOINTS_WEB_HTTP2: 'true' }, 'TRAEFIK_ENTRYPOINTS_WEB_HTTP2'],
+    ] as const) {
+      const r = load(minimal, [...argv], { ...env });
+      assert.equal(r.config, undefined, origin);
+      assert.match(refusedLine(r) ?? '', new RegExp(`set by ${origin}`), origin);
+    }
+    // With a key under it, or an allowEmpty section, it loads.
+    for (const argv of [
+      ['--providers.file', '--providers.file.directory=/etc/d'],
+      ['--metrics.prometheus'],
+      ['--ping'],
+    ]) {
+      const r = load(minimal, argv);
+      assert.equal(refusedLine(r), undefined, argv.join(' '));
+    }
+  });
+});
+
+describe('accessLog.filters.statusCodes, read as Traefik reads them', () => {
+  it("loads a list NewHTTPCodeRanges cannot read, with Traefik's error as a warning", () => {
+    const r = load(`${minimal}accessLog:\n  filters:\n    statusCodes: ["200", "4xx"]\n`);
+    assert.deepEqual(r.config?.accessLog?.filters?.statusCodes, ['200', '4xx']);
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:6:18: warning: accessLog.filters.statusCodes: Failed to create new HTTP code ranges: strconv.Atoi: parsing "4xx": invalid syntax: the access log has no status filter (as Traefik)',
+    ]);
+    // Any numbers Atoi reads load without a word.
+    assert.deepEqual(load(`${minimal}accessLog:\n  filters:\n    statusCodes: ["0-999", 404]\n`).lines, []);
   });
 });

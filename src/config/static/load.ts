@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
+import { goHttpCodeRanges } from '../dynamic/status-range.ts';
 import { routerTlsDomainWarnings } from '../dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue, loggedAsError, sortIssues } from '../issues.ts';
 import { matchesPath, normalizeConfig } from '../normalize.ts';
@@ -10,7 +11,7 @@ import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
 import { ACME_NO_CHALLENGE, acmeCaServerProblem, acmeEabProblem, acmeEmailAddressesProblem } from './eab.ts';
-import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
+import { applyOverrides, envOverrides, flagOverrides, type Override, overrideOrigin } from './overrides.ts';
 import {
   ACCESS_LOG_FORMATS,
   ACME_KEY_TYPES,
@@ -27,12 +28,16 @@ import {
  * `serversTransport`, `tcpServersTransport`, `providers`, `metrics`, `experimental`, `core`,
  * `spiffe`; ServersTransport's `forwardingTimeouts`; CertificateResolver's `acme`) and entrypoints.go (EntryPoint: `transport`, `forwardedHeaders`, `http`, `http2`, `udp`,
  * `observability`; HTTPConfig's `redirections` and its `entryPoint`; EntryPointsTransport's
- * `lifeCycle` and `respondingTimeouts`). Tagged allowEmpty there, so taken empty: `api`, `ping`,
- * `log`, `accessLog`, `tracing`, `hostResolver`, `ocsp`, every provider, an entry
- * point's `proxyProtocol`, `http3` and `http.tls`, a resolver's `tailscale`, a transport's `spiffe`
- * and `tls`. Providers' `file` has no allowEmpty tag either, but Traefik's own integration fixtures
- * (integration/fixtures/https/https_tls_options.toml, TestWithTLSOptions) start with an empty
- * `[providers.file]`: it stays taken empty (the provider does not start, with a warning).
+ * `lifeCycle` and `respondingTimeouts`), Providers' `file` (the v3 fixture
+ * integration/fixtures/https/https_tls_options.toml sets its `filename`; only the v1/v2 one had an
+ * empty `[providers.file]`) and pkg/types/logs.go (AccessLog's `filters` and `fields`,
+ * AccessLogFields' `headers`). Tagged allowEmpty there, so taken empty: `api`, `ping`, `log`,
+ * `accessLog` and its `otlp`, `tracing` and its exporters, `hostResolver`, `ocsp`, every other
+ * provider, every metrics exporter (pkg/types/metrics.go), an ACME resolver's `httpChallenge`,
+ * `tlsChallenge` and `dnsChallenge` (pkg/provider/acme/provider.go Configuration), an entry
+ * point's `proxyProtocol`, `http3` and `http.tls`, a resolver's `tailscale`, a transport's
+ * `spiffe` and `tls`. The same tags decide flags and env variables (paerser's label metadata):
+ * `--metrics` alone, `TRAEFIK_PROVIDERS_FILE=true`, are refused as well (standaloneOverrides).
  */
 const STATIC_STRICT: readonly (readonly string[])[] = [
   ...[
@@ -45,6 +50,10 @@ const STATIC_STRICT: readonly (readonly string[])[] = [
     'core',
     'spiffe',
   ].map((k) => [k]),
+  ['providers', 'file'],
+  ['accessLog', 'filters'],
+  ['accessLog', 'fields'],
+  ['accessLog', 'fields', 'headers'],
   ['serversTransport', 'forwardingTimeouts'],
   ['certificatesResolvers', '*', 'acme'],
   ...['transport', 'forwardedHeaders', 'http', 'http2', 'udp', 'observability'].map((k) => [
@@ -57,6 +66,32 @@ const STATIC_STRICT: readonly (readonly string[])[] = [
   ['entryPoints', '*', 'transport', 'lifeCycle'],
   ['entryPoints', '*', 'transport', 'respondingTimeouts'],
 ];
+
+/**
+ * A flag or env variable that turns on a section Traefik does not tag allowEmpty (`--metrics`,
+ * `TRAEFIK_PROVIDERS_FILE=true`, `--entryPoints.web.http2`) with nothing under it: paerser's flag
+ * and env decoders read it as a node without children, which addMetadata refuses ("metrics cannot
+ * be a standalone element"), and Traefik does not start.
+ */
+function standaloneOverrides(overrides: readonly Override[], merged: Record<string, unknown>): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const o of overrides) {
+    if (!isPlainObject(o.value) || Object.keys(o.value).length > 0) continue;
+    const path = o.path.map(String);
+    if (!matchesPath(path, STATIC_STRICT)) continue;
+    let here: unknown = merged;
+    for (const k of path) here = isPlainObject(here) ? here[k] : undefined;
+    if (isPlainObject(here) && Object.values(here).some((v) => v !== null && v !== undefined)) continue;
+    out.push(
+      issue(
+        'error',
+        `\`${path.at(-1)}\` cannot be a standalone element: a section turned on with nothing under it makes Traefik refuse to start (paerser: it needs at least one key under it) (set by ${o.origin})`,
+        path,
+      ),
+    );
+  }
+  return out;
+}
 
 export interface LoadStaticOptions {
   /** The static YAML file; without one, the configuration comes from flags and env alone. */
@@ -132,6 +167,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   issues.push(...env.issues, ...flags.issues);
   const overrides = [...env.overrides, ...flags.overrides];
   let merged = applyOverrides(data, overrides);
+  issues.push(...standaloneOverrides(overrides, merged));
   // Traefik's SetEffectiveConfiguration (pkg/config/static/static_config.go): a configuration
   // that defines no entry point gets `http` on `:80`. Without any file we keep refusing to start
   // (main.ts says where it looked), rather than listen on :80 for a proxy nobody configured.
@@ -167,6 +203,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     ...keyTypeWarnings(merged, locate),
     ...caServerWarnings(merged, locate),
     ...formatWarnings(merged, locate, (path) => overrideOrigin(overrides, data, path)),
+    ...accessLogStatusWarnings(r.data, locate),
     ...fileProviderWarnings(r.data, locate),
     ...entryPointDomainWarnings(r.data, locate),
     ...addressWarnings(r.data, locate, (path) => overrideOrigin(overrides, data, path)),
@@ -409,9 +446,35 @@ function caServerWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
       const { exact: _, ...where } = locate(path);
       out.push(issue('warning', unusableResolver(eabProblem), path, where));
     }
+    // Traefik's getClient sets an HTTP-01 solver only for a non-empty `entryPoint` and a DNS-01 one
+    // only for a non-empty `provider` (both sections are allowEmpty): an empty one is no challenge.
+    const solver = (k: string, key: string): boolean | undefined => {
+      const c = isPlainObject(acme) ? acme[k] : undefined;
+      if (c === undefined || c === null || c === false) return undefined;
+      return isPlainObject(c) && typeof c[key] === 'string' && c[key] !== '';
+    };
+    for (const [k, key, kind] of [
+      ['httpChallenge', 'entryPoint', 'HTTP-01'],
+      ['dnsChallenge', 'provider', 'DNS-01'],
+    ] as const) {
+      if (solver(k, key) !== false) continue;
+      const path = ['certificatesResolvers', name, 'acme', k];
+      const { exact: _, ...where } = locate(path, 'key');
+      out.push(
+        issue(
+          'warning',
+          `\`${k}\` without \`${key}\` sets no ${kind} solver (Traefik's getClient uses it only with one): it is ignored`,
+          path,
+          where,
+        ),
+      );
+    }
+    const tls = isPlainObject(acme) ? acme['tlsChallenge'] : undefined;
     if (
       isPlainObject(acme) &&
-      !['httpChallenge', 'tlsChallenge', 'dnsChallenge'].some((k) => acme[k] !== undefined)
+      solver('httpChallenge', 'entryPoint') !== true &&
+      solver('dnsChallenge', 'provider') !== true &&
+      (tls === undefined || tls === null || tls === false)
     ) {
       const path = ['certificatesResolvers', name, 'acme'];
       const { exact: _, ...where } = locate(path, 'key');
@@ -530,6 +593,28 @@ function crossKeyIssues(
  * common format unless `json`, `common` or `genericCLF` (pkg/middlewares/accesslog/logger.go
  * NewHandler logs "Unsupported access log format"). The schema reads them so; a warning here.
  */
+/**
+ * accessLog.filters.statusCodes that Traefik's types.NewHTTPCodeRanges cannot read (`4xx`, `5o0`):
+ * its accesslog NewHandler logs "Failed to create new HTTP code ranges" with Atoi's error and goes
+ * on without a status filter (observability/access-log.ts does the same).
+ */
+function accessLogStatusWarnings(config: StaticConfig, locate: Locator): ConfigIssue[] {
+  const codes = config.accessLog?.filters?.statusCodes;
+  if (codes === undefined) return [];
+  const r = goHttpCodeRanges(codes);
+  if (!('error' in r)) return [];
+  const path = ['accessLog', 'filters', 'statusCodes'];
+  const { exact: _, ...where } = locate(path);
+  return [
+    issue(
+      'warning',
+      `Failed to create new HTTP code ranges: ${r.error}: the access log has no status filter (as Traefik)`,
+      path,
+      where,
+    ),
+  ];
+}
+
 function formatWarnings(
   merged: unknown,
   locate: Locator,

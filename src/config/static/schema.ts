@@ -405,22 +405,13 @@ const log = strictObject({
 
 const fieldMode = z.enum(['keep', 'drop', 'redact']);
 
-/** Status codes as Traefik writes them in access-log filters: "200", "300-302". */
-const statusFilter = z.string().superRefine((v, ctx) => {
-  const m = /^(\d{3})(?:-(\d{3}))?$/.exec(v.trim());
-  // Traefik bounds neither end: "400-600" and "500-999" (past the last status) are common.
-  if (m === null || Number(m[1]) < 100 || Number(m[2] ?? m[1]) < Number(m[1])) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `invalid status code range "${v}"`,
-      params: { expected: '"404" or "500-599"' },
-    });
-  }
-});
-
 const accessLogFilters = strictObject({
-  /** Keep only requests whose status is in one of these ranges. */
-  statusCodes: z.array(z.union([statusFilter, z.number().int().transform(String)])).default([]),
+  /**
+   * Keep only requests whose status is in one of these ranges ("404", "500-599"), read as
+   * Traefik's types.NewHTTPCodeRanges reads them: a list it cannot read is no status filter, with a
+   * warning (accesslog NewHandler logs "Failed to create new HTTP code ranges" and goes on).
+   */
+  statusCodes: z.array(z.union([z.string(), z.number().int().transform(String)])).default([]),
   /** Keep requests that were retried (whatever their status). */
   retryAttempts: z.boolean().default(false),
   /** Keep requests that took longer than this (strictly, as Traefik). */
@@ -747,7 +738,9 @@ export const DNS_CHALLENGE_PROVIDERS = [
 ] as const;
 export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];
 
-const dnsChallengeProvider = z.string().transform((value, ctx): DnsChallengeProviderName => {
+const dnsChallengeProvider = z.string().transform((value, ctx): DnsChallengeProviderName | '' => {
+  // Empty: no DNS-01 solver (getClient tests `DNSChallenge.Provider != ""`); see dnsChallenge.
+  if (value === '') return '';
   const found = DNS_CHALLENGE_PROVIDERS.find((p) => p === value);
   if (found !== undefined) return found;
   ctx.addIssue({
@@ -804,8 +797,8 @@ const dnsPropagation = strictObject({
   disableANSChecks: z.boolean().optional(),
 });
 
-const dnsChallenge = strictObject({
-  provider: dnsChallengeProvider,
+const dnsChallengeSection = strictObject({
+  provider: dnsChallengeProvider.default(''),
   /** Ours, for `challtestsrv` only: its management URL. */
   managementUrl: z.string().url().optional(),
   /** Servers for the propagation check's recursive questions; default: the system's. */
@@ -830,6 +823,15 @@ const dnsChallenge = strictObject({
     });
   }
 });
+
+/**
+ * `dnsChallenge: {}` (or without `provider`) loads, as Traefik's DNSChallenge is tagged allowEmpty
+ * (pkg/provider/acme/provider.go Configuration), and sets no DNS-01 solver: Traefik's getClient
+ * uses it only when `Provider != ""`. Read here as no dnsChallenge (load.ts warns).
+ */
+const dnsChallenge = dnsChallengeSection.transform((d) =>
+  d.provider === '' ? undefined : { ...d, provider: d.provider },
+);
 
 /**
  * Traefik's `eab` (External Account Binding, RFC 8555 §7.3.4): the key identifier and MAC key a
@@ -940,9 +942,13 @@ const acme = strictObject({
    * `delay` (Traefik's HTTPChallenge.Delay / TLSChallenge.Delay → lego's http01 / tlsalpn01
    * SetDelay): how long to wait, once the answer is served, before telling the CA to look.
    */
-  httpChallenge: strictObject({ entryPoint: z.string().min(1), delay: duration.default(0) }).optional(),
+  // `httpChallenge: {}` loads (allowEmpty in Traefik's Configuration) and sets no HTTP-01 solver:
+  // getClient uses it only when `EntryPoint != ""`. Read as no httpChallenge (load.ts warns).
+  httpChallenge: nullAsEmpty(strictObject({ entryPoint: z.string().default(''), delay: duration.default(0) }))
+    .optional()
+    .transform((h) => (h === undefined || h.entryPoint === '' ? undefined : h)),
   tlsChallenge: nullAsEmpty(strictObject({ delay: duration.default(0) })).optional(),
-  dnsChallenge: dnsChallenge.optional(),
+  dnsChallenge: nullAsEmpty(dnsChallenge).optional(),
   // Traefik's Provider.Init refuses a clientTimeout below clientResponseHeaderTimeout (0 included),
   // and cmd/traefik/traefik.go then skips the resolver: load.ts does the same, with a warning.
   // Several challenges are each given a lego solver, one chosen per authorization

@@ -10,6 +10,8 @@
  * never per request.
  */
 
+import { goUnicodeProperty } from './go-unicode.ts';
+
 /** Go's ErrorCode strings (regexp/syntax). */
 export const GO_RE_ERR = {
   invalidCharClass: 'invalid character class',
@@ -119,23 +121,6 @@ function parseRepeat(s: string): { min: number; max: number; rest: string } | un
   return { min, max, rest: t.slice(1) };
 }
 
-/** Go's unicode.Categories keys, "Any", and the scripts Go knows (those JS's \p{Script=…} knows). */
-const CATEGORIES = new Set(
-  'C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs Any'.split(
-    ' ',
-  ),
-);
-function knownUnicodeName(name: string): boolean {
-  if (CATEGORIES.has(name)) return true;
-  if (!/^[A-Z][A-Za-z_]*$/.test(name)) return false;
-  try {
-    new RegExp(`\\p{Script=${name}}`, 'u');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Go's parseUnicodeClass at `\p`/`\P`: the rest after it, or a thrown GoReError. */
 function unicodeClass(s: string): string {
   const t = s.slice(2);
@@ -156,7 +141,7 @@ function unicodeClass(s: string): string {
     rest = s.slice(end + 1);
   }
   if (name.startsWith('^')) name = name.slice(1);
-  if (!knownUnicodeName(name)) throw new GoReError(GO_RE_ERR.invalidCharRange, seq);
+  if (goUnicodeProperty(name) === undefined) throw new GoReError(GO_RE_ERR.invalidCharRange, seq);
   return rest;
 }
 

@@ -3,6 +3,8 @@
  * POSIX classes (ASCII, as in Go), and escape sequences with Go's meaning.
  */
 
+import { goUnicodeProperty } from './go-unicode.ts';
+
 export interface Cursor {
   readonly p: string;
   i: number;
@@ -32,12 +34,6 @@ export const POSIX: Readonly<Record<string, Ranges>> = {
   word: WORD,
   xdigit: [0x30, 0x39, 0x41, 0x46, 0x61, 0x66],
 };
-
-export const GENERAL_CATEGORIES = new Set(
-  'L Lu Ll Lt Lm Lo M Mn Mc Me N Nd Nl No P Pc Pd Ps Pe Pi Pf Po S Sm Sc Sk So Z Zs Zl Zp C Cc Cf Co Cs Any'.split(
-    ' ',
-  ),
-);
 
 export function complement(r: Ranges): Ranges {
   const out: Ranges = [];
@@ -186,7 +182,8 @@ function property(cur: Cursor, at: number, negated: boolean): Escape {
     negated = !negated;
     name = name.slice(1);
   }
-  if (!/^[A-Za-z_]+$/.test(name)) throw new Re2Error(`invalid Unicode class \\p{${name}}`, at);
-  const js = GENERAL_CATEGORIES.has(name) ? name : `Script=${name}`;
+  // Go 1.25+'s lookup (go-unicode.ts): loose names (`\p{Letter}`, `\p{greek}`, `\pl`).
+  const js = goUnicodeProperty(name);
+  if (js === undefined) throw new Re2Error(`invalid Unicode class \\p{${name}}`, at);
   return { kind: 'property', js: `\\${negated ? 'P' : 'p'}{${js}}` };
 }
