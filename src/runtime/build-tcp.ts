@@ -56,7 +56,10 @@ export interface TcpBuildContext {
 
 export interface TcpBuild {
   readonly spots: readonly TcpRouteSpot[];
-  /** The services built (those the routers use), by qualified name. */
+  /**
+   * The services built, by qualified name: every one (those no router reaches too, whose health
+   * checks are not started: runtime/reached.ts withoutUnreachedHealth).
+   */
   readonly services: ReadonlyMap<string, TcpServiceNode>;
   /** Some router terminates TLS: TLS must be loaded. */
   readonly terminates: boolean;
@@ -241,6 +244,8 @@ function transportOf(
 export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildContext): TcpBuild {
   if (tcp === undefined) return { spots: [], services: new Map(), terminates: false };
   const services = new Map<string, TcpServiceNode | null>();
+  /** Where a service's build problems go: nowhere while the unrouted services are built. */
+  let report = ctx.err;
 
   const buildLoadBalancer = (
     qualified: string,
@@ -262,7 +267,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
       const found =
         tname === 'default@internal' ? { ...t, terminationDelay: 0 } : tcp.serversTransports[tname];
       if (found === undefined) {
-        ctx.err(
+        report(
           ['tcp', 'services', qualified, 'loadBalancer', 'serversTransport'],
           `unknown serversTransport ${lb.serversTransport}`,
         );
@@ -289,7 +294,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
           rootCAs: t.tls?.rootCAs ?? [],
         });
         if (!tls.ok) {
-          ctx.err(
+          report(
             tname === ''
               ? ['tcp', 'services', qualified, 'loadBalancer', 'servers', i, 'tls']
               : ['tcp', 'serversTransports', tname, 'tls', ...tls.path],
@@ -452,6 +457,15 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
       for (const ep of entryPoints) spots.push({ entryPoints: [ep], entry: entry(route(`${name}|${ep}`)) });
     } else spots.push({ entryPoints, entry: entry(route(name)) });
   }
+  // Traefik builds a TCP router's service before its middlewares (pkg/server/router/tcp/
+  // manager.go buildTCPHandler: BuildTCP, then the chain), so a router a middleware error
+  // disabled still has its service built, its health checker included (pkg/server/service/tcp
+  // service.go BuildTCP, launched by LaunchHealthCheck). Validation left such routers out of
+  // `tcp`: every service no router here built is built now, its problems unreported (Traefik
+  // builds no other). Only the health checks of the services a router reaches are started
+  // (runtime/reached.ts l4Reached, withoutUnreachedHealth), and the API shows only their servers.
+  report = () => {};
+  for (const name of Object.keys(tcp.services)) buildService(name);
   const built = new Map<string, TcpServiceNode>();
   for (const [n, node] of services) if (node !== null) built.set(n, node);
   return { spots, services: built, terminates };
