@@ -133,3 +133,53 @@ tcp:
     assert.doesNotMatch(metrics, /traefik_service_server_up\{[^}]*service="noepsvc@file"/);
   });
 });
+
+describe('the service of a TCP router with no default entry point (what Traefik builds)', () => {
+  let proxy: ProxyProcess;
+  let noEp: Awaited<ReturnType<typeof countingServer>>;
+  let ctl: Awaited<ReturnType<typeof countingServer>>;
+  before(async () => {
+    noEp = await countingServer();
+    ctl = await countingServer();
+    // `traefik` as the only default entry point: a TCP router without entryPoints has none
+    // (Traefik's GetTCPRoutersByEntryPoints: `no valid entryPoint for this router`).
+    proxy = await startProxy({
+      config: `entryPoints:
+  traefik:
+    address: "127.0.0.1:0"
+    asDefault: true
+  tcpin:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+tcp:
+  routers:
+    noep: { rule: "HostSNI(\`*\`)", service: noep }
+    ctl: { entryPoints: [tcpin], rule: "HostSNI(\`*\`)", service: ctl }
+  services:
+    noep:
+      loadBalancer:
+        servers: [{ address: "${noEp.address}" }]
+        healthCheck: { interval: 200ms, timeout: 1s }
+    ctl:
+      loadBalancer:
+        servers: [{ address: "${ctl.address}" }]
+        healthCheck: { interval: 200ms, timeout: 1s }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    for (const s of [noEp, ctl]) if (s !== undefined) await new Promise((r) => s.server.close(r));
+  });
+
+  it('probes nothing and shows no serverStatus', async () => {
+    await ctl.connections.reach(3, 'probes of the routed service');
+    assert.equal(noEp.connections.value, 0, 'never probed');
+    const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/tcp/services/noep@file`);
+    const s = (await r.json()) as Record<string, unknown>;
+    assert.equal(s['status'], 'enabled');
+    assert.equal(s['serverStatus'], undefined);
+    assert.deepEqual(s['usedBy'], ['noep@file']);
+  });
+});
