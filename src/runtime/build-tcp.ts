@@ -143,10 +143,18 @@ class TcpLoadBalancer implements TcpServiceNode {
   readonly #picker: Picker;
   readonly #health: TcpServerHealth | null;
   readonly #accept: ((i: number) => boolean) | undefined;
+  /** It has `healthCheck`: its status is what a weighted parent with `healthCheck` follows. */
+  readonly #checked: boolean;
 
-  constructor(name: string, servers: readonly TcpServerRuntime[], health: TcpServerHealth | null) {
+  constructor(
+    name: string,
+    servers: readonly TcpServerRuntime[],
+    health: TcpServerHealth | null,
+    checked: boolean,
+  ) {
     this.name = name;
     this.servers = servers;
+    this.#checked = checked;
     // Traefik's TCP servers have no weight: round robin, from a random server (Traefik shuffles
     // them when it builds the load balancer, tcp/service.go).
     this.#picker = shuffledRoundRobin(servers.length);
@@ -154,8 +162,13 @@ class TcpLoadBalancer implements TcpServiceNode {
     this.#accept = health === null ? undefined : (i) => health.up(i);
   }
 
+  /**
+   * The status a weighted parent with `healthCheck` follows: Traefik's WRRLoadBalancer reports
+   * a change of status only (pkg/tcp/wrr_load_balancer.go SetStatus), so one with a health check
+   * and no server stays up (the parent gives it its share, and its connections are closed).
+   */
   available(): boolean {
-    if (this.servers.length === 0) return false;
+    if (this.servers.length === 0) return this.#checked;
     const h = this.#health;
     if (h === null) return true;
     for (let i = 0; i < this.servers.length; i++) if (h.up(i)) return true;
@@ -196,8 +209,9 @@ class TcpWeighted implements TcpServiceNode {
     this.#accept = healthCheck ? (i) => children[i]!.available() : undefined;
   }
 
+  /** Up while a child is, and with no child at all (Traefik's SetStatus, as above). */
   available(): boolean {
-    return this.#children.some((c) => c.available());
+    return this.#children.length === 0 || this.#children.some((c) => c.available());
   }
 
   pick(): TcpServerRuntime | undefined {
@@ -355,7 +369,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
             healthKey,
             () => new TcpServerHealth(targets, hc, ctx.logger.child({ service: qualified }), hub),
           );
-    return new TcpLoadBalancer(qualified, servers, health);
+    return new TcpLoadBalancer(qualified, servers, health, hc !== undefined);
   };
 
   const buildService = serviceTree<TcpSectionConfig['services'][string], TcpServiceNode>(

@@ -6,14 +6,18 @@
  *   balancer with `healthCheck` and no server, a weighted service with `healthCheck` and no
  *   child (their balancers start up and only a server's or child's change is propagated). It
  *   answers 503 `no available server`, and the fallback is asked only when `errors.status`
- *   lists 503;
+ *   lists 503; a weighted parent with `healthCheck` gives it its share;
  * - with `healthCheck` on the failover, a main and a fallback both reported down: the failover
  *   answers itself, http.Error(w, "Service Unavailable", 503), also when `errors.status` sends a
- *   main's answer to that fallback; without it, the fallback is always called (its own 503).
+ *   main's answer to that fallback; without it, the fallback is always called (its own 503);
+ * - a TCP weighted service with `healthCheck` gives a child with a health check and no server its
+ *   share (Traefik's pkg/tcp/wrr_load_balancer.go SetStatus: no change, so up): those
+ *   connections are closed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { startEchoServer, type TcpBackend, tcpExchange } from '../helpers/l4.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 
 const HC = '{ path: /health, interval: 200ms, timeout: 1s }';
@@ -24,8 +28,10 @@ describe('failover and the status its services report (Traefik failover.go)', ()
   let downA: Backend;
   let downB: Backend;
   let fails: Backend;
+  let other: Backend;
   before(async () => {
     ok = await startBackend((_req, res) => res.end('fallback'));
+    other = await startBackend((_req, res) => res.end('other'));
     // Failing their health checks from the start, answering requests.
     const sick = (name: string) =>
       startBackend((req, res) => {
@@ -52,6 +58,7 @@ http:
     both: { rule: "Path(\`/both\`)", service: foboth }
     botherr: { rule: "Path(\`/botherr\`)", service: fobotherr }
     nohc: { rule: "Path(\`/nohc\`)", service: fonohc }
+    wempty: { rule: "Path(\`/wempty\`)", service: wempty }
   services:
     foempty: { failover: { service: emptyhc, fallback: ok } }
     foemptyw: { failover: { service: emptyw, fallback: ok } }
@@ -59,6 +66,8 @@ http:
     foboth: { failover: { service: down1, fallback: down2, healthCheck: {} } }
     fobotherr: { failover: { service: fails, fallback: down2, healthCheck: {}, errors: { status: ["500"] } } }
     fonohc: { failover: { service: down1, fallback: down2 } }
+    wempty: { weighted: { services: [{ name: emptyhc }, { name: other }], healthCheck: {} } }
+    other: { loadBalancer: { servers: [{ url: "${other.url}" }], healthCheck: ${HC} } }
     emptyhc: { loadBalancer: { servers: [], healthCheck: ${HC} } }
     emptyw: { weighted: { services: [], healthCheck: {} } }
     ok: { loadBalancer: { servers: [{ url: "${ok.url}" }] } }
@@ -72,7 +81,7 @@ http:
   });
   after(async () => {
     await proxy?.stop();
-    await Promise.all([ok?.close(), downA?.close(), downB?.close(), fails?.close()]);
+    await Promise.all([ok?.close(), other?.close(), downA?.close(), downB?.close(), fails?.close()]);
   });
 
   const get = async (path: string) => {
@@ -112,7 +121,52 @@ http:
     assert.equal(downA.seen.length + downB.seen.length - seen, 0, 'no request reached a down server');
   });
 
+  it('gives such a child its share under a weighted service with healthCheck: it answers 503', async () => {
+    const bodies = [];
+    for (let i = 0; i < 4; i++) bodies.push((await get('/wempty')).body);
+    assert.deepEqual(bodies.sort(), ['no available server\n', 'no available server\n', 'other', 'other']);
+  });
+
   it("calls the fallback whatever its status without healthCheck on the failover: the fallback's 503", async () => {
     assert.deepEqual(await get('/nohc'), GO_503('no available server'));
+  });
+});
+
+describe('a TCP weighted service with healthCheck over a child with a health check and no server', () => {
+  let proxy: ProxyProcess;
+  let live: TcpBackend;
+  before(async () => {
+    live = await startEchoServer('live\n');
+    proxy = await startProxy({
+      config: `entryPoints:
+  tcpin:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+tcp:
+  routers:
+    all: { entryPoints: [tcpin], rule: "HostSNI(\`*\`)", service: w }
+  services:
+    w: { weighted: { services: [{ name: empty }, { name: live }], healthCheck: {} } }
+    empty: { loadBalancer: { servers: [], healthCheck: { interval: 200ms, timeout: 1s } } }
+    live:
+      loadBalancer:
+        servers: [{ address: "${live.address}" }]
+        healthCheck: { interval: 200ms, timeout: 1s }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await live?.close();
+  });
+
+  it('gives that child its share, whose connections are closed', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await tcpExchange(proxy.ports['tcpin']!, null, { untilData: '\n', ms: 5000 });
+      outcomes.push(r.data.length === 0 ? `closed:${r.how}` : r.data.toString());
+    }
+    assert.equal(outcomes.filter((o) => o === 'live\n').length, 2, outcomes.join());
+    assert.equal(outcomes.filter((o) => o === 'closed:end').length, 2, outcomes.join());
   });
 });
