@@ -112,7 +112,11 @@ export function httpRouterRefs(snapshot: RuntimeSnapshot): RouterRefs[] {
     const early = issuesOf(snapshot, 'routers', name).some(
       (i) =>
         i.severity === 'error' &&
-        (i.path[3] === 'entryPoints' || i.path[3] === 'priority' || i.path[3] === 'tls'),
+        (i.path[3] === 'entryPoints' ||
+          i.path[3] === 'priority' ||
+          i.path[3] === 'tls' ||
+          // No default entry point for a router that names none (build-snapshot.ts).
+          i.message === NO_ENTRY_POINT),
     );
     out.push({
       name,

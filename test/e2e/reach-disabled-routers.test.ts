@@ -134,13 +134,19 @@ tcp:
   });
 });
 
-describe('the service of a TCP router with no default entry point (what Traefik builds)', () => {
+describe('the service of a router with no default entry point (what Traefik builds)', () => {
   let proxy: ProxyProcess;
   let noEp: Awaited<ReturnType<typeof countingServer>>;
   let ctl: Awaited<ReturnType<typeof countingServer>>;
+  let web: Backend;
+  const webProbes = new Counter();
   before(async () => {
     noEp = await countingServer();
     ctl = await countingServer();
+    web = await startBackend((req, res) => {
+      if (req.url === '/health') webProbes.inc();
+      res.end('ok');
+    });
     // `traefik` as the only default entry point: a TCP router without entryPoints has none
     // (Traefik's GetTCPRoutersByEntryPoints: `no valid entryPoint for this router`).
     proxy = await startProxy({
@@ -152,6 +158,16 @@ describe('the service of a TCP router with no default entry point (what Traefik 
     address: "127.0.0.1:0"
 log: { level: INFO }
 api: {}
+metrics:
+  prometheus: {}
+http:
+  routers:
+    noep: { rule: "Path(\`/noep\`)", service: web }
+  services:
+    web:
+      loadBalancer:
+        servers: [{ url: "${web.url}" }]
+        healthCheck: { path: /health, interval: 200ms, timeout: 1s }
 tcp:
   routers:
     noep: { rule: "HostSNI(\`*\`)", service: noep }
@@ -170,10 +186,11 @@ tcp:
   });
   after(async () => {
     await proxy?.stop();
+    await web?.close();
     for (const s of [noEp, ctl]) if (s !== undefined) await new Promise((r) => s.server.close(r));
   });
 
-  it('probes nothing and shows no serverStatus', async () => {
+  it('probes nothing and shows no serverStatus (TCP)', async () => {
     await ctl.connections.reach(3, 'probes of the routed service');
     assert.equal(noEp.connections.value, 0, 'never probed');
     const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/tcp/services/noep@file`);
@@ -181,5 +198,20 @@ tcp:
     assert.equal(s['status'], 'enabled');
     assert.equal(s['serverStatus'], undefined);
     assert.deepEqual(s['usedBy'], ['noep@file']);
+  });
+
+  it('probes nothing, shows no serverStatus nor traefik_service_server_up, and words the error as Traefik (HTTP)', async () => {
+    await ctl.connections.more(3, 'more probes of the routed TCP service');
+    assert.equal(webProbes.value, 0, 'never probed');
+    const base = `http://127.0.0.1:${proxy.ports['traefik']}`;
+    const r = (await (await fetch(`${base}/api/http/routers/noep@file`)).json()) as Record<string, unknown>;
+    assert.equal(r['status'], 'disabled');
+    assert.deepEqual(r['error'], ['no valid entryPoint for this router']);
+    const s = (await (await fetch(`${base}/api/http/services/web@file`)).json()) as Record<string, unknown>;
+    assert.equal(s['status'], 'enabled');
+    assert.equal(s['serverStatus'], undefined);
+    assert.deepEqual(s['usedBy'], ['noep@file']);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.doesNotMatch(metrics, /traefik_service_server_up\{[^}]*service="web@file"/);
   });
 });
