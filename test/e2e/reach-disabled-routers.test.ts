@@ -193,6 +193,10 @@ tcp:
   it('probes nothing and shows no serverStatus (TCP)', async () => {
     await ctl.connections.reach(3, 'probes of the routed service');
     assert.equal(noEp.connections.value, 0, 'never probed');
+    const router = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/tcp/routers/noep@file`);
+    assert.deepEqual(((await router.json()) as Record<string, unknown>)['error'], [
+      'no valid entryPoint for this router',
+    ]);
     const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/tcp/services/noep@file`);
     const s = (await r.json()) as Record<string, unknown>;
     assert.equal(s['status'], 'enabled');
