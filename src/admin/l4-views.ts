@@ -176,7 +176,12 @@ function serviceView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object): L4Servic
         : 'weighted' in v
           ? 'weighted'
           : 'unknown';
-  const tcpNode = kind === 'tcp' ? snap.tcp.services.get(o.name) : undefined;
+  // Every TCP service is built (build-tcp.ts); Traefik builds, and shows the servers of, only
+  // those a router reaches.
+  const tcpNode =
+    kind === 'tcp' && l4Reached(snap, kind).has(`services/${o.name}`)
+      ? snap.tcp.services.get(o.name)
+      : undefined;
   const node = tcpNode ?? (kind === 'udp' ? snap.udp.services.get(o.name) : undefined);
   const usedBy = usedByField(
     l4Objects(snap, kind, 'routers')

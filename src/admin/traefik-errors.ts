@@ -81,6 +81,8 @@ function traefikText(i: ConfigIssue, ctx: ErrorContext, seen: Set<string>): stri
   }
   const ep = /^entry point `(.+)` does not exist/.exec(m);
   if (ep !== null) return `entryPoint "${ep[1]}" doesn't exist`;
+  // No default entry point for a router that names none (runtime/build-snapshot.ts, build-tcp.ts).
+  if (m === NO_VALID_EP || m.startsWith(`${NO_VALID_EP};`)) return NO_VALID_EP;
   const missing = /^(service|middleware) `(.+)` does not exist(?: in the (?:tcp|udp) section)?$/.exec(m);
   if (missing !== null) {
     const q = qualified(missing[2]!, ctx.name);

@@ -946,7 +946,7 @@ export abstract class ExchangeCore
     this.failover = null;
     this.leaveFailoverMain();
     this.setCookies = '';
-    const lb = fo.fallback.resolve(this.req, this);
+    const lb = fo.resolveFallback(this.req, this);
     if (lb !== undefined) {
       this.service = lb;
       this.#admit(lb);

@@ -268,10 +268,11 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       idx = svc.pick(this.req, 0, guard, this);
     }
     if (idx < 0) {
-      // A weighted child with a fixed status (runtime/service-nodes.ts StatusNode) answers it.
-      const fixed = svc.fixedStatus;
+      // A weighted child with a fixed status, a failover with nothing up (runtime/service-nodes.ts
+      // StatusNode) answers it.
+      const fixed = svc.fixedAnswer;
       if (fixed !== undefined) {
-        this.respondDirect({ status: fixed });
+        this.respondDirect(fixed);
         return;
       }
       const refused = this.#refused;
@@ -1087,7 +1088,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * dropped and the request goes to the fallback service, once (Traefik's failover.go
    * ServeHTTP: the main's answer is discarded by its responseWriter, then the fallback handler
    * serves a clone of the request; whatever the fallback answers is the answer). A fallback
-   * with no usable server answers 503, as Traefik's load balancer does.
+   * with no usable server answers 503, as Traefik's load balancer does; one that reports down
+   * to a failover with `healthCheck` is not called, the failover answers its own 503.
    */
   #toFallback(fo: FailoverNode, status: number, drop: boolean): void {
     this.failover = null;
@@ -1098,7 +1100,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (drop) this.dropTry();
     this.setCookies = '';
     this.#refused = null;
-    const lb = fo.fallback.resolve(this.req, this);
+    const lb = fo.resolveFallback(this.req, this);
     if (lb !== undefined) this.tryFallback(lb);
     else if (this.serviceStep !== null) this.enterFallbackStep(true);
     else this.noServer(fo.fallback.name);

@@ -318,7 +318,9 @@ export function buildSnapshot(
         // A child with `status` is no service: it answers that status (Traefik's WRRService.Status).
         const kids = svc.weighted.services.map((s, i) => {
           const k =
-            s.status === undefined ? child(s.name) : new StatusNode(qualify(s.name, provider), s.status);
+            s.status === undefined
+              ? child(s.name)
+              : new StatusNode(qualify(s.name, provider), { status: s.status });
           return k === null
             ? null
             : withMiddlewares(
@@ -393,6 +395,7 @@ export function buildSnapshot(
             statusCodes,
             errorStatus.length > 0 ? { maxRequestBodyBytes: f.errors!.maxRequestBodyBytes } : null,
             failoverFollowsMain(svc, (n) => http.services[qualify(n, provider)]),
+            f.healthCheck !== undefined,
           );
         }
         break;

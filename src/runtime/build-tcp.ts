@@ -56,7 +56,10 @@ export interface TcpBuildContext {
 
 export interface TcpBuild {
   readonly spots: readonly TcpRouteSpot[];
-  /** The services built (those the routers use), by qualified name. */
+  /**
+   * The services built, by qualified name: every one (those no router reaches too, whose health
+   * checks are not started: runtime/reached.ts withoutUnreachedHealth).
+   */
   readonly services: ReadonlyMap<string, TcpServiceNode>;
   /** Some router terminates TLS: TLS must be loaded. */
   readonly terminates: boolean;
@@ -140,10 +143,18 @@ class TcpLoadBalancer implements TcpServiceNode {
   readonly #picker: Picker;
   readonly #health: TcpServerHealth | null;
   readonly #accept: ((i: number) => boolean) | undefined;
+  /** It has `healthCheck`: its status is what a weighted parent with `healthCheck` follows. */
+  readonly #checked: boolean;
 
-  constructor(name: string, servers: readonly TcpServerRuntime[], health: TcpServerHealth | null) {
+  constructor(
+    name: string,
+    servers: readonly TcpServerRuntime[],
+    health: TcpServerHealth | null,
+    checked: boolean,
+  ) {
     this.name = name;
     this.servers = servers;
+    this.#checked = checked;
     // Traefik's TCP servers have no weight: round robin, from a random server (Traefik shuffles
     // them when it builds the load balancer, tcp/service.go).
     this.#picker = shuffledRoundRobin(servers.length);
@@ -151,8 +162,13 @@ class TcpLoadBalancer implements TcpServiceNode {
     this.#accept = health === null ? undefined : (i) => health.up(i);
   }
 
+  /**
+   * The status a weighted parent with `healthCheck` follows: Traefik's WRRLoadBalancer reports
+   * a change of status only (pkg/tcp/wrr_load_balancer.go SetStatus), so one with a health check
+   * and no server stays up (the parent gives it its share, and its connections are closed).
+   */
   available(): boolean {
-    if (this.servers.length === 0) return false;
+    if (this.servers.length === 0) return this.#checked;
     const h = this.#health;
     if (h === null) return true;
     for (let i = 0; i < this.servers.length; i++) if (h.up(i)) return true;
@@ -193,8 +209,9 @@ class TcpWeighted implements TcpServiceNode {
     this.#accept = healthCheck ? (i) => children[i]!.available() : undefined;
   }
 
+  /** Up while a child is, and with no child at all (Traefik's SetStatus, as above). */
   available(): boolean {
-    return this.#children.some((c) => c.available());
+    return this.#children.length === 0 || this.#children.some((c) => c.available());
   }
 
   pick(): TcpServerRuntime | undefined {
@@ -241,6 +258,8 @@ function transportOf(
 export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildContext): TcpBuild {
   if (tcp === undefined) return { spots: [], services: new Map(), terminates: false };
   const services = new Map<string, TcpServiceNode | null>();
+  /** Where a service's build problems go: nowhere while the unrouted services are built. */
+  let report = ctx.err;
 
   const buildLoadBalancer = (
     qualified: string,
@@ -262,7 +281,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
       const found =
         tname === 'default@internal' ? { ...t, terminationDelay: 0 } : tcp.serversTransports[tname];
       if (found === undefined) {
-        ctx.err(
+        report(
           ['tcp', 'services', qualified, 'loadBalancer', 'serversTransport'],
           `unknown serversTransport ${lb.serversTransport}`,
         );
@@ -289,7 +308,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
           rootCAs: t.tls?.rootCAs ?? [],
         });
         if (!tls.ok) {
-          ctx.err(
+          report(
             tname === ''
               ? ['tcp', 'services', qualified, 'loadBalancer', 'servers', i, 'tls']
               : ['tcp', 'serversTransports', tname, 'tls', ...tls.path],
@@ -350,7 +369,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
             healthKey,
             () => new TcpServerHealth(targets, hc, ctx.logger.child({ service: qualified }), hub),
           );
-    return new TcpLoadBalancer(qualified, servers, health);
+    return new TcpLoadBalancer(qualified, servers, health, hc !== undefined);
   };
 
   const buildService = serviceTree<TcpSectionConfig['services'][string], TcpServiceNode>(
@@ -452,6 +471,15 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
       for (const ep of entryPoints) spots.push({ entryPoints: [ep], entry: entry(route(`${name}|${ep}`)) });
     } else spots.push({ entryPoints, entry: entry(route(name)) });
   }
+  // Traefik builds a TCP router's service before its middlewares (pkg/server/router/tcp/
+  // manager.go buildTCPHandler: BuildTCP, then the chain), so a router a middleware error
+  // disabled still has its service built, its health checker included (pkg/server/service/tcp
+  // service.go BuildTCP, launched by LaunchHealthCheck). Validation left such routers out of
+  // `tcp`: every service no router here built is built now, its problems unreported (Traefik
+  // builds no other). Only the health checks of the services a router reaches are started
+  // (runtime/reached.ts l4Reached, withoutUnreachedHealth), and the API shows only their servers.
+  report = () => {};
+  for (const name of Object.keys(tcp.services)) buildService(name);
   const built = new Map<string, TcpServiceNode>();
   for (const [n, node] of services) if (node !== null) built.set(n, node);
   return { spots, services: built, terminates };

@@ -3,6 +3,7 @@ import type { HttpSection } from '../config/dynamic/schema.ts';
 import { serviceMiddlewareReferences, serviceReferences } from '../config/dynamic/service-references.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
+import { NO_ENTRY_POINT } from './build-tcp.ts';
 import type { RuntimeSnapshot } from './types.ts';
 
 /*
@@ -111,7 +112,11 @@ export function httpRouterRefs(snapshot: RuntimeSnapshot): RouterRefs[] {
     const early = issuesOf(snapshot, 'routers', name).some(
       (i) =>
         i.severity === 'error' &&
-        (i.path[3] === 'entryPoints' || i.path[3] === 'priority' || i.path[3] === 'tls'),
+        (i.path[3] === 'entryPoints' ||
+          i.path[3] === 'priority' ||
+          i.path[3] === 'tls' ||
+          // No default entry point for a router that names none (build-snapshot.ts).
+          i.message === NO_ENTRY_POINT),
     );
     out.push({
       name,
@@ -251,10 +256,13 @@ export function l4Reached(snap: RuntimeSnapshot, kind: 'tcp' | 'udp'): ReadonlyS
   for (const r of l4Objects(snap, kind, 'routers')) {
     const stopped = issuesOf(snap, 'routers', r.name, kind).some(
       (i) =>
-        i.severity === 'error' &&
-        (i.path[3] === 'entryPoints' ||
-          i.path[3] === 'tls' ||
-          (i.path[3] === 'rule' && !i.message.startsWith('a HostSNI with a name needs'))),
+        // No default entry point for it (build-tcp.ts, a warning that leaves it out): in no
+        // entry point's list (GetTCPRoutersByEntryPoints), so never built.
+        i.message.startsWith(NO_ENTRY_POINT) ||
+        (i.severity === 'error' &&
+          (i.path[3] === 'entryPoints' ||
+            i.path[3] === 'tls' ||
+            (i.path[3] === 'rule' && !i.message.startsWith('a HostSNI with a name needs')))),
     );
     const service = qualifyRef(text(r.value['service']), r.name);
     if (stopped || service === '') continue;

@@ -90,6 +90,8 @@ export class ServerHealth {
   readonly #passive: PassiveHealthCheckConfig | undefined;
   #activeDown = 0;
   #closed = false;
+  /** An active health check (`healthCheck`): the service reports its status to a parent. */
+  readonly active: boolean;
   /** Passive verdicts shared with the other workers through the hub, or null. */
   readonly #passiveHub: { readonly hub: ActiveHealthHub; readonly key: string } | null;
   #unfollow: (() => void) | null = null;
@@ -102,6 +104,7 @@ export class ServerHealth {
     this.#ticker = ticker;
     this.#logger = logger;
     this.#passive = opts.passive;
+    this.active = opts.active !== undefined;
     const n = opts.targets.length;
     this.#slow = opts.slowStartMs > 0 ? new SlowStart(n, opts.slowStartMs) : null;
     for (const i of opts.fresh) this.#slow?.begin(i, ticker.now);

@@ -284,6 +284,19 @@ describe('parent services', () => {
     assert.equal(f.resolve(req(), new Sink())!.name, 'main@file');
   });
 
+  it("answers its own 503 when main and fallback are down, with healthCheck only (Traefik's failover.go)", () => {
+    const main = child('main@file', false);
+    const fb = child('fb@file', false);
+    const own = new FailoverServiceNode('f@file', main, fb, [], null, true, true).resolve(req(), new Sink());
+    assert.equal(own?.fixedAnswer?.status, 503);
+    assert.equal(own?.fixedAnswer?.body, 'Service Unavailable\n');
+    // Without healthCheck the fallback is always called (here: nothing to give).
+    assert.equal(new FailoverServiceNode('f@file', main, fb, []).resolve(req(), new Sink()), undefined);
+    fb.up = true;
+    const f = new FailoverServiceNode('f@file', main, fb, [], null, true, true);
+    assert.equal(f.resolve(req(), new Sink())!.name, 'fb@file');
+  });
+
   it('tells the request about a failover on statuses only while the main service serves', () => {
     const main = child('main@file');
     const f = new FailoverServiceNode('f@file', main, child('fb@file'), [{ from: 503, to: 503 }]);

@@ -4,8 +4,10 @@ import { SmoothWeightedRoundRobinPicker } from '../balancer/smooth-weighted-roun
 import { toWeights } from '../balancer/weights.ts';
 import type { KubernetesServiceRef } from '../config/dynamic/kubernetes-meta.ts';
 import type { HashOnConfig } from '../config/dynamic/schema.ts';
+import { inRanges } from '../config/dynamic/status-range.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
-import type { RequestHead } from '../core/request.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
+import { goHttpError } from '../middleware/http-error.ts';
 import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
@@ -76,8 +78,16 @@ export class LoadBalancerNode implements ServiceNode, ServiceRuntime {
     this.#hrw = p.hrw;
   }
 
+  /**
+   * The status a parent with `healthCheck` follows (Traefik's balancers report a change of
+   * status only, from up: pkg/server/service/loadbalancer/wrr SetStatus). One with a health
+   * check and no server never has a server change status, so it stays up for its parent (a
+   * failover stays on it, and it answers 503 `no available server`).
+   */
   available(): boolean {
-    return this.health === null ? this.servers.length > 0 : this.health.available();
+    const h = this.health;
+    if (h === null) return this.servers.length > 0;
+    return (this.servers.length === 0 && h.active) || h.available();
   }
 
   resolve(): ServiceRuntime {
@@ -164,13 +174,14 @@ function queryParam(query: string, name: string): string | undefined {
 }
 
 /**
- * A weighted child that answers `status` with no body and no server (Traefik's WRRService.Status:
- * getWRRServiceHandler adds a handler that only writes the status, always up): the exchange
- * finds no server to pick and answers `fixedStatus`, after the router's middlewares ran.
+ * A service that answers `fixedAnswer` with no server: a weighted child with `status` (no body:
+ * Traefik's WRRService.Status, getWRRServiceHandler adds a handler that only writes the status,
+ * always up), or a failover's own 503 (FailoverServiceNode). The exchange finds no server to pick
+ * and answers it, after the router's middlewares ran.
  */
 export class StatusNode implements ServiceNode, ServiceRuntime {
   readonly name: string;
-  readonly fixedStatus: number;
+  readonly fixedAnswer: DirectResponse;
   readonly servers: readonly ServerRuntime[] = [];
   readonly inFlight = new Int32Array(0);
   readonly responseTimes = null;
@@ -179,9 +190,9 @@ export class StatusNode implements ServiceNode, ServiceRuntime {
   readonly health = null;
   readonly admission = null;
 
-  constructor(name: string, status: number) {
+  constructor(name: string, answer: DirectResponse) {
     this.name = name;
-    this.fixedStatus = status;
+    this.fixedAnswer = answer;
   }
 
   available(): boolean {
@@ -212,6 +223,17 @@ function childrenAccept(
   healthCheck: boolean,
 ): ((i: number) => boolean) | undefined {
   return healthCheck ? (i) => children[i]!.available() : undefined;
+}
+
+/**
+ * The status of a parent over `children` as its own parent sees it: up while a child is, and up
+ * with no child at all, as Traefik's wrr and hrw balancers report only a change of status and one
+ * without children never has one (SetStatus).
+ */
+function childrenAvailable(children: readonly ServiceNode[]): boolean {
+  if (children.length === 0) return true;
+  for (const c of children) if (c.available()) return true;
+  return false;
 }
 
 /**
@@ -248,8 +270,7 @@ export class WeightedNode implements ServiceNode {
   }
 
   available(): boolean {
-    for (const c of this.#children) if (c.available()) return true;
-    return false;
+    return childrenAvailable(this.#children);
   }
 
   resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
@@ -300,8 +321,7 @@ export class HighestRandomWeightNode implements ServiceNode {
   }
 
   available(): boolean {
-    for (const c of this.#children) if (c.available()) return true;
-    return false;
+    return childrenAvailable(this.#children);
   }
 
   resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
@@ -311,10 +331,19 @@ export class HighestRandomWeightNode implements ServiceNode {
 }
 
 /**
+ * What a failover answers when neither side may take the request (Traefik's failover.go
+ * ServeHTTP: http.Error(w, http.StatusText(503), 503)).
+ */
+const FAILOVER_DOWN = goHttpError(503, 'Service Unavailable');
+
+/**
  * Failover: the main service while it reports a usable server, else the fallback (Traefik's
  * failover.go ServeHTTP on handlerStatus). `followsMain` false (a main that cannot report its
  * health, built only with `errors.status`: getFailoverServiceHandler ignores the refused
  * registration): the main's status stays up and only its answers send a request to the fallback.
+ * `followsFallback` (the failover has `healthCheck`: getFailoverServiceHandler registers with the
+ * fallback only then): a fallback that reports down is not used either, and the failover answers
+ * 503 `Service Unavailable` itself; without, the fallback always takes what the main does not.
  */
 export class FailoverServiceNode implements FailoverNode {
   readonly name: string;
@@ -323,6 +352,8 @@ export class FailoverServiceNode implements FailoverNode {
   readonly errors: FailoverErrors | null;
   readonly #main: ServiceNode;
   readonly #followsMain: boolean;
+  /** The failover's own answer, with `healthCheck` only (null: the fallback is always taken). */
+  readonly #down: StatusNode | null;
 
   constructor(
     name: string,
@@ -331,6 +362,7 @@ export class FailoverServiceNode implements FailoverNode {
     statusCodes: readonly StatusRange[],
     errors: FailoverErrors | null = null,
     followsMain = true,
+    followsFallback = false,
   ) {
     this.name = name;
     this.#main = main;
@@ -338,6 +370,7 @@ export class FailoverServiceNode implements FailoverNode {
     this.statusCodes = statusCodes;
     this.errors = errors;
     this.#followsMain = followsMain;
+    this.#down = followsFallback ? new StatusNode(name, FAILOVER_DOWN) : null;
   }
 
   available(): boolean {
@@ -352,7 +385,16 @@ export class FailoverServiceNode implements FailoverNode {
       // Stopped at the main service's middlewares: the exchange runs them, then goes on below.
       // Not following the main's health: its own answer (Traefik calls the main handler).
       if (lb !== undefined || sink.serviceStep !== null || !follows) return lb;
+      // Reported up with nothing to pick (a weighted service without children): Traefik's main
+      // handler answers 503 `no available server`, which only `errors` listing 503 sends on.
+      if (this.errors === null || !inRanges(this.statusCodes, 503)) return undefined;
     }
+    return this.resolveFallback(req, sink);
+  }
+
+  resolveFallback(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
+    const down = this.#down;
+    if (down !== null && !this.fallback.available()) return down;
     return this.fallback.resolve(req, sink);
   }
 }

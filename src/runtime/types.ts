@@ -4,7 +4,7 @@ import type { KubernetesObjectRef, KubernetesServiceRef } from '../config/dynami
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { ConfigIssue } from '../config/issues.ts';
-import type { RequestHead } from '../core/request.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { BufferingSpec, ErrorPageSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
@@ -121,6 +121,11 @@ export interface FailoverNode extends ServiceNode {
    * 503, 504) count as its statuses. Null for our `statusCodes` (idempotent requests only).
    */
   readonly errors: FailoverErrors | null;
+  /**
+   * The fallback's load balancer for this request, or, with the failover's `healthCheck` and a
+   * fallback that reports down, the failover's own 503 (Traefik's failover.go ServeHTTP).
+   */
+  resolveFallback(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined;
 }
 
 export interface FailoverErrors {
@@ -143,10 +148,11 @@ export interface ServiceRuntime {
   /** The service's own in-flight limit and queue (`maxInFlight`), or null. */
   readonly admission: InFlightState | null;
   /**
-   * A weighted child that answers this status itself (no servers; Traefik's WRRService.Status,
-   * which its Gateway provider gives a refused backendRef): read only when `pick` found none.
+   * What a service without servers answers itself: a weighted child's status (Traefik's
+   * WRRService.Status, which its Gateway provider gives a refused backendRef), a failover's 503
+   * when its main and fallback are down. Read only when `pick` found none.
    */
-  readonly fixedStatus?: number;
+  readonly fixedAnswer?: DirectResponse;
   /**
    * The Kubernetes Service its servers come from (a load balancer a Kubernetes provider made):
    * the access log's KubernetesService* fields (Traefik v3.8 PR #12985); null or absent otherwise.
