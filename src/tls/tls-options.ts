@@ -330,27 +330,35 @@ export function negotiateAlpn(server: readonly string[], client: readonly string
 }
 
 /**
- * Where node's verify mode falls short of Go's, the TLS socket is adjusted in its SNICallback
- * (whose `this` it is; nothing public reaches a server's socket earlier than 'secure', and this
- * runs before the client's Certificate is read). Without SNI the server's own mode applies.
- * - RequireAnyClientCert: OpenSSL's SSL_VERIFY_FAIL_IF_NO_PEER_CERT (node's `setVerifyMode`
- *   with rejectUnauthorized) refuses a missing certificate inside the handshake, with
- *   certificate_required in TLS 1.3 as Go (processCertsFromClient); node's own post-handshake
- *   check stays off (`_rejectUnauthorized` false), so any certificate is taken, unverified.
+ * Where node's verify mode falls short of Go's (crypto/tls processCertsFromClient), the TLS socket
+ * is adjusted in its SNICallback (whose `this` it is; nothing public reaches a server's socket
+ * earlier than 'secure', and this runs once the version is chosen, before the client's
+ * Certificate is read). Without SNI the server's own mode applies.
+ * - TLS 1.3: a missing certificate is refused inside the handshake, with certificate_required as
+ *   Go, by OpenSSL's SSL_VERIFY_FAIL_IF_NO_PEER_CERT (node's `setVerifyMode(request, reject)`),
+ *   for RequireAnyClientCert too (whose server asks without it, so that any certificate passes).
+ * - Up to TLS 1.2: no FAIL_IF_NO_PEER_CERT (OpenSSL's alert would be handshake_failure, Go's is
+ *   bad_certificate): checkClientCert refuses after the handshake, and refuseClientCert's alert
+ *   still comes before the server's Finished.
  * - RequireAndVerifyClientCert: node's post-handshake destroy (a bare close) is turned off, so
  *   that a certificate that does not verify reaches checkClientCert, which refuses it with Go's
- *   alert (refuseClientCert); the missing certificate is still OpenSSL's refusal.
- * Both are node's private members: when they are gone, node's own behaviour stays (safe: every
+ *   alert (up to TLS 1.2).
+ * These are node's private members: when they are gone, node's own behaviour stays (safe: every
  * socket still goes through checkClientCert).
  */
-const VERIFY_AFTER_SNI: Partial<Record<ClientAuthType, (socket: unknown) => void>> = {
-  RequireAnyClientCert(socket) {
-    const s = socket as { _handle?: { setVerifyMode?: (request: boolean, reject: boolean) => void } };
-    s._handle?.setVerifyMode?.(true, true);
+type NodeServerSocket = {
+  _handle?: { setVerifyMode?: (request: boolean, reject: boolean) => void };
+  _rejectUnauthorized?: boolean;
+  getProtocol?: () => string | null;
+};
+const VERIFY_AFTER_SNI: Partial<Record<ClientAuthType, (socket: NodeServerSocket) => void>> = {
+  RequireAnyClientCert(s) {
+    if (s.getProtocol?.() === 'TLSv1.3') s._handle?.setVerifyMode?.(true, true);
   },
-  RequireAndVerifyClientCert(socket) {
-    const s = socket as { _rejectUnauthorized?: boolean };
-    if (s._rejectUnauthorized === true) s._rejectUnauthorized = false;
+  RequireAndVerifyClientCert(s) {
+    if (s._rejectUnauthorized !== true) return;
+    if (s.getProtocol?.() !== 'TLSv1.3') s._handle?.setVerifyMode?.(true, false);
+    s._rejectUnauthorized = false;
   },
 };
 
@@ -388,7 +396,7 @@ export function tlsServerOptions(
         cb(new Error(`strict SNI: no certificate for "${servername}"`));
         return;
       }
-      if (afterSni !== undefined) afterSni(this);
+      if (afterSni !== undefined) afterSni(this as NodeServerSocket);
       cb(null, found.secureContext);
     },
   };

@@ -9,10 +9,10 @@
  * after the handshake, which clients report as an unexpected EOF.
  *
  * What node allows (tls/alerts refuseClientCert, tls/tls-options VERIFY_AFTER_SNI): up to TLS 1.2
- * the alert is Go's, in plaintext before the server's ChangeCipherSpec, as Go sends it; a missing
- * certificate is refused inside the handshake by OpenSSL, whose TLS 1.2 alert is
- * handshake_failure (40, Go: 42); in TLS 1.3 a certificate that does not verify is refused after
- * the handshake without an alert (Go's is encrypted, which node cannot write).
+ * the alert is Go's, in plaintext before the server's ChangeCipherSpec, as Go sends it; in TLS 1.3
+ * a missing certificate is refused inside the handshake by OpenSSL (certificate_required, as Go),
+ * and a certificate that does not verify is refused after the handshake without an alert (Go's is
+ * encrypted, which node cannot write). Every case here has SNI (without, the server's own mode).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -32,11 +32,19 @@ interface Outcome {
 }
 
 /** `openssl s_client` (SNI and Host `host`) sends one request and reads until the proxy closes (10 s at most). */
-function sClient(port: number, host: string, flags: readonly string[]): Promise<Outcome> {
+function sClient(port: number, host: string, flags: readonly string[], sni = true): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       toolPath('openssl'),
-      ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', host, '-msg', '-ign_eof', ...flags],
+      [
+        's_client',
+        '-connect',
+        `127.0.0.1:${port}`,
+        ...(sni ? ['-servername', host] : ['-noservername']),
+        '-msg',
+        '-ign_eof',
+        ...flags,
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -121,8 +129,8 @@ tls:
           ? 'an expired certificate'
           : 'a valid certificate';
   const cases: readonly [string, () => Issued | null, number | 'served', number | 'served' | null][] = [
-    // RequireAnyClientCert: any certificate, unverified; none is refused inside the handshake.
-    ['any.test', none, 40, 116],
+    // RequireAnyClientCert: any certificate, unverified; none is refused.
+    ['any.test', none, 42, 116],
     ['any.test', client_, 'served', 'served'],
     ['any.test', strangerCert, 'served', 'served'],
     ['any.test', expired_, 'served', 'served'],
@@ -132,7 +140,7 @@ tls:
     ['given.test', strangerCert, 48, null],
     ['given.test', expired_, 45, null],
     // RequireAndVerifyClientCert.
-    ['verify.test', none, 40, 116],
+    ['verify.test', none, 42, 116],
     ['verify.test', client_, 'served', 'served'],
     ['verify.test', strangerCert, 48, null],
     ['verify.test', expired_, 45, null],
@@ -173,5 +181,59 @@ tls:
       `https://verify.test:${port}/`,
     ]);
     assert.match(r.stderr, /unknown ca/i, r.stderr);
+  });
+});
+
+describe('RequireAnyClientCert without SNI (the default options)', () => {
+  let pki: TestPki;
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let port = 0;
+
+  before(async () => {
+    pki = new TestPki('client auth alerts, no SNI');
+    const cert = pki.issue('none.test', ['none.test']);
+    backend = await startBackend((_req, res) => res.end('backend-ok'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+http:
+  routers:
+    r: { rule: "Host(\`none.test\`)", service: be, tls: {} }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+tls:
+  stores:
+    default: { defaultCertificate: { certFile: c.pem, keyFile: c.key } }
+  options:
+    default: { clientAuth: { caFiles: [ca.pem], clientAuthType: RequireAnyClientCert } }
+`,
+      files: { 'c.pem': cert.certPem, 'c.key': cert.keyPem, 'ca.pem': pki.ca.certPem },
+    });
+    port = proxy.ports['websecure']!;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it("refuses no certificate with Go's bad_certificate in TLS 1.2, bare in TLS 1.3 (no SNICallback)", async () => {
+    const r12 = await sClient(port, 'none.test', ['-tls1_2'], false);
+    assert.equal(r12.alert, 42, r12.out);
+    assert.equal(r12.served, false, r12.out);
+    const r13 = await sClient(port, 'none.test', ['-tls1_3'], false);
+    assert.equal(r13.alert, null, r13.out);
+    assert.equal(r13.served, false, r13.out);
+  });
+
+  it('serves any certificate, unverified', async () => {
+    const other = new TestPki('yet another CA').issue('someone', []);
+    for (const v of ['-tls1_2', '-tls1_3']) {
+      const r = await sClient(port, 'none.test', [v, '-cert', other.certFile, '-key', other.keyFile], false);
+      assert.equal(r.alert, null, r.out);
+      assert.ok(r.served, r.out);
+    }
   });
 });
