@@ -26,6 +26,8 @@ export const ALERT_UNKNOWN_CA = 48;
 
 const TLS12 = 0x0303;
 const TLS10 = 0x0301;
+/** The record version Go writes before a version is chosen (conn.go writeRecordLocked: TLS 1.0). */
+export const TLS10_RECORD = TLS10;
 
 /** A fatal alert record: content type 21, `version`, length 2, level 2 (fatal), `description`. */
 export function alertRecord(description: number, version = TLS12): Buffer {
