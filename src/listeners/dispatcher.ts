@@ -474,7 +474,9 @@ class PendingConnection implements Timed {
    * a TLS 1.0 record (no version chosen yet: conn.go writeRecordLocked).
    */
   #refuseHello(alert: number): void {
-    if (alert === 0) {
+    // After a Postgres SSLRequest Traefik routes among TCP routers only (servePostgres), none of
+    // which takes a nameless hello unless HostSNI(`*`): closed bare, as when nothing matches.
+    if (alert === 0 || this.#postgres) {
       this.#fail();
       return;
     }
