@@ -333,7 +333,8 @@ export function negotiateAlpn(server: readonly string[], client: readonly string
  * Where node's verify mode falls short of Go's (crypto/tls processCertsFromClient), the TLS socket
  * is adjusted in its SNICallback (whose `this` it is; nothing public reaches a server's socket
  * earlier than 'secure', and this runs once the version is chosen, before the client's
- * Certificate is read). Without SNI the server's own mode applies.
+ * Certificate is read), or its ALPNCallback (the same, for a ClientHello without SNI that offers
+ * ALPN, as curl to an IP address). With neither, the server's own mode applies.
  * - TLS 1.3: a missing certificate is refused inside the handshake, with certificate_required as
  *   Go, by OpenSSL's SSL_VERIFY_FAIL_IF_NO_PEER_CERT (node's `setVerifyMode(request, reject)`),
  *   for RequireAnyClientCert too (whose server asks without it, so that any certificate passes).
@@ -401,7 +402,17 @@ export function tlsServerOptions(
     },
   };
   const protocols = options.alpnProtocols;
-  if (protocols.length > 0) server.ALPNCallback = (hello) => negotiateAlpn(protocols, hello.protocols);
+  if (protocols.length > 0) {
+    server.ALPNCallback =
+      afterSni === undefined
+        ? (hello) => negotiateAlpn(protocols, hello.protocols)
+        : function (this: unknown, hello) {
+            // A ClientHello without SNI but with ALPN: node calls this as the socket's method
+            // (its `this`), before the client's Certificate too. Twice with SNI: idempotent.
+            afterSni(this as NodeServerSocket);
+            return negotiateAlpn(protocols, hello.protocols);
+          };
+  }
   return server;
 }
 

@@ -219,7 +219,15 @@ tls:
     await backend?.close();
   });
 
-  it("refuses no certificate with Go's bad_certificate in TLS 1.2, bare in TLS 1.3 (no SNICallback)", async () => {
+  it('refuses no certificate with certificate_required in TLS 1.3 when the client offers ALPN (ALPNCallback)', async () => {
+    const r13 = await sClient(port, 'none.test', ['-tls1_3', '-alpn', 'http/1.1'], false);
+    assert.equal(r13.alert, 116, r13.out);
+    assert.equal(r13.served, false, r13.out);
+    const r12 = await sClient(port, 'none.test', ['-tls1_2', '-alpn', 'http/1.1'], false);
+    assert.equal(r12.alert, 42, r12.out);
+  });
+
+  it("refuses no certificate with Go's bad_certificate in TLS 1.2, bare in TLS 1.3 (no SNI, no ALPN)", async () => {
     const r12 = await sClient(port, 'none.test', ['-tls1_2'], false);
     assert.equal(r12.alert, 42, r12.out);
     assert.equal(r12.served, false, r12.out);
@@ -230,8 +238,13 @@ tls:
 
   it('serves any certificate, unverified', async () => {
     const other = new TestPki('yet another CA').issue('someone', []);
-    for (const v of ['-tls1_2', '-tls1_3']) {
-      const r = await sClient(port, 'none.test', [v, '-cert', other.certFile, '-key', other.keyFile], false);
+    for (const v of [['-tls1_2'], ['-tls1_3'], ['-tls1_3', '-alpn', 'http/1.1']]) {
+      const r = await sClient(
+        port,
+        'none.test',
+        [...v, '-cert', other.certFile, '-key', other.keyFile],
+        false,
+      );
       assert.equal(r.alert, null, r.out);
       assert.ok(r.served, r.out);
     }
