@@ -17,6 +17,12 @@ import type { TLSSocket } from 'node:tls';
 export const ALERT_UNRECOGNIZED_NAME = 112;
 /** RFC 8446 6.2 internal_error. */
 export const ALERT_INTERNAL_ERROR = 80;
+/** RFC 8446 6.2 unexpected_message. */
+export const ALERT_UNEXPECTED_MESSAGE = 10;
+/** RFC 8446 6.2 record_overflow. */
+export const ALERT_RECORD_OVERFLOW = 22;
+/** RFC 8446 6.2 protocol_version. */
+export const ALERT_PROTOCOL_VERSION = 70;
 /** RFC 8446 6.2 bad_certificate. */
 export const ALERT_BAD_CERTIFICATE = 42;
 /** RFC 8446 6.2 certificate_expired. */

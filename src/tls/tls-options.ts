@@ -424,7 +424,7 @@ export interface ClientCertRefusal {
 
 /**
  * The post-handshake half of clientAuthType (node verifies, but only refuses by itself in
- * RequireAndVerifyClientCert, and not after nodeVerifyAfterSni): the refusal, or undefined to keep
+ * RequireAndVerifyClientCert, and not after VERIFY_AFTER_SNI): the refusal, or undefined to keep
  * the connection. Call on 'secureConnection' sockets of a `tls.Server` (which sets `authorized`).
  */
 export function checkClientCert(socket: TLSSocket, mode: ClientAuthType): ClientCertRefusal | undefined {
