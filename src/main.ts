@@ -1235,6 +1235,7 @@ async function run(
         buildOptions.tls = await tlsSetup.loadTls();
         await gate.load();
       },
+      onTlsRefused: () => gate.refused(),
       onCommit: (snap) => {
         if (signals !== null) {
           signals.start((s) => overload.observe(s));
@@ -1365,6 +1366,7 @@ async function run(
       } catch (e) {
         tlsLoading = false;
         logger.error('cannot load TLS', { error: String(e) });
+        gate.refused();
         return;
       }
       watcher.apply();
@@ -1413,7 +1415,12 @@ async function run(
       signals.start((s) => overload.observe(s));
       signals.forgive();
     }
-    if (!o.applied) return;
+    if (!o.applied) {
+      // TLS is loaded but no snapshot has it: the rebuild that was to bring it was refused.
+      // ClientHellos held for it are refused now rather than after the gate's wait (TlsGate.refused).
+      if (buildOptions.tls !== undefined && ref.current.tls === null) gate.refused();
+      return;
+    }
     longLived.review(ref.current.config);
     const snap = ref.current;
     // The first configuration whose routers terminate TLS in a proxy started without it.

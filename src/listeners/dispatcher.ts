@@ -7,6 +7,7 @@ import type { Ticker, Timed } from '../core/ticker.ts';
 import { POSTGRES_SSL_REQUEST, POSTGRES_SSL_YES } from '../proxy/tcp/postgres.ts';
 import { type ConnectionMeta, canonicalServerName, type TcpMatch } from '../router/tcp/index.ts';
 import type { EntryPointRoutes, HttpsHosts, SnapshotRef, TcpRoute } from '../runtime/types.ts';
+import { ALERT_INTERNAL_ERROR, refuseWithAlert, TLS10_RECORD } from '../tls/alerts.ts';
 import { type ClientHello, MAX_CLIENT_HELLO_BYTES, parseClientHello } from '../tls/sni.ts';
 
 /** A ClientHello as read by the dispatcher (tls/sni). */
@@ -320,7 +321,7 @@ class PendingConnection implements Timed {
     }
     const hello = parseClientHello(buf);
     if (hello.kind === 'incomplete') {
-      if (buf.length > MAX_CLIENT_HELLO_BYTES) this.#fail();
+      if (buf.length > MAX_CLIENT_HELLO_BYTES) this.#refuseHello(ALERT_INTERNAL_ERROR);
       return;
     }
     if (hello.kind === 'invalid') {
@@ -328,7 +329,7 @@ class PendingConnection implements Timed {
         entryPoint: this.#d.opts.entryPoint,
         reason: hello.reason,
       });
-      this.#fail();
+      this.#refuseHello(hello.alert);
       return;
     }
     if (this.#postgres) this.#postgresTls(buf, hello);
@@ -465,5 +466,22 @@ class PendingConnection implements Timed {
     if (this.#over) return;
     this.#handOff();
     this.socket.destroy();
+  }
+
+  /**
+   * A malformed ClientHello: Traefik's peek (clientHelloInfo) lets it through as TLS without a
+   * name, and Go's server refuses it with the alert the parser names (0: none, a bare close), in
+   * a TLS 1.0 record (no version chosen yet: conn.go writeRecordLocked).
+   */
+  #refuseHello(alert: number): void {
+    // After a Postgres SSLRequest Traefik routes among TCP routers only (servePostgres), none of
+    // which takes a nameless hello unless HostSNI(`*`): closed bare, as when nothing matches.
+    if (alert === 0 || this.#postgres) {
+      this.#fail();
+      return;
+    }
+    if (this.#over) return;
+    this.#handOff();
+    refuseWithAlert(this.socket, alert, TLS10_RECORD);
   }
 }

@@ -8,6 +8,7 @@ import {
   type CompiledTlsOptions,
   checkClientCert,
   recordVersionOf,
+  refuseClientCert,
   refuseWithAlert,
   SessionTicketKeys,
   type StoredCertificate,
@@ -206,10 +207,10 @@ export class TlsFront {
           }
         }
         s.allowHalfOpen = true;
-        const reason = checkClientCert(s, o.clientAuthType);
-        if (reason !== undefined) {
-          this.#logger.debug('TLS client refused', { entryPoint: this.#entryPoint, reason });
-          s.destroy();
+        const refused = checkClientCert(s, o.clientAuthType);
+        if (refused !== undefined) {
+          this.#logger.debug('TLS client refused', { entryPoint: this.#entryPoint, reason: refused.reason });
+          refuseClientCert(s, refused.alert);
           return;
         }
         (raw?.[ON_SECURE] ?? this.#onSecure)(s);

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../core/logger.ts';
 import type { SnapshotRef } from '../runtime/types.ts';
+import { ALERT_INTERNAL_ERROR, recordVersionOf, refuseWithAlert } from '../tls/alerts.ts';
 
 /** The parts of a ClientHello the TLS layer needs. */
 export interface HelloInfo {
@@ -55,6 +56,8 @@ export class TlsGate {
   /** Loads TLS and rebuilds the snapshot with it; null: a ClientHello no router wants is closed. */
   #demand: (() => void) | null = null;
   #demanded = false;
+  /** TLS could not be brought in (its rebuild refused): ClientHellos are refused, not held. */
+  #refused = false;
 
   constructor(ref: SnapshotRef, logger: Logger, factory: () => Promise<TlsFrontFactory>) {
     this.#ref = ref;
@@ -108,6 +111,10 @@ export class TlsGate {
       }
       this.#demand();
     }
+    if (this.#refused) {
+      refuse(socket, buffered);
+      return;
+    }
     const p: Parked = { entryPoint, socket, buffered, hello, options, onSecure };
     this.#parked.push(p);
     const drop = (): void => {
@@ -124,8 +131,27 @@ export class TlsGate {
     }, PARK_MS).unref();
   }
 
+  /**
+   * The rebuild that was to bring TLS in was refused, or TLS could not be loaded: no snapshot
+   * will have it until the configuration changes. The held ClientHellos are refused at once (they
+   * waited PARK_MS for nothing), and so are the next ones until `ready`. Traefik, whose TLS is
+   * always there, would complete their handshake with its default certificate; the nearest a
+   * proxy with no TLS state can answer is Go's alert for a server that cannot get a configuration
+   * for a ClientHello (crypto/tls handshake_server.go: an error from GetCertificate or
+   * GetConfigForClient is internal_error).
+   */
+  refused(): void {
+    this.#refused = true;
+    const parked = this.#parked;
+    this.#parked = [];
+    if (parked.length > 0)
+      this.#logger.debug('TLS not loaded: held handshakes refused', { connections: parked.length });
+    for (const p of parked) if (!p.socket.destroyed) refuse(p.socket, p.buffered);
+  }
+
   /** A snapshot with TLS is in place: the held ClientHellos get their handshake. */
   ready(): void {
+    this.#refused = false;
     if (this.#parked.length === 0 || this.#fronts.size === 0) return;
     const parked = this.#parked;
     this.#parked = [];
@@ -142,4 +168,8 @@ export class TlsGate {
     this.#parked = [];
     for (const f of this.#fronts.values()) f.close();
   }
+}
+
+function refuse(socket: Socket, buffered: Buffer): void {
+  refuseWithAlert(socket, ALERT_INTERNAL_ERROR, recordVersionOf(buffered));
 }

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ALERT_UNRECOGNIZED_NAME, alertRecord, recordVersionOf } from './alerts.ts';
+import {
+  ALERT_BAD_CERTIFICATE,
+  ALERT_CERTIFICATE_EXPIRED,
+  ALERT_UNKNOWN_CA,
+  ALERT_UNRECOGNIZED_NAME,
+  alertRecord,
+  clientCertAlert,
+  recordVersionOf,
+} from './alerts.ts';
 
 /** A ClientHello's first bytes: record header, handshake header, legacy_version. */
 const hello = (major: number, minor: number): Buffer =>
@@ -19,5 +27,21 @@ describe('TLS alerts', () => {
     assert.equal(recordVersionOf(hello(3, 4)), 0x0303);
     assert.equal(recordVersionOf(hello(3, 0)), 0x0301);
     assert.equal(recordVersionOf(Buffer.from([22, 3, 1])), 0x0303);
+  });
+});
+
+describe("Go's alert for a refused client certificate (processCertsFromClient)", () => {
+  it('bad_certificate when none is given, unknown_ca without a chain, certificate_expired, else bad_certificate', () => {
+    assert.equal(clientCertAlert(false, undefined), ALERT_BAD_CERTIFICATE);
+    for (const e of [
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+    ]) {
+      assert.equal(clientCertAlert(true, e), ALERT_UNKNOWN_CA, e);
+    }
+    assert.equal(clientCertAlert(true, 'CERT_HAS_EXPIRED'), ALERT_CERTIFICATE_EXPIRED);
+    assert.equal(clientCertAlert(true, 'CERT_NOT_YET_VALID'), ALERT_CERTIFICATE_EXPIRED);
+    assert.equal(clientCertAlert(true, 'INVALID_PURPOSE'), ALERT_BAD_CERTIFICATE);
   });
 });

@@ -12,7 +12,8 @@
  *                   store.lookup(undefined, o, localAddress)?.certificate (undefined: sniStrict, refuseWithAlert
  *                   unrecognized_name, as Go's server);
  *                   socket.pause(); socket.unshift(bytes); server.emit('connection', socket)
- *   on 'secureConnection': checkClientCert(socket, o.clientAuthType) → a reason closes it
+ *   on 'secureConnection': checkClientCert(socket, o.clientAuthType) → a refusal closes it
+ *                   (refuseClientCert: Go's alert up to TLS 1.2)
  *   per request:    router.misdirected(socket.servername, head.host) → 421
  * handshake.test.ts (`startFront`) is this wiring, tested with real clients.
  */
@@ -21,7 +22,9 @@ export {
   ALERT_UNRECOGNIZED_NAME,
   alertRecord,
   alertUnderTls,
+  clientCertAlert,
   recordVersionOf,
+  refuseClientCert,
   refuseWithAlert,
 } from './alerts.ts';
 export {

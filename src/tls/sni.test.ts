@@ -236,6 +236,7 @@ describe('parseClientHello', () => {
       kind: 'invalid',
       reason: 'not a TLS handshake',
       plaintextHttp: true,
+      alert: 0,
     });
   });
 
@@ -255,12 +256,34 @@ describe('parseClientHello', () => {
     assert.equal(kind(nul), 'invalid');
   });
 
+  // What Go 1.19's server answered to these bytes on a raw socket (conn.go, unchanged since).
+  it("names Go's alert for each malformed ClientHello", async () => {
+    const bytes = await clientHelloBytes({ servername: 'a.example', ALPNProtocols: ['h2'] });
+    const alert = (b: Buffer): number | undefined => {
+      const r = parseClientHello(b);
+      return r.kind === 'invalid' ? r.alert : undefined;
+    };
+    assert.equal(alert(Buffer.from('1603010005ffffffffff', 'hex')), 80); // length first: over 64 KiB
+    assert.equal(alert(Buffer.from([22, 3, 1, 0, 0])), 10); // empty record
+    assert.equal(alert(Buffer.from([22, 3, 1, 0x48, 1])), 22); // record overflow
+    assert.equal(alert(Buffer.from([22, 3, 1, 0, 4, 2, 0, 0, 0])), 10); // a ServerHello
+    assert.equal(alert(Buffer.from([0x80, 0x2e, 1])), 70); // SSLv2-style hello: protocol_version
+    const nul = Buffer.from(bytes);
+    nul[nul.indexOf('a.example') + 1] = 0;
+    assert.equal(alert(nul), 10); // a body Go's unmarshal refuses: unexpected_message
+    // A record that is not a handshake before a version is chosen: Go closes bare.
+    const split = reframe(bytes, 2);
+    split[split.readUInt16BE(3) + 5] = 21;
+    assert.equal(alert(split), 0);
+  });
+
   it('gives up on a handshake message larger than the limit', () => {
     const header = Buffer.from([22, 3, 1, 0, 4, 1, 0x02, 0, 0]); // ClientHello of 128 KiB
     assert.deepEqual(parseClientHello(header), {
       kind: 'invalid',
       reason: 'ClientHello too large',
       plaintextHttp: false,
+      alert: 80, // Go's readHandshake: over maxHandshake (64 KiB) is internal_error
     });
     assert.ok(MAX_CLIENT_HELLO_BYTES >= 16_384);
   });

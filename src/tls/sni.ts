@@ -1,5 +1,11 @@
 import { DEFAULT_TLS_NAME } from '../config/dynamic/sections.ts';
 import { type ConfigIssue, issue } from '../config/issues.ts';
+import {
+  ALERT_INTERNAL_ERROR,
+  ALERT_PROTOCOL_VERSION,
+  ALERT_RECORD_OVERFLOW,
+  ALERT_UNEXPECTED_MESSAGE,
+} from './alerts.ts';
 
 /*
  * Which TLS options set a handshake gets, and whether a request may use the connection it came
@@ -150,15 +156,28 @@ export class TlsRouter {
 
 export type ClientHello =
   | { readonly kind: 'incomplete' }
-  | { readonly kind: 'invalid'; readonly reason: string; readonly plaintextHttp: boolean }
+  | {
+      readonly kind: 'invalid';
+      readonly reason: string;
+      readonly plaintextHttp: boolean;
+      /**
+       * The fatal alert Go's server sends for these bytes (before any version is negotiated:
+       * conn.go readRecordOrCCS, readHandshake, unmarshalHandshakeMessage), 0 for none (Go closes
+       * bare: a record that does not look like TLS, a client's alert).
+       */
+      readonly alert: number;
+    }
   | { readonly kind: 'hello'; readonly serverName: string | undefined; readonly alpn: readonly string[] };
 
 const INCOMPLETE: ClientHello = { kind: 'incomplete' };
 /** The most bytes a listener should buffer waiting for a ClientHello (hybrid PQ keys are ~2 KiB). */
 export const MAX_CLIENT_HELLO_BYTES = 65_536;
 
-function invalid(reason: string, plaintextHttp = false): ClientHello {
-  return { kind: 'invalid', reason, plaintextHttp };
+/** Go's maxHandshake: a longer handshake message is internal_error (conn.go readHandshake). */
+const GO_MAX_HANDSHAKE = 65_536;
+
+function invalid(reason: string, alert: number, plaintextHttp = false): ClientHello {
+  return { kind: 'invalid', reason, plaintextHttp, alert };
 }
 
 /**
@@ -171,7 +190,12 @@ export function parseClientHello(buf: Uint8Array): ClientHello {
   if (buf.length === 0) return INCOMPLETE;
   if (buf[0] !== 22) {
     const c = buf[0]!;
-    return invalid('not a TLS handshake', (c >= 65 && c <= 90) || (c >= 97 && c <= 122));
+    // 0x80: an SSLv2-style hello, which Go answers protocol_version.
+    return invalid(
+      'not a TLS handshake',
+      c === 0x80 ? ALERT_PROTOCOL_VERSION : 0,
+      (c >= 65 && c <= 90) || (c >= 97 && c <= 122),
+    );
   }
   // Gather the handshake message from as many records as it spans.
   const parts: Uint8Array[] = [];
@@ -180,58 +204,70 @@ export function parseClientHello(buf: Uint8Array): ClientHello {
   let at = 0;
   while (need < 0 || have < need) {
     if (at + 5 > buf.length)
-      return buf.length >= MAX_CLIENT_HELLO_BYTES ? invalid('ClientHello too large') : INCOMPLETE;
-    if (buf[at] !== 22 || buf[at + 1] !== 3) return invalid('not a TLS handshake record');
+      return buf.length >= MAX_CLIENT_HELLO_BYTES
+        ? invalid('ClientHello too large', ALERT_INTERNAL_ERROR)
+        : INCOMPLETE;
+    // Go: before a version is chosen, a record that is not a handshake (or an alert, which ends
+    // it too) is a RecordHeaderError, closed bare.
+    if (buf[at] !== 22 || buf[at + 1] !== 3) return invalid('not a TLS handshake record', 0);
     const len = (buf[at + 3]! << 8) | buf[at + 4]!;
-    if (len === 0 || len > 16_384) return invalid('bad TLS record length');
+    if (len === 0) return invalid('empty TLS record', ALERT_UNEXPECTED_MESSAGE);
+    if (len > 16_384) return invalid('TLS record over 16 KiB', ALERT_RECORD_OVERFLOW);
     if (at + 5 + len > buf.length) {
-      return buf.length >= MAX_CLIENT_HELLO_BYTES ? invalid('ClientHello too large') : INCOMPLETE;
+      return buf.length >= MAX_CLIENT_HELLO_BYTES
+        ? invalid('ClientHello too large', ALERT_INTERNAL_ERROR)
+        : INCOMPLETE;
     }
     parts.push(buf.subarray(at + 5, at + 5 + len));
     have += len;
     at += 5 + len;
     if (need < 0 && have >= 4) {
       const first = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-      if (first[0] !== 1) return invalid('first handshake message is not a ClientHello');
-      need = 4 + ((first[1]! << 16) | (first[2]! << 8) | first[3]!);
-      if (need > MAX_CLIENT_HELLO_BYTES) return invalid('ClientHello too large');
+      const length = (first[1]! << 16) | (first[2]! << 8) | first[3]!;
+      // Go reads the length first (over maxHandshake: internal_error), then the type.
+      if (length > GO_MAX_HANDSHAKE) return invalid('ClientHello too large', ALERT_INTERNAL_ERROR);
+      if (first[0] !== 1)
+        return invalid('first handshake message is not a ClientHello', ALERT_UNEXPECTED_MESSAGE);
+      need = 4 + length;
+      if (need > MAX_CLIENT_HELLO_BYTES) return invalid('ClientHello too large', ALERT_INTERNAL_ERROR);
     }
   }
   const msg = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   return readHello(msg.subarray(4, need));
 }
 
+/** Go's clientHelloMsg.unmarshal refuses what this refuses: unexpected_message (conn.go). */
 function readHello(b: Uint8Array): ClientHello {
   // legacy_version(2) random(32) session_id<0..32> cipher_suites<2..> compression<1..> extensions
   let p = 34;
-  if (p >= b.length) return invalid('truncated ClientHello');
+  if (p >= b.length) return invalid('truncated ClientHello', ALERT_UNEXPECTED_MESSAGE);
   p += 1 + b[p]!;
-  if (p + 2 > b.length) return invalid('truncated ClientHello');
+  if (p + 2 > b.length) return invalid('truncated ClientHello', ALERT_UNEXPECTED_MESSAGE);
   p += 2 + ((b[p]! << 8) | b[p + 1]!);
-  if (p + 1 > b.length) return invalid('truncated ClientHello');
+  if (p + 1 > b.length) return invalid('truncated ClientHello', ALERT_UNEXPECTED_MESSAGE);
   p += 1 + b[p]!;
-  if (p > b.length) return invalid('truncated ClientHello');
+  if (p > b.length) return invalid('truncated ClientHello', ALERT_UNEXPECTED_MESSAGE);
   let serverName: string | undefined;
   let alpn: string[] = [];
   if (p === b.length) return { kind: 'hello', serverName, alpn };
-  if (p + 2 > b.length) return invalid('truncated extensions');
+  if (p + 2 > b.length) return invalid('truncated extensions', ALERT_UNEXPECTED_MESSAGE);
   const end = p + 2 + ((b[p]! << 8) | b[p + 1]!);
-  if (end !== b.length) return invalid('bad extensions length');
+  if (end !== b.length) return invalid('bad extensions length', ALERT_UNEXPECTED_MESSAGE);
   p += 2;
   while (p < end) {
-    if (p + 4 > end) return invalid('truncated extension');
+    if (p + 4 > end) return invalid('truncated extension', ALERT_UNEXPECTED_MESSAGE);
     const type = (b[p]! << 8) | b[p + 1]!;
     const len = (b[p + 2]! << 8) | b[p + 3]!;
     const data = b.subarray(p + 4, p + 4 + len);
     p += 4 + len;
-    if (p > end) return invalid('truncated extension');
+    if (p > end) return invalid('truncated extension', ALERT_UNEXPECTED_MESSAGE);
     if (type === 0) {
       const name = readServerName(data);
-      if (name === null) return invalid('bad server_name extension');
+      if (name === null) return invalid('bad server_name extension', ALERT_UNEXPECTED_MESSAGE);
       serverName = name;
     } else if (type === 16) {
       const list = readAlpn(data);
-      if (list === null) return invalid('bad ALPN extension');
+      if (list === null) return invalid('bad ALPN extension', ALERT_UNEXPECTED_MESSAGE);
       alpn = list;
     }
   }

@@ -21,7 +21,7 @@ import {
 import { UNAVAILABLE_SUITES } from '../config/dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
-import { ALERT_INTERNAL_ERROR, ALERT_UNRECOGNIZED_NAME, alertUnderTls } from './alerts.ts';
+import { ALERT_INTERNAL_ERROR, ALERT_UNRECOGNIZED_NAME, alertUnderTls, clientCertAlert } from './alerts.ts';
 import type { CertStore, StoredCertificate } from './cert-store.ts';
 
 /*
@@ -330,6 +330,40 @@ export function negotiateAlpn(server: readonly string[], client: readonly string
 }
 
 /**
+ * Where node's verify mode falls short of Go's (crypto/tls processCertsFromClient), the TLS socket
+ * is adjusted in its SNICallback (whose `this` it is; nothing public reaches a server's socket
+ * earlier than 'secure', and this runs once the version is chosen, before the client's
+ * Certificate is read), or its ALPNCallback (the same, for a ClientHello without SNI that offers
+ * ALPN, as curl to an IP address). With neither, the server's own mode applies.
+ * - TLS 1.3: a missing certificate is refused inside the handshake, with certificate_required as
+ *   Go, by OpenSSL's SSL_VERIFY_FAIL_IF_NO_PEER_CERT (node's `setVerifyMode(request, reject)`),
+ *   for RequireAnyClientCert too (whose server asks without it, so that any certificate passes).
+ * - Up to TLS 1.2: no FAIL_IF_NO_PEER_CERT (OpenSSL's alert would be handshake_failure, Go's is
+ *   bad_certificate): checkClientCert refuses after the handshake, and refuseClientCert's alert
+ *   still comes before the server's Finished.
+ * - RequireAndVerifyClientCert: node's post-handshake destroy (a bare close) is turned off, so
+ *   that a certificate that does not verify reaches checkClientCert, which refuses it with Go's
+ *   alert (up to TLS 1.2).
+ * These are node's private members: when they are gone, node's own behaviour stays (safe: every
+ * socket still goes through checkClientCert).
+ */
+type NodeServerSocket = {
+  _handle?: { setVerifyMode?: (request: boolean, reject: boolean) => void };
+  _rejectUnauthorized?: boolean;
+  getProtocol?: () => string | null;
+};
+const VERIFY_AFTER_SNI: Partial<Record<ClientAuthType, (socket: NodeServerSocket) => void>> = {
+  RequireAnyClientCert(s) {
+    if (s.getProtocol?.() === 'TLSv1.3') s._handle?.setVerifyMode?.(true, true);
+  },
+  RequireAndVerifyClientCert(s) {
+    if (s._rejectUnauthorized !== true) return;
+    if (s.getProtocol?.() !== 'TLSv1.3') s._handle?.setVerifyMode?.(true, false);
+    s._rejectUnauthorized = false;
+  },
+};
+
+/**
  * Options for `tls.createServer` applying one options set: the store's certificate by SNI,
  * `fallback` without SNI (the default certificate, or what `store.lookup(undefined, options,
  * localAddress)` found), verify mode, ALPN. Handshakes the store refuses (sniStrict) fail.
@@ -340,6 +374,7 @@ export function tlsServerOptions(
   store: CertStore,
   fallback: StoredCertificate = store.defaultCertificate,
 ): TlsOptions {
+  const afterSni = VERIFY_AFTER_SNI[options.clientAuthType];
   const server: TlsOptions = {
     ...options.context,
     cert: fallback.certPem,
@@ -360,25 +395,50 @@ export function tlsServerOptions(
         // Traefik's GetCertificate under sniStrict returns no certificate: unrecognized_name.
         alertUnderTls(this, ALERT_UNRECOGNIZED_NAME);
         cb(new Error(`strict SNI: no certificate for "${servername}"`));
-      } else cb(null, found.secureContext);
+        return;
+      }
+      if (afterSni !== undefined) afterSni(this as NodeServerSocket);
+      cb(null, found.secureContext);
     },
   };
   const protocols = options.alpnProtocols;
-  if (protocols.length > 0) server.ALPNCallback = (hello) => negotiateAlpn(protocols, hello.protocols);
+  if (protocols.length > 0) {
+    server.ALPNCallback =
+      afterSni === undefined
+        ? (hello) => negotiateAlpn(protocols, hello.protocols)
+        : function (this: unknown, hello) {
+            // A ClientHello without SNI but with ALPN: node calls this as the socket's method
+            // (its `this`), before the client's Certificate too. Twice with SNI: idempotent.
+            afterSni(this as NodeServerSocket);
+            return negotiateAlpn(protocols, hello.protocols);
+          };
+  }
   return server;
+}
+
+/** Why a client certificate is refused, and the alert Go sends for it (tls/alerts clientCertAlert). */
+export interface ClientCertRefusal {
+  readonly reason: string;
+  readonly alert: number;
 }
 
 /**
  * The post-handshake half of clientAuthType (node verifies, but only refuses by itself in
- * RequireAndVerifyClientCert): the reason to close the connection, or undefined to keep it.
- * Call on 'secureConnection' sockets of a `tls.Server` (which sets `authorized`).
+ * RequireAndVerifyClientCert, and not after VERIFY_AFTER_SNI): the refusal, or undefined to keep
+ * the connection. Call on 'secureConnection' sockets of a `tls.Server` (which sets `authorized`).
  */
-export function checkClientCert(socket: TLSSocket, mode: ClientAuthType): string | undefined {
+export function checkClientCert(socket: TLSSocket, mode: ClientAuthType): ClientCertRefusal | undefined {
   if (mode === 'NoClientCert' || mode === 'RequestClientCert') return undefined;
   const presented = socket.getPeerX509Certificate() !== undefined;
   if (!presented) {
-    return mode === 'VerifyClientCertIfGiven' ? undefined : 'client certificate required';
+    return mode === 'VerifyClientCertIfGiven'
+      ? undefined
+      : { reason: 'client certificate required', alert: clientCertAlert(false, undefined) };
   }
   if (mode === 'RequireAnyClientCert' || socket.authorized) return undefined;
-  return `client certificate refused: ${String(socket.authorizationError ?? 'not verified')}`;
+  const error = socket.authorizationError === undefined ? undefined : String(socket.authorizationError);
+  return {
+    reason: `client certificate refused: ${error ?? 'not verified'}`,
+    alert: clientCertAlert(true, error),
+  };
 }

@@ -33,6 +33,8 @@ export interface ServeOptions {
   readonly loadTls: () => Promise<void>;
   /** After each swap: what the single process does after an applied configuration. */
   readonly onCommit: (snap: RuntimeSnapshot) => void;
+  /** TLS demanded by a ClientHello could not be brought in (load or build failed): TlsGate.refused. */
+  readonly onTlsRefused?: () => void;
   readonly metrics: { render(): string } | null;
   /** The ACME certificates and challenges the control plane sends; null without resolvers. */
   readonly acme: AcmeMirror | null;
@@ -185,12 +187,14 @@ export class DataPlane {
             generation: this.#generation,
             error,
           });
+          o.onTlsRefused?.();
           return;
         }
         this.#swap(o, built);
       } catch (e) {
         this.#tlsDemanded = false;
         o.logger.error('cannot load TLS', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+        o.onTlsRefused?.();
       }
     });
   }
