@@ -99,8 +99,43 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     // A literal alone is no TreeBuilder: parser.parse's error, without a cause.
     assert.equal(traefikHttpRuleError('`a`', 'v3'), parsing('`a`'));
     assert.equal(traefikHttpRuleError('443', 'v3'), parsing('443'));
-    // A number where a matcher wants a string: Go's reflect panics, in words not followed here.
-    assert.equal(traefikHttpRuleError('Host(443)', 'v3'), undefined);
+    // A value of another type where reflect calls a matcher's func(...string) or andFunc's
+    // (left, right TreeBuilder): predicate's callFunction recovers reflect's panic (Go 1.19's
+    // texts); Go's decimal numbers read by strconv.Atoi and ParseFloat.
+    const reflected: [string, string][] = [
+      ['Host(443)', 'reflect: cannot use int as type string in Call'],
+      ['Host(1.5)', 'reflect: cannot use float64 as type string in Call'],
+      ['Host(1e3)', 'reflect: cannot use float64 as type string in Call'],
+      ['Host(.5)', 'reflect: cannot use float64 as type string in Call'],
+      ['Host(1.)', 'reflect: cannot use float64 as type string in Call'],
+      ['Host(012)', 'reflect: cannot use int as type string in Call'],
+      ['Host(`a`, 2)', 'reflect: cannot use int as type string in Call'],
+      ['Host(Host(`a`))', 'reflect: cannot use rules.TreeBuilder as type string in Call'],
+      ['Host(`a`) && 1', 'reflect: Call using int as type rules.TreeBuilder'],
+      ['Host(`a`) || "b"', 'reflect: Call using string as type rules.TreeBuilder'],
+      ['(Host(`a`) && 2)', 'reflect: Call using int as type rules.TreeBuilder'],
+      ['!1', 'reflect: Call using int as type rules.TreeBuilder'],
+      ['Host(`a`) && !2', 'reflect: Call using int as type rules.TreeBuilder'],
+      ['Host(1) && 2', 'reflect: cannot use int as type string in Call'],
+      ['Host(`a`) && Host(1)', 'reflect: cannot use int as type string in Call'],
+      // Every argument is read before the call.
+      ["Host(1, 'a')", "unsupported function argument type: 'CHAR'"],
+      ['Host(`a`) && 1 > 2', '> is not supported'],
+      [
+        'Host(99999999999999999999)',
+        'failed to parse argument: 99999999999999999999, error: strconv.Atoi: parsing "99999999999999999999": value out of range',
+      ],
+      [
+        'Host(1e400)',
+        'failed to parse argument: 1e400, error: strconv.ParseFloat: parsing "1e400": value out of range',
+      ],
+    ];
+    for (const [rule, text] of reflected)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${text}`, rule);
+    assert.equal(traefikHttpRuleError('1.5', 'v3'), parsing('1.5'));
+    // Go's other number forms are not followed (ours kept).
+    for (const r of ['Host(0x10)', 'Host(1_000)', 'Host(1i)', 'Host(09)'])
+      assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);
     // Spellings rules.NewParser registers: as written, lower, UPPER, Title.
     for (const r of ['pathprefix(`/`)', 'PATHPREFIX(`/`)', 'Pathprefix(`/`)']) {
       assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);

@@ -96,10 +96,7 @@ function operator(src: string, i: number): { kind: Kind; text: string } | undefi
   if ('&|+-*/%^<>'.includes(c)) return { kind: 'OP', text: c };
   if (c === '!') return { kind: 'NOT', text: c };
   if (c === ':') return { kind: 'COLON', text: c };
-  if (c === '.') {
-    if (/[0-9]/.test(src[i + 1] ?? '')) throw new Unsupported();
-    return { kind: 'PERIOD', text: c };
-  }
+  if (c === '.') return { kind: 'PERIOD', text: c };
   if ('=~[]{};'.includes(c)) throw new Unsupported();
   return undefined;
 }
@@ -185,13 +182,10 @@ function scan(src: string): Tok[] {
         i++;
         continue;
     }
-    if (c >= '0' && c <= '9') {
-      // Plain decimal numbers; Go's other forms (hex, octal, exponents, `_`) are not followed.
-      // Another letter ends the number (`41ab` is 41, then ab), as go/scanner's scanNumber.
-      const m = /^(0|[1-9][0-9]{0,17})(\.[0-9]+)?(?![0-9_.eEpPixXoObB])/.exec(src.slice(i));
-      if (m === null) throw new Unsupported();
-      toks.push({ kind: m[2] === undefined ? 'INT' : 'FLOAT', pos: start, lit: m[0] });
-      i += m[0].length;
+    if ((c >= '0' && c <= '9') || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+      const n = goDecimalNumber(src.slice(i));
+      toks.push({ kind: n.kind, pos: start, lit: n.lit });
+      i += n.lit.length;
       insertSemi = true;
       continue;
     }
@@ -219,6 +213,20 @@ function scan(src: string): Tok[] {
 }
 
 type ScanError = { pos: number; msg: string };
+
+/**
+ * go/scanner scanNumber for Go's decimal forms: `12` (INT; with a leading 0 an octal one, `012`),
+ * `1.5`, `.5`, `1.`, `1e3`, `1.5E-2` (FLOAT). Its other forms (hex, octal and binary prefixes,
+ * `_` separators, imaginary `i`, an exponent without digits, an octal with 8 or 9) are not
+ * followed. Another letter ends the number (`41ab` is 41, then ab), as scanNumber.
+ */
+function goDecimalNumber(text: string): { kind: 'INT' | 'FLOAT'; lit: string } {
+  const m = /^(?:[0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?(?![0-9_.eEpPixXoObB])/.exec(text);
+  if (m === null) throw new Unsupported();
+  const int = m[1] === undefined && m[2] === undefined && !m[0].startsWith('.');
+  if (int && /^0[0-9]*[89]/.test(m[0])) throw new Unsupported();
+  return { kind: int ? 'INT' : 'FLOAT', lit: m[0] };
+}
 
 /** go/scanner digitVal. */
 function digitVal(c: string | undefined): number {
@@ -318,7 +326,7 @@ function quoted(src: string, start: number): { end: number; value?: string; erro
 // ---------------------------------------------------------------------------------------------
 // Go's parser (go/parser ParseExpr), for the expressions a rule is made of.
 
-type Expr =
+export type Expr =
   | { readonly t: 'ident'; readonly name: string }
   /** `value`: a string's (undefined when JS cannot hold it), a number's source. */
   | {
@@ -571,14 +579,13 @@ function parseGoExpr(rule: string): { ok: true; x: Expr } | { ok: false; text: s
 }
 
 /**
- * Go's go/parser.ParseExpr error text for an expression (`1:23: expected operand, found 'EOF'`),
- * which vulcand/predicate's Parse returns as is; undefined when Go parses it or this reading
- * cannot tell (a circuit breaker's or buffering's expression: traefik-middleware-errors.ts).
+ * go/parser.ParseExpr of an expression: its tree, or Go's error text (`1:23: expected operand,
+ * found 'EOF'`), which vulcand/predicate's Parse returns as is; undefined when this reading
+ * cannot tell (a circuit breaker's or buffering's expression: traefik-oxy-errors.ts).
  */
-export function goParseExprError(expr: string): string | undefined {
+export function goParseExpr(expr: string): { ok: true; x: Expr } | { ok: false; text: string } | undefined {
   try {
-    const r = parseGoExpr(expr);
-    return r.ok ? undefined : r.text;
+    return parseGoExpr(expr);
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;
@@ -603,9 +610,11 @@ function invert(t: Tree): Tree {
   return { op: t.op === 'and' ? 'or' : 'and', left: invert(t.left), right: invert(t.right) };
 }
 
-class PredicateError extends Error {}
+/** One of vulcand/predicate's errors (its text as the error's message). */
+export class PredicateError extends Error {}
 
-const GO_TYPE: Record<Expr['t'], string> = {
+/** Go's %T of each go/ast node. */
+export const GO_TYPE: Record<Expr['t'], string> = {
   ident: '*ast.Ident',
   lit: '*ast.BasicLit',
   paren: '*ast.ParenExpr',
@@ -618,8 +627,44 @@ const GO_TYPE: Record<Expr['t'], string> = {
   bad: '*ast.BadExpr',
 };
 
+/** A number predicate's literalToValue makes: strconv.Atoi's int or ParseFloat's float64. */
+export interface GoNumber {
+  readonly go: 'int' | 'float64';
+  readonly value: number;
+}
+
 /** A value predicate's parse makes: a rules.Tree, or a literal's Go value. */
-type Value = Tree | string | number;
+type Value = Tree | string | GoNumber;
+
+/** Go's %T (and reflect's type text) of a value of a rule. */
+function ruleGoType(v: Value): string {
+  if (typeof v === 'string') return 'string';
+  return 'go' in v ? v.go : 'rules.TreeBuilder';
+}
+
+function isTree(v: Value): v is Tree {
+  return typeof v === 'object' && !('go' in v);
+}
+
+/**
+ * predicate's literalToValue for a number: Atoi (an INT) or ParseFloat (a FLOAT), or its
+ * `failed to parse argument: L, error: strconv.Atoi: parsing "L": value out of range`.
+ */
+export function goNumberLiteral(kind: 'INT' | 'FLOAT', lit: string): GoNumber {
+  const fail = (fn: string) =>
+    new PredicateError(
+      `failed to parse argument: ${lit}, error: ${fn}: parsing "${lit}": value out of range`,
+    );
+  if (kind === 'INT') {
+    // strconv.Atoi reads base 10 (`012` is 12), an int64 here.
+    const n = BigInt(lit);
+    if (n > 2n ** 63n - 1n) throw fail('strconv.Atoi');
+    return { go: 'int', value: Number(n) };
+  }
+  const f = Number(lit);
+  if (!Number.isFinite(f)) throw fail('strconv.ParseFloat');
+  return { go: 'float64', value: f };
+}
 
 /** predicate's parse: a Value, or a thrown PredicateError / Unsupported. */
 function predicate(x: Expr, fns: Map<string, string>): Value {
@@ -629,9 +674,9 @@ function predicate(x: Expr, fns: Map<string, string>): Value {
       const b = predicate(x.y, fns);
       // getJoinFunction: no function for Go's other operators.
       if (x.op !== 'and' && x.op !== 'or') throw new PredicateError(`${x.op} is not supported`);
-      // andFunc/orFunc called by reflect with a non-TreeBuilder: a reflect panic's text.
-      if (typeof a !== 'object' || typeof b !== 'object') throw new Unsupported();
-      return { op: x.op, left: a, right: b };
+      // andFunc/orFunc(left, right TreeBuilder) called by reflect (callFunction recovers its panic).
+      for (const v of [a, b]) if (!isTree(v)) throw new PredicateError(reflectArgError(v));
+      return { op: x.op, left: a as Tree, right: b as Tree };
     }
     case 'paren':
       return predicate(x.x, fns);
@@ -640,7 +685,7 @@ function predicate(x: Expr, fns: Map<string, string>): Value {
       throw new PredicateError(`${x.op} is not supported`);
     case 'not': {
       const a = predicate(x.x, fns);
-      if (typeof a !== 'object') throw new Unsupported();
+      if (!isTree(a)) throw new PredicateError(reflectArgError(a));
       return invert(a);
     }
     default:
@@ -648,8 +693,13 @@ function predicate(x: Expr, fns: Map<string, string>): Value {
   }
 }
 
+/** reflect's panic for a non-TreeBuilder given to andFunc, orFunc or notFunc. */
+function reflectArgError(v: Value): string {
+  return `reflect: Call using ${ruleGoType(v)} as type rules.TreeBuilder`;
+}
+
 /** predicate's evaluateSelector: `a.b.c`, or its error for a selector on anything else. */
-function selector(x: Extract<Expr, { t: 'sel' }>): string {
+export function selector(x: Extract<Expr, { t: 'sel' }>): string {
   const fields = [x.name];
   let base: Expr = x.x;
   while (base.t === 'sel') {
@@ -668,7 +718,7 @@ function evaluate(x: Expr, fns: Map<string, string>): Value {
       // literalToValue: strings, ints and floats; any other kind is refused.
       if (x.kind === 'CHAR') throw new PredicateError("unsupported function argument type: 'CHAR'");
       if (x.value === undefined) throw new Unsupported();
-      return x.kind === 'STRING' ? x.value : Number(x.value);
+      return x.kind === 'STRING' ? x.value : goNumberLiteral(x.kind, x.value);
     case 'ident':
       throw new PredicateError(`${x.name} is not defined`);
     case 'sel':
@@ -682,14 +732,12 @@ function evaluate(x: Expr, fns: Map<string, string>): Value {
       else throw new PredicateError(`expected identifier, got: ${GO_TYPE[x.fun.t]}`);
       const matcher = fns.get(name);
       if (matcher === undefined) throw new PredicateError(`unsupported function: ${name}`);
-      const values: string[] = [];
-      for (const a of x.args) {
-        const v = evaluate(a, fns);
-        // A matcher called by reflect with another type: a reflect panic's text.
-        if (typeof v !== 'string') throw new Unsupported();
-        values.push(v);
-      }
-      return { op: 'leaf', matcher, not: false, values };
+      // evaluateArguments reads them all, then reflect calls the matcher's func(...string).
+      const args = x.args.map((a) => evaluate(a, fns));
+      const bad = args.find((v) => typeof v !== 'string');
+      if (bad !== undefined)
+        throw new PredicateError(`reflect: cannot use ${ruleGoType(bad)} as type string in Call`);
+      return { op: 'leaf', matcher, not: false, values: args as string[] };
     }
     default:
       throw new PredicateError(`${GO_TYPE[x.t]} is not supported`);
@@ -705,7 +753,7 @@ function readRule(
   if (!parsed.ok) return { goError: parsed.text };
   try {
     const t = predicate(parsed.x, matcherSpellings(matchers));
-    return typeof t !== 'object' ? { notTree: true } : { tree: t };
+    return isTree(t) ? { tree: t } : { notTree: true };
   } catch (e) {
     if (e instanceof PredicateError) return { predicateError: e.message };
     throw e;

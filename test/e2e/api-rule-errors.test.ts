@@ -43,6 +43,12 @@ http:
     bare:
       rule: "Host(example.com)"
       service: s
+    number:
+      rule: "Host(443)"
+      service: s
+    notree:
+      rule: "Host(\`a\`) && 1"
+      service: s
     regexp:
       rule: "PathRegexp(\`^/(?=a)\`)"
       service: s
@@ -127,6 +133,17 @@ tcp:
     assert.deepEqual(await errorOf('http', 'quotes'), [`${parsing(rule)}: 1:6: illegal rune literal`]);
     rule = 'Host(example.com)';
     assert.deepEqual(await errorOf('http', 'bare'), [`${parsing(rule)}: example.com is not defined`]);
+  });
+
+  it("words a value of another Go type as reflect's panic that predicate's callFunction recovers", async () => {
+    let rule = 'Host(443)';
+    assert.deepEqual(await errorOf('http', 'number'), [
+      `${parsing(rule)}: reflect: cannot use int as type string in Call`,
+    ]);
+    rule = 'Host(`a`) && 1';
+    assert.deepEqual(await errorOf('http', 'notree'), [
+      `${parsing(rule)}: reflect: Call using int as type rules.TreeBuilder`,
+    ]);
   });
 
   it("words a bad regexp as Go's regexp/syntax, wrapped by Traefik's matcher", async () => {
