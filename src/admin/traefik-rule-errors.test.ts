@@ -291,12 +291,66 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     }
   });
 
-  it('reads a v2 rule with v2 functions, past its parse no more; an unnamed syntax tries v2 after v3', () => {
-    const r = 'QueryRegexp(`a`, `b`)';
+  it('reads a v2 rule with v2 functions; an unnamed syntax tries v2 after v3', () => {
+    let r = 'QueryRegexp(`a`, `b`)';
     assert.equal(traefikHttpRuleError(r, 'v2'), `${parsing(r)}: unsupported function: QueryRegexp`);
     assert.equal(traefikHttpRuleError(r), `${parsing(r)}: unsupported function: QueryRegexp`);
     assert.equal(traefikHttpRuleError(r, 'v3'), undefined);
-    assert.equal(traefikHttpRuleError('Headers(`a`, ``)', 'v2'), undefined);
+    // rules.CheckRule before the v2 matcher, as for v3.
+    r = 'Headers(`a`, ``)';
+    assert.equal(
+      traefikHttpRuleError(r, 'v2'),
+      `${adding(r)}error while checking rule Headers: empty args for matcher Headers, [a ]`,
+    );
+  });
+
+  it("words a v2 matcher's values as matcher_v2.go and gorilla/mux (Go's regexp texts from Go 1.19)", () => {
+    const cases: [string, string | undefined][] = [
+      ['Host(`a.com`, `b.com`)', undefined],
+      ['Path(`/{id:[0-9]+}`) && Query(`a=b`, `c={d}`)', undefined],
+      [
+        'Host(`é.com`)',
+        'Host: invalid value "é.com" for "Host" matcher, non-ASCII characters are not allowed',
+      ],
+      [
+        'HostHeader(`a`, `é`)',
+        'HostHeader: invalid value "é" for "Host" matcher, non-ASCII characters are not allowed',
+      ],
+      ['Path(`a`)', 'Path: mux: path must start with a slash, got "a"'],
+      ['PathPrefix(`/{id`)', 'PathPrefix: mux: unbalanced braces in "/{id"'],
+      ['Path(`/a}`)', 'Path: mux: unbalanced braces in "/a}"'],
+      ['Path(`/{:[0-9]+}`)', 'Path: mux: missing name or pattern in "{:[0-9]+}"'],
+      ['Path(`/{id:[0-9}`)', 'Path: error parsing regexp: missing closing ]: `[0-9$`'],
+      [
+        'HostRegexp(`{sub:[a-z+}.example.com`)',
+        'HostRegexp: error parsing regexp: missing closing ]: `[a-z+$`',
+      ],
+      ['Headers(`a`, `b`, `c`)', 'Headers: mux: number of parameters must be multiple of 2, got [a b c]'],
+      ['HeadersRegexp(`X`, `a(`)', 'HeadersRegexp: error parsing regexp: missing closing ): `a(`'],
+      ['Query(`a`)', 'Query: mux: number of parameters must be multiple of 2, got [a]'],
+      ['Query(`a={x:(}`)', 'Query: error parsing regexp: missing closing ): `^($`'],
+      [
+        'ClientIP(`10.0.0.0/33`)',
+        'ClientIP: could not initialize IP Checker for "ClientIP" matcher: parsing CIDR trusted IPs 10.0.0.0/33: netip.ParsePrefix("10.0.0.0/33"): prefix length out of range',
+      ],
+      // The left side first, wrapped by its operator, as for v3.
+      [
+        'Path(`a`) && Host(`b`)',
+        'and: error while adding rule Path: mux: path must start with a slash, got "a"',
+      ],
+      // A capturing group makes gorilla's newRouteRegexp panic: not followed (ours kept).
+      ['Path(`/{id:(a|b)}`)', undefined],
+    ];
+    for (const [rule, text] of cases) {
+      const colon = text?.indexOf(': ') ?? -1;
+      assert.equal(
+        traefikHttpRuleError(rule, 'v2'),
+        text === undefined
+          ? undefined
+          : `${adding(rule)}error while adding rule ${text.slice(0, colon)}: ${text.slice(colon + 2)}`,
+        rule,
+      );
+    }
   });
 
   it("words a TCP rule's errors as the TCP manager and muxer (parse before the service, add after)", () => {

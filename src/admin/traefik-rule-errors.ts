@@ -27,6 +27,7 @@ import { domainToASCII } from 'node:url';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
 import { goQuote } from '../core/go-string.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
+import { quoteMeta } from '../router/rule/mux-template.ts';
 import { matcherSpellings } from '../router/rule/parser.ts';
 import { isAscii } from '../router/rule/text.ts';
 
@@ -861,12 +862,153 @@ const HTTP_MATCHERS_V2 = [
   'Query',
 ];
 
+/** Go's `%v` of a []string: `[a b c]`. */
+function goStrings(l: readonly string[]): string {
+  return `[${l.join(' ')}]`;
+}
+
+/** Capturing groups in a Go regexp (`(x)`, `(?P<n>x)`, `(?<n>x)`), outside classes and escapes. */
+function captures(re: string): number {
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') {
+      inClass = true;
+      if (re[i + 1] === '^') i++;
+      if (re[i + 1] === ']') i++;
+    } else if (c === '(' && (re[i + 1] !== '?' || re[i + 2] === 'P' || re[i + 2] === '<')) n++;
+  }
+  return n;
+}
+
+/**
+ * gorilla/mux newRouteRegexp's error for a template (the containous/mux fork Traefik's
+ * matcher_v2.go builds its routes with): `mux: unbalanced braces in "…"`, `mux: missing name or
+ * pattern in "{…}"`, Go's regexp error for a variable's `^pattern$` or for the whole pattern.
+ * A variable's pattern with a capturing group makes newRouteRegexp panic: not followed.
+ */
+function muxTemplateError(tpl: string, typ: 'path' | 'prefix' | 'host' | 'query'): string | undefined {
+  const idxs: number[] = [];
+  let level = 0;
+  let idx = 0;
+  for (let i = 0; i < tpl.length; i++) {
+    if (tpl[i] === '{') {
+      if (++level === 1) idx = i;
+    } else if (tpl[i] === '}') {
+      if (--level === 0) idxs.push(idx, i + 1);
+      else if (level < 0) return `mux: unbalanced braces in ${goQuote(tpl)}`;
+    }
+  }
+  if (level !== 0) return `mux: unbalanced braces in ${goQuote(tpl)}`;
+  const defaultPattern = typ === 'query' ? '.*' : typ === 'host' ? '[^.]+' : '[^/]+';
+  let pattern = '^';
+  let end = 0;
+  for (let i = 0; i < idxs.length; i += 2) {
+    const raw = tpl.slice(end, idxs[i]);
+    end = idxs[i + 1]!;
+    const inner = tpl.slice(idxs[i]! + 1, end - 1);
+    const colon = inner.indexOf(':');
+    const name = colon === -1 ? inner : inner.slice(0, colon);
+    const patt = colon === -1 ? defaultPattern : inner.slice(colon + 1);
+    if (name === '' || patt === '')
+      return `mux: missing name or pattern in ${goQuote(tpl.slice(idxs[i], end))}`;
+    pattern += `${quoteMeta(raw)}(?P<v${i / 2}>${patt})`;
+    const e = goRegexp(`^${patt}$`);
+    if (e !== undefined) return e;
+    if (captures(patt) > 0) throw new Unsupported();
+  }
+  pattern += quoteMeta(tpl.slice(end));
+  if (typ === 'query' && tpl.slice(tpl.indexOf('=') + 1) === '') pattern += defaultPattern;
+  if (typ !== 'prefix') pattern += '$';
+  return goRegexp(pattern);
+}
+
+/** The first error of `f` over `l`. */
+function firstOf(l: readonly string[], f: (v: string) => string | undefined): string | undefined {
+  for (const v of l) {
+    const e = f(v);
+    if (e !== undefined) return e;
+  }
+  return undefined;
+}
+
+/** pkg/muxer/http/matcher_v2.go: a v2 matcher's error for its values (no count check in v2). */
+function httpMatcherErrorV2(matcher: string, v: readonly string[]): string | undefined {
+  switch (matcher) {
+    case 'Host':
+    case 'HostHeader':
+      return firstOf(v, (h) =>
+        isAscii(h)
+          ? undefined
+          : `invalid value ${goQuote(h)} for "Host" matcher, non-ASCII characters are not allowed`,
+      );
+    case 'HostRegexp':
+      return firstOf(v, (h) =>
+        isAscii(h)
+          ? muxTemplateError(h, 'host')
+          : `invalid value ${goQuote(h)} for HostRegexp matcher, non-ASCII characters are not allowed`,
+      );
+    case 'ClientIP': {
+      const e = firstOf(v, traefikIpCheckerError);
+      return e === undefined ? undefined : `could not initialize IP Checker for "ClientIP" matcher: ${e}`;
+    }
+    case 'Path':
+    case 'PathPrefix':
+      return firstOf(v, (p) =>
+        p !== '' && !p.startsWith('/')
+          ? `mux: path must start with a slash, got ${goQuote(p)}`
+          : muxTemplateError(p, matcher === 'Path' ? 'path' : 'prefix'),
+      );
+    case 'Headers':
+    case 'HeadersRegexp': {
+      // mux checkPairs, then (HeadersRegexp) each value's regexp.Compile in order.
+      if (v.length % 2 !== 0) return `mux: number of parameters must be multiple of 2, got ${goStrings(v)}`;
+      if (matcher === 'Headers') return undefined;
+      return firstOf(
+        v.filter((_, i) => i % 2 === 1),
+        goRegexp,
+      );
+    }
+    case 'Query': {
+      // queryV2 splits each on its first `=`; mux Queries checks the count, then each `k=v`.
+      const q = v.flatMap((e) => {
+        const eq = e.indexOf('=');
+        return eq === -1 ? [e] : [e.slice(0, eq), e.slice(eq + 1)];
+      });
+      if (q.length % 2 !== 0) return `mux: number of parameters must be multiple of 2, got ${goStrings(q)}`;
+      for (let i = 0; i < q.length; i += 2) {
+        const e = muxTemplateError(`${q[i]}=${q[i + 1]}`, 'query');
+        if (e !== undefined) return e;
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** pkg/muxer/http/mux.go addRule with the v2 functions. */
+function httpAddRuleV2(t: Tree): string | undefined {
+  if (t.op !== 'leaf') {
+    const left = httpAddRuleV2(t.left);
+    if (left !== undefined) return `error while adding rule ${t.op}: ${left}`;
+    return httpAddRuleV2(t.right);
+  }
+  const check = checkRuleError(t);
+  if (check !== undefined) return `error while checking rule ${t.matcher}: ${check}`;
+  const e = httpMatcherErrorV2(t.matcher, t.values);
+  return e === undefined ? undefined : `error while adding rule ${t.matcher}: ${e}`;
+}
+
 /**
  * Traefik's error for an HTTP router's rule, as pkg/muxer/http AddRoute returns it (`error while
  * parsing rule R: …`); undefined when Traefik accepts the rule or this reading cannot tell.
- * `syntax`: the router's ruleSyntax. A `v2` rule's syntax and predicate errors are read with v2's
- * functions (SyntaxParser.parse picks the parser; its matchers' own checks, gorilla/mux's, are
- * not followed); with none given, a rule v3 accepts is read as v2 (`core.defaultRuleSyntax`).
+ * `syntax`: the router's ruleSyntax. A `v2` rule is read with v2's functions (SyntaxParser.parse
+ * picks the parser) and matcher_v2.go's checks (gorilla/mux's template and pairs errors); with
+ * none given, a rule v3 accepts is read as v2 (`core.defaultRuleSyntax`).
  */
 export function traefikHttpRuleError(rule: string, syntax?: string): string | undefined {
   try {
@@ -887,7 +1029,9 @@ export function traefikHttpRuleError(rule: string, syntax?: string): string | un
       if (syntax !== undefined) return undefined;
     }
     const v2 = parseStage(HTTP_MATCHERS_V2);
-    return typeof v2 === 'string' ? v2 : undefined;
+    if (typeof v2 === 'string') return v2;
+    const added = httpAddRuleV2(v2);
+    return added === undefined ? undefined : `${parsing}: error while adding rule ${rule}: ${added}`;
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;

@@ -49,6 +49,14 @@ http:
     notree:
       rule: "Host(\`a\`) && 1"
       service: s
+    v2path:
+      rule: "PathPrefix(\`/{id:[0-9}\`)"
+      ruleSyntax: v2
+      service: s
+    v2headers:
+      rule: "Headers(\`a\`, \`b\`, \`c\`)"
+      ruleSyntax: v2
+      service: s
     regexp:
       rule: "PathRegexp(\`^/(?=a)\`)"
       service: s
@@ -143,6 +151,17 @@ tcp:
     rule = 'Host(`a`) && 1';
     assert.deepEqual(await errorOf('http', 'notree'), [
       `${parsing(rule)}: reflect: Call using int as type rules.TreeBuilder`,
+    ]);
+  });
+
+  it("words a ruleSyntax v2 matcher's values as matcher_v2.go and gorilla/mux", async () => {
+    let rule = 'PathPrefix(`/{id:[0-9}`)';
+    assert.deepEqual(await errorOf('http', 'v2path'), [
+      `${adding(rule)}error while adding rule PathPrefix: error parsing regexp: missing closing ]: \`[0-9$\``,
+    ]);
+    rule = 'Headers(`a`, `b`, `c`)';
+    assert.deepEqual(await errorOf('http', 'v2headers'), [
+      `${adding(rule)}error while adding rule Headers: mux: number of parameters must be multiple of 2, got [a b c]`,
     ]);
   });
 
