@@ -48,6 +48,7 @@ describe("Traefik's circuitBreaker and buffering expression errors (traefik-oxy-
       ['NetworkErrorRatio() > 0.5 + 1', '+ is not supported'],
       ['NetworkErrorRatio() > -0.5', '- is not supported'],
       ['NetworkErrorRatio() > x', 'x is not defined'],
+      ['NetworkErrorRatio() > a[0]', 'properties are not supported'],
       ["NetworkErrorRatio() > 'a'", "unsupported function argument type: 'CHAR'"],
       [
         'LatencyAtQuantileMS(50.0) > 99999999999999999999',

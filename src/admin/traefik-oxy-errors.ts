@@ -145,6 +145,8 @@ function evaluate(pkg: OxyPackage, x: Expr): Value {
       throw new PredicateError(`${x.name} is not defined`);
     case 'sel':
       throw new PredicateError(`${selector(x)} is not defined`);
+    case 'index':
+      throw new PredicateError('properties are not supported');
     case 'call': {
       let name: string;
       if (x.fun.t === 'ident') name = x.fun.name;

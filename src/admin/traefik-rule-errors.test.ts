@@ -133,6 +133,22 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     for (const [rule, text] of reflected)
       assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${text}`, rule);
     assert.equal(traefikHttpRuleError('1.5', 'v3'), parsing('1.5'));
+    // An index: predicate has no GetProperty in Traefik's definition.
+    const indexed: [string, string][] = [
+      ['Host(a[0])', 'properties are not supported'],
+      ['Host(`a`)[0]', 'properties are not supported'],
+      ['Host(`a`[1])', 'properties are not supported'],
+      ['Host[0](`a`)', 'expected identifier, got: *ast.IndexExpr'],
+      ['Host(`a`) && a[0].b', 'unsupported selector type: *ast.IndexExpr'],
+      ['Host(`a`) && a[0].b(`x`)', 'expected selector identifier, got: *ast.IndexExpr'],
+      ['Host(a[0]', "1:10: missing ',' before newline in argument list"],
+      ['Host(`a`) ]', "1:11: expected 'EOF', found ']'"],
+    ];
+    for (const [rule, text] of indexed)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${text}`, rule);
+    // Slices, array types and an index Go cannot read are not followed.
+    for (const r of ['Host(a[1:2])', 'Host(`a`) && []int{1}', 'Host(x[`a` && ])', 'Host(a[])'])
+      assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);
     // Go's other number forms are not followed (ours kept).
     for (const r of ['Host(0x10)', 'Host(1_000)', 'Host(1i)', 'Host(09)'])
       assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);

@@ -17,10 +17,11 @@
  *    host, Go's regexp errors, pkg/ip/checker.go's CIDR errors with Go's net/netip texts, HostSNI's
  *    host check, ALPN's `acme-tls/1`).
  *
- * Undefined where the rule uses what this reading does not follow (Go's keywords, brackets,
- * comments, assignments, numbers other than plain decimals, NUL or a byte order mark; a type
- * mismatch that Go's reflect would report, such as a number given to a matcher; a `\x` byte past
- * ASCII in a string): the caller then keeps our own words. Computed when the API is asked, never per request.
+ * A value of another Go type is reflect's panic that predicate's callFunction recovers (`reflect:
+ * cannot use int as type string in Call`), an index predicate's `properties are not supported`.
+ * Undefined where the rule uses what this reading does not follow (Go's keywords, composite
+ * literals, slices, comments, assignments, numbers other than Go's decimal forms, NUL or a byte
+ * order mark; a `\x` byte past ASCII in a string): the caller then keeps our own words. Computed when the API is asked, never per request.
  */
 
 import { domainToASCII } from 'node:url';
@@ -40,6 +41,8 @@ type Kind =
   | 'CHAR'
   | 'LPAREN'
   | 'RPAREN'
+  | 'LBRACK'
+  | 'RBRACK'
   | 'COMMA'
   | 'INT'
   | 'FLOAT'
@@ -98,7 +101,7 @@ function operator(src: string, i: number): { kind: Kind; text: string } | undefi
   if (c === '!') return { kind: 'NOT', text: c };
   if (c === ':') return { kind: 'COLON', text: c };
   if (c === '.') return { kind: 'PERIOD', text: c };
-  if ('=~[]{};'.includes(c)) throw new Unsupported();
+  if ('=~{};'.includes(c)) throw new Unsupported();
   return undefined;
 }
 
@@ -181,6 +184,15 @@ function scan(src: string): Tok[] {
       case ',':
         toks.push({ kind: 'COMMA', pos: start, lit: '' });
         i++;
+        continue;
+      case '[':
+        toks.push({ kind: 'LBRACK', pos: start, lit: '' });
+        i++;
+        continue;
+      case ']':
+        toks.push({ kind: 'RBRACK', pos: start, lit: '' });
+        i++;
+        insertSemi = true;
         continue;
     }
     if ((c >= '0' && c <= '9') || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
@@ -343,6 +355,8 @@ export type Expr =
   | { readonly t: 'sel'; readonly x: Expr; readonly name: string }
   | { readonly t: 'binary'; readonly op: string; readonly x: Expr; readonly y: Expr }
   | { readonly t: 'call'; readonly fun: Expr; readonly args: readonly Expr[] }
+  /** `x[i]`: an index (slices, type instances and composite literals are not followed). */
+  | { readonly t: 'index'; readonly x: Expr; readonly index: Expr }
   /** What go/parser makes of a missing operand (only with errors, never read). */
   | { readonly t: 'bad' };
 
@@ -364,6 +378,8 @@ const TOKEN_TEXT: Record<Kind, string> = {
   FLOAT: 'FLOAT',
   LPAREN: '(',
   RPAREN: ')',
+  LBRACK: '[',
+  RBRACK: ']',
   COMMA: ',',
   LAND: '&&',
   LOR: '||',
@@ -471,6 +487,15 @@ class GoParser {
     for (;;) {
       if (this.kind() === 'LPAREN') {
         x = this.parseCall(x);
+      } else if (this.kind() === 'LBRACK') {
+        // parseIndexOrSliceOrInstance for a plain index only, read without an error.
+        this.next();
+        const errors = this.errors.length;
+        if (this.kind() === 'RBRACK' || this.kind() === 'COLON') throw new Unsupported();
+        const index = this.parseExpr();
+        if (this.errors.length !== errors || this.kind() !== 'RBRACK') throw new Unsupported();
+        this.next();
+        x = { t: 'index', x, index };
       } else if (this.kind() === 'PERIOD') {
         this.next();
         if (this.kind() === 'IDENT') {
@@ -507,6 +532,9 @@ class GoParser {
         this.expect('RPAREN');
         return { t: 'paren', x };
       }
+      // An array or slice type (`[]int{1}`): not followed.
+      case 'LBRACK':
+        throw new Unsupported();
       default:
         this.errorExpected('operand');
         // advance(stmtStart): no statement keyword in a rule, so to the end.
@@ -625,6 +653,7 @@ export const GO_TYPE: Record<Expr['t'], string> = {
   sel: '*ast.SelectorExpr',
   binary: '*ast.BinaryExpr',
   call: '*ast.CallExpr',
+  index: '*ast.IndexExpr',
   bad: '*ast.BadExpr',
 };
 
@@ -724,6 +753,9 @@ function evaluate(x: Expr, fns: Map<string, string>): Value {
       throw new PredicateError(`${x.name} is not defined`);
     case 'sel':
       throw new PredicateError(`${selector(x)} is not defined`);
+    case 'index':
+      // evaluateExpr: no GetProperty in Traefik's definition (trace.NotFound).
+      throw new PredicateError('properties are not supported');
     case 'call': {
       let name: string;
       if (x.fun.t === 'ident') name = x.fun.name;
