@@ -74,6 +74,31 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     ];
     for (const [rule, goErr] of common)
       assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
+    // Go's keywords: a missing operand, then go/parser's advance to the next statement keyword
+    // (the tokens it scans on the way count their scanner errors).
+    const keywords: [string, string][] = [
+      ['Host(`a`) && if', "1:14: expected operand, found 'if'"],
+      ['Host(`a`) && range', "1:14: expected operand, found 'range'"],
+      ['if Host(`a`)', "1:1: expected operand, found 'if'"],
+      ['Host(if)', "1:6: expected operand, found 'if'"],
+      ['Host(`a`) || break || Path(`/`)', "1:14: expected operand, found 'break'"],
+      ['Host(`a`) && var x', "1:14: expected operand, found 'var'"],
+      ['Host(`a`) if', "1:11: expected 'EOF', found 'if'"],
+      ['Host(`a`).if', "1:11: expected selector or type assertion, found 'if'"],
+      ['Host(`a`) && if @', "1:14: expected operand, found 'if' (and 1 more errors)"],
+      ['Host(`a`) && case @ if', "1:14: expected operand, found 'case' (and 1 more errors)"],
+      ['Host(`a`) && else @ @ if @', "1:14: expected operand, found 'else' (and 3 more errors)"],
+      ['Host(`a`) && else\nif', "1:14: expected operand, found 'else' (and 1 more errors)"],
+      ['Host(`a`) && if\n&& Path(`/`)', "1:14: expected operand, found 'if'"],
+      ['Host(`a`) && case\n@ if\n@', "1:14: expected operand, found 'case' (and 2 more errors)"],
+      ['if\nif\nif', "1:1: expected operand, found 'if'"],
+      ['Host(`a`) &&\nbreak\n)', "2:1: expected operand, found 'break'"],
+    ];
+    for (const [rule, goErr] of keywords)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
+    // Those that start a type or a function literal are not followed.
+    for (const r of ['func', 'Host(`a`) && map[string]int{}', 'Host(`a`) && struct{}'])
+      assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);
   });
 
   it("words what vulcand/predicate refuses in a parsed rule as predicate's parse.go", () => {

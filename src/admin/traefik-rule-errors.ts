@@ -19,8 +19,8 @@
  *
  * A value of another Go type is reflect's panic that predicate's callFunction recovers (`reflect:
  * cannot use int as type string in Call`), an index predicate's `properties are not supported`.
- * Undefined where the rule uses what this reading does not follow (Go's keywords, composite
- * literals, slices, comments, assignments, numbers other than Go's decimal forms, NUL or a byte
+ * Undefined where the rule uses what this reading does not follow (Go's keywords that start a
+ * type or function literal, composite literals, slices, comments, assignments, numbers other than Go's decimal forms, NUL or a byte
  * order mark; a `\x` byte past ASCII in a string): the caller then keeps our own words. Computed when the API is asked, never per request.
  */
 
@@ -54,6 +54,8 @@ type Kind =
   | 'PERIOD'
   | 'COLON'
   | 'SEMI'
+  /** A Go keyword other than those that start a type or function literal (not followed). */
+  | 'KEYWORD'
   | 'EOF'
   | 'ILLEGAL';
 
@@ -76,6 +78,16 @@ const KEYWORDS = new Set(
   'break case chan const continue default defer else fallthrough for func go goto if import interface map package range return select struct switch type var'.split(
     ' ',
   ),
+);
+
+const TYPE_KEYWORDS = new Set(['func', 'map', 'chan', 'struct', 'interface']);
+
+/** The keywords after which go/scanner inserts a semicolon at a newline. */
+const SEMI_KEYWORDS = new Set(['break', 'continue', 'fallthrough', 'return']);
+
+/** go/parser's stmtStart: the keywords its advance() stops at after a missing operand. */
+const STMT_START = new Set(
+  'break const continue defer fallthrough for go goto if return select switch type var'.split(' '),
 );
 
 /** Go's %#U of a rune: `U+201C '“'`, or `U+00A0` alone for one strconv.IsPrint refuses. */
@@ -131,9 +143,16 @@ function scan(src: string): Tok[] {
     }
     if (/^[\p{L}_]/u.test(String.fromCodePoint(src.codePointAt(i)!))) {
       const m = /^[\p{L}_][\p{L}\p{Nd}_]*/u.exec(src.slice(i))!;
-      if (KEYWORDS.has(m[0])) throw new Unsupported();
-      toks.push({ kind: 'IDENT', pos: start, lit: m[0] });
-      i += m[0].length;
+      const word = m[0];
+      i += word.length;
+      if (KEYWORDS.has(word)) {
+        // go/parser reads these as types or function literals: not followed.
+        if (TYPE_KEYWORDS.has(word)) throw new Unsupported();
+        toks.push({ kind: 'KEYWORD', pos: start, lit: word });
+        insertSemi = SEMI_KEYWORDS.has(word);
+        continue;
+      }
+      toks.push({ kind: 'IDENT', pos: start, lit: word });
       insertSemi = true;
       continue;
     }
@@ -388,6 +407,7 @@ const TOKEN_TEXT: Record<Kind, string> = {
   PERIOD: '.',
   COLON: ':',
   SEMI: ';',
+  KEYWORD: '',
   EOF: 'EOF',
   ILLEGAL: 'ILLEGAL',
 };
@@ -414,6 +434,8 @@ class GoParser {
   readonly #toks: Tok[];
   readonly #lineOf: (pos: number) => number;
   #k = -1;
+  #syncPos = 0;
+  #syncCnt = 0;
   tok!: Tok;
   readonly errors: GoError[] = [];
 
@@ -446,7 +468,7 @@ class GoParser {
     let found: string;
     if (t.kind === 'SEMI' && t.lit === '\n') found = 'newline';
     else if (LITERALS.includes(t.kind)) found = t.lit;
-    else found = `'${t.kind === 'OP' ? t.lit : TOKEN_TEXT[t.kind]}'`;
+    else found = `'${t.kind === 'OP' || t.kind === 'KEYWORD' ? t.lit : TOKEN_TEXT[t.kind]}'`;
     this.error(t.pos, `expected ${what}, found ${found}`);
   }
 
@@ -537,9 +559,29 @@ class GoParser {
         throw new Unsupported();
       default:
         this.errorExpected('operand');
-        // advance(stmtStart): no statement keyword in a rule, so to the end.
-        while (this.kind() !== 'EOF') this.next();
+        this.advance();
         return { t: 'bad' };
+    }
+  }
+
+  /**
+   * go/parser advance(stmtStart): on to the next statement keyword (or the end), where it stops
+   * if the parser made progress since its last stop, or for ten stops without progress.
+   */
+  advance(): void {
+    for (; this.kind() !== 'EOF'; this.next()) {
+      if (this.kind() !== 'KEYWORD' || !STMT_START.has(this.tok.lit)) continue;
+      // token.Pos: the offset plus the file's base, 1.
+      const pos = this.tok.pos + 1;
+      if (pos === this.#syncPos && this.#syncCnt < 10) {
+        this.#syncCnt++;
+        return;
+      }
+      if (pos > this.#syncPos) {
+        this.#syncPos = pos;
+        this.#syncCnt = 0;
+        return;
+      }
     }
   }
 
