@@ -59,8 +59,12 @@ describe("Traefik's circuitBreaker and buffering expression errors (traefik-oxy-
         'failed to parse argument: 1e400, error: strconv.ParseFloat: parsing "1e400": value out of range',
       ],
       ['NetworkErrorRatio() > ', "1:23: expected operand, found 'EOF'"],
+      [
+        'NetworkErrorRatio() > 0x1',
+        'failed to parse argument: 0x1, error: strconv.Atoi: parsing "0x1": invalid syntax',
+      ],
       // Go's number forms not followed here: undefined (ours kept).
-      ['NetworkErrorRatio() > 0x10', undefined],
+      ['NetworkErrorRatio() > 0x1p-2', undefined],
     ];
     for (const [x, want] of cases) assert.equal(traefikOxyExpressionError(x, 'cbreaker'), want, x);
   });

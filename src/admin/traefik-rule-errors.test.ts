@@ -174,8 +174,30 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     // Slices, array types and an index Go cannot read are not followed.
     for (const r of ['Host(a[1:2])', 'Host(`a`) && []int{1}', 'Host(x[`a` && ])', 'Host(a[])'])
       assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);
-    // Go's other number forms are not followed (ours kept).
-    for (const r of ['Host(0x10)', 'Host(1_000)', 'Host(1i)', 'Host(09)'])
+    // Go's other number forms: strconv.Atoi reads base 10 digits only, ParseFloat takes `_`.
+    const forms: [string, string][] = [
+      ['Host(0x10)', 'failed to parse argument: 0x10, error: strconv.Atoi: parsing "0x10": invalid syntax'],
+      ['Host(0X1f)', 'failed to parse argument: 0X1f, error: strconv.Atoi: parsing "0X1f": invalid syntax'],
+      ['Host(0o17)', 'failed to parse argument: 0o17, error: strconv.Atoi: parsing "0o17": invalid syntax'],
+      [
+        'Host(0b101)',
+        'failed to parse argument: 0b101, error: strconv.Atoi: parsing "0b101": invalid syntax',
+      ],
+      [
+        'Host(1_000)',
+        'failed to parse argument: 1_000, error: strconv.Atoi: parsing "1_000": invalid syntax',
+      ],
+      ['Host(0_7)', 'failed to parse argument: 0_7, error: strconv.Atoi: parsing "0_7": invalid syntax'],
+      ['Host(0x_1)', 'failed to parse argument: 0x_1, error: strconv.Atoi: parsing "0x_1": invalid syntax'],
+      ['Host(1i)', "unsupported function argument type: 'IMAG'"],
+      ['Host(1.5i)', "unsupported function argument type: 'IMAG'"],
+      ['Host(012i)', "unsupported function argument type: 'IMAG'"],
+      ['Host(1_0.5)', 'reflect: cannot use float64 as type string in Call'],
+    ];
+    for (const [rule, text] of forms)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${text}`, rule);
+    // What go/scanner refuses, and hex floats, are not followed (ours kept).
+    for (const r of ['Host(09)', 'Host(1__0)', 'Host(0x)', 'Host(1_)', 'Host(0x1p-2)'])
       assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);
     // Spellings rules.NewParser registers: as written, lower, UPPER, Title.
     for (const r of ['pathprefix(`/`)', 'PATHPREFIX(`/`)', 'Pathprefix(`/`)']) {

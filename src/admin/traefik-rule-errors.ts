@@ -46,6 +46,7 @@ type Kind =
   | 'COMMA'
   | 'INT'
   | 'FLOAT'
+  | 'IMAG'
   | 'LAND'
   | 'LOR'
   /** Go's other binary (or unary) operators: `==`, `-`, `&`, `|`…, the operator in `lit`. */
@@ -215,7 +216,7 @@ function scan(src: string): Tok[] {
         continue;
     }
     if ((c >= '0' && c <= '9') || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
-      const n = goDecimalNumber(src.slice(i));
+      const n = goNumber(src.slice(i));
       toks.push({ kind: n.kind, pos: start, lit: n.lit });
       i += n.lit.length;
       insertSemi = true;
@@ -246,18 +247,29 @@ function scan(src: string): Tok[] {
 
 type ScanError = { pos: number; msg: string };
 
+/** Go's decimal digits with `_` separators between them. */
+const DIGITS = '[0-9](?:_?[0-9])*';
+/** go/scanner's decimal and prefixed integers and decimal floats, well formed. */
+const GO_NUMBER = new RegExp(
+  `^(?:(0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+)|(${DIGITS})(\\.(?:${DIGITS})?)?|(\\.${DIGITS}))` +
+    `([eE][+-]?${DIGITS})?(i?)(?![0-9a-zA-Z_.])`,
+);
+
 /**
- * go/scanner scanNumber for Go's decimal forms: `12` (INT; with a leading 0 an octal one, `012`),
- * `1.5`, `.5`, `1.`, `1e3`, `1.5E-2` (FLOAT). Its other forms (hex, octal and binary prefixes,
- * `_` separators, imaginary `i`, an exponent without digits, an octal with 8 or 9) are not
- * followed. Another letter ends the number (`41ab` is 41, then ab), as scanNumber.
+ * go/scanner scanNumber for Go's well-formed numbers: `12`, `012`, `1_000`, `0x1f`, `0o17`,
+ * `0b101` (INT), `1.5`, `.5`, `1.`, `1e3`, `1_0.5` (FLOAT), any of them with `i` (IMAG). What
+ * scanNumber refuses (`1__0`, `0x`, an octal with 8 or 9), hex floats and a number a letter
+ * follows are not followed.
  */
-function goDecimalNumber(text: string): { kind: 'INT' | 'FLOAT'; lit: string } {
-  const m = /^(?:[0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?(?![0-9_.eEpPixXoObB])/.exec(text);
+function goNumber(text: string): { kind: 'INT' | 'FLOAT' | 'IMAG'; lit: string } {
+  const m = GO_NUMBER.exec(text);
   if (m === null) throw new Unsupported();
-  const int = m[1] === undefined && m[2] === undefined && !m[0].startsWith('.');
-  if (int && /^0[0-9]*[89]/.test(m[0])) throw new Unsupported();
-  return { kind: int ? 'INT' : 'FLOAT', lit: m[0] };
+  const [lit, prefixed, int, frac, dotted, exp, imag] = m;
+  if (prefixed !== undefined && exp !== undefined) throw new Unsupported();
+  const isInt = dotted === undefined && frac === undefined && exp === undefined;
+  if (imag === 'i') return { kind: 'IMAG', lit: lit! };
+  if (isInt && int !== undefined && /^0[0-9_]*[89]/.test(int)) throw new Unsupported();
+  return { kind: isInt ? 'INT' : 'FLOAT', lit: lit! };
 }
 
 /** go/scanner digitVal. */
@@ -363,7 +375,7 @@ export type Expr =
   /** `value`: a string's (undefined when JS cannot hold it), a number's source. */
   | {
       readonly t: 'lit';
-      readonly kind: 'STRING' | 'CHAR' | 'INT' | 'FLOAT';
+      readonly kind: 'STRING' | 'CHAR' | 'INT' | 'FLOAT' | 'IMAG';
       readonly value: string | undefined;
     }
   | { readonly t: 'paren'; readonly x: Expr }
@@ -395,6 +407,7 @@ const TOKEN_TEXT: Record<Kind, string> = {
   CHAR: 'CHAR',
   INT: 'INT',
   FLOAT: 'FLOAT',
+  IMAG: 'IMAG',
   LPAREN: '(',
   RPAREN: ')',
   LBRACK: '[',
@@ -412,7 +425,7 @@ const TOKEN_TEXT: Record<Kind, string> = {
   ILLEGAL: 'ILLEGAL',
 };
 
-const LITERALS: readonly Kind[] = ['IDENT', 'STRING', 'CHAR', 'INT', 'FLOAT'];
+const LITERALS: readonly Kind[] = ['IDENT', 'STRING', 'CHAR', 'INT', 'FLOAT', 'IMAG'];
 
 /** One of Go's syntax errors: `pos` a UTF-16 offset, made `line:col` (byte column) when told. */
 interface GoError {
@@ -546,8 +559,9 @@ class GoParser {
       case 'CHAR':
       case 'INT':
       case 'FLOAT':
+      case 'IMAG':
         this.next();
-        return { t: 'lit', kind: t.kind, value: t.kind === 'INT' || t.kind === 'FLOAT' ? t.lit : t.value };
+        return { t: 'lit', kind: t.kind, value: t.kind === 'STRING' || t.kind === 'CHAR' ? t.value : t.lit };
       case 'LPAREN': {
         this.next();
         const x = this.parseExpr();
@@ -722,18 +736,21 @@ function isTree(v: Value): v is Tree {
  * predicate's literalToValue for a number: Atoi (an INT) or ParseFloat (a FLOAT), or its
  * `failed to parse argument: L, error: strconv.Atoi: parsing "L": value out of range`.
  */
-export function goNumberLiteral(kind: 'INT' | 'FLOAT', lit: string): GoNumber {
-  const fail = (fn: string) =>
-    new PredicateError(
-      `failed to parse argument: ${lit}, error: ${fn}: parsing "${lit}": value out of range`,
-    );
+export function goNumberLiteral(kind: 'INT' | 'FLOAT' | 'IMAG', lit: string): GoNumber {
+  const fail = (fn: string, why = 'value out of range') =>
+    new PredicateError(`failed to parse argument: ${lit}, error: ${fn}: parsing ${goQuote(lit)}: ${why}`);
+  // literalToValue reads no other kind.
+  if (kind === 'IMAG') throw new PredicateError("unsupported function argument type: 'IMAG'");
   if (kind === 'INT') {
-    // strconv.Atoi reads base 10 (`012` is 12), an int64 here.
+    // strconv.Atoi reads base 10 digits only (`012` is 12; `0x10`, `1_000` are invalid syntax),
+    // an int64 here.
+    if (!/^[0-9]+$/.test(lit)) throw fail('strconv.Atoi', 'invalid syntax');
     const n = BigInt(lit);
     if (n > 2n ** 63n - 1n) throw fail('strconv.Atoi');
     return { go: 'int', value: Number(n) };
   }
-  const f = Number(lit);
+  // ParseFloat takes Go's `_` separators.
+  const f = Number(lit.replaceAll('_', ''));
   if (!Number.isFinite(f)) throw fail('strconv.ParseFloat');
   return { go: 'float64', value: f };
 }
