@@ -96,6 +96,20 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     ];
     for (const [rule, goErr] of keywords)
       assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
+    // Go's comments: skipped, a semicolon before those that end the line (findLineEnd).
+    const comments: [string, string][] = [
+      ['Host(`a`) /* x\n */ && Path(`/`)', "2:5: expected 'EOF', found '&&'"],
+      ['Host(`a`) // x\n&& Path(`/`)', "2:1: expected 'EOF', found '&&'"],
+      ['Host(`a`) && /* c */', "1:21: expected operand, found 'EOF'"],
+      ['Host(`a`) && // c', "1:18: expected operand, found 'EOF'"],
+      ['Host(/* c */ 1)', 'reflect: cannot use int as type string in Call'],
+      ['Host(`a`) /* c */ /* d */\n&& x', "2:1: expected 'EOF', found '&&'"],
+      ['Host(`a` // c\n)', "1:10: missing ',' before newline in argument list"],
+      ['Host(`a`) /* c */ @', "1:19: illegal character U+0040 '@'"],
+    ];
+    for (const [rule, goErr] of comments)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
+    assert.equal(traefikHttpRuleError('Host(`a`) /* c */', 'v3'), undefined);
     // Those that start a type or a function literal are not followed.
     for (const r of ['func', 'Host(`a`) && map[string]int{}', 'Host(`a`) && struct{}'])
       assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);

@@ -20,7 +20,7 @@
  * A value of another Go type is reflect's panic that predicate's callFunction recovers (`reflect:
  * cannot use int as type string in Call`), an index predicate's `properties are not supported`.
  * Undefined where the rule uses what this reading does not follow (Go's keywords that start a
- * type or function literal, composite literals, slices, comments, assignments, numbers other than Go's decimal forms, NUL or a byte
+ * type or function literal, composite literals, slices, assignments, an unterminated comment, numbers other than Go's decimal forms, NUL or a byte
  * order mark; a `\x` byte past ASCII in a string): the caller then keeps our own words. Computed when the API is asked, never per request.
  */
 
@@ -103,7 +103,7 @@ function operator(src: string, i: number): { kind: Kind; text: string } | undefi
   const three = src.slice(i, i + 3);
   const two = src.slice(i, i + 2);
   if (['<<=', '>>=', '&^=', '...'].includes(three)) throw new Unsupported();
-  if (['+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', ':=', '++', '--', '<-', '//', '/*'].includes(two)) {
+  if (['+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', ':=', '++', '--', '<-'].includes(two)) {
     throw new Unsupported();
   }
   if (two === '&&') return { kind: 'LAND', text: two };
@@ -155,6 +155,22 @@ function scan(src: string): Tok[] {
       }
       toks.push({ kind: 'IDENT', pos: start, lit: word });
       insertSemi = true;
+      continue;
+    }
+    if (c === '/' && (src[i + 1] === '/' || src[i + 1] === '*')) {
+      // A comment: go/scanner inserts the semicolon first when the comments end the line, then
+      // skips them ("newline consumed").
+      if (insertSemi && findLineEnd(src, i)) toks.push({ kind: 'SEMI', pos: i, lit: '\n' });
+      insertSemi = false;
+      if (src[i + 1] === '/') {
+        const nl = src.indexOf('\n', i);
+        i = nl === -1 ? n : nl;
+      } else {
+        const close = src.indexOf('*/', i + 2);
+        // Not terminated: go/scanner's error at the end, not followed.
+        if (close === -1) throw new Unsupported();
+        i = close + 2;
+      }
       continue;
     }
     const semiBefore: boolean = insertSemi;
@@ -246,6 +262,32 @@ function scan(src: string): Tok[] {
 }
 
 type ScanError = { pos: number; msg: string };
+
+/**
+ * go/scanner findLineEnd at the `/` of a comment: whether the comments there end the line (or
+ * the text), so that a semicolon is due before them.
+ */
+function findLineEnd(src: string, i: number): boolean {
+  let j = i + 1;
+  while (src[j] === '/' || src[j] === '*') {
+    if (src[j] === '/') return true;
+    j++;
+    while (j < src.length) {
+      const ch = src[j];
+      if (ch === '\n') return true;
+      j++;
+      if (ch === '*' && src[j] === '/') {
+        j++;
+        break;
+      }
+    }
+    while (src[j] === ' ' || src[j] === '\t' || src[j] === '\r') j++;
+    if (j >= src.length || src[j] === '\n') return true;
+    if (src[j] !== '/') return false;
+    j++;
+  }
+  return false;
+}
 
 /** Go's decimal digits with `_` separators between them. */
 const DIGITS = '[0-9](?:_?[0-9])*';

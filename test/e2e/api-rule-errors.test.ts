@@ -80,6 +80,9 @@ http:
         Path(\`/lines\`)
         && Host(\`a\`)
       service: s
+    commented:
+      rule: "Path(\`/commented\`) /* Go comments are skipped */ && Method(\`GET\`) // as Traefik"
+      service: s
     folded:
       rule: >-
         Path(\`/folded\`)
@@ -203,6 +206,14 @@ tcp:
     assert.deepEqual(await errorOf('http', 'order'), [
       `${adding(rule)}error while adding rule and: error while adding rule PathPrefix: path "api" does not start with a '/'`,
     ]);
+  });
+
+  it("serves a rule with Go comments, which Go's scanner skips", async () => {
+    const r = await get('/api/http/routers/commented@file');
+    assert.equal(r['status'], 'enabled');
+    const web = await fetch(`http://127.0.0.1:${proxy.ports['web']}/commented`);
+    assert.equal(web.status, 200);
+    assert.equal(await web.text(), 'ok');
   });
 
   it('serves a Go regexp JavaScript would refuse (a capture name given twice)', async () => {
