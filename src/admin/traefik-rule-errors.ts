@@ -20,8 +20,10 @@
  * A value of another Go type is reflect's panic that predicate's callFunction recovers (`reflect:
  * cannot use int as type string in Call`), an index predicate's `properties are not supported`.
  * Undefined where the rule uses what this reading does not follow (Go's keywords that start a
- * type or function literal, composite literals, slices, assignments, an unterminated comment, numbers other than Go's decimal forms, NUL or a byte
- * order mark; a `\x` byte past ASCII in a string): the caller then keeps our own words. Computed when the API is asked, never per request.
+ * type or function literal, composite literals, slices, assignments, an unterminated comment,
+ * hex floats and numbers go/scanner refuses, NUL or a byte order mark; a `\x` byte past ASCII in
+ * a string): the caller then keeps our own words. Computed when the API is asked, never per
+ * request.
  */
 
 import { domainToASCII } from 'node:url';
