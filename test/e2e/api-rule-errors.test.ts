@@ -49,6 +49,9 @@ http:
     notree:
       rule: "Host(\`a\`) && 1"
       service: s
+    keyword:
+      rule: "Host(\`a\`) && if"
+      service: s
     v2path:
       rule: "PathPrefix(\`/{id:[0-9}\`)"
       ruleSyntax: v2
@@ -154,6 +157,11 @@ tcp:
     rule = 'Host(`a`) && 1';
     assert.deepEqual(await errorOf('http', 'notree'), [
       `${parsing(rule)}: reflect: Call using int as type rules.TreeBuilder`,
+    ]);
+    // A Go keyword where an operand belongs: go/parser's text.
+    rule = 'Host(`a`) && if';
+    assert.deepEqual(await errorOf('http', 'keyword'), [
+      `${parsing(rule)}: 1:14: expected operand, found 'if'`,
     ]);
   });
 
