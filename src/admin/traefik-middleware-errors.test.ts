@@ -114,8 +114,17 @@ describe("a middleware constructor's error in Traefik's words (traefik-middlewar
       { circuitBreaker: { expression: 'NetworkErrorRatio() > ' } },
       "1:23: expected operand, found 'EOF'",
     ],
-    // Past Go's parse (predicate's own checks), ours stays.
-    [['circuitBreaker', 'expression'], { circuitBreaker: { expression: 'Nope() > 0.5' } }, undefined],
+    // Past Go's parse: predicate's, reflect's and oxy's words (traefik-oxy-errors.test.ts).
+    [
+      ['circuitBreaker', 'expression'],
+      { circuitBreaker: { expression: 'Nope() > 0.5' } },
+      'unsupported function: Nope',
+    ],
+    [
+      ['buffering', 'retryExpression'],
+      { buffering: { retryExpression: 'Attempts() < 2.5' } },
+      'expected int, got float64',
+    ],
     [['retry', 'attempts'], { retry: { attempts: 0 } }, 'incorrect (or empty) value for attempt (0)'],
     [['retry', 'attempts'], { retry: { attempts: 2 } }, undefined],
     [

@@ -27,11 +27,9 @@
  *   String), after its source criterion;
  * - errors' status, then a statusRewrites key: strconv.Atoi's error for the first block it cannot
  *   read, a class `5xx` included (pkg/types/http_code_range.go NewHTTPCodeRanges, customerrors New);
- * - circuitBreaker's expression, buffering's retryExpression that Go's parser refuses: Go's
- *   go/parser.ParseExpr text as is (`1:23: expected operand, found 'EOF'`), as vulcand/oxy's
- *   parseExpression (cbreaker/predicates.go, buffer's Retry option) returns predicate's Parse
- *   error unwrapped, and Traefik's circuitbreaker and buffering New return oxy's; a predicate
- *   or type error past the parse keeps ours;
+ * - circuitBreaker's expression, buffering's retryExpression: vulcand/oxy's parseExpression
+ *   error as is (Go's go/parser text, predicate's, reflect's, oxy's operators':
+ *   traefik-oxy-errors.ts), as Traefik's circuitbreaker and buffering New return oxy's;
  * - retry: `retry middleware requires at least HTTP status codes or retry on TCP`, `incorrect (or
  *   empty) value for attempt (N)`, `creating HTTP code ranges: strconv.Atoi: …`, in that order
  *   (retry/retry.go New, v3.7).
@@ -49,7 +47,7 @@ import { durationString, parseGoDuration } from '../core/go-duration.ts';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
 import { providerOf } from '../core/qualified-name.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
-import { goParseExprError } from './traefik-rule-errors.ts';
+import { traefikOxyExpressionError } from './traefik-oxy-errors.ts';
 
 type Rec = Readonly<Record<string, unknown>>;
 
@@ -236,7 +234,8 @@ export function traefikMiddlewareError(i: ConfigIssue, written: unknown): string
       const field = type === 'circuitBreaker' ? 'expression' : 'retryExpression';
       if (key !== field) return undefined;
       const x = conf?.[field];
-      return typeof x === 'string' && x !== '' ? goParseExprError(x) : undefined;
+      if (typeof x !== 'string' || x === '') return undefined;
+      return traefikOxyExpressionError(x, type === 'circuitBreaker' ? 'cbreaker' : 'buffer');
     }
     case 'headers': {
       if (key !== 'accessControlAllowOriginListRegex') return undefined;

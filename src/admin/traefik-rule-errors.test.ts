@@ -74,6 +74,45 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     ];
     for (const [rule, goErr] of common)
       assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
+    // Go's keywords: a missing operand, then go/parser's advance to the next statement keyword
+    // (the tokens it scans on the way count their scanner errors).
+    const keywords: [string, string][] = [
+      ['Host(`a`) && if', "1:14: expected operand, found 'if'"],
+      ['Host(`a`) && range', "1:14: expected operand, found 'range'"],
+      ['if Host(`a`)', "1:1: expected operand, found 'if'"],
+      ['Host(if)', "1:6: expected operand, found 'if'"],
+      ['Host(`a`) || break || Path(`/`)', "1:14: expected operand, found 'break'"],
+      ['Host(`a`) && var x', "1:14: expected operand, found 'var'"],
+      ['Host(`a`) if', "1:11: expected 'EOF', found 'if'"],
+      ['Host(`a`).if', "1:11: expected selector or type assertion, found 'if'"],
+      ['Host(`a`) && if @', "1:14: expected operand, found 'if' (and 1 more errors)"],
+      ['Host(`a`) && case @ if', "1:14: expected operand, found 'case' (and 1 more errors)"],
+      ['Host(`a`) && else @ @ if @', "1:14: expected operand, found 'else' (and 3 more errors)"],
+      ['Host(`a`) && else\nif', "1:14: expected operand, found 'else' (and 1 more errors)"],
+      ['Host(`a`) && if\n&& Path(`/`)', "1:14: expected operand, found 'if'"],
+      ['Host(`a`) && case\n@ if\n@', "1:14: expected operand, found 'case' (and 2 more errors)"],
+      ['if\nif\nif', "1:1: expected operand, found 'if'"],
+      ['Host(`a`) &&\nbreak\n)', "2:1: expected operand, found 'break'"],
+    ];
+    for (const [rule, goErr] of keywords)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
+    // Go's comments: skipped, a semicolon before those that end the line (findLineEnd).
+    const comments: [string, string][] = [
+      ['Host(`a`) /* x\n */ && Path(`/`)', "2:5: expected 'EOF', found '&&'"],
+      ['Host(`a`) // x\n&& Path(`/`)', "2:1: expected 'EOF', found '&&'"],
+      ['Host(`a`) && /* c */', "1:21: expected operand, found 'EOF'"],
+      ['Host(`a`) && // c', "1:18: expected operand, found 'EOF'"],
+      ['Host(/* c */ 1)', 'reflect: cannot use int as type string in Call'],
+      ['Host(`a`) /* c */ /* d */\n&& x', "2:1: expected 'EOF', found '&&'"],
+      ['Host(`a` // c\n)', "1:10: missing ',' before newline in argument list"],
+      ['Host(`a`) /* c */ @', "1:19: illegal character U+0040 '@'"],
+    ];
+    for (const [rule, goErr] of comments)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${goErr}`, rule);
+    assert.equal(traefikHttpRuleError('Host(`a`) /* c */', 'v3'), undefined);
+    // Those that start a type or a function literal are not followed.
+    for (const r of ['func', 'Host(`a`) && map[string]int{}', 'Host(`a`) && struct{}'])
+      assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);
   });
 
   it("words what vulcand/predicate refuses in a parsed rule as predicate's parse.go", () => {
@@ -99,8 +138,81 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     // A literal alone is no TreeBuilder: parser.parse's error, without a cause.
     assert.equal(traefikHttpRuleError('`a`', 'v3'), parsing('`a`'));
     assert.equal(traefikHttpRuleError('443', 'v3'), parsing('443'));
-    // A number where a matcher wants a string: Go's reflect panics, in words not followed here.
-    assert.equal(traefikHttpRuleError('Host(443)', 'v3'), undefined);
+    // A value of another type where reflect calls a matcher's func(...string) or andFunc's
+    // (left, right TreeBuilder): predicate's callFunction recovers reflect's panic (Go 1.19's
+    // texts); Go's decimal numbers read by strconv.Atoi and ParseFloat.
+    const reflected: [string, string][] = [
+      ['Host(443)', 'reflect: cannot use int as type string in Call'],
+      ['Host(1.5)', 'reflect: cannot use float64 as type string in Call'],
+      ['Host(1e3)', 'reflect: cannot use float64 as type string in Call'],
+      ['Host(.5)', 'reflect: cannot use float64 as type string in Call'],
+      ['Host(1.)', 'reflect: cannot use float64 as type string in Call'],
+      ['Host(012)', 'reflect: cannot use int as type string in Call'],
+      ['Host(`a`, 2)', 'reflect: cannot use int as type string in Call'],
+      ['Host(Host(`a`))', 'reflect: cannot use rules.TreeBuilder as type string in Call'],
+      ['Host(`a`) && 1', 'reflect: Call using int as type rules.TreeBuilder'],
+      ['Host(`a`) || "b"', 'reflect: Call using string as type rules.TreeBuilder'],
+      ['(Host(`a`) && 2)', 'reflect: Call using int as type rules.TreeBuilder'],
+      ['!1', 'reflect: Call using int as type rules.TreeBuilder'],
+      ['Host(`a`) && !2', 'reflect: Call using int as type rules.TreeBuilder'],
+      ['Host(1) && 2', 'reflect: cannot use int as type string in Call'],
+      ['Host(`a`) && Host(1)', 'reflect: cannot use int as type string in Call'],
+      // Every argument is read before the call.
+      ["Host(1, 'a')", "unsupported function argument type: 'CHAR'"],
+      ['Host(`a`) && 1 > 2', '> is not supported'],
+      [
+        'Host(99999999999999999999)',
+        'failed to parse argument: 99999999999999999999, error: strconv.Atoi: parsing "99999999999999999999": value out of range',
+      ],
+      [
+        'Host(1e400)',
+        'failed to parse argument: 1e400, error: strconv.ParseFloat: parsing "1e400": value out of range',
+      ],
+    ];
+    for (const [rule, text] of reflected)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${text}`, rule);
+    assert.equal(traefikHttpRuleError('1.5', 'v3'), parsing('1.5'));
+    // An index: predicate has no GetProperty in Traefik's definition.
+    const indexed: [string, string][] = [
+      ['Host(a[0])', 'properties are not supported'],
+      ['Host(`a`)[0]', 'properties are not supported'],
+      ['Host(`a`[1])', 'properties are not supported'],
+      ['Host[0](`a`)', 'expected identifier, got: *ast.IndexExpr'],
+      ['Host(`a`) && a[0].b', 'unsupported selector type: *ast.IndexExpr'],
+      ['Host(`a`) && a[0].b(`x`)', 'expected selector identifier, got: *ast.IndexExpr'],
+      ['Host(a[0]', "1:10: missing ',' before newline in argument list"],
+      ['Host(`a`) ]', "1:11: expected 'EOF', found ']'"],
+    ];
+    for (const [rule, text] of indexed)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${text}`, rule);
+    // Slices, array types and an index Go cannot read are not followed.
+    for (const r of ['Host(a[1:2])', 'Host(`a`) && []int{1}', 'Host(x[`a` && ])', 'Host(a[])'])
+      assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);
+    // Go's other number forms: strconv.Atoi reads base 10 digits only, ParseFloat takes `_`.
+    const forms: [string, string][] = [
+      ['Host(0x10)', 'failed to parse argument: 0x10, error: strconv.Atoi: parsing "0x10": invalid syntax'],
+      ['Host(0X1f)', 'failed to parse argument: 0X1f, error: strconv.Atoi: parsing "0X1f": invalid syntax'],
+      ['Host(0o17)', 'failed to parse argument: 0o17, error: strconv.Atoi: parsing "0o17": invalid syntax'],
+      [
+        'Host(0b101)',
+        'failed to parse argument: 0b101, error: strconv.Atoi: parsing "0b101": invalid syntax',
+      ],
+      [
+        'Host(1_000)',
+        'failed to parse argument: 1_000, error: strconv.Atoi: parsing "1_000": invalid syntax',
+      ],
+      ['Host(0_7)', 'failed to parse argument: 0_7, error: strconv.Atoi: parsing "0_7": invalid syntax'],
+      ['Host(0x_1)', 'failed to parse argument: 0x_1, error: strconv.Atoi: parsing "0x_1": invalid syntax'],
+      ['Host(1i)', "unsupported function argument type: 'IMAG'"],
+      ['Host(1.5i)', "unsupported function argument type: 'IMAG'"],
+      ['Host(012i)', "unsupported function argument type: 'IMAG'"],
+      ['Host(1_0.5)', 'reflect: cannot use float64 as type string in Call'],
+    ];
+    for (const [rule, text] of forms)
+      assert.equal(traefikHttpRuleError(rule, 'v3'), `${parsing(rule)}: ${text}`, rule);
+    // What go/scanner refuses, and hex floats, are not followed (ours kept).
+    for (const r of ['Host(09)', 'Host(1__0)', 'Host(0x)', 'Host(1_)', 'Host(0x1p-2)'])
+      assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);
     // Spellings rules.NewParser registers: as written, lower, UPPER, Title.
     for (const r of ['pathprefix(`/`)', 'PATHPREFIX(`/`)', 'Pathprefix(`/`)']) {
       assert.equal(traefikHttpRuleError(r, 'v3'), undefined, r);
@@ -256,12 +368,66 @@ describe("Traefik's rule errors, read as Traefik reads a rule (traefik-rule-erro
     }
   });
 
-  it('reads a v2 rule with v2 functions, past its parse no more; an unnamed syntax tries v2 after v3', () => {
-    const r = 'QueryRegexp(`a`, `b`)';
+  it('reads a v2 rule with v2 functions; an unnamed syntax tries v2 after v3', () => {
+    let r = 'QueryRegexp(`a`, `b`)';
     assert.equal(traefikHttpRuleError(r, 'v2'), `${parsing(r)}: unsupported function: QueryRegexp`);
     assert.equal(traefikHttpRuleError(r), `${parsing(r)}: unsupported function: QueryRegexp`);
     assert.equal(traefikHttpRuleError(r, 'v3'), undefined);
-    assert.equal(traefikHttpRuleError('Headers(`a`, ``)', 'v2'), undefined);
+    // rules.CheckRule before the v2 matcher, as for v3.
+    r = 'Headers(`a`, ``)';
+    assert.equal(
+      traefikHttpRuleError(r, 'v2'),
+      `${adding(r)}error while checking rule Headers: empty args for matcher Headers, [a ]`,
+    );
+  });
+
+  it("words a v2 matcher's values as matcher_v2.go and gorilla/mux (Go's regexp texts from Go 1.19)", () => {
+    const cases: [string, string | undefined][] = [
+      ['Host(`a.com`, `b.com`)', undefined],
+      ['Path(`/{id:[0-9]+}`) && Query(`a=b`, `c={d}`)', undefined],
+      [
+        'Host(`é.com`)',
+        'Host: invalid value "é.com" for "Host" matcher, non-ASCII characters are not allowed',
+      ],
+      [
+        'HostHeader(`a`, `é`)',
+        'HostHeader: invalid value "é" for "Host" matcher, non-ASCII characters are not allowed',
+      ],
+      ['Path(`a`)', 'Path: mux: path must start with a slash, got "a"'],
+      ['PathPrefix(`/{id`)', 'PathPrefix: mux: unbalanced braces in "/{id"'],
+      ['Path(`/a}`)', 'Path: mux: unbalanced braces in "/a}"'],
+      ['Path(`/{:[0-9]+}`)', 'Path: mux: missing name or pattern in "{:[0-9]+}"'],
+      ['Path(`/{id:[0-9}`)', 'Path: error parsing regexp: missing closing ]: `[0-9$`'],
+      [
+        'HostRegexp(`{sub:[a-z+}.example.com`)',
+        'HostRegexp: error parsing regexp: missing closing ]: `[a-z+$`',
+      ],
+      ['Headers(`a`, `b`, `c`)', 'Headers: mux: number of parameters must be multiple of 2, got [a b c]'],
+      ['HeadersRegexp(`X`, `a(`)', 'HeadersRegexp: error parsing regexp: missing closing ): `a(`'],
+      ['Query(`a`)', 'Query: mux: number of parameters must be multiple of 2, got [a]'],
+      ['Query(`a={x:(}`)', 'Query: error parsing regexp: missing closing ): `^($`'],
+      [
+        'ClientIP(`10.0.0.0/33`)',
+        'ClientIP: could not initialize IP Checker for "ClientIP" matcher: parsing CIDR trusted IPs 10.0.0.0/33: netip.ParsePrefix("10.0.0.0/33"): prefix length out of range',
+      ],
+      // The left side first, wrapped by its operator, as for v3.
+      [
+        'Path(`a`) && Host(`b`)',
+        'and: error while adding rule Path: mux: path must start with a slash, got "a"',
+      ],
+      // A capturing group makes gorilla's newRouteRegexp panic: not followed (ours kept).
+      ['Path(`/{id:(a|b)}`)', undefined],
+    ];
+    for (const [rule, text] of cases) {
+      const colon = text?.indexOf(': ') ?? -1;
+      assert.equal(
+        traefikHttpRuleError(rule, 'v2'),
+        text === undefined
+          ? undefined
+          : `${adding(rule)}error while adding rule ${text.slice(0, colon)}: ${text.slice(colon + 2)}`,
+        rule,
+      );
+    }
   });
 
   it("words a TCP rule's errors as the TCP manager and muxer (parse before the service, add after)", () => {

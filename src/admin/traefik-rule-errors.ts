@@ -17,16 +17,20 @@
  *    host, Go's regexp errors, pkg/ip/checker.go's CIDR errors with Go's net/netip texts, HostSNI's
  *    host check, ALPN's `acme-tls/1`).
  *
- * Undefined where the rule uses what this reading does not follow (Go's keywords, brackets,
- * comments, assignments, numbers other than plain decimals, NUL or a byte order mark; a type
- * mismatch that Go's reflect would report, such as a number given to a matcher; a `\x` byte past
- * ASCII in a string): the caller then keeps our own words. Computed when the API is asked, never per request.
+ * A value of another Go type is reflect's panic that predicate's callFunction recovers (`reflect:
+ * cannot use int as type string in Call`), an index predicate's `properties are not supported`.
+ * Undefined where the rule uses what this reading does not follow (Go's keywords that start a
+ * type or function literal, composite literals, slices, assignments, an unterminated comment,
+ * hex floats and numbers go/scanner refuses, NUL or a byte order mark; a `\x` byte past ASCII in
+ * a string): the caller then keeps our own words. Computed when the API is asked, never per
+ * request.
  */
 
 import { domainToASCII } from 'node:url';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
 import { goQuote } from '../core/go-string.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
+import { quoteMeta } from '../router/rule/mux-template.ts';
 import { matcherSpellings } from '../router/rule/parser.ts';
 import { isAscii } from '../router/rule/text.ts';
 
@@ -39,9 +43,12 @@ type Kind =
   | 'CHAR'
   | 'LPAREN'
   | 'RPAREN'
+  | 'LBRACK'
+  | 'RBRACK'
   | 'COMMA'
   | 'INT'
   | 'FLOAT'
+  | 'IMAG'
   | 'LAND'
   | 'LOR'
   /** Go's other binary (or unary) operators: `==`, `-`, `&`, `|`…, the operator in `lit`. */
@@ -50,6 +57,8 @@ type Kind =
   | 'PERIOD'
   | 'COLON'
   | 'SEMI'
+  /** A Go keyword other than those that start a type or function literal (not followed). */
+  | 'KEYWORD'
   | 'EOF'
   | 'ILLEGAL';
 
@@ -74,6 +83,16 @@ const KEYWORDS = new Set(
   ),
 );
 
+const TYPE_KEYWORDS = new Set(['func', 'map', 'chan', 'struct', 'interface']);
+
+/** The keywords after which go/scanner inserts a semicolon at a newline. */
+const SEMI_KEYWORDS = new Set(['break', 'continue', 'fallthrough', 'return']);
+
+/** go/parser's stmtStart: the keywords its advance() stops at after a missing operand. */
+const STMT_START = new Set(
+  'break const continue defer fallthrough for go goto if return select switch type var'.split(' '),
+);
+
 /** Go's %#U of a rune: `U+201C '“'`, or `U+00A0` alone for one strconv.IsPrint refuses. */
 function hashU(ch: string): string {
   const cp = ch.codePointAt(0)!;
@@ -86,7 +105,7 @@ function operator(src: string, i: number): { kind: Kind; text: string } | undefi
   const three = src.slice(i, i + 3);
   const two = src.slice(i, i + 2);
   if (['<<=', '>>=', '&^=', '...'].includes(three)) throw new Unsupported();
-  if (['+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', ':=', '++', '--', '<-', '//', '/*'].includes(two)) {
+  if (['+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', ':=', '++', '--', '<-'].includes(two)) {
     throw new Unsupported();
   }
   if (two === '&&') return { kind: 'LAND', text: two };
@@ -96,11 +115,8 @@ function operator(src: string, i: number): { kind: Kind; text: string } | undefi
   if ('&|+-*/%^<>'.includes(c)) return { kind: 'OP', text: c };
   if (c === '!') return { kind: 'NOT', text: c };
   if (c === ':') return { kind: 'COLON', text: c };
-  if (c === '.') {
-    if (/[0-9]/.test(src[i + 1] ?? '')) throw new Unsupported();
-    return { kind: 'PERIOD', text: c };
-  }
-  if ('=~[]{};'.includes(c)) throw new Unsupported();
+  if (c === '.') return { kind: 'PERIOD', text: c };
+  if ('=~{};'.includes(c)) throw new Unsupported();
   return undefined;
 }
 
@@ -130,10 +146,33 @@ function scan(src: string): Tok[] {
     }
     if (/^[\p{L}_]/u.test(String.fromCodePoint(src.codePointAt(i)!))) {
       const m = /^[\p{L}_][\p{L}\p{Nd}_]*/u.exec(src.slice(i))!;
-      if (KEYWORDS.has(m[0])) throw new Unsupported();
-      toks.push({ kind: 'IDENT', pos: start, lit: m[0] });
-      i += m[0].length;
+      const word = m[0];
+      i += word.length;
+      if (KEYWORDS.has(word)) {
+        // go/parser reads these as types or function literals: not followed.
+        if (TYPE_KEYWORDS.has(word)) throw new Unsupported();
+        toks.push({ kind: 'KEYWORD', pos: start, lit: word });
+        insertSemi = SEMI_KEYWORDS.has(word);
+        continue;
+      }
+      toks.push({ kind: 'IDENT', pos: start, lit: word });
       insertSemi = true;
+      continue;
+    }
+    if (c === '/' && (src[i + 1] === '/' || src[i + 1] === '*')) {
+      // A comment: go/scanner inserts the semicolon first when the comments end the line, then
+      // skips them ("newline consumed").
+      if (insertSemi && findLineEnd(src, i)) toks.push({ kind: 'SEMI', pos: i, lit: '\n' });
+      insertSemi = false;
+      if (src[i + 1] === '/') {
+        const nl = src.indexOf('\n', i);
+        i = nl === -1 ? n : nl;
+      } else {
+        const close = src.indexOf('*/', i + 2);
+        // Not terminated: go/scanner's error at the end, not followed.
+        if (close === -1) throw new Unsupported();
+        i = close + 2;
+      }
       continue;
     }
     const semiBefore: boolean = insertSemi;
@@ -184,14 +223,20 @@ function scan(src: string): Tok[] {
         toks.push({ kind: 'COMMA', pos: start, lit: '' });
         i++;
         continue;
+      case '[':
+        toks.push({ kind: 'LBRACK', pos: start, lit: '' });
+        i++;
+        continue;
+      case ']':
+        toks.push({ kind: 'RBRACK', pos: start, lit: '' });
+        i++;
+        insertSemi = true;
+        continue;
     }
-    if (c >= '0' && c <= '9') {
-      // Plain decimal numbers; Go's other forms (hex, octal, exponents, `_`) are not followed.
-      // Another letter ends the number (`41ab` is 41, then ab), as go/scanner's scanNumber.
-      const m = /^(0|[1-9][0-9]{0,17})(\.[0-9]+)?(?![0-9_.eEpPixXoObB])/.exec(src.slice(i));
-      if (m === null) throw new Unsupported();
-      toks.push({ kind: m[2] === undefined ? 'INT' : 'FLOAT', pos: start, lit: m[0] });
-      i += m[0].length;
+    if ((c >= '0' && c <= '9') || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+      const n = goNumber(src.slice(i));
+      toks.push({ kind: n.kind, pos: start, lit: n.lit });
+      i += n.lit.length;
       insertSemi = true;
       continue;
     }
@@ -219,6 +264,57 @@ function scan(src: string): Tok[] {
 }
 
 type ScanError = { pos: number; msg: string };
+
+/**
+ * go/scanner findLineEnd at the `/` of a comment: whether the comments there end the line (or
+ * the text), so that a semicolon is due before them.
+ */
+function findLineEnd(src: string, i: number): boolean {
+  let j = i + 1;
+  while (src[j] === '/' || src[j] === '*') {
+    if (src[j] === '/') return true;
+    j++;
+    while (j < src.length) {
+      const ch = src[j];
+      if (ch === '\n') return true;
+      j++;
+      if (ch === '*' && src[j] === '/') {
+        j++;
+        break;
+      }
+    }
+    while (src[j] === ' ' || src[j] === '\t' || src[j] === '\r') j++;
+    if (j >= src.length || src[j] === '\n') return true;
+    if (src[j] !== '/') return false;
+    j++;
+  }
+  return false;
+}
+
+/** Go's decimal digits with `_` separators between them. */
+const DIGITS = '[0-9](?:_?[0-9])*';
+/** go/scanner's decimal and prefixed integers and decimal floats, well formed. */
+const GO_NUMBER = new RegExp(
+  `^(?:(0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+)|(${DIGITS})(\\.(?:${DIGITS})?)?|(\\.${DIGITS}))` +
+    `([eE][+-]?${DIGITS})?(i?)(?![0-9a-zA-Z_.])`,
+);
+
+/**
+ * go/scanner scanNumber for Go's well-formed numbers: `12`, `012`, `1_000`, `0x1f`, `0o17`,
+ * `0b101` (INT), `1.5`, `.5`, `1.`, `1e3`, `1_0.5` (FLOAT), any of them with `i` (IMAG). What
+ * scanNumber refuses (`1__0`, `0x`, an octal with 8 or 9), hex floats and a number a letter
+ * follows are not followed.
+ */
+function goNumber(text: string): { kind: 'INT' | 'FLOAT' | 'IMAG'; lit: string } {
+  const m = GO_NUMBER.exec(text);
+  if (m === null) throw new Unsupported();
+  const [lit, prefixed, int, frac, dotted, exp, imag] = m;
+  if (prefixed !== undefined && exp !== undefined) throw new Unsupported();
+  const isInt = dotted === undefined && frac === undefined && exp === undefined;
+  if (imag === 'i') return { kind: 'IMAG', lit: lit! };
+  if (isInt && int !== undefined && /^0[0-9_]*[89]/.test(int)) throw new Unsupported();
+  return { kind: isInt ? 'INT' : 'FLOAT', lit: lit! };
+}
 
 /** go/scanner digitVal. */
 function digitVal(c: string | undefined): number {
@@ -318,12 +414,12 @@ function quoted(src: string, start: number): { end: number; value?: string; erro
 // ---------------------------------------------------------------------------------------------
 // Go's parser (go/parser ParseExpr), for the expressions a rule is made of.
 
-type Expr =
+export type Expr =
   | { readonly t: 'ident'; readonly name: string }
   /** `value`: a string's (undefined when JS cannot hold it), a number's source. */
   | {
       readonly t: 'lit';
-      readonly kind: 'STRING' | 'CHAR' | 'INT' | 'FLOAT';
+      readonly kind: 'STRING' | 'CHAR' | 'INT' | 'FLOAT' | 'IMAG';
       readonly value: string | undefined;
     }
   | { readonly t: 'paren'; readonly x: Expr }
@@ -334,6 +430,8 @@ type Expr =
   | { readonly t: 'sel'; readonly x: Expr; readonly name: string }
   | { readonly t: 'binary'; readonly op: string; readonly x: Expr; readonly y: Expr }
   | { readonly t: 'call'; readonly fun: Expr; readonly args: readonly Expr[] }
+  /** `x[i]`: an index (slices, type instances and composite literals are not followed). */
+  | { readonly t: 'index'; readonly x: Expr; readonly index: Expr }
   /** What go/parser makes of a missing operand (only with errors, never read). */
   | { readonly t: 'bad' };
 
@@ -353,8 +451,11 @@ const TOKEN_TEXT: Record<Kind, string> = {
   CHAR: 'CHAR',
   INT: 'INT',
   FLOAT: 'FLOAT',
+  IMAG: 'IMAG',
   LPAREN: '(',
   RPAREN: ')',
+  LBRACK: '[',
+  RBRACK: ']',
   COMMA: ',',
   LAND: '&&',
   LOR: '||',
@@ -363,11 +464,12 @@ const TOKEN_TEXT: Record<Kind, string> = {
   PERIOD: '.',
   COLON: ':',
   SEMI: ';',
+  KEYWORD: '',
   EOF: 'EOF',
   ILLEGAL: 'ILLEGAL',
 };
 
-const LITERALS: readonly Kind[] = ['IDENT', 'STRING', 'CHAR', 'INT', 'FLOAT'];
+const LITERALS: readonly Kind[] = ['IDENT', 'STRING', 'CHAR', 'INT', 'FLOAT', 'IMAG'];
 
 /** One of Go's syntax errors: `pos` a UTF-16 offset, made `line:col` (byte column) when told. */
 interface GoError {
@@ -389,6 +491,8 @@ class GoParser {
   readonly #toks: Tok[];
   readonly #lineOf: (pos: number) => number;
   #k = -1;
+  #syncPos = 0;
+  #syncCnt = 0;
   tok!: Tok;
   readonly errors: GoError[] = [];
 
@@ -421,7 +525,7 @@ class GoParser {
     let found: string;
     if (t.kind === 'SEMI' && t.lit === '\n') found = 'newline';
     else if (LITERALS.includes(t.kind)) found = t.lit;
-    else found = `'${t.kind === 'OP' ? t.lit : TOKEN_TEXT[t.kind]}'`;
+    else found = `'${t.kind === 'OP' || t.kind === 'KEYWORD' ? t.lit : TOKEN_TEXT[t.kind]}'`;
     this.error(t.pos, `expected ${what}, found ${found}`);
   }
 
@@ -462,6 +566,15 @@ class GoParser {
     for (;;) {
       if (this.kind() === 'LPAREN') {
         x = this.parseCall(x);
+      } else if (this.kind() === 'LBRACK') {
+        // parseIndexOrSliceOrInstance for a plain index only, read without an error.
+        this.next();
+        const errors = this.errors.length;
+        if (this.kind() === 'RBRACK' || this.kind() === 'COLON') throw new Unsupported();
+        const index = this.parseExpr();
+        if (this.errors.length !== errors || this.kind() !== 'RBRACK') throw new Unsupported();
+        this.next();
+        x = { t: 'index', x, index };
       } else if (this.kind() === 'PERIOD') {
         this.next();
         if (this.kind() === 'IDENT') {
@@ -490,19 +603,43 @@ class GoParser {
       case 'CHAR':
       case 'INT':
       case 'FLOAT':
+      case 'IMAG':
         this.next();
-        return { t: 'lit', kind: t.kind, value: t.kind === 'INT' || t.kind === 'FLOAT' ? t.lit : t.value };
+        return { t: 'lit', kind: t.kind, value: t.kind === 'STRING' || t.kind === 'CHAR' ? t.value : t.lit };
       case 'LPAREN': {
         this.next();
         const x = this.parseExpr();
         this.expect('RPAREN');
         return { t: 'paren', x };
       }
+      // An array or slice type (`[]int{1}`): not followed.
+      case 'LBRACK':
+        throw new Unsupported();
       default:
         this.errorExpected('operand');
-        // advance(stmtStart): no statement keyword in a rule, so to the end.
-        while (this.kind() !== 'EOF') this.next();
+        this.advance();
         return { t: 'bad' };
+    }
+  }
+
+  /**
+   * go/parser advance(stmtStart): on to the next statement keyword (or the end), where it stops
+   * if the parser made progress since its last stop, or for ten stops without progress.
+   */
+  advance(): void {
+    for (; this.kind() !== 'EOF'; this.next()) {
+      if (this.kind() !== 'KEYWORD' || !STMT_START.has(this.tok.lit)) continue;
+      // token.Pos: the offset plus the file's base, 1.
+      const pos = this.tok.pos + 1;
+      if (pos === this.#syncPos && this.#syncCnt < 10) {
+        this.#syncCnt++;
+        return;
+      }
+      if (pos > this.#syncPos) {
+        this.#syncPos = pos;
+        this.#syncCnt = 0;
+        return;
+      }
     }
   }
 
@@ -571,14 +708,13 @@ function parseGoExpr(rule: string): { ok: true; x: Expr } | { ok: false; text: s
 }
 
 /**
- * Go's go/parser.ParseExpr error text for an expression (`1:23: expected operand, found 'EOF'`),
- * which vulcand/predicate's Parse returns as is; undefined when Go parses it or this reading
- * cannot tell (a circuit breaker's or buffering's expression: traefik-middleware-errors.ts).
+ * go/parser.ParseExpr of an expression: its tree, or Go's error text (`1:23: expected operand,
+ * found 'EOF'`), which vulcand/predicate's Parse returns as is; undefined when this reading
+ * cannot tell (a circuit breaker's or buffering's expression: traefik-oxy-errors.ts).
  */
-export function goParseExprError(expr: string): string | undefined {
+export function goParseExpr(expr: string): { ok: true; x: Expr } | { ok: false; text: string } | undefined {
   try {
-    const r = parseGoExpr(expr);
-    return r.ok ? undefined : r.text;
+    return parseGoExpr(expr);
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;
@@ -603,9 +739,11 @@ function invert(t: Tree): Tree {
   return { op: t.op === 'and' ? 'or' : 'and', left: invert(t.left), right: invert(t.right) };
 }
 
-class PredicateError extends Error {}
+/** One of vulcand/predicate's errors (its text as the error's message). */
+export class PredicateError extends Error {}
 
-const GO_TYPE: Record<Expr['t'], string> = {
+/** Go's %T of each go/ast node. */
+export const GO_TYPE: Record<Expr['t'], string> = {
   ident: '*ast.Ident',
   lit: '*ast.BasicLit',
   paren: '*ast.ParenExpr',
@@ -615,11 +753,51 @@ const GO_TYPE: Record<Expr['t'], string> = {
   sel: '*ast.SelectorExpr',
   binary: '*ast.BinaryExpr',
   call: '*ast.CallExpr',
+  index: '*ast.IndexExpr',
   bad: '*ast.BadExpr',
 };
 
+/** A number predicate's literalToValue makes: strconv.Atoi's int or ParseFloat's float64. */
+export interface GoNumber {
+  readonly go: 'int' | 'float64';
+  readonly value: number;
+}
+
 /** A value predicate's parse makes: a rules.Tree, or a literal's Go value. */
-type Value = Tree | string | number;
+type Value = Tree | string | GoNumber;
+
+/** Go's %T (and reflect's type text) of a value of a rule. */
+function ruleGoType(v: Value): string {
+  if (typeof v === 'string') return 'string';
+  return 'go' in v ? v.go : 'rules.TreeBuilder';
+}
+
+function isTree(v: Value): v is Tree {
+  return typeof v === 'object' && !('go' in v);
+}
+
+/**
+ * predicate's literalToValue for a number: Atoi (an INT) or ParseFloat (a FLOAT), or its
+ * `failed to parse argument: L, error: strconv.Atoi: parsing "L": value out of range`.
+ */
+export function goNumberLiteral(kind: 'INT' | 'FLOAT' | 'IMAG', lit: string): GoNumber {
+  const fail = (fn: string, why = 'value out of range') =>
+    new PredicateError(`failed to parse argument: ${lit}, error: ${fn}: parsing ${goQuote(lit)}: ${why}`);
+  // literalToValue reads no other kind.
+  if (kind === 'IMAG') throw new PredicateError("unsupported function argument type: 'IMAG'");
+  if (kind === 'INT') {
+    // strconv.Atoi reads base 10 digits only (`012` is 12; `0x10`, `1_000` are invalid syntax),
+    // an int64 here.
+    if (!/^[0-9]+$/.test(lit)) throw fail('strconv.Atoi', 'invalid syntax');
+    const n = BigInt(lit);
+    if (n > 2n ** 63n - 1n) throw fail('strconv.Atoi');
+    return { go: 'int', value: Number(n) };
+  }
+  // ParseFloat takes Go's `_` separators.
+  const f = Number(lit.replaceAll('_', ''));
+  if (!Number.isFinite(f)) throw fail('strconv.ParseFloat');
+  return { go: 'float64', value: f };
+}
 
 /** predicate's parse: a Value, or a thrown PredicateError / Unsupported. */
 function predicate(x: Expr, fns: Map<string, string>): Value {
@@ -629,9 +807,9 @@ function predicate(x: Expr, fns: Map<string, string>): Value {
       const b = predicate(x.y, fns);
       // getJoinFunction: no function for Go's other operators.
       if (x.op !== 'and' && x.op !== 'or') throw new PredicateError(`${x.op} is not supported`);
-      // andFunc/orFunc called by reflect with a non-TreeBuilder: a reflect panic's text.
-      if (typeof a !== 'object' || typeof b !== 'object') throw new Unsupported();
-      return { op: x.op, left: a, right: b };
+      // andFunc/orFunc(left, right TreeBuilder) called by reflect (callFunction recovers its panic).
+      for (const v of [a, b]) if (!isTree(v)) throw new PredicateError(reflectArgError(v));
+      return { op: x.op, left: a as Tree, right: b as Tree };
     }
     case 'paren':
       return predicate(x.x, fns);
@@ -640,7 +818,7 @@ function predicate(x: Expr, fns: Map<string, string>): Value {
       throw new PredicateError(`${x.op} is not supported`);
     case 'not': {
       const a = predicate(x.x, fns);
-      if (typeof a !== 'object') throw new Unsupported();
+      if (!isTree(a)) throw new PredicateError(reflectArgError(a));
       return invert(a);
     }
     default:
@@ -648,8 +826,13 @@ function predicate(x: Expr, fns: Map<string, string>): Value {
   }
 }
 
+/** reflect's panic for a non-TreeBuilder given to andFunc, orFunc or notFunc. */
+function reflectArgError(v: Value): string {
+  return `reflect: Call using ${ruleGoType(v)} as type rules.TreeBuilder`;
+}
+
 /** predicate's evaluateSelector: `a.b.c`, or its error for a selector on anything else. */
-function selector(x: Extract<Expr, { t: 'sel' }>): string {
+export function selector(x: Extract<Expr, { t: 'sel' }>): string {
   const fields = [x.name];
   let base: Expr = x.x;
   while (base.t === 'sel') {
@@ -668,11 +851,14 @@ function evaluate(x: Expr, fns: Map<string, string>): Value {
       // literalToValue: strings, ints and floats; any other kind is refused.
       if (x.kind === 'CHAR') throw new PredicateError("unsupported function argument type: 'CHAR'");
       if (x.value === undefined) throw new Unsupported();
-      return x.kind === 'STRING' ? x.value : Number(x.value);
+      return x.kind === 'STRING' ? x.value : goNumberLiteral(x.kind, x.value);
     case 'ident':
       throw new PredicateError(`${x.name} is not defined`);
     case 'sel':
       throw new PredicateError(`${selector(x)} is not defined`);
+    case 'index':
+      // evaluateExpr: no GetProperty in Traefik's definition (trace.NotFound).
+      throw new PredicateError('properties are not supported');
     case 'call': {
       let name: string;
       if (x.fun.t === 'ident') name = x.fun.name;
@@ -682,14 +868,12 @@ function evaluate(x: Expr, fns: Map<string, string>): Value {
       else throw new PredicateError(`expected identifier, got: ${GO_TYPE[x.fun.t]}`);
       const matcher = fns.get(name);
       if (matcher === undefined) throw new PredicateError(`unsupported function: ${name}`);
-      const values: string[] = [];
-      for (const a of x.args) {
-        const v = evaluate(a, fns);
-        // A matcher called by reflect with another type: a reflect panic's text.
-        if (typeof v !== 'string') throw new Unsupported();
-        values.push(v);
-      }
-      return { op: 'leaf', matcher, not: false, values };
+      // evaluateArguments reads them all, then reflect calls the matcher's func(...string).
+      const args = x.args.map((a) => evaluate(a, fns));
+      const bad = args.find((v) => typeof v !== 'string');
+      if (bad !== undefined)
+        throw new PredicateError(`reflect: cannot use ${ruleGoType(bad)} as type string in Call`);
+      return { op: 'leaf', matcher, not: false, values: args as string[] };
     }
     default:
       throw new PredicateError(`${GO_TYPE[x.t]} is not supported`);
@@ -705,7 +889,7 @@ function readRule(
   if (!parsed.ok) return { goError: parsed.text };
   try {
     const t = predicate(parsed.x, matcherSpellings(matchers));
-    return typeof t !== 'object' ? { notTree: true } : { tree: t };
+    return isTree(t) ? { tree: t } : { notTree: true };
   } catch (e) {
     if (e instanceof PredicateError) return { predicateError: e.message };
     throw e;
@@ -813,12 +997,153 @@ const HTTP_MATCHERS_V2 = [
   'Query',
 ];
 
+/** Go's `%v` of a []string: `[a b c]`. */
+function goStrings(l: readonly string[]): string {
+  return `[${l.join(' ')}]`;
+}
+
+/** Capturing groups in a Go regexp (`(x)`, `(?P<n>x)`, `(?<n>x)`), outside classes and escapes. */
+function captures(re: string): number {
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') {
+      inClass = true;
+      if (re[i + 1] === '^') i++;
+      if (re[i + 1] === ']') i++;
+    } else if (c === '(' && (re[i + 1] !== '?' || re[i + 2] === 'P' || re[i + 2] === '<')) n++;
+  }
+  return n;
+}
+
+/**
+ * gorilla/mux newRouteRegexp's error for a template (the containous/mux fork Traefik's
+ * matcher_v2.go builds its routes with): `mux: unbalanced braces in "…"`, `mux: missing name or
+ * pattern in "{…}"`, Go's regexp error for a variable's `^pattern$` or for the whole pattern.
+ * A variable's pattern with a capturing group makes newRouteRegexp panic: not followed.
+ */
+function muxTemplateError(tpl: string, typ: 'path' | 'prefix' | 'host' | 'query'): string | undefined {
+  const idxs: number[] = [];
+  let level = 0;
+  let idx = 0;
+  for (let i = 0; i < tpl.length; i++) {
+    if (tpl[i] === '{') {
+      if (++level === 1) idx = i;
+    } else if (tpl[i] === '}') {
+      if (--level === 0) idxs.push(idx, i + 1);
+      else if (level < 0) return `mux: unbalanced braces in ${goQuote(tpl)}`;
+    }
+  }
+  if (level !== 0) return `mux: unbalanced braces in ${goQuote(tpl)}`;
+  const defaultPattern = typ === 'query' ? '.*' : typ === 'host' ? '[^.]+' : '[^/]+';
+  let pattern = '^';
+  let end = 0;
+  for (let i = 0; i < idxs.length; i += 2) {
+    const raw = tpl.slice(end, idxs[i]);
+    end = idxs[i + 1]!;
+    const inner = tpl.slice(idxs[i]! + 1, end - 1);
+    const colon = inner.indexOf(':');
+    const name = colon === -1 ? inner : inner.slice(0, colon);
+    const patt = colon === -1 ? defaultPattern : inner.slice(colon + 1);
+    if (name === '' || patt === '')
+      return `mux: missing name or pattern in ${goQuote(tpl.slice(idxs[i], end))}`;
+    pattern += `${quoteMeta(raw)}(?P<v${i / 2}>${patt})`;
+    const e = goRegexp(`^${patt}$`);
+    if (e !== undefined) return e;
+    if (captures(patt) > 0) throw new Unsupported();
+  }
+  pattern += quoteMeta(tpl.slice(end));
+  if (typ === 'query' && tpl.slice(tpl.indexOf('=') + 1) === '') pattern += defaultPattern;
+  if (typ !== 'prefix') pattern += '$';
+  return goRegexp(pattern);
+}
+
+/** The first error of `f` over `l`. */
+function firstOf(l: readonly string[], f: (v: string) => string | undefined): string | undefined {
+  for (const v of l) {
+    const e = f(v);
+    if (e !== undefined) return e;
+  }
+  return undefined;
+}
+
+/** pkg/muxer/http/matcher_v2.go: a v2 matcher's error for its values (no count check in v2). */
+function httpMatcherErrorV2(matcher: string, v: readonly string[]): string | undefined {
+  switch (matcher) {
+    case 'Host':
+    case 'HostHeader':
+      return firstOf(v, (h) =>
+        isAscii(h)
+          ? undefined
+          : `invalid value ${goQuote(h)} for "Host" matcher, non-ASCII characters are not allowed`,
+      );
+    case 'HostRegexp':
+      return firstOf(v, (h) =>
+        isAscii(h)
+          ? muxTemplateError(h, 'host')
+          : `invalid value ${goQuote(h)} for HostRegexp matcher, non-ASCII characters are not allowed`,
+      );
+    case 'ClientIP': {
+      const e = firstOf(v, traefikIpCheckerError);
+      return e === undefined ? undefined : `could not initialize IP Checker for "ClientIP" matcher: ${e}`;
+    }
+    case 'Path':
+    case 'PathPrefix':
+      return firstOf(v, (p) =>
+        p !== '' && !p.startsWith('/')
+          ? `mux: path must start with a slash, got ${goQuote(p)}`
+          : muxTemplateError(p, matcher === 'Path' ? 'path' : 'prefix'),
+      );
+    case 'Headers':
+    case 'HeadersRegexp': {
+      // mux checkPairs, then (HeadersRegexp) each value's regexp.Compile in order.
+      if (v.length % 2 !== 0) return `mux: number of parameters must be multiple of 2, got ${goStrings(v)}`;
+      if (matcher === 'Headers') return undefined;
+      return firstOf(
+        v.filter((_, i) => i % 2 === 1),
+        goRegexp,
+      );
+    }
+    case 'Query': {
+      // queryV2 splits each on its first `=`; mux Queries checks the count, then each `k=v`.
+      const q = v.flatMap((e) => {
+        const eq = e.indexOf('=');
+        return eq === -1 ? [e] : [e.slice(0, eq), e.slice(eq + 1)];
+      });
+      if (q.length % 2 !== 0) return `mux: number of parameters must be multiple of 2, got ${goStrings(q)}`;
+      for (let i = 0; i < q.length; i += 2) {
+        const e = muxTemplateError(`${q[i]}=${q[i + 1]}`, 'query');
+        if (e !== undefined) return e;
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** pkg/muxer/http/mux.go addRule with the v2 functions. */
+function httpAddRuleV2(t: Tree): string | undefined {
+  if (t.op !== 'leaf') {
+    const left = httpAddRuleV2(t.left);
+    if (left !== undefined) return `error while adding rule ${t.op}: ${left}`;
+    return httpAddRuleV2(t.right);
+  }
+  const check = checkRuleError(t);
+  if (check !== undefined) return `error while checking rule ${t.matcher}: ${check}`;
+  const e = httpMatcherErrorV2(t.matcher, t.values);
+  return e === undefined ? undefined : `error while adding rule ${t.matcher}: ${e}`;
+}
+
 /**
  * Traefik's error for an HTTP router's rule, as pkg/muxer/http AddRoute returns it (`error while
  * parsing rule R: …`); undefined when Traefik accepts the rule or this reading cannot tell.
- * `syntax`: the router's ruleSyntax. A `v2` rule's syntax and predicate errors are read with v2's
- * functions (SyntaxParser.parse picks the parser; its matchers' own checks, gorilla/mux's, are
- * not followed); with none given, a rule v3 accepts is read as v2 (`core.defaultRuleSyntax`).
+ * `syntax`: the router's ruleSyntax. A `v2` rule is read with v2's functions (SyntaxParser.parse
+ * picks the parser) and matcher_v2.go's checks (gorilla/mux's template and pairs errors); with
+ * none given, a rule v3 accepts is read as v2 (`core.defaultRuleSyntax`).
  */
 export function traefikHttpRuleError(rule: string, syntax?: string): string | undefined {
   try {
@@ -839,7 +1164,9 @@ export function traefikHttpRuleError(rule: string, syntax?: string): string | un
       if (syntax !== undefined) return undefined;
     }
     const v2 = parseStage(HTTP_MATCHERS_V2);
-    return typeof v2 === 'string' ? v2 : undefined;
+    if (typeof v2 === 'string') return v2;
+    const added = httpAddRuleV2(v2);
+    return added === undefined ? undefined : `${parsing}: error while adding rule ${rule}: ${added}`;
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;

@@ -21,6 +21,12 @@ export interface ConfigIssue {
    * it cannot read. `traffic validate` and the API still show it as a warning.
    */
   readonly logAs?: 'error';
+  /**
+   * Traefik's own words for the same error, where the build knows them (a TCP or UDP router left
+   * out for a service or middleware that does not exist: `the service "s@p" does not exist`), for
+   * the log line's `error`, as Traefik's managers log it (`logger.Error().Err(err)`).
+   */
+  readonly traefik?: string;
 }
 
 /** Where an issue points: a file position, or nothing when the value came from a flag or env. */

@@ -80,6 +80,11 @@ export class ProxyError extends Error {
   readonly status: number;
   readonly source: ErrorSource;
   readonly retryable: boolean;
+  /**
+   * The connection's `local->remote` addresses, as Go's net.OpError writes them, when its pool
+   * keeps them (PoolOptions.keepAddresses) and the failure came after the connect.
+   */
+  addresses?: string;
 
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
     const spec: ErrorSpec = ERROR_CODES[code];

@@ -34,6 +34,18 @@ describe('goNetError', () => {
     );
   });
 
+  it("names an established connection's two ends in a reset, as Go's net.OpError with its Source", () => {
+    const e = new ProxyError('UPSTREAM_RESET', 'reset', { cause: nodeError({ code: 'ECONNRESET' }) });
+    e.addresses = '127.0.0.1:51234->127.0.0.1:9000';
+    assert.equal(
+      goNetError(e, 'head', '127.0.0.1:9000'),
+      'read tcp 127.0.0.1:51234->127.0.0.1:9000: read: connection reset by peer',
+    );
+    // Without them (a pool that does not keep them), the address dialled.
+    const bare = new ProxyError('UPSTREAM_RESET', 'reset', { cause: nodeError({ code: 'ECONNRESET' }) });
+    assert.equal(goNetError(bare, 'body', 'h:80'), 'read tcp h:80: read: connection reset by peer');
+  });
+
   it('says EOF for a close before the answer, unexpected EOF in the body, else our message', () => {
     const closed = new ProxyError('UPSTREAM_RESET', 'upstream closed the connection before responding');
     assert.equal(goNetError(closed, 'head', 'h:80'), 'EOF');

@@ -44,16 +44,19 @@ export function goClientTimeout(inBody: boolean): string {
  * The error Go's transport gives for an upstream failure, from the node error the ProxyError
  * carries: net.OpError's `dial tcp 127.0.0.1:1: connect: connection refused`, the DNS error
  * `dial tcp: lookup NAME on 127.0.0.53:53: no such host`, `EOF` for a server that closed before
- * its answer, `unexpected EOF` for one that closed in its body, `read tcp …: read: connection
- * reset by peer`. `remote` is the `host:port` dialled (the URL's, default port added), used
- * where the node error names no address. Go's read errors name `local->remote`: ours names the
- * remote address only (the socket is gone by then). Anything else is the ProxyError's message.
+ * its answer, `unexpected EOF` for one that closed in its body, `read tcp 127.0.0.1:51234->
+ * 127.0.0.1:9000: read: connection reset by peer` (net.OpError with its Source, the connection's
+ * `local->remote` its pool noted, PoolOptions.keepAddresses). `remote` is the `host:port` dialled
+ * (the URL's, default port added), used where the error names no address. Anything else is the
+ * ProxyError's message.
  */
 export function goNetError(err: ProxyError, phase: GoCallPhase, remote: string): string {
   const c = (err.cause ?? null) as NodeNetError | null;
   const code = typeof c?.code === 'string' ? c.code : undefined;
   const dialled =
     typeof c?.address === 'string' && typeof c.port === 'number' ? joinHostPort(c.address, c.port) : remote;
+  // An established connection's read or write: Go's OpError names `local->remote`.
+  const conn = err.addresses ?? remote;
   switch (code) {
     case 'ECONNREFUSED':
       return `dial tcp ${dialled}: connect: connection refused`;
@@ -68,13 +71,13 @@ export function goNetError(err: ProxyError, phase: GoCallPhase, remote: string):
     case 'EAI_FAIL':
       return `dial tcp: lookup ${lookedUp(c, remote)} on ${nameServer()}: server misbehaving`;
     case 'ETIMEDOUT':
-      return phase === 'connect' ? `dial tcp ${dialled}: i/o timeout` : `read tcp ${remote}: i/o timeout`;
+      return phase === 'connect' ? `dial tcp ${dialled}: i/o timeout` : `read tcp ${conn}: i/o timeout`;
     case 'ECONNRESET':
       return phase === 'connect'
         ? `dial tcp ${dialled}: connect: connection reset by peer`
-        : `read tcp ${remote}: read: connection reset by peer`;
+        : `read tcp ${conn}: read: connection reset by peer`;
     case 'EPIPE':
-      return `write tcp ${remote}: write: broken pipe`;
+      return `write tcp ${conn}: write: broken pipe`;
     default:
       break;
   }

@@ -48,6 +48,9 @@ describe('retryExpression', () => {
       ['RequestMethod() == "GET', /unterminated double-quoted string/],
       ['RequestMethod() == "G\\q"', /unknown escape sequence/],
       ['Attempts() < "2"', /expected a number/],
+      // oxy's intLT takes a Go int (Traefik: `expected int, got float64`).
+      ['Attempts() < 2.5', /compared with a Go int .* found '2.5'/],
+      ['ResponseCode() >= 500.0', /compared with a Go int/],
     ] as const) {
       const r = compileRetryExpression(src);
       assert.equal(r.ok, false, src);

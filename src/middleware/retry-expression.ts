@@ -1,6 +1,7 @@
 /**
  * The `buffering` middleware's `retryExpression` (oxy's buffer retry predicate, buffer/threshold.go):
- * `Attempts()` and `ResponseCode()` compared with a number, `RequestMethod()` with a string
+ * `Attempts()` and `ResponseCode()` compared with an integer (a Go int: `2`, not `2.0`, as oxy's
+ * intLT takes), `RequestMethod()` with a string
  * (`==` or `!=` only, as oxy's stringEQ), `IsNetworkError()` alone, joined by `&&`, `||` and
  * parentheses, e.g. `IsNetworkError() && Attempts() < 2 && RequestMethod() == "GET"`.
  * Same lexer as the circuit breaker's expressions (the same Go-expression subset).
@@ -117,6 +118,11 @@ class Parser {
     const v = this.#take();
     if (v.kind !== 'number')
       throw new ParseError(`expected a number after '${op.op}', found ${describeToken(v)}`);
+    // oxy's intEQ/intLT/intGT take the Go int vulcand/predicate reads digits as (`2`, not `2.0`).
+    if (!/^[0-9]+$/.test(v.text))
+      throw new ParseError(
+        `${t.text}() is compared with a Go int (such as 2), as oxy's operators take; found '${v.text}'`,
+      );
     const value = v.value;
     const o = op.op;
     return t.text === 'Attempts' ? (a) => compare(o, a, value) : (_a, s) => compare(o, s, value);

@@ -860,8 +860,14 @@ export function buildSnapshot(
   // `logger.Error().Err(err)`, a service that does not exist among them; udp/router.go).
   // Validation reports most of them as errors before any build (validate-l4.ts): what is left
   // here is what needs another provider's objects.
-  const l4Issue = (path: (string | number)[], message: string): void => {
-    issues.push({ severity: 'warning', message: `${message}; it is left out`, path, logAs: 'error' });
+  const l4Issue = (path: (string | number)[], message: string, traefik?: string): void => {
+    issues.push({
+      severity: 'warning',
+      message: `${message}; it is left out`,
+      path,
+      logAs: 'error',
+      ...(traefik === undefined ? {} : { traefik }),
+    });
   };
   const tcpBuild = buildTcpRoutes(config.tcp, {
     logger,

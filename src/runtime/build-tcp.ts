@@ -44,7 +44,8 @@ export interface TcpBuildContext {
   readonly shared: <T extends object>(key: string, create: () => T) => T;
   /** The entry points of a router that names none; undefined = every entry point. */
   readonly defaultEntryPoints: readonly string[] | undefined;
-  readonly err: (path: (string | number)[], message: string) => void;
+  /** `traefik`: Traefik's words for the error, for the log (ConfigIssue.traefik). */
+  readonly err: (path: (string | number)[], message: string, traefik?: string) => void;
   readonly warn: (path: (string | number)[], message: string) => void;
   /** Workers: health checks probe in the control plane only (src/workers/health-hub.ts). */
   readonly activeHealth?: ActiveHealthHub;
@@ -418,15 +419,26 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     }
     const service = buildService(qualify(r.service, provider));
     if (service === null) {
-      if (tcp.services[qualify(r.service, provider)] === undefined)
-        ctx.err([...base, 'service'], `unknown TCP service ${r.service}`);
+      // Traefik's BuildTCP (pkg/server/service/tcp/service.go), logged by addTCPHandlers.
+      const q = qualify(r.service, provider);
+      if (tcp.services[q] === undefined)
+        ctx.err(
+          [...base, 'service'],
+          `unknown TCP service ${r.service}`,
+          `the service "${q}" does not exist`,
+        );
       continue;
     }
     let ok = true;
     const names = r.middlewares.map((m, i) => {
       const q = qualify(m, provider);
       if (tcp.middlewares[q] === undefined) {
-        ctx.err([...base, 'middlewares', i], `unknown TCP middleware ${m}`);
+        // pkg/server/middleware/tcp/middlewares.go BuildChain.
+        ctx.err(
+          [...base, 'middlewares', i],
+          `unknown TCP middleware ${m}`,
+          `middleware "${q}" does not exist`,
+        );
         ok = false;
       }
       return q;

@@ -44,7 +44,8 @@ export interface UdpBuildContext {
   /** The UDP entry points: a router without `entryPoints` serves all of them. */
   readonly udpEntryPoints: readonly string[];
   /** Problems of one object: it is left out (see build-snapshot). */
-  readonly issue: (path: (string | number)[], message: string) => void;
+  /** `traefik`: Traefik's words for the error, for the log (ConfigIssue.traefik). */
+  readonly issue: (path: (string | number)[], message: string, traefik?: string) => void;
   readonly warn: (path: (string | number)[], message: string) => void;
 }
 
@@ -87,9 +88,12 @@ export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext
   const names = Object.keys(udp.routers).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
   for (const name of names) {
     const r = udp.routers[name]!;
-    const service = buildService(qualify(r.service, providerOf(name)));
+    const q = qualify(r.service, providerOf(name));
+    const service = buildService(q);
     if (service === null) {
-      ctx.issue(['udp', 'routers', name, 'service'], `UDP service \`${r.service}\` cannot be built`);
+      // Traefik's BuildUDP (pkg/server/service/udp/service.go) for one that does not exist.
+      const traefik = udp.services[q] === undefined ? `the UDP service "${q}" does not exist` : undefined;
+      ctx.issue(['udp', 'routers', name, 'service'], `UDP service \`${r.service}\` cannot be built`, traefik);
       continue;
     }
     const route: UdpRoute = { router: name, service };

@@ -320,15 +320,20 @@ export class ConfigWatcher {
     // disagreeing about TLS options) are logged once, not again at every reload that keeps them.
     // Those Traefik logs as errors (a TCP or UDP router left out for another provider's missing
     // service: ConfigIssue.logAs) at ERROR.
-    const warnings = new Map<string, 'warn' | 'error'>();
+    // `error`: Traefik's words where the build knows them (ConfigIssue.traefik), as its managers
+    // log the error (`the service "s@p" does not exist`).
+    const warnings = new Map<string, { level: 'warn' | 'error'; traefik: string | undefined }>();
     for (const i of result.issues) {
       if (i.severity !== 'warning') continue;
       const { level, text } = issueLogLine(this.#locate(i));
-      warnings.set(text, level);
+      warnings.set(text, { level, traefik: i.traefik });
     }
-    for (const [w, level] of warnings) {
+    for (const [w, { level, traefik }] of warnings) {
       if (this.#buildWarnings.has(w)) continue;
-      this.#logger[level](level === 'warn' ? 'configuration warning' : 'configuration error', { issue: w });
+      this.#logger[level](level === 'warn' ? 'configuration warning' : 'configuration error', {
+        issue: w,
+        ...(traefik === undefined ? {} : { error: traefik }),
+      });
     }
     this.#buildWarnings = new Set(warnings.keys());
     const outcome: ApplyOutcome = { applied: true, generation, issues, provider, built: built.config };

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { unsentBytes, writeOut } from '../core/direct-write.ts';
 import { ProxyError, upstreamError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
+import { joinHostPort } from '../core/go-net-error.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
@@ -24,6 +25,8 @@ export interface ConnectionOwner {
     /** forwardingTimeouts.readTimeout / writeTimeout (Traefik v3.8); absent or 0 = none. */
     readonly readTimeoutMs?: number;
     readonly writeTimeoutMs?: number;
+    /** Note `local->remote` at connect, for Go's error texts (PoolOptions.keepAddresses). */
+    readonly keepAddresses?: boolean;
   };
   readonly ticker: Ticker;
   /** The TCP (and TLS) handshake completed. */
@@ -100,6 +103,8 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   #detached = false;
   /** The transport's readTimeout/writeTimeout deadlines; null (nothing to do) without either. */
   readonly #rw: RwDeadlines | null;
+  /** `local->remote`, noted at connect when the pool keeps them (PoolOptions.keepAddresses). */
+  #addresses: string | undefined = undefined;
   readonly #listeners: {
     readonly data: (chunk: Buffer) => void;
     readonly end: () => void;
@@ -329,6 +334,10 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
 
   #onConnect(): void {
     this.deadline = 0;
+    if (this.pool.options.keepAddresses === true) {
+      const s = this.socket;
+      this.#addresses = `${joinHostPort(s.localAddress ?? '', s.localPort ?? 0)}->${joinHostPort(s.remoteAddress ?? '', s.remotePort ?? 0)}`;
+    }
     this.pool.onConnected(this);
   }
 
@@ -658,7 +667,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
         : upstreamError(err ?? new Error('connection closed'), 'connect');
       user.onUpstreamError(e, 'connect', false);
     } else if (state === S_HEAD) {
-      const e =
+      const e: ProxyError =
         err === null
           ? new ProxyError('UPSTREAM_RESET', 'upstream closed the connection before responding')
           : // A TLS 1.3 server refuses our client certificate (or its absence) with an alert
@@ -666,16 +675,16 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
             this.#tls && !reused && !this.#gotBytes && isTlsProtocolError(err)
             ? tlsRejected(err)
             : upstreamError(err, 'request');
+      if (this.#addresses !== undefined) e.addresses = this.#addresses;
       // `reused && !gotBytes` is the keep-alive race: the server closed an idle socket as we wrote.
       user.onUpstreamError(e, 'head', reused && !this.#gotBytes);
     } else {
-      user.onUpstreamError(
+      const e =
         err === null
           ? new ProxyError('UPSTREAM_RESET', 'upstream closed the connection mid-response')
-          : upstreamError(err, 'response'),
-        'body',
-        reused,
-      );
+          : upstreamError(err, 'response');
+      if (this.#addresses !== undefined) e.addresses = this.#addresses;
+      user.onUpstreamError(e, 'body', reused);
     }
   }
 }

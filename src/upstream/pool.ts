@@ -35,6 +35,13 @@ export interface PoolOptions {
    * transport keeps none idle (maxIdle 0), so none serves another client.
    */
   readonly proxyProtocol?: 1 | 2;
+  /**
+   * Each connection notes its local and remote addresses when it connects (a getsockname and a
+   * getpeername per connection, none per request), for Go's read and write error texts that name
+   * them (`read tcp 127.0.0.1:51234->127.0.0.1:9000: read: connection reset by peer`): the
+   * forwardAuth pool only (core/go-net-error.ts).
+   */
+  readonly keepAddresses?: boolean;
 }
 
 export interface PoolStats {

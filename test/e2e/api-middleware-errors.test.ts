@@ -100,6 +100,15 @@ const CASES: readonly (readonly [string, string, string])[] = [
     "1:23: expected operand, found 'EOF'",
   ],
   ['bf', '{ buffering: { retryExpression: "IsNetworkError() &&" } }', "1:20: expected operand, found 'EOF'"],
+  // Past Go's parse: vulcand/predicate's, reflect's and oxy's operators' words (oxy v2.1.0).
+  ['cb2', '{ circuitBreaker: { expression: "NetworkErrorRatio() > 1" } }', 'expected int, got int'],
+  [
+    'cb3',
+    '{ circuitBreaker: { expression: "LatencyAtQuantileMS(50) > 100" } }',
+    'reflect: Call using int as type float64',
+  ],
+  ['cb4', '{ circuitBreaker: { expression: "Foo() > 0.5" } }', 'unsupported function: Foo'],
+  ['bf2', '{ buffering: { retryExpression: "Attempts() < 2.5" } }', 'expected int, got float64'],
   [
     'fa',
     '{ forwardAuth: { address: "http://127.0.0.1:1", authResponseHeadersRegex: "a(" } }',

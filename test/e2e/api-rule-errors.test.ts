@@ -43,6 +43,23 @@ http:
     bare:
       rule: "Host(example.com)"
       service: s
+    number:
+      rule: "Host(443)"
+      service: s
+    notree:
+      rule: "Host(\`a\`) && 1"
+      service: s
+    keyword:
+      rule: "Host(\`a\`) && if"
+      service: s
+    v2path:
+      rule: "PathPrefix(\`/{id:[0-9}\`)"
+      ruleSyntax: v2
+      service: s
+    v2headers:
+      rule: "Headers(\`a\`, \`b\`, \`c\`)"
+      ruleSyntax: v2
+      service: s
     regexp:
       rule: "PathRegexp(\`^/(?=a)\`)"
       service: s
@@ -65,6 +82,9 @@ http:
       rule: |
         Path(\`/lines\`)
         && Host(\`a\`)
+      service: s
+    commented:
+      rule: "Path(\`/commented\`) /* Go comments are skipped */ && Method(\`GET\`) // as Traefik"
       service: s
     folded:
       rule: >-
@@ -129,6 +149,33 @@ tcp:
     assert.deepEqual(await errorOf('http', 'bare'), [`${parsing(rule)}: example.com is not defined`]);
   });
 
+  it("words a value of another Go type as reflect's panic that predicate's callFunction recovers", async () => {
+    let rule = 'Host(443)';
+    assert.deepEqual(await errorOf('http', 'number'), [
+      `${parsing(rule)}: reflect: cannot use int as type string in Call`,
+    ]);
+    rule = 'Host(`a`) && 1';
+    assert.deepEqual(await errorOf('http', 'notree'), [
+      `${parsing(rule)}: reflect: Call using int as type rules.TreeBuilder`,
+    ]);
+    // A Go keyword where an operand belongs: go/parser's text.
+    rule = 'Host(`a`) && if';
+    assert.deepEqual(await errorOf('http', 'keyword'), [
+      `${parsing(rule)}: 1:14: expected operand, found 'if'`,
+    ]);
+  });
+
+  it("words a ruleSyntax v2 matcher's values as matcher_v2.go and gorilla/mux", async () => {
+    let rule = 'PathPrefix(`/{id:[0-9}`)';
+    assert.deepEqual(await errorOf('http', 'v2path'), [
+      `${adding(rule)}error while adding rule PathPrefix: error parsing regexp: missing closing ]: \`[0-9$\``,
+    ]);
+    rule = 'Headers(`a`, `b`, `c`)';
+    assert.deepEqual(await errorOf('http', 'v2headers'), [
+      `${adding(rule)}error while adding rule Headers: mux: number of parameters must be multiple of 2, got [a b c]`,
+    ]);
+  });
+
   it("words a bad regexp as Go's regexp/syntax, wrapped by Traefik's matcher", async () => {
     let rule = 'PathRegexp(`^/(?=a)`)';
     const issues = (await get('/api/http/routers/regexp@file'))['issues'] as string[];
@@ -167,6 +214,14 @@ tcp:
     assert.deepEqual(await errorOf('http', 'order'), [
       `${adding(rule)}error while adding rule and: error while adding rule PathPrefix: path "api" does not start with a '/'`,
     ]);
+  });
+
+  it("serves a rule with Go comments, which Go's scanner skips", async () => {
+    const r = await get('/api/http/routers/commented@file');
+    assert.equal(r['status'], 'enabled');
+    const web = await fetch(`http://127.0.0.1:${proxy.ports['web']}/commented`);
+    assert.equal(web.status, 200);
+    assert.equal(await web.text(), 'ok');
   });
 
   it('serves a Go regexp JavaScript would refuse (a capture name given twice)', async () => {

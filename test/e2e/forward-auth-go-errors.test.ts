@@ -41,6 +41,7 @@ describe('forwardAuth failures in Go words (e2e)', () => {
   let dead = 0;
   const servers: Server[] = [];
   const ports: Record<string, number> = {};
+  const peers: Record<string, string> = {};
 
   before(async () => {
     dead = await freePort();
@@ -50,7 +51,11 @@ describe('forwardAuth failures in Go words (e2e)', () => {
       ports[name] = s.port;
     };
     await start('eof', (s) => s.end());
-    await start('reset', (s) => s.resetAndDestroy());
+    await start('reset', (s) => {
+      // The proxy's end of the connection, which Go's read error names first.
+      peers['reset'] = `${s.remoteAddress}:${s.remotePort}`;
+      s.resetAndDestroy();
+    });
     await start('silent', () => {});
     await start('cut', (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc'));
     const auth = (name: string, address: string, extra = '') =>
@@ -103,11 +108,12 @@ ${auth('refused', `http://127.0.0.1:${dead}/auth`)}${auth('post', `http://u:secr
     assert.equal((await call('eof', 'Error calling', address))['error'], `Get "${address}": EOF`);
   });
 
-  it('a reset before the answer: read: connection reset by peer', async () => {
+  it("a reset before the answer: read: connection reset by peer, naming both ends as Go's net.OpError", async () => {
     const address = `http://127.0.0.1:${ports['reset']}/auth`;
+    const l = await call('reset', 'Error calling', address);
     assert.equal(
-      (await call('reset', 'Error calling', address))['error'],
-      `Get "${address}": read tcp 127.0.0.1:${ports['reset']}: read: connection reset by peer`,
+      l['error'],
+      `Get "${address}": read tcp ${peers['reset']}->127.0.0.1:${ports['reset']}: read: connection reset by peer`,
     );
   });
 

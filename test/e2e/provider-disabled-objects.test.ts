@@ -310,6 +310,12 @@ udp:
         await proxy.waitForLog((l) => about(l).includes(`${kind}.routers.${name}@file.service: `));
     const lines = proxy.logs.filter((l) => /^\S*dynamic\.yaml:\d+:\d+: (tcp|udp)\.routers\./.test(about(l)));
     assert.equal(lines.length, 4, JSON.stringify(lines));
+    // With Traefik's words as the line's `error` where the service does not exist at all
+    // (BuildTCP, BuildUDP), as its managers log `logger.Error().Err(err)`.
+    const ghost = (kind: string) =>
+      lines.find((l) => about(l).includes(`${kind}.routers.ghost@file.service: `));
+    assert.equal(ghost('tcp')?.['error'], 'the service "ghost@http" does not exist');
+    assert.equal(ghost('udp')?.['error'], 'the UDP service "ghost@http" does not exist');
     assert.deepEqual(
       lines.filter(
         (l) => l.level !== 'error' || l.msg !== 'configuration error' || /warning: /.test(about(l)),

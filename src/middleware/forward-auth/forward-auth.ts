@@ -56,6 +56,8 @@ export class ForwardAuthState {
         // The call's own deadline covers the answer.
         responseHeaderTimeoutMs: 0,
         maxResponseHeaderBytes: 64 * 1024,
+        // Go's read errors name both ends (core/go-net-error.ts goNetError).
+        keepAddresses: true,
         ...(tls === undefined ? {} : { tls }),
       },
       ticker,

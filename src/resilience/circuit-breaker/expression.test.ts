@@ -106,10 +106,33 @@ describe('compileBreakerExpression', () => {
     }
 
     it('accepts Go number forms: integers, leading dot and exponents', () => {
-      assert.equal(compile('NetworkErrorRatio() >= 1')(metrics({ net: 1 })), true);
+      assert.equal(compile('NetworkErrorRatio() >= 1.0')(metrics({ net: 1 })), true);
       assert.equal(compile('NetworkErrorRatio() > .5')(metrics({ net: 0.6 })), true);
-      assert.equal(compile('LatencyAtQuantileMS(50) > 1e3')(metrics({ latency: () => 1001 })), true);
-      assert.equal(compile('LatencyAtQuantileMS(50) > 1e3')(metrics({ latency: () => 1000 })), false);
+      assert.equal(compile('NetworkErrorRatio() > 5e-1')(metrics({ net: 0.6 })), true);
+      assert.equal(compile('LatencyAtQuantileMS(5e1) > 1000')(metrics({ latency: () => 1001 })), true);
+      assert.equal(compile('LatencyAtQuantileMS(50.) > 1000')(metrics({ latency: () => 1000 })), false);
+    });
+
+    it("refuses a number of the Go type oxy's function or operator does not take (oxy v2.1.0 cbreaker)", () => {
+      const cases: [string, RegExp, number][] = [
+        ['NetworkErrorRatio() >= 1', /compared with a Go float64 .* found '1'/, 23],
+        ['ResponseCodeRatio(500, 600, 0, 600) == 0', /compared with a Go float64/, 39],
+        ['LatencyAtQuantileMS(50.0) > 1e3', /compared with a Go int .* found '1e3'/, 28],
+        ['LatencyAtQuantileMS(50.0) > 100.5', /compared with a Go int/, 28],
+        ['LatencyAtQuantileMS(50) > 100', /argument 1 of LatencyAtQuantileMS must be a Go float64/, 20],
+        ['ResponseCodeRatio(500, 600, 0, 600.0) > 0.5', /argument 4 .* integer .* found '600.0'/, 31],
+        // The first one wins, after the syntax: a syntax error later on is reported first.
+        ['NetworkErrorRatio() > 1 || LatencyAtQuantileMS(50) > 1', /found '1'$/, 22],
+        ['NetworkErrorRatio() > 1 ||', /expected a condition/, 26],
+      ];
+      for (const [src, message, offset] of cases) {
+        const r = compileBreakerExpression(src);
+        assert.equal(r.ok, false, src);
+        if (!r.ok) {
+          assert.match(r.error, message, src);
+          assert.equal(r.offset, offset, src);
+        }
+      }
     });
   });
 
@@ -117,7 +140,7 @@ describe('compileBreakerExpression', () => {
     it('binds && tighter than ||', () => {
       // Read as A || (B && C): true with A alone; read as (A || B) && C it would be false.
       const expr = compile(
-        'NetworkErrorRatio() > 0.5 || LatencyAtQuantileMS(50) > 10 && ResponseCodeRatio(500, 600, 0, 600) > 0.5',
+        'NetworkErrorRatio() > 0.5 || LatencyAtQuantileMS(50.0) > 10 && ResponseCodeRatio(500, 600, 0, 600) > 0.5',
       );
       assert.equal(expr(metrics({ net: 0.9 })), true);
       assert.equal(expr(metrics({ latency: () => 20 })), false);
@@ -126,7 +149,7 @@ describe('compileBreakerExpression', () => {
 
     it('lets parentheses override precedence', () => {
       const expr = compile(
-        '(NetworkErrorRatio() > 0.5 || LatencyAtQuantileMS(50) > 10) && ResponseCodeRatio(500, 600, 0, 600) > 0.5',
+        '(NetworkErrorRatio() > 0.5 || LatencyAtQuantileMS(50.0) > 10) && ResponseCodeRatio(500, 600, 0, 600) > 0.5',
       );
       assert.equal(expr(metrics({ net: 0.9 })), false);
       assert.equal(expr(metrics({ net: 0.9, codes: () => 0.9 })), true);
@@ -140,10 +163,10 @@ describe('compileBreakerExpression', () => {
 
     it('short-circuits: && stops at the first false, || at the first true', () => {
       const and = metrics();
-      compile('NetworkErrorRatio() > 0.5 && LatencyAtQuantileMS(50) > 10')(and);
+      compile('NetworkErrorRatio() > 0.5 && LatencyAtQuantileMS(50.0) > 10')(and);
       assert.deepEqual(and.calls, ['net']);
       const or = metrics({ net: 1 });
-      compile('NetworkErrorRatio() > 0.5 || LatencyAtQuantileMS(50) > 10')(or);
+      compile('NetworkErrorRatio() > 0.5 || LatencyAtQuantileMS(50.0) > 10')(or);
       assert.deepEqual(or.calls, ['net']);
     });
   });

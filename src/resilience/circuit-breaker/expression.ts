@@ -6,10 +6,14 @@
  *   and        := primary ('&&' primary)*
  *   primary    := '(' expr ')' | comparison
  *   comparison := call ('<' | '<=' | '>' | '>=' | '==' | '!=') number
- *   call       := NetworkErrorRatio() | ResponseCodeRatio(int, int, int, int) | LatencyAtQuantileMS(number)
+ *   call       := NetworkErrorRatio() | ResponseCodeRatio(int, int, int, int) | LatencyAtQuantileMS(float)
  *
  * This is the subset of Go expressions that oxy's predicate definition accepts: the metric is on the
- * left of the comparison, a bare metric is not a condition, and there is no negation.
+ * left of the comparison, a bare metric is not a condition, and there is no negation. Numbers have
+ * Go's types as vulcand/predicate reads them (an `int` without `.` or exponent, else a `float64`)
+ * and must have the type oxy's functions and operators take (cbreaker/predicates.go, oxy v2.1.0):
+ * ResponseCodeRatio's arguments are ints, LatencyAtQuantileMS's a float64 (`50.0`, not `50`), a
+ * ratio is compared with a float64 (`> 0.5`, `>= 1.0`), a latency with an int (`> 100`).
  */
 import { type ComparisonOp, describeToken, LexError, type Token, tokenize } from './expression-lexer.ts';
 
@@ -28,9 +32,14 @@ export type CompileResult =
 
 type Metric = (m: BreakerMetricsView) => number;
 
+/** A Go number type of oxy's functions. */
+type GoNumberType = 'int' | 'float64';
+
 interface FunctionDef {
-  /** 'int' arguments must be integers: oxy's ResponseCodeRatio takes Go ints. */
-  readonly params: readonly ('int' | 'number')[];
+  /** The Go types of the arguments, as reflect checks them (oxy's function signatures). */
+  readonly params: readonly GoNumberType[];
+  /** What the metric is compared with: oxy's toInt or toFloat64 mapper. */
+  readonly result: GoNumberType;
   readonly example: string;
   readonly build: (args: readonly number[]) => Metric;
 }
@@ -38,11 +47,13 @@ interface FunctionDef {
 const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
   NetworkErrorRatio: {
     params: [],
+    result: 'float64',
     example: 'NetworkErrorRatio() > 0.30',
     build: () => (m) => m.networkErrorRatio(),
   },
   ResponseCodeRatio: {
     params: ['int', 'int', 'int', 'int'],
+    result: 'float64',
     example: 'ResponseCodeRatio(500, 600, 0, 600) > 0.25',
     build:
       ([from = 0, to = 0, dFrom = 0, dTo = 0]) =>
@@ -50,7 +61,8 @@ const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
         m.responseCodeRatio(from, to, dFrom, dTo),
   },
   LatencyAtQuantileMS: {
-    params: ['number'],
+    params: ['float64'],
+    result: 'int',
     example: 'LatencyAtQuantileMS(50.0) > 100',
     // oxy compares whole milliseconds (a Go int), so 100.7 ms is not `> 100`.
     build:
@@ -62,6 +74,13 @@ const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
 
 const FUNCTION_NAMES = Object.keys(FUNCTIONS);
 const FUNCTION_LIST = 'NetworkErrorRatio, ResponseCodeRatio or LatencyAtQuantileMS';
+
+/** A number's Go type as vulcand/predicate's literalToValue reads it (INT: digits only). */
+function goNumberType(text: string): GoNumberType {
+  return /^[0-9]+$/.test(text) ? 'int' : 'float64';
+}
+
+const GO_EXAMPLE: Record<GoNumberType, string> = { int: 'such as 100', float64: 'such as 0.5 or 1.0' };
 
 class ParseError extends Error {
   readonly offset: number;
@@ -111,6 +130,8 @@ function all(parts: readonly BreakerPredicate[]): BreakerPredicate {
 class Parser {
   readonly #tokens: readonly Token[];
   #pos = 0;
+  /** The first number of a type oxy refuses, reported once the syntax is read (Go parses first). */
+  #typeError: ParseError | undefined;
 
   constructor(tokens: readonly Token[]) {
     this.#tokens = tokens;
@@ -138,6 +159,7 @@ class Parser {
         rest.offset,
       );
     }
+    if (this.#typeError !== undefined) throw this.#typeError;
     return expr;
   }
 
@@ -202,6 +224,13 @@ class Parser {
         valueToken.offset,
       );
     }
+    const want = FUNCTIONS[name.text]!.result;
+    if (goNumberType(valueToken.text) !== want) {
+      this.#typeError ??= new ParseError(
+        `${name.text}() is compared with a Go ${want} (${GO_EXAMPLE[want]}), as oxy's operators take; found '${valueToken.text}'`,
+        valueToken.offset,
+      );
+    }
     return comparison(metric, opToken.op, valueToken.value);
   }
 
@@ -228,9 +257,12 @@ class Parser {
             arg.offset,
           );
         }
-        if (def.params[args.length] === 'int' && !Number.isInteger(arg.value)) {
-          throw new ParseError(
-            `argument ${args.length + 1} of ${name.text} must be an integer status code, found '${arg.text}'`,
+        const want = def.params[args.length];
+        if (want !== undefined && goNumberType(arg.text) !== want) {
+          this.#typeError ??= new ParseError(
+            want === 'int'
+              ? `argument ${args.length + 1} of ${name.text} must be an integer status code (a Go int such as 500), found '${arg.text}'`
+              : `argument ${args.length + 1} of ${name.text} must be a Go float64 (such as 50.0), found '${arg.text}'`,
             arg.offset,
           );
         }

@@ -31,6 +31,45 @@ function err(message: string, offset: number): { ok: false; error: RuleError } {
   return { ok: false, error: { message, offset } };
 }
 
+/**
+ * Where a Go comment starting at `i` (`//` to the end of its line, `/* … *\/`) ends, and whether
+ * it holds a line break (a general comment over lines acts as one for go/scanner's semicolons);
+ * -1 for a general comment never closed.
+ */
+function skipComment(rule: string, i: number): { end: number; newline: boolean } {
+  if (rule.charCodeAt(i + 1) === 47 /* / */) {
+    const nl = rule.indexOf('\n', i);
+    return { end: nl === -1 ? rule.length : nl, newline: false };
+  }
+  const close = rule.indexOf('*/', i + 2);
+  if (close === -1) return { end: -1, newline: false };
+  return { end: close + 2, newline: rule.slice(i, close).includes('\n') };
+}
+
+/** Whether only white space and comments follow `i`. */
+function blankFrom(rule: string, i: number): boolean {
+  while (i < rule.length) {
+    const c = rule.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13 || c === 10) i++;
+    else if (c === 47 && (rule.charCodeAt(i + 1) === 47 || rule.charCodeAt(i + 1) === 42)) {
+      const end = skipComment(rule, i).end;
+      if (end === -1) return false;
+      i = end;
+    } else return false;
+  }
+  return true;
+}
+
+/** The error for a line break (or a comment over lines) after an identifier, a string or `)`. */
+const LINE_BREAK =
+  'a line break after an identifier, a string or `)` ends the rule for Traefik (Go inserts a semicolon there): end the line with `&&` or `||` instead, or fold the rule (`>-`)';
+
+/** The last token is one after which go/scanner inserts a semicolon at a line break. */
+function endsExpression(tokens: readonly Token[]): boolean {
+  const last = tokens[tokens.length - 1];
+  return last !== undefined && (last.kind === 'ident' || last.kind === 'string' || last.kind === 'rparen');
+}
+
 export function tokenize(rule: string): LexResult {
   const tokens: Token[] = [];
   let i = 0;
@@ -47,17 +86,17 @@ export function tokenize(rule: string): LexResult {
       // which ParseExpr takes only at the very end: a rule written over lines (a YAML `|` block)
       // with `&&` starting the next line is a syntax error in Traefik (go/scanner, then
       // go/parser ParseExprFrom), its router disabled; so here.
-      const last = tokens[tokens.length - 1];
-      if (
-        last !== undefined &&
-        (last.kind === 'ident' || last.kind === 'string' || last.kind === 'rparen') &&
-        rule.slice(i + 1).trim() !== ''
-      )
-        return err(
-          'a line break after an identifier, a string or `)` ends the rule for Traefik (Go inserts a semicolon there): end the line with `&&` or `||` instead, or fold the rule (`>-`)',
-          i,
-        );
+      if (endsExpression(tokens) && !blankFrom(rule, i + 1)) return err(LINE_BREAK, i);
       i++;
+      continue;
+    }
+    // Go's comments, which go/scanner skips (Traefik accepts ``Host(`a`) /* www */``).
+    if (c === 47 && (rule.charCodeAt(i + 1) === 47 || rule.charCodeAt(i + 1) === 42)) {
+      const comment = skipComment(rule, i);
+      if (comment.end === -1) return err('comment not terminated', i);
+      if (comment.newline && endsExpression(tokens) && !blankFrom(rule, comment.end))
+        return err(LINE_BREAK, i);
+      i = comment.end;
       continue;
     }
     const start = i;

@@ -64,6 +64,21 @@ describe('parseRule grammar', () => {
     assert.match(error('Host(`a`)\n|| Path(`/`)').message, /semicolon/);
   });
 
+  it("skips Go's comments as go/scanner does (Traefik accepts them), a general one over lines acting as a line break", () => {
+    assert.equal(parsed('Host(`a`) /* www */'), 'Host(a)');
+    assert.equal(parsed('Host(`a`) // www'), 'Host(a)');
+    assert.equal(parsed('/* a */ Host(`a`)/**/'), 'Host(a)');
+    assert.equal(parsed('Host(`a`) && /* x */ Path(`/`)'), 'and[Host(a) Path(/)]');
+    assert.equal(parsed('Host(`a`) && // x\n Path(`/`)'), 'and[Host(a) Path(/)]');
+    assert.equal(parsed('Host(`a`) // x\n// y'), 'Host(a)');
+    assert.equal(parsed('Host(`a`) /* x\n */'), 'Host(a)');
+    // Go 1.19's go/parser refuses these (2:5: expected 'EOF', found '&&'; 2:1: …; 1:11: comment
+    // not terminated).
+    assert.match(error('Host(`a`) /* x\n */ && Path(`/`)').message, /semicolon/);
+    assert.match(error('Host(`a`) // x\n&& Path(`/`)').message, /semicolon/);
+    assert.deepEqual(error('Host(`a`) /* x'), { message: 'comment not terminated', offset: 10 });
+  });
+
   it('reads backtick strings raw', () => {
     assert.equal(parsed('PathRegexp(`^/a\\d+$`)'), 'PathRegexp(^/a\\d+$)');
   });
