@@ -252,6 +252,50 @@ describe('docker labels → configuration', () => {
     assert.equal(b.loadBalancer.servers[0]?.url, 'http://192.0.2.7:8081');
   });
 
+  // Traefik's getIPAddress (pkg/provider/docker/config.go): "Could not find network named … Maybe
+  // you're missing the project's prefix in the label? Defaulting to first available network."
+  it("warns when the chosen network is not one of the container's (a compose prefix missing), then falls back", () => {
+    const compose = container(
+      'app',
+      { 'traefik.docker.network': 'web' },
+      { networks: { myproj_default: '10.0.0.1', myproj_web: '10.0.1.1' } },
+    );
+    const { config, issues } = build([compose]);
+    const svc = config.http.services['app'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.equal(svc.loadBalancer.servers[0]?.url, 'http://10.0.0.1:80');
+    assert.deepEqual(
+      issues.filter((i) => i.includes('network')),
+      [
+        'container app: warning: http.services.app: the container is not on the network "web" (its networks: myproj_default, myproj_web); a compose project\'s (or stack\'s) prefix missing from the name? Using the first network',
+      ],
+    );
+    const host = build([container('h', {}, { networkMode: 'host', networks: { host: '' } })], {
+      network: 'web',
+    });
+    const h = host.config.http.services['h'];
+    assert.ok(h?.kind === 'loadBalancer');
+    assert.equal(h.loadBalancer.servers[0]?.url, 'http://127.0.0.1:80');
+    assert.ok(
+      host.issues.some((i) => i.includes('not on the network "web" (host networking)')),
+      host.issues.join('\n'),
+    );
+    const tcp = build([
+      container('t', {
+        'traefik.docker.network': 'nope',
+        'traefik.tcp.routers.t.rule': 'HostSNI(`*`)',
+      }),
+    ]);
+    assert.ok(
+      tcp.issues.some((i) => i.includes('tcp.services.t: the container is not on the network "nope"')),
+    );
+    assert.deepEqual(
+      build([container('ok', { 'traefik.docker.network': 'bridge' })]).issues,
+      [],
+      'no warning when the network is found',
+    );
+  });
+
   it("reaches a container in another one's network at that container's address, with Traefik's choice of network", () => {
     const shared = (labels: Record<string, string>, network: string | undefined) =>
       container('side', labels, {
