@@ -375,6 +375,20 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       issues.push(issue('error', `invalid rule: ${ruleError.message}${suffix}`, path, where));
       ok = false;
     }
+    const effective =
+      syntax !== undefined && syntax !== '' && syntax !== 'default' ? syntax : opts.defaultRuleSyntax;
+    const placeholder =
+      ruleError === undefined && effective === 'v3' ? v2Placeholder(router.rule) : undefined;
+    if (placeholder !== undefined) {
+      // Traefik v3 says nothing: its HostRegexp compiles `{sub:[a-z]+}` as a regexp with literal
+      // braces and Host/Path compare the text, so the router never matches (the v2 to v3
+      // migration guide's "rule syntax" step). A v2 file loaded as v3 would 404 without a word.
+      report(
+        'warning',
+        `\`${placeholder}\` is Traefik v2's placeholder syntax: v3 reads it literally, so this rule never matches such a request; write a regular expression (HostRegexp(\`^[a-z]+\\.example\\.com$\`), PathRegexp), or read the rules as v2 (core.defaultRuleSyntax: v2)`,
+        [...base, 'rule'],
+      );
+    }
     if (opts.entryPoints !== undefined) {
       if (!knownEntryPoints(router.entryPoints, new Set(opts.entryPoints), base, report)) ok = false;
     }
@@ -504,4 +518,17 @@ function prune(config: DynamicConfig, disabled: ReadonlySet<string>): DynamicCon
       serversTransports: keep('serversTransports', h.serversTransports),
     },
   };
+}
+
+/**
+ * A Traefik v2 `{name}` / `{name:regexp}` placeholder in the first value of a Host, HostRegexp,
+ * Path or PathPrefix matcher (gorilla/mux's variables, which v2 rules had), or undefined. A
+ * `${NAME}` is a shell or envsubst variable left unrendered, not one.
+ */
+function v2Placeholder(rule: string): string | undefined {
+  const m =
+    /\b(?:HostRegexp|Host|PathPrefix|Path)\s*\(\s*[`"][^`"]*?(?<!\$)(\{[A-Za-z_][A-Za-z0-9_]*(?::(?:[^{}`"]|\{[^{}`"]*\})*)?\})/.exec(
+      rule,
+    );
+  return m?.[1];
 }
