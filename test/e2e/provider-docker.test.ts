@@ -147,6 +147,27 @@ describe('Docker provider (e2e, real dockerd)', () => {
     await d.docker('rm', '-f', 'typo');
   });
 
+  // Traefik's getIPAddress: `Could not find network named …` (a compose network is named
+  // `<project>_<name>`); the container is still routed, at the fallback address.
+  it('warns when traefik.docker.network names a network the container is not on, and routes it', async () => {
+    const from = proxy.logs.length;
+    const port = await freePort();
+    await d.runHttpd('netlabel', port, { ...labels('netlabel', port), 'traefik.docker.network': 'web' });
+    const line = await waitForLogFrom(
+      proxy,
+      from,
+      (l) => typeof l.issue === 'string' && l.issue.startsWith('container netlabel: warning:'),
+      30_000,
+    );
+    assert.equal(
+      line.issue,
+      "container netlabel: warning: http.services.netlabel: the container is not on the network \"web\" (host networking); a compose project's (or stack's) prefix missing from the name? Using the host's address",
+    );
+    assert.equal(line.level, 'warn');
+    assert.deepEqual(await servedAfter(from, '/netlabel/', 200), { status: 200, text: 'netlabel' });
+    await d.docker('rm', '-f', 'netlabel');
+  });
+
   it('runs the middlewares a service label names (Traefik v3.7 service middlewares)', async () => {
     const port = await freePort();
     const from = proxy.logs.length;
