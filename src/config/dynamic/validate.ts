@@ -1,4 +1,4 @@
-import { hashKind } from '../../core/htpasswd-kind.ts';
+import { composeEscapeHint, hashKind } from '../../core/htpasswd-kind.ts';
 import { providerOf } from '../../core/qualified-name.ts';
 import { INTERNAL_PROVIDER, internalServiceProblem } from '../internal-services.ts';
 import { type ConfigIssue, type ConfigPath, issue, loggedAsError } from '../issues.ts';
@@ -334,10 +334,11 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     // by the middleware only).
     mw.config.users.forEach((line, i) => {
       const colon = line.indexOf(':');
-      if (hashKind(line.slice(colon + 1)) !== 'unsupported') return;
+      const hash = line.slice(colon + 1);
+      if (hashKind(hash) !== 'unsupported') return;
       report(
         'warning',
-        `user \`${line.slice(0, colon)}\` never authenticates, as in Traefik: its password is not a hash Traefik checks (bcrypt \`$2y$\`, \`$apr1$\`, \`$1$\` or \`{SHA}\`, as \`htpasswd -nB user\` makes)`,
+        `user \`${line.slice(0, colon)}\` never authenticates, as in Traefik: its password is not a hash Traefik checks (bcrypt \`$2y$\`, \`$apr1$\`, \`$1$\` or \`{SHA}\`, as \`htpasswd -nB user\` makes)${composeEscapeHint(hash)}`,
         ['http', 'middlewares', name, 'basicAuth', 'users', i],
       );
     });
