@@ -233,6 +233,21 @@ describe('docker labels → configuration', () => {
     assert.deepEqual(tcp, { kind: 'loadBalancer', loadBalancer: { servers: [] } });
   });
 
+  // Traefik's MakeDefaultRuleTemplate: sprig.TxtFuncMap, whose `env` is os.Getenv.
+  it("reads the process's environment in defaultRule's env and expandenv, as Traefik's sprig", (t) => {
+    process.env['TM_TEST_DOMAIN'] = 'example.test';
+    t.after(() => delete process.env['TM_TEST_DOMAIN']);
+    const { config, issues } = build(
+      [container('web', { 'com.docker.compose.service': 'api', 'com.docker.compose.project': 'demo' })],
+      {
+        defaultRule:
+          'Host(`{{ index .Labels "com.docker.compose.service" }}.{{ env "TM_TEST_DOMAIN" }}`) || Host(`{{ expandenv "w.$TM_TEST_DOMAIN" }}`)',
+      },
+    );
+    assert.deepEqual(issues, []);
+    assert.equal(config.http.routers['api-demo']?.rule, 'Host(`api.example.test`) || Host(`w.example.test`)');
+  });
+
   it('uses 127.0.0.1 on the host network, the chosen network, and the bound host address with useBindPortIP', () => {
     const host = build([container('h', {}, { networkMode: 'host', networks: { host: '' } })]);
     const h = host.config.http.services['h'];

@@ -300,11 +300,14 @@ export function containersConfig(
         const router = r as Obj;
         if (findKey(router, 'rule') === undefined) {
           try {
-            router['rule'] = renderTemplateWith(cfg.defaultRule, {
-              Name: c.ruleName ?? serviceName,
-              ContainerName: c.name,
-              Labels: c.labels,
-            });
+            // The process's environment for sprig's `env` and `expandenv`, as Traefik's
+            // MakeDefaultRuleTemplate (sprig.TxtFuncMap: os.Getenv): `{{ env "DOMAIN" }}` in a
+            // defaultRule rendered empty, the router's Host then matching nothing.
+            router['rule'] = renderTemplateWith(
+              cfg.defaultRule,
+              { Name: c.ruleName ?? serviceName, ContainerName: c.name, Labels: c.labels },
+              process.env,
+            );
             // Traefik flags it DefaultRule (pkg/provider/configuration.go BuildRouterConfiguration),
             // and applyModel gives such a router no core.defaultRuleSyntax: a default rule is read
             // as v3 unless the router's own ruleSyntax label says otherwise. `default` (Traefik's
