@@ -1319,6 +1319,7 @@ async function run(
     internalServices: enabledInternalServices(config),
     certResolvers: Object.keys(config.certificatesResolvers ?? {}),
     knownProviders,
+    hintRuleSyntax: config.core?.defaultRuleSyntax ?? 'v3',
   };
   for (const p of await createDynamicProviders(config.providers, {
     logger,

@@ -39,6 +39,12 @@ export interface ValidateOptions {
    * Absent (a provider that does not know it): a rule valid in either syntax passes.
    */
   readonly defaultRuleSyntax?: string;
+  /**
+   * The static `core.defaultRuleSyntax` (`v3` without it), for warnings only, where
+   * `defaultRuleSyntax` is not given (the providers but the file one: their rules are checked in
+   * either syntax, above): a v2 placeholder in a rule read as v3.
+   */
+  readonly hintRuleSyntax?: string;
   /** Checks a circuitBreaker expression (the resilience module owns that grammar). */
   readonly checkBreakerExpression?: RuleChecker;
   /** The provider these objects belong to; `name@<provider>` refers to them. Default `file`. */
@@ -377,7 +383,9 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       ok = false;
     }
     const effective =
-      syntax !== undefined && syntax !== '' && syntax !== 'default' ? syntax : opts.defaultRuleSyntax;
+      syntax !== undefined && syntax !== '' && syntax !== 'default'
+        ? syntax
+        : (opts.defaultRuleSyntax ?? opts.hintRuleSyntax);
     const placeholder =
       ruleError === undefined && effective === 'v3' ? v2Placeholder(router.rule) : undefined;
     if (placeholder !== undefined) {

@@ -233,6 +233,33 @@ describe('docker labels → configuration', () => {
     assert.deepEqual(tcp, { kind: 'loadBalancer', loadBalancer: { servers: [] } });
   });
 
+  // The v2 catch-all of many compose files, read as v3 by Traefik (literal braces, never matching).
+  it('warns about a Traefik v2 placeholder in a label rule read as v3 (core.defaultRuleSyntax), not under v2', () => {
+    const c = container('redirect', {
+      'traefik.http.routers.catchall.rule': 'HostRegexp(`{host:.+}`)',
+      'traefik.http.routers.catchall.service': 'redirect',
+    });
+    const cfg = dockerProviderSchema.parse({});
+    const constraint = compileConstraints(cfg.constraints);
+    if (typeof constraint !== 'function') throw new Error(constraint.error);
+    const issues = (hintRuleSyntax: string) => {
+      const d = containersConfig([c], cfg, constraint, 'container');
+      return updateFromData(d.data, 'docker', d.sourceOf, { hintRuleSyntax }, d.issues, {
+        quietCase: true,
+      }).issues.map(formatIssue);
+    };
+    assert.deepEqual(
+      issues('v3').filter((i) => i.includes('placeholder')),
+      [
+        "container redirect label traefik.http.routers.catchall.rule: warning: http.routers.catchall.rule: `{host:.+}` is Traefik v2's placeholder syntax: v3 reads it literally, so this rule never matches such a request; write a regular expression (HostRegexp(`^[a-z]+\\.example\\.com$`), PathRegexp), or read the rules as v2 (core.defaultRuleSyntax: v2)",
+      ],
+    );
+    assert.deepEqual(
+      issues('v2').filter((i) => i.includes('placeholder')),
+      [],
+    );
+  });
+
   // Traefik's MakeDefaultRuleTemplate: sprig.TxtFuncMap, whose `env` is os.Getenv.
   it("reads the process's environment in defaultRule's env and expandenv, as Traefik's sprig", (t) => {
     process.env['TM_TEST_DOMAIN'] = 'example.test';
