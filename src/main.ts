@@ -54,7 +54,7 @@ import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
 import { TlsGate } from './listeners/tls-gate.ts';
 import type { UdpEntryPoint } from './listeners/udp-entry-point.ts';
 import type { PluginMiddlewares } from './middleware/middleware.ts';
-import { type AccessLog, createAccessLog } from './observability/access-log.ts';
+import { ACCESS_LOG_MODE, type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { LinePusher } from './observability/metrics/line-pusher.ts';
 import type { OtlpMetricsPusher } from './observability/metrics/otlp-pusher.ts';
@@ -852,7 +852,7 @@ async function run(
     try {
       // Its folder is made first, as Traefik's openAccessLogFile does (os.MkdirAll, 0755).
       mkdirSync(dirname(accessLogPath), { recursive: true, mode: 0o755 });
-      closeSync(openSync(accessLogPath, 'a', 0o640));
+      closeSync(openSync(accessLogPath, 'a', ACCESS_LOG_MODE));
     } catch (e) {
       logger.error('cannot open the access log', { filePath: accessLogPath, error: e });
       return 1;
@@ -1320,6 +1320,7 @@ async function run(
     internalServices: enabledInternalServices(config),
     certResolvers: Object.keys(config.certificatesResolvers ?? {}),
     knownProviders,
+    hintRuleSyntax: config.core?.defaultRuleSyntax ?? 'v3',
   };
   for (const p of await createDynamicProviders(config.providers, {
     logger,

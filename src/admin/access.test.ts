@@ -159,6 +159,28 @@ describe('admin access', () => {
     assert.equal(lines[0]?.reason, 'write without credentials');
   });
 
+  // A Prometheus in another container scraping metrics.prometheus.entryPoint, which Traefik serves
+  // to every client: the refusal says how to let it in without opening the API.
+  it("tells a refused scraper of /metrics how to let it in, not the admin API's advice", () => {
+    const { access } = setup();
+    const scrape = access.check(
+      { service: 'prometheus', clientIp: '192.0.2.9', via: 'entryPoint', hostPinned: false },
+      { method: 'GET', path: '/metrics', host: 'traefik:8082', authorization: undefined },
+    );
+    assert.ok(!scrape.ok);
+    assert.equal(scrape.status, 403);
+    assert.equal(
+      scrape.error,
+      'the metrics are served to loopback clients only on metrics.prometheus.entryPoint (Traefik serves every client): configure api.auth and give Prometheus the credentials, or set metrics.prometheus.manualRouting and route them with a router naming prometheus@internal whose rule requires the Host Prometheus scrapes (Host(`traefik`) && PathPrefix(`/metrics`))',
+    );
+    // The router that advice describes admits it (its rule pins the Host).
+    const routed = access.check(
+      { service: 'prometheus', clientIp: '192.0.2.9', via: 'router', hostPinned: true },
+      { method: 'GET', path: '/metrics', host: 'traefik:8082', authorization: undefined },
+    );
+    assert.equal(outcome(routed), 'read');
+  });
+
   it('reads the name out of a Host header', () => {
     assert.equal(hostName('Example.COM.:8080'), 'example.com');
     assert.equal(hostName('[::1]:80'), '::1');

@@ -73,7 +73,12 @@ export class AdminAccess {
         origin,
         req,
         'not loopback',
-        'the admin API serves loopback clients only: configure api.auth (or api.insecure for read-only access)',
+        origin.service === 'prometheus'
+          ? // Traefik serves /metrics to every client of its entry point (pkg/metrics/prometheus.go
+            // PrometheusHandler: promhttp's handler, no access check). A Prometheus in another
+            // container lands here: say how to let it in without opening the API.
+            'the metrics are served to loopback clients only on metrics.prometheus.entryPoint (Traefik serves every client): configure api.auth and give Prometheus the credentials, or set metrics.prometheus.manualRouting and route them with a router naming prometheus@internal whose rule requires the Host Prometheus scrapes (Host(`traefik`) && PathPrefix(`/metrics`))'
+          : 'the admin API serves loopback clients only: configure api.auth (or api.insecure for read-only access)',
       );
     }
     if (!origin.hostPinned && !this.#hostAllowed(req.host)) {

@@ -14,3 +14,14 @@ export function hashKind(hash: string): HashKind {
   if (/^\$[^$]+\$[^$]*\$[./0-9A-Za-z]{22}$/.test(hash)) return 'md5crypt';
   return 'unsupported';
 }
+
+/**
+ * Why an unsupported hash may be a good one written wrong: `$$apr1$$…` is docker compose's
+ * escape of `$apr1$…` (compose turns `$$` into `$`), copied into a file, a label set another way
+ * or a KV store, where nothing unescapes it. '' when it is not that.
+ */
+export function composeEscapeHint(hash: string): string {
+  return hash.startsWith('$$') && hashKind(hash.replaceAll('$$', '$')) !== 'unsupported'
+    ? "; `$$` is docker compose's escape of `$`: outside a compose file, write each `$$` as `$`"
+    : '';
+}

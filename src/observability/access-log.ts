@@ -9,6 +9,9 @@ import type { Logger, LogLevel } from '../core/logger.ts';
 import { withQuery } from '../core/request.ts';
 import { type JsonKeyValue, unixNanos } from './tracing/otlp-json.ts';
 
+/** The mode a new access log file is made with (less the umask), as Traefik's 0o664. */
+export const ACCESS_LOG_MODE = 0o664;
+
 /**
  * Where `accessLog.otlp` sends the records (otlp-logs.ts OtlpLogExporter): Traefik's access log
  * logger with the otellogrus hook (pkg/middlewares/accesslog/logger.go NewHandler).
@@ -376,7 +379,9 @@ export class AccessLog {
   #openFile(): void {
     this.#reopenWanted = false;
     this.#busy = true;
-    open(this.#filePath, 'a', 0o640, this.#opened);
+    // 0664 less the umask, as Traefik's openAccessLogFile (pkg/middlewares/accesslog/logger.go:
+    // os.OpenFile(…, 0o664)): a log shipper running as another user can read it.
+    open(this.#filePath, 'a', ACCESS_LOG_MODE, this.#opened);
   }
 
   readonly #opened = (err: NodeJS.ErrnoException | null, fd: number): void => {

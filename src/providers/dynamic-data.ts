@@ -17,6 +17,8 @@ export interface ProviderValidation {
   readonly knownProviders?: readonly string[];
   /** Certificate resolvers a router may name (the static configuration's). */
   readonly certResolvers?: readonly string[];
+  /** `core.defaultRuleSyntax` (`v3` without it), for the rule warnings (ValidateOptions). */
+  readonly hintRuleSyntax?: string;
 }
 
 /**

@@ -33,10 +33,13 @@ export interface EngineRequest {
 /** A failure talking to the engine; the supervisor restarts the provider after it. */
 export class EngineError extends Error {
   readonly status: number;
-  constructor(message: string, status = 0) {
+  /** The system error's code when the connection failed (`ENOENT`, `ECONNREFUSED`, `EACCES`…). */
+  readonly sysCode: string | undefined;
+  constructor(message: string, status = 0, sysCode?: string) {
     super(message);
     this.name = 'EngineError';
     this.status = status;
+    this.sysCode = sysCode;
   }
 }
 
@@ -60,7 +63,16 @@ export function engineRequest(r: EngineRequest): Promise<IncomingMessage> {
       agent: r.agent ?? (false as const),
     };
     const req = (https ? httpsRequest : httpRequest)(opts, resolve);
-    req.on('error', (e) => reject(new EngineError(`${r.method ?? 'GET'} ${r.url}: ${describe(e)}`)));
+    req.on('error', (e) => {
+      const code = (e as { code?: unknown }).code;
+      reject(
+        new EngineError(
+          `${r.method ?? 'GET'} ${r.url}: ${describe(e)}`,
+          0,
+          typeof code === 'string' ? code : undefined,
+        ),
+      );
+    });
     req.end(r.body);
   });
 }

@@ -3,7 +3,12 @@ import { describe, it, type TestContext } from 'node:test';
 import { emptyDynamicConfig } from '../config/dynamic/schema.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Provider, ProviderUpdate } from './provider.ts';
-import { SupervisedProvider, type SupervisorOptions } from './supervisor.ts';
+import {
+  FAILED_BEFORE_FIRST,
+  FAILED_SERVING,
+  SupervisedProvider,
+  type SupervisorOptions,
+} from './supervisor.ts';
 
 /** A provider driven by the test: each watch is one run; `fail` ends the current run with an error. */
 class ScriptedProvider implements Provider {
@@ -176,6 +181,31 @@ describe('SupervisedProvider', () => {
     inner.push(update('a', 'b'));
     await settle();
     assert.deepEqual(got.map(names), [['a'], ['a', 'b']]);
+  });
+
+  // A provider that never gave a configuration (a wrong password at start) has nothing serving:
+  // its failure says so instead of "its last configuration keeps serving".
+  it('says nothing of it serves when it fails before its first configuration, and its last one after', async (t) => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'error', format: 'json', write: (l) => lines.push(l) });
+    const inner = new ScriptedProvider();
+    inner.down = true;
+    const { sup } = start(t, inner, { logger });
+    await settle();
+    assert.equal(sup.status.phase, 'down');
+    inner.down = false;
+    inner.initial = update('a');
+    t.mock.timers.tick(500);
+    await settle();
+    assert.equal(sup.status.phase, 'ready');
+    inner.fail('stream broken');
+    await settle();
+    const msgs = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    assert.deepEqual(msgs, [FAILED_BEFORE_FIRST, FAILED_SERVING]);
+    assert.equal(
+      FAILED_BEFORE_FIRST,
+      'provider failed before giving any configuration: none of its routers serve yet',
+    );
   });
 
   it('caps the backoff at 60 s', async (t) => {

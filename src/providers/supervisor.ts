@@ -49,6 +49,8 @@ export class SupervisedProvider implements Provider {
   #updates = 0;
   #unchanged = 0;
   #failures = 0;
+  /** Whether any run has given an update (what the failure log line says serves). */
+  #produced = false;
   #lastError: string | null = null;
   #lastErrorAt = 0;
   #lastUpdateAt = 0;
@@ -153,6 +155,7 @@ export class SupervisedProvider implements Provider {
         for await (const update of this.#inner.watch(signal)) {
           if (signal.aborted) return;
           if (this.#phase !== 'ready') this.#setPhase('ready');
+          this.#produced = true;
           box.put(update);
         }
         if (signal.aborted) return;
@@ -176,7 +179,12 @@ export class SupervisedProvider implements Provider {
         this.#lastErrorAt = this.#wallNow();
         this.#retryAt = this.#lastErrorAt + delay;
         this.#setPhase('down');
-        o.logger.error('provider failed: its last configuration keeps serving', {
+        // Traefik logs `Provider error, retrying in …` (the providers' backoff notify, e.g.
+        // pkg/provider/kv/kv.go watchKv; `KV connection error, retrying in …` at start); ours says
+        // what still serves: nothing when the provider never gave a
+        // configuration (a wrong password or endpoint at start), where "its last configuration
+        // keeps serving" would have a newcomer look for one.
+        o.logger.error(this.#produced ? FAILED_SERVING : FAILED_BEFORE_FIRST, {
           provider: this.name,
           error: this.#lastError,
           retryInMs: Math.round(delay),
@@ -199,6 +207,12 @@ export class SupervisedProvider implements Provider {
     for (const fn of this.#phaseListeners) fn(status);
   }
 }
+
+/** The failure's log line once the provider has given a configuration. */
+export const FAILED_SERVING = 'provider failed: its last configuration keeps serving';
+/** The failure's log line before it has given any. */
+export const FAILED_BEFORE_FIRST =
+  'provider failed before giving any configuration: none of its routers serve yet';
 
 /**
  * cenkalti/backoff's exponential interval for attempt `n` (1 = first retry): the initial interval

@@ -415,6 +415,11 @@ http:
     const lines = await waitForFileLines(file, 3);
     assert.equal((JSON.parse(lines[0]!) as { RequestPath: string }).RequestPath, '/app/hello?x=1');
     assert.equal(statSync(dirname(file)).mode & 0o777, 0o755);
+    // The file itself 0664 less the umask, as Traefik's openAccessLogFile (os.OpenFile 0o664): a
+    // log shipper running as another user reads it (it was 0640).
+    const probe = join(dirname(file), 'probe');
+    writeFileSync(probe, '', { mode: 0o664 });
+    assert.equal(statSync(file).mode & 0o777, statSync(probe).mode & 0o777);
   });
 
   it('refuses to start when the access log file cannot be opened', async (t) => {

@@ -191,6 +191,7 @@ describe('basicAuth hashes Traefik never matches', () => {
           - 'md5crypt:${passwd('-1', 'one')}'
           - 'sha512crypt:${passwd('-6', 'six')}'
           - 'plain:text'
+          - 'escaped:${passwd('-apr1', 'two').replaceAll('$', '$$$$')}'
   routers:
     app: { rule: "PathPrefix(\`/\`)", middlewares: [auth], service: be }
   services:
@@ -209,6 +210,8 @@ providers:
     assert.equal((await curl(['-u', 'md5crypt:one', base])).status, 200);
     assert.equal((await curl(['-u', 'sha512crypt:six', base])).status, 401);
     assert.equal((await curl(['-u', 'plain:text', base])).status, 401);
+    // docker compose's `$$` copied out of a compose file: nothing unescapes it, as in Traefik.
+    assert.equal((await curl(['-u', 'escaped:two', base])).status, 401);
 
     const v = await runCli(['validate', '--config', proxy.configPath], { cwd: proxy.dir });
     assert.equal(v.code, 0, v.stdout);
@@ -224,6 +227,22 @@ providers:
       new RegExp(
         `${dyn}:8:13: warning: http\\.middlewares\\.auth\\.basicAuth\\.users\\[2\\]: user \`plain\` never authenticates`,
       ),
+    );
+    assert.ok(
+      v.stdout.includes(
+        `${dyn}:9:13: warning: http.middlewares.auth.basicAuth.users[3]: user \`escaped\` never authenticates, as in Traefik: its password is not a hash Traefik checks (bcrypt \`$2y$\`, \`$apr1$\`, \`$1$\` or \`{SHA}\`, as \`htpasswd -nB user\` makes); \`$$\` is docker compose's escape of \`$\`: outside a compose file, write each \`$$\` as \`$\``,
+      ),
+      v.stdout,
+    );
+    assert.ok(
+      proxy.logs.some(
+        (l) =>
+          l.user === 'escaped' &&
+          String(l.msg).endsWith(
+            "; `$$` is docker compose's escape of `$`: outside a compose file, write each `$$` as `$`",
+          ),
+      ),
+      'the middleware says it at start too',
     );
     assert.doesNotMatch(v.stdout, /md5crypt/);
   });

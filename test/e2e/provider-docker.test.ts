@@ -13,6 +13,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type Dockerd, IMAGE, startDockerd } from '../helpers/dockerd.ts';
+import { httpRequest } from '../helpers/http-request.ts';
 import { freePort } from '../helpers/pebble.ts';
 import { providersHead, WEB_AND_TRAEFIK } from '../helpers/provider-config.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -145,6 +146,55 @@ describe('Docker provider (e2e, real dockerd)', () => {
         l.issue.startsWith('container typo label traefik.htp.routers.typo.rule: warning: unknown label'),
     );
     await d.docker('rm', '-f', 'typo');
+  });
+
+  // Traefik's getIPAddress: `Could not find network named …` (a compose network is named
+  // `<project>_<name>`); the container is still routed, at the fallback address.
+  it('warns when traefik.docker.network names a network the container is not on, and routes it', async () => {
+    const from = proxy.logs.length;
+    const port = await freePort();
+    await d.runHttpd('netlabel', port, { ...labels('netlabel', port), 'traefik.docker.network': 'web' });
+    const line = await waitForLogFrom(
+      proxy,
+      from,
+      (l) => typeof l.issue === 'string' && l.issue.startsWith('container netlabel: warning:'),
+      30_000,
+    );
+    assert.equal(
+      line.issue,
+      "container netlabel: warning: http.services.netlabel: the container is not on the network \"web\" (host networking); a compose project's (or stack's) prefix missing from the name? Using the host's address",
+    );
+    assert.equal(line.level, 'warn');
+    assert.deepEqual(await servedAfter(from, '/netlabel/', 200), { status: 200, text: 'netlabel' });
+    await d.docker('rm', '-f', 'netlabel');
+  });
+
+  // Traefik's MakeDefaultRuleTemplate: sprig's `env` is os.Getenv; it rendered empty here.
+  it('reads the environment in defaultRule (`{{ env "DOMAIN" }}`), as Traefik\'s sprig', async (t) => {
+    const own = await startProxy({
+      config: `${providersHead('100ms')}  docker:
+    endpoint: "${d.endpoint}"
+    exposedByDefault: false
+    defaultRule: 'Host(\`{{ index .Labels "com.docker.compose.service" }}.{{ env "TM_DOMAIN" }}\`)'
+`,
+      env: { TM_DOMAIN: 'example.test' },
+    });
+    t.after(() => own.stop());
+    const port = await freePort();
+    await d.runHttpd('envrule', port, {
+      'traefik.enable': 'true',
+      'com.docker.compose.service': 'shop',
+      'com.docker.compose.project': 'demo',
+      [`traefik.http.services.envrule.loadbalancer.server.port`]: String(port),
+    });
+    t.after(() => d.docker('rm', '-f', 'envrule'));
+    const web2 = own.ports['web'] ?? 0;
+    let status = 0;
+    for (let i = 0; i < 300 && status !== 200; i++) {
+      status = (await httpRequest(web2, { headers: { host: 'shop.example.test' } })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 200);
   });
 
   it('runs the middlewares a service label names (Traefik v3.7 service middlewares)', async () => {

@@ -21,7 +21,12 @@ const base = `http:
 
 function check(
   text: string,
-  opts: { entryPoints?: string[]; internalServices?: ReadonlySet<string>; certResolvers?: string[] } = {},
+  opts: {
+    entryPoints?: string[];
+    internalServices?: ReadonlySet<string>;
+    certResolvers?: string[];
+    defaultRuleSyntax?: string;
+  } = {},
 ) {
   const r = loadDynamic([{ file: 'dyn.yaml', text }], { checkRule, ...opts });
   return { config: r.config, lines: r.issues.map(formatIssue) };
@@ -155,6 +160,45 @@ describe('validateDynamic', () => {
       'dyn.yaml:9:44: http.routers.a.rule: invalid rule: unknown matcher "Bad"',
     ]);
     assert.deepEqual(quoted.config?.http.routers, {});
+  });
+
+  // Traefik v3 reads a v2 `{name:regexp}` literally and never matches; a file migrated from v2
+  // would 404 without a word (the v2 to v3 migration guide rewrites these rules).
+  it("warns about a Traefik v2 placeholder in a v3 rule, and not in a v2 one nor in a regexp's repeat", () => {
+    const rules = (r: Record<string, string>) =>
+      `${base}  routers:\n${Object.entries(r)
+        .map(([n, rule]) => `    ${n}: { rule: ${JSON.stringify(rule)}, service: svc }\n`)
+        .join('')}`;
+    const r = check(
+      rules({
+        h: 'HostRegexp(`{subdomain:[a-z]+}.example.com`)',
+        p: 'Host(`a.test`) && Path(`/items/{id:[0-9]{3}}`)',
+        q: 'PathPrefix(`/users/{id}`)',
+        fine: 'HostRegexp(`^[a-z]{2,3}\\.example\\.com$`) || Header(`X-T`, `{x}`) || Host(`$' + '{DOMAIN}`)',
+      }),
+      { defaultRuleSyntax: 'v3' },
+    );
+    const says = (p: string) =>
+      `dyn.yaml:WHERE: warning: http.routers.${p}: ` +
+      "is Traefik v2's placeholder syntax: v3 reads it literally, so this rule never matches such a request; write a regular expression (HostRegexp(`^[a-z]+\\.example\\.com$`), PathRegexp), or read the rules as v2 (core.defaultRuleSyntax: v2)";
+    const got = r.lines.map((l) =>
+      l.replace(/^dyn\.yaml:\d+:\d+:/, 'dyn.yaml:WHERE:').replace(/rule: `[^`]*` /, 'rule: '),
+    );
+    assert.deepEqual(got, ['h.rule', 'p.rule', 'q.rule'].map(says), r.lines.join('\n'));
+    assert.ok(r.lines[0]!.includes('`{subdomain:[a-z]+}`'), r.lines[0]);
+    assert.ok(r.lines[1]!.includes('`{id:[0-9]{3}}`'), r.lines[1]);
+    const v2 = check(
+      rules({ h: 'HostRegexp(`{subdomain:[a-z]+}.example.com`)' }).replace(
+        'service: svc }',
+        'service: svc, ruleSyntax: v2 }',
+      ),
+      { defaultRuleSyntax: 'v3' },
+    );
+    assert.ok(!v2.lines.some((l) => l.includes('placeholder')), v2.lines.join('\n'));
+    const byDefault = check(rules({ h: 'HostRegexp(`{subdomain:[a-z]+}.example.com`)' }), {
+      defaultRuleSyntax: 'v2',
+    });
+    assert.deepEqual(byDefault.lines, []);
   });
 
   it('gives the offset in the message when the rule spans several lines', () => {

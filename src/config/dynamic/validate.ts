@@ -1,4 +1,4 @@
-import { hashKind } from '../../core/htpasswd-kind.ts';
+import { composeEscapeHint, hashKind } from '../../core/htpasswd-kind.ts';
 import { providerOf } from '../../core/qualified-name.ts';
 import { INTERNAL_PROVIDER, internalServiceProblem } from '../internal-services.ts';
 import { type ConfigIssue, type ConfigPath, issue, loggedAsError } from '../issues.ts';
@@ -39,6 +39,12 @@ export interface ValidateOptions {
    * Absent (a provider that does not know it): a rule valid in either syntax passes.
    */
   readonly defaultRuleSyntax?: string;
+  /**
+   * The static `core.defaultRuleSyntax` (`v3` without it), for warnings only, where
+   * `defaultRuleSyntax` is not given (the providers but the file one: their rules are checked in
+   * either syntax, above): a v2 placeholder in a rule read as v3.
+   */
+  readonly hintRuleSyntax?: string;
   /** Checks a circuitBreaker expression (the resilience module owns that grammar). */
   readonly checkBreakerExpression?: RuleChecker;
   /** The provider these objects belong to; `name@<provider>` refers to them. Default `file`. */
@@ -334,10 +340,11 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     // by the middleware only).
     mw.config.users.forEach((line, i) => {
       const colon = line.indexOf(':');
-      if (hashKind(line.slice(colon + 1)) !== 'unsupported') return;
+      const hash = line.slice(colon + 1);
+      if (hashKind(hash) !== 'unsupported') return;
       report(
         'warning',
-        `user \`${line.slice(0, colon)}\` never authenticates, as in Traefik: its password is not a hash Traefik checks (bcrypt \`$2y$\`, \`$apr1$\`, \`$1$\` or \`{SHA}\`, as \`htpasswd -nB user\` makes)`,
+        `user \`${line.slice(0, colon)}\` never authenticates, as in Traefik: its password is not a hash Traefik checks (bcrypt \`$2y$\`, \`$apr1$\`, \`$1$\` or \`{SHA}\`, as \`htpasswd -nB user\` makes)${composeEscapeHint(hash)}`,
         ['http', 'middlewares', name, 'basicAuth', 'users', i],
       );
     });
@@ -374,6 +381,22 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       const { exact: _, ...where } = at;
       issues.push(issue('error', `invalid rule: ${ruleError.message}${suffix}`, path, where));
       ok = false;
+    }
+    const effective =
+      syntax !== undefined && syntax !== '' && syntax !== 'default'
+        ? syntax
+        : (opts.defaultRuleSyntax ?? opts.hintRuleSyntax);
+    const placeholder =
+      ruleError === undefined && effective === 'v3' ? v2Placeholder(router.rule) : undefined;
+    if (placeholder !== undefined) {
+      // Traefik v3 says nothing: its HostRegexp compiles `{sub:[a-z]+}` as a regexp with literal
+      // braces and Host/Path compare the text, so the router never matches (the v2 to v3
+      // migration guide's "rule syntax" step). A v2 file loaded as v3 would 404 without a word.
+      report(
+        'warning',
+        `\`${placeholder}\` is Traefik v2's placeholder syntax: v3 reads it literally, so this rule never matches such a request; write a regular expression (HostRegexp(\`^[a-z]+\\.example\\.com$\`), PathRegexp), or read the rules as v2 (core.defaultRuleSyntax: v2)`,
+        [...base, 'rule'],
+      );
     }
     if (opts.entryPoints !== undefined) {
       if (!knownEntryPoints(router.entryPoints, new Set(opts.entryPoints), base, report)) ok = false;
@@ -504,4 +527,17 @@ function prune(config: DynamicConfig, disabled: ReadonlySet<string>): DynamicCon
       serversTransports: keep('serversTransports', h.serversTransports),
     },
   };
+}
+
+/**
+ * A Traefik v2 `{name}` / `{name:regexp}` placeholder in the first value of a Host, HostRegexp,
+ * Path or PathPrefix matcher (gorilla/mux's variables, which v2 rules had), or undefined. A
+ * `${NAME}` is a shell or envsubst variable left unrendered, not one.
+ */
+function v2Placeholder(rule: string): string | undefined {
+  const m =
+    /\b(?:HostRegexp|Host|PathPrefix|Path)\s*\(\s*[`"][^`"]*?(?<!\$)(\{[A-Za-z_][A-Za-z0-9_]*(?::(?:[^{}`"]|\{[^{}`"]*\})*)?\})/.exec(
+      rule,
+    );
+  return m?.[1];
 }

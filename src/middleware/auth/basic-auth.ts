@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { BasicAuthConfig } from '../../config/dynamic/access-middlewares.ts';
+import { composeEscapeHint } from '../../core/htpasswd-kind.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DirectResponse, RequestHead } from '../../core/request.ts';
 import {
@@ -50,7 +51,7 @@ export class BasicAuthState {
     for (const [user, hash] of this.users.users) {
       if (hashKind(hash) === 'unsupported') {
         logger.warn(
-          'basicAuth user has a hash we cannot check (bcrypt, $apr1$, $1$ or {SHA}); it never authenticates',
+          `basicAuth user has a hash we cannot check (bcrypt, $apr1$, $1$ or {SHA}); it never authenticates${composeEscapeHint(hash)}`,
           {
             middleware: name,
             user,

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Dockerd, startDockerd } from '../../../test/helpers/dockerd.ts';
 import { freePort } from '../../../test/helpers/pebble.ts';
@@ -124,5 +127,45 @@ describe('docker client authentication', () => {
     const half = new DockerClient(dockerProviderSchema.parse({ endpoint, username: 'ops' }));
     await assert.rejects(half.negotiate(signal), /401/);
     assert.deepEqual(seen, [{ path: '/_ping', auth: undefined }]);
+  });
+});
+
+describe('docker client: a daemon it cannot reach', () => {
+  // docker/client's ErrorConnectionFailed, which Traefik logs ("Cannot connect to the Docker
+  // daemon at unix:///var/run/docker.sock. Is the docker daemon running?"), where ours said
+  // `GET http://docker/_ping: connect ENOENT …`, naming neither the endpoint nor what to check.
+  it("says Docker's words, the endpoint and what to check, with the system error", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'docker-sock-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const signal = new AbortController().signal;
+    const missing = join(dir, 'docker.sock');
+    const none = new DockerClient(dockerProviderSchema.parse({ endpoint: `unix://${missing}` }));
+    await assert.rejects(none.negotiate(signal), (e: Error) => {
+      assert.equal(
+        e.message,
+        `Cannot connect to the Docker daemon at unix://${missing}. Is the docker daemon running? (a proxy in a container needs the socket mounted; providers.docker.endpoint names another): GET http://docker/_ping: connect ENOENT ${missing}`,
+      );
+      return true;
+    });
+    // A file that is no socket (or a socket nobody listens on): ECONNREFUSED, the same words.
+    const plain = join(dir, 'plain');
+    writeFileSync(plain, '');
+    const refused = new DockerClient(dockerProviderSchema.parse({ endpoint: `unix://${plain}` }));
+    await assert.rejects(
+      refused.negotiate(signal),
+      /^EngineError: Cannot connect to the Docker daemon at unix:\/\/.*plain\. Is the docker daemon running\?.*ECONNREFUSED/,
+    );
+    // TCP: the endpoint as given, without the socket's advice.
+    const port = await freePort();
+    const tcp = new DockerClient(dockerProviderSchema.parse({ endpoint: `tcp://127.0.0.1:${port}` }));
+    await assert.rejects(tcp.negotiate(signal), (e: Error) => {
+      assert.match(
+        e.message,
+        new RegExp(
+          `^Cannot connect to the Docker daemon at tcp://127\\.0\\.0\\.1:${port}\\. Is the docker daemon running\\? \\(providers\\.docker\\.endpoint names another\\): GET .*ECONNREFUSED`,
+        ),
+      );
+      return true;
+    });
   });
 });

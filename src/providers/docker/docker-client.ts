@@ -63,6 +63,8 @@ const MAX_API = [1, 45] as const;
  */
 export class DockerClient {
   readonly #base: string;
+  /** The endpoint as configured (what the errors name). */
+  readonly #endpoint: string;
   readonly #socketPath: string | undefined;
   readonly #ssh: SshAgent | undefined = undefined;
   readonly #tls: ConnectionOptions | undefined;
@@ -78,6 +80,7 @@ export class DockerClient {
   ) {
     this.#lookupHost = lookupHost;
     const e = cfg.endpoint;
+    this.#endpoint = e;
     this.#tls = clientTlsOptions(cfg.tls);
     this.#timeoutMs = cfg.httpClientTimeout;
     // As Traefik's createClient (pkg/provider/docker/shared.go): Basic authentication on every
@@ -196,6 +199,8 @@ export class DockerClient {
       ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
       ...(this.#ssh !== undefined ? { agent: this.#ssh } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
+    }).catch((e: unknown) => {
+      throw this.#explain(e);
     });
     if (res.statusCode !== 200) {
       res.resume();
@@ -204,9 +209,27 @@ export class DockerClient {
     return res;
   }
 
+  /**
+   * Docker's own words when the daemon cannot be reached (docker/client's ErrorConnectionFailed,
+   * which Traefik logs: `Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is
+   * the docker daemon running?`), with what to check; `http://docker/_ping: connect ENOENT` named
+   * neither the endpoint nor the cause.
+   */
+  #explain(e: unknown): unknown {
+    if (!(e instanceof EngineError) || e.sysCode === undefined) return e;
+    const at = this.#endpoint;
+    const hint =
+      e.sysCode === 'EACCES' || e.sysCode === 'EPERM'
+        ? `permission denied while trying to connect to the Docker daemon socket at ${at}: the proxy's user needs read and write access to it (the socket's group, usually docker)`
+        : e.sysCode === 'ENOENT' || e.sysCode === 'ECONNREFUSED'
+          ? `Cannot connect to the Docker daemon at ${at}. Is the docker daemon running? (${this.#socketPath !== undefined ? 'a proxy in a container needs the socket mounted; ' : ''}providers.docker.endpoint names another)`
+          : undefined;
+    return hint === undefined ? e : new EngineError(`${hint}: ${e.message}`, e.status, e.sysCode);
+  }
+
   #get(path: string, signal: AbortSignal) {
     const timeout = this.#timeoutMs > 0 ? [AbortSignal.timeout(this.#timeoutMs)] : [];
-    return engineFetch({
+    return this.#fetch({
       url: `${this.#base}${path}`,
       headers: this.#headers,
       signal: AbortSignal.any([signal, ...timeout]),
@@ -214,6 +237,14 @@ export class DockerClient {
       ...(this.#ssh !== undefined ? { agent: this.#ssh } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
     });
+  }
+
+  async #fetch(r: Parameters<typeof engineFetch>[0]): ReturnType<typeof engineFetch> {
+    try {
+      return await engineFetch(r);
+    } catch (e) {
+      throw this.#explain(e);
+    }
   }
 }
 

@@ -233,6 +233,48 @@ describe('docker labels → configuration', () => {
     assert.deepEqual(tcp, { kind: 'loadBalancer', loadBalancer: { servers: [] } });
   });
 
+  // The v2 catch-all of many compose files, read as v3 by Traefik (literal braces, never matching).
+  it('warns about a Traefik v2 placeholder in a label rule read as v3 (core.defaultRuleSyntax), not under v2', () => {
+    const c = container('redirect', {
+      'traefik.http.routers.catchall.rule': 'HostRegexp(`{host:.+}`)',
+      'traefik.http.routers.catchall.service': 'redirect',
+    });
+    const cfg = dockerProviderSchema.parse({});
+    const constraint = compileConstraints(cfg.constraints);
+    if (typeof constraint !== 'function') throw new Error(constraint.error);
+    const issues = (hintRuleSyntax: string) => {
+      const d = containersConfig([c], cfg, constraint, 'container');
+      return updateFromData(d.data, 'docker', d.sourceOf, { hintRuleSyntax }, d.issues, {
+        quietCase: true,
+      }).issues.map(formatIssue);
+    };
+    assert.deepEqual(
+      issues('v3').filter((i) => i.includes('placeholder')),
+      [
+        "container redirect label traefik.http.routers.catchall.rule: warning: http.routers.catchall.rule: `{host:.+}` is Traefik v2's placeholder syntax: v3 reads it literally, so this rule never matches such a request; write a regular expression (HostRegexp(`^[a-z]+\\.example\\.com$`), PathRegexp), or read the rules as v2 (core.defaultRuleSyntax: v2)",
+      ],
+    );
+    assert.deepEqual(
+      issues('v2').filter((i) => i.includes('placeholder')),
+      [],
+    );
+  });
+
+  // Traefik's MakeDefaultRuleTemplate: sprig.TxtFuncMap, whose `env` is os.Getenv.
+  it("reads the process's environment in defaultRule's env and expandenv, as Traefik's sprig", (t) => {
+    process.env['TM_TEST_DOMAIN'] = 'example.test';
+    t.after(() => delete process.env['TM_TEST_DOMAIN']);
+    const { config, issues } = build(
+      [container('web', { 'com.docker.compose.service': 'api', 'com.docker.compose.project': 'demo' })],
+      {
+        defaultRule:
+          'Host(`{{ index .Labels "com.docker.compose.service" }}.{{ env "TM_TEST_DOMAIN" }}`) || Host(`{{ expandenv "w.$TM_TEST_DOMAIN" }}`)',
+      },
+    );
+    assert.deepEqual(issues, []);
+    assert.equal(config.http.routers['api-demo']?.rule, 'Host(`api.example.test`) || Host(`w.example.test`)');
+  });
+
   it('uses 127.0.0.1 on the host network, the chosen network, and the bound host address with useBindPortIP', () => {
     const host = build([container('h', {}, { networkMode: 'host', networks: { host: '' } })]);
     const h = host.config.http.services['h'];
@@ -250,6 +292,50 @@ describe('docker labels → configuration', () => {
     const b = build([bound], { useBindPortIP: true }).config.http.services['b'];
     assert.ok(b?.kind === 'loadBalancer');
     assert.equal(b.loadBalancer.servers[0]?.url, 'http://192.0.2.7:8081');
+  });
+
+  // Traefik's getIPAddress (pkg/provider/docker/config.go): "Could not find network named … Maybe
+  // you're missing the project's prefix in the label? Defaulting to first available network."
+  it("warns when the chosen network is not one of the container's (a compose prefix missing), then falls back", () => {
+    const compose = container(
+      'app',
+      { 'traefik.docker.network': 'web' },
+      { networks: { myproj_default: '10.0.0.1', myproj_web: '10.0.1.1' } },
+    );
+    const { config, issues } = build([compose]);
+    const svc = config.http.services['app'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.equal(svc.loadBalancer.servers[0]?.url, 'http://10.0.0.1:80');
+    assert.deepEqual(
+      issues.filter((i) => i.includes('network')),
+      [
+        'container app: warning: http.services.app: the container is not on the network "web" (its networks: myproj_default, myproj_web); a compose project\'s (or stack\'s) prefix missing from the name? Using the first network',
+      ],
+    );
+    const host = build([container('h', {}, { networkMode: 'host', networks: { host: '' } })], {
+      network: 'web',
+    });
+    const h = host.config.http.services['h'];
+    assert.ok(h?.kind === 'loadBalancer');
+    assert.equal(h.loadBalancer.servers[0]?.url, 'http://127.0.0.1:80');
+    assert.ok(
+      host.issues.some((i) => i.includes('not on the network "web" (host networking)')),
+      host.issues.join('\n'),
+    );
+    const tcp = build([
+      container('t', {
+        'traefik.docker.network': 'nope',
+        'traefik.tcp.routers.t.rule': 'HostSNI(`*`)',
+      }),
+    ]);
+    assert.ok(
+      tcp.issues.some((i) => i.includes('tcp.services.t: the container is not on the network "nope"')),
+    );
+    assert.deepEqual(
+      build([container('ok', { 'traefik.docker.network': 'bridge' })]).issues,
+      [],
+      'no warning when the network is found',
+    );
   });
 
   it("reaches a container in another one's network at that container's address, with Traefik's choice of network", () => {

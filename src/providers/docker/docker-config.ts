@@ -155,6 +155,9 @@ export function containersConfig(
     const fail = (message: string, path: ConfigPath): void => {
       issues.push(issue('error', message, path, { file: where }));
     };
+    const warn = (message: string, path: ConfigPath): void => {
+      issues.push(issue('warning', message, path, { file: where }));
+    };
     const built: Partial<Record<Protocol, Obj>> = {};
     let usable = true;
     let tcpOrUdp = false;
@@ -209,6 +212,7 @@ export function containersConfig(
           usable = false;
           continue;
         }
+        if (at.warning !== undefined) warn(at.warning, [proto, 'services', name]);
         lb['servers'] = [{ ...server, address: `${hostPart(at.host)}:${at.port}` }];
       }
       for (const [name, r] of Object.entries(routers)) {
@@ -280,6 +284,7 @@ export function containersConfig(
           usable = false;
           continue;
         }
+        if (url.warning !== undefined) warn(url.warning, ['http', 'services', name]);
         lb['servers'] = [{ url: url.url }];
       }
       if (!usable) continue;
@@ -295,11 +300,14 @@ export function containersConfig(
         const router = r as Obj;
         if (findKey(router, 'rule') === undefined) {
           try {
-            router['rule'] = renderTemplateWith(cfg.defaultRule, {
-              Name: c.ruleName ?? serviceName,
-              ContainerName: c.name,
-              Labels: c.labels,
-            });
+            // The process's environment for sprig's `env` and `expandenv`, as Traefik's
+            // MakeDefaultRuleTemplate (sprig.TxtFuncMap: os.Getenv): `{{ env "DOMAIN" }}` in a
+            // defaultRule rendered empty, the router's Host then matching nothing.
+            router['rule'] = renderTemplateWith(
+              cfg.defaultRule,
+              { Name: c.ruleName ?? serviceName, ContainerName: c.name, Labels: c.labels },
+              process.env,
+            );
             // Traefik flags it DefaultRule (pkg/provider/configuration.go BuildRouterConfiguration),
             // and applyModel gives such a router no core.defaultRuleSyntax: a default rule is read
             // as v3 unless the router's own ruleSyntax label says otherwise. `default` (Traefik's
@@ -424,7 +432,7 @@ function serverUrl(
   labelNetwork: string | undefined,
   /** Overrides the scheme label (Consul Connect: always https). */
   forcedScheme?: string,
-): { url: string } | { error: string } {
+): { url: string; warning?: string } | { error: string } {
   const get = (k: string): string | undefined => {
     const key = findKey(server, k);
     return key === undefined ? undefined : String(server[key]);
@@ -447,7 +455,8 @@ function serverUrl(
     'traefik.http.services.<name>.loadbalancer.server.port',
   );
   if ('error' in at) return at;
-  return { url: `${scheme}://${hostPart(at.host)}:${at.port}` };
+  const url = `${scheme}://${hostPart(at.host)}:${at.port}`;
+  return at.warning === undefined ? { url } : { url, warning: at.warning };
 }
 
 /**
@@ -464,7 +473,7 @@ function serverEndpoint(
   labelNetwork: string | undefined,
   proto: 'tcp' | 'udp',
   portLabel: string,
-): { host: string; port: number } | { error: string } {
+): { host: string; port: number; warning?: string } | { error: string } {
   const labelled = portText !== undefined ? Number(portText) : undefined;
   const port = labelled !== undefined ? (c.portMap?.get(labelled) ?? labelled) : c.ports[0];
   if (port === undefined || !Number.isInteger(port) || port <= 0 || port > 65_535) {
@@ -481,7 +490,6 @@ function serverEndpoint(
     )?.find((x) => x.hostIp !== '' && x.hostIp !== '0.0.0.0' && x.hostIp !== '::');
     if (b !== undefined) return { host: b.hostIp, port: Number(b.hostPort) };
   }
-  if (c.networkMode === 'host') return { host: c.hostAddress ?? '127.0.0.1', port };
   if (c.networkMode.startsWith('container:')) {
     return { error: `no address: the network of ${c.networkMode} could not be read` };
   }
@@ -492,10 +500,21 @@ function serverEndpoint(
     c.viaContainer !== undefined
       ? (c.viaContainer.network ?? (cfg.network !== '' ? cfg.network : (labelNetwork ?? '')))
       : (labelNetwork ?? cfg.network);
+  // Traefik's getIPAddress (pkg/provider/docker/config.go) looks the network up first, in host
+  // mode too, and warns when the container is not on it before it falls back: a compose
+  // network is named `<project>_<name>`, and a label without the prefix would otherwise send
+  // the traffic to another network's address without a word.
+  const missing =
+    wanted !== '' && c.networks[wanted] === undefined && Object.keys(c.networks).length > 0
+      ? `the container is not on the network ${JSON.stringify(wanted)} (${c.networkMode === 'host' ? 'host networking' : `its networks: ${Object.keys(c.networks).join(', ')}`}); a compose project's (or stack's) prefix missing from the name? Using ${c.networkMode === 'host' ? "the host's address" : 'the first network'}`
+      : undefined;
+  const at = (host: string): { host: string; port: number; warning?: string } =>
+    missing === undefined ? { host, port } : { host, port, warning: missing };
+  if (c.networkMode === 'host') return at(c.hostAddress ?? '127.0.0.1');
   const ip =
     (wanted !== '' ? c.networks[wanted] : undefined) ?? Object.values(c.networks).find((x) => x !== '');
   if (ip === undefined || ip === '') return { error: 'the container has no IP address on any network' };
-  return { host: ip, port };
+  return at(ip);
 }
 
 function hostPart(ip: string): string {
