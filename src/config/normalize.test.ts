@@ -156,9 +156,9 @@ describe('reading values as Traefik does', () => {
     assert.equal(s.loadBalancer.servers[0]?.weight, 3);
     assert.deepEqual(
       [
-        s.loadBalancer.sticky?.cookie.secure,
-        s.loadBalancer.sticky?.cookie.httpOnly,
-        s.loadBalancer.sticky?.cookie.name,
+        s.loadBalancer.sticky?.cookie?.secure,
+        s.loadBalancer.sticky?.cookie?.httpOnly,
+        s.loadBalancer.sticky?.cookie?.name,
       ],
       [true, true, '42'],
     );

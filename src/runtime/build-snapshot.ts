@@ -334,14 +334,17 @@ export function buildSnapshot(
         if (kids.every((k) => k !== null) && healthCheckTaken(qualified, svc)) {
           hasStep = kids.some((k) => stepped.has(k!));
           kidsOf = kids;
-          const sticky = svc.weighted.sticky
-            ? new StickyCookie(
-                svc.weighted.sticky.cookie,
-                qualified,
-                // The children's names as configured, as Traefik hashes them (wrr.go's Add).
-                svc.weighted.services.map((s) => s.name),
-              )
-            : null;
+          // Only with a cookie (Traefik's wrr.New: `sticky.Cookie != nil`).
+          const cookie = svc.weighted.sticky?.cookie;
+          const sticky =
+            cookie !== undefined
+              ? new StickyCookie(
+                  cookie,
+                  qualified,
+                  // The children's names as configured, as Traefik hashes them (wrr.go's Add).
+                  svc.weighted.services.map((s) => s.name),
+                )
+              : null;
           const headers = svc.weighted.services.map((s) =>
             s.headers === undefined ? null : Object.entries(s.headers),
           );
@@ -1447,7 +1450,8 @@ function buildLoadBalancer(
             `admission|${name}|${lb.maxInFlight}|${lb.queue?.size ?? 0}|${lb.queue?.timeout ?? 0}`,
             () => new InFlightState({ amount: lb.maxInFlight, queue: lb.queue }, cache.ticker),
           ),
-    sticky: lb.sticky === undefined ? null : new StickyCookie(lb.sticky.cookie, name, urls),
+    // Only with a cookie: `sticky: {}` is no sticky session (Traefik's wrr.New, `sticky.Cookie != nil`).
+    sticky: lb.sticky?.cookie === undefined ? null : new StickyCookie(lb.sticky.cookie, name, urls),
     hrw,
     kubernetes,
   });

@@ -179,7 +179,12 @@ const cookie = strictObject({
     .optional(),
 });
 
-const sticky = strictObject({ cookie: nullAsEmpty(cookie).prefault({}) });
+/**
+ * Sticky sessions only with a `cookie`: `sticky: {}` (the label `…loadbalancer.sticky=true`, an
+ * empty allowEmpty Sticky) turns nothing on, as Traefik's balancers check `sticky.Cookie != nil`
+ * (pkg/server/service/loadbalancer/wrr/wrr.go New, getLoadBalancerServiceHandler).
+ */
+const sticky = strictObject({ cookie: nullAsEmpty(cookie).optional() });
 
 /** Ours: per-service timeouts. Routers take the same keys and win over the service's. */
 

@@ -491,6 +491,19 @@ describe('docker labels → configuration', () => {
     assert.ok(svc.loadBalancer.sticky?.cookie !== undefined);
   });
 
+  it('reads `loadbalancer.sticky=true` as an empty Sticky without a cookie, as paerser does (no sticky session)', () => {
+    // Found in jasondavindev/docker-swarm-traefik-grpc-cluster (the docker-compose corpus):
+    // Sticky is allowEmpty, so `true` gives Sticky{} whose Cookie stays nil, and Traefik's
+    // balancers make a sticky session only with a cookie (wrr.go New: `sticky.Cookie != nil`).
+    const { config, issues } = build([
+      container('s', { 'traefik.http.services.s.loadbalancer.sticky': 'true' }),
+    ]);
+    assert.deepEqual(issues, []);
+    const svc = config.http.services['s'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.deepEqual(svc.loadBalancer.sticky, {});
+  });
+
   // paerser keeps a value and children on one node (labels_decode.go decodeToNode); its metadata
   // fills the section from the children, the value only turning it off when neither empty nor
   // "true" (nodes_metadata.go Disabled). `tls=true` beside `tls.domains[0].main` is the usual pair.

@@ -367,7 +367,7 @@ describe('Ingress → configuration', () => {
     assert.deepEqual(sticky.issues, []);
     const s = sticky.config.http.services['default-web-80'];
     assert.ok(s?.kind === 'loadBalancer');
-    assert.equal(s.loadBalancer.sticky?.cookie.domain, 'example.com');
+    assert.equal(s.loadBalancer.sticky?.cookie?.domain, 'example.com');
 
     // Traefik v3.7's service middlewares: on the service, names as written.
     const mw = build(
