@@ -595,6 +595,16 @@ describe('loadStaticConfig: issues with positions', () => {
 });
 
 describe('loadStaticConfig: flags and env', () => {
+  it('takes TRAFFIC_EXIT_WITH_PARENT (cli/parent-watch.ts) and the CONFIGFILE variables for no key', () => {
+    const r = load(minimal, [], {
+      TRAFFIC_EXIT_WITH_PARENT: '1',
+      TRAFFIC_CONFIGFILE: 'x',
+      TRAEFIK_CONFIGFILE: 'y',
+    });
+    assert.deepEqual(r.lines, []);
+    assert.ok(r.config);
+  });
+
   it('lets flags win over env, and env over the file', () => {
     const file = `${minimal}log: { level: ERROR }\n`;
     assert.equal(load(file, [], { TRAFFIC_LOG_LEVEL: 'WARN' }).config?.log.level, 'warn');
