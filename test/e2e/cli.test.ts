@@ -188,8 +188,8 @@ tls:
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const at = (needle: string) => positionOf(path('certs-dynamic.yaml'), dynamic, needle);
     assert.deepEqual(lines(r.stdout), [
-      `${at(path('absent.crt'))}: tls.certificates[0].certFile: cannot read ${path('absent.crt')}: ENOENT`,
-      `${at(path('absent.key'))}: tls.certificates[0].keyFile: cannot read ${path('absent.key')}: ENOENT`,
+      `${at(path('absent.crt'))}: tls.certificates[0].certFile: unable to read CertFile: open ${path('absent.crt')}: no such file or directory (Traefik reads a path that names no file as the PEM itself, and says "unable to parse TLS certificate key pair: tls: failed to find any PEM data in certificate input")`,
+      `${at(path('absent.key'))}: tls.certificates[0].keyFile: unable to read KeyFile: open ${path('absent.key')}: no such file or directory (Traefik reads a path that names no file as the PEM itself, and says "unable to parse TLS certificate key pair: tls: failed to find any PEM data in key input")`,
       `${positionOf(path('certs-static.yaml'), text, 'adress')}: entryPoints.web.adress: unknown key \`adress\` (did you mean \`address\`?)`,
       'configuration has 3 errors',
     ]);

@@ -25,6 +25,8 @@ import { GeneratedDefaultCertificate } from '../../src/tls/index.ts';
  * nothing about the file itself: left out of the outcome, with what follows from them.
  */
 function environmental(line: string, providers: ReadonlySet<string>): boolean {
+  if (/: unable to read (?:CertFile|KeyFile|CA file): open .*: no such file or directory/.test(line))
+    return true;
   if (/: cannot read .*ENOENT/.test(line) || /: unknown plugin `/.test(line)) return true;
   const ref = /: unknown (?:service|middleware|TLS options) `?[^\s`@]+@([\w-]+)/.exec(line);
   return ref !== null && !providers.has(ref[1]!) && ref[1] !== 'internal';
