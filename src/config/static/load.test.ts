@@ -589,7 +589,12 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.equal(r.config, undefined);
     assert.match(
       formatIssue(r.issues[0]!),
-      /^\/nonexistent\/traffic\.yaml: cannot read the configuration file \(ENOENT: it does not exist\)$/,
+      /^\/nonexistent\/traffic\.yaml: configuration file "\/nonexistent\/traffic\.yaml" not found$/,
+    );
+    const dir = loadStaticConfig({ file: '/tmp', argv: [], env: {} });
+    assert.equal(
+      formatIssue(dir.issues[0]!),
+      '/tmp: cannot read the configuration file: read /tmp: is a directory',
     );
   });
 });
