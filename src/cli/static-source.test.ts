@@ -20,6 +20,10 @@ describe('chooseStaticSource', () => {
     assert.equal(s.loaded, 'Configuration loaded from file: /etc/traefik/traefik.yml');
     const lines = s.ignored.map(formatIssue);
     assert.equal(lines.length, 2);
+    assert.ok(
+      s.ignored.every((i) => i.logAs === 'error'),
+      'shown at the default level',
+    );
     assert.match(lines[0]!, /^warning: the command-line flags are ignored \(--log\.level, --ping\)/);
     assert.doesNotMatch(lines[0]!, /INFO/);
     assert.match(lines[1]!, /^warning: the TRAEFIK_ variables are ignored \(TRAEFIK_LOG_LEVEL\)/);

@@ -9,7 +9,7 @@
  * Our own `TRAFFIC_` variables are no Traefik source: they apply over whichever source this
  * picks (a Traefik deployment has none of them).
  */
-import { type ConfigIssue, issue } from '../config/issues.ts';
+import { type ConfigIssue, issue, loggedAsError } from '../config/issues.ts';
 import { isConfigVariable } from '../config/static/env-names.ts';
 
 export type StaticSourceKind = 'file' | 'flags' | 'env' | 'none';
@@ -53,25 +53,22 @@ export function chooseStaticSource(
   const ours = variables(env, 'TRAFFIC_').length > 0;
   const kind: StaticSourceKind =
     file !== undefined ? 'file' : argv.length > 0 ? 'flags' : vars.length > 0 || ours ? 'env' : 'none';
+  // Logged at ERROR, so that the default level shows them: the flag that would lower the level
+  // (`--log.level=DEBUG`) may be among those ignored. Traefik says nothing.
   const ignored: ConfigIssue[] = [];
+  const warn = (message: string): void => {
+    ignored.push(loggedAsError(issue('warning', message, [])));
+  };
   const used = kind === 'file' ? `the file ${file}` : 'the flags';
   if (kind === 'file' && argv.length > 0) {
     const names = flagNames(argv);
-    ignored.push(
-      issue(
-        'warning',
-        `the command-line flags are ignored (${names.length > 0 ? names.join(', ') : argv.join(' ')}): the static configuration is read from ${used} alone, as in Traefik. ${RULE}`,
-        [],
-      ),
+    warn(
+      `the command-line flags are ignored (${names.length > 0 ? names.join(', ') : argv.join(' ')}): the static configuration is read from ${used} alone, as in Traefik. ${RULE}`,
     );
   }
   if ((kind === 'file' || kind === 'flags') && vars.length > 0) {
-    ignored.push(
-      issue(
-        'warning',
-        `the TRAEFIK_ variables are ignored (${vars.join(', ')}): the static configuration is read from ${used} alone, as in Traefik. ${RULE}`,
-        [],
-      ),
+    warn(
+      `the TRAEFIK_ variables are ignored (${vars.join(', ')}): the static configuration is read from ${used} alone, as in Traefik. ${RULE}`,
     );
   }
   let loaderEnv = env;
