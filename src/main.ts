@@ -12,6 +12,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand } from './cli/index.ts';
 import { processHost, watchParent } from './cli/parent-watch.ts';
+import { chooseStaticSource, type StaticSource } from './cli/static-source.ts';
 // Never `./config/index.ts` nor a schema: configurations are parsed and validated in the
 // configuration process (config-process/), and this one loads neither `zod` nor `yaml`.
 import { objectAt } from './config/dynamic/disabled.ts';
@@ -751,9 +752,12 @@ async function setupPlugins(
   return { host, middlewares: pluginMiddlewares(host) };
 }
 
+/** Where the static configuration came from: the file looked for, and Traefik's line for the source. */
+type RunSource = ConfigLookup & { readonly loaded: string | undefined };
+
 async function run(
   given: StaticConfig,
-  source: ConfigLookup,
+  source: RunSource,
   staticWarnings: readonly ConfigIssue[],
 ): Promise<number> {
   // log.filePath (relative to the working folder, as Traefik and the access log read it): the
@@ -802,6 +806,12 @@ async function run(
   const logger = plane.role === 'worker' ? rootLogger.child({ worker: plane.data.slot }) : rootLogger;
   // Options that lower the guard, said once at startup as Traefik says them (not by each worker).
   if (plane.role !== 'worker') {
+    // Traefik's loaders say which source they read ("Configuration loaded from file: …",
+    // pkg/cli/loader_file.go; "… from flags", "… from environment variables."): at INFO here, in
+    // the configured log (Traefik v3 logs it at DEBUG before its logger is set up, which hides it;
+    // v2 showed it at INFO).
+    if (source.loaded !== undefined)
+      logger.info(source.loaded, source.file === undefined ? {} : { file: source.file });
     // The static file's warnings, held until now: structured lines at WARN like every other
     // (ERROR for those Traefik logs as errors: ConfigIssue.logAs), located in the message
     // (`file:line:col: warning: key: …`) and in fields: Traefik's runCmd (cmd/traefik/traefik.go)
@@ -1727,12 +1737,18 @@ async function main(): Promise<number> {
   resumeOptimizingCompilers();
   const cmd = parseCommand(process.argv.slice(2), process.env);
   // Without --config, the file is looked for where Traefik looks (cli/config-lookup.ts).
-  const lookup = (named: string | undefined): ConfigLookup => {
-    if (named !== undefined) return { file: named, searched: [] };
-    const found = findConfigFile(process.env, process.cwd());
-    if (found.file !== undefined)
-      process.stderr.write(`traffic: using the configuration file ${found.file}\n`);
-    return found;
+  const lookup = (named: string | undefined): ConfigLookup =>
+    named !== undefined ? { file: named, searched: [] } : findConfigFile(process.env, process.cwd());
+  // One source of the file, the flags and the TRAEFIK_ variables, as Traefik's loaders pick it.
+  const sourceOf = (found: ConfigLookup, overrides: readonly string[]): StaticSource =>
+    chooseStaticSource(found.file, overrides, process.env);
+  // Without a logger (validate, explain, healthcheck): the file found where Traefik looks, and
+  // the ignored sources, on standard error.
+  const said = (found: ConfigLookup, overrides: readonly string[], ignored: boolean): StaticSource => {
+    const s = sourceOf(found, overrides);
+    if (found.file !== undefined && found.searched.length > 0) process.stderr.write(`traffic: ${s.loaded}\n`);
+    if (ignored) for (const i of s.ignored) process.stderr.write(`traffic: ${formatIssue(i)}\n`);
+    return s;
   };
   switch (cmd.kind) {
     case 'help':
@@ -1744,42 +1760,49 @@ async function main(): Promise<number> {
     case 'error':
       process.stderr.write(`traffic: ${cmd.message}\n\n${helpText()}`);
       return 2;
-    case 'validate':
+    case 'validate': {
+      // Its ignored sources are among the issues it prints.
+      const s = said(lookup(cmd.configFile), cmd.overrides, false);
       return (await import('./cli/validate.ts')).runValidate(
-        lookup(cmd.configFile).file,
-        cmd.overrides,
-        process.env,
+        s.file,
+        s.argv,
+        s.env,
         checkRule,
         checkBreakerExpression,
         (t) => process.stdout.write(t),
+        s.ignored,
       );
-    case 'healthcheck':
-      return (await import('./cli/healthcheck.ts')).runHealthcheck(
-        lookup(cmd.configFile).file,
-        cmd.overrides,
-        process.env,
-        (t) => process.stdout.write(t),
+    }
+    case 'healthcheck': {
+      const s = said(lookup(cmd.configFile), cmd.overrides, true);
+      return (await import('./cli/healthcheck.ts')).runHealthcheck(s.file, s.argv, s.env, (t) =>
+        process.stdout.write(t),
       );
-    case 'explain':
+    }
+    case 'explain': {
+      const s = said(lookup(cmd.configFile), cmd.overrides, true);
       return (await import('./cli/explain.ts')).runExplain(
-        lookup(cmd.configFile).file,
+        s.file,
         cmd.request,
         cmd.headers,
         (t) => process.stdout.write(t),
         {
-          overrides: cmd.overrides,
-          env: process.env,
+          overrides: s.argv,
+          env: s.env,
           ...(cmd.entryPoint !== undefined ? { entryPoint: cmd.entryPoint } : {}),
         },
       );
+    }
     case 'run': {
-      const source = lookup(cmd.configFile);
+      const found = lookup(cmd.configFile);
+      const s = sourceOf(found, cmd.overrides);
+      const source: RunSource = { ...found, loaded: s.loaded };
       // The child stays for the file provider's first question (config-process/client.ts).
       const loaded = await loadStaticInChild(
         {
-          ...(source.file !== undefined ? { file: source.file } : {}),
-          argv: cmd.overrides,
-          env: process.env,
+          ...(s.file !== undefined ? { file: s.file } : {}),
+          argv: s.argv,
+          env: s.env,
         },
         true,
       ).catch((e: unknown) => {
@@ -1790,11 +1813,11 @@ async function main(): Promise<number> {
       if (loaded === undefined) return 1;
       if (loaded.config === undefined || hasErrors(loaded.issues)) {
         // No logger without a configuration: its errors (and warnings) as the terminal shows them.
-        for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
+        for (const i of [...s.ignored, ...loaded.issues]) process.stderr.write(`${formatIssue(i)}\n`);
         return 1;
       }
       // Its warnings wait for the logger (run), which writes them as every other line.
-      return run(loaded.config, source, loaded.issues);
+      return run(loaded.config, source, [...s.ignored, ...loaded.issues]);
     }
   }
 }

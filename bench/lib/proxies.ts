@@ -118,8 +118,10 @@ function oursSpec(
         // The `traffic` command, which runs the built JavaScript (npm run build): no type stripping
         // at run time, and the optimizing compilers held off while the modules load, as users get it.
         // Each bench configuration is one file, static and dynamic: its file provider names it, as
-        // Traefik reads a static file's own `http:` only through a provider reading that file.
-        args: [...profile, main, '--config', config(paths), `--providers.file.filename=${config(paths)}`],
+        // Traefik reads a static file's own `http:` only through a provider reading that file. A
+        // TRAFFIC_ variable, not a flag: flags given with a file are ignored, as Traefik ignores them.
+        args: [...profile, main, '--config', config(paths)],
+        env: { TRAFFIC_PROVIDERS_FILE_FILENAME: config(paths) },
         cwd: paths.repoRoot,
       };
     },

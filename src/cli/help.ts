@@ -20,8 +20,10 @@ Options:
   -h, --help            show this text
   -V, --version         print the version
 
-Any static configuration key can be set by a flag or an environment variable,
-which win over the file (flags over env):
+Any static configuration key can be set by a flag or an environment variable.
+As in Traefik, one source is read: a file, else the flags, else the TRAEFIK_
+variables (the others are ignored, with a warning); TRAFFIC_ variables apply
+over any source, the file included (flags over them):
   --entryPoints.web.address=:9090     TRAFFIC_ENTRYPOINTS_WEB_ADDRESS=:9090
   --log.level=DEBUG                   TRAFFIC_LOG_LEVEL=DEBUG
   --accessLog                         (turns a section on with its defaults)

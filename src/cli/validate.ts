@@ -34,9 +34,11 @@ export async function runValidate(
   checkRule: RuleChecker | undefined,
   checkBreakerExpression: RuleChecker | undefined,
   write: (text: string) => void,
+  /** Said first: the sources given and not read (cli/static-source.ts). */
+  ignoredSources: readonly ConfigIssue[] = [],
 ): Promise<number> {
   const loaded = loadStaticConfig({ ...(configFile !== undefined ? { file: configFile } : {}), argv, env });
-  const issues: ConfigIssue[] = [...loaded.issues];
+  const issues: ConfigIssue[] = [...ignoredSources, ...loaded.issues];
   let counts = { routers: 0, services: 0, middlewares: 0 };
   const checks = {
     ...(checkRule !== undefined ? { checkRule } : {}),

@@ -39,7 +39,11 @@ function build(yaml: string, extra: readonly { certPem: string; keyPem: string }
     issues,
     (p) => {
       const f = files[p];
-      if (f === undefined) throw new Error(`ENOENT: ${p}`);
+      if (f === undefined)
+        throw Object.assign(new Error(`ENOENT: no such file or directory, open '${p}'`), {
+          code: 'ENOENT',
+          syscall: 'open',
+        });
       return f;
     },
   );
@@ -139,7 +143,7 @@ tls:
     assert.deepEqual(
       issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       [
-        'tls.options.mtls@file.clientAuth.caFiles.0: cannot read missing.pem: ENOENT: missing.pem',
+        'tls.options.mtls@file.clientAuth.caFiles.0: unable to read CA file: open missing.pem: no such file or directory (Traefik reads a path that names no file as the PEM itself, and says "invalid certificate(s) content")',
         'http.routers.one@file.tls.options: unusable TLS options `mtls`',
         'http.routers.two@file.tls.options: unknown TLS options `nope`',
       ],

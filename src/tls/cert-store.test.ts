@@ -305,7 +305,8 @@ describe('certificatesFromConfig', () => {
     assert.deepEqual(r.issues, [
       {
         severity: 'error',
-        message: 'cannot read /c/missing.key: ENOENT',
+        message:
+          'unable to read KeyFile: open /c/missing.key: no such file or directory (Traefik reads a path that names no file as the PEM itself, and says "unable to parse TLS certificate key pair: tls: failed to find any PEM data in key input")',
         path: ['tls', 'certificates', 0, 'keyFile'],
       },
     ]);

@@ -366,8 +366,8 @@ export function certificatesFromConfig(
 ): { certs: CertInput[]; defaultCert?: CertInput; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const load = (c: { certFile: string; keyFile: string }, path: ConfigPath): CertInput | undefined => {
-    const cert = resolvePem(c.certFile, read);
-    const key = resolvePem(c.keyFile, read);
+    const cert = resolvePem(c.certFile, read, 'CertFile');
+    const key = resolvePem(c.keyFile, read, 'KeyFile');
     if ('error' in cert) issues.push(issue('error', cert.error, [...path, 'certFile']));
     if ('error' in key) issues.push(issue('error', key.error, [...path, 'keyFile']));
     if ('error' in cert || 'error' in key) return undefined;

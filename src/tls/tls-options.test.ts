@@ -180,7 +180,7 @@ describe('compileTlsOptionsSets', () => {
     assert.deepEqual(r.issues, [
       {
         severity: 'error',
-        message: `cannot read ${join(dir, 'nope.pem')}: ENOENT`,
+        message: `unable to read CA file: open ${join(dir, 'nope.pem')}: no such file or directory (Traefik reads a path that names no file as the PEM itself, and says "invalid certificate(s) content")`,
         path: ['tls', 'options', 'mtls', 'clientAuth', 'caFiles', 1],
       },
     ]);

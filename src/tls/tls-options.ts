@@ -21,6 +21,7 @@ import {
 import { UNAVAILABLE_SUITES } from '../config/dynamic/tls-warnings.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
+import { goPathError, isMissingFile } from '../core/go-path-error.ts';
 import { ALERT_INTERNAL_ERROR, ALERT_UNRECOGNIZED_NAME, alertUnderTls, clientCertAlert } from './alerts.ts';
 import type { CertStore, StoredCertificate } from './cert-store.ts';
 
@@ -91,16 +92,43 @@ export interface CompiledTlsOptions {
 /** Reads a file named in the configuration (throws when it cannot). */
 export type ReadFile = (path: string) => string;
 
-/** A certFile/keyFile/caFiles value: the PEM itself, or the content of the file it names. */
-export function resolvePem(value: string, read: ReadFile): { pem: string } | { error: string } {
+/** Which value resolvePem reads, for Traefik's words about it. */
+export type PemRole = 'CertFile' | 'KeyFile' | 'caFile';
+
+/**
+ * What Traefik says of a path that names no file: its FileOrContent (pkg/types/file_or_content.go)
+ * reads such a path as the PEM itself, in which Go finds none (pkg/tls/certificate.go
+ * GetCertificate's tls.X509KeyPair; tlsmanager.go buildTLSConfig's AppendCertsFromPEM).
+ */
+const TRAEFIK_ON_MISSING: Readonly<Record<PemRole, string>> = {
+  CertFile: 'unable to parse TLS certificate key pair: tls: failed to find any PEM data in certificate input',
+  KeyFile: 'unable to parse TLS certificate key pair: tls: failed to find any PEM data in key input',
+  caFile: 'invalid certificate(s) content',
+};
+
+/**
+ * A certFile/keyFile/caFiles value: the PEM itself, or the content of the file it names. A file
+ * that cannot be read is said in Traefik's words (GetCertificate: `unable to read CertFile: open
+ * /x.crt: permission denied`, Go's os.PathError); one that does not exist too, with what Traefik
+ * then reports, since it reads the path as the PEM itself.
+ */
+export function resolvePem(
+  value: string,
+  read: ReadFile,
+  role: PemRole = 'caFile',
+): { pem: string } | { error: string } {
   if (isInlinePem(value)) return { pem: value };
   // Traefik's FileOrContent: not a file, so content, in which Go finds no PEM data.
   if (value.trim() === '') return { error: 'empty: no file and no PEM data (failed to find any PEM data)' };
   try {
     return { pem: read(value) };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return { error: `cannot read ${value}: ${typeof code === 'string' ? code : (err as Error).message}` };
+    const what = role === 'caFile' ? 'CA file' : role;
+    const said = `unable to read ${what}: ${goPathError(err, value)}`;
+    if (!isMissingFile(err)) return { error: said };
+    return {
+      error: `${said} (Traefik reads a path that names no file as the PEM itself, and says "${TRAEFIK_ON_MISSING[role]}")`,
+    };
   }
 }
 
@@ -289,7 +317,7 @@ export function compileTlsOptionsSets(
     const caPems: string[] = [];
     let failed = false;
     for (const [i, file] of config.clientAuth.caFiles.entries()) {
-      const r = resolvePem(file, read);
+      const r = resolvePem(file, read, 'caFile');
       if ('error' in r) {
         issues.push(issue('error', r.error, [...path, 'clientAuth', 'caFiles', i]));
         failed = true;

@@ -188,8 +188,8 @@ tls:
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const at = (needle: string) => positionOf(path('certs-dynamic.yaml'), dynamic, needle);
     assert.deepEqual(lines(r.stdout), [
-      `${at(path('absent.crt'))}: tls.certificates[0].certFile: cannot read ${path('absent.crt')}: ENOENT`,
-      `${at(path('absent.key'))}: tls.certificates[0].keyFile: cannot read ${path('absent.key')}: ENOENT`,
+      `${at(path('absent.crt'))}: tls.certificates[0].certFile: unable to read CertFile: open ${path('absent.crt')}: no such file or directory (Traefik reads a path that names no file as the PEM itself, and says "unable to parse TLS certificate key pair: tls: failed to find any PEM data in certificate input")`,
+      `${at(path('absent.key'))}: tls.certificates[0].keyFile: unable to read KeyFile: open ${path('absent.key')}: no such file or directory (Traefik reads a path that names no file as the PEM itself, and says "unable to parse TLS certificate key pair: tls: failed to find any PEM data in key input")`,
       `${positionOf(path('certs-static.yaml'), text, 'adress')}: entryPoints.web.adress: unknown key \`adress\` (did you mean \`address\`?)`,
       'configuration has 3 errors',
     ]);
@@ -241,8 +241,12 @@ tls:
   });
 
   it('validate names the flag or environment variable that set a bad value', async () => {
-    const r = await runCli(['validate', '--config', path('good.yaml'), '--entryPoints.web.address=nope'], {
-      env: { TRAFFIC_LOG_MAXSIZE: 'lots' },
+    // Without a file (none where Traefik looks): the flags are the source.
+    const empty = path('no-file');
+    mkdirSync(empty, { recursive: true });
+    const r = await runCli(['validate', '--entryPoints.web.address=nope'], {
+      cwd: empty,
+      env: { TRAFFIC_LOG_MAXSIZE: 'lots', TRAFFIC_CONFIGFILE: '', HOME: empty, XDG_CONFIG_HOME: '' },
     });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.deepEqual(lines(r.stdout), [
@@ -329,26 +333,26 @@ tls:
     writeFileSync(join(cwd, 'traefik.yml'), readFileSync(path('good.yaml'), 'utf8'));
     let r = await runCli(['validate'], { cwd, env });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stderr, new RegExp(`using the configuration file ${join(cwd, 'traefik.yml')}`));
+    assert.match(r.stderr, new RegExp(`Configuration loaded from file: ${join(cwd, 'traefik.yml')}`));
     writeFileSync(join(cwd, 'traffic.yaml'), readFileSync(path('bad-static.yaml'), 'utf8'));
     r = await runCli(['validate'], { cwd, env });
     assert.equal(r.code, 1, 'traffic.yaml, with its errors, is read before traefik.yml');
-    assert.match(r.stderr, new RegExp(`using the configuration file ${join(cwd, 'traffic.yaml')}`));
+    assert.match(r.stderr, new RegExp(`Configuration loaded from file: ${join(cwd, 'traffic.yaml')}`));
     writeFileSync(join(home, '.config', 'traefik.toml'), '[entryPoints.web]\naddress = "127.0.0.1:0"\n');
     r = await runCli(['validate'], { cwd, env });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(
       r.stderr,
-      new RegExp(`using the configuration file ${join(home, '.config', 'traefik.toml')}`),
+      new RegExp(`Configuration loaded from file: ${join(home, '.config', 'traefik.toml')}`),
     );
     writeFileSync(join(xdg, 'traefik.yaml'), readFileSync(path('bad-static.yaml'), 'utf8'));
     r = await runCli(['validate'], { cwd, env });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`using the configuration file ${join(xdg, 'traefik.yaml')}`));
+    assert.match(r.stderr, new RegExp(`Configuration loaded from file: ${join(xdg, 'traefik.yaml')}`));
     // A named file is used as named, without looking anywhere else.
     r = await runCli(['validate', '--config', path('good.yaml')], { cwd, env });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.doesNotMatch(r.stderr, /using the configuration file/);
+    assert.doesNotMatch(r.stderr, /Configuration loaded from file/);
   });
 
   it('reads relative paths of the configuration from the working directory, as Traefik does', async () => {
@@ -376,7 +380,9 @@ tls:
     await once(blocker, 'listening');
     t.after(() => blocker.close());
     const port = (blocker.address() as { port: number }).port;
-    const r = await runCli(['--config', path('good.yaml'), `--entryPoints.web.address=127.0.0.1:${port}`]);
+    const r = await runCli(['--config', path('good.yaml')], {
+      env: { TRAFFIC_ENTRYPOINTS_WEB_ADDRESS: `127.0.0.1:${port}` },
+    });
     assert.equal(r.code, 1, r.stderr);
     const logged = lines(r.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.ok(
@@ -385,11 +391,10 @@ tls:
     );
   });
 
-  it('flags win over environment variables, which win over the file, in the running process', async (t) => {
+  it('TRAFFIC_ variables win over the file, in the running process', async (t) => {
     const be = await startBackend((_req, res) => res.end('ok'));
     t.after(() => be.close());
-    // 192.0.2.0/24 is TEST-NET-1: if the file's or the environment's address were used, the
-    // proxy could not listen at all.
+    // 192.0.2.0/24 is TEST-NET-1: if the file's address were used, the proxy could not listen.
     const proxy = await startProxy({
       config: `entryPoints:
   web:
@@ -401,8 +406,7 @@ http:
   services:
     be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
 `,
-      args: ['--entryPoints.web.address=127.0.0.1:0'],
-      env: { TRAFFIC_LOG_LEVEL: 'DEBUG', TRAFFIC_ENTRYPOINTS_WEB_ADDRESS: '192.0.2.1:8' },
+      env: { TRAFFIC_LOG_LEVEL: 'DEBUG', TRAFFIC_ENTRYPOINTS_WEB_ADDRESS: '127.0.0.1:0' },
       timeoutMs: 10_000,
     });
     t.after(() => proxy.stop());
@@ -418,5 +422,60 @@ http:
     assert.equal((await c.readResponse()).status, 400);
     const debug = await proxy.waitForLog((l) => l.msg === 'rejected request');
     assert.equal(debug.level, 'debug');
+  });
+
+  it('reads one source as Traefik: flags and TRAEFIK_ variables given with a file are ignored, with a warning; the source is logged at INFO', async (t) => {
+    const be = await startBackend((_req, res) => res.end('ok'));
+    t.after(() => be.close());
+    // Were the flag or the variable read, the proxy could not listen (TEST-NET-1).
+    const proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`,
+      args: ['--entryPoints.web.address=192.0.2.1:9', '--api.insecure', 'true'],
+      env: { TRAEFIK_ENTRYPOINTS_WEB_ADDRESS: '192.0.2.1:8' },
+      timeoutMs: 10_000,
+    });
+    t.after(() => proxy.stop());
+    assert.equal(await (await fetch(`http://127.0.0.1:${proxy.port}/`)).text(), 'ok');
+    const loaded = await proxy.waitForLog((l) => String(l.msg).startsWith('Configuration loaded'));
+    assert.equal(loaded.level, 'info');
+    assert.equal(loaded.msg, `Configuration loaded from file: ${proxy.configPath}`);
+    // At ERROR, so that the default level shows it (the ignored flags may be `--log.level`).
+    const flags = await proxy.waitForLog((l) => String(l.msg).includes('command-line flags are ignored'));
+    assert.equal(flags.level, 'error');
+    assert.match(String(flags.msg), /\(--entryPoints\.web\.address, --api\.insecure\)/);
+    assert.doesNotMatch(String(flags.msg), /192\.0\.2/, 'names, not values');
+    const vars = await proxy.waitForLog((l) => String(l.msg).includes('TRAEFIK_ variables are ignored'));
+    assert.equal(vars.level, 'error');
+    assert.match(String(vars.msg), /\(TRAEFIK_ENTRYPOINTS_WEB_ADDRESS\)/);
+  });
+
+  it('without a file, flags are the source and TRAEFIK_ variables are ignored; without flags, the variables are', async () => {
+    const empty = path('no-file-2');
+    mkdirSync(empty, { recursive: true });
+    const base = { TRAFFIC_CONFIGFILE: '', HOME: empty, XDG_CONFIG_HOME: '' };
+    const withFlags = await runCli(['validate', '--entryPoints.web.address=127.0.0.1:0'], {
+      cwd: empty,
+      env: { ...base, TRAEFIK_ENTRYPOINTS_WEB_ADDRESS: 'nope' },
+    });
+    assert.equal(withFlags.code, 0, withFlags.stdout + withFlags.stderr);
+    assert.match(
+      withFlags.stdout,
+      /^warning: the TRAEFIK_ variables are ignored \(TRAEFIK_ENTRYPOINTS_WEB_ADDRESS\): the static configuration is read from the flags alone, as in Traefik/m,
+    );
+    const envOnly = await runCli(['validate'], {
+      cwd: empty,
+      env: { ...base, TRAEFIK_ENTRYPOINTS_WEB_ADDRESS: 'nope' },
+    });
+    assert.equal(envOnly.code, 1, envOnly.stdout + envOnly.stderr);
+    assert.match(envOnly.stdout, /invalid address "nope" \(set by TRAEFIK_ENTRYPOINTS_WEB_ADDRESS\)/);
+    assert.doesNotMatch(envOnly.stdout, /ignored/);
   });
 });

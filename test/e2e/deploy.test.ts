@@ -102,10 +102,11 @@ describe('deploy/', () => {
       'http:\n  routers:\n    app: { rule: "Host(`app.example`)", service: app }\n' +
         '  services:\n    app: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }\n',
     );
-    const r = await runCli(
-      ['validate', '--config', join(ROOT, 'deploy', 'traffic.yaml'), `--providers.file.directory=${dynamic}`],
-      { cwd: tmp },
-    );
+    // A TRAFFIC_ variable: a flag given with the file would be ignored, as Traefik ignores it.
+    const r = await runCli(['validate', '--config', join(ROOT, 'deploy', 'traffic.yaml')], {
+      cwd: tmp,
+      env: { TRAFFIC_PROVIDERS_FILE_DIRECTORY: dynamic },
+    });
     assert.deepEqual({ code: r.code, stderr: r.stderr }, { code: 0, stderr: '' });
     assert.match(r.stdout, /^configuration OK: 1 routers, 1 services/);
   });
@@ -162,10 +163,11 @@ describe('deploy/', () => {
     symlinkSync(join(ROOT, 'node_modules'), join(run, 'node_modules'));
     const dynamic = join(tmp, 'image-dynamic');
     mkdirSync(dynamic);
-    const r = await runCli(
-      ['validate', '--config', join(ROOT, 'deploy', 'traffic.yaml'), `--providers.file.directory=${dynamic}`],
-      { script: join(run, 'bin', 'traffic.js'), cwd: tmp },
-    );
+    const r = await runCli(['validate', '--config', join(ROOT, 'deploy', 'traffic.yaml')], {
+      script: join(run, 'bin', 'traffic.js'),
+      cwd: tmp,
+      env: { TRAFFIC_PROVIDERS_FILE_DIRECTORY: dynamic },
+    });
     assert.deepEqual({ code: r.code, stderr: r.stderr }, { code: 0, stderr: '' });
     assert.match(r.stdout, /^configuration OK/);
     // It ran the copied build, not this checkout's.

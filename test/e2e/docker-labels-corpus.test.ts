@@ -19,8 +19,11 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { DynamicConfig } from '../../src/config/dynamic/schema.ts';
+import { loadStaticConfig } from '../../src/config/index.ts';
 import { type ConfigIssue, formatIssue } from '../../src/config/issues.ts';
+import { enabledInternalServices, listenedEntryPoints } from '../../src/config/static/admin-entry-points.ts';
 import { dockerProviderSchema } from '../../src/config/static/providers.ts';
+import type { StaticConfig } from '../../src/config/static/schema.ts';
 import { compileConstraints } from '../../src/providers/docker/constraints.ts';
 import { type ContainerInfo, containersConfig } from '../../src/providers/docker/docker-config.ts';
 import { updateFromData } from '../../src/providers/dynamic-data.ts';
@@ -45,6 +48,13 @@ interface Entry {
    * what the labels give, each with its error, and why Traefik leaves it out too. Absent = none.
    */
   readonly build?: readonly { readonly error: string; readonly why: string }[];
+  /**
+   * Whether the file's Traefik service gives its static configuration as `command` flags
+   * (composeStatic): the labels are then loaded and built beside it.
+   */
+  readonly flags?: boolean;
+  /** What only those flags show (see the Traefik corpus's `besideStatic`). */
+  readonly besideStatic?: readonly { readonly warning: string; readonly why: string }[];
 }
 
 const CORPUS = join(ROOT, 'test', 'corpus', 'docker-compose');
@@ -155,10 +165,45 @@ export function composeContainers(text: string, project: string, env: Readonly<R
   return containers;
 }
 
+/**
+ * The static configuration of the file's Traefik service, when its `command` gives it as flags
+ * (`--entryPoints.web.address=:80` …, compose-interpolated): Traefik's FlagLoader reads them when
+ * no static file is found (cmd/traefik/traefik.go loaders; pkg/cli/loader_flag.go). A service
+ * that names or mounts a static file (`--configFile`, a traefik.yml/.toml volume) is read from
+ * that file, which the corpus does not have: none then, nor when the flags do not load.
+ */
+export function composeStatic(text: string, env: Readonly<Record<string, string>>): StaticConfig | undefined {
+  const doc = parse(text, { merge: true, uniqueKeys: false }) as Obj;
+  const services = (doc['services'] ?? {}) as Record<string, Obj | null>;
+  for (const svc of Object.values(services)) {
+    if (svc === null || !/(^|\/)traefik(:|$)/.test(String(svc['image'] ?? ''))) continue;
+    const command = svc['command'];
+    let words: string[];
+    try {
+      words = Array.isArray(command)
+        ? command.map((c) => interpolate(String(c), env))
+        : typeof command === 'string'
+          ? interpolate(command, env).split(/\s+/)
+          : [];
+    } catch {
+      return undefined; // A required variable the manifest's `env` does not set (`${X:?…}`).
+    }
+    const flags = words.filter((w) => w.startsWith('--'));
+    const volumes = ((svc['volumes'] as unknown[] | undefined) ?? []).map((v) =>
+      typeof v === 'object' && v !== null ? String((v as Obj)['target'] ?? '') : String(v),
+    );
+    const mountsFile = volumes.some((v) => /traefik\.(ya?ml|toml)(:|$)/i.test(v));
+    if (flags.length === 0 || mountsFile || flags.some((f) => /^--config-?file/i.test(f))) return undefined;
+    return loadStaticConfig({ argv: flags, env: {} }).config;
+  }
+  return undefined;
+}
+
 function issuesOf(entry: Entry): {
   issues: readonly ConfigIssue[];
   containers: number;
   config: DynamicConfig | undefined;
+  beside: StaticConfig | undefined;
 } {
   const env = entry.env ?? {};
   const text = readFileSync(join(CORPUS, entry.local), 'utf8');
@@ -171,20 +216,32 @@ function issuesOf(entry: Entry): {
   const constraint = compileConstraints(cfg.constraints);
   if (typeof constraint !== 'function') throw new Error(constraint.error);
   const built = containersConfig(containers, cfg, constraint, 'container');
+  // Beside the Traefik service's flags when it has them (its entry points, internal services,
+  // certificate resolvers), else as beside a static configuration that enables the internal
+  // services the labels name.
+  const beside = composeStatic(text, env);
   const update = updateFromData(
     built.data,
     'docker',
     built.sourceOf,
-    // As beside the repository's static configuration: its internal services and file provider.
     {
       checkRule,
-      internalServices: new Set(['api', 'dashboard', 'ping', 'prometheus']),
+      internalServices:
+        beside === undefined
+          ? new Set(['api', 'dashboard', 'ping', 'prometheus'])
+          : enabledInternalServices(beside),
       knownProviders: ['file', 'internal'],
+      ...(beside === undefined
+        ? {}
+        : {
+            entryPoints: listenedEntryPoints(beside).map(([n]) => n),
+            certResolvers: Object.keys(beside.certificatesResolvers ?? {}),
+          }),
     },
     built.issues,
     { quietCase: true },
   );
-  return { issues: update.issues, containers: containers.length, config: update.config };
+  return { issues: update.issues, containers: containers.length, config: update.config, beside };
 }
 
 const builder = new CorpusBuilder();
@@ -219,16 +276,45 @@ describe('corpus of real docker-compose files with Traefik labels', () => {
   });
 
   for (const entry of manifest.files) {
-    it(`${entry.repo}: ${entry.path} (${entry.outcome})`, () => {
-      const { issues, containers, config } = issuesOf(entry);
+    it(`${entry.repo}: ${entry.path} (${entry.outcome})`, async () => {
+      const { issues, containers, config, beside } = issuesOf(entry);
       assert.ok(containers > 0, 'no service with traefik labels');
-      // The build pass: what the proxy's build leaves out of what loaded, as Traefik's would.
-      const built = config === undefined ? [] : builder.build(new Map([['docker', config]]));
+      // The build pass: what the proxy's build leaves out of what loaded, as Traefik's would,
+      // beside the Traefik service's flags when it has them.
+      const options =
+        beside === undefined ? undefined : await builder.optionsFor(beside, join(CORPUS, entry.local));
+      const declared =
+        beside === undefined
+          ? undefined
+          : new Set([
+              ...Object.keys(beside.experimental?.plugins ?? {}),
+              ...Object.keys(beside.experimental?.localPlugins ?? {}),
+            ]);
+      const built =
+        config === undefined ? [] : builder.build(new Map([['docker', config]]), options, declared);
+      // The warnings only the flags show (entry points, resolvers, internal services).
+      const shown = issues
+        .filter(
+          (i) =>
+            i.severity === 'warning' && /^entry point `|certificate resolver `|@internal/.test(i.message),
+        )
+        .map(formatIssue);
+      if (process.env['CORPUS_STATIC_DUMP'] !== undefined)
+        appendFileSync(
+          process.env['CORPUS_STATIC_DUMP'],
+          `${JSON.stringify({ local: entry.local, flags: beside !== undefined, shown })}\n`,
+        );
       if (process.env['CORPUS_BUILD_DUMP'] !== undefined)
         appendFileSync(
           process.env['CORPUS_BUILD_DUMP'],
           `${JSON.stringify({ local: entry.local, built })}\n`,
         );
+      assert.equal(beside !== undefined, entry.flags === true, 'built beside the Traefik service’s flags');
+      assert.deepEqual(
+        shown,
+        (entry.besideStatic ?? []).map((b) => b.warning),
+        'what the flags show',
+      );
       assert.deepEqual(
         built,
         (entry.build ?? []).map((b) => b.error),

@@ -45,9 +45,12 @@ describe('traffic healthcheck', () => {
       waitForConfig: false,
     });
     try {
+      // From a folder without a static file: one found there would be read instead of the flags,
+      // as Traefik's FileLoader comes before its FlagLoader.
+      const empty = mkdtempSync(join(dir, 'flags-'));
       const r = await runCli(
         ['healthcheck', '--ping', '--ping.entryPoint=probe', `--entryPoints.probe.address=127.0.0.1:${port}`],
-        { cwd: dir },
+        { cwd: empty, env: { TRAFFIC_CONFIGFILE: '', HOME: empty, XDG_CONFIG_HOME: '' } },
       );
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.equal(r.stdout, `OK: http://127.0.0.1:${port}/ping\n`);

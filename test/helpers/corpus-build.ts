@@ -6,8 +6,10 @@
  * `<kind>.<section>.<name>[.<key>…]: message`, which the manifests record per file.
  */
 
+import { buildOptions } from '../../src/cli/explain.ts';
 import type { DynamicConfig } from '../../src/config/dynamic/schema.ts';
 import { loadStaticConfig } from '../../src/config/index.ts';
+import type { StaticConfig } from '../../src/config/static/schema.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { Ticker } from '../../src/core/ticker.ts';
 import { buildPerObject } from '../../src/runtime/build-per-object.ts';
@@ -24,7 +26,18 @@ import { GeneratedDefaultCertificate } from '../../src/tls/index.ts';
  * (the corpus keeps the dynamic file only), objects of providers not loaded beside it. They say
  * nothing about the file itself: left out of the outcome, with what follows from them.
  */
-function environmental(line: string, providers: ReadonlySet<string>): boolean {
+function environmental(
+  line: string,
+  providers: ReadonlySet<string>,
+  declared: ReadonlySet<string> | undefined,
+): boolean {
+  // Beside its static file, a plugin it does not declare is the file's own finding (Traefik's
+  // buildConstructor, pkg/server/middleware/middlewares.go: no such plugin, the middleware is
+  // not built); one it declares is installed at deployment (absent here).
+  const plugin = /: (?:unknown plugin `([^`]+)`|plugin (\S+) is not loaded)/.exec(line);
+  if (plugin !== null && declared !== undefined) return declared.has((plugin[1] ?? plugin[2])!);
+  if (/: unable to read (?:CertFile|KeyFile|CA file): open .*: no such file or directory/.test(line))
+    return true;
   if (/: cannot read .*ENOENT/.test(line) || /: unknown plugin `/.test(line)) return true;
   const ref = /: unknown (?:service|middleware|TLS options) `?[^\s`@]+@([\w-]+)/.exec(line);
   return ref !== null && !providers.has(ref[1]!) && ref[1] !== 'internal';
@@ -38,6 +51,7 @@ export class CorpusBuilder {
   readonly #ticker = new Ticker();
   readonly #cache = new ResourceCache(this.#ticker);
   readonly #options: BuildOptions;
+  readonly #byStatic = new Map<string, BuildOptions>();
 
   constructor() {
     // A static configuration that enables every internal service a corpus file may name
@@ -56,13 +70,40 @@ export class CorpusBuilder {
     };
   }
 
-  /** The objects the build leaves out, each with its error, sorted; `['(whole) …']` when refused whole. */
-  build(byProvider: ReadonlyMap<string, DynamicConfig>): string[] {
+  /**
+   * The build options of a repository's static configuration, as `traffic validate` makes them
+   * (cli/explain.ts buildOptions: its entry points and their model, its plugins, its internal
+   * services), with the TLS check of every file kept. Made once per static file.
+   */
+  async optionsFor(config: StaticConfig, file: string): Promise<BuildOptions> {
+    let o = this.#byStatic.get(file);
+    if (o === undefined) {
+      const made = await buildOptions(config, file);
+      o =
+        made.tls === undefined && this.#options.tls !== undefined
+          ? { ...made, tls: this.#options.tls }
+          : made;
+      this.#byStatic.set(file, o);
+    }
+    return o;
+  }
+
+  /**
+   * The objects the build leaves out, each with its error, sorted; `['(whole) …']` when refused
+   * whole. With `options` (optionsFor), as beside the repository's static configuration: plugins
+   * it does not declare are left out as Traefik leaves them out.
+   */
+  build(
+    byProvider: ReadonlyMap<string, DynamicConfig>,
+    options: BuildOptions = this.#options,
+    /** The plugins the static file declares (experimental.plugins, localPlugins), with `options`. */
+    declared?: ReadonlySet<string>,
+  ): string[] {
     const mergeIssues: Parameters<typeof mergeProviders>[1] = [];
     const merged = mergeProviders(byProvider, mergeIssues);
     const mergeErrors = mergeIssues.filter((i) => i.severity === 'error');
     if (mergeErrors.length > 0) return mergeErrors.map((i) => `(whole) ${i.path.join('.')}: ${i.message}`);
-    const built = buildPerObject(merged, 1, this.#cache, silentLogger, this.#options);
+    const built = buildPerObject(merged, 1, this.#cache, silentLogger, options);
     const lines = built.ok
       ? built.errors.map((i) => `${i.path.join('.')}: ${i.message}`)
       : built.errors.map((i) => `(whole) ${i.path.join('.')}: ${i.message}`);
@@ -83,7 +124,7 @@ export class CorpusBuilder {
             : cause[1] !== undefined
               ? [...dropped].some((d) => d.endsWith(`.${cause[1]}`))
               : [...dropped].some((d) => d === `tls.options.${cause[2]}`);
-        if (!environmental(l, providers) && !from) return true;
+        if (!environmental(l, providers, declared) && !from) return true;
         dropped.add(objectOf(l));
         changed = true;
         return false;

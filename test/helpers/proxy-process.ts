@@ -83,10 +83,12 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
     'run',
     '--config',
     configPath,
-    ...selfReading(opts.config, configPath),
     ...(opts.args ?? []),
-    ...infoUnlessSet(opts.config, configPath, opts.args ?? [], opts.env),
   ];
+  const helperEnv = {
+    ...selfReading(opts.config, configPath),
+    ...infoUnlessSet(opts.config, configPath, opts.args ?? [], opts.env),
+  };
   const [command, ...prefix] = opts.wrap ?? [];
   const child = spawn(
     command ?? process.execPath,
@@ -95,7 +97,7 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
       cwd: dir,
       // Servers keep their listed order (a fresh wrr picker takes the first), unless a test
       // asks for Traefik's shuffle with TM_SERVER_ORDER: ''.
-      env: { ...process.env, TM_SERVER_ORDER: 'listed', ...opts.env },
+      env: { ...process.env, TM_SERVER_ORDER: 'listed', ...helperEnv, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -210,21 +212,24 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
 const DYNAMIC = new Set(['http', 'tcp', 'udp', 'tls']);
 
 /**
- * `--log.level=INFO` for a `run` whose static file, flags and environment set no level: the
- * proxy's default is ERROR, as Traefik's (types.TraefikLog SetDefaults), and the helpers read
- * its INFO lines (`entry point listening`, `configuration applied`). The one place every test
- * that starts the proxy through startProxy or runCli gets its log level from.
+ * `TRAFFIC_LOG_LEVEL=INFO` for a `run` whose static file (or, without a file, flags and
+ * environment) sets no level: the proxy's default is ERROR, as Traefik's (types.TraefikLog
+ * SetDefaults), and the helpers read its INFO lines (`entry point listening`, `configuration
+ * applied`). The one place every test that starts the proxy through startProxy or runCli gets
+ * its log level from. A variable of ours, not a flag: flags given with a file are ignored, as
+ * Traefik ignores them (src/cli/static-source.ts), and `TRAFFIC_` variables apply over any source.
  */
 export function infoUnlessSet(
   text: string | undefined,
   configPath: string | undefined,
   args: readonly string[],
   env: NodeJS.ProcessEnv | undefined,
-): string[] {
-  if (args.some((a) => /^--log\.level(=|$)/i.test(a))) return [];
+): Record<string, string> {
+  const withFile = configPath !== undefined;
+  if (!withFile && args.some((a) => /^--log\.level(=|$)/i.test(a))) return {};
   const all = { ...process.env, ...env };
-  if (Object.keys(all).some((k) => /^(TRAFFIC|TRAEFIK)_LOG_LEVEL$/i.test(k) && all[k] !== undefined))
-    return [];
+  const levelVar = withFile ? /^TRAFFIC_LOG_LEVEL$/i : /^(TRAFFIC|TRAEFIK)_LOG_LEVEL$/i;
+  if (Object.keys(all).some((k) => levelVar.test(k) && all[k] !== undefined)) return {};
   if (text !== undefined && configPath !== undefined) {
     let data: unknown;
     try {
@@ -236,27 +241,27 @@ export function infoUnlessSet(
       typeof o === 'object' && o !== null
         ? Object.entries(o).find(([k]) => k.toLowerCase() === name)?.[1]
         : undefined;
-    if (field(field(data, 'log'), 'level') !== undefined) return [];
+    if (field(field(data, 'log'), 'level') !== undefined) return {};
   }
-  return ['--log.level=INFO'];
+  return { TRAFFIC_LOG_LEVEL: 'INFO' };
 }
 
 /**
- * `--providers.file.filename=<the static file>` when the static text holds dynamic sections and
- * no file provider of its own, so that they are read (Traefik reads dynamic configuration from
- * providers only). With a file provider of its own, such sections would be ignored: a test
- * mistake, refused here.
+ * `TRAFFIC_PROVIDERS_FILE_FILENAME=<the static file>` when the static text holds dynamic sections
+ * and no file provider of its own, so that they are read (Traefik reads dynamic configuration
+ * from providers only). With a file provider of its own, such sections would be ignored: a test
+ * mistake, refused here. A variable of ours, as infoUnlessSet's.
  */
-export function selfReading(text: string, configPath: string, strict = true): string[] {
+export function selfReading(text: string, configPath: string, strict = true): Record<string, string> {
   let data: unknown;
   try {
     data = configPath.endsWith('.toml') ? parseToml(text, configPath).data : parseYaml(text);
   } catch {
-    return []; // A test of a broken static file.
+    return {}; // A test of a broken static file.
   }
-  if (typeof data !== 'object' || data === null) return [];
+  if (typeof data !== 'object' || data === null) return {};
   const keys = Object.keys(data);
-  if (!keys.some((k) => DYNAMIC.has(k.toLowerCase()))) return [];
+  if (!keys.some((k) => DYNAMIC.has(k.toLowerCase()))) return {};
   const providers = keys.find((k) => k.toLowerCase() === 'providers');
   const p = providers === undefined ? undefined : (data as Record<string, unknown>)[providers];
   const file =
@@ -265,10 +270,10 @@ export function selfReading(text: string, configPath: string, strict = true): st
       : undefined;
   if (file !== undefined) {
     const named = (file[1] as { filename?: unknown } | null)?.filename;
-    if (named === configPath || named === basename(configPath) || !strict) return [];
+    if (named === configPath || named === basename(configPath) || !strict) return {};
     throw new Error(
       'startProxy: the static file has dynamic sections and a providers.file that does not read them',
     );
   }
-  return [`--providers.file.filename=${configPath}`];
+  return { TRAFFIC_PROVIDERS_FILE_FILENAME: configPath };
 }

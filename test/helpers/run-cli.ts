@@ -22,7 +22,7 @@ export interface CliOptions {
   readonly timeoutMs?: number;
   /**
    * A `--config` file with dynamic sections (`http:` …) and no file provider gets
-   * `--providers.file.filename` naming it, so that they are read (Traefik reads them only
+   * `TRAFFIC_PROVIDERS_FILE_FILENAME` naming it, so that they are read (Traefik reads them only
    * through a provider), as startProxy does; false: run it as it is.
    */
   readonly selfRead?: boolean;
@@ -31,7 +31,7 @@ export interface CliOptions {
 export async function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   const at = args.indexOf('--config');
   const config = at === -1 ? undefined : args[at + 1];
-  let extra: string[] = [];
+  let extra: Record<string, string> = {};
   let text: string | undefined;
   let file: string | undefined;
   if (config !== undefined) {
@@ -47,11 +47,11 @@ export async function runCli(args: readonly string[], opts: CliOptions = {}): Pr
   }
   // `run` (the default command) with a `--config` file: at INFO unless something sets the level.
   const isRun = args[0] === undefined || args[0] === 'run' || args[0].startsWith('-');
-  if (isRun && text !== undefined) extra.push(...infoUnlessSet(text, file, args, opts.env));
-  const child = spawn(process.execPath, [opts.script ?? MAIN, ...args, ...extra], {
+  if (isRun && text !== undefined) extra = { ...extra, ...infoUnlessSet(text, file, args, opts.env) };
+  const child = spawn(process.execPath, [opts.script ?? MAIN, ...args], {
     cwd: opts.cwd,
     // Servers keep their listed order (see proxy-process.ts).
-    env: { ...process.env, TM_SERVER_ORDER: 'listed', ...opts.env },
+    env: { ...process.env, TM_SERVER_ORDER: 'listed', ...extra, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

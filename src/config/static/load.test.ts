@@ -589,12 +589,27 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.equal(r.config, undefined);
     assert.match(
       formatIssue(r.issues[0]!),
-      /^\/nonexistent\/traffic\.yaml: cannot read the configuration file \(ENOENT: it does not exist\)$/,
+      /^\/nonexistent\/traffic\.yaml: configuration file "\/nonexistent\/traffic\.yaml" not found$/,
+    );
+    const dir = loadStaticConfig({ file: '/tmp', argv: [], env: {} });
+    assert.equal(
+      formatIssue(dir.issues[0]!),
+      '/tmp: cannot read the configuration file: read /tmp: is a directory',
     );
   });
 });
 
 describe('loadStaticConfig: flags and env', () => {
+  it('takes TRAFFIC_EXIT_WITH_PARENT (cli/parent-watch.ts) and the CONFIGFILE variables for no key', () => {
+    const r = load(minimal, [], {
+      TRAFFIC_EXIT_WITH_PARENT: '1',
+      TRAFFIC_CONFIGFILE: 'x',
+      TRAEFIK_CONFIGFILE: 'y',
+    });
+    assert.deepEqual(r.lines, []);
+    assert.ok(r.config);
+  });
+
   it('lets flags win over env, and env over the file', () => {
     const file = `${minimal}log: { level: ERROR }\n`;
     assert.equal(load(file, [], { TRAFFIC_LOG_LEVEL: 'WARN' }).config?.log.level, 'warn');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
+import { goPathError, isMissingFile } from '../../core/go-path-error.ts';
 import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
 import { goHttpCodeRanges } from '../dynamic/status-range.ts';
 import { routerTlsDomainWarnings } from '../dynamic/tls-warnings.ts';
@@ -128,13 +129,13 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     try {
       text = (opts.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(opts.file);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      // As the file provider says it (providers/file/read-sources.ts); Traefik: `configuration file "…" not found`.
-      const reason =
-        code === 'ENOENT'
-          ? 'ENOENT: it does not exist'
-          : (code ?? (err instanceof Error ? err.message : String(err)));
-      issues.push(issue('error', `cannot read the configuration file (${reason})`, [], { file: opts.file }));
+      // Traefik's words (pkg/cli/loader_file.go loadConfigFiles: a named file is looked for as
+      // named only, `configuration file "…" not found`; one that cannot be read fails its decoder
+      // with Go's os.PathError), and it does not start.
+      const message = isMissingFile(err)
+        ? `configuration file ${JSON.stringify(opts.file)} not found`
+        : `cannot read the configuration file: ${goPathError(err, opts.file)}`;
+      issues.push(issue('error', message, [], { file: opts.file }));
       return { issues };
     }
     const src = parseConfigText(text, opts.file);

@@ -4,6 +4,7 @@ import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { describeSchema, type SchemaNode } from '../schema-walk.ts';
 import { suggest } from '../zod-issues.ts';
+import { isConfigVariable } from './env-names.ts';
 
 /** One value set by a flag (`--log.level=DEBUG`) or an env variable (`TRAFFIC_LOG_LEVEL=DEBUG`). */
 export interface Override {
@@ -22,8 +23,6 @@ export const ENV_PREFIX = 'TRAFFIC_';
  * `TRAEFIK_` one naming the same key (it is applied after).
  */
 export const TRAEFIK_ENV_PREFIX = 'TRAEFIK_';
-/** Env variables with the prefixes that are not config keys. */
-const ENV_RESERVED = new Set(['TRAFFIC_CONFIGFILE', 'TRAEFIK_CONFIGFILE']);
 
 interface Resolved {
   readonly path: (string | number)[];
@@ -200,7 +199,7 @@ export function envOverrides(
   const issues: ConfigIssue[] = [];
   const prefixed = (prefix: string): string[] =>
     Object.keys(env)
-      .filter((k) => k.toUpperCase().startsWith(prefix) && !ENV_RESERVED.has(k.toUpperCase()))
+      .filter((k) => isConfigVariable(k, prefix))
       .sort();
   const names = [...prefixed(TRAEFIK_ENV_PREFIX), ...prefixed(ENV_PREFIX)];
   for (const name of names) {
