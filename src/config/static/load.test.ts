@@ -279,7 +279,7 @@ describe('loadStaticConfig: defaults', () => {
   });
 
   // Traefik's SetEffectiveConfiguration: no entry point defined → `http` on :80.
-  it("gives a file that defines no entry point Traefik's default `http` on :80, with a warning", () => {
+  it("gives a configuration that defines no entry point Traefik's default `http` on :80, with a warning", () => {
     const r = load('log: { level: INFO }\n');
     assert.ok(r.config);
     assert.deepEqual(Object.keys(r.config.entryPoints), ['http']);
@@ -290,8 +290,22 @@ describe('loadStaticConfig: defaults', () => {
     // An entry point from a flag is one: no default then.
     const f = load('log: { level: INFO }\n', ['--entryPoints.web.address=:8081']);
     assert.deepEqual(Object.keys(f.config?.entryPoints ?? {}), ['web']);
-    // Without any file nothing is added (main.ts refuses to start, saying where it looked).
+    // Flags alone, or TRAEFIK_ variables alone, are a source too: a compose file's
+    // `--providers.docker` gets `http` on :80 as under Traefik.
+    assert.deepEqual(Object.keys(load(undefined, ['--providers.docker']).config?.entryPoints ?? {}), [
+      'http',
+    ]);
+    assert.deepEqual(
+      Object.keys(load(undefined, [], { TRAEFIK_PROVIDERS_DOCKER: 'true' }).config?.entryPoints ?? {}),
+      ['http'],
+    );
+    // Without any source nothing is added (main.ts refuses to start, saying where it looked);
+    // our own TRAFFIC_ variables are not a source.
     assert.deepEqual(Object.keys(load(undefined).config?.entryPoints ?? {}), []);
+    assert.deepEqual(
+      Object.keys(load(undefined, [], { TRAFFIC_LOG_LEVEL: 'INFO' }).config?.entryPoints ?? {}),
+      [],
+    );
   });
 });
 

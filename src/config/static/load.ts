@@ -12,7 +12,14 @@ import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
 import { ACME_NO_CHALLENGE, acmeCaServerProblem, acmeEabProblem, acmeEmailAddressesProblem } from './eab.ts';
-import { applyOverrides, envOverrides, flagOverrides, type Override, overrideOrigin } from './overrides.ts';
+import {
+  applyOverrides,
+  envOverrides,
+  flagOverrides,
+  type Override,
+  overrideOrigin,
+  TRAEFIK_ENV_PREFIX,
+} from './overrides.ts';
 import {
   ACCESS_LOG_FORMATS,
   ACME_KEY_TYPES,
@@ -170,9 +177,15 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   let merged = applyOverrides(data, overrides);
   issues.push(...standaloneOverrides(overrides, merged));
   // Traefik's SetEffectiveConfiguration (pkg/config/static/static_config.go): a configuration
-  // that defines no entry point gets `http` on `:80`. Without any file we keep refusing to start
-  // (main.ts says where it looked), rather than listen on :80 for a proxy nobody configured.
-  if (opts.file !== undefined && !hasEntryPoints(merged)) {
+  // that defines no entry point gets `http` on `:80`, whichever source it came from (a file,
+  // flags such as a compose file's `--providers.docker`, TRAEFIK_ variables). With no source at
+  // all we keep refusing to start (main.ts says where it looked), rather than listen on :80 for a
+  // proxy nobody configured; our own TRAFFIC_ variables are not a source.
+  const fromTraefikSource =
+    opts.file !== undefined ||
+    flags.overrides.length > 0 ||
+    env.overrides.some((o) => o.origin.startsWith(TRAEFIK_ENV_PREFIX));
+  if (fromTraefikSource && !hasEntryPoints(merged)) {
     merged = { ...merged, entryPoints: { http: { address: ':80' } } };
     issues.push(
       issue(
