@@ -31,6 +31,7 @@ import {
   goNumberLiteral,
   goParseExpr,
   PredicateError,
+  predicateCallName,
   selector,
 } from './traefik-rule-errors.ts';
 
@@ -148,12 +149,7 @@ function evaluate(pkg: OxyPackage, x: Expr): Value {
     case 'index':
       throw new PredicateError('properties are not supported');
     case 'call': {
-      let name: string;
-      if (x.fun.t === 'ident') name = x.fun.name;
-      else if (x.fun.t === 'sel' && x.fun.x.t === 'ident') name = `${x.fun.x.name}.${x.fun.name}`;
-      else if (x.fun.t === 'sel')
-        throw new PredicateError(`expected selector identifier, got: ${GO_TYPE[x.fun.x.t]}`);
-      else throw new PredicateError(`expected identifier, got: ${GO_TYPE[x.fun.t]}`);
+      const name = predicateCallName(x.fun);
       const fn = Object.hasOwn(FUNCTIONS[pkg], name) ? FUNCTIONS[pkg][name] : undefined;
       if (fn === undefined) throw new PredicateError(`unsupported function: ${name}`);
       const args = x.args.map((a) => evaluate(pkg, a));

@@ -30,7 +30,7 @@ import { domainToASCII } from 'node:url';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
 import { goQuote } from '../core/go-string.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
-import { quoteMeta } from '../router/rule/mux-template.ts';
+import { MUX_DEFAULT_PATTERN, muxTemplateParts, quoteMeta } from '../router/rule/mux-template.ts';
 import { matcherSpellings } from '../router/rule/parser.ts';
 import { isAscii } from '../router/rule/text.ts';
 
@@ -831,6 +831,17 @@ function reflectArgError(v: Value): string {
   return `reflect: Call using ${ruleGoType(v)} as type rules.TreeBuilder`;
 }
 
+/**
+ * The name of a call's function as vulcand/predicate reads it (getIdentifier, getSelector):
+ * `F` or `pkg.F`; anything else is its error.
+ */
+export function predicateCallName(fun: Expr): string {
+  if (fun.t === 'ident') return fun.name;
+  if (fun.t === 'sel' && fun.x.t === 'ident') return `${fun.x.name}.${fun.name}`;
+  if (fun.t === 'sel') throw new PredicateError(`expected selector identifier, got: ${GO_TYPE[fun.x.t]}`);
+  throw new PredicateError(`expected identifier, got: ${GO_TYPE[fun.t]}`);
+}
+
 /** predicate's evaluateSelector: `a.b.c`, or its error for a selector on anything else. */
 export function selector(x: Extract<Expr, { t: 'sel' }>): string {
   const fields = [x.name];
@@ -860,12 +871,7 @@ function evaluate(x: Expr, fns: Map<string, string>): Value {
       // evaluateExpr: no GetProperty in Traefik's definition (trace.NotFound).
       throw new PredicateError('properties are not supported');
     case 'call': {
-      let name: string;
-      if (x.fun.t === 'ident') name = x.fun.name;
-      else if (x.fun.t === 'sel' && x.fun.x.t === 'ident') name = `${x.fun.x.name}.${x.fun.name}`;
-      else if (x.fun.t === 'sel')
-        throw new PredicateError(`expected selector identifier, got: ${GO_TYPE[x.fun.x.t]}`);
-      else throw new PredicateError(`expected identifier, got: ${GO_TYPE[x.fun.t]}`);
+      const name = predicateCallName(x.fun);
       const matcher = fns.get(name);
       if (matcher === undefined) throw new PredicateError(`unsupported function: ${name}`);
       // evaluateArguments reads them all, then reflect calls the matcher's func(...string).
@@ -1026,36 +1032,18 @@ function captures(re: string): number {
  * A variable's pattern with a capturing group makes newRouteRegexp panic: not followed.
  */
 function muxTemplateError(tpl: string, typ: 'path' | 'prefix' | 'host' | 'query'): string | undefined {
-  const idxs: number[] = [];
-  let level = 0;
-  let idx = 0;
-  for (let i = 0; i < tpl.length; i++) {
-    if (tpl[i] === '{') {
-      if (++level === 1) idx = i;
-    } else if (tpl[i] === '}') {
-      if (--level === 0) idxs.push(idx, i + 1);
-      else if (level < 0) return `mux: unbalanced braces in ${goQuote(tpl)}`;
-    }
-  }
-  if (level !== 0) return `mux: unbalanced braces in ${goQuote(tpl)}`;
-  const defaultPattern = typ === 'query' ? '.*' : typ === 'host' ? '[^.]+' : '[^/]+';
+  const defaultPattern = MUX_DEFAULT_PATTERN[typ === 'prefix' ? 'path' : typ];
+  const parts = muxTemplateParts(tpl, defaultPattern);
+  if (parts === undefined) return `mux: unbalanced braces in ${goQuote(tpl)}`;
   let pattern = '^';
-  let end = 0;
-  for (let i = 0; i < idxs.length; i += 2) {
-    const raw = tpl.slice(end, idxs[i]);
-    end = idxs[i + 1]!;
-    const inner = tpl.slice(idxs[i]! + 1, end - 1);
-    const colon = inner.indexOf(':');
-    const name = colon === -1 ? inner : inner.slice(0, colon);
-    const patt = colon === -1 ? defaultPattern : inner.slice(colon + 1);
-    if (name === '' || patt === '')
-      return `mux: missing name or pattern in ${goQuote(tpl.slice(idxs[i], end))}`;
-    pattern += `${quoteMeta(raw)}(?P<v${i / 2}>${patt})`;
-    const e = goRegexp(`^${patt}$`);
+  for (const [i, v] of parts.vars.entries()) {
+    if (v.name === '' || v.pattern === '') return `mux: missing name or pattern in ${goQuote(v.text)}`;
+    pattern += `${quoteMeta(v.raw)}(?P<v${i}>${v.pattern})`;
+    const e = goRegexp(`^${v.pattern}$`);
     if (e !== undefined) return e;
-    if (captures(patt) > 0) throw new Unsupported();
+    if (captures(v.pattern) > 0) throw new Unsupported();
   }
-  pattern += quoteMeta(tpl.slice(end));
+  pattern += quoteMeta(parts.tail);
   if (typ === 'query' && tpl.slice(tpl.indexOf('=') + 1) === '') pattern += defaultPattern;
   if (typ !== 'prefix') pattern += '$';
   return goRegexp(pattern);

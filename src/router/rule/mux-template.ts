@@ -20,22 +20,52 @@ export function quoteMeta(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 
-/** gorilla/mux braceIndices: the first-level `{…}` spans, or an error for unbalanced braces. */
-function braceIndices(s: string): number[] | string {
+/** A variable of a template: the literal text before it, its `{…}` text, name and pattern. */
+export interface MuxVariable {
+  readonly raw: string;
+  readonly text: string;
+  readonly name: string;
+  /** As written after `:`, else the type's default; `''` when written empty. */
+  readonly pattern: string;
+}
+
+/**
+ * A template split as gorilla/mux newRouteRegexp walks it (braceIndices: the first-level `{…}`
+ * spans), or `undefined` for unbalanced braces. Read by the matcher (muxTemplate) and by the
+ * API's Traefik error texts (admin/traefik-rule-errors.ts), each wording its own errors.
+ */
+export function muxTemplateParts(
+  tpl: string,
+  defaultPattern: string,
+): { readonly vars: MuxVariable[]; readonly tail: string } | undefined {
   let level = 0;
   let idx = 0;
   const idxs: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  for (let i = 0; i < tpl.length; i++) {
+    const c = tpl.charCodeAt(i);
     if (c === 0x7b /* { */) {
       if (++level === 1) idx = i;
     } else if (c === 0x7d /* } */) {
       if (--level === 0) idxs.push(idx, i + 1);
-      else if (level < 0) return `mux: unbalanced braces in ${JSON.stringify(s)}`;
+      else if (level < 0) return undefined;
     }
   }
-  if (level !== 0) return `mux: unbalanced braces in ${JSON.stringify(s)}`;
-  return idxs;
+  if (level !== 0) return undefined;
+  const vars: MuxVariable[] = [];
+  let end = 0;
+  for (let i = 0; i < idxs.length; i += 2) {
+    const raw = tpl.slice(end, idxs[i]);
+    end = idxs[i + 1]!;
+    const inner = tpl.slice(idxs[i]! + 1, end - 1);
+    const colon = inner.indexOf(':');
+    vars.push({
+      raw,
+      text: tpl.slice(idxs[i], end),
+      name: colon === -1 ? inner : inner.slice(0, colon),
+      pattern: colon === -1 ? defaultPattern : inner.slice(colon + 1),
+    });
+  }
+  return { vars, tail: tpl.slice(end) };
 }
 
 /**
@@ -43,28 +73,17 @@ function braceIndices(s: string): number[] | string {
  * in a group (gorilla names it `v0`, `v1`…; a group that captures nothing is the same match).
  */
 export function muxTemplate(tpl: string, defaultPattern: string): MuxTemplateResult {
-  const idxs = braceIndices(tpl);
-  if (typeof idxs === 'string') return { ok: false, message: idxs };
+  const parts = muxTemplateParts(tpl, defaultPattern);
+  if (parts === undefined) return { ok: false, message: `mux: unbalanced braces in ${JSON.stringify(tpl)}` };
   let source = '';
-  let end = 0;
-  for (let i = 0; i < idxs.length; i += 2) {
-    const raw = tpl.slice(end, idxs[i]);
-    end = idxs[i + 1]!;
-    const inner = tpl.slice(idxs[i]! + 1, end - 1);
-    const colon = inner.indexOf(':');
-    const name = colon === -1 ? inner : inner.slice(0, colon);
-    const patt = colon === -1 ? defaultPattern : inner.slice(colon + 1);
-    if (name === '' || patt === '') {
-      return {
-        ok: false,
-        message: `mux: missing name or pattern in ${JSON.stringify(tpl.slice(idxs[i], end))}`,
-      };
-    }
+  for (const v of parts.vars) {
+    if (v.name === '' || v.pattern === '')
+      return { ok: false, message: `mux: missing name or pattern in ${JSON.stringify(v.text)}` };
     // gorilla compiles each variable's pattern alone too: `a)(b` is refused, not glued into `(?:a)(b)`.
-    const alone = compileRe2(`^${patt}$`);
-    if (!alone.ok) return { ok: false, message: `${alone.message} in ${JSON.stringify(patt)}` };
-    source += `${quoteMeta(raw)}(?:${patt})`;
+    const alone = compileRe2(`^${v.pattern}$`);
+    if (!alone.ok) return { ok: false, message: `${alone.message} in ${JSON.stringify(v.pattern)}` };
+    source += `${quoteMeta(v.raw)}(?:${v.pattern})`;
   }
-  source += quoteMeta(tpl.slice(end));
-  return { ok: true, source, hasVars: idxs.length > 0 };
+  source += quoteMeta(parts.tail);
+  return { ok: true, source, hasVars: parts.vars.length > 0 };
 }
