@@ -123,7 +123,10 @@ describe('KV providers over TLS with credentials (e2e)', () => {
       await waitForLogFrom(
         bad,
         0,
-        (l) => l.msg === 'provider failed: its last configuration keeps serving' && l.provider === name,
+        // They never gave a configuration: the supervisor says so (not "its last keeps serving").
+        (l) =>
+          l.msg === 'provider failed before giving any configuration: none of its routers serve yet' &&
+          l.provider === name,
       );
     }
     // A failed provider is retried with backoff: while a retry runs its phase reads 'starting'
