@@ -288,7 +288,7 @@ describe('traefik integration/tcp_test.go', () => {
     );
     assert.match(
       String(error['issue']),
-      /traffic\.toml:\d+:\d+: tls\.options\.invalid\.clientAuth\.caFiles\[0\]: cannot read fixtures\/tcp\/missing-ca\.crt/,
+      /traffic\.toml:\d+:\d+: tls\.options\.invalid\.clientAuth\.caFiles\[0\]: unable to read CA file: open fixtures\/tcp\/missing-ca\.crt: no such file or directory/,
     );
   });
 
