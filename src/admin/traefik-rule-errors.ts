@@ -28,7 +28,7 @@
 
 import { domainToASCII } from 'node:url';
 import { traefikIpCheckerError } from '../core/go-netip.ts';
-import { goQuote } from '../core/go-string.ts';
+import { goAtoiError, goQuote } from '../core/go-string.ts';
 import { goRegexpError, goRegexpErrorText } from '../core/re2/go-errors.ts';
 import { MUX_DEFAULT_PATTERN, muxTemplateParts, quoteMeta } from '../router/rule/mux-template.ts';
 import { matcherSpellings } from '../router/rule/parser.ts';
@@ -781,21 +781,19 @@ function isTree(v: Value): v is Tree {
  * `failed to parse argument: L, error: strconv.Atoi: parsing "L": value out of range`.
  */
 export function goNumberLiteral(kind: 'INT' | 'FLOAT' | 'IMAG', lit: string): GoNumber {
-  const fail = (fn: string, why = 'value out of range') =>
-    new PredicateError(`failed to parse argument: ${lit}, error: ${fn}: parsing ${goQuote(lit)}: ${why}`);
   // literalToValue reads no other kind.
   if (kind === 'IMAG') throw new PredicateError("unsupported function argument type: 'IMAG'");
+  const fail = (e: string) => new PredicateError(`failed to parse argument: ${lit}, error: ${e}`);
   if (kind === 'INT') {
     // strconv.Atoi reads base 10 digits only (`012` is 12; `0x10`, `1_000` are invalid syntax),
     // an int64 here.
-    if (!/^[0-9]+$/.test(lit)) throw fail('strconv.Atoi', 'invalid syntax');
-    const n = BigInt(lit);
-    if (n > 2n ** 63n - 1n) throw fail('strconv.Atoi');
-    return { go: 'int', value: Number(n) };
+    const e = goAtoiError(lit);
+    if (e !== undefined) throw fail(e);
+    return { go: 'int', value: Number(lit) };
   }
   // ParseFloat takes Go's `_` separators.
   const f = Number(lit.replaceAll('_', ''));
-  if (!Number.isFinite(f)) throw fail('strconv.ParseFloat');
+  if (!Number.isFinite(f)) throw fail(`strconv.ParseFloat: parsing ${goQuote(lit)}: value out of range`);
   return { go: 'float64', value: f };
 }
 

@@ -144,3 +144,15 @@ export function goQuote(s: string): string {
   }
   return `${out}"`;
 }
+
+/**
+ * Go's strconv.Atoi error text for `s`, or undefined when it reads (an int64): the status ranges
+ * (types.NewHTTPCodeRanges) and vulcand/predicate's integer literals.
+ */
+export function goAtoiError(s: string): string | undefined {
+  const q = goQuote(s);
+  if (!/^[+-]?\d+$/.test(s)) return `strconv.Atoi: parsing ${q}: invalid syntax`;
+  const n = BigInt(s);
+  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) return `strconv.Atoi: parsing ${q}: value out of range`;
+  return undefined;
+}

@@ -3,7 +3,7 @@
  * statuses in a process that never loads `zod` (docs/performance.md, "Memory at rest").
  */
 
-import { goQuote } from '../../core/go-string.ts';
+import { goAtoiError } from '../../core/go-string.ts';
 
 /** An inclusive range of HTTP status codes. */
 export interface StatusRange {
@@ -43,15 +43,6 @@ export function inRanges(ranges: readonly StatusRange[], status: number): boolea
     if (status >= r.from && status <= r.to) return true;
   }
   return false;
-}
-
-/** Go's strconv.Atoi error text for `s`, or undefined when it reads (an int64). */
-export function goAtoiError(s: string): string | undefined {
-  const q = goQuote(s);
-  if (!/^[+-]?\d+$/.test(s)) return `strconv.Atoi: parsing ${q}: invalid syntax`;
-  const n = BigInt(s);
-  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) return `strconv.Atoi: parsing ${q}: value out of range`;
-  return undefined;
 }
 
 /**
